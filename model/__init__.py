@@ -1,0 +1,1 @@
+"""nib's engine: everything that knows tokens. Never imports the server."""

@@ -1,0 +1,53 @@
+"""Build the prompt: the text before the cursor, within a token budget, cache-friendly.
+
+The window starts at a line start that moves only when the cursor crosses a
+chunk boundary, so while the user types the prompt's beginning stays put and
+the runtime reuses its KV cache for all but the last few tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CHUNK_CHARS = 512
+
+
+@dataclass(frozen=True)
+class Context:
+    window_start: int  # character offset of the prompt's first character in the document
+    prefix: str  # document[window_start:cursor]
+    line_prefix: str  # the cursor's line up to the cursor
+    suffix_line: str  # the cursor's line after the cursor
+    at_file_start: bool
+
+
+def build_context(text: str, cursor: int, budget_tokens: int, chars_per_token: float = 3.0) -> Context:
+    """The prompt window for a cursor (character offset) in text.
+
+    `chars_per_token` is a low estimate of the tokenizer's rate, so the window
+    rarely holds more than budget_tokens tokens (the caller trims the rest).
+
+    Example: build_context("import os\\nos.pa", 15, 100).line_prefix == "os.pa"
+    """
+    cursor = max(0, min(cursor, len(text)))
+    max_chars = int(budget_tokens * chars_per_token)
+    lo = cursor - max_chars
+    line_start = text.rfind("\n", 0, cursor) + 1
+    if lo <= 0:
+        start = 0
+    else:
+        lo = (lo // CHUNK_CHARS + 1) * CHUNK_CHARS  # snap forward so the window is stable
+        nl = text.find("\n", lo - 1, line_start)
+        start = nl + 1 if nl >= 0 else line_start
+        if start == cursor:  # keep at least the line above, so the prompt is never empty
+            start = text.rfind("\n", 0, max(cursor - 1, 0)) + 1
+    line_end = text.find("\n", cursor)
+    if line_end < 0:
+        line_end = len(text)
+    return Context(
+        window_start=start,
+        prefix=text[start:cursor],
+        line_prefix=text[line_start:cursor],
+        suffix_line=text[cursor:line_end].rstrip("\r"),
+        at_file_start=start == 0,
+    )

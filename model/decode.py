@@ -1,0 +1,147 @@
+"""Decoding over a step-level runtime: the next-token list and the statement.
+
+Both start from the state of the (healed) prompt, reproduce the bytes healing
+removed, then go on freely. Types of generated tokens come from lexing the
+cursor's line plus what was generated, as in training.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .heal import VocabIndex, advance, constrain
+from .lexeme import first_lexeme
+from .runtime import Runtime, State
+from .stops import statement_end
+from .streams import INPUT_TYPE, byte_types
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.float64)
+    return x - np.logaddexp.reduce(x, axis=-1, keepdims=True)
+
+
+@dataclass
+class Hypothesis:
+    logprob: float
+    generated: bytes
+    remaining: bytes
+    row: int  # its row in the batched cache
+    token: int = -1  # the piece that made it, to feed next
+
+
+class Decoder:
+    def __init__(self, runtime: Runtime, index: VocabIndex):
+        self.runtime = runtime
+        self.index = index
+        self.token_bytes = index.token_bytes
+
+    def piece_type(self, line: bytes, piece: bytes) -> int:
+        """The input type of piece appended to line (bytes of the line so far)."""
+        if not self.runtime.uses_types:
+            return 0
+        text = (line + piece).decode("utf-8", "ignore")
+        data, types = byte_types(text)
+        start = min(len(line), len(data) - 1)
+        body = data[start:]
+        offset = len(body) - len(body.lstrip())
+        pos = start + offset if offset < len(body) else start
+        return int(INPUT_TYPE[types[pos]]) if len(data) else 0
+
+    def next_tokens(self, logits: np.ndarray, state: State, remaining: bytes, line: bytes,
+                    k: int = 8, beam: int = 4, depth: int = 4, top: int = 24) -> list[tuple[str, float]]:
+        """The k most likely next lexical tokens as (text from the back-off point, logprob).
+
+        A beam over BPE pieces: a hypothesis whose text holds a complete lexeme
+        becomes a candidate (probabilities of hypotheses ending in the same
+        lexeme add up); the rest are extended, at most `depth` pieces.
+        """
+        found: dict[str, float] = {}
+        # Healed bytes up to a newline are context, not part of the offered token.
+        skip = remaining.decode("utf-8", "ignore").rfind("\n") + 1
+        hyps = [Hypothesis(0.0, b"", remaining, 0)]
+        keys, values = state.keys, state.values
+        step_logits = logits[None, :]
+        for _ in range(depth):
+            grown: list[Hypothesis] = []
+            for h in hyps:
+                lp = constrain(log_softmax(step_logits[h.row]), h.remaining, self.index) + h.logprob
+                for tok in np.argpartition(-lp, top)[:top]:
+                    score = float(lp[tok])
+                    if score == -np.inf:
+                        continue
+                    piece = self.token_bytes[tok]
+                    if tok in self.index.special:
+                        continue
+                    gen, rem = h.generated + piece, advance(h.remaining, piece)
+                    if rem:
+                        grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
+                        continue
+                    try:
+                        text = gen.decode("utf-8")
+                    except UnicodeDecodeError:
+                        grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
+                        continue
+                    lexeme = first_lexeme(text[skip:])
+                    if lexeme is None:
+                        continue
+                    word, complete = lexeme
+                    if complete:
+                        word = text[:skip] + word
+                        found[word] = np.logaddexp(found.get(word, -np.inf), score)
+                    else:
+                        grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
+            grown.sort(key=lambda h: -h.logprob)
+            grown = grown[:beam]
+            kth = sorted(found.values(), reverse=True)[k - 1] if len(found) >= k else -np.inf
+            grown = [h for h in grown if h.logprob > kth]  # cannot enter the top k any more
+            if not grown:
+                break
+            rows = np.array([h.row for h in grown])
+            step_logits, keys, values = self.runtime.step_batch(
+                keys[:, rows], values[:, rows], [h.token for h in grown],
+                [self.piece_type(line + h.generated[: -len(self.token_bytes[h.token])], self.token_bytes[h.token])
+                 for h in grown],
+            )
+            hyps = [Hypothesis(h.logprob, h.generated, h.remaining, i) for i, h in enumerate(grown)]
+        else:
+            for h in hyps:  # out of depth: what is left counts as it stands
+                text = h.generated.decode("utf-8", "ignore")
+                lexeme = first_lexeme(text[skip:]) if not h.remaining else None
+                if lexeme:
+                    word = text[:skip] + lexeme[0]
+                    found[word] = np.logaddexp(found.get(word, -np.inf), h.logprob)
+        ranked = sorted(found.items(), key=lambda kv: -kv[1])
+        return [(text, float(lp)) for text, lp in ranked[:k]]
+
+    def statement(self, logits: np.ndarray, state: State, remaining: bytes, line_prefix: str,
+                  depth_before: int, max_tokens: int = 32, deadline: float | None = None,
+                  allow_block: bool = False) -> tuple[str, float]:
+        """Greedy decoding to the end of the statement.  -> (text from the back-off point, logprob)
+
+        `line_prefix` is the cursor's line up to the back-off point.
+        """
+        line = line_prefix.encode("utf-8", "surrogatepass")
+        generated, total = b"", 0.0
+        for n in range(max_tokens):
+            lp = constrain(log_softmax(logits), remaining, self.index)
+            tok = int(np.argmax(lp))
+            if tok in self.index.special:
+                break
+            total += float(lp[tok])
+            piece = self.token_bytes[tok]
+            remaining = advance(remaining, piece)
+            generated += piece
+            text = generated.decode("utf-8", "ignore")
+            if not remaining:
+                end = statement_end(line_prefix, text, depth_before, allow_block)
+                if end is not None:
+                    return text[:end], total
+            if n + 1 == max_tokens or (deadline is not None and time.monotonic() > deadline):
+                break
+            logits, state = self.runtime.step(state, tok, self.piece_type(line + generated[: -len(piece)], piece))
+        return generated.decode("utf-8", "ignore").rstrip("\r\n"), total
+

@@ -1,0 +1,154 @@
+"""The completion engine: text + cursor + options in, candidates with ranges out.
+
+    should_complete -> build_context -> lex -> heal -> infer -> postprocess
+
+No LSP types here: offsets are character offsets into the document string, and
+the server converts them to positions in the client's encoding.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import artifacts
+from .context import build_context
+from .decode import Decoder
+from .heal import VocabIndex, back_off
+from .runtime import Runtime, State, open_runtime
+from .stops import bracket_depth, cut_suffix_repeat
+from .streams import INPUT_TYPE, token_types
+from .tokenizer import BPE
+
+log = logging.getLogger("nib.engine")
+
+
+@dataclass
+class Options:
+    """What a request may tune. Defaults are the documented settings defaults."""
+
+    context_tokens: int = 448  # the prompt's token budget (the model was trained on 512)
+    list_size: int = 8
+    statement_tokens: int = 32
+    statement_ms: int = 250  # time budget for a statement
+    healing: str = "prefix"  # off | prefix
+    block_body: bool = False  # may a statement that opens a block continue into its body
+    statement_in_list: bool = True
+
+
+@dataclass
+class Candidate:
+    """Replace document[start:cursor] with text. score: log-probability."""
+
+    text: str
+    start: int
+    score: float
+    kind: str  # "token" | "statement"
+    label: str = ""
+
+
+@dataclass
+class Result:
+    candidates: list[Candidate]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Engine:
+    def __init__(self, runtime: Runtime, bpe: BPE, model_dir: artifacts.ModelDir | None = None):
+        self.runtime = runtime
+        self.bpe = bpe
+        self.model_dir = model_dir
+        self.index = VocabIndex(bpe.token_bytes, bpe.special_ids)
+        self.decoder = Decoder(runtime, self.index)
+        self._state: State | None = None  # the prefix KV cache of the last prompt
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model_path: Path | None = None, backend: str = "onnx", threads: int = 0,
+             device: str = "auto") -> "Engine":
+        runtime, model_dir = open_runtime(model_path, backend, threads, device)
+        return cls(runtime, BPE.load(model_dir.tokenizer), model_dir)
+
+    def complete(self, text: str, cursor: int, mode: str = "list", options: Options | None = None) -> Result:
+        """Candidates for the cursor (a character offset into text); mode: list | statement."""
+        options = options or Options()
+        with self._lock:
+            return self._complete(text, cursor, mode, options)
+
+    def warm(self, text: str, cursor: int, options: Options | None = None) -> None:
+        """Prefill the cache for a document while the user is idle."""
+        options = options or Options()
+        with self._lock:
+            self._prompt(text, cursor, options, {})
+
+    def _prompt(self, text: str, cursor: int, options: Options, timings: dict):
+        t0 = time.perf_counter()
+        ctx = build_context(text, cursor, options.context_tokens)
+        ids = self.bpe.encode(ctx.prefix)
+        types = INPUT_TYPE[token_types(ctx.prefix, ids, self.bpe.token_bytes)].tolist() if self.runtime.uses_types \
+            else [0] * len(ids)
+        if ctx.at_file_start:
+            ids, types = [self.bpe.eot] + ids, [0] + types
+        budget = min(options.context_tokens, self.runtime.block_size - options.statement_tokens - 1)
+        ids, types = ids[-budget:], types[-budget:]
+        t1 = time.perf_counter()
+        keep, removed = back_off(ids, self.index) if options.healing != "off" else (len(ids), b"")
+        prefix_bytes = ctx.prefix.encode("utf-8", "surrogatepass")
+        try:
+            removed_text = removed.decode("utf-8")
+        except UnicodeDecodeError:  # back-off point inside a character: do not heal
+            keep, removed, removed_text = len(ids), b"", ""
+        assert prefix_bytes.endswith(removed)
+        logits, state = self.runtime.prefill(ids[:keep], types[:keep], self._state)
+        self._state = state
+        t2 = time.perf_counter()
+        timings.update(context_ms=(t1 - t0) * 1e3, prefill_ms=(t2 - t1) * 1e3, prompt_tokens=keep,
+                       healed_bytes=len(removed))
+        return ctx, logits[-1], state, removed, removed_text
+
+    def _complete(self, text, cursor, mode, options) -> Result:
+        timings: dict[str, float] = {}
+        ctx, logits, state, removed, removed_text = self._prompt(text, cursor, options, timings)
+        line_before = ctx.line_prefix[: len(ctx.line_prefix) - len(removed_text)] \
+            if len(removed_text) <= len(ctx.line_prefix) else ""
+        fragment = _typed_fragment(removed_text, ctx.line_prefix)
+        start = cursor - len(fragment)
+        # What of the healed text the edit shows: the typed fragment, not what lies before it.
+        drop = len(removed_text) - len(fragment)
+        t0 = time.perf_counter()
+        out: list[Candidate] = []
+        if mode == "list":
+            for gen, score in self.decoder.next_tokens(logits, state, removed, line_before.encode(),
+                                                       k=options.list_size):
+                new = gen[drop:]
+                if new.strip() and "\n" not in new:
+                    out.append(Candidate(new, start, score, "token", label=new.strip()))
+        if mode == "statement" or (mode == "list" and options.statement_in_list):
+            t_stmt = time.perf_counter()
+            depth = max(0, bracket_depth(ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)]))
+            gen, score = self.decoder.statement(
+                logits, state, removed, line_before, depth, options.statement_tokens,
+                time.monotonic() + options.statement_ms / 1e3, options.block_body,
+            )
+            new = cut_suffix_repeat(gen[drop:], ctx.suffix_line)
+            if new.strip() and len(new) > len(fragment) and not (
+                    mode == "list" and any(c.text == new for c in out)):
+                out.append(Candidate(new, start, score, "statement", label=new.strip()))
+            timings["statement_ms"] = (time.perf_counter() - t_stmt) * 1e3
+        timings["decode_ms"] = (time.perf_counter() - t0) * 1e3
+        return Result(out, timings)
+
+
+def _typed_fragment(removed_text: str, line_prefix: str) -> str:
+    """The part of the healed text the user is typing on this line: after its last space.
+
+    Example: _typed_fragment(" o", "import o") == "o"
+    """
+    cut = max(removed_text.rfind(c) for c in " \t\n\r") + 1
+    fragment = removed_text[cut:]
+    return fragment if line_prefix.endswith(fragment) else ""

@@ -1,0 +1,340 @@
+"""`nib eval`: completion quality on a folder of .py files, for models and a trigram.
+
+Three measures, each over seeded points (CodeXGLUE; CodeFill):
+- token accuracy: teacher-forced next lexical token; a lexical token counts when
+  every BPE piece over it is the model's top-1. Literals are normalised as
+  CodeXGLUE does (<STR_LIT>, <NUM_LIT>): any predicted literal of the right
+  kind counts. Whitespace, newlines, indents and comments are not scored.
+- identifier MRR@5 (and top-1) where an editor asks for a name: after `.`, in an
+  import, at the start of a name in an expression. Rank = place of the gold name
+  among the offered labels.
+- line level: from a seeded cut at a lexical token boundary, predict the rest of
+  the line; exact match (`pred.split() == gold.split()`) and edit similarity
+  (rapidfuzz `fuzz.ratio`, 0-100, 0 when either side is empty).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from .lexer import lex
+from .progress import Progress
+
+TRIVIA = {"WHITESPACE", "EOL", "INDENT", "COMMENT", "ERRORTOKEN"}
+NAMES = {"NAME", "ATTRIBUTE", "CALL", "KWARG", "IMPORT"}
+_STRING_OPENERS = tuple(p + q for p in ("", "r", "b", "u", "f", "rb", "br", "R", "B", "F", "fr", "rf")
+                        for q in ("'", '"'))
+
+
+@dataclass
+class Point:
+    file: int
+    offset: int  # character offset of the cut
+    gold: str
+    kind: str
+
+
+def literal_kind(text: str) -> str | None:
+    """STR or NUM if text (leading spaces ignored) starts a literal, else None."""
+    body = text.lstrip()
+    if body[:1].isdigit():
+        return "NUM"
+    if body.startswith(_STRING_OPENERS):
+        return "STR"
+    return None
+
+
+def significant(text: str):
+    """(type, start char, end char) of the non-trivia lexical tokens of text."""
+    data = text.encode("utf-8", "surrogatepass")
+    ascii_ = len(data) == len(text)
+    out = []
+    for tok in lex(text):
+        if tok.type in TRIVIA:
+            continue
+        s, e = (tok.start, tok.end) if ascii_ else (len(data[:tok.start].decode("utf-8", "replace")),
+                                                     len(data[:tok.end].decode("utf-8", "replace")))
+        out.append((tok.type, s, e))
+    return out
+
+
+def identifier_points(texts: list[str], n: int, seed: int) -> list[Point]:
+    points = []
+    for f, text in enumerate(texts):
+        toks = significant(text)
+        for i, (type_, s, e) in enumerate(toks):
+            if type_ not in NAMES:
+                continue
+            prev = text[toks[i - 1][1]:toks[i - 1][2]] if i else ""
+            if prev == ".":
+                kind = "attribute"
+            elif type_ == "IMPORT" or prev in ("import", "from"):
+                kind = "import"
+            else:
+                kind = "name"
+            points.append(Point(f, s, text[s:e], kind))
+    return _sample(points, n, seed)
+
+
+def line_points(texts: list[str], n: int, seed: int) -> list[Point]:
+    rng = random.Random(seed)
+    points = []
+    for f, text in enumerate(texts):
+        toks = significant(text)
+        by_line: dict[int, list] = {}
+        for type_, s, e in toks:
+            if type_ == "STRING" and "\n" in text[s:e]:
+                continue
+            by_line.setdefault(text.count("\n", 0, s), []).append((s, e))
+        for spans in by_line.values():
+            if len(spans) < 2:
+                continue
+            s = spans[rng.randrange(1, len(spans))][0]
+            end = text.find("\n", s)
+            gold = text[s: end if end >= 0 else len(text)].strip()
+            if gold and not gold.startswith("#"):
+                points.append(Point(f, s, gold, "line"))
+    return _sample(points, n, seed)
+
+
+def _sample(points: list[Point], n: int, seed: int) -> list[Point]:
+    rng = random.Random(seed)
+    picked = rng.sample(points, min(n, len(points)))
+    return sorted(picked, key=lambda p: (p.file, p.offset))  # in order, so prompt caches are reused
+
+
+class ModelPredictor:
+    def __init__(self, model_path, threads: int = 0):
+        from .engine import Engine, Options
+
+        self.engine = Engine.load(model_path, threads=threads)
+        self.name = str(model_path or "bundled")
+        self.Options = Options
+        self.type_stream = self.engine.runtime.uses_types
+
+    def rank(self, text: str, cursor: int) -> list[str]:
+        result = self.engine.complete(text[:cursor], cursor, "list",
+                                      self.Options(list_size=5, statement_in_list=False))
+        return [c.label for c in result.candidates]
+
+    def line(self, text: str, cursor: int) -> str:
+        result = self.engine.complete(text[:cursor], cursor, "statement",
+                                      self.Options(statement_tokens=48, statement_ms=10_000))
+        if not result.candidates:
+            return ""
+        c = result.candidates[0]
+        # The candidate replaces text[c.start:cursor]: rebuild the rest of the line after the cut.
+        full = text[c.start:cursor] and c.text[len(text[c.start:cursor]):] or c.text
+        return full.split("\n")[0]
+
+    def token_accuracy(self, text: str) -> tuple[int, int]:
+        from .streams import INPUT_TYPE, token_types
+
+        bpe, rt = self.engine.bpe, self.engine.runtime
+        ids = bpe.encode(text)
+        types = INPUT_TYPE[token_types(text, ids, bpe.token_bytes)].tolist()
+        ids, types = [bpe.eot] + ids, [0] + types
+        preds = np.empty(len(ids), dtype=np.int64)  # preds[j]: the model's guess for ids[j]
+        preds[0] = -1
+        block = rt.block_size
+        for lo in range(0, len(ids) - 1, block):
+            chunk = slice(lo, min(lo + block, len(ids) - 1))
+            keys, values = rt.empty()
+            logits, _, _ = rt.forward(np.asarray([ids[chunk]]), np.asarray([types[chunk]]), keys, values)
+            preds[chunk.start + 1: chunk.stop + 1] = logits[0].argmax(-1)
+        return _score_tokens(text, ids[1:], preds[1:], bpe.token_bytes)
+
+
+def _score_tokens(text: str, ids, preds, token_bytes) -> tuple[int, int]:
+    """Lexical tokens whose every BPE piece was predicted (literals by kind)."""
+    lengths = np.array([len(token_bytes[i]) for i in ids])
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    data = text.encode("utf-8", "surrogatepass")
+    correct = total = 0
+    for tok in lex(text, roles=False):
+        if tok.type in TRIVIA:
+            continue
+        total += 1
+        first = int(np.searchsorted(ends, tok.start, side="right"))
+        last = int(np.searchsorted(starts, tok.end, side="left"))
+        pieces = range(first, last)
+        if tok.type in ("STRING", "NUMBER"):
+            gold_kind = "STR" if tok.type == "STRING" else "NUM"
+            guess = token_bytes[preds[first]].decode("utf-8", "ignore") if preds[first] >= 0 else ""
+            own = data[starts[first]:tok.start].strip() == b""  # the piece begins with this literal
+            if preds[first] == ids[first] or (own and literal_kind(guess) == gold_kind):
+                correct += 1
+            continue
+        correct += all(preds[j] == ids[j] for j in pieces)
+    return correct, total
+
+
+class TrigramPredictor:
+    """A trigram over lexical tokens with stupid back-off, trained on the corpus."""
+
+    name = "trigram"
+    type_stream = False
+
+    def __init__(self, texts):
+        from collections import Counter, defaultdict
+
+        self.tri: dict = defaultdict(Counter)
+        self.bi: dict = defaultdict(Counter)
+        self.uni: Counter = Counter()
+        for text in texts:
+            seq = ["<s>", "<s>"] + self.tokens(text)
+            for a, b, c in zip(seq, seq[1:], seq[2:]):
+                self.tri[a, b][c] += 1
+                self.bi[b][c] += 1
+                self.uni[c] += 1
+        self.top_uni = [w for w, _ in self.uni.most_common(50)]
+
+    @staticmethod
+    def tokens(text: str) -> list[str]:
+        """Lexical tokens, each with a leading space if one precedes it; newlines as "\\n"."""
+        out, space = [], False
+        data = text.encode("utf-8", "surrogatepass")
+        for tok in lex(text, roles=False):
+            if tok.type in ("WHITESPACE", "INDENT", "COMMENT"):
+                space = True
+                continue
+            if tok.type == "EOL":
+                out.append("\n")
+                space = False
+                continue
+            out.append((" " if space else "") + data[tok.start:tok.end].decode("utf-8", "replace"))
+            space = False
+        return out
+
+    def _next(self, a: str, b: str, k: int) -> list[str]:
+        ranked: list[str] = []
+        for counter in (self.tri.get((a, b)), self.bi.get(b)):
+            if counter:
+                for w, _ in counter.most_common(k + 5):
+                    if w not in ranked:
+                        ranked.append(w)
+        for w in self.top_uni:
+            if w not in ranked:
+                ranked.append(w)
+        return ranked[:k]
+
+    def _context(self, prefix: str) -> tuple[str, str]:
+        seq = ["<s>", "<s>"] + self.tokens(prefix)
+        if prefix.endswith((" ", "\t")) and seq[-1] != "\n":
+            seq.append(" ")  # a pending space: the next token carries it
+        return seq[-2], seq[-1]
+
+    def rank(self, text: str, cursor: int) -> list[str]:
+        a, b = self._context(text[:cursor])
+        if b == " ":
+            b = a
+        labels = []
+        for w in self._next(a, b, 12):
+            w = w.strip()
+            if w and w not in labels:
+                labels.append(w)
+        return labels[:5]
+
+    def line(self, text: str, cursor: int) -> str:
+        a, b = self._context(text[:cursor])
+        out = []
+        for _ in range(32):
+            options = self._next(a, b, 1)
+            if not options or options[0] == "\n":
+                break
+            out.append(options[0])
+            a, b = b, options[0]
+        return "".join(out).strip()
+
+    def token_accuracy(self, text: str) -> tuple[int, int]:
+        seq = ["<s>", "<s>"] + self.tokens(text)
+        correct = total = 0
+        for a, b, c in zip(seq, seq[1:], seq[2:]):
+            if c == "\n":
+                continue
+            total += 1
+            guess = self._next(a, b, 1)
+            g = guess[0] if guess else ""
+            kind = literal_kind(c)
+            correct += g.strip() == c.strip() or (kind is not None and literal_kind(g) == kind)
+        return correct, total
+
+
+def evaluate_one(predictor, texts, id_points, ln_points) -> dict:
+    t0 = time.perf_counter()
+    bar = Progress(len(texts) + len(id_points) + len(ln_points), "items", f"eval {predictor.name}")
+    correct = total = 0
+    for text in texts:
+        c, t = predictor.token_accuracy(text)
+        correct, total = correct + c, total + t
+        bar.update()
+    by_kind: dict[str, list[float]] = {}
+    top1: dict[str, list[float]] = {}
+    latencies = []
+    for p in id_points:
+        s = time.perf_counter()
+        labels = predictor.rank(texts[p.file], p.offset)
+        latencies.append((time.perf_counter() - s) * 1e3)
+        rr = 1.0 / (labels.index(p.gold) + 1) if p.gold in labels[:5] else 0.0
+        by_kind.setdefault(p.kind, []).append(rr)
+        top1.setdefault(p.kind, []).append(float(bool(labels) and labels[0] == p.gold))
+        bar.update()
+    em, es = [], []
+    for p in ln_points:
+        pred = predictor.line(texts[p.file], p.offset)
+        em.append(float(pred.split() == p.gold.split()))
+        es.append(fuzz.ratio(pred, p.gold) if pred and p.gold else 0.0)
+        bar.update()
+    bar.close()
+    all_rr = [x for v in by_kind.values() for x in v]
+    all_top1 = [x for v in top1.values() for x in v]
+    return {
+        "name": predictor.name,
+        "type_stream": predictor.type_stream,
+        "token_accuracy": round(correct / max(total, 1), 4),
+        "tokens_scored": total,
+        "identifier_mrr5": round(float(np.mean(all_rr)), 4),
+        "identifier_top1": round(float(np.mean(all_top1)), 4),
+        "identifier_mrr5_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(by_kind.items())},
+        "identifier_points_by_kind": {k: len(v) for k, v in sorted(by_kind.items())},
+        "line_exact_match": round(float(np.mean(em)), 4),
+        "line_edit_similarity": round(float(np.mean(es)), 2),
+        "line_points": len(ln_points),
+        "list_latency_ms_p50": round(float(np.percentile(latencies, 50)), 2) if latencies else None,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, seed: int, threads: int) -> dict:
+    files = sorted(folder.rglob("*.py"))
+    texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
+    id_points = identifier_points(texts, points, seed)
+    ln_points = line_points(texts, points, seed)
+    results = []
+    for model in models:
+        results.append(evaluate_one(ModelPredictor(model, threads), texts, id_points, ln_points))
+    if trigram_corpus is not None:
+        from . import corpus
+
+        results.append(evaluate_one(TrigramPredictor(t for _, t in corpus.load(trigram_corpus)),
+                                    texts, id_points, ln_points))
+    return {"dir": str(folder), "files": len(files), "seed": seed, "points": points, "results": results}
+
+
+def table(report: dict) -> str:
+    cols = ["name", "type_stream", "token_accuracy", "identifier_mrr5", "identifier_top1",
+            "line_exact_match", "line_edit_similarity", "list_latency_ms_p50"]
+    rows = [cols] + [[str(r[c]) for c in cols] for r in report["results"]]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
+    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    kinds = [f"{r['name']}: MRR@5 by kind {r['identifier_mrr5_by_kind']} (points {r['identifier_points_by_kind']})"
+             for r in report["results"]]
+    return "\n".join(lines + [""] + kinds)

@@ -1,0 +1,94 @@
+"""Token healing: when the cursor splits a token, back off and constrain the first steps.
+
+A prompt that ends inside what the model would write as one token (`pri|`,
+`x =|` meaning `==`) makes a plain model complete from a tokenization it never
+saw in training. Healing backs off the last token(s) while the removed bytes
+could still be part of a longer token, then lets the first generated tokens be
+only those that reproduce the removed bytes (a token that starts with them, or
+one that is a prefix of them, multi-step), renormalised over that set. Pure: no
+I/O, no model. See Phan et al., ICLR 2025, and papers.md.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+import numpy as np
+
+
+class VocabIndex:
+    """The vocabulary's bytes, sorted so that all tokens extending a prefix form one range."""
+
+    def __init__(self, token_bytes: list[bytes], special_ids):
+        self.token_bytes = token_bytes
+        self.special = frozenset(special_ids)
+        pairs = sorted((b, i) for i, b in enumerate(token_bytes) if i not in self.special)
+        self.sorted_bytes = [b for b, _ in pairs]
+        self.sorted_ids = np.array([i for _, i in pairs], dtype=np.int64)
+        self.by_bytes = {b: i for b, i in pairs}
+        self.max_len = max(len(b) for b in self.sorted_bytes)
+
+    def extending(self, prefix: bytes) -> np.ndarray:
+        """Ids of tokens whose bytes start with prefix.
+
+        Example: extending(b"pri") -> ids of b"print", b"private", b"pri", ...
+        """
+        lo = bisect_left(self.sorted_bytes, prefix)
+        hi = bisect_left(self.sorted_bytes, prefix + b"\xff" * (self.max_len + 1))
+        return self.sorted_ids[lo:hi]
+
+    def prefixes_of(self, data: bytes) -> list[int]:
+        """Ids of tokens that are proper prefixes of data (they leave bytes to reproduce)."""
+        return [self.by_bytes[data[:n]] for n in range(1, len(data)) if data[:n] in self.by_bytes]
+
+    def allowed(self, remaining: bytes) -> np.ndarray:
+        """Tokens that can come next while `remaining` bytes must still be reproduced."""
+        return np.concatenate((self.extending(remaining), np.array(self.prefixes_of(remaining), dtype=np.int64)))
+
+    def can_extend(self, data: bytes) -> bool:
+        """Whether some token starts with data and is longer than it."""
+        ids = self.extending(data)
+        return len(ids) > 1 or (len(ids) == 1 and self.token_bytes[ids[0]] != data)
+
+
+def back_off(tokens: list[int], index: VocabIndex, max_tokens: int = 4) -> tuple[int, bytes]:
+    """How many prompt tokens to keep, and the bytes removed after them.
+
+    Backs off the last token while the removed bytes could be part of a longer
+    token; never across a special token, never more than the longest token's
+    length, and never the whole prompt.
+
+    Example: for tokens of "x.pri" (..., b".", b"pri") -> (n - 1, b"pri")
+    """
+    keep, removed = len(tokens), b""
+    while keep > 1 and len(tokens) - keep < max_tokens:
+        last = tokens[keep - 1]
+        if last in index.special:
+            break
+        candidate = index.token_bytes[last] + removed
+        if len(candidate) > index.max_len or not index.can_extend(candidate):
+            break
+        keep, removed = keep - 1, candidate
+    return keep, removed
+
+
+def advance(remaining: bytes, piece: bytes) -> bytes:
+    """The bytes still to reproduce after generating piece.
+
+    Example: advance(b"pri", b"pr") == b"i"; advance(b"pri", b"print") == b""
+    """
+    if piece.startswith(remaining):
+        return b""
+    assert remaining.startswith(piece), "piece was not allowed"
+    return remaining[len(piece):]
+
+
+def constrain(logprobs: np.ndarray, remaining: bytes, index: VocabIndex) -> np.ndarray:
+    """Log-probabilities renormalised over the tokens allowed while healing."""
+    if not remaining:
+        return logprobs
+    allowed = index.allowed(remaining)
+    out = np.full_like(logprobs, -np.inf)
+    kept = logprobs[allowed]
+    out[allowed] = kept - np.logaddexp.reduce(kept)
+    return out

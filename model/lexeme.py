@@ -1,0 +1,64 @@
+"""Where does the first lexical token of a generated text end? (for the list)
+
+The completion list offers whole lexical tokens (CodeFill's single-token
+completion): BPE pieces are joined until the text holds one complete lexeme.
+A lexeme is complete once a character that cannot continue it follows, so
+`=` stays open (it may become `==`) while `= ` is complete.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .lexer import OPERATORS
+
+_IDENT = re.compile(r"[^\W\d]\w*")
+_NUMBER = re.compile(r"(?:\d[\w]*(?:\.\w*)?|\.\d\w*)")
+_STRING_START = re.compile(r"(?i:[rbuf]{0,2})('''|\"\"\"|'|\")")
+_OPERATORS = sorted(OPERATORS, key=len, reverse=True)
+
+
+def first_lexeme(text: str) -> tuple[str, bool] | None:
+    """Split off the leading spaces and first lexeme of text.
+
+    Returns (spaces + lexeme, complete), or None when text starts a new line or
+    holds no lexeme (a list item never spans lines).
+
+    Example: first_lexeme(" foo(") == (" foo", True); first_lexeme("fo") == ("fo", False)
+    """
+    body = text.lstrip(" \t")
+    lead = len(text) - len(body)
+    if not body or body[0] in "\r\n#\\":
+        return None
+    m = _STRING_START.match(body)
+    if m and (body[0] in "'\"" or body[m.start(1) - 1:m.start(1)].isalpha()):
+        end = _string_end(body, m.end(), m.group(1))
+        if end is None:
+            return text, False
+        return text[: lead + end], True
+    for pattern in (_IDENT, _NUMBER):
+        m = pattern.match(body)
+        if m:
+            end = m.end()
+            return text[: lead + end], end < len(body)
+    for op in _OPERATORS:
+        if body.startswith(op):
+            rest = body[len(op):]
+            if not rest and any(o != op and o.startswith(op) for o in OPERATORS):
+                return text, False  # `=` may still become `==`
+            return text[: lead + len(op)], True
+    return text[: lead + 1], True  # a character Python has no token for
+
+
+def _string_end(body: str, start: int, quote: str) -> int | None:
+    i = start
+    while i < len(body):
+        if body[i] == "\\":
+            i += 2
+            continue
+        if body.startswith(quote, i):
+            return i + len(quote)
+        if len(quote) == 1 and body[i] in "\r\n":
+            return i  # an unterminated one-line string ends at the line end
+        i += 1
+    return None
