@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import Cancelled
 from .heal import VocabIndex, advance, constrain
 from .lexeme import first_lexeme
 from .runtime import Runtime, State
@@ -52,7 +53,8 @@ class Decoder:
         return int(INPUT_TYPE[types[pos]]) if len(data) else 0
 
     def next_tokens(self, logits: np.ndarray, state: State, remaining: bytes, line: bytes,
-                    k: int = 8, beam: int = 4, depth: int = 4, top: int = 24) -> list[tuple[str, float]]:
+                    k: int = 8, beam: int = 4, depth: int = 4, top: int = 24,
+                    cancel=None) -> list[tuple[str, float]]:
         """The k most likely next lexical tokens as (text from the back-off point, logprob).
 
         A beam over BPE pieces: a hypothesis whose text holds a complete lexeme
@@ -66,6 +68,8 @@ class Decoder:
         keys, values = state.keys, state.values
         step_logits = logits[None, :]
         for _ in range(depth):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
             grown: list[Hypothesis] = []
             for h in hyps:
                 lp = constrain(log_softmax(step_logits[h.row]), h.remaining, self.index) + h.logprob
@@ -119,14 +123,19 @@ class Decoder:
 
     def statement(self, logits: np.ndarray, state: State, remaining: bytes, line_prefix: str,
                   depth_before: int, max_tokens: int = 32, deadline: float | None = None,
-                  allow_block: bool = False) -> tuple[str, float]:
+                  allow_block: bool = False, cancel=None) -> tuple[str, float]:
         """Greedy decoding to the end of the statement.  -> (text from the back-off point, logprob)
 
-        `line_prefix` is the cursor's line up to the back-off point.
+        `line_prefix` is the cursor's line up to the cursor; `depth_before` the
+        bracket depth where that line starts.
         """
+        healed = len(remaining.decode("utf-8", "ignore"))
         line = line_prefix.encode("utf-8", "surrogatepass")
+        line = line[: max(0, len(line) - len(remaining))]  # the line up to the back-off point, for types
         generated, total = b"", 0.0
         for n in range(max_tokens):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
             lp = constrain(log_softmax(logits), remaining, self.index)
             tok = int(np.argmax(lp))
             if tok in self.index.special:
@@ -137,11 +146,14 @@ class Decoder:
             generated += piece
             text = generated.decode("utf-8", "ignore")
             if not remaining:
-                end = statement_end(line_prefix, text, depth_before, allow_block)
+                # The healed bytes are reproduced exactly: the statement goes on from the cursor.
+                end = statement_end(line_prefix, text[healed:], depth_before, allow_block)
                 if end is not None:
-                    return text[:end], total
+                    return text[: healed + end], total
             if n + 1 == max_tokens or (deadline is not None and time.monotonic() > deadline):
                 break
             logits, state = self.runtime.step(state, tok, self.piece_type(line + generated[: -len(piece)], piece))
-        return generated.decode("utf-8", "ignore").rstrip("\r\n"), total
-
+        # Out of budget: keep whole lines only, so the ghost text never ends mid-thought.
+        text = generated.decode("utf-8", "ignore")
+        last_newline = text.rfind("\n", healed)
+        return (text[:last_newline] if last_newline > healed else text).rstrip("\r\n"), total

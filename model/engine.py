@@ -74,11 +74,15 @@ class Engine:
         runtime, model_dir = open_runtime(model_path, backend, threads, device)
         return cls(runtime, BPE.load(model_dir.tokenizer), model_dir)
 
-    def complete(self, text: str, cursor: int, mode: str = "list", options: Options | None = None) -> Result:
-        """Candidates for the cursor (a character offset into text); mode: list | statement."""
+    def complete(self, text: str, cursor: int, mode: str = "list", options: Options | None = None,
+                 cancel: threading.Event | None = None) -> Result:
+        """Candidates for the cursor (a character offset into text); mode: list | statement.
+
+        Raises Cancelled when `cancel` is set while decoding.
+        """
         options = options or Options()
         with self._lock:
-            return self._complete(text, cursor, mode, options)
+            return self._complete(text, cursor, mode, options, cancel)
 
     def warm(self, text: str, cursor: int, options: Options | None = None) -> None:
         """Prefill the cache for a document while the user is idle."""
@@ -111,7 +115,7 @@ class Engine:
                        healed_bytes=len(removed))
         return ctx, logits[-1], state, removed, removed_text
 
-    def _complete(self, text, cursor, mode, options) -> Result:
+    def _complete(self, text, cursor, mode, options, cancel) -> Result:
         timings: dict[str, float] = {}
         ctx, logits, state, removed, removed_text = self._prompt(text, cursor, options, timings)
         line_before = ctx.line_prefix[: len(ctx.line_prefix) - len(removed_text)] \
@@ -124,7 +128,7 @@ class Engine:
         out: list[Candidate] = []
         if mode == "list":
             for gen, score in self.decoder.next_tokens(logits, state, removed, line_before.encode(),
-                                                       k=options.list_size):
+                                                       k=options.list_size, cancel=cancel):
                 new = gen[drop:]
                 if new.strip() and "\n" not in new:
                     out.append(Candidate(new, start, score, "token", label=new.strip()))
@@ -132,8 +136,8 @@ class Engine:
             t_stmt = time.perf_counter()
             depth = max(0, bracket_depth(ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)]))
             gen, score = self.decoder.statement(
-                logits, state, removed, line_before, depth, options.statement_tokens,
-                time.monotonic() + options.statement_ms / 1e3, options.block_body,
+                logits, state, removed, ctx.line_prefix, depth, options.statement_tokens,
+                time.monotonic() + options.statement_ms / 1e3, options.block_body, cancel,
             )
             new = cut_suffix_repeat(gen[drop:], ctx.suffix_line)
             if new.strip() and len(new) > len(fragment) and not (

@@ -7,3 +7,7 @@ class ModelError(Exception):
 
 class SettingsError(ValueError):
     """A setting has the wrong type or value."""
+
+
+class Cancelled(Exception):
+    """The request was cancelled, or superseded by a newer edit, while it ran."""

@@ -54,22 +54,22 @@ class VocabIndex:
 def back_off(tokens: list[int], index: VocabIndex, max_tokens: int = 4) -> tuple[int, bytes]:
     """How many prompt tokens to keep, and the bytes removed after them.
 
-    Backs off the last token while the removed bytes could be part of a longer
-    token; never across a special token, never more than the longest token's
-    length, and never the whole prompt.
+    Removes the longest run of final tokens (at most max_tokens, never across
+    a special token, never longer than the longest token, never the whole
+    prompt) whose bytes some longer token could cover: the cursor may split it.
 
     Example: for tokens of "x.pri" (..., b".", b"pri") -> (n - 1, b"pri")
     """
-    keep, removed = len(tokens), b""
-    while keep > 1 and len(tokens) - keep < max_tokens:
-        last = tokens[keep - 1]
-        if last in index.special:
+    best, removed, joined = len(tokens), b"", b""
+    for keep in range(len(tokens) - 1, max(0, len(tokens) - max_tokens - 1), -1):
+        if keep < 1 or tokens[keep] in index.special:
             break
-        candidate = index.token_bytes[last] + removed
-        if len(candidate) > index.max_len or not index.can_extend(candidate):
+        joined = index.token_bytes[tokens[keep]] + joined
+        if len(joined) > index.max_len:
             break
-        keep, removed = keep - 1, candidate
-    return keep, removed
+        if index.can_extend(joined):
+            best, removed = keep, joined
+    return best, removed
 
 
 def advance(remaining: bytes, piece: bytes) -> bytes:

@@ -231,6 +231,8 @@ _ROLE_QUERY = """
 (import_statement (dotted_name (identifier) @IMPORT))
 (import_from_statement (dotted_name (identifier) @IMPORT))
 (aliased_import (identifier) @IMPORT)
+(aliased_import (dotted_name (identifier) @IMPORT))
+(relative_import (dotted_name (identifier) @IMPORT))
 (keyword_argument name: (identifier) @KWARG)
 (call function: (identifier) @CALL)
 (call function: (attribute attribute: (identifier) @CALL))

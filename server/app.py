@@ -1,0 +1,279 @@
+"""nib's language server: thin LSP handlers over the completion engine.
+
+The event loop only does I/O. Inference runs on one worker thread; an edit to
+a document cancels the work still running for it, `$/cancelRequest` stops a
+request's decoding, and a result computed for an older version is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from nib.model.errors import Cancelled, ModelError
+
+from . import __version__
+from .documents import Documents
+from .settings import RELOAD, Settings, parse
+
+log = logging.getLogger("nib")
+TRIGGER_CHARACTERS = [".", "(", "[", ",", "=", "@"]
+WARM_DELAY_S = 0.3
+
+
+class NibServer(LanguageServer):
+    def __init__(self, model_path: Path | None = None):
+        super().__init__("nib", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.settings = Settings(model_path=str(model_path or ""))
+        self.documents = Documents()
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nib-infer")
+        self.engine = None
+        self.engine_error: str | None = None
+        self.encoding = "utf-16"
+        self.running: dict[str, set[threading.Event]] = {}  # uri -> cancel flags of work in flight
+        self._warm_handles: dict[str, asyncio.TimerHandle] = {}
+        self._big_logged: set[str] = set()
+
+    # -- the model ----------------------------------------------------------
+
+    def load_engine(self) -> None:
+        """On the worker thread: (re)load the model named by the settings."""
+        from nib.model.engine import Engine
+
+        s = self.settings
+        backend = "onnx" if s.device == "cpu" else "torch"
+        started = time.perf_counter()
+        try:
+            self.engine = Engine.load(Path(s.model_path) if s.model_path else None, backend, s.threads, s.device)
+            self.engine_error = None
+            log.info("model loaded from %s in %.0f ms", self.engine.model_dir.path,
+                     (time.perf_counter() - started) * 1e3)
+        except ModelError as e:
+            self.engine, self.engine_error = None, str(e)
+            log.error("%s", e)
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"nib: {e}"))
+
+    async def run(self, fn, uri: str):
+        """Run fn(cancel_event) on the worker; cancel it if this request is cancelled."""
+        cancel = threading.Event()
+        self.running.setdefault(uri, set()).add(cancel)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.worker, fn, cancel)
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+        finally:
+            self.running.get(uri, set()).discard(cancel)
+
+    def supersede(self, uri: str) -> None:
+        for cancel in self.running.get(uri, ()):
+            cancel.set()
+
+    # -- completion ---------------------------------------------------------
+
+    async def complete(self, uri: str, position: types.Position, mode: str):
+        """(document, cursor offset, candidates) or None when nothing applies."""
+        s = self.settings
+        doc = self.documents.get(uri)
+        if doc is None or not s.enable or (mode == "list" and not s.list) or (mode == "statement" and not s.statement):
+            return None
+        if len(doc.text) > s.max_document_chars:
+            if uri not in self._big_logged:
+                self._big_logged.add(uri)
+                log.info("%s has %d characters, over maxDocumentChars=%d: no completions",
+                         uri, len(doc.text), s.max_document_chars)
+            return None
+        version, text = doc.version, doc.text
+        cursor = doc.offset(position.line, position.character, self.encoding)
+        if mode == "statement" and s.debounce_ms:
+            await asyncio.sleep(s.debounce_ms / 1e3)
+            if doc.version != version:
+                return None
+
+        def work(cancel):
+            if self.engine is None:
+                return None
+            return self.engine.complete(text, cursor, mode, s.options(), cancel)
+
+        started = time.perf_counter()
+        try:
+            result = await self.run(work, uri)
+        except Cancelled:
+            log.debug("%s superseded", mode)
+            return None
+        if result is None:
+            return None
+        if doc.version != version or self.documents.get(uri) is not doc:
+            log.debug("%s for version %d dropped: document is at %d", mode, version, doc.version)
+            return None
+        t = result.timings
+        log.info("%s %s:%d:%d %.1f ms (context %.1f, prefill %.1f over %d tokens, decode %.1f) %d items",
+                 mode, uri.rsplit("/", 1)[-1], position.line, position.character,
+                 (time.perf_counter() - started) * 1e3, t.get("context_ms", 0), t.get("prefill_ms", 0),
+                 t.get("prompt_tokens", 0), t.get("decode_ms", 0), len(result.candidates))
+        return doc, cursor, result.candidates
+
+    def schedule_warm(self, uri: str, line: int, character: int) -> None:
+        """After a pause in typing, prefill the cache at the last edit so the next request is warm."""
+        if handle := self._warm_handles.pop(uri, None):
+            handle.cancel()
+
+        def warm():
+            doc = self.documents.get(uri)
+            if doc is None or self.engine is None or self.running.get(uri) or len(doc.text) > self.settings.max_document_chars:
+                return
+            text, cursor = doc.text, doc.offset(line, character, self.encoding)
+            self.worker.submit(self._warm, text, cursor)
+
+        self._warm_handles[uri] = asyncio.get_running_loop().call_later(WARM_DELAY_S, warm)
+
+    def _warm(self, text: str, cursor: int) -> None:
+        try:
+            self.engine.warm(text, cursor, self.settings.options())
+        except Exception:  # warming is an optimisation: never let it fail anything
+            log.exception("warming the cache failed")
+
+    def apply_settings(self, raw, source: str) -> None:
+        new, warnings = parse(raw, self.settings)
+        for w in warnings:
+            log.warning("%s (%s)", w, source)
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, w))
+        reload = any(getattr(new, k) != getattr(self.settings, k) for k in RELOAD)
+        self.settings = new
+        logging.getLogger().setLevel(new.log_level.upper())
+        if reload:
+            self.worker.submit(self.load_engine)
+
+
+server = NibServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: NibServer, params: types.InitializeParams):
+    ls.encoding = str(ls.workspace.position_encoding or "utf-16")
+    options = params.initialization_options
+    if isinstance(options, dict) and isinstance(options.get("nib"), dict):
+        options = options["nib"]
+    new, ls._init_warnings = parse(options, ls.settings)
+    ls.settings = new
+    logging.getLogger().setLevel(new.log_level.upper())
+
+
+@server.feature(types.INITIALIZED)
+def initialized(ls: NibServer, params: types.InitializedParams):
+    for w in getattr(ls, "_init_warnings", []):
+        log.warning("%s (initializationOptions)", w)
+        ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, w))
+    ls.worker.submit(ls.load_engine)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def did_change_configuration(ls: NibServer, params: types.DidChangeConfigurationParams):
+    raw = params.settings
+    if isinstance(raw, dict) and "nib" in raw:
+        raw = raw["nib"]
+    ls.apply_settings(raw, "workspace/didChangeConfiguration")
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: NibServer, params: types.DidOpenTextDocumentParams):
+    d = params.text_document
+    ls.documents.open(d.uri, d.text, d.version)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
+    doc = ls.documents.get(params.text_document.uri)
+    if doc is None:
+        log.warning("didChange for %s, which is not open: ignored", params.text_document.uri)
+        return
+    ls.supersede(doc.uri)
+    last = None
+    for change in params.content_changes:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            r = change.range
+            doc.apply((r.start.line, r.start.character), (r.end.line, r.end.character), change.text, ls.encoding)
+            last = doc.position(doc.offset(r.start.line, r.start.character, ls.encoding) + len(change.text),
+                                ls.encoding)
+        else:
+            doc.apply(None, None, change.text, ls.encoding)
+    doc.version = params.text_document.version
+    if last is not None:
+        ls.schedule_warm(doc.uri, *last)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
+    ls.supersede(params.text_document.uri)
+    ls.documents.close(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_COMPLETION,
+                types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False))
+async def completion(ls: NibServer, params: types.CompletionParams):
+    found = await ls.complete(params.text_document.uri, params.position, "list")
+    if found is None:
+        return None
+    doc, cursor, candidates = found
+    cursor_pos = types.Position(*doc.position(cursor, ls.encoding))
+    items = []
+    for rank, c in enumerate(candidates):
+        start = types.Position(*doc.position(c.start, ls.encoding))
+        statement = c.kind == "statement"
+        label = c.label.split("\n")[0] + (" …" if "\n" in c.label else "")
+        items.append(types.CompletionItem(
+            label=label,
+            kind=types.CompletionItemKind.Snippet if statement else types.CompletionItemKind.Text,
+            detail="nib: rest of the statement" if statement else "nib",
+            sort_text=f"{rank:04d}",
+            filter_text=c.text,
+            text_edit=types.TextEdit(range=types.Range(start, cursor_pos), new_text=c.text),
+            insert_text_format=types.InsertTextFormat.PlainText,
+        ))
+    # Incomplete: the ranking depends on every character typed, so clients ask again.
+    return types.CompletionList(is_incomplete=True, items=items)
+
+
+@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+async def inline_completion(ls: NibServer, params: types.InlineCompletionParams):
+    found = await ls.complete(params.text_document.uri, params.position, "statement")
+    if found is None:
+        return None
+    doc, cursor, candidates = found
+    cursor_pos = types.Position(*doc.position(cursor, ls.encoding))
+    return types.InlineCompletionList(items=[
+        types.InlineCompletionItem(
+            insert_text=c.text,
+            range=types.Range(types.Position(*doc.position(c.start, ls.encoding)), cursor_pos),
+        )
+        for c in candidates
+    ])
+
+
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: NibServer, params):
+    for uri in list(ls.running):
+        ls.supersede(uri)
+    ls.worker.shutdown(wait=False, cancel_futures=True)
+
+
+def serve(model_path: Path | None, tcp: str | None, log_level: str | None) -> int:
+    logging.basicConfig(stream=sys.stderr, level=(log_level or "INFO").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+    if model_path:
+        server.settings.model_path = str(model_path)
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0

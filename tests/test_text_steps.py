@@ -1,0 +1,203 @@
+"""Pure text steps: context window, lexemes, stop rules, suffix cut, healing, positions, settings."""
+
+import pytest
+
+from nib.model.context import build_context
+from nib.model.heal import VocabIndex, advance, back_off, constrain
+from nib.model.lexeme import first_lexeme
+from nib.model.stops import bracket_depth, cut_suffix_repeat, statement_end
+from nib.server.positions import line_starts, offset_at, position_at
+from nib.server.settings import Settings, parse
+
+
+# -- context -------------------------------------------------------------------
+
+def test_context_small_file_is_whole_prefix():
+    ctx = build_context("import os\nos.pa", 15, 100)
+    assert (ctx.window_start, ctx.prefix, ctx.line_prefix, ctx.suffix_line, ctx.at_file_start) == (
+        0, "import os\nos.pa", "os.pa", "", True)
+
+
+def test_context_suffix_line_excludes_line_break():
+    ctx = build_context("f(x)\r\nnext", 2, 100)
+    assert (ctx.line_prefix, ctx.suffix_line) == ("f(", "x)")
+
+
+def test_context_window_is_stable_while_typing():
+    text = "".join(f"line_{i} = call({i})\n" for i in range(400))
+    cursor = text.index("line_300")
+    starts = {build_context(text[:cursor + k], cursor + k, 200).window_start for k in range(0, 12)}
+    assert len(starts) == 1
+    ctx = build_context(text, cursor, 200)
+    assert ctx.window_start > 0 and text[ctx.window_start - 1] == "\n"
+    assert len(ctx.prefix) <= 600 and not ctx.at_file_start
+
+
+def test_context_never_empty_at_line_start():
+    text = "a = 1\n" * 500
+    cursor = 1536  # a line start that is also a chunk boundary
+    assert text[cursor - 1] == "\n"
+    ctx = build_context(text, cursor, 10)
+    assert ctx.prefix.endswith("\n") and len(ctx.prefix) > 0
+
+
+# -- lexemes -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    (" foo(", (" foo", True)), ("fo", ("fo", False)), ("=", ("=", False)), ("= ", ("=", True)),
+    ("==", ("==", True)), ('"abc', ('"abc', False)), ('"abc" ', ('"abc"', True)), ("x.y", ("x", True)),
+    ("\nfoo", None), ("", None), (" 12)", (" 12", True)), ('b"x"', ('b"x"', True)), ("**", ("**", False)),
+    ("**k", ("**", True)), ("):", (")", True)), ("éa+", ("éa", True)), ("# c", None),
+])
+def test_first_lexeme(text, expected):
+    assert first_lexeme(text) == expected
+
+
+# -- stop rules ----------------------------------------------------------------
+
+@pytest.mark.parametrize("line, gen, depth, block, expected", [
+    ("x = f(", "a,\n b)\ny = 2", 0, False, "a,\n b)"),
+    ("x = ", "1\ny = 2", 0, False, "1"),
+    ("s = ", '"""a\nb"""\nx', 0, False, '"""a\nb"""'),
+    ("    a,", " b)\n", 1, False, " b)"),  # the line is inside a bracket opened above
+    ("    foo(a,", " b)\n", 1, False, None),
+    ("if x", ":\n    y = 1\n    z = 2\nfoo", 0, True, ":\n    y = 1\n    z = 2"),
+    ("if x", ":\n    y = 1\n", 0, False, ":"),
+    ("x = [", "1, 2", 0, False, None),
+    ("x = '", "a\nb", 0, False, "a"),  # a one-line string ends at the line end
+    ("y = 1  ", "# note\nz", 0, False, "# note"),
+])
+def test_statement_end(line, gen, depth, block, expected):
+    end = statement_end(line, gen, depth, block)
+    assert (gen[:end] if end is not None else None) == expected
+
+
+@pytest.mark.parametrize("gen, suffix, expected", [
+    ("a, b)", ")", "a, b"),
+    ("bar()", ")", "bar()"),  # its own closer: kept
+    ("bar())", ")", "bar()"),
+    ("x", "", "x"),
+    ("items]", "]", "items"),
+    ("name, value)", ")  # comment", "name, value)"),
+    ("value", "value", ""),
+])
+def test_cut_suffix_repeat(gen, suffix, expected):
+    assert cut_suffix_repeat(gen, suffix) == expected
+
+
+def test_bracket_depth_ignores_strings():
+    assert bracket_depth("f(a, [b, '(") == 2
+
+
+# -- healing -------------------------------------------------------------------
+
+VOCAB = [b"<|endoftext|>", b"p", b"r", b"i", b"n", b"t", b"v", b"a", b"e", b"pr", b"pri", b"print", b"private", b" ", b"=",
+         b" =", b" ==", b"==", b"x", b"(", b"(\"", b"\"", b"\xc3", b"\xa9", b"\xc3\xa9", b"\xc3\xa9t\xc3\xa9"]
+INDEX = VocabIndex(VOCAB, {0})
+
+
+def ids(*pieces):
+    return [VOCAB.index(p) for p in pieces]
+
+
+@pytest.mark.parametrize("tokens, keep, removed", [
+    (ids(b"x", b" =", b"pri"), 2, b"pri"),  # `pri|` extends to print/private
+    (ids(b"x", b" ="), 1, b" ="),  # ` =` may become ` ==`
+    (ids(b"x", b" =", b"pr", b"i"), 2, b"pri"),  # two tokens that one token covers
+    (ids(b"x", b"print"), 2, b""),  # nothing extends `print`: no back-off
+    ([0] + ids(b"pri"), 1, b"pri"),  # never across <|endoftext|>
+    (ids(b"pri"), 1, b""),  # never the whole prompt
+    (ids(b"x", b"\xc3"), 1, b"\xc3"),  # a split UTF-8 character
+])
+def test_back_off(tokens, keep, removed):
+    assert back_off(tokens, INDEX) == (keep, removed)
+
+
+def test_allowed_tokens_extend_or_prefix_the_removed_bytes():
+    allowed = sorted(VOCAB[i] for i in INDEX.allowed(b"pri"))
+    assert allowed == [b"p", b"pr", b"pri", b"print", b"private"]
+
+
+def test_constrain_renormalises_over_allowed():
+    import numpy as np
+    lp = np.log(np.full(len(VOCAB), 1 / len(VOCAB)))
+    out = constrain(lp, b" =", INDEX)
+    allowed = {VOCAB.index(b" "), VOCAB.index(b" ="), VOCAB.index(b" ==")}
+    assert {i for i in range(len(VOCAB)) if out[i] > -np.inf} == allowed
+    assert np.isclose(np.exp(out[list(allowed)]).sum(), 1.0)
+
+
+def test_advance():
+    assert advance(b"pri", b"pr") == b"i"
+    assert advance(b"pri", b"print") == b""
+    assert advance(b"i", b"i") == b""
+
+
+def test_healed_copy_model_reproduces_text():
+    """With a model that always prefers the original continuation, healing gives back the original bytes."""
+    import random
+    rng = random.Random(1)
+    words = [b"print", b"private", b"x", b" ==", b" =", b"(\""]
+    for _ in range(200):
+        original = b"".join(rng.choice(words) for _ in range(4))
+        cut = rng.randrange(1, len(original) + 1)
+        # tokenize the prompt greedily by longest match, as BPE would roughly
+        prompt, toks = original[:cut], []
+        while prompt:
+            piece = max((v for v in VOCAB[1:] if prompt.startswith(v)), key=len)
+            toks.append(VOCAB.index(piece))
+            prompt = prompt[len(piece):]
+        keep, removed = back_off(toks, INDEX)
+        out = b"".join(VOCAB[t] for t in toks[:keep])
+        rest, remaining = original[len(out):], removed
+        while rest:
+            allowed = INDEX.allowed(remaining) if remaining else range(1, len(VOCAB))
+            piece = max((VOCAB[i] for i in allowed if rest.startswith(VOCAB[i])), key=len)
+            remaining = advance(remaining, piece) if remaining else b""
+            out, rest = out + piece, rest[len(piece):]
+        assert out == original and remaining == b""
+
+
+# -- positions -----------------------------------------------------------------
+
+TEXT = "a😀b\r\nxé\rz"
+
+
+@pytest.mark.parametrize("line, character, encoding, offset", [
+    (0, 3, "utf-16", 2), (0, 2, "utf-16", 1), (0, 1, "utf-16", 1),
+    (0, 3, "utf-8", 1), (0, 5, "utf-8", 2), (0, 99, "utf-16", 3),
+    (1, 2, "utf-8", 6), (1, 3, "utf-8", 7), (2, 1, "utf-32", 9), (9, 0, "utf-16", 9), (-1, 0, "utf-16", 0),
+])
+def test_offset_at(line, character, encoding, offset):
+    assert offset_at(TEXT, line_starts(TEXT), line, character, encoding) == offset
+
+
+@pytest.mark.parametrize("offset, encoding, position", [
+    (2, "utf-16", (0, 3)), (2, "utf-8", (0, 5)), (7, "utf-8", (1, 3)), (10, "utf-16", (2, 1)), (99, "utf-16", (2, 1)),
+])
+def test_position_at(offset, encoding, position):
+    assert position_at(TEXT, line_starts(TEXT), offset, encoding) == position
+
+
+# -- settings ------------------------------------------------------------------
+
+def test_settings_defaults_and_camel_case():
+    settings, warnings = parse({"maxTokens": 12, "healing": "off", "statementInList": False})
+    assert warnings == []
+    assert (settings.max_tokens, settings.healing, settings.statement_in_list) == (12, "off", False)
+
+
+def test_bad_settings_warn_and_keep_defaults():
+    settings, warnings = parse({"maxTokens": "x", "healing": "exact2", "foo": 1, "listSize": 0, "enable": "yes"})
+    assert settings == Settings()
+    assert warnings == [
+        "nib: setting maxTokens must be an integer, got 'x'; using the default 32",
+        "nib: setting healing must be one of off, prefix, got 'exact2'; using the default 'prefix'",
+        "nib: unknown setting 'foo' ignored",
+        "nib: setting listSize must be between 1 and 50, got 0; using the default 8",
+        "nib: setting enable must be true or false, got 'yes'; using the default True",
+    ]
+
+
+def test_settings_not_an_object():
+    assert parse([1, 2]) == (Settings(), ["nib: settings must be an object, got list; using defaults"])
