@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import Cancelled
 from .heal import VocabIndex, advance, constrain
-from .lexeme import first_lexeme
+from .lexeme import lexeme_through
 from .runtime import Runtime, State
 from .stops import statement_end
 from .streams import INPUT_TYPE, byte_types
@@ -62,8 +62,7 @@ class Decoder:
         lexeme add up); the rest are extended, at most `depth` pieces.
         """
         found: dict[str, float] = {}
-        # Healed bytes up to a newline are context, not part of the offered token.
-        skip = remaining.decode("utf-8", "ignore").rfind("\n") + 1
+        cursor = len(remaining.decode("utf-8", "ignore"))  # where the cursor falls in the generated text
         hyps = [Hypothesis(0.0, b"", remaining, 0)]
         keys, values = state.keys, state.values
         step_logits = logits[None, :]
@@ -89,12 +88,11 @@ class Decoder:
                     except UnicodeDecodeError:
                         grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
                         continue
-                    lexeme = first_lexeme(text[skip:])
+                    lexeme = lexeme_through(text, cursor)
                     if lexeme is None:
                         continue
                     word, complete = lexeme
                     if complete:
-                        word = text[:skip] + word
                         found[word] = np.logaddexp(found.get(word, -np.inf), score)
                     else:
                         grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
@@ -114,9 +112,9 @@ class Decoder:
         else:
             for h in hyps:  # out of depth: what is left counts as it stands
                 text = h.generated.decode("utf-8", "ignore")
-                lexeme = first_lexeme(text[skip:]) if not h.remaining else None
+                lexeme = lexeme_through(text, cursor) if not h.remaining else None
                 if lexeme:
-                    word = text[:skip] + lexeme[0]
+                    word = lexeme[0]
                     found[word] = np.logaddexp(found.get(word, -np.inf), h.logprob)
         ranked = sorted(found.items(), key=lambda kv: -kv[1])
         return [(text, float(lp)) for text, lp in ranked[:k]]

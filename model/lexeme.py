@@ -62,3 +62,26 @@ def _string_end(body: str, start: int, quote: str) -> int | None:
             return i  # an unterminated one-line string ends at the line end
         i += 1
     return None
+
+
+def lexeme_through(text: str, cursor: int) -> tuple[str, bool] | None:
+    """text up to the end of the first lexeme that ends after position cursor.
+
+    text starts at the healing back-off point and cursor is where the user's
+    cursor falls in it: lexemes that end at or before the cursor are context,
+    so the candidate is the one the cursor is in, or else the next one. A line
+    break before the cursor is context too; after it, there is no candidate.
+
+    Example: lexeme_through("))\\n", 2) is None; lexeme_through("pr", 1) == ("pr", False);
+             lexeme_through("foo(x", 3) == ("foo(", True)
+    """
+    pos = text.rfind("\n", 0, cursor) + 1
+    while True:
+        found = first_lexeme(text[pos:])
+        if found is None:
+            return None
+        word, complete = found
+        end = pos + len(word)
+        if end > cursor or not complete:
+            return text[:end], complete
+        pos = end

@@ -158,7 +158,8 @@ server = NibServer()
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: NibServer, params: types.InitializeParams):
-    ls.encoding = str(ls.workspace.position_encoding or "utf-16")
+    encoding = ls.workspace.position_encoding or types.PositionEncodingKind.Utf16
+    ls.encoding = getattr(encoding, "value", encoding)  # negotiated by pygls from the client's list
     options = params.initialization_options
     if isinstance(options, dict) and isinstance(options.get("nib"), dict):
         options = options["nib"]

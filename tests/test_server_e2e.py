@@ -1,0 +1,219 @@
+"""The real server over stdio with the bundled model, driven by a real LSP client."""
+
+import asyncio
+import sys
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from conftest import DEMO, SERVER
+
+URI = "file:///tmp/nib_demo.py"
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=["visual-studio-code", "neovim"])
+async def client(lsp_client: LanguageClient, request):
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=client_capabilities(request.param)))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def open_doc(client, text, uri=URI, version=1):
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)))
+
+
+async def complete(client, line, character, uri=URI):
+    return await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(uri), types.Position(line, character)))
+
+
+async def inline(client, line, character, uri=URI):
+    return await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character)))
+
+
+def apply_edit(text: str, line: int, start: int, end: int, new: str) -> str:
+    lines = text.split("\n")
+    lines[line] = lines[line][:start] + new + lines[line][end:]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("encodings, expected", [(None, "utf-16"), (["utf-8", "utf-16"], "utf-8")])
+async def test_initialize_result(encodings, expected):
+    proc_client = LanguageClient()
+    await proc_client.start_io(*SERVER)
+    caps = types.ClientCapabilities(general=types.GeneralClientCapabilities(position_encodings=encodings))
+    result = await proc_client.initialize_session(types.InitializeParams(capabilities=caps))
+    c = result.capabilities
+    assert c.position_encoding == expected
+    assert c.text_document_sync.change == types.TextDocumentSyncKind.Incremental
+    assert list(c.completion_provider.trigger_characters) == [".", "(", "[", ",", "=", "@"]
+    assert c.inline_completion_provider == types.InlineCompletionOptions()
+    assert result.server_info.name == "nib"
+    await proc_client.shutdown_session()
+    await proc_client.stop()
+
+
+async def check_list(client, text, line, character):
+    """Every item edits exactly the typed fragment, and applying it keeps the text before it."""
+    result = await complete(client, line, character)
+    assert result.is_incomplete is True
+    assert result.items, f"no items at {line}:{character}"
+    sort = [item.sort_text for item in result.items]
+    assert sort == sorted(sort)
+    for item in result.items:
+        edit = item.text_edit
+        assert edit.range.end == types.Position(line, character)
+        assert edit.range.start.line == line and edit.range.start.character <= character
+        typed = text.split("\n")[line][edit.range.start.character:character]
+        assert edit.new_text.startswith(typed), (typed, edit.new_text)
+        assert item.filter_text == edit.new_text
+    return result
+
+
+async def test_list_mid_word_heals(client: LanguageClient):
+    text = DEMO.read_text()
+    open_doc(client, text)
+    line = 10  # "                found.append(os.path.join(dirpath, name))"
+    col = text.split("\n")[line].index("append") + 2  # "found.ap|"
+    result = await check_list(client, text, line, col)
+    top = result.items[0]
+    assert top.text_edit.range.start == types.Position(line, col - 2)
+    assert top.label.startswith("ap")
+
+
+async def test_list_at_many_positions(client: LanguageClient):
+    text = DEMO.read_text()
+    open_doc(client, text)
+    lines = text.split("\n")
+    for line in (4, 7, 10, 16, 17):
+        for col in sorted({len(lines[line]) // 3, len(lines[line]) // 2, len(lines[line])}):
+            if lines[line][:col].strip():
+                await check_list(client, text, line, col)
+
+
+async def test_inline_statement_stops_at_end_of_statement(client: LanguageClient):
+    text = DEMO.read_text()
+    line = 16  # "    for path in list_python_files(argv[0] if argv else "."):"
+    cut = "    for path in "
+    text = apply_edit(text, line, len(cut), len(text.split("\n")[line]), "")
+    open_doc(client, text)
+    result = await inline(client, line, len(cut))
+    assert len(result.items) == 1
+    item = result.items[0]
+    assert item.range.end == types.Position(line, len(cut))
+    new = item.insert_text
+    assert "\n" not in new  # a `for` header stops at its own line end (no block body by default)
+
+
+async def test_incremental_edits_then_complete(client: LanguageClient):
+    text = "import os\n\n"
+    open_doc(client, text)
+    version = 1
+    for i, ch in enumerate("os.pa"):
+        version += 1
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=URI, version=version),
+            [types.TextDocumentContentChangePartial(
+                range=types.Range(types.Position(2, i), types.Position(2, i)), text=ch)]))
+    text += "os.pa"
+    result = await check_list(client, text, 2, 5)
+    assert all(item.text_edit.range.start == types.Position(2, 3) for item in result.items
+               if item.kind == types.CompletionItemKind.Text)
+
+
+@pytest.mark.parametrize("encodings", [None, ["utf-8"]])
+async def test_position_encodings_with_astral_text(encodings):
+    c = LanguageClient()
+    await c.start_io(*SERVER)
+    caps = types.ClientCapabilities(general=types.GeneralClientCapabilities(position_encodings=encodings))
+    init = await c.initialize_session(types.InitializeParams(capabilities=caps))
+    text = 'name = "😀é"\nname.up'
+    open_doc(c, text)
+    units = {"utf-16": 7, "utf-8": 7}[init.capabilities.position_encoding]  # line 1 is ASCII
+    result = await complete(c, 1, units)
+    for item in result.items:
+        assert item.text_edit.range.end == types.Position(1, 7)
+    # a cursor after astral characters on the same line
+    text2 = 's = "😀😀"; s.st'
+    open_doc(c, text2, uri="file:///tmp/astral.py")
+    enc = init.capabilities.position_encoding
+    col = len(text2.encode("utf-16-le")) // 2 if enc == "utf-16" else len(text2.encode())
+    result = await complete(c, 0, col, uri="file:///tmp/astral.py")
+    assert result.items
+    for item in result.items:
+        r = item.text_edit.range
+        assert r.end == types.Position(0, col)
+        typed_units = col - r.start.character
+        assert item.text_edit.new_text.startswith("st"[:typed_units])
+    await c.shutdown_session()
+    await c.stop()
+
+
+async def test_settings_take_effect(client: LanguageClient):
+    text = DEMO.read_text()
+    open_doc(client, text)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"nib": {"listSize": 3, "statementInList": False}}))
+    result = await complete(client, 10, 30)
+    assert len(result.items) <= 3
+    assert all(item.kind == types.CompletionItemKind.Text for item in result.items)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": {"enable": False}}))
+    assert await complete(client, 10, 30) is None
+    assert await inline(client, 10, 30) is None
+
+
+async def test_bad_setting_warns_and_keeps_working(client: LanguageClient):
+    open_doc(client, DEMO.read_text())
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"nib": {"maxTokens": "many", "colour": "blue"}}))
+    result = await complete(client, 10, 30)
+    assert result.items
+    texts = [m.message for m in client.messages]
+    assert "nib: setting maxTokens must be an integer, got 'many'; using the default 32" in texts
+    assert "nib: unknown setting 'colour' ignored" in texts
+
+
+async def test_stale_version_is_dropped(client: LanguageClient):
+    text = DEMO.read_text()
+    open_doc(client, text)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": {"debounceMs": 300}}))
+    pending = asyncio.ensure_future(inline(client, 10, 30))
+    await asyncio.sleep(0.05)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+        [types.TextDocumentContentChangePartial(range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                                                text="#")]))
+    assert await pending is None
+
+
+async def test_cancel_request(client: LanguageClient):
+    open_doc(client, DEMO.read_text())
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": {"debounceMs": 500}}))
+    task = asyncio.ensure_future(inline(client, 10, 30))
+    await asyncio.sleep(0.05)
+    task.cancel()  # pygls's client sends $/cancelRequest for a cancelled future
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    result = await complete(client, 10, 30)  # the server is still answering
+    assert result.items
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER + ["--model", "/nonexistent/nib-model"]))
+async def broken_client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_missing_model_is_a_clear_message(broken_client: LanguageClient):
+    open_doc(broken_client, "import os\nos.pa")
+    assert await complete(broken_client, 1, 5) is None
+    assert [m.message for m in broken_client.messages] == [
+        "nib: model manifest not found: /nonexistent/nib-model/manifest.json "
+        "(reinstall nib for the bundled model, or re-export with `nib export`)"
+    ]
