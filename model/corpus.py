@@ -7,6 +7,7 @@ a SHA-256 over paths and contents) so a model's manifest can name its data.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import subprocess
@@ -22,12 +23,15 @@ DEFAULT_MANIFEST = Path(__file__).with_name("corpus.toml")
 _STDLIB_SKIP = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
 
 
-def stdlib_files() -> list[tuple[str, str]]:
+def stdlib_files(include: list[str] | None = None) -> list[tuple[str, str]]:
+    """The stdlib's .py files (tests excluded); with include, only paths matching one of its globs."""
     root = Path(sysconfig.get_paths()["stdlib"])
     files = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root)
         if _STDLIB_SKIP.intersection(rel.parts[:-1]):
+            continue
+        if include is not None and not any(fnmatch.fnmatch(rel.as_posix(), g) for g in include):
             continue
         text = _read_source(path.read_bytes())
         if text is not None:
@@ -86,7 +90,7 @@ def _read_source(data: bytes) -> str | None:
 def build(out: Path, manifest_path: Path = DEFAULT_MANIFEST, cache: Path | None = None) -> dict:
     manifest = tomllib.loads(manifest_path.read_text())
     cache = cache or out / "wheels"
-    files = stdlib_files() if manifest.get("stdlib", True) else []
+    files = stdlib_files(manifest.get("stdlib_include")) if manifest.get("stdlib", True) else []
     for requirement in manifest.get("packages", []):
         files.extend(package_files(requirement, cache))
     digest = hashlib.sha256()

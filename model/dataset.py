@@ -18,24 +18,30 @@ from .streams import token_types
 from .tokenizer import BPE
 
 
-def is_validation(path: str) -> bool:
-    return hashlib.sha256(path.encode()).digest()[0] < 6  # 6/256 ~ 2.3%
+def validation_paths(paths: list[str]) -> set[str]:
+    """About 2.3% of files by a stable hash of the path; at least one when there are two."""
+    digests = {p: hashlib.sha256(p.encode()).digest() for p in paths}
+    chosen = {p for p, d in digests.items() if d[0] < 6}
+    if not chosen and len(paths) >= 2:
+        chosen = {min(digests, key=digests.get)}
+    return chosen
 
 
 def encode(corpus_dir: Path, tokenizer: BPE, out: Path) -> dict:
     files = corpus.load(corpus_dir)
     streams = {"train": ([], []), "val": ([], [])}
+    val = validation_paths([p for p, _ in files])
     progress = Progress(sum(len(t) for _, t in files), "chars", "encode")
     for path, text in files:
         ids = tokenizer.encode(text)
         types = token_types(text, ids, tokenizer.token_bytes)
-        toks, tys = streams["val" if is_validation(path) else "train"]
+        toks, tys = streams["val" if path in val else "train"]
         toks.append(np.asarray(ids + [tokenizer.eot], dtype=np.uint16))
         tys.append(np.append(types, 0).astype(np.uint8))  # PAD type for the separator
         progress.update(len(text))
     progress.close()
     out.mkdir(parents=True, exist_ok=True)
-    info = {}
+    info = {"vocab_size": tokenizer.vocab_size}
     for split, (toks, tys) in streams.items():
         np.save(out / f"{split}_tokens.npy", np.concatenate(toks))
         np.save(out / f"{split}_types.npy", np.concatenate(tys))

@@ -66,6 +66,8 @@ class Engine:
         self.index = VocabIndex(bpe.token_bytes, bpe.special_ids)
         self.decoder = Decoder(runtime, self.index)
         self._state: State | None = None  # the prefix KV cache of the last prompt
+        self._last_statement = None  # (key, (text, score)) of the last statement decoded
+        self._depth_memo: tuple[str, int] = ("", 0)  # bracket depth of the text above the cursor's line
         self._lock = threading.Lock()
 
     @classmethod
@@ -134,11 +136,19 @@ class Engine:
                     out.append(Candidate(new, start, score, "token", label=new.strip()))
         if mode == "statement" or (mode == "list" and options.statement_in_list):
             t_stmt = time.perf_counter()
-            depth = max(0, bracket_depth(ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)]))
-            gen, score = self.decoder.statement(
-                logits, state, removed, ctx.line_prefix, depth, options.statement_tokens,
-                time.monotonic() + options.statement_ms / 1e3, options.block_body, cancel,
-            )
+            # An editor asks for the list and the ghost text at the same spot: decode once.
+            key = (state.tokens, state.types, removed, ctx.line_prefix, options.statement_tokens, options.block_body)
+            if self._last_statement is not None and self._last_statement[0] == key:
+                gen, score = self._last_statement[1]
+            else:
+                above = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)]
+                if self._depth_memo[0] != above:
+                    self._depth_memo = (above, max(0, bracket_depth(above)))
+                gen, score = self.decoder.statement(
+                    logits, state, removed, ctx.line_prefix, self._depth_memo[1], options.statement_tokens,
+                    time.monotonic() + options.statement_ms / 1e3, options.block_body, cancel,
+                )
+                self._last_statement = (key, (gen, score))
             new = cut_suffix_repeat(gen[drop:], ctx.suffix_line)
             if new.strip() and len(new) > len(fragment) and not (
                     mode == "list" and any(c.text == new for c in out)):

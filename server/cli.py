@@ -60,12 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--layers", type=int, default=6)
     p.add_argument("--width", type=int, default=256)
+    p.add_argument("--block-size", type=int, default=512)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--seed", type=int, default=1337)
 
     p = sub.add_parser("export", help="export a checkpoint to an int8 ONNX model directory")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--tokenizer", type=Path, default=DATA / "tokenizer.json")
     p.add_argument("--corpus", type=Path, default=DATA / "corpus")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--keep-fp32", action="store_true", help="also write model.fp32.onnx")
+    p.add_argument("--parity", type=Path, metavar="DIR", help="check parity on the .py files in DIR")
 
     p = sub.add_parser("eval", help="measure completion quality on a folder of .py files")
     p.add_argument("dir", type=Path)
@@ -157,10 +162,12 @@ def cmd_train(args) -> int:
     from nib.model.network import Config
     from nib.model.train import TrainConfig, train
 
+    encoded = json.loads((args.data / "encoded.json").read_text())
     cfg = TrainConfig(
         data=str(args.data), out=str(args.out),
-        model=Config(n_types=len(TYPES), type_stream=not args.plain, n_layer=args.layers, d_model=args.width,
-                     d_ff=args.width * 11 // 4 // 64 * 64),
+        model=Config(vocab_size=encoded.get("vocab_size", 8192), n_types=len(TYPES), type_stream=not args.plain, n_layer=args.layers, d_model=args.width,
+                     d_ff=args.width * 11 // 4 // 64 * 64, block_size=args.block_size),
+        batch_size=args.batch_size, seed=args.seed,
         budget_tokens=0 if args.budget_seconds else args.budget_tokens,
         budget_seconds=args.budget_seconds or 3600.0, threads=args.threads, device=args.device,
     )
@@ -179,8 +186,13 @@ def cmd_export(args) -> int:
     if summary.exists():
         s = json.loads(summary.read_text())
         extra["training"] = {k: s[k] for k in ("steps", "tokens", "seconds", "val_loss", "device")}
-    manifest = export(args.checkpoint, args.tokenizer, args.out, extra)
+    parity_text = None
+    if args.parity:
+        parity_text = "\n".join(p.read_text() for p in sorted(args.parity.rglob("*.py")))[:200_000]
+    manifest = export(args.checkpoint, args.tokenizer, args.out, extra, args.keep_fp32, parity_text)
     print(f"wrote {args.out} ({manifest['files']['model']['bytes'] / 1e6:.1f} MB int8)")
+    if "parity" in manifest:
+        print(json.dumps(manifest["parity"], indent=2))
     return 0
 
 
