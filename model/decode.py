@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import Cancelled
 from .heal import VocabIndex, advance, constrain
-from .lexeme import lexeme_through
+from .lexeme import lexeme_span
 from .runtime import Runtime, State
 from .stops import statement_end
 from .streams import INPUT_TYPE, byte_types
@@ -88,11 +88,12 @@ class Decoder:
                     except UnicodeDecodeError:
                         grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
                         continue
-                    lexeme = lexeme_through(text, cursor)
-                    if lexeme is None:
+                    span = lexeme_span(text, cursor)
+                    if span is None:
                         continue
-                    word, complete = lexeme
+                    _, end, complete = span
                     if complete:
+                        word = text[:end]
                         found[word] = np.logaddexp(found.get(word, -np.inf), score)
                     else:
                         grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
@@ -112,9 +113,9 @@ class Decoder:
         else:
             for h in hyps:  # out of depth: what is left counts as it stands
                 text = h.generated.decode("utf-8", "ignore")
-                lexeme = lexeme_through(text, cursor) if not h.remaining else None
-                if lexeme:
-                    word = lexeme[0]
+                span = lexeme_span(text, cursor) if not h.remaining else None
+                if span:
+                    word = text[: span[1]]
                     found[word] = np.logaddexp(found.get(word, -np.inf), h.logprob)
         ranked = sorted(found.items(), key=lambda kv: -kv[1])
         return [(text, float(lp)) for text, lp in ranked[:k]]

@@ -20,6 +20,7 @@ from . import artifacts
 from .context import build_context
 from .decode import Decoder
 from .heal import VocabIndex, back_off
+from .lexeme import lexeme_span
 from .runtime import Runtime, State, open_runtime
 from .stops import bracket_depth, cut_suffix_repeat
 from .streams import INPUT_TYPE, token_types
@@ -122,18 +123,16 @@ class Engine:
         ctx, logits, state, removed, removed_text = self._prompt(text, cursor, options, timings)
         line_before = ctx.line_prefix[: len(ctx.line_prefix) - len(removed_text)] \
             if len(removed_text) <= len(ctx.line_prefix) else ""
-        fragment = _typed_fragment(removed_text, ctx.line_prefix)
-        start = cursor - len(fragment)
-        # What of the healed text the edit shows: the typed fragment, not what lies before it.
-        drop = len(removed_text) - len(fragment)
         t0 = time.perf_counter()
         out: list[Candidate] = []
         if mode == "list":
             for gen, score in self.decoder.next_tokens(logits, state, removed, line_before.encode(),
                                                        k=options.list_size, cancel=cancel):
-                new = gen[drop:]
-                if new.strip() and "\n" not in new:
-                    out.append(Candidate(new, start, score, "token", label=new.strip()))
+                edit = _edit(gen, removed_text, cursor)
+                # an item that only repeats what is typed inserts nothing
+                if edit is not None and "\n" not in edit.text and edit.text != text[edit.start:cursor]:
+                    edit.score, edit.kind = score, "token"
+                    out.append(edit)
         if mode == "statement" or (mode == "list" and options.statement_in_list):
             t_stmt = time.perf_counter()
             # An editor asks for the list and the ghost text at the same spot: decode once.
@@ -149,20 +148,38 @@ class Engine:
                     time.monotonic() + options.statement_ms / 1e3, options.block_body, cancel,
                 )
                 self._last_statement = (key, (gen, score))
-            new = cut_suffix_repeat(gen[drop:], ctx.suffix_line)
-            if new.strip() and len(new) > len(fragment) and not (
-                    mode == "list" and any(c.text == new for c in out)):
-                out.append(Candidate(new, start, score, "statement", label=new.strip()))
+            c0 = len(removed_text)
+            gen = gen[:c0] + cut_suffix_repeat(gen[c0:], ctx.suffix_line)
+            edit = _edit(gen, removed_text, cursor, whole=True)
+            if edit is not None and edit.text.strip() and len(gen) > c0 and not (
+                    mode == "list" and any(c.text == edit.text and c.start == edit.start for c in out)):
+                edit.score, edit.kind = score, "statement"
+                out.append(edit)
             timings["statement_ms"] = (time.perf_counter() - t_stmt) * 1e3
         timings["decode_ms"] = (time.perf_counter() - t0) * 1e3
         return Result(out, timings)
 
 
-def _typed_fragment(removed_text: str, line_prefix: str) -> str:
-    """The part of the healed text the user is typing on this line: after its last space.
+def _edit(gen: str, removed_text: str, cursor: int, whole: bool = False) -> Candidate | None:
+    """The edit for generated text gen, which starts at the back-off point (len(removed_text)
+    before the cursor) and reproduces removed_text first.
 
-    Example: _typed_fragment(" o", "import o") == "o"
+    The edit replaces only the typed part of the lexeme the cursor is in (nothing, if the
+    cursor is between lexemes); the label is the lexeme offered (list) or the text (statement).
+
+    Example: _edit(" ==", " =", 3) -> Candidate("==", start=2, label="==")
     """
-    cut = max(removed_text.rfind(c) for c in " \t\n\r") + 1
-    fragment = removed_text[cut:]
-    return fragment if line_prefix.endswith(fragment) else ""
+    c0 = len(removed_text)
+    span = lexeme_span(gen, c0)
+    start = span[0] if span is not None and span[0] < c0 else c0
+    if whole:
+        new = gen[start:]
+        label = new.strip()
+    else:
+        if span is None:
+            return None
+        new = gen[start: span[1]]
+        label = gen[span[0]: span[1]].strip()
+    if not new.strip():
+        return None
+    return Candidate(new, cursor - (c0 - start), 0.0, "", label)

@@ -103,6 +103,62 @@ def line_points(texts: list[str], n: int, seed: int) -> list[Point]:
     return _sample(points, n, seed)
 
 
+def midtoken_points(texts: list[str], n: int, seed: int) -> list[tuple[Point, Point]]:
+    """Pairs of cuts in the same token: inside it (kind: what it is) and at its start."""
+    rng = random.Random(seed + 1)
+    pairs = []
+    for f, text in enumerate(texts):
+        for type_, s, e in significant(text):
+            if e - s < 2 or "\n" in text[s:e]:
+                continue
+            kind = ("identifier" if type_ in NAMES else "keyword" if type_ == "KEYWORD" else
+                    "number" if type_ == "NUMBER" else "string" if type_ == "STRING" else "operator")
+            end = text.find("\n", s)
+            end = len(text) if end < 0 else end
+            cut = rng.randrange(s + 1, e)
+            pairs.append((Point(f, cut, text[cut:end].strip(), kind), Point(f, s, text[s:end].strip(), kind)))
+    rng.shuffle(pairs)
+    # an equal share of each kind, so operators and numbers are measured too
+    by_kind: dict[str, list] = {}
+    for pair in pairs:
+        by_kind.setdefault(pair[0].kind, []).append(pair)
+    share = max(1, n // max(len(by_kind), 1))
+    picked = [p for kind in sorted(by_kind) for p in by_kind[kind][:share]]
+    return sorted(picked, key=lambda pair: (pair[0].file, pair[0].offset))
+
+
+def evaluate_healing(predictor, texts, pairs) -> dict:
+    """Line exact match / edit similarity from mid-token cuts per healing mode, beside boundary cuts."""
+    out = {}
+    for mode in ("off", "prefix"):
+        rows: dict[str, dict[str, list]] = {}
+        latencies = []
+        bar = Progress(len(pairs), "cuts", f"healing {mode}")
+        for mid, boundary in pairs:
+            for name, p in (("mid", mid), ("boundary", boundary)):
+                s = time.perf_counter()
+                pred = predictor.line(texts[p.file], p.offset, healing=mode)
+                if name == "mid":
+                    latencies.append((time.perf_counter() - s) * 1e3)
+                r = rows.setdefault(p.kind, {}).setdefault(name, [])
+                r.append((float(pred.split() == p.gold.split()), fuzz.ratio(pred, p.gold) if pred and p.gold else 0.0))
+            bar.update()
+        bar.close()
+
+        def summary(items):
+            return {"exact_match": round(float(np.mean([x[0] for x in items])), 4),
+                    "edit_similarity": round(float(np.mean([x[1] for x in items])), 2), "n": len(items)}
+
+        out[mode] = {
+            "mid": summary([x for k in rows.values() for x in k["mid"]]),
+            "boundary": summary([x for k in rows.values() for x in k["boundary"]]),
+            "by_kind": {kind: {name: summary(v) for name, v in r.items()} for kind, r in sorted(rows.items())},
+            "ms_p50": round(float(np.percentile(latencies, 50)), 2),
+            "ms_p95": round(float(np.percentile(latencies, 95)), 2),
+        }
+    return out
+
+
 def _sample(points: list[Point], n: int, seed: int) -> list[Point]:
     rng = random.Random(seed)
     picked = rng.sample(points, min(n, len(points)))
@@ -123,15 +179,16 @@ class ModelPredictor:
                                       self.Options(list_size=5, statement_in_list=False))
         return [c.label for c in result.candidates]
 
-    def line(self, text: str, cursor: int) -> str:
+    def line(self, text: str, cursor: int, healing: str = "prefix") -> str:
         result = self.engine.complete(text[:cursor], cursor, "statement",
-                                      self.Options(statement_tokens=48, statement_ms=10_000))
+                                      self.Options(statement_tokens=48, statement_ms=10_000, healing=healing))
         if not result.candidates:
             return ""
         c = result.candidates[0]
-        # The candidate replaces text[c.start:cursor]: rebuild the rest of the line after the cut.
-        full = text[c.start:cursor] and c.text[len(text[c.start:cursor]):] or c.text
-        return full.split("\n")[0]
+        # The candidate replaces text[c.start:cursor]; what it adds after the cursor is the prediction.
+        typed = text[c.start:cursor]
+        rest = c.text[len(typed):] if c.text.startswith(typed) else c.text
+        return rest.split("\n")[0]
 
     def token_accuracy(self, text: str) -> tuple[int, int]:
         from .streams import INPUT_TYPE, token_types
@@ -312,14 +369,20 @@ def evaluate_one(predictor, texts, id_points, ln_points) -> dict:
     }
 
 
-def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, seed: int, threads: int) -> dict:
+def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, seed: int, threads: int,
+        healing: bool = True) -> dict:
     files = sorted(folder.rglob("*.py"))
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     id_points = identifier_points(texts, points, seed)
     ln_points = line_points(texts, points, seed)
+    pairs = midtoken_points(texts, points, seed) if healing else []
     results = []
     for model in models:
-        results.append(evaluate_one(ModelPredictor(model, threads), texts, id_points, ln_points))
+        predictor = ModelPredictor(model, threads)
+        result = evaluate_one(predictor, texts, id_points, ln_points)
+        if pairs:
+            result["healing"] = evaluate_healing(predictor, texts, pairs)
+        results.append(result)
     if trigram_corpus is not None:
         from . import corpus
 
@@ -337,4 +400,18 @@ def table(report: dict) -> str:
     lines.insert(1, "-+-".join("-" * w for w in widths))
     kinds = [f"{r['name']}: MRR@5 by kind {r['identifier_mrr5_by_kind']} (points {r['identifier_points_by_kind']})"
              for r in report["results"]]
-    return "\n".join(lines + [""] + kinds)
+    heal = []
+    for r in report["results"]:
+        if "healing" not in r:
+            continue
+        heal.append(f"\n{r['name']}: rest-of-line from cuts inside a token vs at its start")
+        heal.append(f"{'healing':8} {'cut':9} {'kind':11} {'EM':>6} {'ES':>6} {'n':>4}")
+        for mode, h in r["healing"].items():
+            for cut in ("mid", "boundary"):
+                heal.append(f"{mode:8} {cut:9} {'all':11} {h[cut]['exact_match']:>6.3f} {h[cut]['edit_similarity']:>6.1f} "
+                            f"{h[cut]['n']:>4}")
+            for kind, v in h["by_kind"].items():
+                heal.append(f"{mode:8} {'mid':9} {kind:11} {v['mid']['exact_match']:>6.3f} "
+                            f"{v['mid']['edit_similarity']:>6.1f} {v['mid']['n']:>4}")
+            heal.append(f"{mode:8} latency of a mid-token statement: p50 {h['ms_p50']} ms, p95 {h['ms_p95']} ms")
+    return "\n".join(lines + [""] + kinds + heal)

@@ -64,16 +64,17 @@ def _string_end(body: str, start: int, quote: str) -> int | None:
     return None
 
 
-def lexeme_through(text: str, cursor: int) -> tuple[str, bool] | None:
-    """text up to the end of the first lexeme that ends after position cursor.
+def lexeme_span(text: str, cursor: int) -> tuple[int, int, bool] | None:
+    """(start, end, complete) of the first lexeme of text that ends after position cursor.
 
     text starts at the healing back-off point and cursor is where the user's
     cursor falls in it: lexemes that end at or before the cursor are context,
-    so the candidate is the one the cursor is in, or else the next one. A line
-    break before the cursor is context too; after it, there is no candidate.
+    so this is the lexeme the cursor is in, or else the next one. start skips
+    the lexeme's leading spaces. A line break before the cursor is context too;
+    one after it means there is no lexeme.
 
-    Example: lexeme_through("))\\n", 2) is None; lexeme_through("pr", 1) == ("pr", False);
-             lexeme_through("foo(x", 3) == ("foo(", True)
+    Example: lexeme_span("))\n", 2) is None; lexeme_span("pr", 1) == (0, 2, False);
+             lexeme_span("foo(x", 3) == (3, 4, True); lexeme_span(" ==", 2) == (1, 3, True)
     """
     pos = text.rfind("\n", 0, cursor) + 1
     while True:
@@ -83,5 +84,5 @@ def lexeme_through(text: str, cursor: int) -> tuple[str, bool] | None:
         word, complete = found
         end = pos + len(word)
         if end > cursor or not complete:
-            return text[:end], complete
+            return end - len(word.lstrip(" \t")), end, complete
         pos = end

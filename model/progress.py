@@ -7,9 +7,9 @@ import time
 
 
 class Progress:
-    def __init__(self, total: float, unit: str = "it", label: str = "", stream=sys.stderr):
+    def __init__(self, total: float, unit: str = "it", label: str = "", stream=sys.stderr, done: float = 0.0):
         self.total, self.unit, self.label, self.stream = total, unit, label, stream
-        self.done = 0.0
+        self.done = self.initial = done  # a resumed job's rate counts only this run's work
         self.start = time.monotonic()
         self._last = 0.0
 
@@ -23,7 +23,7 @@ class Progress:
 
     def line(self, now: float, note: str = "") -> str:
         elapsed = max(now - self.start, 1e-9)
-        rate = self.done / elapsed
+        rate = (self.done - self.initial) / elapsed
         frac = min(self.done / self.total, 1.0) if self.total else 1.0
         eta = (self.total - self.done) / rate if rate > 0 else float("inf")
         bar = "#" * int(frac * 30)

@@ -119,8 +119,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
     tokens_per_step = cfg.batch_size * cfg.model.block_size
     budget = cfg.budget_tokens or cfg.budget_seconds
     unit_done = (lambda: state["tokens"]) if cfg.budget_tokens else (lambda: state["seconds"])
-    bar = Progress(budget, "tok" if cfg.budget_tokens else "s", f"train {out.name}")
-    bar.done = unit_done()
+    bar = Progress(budget, "tok" if cfg.budget_tokens else "s", f"train {out.name}", done=unit_done())
 
     def save():
         torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state,
@@ -145,7 +144,6 @@ def train(cfg: TrainConfig, log=print) -> dict:
         state["step"] += 1
         state["tokens"] += tokens_per_step
         state["seconds"] += dt
-        bar.done = unit_done() - (tokens_per_step if cfg.budget_tokens else dt)
         bar.update(tokens_per_step if cfg.budget_tokens else dt,
                    f"loss {loss.item():.3f} {tokens_per_step / dt:,.0f} tok/s")
         if state["step"] % cfg.eval_every == 0:

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=DATA / "encoded")
     p.add_argument("--out", type=Path, default=Path("runs/typed"))
     p.add_argument("--plain", action="store_true", help="no type stream (the ablation)")
-    p.add_argument("--budget-tokens", type=int, default=8 * 512 * 3400)
+    p.add_argument("--budget-tokens", type=int, default=8 * 512 * 2441, help="default: 10.0M tokens")
     p.add_argument("--budget-seconds", type=float, default=0)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--device", default="auto")
@@ -72,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep-fp32", action="store_true", help="also write model.fp32.onnx")
     p.add_argument("--parity", type=Path, metavar="DIR", help="check parity on the .py files in DIR")
 
+    p = sub.add_parser("reproduce", help="every stage in order, with the defaults the bundled model used")
+    p.add_argument("--out", type=Path, default=Path("model/weights"))
+    p.add_argument("--threads", type=int, default=0)
+
     p = sub.add_parser("eval", help="measure completion quality on a folder of .py files")
     p.add_argument("dir", type=Path)
     p.add_argument("--model", type=Path, action="append", help="model directory (repeatable)")
@@ -80,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--points", type=int, default=300, help="completion points per metric")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--no-healing", action="store_true", help="skip the mid-token healing table")
 
     args = parser.parse_args(argv)
     return COMMANDS[args.command](args) or 0
@@ -199,7 +204,8 @@ def cmd_export(args) -> int:
 def cmd_eval(args) -> int:
     from nib.model import evaluate
 
-    report = evaluate.run(args.dir, args.model or [None], args.trigram, args.points, args.seed, args.threads)
+    report = evaluate.run(args.dir, args.model or [None], args.trigram, args.points, args.seed, args.threads,
+                          healing=not args.no_healing)
     print(evaluate.table(report))
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -207,9 +213,22 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_reproduce(args) -> int:
+    """corpus -> tokenizer -> encode -> train -> export; training resumes if interrupted."""
+    steps = [["corpus"], ["tokenizer"], ["encode"],
+             ["train", "--out", "runs/typed", "--threads", str(args.threads)],
+             ["export", "runs/typed/ckpt.pt", "--out", str(args.out), "--parity", "benchmarks/heldout"]]
+    for step in steps:
+        print(f"== nib {' '.join(step)}", flush=True)
+        if main(step):
+            return 1
+    return 0
+
+
 COMMANDS = {
     "serve": cmd_serve, "complete": cmd_complete, "corpus": cmd_corpus, "tokenizer": cmd_tokenizer,
     "encode": cmd_encode, "train": cmd_train, "export": cmd_export, "eval": cmd_eval,
+    "reproduce": cmd_reproduce,
 }
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ import pytest
 
 from nib.model.context import build_context
 from nib.model.heal import VocabIndex, advance, back_off, constrain
-from nib.model.lexeme import first_lexeme
+from nib.model.engine import _edit
+from nib.model.lexeme import first_lexeme, lexeme_span
 from nib.model.stops import bracket_depth, cut_suffix_repeat, statement_end
 from nib.server.positions import line_starts, offset_at, position_at
 from nib.server.settings import Settings, parse
@@ -51,6 +52,27 @@ def test_context_never_empty_at_line_start():
 ])
 def test_first_lexeme(text, expected):
     assert first_lexeme(text) == expected
+
+
+@pytest.mark.parametrize("text, cursor, expected", [
+    ("))\n", 2, None), ("pr", 1, (0, 2, False)), ("foo(x", 3, (3, 4, True)), (" ==", 2, (1, 3, True)),
+    ("\n    return x", 5, (5, 11, True)), ("(x)", 1, (1, 2, True)), ("  x", 0, (2, 3, False)),
+])
+def test_lexeme_span(text, cursor, expected):
+    assert lexeme_span(text, cursor) == expected
+
+
+@pytest.mark.parametrize("gen, removed, cursor, whole, expected", [
+    (" ==", " =", 10, False, ("==", 9, "==")),  # `x =|` completes to `==`: replaces the typed `=`
+    ("(x", "(", 10, False, ("x", 10, "x")),  # after `(`: inserts the next token
+    ("pri" + "nt", "pri", 10, False, ("print", 7, "print")),  # mid-word: replaces `pri`
+    ("\n    return", "\n    ", 10, False, ("return", 10, "return")),  # healed indentation is context
+    ("pri" + "nt(x)", "pri", 10, True, ("print(x)", 7, "print(x)")),  # a statement from mid-word
+    ("))\n", "))", 10, False, None),
+])
+def test_edit(gen, removed, cursor, whole, expected):
+    c = _edit(gen, removed, cursor, whole)
+    assert (None if c is None else (c.text, c.start, c.label)) == expected
 
 
 # -- stop rules ----------------------------------------------------------------
