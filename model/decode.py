@@ -21,8 +21,9 @@ from .streams import INPUT_TYPE, byte_types
 
 
 def log_softmax(x: np.ndarray) -> np.ndarray:
-    x = x.astype(np.float64)
-    return x - np.logaddexp.reduce(x, axis=-1, keepdims=True)
+    x = x.astype(np.float32, copy=False)
+    m = x.max(axis=-1, keepdims=True)
+    return x - (m + np.log(np.exp(x - m).sum(axis=-1, keepdims=True)))
 
 
 @dataclass
@@ -39,11 +40,20 @@ class Decoder:
         self.runtime = runtime
         self.index = index
         self.token_bytes = index.token_bytes
+        self._types: dict[bytes, int] = {}
 
     def piece_type(self, line: bytes, piece: bytes) -> int:
         """The input type of piece appended to line (bytes of the line so far)."""
         if not self.runtime.uses_types:
             return 0
+        key = line + b"\0" + piece
+        if key not in self._types:
+            if len(self._types) > 4096:  # typing revisits the same line prefixes: a small memo
+                self._types.clear()
+            self._types[key] = self._piece_type(line, piece)
+        return self._types[key]
+
+    def _piece_type(self, line: bytes, piece: bytes) -> int:
         text = (line + piece).decode("utf-8", "ignore")
         data, types = byte_types(text)
         start = min(len(line), len(data) - 1)
@@ -104,8 +114,10 @@ class Decoder:
             if not grown:
                 break
             rows = np.array([h.row for h in grown])
+            if not np.array_equal(rows, np.arange(keys.shape[1])):  # gather each hypothesis's parent cache
+                keys, values = keys[:, rows], values[:, rows]
             step_logits, keys, values = self.runtime.step_batch(
-                keys[:, rows], values[:, rows], [h.token for h in grown],
+                keys, values, [h.token for h in grown],
                 [self.piece_type(line + h.generated[: -len(self.token_bytes[h.token])], self.token_bytes[h.token])
                  for h in grown],
             )

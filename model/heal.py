@@ -90,5 +90,6 @@ def constrain(logprobs: np.ndarray, remaining: bytes, index: VocabIndex) -> np.n
     allowed = index.allowed(remaining)
     out = np.full_like(logprobs, -np.inf)
     kept = logprobs[allowed]
-    out[allowed] = kept - np.logaddexp.reduce(kept)
+    m = kept.max()
+    out[allowed] = kept - (m + np.log(np.exp(kept - m).sum()))
     return out
