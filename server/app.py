@@ -16,50 +16,92 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lsprotocol import types
+from pygls.io_ import run_async
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from nib.model.errors import Cancelled, ModelError
 
 from . import __version__
 from .documents import Documents
-from .settings import RELOAD, Settings, parse
+from .settings import Settings, parse
 
 log = logging.getLogger("nib")
 TRIGGER_CHARACTERS = [".", "(", "[", ",", "=", "@"]
 WARM_DELAY_S = 0.3
 
 
-class NibServer(LanguageServer):
-    def __init__(self, model_path: Path | None = None):
-        super().__init__("nib", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
-        self.settings = Settings(model_path=str(model_path or ""))
-        self.documents = Documents()
+class ModelHost:
+    """One model and one inference thread per process, shared by every client session."""
+
+    def __init__(self):
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nib-infer")
         self.engine = None
-        self.engine_error: str | None = None
+        self.error: str | None = None
+        self.key = None  # the settings the engine was loaded with
+
+    def load(self, settings: Settings) -> str | None:
+        """On the worker: (re)load when the model settings changed. Returns a new error, if any."""
+        from nib.model.engine import Engine
+
+        key = (settings.model_path, settings.device, settings.threads)
+        if key == self.key:
+            return None
+        self.key = key
+        backend = "onnx" if settings.device == "cpu" else "torch"
+        started = time.perf_counter()
+        try:
+            path = Path(settings.model_path) if settings.model_path else None
+            self.engine = Engine.load(path, backend, settings.threads, settings.device)
+            self.error = None
+            log.info("model loaded from %s in %.0f ms", self.engine.model_dir.path,
+                     (time.perf_counter() - started) * 1e3)
+        except ModelError as e:
+            self.engine, self.error = None, str(e)
+            log.error("%s", e)
+            return self.error
+        return None
+
+
+class SessionProtocol(LanguageServerProtocol):
+    """For one client of a shared TCP server: `exit` ends the session, not the process."""
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args):
+        if (handler := self.fm.features.get(types.EXIT)) is not None:
+            yield handler, args, None
+        if self.writer is not None:
+            self.writer.close()
+
+
+class NibServer(LanguageServer):
+    def __init__(self, host: ModelHost, model_path: Path | None = None, protocol_cls=LanguageServerProtocol):
+        super().__init__("nib", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=protocol_cls)
+        self.host = host
+        self.settings = Settings(model_path=str(model_path or ""))
+        self.documents = Documents()
         self.encoding = "utf-16"
+        self.init_warnings: list[str] = []
         self.running: dict[str, set[threading.Event]] = {}  # uri -> cancel flags of work in flight
         self._warm_handles: dict[str, asyncio.TimerHandle] = {}
         self._big_logged: set[str] = set()
 
     # -- the model ----------------------------------------------------------
 
+    @property
+    def engine(self):
+        return self.host.engine
+
+    @property
+    def worker(self):
+        return self.host.worker
+
     def load_engine(self) -> None:
         """On the worker thread: (re)load the model named by the settings."""
-        from nib.model.engine import Engine
-
-        s = self.settings
-        backend = "onnx" if s.device == "cpu" else "torch"
-        started = time.perf_counter()
-        try:
-            self.engine = Engine.load(Path(s.model_path) if s.model_path else None, backend, s.threads, s.device)
-            self.engine_error = None
-            log.info("model loaded from %s in %.0f ms", self.engine.model_dir.path,
-                     (time.perf_counter() - started) * 1e3)
-        except ModelError as e:
-            self.engine, self.engine_error = None, str(e)
-            log.error("%s", e)
-            self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"nib: {e}"))
+        error = self.host.load(self.settings)
+        if error is not None:
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"nib: {error}"))
 
     async def run(self, fn, uri: str):
         """Run fn(cancel_event) on the worker; cancel it if this request is cancelled."""
@@ -146,135 +188,147 @@ class NibServer(LanguageServer):
         for w in warnings:
             log.warning("%s (%s)", w, source)
             self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, w))
-        reload = any(getattr(new, k) != getattr(self.settings, k) for k in RELOAD)
         self.settings = new
         logging.getLogger().setLevel(new.log_level.upper())
-        if reload:
-            self.worker.submit(self.load_engine)
+        self.worker.submit(self.load_engine)  # reloads only if the model settings changed
 
 
-server = NibServer()
+def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=LanguageServerProtocol) -> NibServer:
+    """A server for one client, its handlers registered, on a (possibly shared) model host."""
+    server = NibServer(host, model_path, protocol_cls)
 
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: NibServer, params: types.InitializeParams):
+        encoding = ls.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        ls.encoding = getattr(encoding, "value", encoding)  # negotiated by pygls from the client's list
+        options = params.initialization_options
+        if isinstance(options, dict) and isinstance(options.get("nib"), dict):
+            options = options["nib"]
+        new, ls.init_warnings = parse(options, ls.settings)
+        ls.settings = new
+        logging.getLogger().setLevel(new.log_level.upper())
 
-@server.feature(types.INITIALIZE)
-def initialize(ls: NibServer, params: types.InitializeParams):
-    encoding = ls.workspace.position_encoding or types.PositionEncodingKind.Utf16
-    ls.encoding = getattr(encoding, "value", encoding)  # negotiated by pygls from the client's list
-    options = params.initialization_options
-    if isinstance(options, dict) and isinstance(options.get("nib"), dict):
-        options = options["nib"]
-    new, ls._init_warnings = parse(options, ls.settings)
-    ls.settings = new
-    logging.getLogger().setLevel(new.log_level.upper())
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: NibServer, params: types.InitializedParams):
+        for w in ls.init_warnings:
+            log.warning("%s (initializationOptions)", w)
+            ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, w))
+        ls.worker.submit(ls.load_engine)
 
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: NibServer, params: types.DidChangeConfigurationParams):
+        raw = params.settings
+        if isinstance(raw, dict) and "nib" in raw:
+            raw = raw["nib"]
+        ls.apply_settings(raw, "workspace/didChangeConfiguration")
 
-@server.feature(types.INITIALIZED)
-def initialized(ls: NibServer, params: types.InitializedParams):
-    for w in getattr(ls, "_init_warnings", []):
-        log.warning("%s (initializationOptions)", w)
-        ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, w))
-    ls.worker.submit(ls.load_engine)
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: NibServer, params: types.DidOpenTextDocumentParams):
+        d = params.text_document
+        ls.documents.open(d.uri, d.text, d.version)
 
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is None:
+            log.warning("didChange for %s, which is not open: ignored", params.text_document.uri)
+            return
+        ls.supersede(doc.uri)
+        last = None
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                r = change.range
+                doc.apply((r.start.line, r.start.character), (r.end.line, r.end.character), change.text, ls.encoding)
+                last = doc.position(doc.offset(r.start.line, r.start.character, ls.encoding) + len(change.text),
+                                    ls.encoding)
+            else:
+                doc.apply(None, None, change.text, ls.encoding)
+        doc.version = params.text_document.version
+        if last is not None:
+            ls.schedule_warm(doc.uri, *last)
 
-@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-def did_change_configuration(ls: NibServer, params: types.DidChangeConfigurationParams):
-    raw = params.settings
-    if isinstance(raw, dict) and "nib" in raw:
-        raw = raw["nib"]
-    ls.apply_settings(raw, "workspace/didChangeConfiguration")
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
+        ls.supersede(params.text_document.uri)
+        ls.documents.close(params.text_document.uri)
 
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION,
+                    types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False))
+    async def completion(ls: NibServer, params: types.CompletionParams):
+        found = await ls.complete(params.text_document.uri, params.position, "list")
+        if found is None:
+            return None
+        doc, cursor, candidates = found
+        cursor_pos = types.Position(*doc.position(cursor, ls.encoding))
+        items = []
+        for rank, c in enumerate(candidates):
+            start = types.Position(*doc.position(c.start, ls.encoding))
+            statement = c.kind == "statement"
+            label = c.label.split("\n")[0] + (" …" if "\n" in c.label else "")
+            items.append(types.CompletionItem(
+                label=label,
+                kind=types.CompletionItemKind.Snippet if statement else types.CompletionItemKind.Text,
+                detail="nib: rest of the statement" if statement else "nib",
+                sort_text=f"{rank:04d}",
+                filter_text=c.text,
+                text_edit=types.TextEdit(range=types.Range(start, cursor_pos), new_text=c.text),
+                insert_text_format=types.InsertTextFormat.PlainText,
+            ))
+        # Incomplete: the ranking depends on every character typed, so clients ask again.
+        return types.CompletionList(is_incomplete=True, items=items)
 
-@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-def did_open(ls: NibServer, params: types.DidOpenTextDocumentParams):
-    d = params.text_document
-    ls.documents.open(d.uri, d.text, d.version)
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(ls: NibServer, params: types.InlineCompletionParams):
+        found = await ls.complete(params.text_document.uri, params.position, "statement")
+        if found is None:
+            return None
+        doc, cursor, candidates = found
+        cursor_pos = types.Position(*doc.position(cursor, ls.encoding))
+        return types.InlineCompletionList(items=[
+            types.InlineCompletionItem(
+                insert_text=c.text,
+                range=types.Range(types.Position(*doc.position(c.start, ls.encoding)), cursor_pos),
+            )
+            for c in candidates
+        ])
 
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: NibServer, params):
+        for uri in list(ls.running):
+            ls.supersede(uri)
 
-@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
-    doc = ls.documents.get(params.text_document.uri)
-    if doc is None:
-        log.warning("didChange for %s, which is not open: ignored", params.text_document.uri)
-        return
-    ls.supersede(doc.uri)
-    last = None
-    for change in params.content_changes:
-        if isinstance(change, types.TextDocumentContentChangePartial):
-            r = change.range
-            doc.apply((r.start.line, r.start.character), (r.end.line, r.end.character), change.text, ls.encoding)
-            last = doc.position(doc.offset(r.start.line, r.start.character, ls.encoding) + len(change.text),
-                                ls.encoding)
-        else:
-            doc.apply(None, None, change.text, ls.encoding)
-    doc.version = params.text_document.version
-    if last is not None:
-        ls.schedule_warm(doc.uri, *last)
-
-
-@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
-    ls.supersede(params.text_document.uri)
-    ls.documents.close(params.text_document.uri)
-
-
-@server.feature(types.TEXT_DOCUMENT_COMPLETION,
-                types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False))
-async def completion(ls: NibServer, params: types.CompletionParams):
-    found = await ls.complete(params.text_document.uri, params.position, "list")
-    if found is None:
-        return None
-    doc, cursor, candidates = found
-    cursor_pos = types.Position(*doc.position(cursor, ls.encoding))
-    items = []
-    for rank, c in enumerate(candidates):
-        start = types.Position(*doc.position(c.start, ls.encoding))
-        statement = c.kind == "statement"
-        label = c.label.split("\n")[0] + (" …" if "\n" in c.label else "")
-        items.append(types.CompletionItem(
-            label=label,
-            kind=types.CompletionItemKind.Snippet if statement else types.CompletionItemKind.Text,
-            detail="nib: rest of the statement" if statement else "nib",
-            sort_text=f"{rank:04d}",
-            filter_text=c.text,
-            text_edit=types.TextEdit(range=types.Range(start, cursor_pos), new_text=c.text),
-            insert_text_format=types.InsertTextFormat.PlainText,
-        ))
-    # Incomplete: the ranking depends on every character typed, so clients ask again.
-    return types.CompletionList(is_incomplete=True, items=items)
-
-
-@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
-async def inline_completion(ls: NibServer, params: types.InlineCompletionParams):
-    found = await ls.complete(params.text_document.uri, params.position, "statement")
-    if found is None:
-        return None
-    doc, cursor, candidates = found
-    cursor_pos = types.Position(*doc.position(cursor, ls.encoding))
-    return types.InlineCompletionList(items=[
-        types.InlineCompletionItem(
-            insert_text=c.text,
-            range=types.Range(types.Position(*doc.position(c.start, ls.encoding)), cursor_pos),
-        )
-        for c in candidates
-    ])
-
-
-@server.feature(types.SHUTDOWN)
-def shutdown(ls: NibServer, params):
-    for uri in list(ls.running):
-        ls.supersede(uri)
-    ls.worker.shutdown(wait=False, cancel_futures=True)
+    return server
 
 
 def serve(model_path: Path | None, tcp: str | None, log_level: str | None) -> int:
     logging.basicConfig(stream=sys.stderr, level=(log_level or "INFO").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)
-    if model_path:
-        server.settings.model_path = str(model_path)
-    if tcp:
-        host, _, port = tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
+    host = ModelHost()
+    if not tcp:
+        create_server(host, model_path).start_io()
+        return 0
+    address, _, port = tcp.rpartition(":")
+    asyncio.run(_serve_tcp(host, model_path, address or "127.0.0.1", int(port)))
     return 0
+
+
+async def _serve_tcp(host: ModelHost, model_path: Path | None, address: str, port: int) -> None:
+    """Each connection is its own LSP session; all of them share the host's model."""
+
+    async def session(reader, writer):
+        server = create_server(host, model_path, SessionProtocol)
+        server.protocol.set_writer(writer)
+        log.info("client connected")
+        try:
+            await run_async(threading.Event(), reader, server.protocol, log, server.report_server_error)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+            log.info("client disconnected")
+
+    listener = await asyncio.start_server(session, address, port)
+    log.info("listening on %s:%d", address, port)
+    async with listener:
+        await listener.serve_forever()

@@ -217,3 +217,72 @@ async def test_missing_model_is_a_clear_message(broken_client: LanguageClient):
         "nib: model manifest not found: /nonexistent/nib-model/manifest.json "
         "(reinstall nib for the bundled model, or re-export with `nib export`)"
     ]
+
+
+MID_WORD = [
+    ("import o", "import o"),
+    ("x = os.path.jo", "x = os.path.jo"),
+    ("def f(**kw", "def f(**kw"),
+    ("if a =", "if a ="),
+    ("print(\"hel", "print(\"hel"),
+    ("for name in filen", "for name in filen"),
+    ("value = 12", "value = 12"),
+]
+
+
+@pytest.mark.parametrize("line, typed", MID_WORD)
+async def test_mid_word_edits_keep_what_was_typed(client: LanguageClient, line, typed):
+    """Applied to the document, every list item and the ghost text give text that starts
+    with what the user typed, with no fragment duplicated."""
+    text = "import os\nfilenames = []\n" + line
+    open_doc(client, text)
+    pos = (2, len(line))
+    result = await complete(client, *pos)
+    inline_result = await inline(client, *pos)
+    edits = [(i.text_edit.range, i.text_edit.new_text) for i in result.items]
+    edits += [(i.range, i.insert_text) for i in inline_result.items]
+    assert edits
+    for rng, new in edits:
+        assert rng.start.line == rng.end.line == 2 and rng.end.character == len(line)
+        after = line[: rng.start.character] + new
+        assert after.startswith(typed), (line, new, after)
+        assert len(after) > len(typed)
+
+
+async def test_tcp_serves_several_clients():
+    """Two editor sessions over TCP, one after the other, share one server process and its model."""
+    import socket
+
+    from pygls.lsp.client import LanguageClient as PlainClient
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(*SERVER, "--tcp", f"127.0.0.1:{port}",
+                                                stderr=asyncio.subprocess.PIPE)
+    try:
+        await asyncio.wait_for(proc.stderr.readline(), 30)  # "listening on ..."
+        labels = []
+        for n in range(2):
+            c = PlainClient("test", "1")
+            await c.start_tcp("127.0.0.1", port)
+            await asyncio.wait_for(c.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities())), 10)
+            c.initialized(types.InitializedParams())
+            uri = f"file:///tmp/tcp{n}.py"
+            c.text_document_did_open(types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(uri=uri, language_id="python", version=1, text="import os\nos.pa")))
+            result = await asyncio.wait_for(c.text_document_completion_async(types.CompletionParams(
+                types.TextDocumentIdentifier(uri), types.Position(1, 5))), 30)
+            labels.append([i.label for i in result.items])
+            await asyncio.wait_for(c.shutdown_async(None), 10)
+            c.exit(None)
+            await c.stop()
+        assert labels[0] and labels[0] == labels[1]
+        assert proc.returncode is None  # a client's exit ends its session, not the server
+        log = b""
+        while b"client disconnected" not in log or log.count(b"client disconnected") < 2:
+            log += await asyncio.wait_for(proc.stderr.readline(), 10)
+        assert log.count(b"model loaded") == 1
+    finally:
+        proc.kill()
+        await proc.wait()
