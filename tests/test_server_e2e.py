@@ -83,7 +83,7 @@ async def test_list_mid_word_heals(client: LanguageClient):
     result = await check_list(client, text, line, col)
     top = result.items[0]
     assert top.text_edit.range.start == types.Position(line, col - 2)
-    assert top.label.startswith("ap")
+    assert (top.label, top.text_edit.new_text) == ("append", "append")
 
 
 async def test_list_at_many_positions(client: LanguageClient):
@@ -286,3 +286,29 @@ async def test_tcp_serves_several_clients():
     finally:
         proc.kill()
         await proc.wait()
+
+
+async def test_both_kinds_at_many_positions_of_a_heldout_file(client: LanguageClient):
+    """Seeded cursor positions in real code: list items edit only the typed fragment, and each
+    statement, applied, ends where its statement ends (or is cut by the token budget)."""
+    import random
+
+    from nib.model.stops import bracket_depth, statement_end
+
+    path = DEMO.parent.parent / "heldout" / "click" / "parser.py"
+    text = path.read_text()
+    lines = text.split("\n")
+    open_doc(client, text)
+    rng = random.Random(7)
+    candidates = [i for i, line in enumerate(lines) if len(line.strip()) > 10]
+    for line in rng.sample(candidates, 12):
+        col = rng.randrange(len(lines[line]) - len(lines[line].lstrip()) + 1, len(lines[line]) + 1)
+        await check_list(client, text, line, col)
+        result = await inline(client, line, col)
+        for item in result.items:
+            assert item.range.end == types.Position(line, col)
+            start = item.range.start.character
+            prefix = lines[line][:start]
+            depth = max(0, bracket_depth("\n".join(lines[:line]) + "\n"))
+            end = statement_end(prefix, item.insert_text, depth)
+            assert end is None or end == len(item.insert_text.rstrip("\n")), (prefix, item.insert_text)
