@@ -63,20 +63,21 @@ class Decoder:
         return int(INPUT_TYPE[types[pos]]) if len(data) else 0
 
     def next_tokens(self, logits: np.ndarray, state: State, remaining: bytes, line: bytes,
-                    k: int = 8, beam: int = 4, depth: int = 4, top: int = 24,
+                    k: int = 8, beam: int = 4, depth: int = 6, top: int = 24,
                     cancel=None) -> list[tuple[str, float]]:
         """The k most likely next lexical tokens as (text from the back-off point, logprob).
 
         A beam over BPE pieces: a hypothesis whose text holds a complete lexeme
         becomes a candidate (probabilities of hypotheses ending in the same
-        lexeme add up); the rest are extended, at most `depth` pieces.
+        lexeme add up); the rest are extended, at most `depth` pieces. What is
+        still incomplete then is dropped: a cut-off name is not a name.
         """
         found: dict[str, float] = {}
         cursor = len(remaining.decode("utf-8", "ignore"))  # where the cursor falls in the generated text
         hyps = [Hypothesis(0.0, b"", remaining, 0)]
         keys, values = state.keys, state.values
         step_logits = logits[None, :]
-        for _ in range(depth):
+        for step in range(depth):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
             grown: list[Hypothesis] = []
@@ -111,7 +112,7 @@ class Decoder:
             grown = grown[:beam]
             kth = sorted(found.values(), reverse=True)[k - 1] if len(found) >= k else -np.inf
             grown = [h for h in grown if h.logprob > kth]  # cannot enter the top k any more
-            if not grown:
+            if not grown or step == depth - 1:
                 break
             rows = np.array([h.row for h in grown])
             if not np.array_equal(rows, np.arange(keys.shape[1])):  # gather each hypothesis's parent cache
@@ -122,13 +123,6 @@ class Decoder:
                  for h in grown],
             )
             hyps = [Hypothesis(h.logprob, h.generated, h.remaining, i) for i, h in enumerate(grown)]
-        else:
-            for h in hyps:  # out of depth: what is left counts as it stands
-                text = h.generated.decode("utf-8", "ignore")
-                span = lexeme_span(text, cursor) if not h.remaining else None
-                if span:
-                    word = text[: span[1]]
-                    found[word] = np.logaddexp(found.get(word, -np.inf), h.logprob)
         ranked = sorted(found.items(), key=lambda kv: -kv[1])
         return [(text, float(lp)) for text, lp in ranked[:k]]
 

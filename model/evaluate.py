@@ -172,7 +172,7 @@ class ModelPredictor:
         self.engine = Engine.load(model_path, threads=threads)
         self.name = str(model_path or "bundled")
         self.Options = Options
-        self.type_stream = self.engine.runtime.uses_types
+        self.type_stream = self.engine.model_dir.type_stream
 
     def rank(self, text: str, cursor: int) -> list[str]:
         result = self.engine.complete(text[:cursor], cursor, "list",

@@ -117,11 +117,12 @@ class OnnxRuntime(Runtime):
         except Exception as e:  # ORT raises its own types for corrupt graphs
             raise ModelError(f"cannot load {model_dir.onnx}: {e}. Re-export it with `nib export`.") from None
         self.input_names = {i.name for i in self.session.get_inputs()}
-        self.uses_types = "type_ids" in self.input_names
+        # A plain model's graph may still declare type_ids; it is fed zeros, and nobody lexes for it.
+        self.uses_types = model_dir.type_stream and "type_ids" in self.input_names
 
     def forward(self, ids, types, keys, values):
         feed = {"input_ids": ids, "past_keys": keys, "past_values": values}
-        if self.uses_types:
+        if "type_ids" in self.input_names:
             feed["type_ids"] = types
         logits, keys, values = self.session.run(None, feed)
         return logits, keys, values
