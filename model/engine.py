@@ -1,6 +1,6 @@
 """The completion engine: text + cursor + options in, candidates with ranges out.
 
-    should_complete -> build_context -> lex -> heal -> infer -> postprocess
+    build_context -> lex (types) -> heal (back off) -> infer (prefill, reuse cache) -> decode -> edit
 
 No LSP types here: offsets are character offsets into the document string, and
 the server converts them to positions in the client's encoding.
@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from . import artifacts
 from .context import build_context

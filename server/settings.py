@@ -10,7 +10,7 @@ mirror these fields one to one.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 from nib.model.engine import Options
 
@@ -50,8 +50,6 @@ CHOICES = {
 LIMITS = {"max_tokens": (1, 256), "statement_ms": (10, 10_000), "list_size": (1, 50),
           "context_tokens": (16, 2048), "debounce_ms": (0, 2000), "threads": (0, 64),
           "max_document_chars": (1000, 100_000_000)}
-# Only these need the model reloaded when they change.
-RELOAD = ("model_path", "device", "threads")
 
 
 def camel(name: str) -> str:

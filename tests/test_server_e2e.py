@@ -1,7 +1,6 @@
 """The real server over stdio with the bundled model, driven by a real LSP client."""
 
 import asyncio
-import sys
 
 import pytest
 import pytest_lsp
