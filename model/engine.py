@@ -33,7 +33,7 @@ class Options:
     """What a request may tune. Defaults are the documented settings defaults."""
 
     context_tokens: int = 448  # the prompt's token budget (the model was trained on 512)
-    list_size: int = 8
+    list_size: int = 5
     statement_tokens: int = 32
     statement_ms: int = 250  # time budget for a statement
     healing: str = "prefix"  # off | prefix

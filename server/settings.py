@@ -24,7 +24,7 @@ class Settings:
     healing: str = "prefix"  # off | prefix: heal a cursor that splits a token
     max_tokens: int = 32  # tokens in a statement completion
     statement_ms: int = 250  # time budget of a statement completion, in ms
-    list_size: int = 8  # model items in the completion list
+    list_size: int = 5  # model items in the completion list (each more costs beam steps)
     context_tokens: int = 448  # prompt budget in tokens (the bundled model was trained on 512)
     block_body: bool = False  # a statement that opens a block may continue into its body
     debounce_ms: int = 0  # wait this long for more typing before inline completion runs

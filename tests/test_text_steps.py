@@ -216,7 +216,7 @@ def test_bad_settings_warn_and_keep_defaults():
         "nib: setting maxTokens must be an integer, got 'x'; using the default 32",
         "nib: setting healing must be one of off, prefix, got 'exact2'; using the default 'prefix'",
         "nib: unknown setting 'foo' ignored",
-        "nib: setting listSize must be between 1 and 50, got 0; using the default 8",
+        "nib: setting listSize must be between 1 and 50, got 0; using the default 5",
         "nib: setting enable must be true or false, got 'yes'; using the default True",
     ]
 
