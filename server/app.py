@@ -163,6 +163,11 @@ class NibServer(LanguageServer):
                  t.get("prompt_tokens", 0), t.get("decode_ms", 0), len(result.candidates))
         return doc, cursor, result.candidates
 
+    def range(self, doc, start: int, end: int) -> types.Range:
+        """An LSP range, in the client's encoding, for character offsets of doc."""
+        return types.Range(types.Position(*doc.position(start, self.encoding)),
+                           types.Position(*doc.position(end, self.encoding)))
+
     def schedule_warm(self, uri: str, line: int, character: int) -> None:
         """After a pause in typing, prefill the cache at the last edit so the next request is warm."""
         if handle := self._warm_handles.pop(uri, None):
@@ -259,10 +264,8 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
         if found is None:
             return None
         doc, cursor, candidates = found
-        cursor_pos = types.Position(*doc.position(cursor, ls.encoding))
         items = []
         for rank, c in enumerate(candidates):
-            start = types.Position(*doc.position(c.start, ls.encoding))
             statement = c.kind == "statement"
             label = c.label.split("\n")[0] + (" …" if "\n" in c.label else "")
             items.append(types.CompletionItem(
@@ -271,7 +274,7 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
                 detail="nib: rest of the statement" if statement else "nib",
                 sort_text=f"{rank:04d}",
                 filter_text=c.text,
-                text_edit=types.TextEdit(range=types.Range(start, cursor_pos), new_text=c.text),
+                text_edit=types.TextEdit(range=ls.range(doc, c.start, cursor), new_text=c.text),
                 insert_text_format=types.InsertTextFormat.PlainText,
             ))
         # Incomplete: the ranking depends on every character typed, so clients ask again.
@@ -283,12 +286,8 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
         if found is None:
             return None
         doc, cursor, candidates = found
-        cursor_pos = types.Position(*doc.position(cursor, ls.encoding))
         return types.InlineCompletionList(items=[
-            types.InlineCompletionItem(
-                insert_text=c.text,
-                range=types.Range(types.Position(*doc.position(c.start, ls.encoding)), cursor_pos),
-            )
+            types.InlineCompletionItem(insert_text=c.text, range=ls.range(doc, c.start, cursor))
             for c in candidates
         ])
 
