@@ -249,7 +249,7 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
             else:
                 doc.apply(None, None, change.text, ls.encoding)
         doc.version = params.text_document.version
-        if last is not None:
+        if last is not None and len(doc.text) <= ls.settings.max_document_chars:
             ls.schedule_warm(doc.uri, *last)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)

@@ -311,3 +311,17 @@ async def test_both_kinds_at_many_positions_of_a_heldout_file(client: LanguageCl
             depth = max(0, bracket_depth("\n".join(lines[:line]) + "\n"))
             end = statement_end(prefix, item.insert_text, depth)
             assert end is None or end == len(item.insert_text.rstrip("\n")), (prefix, item.insert_text)
+
+
+async def test_document_over_the_size_limit_gets_no_completion(client: LanguageClient):
+    """A generated 3 MB file: no completion, one log line, and the server keeps serving others."""
+    big = "x = 1\n" * 500_000 + "os.pa"
+    open_doc(client, big, uri="file:///tmp/big.py")
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(uri="file:///tmp/big.py", version=2),
+        [types.TextDocumentContentChangePartial(
+            range=types.Range(types.Position(500_000, 5), types.Position(500_000, 5)), text="t")]))
+    assert await complete(client, 500_000, 6, uri="file:///tmp/big.py") is None
+    assert await inline(client, 500_000, 6, uri="file:///tmp/big.py") is None
+    open_doc(client, "import os\nos.pa")
+    assert (await complete(client, 1, 5)).items
