@@ -104,12 +104,10 @@ class Engine:
         ids, types = ids[-budget:], types[-budget:]
         t1 = time.perf_counter()
         keep, removed = back_off(ids, self.index) if options.healing != "off" else (len(ids), b"")
-        prefix_bytes = ctx.prefix.encode("utf-8", "surrogatepass")
         try:
             removed_text = removed.decode("utf-8")
         except UnicodeDecodeError:  # back-off point inside a character: do not heal
             keep, removed, removed_text = len(ids), b"", ""
-        assert prefix_bytes.endswith(removed)
         logits, state = self.runtime.prefill(ids[:keep], types[:keep], self._state)
         self._state = state
         t2 = time.perf_counter()
