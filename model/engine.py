@@ -9,6 +9,7 @@ the server converts them to positions in the client's encoding.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,8 +19,9 @@ from pathlib import Path
 from . import artifacts
 from .context import build_context
 from .decode import Decoder
-from .heal import VocabIndex, back_off
+from .heal import Canonical, VocabIndex, back_off
 from .lexeme import lexeme_span
+from .ranking import score_sequences
 from .runtime import Runtime, State, open_runtime
 from .stops import bracket_depth, cut_suffix_repeat
 from .streams import INPUT_TYPE, token_types
@@ -36,7 +38,7 @@ class Options:
     list_size: int = 5
     statement_tokens: int = 32
     statement_ms: int = 250  # time budget for a statement
-    healing: str = "prefix"  # off | prefix
+    healing: str = "exact"  # off | prefix | exact
     block_body: bool = False  # may a statement that opens a block continue into its body
     statement_in_list: bool = True
 
@@ -64,7 +66,7 @@ class Engine:
         self.bpe = bpe
         self.model_dir = model_dir
         self.index = VocabIndex(bpe.token_bytes, bpe.special_ids)
-        self.decoder = Decoder(runtime, self.index)
+        self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes))
         self._state: State | None = None  # the prefix KV cache of the last prompt
         self._last_statement = None  # (key, (text, score)) of the last statement decoded
         self._depth_memo: tuple[str, int] = ("", 0)  # bracket depth of the text above the cursor's line
@@ -77,14 +79,18 @@ class Engine:
         return cls(runtime, BPE.load(model_dir.tokenizer), model_dir)
 
     def complete(self, text: str, cursor: int, mode: str = "list", options: Options | None = None,
-                 cancel: threading.Event | None = None) -> Result:
+                 cancel: threading.Event | None = None, names=None, free: bool = True) -> Result:
         """Candidates for the cursor (a character offset into text); mode: list | statement.
 
+        names: a callable giving the static candidates (identifiers valid at the
+        cursor) or None, called after the prompt is prefilled so that static
+        analysis on another thread overlaps it; each becomes a "name" candidate
+        scored by the model. free: also the model's own next lexemes.
         Raises Cancelled when `cancel` is set while decoding.
         """
         options = options or Options()
         with self._lock:
-            return self._complete(text, cursor, mode, options, cancel)
+            return self._complete(text, cursor, mode, options, cancel, names, free)
 
     def warm(self, text: str, cursor: int, options: Options | None = None) -> None:
         """Prefill the cache for a document while the user is idle."""
@@ -115,16 +121,22 @@ class Engine:
                        healed_bytes=len(removed))
         return ctx, logits[-1], state, removed, removed_text
 
-    def _complete(self, text, cursor, mode, options, cancel) -> Result:
+    def _complete(self, text, cursor, mode, options, cancel, names=None, free=True) -> Result:
         timings: dict[str, float] = {}
         ctx, logits, state, removed, removed_text = self._prompt(text, cursor, options, timings)
         line_before = ctx.line_prefix[: len(ctx.line_prefix) - len(removed_text)] \
             if len(removed_text) <= len(ctx.line_prefix) else ""
         t0 = time.perf_counter()
         out: list[Candidate] = []
-        if mode == "list":
+        if mode == "list" and names is not None:
+            static = names()
+            timings["static_wait_ms"] = (time.perf_counter() - t0) * 1e3
+            if static:
+                out.extend(self._score_names(static, text, cursor, removed_text, ctx.line_prefix, logits, state))
+        if mode == "list" and free:
             for gen, score in self.decoder.next_tokens(logits, state, removed, line_before.encode(),
-                                                       k=options.list_size, cancel=cancel):
+                                                       k=options.list_size, cancel=cancel,
+                                                       exact=options.healing == "exact"):
                 edit = _edit(gen, removed_text, cursor)
                 # an item that only repeats what is typed inserts nothing
                 if edit is not None and "\n" not in edit.text and edit.text != text[edit.start:cursor]:
@@ -133,7 +145,8 @@ class Engine:
         if mode == "statement" or (mode == "list" and options.statement_in_list):
             t_stmt = time.perf_counter()
             # An editor asks for the list and the ghost text at the same spot: decode once.
-            key = (state.tokens, state.types, removed, ctx.line_prefix, options.statement_tokens, options.block_body)
+            key = (state.tokens, state.types, removed, ctx.line_prefix, options.statement_tokens, options.block_body,
+                   options.healing)
             if self._last_statement is not None and self._last_statement[0] == key:
                 gen, score = self._last_statement[1]
             else:
@@ -143,6 +156,7 @@ class Engine:
                 gen, score = self.decoder.statement(
                     logits, state, removed, ctx.line_prefix, self._depth_memo[1], options.statement_tokens,
                     time.monotonic() + options.statement_ms / 1e3, options.block_body, cancel,
+                    exact=options.healing == "exact",
                 )
                 self._last_statement = (key, (gen, score))
             c0 = len(removed_text)
@@ -155,6 +169,32 @@ class Engine:
             timings["statement_ms"] = (time.perf_counter() - t_stmt) * 1e3
         timings["decode_ms"] = (time.perf_counter() - t0) * 1e3
         return Result(out, timings)
+
+
+    def _score_names(self, names: list[str], text: str, cursor: int, removed_text: str, line_prefix: str,
+                     logits, state) -> list[Candidate]:
+        """Each name that extends the typed identifier fragment, scored by the model from the back-off point."""
+        typed = _NAME_TAIL.search(line_prefix).group()
+        backoff, name_start = cursor - len(removed_text), cursor - len(typed)
+        kept, texts = [], []
+        for name in dict.fromkeys(names):
+            if name.startswith(typed) and name != typed:
+                kept.append(name)
+                texts.append(text[backoff:name_start] + name if backoff <= name_start else name[backoff - name_start:])
+        if not kept:
+            return []
+        seqs = [tuple(ids) for ids in self.bpe.encode_batch(texts)]
+        line = line_prefix[: max(0, len(line_prefix) - len(removed_text))].encode("utf-8", "surrogatepass")
+        tb = self.bpe.token_bytes
+
+        def piece_type(prefix):  # the input type of prefix's last piece, for a model with a type stream
+            return self.decoder.piece_type(line + b"".join(tb[t] for t in prefix[:-1]), tb[prefix[-1]])
+
+        scores = score_sequences(self.runtime, logits, state, seqs, piece_type=piece_type)
+        return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores)]
+
+
+_NAME_TAIL = re.compile(r"\w*$")
 
 
 def _edit(gen: str, removed_text: str, cursor: int, whole: bool = False) -> Candidate | None:

@@ -24,6 +24,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from .lexer import lex
+from .lexeme import first_lexeme
 from .progress import Progress
 
 TRIVIA = {"WHITESPACE", "EOL", "INDENT", "COMMENT", "ERRORTOKEN"}
@@ -128,13 +129,20 @@ def midtoken_points(texts: list[str], n: int, seed: int) -> list[tuple[Point, Po
 
 
 def evaluate_healing(predictor, texts, pairs) -> dict:
-    """Line exact match / edit similarity from mid-token cuts per healing mode, beside boundary cuts."""
+    """Line exact match / edit similarity from mid-token cuts per healing mode, beside boundary cuts;
+    and the list's MRR@5 for the whole token at the mid-token cuts."""
     out = {}
-    for mode in ("off", "prefix"):
+    for mode in ("off", "prefix", "exact"):
         rows: dict[str, dict[str, list]] = {}
-        latencies = []
+        latencies, list_latencies, list_rr = [], [], []
         bar = Progress(len(pairs), "cuts", f"healing {mode}")
         for mid, boundary in pairs:
+            token = first_lexeme(boundary.gold)
+            s = time.perf_counter()
+            labels = predictor.rank(texts[mid.file], mid.offset, healing=mode)
+            list_latencies.append((time.perf_counter() - s) * 1e3)
+            gold = token[0].strip() if token else None
+            list_rr.append(1.0 / (labels.index(gold) + 1) if gold in labels[:5] else 0.0)
             for name, p in (("mid", mid), ("boundary", boundary)):
                 s = time.perf_counter()
                 pred = predictor.line(texts[p.file], p.offset, healing=mode)
@@ -155,6 +163,9 @@ def evaluate_healing(predictor, texts, pairs) -> dict:
             "by_kind": {kind: {name: summary(v) for name, v in r.items()} for kind, r in sorted(rows.items())},
             "ms_p50": round(float(np.percentile(latencies, 50)), 2),
             "ms_p95": round(float(np.percentile(latencies, 95)), 2),
+            "list_mrr5": round(float(np.mean(list_rr)), 4),
+            "list_ms_p50": round(float(np.percentile(list_latencies, 50)), 2),
+            "list_ms_p95": round(float(np.percentile(list_latencies, 95)), 2),
         }
     return out
 
@@ -174,12 +185,12 @@ class ModelPredictor:
         self.Options = Options
         self.type_stream = self.engine.model_dir.type_stream
 
-    def rank(self, text: str, cursor: int) -> list[str]:
+    def rank(self, text: str, cursor: int, healing: str = "exact") -> list[str]:
         result = self.engine.complete(text[:cursor], cursor, "list",
-                                      self.Options(list_size=5, statement_in_list=False))
+                                      self.Options(list_size=5, statement_in_list=False, healing=healing))
         return [c.label for c in result.candidates]
 
-    def line(self, text: str, cursor: int, healing: str = "prefix") -> str:
+    def line(self, text: str, cursor: int, healing: str = "exact") -> str:
         result = self.engine.complete(text[:cursor], cursor, "statement",
                                       self.Options(statement_tokens=48, statement_ms=10_000, healing=healing))
         if not result.candidates:
@@ -370,7 +381,7 @@ def evaluate_one(predictor, texts, id_points, ln_points) -> dict:
 
 
 def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, seed: int, threads: int,
-        healing: bool = True) -> dict:
+        healing: bool = True, healing_only: bool = False) -> dict:
     files = sorted(folder.rglob("*.py"))
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     id_points = identifier_points(texts, points, seed)
@@ -379,7 +390,8 @@ def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, se
     results = []
     for model in models:
         predictor = ModelPredictor(model, threads)
-        result = evaluate_one(predictor, texts, id_points, ln_points)
+        result = {"name": predictor.name, "type_stream": predictor.type_stream} if healing_only else \
+            evaluate_one(predictor, texts, id_points, ln_points)
         if pairs:
             result["healing"] = evaluate_healing(predictor, texts, pairs)
         results.append(result)
@@ -394,12 +406,13 @@ def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, se
 def table(report: dict) -> str:
     cols = ["name", "type_stream", "token_accuracy", "identifier_mrr5", "identifier_top1",
             "line_exact_match", "line_edit_similarity", "list_latency_ms_p50"]
-    rows = [cols] + [[str(r[c]) for c in cols] for r in report["results"]]
+    measured = [r for r in report["results"] if "token_accuracy" in r]
+    rows = [cols] + [[str(r[c]) for c in cols] for r in measured]
     widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     kinds = [f"{r['name']}: MRR@5 by kind {r['identifier_mrr5_by_kind']} (points {r['identifier_points_by_kind']})"
-             for r in report["results"]]
+             for r in measured]
     heal = []
     for r in report["results"]:
         if "healing" not in r:
@@ -414,4 +427,6 @@ def table(report: dict) -> str:
                 heal.append(f"{mode:8} {'mid':9} {kind:11} {v['mid']['exact_match']:>6.3f} "
                             f"{v['mid']['edit_similarity']:>6.1f} {v['mid']['n']:>4}")
             heal.append(f"{mode:8} latency of a mid-token statement: p50 {h['ms_p50']} ms, p95 {h['ms_p95']} ms")
+            heal.append(f"{mode:8} list at mid-token cuts: MRR@5 {h['list_mrr5']:.3f} for the whole token, "
+                        f"p50 {h['list_ms_p50']} ms, p95 {h['list_ms_p95']} ms")
     return "\n".join(lines + [""] + kinds + heal)

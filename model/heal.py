@@ -5,8 +5,15 @@ A prompt that ends inside what the model would write as one token (`pri|`,
 saw in training. Healing backs off the last token(s) while the removed bytes
 could still be part of a longer token, then lets the first generated tokens be
 only those that reproduce the removed bytes (a token that starts with them, or
-one that is a prefix of them, multi-step), renormalised over that set. Pure: no
-I/O, no model. See Phan et al., ICLR 2025, and papers.md.
+one that is a prefix of them, multi-step), renormalised over that set (`prefix` mode).
+
+The `exact` mode follows Phan et al. (ICLR 2025): the probability of the text
+going on from the typed bytes is the sum over its *covers* (token paths whose
+last token reaches past the typed bytes), each weighted by its joint
+probability, not renormalised step by step, and only canonical paths count
+(those the tokenizer itself would produce). Renormalising each step, as
+`prefix` does, inflates paths that split a word the tokenizer keeps whole.
+Pure: no I/O, no model. See papers.md.
 """
 
 from __future__ import annotations
@@ -83,13 +90,49 @@ def advance(remaining: bytes, piece: bytes) -> bytes:
     return remaining[len(piece):]
 
 
-def constrain(logprobs: np.ndarray, remaining: bytes, index: VocabIndex) -> np.ndarray:
-    """Log-probabilities renormalised over the tokens allowed while healing."""
+def constrain(logprobs: np.ndarray, remaining: bytes, index: VocabIndex, renormalise: bool = True) -> np.ndarray:
+    """Log-probabilities of the tokens allowed while healing, the rest -inf.
+
+    renormalise: over the allowed set (`prefix`); without it the scores stay
+    joint probabilities, comparable across covers of different lengths (`exact`).
+    """
     if not remaining:
         return logprobs
     allowed = index.allowed(remaining)
     out = np.full_like(logprobs, -np.inf)
     kept = logprobs[allowed]
-    m = kept.max()
-    out[allowed] = kept - (m + np.log(np.exp(kept - m).sum()))
+    if renormalise:
+        m = kept.max()
+        kept = kept - (m + np.log(np.exp(kept - m).sum()))
+    out[allowed] = kept
     return out
+
+
+class Canonical:
+    """Whether token b may follow token a in an encoding the tokenizer would produce.
+
+    BPE with a fixed pre-tokenizer is canonical when every adjacent pair is
+    (Phan et al., section 4): ("pr", "int") is not, since "print" is one token.
+    Memoised: typing asks about the same few pairs again and again.
+
+    Example: Canonical(bpe.encode, token_bytes)(id_of("pr"), id_of("int")) -> False
+    """
+
+    def __init__(self, encode, token_bytes: list[bytes], size: int = 1 << 16):
+        self.encode = encode
+        self.token_bytes = token_bytes
+        self.size = size
+        self._memo: dict[tuple[int, int], bool] = {}
+
+    def __call__(self, a: int, b: int) -> bool:
+        key = (a, b)
+        if key not in self._memo:
+            if len(self._memo) >= self.size:
+                self._memo.clear()
+            try:
+                text = (self.token_bytes[a] + self.token_bytes[b]).decode("utf-8")
+            except UnicodeDecodeError:  # a pair inside one character: cannot judge, allow it
+                self._memo[key] = True
+            else:
+                self._memo[key] = self.encode(text) == [a, b]
+        return self._memo[key]

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mode", choices=("list", "statement"), default="list")
     p.add_argument("--json", action="store_true")
     p.add_argument("--model", type=Path)
-    p.add_argument("--healing", choices=("off", "prefix"), default="prefix")
+    p.add_argument("--healing", choices=("off", "prefix", "exact"), default="exact")
 
     p = sub.add_parser("corpus", help="collect the training corpus from its manifest")
     p.add_argument("--manifest", type=Path, default=None)
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--no-healing", action="store_true", help="skip the mid-token healing table")
+    p.add_argument("--healing-only", action="store_true", help="only the mid-token healing table")
 
     args = parser.parse_args(argv)
     return COMMANDS[args.command](args) or 0
@@ -205,7 +206,7 @@ def cmd_eval(args) -> int:
     from nib.model import evaluate
 
     report = evaluate.run(args.dir, args.model or [None], args.trigram, args.points, args.seed, args.threads,
-                          healing=not args.no_healing)
+                          healing=not args.no_healing, healing_only=args.healing_only)
     print(evaluate.table(report))
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ class Settings:
     list: bool = True  # offer model items in the completion list
     statement: bool = True  # offer the rest of the statement as inline ghost text
     statement_in_list: bool = True  # also offer the statement as one item of the list
-    healing: str = "prefix"  # off | prefix: heal a cursor that splits a token
+    healing: str = "exact"  # off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)
     max_tokens: int = 32  # tokens in a statement completion
     statement_ms: int = 250  # time budget of a statement completion, in ms
     list_size: int = 5  # model items in the completion list (each more costs beam steps)
@@ -43,7 +43,7 @@ class Settings:
 
 
 CHOICES = {
-    "healing": ("off", "prefix"),
+    "healing": ("off", "prefix", "exact"),
     "device": ("cpu", "cuda", "auto"),
     "log_level": ("debug", "info", "warning", "error"),
 }

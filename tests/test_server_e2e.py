@@ -85,6 +85,30 @@ async def test_list_mid_word_heals(client: LanguageClient):
     assert (top.label, top.text_edit.new_text) == ("append", "append")
 
 
+@pytest.mark.parametrize("healing", ["prefix", "exact"])
+async def test_mid_word_edits_keep_what_is_typed(client: LanguageClient, healing):
+    """In both healing modes, list and inline items applied mid-word give text that starts with what is typed."""
+    text = DEMO.read_text()
+    open_doc(client, text)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": {"healing": healing}}))
+    lines = text.split("\n")
+    for line, word in ((10, "append"), (10, "join"), (9, "endswith"), (7, "walk"), (15, "argv")):
+        col = lines[line].index(word) + 2
+        typed_line = lines[line][:col]
+        result = await check_list(client, text, line, col)
+        inline_result = await inline(client, line, col)
+        edits = [(i.text_edit.range, i.text_edit.new_text) for i in result.items]
+        edits += [(i.range, i.insert_text) for i in inline_result.items]
+        assert edits
+        for rng, new in edits:
+            applied = apply_edit(text, line, rng.start.character, rng.end.character, new).split("\n")[line]
+            replaced = lines[line][rng.start.character:col]
+            assert rng.end == types.Position(line, col) and new.startswith(replaced), (healing, word, new)
+            assert applied.startswith(typed_line) and word[:2] * 2 not in applied, (healing, word, new)
+        if word == "append":
+            assert (result.items[0].label, inline_result.items[0].insert_text) == ("append", "append(name)")
+
+
 async def test_list_at_many_positions(client: LanguageClient):
     text = DEMO.read_text()
     open_doc(client, text)

@@ -1,9 +1,12 @@
 """Pure text steps: context window, lexemes, stop rules, suffix cut, healing, positions, settings."""
 
+import numpy as np
 import pytest
 
 from nib.model.context import build_context
-from nib.model.heal import VocabIndex, advance, back_off, constrain
+from nib.model.decode import Decoder
+from nib.model.heal import Canonical, VocabIndex, advance, back_off, constrain
+from nib.model.runtime import State
 from nib.model.engine import _edit
 from nib.model.lexeme import first_lexeme, lexeme_span
 from nib.model.stops import bracket_depth, cut_suffix_repeat, statement_end
@@ -114,7 +117,8 @@ def test_bracket_depth_ignores_strings():
 # -- healing -------------------------------------------------------------------
 
 VOCAB = [b"<|endoftext|>", b"p", b"r", b"i", b"n", b"t", b"v", b"a", b"e", b"pr", b"pri", b"print", b"private", b" ", b"=",
-         b" =", b" ==", b"==", b"x", b"(", b"(\"", b"\"", b"\xc3", b"\xa9", b"\xc3\xa9", b"\xc3\xa9t\xc3\xa9"]
+         b" =", b" ==", b"==", b"x", b"(", b"(\"", b"\"", b"\xc3", b"\xa9", b"\xc3\xa9", b"\xc3\xa9t\xc3\xa9",
+         b"\n", b"int"]
 INDEX = VocabIndex(VOCAB, {0})
 
 
@@ -155,29 +159,102 @@ def test_advance():
     assert advance(b"i", b"i") == b""
 
 
-def test_healed_copy_model_reproduces_text():
-    """With a model that always prefers the original continuation, healing gives back the original bytes."""
+def greedy_encode(data: bytes) -> list[int]:
+    """Longest match first: the test vocabulary's stand-in for BPE (canonical encodings)."""
+    toks = []
+    while data:
+        piece = max((v for v in VOCAB[1:] if data.startswith(v)), key=len)
+        toks.append(VOCAB.index(piece))
+        data = data[len(piece):]
+    return toks
+
+
+class TableModel:
+    """A runtime whose next-token probabilities are a function of the bytes so far.
+
+    Its cache "keys" are the token ids themselves, so batched steps work as in the real runtime.
+    """
+
+    uses_types = False
+
+    def __init__(self, next_probs):
+        self.next_probs = next_probs  # bytes so far -> {piece: probability}
+
+    def logits(self, tokens) -> np.ndarray:
+        out = np.full(len(VOCAB), -40.0)
+        for piece, p in self.next_probs(b"".join(VOCAB[t] for t in tokens)).items():
+            out[VOCAB.index(piece)] = np.log(p)
+        return out
+
+    def state(self, tokens) -> State:
+        cache = np.array(tokens, dtype=np.int64)[None, None, None, :, None]
+        return State(tuple(tokens), (0,) * len(tokens), cache, cache)
+
+    def step(self, state, token, type_):
+        tokens = state.tokens + (token,)
+        return self.logits(tokens), self.state(tokens)
+
+    def step_batch(self, keys, values, tokens, types):
+        keys = np.concatenate([keys, np.array(tokens)[None, :, None, None, None]], axis=3)
+        return np.stack([self.logits(keys[0, b, 0, :, 0].tolist()) for b in range(len(tokens))]), keys, keys
+
+
+def copying_model(original: bytes):
+    """Prefers the canonical next token of `original`; after a wrong turn, anything."""
+    def next_probs(so_far):
+        if not original.startswith(so_far) or so_far == original:
+            return {v: 1 / 30 for v in VOCAB[1:]}
+        rest = original[len(so_far):]
+        return {v: (0.9 if VOCAB.index(v) == greedy_encode(rest)[0] else 0.1 / 30) for v in VOCAB[1:]
+                if v != b"\n" or rest.startswith(v)}
+    return next_probs
+
+
+@pytest.mark.parametrize("mode", ["prefix", "exact"])
+def test_healed_copy_model_reproduces_text(mode):
+    """For random prompts and cut points, healed decoding with a copying model gives back the original bytes."""
     import random
     rng = random.Random(1)
-    words = [b"print", b"private", b"x", b" ==", b" =", b"(\""]
+    words = [b"print", b"private", b"x", b" ==", b" =", b" ", b"pr", b"int"]
     for _ in range(200):
-        original = b"".join(rng.choice(words) for _ in range(4))
-        cut = rng.randrange(1, len(original) + 1)
-        # tokenize the prompt greedily by longest match, as BPE would roughly
-        prompt, toks = original[:cut], []
-        while prompt:
-            piece = max((v for v in VOCAB[1:] if prompt.startswith(v)), key=len)
-            toks.append(VOCAB.index(piece))
-            prompt = prompt[len(piece):]
+        original = b"".join(rng.choice(words) for _ in range(4)) + b"\n"
+        cut = rng.randrange(1, len(original))
+        model = TableModel(copying_model(original))
+        decoder = Decoder(model, INDEX, Canonical(lambda t: greedy_encode(t.encode()), VOCAB))
+        toks = greedy_encode(original[:cut])
         keep, removed = back_off(toks, INDEX)
-        out = b"".join(VOCAB[t] for t in toks[:keep])
-        rest, remaining = original[len(out):], removed
-        while rest:
-            allowed = INDEX.allowed(remaining) if remaining else range(1, len(VOCAB))
-            piece = max((VOCAB[i] for i in allowed if rest.startswith(VOCAB[i])), key=len)
-            remaining = advance(remaining, piece) if remaining else b""
-            out, rest = out + piece, rest[len(piece):]
-        assert out == original and remaining == b""
+        kept = b"".join(VOCAB[t] for t in toks[:keep])
+        text, _ = decoder.statement(model.logits(toks[:keep]), model.state(toks[:keep]), removed,
+                                    original[:cut].decode(), 0, exact=mode == "exact")
+        assert kept + text.encode() == original[:-1], (original, cut)
+
+
+def test_exact_cover_weighs_whole_paths():
+    """`pr` is the likeliest first piece, but `pr`+`int` (p 0.5 x 0.1) is less likely than `print` (0.3):
+    exact picks the most probable cover, prefix the greedy first step; (`pr`, `i`) is not canonical."""
+    probs = {b"": {b"pr": 0.5, b"print": 0.3, b"p": 0.2}, b"pr": {b"int": 0.1, b"i": 0.9}}
+    model = TableModel(lambda so_far: probs.get(so_far[1:], {b"\n": 1.0}))
+    decoder = Decoder(model, INDEX, Canonical(lambda t: greedy_encode(t.encode()), VOCAB))
+    start = ids(b"x")
+    cover = decoder.best_cover(model.logits(start), model.state(start), b"pri", b"x")
+    assert [VOCAB[t] for t in cover] == [b"print"]
+    prefix = decoder.statement(model.logits(start), model.state(start), b"pri", "xpri", 0)
+    assert prefix[0].startswith("pri") and not prefix[0].startswith("print")
+
+
+@pytest.mark.parametrize("a, b, canonical", [
+    (b"pr", b"int", False), (b"pr", b"i", False), (b"x", b" ==", True), (b"x", b" =", True),
+    (b" =", b"=", False), (b"\xc3", b"\xa9", False), (b"print", b"x", True),
+])
+def test_canonical_pairs(a, b, canonical):
+    check = Canonical(lambda t: greedy_encode(t.encode()), VOCAB)
+    assert check(VOCAB.index(a), VOCAB.index(b)) is canonical
+
+
+def test_constrain_without_renormalising_keeps_joint_scores():
+    lp = np.log(np.full(len(VOCAB), 1 / len(VOCAB)))
+    out = constrain(lp, b" =", INDEX, renormalise=False)
+    assert np.allclose(out[[VOCAB.index(b" "), VOCAB.index(b" ="), VOCAB.index(b" ==")]], lp[0])
 
 
 # -- positions -----------------------------------------------------------------
@@ -214,7 +291,7 @@ def test_bad_settings_warn_and_keep_defaults():
     assert settings == Settings()
     assert warnings == [
         "nib: setting maxTokens must be an integer, got 'x'; using the default 32",
-        "nib: setting healing must be one of off, prefix, got 'exact2'; using the default 'prefix'",
+        "nib: setting healing must be one of off, prefix, exact, got 'exact2'; using the default 'exact'",
         "nib: unknown setting 'foo' ignored",
         "nib: setting listSize must be between 1 and 50, got 0; using the default 5",
         "nib: setting enable must be true or false, got 'yes'; using the default True",
