@@ -23,6 +23,11 @@ IDENTIFIER = re.compile(r"[^\W\d]\w*")
 # counts, chosen on the held-out set (`nib eval --tune`); see README.
 WEIGHTS = (1.0, 0.5, 0.1, 0.02)
 
+# Characters counted above and below the cursor's line: nearby code is what
+# the cache is for, and counting is O(window) each time the cursor changes line
+# (about 12 ms for 47k characters here).
+ABOVE, BELOW = 60_000, 20_000
+
 
 def tokens(text: str) -> list[str]:
     return _TOKENS.findall(text)
@@ -44,35 +49,47 @@ class Counts:
 
 
 class IdentifierCache:
-    """Counts per document, recomputed when a document's text changes (memoised by text)."""
+    """Counts per document, recounted when the text around the cursor's line changes."""
 
     def __init__(self, max_documents: int = 32):
         self.max_documents = max_documents
         self._docs: dict[str, tuple[int, Counts]] = {}  # key -> (hash of text, counts)
 
-    def update(self, key: str, text: str) -> Counts:
-        h = hash(text)
-        found = self._docs.get(key)
+    def around(self, key: str, text: str, cursor: int | None) -> Counts:
+        """The counts of key's document around the cursor's line (not the line itself, which
+        is being typed: counting it would let the fragment predict itself); cursor None: the
+        start of the document, all of its first line included."""
+        if cursor is None:
+            window = text[: ABOVE + BELOW]
+        else:
+            line_start = text.rfind("\n", 0, cursor) + 1
+            line_end = text.find("\n", cursor)
+            window = text[max(0, line_start - ABOVE):line_start] + "\n" + \
+                (text[line_end: line_end + BELOW] if line_end >= 0 else "")
+        h = hash(window)
+        found = self._docs.pop(key, None)
         if found is None or found[0] != h:
-            if found is None and len(self._docs) >= self.max_documents:
-                self._docs.pop(next(iter(self._docs)))  # the oldest document opened
-            found = (h, Counts.of(tokens(text)))
-            self._docs[key] = found
+            if len(self._docs) >= self.max_documents:
+                self._docs.pop(next(iter(self._docs)))  # the least recently used
+            found = (h, Counts.of(tokens(window)))
+        self._docs[key] = found  # most recently used last
         return found[1]
 
     def forget(self, key: str) -> None:
         self._docs.pop(key, None)
 
-    def probabilities(self, key: str, before: str, after: str, context: list[str],
-                      names: list[str]) -> dict[str, float]:
-        """P(name | the two tokens before it) over `names`, from this document's text around
-        the cursor (`before` and `after` it, without the fragment being typed) and the other
-        documents. Names the cache has never seen get 0.
+    def probabilities(self, key: str, text: str, cursor: int, context: list[str],
+                      names: list[str] | None = None) -> dict[str, float]:
+        """P(name | the two tokens before it) over `names` (None: every identifier the
+        document has around the cursor), from key's document and, at a lower weight, the
+        other documents. Names the cache has never seen get 0.
 
         Example: with "self.total = 0" above, probabilities(.., ["self", "."], ["total", "x"])
         -> {"total": 1.0, "x": 0.0}
         """
-        own = self.update(key, before + "\n" + after)
+        own = self.around(key, text, cursor)
+        if names is None:
+            names = list(own.uni)
         a, b = (["", ""] + context)[-2:]
         w3, w2, w1, w0 = WEIGHTS
         raw = {}

@@ -82,10 +82,12 @@ class Engine:
                  cancel: threading.Event | None = None, names=None, free: bool = True) -> Result:
         """Candidates for the cursor (a character offset into text); mode: list | statement.
 
-        names: a callable giving the static candidates (identifiers valid at the
-        cursor) or None, called after the prompt is prefilled so that static
-        analysis on another thread overlaps it; each becomes a "name" candidate
-        scored by the model. free: also the model's own next lexemes.
+        names: None, or a callable giving (static candidates, confident): the
+        identifiers valid at the cursor and whether they are all there can be.
+        It is called after the prompt is prefilled, so static analysis on
+        another thread overlaps it; each name becomes a "name" candidate scored
+        by the model. free: also the model's own next lexemes, unless the
+        static list is confident.
         Raises Cancelled when `cancel` is set while decoding.
         """
         options = options or Options()
@@ -129,10 +131,11 @@ class Engine:
         t0 = time.perf_counter()
         out: list[Candidate] = []
         if mode == "list" and names is not None:
-            static = names()
+            static, confident = names()
             timings["static_wait_ms"] = (time.perf_counter() - t0) * 1e3
             if static:
                 out.extend(self._score_names(static, text, cursor, removed_text, ctx.line_prefix, logits, state))
+                free = free and not confident
         if mode == "list" and free:
             for gen, score in self.decoder.next_tokens(logits, state, removed, line_before.encode(),
                                                        k=options.list_size, cancel=cancel,

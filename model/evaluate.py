@@ -77,6 +77,8 @@ def identifier_points(texts: list[str], n: int, seed: int) -> list[Point]:
                 kind = "attribute"
             elif type_ == "IMPORT" or prev in ("import", "from"):
                 kind = "import"
+            elif type_ == "KWARG":
+                kind = "kwarg"
             else:
                 kind = "name"
             points.append(Point(f, s, text[s:e], kind))

@@ -1,17 +1,27 @@
 """Static candidates: the names jedi knows are valid at the cursor.
 
-jedi runs in-process on its own thread with a time budget. When it is slow,
-fails, or is still busy with an earlier request, the answer is None and the
-list falls back to the model's own candidates: static analysis makes the list
-better, it never makes a request fail.
+jedi runs in a worker process of its own (`static_worker.py`, one JSON line
+per request and per answer over its stdin and stdout), with a time budget. A
+process, not a thread: jedi is pure Python and would hold the GIL against the
+event loop and the decoder (a `$/cancelRequest` was seen to arrive late while
+jedi loaded its stubs); in a process it runs beside the model on the second
+core. A plain subprocess rather than multiprocessing, whose "spawn" re-runs the
+parent's main script. When jedi is slow, fails, or is still busy with an
+earlier request, the answer is None and the list falls back to the model's own
+candidates: static analysis makes the list better, it never makes a request fail.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import re
+import subprocess
+import sys
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
@@ -56,52 +66,102 @@ def position_kind(line_prefix: str) -> str:
 
 
 class StaticCompleter:
-    """jedi completions with a time budget, one request at a time."""
+    """jedi completions in a worker process, with a time budget, one request at a time."""
 
     def __init__(self, budget_ms: int = 200):
         self.budget_ms = budget_ms
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nib-jedi")
+        self._process: subprocess.Popen | None = None  # started on first use
+        self._pending: dict[int, Future] = {}
+        self._ids = itertools.count()
         self._busy: Future | None = None
         self._lock = threading.Lock()
 
+    def _submit(self, text: str, cursor: int, path: str | None) -> Future:
+        """Under self._lock."""
+        if self._process is None or self._process.poll() is not None:
+            if self._process is not None:
+                log.warning("jedi's worker process ended (%s); starting another", self._process.returncode)
+            self._start()
+        future: Future = Future()
+        request_id = next(self._ids)
+        self._pending[request_id] = future
+        line = json.dumps({"id": request_id, "text": text, "cursor": cursor, "path": path}) + "\n"
+        try:
+            self._process.stdin.write(line)
+            self._process.stdin.flush()
+        except OSError as e:  # it died between the check and the write: the next call restarts it
+            self._pending.pop(request_id, None)
+            future.set_exception(e)
+        return future
+
+    def _start(self) -> None:
+        # stdin/stdout are the worker's channel, so jedi's output can never reach the LSP stream;
+        # its stderr is the server's log. When the server ends, the worker reads EOF and ends too.
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "nib.model.static_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, encoding="utf-8", errors="surrogatepass", bufsize=1,
+        )
+        threading.Thread(target=self._read, args=(self._process,), daemon=True, name="nib-jedi-reader").start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        for line in process.stdout:
+            answer = json.loads(line)
+            future = self._pending.pop(answer["id"], None)
+            if future is None:
+                continue
+            if "error" in answer:
+                future.set_exception(RuntimeError(answer["error"]))
+            else:
+                future.set_result(StaticResult([Static(*n) for n in answer["names"]], answer["position"],
+                                               answer["typed"]))
+        for future in list(self._pending.values()):  # the worker ended: nothing more will come
+            future.set_exception(RuntimeError("jedi's worker process ended"))
+        self._pending.clear()
+
     def warm(self) -> None:
-        """Load jedi and the builtins' stubs ahead of the first request (about a second)."""
-        self._pool.submit(self._complete, "import os\nos.", 14, None)
+        """Start the worker and load jedi and the builtins' stubs ahead of the first request (about a second)."""
+        with self._lock:
+            self._busy = self._submit("import os\nos.", 13, None)
+
+    def ask(self, text: str, cursor: int, path: str | None = None, budget_ms: int | None = None):
+        """Start jedi on the names at cursor (a character offset) and return a function that
+        waits for them: it gives a StaticResult, or None when jedi cannot answer within the
+        budget (counted from now), failed, or was still busy with an earlier request."""
+        budget = (budget_ms if budget_ms is not None else self.budget_ms) / 1e3
+        started = time.monotonic()
+        with self._lock:
+            if self._busy is not None and not self._busy.done():
+                return lambda: None  # an earlier call is running past its budget: do not queue behind it
+            self._busy = future = self._submit(text, cursor, path)
+
+        def wait() -> StaticResult | None:
+            try:
+                return future.result(timeout=max(0.0, budget - (time.monotonic() - started)))
+            except FutureTimeout:
+                log.debug("jedi over its %.0f ms budget", budget * 1e3)
+            except Exception as e:  # jedi on code it cannot parse or infer: the model still answers
+                log.debug("jedi failed: %s", e)
+            return None
+
+        return wait
 
     def names(self, text: str, cursor: int, path: str | None = None,
               budget_ms: int | None = None) -> StaticResult | None:
-        """jedi's names at cursor (a character offset), or None when it cannot answer in time."""
-        with self._lock:
-            if self._busy is not None and not self._busy.done():
-                return None  # an earlier call is still running past its budget: do not queue behind it
-            self._busy = self._pool.submit(self._complete, text, cursor, path)
-            future = self._busy
-        try:
-            return future.result(timeout=(budget_ms or self.budget_ms) / 1e3)
-        except FutureTimeout:
-            log.debug("jedi over its %d ms budget", budget_ms or self.budget_ms)
-        except Exception:  # jedi on code it cannot parse or infer: the model still answers
-            log.debug("jedi failed", exc_info=True)
-        return None
+        """jedi's names at cursor, waiting for them (see ask)."""
+        return self.ask(text, cursor, path, budget_ms)()
+
+    def wait_idle(self) -> None:
+        """Wait for a call still running past its budget (so that the next one is not refused)."""
+        busy = self._busy
+        if busy is not None:
+            try:
+                busy.result()
+            except Exception:
+                pass
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-    @staticmethod
-    def _complete(text: str, cursor: int, path: str | None) -> StaticResult:
-        import jedi
-
-        line_start = text.rfind("\n", 0, cursor) + 1
-        line_prefix = text[line_start:cursor]
-        script = jedi.Script(text, path=path)
-        found = script.complete(text.count("\n", 0, cursor) + 1, cursor - line_start)
-        typed = _NAME_TAIL.search(line_prefix).group()
-        names = [Static(c.name, c.type, _detail(c)) for c in found]
-        return StaticResult(names, position_kind(line_prefix), typed)
-
-
-def _detail(completion) -> str:
-    """A short description jedi has without inferring types (cheap)."""
-    if completion.type == "module":
-        return f"module {completion.full_name or completion.name}"
-    return completion.type
+        with self._lock:
+            if self._process is not None:
+                self._process.kill()  # a call past its budget may still be running: do not wait for it
+                self._process.wait()
+                self._process = None

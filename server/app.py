@@ -20,7 +20,10 @@ from pygls.io_ import run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
+from nib.model.cache import IdentifierCache
 from nib.model.errors import Cancelled, ModelError
+from nib.model.listing import ListRanker
+from nib.model.static import StaticCompleter
 
 from . import __version__
 from .documents import Documents
@@ -29,6 +32,17 @@ from .settings import Settings, parse
 log = logging.getLogger("nib")
 TRIGGER_CHARACTERS = [".", "(", "[", ",", "=", "@"]
 WARM_DELAY_S = 0.3
+K = types.CompletionItemKind
+KINDS = {"module": K.Module, "class": K.Class, "instance": K.Variable, "function": K.Function, "param": K.Variable,
+         "keyword": K.Keyword, "property": K.Property, "statement": K.Variable, "path": K.File}
+
+
+def _path(uri: str) -> str | None:
+    """A file URI's path, for jedi to find the project and imports next to the file."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(uri)
+    return unquote(parsed.path) if parsed.scheme == "file" else None
 
 
 class ModelHost:
@@ -36,6 +50,7 @@ class ModelHost:
 
     def __init__(self):
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nib-infer")
+        self.static = StaticCompleter()  # jedi's own thread, shared like the model
         self.engine = None
         self.error: str | None = None
         self.key = None  # the settings the engine was loaded with
@@ -81,6 +96,7 @@ class NibServer(LanguageServer):
         self.host = host
         self.settings = Settings(model_path=str(model_path or ""))
         self.documents = Documents()
+        self.ranker = ListRanker(host.static, IdentifierCache())
         self.encoding = "utf-16"
         self.init_warnings: list[str] = []
         self.running: dict[str, set[threading.Event]] = {}  # uri -> cancel flags of work in flight
@@ -143,6 +159,9 @@ class NibServer(LanguageServer):
         def work(cancel):
             if self.engine is None:
                 return None
+            if mode == "list":
+                return self.ranker.complete(self.engine, text, cursor, s.options(), cancel, key=uri,
+                                            path=_path(uri), use_static=s.static, static_ms=s.static_ms)
             return self.engine.complete(text, cursor, mode, s.options(), cancel)
 
         started = time.perf_counter()
@@ -161,7 +180,7 @@ class NibServer(LanguageServer):
                  mode, uri.rsplit("/", 1)[-1], position.line, position.character,
                  (time.perf_counter() - started) * 1e3, t.get("context_ms", 0), t.get("prefill_ms", 0),
                  t.get("prompt_tokens", 0), t.get("decode_ms", 0), len(result.candidates))
-        return doc, cursor, result.candidates
+        return doc, cursor, result
 
     def range(self, doc, start: int, end: int) -> types.Range:
         """An LSP range, in the client's encoding, for character offsets of doc."""
@@ -178,13 +197,14 @@ class NibServer(LanguageServer):
             if doc is None or self.engine is None or self.running.get(uri) or len(doc.text) > self.settings.max_document_chars:
                 return
             text, cursor = doc.text, doc.offset(line, character, self.encoding)
-            self.worker.submit(self._warm, text, cursor)
+            self.worker.submit(self._warm, uri, text, cursor)
 
         self._warm_handles[uri] = asyncio.get_running_loop().call_later(WARM_DELAY_S, warm)
 
-    def _warm(self, text: str, cursor: int) -> None:
+    def _warm(self, uri: str, text: str, cursor: int) -> None:
         try:
             self.engine.warm(text, cursor, self.settings.options())
+            self.ranker.cache.around(uri, text, cursor)
         except Exception:  # warming is an optimisation: never let it fail anything
             log.exception("warming the cache failed")
 
@@ -219,6 +239,8 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
             log.warning("%s (initializationOptions)", w)
             ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, w))
         ls.worker.submit(ls.load_engine)
+        if ls.settings.static:
+            ls.host.static.warm()  # jedi's first call loads its stubs: about a second, off the first request
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: NibServer, params: types.DidChangeConfigurationParams):
@@ -231,6 +253,8 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
     def did_open(ls: NibServer, params: types.DidOpenTextDocumentParams):
         d = params.text_document
         ls.documents.open(d.uri, d.text, d.version)
+        if len(d.text) <= ls.settings.max_document_chars:  # its identifiers count for the other files' lists
+            ls.worker.submit(ls.ranker.cache.around, d.uri, d.text, None)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
@@ -256,6 +280,7 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
     def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
         ls.supersede(params.text_document.uri)
         ls.documents.close(params.text_document.uri)
+        ls.ranker.cache.forget(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION,
                     types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False))
@@ -263,15 +288,18 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
         found = await ls.complete(params.text_document.uri, params.position, "list")
         if found is None:
             return None
-        doc, cursor, candidates = found
+        doc, cursor, listing = found
+        static = {n.name: n for n in listing.static.names} if listing.static else {}
         items = []
-        for rank, c in enumerate(candidates):
+        for rank, c in enumerate(listing.candidates):
             statement = c.kind == "statement"
             label = c.label.split("\n")[0] + (" …" if "\n" in c.label else "")
+            known = static.get(c.label) if c.kind == "name" else None
             items.append(types.CompletionItem(
                 label=label,
-                kind=types.CompletionItemKind.Snippet if statement else types.CompletionItemKind.Text,
-                detail="nib: rest of the statement" if statement else "nib",
+                kind=types.CompletionItemKind.Snippet if statement else
+                KINDS.get(known.kind, types.CompletionItemKind.Text) if known else types.CompletionItemKind.Text,
+                detail="nib: rest of the statement" if statement else f"nib · {known.detail}" if known else "nib",
                 sort_text=f"{rank:04d}",
                 filter_text=c.text,
                 text_edit=types.TextEdit(range=ls.range(doc, c.start, cursor), new_text=c.text),
@@ -285,10 +313,10 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
         found = await ls.complete(params.text_document.uri, params.position, "statement")
         if found is None:
             return None
-        doc, cursor, candidates = found
+        doc, cursor, result = found
         return types.InlineCompletionList(items=[
             types.InlineCompletionItem(insert_text=c.text, range=ls.range(doc, c.start, cursor))
-            for c in candidates
+            for c in result.candidates
         ])
 
     @server.feature(types.SHUTDOWN)
@@ -304,12 +332,15 @@ def serve(model_path: Path | None, tcp: str | None, log_level: str | None) -> in
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)
     host = ModelHost()
-    if not tcp:
-        create_server(host, model_path).start_io()
+    try:
+        if not tcp:
+            create_server(host, model_path).start_io()
+            return 0
+        address, _, port = tcp.rpartition(":")
+        asyncio.run(_serve_tcp(host, model_path, address or "127.0.0.1", int(port)))
         return 0
-    address, _, port = tcp.rpartition(":")
-    asyncio.run(_serve_tcp(host, model_path, address or "127.0.0.1", int(port)))
-    return 0
+    finally:
+        host.static.close()
 
 
 async def _serve_tcp(host: ModelHost, model_path: Path | None, address: str, port: int) -> None:

@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--no-healing", action="store_true", help="skip the mid-token healing table")
     p.add_argument("--healing-only", action="store_true", help="only the mid-token healing table")
+    p.add_argument("--ranking", action="store_true",
+                   help="only the completion list's ranking: jedi, model, cache and combined (weights tuned on dev points)")
+    p.add_argument("--static-ms", type=int, default=200, help="jedi's time budget in the combined ranking")
+    p.add_argument("--typed", type=int, default=0, help="characters of the name typed before the list is asked for")
 
     args = parser.parse_args(argv)
     return COMMANDS[args.command](args) or 0
@@ -205,6 +209,17 @@ def cmd_export(args) -> int:
 def cmd_eval(args) -> int:
     from nib.model import evaluate
 
+    if args.ranking:
+        from nib.model import evaluate_ranking
+        from nib.model.engine import Engine
+
+        engine = Engine.load((args.model or [None])[0], threads=args.threads)
+        report = evaluate_ranking.run(engine, args.dir, args.points, args.seed, args.static_ms, args.typed)
+        print(evaluate_ranking.table(report))
+        if args.json_out:
+            args.json_out.parent.mkdir(parents=True, exist_ok=True)
+            args.json_out.write_text(json.dumps(report, indent=2) + "\n")
+        return 0
     report = evaluate.run(args.dir, args.model or [None], args.trigram, args.points, args.seed, args.threads,
                           healing=not args.no_healing, healing_only=args.healing_only)
     print(evaluate.table(report))

@@ -21,6 +21,8 @@ class Settings:
     list: bool = True  # offer model items in the completion list
     statement: bool = True  # offer the rest of the statement as inline ghost text
     statement_in_list: bool = True  # also offer the statement as one item of the list
+    static: bool = True  # jedi's valid names in the list, ranked by the model and the identifier cache
+    static_ms: int = 200  # jedi's time budget per list; over it, the model's own items alone
     healing: str = "exact"  # off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)
     max_tokens: int = 32  # tokens in a statement completion
     statement_ms: int = 250  # time budget of a statement completion, in ms
@@ -48,7 +50,7 @@ CHOICES = {
     "log_level": ("debug", "info", "warning", "error"),
 }
 LIMITS = {"max_tokens": (1, 256), "statement_ms": (10, 10_000), "list_size": (1, 50),
-          "context_tokens": (16, 2048), "debounce_ms": (0, 2000), "threads": (0, 64),
+          "context_tokens": (16, 2048), "debounce_ms": (0, 2000), "static_ms": (10, 5000), "threads": (0, 64),
           "max_document_chars": (1000, 100_000_000)}
 
 
