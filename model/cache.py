@@ -20,7 +20,8 @@ _TOKENS = re.compile(r"[^\W\d]\w*|\d\w*|[^\s\w]")
 IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 # Interpolation weights of trigram, bigram, unigram and other files' unigram
-# counts, chosen on the held-out set (`nib eval --tune`); see README.
+# counts, set by hand (each order 2-10x the next); how much the cache counts
+# against the model is tuned, in ranking.WEIGHTS.
 WEIGHTS = (1.0, 0.5, 0.1, 0.02)
 
 # Characters counted above and below the cursor's line: nearby code is what

@@ -84,10 +84,10 @@ class Engine:
 
         names: None, or a callable giving (static candidates, confident): the
         identifiers valid at the cursor and whether they are all there can be.
-        It is called after the prompt is prefilled, so static analysis on
-        another thread overlaps it; each name becomes a "name" candidate scored
-        by the model. free: also the model's own next lexemes, unless the
-        static list is confident.
+        It is called after everything else is decoded, so static analysis in
+        another process overlaps it; each name becomes a "name" candidate
+        scored by the model. free: also the model's own next lexemes, dropped
+        when the static list is confident.
         Raises Cancelled when `cancel` is set while decoding.
         """
         options = options or Options()
@@ -130,12 +130,6 @@ class Engine:
             if len(removed_text) <= len(ctx.line_prefix) else ""
         t0 = time.perf_counter()
         out: list[Candidate] = []
-        if mode == "list" and names is not None:
-            static, confident = names()
-            timings["static_wait_ms"] = (time.perf_counter() - t0) * 1e3
-            if static:
-                out.extend(self._score_names(static, text, cursor, removed_text, ctx.line_prefix, logits, state))
-                free = free and not confident
         if mode == "list" and free:
             for gen, score in self.decoder.next_tokens(logits, state, removed, line_before.encode(),
                                                        k=options.list_size, cancel=cancel,
@@ -170,6 +164,15 @@ class Engine:
                 edit.score, edit.kind = score, "statement"
                 out.append(edit)
             timings["statement_ms"] = (time.perf_counter() - t_stmt) * 1e3
+        if mode == "list" and names is not None:
+            # Last: the model's own items and the statement were decoded while jedi worked.
+            t_static = time.perf_counter()
+            static, confident = names()
+            timings["static_wait_ms"] = (time.perf_counter() - t_static) * 1e3
+            if static:
+                if confident:  # after `.` or in an import: jedi's names are all there is
+                    out = [c for c in out if c.kind == "statement"]
+                out.extend(self._score_names(static, text, cursor, removed_text, ctx.line_prefix, logits, state))
         timings["decode_ms"] = (time.perf_counter() - t0) * 1e3
         return Result(out, timings)
 

@@ -23,7 +23,7 @@ from .cache import IdentifierCache, tokens
 from .evaluate import identifier_points
 from .listing import ListRanker, combine
 from .progress import Progress
-from .ranking import Weights
+from .ranking import WEIGHTS, Weights
 from .static import StaticCompleter
 
 RANKERS = ("jedi", "model", "cache", "combined")
@@ -69,6 +69,7 @@ def collect(engine, files: list[Path], texts: list[str], points, static_ms: int,
         ranker.cache.forget(key + "/cache")
         records.append({
             "kind": p.kind,
+            "position": listing.position,
             "gold": p.gold,
             "labels": {
                 "jedi": [n.name for n in static.names] if static else [],
@@ -96,20 +97,24 @@ def rerank(record: dict, weights: Weights) -> list[str]:
     return [c.label for c in combine(items, record["cache_p"], record["static_order"], weights)]
 
 
-def tune(records: list[dict]) -> tuple[Weights, float]:
-    """The mixture weights with the best MRR@5 on these records."""
-    best, best_mrr = Weights(), -1.0
-    for wc, ws in GRID:
-        w = Weights(model=round(1.0 - wc - ws, 2), cache=round(float(wc), 2), static=round(float(ws), 2))
-        mrr = float(np.mean([_rr(rerank(r, w), r["gold"]) for r in records]))
-        if mrr > best_mrr + 1e-9:
-            best, best_mrr = w, mrr
-    return best, best_mrr
+def tune(records: list[dict]) -> tuple[dict[str, Weights], float]:
+    """For each position, the mixture weights with the best MRR@5 on its records."""
+    chosen = {}
+    for position in WEIGHTS:
+        group = [r for r in records if r["position"] == position]
+        best, best_mrr = WEIGHTS[position], -1.0
+        for wc, ws in GRID if group else []:
+            w = Weights(model=round(1.0 - wc - ws, 2), cache=round(float(wc), 2), static=round(float(ws), 2))
+            mrr = float(np.mean([_rr(rerank(r, w), r["gold"]) for r in group]))
+            if mrr > best_mrr + 1e-9:
+                best, best_mrr = w, mrr
+        chosen[position] = best
+    return chosen, float(np.mean([_rr(rerank(r, chosen[r["position"]]), r["gold"]) for r in records]))
 
 
-def summarise(records: list[dict], weights: Weights) -> dict:
+def summarise(records: list[dict], weights: dict[str, Weights]) -> dict:
     for r in records:
-        r["labels"]["combined"] = rerank(r, weights)
+        r["labels"]["combined"] = rerank(r, weights[r["position"]])
     out = {}
     for name in RANKERS:
         by_kind: dict[str, list[float]] = {}
@@ -136,7 +141,7 @@ def run(engine, folder: Path, points: int, seed: int, static_ms: int, typed: int
     for r in test:
         kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
     return {"dir": str(folder), "points": len(test), "seed": seed, "static_ms": static_ms, "typed": typed,
-            "weights": weights.__dict__, "dev_mrr5": round(dev_mrr, 4), "points_by_kind": kinds,
+            "weights": {k: w.__dict__ for k, w in weights.items()}, "dev_mrr5": round(dev_mrr, 4), "points_by_kind": kinds,
             "rankers": summarise(test, weights), "records": {"dev": dev, "test": test}}
 
 

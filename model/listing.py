@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 
 from .cache import IdentifierCache, tokens
 from .engine import Candidate, Engine, Options
-from .ranking import Weights, mix
-from .static import StaticCompleter, StaticResult
+from .ranking import WEIGHTS, Weights, mix
+from .static import StaticCompleter, StaticResult, position_kind
 
 
 @dataclass
@@ -23,13 +23,14 @@ class Listing:
     candidates: list[Candidate]  # mixed and sorted, the statement item (if any) last
     timings: dict[str, float]
     static: StaticResult | None  # jedi's answer, None when it had none in time
+    position: str = "name"  # attribute | import | kwarg | name: which mixture weights ranked it
     unmixed: list[Candidate] = field(default_factory=list)  # with the model's own scores
     cache: dict[str, float] = field(default_factory=dict)  # the cache's probability of each label
 
 
 class ListRanker:
     def __init__(self, static: StaticCompleter | None = None, cache: IdentifierCache | None = None,
-                 weights: Weights = Weights()):
+                 weights: dict[str, Weights] = WEIGHTS):
         self.static = static or StaticCompleter()
         self.cache = cache or IdentifierCache()
         self.weights = weights
@@ -53,9 +54,10 @@ class ListRanker:
         start = min((c.start for c in items if c.kind == "name"), default=cursor)
         context = tokens(text[max(start - 200, 0):start])[-2:]
         probs = self.cache.probabilities(key, text, cursor, context, [c.label for c in items])
-        ranked = combine(items, probs, [n.name for n in static.names] if static else [], self.weights)
+        position = position_kind(text[text.rfind("\n", 0, cursor) + 1:cursor])
+        ranked = combine(items, probs, [n.name for n in static.names] if static else [], self.weights[position])
         return Listing(ranked + [c for c in result.candidates if c.kind == "statement"], result.timings, static,
-                       items, probs)
+                       position, items, probs)
 
 
 def combine(items: list[Candidate], cache: dict[str, float], static_order: list[str],

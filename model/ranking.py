@@ -74,13 +74,23 @@ def score_sequences(runtime, logits: np.ndarray, state, seqs: list[tuple[int, ..
     return score + UNSCORED_PIECE * (done_at - scored)
 
 
-# Mixture weights of the model, the identifier cache and jedi's order, chosen
-# on held-out points apart from the measured ones (`nib eval --tune`).
 @dataclass(frozen=True)
 class Weights:
+    """Mixture weights of the model, the identifier cache and jedi's order."""
+
     model: float = 0.6
     cache: float = 0.3
     static: float = 0.1
+
+
+# By position (static.position_kind), chosen on held-out dev points apart from
+# the measured ones by `nib eval benchmarks/heldout --ranking` (see README).
+WEIGHTS = {
+    "attribute": Weights(0.6, 0.3, 0.1),
+    "import": Weights(0.6, 0.3, 0.1),
+    "kwarg": Weights(0.6, 0.3, 0.1),
+    "name": Weights(0.6, 0.3, 0.1),
+}
 
 
 def mix(model: dict[str, float], cache: dict[str, float], static_order: list[str],

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--model", type=Path)
     p.add_argument("--healing", choices=("off", "prefix", "exact"), default="exact")
+    p.add_argument("--no-static", action="store_true", help="the model's own items only, without jedi's names")
 
     p = sub.add_parser("corpus", help="collect the training corpus from its manifest")
     p.add_argument("--manifest", type=Path, default=None)
@@ -116,7 +117,19 @@ def cmd_complete(args) -> int:
         print(f"nib: {args.file} has no line {args.line} column {args.column}", file=sys.stderr)
         return 2
     cursor = sum(len(line) + 1 for line in lines[: args.line]) + args.column
-    result = engine.complete(text, cursor, args.mode, Options(healing=args.healing))
+    options = Options(healing=args.healing)
+    if args.mode == "list":
+        from nib.model.listing import ListRanker
+        from nib.model.static import StaticCompleter
+
+        static = StaticCompleter(budget_ms=10_000)  # one request: wait for jedi rather than race it
+        try:
+            result = ListRanker(static).complete(engine, text, cursor, options, key=str(args.file),
+                                                 path=str(args.file.resolve()), use_static=not args.no_static)
+        finally:
+            static.close()
+    else:
+        result = engine.complete(text, cursor, args.mode, options)
     if args.json:
         print(json.dumps({
             "candidates": [{"kind": c.kind, "label": c.label, "text": c.text, "replace_from": c.start,

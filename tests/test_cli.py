@@ -19,18 +19,26 @@ def test_version():
 
 
 def test_complete_mid_word_list():
-    """`found.ap|` in the demo file: the bundled model's first item is `append`, replacing `ap`."""
+    """`found.ap|` in the demo file: the first item is jedi's `append`, ranked first by the model, replacing `ap`."""
     done = run("complete", DEMO, "--line", 10, "--column", 24, "--json")
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     first = out["candidates"][0]
     del first["score"]
-    assert first == {"kind": "token", "label": "append", "text": "append", "replace_from": 263, "cursor": 265}
+    assert first == {"kind": "name", "label": "append", "text": "append", "replace_from": 263, "cursor": 265}
     assert DEMO.read_text()[263:265] == "ap"
     kinds = [c["kind"] for c in out["candidates"]]
     assert kinds.count("statement") == 1 and kinds[-1] == "statement"
     assert set(out["timings_ms"]) == {"context_ms", "prefill_ms", "prompt_tokens", "healed_bytes", "statement_ms",
-                                      "decode_ms"}
+                                      "decode_ms", "static_wait_ms"}
+
+
+def test_complete_without_static_names_is_the_model_alone():
+    done = run("complete", DEMO, "--line", 10, "--column", 24, "--json", "--no-static")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert [(c["kind"], c["label"]) for c in out["candidates"]][:1] == [("token", "append")]
+    assert {c["kind"] for c in out["candidates"]} == {"token", "statement"}
 
 
 def test_complete_rejects_a_position_outside_the_file():

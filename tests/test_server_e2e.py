@@ -349,3 +349,51 @@ async def test_document_over_the_size_limit_gets_no_completion(client: LanguageC
     assert await inline(client, 500_000, 6, uri="file:///tmp/big.py") is None
     open_doc(client, "import os\nos.pa")
     assert (await complete(client, 1, 5)).items
+
+
+async def static_list(client, text, line, character, settings):
+    """The list once jedi answers (its first call loads its stubs: retried with a generous budget)."""
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": settings}))
+    open_doc(client, text)
+    for _ in range(20):
+        result = await complete(client, line, character)
+        if any(item.kind not in (types.CompletionItemKind.Text, types.CompletionItemKind.Snippet)
+               for item in result.items):
+            return result
+        await asyncio.sleep(0.5)
+    raise AssertionError("jedi never answered")
+
+
+async def test_list_after_dot_is_exactly_jedis_names_ranked_by_the_model(client: LanguageClient):
+    result = await static_list(client, "import os\nos.pa", 1, 5, {"staticMs": 5000})
+    names = [(i.label, i.kind, i.detail, i.text_edit.new_text, i.text_edit.range) for i in result.items
+             if i.kind != types.CompletionItemKind.Snippet]
+    K, r = types.CompletionItemKind, types.Range(types.Position(1, 3), types.Position(1, 5))
+    # no invented attribute: jedi is confident after `.`; PathLike does not extend `pa` as typed
+    assert sorted(names, key=lambda n: n[0]) == [
+        ("pardir", K.Module, "nib · module os.pardir", "pardir", r),
+        ("path", K.Variable, "nib · statement", "path", r),
+        ("pathconf", K.Function, "nib · function", "pathconf", r),
+        ("pathconf_names", K.Variable, "nib · statement", "pathconf_names", r),
+        ("pathsep", K.Module, "nib · module os.pathsep", "pathsep", r),
+    ]
+    assert names[0][0] == "path"  # the model's choice, not jedi's alphabetical order
+    assert [i.sort_text for i in result.items] == sorted(i.sort_text for i in result.items)
+
+
+async def test_list_without_jedi_in_time_is_the_models_own(client: LanguageClient):
+    """jedi's first call (loading its stubs) cannot fit 10 ms: the list is the model's, not an error."""
+    text = DEMO.read_text()
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": {"staticMs": 10}}))
+    open_doc(client, text)
+    result = await check_list(client, text, 10, 24)
+    assert result.items[0].label == "append"
+    assert {i.kind for i in result.items} == {types.CompletionItemKind.Text, types.CompletionItemKind.Snippet}
+
+
+async def test_list_with_static_off_is_the_models_own(client: LanguageClient):
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": {"static": False}}))
+    open_doc(client, "import os\nos.pa")
+    await asyncio.sleep(1.5)  # time enough for jedi, were it asked
+    result = await complete(client, 1, 5)
+    assert {i.kind for i in result.items} == {types.CompletionItemKind.Text, types.CompletionItemKind.Snippet}
