@@ -79,20 +79,22 @@ class Engine:
         return cls(runtime, BPE.load(model_dir.tokenizer), model_dir)
 
     def complete(self, text: str, cursor: int, mode: str = "list", options: Options | None = None,
-                 cancel: threading.Event | None = None, names=None, free: bool = True) -> Result:
+                 cancel: threading.Event | None = None, names=None, free: bool = True,
+                 static_first: bool = False) -> Result:
         """Candidates for the cursor (a character offset into text); mode: list | statement.
 
         names: None, or a callable giving (static candidates, confident): the
         identifiers valid at the cursor and whether they are all there can be.
         It is called after everything else is decoded, so static analysis in
-        another process overlaps it; each name becomes a "name" candidate
-        scored by the model. free: also the model's own next lexemes, dropped
-        when the static list is confident.
+        another process overlaps it, or first (static_first: where it is
+        likely to be confident, after `.`, sparing the model's own items);
+        each name becomes a "name" candidate scored by the model. free: also
+        the model's own next lexemes, dropped when the static list is confident.
         Raises Cancelled when `cancel` is set while decoding.
         """
         options = options or Options()
         with self._lock:
-            return self._complete(text, cursor, mode, options, cancel, names, free)
+            return self._complete(text, cursor, mode, options, cancel, names, free, static_first)
 
     def warm(self, text: str, cursor: int, options: Options | None = None) -> None:
         """Prefill the cache for a document while the user is idle."""
@@ -123,13 +125,18 @@ class Engine:
                        healed_bytes=len(removed))
         return ctx, logits[-1], state, removed, removed_text
 
-    def _complete(self, text, cursor, mode, options, cancel, names=None, free=True) -> Result:
+    def _complete(self, text, cursor, mode, options, cancel, names=None, free=True, static_first=False) -> Result:
         timings: dict[str, float] = {}
         ctx, logits, state, removed, removed_text = self._prompt(text, cursor, options, timings)
         line_before = ctx.line_prefix[: len(ctx.line_prefix) - len(removed_text)] \
             if len(removed_text) <= len(ctx.line_prefix) else ""
         t0 = time.perf_counter()
         out: list[Candidate] = []
+        static, confident = [], False
+        if mode == "list" and names is not None and static_first:
+            static, confident = names()
+            timings["static_wait_ms"] = (time.perf_counter() - t0) * 1e3
+            free = free and not (static and confident)
         if mode == "list" and free:
             for gen, score in self.decoder.next_tokens(logits, state, removed, line_before.encode(),
                                                        k=options.list_size, cancel=cancel,
@@ -164,15 +171,15 @@ class Engine:
                 edit.score, edit.kind = score, "statement"
                 out.append(edit)
             timings["statement_ms"] = (time.perf_counter() - t_stmt) * 1e3
-        if mode == "list" and names is not None:
+        if mode == "list" and names is not None and not static_first:
             # Last: the model's own items and the statement were decoded while jedi worked.
             t_static = time.perf_counter()
             static, confident = names()
             timings["static_wait_ms"] = (time.perf_counter() - t_static) * 1e3
-            if static:
-                if confident:  # after `.` or in an import: jedi's names are all there is
-                    out = [c for c in out if c.kind == "statement"]
-                out.extend(self._score_names(static, text, cursor, removed_text, ctx.line_prefix, logits, state))
+        if static:
+            if confident:  # after `.` or in an import: jedi's names are all there is
+                out = [c for c in out if c.kind == "statement"]
+            out.extend(self._score_names(static, text, cursor, removed_text, ctx.line_prefix, logits, state))
         timings["decode_ms"] = (time.perf_counter() - t0) * 1e3
         return Result(out, timings)
 

@@ -24,7 +24,7 @@ from .evaluate import identifier_points
 from .listing import ListRanker, combine
 from .progress import Progress
 from .ranking import WEIGHTS, Weights
-from .static import StaticCompleter
+from .static import NAME_TAIL, StaticCompleter
 
 RANKERS = ("jedi", "model", "cache", "combined")
 GRID = [w for w in itertools.product(np.linspace(0, 1, 11), repeat=2) if w[0] + w[1] <= 1.0 + 1e-9]
@@ -64,12 +64,15 @@ def collect(engine, files: list[Path], texts: list[str], points, static_ms: int,
         t = time.perf_counter()
         context = tokens(text[max(cursor - 200, 0):cursor])[-2:]
         cache = ranker.cache.probabilities(key + "/cache", text, cursor, context)
-        cache_labels = sorted(cache, key=lambda n: -cache[n])[:5]
+        fragment = NAME_TAIL.search(text).group()
+        cache_labels = sorted((n for n in cache if n.startswith(fragment) and n != fragment),
+                              key=lambda n: -cache[n])[:5]
         cache_ms = (time.perf_counter() - t) * 1e3
         ranker.cache.forget(key + "/cache")
         records.append({
             "kind": p.kind,
-            "position": listing.position,
+            "position": list(listing.position),
+            "typed": typed,
             "gold": p.gold,
             "labels": {
                 "jedi": [n.name for n in static.names] if static else [],
@@ -90,6 +93,10 @@ def collect(engine, files: list[Path], texts: list[str], points, static_ms: int,
     return records
 
 
+def _key(record: dict) -> tuple[str, bool]:
+    return record["position"][0], bool(record["position"][1])
+
+
 def rerank(record: dict, weights: Weights) -> list[str]:
     from .engine import Candidate
 
@@ -97,11 +104,11 @@ def rerank(record: dict, weights: Weights) -> list[str]:
     return [c.label for c in combine(items, record["cache_p"], record["static_order"], weights)]
 
 
-def tune(records: list[dict]) -> tuple[dict[str, Weights], float]:
-    """For each position, the mixture weights with the best MRR@5 on its records."""
+def tune(records: list[dict]) -> tuple[dict[tuple[str, bool], Weights], float]:
+    """For each position (and typed or not), the mixture weights with the best MRR@5 on its records."""
     chosen = {}
     for position in WEIGHTS:
-        group = [r for r in records if r["position"] == position]
+        group = [r for r in records if _key(r) == position]
         best, best_mrr = WEIGHTS[position], -1.0
         for wc, ws in GRID if group else []:
             w = Weights(model=round(1.0 - wc - ws, 2), cache=round(float(wc), 2), static=round(float(ws), 2))
@@ -109,12 +116,12 @@ def tune(records: list[dict]) -> tuple[dict[str, Weights], float]:
             if mrr > best_mrr + 1e-9:
                 best, best_mrr = w, mrr
         chosen[position] = best
-    return chosen, float(np.mean([_rr(rerank(r, chosen[r["position"]]), r["gold"]) for r in records]))
+    return chosen, float(np.mean([_rr(rerank(r, chosen[_key(r)]), r["gold"]) for r in records]))
 
 
-def summarise(records: list[dict], weights: dict[str, Weights]) -> dict:
+def summarise(records: list[dict], weights: dict[tuple[str, bool], Weights]) -> dict:
     for r in records:
-        r["labels"]["combined"] = rerank(r, weights[r["position"]])
+        r["labels"]["combined"] = rerank(r, weights[_key(r)])
     out = {}
     for name in RANKERS:
         by_kind: dict[str, list[float]] = {}
@@ -131,28 +138,37 @@ def summarise(records: list[dict], weights: dict[str, Weights]) -> dict:
     return out
 
 
-def run(engine, folder: Path, points: int, seed: int, static_ms: int, typed: int = 0) -> dict:
+def run(engine, folder: Path, points: int, seed: int, static_ms: int, typed: tuple[int, ...] = (0, 1)) -> dict:
+    """Weights tuned on dev points (seed + 1000) with each number of typed characters, then
+    every ranker measured on the test points (seed) with each."""
     files = sorted(folder.rglob("*.py"))
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
-    dev = collect(engine, files, texts, identifier_points(texts, points, seed + 1000), static_ms, typed)
+    dev = [r for t in typed for r in collect(engine, files, texts, identifier_points(texts, points, seed + 1000),
+                                             static_ms, t)]
     weights, dev_mrr = tune(dev)
-    test = collect(engine, files, texts, identifier_points(texts, points, seed), static_ms, typed)
-    kinds: dict[str, int] = {}
-    for r in test:
-        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
-    return {"dir": str(folder), "points": len(test), "seed": seed, "static_ms": static_ms, "typed": typed,
-            "weights": {k: w.__dict__ for k, w in weights.items()}, "dev_mrr5": round(dev_mrr, 4), "points_by_kind": kinds,
-            "rankers": summarise(test, weights), "records": {"dev": dev, "test": test}}
+    tables = []
+    for t in typed:
+        test = collect(engine, files, texts, identifier_points(texts, points, seed), static_ms, t)
+        kinds: dict[str, int] = {}
+        for r in test:
+            kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+        tables.append({"typed": t, "points": len(test), "points_by_kind": kinds, "rankers": summarise(test, weights),
+                       "records": test})
+    return {"dir": str(folder), "seed": seed, "static_ms": static_ms, "dev_mrr5": round(dev_mrr, 4),
+            "weights": {f"{p}, typed" if t else p: w.__dict__ for (p, t), w in weights.items()},
+            "tables": tables, "dev_records": dev}
 
 
 def table(report: dict) -> str:
-    kinds = sorted(report["points_by_kind"])
-    head = f"{'ranker':9} {'MRR@5':>6} {'top-1':>6} " + " ".join(f"{k:>9}" for k in kinds) + \
-        f" {'p50 ms':>7} {'p95 ms':>7}"
-    lines = [f"{report['typed']} characters typed; weights {report['weights']} (dev MRR@5 {report['dev_mrr5']}); "
-             f"points {report['points_by_kind']}", head]
-    for name, r in report["rankers"].items():
-        lines.append(f"{name:9} {r['mrr5']:>6.3f} {r['top1']:>6.3f} " +
-                     " ".join(f"{r['mrr5_by_kind'].get(k, 0):>9.3f}" for k in kinds) +
-                     f" {r['ms_p50']:>7.1f} {r['ms_p95']:>7.1f}")
+    lines = [f"weights (model, cache, jedi order) tuned on dev points, MRR@5 there {report['dev_mrr5']}:"]
+    lines += [f"  {k:18} {w['model']:.1f} {w['cache']:.1f} {w['static']:.1f}" for k, w in report["weights"].items()]
+    for t in report["tables"]:
+        kinds = sorted(t["points_by_kind"])
+        lines.append(f"\n{t['typed']} characters typed; points {t['points_by_kind']}")
+        lines.append(f"{'ranker':9} {'MRR@5':>6} {'top-1':>6} " + " ".join(f"{k:>9}" for k in kinds) +
+                     f" {'p50 ms':>7} {'p95 ms':>7}")
+        for name, r in t["rankers"].items():
+            lines.append(f"{name:9} {r['mrr5']:>6.3f} {r['top1']:>6.3f} " +
+                         " ".join(f"{r['mrr5_by_kind'].get(k, 0):>9.3f}" for k in kinds) +
+                         f" {r['ms_p50']:>7.1f} {r['ms_p95']:>7.1f}")
     return "\n".join(lines)

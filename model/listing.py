@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from .cache import IdentifierCache, tokens
 from .engine import Candidate, Engine, Options
 from .ranking import WEIGHTS, Weights, mix
-from .static import StaticCompleter, StaticResult, position_kind
+from .static import NAME_TAIL, StaticCompleter, StaticResult, position_kind
 
 
 @dataclass
@@ -23,14 +23,14 @@ class Listing:
     candidates: list[Candidate]  # mixed and sorted, the statement item (if any) last
     timings: dict[str, float]
     static: StaticResult | None  # jedi's answer, None when it had none in time
-    position: str = "name"  # attribute | import | kwarg | name: which mixture weights ranked it
+    position: tuple[str, bool] = ("name", False)  # (position kind, name partly typed): the weights used
     unmixed: list[Candidate] = field(default_factory=list)  # with the model's own scores
     cache: dict[str, float] = field(default_factory=dict)  # the cache's probability of each label
 
 
 class ListRanker:
     def __init__(self, static: StaticCompleter | None = None, cache: IdentifierCache | None = None,
-                 weights: dict[str, Weights] = WEIGHTS):
+                 weights: dict[tuple[str, bool], Weights] = WEIGHTS):
         self.static = static or StaticCompleter()
         self.cache = cache or IdentifierCache()
         self.weights = weights
@@ -48,13 +48,15 @@ class ListRanker:
                 return [], False
             return [n.name for n in static.names], static.confident
 
-        result = engine.complete(text, cursor, "list", options, cancel, names=names if waiter else None)
+        line_prefix = text[text.rfind("\n", 0, cursor) + 1:cursor]
+        position = (position_kind(line_prefix), bool(NAME_TAIL.search(line_prefix).group()))
+        result = engine.complete(text, cursor, "list", options, cancel, names=names if waiter else None,
+                                 static_first=position[0] in ("attribute", "import"))
         static = found[0]
         items = [c for c in result.candidates if c.kind != "statement"]
         start = min((c.start for c in items if c.kind == "name"), default=cursor)
         context = tokens(text[max(start - 200, 0):start])[-2:]
         probs = self.cache.probabilities(key, text, cursor, context, [c.label for c in items])
-        position = position_kind(text[text.rfind("\n", 0, cursor) + 1:cursor])
         ranked = combine(items, probs, [n.name for n in static.names] if static else [], self.weights[position])
         return Listing(ranked + [c for c in result.candidates if c.kind == "statement"], result.timings, static,
                        position, items, probs)

@@ -83,13 +83,12 @@ class Weights:
     static: float = 0.1
 
 
-# By position (static.position_kind), chosen on held-out dev points apart from
-# the measured ones by `nib eval benchmarks/heldout --ranking` (see README).
+# By position (static.position_kind) and whether part of the name is typed,
+# chosen on held-out dev points apart from the measured ones by
+# `nib eval benchmarks/heldout --ranking` (see README).
 WEIGHTS = {
-    "attribute": Weights(0.6, 0.3, 0.1),
-    "import": Weights(0.6, 0.3, 0.1),
-    "kwarg": Weights(0.6, 0.3, 0.1),
-    "name": Weights(0.6, 0.3, 0.1),
+    (position, typed): Weights(0.6, 0.3, 0.1)
+    for position in ("attribute", "import", "kwarg", "name") for typed in (False, True)
 }
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 log = logging.getLogger("nib.static")
 
 _IMPORT = re.compile(r"^\s*(from\s+[\w.]*(\s+import\s+.*)?|import\s+.*)$")
-_NAME_TAIL = re.compile(r"\w*$")
+NAME_TAIL = re.compile(r"\w*$")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def position_kind(line_prefix: str) -> str:
 
     Example: position_kind("    os.pa") == "attribute"; position_kind("from os import pa") == "import"
     """
-    head = line_prefix[: len(line_prefix) - len(_NAME_TAIL.search(line_prefix).group())]
+    head = line_prefix[: len(line_prefix) - len(NAME_TAIL.search(line_prefix).group())]
     if head.rstrip().endswith(".") and not head.rstrip().endswith(".."):
         return "import" if _IMPORT.match(line_prefix) and " import " not in line_prefix else "attribute"
     if _IMPORT.match(line_prefix):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .static import _NAME_TAIL, position_kind
+from .static import NAME_TAIL, position_kind
 
 
 def complete(text: str, cursor: int, path: str | None) -> dict:
@@ -23,7 +23,7 @@ def complete(text: str, cursor: int, path: str | None) -> dict:
     script = jedi.Script(text, path=path)
     found = script.complete(text.count("\n", 0, cursor) + 1, cursor - line_start)
     return {"names": [[c.name, c.type, detail(c)] for c in found], "position": position_kind(line_prefix),
-            "typed": _NAME_TAIL.search(line_prefix).group()}
+            "typed": NAME_TAIL.search(line_prefix).group()}
 
 
 def detail(completion) -> str:

@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ranking", action="store_true",
                    help="only the completion list's ranking: jedi, model, cache and combined (weights tuned on dev points)")
     p.add_argument("--static-ms", type=int, default=200, help="jedi's time budget in the combined ranking")
-    p.add_argument("--typed", type=int, default=0, help="characters of the name typed before the list is asked for")
+    p.add_argument("--typed", type=int, nargs="+", default=[0, 1],
+                   help="characters of the name typed before the list is asked for (each measured)")
 
     args = parser.parse_args(argv)
     return COMMANDS[args.command](args) or 0
@@ -227,7 +228,7 @@ def cmd_eval(args) -> int:
         from nib.model.engine import Engine
 
         engine = Engine.load((args.model or [None])[0], threads=args.threads)
-        report = evaluate_ranking.run(engine, args.dir, args.points, args.seed, args.static_ms, args.typed)
+        report = evaluate_ranking.run(engine, args.dir, args.points, args.seed, args.static_ms, tuple(args.typed))
         print(evaluate_ranking.table(report))
         if args.json_out:
             args.json_out.parent.mkdir(parents=True, exist_ok=True)
