@@ -93,6 +93,7 @@ class Engine:
         Raises Cancelled when `cancel` is set while decoding.
         """
         options = options or Options()
+        text = _scrub(text)
         with self._lock:
             return self._complete(text, cursor, mode, options, cancel, names, free, static_first)
 
@@ -100,7 +101,7 @@ class Engine:
         """Prefill the cache for a document while the user is idle."""
         options = options or Options()
         with self._lock:
-            self._prompt(text, cursor, options, {})
+            self._prompt(_scrub(text), cursor, options, {})
 
     def _prompt(self, text: str, cursor: int, options: Options, timings: dict):
         t0 = time.perf_counter()
@@ -208,6 +209,13 @@ class Engine:
 
 
 _NAME_TAIL = re.compile(r"\w*$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scrub(text: str) -> str:
+    """Lone surrogates (a client can send them as JSON escapes) as U+FFFD: the tokenizer
+    rejects them, and one character for one keeps every offset where it was."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
 def _edit(gen: str, removed_text: str, cursor: int, whole: bool = False) -> Candidate | None:

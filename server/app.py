@@ -18,7 +18,6 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.io_ import run_async
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from nib.model.cache import IdentifierCache
 from nib.model.errors import Cancelled, ModelError
@@ -27,6 +26,7 @@ from nib.model.static import StaticCompleter
 
 from . import __version__
 from .documents import Documents
+from .protocol import NibProtocol, SessionProtocol, is_parse_error
 from .settings import Settings, parse
 
 log = logging.getLogger("nib")
@@ -78,19 +78,8 @@ class ModelHost:
         return None
 
 
-class SessionProtocol(LanguageServerProtocol):
-    """For one client of a shared TCP server: `exit` ends the session, not the process."""
-
-    @lsp_method(types.EXIT)
-    def lsp_exit(self, *args):
-        if (handler := self.fm.features.get(types.EXIT)) is not None:
-            yield handler, args, None
-        if self.writer is not None:
-            self.writer.close()
-
-
 class NibServer(LanguageServer):
-    def __init__(self, host: ModelHost, model_path: Path | None = None, protocol_cls=LanguageServerProtocol):
+    def __init__(self, host: ModelHost, model_path: Path | None = None, protocol_cls=NibProtocol):
         super().__init__("nib", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
                          protocol_cls=protocol_cls)
         self.host = host
@@ -102,6 +91,14 @@ class NibServer(LanguageServer):
         self.running: dict[str, set[threading.Event]] = {}  # uri -> cancel flags of work in flight
         self._warm_handles: dict[str, asyncio.TimerHandle] = {}
         self._big_logged: set[str] = set()
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """pygls's hook for what its read loop could not handle: bytes that are not JSON get a
+        parse error; the rest is logged, not shown (a client's bad message is not the user's
+        problem, and a fuzzing client would flood the editor with messages)."""
+        if is_parse_error(error):
+            self.protocol.parse_error(error)
+        log.warning("%s: %s", getattr(source, "__name__", source), error)
 
     # -- the model ----------------------------------------------------------
 
@@ -218,9 +215,14 @@ class NibServer(LanguageServer):
         self.worker.submit(self.load_engine)  # reloads only if the model settings changed
 
 
-def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=LanguageServerProtocol) -> NibServer:
+def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=NibProtocol,
+                  test_requests: bool = False) -> NibServer:
     """A server for one client, its handlers registered, on a (possibly shared) model host."""
     server = NibServer(host, model_path, protocol_cls)
+    if test_requests:
+        from .inspection import register
+
+        register(server)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: NibServer, params: types.InitializeParams):
@@ -327,14 +329,17 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
     return server
 
 
-def serve(model_path: Path | None, tcp: str | None, log_level: str | None) -> int:
+def serve(model_path: Path | None, tcp: str | None, log_level: str | None, test_requests: bool = False) -> int:
     logging.basicConfig(stream=sys.stderr, level=(log_level or "INFO").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)
+    # pygls logs a traceback for each message it cannot read; nib answers those and logs one line
+    logging.getLogger("pygls.protocol.json_rpc").setLevel(logging.CRITICAL)
+    logging.getLogger("pygls.io_").setLevel(logging.CRITICAL)
     host = ModelHost()
     try:
         if not tcp:
-            create_server(host, model_path).start_io()
+            create_server(host, model_path, test_requests=test_requests).start_io()
             return 0
         address, _, port = tcp.rpartition(":")
         asyncio.run(_serve_tcp(host, model_path, address or "127.0.0.1", int(port)))

@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP so several editors share one model")
     p.add_argument("--model", type=Path, help="model directory (default: the bundled model)")
     p.add_argument("--log-level", default=None)
+    p.add_argument("--test-requests", action="store_true",
+                   help="also answer nib/_document and nib/_memory (the test suite reads the server's state)")
 
     p = sub.add_parser("complete", help="one completion without an editor")
     p.add_argument("file", type=Path)
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_serve(args) -> int:
     from .app import serve
 
-    return serve(args.model, args.tcp, args.log_level)
+    return serve(args.model, args.tcp, args.log_level, args.test_requests)
 
 
 def cmd_complete(args) -> int:

@@ -35,11 +35,13 @@ class Document:
         """
         if start is None or end is None:
             self.text = new_text
+            self._starts = None
         else:
-            a = self.offset(*start, encoding)
+            a = self.offset(*start, encoding)  # (computes the old line starts, if not yet)
             b = max(a, self.offset(*end, encoding))
+            old_starts = self.starts
             self.text = self.text[:a] + new_text + self.text[b:]
-        self._starts = None
+            self._starts = positions.edit_line_starts(old_starts, self.text, a, b, len(new_text))
 
 
 class Documents:

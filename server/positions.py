@@ -9,7 +9,7 @@ surrogate pair rounds down to the character's start.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -17,6 +17,22 @@ _BREAK = re.compile(r"\r\n|\r|\n")
 def line_starts(text: str) -> list[int]:
     """Example: line_starts("a\\r\\nb\\nc") == [0, 3, 5]"""
     return [0] + [m.end() for m in _BREAK.finditer(text)]
+
+
+def edit_line_starts(starts: list[int], new_text: str, a: int, b: int, inserted: int) -> list[int]:
+    """The line starts of new_text, which is the old text with [a, b) replaced by `inserted` characters,
+    from the old starts: O(lines + inserted) instead of rescanning the whole text on every keystroke.
+
+    Whether p starts a line depends only on the characters at p-1 and p, so starts
+    before a are kept, starts from b+1 on shift, and [a, a+inserted] is rescanned.
+    Example: edit_line_starts([0, 2], "a\nxb", 2, 2, 1) == [0, 2]
+    """
+    end = a + inserted
+    head = starts[: bisect_left(starts, a)] or [0]
+    middle = [m.end() for m in _BREAK.finditer(new_text, max(a - 2, 0), min(end + 2, len(new_text)))
+              if a <= m.end() <= end and m.end() > 0]
+    delta = inserted - (b - a)
+    return head + middle + [s + delta for s in starts[bisect_left(starts, b + 1):]]
 
 
 def _line_text(text: str, starts: list[int], line: int) -> str:

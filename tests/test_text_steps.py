@@ -300,3 +300,21 @@ def test_bad_settings_warn_and_keep_defaults():
 
 def test_settings_not_an_object():
     assert parse([1, 2]) == (Settings(), ["nib: settings must be an object, got list; using defaults"])
+
+
+# -- line starts kept in step with edits ---------------------------------------
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from nib.server.positions import edit_line_starts  # noqa: E402
+
+TEXTS = st.text(alphabet="ab\r\n😀", max_size=30)
+
+
+@hsettings(max_examples=2000, deadline=None)
+@given(TEXTS, TEXTS, st.data())
+def test_edited_line_starts_equal_a_rescan(old, inserted, data):
+    a = data.draw(st.integers(0, len(old)))
+    b = data.draw(st.integers(a, len(old)))
+    new = old[:a] + inserted + old[b:]
+    assert edit_line_starts(line_starts(old), new, a, b, len(inserted)) == line_starts(new)

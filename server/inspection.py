@@ -1,0 +1,44 @@
+"""Requests that let the test suite read the server's state (`nib serve --test-requests` only).
+
+    nib/_document {"uri": ...} -> {"text": ..., "version": ...} or null
+    nib/_memory   {}           -> what each cache holds, and the process's resident memory
+
+The robustness tests compare the document text with a reference model after
+random edits, and check that the caches stay bounded under load.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def register(server) -> None:
+    @server.feature("nib/_document")
+    def document(ls, params):
+        doc = ls.documents.get(_get(params, "uri"))
+        return None if doc is None else {"text": doc.text, "version": doc.version}
+
+    @server.feature("nib/_memory")
+    def memory(ls, params):
+        engine = ls.engine
+        state = engine._state if engine is not None else None
+        cache = ls.ranker.cache
+        return {
+            "documents": len(ls.documents._docs),
+            "document_chars": sum(len(d.text) for d in ls.documents._docs.values()),
+            "identifier_cache_documents": len(cache._docs),
+            "identifier_cache_entries": sum(len(c.uni) + len(c.bi) + len(c.tri) for _, c in cache._docs.values()),
+            "kv_cache_bytes": 0 if state is None else int(state.keys.nbytes + state.values.nbytes),
+            "type_memo": 0 if engine is None else len(engine.decoder._types),
+            "canonical_memo": 0 if engine is None else len(engine.decoder.canonical._memo),
+            "rss_bytes": _rss(),
+        }
+
+
+def _get(params, key):
+    return params.get(key) if isinstance(params, dict) else getattr(params, key, None)
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -1,0 +1,101 @@
+"""JSON-RPC as the spec says it, where pygls only logs.
+
+pygls drops a request it cannot parse (wrong params, an unknown method
+without params, a batch, a bare number) with a log line, so the client waits
+forever. Here every request gets an answer: -32700 for bytes that are not
+JSON, -32600 for what is not a request object (or a request after
+`shutdown`), -32601 for an unknown method, -32602 for params of the wrong
+shape. A notification that cannot be used is logged and dropped, as JSON-RPC
+says.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from lsprotocol import types
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcMethodNotFound,
+    JsonRpcParseError,
+)
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+log = logging.getLogger("nib.protocol")
+
+
+class Rejected:
+    """A message that structure_message could not make into a request or notification."""
+
+    def __init__(self, data: dict, error: JsonRpcException):
+        self.id = data.get("id")
+        self.method = data.get("method")
+        self.has_id = "id" in data
+        self.error = error
+
+
+def _valid_id(value) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+class NibProtocol(LanguageServerProtocol):
+    def structure_message(self, data):
+        if not isinstance(data, dict) or "jsonrpc" not in data:
+            return data  # a nested object, or something handle_message rejects
+        try:
+            return super().structure_message(data)
+        except JsonRpcException:
+            method = data.get("method")
+            known = isinstance(method, str) and (method in self.fm.features or method in self.fm.builtin_features)
+            return Rejected(data, JsonRpcInvalidParams() if known else JsonRpcMethodNotFound.of(method))
+
+    def handle_message(self, message):
+        if isinstance(message, Rejected):
+            if message.has_id and not _valid_id(message.id):
+                self._error(None, JsonRpcInvalidRequest.of(f"id {message.id!r}"))
+            elif message.has_id:
+                self._error(message.id, message.error)
+            else:
+                log.warning("dropped a notification %r that could not be read: %s", message.method, message.error)
+            return
+        if not hasattr(message, "jsonrpc"):  # a batch, a number, an object without "jsonrpc"
+            request_id = message.get("id") if isinstance(message, dict) else None
+            self._error(request_id if _valid_id(request_id) else None, JsonRpcInvalidRequest())
+            return
+        if hasattr(message, "method") and hasattr(message, "id") and not _valid_id(message.id):
+            self._error(None, JsonRpcInvalidRequest.of(f"id {message.id!r}"))  # true, 1.5, [1]: not an id
+            return
+        if self._shutdown and getattr(message, "method", None) != types.EXIT and _valid_id(getattr(message, "id", None)) \
+                and hasattr(message, "method"):
+            # LSP: after shutdown, requests get InvalidRequest (pygls would not answer at all)
+            self._error(message.id, JsonRpcInvalidRequest.of("the server is shutting down"))
+            return
+        super().handle_message(message)
+
+    def parse_error(self, error: Exception) -> None:
+        """Bytes that are not JSON (UTF-8): answer with id null, as JSON-RPC says."""
+        self._error(None, JsonRpcParseError.of(str(error)))
+
+    def _error(self, request_id, error: JsonRpcException) -> None:
+        if request_id is None:  # pygls's serializer would drop a null id; JSON-RPC wants "id": null
+            self._send_data({"jsonrpc": "2.0", "id": None, "error": {"code": error.code, "message": error.message}})
+        else:
+            self._send_response(request_id, None, error.to_response_error())
+
+
+class SessionProtocol(NibProtocol):
+    """For one client of a shared TCP server: `exit` ends the session, not the process."""
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args):
+        if (handler := self.fm.features.get(types.EXIT)) is not None:
+            yield handler, args, None
+        if self.writer is not None:
+            self.writer.close()
+
+
+def is_parse_error(error: Exception) -> bool:
+    return isinstance(error, (json.JSONDecodeError, UnicodeDecodeError))
