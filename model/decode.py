@@ -65,7 +65,7 @@ class Decoder:
 
     def next_tokens(self, logits: np.ndarray, state: State, remaining: bytes, line: bytes,
                     k: int = 8, beam: int = 3, depth: int = 6, top: int = 16,
-                    cancel=None, exact: bool = False) -> list[tuple[str, float]]:
+                    cancel=None, exact: bool = False, deadline: float | None = None) -> list[tuple[str, float]]:
         """The k most likely next lexical tokens as (text from the back-off point, logprob).
 
         A beam over BPE pieces: a hypothesis whose text holds a complete lexeme
@@ -79,6 +79,7 @@ class Decoder:
         keep canonical ones only; adding up hypotheses that end in the same
         lexeme is then the sum over covers of Phan et al. Scores come back
         divided by the mass of the covers found, P(lexeme | typed bytes).
+        deadline (time.monotonic()): past it, no more steps; what is found is the answer.
         """
         found: dict[str, float] = {}
         cover_mass = -np.inf
@@ -127,7 +128,7 @@ class Decoder:
             grown = grown[:beam]
             kth = sorted(found.values(), reverse=True)[k - 1] if len(found) >= k else -np.inf
             grown = [h for h in grown if h.logprob > kth]  # cannot enter the top k any more
-            if not grown or step == depth - 1:
+            if not grown or step == depth - 1 or (deadline is not None and time.monotonic() > deadline):
                 break
             rows = np.array([h.row for h in grown])
             if not np.array_equal(rows, np.arange(keys.shape[1])):  # gather each hypothesis's parent cache

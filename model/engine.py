@@ -38,6 +38,7 @@ class Options:
     list_size: int = 5
     statement_tokens: int = 32
     statement_ms: int = 250  # time budget for a statement
+    list_ms: int = 300  # time budget for the list's own items (then what is found so far)
     healing: str = "exact"  # off | prefix | exact
     block_body: bool = False  # may a statement that opens a block continue into its body
     statement_in_list: bool = True
@@ -141,7 +142,8 @@ class Engine:
         if mode == "list" and free:
             for gen, score in self.decoder.next_tokens(logits, state, removed, line_before.encode(),
                                                        k=options.list_size, cancel=cancel,
-                                                       exact=options.healing == "exact"):
+                                                       exact=options.healing == "exact",
+                                                       deadline=time.monotonic() + options.list_ms / 1e3):
                 edit = _edit(gen, removed_text, cursor)
                 # an item that only repeats what is typed inserts nothing
                 if edit is not None and "\n" not in edit.text and edit.text != text[edit.start:cursor]:

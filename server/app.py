@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 import time
@@ -191,7 +192,8 @@ class NibServer(LanguageServer):
 
         def warm():
             doc = self.documents.get(uri)
-            if doc is None or self.engine is None or self.running.get(uri) or len(doc.text) > self.settings.max_document_chars:
+            too_big = doc is not None and len(doc.text) > self.settings.max_document_chars
+            if doc is None or self.engine is None or self.running.get(uri) or too_big:
                 return
             text, cursor = doc.text, doc.offset(line, character, self.encoding)
             self.worker.submit(self._warm, uri, text, cursor)
@@ -215,6 +217,25 @@ class NibServer(LanguageServer):
         self.worker.submit(self.load_engine)  # reloads only if the model settings changed
 
 
+def watch_parent(pid: int, host: ModelHost, every_s: float = 0.25) -> None:
+    """End the server when the editor that started it is gone (LSP `processId`), even when
+    its stdin is still open (held by a grandchild, a shell, a crashed editor's helper)."""
+
+    def watch():
+        while True:
+            time.sleep(every_s)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                log.info("the client process %d is gone: exiting", pid)
+                host.static.close()
+                os._exit(0)  # the inference thread cannot be interrupted; nothing is left to save
+            except PermissionError:  # alive, owned by another user
+                pass
+
+    threading.Thread(target=watch, daemon=True, name="nib-parent-watch").start()
+
+
 def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=NibProtocol,
                   test_requests: bool = False) -> NibServer:
     """A server for one client, its handlers registered, on a (possibly shared) model host."""
@@ -234,6 +255,8 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
         new, ls.init_warnings = parse(options, ls.settings)
         ls.settings = new
         logging.getLogger().setLevel(new.log_level.upper())
+        if isinstance(params.process_id, int) and params.process_id > 0:
+            watch_parent(params.process_id, ls.host)
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: NibServer, params: types.InitializedParams):

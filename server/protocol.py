@@ -68,12 +68,30 @@ class NibProtocol(LanguageServerProtocol):
         if hasattr(message, "method") and hasattr(message, "id") and not _valid_id(message.id):
             self._error(None, JsonRpcInvalidRequest.of(f"id {message.id!r}"))  # true, 1.5, [1]: not an id
             return
-        if self._shutdown and getattr(message, "method", None) != types.EXIT and _valid_id(getattr(message, "id", None)) \
-                and hasattr(message, "method"):
+        is_request = hasattr(message, "method") and _valid_id(getattr(message, "id", None))
+        if self._shutdown and is_request and message.method != types.EXIT:
             # LSP: after shutdown, requests get InvalidRequest (pygls would not answer at all)
             self._error(message.id, JsonRpcInvalidRequest.of("the server is shutting down"))
             return
         super().handle_message(message)
+
+    # nib keeps its own documents (server/documents.py). pygls's workspace would hold a second
+    # copy of each and, applying an edit, rewrites the edit's range in place (a reversed or
+    # out-of-range one) before nib sees it: the document would drift from the client's.
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
 
     def parse_error(self, error: Exception) -> None:
         """Bytes that are not JSON (UTF-8): answer with id null, as JSON-RPC says."""

@@ -26,6 +26,7 @@ class Settings:
     healing: str = "exact"  # off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)
     max_tokens: int = 32  # tokens in a statement completion
     statement_ms: int = 250  # time budget of a statement completion, in ms
+    list_ms: int = 300  # time budget of the list's model items, in ms (then what is found so far)
     list_size: int = 5  # model items in the completion list (each more costs beam steps)
     context_tokens: int = 448  # prompt budget in tokens (the bundled model was trained on 512)
     block_body: bool = False  # a statement that opens a block may continue into its body
@@ -39,7 +40,7 @@ class Settings:
     def options(self) -> Options:
         return Options(
             context_tokens=self.context_tokens, list_size=self.list_size, statement_tokens=self.max_tokens,
-            statement_ms=self.statement_ms, healing=self.healing, block_body=self.block_body,
+            statement_ms=self.statement_ms, list_ms=self.list_ms, healing=self.healing, block_body=self.block_body,
             statement_in_list=self.statement_in_list,
         )
 
@@ -49,7 +50,7 @@ CHOICES = {
     "device": ("cpu", "cuda", "auto"),
     "log_level": ("debug", "info", "warning", "error"),
 }
-LIMITS = {"max_tokens": (1, 256), "statement_ms": (10, 10_000), "list_size": (1, 50),
+LIMITS = {"max_tokens": (1, 256), "statement_ms": (10, 10_000), "list_ms": (10, 10_000), "list_size": (1, 50),
           "context_tokens": (16, 2048), "debounce_ms": (0, 2000), "static_ms": (10, 5000), "threads": (0, 64),
           "max_document_chars": (1000, 100_000_000)}
 
