@@ -126,17 +126,32 @@ class StaticCompleter:
     def ask(self, text: str, cursor: int, path: str | None = None, budget_ms: int | None = None):
         """Start jedi on the names at cursor (a character offset) and return a function that
         waits for them: it gives a StaticResult, or None when jedi cannot answer within the
-        budget (counted from now), failed, or was still busy with an earlier request."""
+        budget (counted from now) or failed. A call still running (the warm-up, or a request
+        past its budget) is waited for within the same budget; requests never queue up."""
         budget = (budget_ms if budget_ms is not None else self.budget_ms) / 1e3
         started = time.monotonic()
+        future = None
         with self._lock:
-            if self._busy is not None and not self._busy.done():
-                return lambda: None  # an earlier call is running past its budget: do not queue behind it
-            self._busy = future = self._submit(text, cursor, path)
+            busy = self._busy if self._busy is not None and not self._busy.done() else None
+            if busy is None:
+                self._busy = future = self._submit(text, cursor, path)
+
+        def left() -> float:
+            return max(0.0, budget - (time.monotonic() - started))
 
         def wait() -> StaticResult | None:
+            nonlocal future
             try:
-                return future.result(timeout=max(0.0, budget - (time.monotonic() - started)))
+                if busy is not None:
+                    try:
+                        busy.result(timeout=left())
+                    except FutureTimeout:
+                        raise
+                    except Exception:  # the earlier call failed; ours may not  # noqa: S110
+                        pass
+                    with self._lock:
+                        self._busy = future = self._submit(text, cursor, path)
+                return future.result(timeout=left())
             except FutureTimeout:
                 log.debug("jedi over its %.0f ms budget", budget * 1e3)
             except Exception as e:  # jedi on code it cannot parse or infer: the model still answers

@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--test-requests", action="store_true",
                    help="also answer nib/_document and nib/_memory (the test suite reads the server's state)")
 
+    p = sub.add_parser("info", help="nib's version and the model it would load (editors' health checks use it)")
+    p.add_argument("--model", type=Path, help="model directory (default: the bundled model)")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("complete", help="one completion without an editor")
     p.add_argument("file", type=Path)
     p.add_argument("--line", type=int, required=True, help="0-based line")
@@ -146,6 +150,27 @@ def cmd_complete(args) -> int:
     return 0
 
 
+def cmd_info(args) -> int:
+    from nib.model import artifacts
+    from nib.model.errors import ModelError
+
+    info = {"version": __version__, "python": sys.executable}
+    try:
+        model = artifacts.load(args.model)
+        arch = model.manifest["architecture"]
+        info.update(model=str(model.path), ok=True, format_version=model.manifest["format_version"],
+                    parameters=arch["params"], vocabulary=arch["vocab_size"], context=arch["block_size"],
+                    model_bytes=model.manifest["files"]["model"]["bytes"])
+    except ModelError as e:
+        info.update(model=str(args.model or artifacts.DEFAULT_DIR), ok=False, error=str(e))
+    if args.json:
+        print(json.dumps(info))
+    else:
+        for key, value in info.items():
+            print(f"{key}: {value}")
+    return 0 if info["ok"] else 2
+
+
 def cmd_corpus(args) -> int:
     from nib.model import corpus
 
@@ -261,7 +286,7 @@ def cmd_reproduce(args) -> int:
 COMMANDS = {
     "serve": cmd_serve, "complete": cmd_complete, "corpus": cmd_corpus, "tokenizer": cmd_tokenizer,
     "encode": cmd_encode, "train": cmd_train, "export": cmd_export, "eval": cmd_eval,
-    "reproduce": cmd_reproduce,
+    "reproduce": cmd_reproduce, "info": cmd_info,
 }
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+--- `:checkhealth nib`: the server command, nib's version and the model it loads.
+local M = {}
+
+function M.check()
+  local nib = require('nib')
+  vim.health.start('nib')
+  if vim.fn.has('nvim-0.12') == 0 then
+    vim.health.error('Neovim 0.12 or newer is needed (vim.lsp.inline_completion)')
+  else
+    vim.health.ok('Neovim ' .. tostring(vim.version()))
+  end
+  local cmd = nib.command()
+  if vim.fn.executable(cmd[1]) == 0 then
+    vim.health.error('server command not found: ' .. cmd[1], {
+      'pip install nib (see its README), or set `cmd` or `python` in require("nib").setup()',
+    })
+    return
+  end
+  vim.health.ok('server command: ' .. table.concat(cmd, ' '))
+  -- `nib info` from the same installation as the server command
+  local info_cmd = vim.list_slice(cmd, 1, #cmd - 1)
+  table.insert(info_cmd, 'info')
+  table.insert(info_cmd, '--json')
+  local done = vim.system(info_cmd, { text = true }):wait(30000)
+  local ok, info = pcall(vim.json.decode, done.stdout or '')
+  if not ok or type(info) ~= 'table' then
+    vim.health.error('`' .. table.concat(info_cmd, ' ') .. '` failed: ' .. (done.stderr or ''))
+    return
+  end
+  vim.health.ok('nib ' .. info.version .. ' (' .. info.python .. ')')
+  if info.ok then
+    vim.health.ok(string.format('model %s: %d parameters, %d-token vocabulary, %d tokens of context, %.1f MB',
+      info.model, info.parameters, info.vocabulary, info.context, info.model_bytes / 1e6))
+  else
+    vim.health.error(info.error)
+  end
+  local client = nib.client()
+  if client then
+    vim.health.ok('server running (client id ' .. client.id .. ')')
+  else
+    vim.health.info('no nib server running yet: open a Python file')
+  end
+end
+
+return M
