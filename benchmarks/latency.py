@@ -41,11 +41,12 @@ def sample_lines(text: str, n: int, rng: random.Random) -> list[int]:
     return sorted(rng.sample(good, min(n, len(good))))
 
 
-async def replay(cmd: list[str], files: list[Path], lines_per_file: int, seed: int, inline: bool) -> dict:
+async def replay(cmd: list[str], files: list[Path], lines_per_file: int, seed: int, inline: bool,
+                 options: dict | None = None) -> dict:
     client = LanguageClient("nib-bench", "1")
     await client.start_io(*cmd)
     await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities(
-        general=types.GeneralClientCapabilities(position_encodings=["utf-16"]))))
+        general=types.GeneralClientCapabilities(position_encodings=["utf-16"])), initialization_options=options))
     client.initialized(types.InitializedParams())
     rng = random.Random(seed)
     times: dict[str, list[float]] = {"list_cold": [], "list": [], "statement": []}
@@ -143,6 +144,9 @@ def main() -> int:
     nib_times = asyncio.run(replay(nib_cmd, args.files, args.lines, args.seed, inline=True))
     report["nib"] = {k: stats(v) for k, v in nib_times.items()}
     report["nib"]["first_list_after_open_2k_tokens"] = stats(asyncio.run(first_completion_after_open(nib_cmd)))
+    # the list without jedi's names: the model's own items only (setting static: false)
+    alone = asyncio.run(replay(nib_cmd, args.files, args.lines, args.seed, inline=True, options={"static": False}))
+    report["nib, model only"] = {k: stats(v) for k, v in alone.items() if k != "list_cold"}
     jedi = shutil.which("jedi-language-server")
     if not args.no_jedi and jedi:
         jedi_times = asyncio.run(replay([jedi], args.files, args.lines, args.seed, inline=False))
@@ -152,6 +156,7 @@ def main() -> int:
         return 2
 
     rows = [("nib", k, s) for k, s in report["nib"].items()]
+    rows += [("nib, model only", k, s) for k, s in report["nib, model only"].items()]
     rows += [("jedi-language-server", k, s) for k, s in report.get("jedi-language-server", {}).items()]
     print(f"{'server':22} {'request':34} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for server, kind, s in rows:

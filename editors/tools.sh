@@ -8,7 +8,10 @@ T="${NIB_EDITOR_TOOLS:-$HOME/.cache/nib-editors}"
 mkdir -p "$T"
 cd "$T"
 apt_install() {
-    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq "$@" >/dev/null; else sudo apt-get install -y -qq "$@" >/dev/null; fi
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq >/dev/null || true  # a fresh machine may have no package lists yet
+    $sudo apt-get install -y -qq "$@" >/dev/null
 }
 command -v chromium >/dev/null || { echo "nib tools: installing chromium"; apt_install chromium; }
 dpkg -s libkrb5-dev >/dev/null 2>&1 || { echo "nib tools: installing libkrb5-dev"; apt_install libkrb5-dev; }

@@ -51,12 +51,21 @@ try {
   await step("open", async () => {
     await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector(".monaco-workbench", { timeout: 60_000 });
-    await page.waitForTimeout(1500);
-    await page.keyboard.press("Control+P");
-    await page.waitForTimeout(500);
-    await page.keyboard.type("demo.py");
-    await page.waitForTimeout(800);
-    await page.keyboard.press("Enter");
+    // Quick Open finds nothing until the workspace is indexed: retry until demo.py's tab is open
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await page.keyboard.press("Escape");
+      await page.keyboard.press("Control+P");
+      await page.waitForTimeout(500);
+      await page.keyboard.type("demo.py");
+      try {
+        await page.waitForSelector(".quick-input-list .monaco-list-row", { timeout: 2000 });
+        await page.keyboard.press("Enter");
+        await page.waitForSelector(".tabs-container .tab[aria-label*='demo.py']", { timeout: 3000 });
+        break;
+      } catch {
+        // not indexed yet
+      }
+    }
     await page.waitForSelector(".monaco-editor .view-lines", { timeout: 30_000 });
     await page.click(".monaco-editor .view-lines");
   });
