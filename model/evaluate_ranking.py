@@ -56,15 +56,16 @@ def collect(engine, files: list[Path], texts: list[str], points, static_ms: int,
         combined_ms = (time.perf_counter() - t) * 1e3
         ranker.static.wait_idle()
         t = time.perf_counter()
-        static = ranker.static.names(text, cursor, path, 60_000)  # jedi's own answer, waited for
+        # jedi's own answer at the cursor, for what is typed, waited for
+        static = ranker.static.names(text, cursor, path, 60_000, at_name_start=False)
         jedi_ms = (time.perf_counter() - t) * 1e3
+        fragment = NAME_TAIL.search(text).group()
         t = time.perf_counter()
         model = engine.complete(text, cursor, "list", options)
         model_ms = (time.perf_counter() - t) * 1e3
         t = time.perf_counter()
         context = tokens(text[max(cursor - 200, 0):cursor])[-2:]
         cache = ranker.cache.probabilities(key + "/cache", text, cursor, context)
-        fragment = NAME_TAIL.search(text).group()
         cache_labels = sorted((n for n in cache if n.startswith(fragment) and n != fragment),
                               key=lambda n: -cache[n])[:5]
         cache_ms = (time.perf_counter() - t) * 1e3

@@ -42,7 +42,6 @@ class Static:
 class StaticResult:
     names: list[Static]
     position: str  # attribute | import | kwarg | name
-    typed: str  # the identifier fragment before the cursor
 
     @property
     def confident(self) -> bool:
@@ -75,6 +74,7 @@ class StaticCompleter:
         self._ids = itertools.count()
         self._busy: Future | None = None
         self._lock = threading.Lock()
+        self._memo: tuple | None = None  # (where jedi was asked, its answer): the last one
 
     def _submit(self, text: str, cursor: int, path: str | None) -> Future:
         """Under self._lock."""
@@ -112,8 +112,7 @@ class StaticCompleter:
             if "error" in answer:
                 future.set_exception(RuntimeError(answer["error"]))
             else:
-                future.set_result(StaticResult([Static(*n) for n in answer["names"]], answer["position"],
-                                               answer["typed"]))
+                future.set_result(StaticResult([Static(*n) for n in answer["names"]], answer["position"]))
         for future in list(self._pending.values()):  # the worker ended: nothing more will come
             future.set_exception(RuntimeError("jedi's worker process ended"))
         self._pending.clear()
@@ -123,13 +122,31 @@ class StaticCompleter:
         with self._lock:
             self._busy = self._submit("import os\nos.", 13, None)
 
-    def ask(self, text: str, cursor: int, path: str | None = None, budget_ms: int | None = None):
+    def ask(self, text: str, cursor: int, path: str | None = None, budget_ms: int | None = None,
+            at_name_start: bool = True):
         """Start jedi on the names at cursor (a character offset) and return a function that
         waits for them: it gives a StaticResult, or None when jedi cannot answer within the
         budget (counted from now) or failed. A call still running (the warm-up, or a request
-        past its budget) is waited for within the same budget; requests never queue up."""
+        past its budget) is waited for within the same budget; requests never queue up.
+
+        jedi is asked at the start of the identifier being typed (the fragment stays in the
+        text: without it, an indented line at the end of the text would fall out of its
+        function's scope) and its answer is kept: every further keystroke in the same
+        identifier reuses it (the caller filters by what is typed), so jedi runs once per name.
+        at_name_start False: at the cursor itself, jedi's own answer for what is typed, not kept.
+        """
         budget = (budget_ms if budget_ms is not None else self.budget_ms) / 1e3
         started = time.monotonic()
+        line_start = text.rfind("\n", 0, cursor) + 1
+        name_start = cursor - len(NAME_TAIL.search(text, line_start, cursor).group())
+        key = (path, text[:name_start], text[cursor:])
+        if not at_name_start:
+            key = None
+        elif self._memo is not None and self._memo[0] == key:
+            remembered = self._memo[1]
+            return lambda: remembered
+        else:
+            cursor = name_start
         future = None
         with self._lock:
             busy = self._busy if self._busy is not None and not self._busy.done() else None
@@ -151,7 +168,10 @@ class StaticCompleter:
                         pass
                     with self._lock:
                         self._busy = future = self._submit(text, cursor, path)
-                return future.result(timeout=left())
+                result = future.result(timeout=left())
+                if key is not None:
+                    self._memo = (key, result)
+                return result
             except FutureTimeout:
                 log.debug("jedi over its %.0f ms budget", budget * 1e3)
             except Exception as e:  # jedi on code it cannot parse or infer: the model still answers
@@ -160,10 +180,10 @@ class StaticCompleter:
 
         return wait
 
-    def names(self, text: str, cursor: int, path: str | None = None,
-              budget_ms: int | None = None) -> StaticResult | None:
+    def names(self, text: str, cursor: int, path: str | None = None, budget_ms: int | None = None,
+              at_name_start: bool = True) -> StaticResult | None:
         """jedi's names at cursor, waiting for them (see ask)."""
-        return self.ask(text, cursor, path, budget_ms)()
+        return self.ask(text, cursor, path, budget_ms, at_name_start)()
 
     def wait_idle(self) -> None:
         """Wait for a call still running past its budget (so that the next one is not refused)."""

@@ -1,7 +1,7 @@
 """jedi's worker process: one JSON request per line on stdin, one JSON answer per line on stdout.
 
     {"id": 3, "text": "...", "cursor": 120, "path": "/p/x.py"}
- -> {"id": 3, "names": [["append", "function", "function"], ...], "position": "attribute", "typed": ""}
+ -> {"id": 3, "names": [["append", "function", "function"], ...], "position": "attribute"}
  or {"id": 3, "error": "ValueError: ..."}
 
 It ends when stdin closes, which is also what happens when the server dies.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .static import NAME_TAIL, position_kind
+from .static import position_kind
 
 
 def complete(text: str, cursor: int, path: str | None) -> dict:
@@ -22,8 +22,7 @@ def complete(text: str, cursor: int, path: str | None) -> dict:
     line_prefix = text[line_start:cursor]
     script = jedi.Script(text, path=path)
     found = script.complete(text.count("\n", 0, cursor) + 1, cursor - line_start)
-    return {"names": [[c.name, c.type, detail(c)] for c in found], "position": position_kind(line_prefix),
-            "typed": NAME_TAIL.search(line_prefix).group()}
+    return {"names": [[c.name, c.type, detail(c)] for c in found], "position": position_kind(line_prefix)}
 
 
 def detail(completion) -> str:

@@ -3,7 +3,6 @@
 import shutil
 import sys
 import time
-from pathlib import Path
 
 import pynvim
 import pytest
@@ -116,3 +115,12 @@ def test_checkhealth_reports_command_version_and_model(nvim):
     assert f"- ✅ OK server command: {sys.executable} -m nib.server.cli serve" in text, text
     assert "- ✅ OK nib 0.1.0" in text
     assert "model " + str(ROOT / "model" / "weights") + ": 6917376 parameters" in text
+
+
+def test_setup_defaults_mirror_the_server_settings(nvim):
+    from dataclasses import fields
+
+    from nib.server.settings import Settings, camel
+
+    defaults = nvim.exec_lua("return require('nib').defaults.settings")
+    assert defaults == {camel(f.name): f.default for f in fields(Settings)}

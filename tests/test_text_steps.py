@@ -318,3 +318,23 @@ def test_edited_line_starts_equal_a_rescan(old, inserted, data):
     b = data.draw(st.integers(a, len(old)))
     new = old[:a] + inserted + old[b:]
     assert edit_line_starts(line_starts(old), new, a, b, len(inserted)) == line_starts(new)
+
+
+# -- the editors mirror the server's settings one to one ---------------------------
+
+def test_vscode_configuration_mirrors_the_server_settings():
+    import json
+    from dataclasses import fields
+    from pathlib import Path
+
+    from nib.server.settings import CHOICES, LIMITS, camel
+
+    package = json.loads((Path(__file__).parent.parent / "editors" / "vscode" / "package.json").read_text())
+    props = package["contributes"]["configuration"]["properties"]
+    server = {k[len("nib."):]: v for k, v in props.items() if not k.startswith("nib.server.")}
+    assert list(server) == [camel(f.name) for f in fields(Settings)]
+    for f in fields(Settings):
+        prop = server[camel(f.name)]
+        assert prop["default"] == f.default and prop["description"], f.name
+        assert prop.get("enum") == (list(CHOICES[f.name]) if f.name in CHOICES else None)
+        assert (prop.get("minimum"), prop.get("maximum")) == LIMITS.get(f.name, (None, None))
