@@ -20,7 +20,7 @@ from . import artifacts
 from .context import build_context
 from .decode import Decoder
 from .heal import Canonical, VocabIndex, back_off
-from .lexeme import lexeme_span
+from .lexeme import lexeme_span, typed_name
 from .ranking import score_sequences
 from .runtime import Runtime, State, open_runtime
 from .stops import bracket_depth, cut_suffix_repeat
@@ -80,8 +80,7 @@ class Engine:
         return cls(runtime, BPE.load(model_dir.tokenizer), model_dir)
 
     def complete(self, text: str, cursor: int, mode: str = "list", options: Options | None = None,
-                 cancel: threading.Event | None = None, names=None, free: bool = True,
-                 static_first: bool = False) -> Result:
+                 cancel: threading.Event | None = None, names=None, static_first: bool = False) -> Result:
         """Candidates for the cursor (a character offset into text); mode: list | statement.
 
         names: None, or a callable giving (static candidates, confident): the
@@ -89,14 +88,14 @@ class Engine:
         It is called after everything else is decoded, so static analysis in
         another process overlaps it, or first (static_first: where it is
         likely to be confident, after `.`, sparing the model's own items);
-        each name becomes a "name" candidate scored by the model. free: also
-        the model's own next lexemes, dropped when the static list is confident.
+        each name becomes a "name" candidate scored by the model. The model's
+        own next lexemes are dropped when the static list is confident.
         Raises Cancelled when `cancel` is set while decoding.
         """
         options = options or Options()
         text = _scrub(text)
         with self._lock:
-            return self._complete(text, cursor, mode, options, cancel, names, free, static_first)
+            return self._complete(text, cursor, mode, options, cancel, names, static_first)
 
     def warm(self, text: str, cursor: int, options: Options | None = None) -> None:
         """Prefill the cache for a document while the user is idle."""
@@ -127,7 +126,7 @@ class Engine:
                        healed_bytes=len(removed))
         return ctx, logits[-1], state, removed, removed_text
 
-    def _complete(self, text, cursor, mode, options, cancel, names=None, free=True, static_first=False) -> Result:
+    def _complete(self, text, cursor, mode, options, cancel, names=None, static_first=False) -> Result:
         timings: dict[str, float] = {}
         ctx, logits, state, removed, removed_text = self._prompt(text, cursor, options, timings)
         line_before = ctx.line_prefix[: len(ctx.line_prefix) - len(removed_text)] \
@@ -138,8 +137,7 @@ class Engine:
         if mode == "list" and names is not None and static_first:
             static, confident = names()
             timings["static_wait_ms"] = (time.perf_counter() - t0) * 1e3
-            free = free and not (static and confident)
-        if mode == "list" and free:
+        if mode == "list" and not (static and confident):
             for gen, score in self.decoder.next_tokens(logits, state, removed, line_before.encode(),
                                                        k=options.list_size, cancel=cancel,
                                                        exact=options.healing == "exact",
@@ -186,11 +184,10 @@ class Engine:
         timings["decode_ms"] = (time.perf_counter() - t0) * 1e3
         return Result(out, timings)
 
-
     def _score_names(self, names: list[str], text: str, cursor: int, removed_text: str, line_prefix: str,
                      logits, state) -> list[Candidate]:
         """Each name that extends the typed identifier fragment, scored by the model from the back-off point."""
-        typed = _NAME_TAIL.search(line_prefix).group()
+        typed = typed_name(line_prefix)
         backoff, name_start = cursor - len(removed_text), cursor - len(typed)
         kept, texts = [], []
         for name in dict.fromkeys(names):
@@ -210,7 +207,6 @@ class Engine:
         return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores)]
 
 
-_NAME_TAIL = re.compile(r"\w*$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

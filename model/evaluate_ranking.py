@@ -24,7 +24,8 @@ from .evaluate import identifier_points
 from .listing import ListRanker, combine
 from .progress import Progress
 from .ranking import WEIGHTS, Weights
-from .static import NAME_TAIL, StaticCompleter
+from .lexeme import typed_name
+from .static import StaticCompleter
 
 RANKERS = ("jedi", "model", "cache", "combined")
 GRID = [w for w in itertools.product(np.linspace(0, 1, 11), repeat=2) if w[0] + w[1] <= 1.0 + 1e-9]
@@ -59,7 +60,7 @@ def collect(engine, files: list[Path], texts: list[str], points, static_ms: int,
         # jedi's own answer at the cursor, for what is typed, waited for
         static = ranker.static.names(text, cursor, path, 60_000, at_name_start=False)
         jedi_ms = (time.perf_counter() - t) * 1e3
-        fragment = NAME_TAIL.search(text).group()
+        fragment = typed_name(text)
         t = time.perf_counter()
         model = engine.complete(text, cursor, "list", options)
         model_ms = (time.perf_counter() - t) * 1e3

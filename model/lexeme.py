@@ -18,6 +18,17 @@ _STRING_START = re.compile(r"(?i:[rbuf]{0,2})('''|\"\"\"|'|\")")
 _OPERATORS = sorted(OPERATORS, key=len, reverse=True)
 
 
+_NAME_TAIL = re.compile(r"\w*$")
+
+
+def typed_name(text: str, start: int = 0, end: int | None = None) -> str:
+    """The identifier characters that end text[start:end]: the part of a name already typed.
+
+    Example: typed_name("    os.pa") == "pa"; typed_name("x = ") == ""
+    """
+    return _NAME_TAIL.search(text, start, len(text) if end is None else end).group()
+
+
 def first_lexeme(text: str) -> tuple[str, bool] | None:
     """Split off the leading spaces and first lexeme of text.
 

@@ -1,6 +1,6 @@
 """The completion list: the model's ranking of jedi's names, the identifier cache, the model's own lexemes.
 
-    jedi (own thread, time budget) --+
+    jedi (own process, time budget) -+
     prompt prefill ------------------+--> score names --> mix with cache and jedi order --> items
 
 After `.` or in an import a non-empty jedi list is the whole candidate set (no
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from .cache import IdentifierCache, tokens
 from .engine import Candidate, Engine, Options
 from .ranking import WEIGHTS, Weights, mix
-from .static import NAME_TAIL, StaticCompleter, StaticResult, position_kind
+from .lexeme import typed_name
+from .static import StaticCompleter, StaticResult, position_kind
 
 
 @dataclass
@@ -49,7 +50,7 @@ class ListRanker:
             return [n.name for n in static.names], static.confident
 
         line_prefix = text[text.rfind("\n", 0, cursor) + 1:cursor]
-        position = (position_kind(line_prefix), bool(NAME_TAIL.search(line_prefix).group()))
+        position = (position_kind(line_prefix), bool(typed_name(line_prefix)))
         result = engine.complete(text, cursor, "list", options, cancel, names=names if waiter else None,
                                  static_first=position[0] in ("attribute", "import"))
         static = found[0]

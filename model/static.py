@@ -25,10 +25,11 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
+from .lexeme import typed_name
+
 log = logging.getLogger("nib.static")
 
 _IMPORT = re.compile(r"^\s*(from\s+[\w.]*(\s+import\s+.*)?|import\s+.*)$")
-NAME_TAIL = re.compile(r"\w*$")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def position_kind(line_prefix: str) -> str:
 
     Example: position_kind("    os.pa") == "attribute"; position_kind("from os import pa") == "import"
     """
-    head = line_prefix[: len(line_prefix) - len(NAME_TAIL.search(line_prefix).group())]
+    head = line_prefix[: len(line_prefix) - len(typed_name(line_prefix))]
     if head.rstrip().endswith(".") and not head.rstrip().endswith(".."):
         return "import" if _IMPORT.match(line_prefix) and " import " not in line_prefix else "attribute"
     if _IMPORT.match(line_prefix):
@@ -138,7 +139,7 @@ class StaticCompleter:
         budget = (budget_ms if budget_ms is not None else self.budget_ms) / 1e3
         started = time.monotonic()
         line_start = text.rfind("\n", 0, cursor) + 1
-        name_start = cursor - len(NAME_TAIL.search(text, line_start, cursor).group())
+        name_start = cursor - len(typed_name(text, line_start, cursor))
         key = (path, text[:name_start], text[cursor:])
         if not at_name_start:
             key = None

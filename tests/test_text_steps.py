@@ -8,7 +8,7 @@ from nib.model.decode import Decoder
 from nib.model.heal import Canonical, VocabIndex, advance, back_off, constrain
 from nib.model.runtime import State
 from nib.model.engine import _edit
-from nib.model.lexeme import first_lexeme, lexeme_span
+from nib.model.lexeme import first_lexeme, lexeme_span, typed_name
 from nib.model.stops import bracket_depth, cut_suffix_repeat, statement_end
 from nib.server.positions import line_starts, offset_at, position_at
 from nib.server.settings import Settings, parse
@@ -112,6 +112,14 @@ def test_cut_suffix_repeat(gen, suffix, expected):
 
 def test_bracket_depth_ignores_strings():
     assert bracket_depth("f(a, [b, '(") == 2
+
+
+@pytest.mark.parametrize("text, start, end, typed", [
+    ("    os.pa", 0, None, "pa"), ("x = ", 0, None, ""), ("import os\nos.pat", 10, 16, "pat"),
+    ("f(a, se", 0, None, "se"), ("été_x", 0, None, "été_x"), ("ab.cd", 0, 2, "ab"), ("", 0, None, ""),
+])
+def test_typed_name(text, start, end, typed):
+    assert typed_name(text, start, end) == typed
 
 
 # -- healing -------------------------------------------------------------------
