@@ -38,6 +38,16 @@ KINDS = {"module": K.Module, "class": K.Class, "instance": K.Variable, "function
          "keyword": K.Keyword, "property": K.Property, "statement": K.Variable, "path": K.File}
 
 
+def _kind_and_detail(c, static: dict) -> tuple[types.CompletionItemKind, str]:
+    """What an item is: the statement, one of jedi's names (its kind), or the model's own lexeme."""
+    if c.kind == "statement":
+        return K.Snippet, "nib: rest of the statement"
+    known = static.get(c.label) if c.kind == "name" else None
+    if known is not None:
+        return KINDS.get(known.kind, K.Text), f"nib · {known.detail}"
+    return K.Text, "nib"
+
+
 def _path(uri: str) -> str | None:
     """A file URI's path, for jedi to find the project and imports next to the file."""
     from urllib.parse import unquote, urlparse
@@ -51,7 +61,7 @@ class ModelHost:
 
     def __init__(self):
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nib-infer")
-        self.static = StaticCompleter()  # jedi's own thread, shared like the model
+        self.static = StaticCompleter()  # jedi's worker process, shared like the model
         self.engine = None
         self.error: str | None = None
         self.key = None  # the settings the engine was loaded with
@@ -255,7 +265,9 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
         new, ls.init_warnings = parse(options, ls.settings)
         ls.settings = new
         logging.getLogger().setLevel(new.log_level.upper())
-        if isinstance(params.process_id, int) and params.process_id > 0:
+        # A stdio server ends with its client; a shared TCP server outlives any one of them.
+        if isinstance(params.process_id, int) and params.process_id > 0 and \
+                not isinstance(ls.protocol, SessionProtocol):
             watch_parent(params.process_id, ls.host)
 
     @server.feature(types.INITIALIZED)
@@ -317,14 +329,12 @@ def create_server(host: ModelHost, model_path: Path | None = None, protocol_cls=
         static = {n.name: n for n in listing.static.names} if listing.static else {}
         items = []
         for rank, c in enumerate(listing.candidates):
-            statement = c.kind == "statement"
             label = c.label.split("\n")[0] + (" …" if "\n" in c.label else "")
-            known = static.get(c.label) if c.kind == "name" else None
+            kind, detail = _kind_and_detail(c, static)
             items.append(types.CompletionItem(
                 label=label,
-                kind=types.CompletionItemKind.Snippet if statement else
-                KINDS.get(known.kind, types.CompletionItemKind.Text) if known else types.CompletionItemKind.Text,
-                detail="nib: rest of the statement" if statement else f"nib · {known.detail}" if known else "nib",
+                kind=kind,
+                detail=detail,
                 sort_text=f"{rank:04d}",
                 filter_text=c.text,
                 text_edit=types.TextEdit(range=ls.range(doc, c.start, cursor), new_text=c.text),

@@ -273,8 +273,11 @@ async def test_mid_word_edits_keep_what_was_typed(client: LanguageClient, line, 
 
 
 async def test_tcp_serves_several_clients():
-    """Two editor sessions over TCP, one after the other, share one server process and its model."""
+    """Two editor sessions over TCP, one after the other, share one server process and its model;
+    the death of the first one's client process does not end the shared server."""
     import socket
+    import subprocess
+    import sys
 
     from pygls.lsp.client import LanguageClient as PlainClient
 
@@ -286,10 +289,12 @@ async def test_tcp_serves_several_clients():
     try:
         await asyncio.wait_for(proc.stderr.readline(), 30)  # "listening on ..."
         labels = []
+        editor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
         for n in range(2):
             c = PlainClient("test", "1")
             await c.start_tcp("127.0.0.1", port)
-            await asyncio.wait_for(c.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities())), 10)
+            await asyncio.wait_for(c.initialize_async(types.InitializeParams(
+                capabilities=types.ClientCapabilities(), process_id=editor.pid if n == 0 else None)), 10)
             c.initialized(types.InitializedParams())
             uri = f"file:///tmp/tcp{n}.py"
             c.text_document_did_open(types.DidOpenTextDocumentParams(
@@ -300,6 +305,10 @@ async def test_tcp_serves_several_clients():
             await asyncio.wait_for(c.shutdown_async(None), 10)
             c.exit(None)
             await c.stop()
+            if n == 0:
+                editor.kill()
+                editor.wait()
+                await asyncio.sleep(1.0)  # four times the watch interval of a stdio server
         assert labels[0] and labels[0] == labels[1]
         assert proc.returncode is None  # a client's exit ends its session, not the server
         log = b""
