@@ -7,7 +7,9 @@ a didChange per keystroke, an inline (statement) request per keystroke, and a
 completion (list) request where an editor asks for one (identifier characters
 and trigger characters). Latency is from sending a request to its response.
 
-    python benchmarks/latency.py [FILES...] --lines 8 --json out/latency.json
+    python benchmarks/latency.py [FILES...] --lines 8 --json benchmarks/results/latency.json
+
+The default files are the first six of the held-out test split (`nib heldout test`).
 
 Needs `pip install jedi-language-server` for the peer (skipped with --no-jedi).
 """
@@ -29,8 +31,8 @@ import numpy as np
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_FILES = sorted((HERE / "heldout").rglob("*.py"))[:6]
+from nib.model.eval.heldout import fetch
+
 TRIGGERS = set(".([,=@")
 REQUEST_TIMEOUT_S = 30  # a request that takes longer is a failure, not a data point
 
@@ -97,9 +99,9 @@ def stats(xs: list[float]) -> dict:
             "p99": round(float(np.percentile(a, 99)), 2), "mean": round(float(a.mean()), 2)}
 
 
-async def first_completion_after_open(cmd: list[str], tokens: int = 2000) -> list[float]:
+async def first_completion_after_open(cmd: list[str], files: list[Path], tokens: int = 2000) -> list[float]:
     """Open a file of ~2k tokens and ask for a list at its end: the cold path, five times."""
-    source = "\n".join(p.read_text() for p in DEFAULT_FILES)
+    source = "\n".join(p.read_text() for p in files)
     text = source[: tokens * 4]  # ~4 characters per token on this code
     out = []
     for i in range(5):
@@ -130,22 +132,25 @@ async def first_completion_after_open(cmd: list[str], tokens: int = 2000) -> lis
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="*", type=Path, default=DEFAULT_FILES)
+    parser.add_argument("files", nargs="*", type=Path, help="default: the first six files of the test split")
     parser.add_argument("--lines", type=int, default=4, help="lines replayed per file")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--no-jedi", action="store_true")
     args = parser.parse_args()
+    args.files = args.files or sorted(fetch("test").rglob("*.py"))[:6]
 
     nib_cmd = [sys.executable, "-m", "nib.server.cli", "serve", "--log-level", "warning"]
-    report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+    report = {"command": "python benchmarks/latency.py " + " ".join(sys.argv[1:]),
+              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "python": platform.python_version()},
               "files": [str(f) for f in args.files], "lines_per_file": args.lines, "seed": args.seed}
     nib_times = asyncio.run(replay(nib_cmd, args.files, args.lines, args.seed, inline=True))
     report["nib"] = {k: stats(v) for k, v in nib_times.items()}
-    report["nib"]["first_list_after_open_2k_tokens"] = stats(asyncio.run(first_completion_after_open(nib_cmd)))
-    # the list without jedi's names: the model's own items only (setting static: false)
-    alone = asyncio.run(replay(nib_cmd, args.files, args.lines, args.seed, inline=True, options={"static": False}))
+    report["nib"]["first_list_after_open_2k_tokens"] = stats(asyncio.run(first_completion_after_open(nib_cmd, args.files)))
+    # the list without jedi's names: the model's own items only (setting jedi.enable: false)
+    alone = asyncio.run(replay(nib_cmd, args.files, args.lines, args.seed, inline=True,
+                               options={"jedi": {"enable": False}}))
     report["nib, model only"] = {k: stats(v) for k, v in alone.items() if k != "list_cold"}
     jedi = shutil.which("jedi-language-server")
     if not args.no_jedi and jedi:

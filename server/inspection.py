@@ -20,17 +20,19 @@ def register(server) -> None:
 
     @server.feature("nib/_memory")
     def memory(ls, params):
-        engine = ls.engine
-        state = engine._state if engine is not None else None
-        cache = ls.ranker.cache
+        host = ls.model.serving
+        engine = host.engine if host is not None else None
+        state = engine.kv_state if engine is not None else None
+        cache = ls.ranker.identifiers
         return {
             "documents": len(ls.documents._docs),
             "document_chars": sum(len(d.text) for d in ls.documents._docs.values()),
-            "identifier_cache_documents": len(cache._docs),
-            "identifier_cache_entries": sum(len(c.uni) + len(c.bi) + len(c.tri) for _, c in cache._docs.values()),
-            "kv_cache_bytes": 0 if state is None else int(state.keys.nbytes + state.values.nbytes),
+            "identifiers_documents": len(cache._docs),
+            "identifiers_entries": sum(len(c.uni) + len(c.bi) + len(c.tri) for _, c in cache._docs.values()),
+            "kv_state_bytes": 0 if state is None else int(state.keys.nbytes + state.values.nbytes),
             "type_memo": 0 if engine is None else len(engine.decoder._types),
             "canonical_memo": 0 if engine is None else len(engine.decoder.canonical._memo),
+            "models_loaded": len(ls.shared.hosts.loaded()),
             "rss_bytes": _rss(),
         }
 

@@ -1,58 +1,108 @@
-"""nib's settings: one typed object with documented defaults.
+"""nib's settings: one nested, typed object; each setting's limits and meaning beside its default.
 
-Clients send them camelCase (`initializationOptions` or, under the key "nib",
-`workspace/didChangeConfiguration`). An unknown key or a value of the wrong
-type is reported as a warning and replaced by its default; it never fails a
-request. The VS Code `contributes.configuration` and the Neovim `setup()` table
-mirror these fields one to one.
+Clients send them camelCase and nested (`initializationOptions`, or under the key
+"nib" in `workspace/didChangeConfiguration`):
+
+    {"list": {"size": 5}, "statement": {"maxTokens": 32}, "jedi": {"enable": true}, "model": {"path": ""}}
+
+An unknown key or a value of the wrong type or range is a warning and the default;
+it never fails a request. The flat names of nib 0.1 (`listSize`, `staticMs`, ...)
+are still accepted, with a deprecation warning, until nib 0.3. The editors' mirrors
+(VS Code's `contributes.configuration`, Neovim's defaults) are generated from these
+classes by `nib settings --write` (`mirrors.py`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 
-from nib.model.engine import Options
+from nib.model.completion.request import Options
+
+
+def setting(default, doc: str, *, lo: int | None = None, hi: int | None = None, choices: tuple = ()):
+    """A setting's default with its description and, for numbers, its range; for strings, its choices."""
+    return field(default=default, metadata={"doc": doc, "range": (lo, hi) if lo is not None else None,
+                                            "choices": choices})
+
+
+def group(cls, doc: str):
+    return field(default_factory=cls, metadata={"doc": doc})
+
+
+@dataclass
+class ListSettings:
+    enable: bool = setting(True, "the model's items in the completion list")
+    size: int = setting(5, "the model's own lexemes in the list (each one more costs decoding time)", lo=1, hi=50)
+    budget_ms: int = setting(300, "time budget of the list's own lexemes, in ms; then what is found so far",
+                             lo=10, hi=10_000)
+    statement: bool = setting(True, "the rest of the statement also as one item of the list")
+
+
+@dataclass
+class StatementSettings:
+    enable: bool = setting(True, "the rest of the statement as inline ghost text")
+    max_tokens: int = setting(32, "tokens in a statement", lo=1, hi=256)
+    budget_ms: int = setting(250, "time budget of a statement, in ms", lo=10, hi=10_000)
+    block_body: bool = setting(False, "a statement that opens a block may continue into its body")
+    debounce_ms: int = setting(0, "wait this long for more typing before ghost text is computed, in ms",
+                               lo=0, hi=2000)
+
+
+@dataclass
+class JediSettings:
+    enable: bool = setting(True, "jedi's valid names in the list, ranked by the model and the file's identifiers")
+    budget_ms: int = setting(200, "jedi's time budget per list, in ms; over it, the model's own items alone",
+                             lo=10, hi=5000)
+
+
+@dataclass
+class ModelSettings:
+    path: str = setting("", "a model directory; empty: the bundled model")
+    device: str = setting("cpu", "cpu (ONNX Runtime), or cuda / auto (torch over a checkpoint beside the model)",
+                          choices=("cpu", "cuda", "auto"))
+    threads: int = setting(0, "inference threads; 0: up to 4", lo=0, hi=64)
+    context_tokens: int = setting(448, "prompt budget in tokens (the bundled model was trained on 512)",
+                                  lo=16, hi=2048)
+    healing: str = setting("exact", "off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)",
+                           choices=("off", "prefix", "exact"))
+
+
+@dataclass
+class LogSettings:
+    level: str = setting("info", "this session's log level", choices=("debug", "info", "warning", "error"))
 
 
 @dataclass
 class Settings:
-    enable: bool = True  # answer completion requests at all
-    list: bool = True  # offer model items in the completion list
-    statement: bool = True  # offer the rest of the statement as inline ghost text
-    statement_in_list: bool = True  # also offer the statement as one item of the list
-    static: bool = True  # jedi's valid names in the list, ranked by the model and the identifier cache
-    static_ms: int = 200  # jedi's time budget per list; over it, the model's own items alone
-    healing: str = "exact"  # off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)
-    max_tokens: int = 32  # tokens in a statement completion
-    statement_ms: int = 250  # time budget of a statement completion, in ms
-    list_ms: int = 300  # time budget of the list's model items, in ms (then what is found so far)
-    list_size: int = 5  # model items in the completion list (each more costs beam steps)
-    context_tokens: int = 448  # prompt budget in tokens (the bundled model was trained on 512)
-    block_body: bool = False  # a statement that opens a block may continue into its body
-    debounce_ms: int = 0  # wait this long for more typing before inline completion runs
-    model_path: str = ""  # a model directory; empty: the bundled model
-    device: str = "cpu"  # cpu (ONNX Runtime) | cuda | auto (torch; needs a checkpoint)
-    threads: int = 0  # inference threads; 0: up to 4
-    log_level: str = "info"  # debug | info | warning | error
-    max_document_chars: int = 2_000_000  # larger documents get no completions
+    enable: bool = setting(True, "answer completion requests at all")
+    max_document_chars: int = setting(2_000_000, "larger documents get no completions", lo=1000, hi=100_000_000)
+    list: ListSettings = group(ListSettings, "the completion list")  # noqa: A003 - the wire name
+    statement: StatementSettings = group(StatementSettings, "the statement: inline ghost text")
+    jedi: JediSettings = group(JediSettings, "jedi's names in the list")
+    model: ModelSettings = group(ModelSettings, "the model and how it runs")
+    log: LogSettings = group(LogSettings, "logging")
 
     def options(self) -> Options:
+        """What the engine needs of these settings (Options' fields are named group_field)."""
         return Options(
-            context_tokens=self.context_tokens, list_size=self.list_size, statement_tokens=self.max_tokens,
-            statement_ms=self.statement_ms, list_ms=self.list_ms, healing=self.healing, block_body=self.block_body,
-            statement_in_list=self.statement_in_list,
+            context_tokens=self.model.context_tokens, healing=self.model.healing,
+            list_size=self.list.size, list_budget_ms=self.list.budget_ms, list_statement=self.list.statement,
+            statement_max_tokens=self.statement.max_tokens, statement_budget_ms=self.statement.budget_ms,
+            statement_block_body=self.statement.block_body,
         )
 
 
-CHOICES = {
-    "healing": ("off", "prefix", "exact"),
-    "device": ("cpu", "cuda", "auto"),
-    "log_level": ("debug", "info", "warning", "error"),
+# nib 0.1's flat names -> their place now; accepted with a warning until nib 0.3.
+DEPRECATED = {
+    "list": ("list", "enable"), "statement": ("statement", "enable"), "statementInList": ("list", "statement"),
+    "static": ("jedi", "enable"), "staticMs": ("jedi", "budgetMs"), "healing": ("model", "healing"),
+    "maxTokens": ("statement", "maxTokens"), "statementMs": ("statement", "budgetMs"),
+    "listMs": ("list", "budgetMs"), "listSize": ("list", "size"), "contextTokens": ("model", "contextTokens"),
+    "blockBody": ("statement", "blockBody"), "debounceMs": ("statement", "debounceMs"),
+    "modelPath": ("model", "path"), "device": ("model", "device"), "threads": ("model", "threads"),
+    "logLevel": ("log", "level"),
 }
-LIMITS = {"max_tokens": (1, 256), "statement_ms": (10, 10_000), "list_ms": (10, 10_000), "list_size": (1, 50),
-          "context_tokens": (16, 2048), "debounce_ms": (0, 2000), "static_ms": (10, 5000), "threads": (0, 64),
-          "max_document_chars": (1000, 100_000_000)}
 
 
 def camel(name: str) -> str:
@@ -60,35 +110,72 @@ def camel(name: str) -> str:
     return head + "".join(w.title() for w in rest)
 
 
-_BY_WIRE = {camel(f.name): f for f in fields(Settings)}
+def leaves(cls=Settings, path: tuple[str, ...] = ()):
+    """Every setting as (wire path, dataclass field), depth first in declaration order.
+
+    Example: next(leaves()) == (("enable",), <field enable>)
+    """
+    for f in fields(cls):
+        if is_dataclass(f.type if isinstance(f.type, type) else f.default_factory):
+            yield from leaves(f.default_factory, path + (camel(f.name),))
+        else:
+            yield path + (camel(f.name),), f
 
 
 def parse(raw, base: Settings | None = None) -> tuple[Settings, list[str]]:
-    """Settings from a client's dict, and a warning for each key that was not usable.
+    """Settings from a client's object over base, and a warning for each key that was not usable.
 
-    Example: parse({"maxTokens": "x"}) -> (Settings(), ["nib: setting maxTokens ..."])
+    Example: parse({"statement": {"maxTokens": "x"}}) -> (Settings(), ["nib: setting statement.maxTokens ..."])
     """
-    settings = dataclasses.replace(base) if base else Settings()
+    settings = dataclasses.replace(base, **{f.name: dataclasses.replace(getattr(base, f.name))
+                                            for f in fields(Settings) if is_dataclass(getattr(base, f.name))}) \
+        if base else Settings()
     warnings: list[str] = []
     if raw is None:
         return settings, warnings
     if not isinstance(raw, dict):
         return settings, [f"nib: settings must be an object, got {type(raw).__name__}; using defaults"]
     for key, value in raw.items():
-        f = _BY_WIRE.get(key) or next((g for g in fields(Settings) if g.name == key), None)
-        if f is None:
-            warnings.append(f"nib: unknown setting {key!r} ignored")
-            continue
-        default = getattr(Settings(), f.name)
-        problem = _check(f.name, value, default)
-        if problem:
-            warnings.append(f"nib: setting {camel(f.name)} {problem}; using the default {default!r}")
-            value = default
-        setattr(settings, f.name, value)
+        if key in DEPRECATED and not isinstance(value, dict):
+            path = DEPRECATED[key]
+            warnings.append(f"nib: setting {key} is deprecated (until nib 0.3): use {'.'.join(path)}")
+            _set(settings, path, value, warnings)
+        else:
+            _apply(settings, (key,), value, warnings)
     return settings, warnings
 
 
-def _check(name: str, value, default) -> str | None:
+def _apply(target, path: tuple[str, ...], value, warnings: list[str]) -> None:
+    """Set the setting at path (a group takes an object of its settings) on target, or warn."""
+    f = _field(type(target), path[-1])
+    if f is None:
+        warnings.append(f"nib: unknown setting {'.'.join(path)!r} ignored")
+        return
+    current = getattr(target, f.name)
+    if is_dataclass(current):
+        if not isinstance(value, dict):
+            warnings.append(f"nib: setting {'.'.join(path)} must be an object, got {value!r}; ignored")
+            return
+        for key, inner in value.items():
+            _apply(current, path + (key,), inner, warnings)
+        return
+    default = getattr(type(target)(), f.name)
+    problem = _check(f, value, default)
+    if problem:
+        warnings.append(f"nib: setting {'.'.join(path)} {problem}; using the default {default!r}")
+        value = default
+    setattr(target, f.name, value)
+
+
+def _set(settings: Settings, path: tuple[str, ...], value, warnings: list[str]) -> None:
+    _apply(getattr(settings, path[0]), path, value, warnings)
+
+
+def _field(cls, wire: str):
+    return next((f for f in fields(cls) if camel(f.name) == wire or f.name == wire), None)
+
+
+def _check(f, value, default) -> str | None:
     kind = type(default)
     if kind is bool:
         if not isinstance(value, bool):
@@ -96,12 +183,13 @@ def _check(name: str, value, default) -> str | None:
     elif kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"must be an integer, got {value!r}"
-        lo, hi = LIMITS.get(name, (None, None))
-        if lo is not None and not lo <= value <= hi:
-            return f"must be between {lo} and {hi}, got {value}"
+        bounds = f.metadata.get("range")
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            return f"must be between {bounds[0]} and {bounds[1]}, got {value}"
     elif kind is str:
         if not isinstance(value, str):
             return f"must be a string, got {value!r}"
-        if name in CHOICES and value not in CHOICES[name]:
-            return f"must be one of {', '.join(CHOICES[name])}, got {value!r}"
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            return f"must be one of {', '.join(choices)}, got {value!r}"
     return None

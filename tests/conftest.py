@@ -1,6 +1,5 @@
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SERVER = [sys.executable, "-m", "nib.server.cli", "serve"]
-DEMO = ROOT / "benchmarks" / "samples" / "demo.py"
+# Test modules import their shared fakes and paths from tests/fixtures.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent))

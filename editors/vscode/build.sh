@@ -4,4 +4,4 @@ set -e
 cd "$(dirname "$0")"
 npm install --no-audit --no-fund --loglevel=error
 npx tsc -p .
-npx vsce package --allow-missing-repository --skip-license -o nib.vsix
+npx vsce package --allow-missing-repository -o nib.vsix

@@ -6,5 +6,5 @@ vim.opt.swapfile = false
 vim.opt.completeopt = { 'menuone', 'noinsert' }
 require('nib').setup({
   python = vim.env.NIB_PYTHON,
-  settings = { staticMs = 5000, debounceMs = 0 },
+  settings = { jedi = { budgetMs = 5000 } },
 })

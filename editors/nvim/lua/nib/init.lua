@@ -17,7 +17,7 @@ local M = {}
 ---@field list boolean              nib's items in the completion list
 ---@field autotrigger boolean       open the list on the server's trigger characters
 ---@field inline boolean            inline ghost text
----@field settings table            nib's server settings (camelCase, as in nib's README); defaults below
+---@field settings table            nib's server settings (camelCase, nested, as in nib's README); see lua/nib/settings.lua
 ---@field keymaps nib.Keymaps
 
 ---@type nib.Config
@@ -29,28 +29,9 @@ M.defaults = {
   list = true,
   autotrigger = true,
   inline = true,
-  -- nib's server settings, as in its README (camelCase on the wire); sent at start and by set()
-  settings = {
-    enable = true, -- answer completion requests at all
-    list = true, -- offer model items in the completion list
-    statement = true, -- offer the rest of the statement as inline ghost text
-    statementInList = true, -- also offer the statement as one item of the list
-    static = true, -- jedi's valid names in the list, ranked by the model and the identifier cache
-    staticMs = 200, -- jedi's time budget per list; over it, the model's own items alone
-    healing = 'exact', -- off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)
-    maxTokens = 32, -- tokens in a statement completion
-    statementMs = 250, -- time budget of a statement completion, in ms
-    listMs = 300, -- time budget of the list's model items, in ms (then what is found so far)
-    listSize = 5, -- model items in the completion list (each more costs beam steps)
-    contextTokens = 448, -- prompt budget in tokens (the bundled model was trained on 512)
-    blockBody = false, -- a statement that opens a block may continue into its body
-    debounceMs = 0, -- wait this long for more typing before inline completion runs
-    modelPath = '', -- a model directory; empty: the bundled model
-    device = 'cpu', -- cpu (ONNX Runtime) | cuda | auto (torch; needs a checkpoint)
-    threads = 0, -- inference threads; 0: up to 4
-    logLevel = 'info', -- debug | info | warning | error
-    maxDocumentChars = 2000000, -- larger documents get no completions
-  },
+  -- nib's server settings (camelCase and nested, as in nib's README), generated from the
+  -- server's settings by `nib settings --write`; sent at start and by set()
+  settings = require('nib.settings'),
   keymaps = {
     accept = '<Tab>',
     accept_line = '<C-l>',

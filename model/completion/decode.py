@@ -1,0 +1,224 @@
+"""Decoding over a step-level runtime: the next-token list and the statement.
+
+Both start from the state of the (healed) prompt, reproduce the bytes healing
+removed, then go on freely. Types of generated tokens come from lexing the
+cursor's line plus what was generated, as in training.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from nib.model.errors import Cancelled
+from nib.model.text.heal import Canonical, VocabIndex, advance, constrain
+from nib.model.text.lexeme import lexeme_span
+from nib.model.runtime import Runtime, State, log_softmax
+from nib.model.text.stops import statement_end
+from nib.model.text.streams import INPUT_TYPE, byte_types
+
+
+@dataclass
+class Hypothesis:
+    logprob: float
+    generated: bytes
+    remaining: bytes
+    row: int  # its row in the batched cache
+    token: int = -1  # the piece that made it, to feed next
+
+
+class Decoder:
+    def __init__(self, runtime: Runtime, index: VocabIndex, canonical: Canonical | None = None):
+        self.runtime = runtime
+        self.index = index
+        self.canonical = canonical or (lambda a, b: True)
+        self.token_bytes = index.token_bytes
+        self._types: dict[bytes, int] = {}
+
+    def piece_type(self, line: bytes, piece: bytes) -> int:
+        """The input type of piece appended to line (bytes of the line so far)."""
+        if not self.runtime.uses_types:
+            return 0
+        key = line + b"\0" + piece
+        if key not in self._types:
+            if len(self._types) > 4096:  # typing revisits the same line prefixes: a small memo
+                self._types.clear()
+            self._types[key] = self._piece_type(line, piece)
+        return self._types[key]
+
+    def _piece_type(self, line: bytes, piece: bytes) -> int:
+        text = (line + piece).decode("utf-8", "ignore")
+        data, types = byte_types(text)
+        start = min(len(line), len(data) - 1)
+        body = data[start:]
+        offset = len(body) - len(body.lstrip())
+        pos = start + offset if offset < len(body) else start
+        return int(INPUT_TYPE[types[pos]]) if len(data) else 0
+
+    def next_tokens(self, logits: np.ndarray, state: State, remaining: bytes, line: bytes,
+                    k: int = 8, beam: int = 3, depth: int = 6, top: int = 16,
+                    cancel=None, exact: bool = False, deadline: float | None = None) -> list[tuple[str, float]]:
+        """The k most likely next lexical tokens as (text from the back-off point, logprob).
+
+        A beam over BPE pieces: a hypothesis whose text holds a complete lexeme
+        becomes a candidate (probabilities of hypotheses ending in the same
+        lexeme add up); the rest are extended, at most `depth` pieces. What is
+        still incomplete then is dropped: a cut-off name is not a name.
+        beam 3 x top 16 halves the latency of 4 x 24 (p50 10.9 vs 19.5 ms in-process)
+        for an MRR@5 within noise of it (0.176 vs 0.179 on 150 held-out points).
+
+        exact: while healing, score token paths by their joint probability and
+        keep canonical ones only; adding up hypotheses that end in the same
+        lexeme is then the sum over covers of Phan et al. Scores come back
+        divided by the mass of the covers found, P(lexeme | typed bytes).
+        deadline (time.monotonic()): past it, no more steps; what is found is the answer.
+        """
+        found: dict[str, float] = {}
+        cover_mass = -np.inf
+        last_prompt_token = state.tokens[-1] if state.tokens else -1
+        cursor = len(remaining.decode("utf-8", "ignore"))  # where the cursor falls in the generated text
+        hyps = [Hypothesis(0.0, b"", remaining, 0)]
+        keys, values = state.keys, state.values
+        step_logits = logits[None, :]
+        for step in range(depth):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            grown: list[Hypothesis] = []
+            for h in hyps:
+                lp = constrain(log_softmax(step_logits[h.row]), h.remaining, self.index, not exact) + h.logprob
+                previous = h.token if h.token >= 0 else last_prompt_token
+                for tok in np.argpartition(-lp, top)[:top]:
+                    score = float(lp[tok])
+                    if score == -np.inf:
+                        continue
+                    piece = self.token_bytes[tok]
+                    if tok in self.index.special:
+                        continue
+                    if exact and h.remaining and previous >= 0 and not self.canonical(previous, int(tok)):
+                        continue
+                    gen, rem = h.generated + piece, advance(h.remaining, piece)
+                    if exact and h.remaining and not rem:
+                        cover_mass = np.logaddexp(cover_mass, score)
+                    if rem:
+                        grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
+                        continue
+                    try:
+                        text = gen.decode("utf-8")
+                    except UnicodeDecodeError:
+                        grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
+                        continue
+                    span = lexeme_span(text, cursor)
+                    if span is None:
+                        continue
+                    _, end, complete = span
+                    if complete:
+                        word = text[:end]
+                        found[word] = np.logaddexp(found.get(word, -np.inf), score)
+                    else:
+                        grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
+            grown.sort(key=lambda h: -h.logprob)
+            grown = grown[:beam]
+            kth = sorted(found.values(), reverse=True)[k - 1] if len(found) >= k else -np.inf
+            grown = [h for h in grown if h.logprob > kth]  # cannot enter the top k any more
+            if not grown or step == depth - 1 or (deadline is not None and time.monotonic() > deadline):
+                break
+            rows = np.array([h.row for h in grown])
+            if not np.array_equal(rows, np.arange(keys.shape[1])):  # gather each hypothesis's parent cache
+                keys, values = keys[:, rows], values[:, rows]
+            step_logits, keys, values = self.runtime.step_batch(
+                keys, values, [h.token for h in grown],
+                [self.piece_type(line + h.generated[: -len(self.token_bytes[h.token])], self.token_bytes[h.token])
+                 for h in grown],
+            )
+            hyps = [Hypothesis(h.logprob, h.generated, h.remaining, i) for i, h in enumerate(grown)]
+        ranked = sorted(found.items(), key=lambda kv: -kv[1])
+        norm = cover_mass if np.isfinite(cover_mass) else 0.0
+        return [(text, float(lp - norm)) for text, lp in ranked[:k]]
+
+    def best_cover(self, logits: np.ndarray, state: State, remaining: bytes, line: bytes,
+                   width: int = 4, max_steps: int = 4) -> list[int]:
+        """The canonical token path that reproduces `remaining` (and may go past it)
+        with the highest joint probability, or [] when none is found.
+
+        Branch and bound over paths of tokens that are prefixes of what is left
+        (at most `width` open paths a step, batched): probabilities only shrink,
+        so an open path below the best complete cover is dropped.
+
+        Example: remaining b"pri" -> [id("print")] rather than [id("pr"), id("int")]
+        """
+        best, best_lp = [], -np.inf
+        open_paths = [([], remaining, 0.0)]  # (tokens, bytes left, joint logprob); row i of the batch
+        step_logits, keys, values = logits[None, :], state.keys, state.values
+        previous0 = state.tokens[-1] if state.tokens else -1
+        for _ in range(max_steps):
+            grown = []
+            for row, (path, rem, lp0) in enumerate(open_paths):
+                lp = log_softmax(step_logits[row]) + lp0
+                previous = path[-1] if path else previous0
+                ends = self.index.extending(rem)
+                for tok in ends[np.argsort(-lp[ends])]:
+                    if lp[tok] <= best_lp:
+                        break
+                    if tok not in self.index.special and (previous < 0 or self.canonical(previous, int(tok))):
+                        best, best_lp = path + [int(tok)], float(lp[tok])
+                        break
+                for tok in self.index.prefixes_of(rem):
+                    if lp[tok] > best_lp and (previous < 0 or self.canonical(previous, tok)):
+                        grown.append((path + [tok], rem[len(self.token_bytes[tok]):], float(lp[tok]), row))
+            grown = sorted((g for g in grown if g[2] > best_lp), key=lambda g: -g[2])[:width]
+            if not grown:
+                break
+            rows = np.array([g[3] for g in grown])
+            generated = [b"".join(self.token_bytes[t] for t in g[0]) for g in grown]
+            step_logits, keys, values = self.runtime.step_batch(
+                keys[:, rows], values[:, rows], [g[0][-1] for g in grown],
+                [self.piece_type(line + gen[: -len(self.token_bytes[g[0][-1]])], self.token_bytes[g[0][-1]])
+                 for g, gen in zip(grown, generated)],
+            )
+            open_paths = [(g[0], g[1], g[2]) for g in grown]
+        return best
+
+    def statement(self, logits: np.ndarray, state: State, remaining: bytes, line_prefix: str,
+                  depth_before: int, max_tokens: int = 32, deadline: float | None = None,
+                  allow_block: bool = False, cancel=None, exact: bool = False) -> tuple[str, float]:
+        """Greedy decoding to the end of the statement.  -> (text from the back-off point, logprob)
+
+        `line_prefix` is the cursor's line up to the cursor; `depth_before` the
+        bracket depth where that line starts. exact: the healed bytes come from
+        the most probable canonical cover (`best_cover`), then greedy, the hybrid
+        of Phan et al.; prefix: greedy under the renormalised constraint.
+        """
+        healed = len(remaining.decode("utf-8", "ignore"))
+        line = line_prefix.encode("utf-8", "surrogatepass")
+        line = line[: max(0, len(line) - len(remaining))]  # the line up to the back-off point, for types
+        generated, total = b"", 0.0
+        forced = self.best_cover(logits, state, remaining, line) if exact and remaining else []
+        for n in range(max_tokens):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            if forced:
+                lp, tok = log_softmax(logits), forced.pop(0)
+            else:
+                lp = constrain(log_softmax(logits), remaining, self.index)
+                tok = int(np.argmax(lp))
+            if tok in self.index.special:
+                break
+            total += float(lp[tok])
+            piece = self.token_bytes[tok]
+            remaining = advance(remaining, piece)
+            generated += piece
+            text = generated.decode("utf-8", "ignore")
+            if not remaining:
+                # The healed bytes are reproduced exactly: the statement goes on from the cursor.
+                end = statement_end(line_prefix, text[healed:], depth_before, allow_block)
+                if end is not None:
+                    return text[: healed + end], total
+            if n + 1 == max_tokens or (deadline is not None and time.monotonic() > deadline):
+                break
+            logits, state = self.runtime.step(state, tok, self.piece_type(line + generated[: -len(piece)], piece))
+        # Out of budget: keep whole lines only, so the ghost text never ends mid-thought.
+        text = generated.decode("utf-8", "ignore")
+        last_newline = text.rfind("\n", healed)
+        return (text[:last_newline] if last_newline > healed else text).rstrip("\r\n"), total

@@ -1,0 +1,189 @@
+"""The completion engine: `complete(request) -> Result`, a chain of named steps.
+
+    prompt:     build_context -> lex -> heal -> prefill            (shared, `prompt.py`)
+    statement:  prompt -> decode_statement -> postprocess
+    list:       prompt -> [await_jedi] -> decode_list -> decode_statement -> [await_jedi]
+                       -> score_names -> postprocess
+
+Each step is timed into `Timings` by `timings.stage(name)`. No LSP types here:
+offsets are character offsets into the document string, and the server converts
+them to positions in the client's encoding. A backend plugs in at `Runtime`
+(`runtime/`): the steps only prefill, step and read logits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import CancelledError, TimeoutError as FutureTimeout
+from dataclasses import replace
+from pathlib import Path
+
+from nib.model.errors import Cancelled
+from nib.model.listing.scoring import score_sequences
+from nib.model.net.tokenizer import BPE
+from nib.model.runtime import Runtime, State, artifacts, open_runtime
+from nib.model.text.context import build_context
+from nib.model.text.heal import Canonical, VocabIndex
+from nib.model.text.lexeme import typed_name
+from nib.model.text.stops import bracket_depth
+
+from .decode import Decoder
+from .postprocess import lexeme_items, statement_item
+from .prompt import Prompt, heal, lex, scrub
+from .request import Options, Request
+from .result import Candidate, Result, Timings
+
+log = logging.getLogger("nib.engine")
+JEDI_POLL_S = 0.02  # how often a request waiting for jedi checks whether it was cancelled
+
+__all__ = ["Candidate", "Engine", "Options", "Request", "Result", "Timings"]
+
+
+class Engine:
+    def __init__(self, runtime: Runtime, bpe: BPE, model_dir: artifacts.ModelDir | None = None):
+        self.runtime = runtime
+        self.bpe = bpe
+        self.model_dir = model_dir
+        self.index = VocabIndex(bpe.token_bytes, bpe.special_ids)
+        self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes))
+        self.kv_state: State | None = None  # the KV state of the last prompt, reused by the next one
+        self._statement_memo = None  # (key, (text, score)) of the last statement decoded
+        self._depth_memo: tuple[str, int] = ("", 0)  # bracket depth of the text above the cursor's line
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model_path: Path | None = None, backend: str = "onnx", threads: int = 0,
+             device: str = "auto") -> "Engine":
+        runtime, model_dir = open_runtime(model_path, backend, threads, device)
+        return cls(runtime, BPE.load(model_dir.tokenizer), model_dir)
+
+    def complete(self, request: Request) -> Result:
+        """Candidates for the request's cursor. Raises Cancelled when request.cancel is set while decoding."""
+        request = replace(request, text=scrub(request.text))
+        timings = Timings()
+        with self._lock:
+            prompt = self._prompt(request.text, request.cursor, request.options, timings)
+            if request.mode == "statement":
+                item = self._statement(prompt, request, timings)
+                return Result([item] if item is not None else [], timings)
+            return self._list(prompt, request, timings)
+
+    def warm(self, text: str, cursor: int, options: Options = Options()) -> None:
+        """Prefill the KV state for a document while the user is idle."""
+        with self._lock:
+            self._prompt(scrub(text), cursor, options, Timings())
+
+    # -- the steps --------------------------------------------------------------
+
+    def _prompt(self, text: str, cursor: int, options: Options, timings: Timings) -> Prompt:
+        with timings.stage("context"):
+            context = build_context(text, cursor, options.context_tokens)
+        with timings.stage("lex"):
+            budget = min(options.context_tokens, self.runtime.block_size - options.statement_max_tokens - 1)
+            tokens = lex(context, self.bpe, self.runtime.uses_types, self.bpe.eot, budget)
+        with timings.stage("heal"):
+            healing = heal(tokens, self.index, options.healing)
+        with timings.stage("prefill"):
+            logits, self.kv_state = self.runtime.prefill(tokens.ids[:healing.keep], tokens.types[:healing.keep],
+                                                         self.kv_state)
+        timings.prompt_tokens, timings.healed_bytes = healing.keep, len(healing.removed)
+        return Prompt(context, logits[-1], self.kv_state, healing.removed, healing.removed_text)
+
+    def _list(self, prompt: Prompt, request: Request, timings: Timings) -> Result:
+        """jedi first where its names are likely the whole truth; elsewhere the model's own
+        lexemes and the statement are decoded while jedi works in its process."""
+        jedi = self._await_jedi(request, timings) if request.jedi_first else None
+        items = [] if _confident(jedi) else self._decode_list(prompt, request, timings)
+        statement = self._statement(prompt, request, timings) if request.options.list_statement else None
+        if not request.jedi_first:
+            jedi = self._await_jedi(request, timings)
+        if _confident(jedi):  # after `.` or in an import: no invented names
+            items = []
+        if statement is not None and not any(c.text == statement.text and c.start == statement.start for c in items):
+            items.append(statement)
+        if jedi is not None and jedi.names:
+            items.extend(self._score_names([n.name for n in jedi.names], prompt, request, timings))
+        return Result(items, timings, jedi)
+
+    def _await_jedi(self, request: Request, timings: Timings):
+        """jedi's answer, or None when there is none by the request's jedi deadline."""
+        if request.jedi is None:
+            return None
+        with timings.stage("jedi_wait"):
+            while True:  # in slices, so that a cancelled request stops waiting at once
+                left = request.jedi_deadline - time.monotonic()
+                if request.cancel is not None and request.cancel.is_set():
+                    raise Cancelled()
+                try:
+                    return request.jedi.result(timeout=max(0.0, min(left, JEDI_POLL_S)))
+                except FutureTimeout:
+                    if left > JEDI_POLL_S:
+                        continue
+                    request.jedi.cancel()  # not started yet: it never will be
+                    log.debug("jedi over its budget")
+                except CancelledError:
+                    log.debug("jedi's request was superseded by a newer one")
+                except Exception as e:  # jedi on code it cannot parse or infer: the model still answers
+                    log.debug("jedi failed: %s", e)
+                return None
+
+    def _decode_list(self, prompt: Prompt, request: Request, timings: Timings) -> list[Candidate]:
+        o = request.options
+        with timings.stage("decode_list"):
+            decoded = self.decoder.next_tokens(
+                prompt.logits, prompt.state, prompt.removed, prompt.line_before.encode(), k=o.list_size,
+                cancel=request.cancel, exact=o.healing == "exact",
+                deadline=time.monotonic() + o.list_budget_ms / 1e3)
+        return lexeme_items(decoded, prompt.removed_text, request.text, request.cursor)
+
+    def _statement(self, prompt: Prompt, request: Request, timings: Timings) -> Candidate | None:
+        with timings.stage("decode_statement"):
+            gen, score = self._decode_statement(prompt, request.options, request.cancel)
+        return statement_item(gen, score, prompt.removed_text, prompt.context.suffix_line, request.cursor)
+
+    def _decode_statement(self, prompt: Prompt, o: Options, cancel) -> tuple[str, float]:
+        # An editor asks for the list and the ghost text at the same spot: decode once.
+        ctx, state = prompt.context, prompt.state
+        key = (state.tokens, state.types, prompt.removed, ctx.line_prefix, o.statement_max_tokens,
+               o.statement_block_body, o.healing)
+        if self._statement_memo is not None and self._statement_memo[0] == key:
+            return self._statement_memo[1]
+        above = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)]
+        if self._depth_memo[0] != above:
+            self._depth_memo = (above, max(0, bracket_depth(above)))
+        decoded = self.decoder.statement(
+            prompt.logits, state, prompt.removed, ctx.line_prefix, self._depth_memo[1], o.statement_max_tokens,
+            time.monotonic() + o.statement_budget_ms / 1e3, o.statement_block_body, cancel,
+            exact=o.healing == "exact")
+        self._statement_memo = (key, decoded)
+        return decoded
+
+    def _score_names(self, names: list[str], prompt: Prompt, request: Request, timings: Timings) -> list[Candidate]:
+        """Each name that extends the typed identifier fragment, scored by the model from the back-off point."""
+        with timings.stage("score_names"):
+            text, cursor, removed_text = request.text, request.cursor, prompt.removed_text
+            typed = typed_name(prompt.context.line_prefix)
+            backoff, name_start = cursor - len(removed_text), cursor - len(typed)
+            kept, texts = [], []
+            for name in dict.fromkeys(names):
+                if name.startswith(typed) and name != typed:
+                    kept.append(name)
+                    texts.append(text[backoff:name_start] + name if backoff <= name_start
+                                 else name[backoff - name_start:])
+            if not kept:
+                return []
+            seqs = [tuple(ids) for ids in self.bpe.encode_batch(texts)]
+            line = prompt.line_before.encode("utf-8", "surrogatepass")
+            tb = self.bpe.token_bytes
+
+            def piece_type(prefix):  # the input type of prefix's last piece, for a model with a type stream
+                return self.decoder.piece_type(line + b"".join(tb[t] for t in prefix[:-1]), tb[prefix[-1]])
+
+            scores = score_sequences(self.runtime, prompt.logits, prompt.state, seqs, piece_type=piece_type)
+        return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores)]
+
+
+def _confident(jedi) -> bool:
+    return jedi is not None and jedi.confident

@@ -1,0 +1,55 @@
+"""From decoded text to edits: the lexeme or statement offered, over the part already typed."""
+
+from __future__ import annotations
+
+from nib.model.text.lexeme import lexeme_span
+from nib.model.text.stops import cut_suffix_repeat
+
+from .result import Candidate
+
+
+def to_edit(gen: str, removed_text: str, cursor: int, whole: bool = False) -> Candidate | None:
+    """The edit for generated text gen, which starts at the back-off point (len(removed_text)
+    before the cursor) and reproduces removed_text first.
+
+    The edit replaces only the typed part of the lexeme the cursor is in (nothing, if the
+    cursor is between lexemes); the label is the lexeme offered (list) or the text (statement).
+
+    Example: to_edit(" ==", " =", 3) -> Candidate("==", start=2, label="==")
+    """
+    c0 = len(removed_text)
+    span = lexeme_span(gen, c0)
+    start = span[0] if span is not None and span[0] < c0 else c0
+    if whole:
+        new = gen[start:]
+        label = new.strip()
+    else:
+        if span is None:
+            return None
+        new = gen[start: span[1]]
+        label = gen[span[0]: span[1]].strip()
+    if not new.strip():
+        return None
+    return Candidate(new, cursor - (c0 - start), 0.0, "", label)
+
+
+def lexeme_items(decoded: list[tuple[str, float]], removed_text: str, text: str, cursor: int) -> list[Candidate]:
+    """The model's own next lexemes as list items: one line each, and each inserting something."""
+    items = []
+    for gen, score in decoded:
+        edit = to_edit(gen, removed_text, cursor)
+        if edit is not None and "\n" not in edit.text and edit.text != text[edit.start:cursor]:
+            edit.score, edit.kind = score, "token"
+            items.append(edit)
+    return items
+
+
+def statement_item(gen: str, score: float, removed_text: str, suffix_line: str, cursor: int) -> Candidate | None:
+    """The statement as an edit, cut where it would repeat the text after the cursor; None if it adds nothing."""
+    c0 = len(removed_text)
+    gen = gen[:c0] + cut_suffix_repeat(gen[c0:], suffix_line)
+    edit = to_edit(gen, removed_text, cursor, whole=True)
+    if edit is None or not edit.text.strip() or len(gen) <= c0:
+        return None
+    edit.score, edit.kind = score, "statement"
+    return edit

@@ -1,0 +1,87 @@
+"""The prompt steps shared by the list and the statement: build_context -> lex -> heal (-> prefill).
+
+    text, cursor --build_context--> Context (the window before the cursor, the cursor's line)
+                 --lex-----------> Tokens (BPE ids + the type stream, CodeFill)
+                 --heal----------> Healing (the tokens kept, the bytes backed off)
+
+Pure: the engine runs the prefill over `tokens.ids[:healing.keep]` with its KV state.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from nib.model.runtime import State
+from nib.model.text.context import Context
+from nib.model.text.heal import VocabIndex, back_off
+from nib.model.text.streams import INPUT_TYPE, token_types
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """Lone surrogates (a client can send them as JSON escapes) as U+FFFD: the tokenizer
+    rejects them, and one character for one keeps every offset where it was.
+
+    Example: scrub("a\\ud800b") == "a\\ufffdb"
+    """
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    ids: list[int]
+    types: list[int]  # input type per token; zeros for a model without a type stream
+
+
+@dataclass(frozen=True)
+class Healing:
+    keep: int  # prompt tokens kept; the rest were backed off
+    removed: bytes  # their bytes, which decoding must reproduce first
+    removed_text: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The prefilled prompt both pipelines decode from."""
+
+    context: Context
+    logits: np.ndarray  # (V,) after the last kept token
+    state: State  # the kv_state over the kept tokens
+    removed: bytes
+    removed_text: str
+
+    @property
+    def line_before(self) -> str:
+        """The cursor's line up to the back-off point.
+
+        Example: line "os.pa" with "pa" backed off -> "os."
+        """
+        line = self.context.line_prefix
+        return line[: len(line) - len(self.removed_text)] if len(self.removed_text) <= len(line) else ""
+
+
+def lex(context: Context, bpe, uses_types: bool, eot: int | None, budget: int) -> Tokens:
+    """The prompt's tokens and type stream, the last `budget` of them; eot first at the file start."""
+    ids = bpe.encode(context.prefix)
+    types = INPUT_TYPE[token_types(context.prefix, ids, bpe.token_bytes)].tolist() if uses_types else [0] * len(ids)
+    if context.at_file_start and eot is not None:
+        ids, types = [eot] + ids, [0] + types
+    return Tokens(ids[-budget:], types[-budget:])
+
+
+def heal(tokens: Tokens, index: VocabIndex, mode: str) -> Healing:
+    """Back off the final tokens the cursor may split (mode off: none).
+
+    Example: tokens of "x.pri" -> Healing(keep=n - 1, removed=b"pri", removed_text="pri")
+    """
+    if mode == "off":
+        return Healing(len(tokens.ids), b"", "")
+    keep, removed = back_off(tokens.ids, index)
+    try:
+        return Healing(keep, removed, removed.decode("utf-8"))
+    except UnicodeDecodeError:  # the back-off point is inside a character: do not heal
+        return Healing(len(tokens.ids), b"", "")

@@ -1,0 +1,60 @@
+"""What the engine answers: candidates with character ranges and scores, and where the time went."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Candidate:
+    """Replace document[start:cursor] with text. score: log-probability (or the list's mixed score)."""
+
+    text: str
+    start: int
+    score: float
+    kind: str  # "token" (the model's own lexeme) | "name" (one of jedi's) | "statement"
+    label: str = ""
+
+
+@dataclass
+class Timings:
+    """Milliseconds per step of one completion (0 for a step that did not run), and prompt sizes."""
+
+    context_ms: float = 0.0
+    lex_ms: float = 0.0
+    heal_ms: float = 0.0
+    prefill_ms: float = 0.0
+    jedi_wait_ms: float = 0.0
+    decode_list_ms: float = 0.0
+    decode_statement_ms: float = 0.0
+    score_names_ms: float = 0.0
+    prompt_tokens: int = 0
+    healed_bytes: int = 0
+
+    @contextmanager
+    def stage(self, name: str):
+        """Add the time spent in the block to `<name>_ms`.
+
+        Example: with timings.stage("prefill"): runtime.prefill(...)
+        """
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            key = f"{name}_ms"
+            setattr(self, key, getattr(self, key) + (time.perf_counter() - started) * 1e3)
+
+    def total_ms(self) -> float:
+        return sum(v for k, v in asdict(self).items() if k.endswith("_ms"))
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+@dataclass
+class Result:
+    candidates: list[Candidate]
+    timings: Timings = field(default_factory=Timings)
+    jedi: object = None  # jedi's answer the names came from (listing.jedi.JediAnswer), None without one

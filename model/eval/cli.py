@@ -1,0 +1,62 @@
+"""`nib eval` (quality and the list's ranking on a held-out split) and `nib heldout` (fetch a split)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("heldout", help="fetch a held-out split (pinned wheels, checked by SHA-256) and print its folder")
+    p.add_argument("split", choices=("dev", "test"))
+    p.set_defaults(run=heldout)
+
+    p = sub.add_parser("eval", help="measure completion quality on a held-out split (or a folder of .py files)")
+    p.add_argument("dir", help="test (reported figures), dev (what is tuned), or a folder")
+    p.add_argument("--model", type=Path, action="append", help="model directory (repeatable)")
+    p.add_argument("--trigram", type=Path, metavar="CORPUS", help="also evaluate a trigram baseline trained on CORPUS")
+    p.add_argument("--json", type=Path, dest="json_out")
+    p.add_argument("--points", type=int, default=300, help="completion points per metric")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--no-healing", action="store_true", help="skip the mid-token healing table")
+    p.add_argument("--healing-only", action="store_true", help="only the mid-token healing table")
+    p.add_argument("--ranking", action="store_true",
+                   help="only the completion list's ranking: jedi, model, identifiers and combined "
+                        "(weights tuned on the dev split)")
+    p.add_argument("--jedi-ms", type=int, default=200, help="jedi's time budget in the combined ranking")
+    p.add_argument("--typed", type=int, nargs="+", default=[0, 1],
+                   help="characters of the name typed before the list is asked for (each measured)")
+    p.set_defaults(run=evaluate)
+
+
+def heldout(args) -> int:
+    from nib.model.eval.heldout import fetch
+
+    print(fetch(args.split))
+    return 0
+
+
+def evaluate(args) -> int:
+    from nib.model.eval.heldout import folder
+
+    target = folder(args.dir)
+    if args.ranking:
+        from nib.model.completion.engine import Engine
+        from nib.model.eval import ranking
+
+        engine = Engine.load((args.model or [None])[0], threads=args.threads)
+        report = ranking.run(engine, folder("dev"), target, args.points, args.seed, args.jedi_ms, tuple(args.typed))
+        text = ranking.table(report)
+    else:
+        from nib.model.eval import quality
+
+        report = quality.run(target, args.model or [None], args.trigram, args.points, args.seed, args.threads,
+                             healing=not args.no_healing, healing_only=args.healing_only)
+        text = quality.table(report)
+    report["command"] = "nib " + " ".join(args.argv)
+    print(text)
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(report, indent=2) + "\n")
+    return 0

@@ -1,0 +1,176 @@
+"""`nib eval --ranking`: the completion list's ranking against jedi's own order.
+
+At identifier points of held-out code (cursor at the start of the name, as
+`nib eval`'s MRR), four rankers, each with its MRR@5, top-1 and latency:
+- jedi: jedi's names in jedi's order (no time budget);
+- model: the model's own lexemes (no static analysis);
+- identifiers: the identifier n-gram alone (names seen around the cursor in the file);
+- combined: what the server answers (jedi within its budget, names scored by
+  the model, mixed with the identifier n-gram and jedi's order).
+The mixture weights are chosen by grid search on points of the dev split and
+then measured on points of the test split (`eval/heldout.toml`): no package is in both.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+
+from nib.model.completion.request import Options, Request
+from nib.model.completion.result import Candidate
+from nib.model.eval.quality import identifier_points, python_files
+from nib.model.listing.identifiers import IdentifierNgram, tokens
+from nib.model.listing.jedi import JediCompleter
+from nib.model.listing.mixing import WEIGHTS, Weights, combine
+from nib.model.listing.ranker import ListRanker
+from nib.model.progress import Progress
+from nib.model.text.lexeme import typed_name
+
+RANKERS = ("jedi", "model", "identifiers", "combined")
+GRID = [w for w in itertools.product(np.linspace(0, 1, 11), repeat=2) if w[0] + w[1] <= 1.0 + 1e-9]
+
+
+def _rr(labels: list[str], gold: str) -> float:
+    labels = list(dict.fromkeys(label.rstrip("=") for label in labels))  # a keyword argument is offered as `name=`
+    return 1.0 / (labels.index(gold) + 1) if gold in labels[:5] else 0.0
+
+
+def collect(engine, files: list[Path], texts: list[str], points, jedi_ms: int, typed: int = 0) -> list[dict]:
+    """Per point: each ranker's labels and latency, and what the mixture needs to be re-ranked.
+
+    typed: characters of the name already typed at the request (fewer for shorter names).
+    """
+    ranker = ListRanker(JediCompleter(jedi_ms), IdentifierNgram())
+    ranker.jedi.names("import os\nos.", 13, None, 30_000)  # jedi's first call loads its stubs
+    records = []
+    bar = Progress(len(points), "points", "ranking")
+    options = Options(list_statement=False)
+    for p in points:
+        cursor = p.offset + min(typed, len(p.gold) - 1)
+        text, path = texts[p.file][:cursor], str(files[p.file])
+        key = f"{p.file}:{p.offset}"
+        t = time.perf_counter()
+        listing = ranker.complete(engine, text, cursor, options, key=key, path=path)
+        combined_ms = (time.perf_counter() - t) * 1e3
+        ranker.jedi.wait_idle()
+        t = time.perf_counter()
+        # jedi's own answer at the cursor, for what is typed, waited for
+        jedi = ranker.jedi.names(text, cursor, path, 60_000, at_name_start=False)
+        jedi_ms = (time.perf_counter() - t) * 1e3
+        fragment = typed_name(text)
+        t = time.perf_counter()
+        model = engine.complete(Request(text, cursor, "list", options))
+        model_ms = (time.perf_counter() - t) * 1e3
+        t = time.perf_counter()
+        context = tokens(text[max(cursor - 200, 0):cursor])[-2:]
+        ngram = ranker.identifiers.probabilities(key + "/alone", text, cursor, context)
+        ngram_labels = sorted((n for n in ngram if n.startswith(fragment) and n != fragment),
+                              key=lambda n: -ngram[n])[:5]
+        ngram_ms = (time.perf_counter() - t) * 1e3
+        ranker.identifiers.forget(key + "/alone")
+        records.append({
+            "kind": p.kind,
+            "position": list(listing.position),
+            "typed": typed,
+            "gold": p.gold,
+            "labels": {
+                "jedi": [n.name for n in jedi.names] if jedi else [],
+                "model": [c.label for c in model.candidates],
+                "identifiers": ngram_labels,
+                "combined": [c.label for c in listing.candidates],
+            },
+            "ms": {"jedi": jedi_ms, "model": model_ms, "identifiers": ngram_ms, "combined": combined_ms},
+            # what `combine` needs to re-rank this point under other weights
+            "items": [(c.label, c.kind, c.score) for c in listing.unmixed],
+            "identifiers_p": listing.identifiers,
+            "jedi_order": [n.name for n in listing.jedi.names] if listing.jedi else [],
+        })
+        ranker.identifiers.forget(key)
+        bar.update()
+    bar.close()
+    ranker.jedi.close()
+    return records
+
+
+def _key(record: dict) -> tuple[str, bool]:
+    return record["position"][0], bool(record["position"][1])
+
+
+def rerank(record: dict, weights: Weights) -> list[str]:
+    items = [Candidate(label, 0, score, kind, label) for label, kind, score in record["items"]]
+    return [c.label for c in combine(items, record["identifiers_p"], record["jedi_order"], weights)]
+
+
+def tune(records: list[dict]) -> tuple[dict[tuple[str, bool], Weights], float]:
+    """For each position (and typed or not), the mixture weights with the best MRR@5 on its records."""
+    chosen = {}
+    for position in WEIGHTS:
+        group = [r for r in records if _key(r) == position]
+        best, best_mrr = WEIGHTS[position], -1.0
+        for wi, wj in GRID if group else []:
+            w = Weights(model=round(1.0 - wi - wj, 2), identifiers=round(float(wi), 2), jedi=round(float(wj), 2))
+            mrr = float(np.mean([_rr(rerank(r, w), r["gold"]) for r in group]))
+            if mrr > best_mrr + 1e-9:
+                best, best_mrr = w, mrr
+        chosen[position] = best
+    return chosen, float(np.mean([_rr(rerank(r, chosen[_key(r)]), r["gold"]) for r in records]))
+
+
+def summarise(records: list[dict], weights: dict[tuple[str, bool], Weights]) -> dict:
+    for r in records:
+        r["labels"]["combined"] = rerank(r, weights[_key(r)])
+    out = {}
+    for name in RANKERS:
+        by_kind: dict[str, list[float]] = {}
+        for r in records:
+            by_kind.setdefault(r["kind"], []).append(_rr(r["labels"][name], r["gold"]))
+        ms = [r["ms"][name] for r in records]
+        out[name] = {
+            "mrr5": round(float(np.mean([x for v in by_kind.values() for x in v])), 4),
+            "top1": round(float(np.mean([float(_rr(r["labels"][name], r["gold"]) == 1.0) for r in records])), 4),
+            "mrr5_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(by_kind.items())},
+            "ms_p50": round(float(np.percentile(ms, 50)), 1),
+            "ms_p95": round(float(np.percentile(ms, 95)), 1),
+        }
+    return out
+
+
+def run(engine, dev: Path, test: Path, points: int, seed: int, jedi_ms: int, typed: tuple[int, ...] = (0, 1)) -> dict:
+    """Weights tuned on points of the dev folder with each number of typed characters, then
+    every ranker measured on points of the test folder with each."""
+    dev_files, test_files = python_files(dev), python_files(test)
+    dev_texts = [f.read_bytes().decode("utf-8", "replace") for f in dev_files]
+    texts = [f.read_bytes().decode("utf-8", "replace") for f in test_files]
+    dev_records = [r for t in typed for r in collect(engine, dev_files, dev_texts,
+                                                     identifier_points(dev_texts, points, seed), jedi_ms, t)]
+    weights, dev_mrr = tune(dev_records)
+    tables = []
+    for t in typed:
+        test_records = collect(engine, test_files, texts, identifier_points(texts, points, seed), jedi_ms, t)
+        kinds: dict[str, int] = {}
+        for r in test_records:
+            kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+        tables.append({"typed": t, "points": len(test_records), "points_by_kind": kinds,
+                       "rankers": summarise(test_records, weights), "records": test_records})
+    return {"dev": str(dev), "test": str(test), "seed": seed, "jedi_ms": jedi_ms, "dev_mrr5": round(dev_mrr, 4),
+            "weights": {f"{p}, typed" if t else p: w.__dict__ for (p, t), w in weights.items()},
+            "tables": tables, "dev_records": dev_records}
+
+
+def table(report: dict) -> str:
+    lines = [f"weights (model, identifiers, jedi order) tuned on the dev split, MRR@5 there {report['dev_mrr5']}:"]
+    lines += [f"  {k:18} {w['model']:.1f} {w['identifiers']:.1f} {w['jedi']:.1f}"
+              for k, w in report["weights"].items()]
+    for t in report["tables"]:
+        kinds = sorted(t["points_by_kind"])
+        lines.append(f"\n{t['typed']} characters typed; points {t['points_by_kind']}")
+        lines.append(f"{'ranker':9} {'MRR@5':>6} {'top-1':>6} " + " ".join(f"{k:>9}" for k in kinds) +
+                     f" {'p50 ms':>7} {'p95 ms':>7}")
+        for name, r in t["rankers"].items():
+            lines.append(f"{name:9} {r['mrr5']:>6.3f} {r['top1']:>6.3f} " +
+                         " ".join(f"{r['mrr5_by_kind'].get(k, 0):>9.3f}" for k in kinds) +
+                         f" {r['ms_p50']:>7.1f} {r['ms_p95']:>7.1f}")
+    return "\n".join(lines)

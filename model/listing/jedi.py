@@ -1,0 +1,222 @@
+"""jedi's names at the cursor: the names static analysis knows are valid there.
+
+jedi runs in a worker process of its own (`jedi_worker.py`, one JSON line per
+request and per answer over its stdin and stdout). A process, not a thread: jedi
+is pure Python and would hold the GIL against the event loop and the decoder (a
+`$/cancelRequest` was seen to arrive late while jedi loaded its stubs); in a
+process it runs beside the model on the second core. A plain subprocess rather
+than multiprocessing, whose "spawn" re-runs the parent's main script.
+
+`ask` returns a future at once; the engine's `await_jedi` step waits for it within
+the list's budget. When jedi is slow or fails there is no answer, and the list is
+the model's own: static analysis makes the list better, it never makes a request fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import CancelledError, Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+
+from nib.model.text.lexeme import typed_name
+
+log = logging.getLogger("nib.jedi")
+
+WORKER = [sys.executable, "-m", "nib.model.listing.jedi_worker"]
+
+
+def worker_command() -> list[str]:
+    """jedi's worker process; NIB_JEDI_WORKER replaces it (the tests' late jedi)."""
+    override = os.environ.get("NIB_JEDI_WORKER")
+    return shlex.split(override) if override else WORKER
+
+
+@dataclass(frozen=True)
+class JediName:
+    name: str  # as inserted: a keyword argument ends in "="
+    kind: str  # jedi's type: module, class, instance, function, param, keyword, property, statement, path
+    detail: str
+
+
+@dataclass(frozen=True)
+class JediAnswer:
+    names: list[JediName]
+    position: str  # attribute | import | kwarg | name (text.lexeme.position_kind)
+
+    @property
+    def confident(self) -> bool:
+        """After `.` or in an import, a non-empty list of jedi's names is the whole truth."""
+        return bool(self.names) and self.position in ("attribute", "import")
+
+
+class JediCompleter:
+    """jedi in a worker process, one call at a time, at most one more waiting behind it."""
+
+    def __init__(self, budget_ms: int = 200, command: list[str] | None = None):
+        self.budget_ms = budget_ms
+        self.command = command or worker_command()
+        self._process: subprocess.Popen | None = None  # started on first use
+        self._pending: dict[int, Future] = {}  # request id -> its future, until the worker answers
+        self._ids = itertools.count()
+        self._busy: Future | None = None  # the call the worker is on
+        self._waiting: tuple | None = None  # (future, text, cursor, path): the next call, started when it is free
+        self._lock = threading.RLock()  # RLock: a done callback may run at once, inside the lock
+        self._memo: tuple | None = None  # (where jedi was asked, its answer): the last one
+
+    def ask(self, text: str, cursor: int, path: str | None = None, at_name_start: bool = True) -> Future:
+        """A future of jedi's names at cursor (a character offset): a JediAnswer, or an exception.
+
+        jedi is asked at the start of the identifier being typed (the fragment stays in the
+        text: without it, an indented last line would fall out of its function's scope) and
+        its answer is kept: every further keystroke in the same identifier reuses it (the
+        caller filters by what is typed), so jedi runs once per name. at_name_start False:
+        at the cursor itself, jedi's own answer for what is typed, not kept.
+
+        When the worker is busy, the call waits behind it; a newer call replaces a waiting
+        one (whose future is cancelled), so calls never pile up behind a slow one.
+        """
+        key = None
+        if at_name_start:
+            name_start = cursor - len(typed_name(text, text.rfind("\n", 0, cursor) + 1, cursor))
+            key = (path, text[:name_start], text[cursor:])
+            if self._memo is not None and self._memo[0] == key:
+                return _done(self._memo[1])
+            cursor = name_start
+        with self._lock:
+            if self._busy is not None and not self._busy.done():
+                future = self._wait_behind(text, cursor, path)
+            else:
+                future = self._submit(text, cursor, path)
+        if key is not None:
+            future.add_done_callback(lambda f: self._remember(key, f))
+        return future
+
+    def names(self, text: str, cursor: int, path: str | None = None, budget_ms: int | None = None,
+              at_name_start: bool = True) -> JediAnswer | None:
+        """jedi's names at cursor, waiting at most the budget; None when there are none in time."""
+        budget = (self.budget_ms if budget_ms is None else budget_ms) / 1e3
+        future = self.ask(text, cursor, path, at_name_start)
+        try:
+            return future.result(timeout=budget)
+        except FutureTimeout:
+            future.cancel()
+        except (CancelledError, Exception) as e:
+            log.debug("jedi gave no answer: %s", e)
+        return None
+
+    def warm(self) -> None:
+        """Start the worker and load jedi and the builtins' stubs ahead of the first request (about a second)."""
+        with self._lock:
+            if self._busy is None or self._busy.done():
+                self._submit("import os\nos.", 13, None)
+
+    def wait_idle(self, timeout: float | None = None) -> None:
+        """Wait for the call the worker is on (so that the next one starts at once)."""
+        busy = self._busy
+        if busy is not None:
+            try:
+                busy.result(timeout=timeout)
+            except Exception:  # noqa: BLE001 - only its end matters here
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            if self._process is not None:
+                self._process.kill()  # a call past its budget may still be running: do not wait for it
+                self._process.wait()
+                self._process = None
+
+    # -- the worker -------------------------------------------------------------
+
+    def _wait_behind(self, text: str, cursor: int, path: str | None) -> Future:
+        """Under self._lock."""
+        if self._waiting is not None:
+            self._waiting[0].cancel()
+        future: Future = Future()
+        self._waiting = (future, text, cursor, path)
+        return future
+
+    def _next(self, _finished: Future) -> None:
+        """The worker is free: start the call waiting behind, if its caller still wants it."""
+        with self._lock:
+            waiting, self._waiting = self._waiting, None
+            if waiting is None or not waiting[0].set_running_or_notify_cancel():
+                return
+            outer = waiting[0]
+            inner = self._submit(*waiting[1:])
+        inner.add_done_callback(lambda f: _copy(f, outer))
+
+    def _submit(self, text: str, cursor: int, path: str | None) -> Future:
+        """Under self._lock: send one call to the worker (started, or restarted, as needed)."""
+        if self._process is None or self._process.poll() is not None:
+            if self._process is not None:
+                log.warning("jedi's worker process ended (%s); starting another", self._process.returncode)
+            self._start()
+        future: Future = Future()
+        future.set_running_or_notify_cancel()  # running from now on: it cannot be cancelled, only waited for
+        request_id = next(self._ids)
+        self._pending[request_id] = future
+        self._busy = future
+        future.add_done_callback(self._next)
+        line = json.dumps({"id": request_id, "text": text, "cursor": cursor, "path": path}) + "\n"
+        try:
+            self._process.stdin.write(line)
+            self._process.stdin.flush()
+        except OSError as e:  # it died between the check and the write: the next call restarts it
+            self._pending.pop(request_id, None)
+            future.set_exception(e)
+        return future
+
+    def _start(self) -> None:
+        # stdin/stdout are the worker's channel, so jedi's output can never reach the LSP stream;
+        # its stderr is the server's log. When the server ends, the worker reads EOF and ends too.
+        self._process = subprocess.Popen(
+            self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, encoding="utf-8", errors="surrogatepass", bufsize=1,
+        )
+        threading.Thread(target=self._read, args=(self._process,), daemon=True, name="nib-jedi-reader").start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        for line in process.stdout:
+            answer = json.loads(line)
+            future = self._pending.pop(answer["id"], None)
+            if future is None:
+                continue
+            if "error" in answer:
+                future.set_exception(RuntimeError(answer["error"]))
+            else:
+                future.set_result(JediAnswer([JediName(*n) for n in answer["names"]], answer["position"]))
+        for future in list(self._pending.values()):  # the worker ended: nothing more will come
+            future.set_exception(RuntimeError("jedi's worker process ended"))
+        self._pending.clear()
+
+    def _remember(self, key, future: Future) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._memo = (key, future.result())
+
+
+def _done(answer: JediAnswer) -> Future:
+    future: Future = Future()
+    future.set_result(answer)
+    return future
+
+
+def _copy(source: Future, target: Future) -> None:
+    if source.exception() is not None:
+        target.set_exception(source.exception())
+    else:
+        target.set_result(source.result())
+
+
+def deadline(budget_ms: int) -> float:
+    """The time.monotonic() by which a list stops waiting for jedi."""
+    return time.monotonic() + budget_ms / 1e3

@@ -1,0 +1,71 @@
+"""Scoring a fixed set of names by the model (the engine's `score_names` step).
+
+jedi knows which names are valid at the cursor; the model knows which of them
+the programmer is about to write. `score_sequences` gives each name's
+log-probability over its BPE pieces with a few batched steps (the prompt's KV
+state shared, a trie walked best-first), so ranking 200 attribute names costs
+about as much as one list decode, not 200.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nib.model.runtime import log_softmax
+
+# A name whose pieces were not all scored (it fell out of the beam) gets this
+# much per unscored piece: about the model's mean loss per token on held-out
+# code (2.66 nats), so it ranks below names that were scored to the end.
+UNSCORED_PIECE = -2.7
+
+
+def score_sequences(runtime, logits: np.ndarray, state, seqs: list[tuple[int, ...]], k: int = 5,
+                    rows: int = 4, depth: int = 4, piece_type=None) -> np.ndarray:
+    """log P(seq | prompt) for each token sequence: exact for the likeliest ones.
+
+    Depth by depth, the `rows` most promising open prefixes (shared by all
+    names that start with them) are extended in one batched step; a prefix
+    whose score is already below the k-th best complete name cannot enter the
+    top k and is not extended. Names left open get UNSCORED_PIECE per piece.
+
+    Example: seqs [(id("append"),), (id("app"), id("end_all"))] -> [lp(append), lp(app) + lp(end_all | app)]
+    """
+    n = len(seqs)
+    if n == 0:
+        return np.zeros(0)
+    lp = log_softmax(logits)
+    score = np.array([lp[s[0]] for s in seqs], dtype=np.float64)
+    done_at = np.array([len(s) for s in seqs])  # pieces in each sequence
+    scored = np.ones(n, dtype=np.int64)  # pieces scored so far
+    open_ = [i for i in range(n) if done_at[i] > 1]
+    keys, values, row_of = state.keys, state.values, {(): 0}
+    for d in range(1, depth + 1):
+        if not open_:
+            break
+        complete = score[scored == done_at]
+        kth = np.sort(complete)[-k] if len(complete) >= k else -np.inf
+        best: dict[tuple[int, ...], float] = {}
+        for i in open_:
+            p = seqs[i][:d]
+            if p[:-1] in row_of and score[i] > kth:
+                best[p] = max(best.get(p, -np.inf), score[i])
+        chosen = sorted(best, key=lambda p: -best[p])[:rows]
+        if not chosen:
+            break
+        parents = np.array([row_of[p[:-1]] for p in chosen])
+        types = [0] * len(chosen) if piece_type is None else [piece_type(p) for p in chosen]
+        step_logits, keys, values = runtime.step_batch(keys[:, parents], values[:, parents],
+                                                       [p[-1] for p in chosen], types)
+        row_of = {p: j for j, p in enumerate(chosen)}
+        step_lp = log_softmax(step_logits)
+        still = []
+        for i in open_:
+            row = row_of.get(seqs[i][:d])
+            if row is None:
+                continue  # not extended: stays as it is
+            score[i] += step_lp[row, seqs[i][d]]
+            scored[i] += 1
+            if scored[i] < done_at[i]:
+                still.append(i)
+        open_ = still
+    return score + UNSCORED_PIECE * (done_at - scored)

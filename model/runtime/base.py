@@ -1,0 +1,101 @@
+"""The step-level runtime interface: prefill tokens (+ types) into a KV state, step, reuse a prefix.
+
+Decoding, healing and name scoring are written against `Runtime` only; a backend
+(ONNX Runtime in `onnx.py`, torch in `torch.py`) implements `forward`.
+
+A `State` (the kv_state) is the KV cache of one sequence plus the (token, type)
+pairs it holds, so the next request can reuse the longest common prefix and run
+only the new tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+
+@dataclass(frozen=True)
+class State:
+    tokens: tuple[int, ...]
+    types: tuple[int, ...]
+    keys: np.ndarray  # (L, 1, H, P, D) float32
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def truncate(self, n: int) -> "State":
+        if n == len(self.tokens):
+            return self
+        return State(self.tokens[:n], self.types[:n], self.keys[:, :, :, :n], self.values[:, :, :, :n])
+
+
+def common_prefix(state: State, tokens, types) -> int:
+    """How many leading (token, type) pairs state shares with the new sequence.
+
+    Example: a state over [5, 6, 7] and new tokens [5, 6, 9] (same types) -> 2
+    """
+    n = min(len(state.tokens), len(tokens))
+    i = 0
+    while i < n and state.tokens[i] == tokens[i] and state.types[i] == types[i]:
+        i += 1
+    return i
+
+
+class Runtime:
+    """Subclasses implement `forward`; everything else is shared."""
+
+    n_layer: int
+    n_head: int
+    head_dim: int
+    vocab_size: int
+    block_size: int
+    uses_types: bool
+
+    def forward(self, ids: np.ndarray, types: np.ndarray, keys: np.ndarray, values: np.ndarray):
+        """ids, types: (B, S) int64; keys, values: (L, B, H, P, D).  -> logits (B, S, V), keys, values"""
+        raise NotImplementedError
+
+    def empty(self, batch: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        kv = np.zeros((self.n_layer, batch, self.n_head, 0, self.head_dim), dtype=np.float32)
+        return kv, kv.copy()
+
+    def prefill(self, tokens, types, cache: State | None = None) -> tuple[np.ndarray, State]:
+        """Run a whole prompt, reusing cache's longest common prefix.  -> (logits (S_new, V), state)
+
+        At least the last token is always run, so its logits come back.
+        """
+        tokens, types = tuple(tokens), tuple(types)
+        reuse = min(common_prefix(cache, tokens, types), len(tokens) - 1) if cache is not None else 0
+        if reuse > 0:
+            base = cache.truncate(reuse)
+            keys, values = base.keys, base.values
+        else:
+            keys, values = self.empty()
+        logits, keys, values = self.forward(
+            np.asarray([tokens[reuse:]], dtype=np.int64), np.asarray([types[reuse:]], dtype=np.int64), keys, values
+        )
+        return logits[0], State(tokens, types, keys, values)
+
+    def step(self, state: State, token: int, type_: int) -> tuple[np.ndarray, State]:
+        """Append one token.  -> (logits (V,), state)"""
+        logits, keys, values = self.forward(
+            np.asarray([[token]], dtype=np.int64), np.asarray([[type_]], dtype=np.int64), state.keys, state.values
+        )
+        return logits[0, -1], State(state.tokens + (token,), state.types + (type_,), keys, values)
+
+    def step_batch(self, keys, values, tokens, types):
+        """One token for each of B sequences sharing a cache layout.  -> logits (B, V), keys, values"""
+        logits, keys, values = self.forward(
+            np.asarray(tokens, dtype=np.int64)[:, None], np.asarray(types, dtype=np.int64)[:, None], keys, values
+        )
+        return logits[:, -1], keys, values
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    """log-probabilities from logits over the last axis (float32)."""
+    x = x.astype(np.float32, copy=False)
+    m = x.max(axis=-1, keepdims=True)
+    return x - (m + np.log(np.exp(x - m).sum(axis=-1, keepdims=True)))

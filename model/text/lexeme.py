@@ -1,0 +1,117 @@
+"""Where does the first lexical token of a generated text end? (for the list)
+
+The completion list offers whole lexical tokens (CodeFill's single-token
+completion): BPE pieces are joined until the text holds one complete lexeme.
+A lexeme is complete once a character that cannot continue it follows, so
+`=` stays open (it may become `==`) while `= ` is complete.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nib.model.text.lexer import OPERATORS
+
+_IDENT = re.compile(r"[^\W\d]\w*")
+_NUMBER = re.compile(r"(?:\d[\w]*(?:\.\w*)?|\.\d\w*)")
+_STRING_START = re.compile(r"(?i:[rbuf]{0,2})('''|\"\"\"|'|\")")
+_OPERATORS = sorted(OPERATORS, key=len, reverse=True)
+
+
+_NAME_TAIL = re.compile(r"\w*$")
+
+
+def typed_name(text: str, start: int = 0, end: int | None = None) -> str:
+    """The identifier characters that end text[start:end]: the part of a name already typed.
+
+    Example: typed_name("    os.pa") == "pa"; typed_name("x = ") == ""
+    """
+    return _NAME_TAIL.search(text, start, len(text) if end is None else end).group()
+
+
+def first_lexeme(text: str) -> tuple[str, bool] | None:
+    """Split off the leading spaces and first lexeme of text.
+
+    Returns (spaces + lexeme, complete), or None when text starts a new line or
+    holds no lexeme (a list item never spans lines).
+
+    Example: first_lexeme(" foo(") == (" foo", True); first_lexeme("fo") == ("fo", False)
+    """
+    body = text.lstrip(" \t")
+    lead = len(text) - len(body)
+    if not body or body[0] in "\r\n#\\":
+        return None
+    m = _STRING_START.match(body)
+    if m and (body[0] in "'\"" or body[m.start(1) - 1:m.start(1)].isalpha()):
+        end = _string_end(body, m.end(), m.group(1))
+        if end is None:
+            return text, False
+        return text[: lead + end], True
+    for pattern in (_IDENT, _NUMBER):
+        m = pattern.match(body)
+        if m:
+            end = m.end()
+            return text[: lead + end], end < len(body)
+    for op in _OPERATORS:
+        if body.startswith(op):
+            rest = body[len(op):]
+            if not rest and any(o != op and o.startswith(op) for o in OPERATORS):
+                return text, False  # `=` may still become `==`
+            return text[: lead + len(op)], True
+    return text[: lead + 1], True  # a character Python has no token for
+
+
+def _string_end(body: str, start: int, quote: str) -> int | None:
+    i = start
+    while i < len(body):
+        if body[i] == "\\":
+            i += 2
+            continue
+        if body.startswith(quote, i):
+            return i + len(quote)
+        if len(quote) == 1 and body[i] in "\r\n":
+            return i  # an unterminated one-line string ends at the line end
+        i += 1
+    return None
+
+
+def lexeme_span(text: str, cursor: int) -> tuple[int, int, bool] | None:
+    """(start, end, complete) of the first lexeme of text that ends after position cursor.
+
+    text starts at the healing back-off point and cursor is where the user's
+    cursor falls in it: lexemes that end at or before the cursor are context,
+    so this is the lexeme the cursor is in, or else the next one. start skips
+    the lexeme's leading spaces. A line break before the cursor is context too;
+    one after it means there is no lexeme.
+
+    Example: lexeme_span("))\n", 2) is None; lexeme_span("pr", 1) == (0, 2, False);
+             lexeme_span("foo(x", 3) == (3, 4, True); lexeme_span(" ==", 2) == (1, 3, True)
+    """
+    pos = text.rfind("\n", 0, cursor) + 1
+    while True:
+        found = first_lexeme(text[pos:])
+        if found is None:
+            return None
+        word, complete = found
+        end = pos + len(word)
+        if end > cursor or not complete:
+            return end - len(word.lstrip(" \t")), end, complete
+        pos = end
+
+
+_IMPORT = re.compile(r"^\s*(from\s+[\w.]*(\s+import\s+.*)?|import\s+.*)$")
+
+
+def position_kind(line_prefix: str) -> str:
+    """What the identifier at the cursor is, from the line before it: attribute | import | kwarg | name.
+
+    Example: position_kind("    os.pa") == "attribute"; position_kind("from os import pa") == "import"
+    """
+    head = line_prefix[: len(line_prefix) - len(typed_name(line_prefix))]
+    if head.rstrip().endswith(".") and not head.rstrip().endswith(".."):
+        return "import" if _IMPORT.match(line_prefix) and " import " not in line_prefix else "attribute"
+    if _IMPORT.match(line_prefix):
+        return "import"
+    if head.rstrip().endswith(("(", ",")):
+        return "kwarg"  # or a positional argument: jedi offers both, `name=` marks the keyword ones
+    return "name"

@@ -1,0 +1,88 @@
+"""Where a generated statement ends, and what of it repeats the text after the cursor.
+
+Pure functions over text; the lexer decides what is a string and what is a
+bracket, so a newline inside a string or inside brackets does not end a
+statement (CodeXGLUE stops at any newline; PyCoder notes the difference).
+"""
+
+from __future__ import annotations
+
+from nib.model.text.lexer import lex
+
+OPEN = {"LPAR", "LSQB", "LBRACE"}
+CLOSE = {"RPAR", "RSQB", "RBRACE"}
+
+
+def bracket_depth(text: str) -> int:
+    """Open brackets minus closed ones in text (strings and comments excluded).
+
+    Example: bracket_depth("f(a, [b") == 2
+    """
+    depth = 0
+    for tok in lex(text, roles=False):
+        depth += (tok.type in OPEN) - (tok.type in CLOSE)
+    return depth
+
+
+def statement_end(line_prefix: str, generated: str, depth_before: int = 0,
+                  allow_block: bool = False) -> int | None:
+    """The length of generated that completes the statement, or None if it goes on.
+
+    The statement ends at a newline at bracket depth 0 outside a string. If
+    allow_block and the statement opens a block (ends with `:`), its indented
+    body is included up to the first line that is not indented deeper.
+
+    Example: statement_end("x = f(", "a,\\n b)\\ny = 2", 0) == 6
+    """
+    text = line_prefix + generated
+    data = text.encode("utf-8", "surrogatepass")
+    base = len(line_prefix.encode("utf-8", "surrogatepass"))
+    indent = len(line_prefix) - len(line_prefix.lstrip(" \t"))
+    depth = depth_before
+    last_significant = None
+    tokens = lex(text, roles=False)
+    for i, tok in enumerate(tokens):
+        depth += (tok.type in OPEN) - (tok.type in CLOSE)
+        if tok.type == "EOL" and depth <= 0 and tok.start >= base:
+            if allow_block and last_significant == "COLON":
+                return _block_end(data, tok.end, indent, base)
+            return _chars(data, base, tok.start)
+        if tok.type not in ("WHITESPACE", "COMMENT", "EOL", "INDENT"):
+            last_significant = tok.type
+    return None
+
+
+def _block_end(data: bytes, body_start: int, indent: int, base: int) -> int | None:
+    """The end of a block body: before the first non-blank line indented <= indent."""
+    pos = body_start
+    while True:
+        nl = data.find(b"\n", pos)
+        line = data[pos:] if nl < 0 else data[pos:nl]
+        stripped = line.lstrip(b" \t")
+        if stripped and len(line) - len(stripped) <= indent:
+            return _chars(data, base, pos - 1)
+        if nl < 0:
+            return None  # the body's last line is still being generated
+        pos = nl + 1
+
+
+def _chars(data: bytes, base: int, end: int) -> int:
+    return len(data[base:end].decode("utf-8", "replace"))
+
+
+def cut_suffix_repeat(generated: str, suffix_line: str) -> str:
+    """Drop the end of generated where it repeats the text right after the cursor.
+
+    Only when the repeat closes brackets opened before the cursor, or holds no
+    brackets: `foo(|)` + `a, b)` -> `a, b`, but `foo(|)` + `bar()` stays.
+
+    Example: cut_suffix_repeat("a, b)", ")") == "a, b"
+    """
+    tail = suffix_line.strip()
+    body = generated.rstrip()
+    if not tail or not body.endswith(tail):
+        return generated
+    kept = body[: len(body) - len(tail)]
+    if bracket_depth(tail) < 0 and bracket_depth(kept) + bracket_depth(tail) >= 0:
+        return generated  # the generation's own brackets need that closer
+    return kept

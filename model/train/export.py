@@ -1,0 +1,164 @@
+"""Export a trained CodeLM to ONNX with its KV cache as inputs and outputs, then int8.
+
+The graph: input_ids, type_ids (B, S) int64 and past_keys, past_values
+(L, B, H, P, D) float32 in; logits (B, S, V), present_keys, present_values
+(L, B, H, P+S, D) out. An empty cache (P = 0) serves the first prefill.
+
+Quantization is int8 weight-only (MatMulNBits, 8 bits, blocks of 32, int8
+compute). On the bundled model it agreed with fp32 on 99.3% of top-1
+predictions on held-out code (blocks of 128: 98.9%) and decoded a token in
+0.7 ms against fp32's 1.1 ms; dynamic int8 (MatMulInteger, activations
+quantized per tensor) agreed on only 97.5% on an earlier checkpoint. The tied
+embedding stays fp32: it serves both the input Gather and the output MatMul.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from nib.model.runtime import artifacts
+from nib.model.text.lexer import TYPES
+from nib.model.net.network import CodeLM, Config
+
+OPSET = 23
+
+
+class _Serving(torch.nn.Module):
+    def __init__(self, model: CodeLM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, type_ids, past_keys, past_values):
+        return self.model.forward_cached(input_ids, type_ids, past_keys, past_values)
+
+
+def load_checkpoint(path: Path) -> CodeLM:
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    model = CodeLM(Config(**ckpt["config"]))
+    model.load_state_dict(ckpt["model"])
+    return model.eval()
+
+
+def example_inputs(cfg: Config, batch=1, new=4, past=3):
+    head = cfg.d_model // cfg.n_head
+    ids = torch.randint(0, cfg.vocab_size, (batch, new))
+    types = torch.randint(0, cfg.n_types, (batch, new))
+    kv = torch.zeros(cfg.n_layer, batch, cfg.n_head, past, head)
+    return ids, types, kv, kv.clone()
+
+
+def to_onnx(model: CodeLM, out: Path) -> None:
+    batch, seq, past = torch.export.Dim("batch"), torch.export.Dim("seq"), torch.export.Dim("past")
+    dyn = {
+        "input_ids": {0: batch, 1: seq},
+        "type_ids": {0: batch, 1: seq},
+        "past_keys": {1: batch, 3: past},
+        "past_values": {1: batch, 3: past},
+    }
+    torch.onnx.export(
+        _Serving(model).eval(), example_inputs(model.cfg), str(out), dynamo=True, opset_version=OPSET,
+        input_names=["input_ids", "type_ids", "past_keys", "past_values"],
+        output_names=["logits", "present_keys", "present_values"],
+        dynamic_shapes=dyn, external_data=False, verbose=False,
+    )
+
+
+def quantize(src: Path, dst: Path) -> None:
+    import logging
+
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer").setLevel(logging.WARNING)
+    quantizer = MatMulNBitsQuantizer(onnx.load(str(src)), bits=8, block_size=32, is_symmetric=True,
+                                     accuracy_level=4)
+    quantizer.process()
+    quantizer.model.save_model_to_file(str(dst))
+
+
+def parity(model: CodeLM, fp32: Path, int8: Path, ids: list[int], types: list[int], window: int = 256) -> dict:
+    """ONNX fp32 against torch (max |logit difference|), int8 against fp32 (top-1 agreement).
+
+    Runs the sample in windows with an empty cache, then one window split in
+    two to check that the KV cache path agrees with a single pass.
+    """
+    import numpy as np
+    import onnxruntime as ort
+
+    if len(ids) < 4:
+        raise ValueError("parity needs a sample of at least 4 tokens")
+    sessions = [ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for p in (fp32, int8)]
+    cfg = model.cfg
+    head = cfg.d_model // cfg.n_head
+    empty = np.zeros((cfg.n_layer, 1, cfg.n_head, 0, head), dtype=np.float32)
+    max_diff, agree, total = 0.0, 0, 0
+
+    def run(session, i, t, k, v):
+        feed = {"input_ids": i, "past_keys": k, "past_values": v}
+        if "type_ids" in {x.name for x in session.get_inputs()}:
+            feed["type_ids"] = t
+        return session.run(None, feed)
+
+    for lo in range(0, len(ids) - 1, window):
+        i = np.asarray([ids[lo:lo + window]], dtype=np.int64)
+        t = np.asarray([types[lo:lo + window]], dtype=np.int64)
+        with torch.no_grad():
+            ref, _ = model(torch.from_numpy(i), torch.from_numpy(t))
+        f32 = run(sessions[0], i, t, empty, empty)[0]
+        q8 = run(sessions[1], i, t, empty, empty)[0]
+        max_diff = max(max_diff, float(np.abs(f32 - ref.numpy()).max()))
+        agree += int((f32.argmax(-1) == q8.argmax(-1)).sum())
+        total += f32.shape[1]
+    # the cache path: the first window in two halves equals one pass
+    n = min(window, len(ids))
+    i = np.asarray([ids[:n]], dtype=np.int64)
+    t = np.asarray([types[:n]], dtype=np.int64)
+    whole = run(sessions[0], i, t, empty, empty)[0]
+    a, k, v = run(sessions[0], i[:, : n // 2], t[:, : n // 2], empty, empty)
+    b, _, _ = run(sessions[0], i[:, n // 2:], t[:, n // 2:], k, v)
+    cache_diff = float(np.abs(np.concatenate([a, b], axis=1) - whole).max())
+    return {"fp32_vs_torch_max_abs_logit_diff": max_diff, "cache_vs_single_pass_max_abs_logit_diff": cache_diff,
+            "int8_vs_fp32_top1_agreement": agree / total, "tokens": total}
+
+
+def export(checkpoint: Path, tokenizer: Path, out: Path, extra_manifest: dict | None = None,
+           keep_fp32: bool = False, parity_text: str | None = None) -> dict:
+    """Write out/model.onnx (int8), out/tokenizer.json and out/manifest.json.
+
+    With parity_text, the parity figures on it go into the manifest.
+    """
+    model = load_checkpoint(checkpoint)
+    out.mkdir(parents=True, exist_ok=True)
+    extra_manifest = dict(extra_manifest or {})
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "model.fp32.onnx"
+        to_onnx(model, fp32)
+        quantize(fp32, out / artifacts.MODEL_FILE)
+        if keep_fp32:
+            shutil.copy(fp32, out / "model.fp32.onnx")
+        if parity_text is not None:
+            from nib.model.text.streams import INPUT_TYPE, token_types
+            from nib.model.net.tokenizer import BPE
+
+            bpe = BPE.load(tokenizer)
+            ids = bpe.encode(parity_text)
+            types = INPUT_TYPE[token_types(parity_text, ids, bpe.token_bytes)].tolist()
+            extra_manifest["parity"] = parity(model, fp32, out / artifacts.MODEL_FILE, ids, types)
+    shutil.copy(tokenizer, out / artifacts.TOKENIZER_FILE)
+    manifest = {
+        "format_version": artifacts.FORMAT_VERSION,
+        "architecture": {"name": "CodeLM", **model.cfg.to_dict(), "params": model.num_params()},
+        "types": list(TYPES),
+        "files": {
+            "model": artifacts.file_entry(out / artifacts.MODEL_FILE),
+            "tokenizer": artifacts.file_entry(out / artifacts.TOKENIZER_FILE),
+        },
+        **extra_manifest,
+    }
+    (out / artifacts.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest

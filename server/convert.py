@@ -1,0 +1,50 @@
+"""Engine results -> LSP items, with ranges in the client's position encoding."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+K = types.CompletionItemKind
+KINDS = {"module": K.Module, "class": K.Class, "instance": K.Variable, "function": K.Function, "param": K.Variable,
+         "keyword": K.Keyword, "property": K.Property, "statement": K.Variable, "path": K.File}
+
+
+def lsp_range(doc, start: int, end: int, encoding: str) -> types.Range:
+    """An LSP range, in the client's encoding, for character offsets of doc."""
+    return types.Range(types.Position(*doc.position(start, encoding)), types.Position(*doc.position(end, encoding)))
+
+
+def kind_and_detail(c, jedi_names: dict) -> tuple[types.CompletionItemKind, str]:
+    """What an item is: the statement, one of jedi's names (its kind), or the model's own lexeme."""
+    if c.kind == "statement":
+        return K.Snippet, "nib: rest of the statement"
+    known = jedi_names.get(c.label) if c.kind == "name" else None
+    if known is not None:
+        return KINDS.get(known.kind, K.Text), f"nib · {known.detail}"
+    return K.Text, "nib"
+
+
+def completion_list(listing, doc, cursor: int, encoding: str) -> types.CompletionList:
+    jedi_names = {n.name: n for n in listing.jedi.names} if listing.jedi else {}
+    items = []
+    for rank, c in enumerate(listing.candidates):
+        label = c.label.split("\n")[0] + (" …" if "\n" in c.label else "")
+        kind, detail = kind_and_detail(c, jedi_names)
+        items.append(types.CompletionItem(
+            label=label,
+            kind=kind,
+            detail=detail,
+            sort_text=f"{rank:04d}",
+            filter_text=c.text,
+            text_edit=types.TextEdit(range=lsp_range(doc, c.start, cursor, encoding), new_text=c.text),
+            insert_text_format=types.InsertTextFormat.PlainText,
+        ))
+    # Incomplete: the ranking depends on every character typed, so clients ask again.
+    return types.CompletionList(is_incomplete=True, items=items)
+
+
+def inline_list(result, doc, cursor: int, encoding: str) -> types.InlineCompletionList:
+    return types.InlineCompletionList(items=[
+        types.InlineCompletionItem(insert_text=c.text, range=lsp_range(doc, c.start, cursor, encoding))
+        for c in result.candidates
+    ])

@@ -1,0 +1,197 @@
+"""Model hosts shared by sessions, the TCP daemon's sessions, and the watch on the editor's process.
+
+A host is one loaded engine and its inference thread, for one model identity
+(path, device, threads). Sessions acquire the host for their settings and release
+it when they change model or end; the last session to release a host unloads it.
+So a shared `nib serve --tcp` keeps one model per identity, and one client's
+`model.path` never changes another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from nib.model.errors import ModelError
+
+log = logging.getLogger("nib.host")
+
+
+@dataclass(frozen=True)
+class ModelKey:
+    path: str  # empty: the bundled model
+    device: str
+    threads: int
+
+    @classmethod
+    def of(cls, settings) -> "ModelKey":
+        m = settings.model
+        return cls(m.path, m.device, m.threads)
+
+    def describe(self) -> str:
+        return f"{self.path or 'the bundled model'} ({self.device})"
+
+
+class ModelHost:
+    """One engine, loaded once on its own inference thread, and the sessions using it."""
+
+    def __init__(self, key: ModelKey):
+        self.key = key
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nib-infer")
+        self.engine = None
+        self.users = 0
+        self._loading: Future | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> Future:
+        """A future of the engine; a load that failed is tried again by the next call."""
+        with self._lock:
+            if self._loading is None or (self._loading.done() and self._loading.exception() is not None):
+                self._loading = self.worker.submit(self._load)
+            return self._loading
+
+    def _load(self):
+        from nib.model.completion.engine import Engine
+
+        started = time.perf_counter()
+        backend = "onnx" if self.key.device == "cpu" else "torch"
+        try:
+            engine = Engine.load(Path(self.key.path) if self.key.path else None, backend, self.key.threads,
+                                 self.key.device)
+        except ModelError:
+            raise
+        except Exception as e:  # torch/ORT raise their own types: the user still gets one clear message
+            log.exception("loading %s failed", self.key.describe())
+            raise ModelError(f"could not load {self.key.describe()}: {type(e).__name__}: {e}") from None
+        log.info("model loaded from %s in %.0f ms", engine.model_dir.path, (time.perf_counter() - started) * 1e3)
+        self.engine = engine
+        return engine
+
+    def close(self) -> None:
+        self.worker.shutdown(wait=False, cancel_futures=True)
+        self.engine = None
+
+
+class Hosts:
+    """Model hosts by identity, reference-counted by the sessions that use them."""
+
+    def __init__(self):
+        self._hosts: dict[ModelKey, ModelHost] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key: ModelKey) -> ModelHost:
+        with self._lock:
+            host = self._hosts.get(key)
+            if host is None:
+                host = self._hosts[key] = ModelHost(key)
+            host.users += 1
+            return host
+
+    def release(self, host: ModelHost) -> None:
+        with self._lock:
+            host.users -= 1
+            if host.users <= 0 and self._hosts.get(host.key) is host:
+                del self._hosts[host.key]
+                host.close()
+                log.info("%s unloaded: no session uses it", host.key.describe())
+
+    def loaded(self) -> list[ModelKey]:
+        with self._lock:
+            return list(self._hosts)
+
+
+class ModelUse:
+    """A session's model: the host serving it, and the one loading after a settings change.
+
+    The previous model keeps serving until the next one has loaded; a model that fails
+    to load is reported once per attempt (`on_error`) and released.
+    """
+
+    def __init__(self, hosts: Hosts, on_error):
+        self.hosts = hosts
+        self.on_error = on_error
+        self.serving: ModelHost | None = None
+        self.loading: ModelHost | None = None
+        self._switch = asyncio.Lock()
+
+    def want(self, key: ModelKey) -> None:
+        current = self.loading or self.serving
+        if current is not None and current.key == key:
+            return
+        if self.loading is not None:
+            self.hosts.release(self.loading)
+        self.loading = self.hosts.acquire(key)
+
+    async def ready(self) -> ModelHost | None:
+        """The host to complete with: the one loading once it has loaded, else the one serving."""
+        async with self._switch:
+            host = self.loading
+            if host is not None:
+                try:
+                    await asyncio.wrap_future(host.load())
+                except Exception as e:  # noqa: BLE001 - every load failure reaches the user, none ends the server
+                    if self.loading is host:
+                        self.loading = None
+                        self.hosts.release(host)
+                    self.on_error(str(e))
+                else:
+                    if self.loading is host:
+                        self.loading = None
+                        if self.serving is not None:
+                            self.hosts.release(self.serving)
+                        self.serving = host
+        return self.serving
+
+    def close(self) -> None:
+        for host in (self.loading, self.serving):
+            if host is not None:
+                self.hosts.release(host)
+        self.loading = self.serving = None
+
+
+def watch_parent(pid: int, on_exit, every_s: float = 0.25) -> None:
+    """End the server when the editor that started it is gone (LSP `processId`), even when
+    its stdin is still open (held by a grandchild, a shell, a crashed editor's helper)."""
+
+    def watch():
+        while True:
+            time.sleep(every_s)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                log.info("the client process %d is gone: exiting", pid)
+                on_exit()
+                os._exit(0)  # the inference thread cannot be interrupted; nothing is left to save
+            except PermissionError:  # alive, owned by another user
+                pass
+
+    threading.Thread(target=watch, daemon=True, name="nib-parent-watch").start()
+
+
+async def serve_tcp(make_session, address: str, port: int) -> None:
+    """Each connection is its own LSP session (`make_session()` -> server); all share the model hosts."""
+    from pygls.io_ import run_async
+
+    async def session(reader, writer):
+        server = make_session()
+        server.protocol.set_writer(writer)
+        log.info("client connected")
+        try:
+            await run_async(threading.Event(), reader, server.protocol, log, server.report_server_error)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            server.end_session()
+            writer.close()
+            log.info("client disconnected")
+
+    listener = await asyncio.start_server(session, address, port)
+    log.info("listening on %s:%d", address, port)
+    async with listener:
+        await listener.serve_forever()

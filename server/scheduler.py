@@ -1,0 +1,65 @@
+"""When completion work runs: off the event loop, superseded by newer edits, dropped when stale.
+
+- Inference runs on the model host's one inference thread (`run`); the loop only does I/O.
+- An edit to a document cancels the work still running for it (`supersede`), and
+  `$/cancelRequest` cancels a request's task, which sets its cancel flag: decoding
+  stops between steps.
+- `debounce` waits for more typing; the caller drops a result whose document
+  version moved on meanwhile.
+- `warm_later` prefills the KV state after a pause in typing, so the next request is warm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+
+class Scheduler:
+    def __init__(self, warm_delay_s: float = 0.3):
+        self.warm_delay_s = warm_delay_s
+        self.running: dict[str, set[threading.Event]] = {}  # uri -> cancel flags of work in flight
+        self._warm: dict[str, asyncio.TimerHandle] = {}
+
+    async def run(self, worker, fn, uri: str):
+        """fn(cancel_event) on worker; the event is set if this request is cancelled or superseded."""
+        cancel = threading.Event()
+        self.running.setdefault(uri, set()).add(cancel)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(worker, fn, cancel)
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+        finally:
+            self.running.get(uri, set()).discard(cancel)
+
+    def busy(self, uri: str) -> bool:
+        return bool(self.running.get(uri))
+
+    def supersede(self, uri: str) -> None:
+        for cancel in self.running.get(uri, ()):
+            cancel.set()
+
+    def supersede_all(self) -> None:
+        for uri in list(self.running):
+            self.supersede(uri)
+
+    @staticmethod
+    async def debounce(doc, ms: int) -> bool:
+        """Wait ms for more typing; whether doc is still at the version it had."""
+        if not ms:
+            return True
+        version = doc.version
+        await asyncio.sleep(ms / 1e3)
+        return doc.version == version
+
+    def warm_later(self, uri: str, fn) -> None:
+        """Call fn() after a pause in typing on uri (each call restarts the pause)."""
+        if handle := self._warm.pop(uri, None):
+            handle.cancel()
+        self._warm[uri] = asyncio.get_running_loop().call_later(self.warm_delay_s, fn)
+
+    def forget(self, uri: str) -> None:
+        self.supersede(uri)
+        if handle := self._warm.pop(uri, None):
+            handle.cancel()

@@ -1,0 +1,182 @@
+"""One client's session: its documents, settings, log level, scheduler and model in use.
+
+Handlers (`app.py`) call `complete`, which runs the engine's pipeline on the
+model host's inference thread: should_complete -> [debounce] -> model ready ->
+scheduler.run(list ranker | engine) -> drop if stale.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from nib.model.completion.request import Request
+from nib.model.errors import Cancelled
+from nib.model.listing.identifiers import IdentifierNgram
+from nib.model.listing.jedi import JediCompleter
+from nib.model.listing.ranker import ListRanker
+
+from . import __version__
+from .documents import Documents
+from .host import Hosts, ModelKey, ModelUse
+from .protocol import NibProtocol, is_parse_error
+from .scheduler import Scheduler
+from .settings import Settings, parse
+
+_sessions = itertools.count(1)
+
+
+class Shared:
+    """What all sessions of one process share: the model hosts and jedi's worker process."""
+
+    def __init__(self):
+        self.hosts = Hosts()
+        self.jedi = JediCompleter()
+
+    def close(self) -> None:
+        self.jedi.close()
+
+
+class NibServer(LanguageServer):
+    def __init__(self, shared: Shared, model_path: Path | None = None, protocol_cls=NibProtocol,
+                 own_process: bool = True):
+        super().__init__("nib", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=protocol_cls)
+        self.shared = shared
+        self.own_process = own_process  # stdio: the process is this session's; TCP: shared with others
+        self.settings = Settings()
+        if model_path:
+            self.settings.model.path = str(model_path)
+        self.documents = Documents()
+        self.scheduler = Scheduler()
+        self.model = ModelUse(shared.hosts, self.model_error)
+        self.ranker = ListRanker(shared.jedi, IdentifierNgram())
+        self.encoding = "utf-16"
+        self.init_warnings: list[str] = []
+        # stdio: the process's log level is the session's; TCP: each session has a logger of its own
+        self.log = logging.getLogger("nib") if own_process else logging.getLogger(f"nib.session{next(_sessions)}")
+        self._big_logged: set[str] = set()
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """pygls's hook for what its read loop could not handle: bytes that are not JSON get a
+        parse error; the rest is logged, not shown (a client's bad message is not the user's
+        problem, and a fuzzing client would flood the editor with messages)."""
+        if is_parse_error(error):
+            self.protocol.parse_error(error)
+        self.log.warning("%s: %s", getattr(source, "__name__", source), error)
+
+    def show(self, kind: types.MessageType, message: str) -> None:
+        self.window_show_message(types.ShowMessageParams(kind, message))
+
+    def model_error(self, message: str) -> None:
+        self.log.error("%s", message)
+        self.show(types.MessageType.Error, f"nib: {message}")
+
+    def apply_settings(self, raw, source: str) -> None:
+        new, warnings = parse(raw, self.settings)
+        for w in warnings:
+            self.log.warning("%s (%s)", w, source)
+            self.show(types.MessageType.Warning, w)
+        self.use(new)
+
+    def use(self, settings: Settings) -> None:
+        self.settings = settings
+        level = settings.log.level.upper()
+        self.log.setLevel(level)
+        if self.own_process:
+            logging.getLogger().setLevel(level)
+        self.model.want(ModelKey.of(settings))  # loads only if the model settings changed
+
+    def end_session(self) -> None:
+        self.scheduler.supersede_all()
+        self.model.close()
+
+    # -- completion ---------------------------------------------------------
+
+    def should_complete(self, uri: str, mode: str):
+        """The document, or None when this request does not apply."""
+        s = self.settings
+        doc = self.documents.get(uri)
+        if doc is None or not s.enable or not (s.list.enable if mode == "list" else s.statement.enable):
+            return None
+        if len(doc.text) > s.max_document_chars:
+            if uri not in self._big_logged:
+                self._big_logged.add(uri)
+                self.log.info("%s has %d characters, over maxDocumentChars=%d: no completions",
+                              uri, len(doc.text), s.max_document_chars)
+            return None
+        return doc
+
+    async def complete(self, uri: str, position: types.Position, mode: str):
+        """(document, cursor offset, result) or None when nothing applies."""
+        doc = self.should_complete(uri, mode)
+        if doc is None:
+            return None
+        s, version, text = self.settings, doc.version, doc.text
+        cursor = doc.offset(position.line, position.character, self.encoding)
+        if mode == "statement" and not await self.scheduler.debounce(doc, s.statement.debounce_ms):
+            return None
+        host = await self.model.ready()
+        if host is None or host.engine is None:
+            return None
+        engine = host.engine
+
+        def work(cancel):
+            if mode == "list":
+                return self.ranker.complete(engine, text, cursor, s.options(), cancel, key=uri, path=_path(uri),
+                                            use_jedi=s.jedi.enable, jedi_ms=s.jedi.budget_ms)
+            return engine.complete(Request(text, cursor, "statement", s.options(), cancel))
+
+        try:
+            result = await self.scheduler.run(host.worker, work, uri)
+        except Cancelled:
+            self.log.debug("%s superseded", mode)
+            return None
+        if doc.version != version or self.documents.get(uri) is not doc:
+            self.log.debug("%s for version %d dropped: document is at %d", mode, version, doc.version)
+            return None
+        t = result.timings
+        steps = ", ".join(f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in t.as_dict().items()
+                          if k.endswith("_ms") and v)
+        self.log.info("%s %s:%d:%d %.1f ms (%s; %d prompt tokens) %d items", mode, uri.rsplit("/", 1)[-1],
+                      position.line, position.character, t.total_ms(), steps, t.prompt_tokens,
+                      len(result.candidates))
+        return doc, cursor, result
+
+    def warm_later(self, uri: str, line: int, character: int) -> None:
+        """After a pause in typing, prefill the KV state at the last edit so the next request is warm."""
+
+        def warm():
+            doc, host = self.documents.get(uri), self.model.serving
+            if doc is None or host is None or host.engine is None or self.scheduler.busy(uri) \
+                    or len(doc.text) > self.settings.max_document_chars:
+                return
+            text, cursor = doc.text, doc.offset(line, character, self.encoding)
+            host.worker.submit(self._warm, host.engine, uri, text, cursor)
+
+        self.scheduler.warm_later(uri, warm)
+
+    def _warm(self, engine, uri: str, text: str, cursor: int) -> None:
+        try:
+            engine.warm(text, cursor, self.settings.options())
+            self.ranker.identifiers.around(uri, text, cursor)
+        except Exception:  # warming is an optimisation: never let it fail anything
+            self.log.exception("warming the KV state failed")
+
+    def count_identifiers(self, uri: str, text: str) -> None:
+        """Count a newly opened document's identifiers (they count in the other files' lists)."""
+        host = self.model.loading or self.model.serving
+        if host is not None and len(text) <= self.settings.max_document_chars:
+            host.worker.submit(self.ranker.identifiers.around, uri, text, None)
+
+
+def _path(uri: str) -> str | None:
+    """A file URI's path, for jedi to find the project and imports next to the file."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(uri)
+    return unquote(parsed.path) if parsed.scheme == "file" else None

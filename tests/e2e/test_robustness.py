@@ -1,0 +1,296 @@
+"""The server never dies, never corrupts a document, and explains every refusal.
+
+Each test starts the real server over stdio (with `--test-requests`, so the
+test can read the document text and the caches back) and talks raw JSON-RPC.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import fuzz
+from fixtures import DEMO, ROOT, SERVER
+from rpc import RawClient
+
+TEST_SERVER = SERVER + ["--test-requests"]
+BUNDLED = ROOT / "model" / "weights"
+
+
+# -- a reference model of the document text -------------------------------------
+
+def reference_offset(text: str, line: int, character: int, encoding: str) -> int:
+    """LSP position -> character offset, written apart from the server's: lines end at \\n, \\r\\n or
+    \\r; past the end of a line is its end, past the last line the end of the text; a position
+    inside a character (a utf-16 surrogate pair, a utf-8 sequence) is that character's start."""
+    pieces = re.split(r"(\r\n|\r|\n)", text)
+    lines = pieces[0::2]
+    if line >= len(lines):
+        return len(text)
+    start = sum(len(p) for p in pieces[: 2 * line])
+    width = {"utf-16": lambda c: len(c.encode("utf-16-le", "surrogatepass")) // 2,
+             "utf-8": lambda c: len(c.encode("utf-8", "surrogatepass"))}[encoding]
+    used = 0
+    for i, ch in enumerate(lines[line]):
+        used += width(ch)
+        if used > character:
+            return start + i
+    return start + len(lines[line])
+
+
+def reference_apply(text, change, encoding):
+    if "range" not in change:
+        return change["text"]
+    r = change["range"]
+    a = reference_offset(text, r["start"]["line"], r["start"]["character"], encoding)
+    b = max(a, reference_offset(text, r["end"]["line"], r["end"]["character"], encoding))
+    return text[:a] + change["text"] + text[b:]
+
+
+CHARS = st.sampled_from(list("ab \t(.") + ["\n", "\r\n", "\r", "é", "😀", "\U0001f40d", "日", "\ufeff", "\x00"])
+TEXT = st.lists(CHARS, max_size=40).map("".join)
+POSITION = st.fixed_dictionaries({"line": st.integers(0, 6), "character": st.integers(0, 12)})
+CHANGE = st.one_of(
+    st.fixed_dictionaries({"range": st.fixed_dictionaries({"start": POSITION, "end": POSITION}), "text": TEXT}),
+    st.fixed_dictionaries({"text": TEXT}),
+)
+EDITS = st.lists(st.lists(CHANGE, min_size=1, max_size=3), min_size=1, max_size=12)
+
+
+@pytest.fixture(scope="module", params=["utf-16", "utf-8"])
+def encoded_server(request):
+    client = RawClient(TEST_SERVER)
+    result = client.initialize([request.param] if request.param == "utf-8" else None)
+    assert result["capabilities"]["positionEncoding"] == request.param
+    yield client, request.param
+    client.close()
+
+
+def test_document_text_follows_random_edits(encoded_server):
+    """After every didChange (several changes, full replacements, out-of-range and reversed ranges,
+    astral and combining-free non-ASCII text, CRLF and CR), the server's text equals the reference."""
+    client, encoding = encoded_server
+    counter = iter(range(10**6))
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(TEXT, EDITS)
+    def check(initial, edits):
+        uri = f"file:///tmp/nib_ref_{next(counter)}.py"
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                               "text": initial}})
+        expected = initial
+        for version, changes in enumerate(edits, start=2):
+            client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                     "contentChanges": changes})
+            for change in changes:
+                expected = reference_apply(expected, change, encoding)
+            assert client.request("nib/_document", {"uri": uri}) == {"text": expected, "version": version}
+        client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+        assert client.request("nib/_document", {"uri": uri}) is None
+
+    check()
+
+
+# -- a short fuzz session (the long one: python tests/fuzz.py --messages 100000) ----
+
+def test_fuzz_session_every_request_answered_with_the_right_code():
+    report = fuzz.run(3000, seed=1, command=TEST_SERVER, timeout=60)
+    assert report["problems"] == []
+    assert (report["alive_at_end"], report["answers_after"], report["exit_code"], report["crashes"]) == \
+        (True, True, 0, 0)
+    codes = report["answers_by_code"]
+    assert {"-32700", "-32600", "-32601", "-32602", "result"} <= set(codes)
+
+
+# -- caches stay bounded ---------------------------------------------------------
+
+def test_caches_stay_bounded_over_many_documents():
+    client = RawClient(TEST_SERVER)
+    try:
+        client.initialize(options={"jedi": {"enable": False}})
+        base = DEMO.read_text()
+        before = None
+        for i in range(40):
+            uri = f"file:///tmp/nib_mem_{i}.py"
+            text = f"# file {i}\n" + base * 60  # about 35k characters each
+            client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
+                                                                   "version": 1, "text": text}})
+            lines = text.split("\n")
+            result = client.request("textDocument/completion", {
+                "textDocument": {"uri": uri}, "position": {"line": len(lines) - 3, "character": 10}})
+            assert result is not None
+            if i == 0:
+                before = client.request("nib/_memory", {})
+        memory = client.request("nib/_memory", {})
+        assert memory["documents"] == 40
+        assert memory["identifiers_documents"] <= 32
+        assert memory["kv_state_bytes"] <= 6 * 512 * 256 * 4 * 2  # one prompt state: layers x context x width
+        assert memory["type_memo"] <= 4097 and memory["canonical_memo"] <= 1 << 16
+        growth_mb = (memory["rss_bytes"] - before["rss_bytes"]) / 1e6
+        print(f"resident memory after 1 document {before['rss_bytes'] / 1e6:.0f} MB, after 40: "
+              f"{memory['rss_bytes'] / 1e6:.0f} MB (+{growth_mb:.0f} MB, 1.4M characters of text held)")
+        assert growth_mb < 200
+        for i in range(40):
+            client.notify("textDocument/didClose", {"textDocument": {"uri": f"file:///tmp/nib_mem_{i}.py"}})
+        memory = client.request("nib/_memory", {})
+        assert (memory["documents"], memory["identifiers_documents"]) == (0, 0)
+    finally:
+        client.close()
+
+
+def test_a_document_over_the_size_limit_gets_no_completion_and_one_log_line():
+    client = RawClient(TEST_SERVER, stderr=subprocess.PIPE)
+    client.initialize(options={"maxDocumentChars": 5000})
+    uri = "file:///tmp/nib_big.py"
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                           "text": "x = 1\n" * 2000}})
+    for _ in range(3):
+        assert client.request("textDocument/completion", {"textDocument": {"uri": uri},
+                                                          "position": {"line": 5, "character": 5}}) is None
+    assert client.request("nib/_document", {"uri": uri})["text"] == "x = 1\n" * 2000  # kept whole
+    client.close()
+    log = client.process.stderr.read().decode()
+    assert log.count("over maxDocumentChars=5000") == 1
+
+
+# -- model loading failures --------------------------------------------------------
+
+def broken_model(tmp_path: Path, how: str) -> Path:
+    model = tmp_path / "model"
+    shutil.copytree(BUNDLED, model)
+    if how == "truncated":
+        data = (model / "model.onnx").read_bytes()
+        (model / "model.onnx").write_bytes(data[: len(data) // 2])
+    elif how == "format":
+        manifest = json.loads((model / "manifest.json").read_text())
+        manifest["format_version"] = 99
+        (model / "manifest.json").write_text(json.dumps(manifest))
+    elif how == "tokenizer":
+        (model / "tokenizer.json").write_text((model / "tokenizer.json").read_text().replace('"<|endoftext|>"',
+                                                                                            '"<|end|>"', 1))
+    elif how == "missing":
+        (model / "model.onnx").unlink()
+    return model
+
+
+@pytest.mark.parametrize("how, message", [
+    ("missing", "nib: model file not found: {m}/model.onnx (reinstall nib for the bundled model, or re-export "
+                "with `nib export`)"),
+    ("truncated", "nib: model file {m}/model.onnx has {half} bytes, its manifest says {full}: truncated or "
+                  "replaced (reinstall nib for the bundled model, or re-export with `nib export`)"),
+    ("format", "nib: model manifest {m}/manifest.json has format version 99; this nib reads version 1 "
+               "(reinstall nib for the bundled model, or re-export with `nib export`)"),
+    ("tokenizer", "nib: model file {m}/tokenizer.json has {tok} bytes, its manifest says {tok_full}: truncated or "
+                  "replaced (reinstall nib for the bundled model, or re-export with `nib export`)"),
+])
+def test_a_broken_model_is_one_clear_message_and_the_server_stays_up_until_fixed(tmp_path, how, message):
+    model = broken_model(tmp_path, how)
+    full = (BUNDLED / "model.onnx").stat().st_size
+    tok_full = (BUNDLED / "tokenizer.json").stat().st_size
+    tok = (model / "tokenizer.json").stat().st_size
+    client = RawClient(TEST_SERVER)
+    try:
+        client.initialize(options={"model": {"path": str(model)}, "jedi": {"enable": False}})
+        uri = "file:///tmp/nib_broken.py"
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                               "text": "import os\nos.pa"}})
+        shown = client.notifications.get(timeout=30)
+        assert shown == {"jsonrpc": "2.0", "method": "window/showMessage", "params": {
+            "type": 1, "message": message.format(m=model, half=full // 2, full=full, tok=tok, tok_full=tok_full)}}
+        position = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}}
+        assert client.request("textDocument/completion", position) is None
+        assert client.request("textDocument/inlineCompletion", {**position, "context": {"triggerKind": 2}}) is None
+        # fixed: point the setting at a good model, and completions come back without a restart
+        client.notify("workspace/didChangeConfiguration", {"settings": {"nib": {"model": {"path": str(BUNDLED)}}}})
+        for _ in range(50):
+            result = client.request("textDocument/completion", position)
+            if result is not None:
+                break
+            time.sleep(0.1)
+        assert result["items"][0]["label"] == "path"
+    finally:
+        assert client.close() == 0
+
+
+def test_a_model_that_fails_to_load_is_reported_and_the_previous_one_keeps_serving():
+    """device auto runs torch over a checkpoint, which the bundled model's folder lacks: the
+    user is told (showMessage and log), and completions go on from the model already loaded."""
+    client = RawClient(TEST_SERVER, stderr=subprocess.PIPE)
+    try:
+        client.initialize(options={"jedi": {"enable": False}})
+        uri = "file:///tmp/nib_switch.py"
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                               "text": "import os\nos.pa"}})
+        position = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}}
+        before = client.request("textDocument/completion", position)
+        client.notify("workspace/didChangeConfiguration", {"settings": {"nib": {"model": {"device": "auto"}}}})
+        shown = client.notifications.get(timeout=30)
+        assert shown == {"jsonrpc": "2.0", "method": "window/showMessage", "params": {
+            "type": 1, "message": f"nib: the torch backend needs a checkpoint at {BUNDLED / 'ckpt.pt'}"}}
+        assert client.request("textDocument/completion", position) == before
+    finally:
+        assert client.close() == 0
+    assert f"ERROR nib: the torch backend needs a checkpoint at {BUNDLED / 'ckpt.pt'}" in \
+        client.process.stderr.read().decode()
+
+
+# -- shutdown ------------------------------------------------------------------------
+
+def children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] in "ZX"  # reaped or a zombie
+    except FileNotFoundError:
+        return True
+
+
+def wait_until(predicate, timeout: float) -> float:
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not within {timeout} s")
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def started_with_jedi(process_id=None) -> tuple[RawClient, int]:
+    """A server whose jedi worker is running (a list request after a dot waits for it)."""
+    client = RawClient(TEST_SERVER)
+    client.initialize(options={"jedi": {"budgetMs": 5000}}, process_id=process_id)
+    uri = "file:///tmp/nib_exit.py"
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                           "text": "import os\nos.pa"}})
+    client.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}})
+    workers = children(client.process.pid)
+    assert len(workers) == 1
+    return client, workers.pop()
+
+
+def test_closing_stdin_ends_the_server_and_its_jedi_worker_within_a_second():
+    client, worker = started_with_jedi()
+    client.process.stdin.close()
+    took = wait_until(lambda: client.process.poll() is not None and gone(worker), 1.0)
+    print(f"server and jedi worker gone {took * 1000:.0f} ms after stdin closed")
+    assert client.process.returncode == 0
+
+
+def test_the_death_of_the_client_process_ends_the_server_within_a_second():
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    client, worker = started_with_jedi(process_id=parent.pid)
+    parent.kill()
+    parent.wait()
+    took = wait_until(lambda: client.process.poll() is not None and gone(worker), 1.0)
+    print(f"server and jedi worker gone {took * 1000:.0f} ms after the client process died")
+    assert not client.process.stdin.closed  # it did not need its stdin to close

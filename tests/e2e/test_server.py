@@ -1,0 +1,476 @@
+"""The real server over stdio with the bundled model, driven by a real LSP client."""
+
+import asyncio
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pygls.exceptions import JsonRpcRequestCancelled
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from fixtures import DEMO, ROOT, SERVER, SLOW_JEDI, heldout_file
+
+URI = "file:///tmp/nib_demo.py"
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=["visual-studio-code", "neovim"])
+async def client(lsp_client: LanguageClient, request):
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=client_capabilities(request.param)))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def open_doc(client, text, uri=URI, version=1):
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)))
+
+
+async def complete(client, line, character, uri=URI):
+    return await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(uri), types.Position(line, character)))
+
+
+async def inline(client, line, character, uri=URI):
+    return await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character)))
+
+
+def apply_edit(text: str, line: int, start: int, end: int, new: str) -> str:
+    lines = text.split("\n")
+    lines[line] = lines[line][:start] + new + lines[line][end:]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("encodings, expected", [(None, "utf-16"), (["utf-8", "utf-16"], "utf-8")])
+async def test_initialize_result(encodings, expected):
+    proc_client = LanguageClient()
+    await proc_client.start_io(*SERVER)
+    caps = types.ClientCapabilities(general=types.GeneralClientCapabilities(position_encodings=encodings))
+    result = await proc_client.initialize_session(types.InitializeParams(capabilities=caps))
+    c = result.capabilities
+    assert c.position_encoding == expected
+    assert c.text_document_sync.change == types.TextDocumentSyncKind.Incremental
+    assert list(c.completion_provider.trigger_characters) == [".", "(", "[", ",", "=", "@"]
+    assert c.inline_completion_provider == types.InlineCompletionOptions()
+    assert result.server_info.name == "nib"
+    await proc_client.shutdown_session()
+    await proc_client.stop()
+
+
+async def check_list(client, text, line, character):
+    """Every item edits exactly the typed fragment, and applying it keeps the text before it."""
+    result = await complete(client, line, character)
+    assert result.is_incomplete is True
+    assert result.items, f"no items at {line}:{character}"
+    sort = [item.sort_text for item in result.items]
+    assert sort == sorted(sort)
+    for item in result.items:
+        edit = item.text_edit
+        assert edit.range.end == types.Position(line, character)
+        assert edit.range.start.line == line and edit.range.start.character <= character
+        typed = text.split("\n")[line][edit.range.start.character:character]
+        assert edit.new_text.startswith(typed), (typed, edit.new_text)
+        assert item.filter_text == edit.new_text
+    return result
+
+
+async def test_list_mid_word_heals(client: LanguageClient):
+    text = DEMO.read_text()
+    open_doc(client, text)
+    line = 10  # "                found.append(os.path.join(dirpath, name))"
+    col = text.split("\n")[line].index("append") + 2  # "found.ap|"
+    result = await check_list(client, text, line, col)
+    top = result.items[0]
+    assert top.text_edit.range.start == types.Position(line, col - 2)
+    assert (top.label, top.text_edit.new_text) == ("append", "append")
+
+
+@pytest.mark.parametrize("healing", ["prefix", "exact"])
+async def test_mid_word_edits_keep_what_is_typed(client: LanguageClient, healing):
+    """In both healing modes, list and inline items applied mid-word give text that starts with what is typed."""
+    text = DEMO.read_text()
+    open_doc(client, text)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": {"model": {"healing": healing}}}))
+    lines = text.split("\n")
+    for line, word in ((10, "append"), (10, "join"), (9, "endswith"), (7, "walk"), (15, "argv")):
+        col = lines[line].index(word) + 2
+        typed_line = lines[line][:col]
+        result = await check_list(client, text, line, col)
+        inline_result = await inline(client, line, col)
+        edits = [(i.text_edit.range, i.text_edit.new_text) for i in result.items]
+        edits += [(i.range, i.insert_text) for i in inline_result.items]
+        assert edits
+        for rng, new in edits:
+            applied = apply_edit(text, line, rng.start.character, rng.end.character, new).split("\n")[line]
+            replaced = lines[line][rng.start.character:col]
+            assert rng.end == types.Position(line, col) and new.startswith(replaced), (healing, word, new)
+            assert applied.startswith(typed_line) and word[:2] * 2 not in applied, (healing, word, new)
+        if word == "append":
+            assert (result.items[0].label, inline_result.items[0].insert_text) == ("append", "append(name)")
+
+
+async def test_list_at_many_positions(client: LanguageClient):
+    text = DEMO.read_text()
+    open_doc(client, text)
+    lines = text.split("\n")
+    for line in (4, 7, 10, 16, 17):
+        for col in sorted({len(lines[line]) // 3, len(lines[line]) // 2, len(lines[line])}):
+            if lines[line][:col].strip():
+                await check_list(client, text, line, col)
+
+
+async def test_inline_statement_stops_at_end_of_statement(client: LanguageClient):
+    text = DEMO.read_text()
+    line = 16  # "    for path in list_python_files(argv[0] if argv else "."):"
+    cut = "    for path in "
+    text = apply_edit(text, line, len(cut), len(text.split("\n")[line]), "")
+    open_doc(client, text)
+    result = await inline(client, line, len(cut))
+    assert len(result.items) == 1
+    item = result.items[0]
+    assert item.range.end == types.Position(line, len(cut))
+    new = item.insert_text
+    assert "\n" not in new  # a `for` header stops at its own line end (no block body by default)
+
+
+async def test_incremental_edits_then_complete(client: LanguageClient):
+    text = "import os\n\n"
+    open_doc(client, text)
+    version = 1
+    for i, ch in enumerate("os.pa"):
+        version += 1
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=URI, version=version),
+            [types.TextDocumentContentChangePartial(
+                range=types.Range(types.Position(2, i), types.Position(2, i)), text=ch)]))
+    text += "os.pa"
+    result = await check_list(client, text, 2, 5)
+    assert all(item.text_edit.range.start == types.Position(2, 3) for item in result.items
+               if item.kind == types.CompletionItemKind.Text)
+
+
+@pytest.mark.parametrize("encodings", [None, ["utf-8"]])
+async def test_position_encodings_with_astral_text(encodings):
+    c = LanguageClient()
+    await c.start_io(*SERVER)
+    caps = types.ClientCapabilities(general=types.GeneralClientCapabilities(position_encodings=encodings))
+    init = await c.initialize_session(types.InitializeParams(capabilities=caps))
+    text = 'name = "😀é"\nname.up'
+    open_doc(c, text)
+    units = {"utf-16": 7, "utf-8": 7}[init.capabilities.position_encoding]  # line 1 is ASCII
+    result = await complete(c, 1, units)
+    for item in result.items:
+        assert item.text_edit.range.end == types.Position(1, 7)
+    # a cursor after astral characters on the same line
+    text2 = 's = "😀😀"; s.st'
+    open_doc(c, text2, uri="file:///tmp/astral.py")
+    enc = init.capabilities.position_encoding
+    col = len(text2.encode("utf-16-le")) // 2 if enc == "utf-16" else len(text2.encode())
+    result = await complete(c, 0, col, uri="file:///tmp/astral.py")
+    assert result.items
+    for item in result.items:
+        r = item.text_edit.range
+        assert r.end == types.Position(0, col)
+        typed_units = col - r.start.character
+        assert item.text_edit.new_text.startswith("st"[:typed_units])
+    await c.shutdown_session()
+    await c.stop()
+
+
+async def test_settings_take_effect(client: LanguageClient):
+    text = DEMO.read_text()
+    open_doc(client, text)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"nib": {"list": {"size": 3, "statement": False}}}))
+    result = await complete(client, 10, 30)
+    assert len(result.items) <= 3
+    assert all(item.kind == types.CompletionItemKind.Text for item in result.items)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": {"enable": False}}))
+    assert await complete(client, 10, 30) is None
+    assert await inline(client, 10, 30) is None
+
+
+async def test_bad_setting_warns_and_keeps_working(client: LanguageClient):
+    open_doc(client, DEMO.read_text())
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"nib": {"statement": {"maxTokens": "many"}, "colour": "blue"}}))
+    result = await complete(client, 10, 30)
+    assert result.items
+    texts = [m.message for m in client.messages]
+    assert "nib: setting statement.maxTokens must be an integer, got 'many'; using the default 32" in texts
+    assert "nib: unknown setting 'colour' ignored" in texts
+
+
+async def test_stale_version_is_dropped(client: LanguageClient):
+    text = DEMO.read_text()
+    open_doc(client, text)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": {"statement": {"debounceMs": 300}}}))
+    pending = asyncio.ensure_future(inline(client, 10, 30))
+    await asyncio.sleep(0.05)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+        [types.TextDocumentContentChangePartial(range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                                                text="#")]))
+    assert await pending is None
+
+
+LATE_JEDI = {**__import__("os").environ, "NIB_JEDI_WORKER": " ".join(SLOW_JEDI), "NIB_JEDI_DELAY_S": "60"}
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=LATE_JEDI))
+async def late_jedi_client(lsp_client: LanguageClient):
+    """A server whose jedi answers each call 60 s late."""
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_cancel_request_stops_the_work_on_the_inference_thread(late_jedi_client: LanguageClient):
+    """A list after `.` waits for jedi on the inference thread (budget 5 s, jedi 60 s late);
+    $/cancelRequest stops that wait, so the next request runs at once instead of 5 s later."""
+    client = late_jedi_client
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"nib": {"jedi": {"budgetMs": 5000}}}))
+    open_doc(client, "import os\nos.pa")
+    pending = asyncio.ensure_future(client.protocol.send_request_async("textDocument/completion",
+        types.CompletionParams(types.TextDocumentIdentifier(URI), types.Position(1, 5)), msg_id="the-list"))
+    await asyncio.sleep(0.5)  # the list is waiting for jedi on the inference thread
+    client.protocol.notify("$/cancelRequest", types.CancelParams(id="the-list"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(pending, 4)
+    result = await asyncio.wait_for(inline(client, 1, 5), 4)  # not queued behind the 5 s wait
+    assert [i.insert_text for i in result.items] == ["path.join(os.path.join(os.path.join(os.path.join(os.path.join(os.path."]
+
+
+async def test_list_without_jedi_in_time_is_the_models_own(late_jedi_client: LanguageClient):
+    """jedi misses its 200 ms budget: the list is the model's own, not an error."""
+    client = late_jedi_client
+    text = DEMO.read_text()
+    open_doc(client, text)
+    result = await check_list(client, text, 10, 24)
+    assert result.items[0].label == "append"
+    assert {i.kind for i in result.items} == {types.CompletionItemKind.Text, types.CompletionItemKind.Snippet}
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER + ["--model", "/nonexistent/nib-model"]))
+async def broken_client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_missing_model_is_a_clear_message(broken_client: LanguageClient):
+    open_doc(broken_client, "import os\nos.pa")
+    assert await complete(broken_client, 1, 5) is None
+    assert [m.message for m in broken_client.messages] == [
+        "nib: model manifest not found: /nonexistent/nib-model/manifest.json "
+        "(reinstall nib for the bundled model, or re-export with `nib export`)"
+    ]
+
+
+MID_WORD = [
+    ("import o", "import o"),
+    ("x = os.path.jo", "x = os.path.jo"),
+    ("def f(**kw", "def f(**kw"),
+    ("if a =", "if a ="),
+    ("print(\"hel", "print(\"hel"),
+    ("for name in filen", "for name in filen"),
+    ("value = 12", "value = 12"),
+]
+
+
+@pytest.mark.parametrize("line, typed", MID_WORD)
+async def test_mid_word_edits_keep_what_was_typed(client: LanguageClient, line, typed):
+    """Applied to the document, every list item and the ghost text give text that starts
+    with what the user typed, with no fragment duplicated."""
+    text = "import os\nfilenames = []\n" + line
+    open_doc(client, text)
+    pos = (2, len(line))
+    result = await complete(client, *pos)
+    inline_result = await inline(client, *pos)
+    edits = [(i.text_edit.range, i.text_edit.new_text) for i in result.items]
+    edits += [(i.range, i.insert_text) for i in inline_result.items]
+    assert edits
+    for rng, new in edits:
+        assert rng.start.line == rng.end.line == 2 and rng.end.character == len(line)
+        after = line[: rng.start.character] + new
+        assert after.startswith(typed), (line, new, after)
+        assert len(after) > len(typed)
+
+
+async def tcp_server(*extra):
+    """A `nib serve --tcp` on a free port: (process, port)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(*SERVER, "--tcp", f"127.0.0.1:{port}", *extra,
+                                                stderr=asyncio.subprocess.PIPE)
+    await asyncio.wait_for(proc.stderr.readline(), 30)  # "listening on ..."
+    return proc, port
+
+
+async def tcp_session(port, n, process_id=None, options=None):
+    from pygls.lsp.client import LanguageClient as PlainClient
+
+    c = PlainClient("test", "1")
+    await c.start_tcp("127.0.0.1", port)
+    await asyncio.wait_for(c.initialize_async(types.InitializeParams(
+        capabilities=types.ClientCapabilities(), process_id=process_id, initialization_options=options)), 10)
+    c.initialized(types.InitializedParams())
+    c.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
+        uri=f"file:///tmp/tcp{n}.py", language_id="python", version=1, text="import os\nos.pa")))
+    return c
+
+
+async def tcp_labels(c, n):
+    result = await asyncio.wait_for(c.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(f"file:///tmp/tcp{n}.py"), types.Position(1, 5))), 30)
+    return [i.label for i in result.items]
+
+
+async def tcp_end(c):
+    await asyncio.wait_for(c.shutdown_async(None), 10)
+    c.exit(None)
+    await c.stop()
+
+
+async def read_log_until(proc, text: bytes, count: int, log: bytes = b"") -> bytes:
+    """The server's log so far (log, then what it writes), once it holds count times text."""
+    while log.count(text) < count:
+        log += await asyncio.wait_for(proc.stderr.readline(), 20)
+    return log
+
+
+async def test_tcp_sessions_share_one_model_and_outlive_a_client():
+    """Two editor sessions at once over TCP share one loaded model; the death of the first one's
+    client process does not end the shared server; when no session is left, the model is unloaded."""
+    import subprocess
+    import sys
+
+    proc, port = await tcp_server()
+    try:
+        editor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        first = await tcp_session(port, 0, process_id=editor.pid)
+        second = await tcp_session(port, 1)
+        labels = [await tcp_labels(first, 0), await tcp_labels(second, 1)]
+        editor.kill()
+        editor.wait()
+        await tcp_end(first)
+        await asyncio.sleep(1.0)  # four times the watch interval of a stdio server
+        labels.append(await tcp_labels(second, 1))
+        assert labels[0] and labels[0] == labels[1] == labels[2]
+        await tcp_end(second)
+        log = await read_log_until(proc, b"client disconnected", 2)
+        log = await read_log_until(proc, b"unloaded", 1, log)
+        assert proc.returncode is None  # a client's exit ends its session, not the server
+        assert (log.count(b"model loaded"), log.count(b"the bundled model (cpu) unloaded")) == (1, 1)
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
+async def test_tcp_session_settings_are_its_own(tmp_path):
+    """One client's model and log level do not change another's: each model identity is
+    loaded once, for the sessions that use it, and unloaded with the last of them."""
+    import shutil
+
+    other = tmp_path / "model"
+    shutil.copytree(ROOT / "model" / "weights", other)
+    proc, port = await tcp_server()
+    try:
+        plain = await tcp_session(port, 0)
+        before = await tcp_labels(plain, 0)
+        own = await tcp_session(port, 1, options={"model": {"path": str(other)}, "log": {"level": "error"}})
+        assert await tcp_labels(own, 1) == before  # the same weights, loaded apart
+        assert await tcp_labels(plain, 0) == before
+        await tcp_end(own)
+        log = await read_log_until(proc, f"{other} (cpu) unloaded".encode(), 1)
+        assert log.count(b"model loaded") == 2 and log.count(b"the bundled model (cpu) unloaded") == 0
+        assert await tcp_labels(plain, 0) == before  # its model, and its info log lines, are untouched
+        await tcp_end(plain)
+        log = await read_log_until(proc, b"list tcp0.py", 3, log)
+        assert b"list tcp1.py" not in log  # that session logs errors only
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
+async def test_both_kinds_at_many_positions_of_a_heldout_file(client: LanguageClient):
+    """Seeded cursor positions in real code: list items edit only the typed fragment, and each
+    statement, applied, ends where its statement ends (or is cut by the token budget)."""
+    import random
+
+    from nib.model.text.stops import bracket_depth, statement_end
+
+    path = heldout_file("attrs-26.1.0/attr/validators.py")
+    text = path.read_text()
+    lines = text.split("\n")
+    open_doc(client, text)
+    rng = random.Random(7)
+    candidates = [i for i, line in enumerate(lines) if len(line.strip()) > 10]
+    for line in rng.sample(candidates, 12):
+        col = rng.randrange(len(lines[line]) - len(lines[line].lstrip()) + 1, len(lines[line]) + 1)
+        await check_list(client, text, line, col)
+        result = await inline(client, line, col)
+        for item in result.items:
+            assert item.range.end == types.Position(line, col)
+            start = item.range.start.character
+            prefix = lines[line][:start]
+            depth = max(0, bracket_depth("\n".join(lines[:line]) + "\n"))
+            end = statement_end(prefix, item.insert_text, depth)
+            assert end is None or end == len(item.insert_text.rstrip("\n")), (prefix, item.insert_text)
+
+
+async def test_document_over_the_size_limit_gets_no_completion(client: LanguageClient):
+    """A generated 3 MB file: no completion, one log line, and the server keeps serving others."""
+    big = "x = 1\n" * 500_000 + "os.pa"
+    open_doc(client, big, uri="file:///tmp/big.py")
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(uri="file:///tmp/big.py", version=2),
+        [types.TextDocumentContentChangePartial(
+            range=types.Range(types.Position(500_000, 5), types.Position(500_000, 5)), text="t")]))
+    assert await complete(client, 500_000, 6, uri="file:///tmp/big.py") is None
+    assert await inline(client, 500_000, 6, uri="file:///tmp/big.py") is None
+    open_doc(client, "import os\nos.pa")
+    assert (await complete(client, 1, 5)).items
+
+
+async def static_list(client, text, line, character, settings):
+    """The list once jedi answers (its first call loads its stubs: retried with a generous budget)."""
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": settings}))
+    open_doc(client, text)
+    for _ in range(20):
+        result = await complete(client, line, character)
+        if any(item.kind not in (types.CompletionItemKind.Text, types.CompletionItemKind.Snippet)
+               for item in result.items):
+            return result
+        await asyncio.sleep(0.5)
+    raise AssertionError("jedi never answered")
+
+
+async def test_list_after_dot_is_exactly_jedis_names_ranked_by_the_model(client: LanguageClient):
+    result = await static_list(client, "import os\nos.pa", 1, 5, {"jedi": {"budgetMs": 5000}})
+    names = [(i.label, i.kind, i.detail, i.text_edit.new_text, i.text_edit.range) for i in result.items
+             if i.kind != types.CompletionItemKind.Snippet]
+    K, r = types.CompletionItemKind, types.Range(types.Position(1, 3), types.Position(1, 5))
+    # no invented attribute: jedi is confident after `.`; PathLike does not extend `pa` as typed
+    assert sorted(names, key=lambda n: n[0]) == [
+        ("pardir", K.Module, "nib · module os.pardir", "pardir", r),
+        ("path", K.Variable, "nib · statement", "path", r),
+        ("pathconf", K.Function, "nib · function", "pathconf", r),
+        ("pathconf_names", K.Variable, "nib · statement", "pathconf_names", r),
+        ("pathsep", K.Module, "nib · module os.pathsep", "pathsep", r),
+    ]
+    assert names[0][0] == "path"  # the model's choice, not jedi's alphabetical order
+    assert [i.sort_text for i in result.items] == sorted(i.sort_text for i in result.items)
+
+
+async def test_list_with_static_off_is_the_models_own(client: LanguageClient):
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": {"jedi": {"enable": False}}}))
+    open_doc(client, "import os\nos.pa")
+    await asyncio.sleep(1.5)  # time enough for jedi, were it asked
+    result = await complete(client, 1, 5)
+    assert {i.kind for i in result.items} == {types.CompletionItemKind.Text, types.CompletionItemKind.Snippet}

@@ -1,0 +1,92 @@
+"""What several test modules share: paths, the server command, a fake vocabulary and runtime, a slow jedi."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from nib.model.runtime import State
+from nib.model.text.heal import VocabIndex
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = [sys.executable, "-m", "nib.server.cli", "serve"]
+DEMO = ROOT / "benchmarks" / "samples" / "demo.py"
+# A jedi worker that waits this long before each answer (tests that need jedi to be late).
+SLOW_JEDI = [sys.executable, str(Path(__file__).resolve().parent / "slow_jedi_worker.py")]
+
+
+def heldout_file(name: str) -> Path:
+    """A file of the dev split of the held-out code (fetched once, like `nib heldout dev`)."""
+    from nib.model.eval.heldout import fetch
+
+    return fetch("dev") / name
+
+
+# -- a vocabulary and a runtime small enough to reason about ------------------------
+
+VOCAB = [b"<|endoftext|>", b"p", b"r", b"i", b"n", b"t", b"v", b"a", b"e", b"pr", b"pri", b"print", b"private", b" ",
+         b"=", b" =", b" ==", b"==", b"x", b"(", b"(\"", b"\"", b"\xc3", b"\xa9", b"\xc3\xa9", b"\xc3\xa9t\xc3\xa9",
+         b"\n", b"int"]
+INDEX = VocabIndex(VOCAB, {0})
+
+
+def ids(*pieces):
+    return [VOCAB.index(p) for p in pieces]
+
+
+def greedy_encode(data: bytes) -> list[int]:
+    """Longest match first: the test vocabulary's stand-in for BPE (canonical encodings)."""
+    toks = []
+    while data:
+        piece = max((v for v in VOCAB[1:] if data.startswith(v)), key=len)
+        toks.append(VOCAB.index(piece))
+        data = data[len(piece):]
+    return toks
+
+
+class TableModel:
+    """A runtime whose next-token probabilities are a function of the bytes so far.
+
+    Its KV state's "keys" are the token ids themselves, so batched steps work as in the real runtime.
+    """
+
+    uses_types = False
+
+    def __init__(self, next_probs):
+        self.next_probs = next_probs  # bytes so far -> {piece: probability}
+
+    def logits(self, tokens) -> np.ndarray:
+        out = np.full(len(VOCAB), -40.0)
+        for piece, p in self.next_probs(b"".join(VOCAB[t] for t in tokens)).items():
+            out[VOCAB.index(piece)] = np.log(p)
+        return out
+
+    def state(self, tokens) -> State:
+        cache = np.array(tokens, dtype=np.int64)[None, None, None, :, None]
+        return State(tuple(tokens), (0,) * len(tokens), cache, cache)
+
+    def step(self, state, token, type_):
+        tokens = state.tokens + (token,)
+        return self.logits(tokens), self.state(tokens)
+
+    def step_batch(self, keys, values, tokens, types):
+        keys = np.concatenate([keys, np.array(tokens)[None, :, None, None, None]], axis=3)
+        return np.stack([self.logits(keys[0, b, 0, :, 0].tolist()) for b in range(len(tokens))]), keys, keys
+
+
+def copying_model(original: bytes):
+    """Prefers the canonical next token of `original`; after a wrong turn, anything."""
+    def next_probs(so_far):
+        if not original.startswith(so_far) or so_far == original:
+            return {v: 1 / 30 for v in VOCAB[1:]}
+        rest = original[len(so_far):]
+        return {v: (0.9 if VOCAB.index(v) == greedy_encode(rest)[0] else 0.1 / 30) for v in VOCAB[1:]
+                if v != b"\n" or rest.startswith(v)}
+    return next_probs
+
+
+def table_model(probs):
+    """A TableModel over a fixed table: bytes so far (after the prompt's first byte) -> {piece: p}."""
+    return TableModel(lambda so_far: probs.get(so_far[1:], {b"\n": 1.0}))

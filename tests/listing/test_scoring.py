@@ -1,0 +1,27 @@
+"""Scoring a fixed set of names by the model: exact log-probabilities, pruned where they cannot win."""
+
+import numpy as np
+
+from nib.model.listing.scoring import UNSCORED_PIECE, score_sequences
+
+from fixtures import VOCAB, table_model
+
+
+def test_score_sequences_is_the_sum_of_piece_logprobs():
+    model = table_model({b"": {b"pr": 0.5, b"print": 0.3, b"p": 0.2}, b"pr": {b"int": 0.1, b"i": 0.9},
+                         b"pri": {b"v": 0.5, b"n": 0.5}})
+    ids = {v: i for i, v in enumerate(VOCAB)}
+    seqs = [(ids[b"print"],), (ids[b"pr"], ids[b"int"]), (ids[b"pr"], ids[b"i"], ids[b"v"])]
+    start = [ids[b"x"]]
+    got = score_sequences(model, model.logits(start), model.state(start), seqs, k=3)
+    assert np.allclose(got, np.log([0.3, 0.5 * 0.1, 0.5 * 0.9 * 0.5]), atol=1e-6)
+
+
+def test_score_sequences_stops_extending_what_cannot_reach_the_top_k():
+    model = table_model({b"": {b"print": 0.95, b"p": 0.05}, b"p": {b"r": 0.5}})
+    ids = {v: i for i, v in enumerate(VOCAB)}
+    seqs = [(ids[b"print"],), (ids[b"p"], ids[b"r"])]
+    start = [ids[b"x"]]
+    got = score_sequences(model, model.logits(start), model.state(start), seqs, k=1)
+    # "p" (0.05) is below the best complete name (0.95): never stepped, charged per unscored piece
+    assert np.allclose(got, [np.log(0.95), np.log(0.05) + UNSCORED_PIECE], atol=1e-6)

@@ -1,0 +1,80 @@
+"""Settings: one nested typed object; bad values warn and keep the default; nib 0.1's flat names still work."""
+
+import subprocess
+import sys
+
+from nib.model.completion.request import Options
+from nib.server.settings import Settings, leaves, parse
+
+from fixtures import ROOT
+
+
+def test_nested_camel_case_settings():
+    settings, warnings = parse({"statement": {"maxTokens": 12, "blockBody": True}, "model": {"healing": "off"},
+                                "list": {"statement": False}})
+    assert warnings == []
+    expected = Settings()
+    expected.statement.max_tokens, expected.statement.block_body = 12, True
+    expected.model.healing, expected.list.statement = "off", False
+    assert settings == expected
+
+
+def test_bad_settings_warn_and_keep_defaults():
+    settings, warnings = parse({"statement": {"maxTokens": "x"}, "model": {"healing": "exact2"}, "foo": 1,
+                                "list": {"size": 0, "colour": "red"}, "enable": "yes", "jedi": 3})
+    assert settings == Settings()
+    assert warnings == [
+        "nib: setting statement.maxTokens must be an integer, got 'x'; using the default 32",
+        "nib: setting model.healing must be one of off, prefix, exact, got 'exact2'; using the default 'exact'",
+        "nib: unknown setting 'foo' ignored",
+        "nib: setting list.size must be between 1 and 50, got 0; using the default 5",
+        "nib: unknown setting 'list.colour' ignored",
+        "nib: setting enable must be true or false, got 'yes'; using the default True",
+        "nib: setting jedi must be an object, got 3; ignored",
+    ]
+
+
+def test_flat_names_of_nib_0_1_are_accepted_with_a_deprecation_warning():
+    settings, warnings = parse({"maxTokens": 12, "static": False, "statementInList": False, "list": False})
+    expected = Settings()
+    expected.statement.max_tokens, expected.jedi.enable = 12, False
+    expected.list.statement, expected.list.enable = False, False
+    assert settings == expected
+    assert warnings == [
+        "nib: setting maxTokens is deprecated (until nib 0.3): use statement.maxTokens",
+        "nib: setting static is deprecated (until nib 0.3): use jedi.enable",
+        "nib: setting statementInList is deprecated (until nib 0.3): use list.statement",
+        "nib: setting list is deprecated (until nib 0.3): use list.enable",
+    ]
+
+
+def test_parse_over_a_base_does_not_change_the_base():
+    base, _ = parse({"list": {"size": 3}})
+    changed, _ = parse({"list": {"budgetMs": 100}}, base)
+    assert (base.list.size, base.list.budget_ms, changed.list.size, changed.list.budget_ms) == (3, 300, 3, 100)
+
+
+def test_settings_not_an_object():
+    assert parse([1, 2]) == (Settings(), ["nib: settings must be an object, got list; using defaults"])
+
+
+def test_every_setting_has_a_description_and_numbers_a_range():
+    for path, f in leaves():
+        assert f.metadata["doc"], path
+        assert isinstance(f.default, bool) or not isinstance(f.default, int) or f.metadata["range"], path
+
+
+def test_options_are_the_settings_of_the_same_name():
+    s, _ = parse({"list": {"size": 7, "budgetMs": 90, "statement": False}, "model": {"contextTokens": 100},
+                  "statement": {"maxTokens": 9, "budgetMs": 80, "blockBody": True}})
+    assert s.options() == Options(context_tokens=100, healing="exact", list_size=7, list_budget_ms=90,
+                                  list_statement=False, statement_max_tokens=9, statement_budget_ms=80,
+                                  statement_block_body=True)
+
+
+def test_the_editors_mirrors_and_the_readme_table_are_current():
+    """VS Code's contributes.configuration, Neovim's defaults and the README table are generated
+    from Settings by `nib settings --write`: a change to a setting must regenerate them."""
+    done = subprocess.run([sys.executable, "-m", "nib.server.cli", "settings", "--check"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "")

@@ -1,0 +1,20 @@
+"""jedi's worker, late: each answer comes NIB_JEDI_DELAY_S seconds (default 30) after its request.
+
+Tests use it where jedi must miss its budget, deterministically (a real jedi is fast or slow by chance).
+"""
+
+import os
+import time
+
+from nib.model.listing import jedi_worker
+
+_complete = jedi_worker.complete
+
+
+def late(text, cursor, path):
+    time.sleep(float(os.environ.get("NIB_JEDI_DELAY_S", "30")))
+    return _complete(text, cursor, path)
+
+
+jedi_worker.complete = late
+jedi_worker.main()

@@ -1,0 +1,40 @@
+"""Lexemes: where the first lexical token of a generated text ends, the typed name, the position kind."""
+
+import pytest
+
+from nib.model.text.lexeme import first_lexeme, lexeme_span, position_kind, typed_name
+
+
+@pytest.mark.parametrize("text, expected", [
+    (" foo(", (" foo", True)), ("fo", ("fo", False)), ("=", ("=", False)), ("= ", ("=", True)),
+    ("==", ("==", True)), ('"abc', ('"abc', False)), ('"abc" ', ('"abc"', True)), ("x.y", ("x", True)),
+    ("\nfoo", None), ("", None), (" 12)", (" 12", True)), ('b"x"', ('b"x"', True)), ("**", ("**", False)),
+    ("**k", ("**", True)), ("):", (")", True)), ("éa+", ("éa", True)), ("# c", None),
+])
+def test_first_lexeme(text, expected):
+    assert first_lexeme(text) == expected
+
+
+@pytest.mark.parametrize("text, cursor, expected", [
+    ("))\n", 2, None), ("pr", 1, (0, 2, False)), ("foo(x", 3, (3, 4, True)), (" ==", 2, (1, 3, True)),
+    ("\n    return x", 5, (5, 11, True)), ("(x)", 1, (1, 2, True)), ("  x", 0, (2, 3, False)),
+])
+def test_lexeme_span(text, cursor, expected):
+    assert lexeme_span(text, cursor) == expected
+
+
+@pytest.mark.parametrize("text, start, end, typed", [
+    ("    os.pa", 0, None, "pa"), ("x = ", 0, None, ""), ("import os\nos.pat", 10, 16, "pat"),
+    ("f(a, se", 0, None, "se"), ("été_x", 0, None, "été_x"), ("ab.cd", 0, 2, "ab"), ("", 0, None, ""),
+])
+def test_typed_name(text, start, end, typed):
+    assert typed_name(text, start, end) == typed
+
+
+@pytest.mark.parametrize("line, kind", [
+    ("    os.pa", "attribute"), ("x = self.", "attribute"), ("from os import pa", "import"),
+    ("import o", "import"), ("from os.pa", "import"), ("print(x, se", "kwarg"), ("f(", "kwarg"),
+    ("    return va", "name"), ("", "name"), ("x = ...", "name"),
+])
+def test_position_kind(line, kind):
+    assert position_kind(line) == kind

@@ -1,0 +1,130 @@
+"""The model pipeline end to end at toy scale, through the real `nib` stage commands,
+then the exported model against torch (fp32) and against itself (int8), and its runtime."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nib.model.runtime import artifacts
+from nib.model.errors import ModelError
+from nib.model.runtime.onnx import OnnxRuntime
+from nib.model.runtime.torch import TorchRuntime
+
+NIB = [sys.executable, "-m", "nib.server.cli"]
+
+
+def nib(*args, cwd):
+    done = subprocess.run(NIB + [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    """corpus -> tokenizer -> encode -> train -> export, on the stdlib's json package."""
+    work = tmp_path_factory.mktemp("pipeline")
+    (work / "corpus.toml").write_text('stdlib = true\nstdlib_include = ["json/*.py"]\npackages = []\n')
+    nib("corpus", "--manifest", "corpus.toml", "--out", "data/corpus", cwd=work)
+    nib("tokenizer", "--vocab", 600, cwd=work)
+    nib("encode", cwd=work)
+    # A tiny model trained until it is sure of itself on this tiny corpus, so int8 rounding
+    # cannot flip near-ties that a barely trained model would be full of.
+    nib("train", "--out", "runs/toy", "--layers", 2, "--width", 64, "--block-size", 64, "--batch-size", 16,
+        "--budget-tokens", 64 * 16 * 400, "--threads", 2, cwd=work)
+    sample = work / "sample"
+    sample.mkdir()
+    shutil.copy(Path(json.__file__), sample / "json_init.py")  # text the toy model was trained on
+    done = nib("export", "runs/toy/ckpt.pt", "--out", "model", "--keep-fp32", "--parity", sample, cwd=work)
+    return work, done.stdout
+
+
+def test_stages_write_their_artifacts(toy):
+    work, _ = toy
+    corpus = json.loads((work / "data/corpus/corpus.json").read_text())
+    assert corpus["manifest"] == {"stdlib": True, "stdlib_include": ["json/*.py"], "packages": []}
+    assert corpus["files"] == 5 and len(corpus["sha256"]) == 64
+    encoded = json.loads((work / "data/encoded/encoded.json").read_text())
+    assert encoded["train"] + encoded["val"] == len(np.load(work / "data/encoded/train_tokens.npy")) + len(
+        np.load(work / "data/encoded/val_tokens.npy"))
+    summary = json.loads((work / "runs/toy/summary.json").read_text())
+    assert summary["tokens"] == 64 * 16 * 400 and summary["steps"] == 400
+    manifest = json.loads((work / "model/manifest.json").read_text())
+    assert manifest["format_version"] == 1
+    assert manifest["corpus"]["sha256"] == corpus["sha256"]
+    assert manifest["training"]["tokens"] == summary["tokens"]
+
+
+def test_training_resumes_from_checkpoint(toy):
+    work, _ = toy
+    more = 64 * 16 * 410
+    nib("train", "--out", "runs/toy", "--layers", 2, "--width", 64, "--block-size", 64, "--batch-size", 16,
+        "--budget-tokens", more, "--threads", 2, cwd=work)
+    summary = json.loads((work / "runs/toy/summary.json").read_text())
+    assert summary["steps"] == 410  # 400 from before + 10, not 410 from scratch
+
+
+def test_parity(toy):
+    """ONNX fp32 matches torch within 1e-3; the KV-cache path matches one pass; int8 agrees on >= 99% of top-1."""
+    work, _ = toy
+    parity = json.loads((work / "model/manifest.json").read_text())["parity"]
+    assert parity["tokens"] > 1000
+    assert parity["fp32_vs_torch_max_abs_logit_diff"] < 1e-3
+    assert parity["cache_vs_single_pass_max_abs_logit_diff"] < 1e-3
+    assert parity["int8_vs_fp32_top1_agreement"] >= 0.99
+
+
+def test_onnx_and_torch_runtimes_agree_with_prefix_reuse(toy):
+    work, _ = toy
+    model_dir = artifacts.load(work / "model")
+    shutil.copy(work / "runs/toy/ckpt.pt", work / "model/ckpt.pt")
+    onnx = OnnxRuntime(model_dir, threads=1)
+    torch_rt = TorchRuntime(work / "model/ckpt.pt", device="cpu")
+    assert onnx.uses_types and torch_rt.uses_types
+    tokens, types = list(range(10, 70)), [5] * 60
+    a, state = onnx.prefill(tokens, types)
+    b, _ = torch_rt.prefill(tokens, types)
+    assert a.shape == (60, 600)
+    # int8 vs fp32: close, and the same top-1 nearly everywhere
+    assert np.mean(a.argmax(-1) == b.argmax(-1)) >= 0.9
+    # reuse: a new prompt sharing 40 tokens runs only its 3 new ones and matches a fresh run
+    new_tokens, new_types = tokens[:40] + [7, 8, 9], types[:40] + [5, 5, 5]
+    reused, state2 = onnx.prefill(new_tokens, new_types, cache=state)
+    fresh, _ = onnx.prefill(new_tokens, new_types)
+    assert reused.shape == (3, 600) and len(state2) == 43
+    assert np.abs(reused - fresh[-3:]).max() < 0.05  # int8 activations are quantised per call
+    step_logits, state3 = onnx.step(state2, 11, 5)
+    assert step_logits.shape == (600,) and state3.tokens == tuple(new_tokens) + (11,)
+
+
+def test_truncated_and_mismatched_files_are_clear_errors(toy, tmp_path):
+    work, _ = toy
+    broken = tmp_path / "model"
+    shutil.copytree(work / "model", broken)
+    onnx = broken / "model.onnx"
+    onnx.write_bytes(onnx.read_bytes()[:1000])
+    with pytest.raises(ModelError, match=r"model file .*model.onnx has 1000 bytes, its manifest says \d+: truncated"):
+        artifacts.load(broken)
+    manifest = json.loads((broken / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="has format version 99; this nib reads version 1"):
+        artifacts.load(broken)
+    manifest["format_version"], manifest["types"] = 1, ["NAME"]
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="trained with another token-type inventory"):
+        artifacts.load(broken)
+    (broken / "manifest.json").write_text("{not json")
+    with pytest.raises(ModelError, match="is not valid JSON"):
+        artifacts.load(broken)
+
+
+def test_bundled_model_loads_by_default():
+    model_dir = artifacts.load()
+    arch = model_dir.manifest["architecture"]
+    assert model_dir.onnx.stat().st_size < 30_000_000
+    assert (arch["n_layer"], arch["d_model"], arch["vocab_size"]) == (6, 256, 8192)
