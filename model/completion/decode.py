@@ -89,35 +89,9 @@ class Decoder:
             for h in hyps:
                 lp = constrain(log_softmax(step_logits[h.row]), h.remaining, self.index, not exact) + h.logprob
                 previous = h.token if h.token >= 0 else last_prompt_token
-                for tok in np.argpartition(-lp, top)[:top]:
-                    score = float(lp[tok])
-                    if score == -np.inf:
-                        continue
-                    piece = self.token_bytes[tok]
-                    if tok in self.index.special:
-                        continue
-                    if exact and h.remaining and previous >= 0 and not self.canonical(previous, int(tok)):
-                        continue
-                    gen, rem = h.generated + piece, advance(h.remaining, piece)
-                    if exact and h.remaining and not rem:
-                        cover_mass = np.logaddexp(cover_mass, score)
-                    if rem:
-                        grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
-                        continue
-                    try:
-                        text = gen.decode("utf-8")
-                    except UnicodeDecodeError:
-                        grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
-                        continue
-                    span = lexeme_span(text, cursor)
-                    if span is None:
-                        continue
-                    _, end, complete = span
-                    if complete:
-                        word = text[:end]
-                        found[word] = np.logaddexp(found.get(word, -np.inf), score)
-                    else:
-                        grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
+                more, mass = self._extend(h, lp, previous, top, exact, cursor, found)
+                grown += more
+                cover_mass = np.logaddexp(cover_mass, mass)
             grown.sort(key=lambda h: -h.logprob)
             grown = grown[:beam]
             kth = sorted(found.values(), reverse=True)[k - 1] if len(found) >= k else -np.inf
@@ -136,6 +110,35 @@ class Decoder:
         ranked = sorted(found.items(), key=lambda kv: -kv[1])
         norm = cover_mass if np.isfinite(cover_mass) else 0.0
         return [(text, float(lp - norm)) for text, lp in ranked[:k]]
+
+    def _extend(self, h: Hypothesis, lp: np.ndarray, previous: int, top: int, exact: bool, cursor: int,
+                found: dict[str, float]) -> tuple[list[Hypothesis], float]:
+        """h followed by each of its `top` likeliest pieces (joint log-probabilities lp): those that
+        complete a lexeme are added to found, the rest come back as hypotheses, with the
+        probability mass of the paths that finished reproducing the healed bytes."""
+        grown, cover_mass = [], -np.inf
+        for tok in np.argpartition(-lp, top)[:top]:
+            score = float(lp[tok])
+            if score == -np.inf or tok in self.index.special:
+                continue
+            if exact and h.remaining and previous >= 0 and not self.canonical(previous, int(tok)):
+                continue
+            piece = self.token_bytes[tok]
+            gen, rem = h.generated + piece, advance(h.remaining, piece)
+            if exact and h.remaining and not rem:
+                cover_mass = np.logaddexp(cover_mass, score)
+            try:
+                text = None if rem else gen.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            span = lexeme_span(text, cursor) if text is not None else (0, 0, False)
+            if span is None:
+                continue
+            if span[2]:  # a complete lexeme: hypotheses that end in it add up
+                found[text[: span[1]]] = np.logaddexp(found.get(text[: span[1]], -np.inf), score)
+            else:
+                grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
+        return grown, cover_mass
 
     def best_cover(self, logits: np.ndarray, state: State, remaining: bytes, line: bytes,
                    width: int = 4, max_steps: int = 4) -> list[int]:

@@ -1,0 +1,74 @@
+"""The engine's chain of steps with the bundled model: what runs, what it waits for, when it stops."""
+
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pytest
+
+from nib.model.completion.engine import Engine
+from nib.model.completion.request import Options, Request
+from nib.model.errors import Cancelled
+from nib.model.listing.jedi import JediAnswer, JediName
+
+TEXT = "import os\nos.pa"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine.load()
+
+
+def answered(*names, position="attribute") -> Future:
+    future: Future = Future()
+    future.set_result(JediAnswer([JediName(n, "function", "function") for n in names], position))
+    return future
+
+
+def test_after_a_dot_jedis_names_are_the_whole_list(engine):
+    """jedi first (after `.`), confident: its names are scored by the model, no lexeme of the model's own."""
+    request = Request(TEXT, len(TEXT), "list", jedi=answered("path", "pardir", "walk"),
+                      jedi_deadline=time.monotonic() + 5, jedi_first=True)
+    result = engine.complete(request)
+    names = sorted((c.kind, c.label, c.start) for c in result.candidates if c.kind != "statement")
+    assert names == [("name", "pardir", 13), ("name", "path", 13)]  # walk does not extend `pa`
+    assert [c.kind for c in result.candidates].count("statement") == 1
+    assert result.timings.decode_list_ms == 0 and result.timings.score_names_ms > 0
+    assert result.jedi is request.jedi.result()
+
+
+def test_jedi_late_past_its_deadline_gives_the_models_own_list(engine):
+    never: Future = Future()
+    request = Request(TEXT, len(TEXT), "list", jedi=never, jedi_deadline=time.monotonic() + 0.1, jedi_first=True)
+    result = engine.complete(request)
+    assert {c.kind for c in result.candidates} == {"token", "statement"}
+    assert result.jedi is None and result.timings.jedi_wait_ms >= 90 and never.cancelled()
+
+
+def test_a_statement_request_runs_only_the_prompt_and_the_statement(engine):
+    result = engine.complete(Request(TEXT, len(TEXT), "statement"))
+    t = result.timings
+    assert [c.kind for c in result.candidates] == ["statement"]
+    assert result.candidates[0].start == 13 and result.candidates[0].text.startswith("pa")
+    assert (t.decode_list_ms, t.jedi_wait_ms, t.score_names_ms) == (0, 0, 0) and t.prefill_ms > 0
+    assert (t.prompt_tokens, t.healed_bytes) == (6, 2)  # <|endoftext|> "import" " os" "\n" "os" "."; "pa" healed
+
+
+@pytest.mark.parametrize("mode, method", [("statement", "step"), ("list", "step_batch")])
+def test_a_request_cancelled_while_decoding_stops_at_the_next_step(engine, monkeypatch, mode, method):
+    cancel, decoding = threading.Event(), threading.Event()
+    real = getattr(engine.runtime, method)
+
+    def held(*args):  # the first decoding step waits until the request is cancelled
+        decoding.set()
+        cancel.wait(10)
+        return real(*args)
+
+    monkeypatch.setattr(engine.runtime, method, held)
+    options = Options(list_statement=False, statement_budget_ms=10_000, list_budget_ms=10_000)
+    with ThreadPoolExecutor(1) as pool:
+        done = pool.submit(engine.complete, Request("x = 1\nprint(", 12, mode, options, cancel))
+        assert decoding.wait(10)
+        cancel.set()
+        with pytest.raises(Cancelled):
+            done.result(10)
