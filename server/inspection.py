@@ -1,7 +1,7 @@
 """Requests that let the test suite read the server's state (`nib serve --test-requests` only).
 
     nib/_document {"uri": ...} -> {"text": ..., "version": ...} or null
-    nib/_memory   {}           -> what each cache holds, and the process's resident memory
+    nib/_memory   {}           -> what each bounded store holds, and the process's resident memory
 
 The robustness tests compare the document text with a reference model after
 random edits, and check that the caches stay bounded under load.
@@ -23,12 +23,12 @@ def register(server) -> None:
         host = ls.model.serving
         engine = host.engine if host is not None else None
         state = engine.kv_state if engine is not None else None
-        cache = ls.ranker.identifiers
+        ngram = ls.ranker.identifiers
         return {
             "documents": len(ls.documents._docs),
             "document_chars": sum(len(d.text) for d in ls.documents._docs.values()),
-            "identifiers_documents": len(cache._docs),
-            "identifiers_entries": sum(len(c.uni) + len(c.bi) + len(c.tri) for _, c in cache._docs.values()),
+            "identifiers_documents": len(ngram._docs),
+            "identifiers_entries": sum(len(c.uni) + len(c.bi) + len(c.tri) for _, c in ngram._docs.values()),
             "kv_state_bytes": 0 if state is None else int(state.keys.nbytes + state.values.nbytes),
             "type_memo": 0 if engine is None else len(engine.decoder._types),
             "canonical_memo": 0 if engine is None else len(engine.decoder.canonical._memo),

@@ -101,7 +101,7 @@ class NibServer(LanguageServer):
         """The document, or None when this request does not apply."""
         s = self.settings
         doc = self.documents.get(uri)
-        if doc is None or not s.enable or not (s.list.enable if mode == "list" else s.statement.enable):
+        if doc is None or not s.enable or not (s.listing.enable if mode == "list" else s.statement.enable):
             return None
         if len(doc.text) > s.max_document_chars:
             if uri not in self._big_logged:

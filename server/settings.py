@@ -26,8 +26,8 @@ def setting(default, doc: str, *, lo: int | None = None, hi: int | None = None, 
                                             "choices": choices})
 
 
-def group(cls, doc: str):
-    return field(default_factory=cls, metadata={"doc": doc})
+def group(cls, doc: str, wire: str | None = None):
+    return field(default_factory=cls, metadata={"doc": doc, "wire": wire})
 
 
 @dataclass
@@ -77,7 +77,7 @@ class LogSettings:
 class Settings:
     enable: bool = setting(True, "answer completion requests at all")
     max_document_chars: int = setting(2_000_000, "larger documents get no completions", lo=1000, hi=100_000_000)
-    list: ListSettings = group(ListSettings, "the completion list")  # noqa: A003 - the wire name
+    listing: ListSettings = group(ListSettings, "the completion list", wire="list")
     statement: StatementSettings = group(StatementSettings, "the statement: inline ghost text")
     jedi: JediSettings = group(JediSettings, "jedi's names in the list")
     model: ModelSettings = group(ModelSettings, "the model and how it runs")
@@ -87,7 +87,8 @@ class Settings:
         """What the engine needs of these settings (Options' fields are named group_field)."""
         return Options(
             context_tokens=self.model.context_tokens, healing=self.model.healing,
-            list_size=self.list.size, list_budget_ms=self.list.budget_ms, list_statement=self.list.statement,
+            list_size=self.listing.size, list_budget_ms=self.listing.budget_ms,
+            list_statement=self.listing.statement,
             statement_max_tokens=self.statement.max_tokens, statement_budget_ms=self.statement.budget_ms,
             statement_block_body=self.statement.block_body,
         )
@@ -110,6 +111,11 @@ def camel(name: str) -> str:
     return head + "".join(w.title() for w in rest)
 
 
+def wire(f) -> str:
+    """A field's name on the wire: camelCase, or the group's own (`listing` is "list")."""
+    return f.metadata.get("wire") or camel(f.name)
+
+
 def leaves(cls=Settings, path: tuple[str, ...] = ()):
     """Every setting as (wire path, dataclass field), depth first in declaration order.
 
@@ -117,9 +123,9 @@ def leaves(cls=Settings, path: tuple[str, ...] = ()):
     """
     for f in fields(cls):
         if is_dataclass(f.type if isinstance(f.type, type) else f.default_factory):
-            yield from leaves(f.default_factory, path + (camel(f.name),))
+            yield from leaves(f.default_factory, path + (wire(f),))
         else:
-            yield path + (camel(f.name),), f
+            yield path + (wire(f),), f
 
 
 def parse(raw, base: Settings | None = None) -> tuple[Settings, list[str]]:
@@ -168,11 +174,11 @@ def _apply(target, path: tuple[str, ...], value, warnings: list[str]) -> None:
 
 
 def _set(settings: Settings, path: tuple[str, ...], value, warnings: list[str]) -> None:
-    _apply(getattr(settings, path[0]), path, value, warnings)
+    _apply(getattr(settings, _field(Settings, path[0]).name), path, value, warnings)
 
 
-def _field(cls, wire: str):
-    return next((f for f in fields(cls) if camel(f.name) == wire or f.name == wire), None)
+def _field(cls, name: str):
+    return next((f for f in fields(cls) if wire(f) == name or f.name == name), None)
 
 
 def _check(f, value, default) -> str | None:

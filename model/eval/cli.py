@@ -27,6 +27,10 @@ def register(sub) -> None:
     p.add_argument("--jedi-ms", type=int, default=200, help="jedi's time budget in the combined ranking")
     p.add_argument("--typed", type=int, nargs="+", default=[0, 1],
                    help="characters of the name typed before the list is asked for (each measured)")
+    p.add_argument("--write-weights", action="store_true",
+                   help="with --ranking: ship the weights tuned on the dev split (model/listing/weights.json)")
+    p.add_argument("--write-manifest", action="store_true",
+                   help="write each --model's figures on the test split into its manifest's evaluation block")
     p.set_defaults(run=evaluate)
 
 
@@ -59,4 +63,31 @@ def evaluate(args) -> int:
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(json.dumps(report, indent=2) + "\n")
+    if args.write_weights and args.ranking:
+        from nib.model.listing.mixing import WEIGHTS_FILE, save_weights
+
+        save_weights(report["weights"], {"command": report["command"], "dev_mrr5": report["dev_mrr5"]})
+        print(f"wrote {WEIGHTS_FILE}")
+    if args.write_manifest and not args.ranking:
+        if args.dir != "test":
+            raise SystemExit("nib: a manifest's evaluation block is measured on the test split (nib eval test)")
+        for model, result in zip(args.model or [None], report["results"]):
+            print(f"wrote {write_evaluation(model, report, result)}")
     return 0
+
+
+def write_evaluation(model: Path | None, report: dict, result: dict) -> Path:
+    """The evaluation block of a model's manifest, from a `nib eval test` report."""
+    from nib.model.eval.heldout import packages
+    from nib.model.runtime import artifacts
+
+    path = Path(model or artifacts.DEFAULT_DIR) / artifacts.MANIFEST_FILE
+    manifest = json.loads(path.read_text())
+    manifest["evaluation"] = {
+        "command": report["command"], "split": "test",
+        "heldout": [f"{p['name']}=={p['version']}" for p in packages("test")],
+        "seed": report["seed"], "points": report["points"],
+        **{k: v for k, v in result.items() if k not in ("name", "seconds")},
+    }
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return path

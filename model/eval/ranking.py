@@ -24,7 +24,7 @@ from nib.model.completion.result import Candidate
 from nib.model.eval.quality import identifier_points, python_files
 from nib.model.listing.identifiers import IdentifierNgram, tokens
 from nib.model.listing.jedi import JediCompleter
-from nib.model.listing.mixing import WEIGHTS, Weights, combine
+from nib.model.listing.mixing import WEIGHTS, Weights, combine, key_name
 from nib.model.listing.ranker import ListRanker
 from nib.model.progress import Progress
 from nib.model.text.lexeme import typed_name
@@ -156,7 +156,7 @@ def run(engine, dev: Path, test: Path, points: int, seed: int, jedi_ms: int, typ
         tables.append({"typed": t, "points": len(test_records), "points_by_kind": kinds,
                        "rankers": summarise(test_records, weights), "records": test_records})
     return {"dev": str(dev), "test": str(test), "seed": seed, "jedi_ms": jedi_ms, "dev_mrr5": round(dev_mrr, 4),
-            "weights": {f"{p}, typed" if t else p: w.__dict__ for (p, t), w in weights.items()},
+            "weights": {key_name(k): w.__dict__ for k, w in weights.items()},
             "tables": tables, "dev_records": dev_records}
 
 

@@ -1,8 +1,8 @@
-"""A cache n-gram over the identifiers of the current file and the other open files.
+"""An n-gram over the identifiers of the current file and the other open files (a "cache model").
 
 Most identifiers a programmer types already appear nearby (Hellendoorn and
 Devanbu, FSE 2017): `self.` in this file is followed by this file's
-attributes. The cache counts lexical tokens of each open document and gives a
+attributes. The n-gram counts lexical tokens of each open document and gives a
 probability to each candidate name from the two tokens before the cursor,
 interpolating trigram, bigram and unigram counts; other open files add their
 unigram counts at a lower weight.
@@ -20,12 +20,12 @@ _TOKENS = re.compile(r"[^\W\d]\w*|\d\w*|[^\s\w]")
 IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 # Interpolation weights of trigram, bigram, unigram and other files' unigram
-# counts, set by hand (each order 2-10x the next); how much the cache counts
+# counts, set by hand (each order 2-10x the next); how much the n-gram counts
 # against the model is tuned, in mixing.WEIGHTS.
 WEIGHTS = (1.0, 0.5, 0.1, 0.02)
 
 # Characters counted above and below the cursor's line: nearby code is what
-# the cache is for, and counting is O(window) each time the cursor changes line
+# the n-gram is for, and counting is O(window) each time the cursor changes line
 # (about 12 ms for 47k characters here).
 ABOVE, BELOW = 60_000, 20_000
 
@@ -83,7 +83,7 @@ class IdentifierNgram:
                       names: list[str] | None = None) -> dict[str, float]:
         """P(name | the two tokens before it) over `names` (None: every identifier the
         document has around the cursor), from key's document and, at a lower weight, the
-        other documents. Names the cache has never seen get 0.
+        other documents. Names the n-gram has never seen get 0.
 
         Example: with "self.total = 0" above, probabilities(.., ["self", "."], ["total", "x"])
         -> {"total": 1.0, "x": 0.0}

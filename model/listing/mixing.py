@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -18,19 +20,28 @@ class Weights:
     jedi: float = 0.1
 
 
-# By position (text.lexeme.position_kind) and whether part of the name is typed,
-# chosen on held-out dev points apart from the measured ones by
-# `nib eval dev --ranking` (see README).
-WEIGHTS = {  # (model, identifiers, jedi order); dev MRR@5 0.4763 over 600 points
-    ("attribute", False): Weights(0.6, 0.3, 0.1),
-    ("attribute", True): Weights(0.2, 0.8, 0.0),
-    ("import", False): Weights(0.4, 0.0, 0.6),
-    ("import", True): Weights(1.0, 0.0, 0.0),
-    ("kwarg", False): Weights(0.1, 0.7, 0.2),
-    ("kwarg", True): Weights(0.1, 0.4, 0.5),
-    ("name", False): Weights(0.5, 0.3, 0.2),
-    ("name", True): Weights(0.1, 0.8, 0.1),
-}
+# By position (text.lexeme.position_kind) and whether part of the name is typed: tuned on
+# the held-out dev split by `nib eval test --ranking --write-weights`, which writes this file.
+WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+
+
+def key_name(position: tuple[str, bool]) -> str:
+    """("attribute", True) -> "attribute, typed": the key in weights.json."""
+    return f"{position[0]}, typed" if position[1] else position[0]
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> dict[tuple[str, bool], Weights]:
+    tuned = json.loads(path.read_text())["weights"]
+    return {(kind, typed): Weights(**tuned[key_name((kind, typed))])
+            for kind in ("attribute", "import", "kwarg", "name") for typed in (False, True)}
+
+
+def save_weights(weights: dict[str, dict], about: dict, path: Path = WEIGHTS_FILE) -> None:
+    """weights as `nib eval --ranking` reports them ({"name, typed": {"model": ...}}), and how they were tuned."""
+    path.write_text(json.dumps({**about, "weights": weights}, indent=2) + "\n")
+
+
+WEIGHTS = load_weights()
 
 
 def mix(model: dict[str, float], identifiers: dict[str, float], jedi_order: list[str],

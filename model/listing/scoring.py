@@ -14,7 +14,7 @@ import numpy as np
 from nib.model.runtime import log_softmax
 
 # A name whose pieces were not all scored (it fell out of the beam) gets this
-# much per unscored piece: about the model's mean loss per token on held-out
+# much per unscored piece: about the model's mean loss per token on unseen
 # code (2.66 nats), so it ranks below names that were scored to the end.
 UNSCORED_PIECE = -2.7
 

@@ -62,15 +62,15 @@ class Runtime:
         kv = np.zeros((self.n_layer, batch, self.n_head, 0, self.head_dim), dtype=np.float32)
         return kv, kv.copy()
 
-    def prefill(self, tokens, types, cache: State | None = None) -> tuple[np.ndarray, State]:
-        """Run a whole prompt, reusing cache's longest common prefix.  -> (logits (S_new, V), state)
+    def prefill(self, tokens, types, kv_state: State | None = None) -> tuple[np.ndarray, State]:
+        """Run a whole prompt, reusing kv_state's longest common prefix.  -> (logits (S_new, V), state)
 
         At least the last token is always run, so its logits come back.
         """
         tokens, types = tuple(tokens), tuple(types)
-        reuse = min(common_prefix(cache, tokens, types), len(tokens) - 1) if cache is not None else 0
+        reuse = min(common_prefix(kv_state, tokens, types), len(tokens) - 1) if kv_state is not None else 0
         if reuse > 0:
-            base = cache.truncate(reuse)
+            base = kv_state.truncate(reuse)
             keys, values = base.keys, base.values
         else:
             keys, values = self.empty()

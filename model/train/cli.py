@@ -61,7 +61,7 @@ def register(sub) -> None:
     p.set_defaults(run=export)
 
     p = sub.add_parser("reproduce", help="every stage in order, with the bundled model's settings")
-    p.add_argument("--out", type=Path, default=Path("model/weights"))
+    p.add_argument("--out", type=Path, default=Path("runs/reproduced"))
     p.add_argument("--threads", type=int, default=0)
     p.set_defaults(run=reproduce)
 
@@ -170,4 +170,8 @@ def reproduce(args) -> int:
                       f"{shipped['corpus']['sha256']} (another Python's stdlib, or a changed manifest)",
                       file=sys.stderr)
                 return 1
+    made = json.loads((args.out / artifacts.MANIFEST_FILE).read_text())["files"]
+    for name in ("tokenizer", "model"):
+        same = made[name]["sha256"] == shipped["files"][name]["sha256"]
+        print(f"{name}: {'identical to' if same else 'differs from'} the bundled model's")
     return 0

@@ -15,7 +15,7 @@ def test_nested_camel_case_settings():
     assert warnings == []
     expected = Settings()
     expected.statement.max_tokens, expected.statement.block_body = 12, True
-    expected.model.healing, expected.list.statement = "off", False
+    expected.model.healing, expected.listing.statement = "off", False
     assert settings == expected
 
 
@@ -38,7 +38,7 @@ def test_flat_names_of_nib_0_1_are_accepted_with_a_deprecation_warning():
     settings, warnings = parse({"maxTokens": 12, "static": False, "statementInList": False, "list": False})
     expected = Settings()
     expected.statement.max_tokens, expected.jedi.enable = 12, False
-    expected.list.statement, expected.list.enable = False, False
+    expected.listing.statement, expected.listing.enable = False, False
     assert settings == expected
     assert warnings == [
         "nib: setting maxTokens is deprecated (until nib 0.3): use statement.maxTokens",
@@ -51,7 +51,7 @@ def test_flat_names_of_nib_0_1_are_accepted_with_a_deprecation_warning():
 def test_parse_over_a_base_does_not_change_the_base():
     base, _ = parse({"list": {"size": 3}})
     changed, _ = parse({"list": {"budgetMs": 100}}, base)
-    assert (base.list.size, base.list.budget_ms, changed.list.size, changed.list.budget_ms) == (3, 300, 3, 100)
+    assert (base.listing.size, base.listing.budget_ms, changed.listing.size, changed.listing.budget_ms) == (3, 300, 3, 100)
 
 
 def test_settings_not_an_object():

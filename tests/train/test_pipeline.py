@@ -93,7 +93,7 @@ def test_onnx_and_torch_runtimes_agree_with_prefix_reuse(toy):
     assert np.mean(a.argmax(-1) == b.argmax(-1)) >= 0.9
     # reuse: a new prompt sharing 40 tokens runs only its 3 new ones and matches a fresh run
     new_tokens, new_types = tokens[:40] + [7, 8, 9], types[:40] + [5, 5, 5]
-    reused, state2 = onnx.prefill(new_tokens, new_types, cache=state)
+    reused, state2 = onnx.prefill(new_tokens, new_types, kv_state=state)
     fresh, _ = onnx.prefill(new_tokens, new_types)
     assert reused.shape == (3, 600) and len(state2) == 43
     assert np.abs(reused - fresh[-3:]).max() < 0.05  # int8 activations are quantised per call

@@ -1,0 +1,85 @@
+"""The README's tables, printed as Markdown from the raw JSON in benchmarks/results/.
+
+    python benchmarks/tables.py            # every table whose JSON is there
+
+Each JSON file carries the command that made it; the tables add nothing to it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def quality(report: dict) -> list[str]:
+    rows = ["| model | token accuracy | identifier MRR@5 | top-1 | line exact match | line edit similarity "
+            "| list p50 in eval |", "|---|---|---|---|---|---|---|"]
+    for r in report["results"]:
+        if "token_accuracy" not in r:
+            continue
+        name = "trigram baseline" if r["name"] == "trigram" else f"`{r['name']}`"
+        latency = f"{r['list_latency_ms_p50']} ms" if r.get("list_latency_ms_p50") is not None else ""
+        rows.append(f"| {name} | {r['token_accuracy']:.3f} | {r['identifier_mrr5']:.3f} | {r['identifier_top1']:.3f} "
+                    f"| {r['line_exact_match']:.3f} | {r['line_edit_similarity']:.1f} | {latency} |")
+    return rows
+
+
+def healing(report: dict) -> list[str]:
+    rows = ["| healing | mid-token EM | mid-token ES | boundary EM | boundary ES | statement p50 / p95 "
+            "| list MRR@5 | list p50 / p95 |", "|---|---|---|---|---|---|---|---|"]
+    for r in report["results"]:
+        for mode, h in r.get("healing", {}).items():
+            rows.append(f"| {mode} | {h['mid']['exact_match']:.3f} | {h['mid']['edit_similarity']:.1f} "
+                        f"| {h['boundary']['exact_match']:.3f} | {h['boundary']['edit_similarity']:.1f} "
+                        f"| {h['ms_p50']} / {h['ms_p95']} ms | {h['list_mrr5']:.3f} "
+                        f"| {h['list_ms_p50']} / {h['list_ms_p95']} ms |")
+    return rows
+
+
+def ranking(report: dict) -> list[str]:
+    tables = {t["typed"]: t for t in report["tables"]}
+    kinds = sorted(tables[0]["points_by_kind"])
+    head = "| ranker | " + " | ".join(f"MRR@5, {t} typed | top-1 | " + " | ".join(kinds) + " | p50 / p95 ms"
+                                      for t in tables)
+    rows = [head + " |", "|---" * (1 + len(tables) * (3 + len(kinds))) + "|"]
+    for name in tables[0]["rankers"]:
+        cells = []
+        for t in tables.values():
+            r = t["rankers"][name]
+            cells += [f"{r['mrr5']:.3f}", f"{r['top1']:.3f}"]
+            cells += [f"{r['mrr5_by_kind'].get(k, 0):.3f}" for k in kinds]
+            cells.append(f"{r['ms_p50']} / {r['ms_p95']}")
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    points = ", ".join(f"{n} {k}" for k, n in tables[0]["points_by_kind"].items())
+    return rows + ["", f"(points: {points}; weights tuned on the dev split, MRR@5 there {report['dev_mrr5']})"]
+
+
+def latency(report: dict) -> list[str]:
+    rows = ["| server | request | n | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|"]
+    for server in ("nib", "nib, model only", "jedi-language-server"):
+        for kind, s in report.get(server, {}).items():
+            if s.get("n"):
+                rows.append(f"| {server} | {kind} | {s['n']} | {s['p50']} | {s['p95']} | {s['p99']} |")
+    return rows
+
+
+TABLES = {"quality.json": [quality, healing], "ranking.json": [ranking], "latency.json": [latency]}
+
+
+def main() -> int:
+    for name, makers in TABLES.items():
+        path = RESULTS / name
+        if not path.exists():
+            continue
+        report = json.loads(path.read_text())
+        print(f"<!-- {name}: {report.get('command', '')} -->")
+        for make in makers:
+            print("\n".join(make(report)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
