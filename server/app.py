@@ -116,9 +116,10 @@ FEATURES = [
 
 
 def create_server(shared: Shared, model_path: Path | None = None, protocol_cls=NibProtocol,
-                  test_requests: bool = False) -> NibServer:
+                  test_requests: bool = False, log_level: str | None = None) -> NibServer:
     """A session for one client, its handlers registered, over the process's shared model hosts."""
-    server = NibServer(shared, model_path, protocol_cls, own_process=protocol_cls is not SessionProtocol)
+    server = NibServer(shared, model_path, protocol_cls, own_process=protocol_cls is not SessionProtocol,
+                       log_level=log_level)
     for method, options, handler in FEATURES:
         server.feature(method, options)(handler)
     if test_requests:
@@ -138,10 +139,10 @@ def serve(model_path: Path | None, tcp: str | None, log_level: str | None, test_
     shared = Shared()
     try:
         if not tcp:
-            create_server(shared, model_path, test_requests=test_requests).start_io()
+            create_server(shared, model_path, test_requests=test_requests, log_level=log_level).start_io()
             return 0
         address, _, port = tcp.rpartition(":")
-        asyncio.run(serve_tcp(lambda: create_server(shared, model_path, SessionProtocol, test_requests),
+        asyncio.run(serve_tcp(lambda: create_server(shared, model_path, SessionProtocol, test_requests, log_level),
                               address or "127.0.0.1", int(port)))
         return 0
     finally:

@@ -21,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("serve", help="run the language server (stdio by default)")
     p.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP so several editors share the loaded models")
     p.add_argument("--model", type=Path, help="model directory (default: the bundled model)")
-    p.add_argument("--log-level", default=None)
+    p.add_argument("--log-level", default=None, choices=("debug", "info", "warning", "error"),
+                   help="the log level of sessions that do not set log.level (default: info)")
     p.add_argument("--stdio", action="store_true", help="accepted for clients that pass it: stdio is the default")
     p.add_argument("--test-requests", action="store_true",
                    help="also answer nib/_document and nib/_memory (the test suite reads the server's state)")

@@ -43,7 +43,7 @@ class Shared:
 
 class NibServer(LanguageServer):
     def __init__(self, shared: Shared, model_path: Path | None = None, protocol_cls=NibProtocol,
-                 own_process: bool = True):
+                 own_process: bool = True, log_level: str | None = None):
         super().__init__("nib", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
                          protocol_cls=protocol_cls)
         self.shared = shared
@@ -51,6 +51,8 @@ class NibServer(LanguageServer):
         self.settings = Settings()
         if model_path:
             self.settings.model.path = str(model_path)
+        if log_level:  # `nib serve --log-level`: the sessions' default, which a client may change
+            self.settings.log.level = log_level.lower()
         self.documents = Documents()
         self.scheduler = Scheduler()
         self.model = ModelUse(shared.hosts, self.model_error)
