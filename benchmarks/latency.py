@@ -137,10 +137,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--no-jedi", action="store_true")
+    parser.add_argument("--model", type=Path, help="the model directory nib serves (default: the bundled model)")
     args = parser.parse_args()
     args.files = args.files or sorted(fetch("test").rglob("*.py"))[:6]
 
     nib_cmd = [sys.executable, "-m", "nib.server.cli", "serve", "--log-level", "warning"]
+    if args.model:
+        nib_cmd += ["--model", str(args.model)]
     report = {"command": "python benchmarks/latency.py " + " ".join(sys.argv[1:]),
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "python": platform.python_version()},
