@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    p = sub.add_parser("heldout", help="fetch a held-out split (pinned wheels, checked by SHA-256) and print its folder")
+    p = sub.add_parser("heldout", help="fetch a held-out split (pinned wheels, SHA-256 checked); print its folder")
     p.add_argument("split", choices=("dev", "test"))
     p.set_defaults(run=heldout)
 

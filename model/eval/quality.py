@@ -345,7 +345,8 @@ def table(report: dict) -> str:
         heal.append(f"{'healing':8} {'cut':9} {'kind':11} {'EM':>6} {'ES':>6} {'n':>4}")
         for mode, h in r["healing"].items():
             for cut in ("mid", "boundary"):
-                heal.append(f"{mode:8} {cut:9} {'all':11} {h[cut]['exact_match']:>6.3f} {h[cut]['edit_similarity']:>6.1f} "
+                heal.append(f"{mode:8} {cut:9} {'all':11} {h[cut]['exact_match']:>6.3f} "
+                            f"{h[cut]['edit_similarity']:>6.1f} "
                             f"{h[cut]['n']:>4}")
             for kind, v in h["by_kind"].items():
                 heal.append(f"{mode:8} {'mid':9} {kind:11} {v['mid']['exact_match']:>6.3f} "

@@ -107,7 +107,8 @@ def fuzz_messages(rng: random.Random, n: int):
                 "contentChanges": [{"range": {"start": position(rng), "end": position(rng)}, "text": text}]}}, None
         elif kind == "settings":
             settings = rng.choice([{"nib": {"statement": {"maxTokens": "x"}}}, {"nib": {"model": {"healing": 3}}},
-                                   {"nib": None}, [1], "x", {"nib": {"list": {"size": 2}, "statement": {"debounceMs": 0}}},
+                                   {"nib": None}, [1], "x",
+                                   {"nib": {"list": {"size": 2}, "statement": {"debounceMs": 0}}},
                                    {"nib": {"foo": {"bar": 1}}}, {"nib": {"listSize": 2, "list": []}}])
             yield kind, {"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration",
                          "params": {"settings": settings}}, None

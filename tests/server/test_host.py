@@ -1,0 +1,55 @@
+"""Model hosts: one per model identity, reference-counted; a failed load is reported and retried,
+and the model already loaded keeps serving."""
+
+import asyncio
+from types import SimpleNamespace
+
+from nib.model.completion import engine as engine_module
+from nib.server.host import Hosts, ModelKey, ModelUse
+
+BUNDLED = ModelKey("", "cpu", 1)
+BROKEN = ModelKey("/models/broken", "cpu", 1)
+
+
+def fake_load(calls):
+    def load(path, backend, threads, device):
+        calls.append(str(path))
+        if path is not None and "broken" in str(path):
+            raise RuntimeError("boom")  # not a ModelError: a backend's own exception type
+        return SimpleNamespace(name=f"engine for {path}", model_dir=SimpleNamespace(path=path))
+    return load
+
+
+def test_hosts_are_shared_per_identity_and_unloaded_with_their_last_user():
+    hosts = Hosts()
+    a, b = hosts.acquire(BUNDLED), hosts.acquire(BUNDLED)
+    assert a is b and a.users == 2 and hosts.loaded() == [BUNDLED]
+    hosts.release(a)
+    assert hosts.loaded() == [BUNDLED]
+    hosts.release(b)
+    assert hosts.loaded() == []
+    assert hosts.acquire(BUNDLED) is not a  # a new host, loaded again when used
+
+
+def test_a_failed_load_is_reported_and_the_previous_model_keeps_serving(monkeypatch):
+    calls, errors = [], []
+    monkeypatch.setattr(engine_module.Engine, "load", classmethod(lambda cls, *a: fake_load(calls)(*a)))
+    hosts = Hosts()
+    use = ModelUse(hosts, errors.append)
+
+    async def run():
+        use.want(BUNDLED)
+        first = await use.ready()
+        use.want(BROKEN)
+        after_failure = await use.ready()
+        use.want(BROKEN)  # asked again (a settings change): tried again, not remembered as failed
+        await use.ready()
+        return first, after_failure
+
+    first, after_failure = asyncio.run(run())
+    assert after_failure is first and first.engine.name == "engine for None"
+    assert errors == ["could not load /models/broken (cpu): RuntimeError: boom"] * 2
+    assert calls == ["None", "/models/broken", "/models/broken"]
+    assert hosts.loaded() == [BUNDLED]  # the broken host was released
+    use.close()
+    assert hosts.loaded() == []
