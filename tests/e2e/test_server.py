@@ -319,8 +319,10 @@ async def tcp_server(*extra):
 
 
 async def tcp_session(port, n, process_id=None, options=None):
+    """A session over TCP with a document open; without jedi, whose answer may come in time or not."""
     from pygls.lsp.client import LanguageClient as PlainClient
 
+    options = {"jedi": {"enable": False}, **(options or {})}
     c = PlainClient("test", "1")
     await c.start_tcp("127.0.0.1", port)
     await asyncio.wait_for(c.initialize_async(types.InitializeParams(
