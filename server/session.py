@@ -141,13 +141,17 @@ class NibServer(LanguageServer):
         if doc.version != version or self.documents.get(uri) is not doc:
             self.log.debug("%s for version %d dropped: document is at %d", mode, version, doc.version)
             return None
+        if self.log.isEnabledFor(logging.INFO):  # the line costs a dict per keystroke: only when it is written
+            self._log_timings(mode, uri, position, result)
+        return doc, cursor, result
+
+    def _log_timings(self, mode: str, uri: str, position: types.Position, result) -> None:
         t = result.timings
         steps = ", ".join(f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in t.as_dict().items()
                           if k.endswith("_ms") and v)
         self.log.info("%s %s:%d:%d %.1f ms (%s; %d prompt tokens) %d items", mode, uri.rsplit("/", 1)[-1],
                       position.line, position.character, t.total_ms(), steps, t.prompt_tokens,
                       len(result.candidates))
-        return doc, cursor, result
 
     def warm_later(self, uri: str, line: int, character: int) -> None:
         """After a pause in typing, prefill the KV state at the last edit so the next request is warm."""

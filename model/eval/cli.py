@@ -52,6 +52,7 @@ def evaluate(args) -> int:
         engine = Engine.load((args.model or [None])[0], threads=args.threads)
         report = ranking.run(engine, folder("dev"), target, args.points, args.seed, args.jedi_ms, tuple(args.typed))
         text = ranking.table(report)
+        report = ranking.compact(report)
     else:
         from nib.model.eval import quality
 
