@@ -67,24 +67,27 @@ def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
         ls.log.warning("didChange for %s, which is not open: ignored", params.text_document.uri)
         return
     ls.scheduler.supersede(doc.uri)
-    last = None
+    last, inserted_at = None, -1
     for change in params.content_changes:
         if isinstance(change, types.TextDocumentContentChangePartial):
             r = change.range
+            start = doc.offset(r.start.line, r.start.character, ls.encoding)
+            inserted_at = start if r.start == r.end and len(params.content_changes) == 1 else -1
             doc.apply((r.start.line, r.start.character), (r.end.line, r.end.character), change.text, ls.encoding)
-            last = doc.position(doc.offset(r.start.line, r.start.character, ls.encoding) + len(change.text),
-                                ls.encoding)
+            last = start + len(change.text)
         else:
             doc.apply(None, None, change.text, ls.encoding)
     doc.version = params.text_document.version
+    ls.scheduler.edited(doc.uri, inserted_at, params.content_changes[-1].text if params.content_changes else "")
     if last is not None and len(doc.text) <= ls.settings.max_document_chars:
-        ls.warm_later(doc.uri, *last)
+        ls.warm_later(doc.uri, *doc.position(last, ls.encoding))
+        ls.speculate(doc.uri, last)
 
 
 def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
     ls.scheduler.forget(params.text_document.uri)
     ls.documents.close(params.text_document.uri)
-    ls.ranker.identifiers.forget(params.text_document.uri)
+    ls.ranker.forget(params.text_document.uri)
 
 
 async def completion(ls: NibServer, params: types.CompletionParams):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import keyword
+
 from lsprotocol import types
+
+from nib.model.text.lexeme import literal
 
 K = types.CompletionItemKind
 KINDS = {"module": K.Module, "class": K.Class, "instance": K.Variable, "function": K.Function, "param": K.Variable,
@@ -15,13 +19,18 @@ def lsp_range(doc, start: int, end: int, encoding: str) -> types.Range:
 
 
 def kind_and_detail(c, jedi_names: dict) -> tuple[types.CompletionItemKind, str]:
-    """What an item is: the statement, one of jedi's names (its kind), or the model's own lexeme."""
+    """What an item is: the statement, a name jedi knows (its kind, from jedi), a keyword or
+    literal, or a name only the model proposes (marked as its guess: jedi does not know it)."""
     if c.kind == "statement":
         return K.Snippet, "nib: rest of the statement"
-    known = jedi_names.get(c.label) if c.kind == "name" else None
+    known = jedi_names.get(c.label)
     if known is not None:
         return KINDS.get(known.kind, K.Text), f"nib · {known.detail}"
-    return K.Text, "nib"
+    if keyword.iskeyword(c.label) or keyword.issoftkeyword(c.label):
+        return K.Keyword, "nib · keyword"
+    if literal(c.label):
+        return K.Value, "nib · literal"
+    return K.Text, "nib · the model's guess"
 
 
 def completion_list(listing, doc, cursor: int, encoding: str) -> types.CompletionList:
@@ -39,8 +48,9 @@ def completion_list(listing, doc, cursor: int, encoding: str) -> types.Completio
             text_edit=types.TextEdit(range=lsp_range(doc, c.start, cursor, encoding), new_text=c.text),
             insert_text_format=types.InsertTextFormat.PlainText,
         ))
-    # Incomplete: the ranking depends on every character typed, so clients ask again.
-    return types.CompletionList(is_incomplete=True, items=items)
+    # Complete where jedi's names are the whole truth (after `.`, in an import): the editor
+    # filters on its side as the name grows. Elsewhere the model may find more: ask again.
+    return types.CompletionList(is_incomplete=not listing.complete, items=items)
 
 
 def inline_list(result, doc, cursor: int, encoding: str) -> types.InlineCompletionList:

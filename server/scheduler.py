@@ -7,6 +7,8 @@
 - `debounce` waits for more typing; the caller drops a result whose document
   version moved on meanwhile.
 - `warm_later` prefills the KV state after a pause in typing, so the next request is warm.
+- `speculate` computes the list where a name is about to start, in the pause before its
+  first character; the next edit cancels it (`edited`) unless it types a name right there.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from nib.model.text.lexeme import typed_name
+
 
 class Scheduler:
     def __init__(self, warm_delay_s: float = 0.3):
         self.warm_delay_s = warm_delay_s
         self.running: dict[str, set[threading.Event]] = {}  # uri -> cancel flags of work in flight
         self._warm: dict[str, asyncio.TimerHandle] = {}
+        self._speculating: dict[str, tuple[int, threading.Event]] = {}  # uri -> (cursor offset, cancel flag)
 
     async def run(self, worker, fn, uri: str):
         """fn(cancel_event) on worker; the event is set if this request is cancelled or superseded."""
@@ -43,6 +48,22 @@ class Scheduler:
     def supersede_all(self) -> None:
         for uri in list(self.running):
             self.supersede(uri)
+        for uri in list(self._speculating):
+            self.edited(uri, -1, "")
+
+    def speculate(self, worker, fn, uri: str, cursor: int) -> None:
+        """fn(cancel_event) on worker, ahead of a request expected at cursor (an offset)."""
+        self.edited(uri, -1, "")
+        cancel = threading.Event()
+        self._speculating[uri] = (cursor, cancel)
+        worker.submit(fn, cancel)
+
+    def edited(self, uri: str, at: int, inserted: str) -> None:
+        """An edit inserting `inserted` at offset `at` (-1: any other edit) cancels the speculative
+        work on uri, unless it types the start of a name where that work is."""
+        cursor, cancel = self._speculating.pop(uri, (None, None))
+        if cancel is not None and not (at == cursor and inserted and typed_name(inserted) == inserted):
+            cancel.set()
 
     @staticmethod
     async def debounce(doc, ms: int) -> bool:
@@ -61,5 +82,6 @@ class Scheduler:
 
     def forget(self, uri: str) -> None:
         self.supersede(uri)
+        self.edited(uri, -1, "")
         if handle := self._warm.pop(uri, None):
             handle.cancel()

@@ -19,6 +19,7 @@ from nib.model.errors import Cancelled
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediCompleter
 from nib.model.listing.ranker import ListRanker
+from nib.model.text.lexeme import name_may_start
 
 from . import __version__
 from .documents import Documents
@@ -148,10 +149,32 @@ class NibServer(LanguageServer):
     def _log_timings(self, mode: str, uri: str, position: types.Position, result) -> None:
         t = result.timings
         steps = ", ".join(f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in t.as_dict().items()
-                          if k.endswith("_ms") and v)
+                          if k.endswith("_ms") and v) or ("narrowed from the last list" if getattr(
+                              result, "narrowed", False) else "typed through")
         self.log.info("%s %s:%d:%d %.1f ms (%s; %d prompt tokens) %d items", mode, uri.rsplit("/", 1)[-1],
                       position.line, position.character, t.total_ms(), steps, t.prompt_tokens,
                       len(result.candidates))
+
+    def speculate(self, uri: str, cursor: int) -> None:
+        """Where a name is about to start (cursor: an offset), compute the list now, in the pause
+        before its first character: the request that comes with it then only narrows this one
+        (`ListRanker.narrow`) instead of waiting for jedi and the model."""
+        doc, host, s = self.documents.get(uri), self.model.serving, self.settings
+        if doc is None or host is None or host.engine is None or not (s.enable and s.listing.enable) \
+                or not name_may_start(doc.text[doc.text.rfind("\n", 0, cursor) + 1:cursor]):
+            return
+        text, engine, options = doc.text, host.engine, s.options()
+
+        def work(cancel):
+            try:
+                self.ranker.complete(engine, text, cursor, options, cancel, key=uri, path=_path(uri),
+                                     use_jedi=s.jedi.enable, jedi_ms=s.jedi.budget_ms)
+            except Cancelled:
+                pass
+            except Exception:  # speculation is an optimisation: never let it fail anything
+                self.log.exception("the speculative list failed")
+
+        self.scheduler.speculate(host.worker, work, uri, cursor)
 
     def warm_later(self, uri: str, line: int, character: int) -> None:
         """After a pause in typing, prefill the KV state at the last edit so the next request is warm."""

@@ -51,6 +51,7 @@ class Engine:
         self.kv_state: State | None = None  # the KV state of the last prompt, reused by the next one
         self._statement_memo = None  # (key, (text, score)) of the last statement decoded
         self._depth_memo: tuple[str, int] = ("", 0)  # bracket depth of the text above the cursor's line
+        self._shown: tuple | None = None  # (text, cursor, options, statement): the last statement answered
         self._lock = threading.Lock()
 
     @classmethod
@@ -64,11 +65,20 @@ class Engine:
         request = replace(request, text=scrub(request.text))
         timings = Timings()
         with self._lock:
+            if request.mode == "statement" and (item := self._typed_through(request)) is not None:
+                return Result([item], timings)
             prompt = self._prompt(request.text, request.cursor, request.options, timings)
             if request.mode == "statement":
                 item = self._statement(prompt, request, timings)
                 return Result([item] if item is not None else [], timings)
             return self._list(prompt, request, timings)
+
+    def last_statement(self, text: str, cursor: int, options: Options) -> Candidate | None:
+        """The statement last answered, if it was for this very text, cursor and options."""
+        shown = self._shown
+        if shown is not None and shown[1] == cursor and shown[2] == options and shown[0] == scrub(text):
+            return shown[3]
+        return None
 
     def warm(self, text: str, cursor: int, options: Options = Options()) -> None:
         """Prefill the KV state for a document while the user is idle."""
@@ -96,7 +106,10 @@ class Engine:
         lexemes and the statement are decoded while jedi works in its process."""
         jedi = self._await_jedi(request, timings) if request.jedi_first else None
         items = [] if _confident(jedi) else self._decode_list(prompt, request, timings)
-        statement = self._statement(prompt, request, timings) if request.options.list_statement else None
+        statement = None
+        if request.options.list_statement:  # the ghost text's own result when it was just asked here
+            statement = self.last_statement(request.text, request.cursor, request.options) \
+                or self._statement(prompt, request, timings)
         if not request.jedi_first:
             jedi = self._await_jedi(request, timings)
         if _confident(jedi):  # after `.` or in an import: no invented names
@@ -141,7 +154,24 @@ class Engine:
     def _statement(self, prompt: Prompt, request: Request, timings: Timings) -> Candidate | None:
         with timings.stage("decode_statement"):
             gen, score = self._decode_statement(prompt, request.options, request.cancel)
-        return statement_item(gen, score, prompt.removed_text, prompt.context.suffix_line, request.cursor)
+        item = statement_item(gen, score, prompt.removed_text, prompt.context.suffix_line, request.cursor)
+        self._shown = (request.text, request.cursor, request.options, item)
+        return item
+
+    def _typed_through(self, request: Request) -> Candidate | None:
+        """The last statement again when what was typed since is the start of it (the user
+        typing through the ghost text): greedy decoding from the longer prompt would mostly
+        say the same, and the ghost text stays still instead of being recomputed per key."""
+        if self._shown is None or self._shown[3] is None or self._shown[2] != request.options:
+            return None
+        text0, cursor0, _, item = self._shown
+        text, cursor = request.text, request.cursor
+        added = text[cursor0:cursor]
+        if cursor <= cursor0 or len(text) != len(text0) + len(added) or not text.startswith(text0[:cursor0]) \
+                or not text.endswith(text0[cursor0:]) or not item.extends(text, cursor):
+            return None
+        self._shown = (text, cursor, request.options, item)
+        return item
 
     def _decode_statement(self, prompt: Prompt, o: Options, cancel) -> tuple[str, float]:
         # An editor asks for the list and the ghost text at the same spot: decode once.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nib.model.text.lexeme import lexeme_span
+from nib.model.text.lexeme import lexeme_span, listable
 from nib.model.text.stops import cut_suffix_repeat
 
 from .result import Candidate
@@ -34,11 +34,13 @@ def to_edit(gen: str, removed_text: str, cursor: int, whole: bool = False) -> Ca
 
 
 def lexeme_items(decoded: list[tuple[str, float]], removed_text: str, text: str, cursor: int) -> list[Candidate]:
-    """The model's own next lexemes as list items: one line each, and each inserting something."""
+    """The model's own next lexemes as list items: names, keywords and literals, one line each,
+    each inserting something."""
     items = []
     for gen, score in decoded:
         edit = to_edit(gen, removed_text, cursor)
-        if edit is not None and "\n" not in edit.text and edit.text != text[edit.start:cursor]:
+        if edit is not None and "\n" not in edit.text and edit.text != text[edit.start:cursor] \
+                and listable(edit.label):
             edit.score, edit.kind = score, "token"
             items.append(edit)
     return items

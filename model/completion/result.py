@@ -17,6 +17,15 @@ class Candidate:
     kind: str  # "token" (the model's own lexeme) | "name" (one of jedi's) | "statement"
     label: str = ""
 
+    def extends(self, text: str, cursor: int) -> bool:
+        """Whether this edit, on text with the cursor moved on since it was made, still starts
+        with everything typed from its start and inserts something more.
+
+        Example: Candidate("append", 3, ...).extends("xs.app", 6) is True; .extends("xs.apx", 6) is False
+        """
+        typed = text[self.start:cursor]
+        return self.text.startswith(typed) and len(self.text) > len(typed)
+
 
 @dataclass
 class Timings:

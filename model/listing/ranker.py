@@ -6,12 +6,18 @@
 
 After `.` or in an import a non-empty jedi list is the whole candidate set (no
 invented attributes); elsewhere the model's own lexemes join it (new names,
-literals, operators). When jedi is slow or fails, the model's lexemes alone.
+literals). When jedi is slow or fails, the model's lexemes alone.
+
+While the same name grows, the candidates only shrink: the last list is narrowed
+to what extends the typed characters and mixed again (`narrow`), with no model
+and no jedi. For the names, that is exact: the model scored them from the name's
+start, and P(name | context, typed) is P(name | context) renormalised over the
+names that extend what is typed, which is what the mixture's normalisation does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nib.model.completion.engine import Engine
 from nib.model.completion.request import Options, Request
@@ -31,6 +37,25 @@ class Listing:
     position: tuple[str, bool] = ("name", False)  # (position kind, name partly typed): the weights used
     unmixed: list[Candidate] = field(default_factory=list)  # with the model's own scores
     identifiers: dict[str, float] = field(default_factory=dict)  # the n-gram's probability of each label
+    narrowed: bool = False  # filtered from the previous list, not computed
+
+    @property
+    def complete(self) -> bool:
+        """Whether typing more can only remove candidates: jedi's names are the whole truth here,
+        so an editor may filter on its side instead of asking again."""
+        return self.jedi is not None and self.jedi.confident
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A list as it was computed: where, with what, and the answer."""
+
+    text: str
+    cursor: int
+    name_start: int
+    options: Options
+    use_jedi: bool
+    listing: Listing
 
 
 class ListRanker:
@@ -39,13 +64,18 @@ class ListRanker:
         self.jedi = jedi or JediCompleter()
         self.identifiers = identifiers or IdentifierNgram()
         self.weights = weights
+        self._asked: dict[str, _Asked] = {}  # by document: the last list computed there
 
     def complete(self, engine: Engine, text: str, cursor: int, options: Options = Options(), cancel=None,
                  key: str = "", path: str | None = None, use_jedi: bool = True,
                  jedi_ms: int | None = None) -> Listing:
         """The list's candidates, best first, and what they were ranked from."""
         line_prefix = text[text.rfind("\n", 0, cursor) + 1:cursor]
-        position = (position_kind(line_prefix), bool(typed_name(line_prefix)))
+        typed = typed_name(line_prefix)
+        position = (position_kind(line_prefix), bool(typed))
+        narrowed = self.narrow(engine, key, text, cursor, options, use_jedi, position)
+        if narrowed is not None:
+            return narrowed
         request = Request(
             text, cursor, "list", options, cancel,
             jedi=self.jedi.ask(text, cursor, path) if use_jedi else None,
@@ -59,5 +89,46 @@ class ListRanker:
         probs = self.identifiers.probabilities(key, text, cursor, context, [c.label for c in items])
         jedi = result.jedi
         ranked = combine(items, probs, [n.name for n in jedi.names] if jedi else [], self.weights[position])
-        return Listing(ranked + [c for c in result.candidates if c.kind == "statement"], result.timings, jedi,
-                       position, items, probs)
+        listing = Listing(ranked + [c for c in result.candidates if c.kind == "statement"], result.timings, jedi,
+                          position, items, probs)
+        self._asked[key] = _Asked(text, cursor, cursor - len(typed), options, use_jedi, listing)
+        return listing
+
+    def narrow(self, engine: Engine, key: str, text: str, cursor: int, options: Options, use_jedi: bool,
+               position: tuple[str, bool]) -> Listing | None:
+        """The last list of this document, filtered to what extends the name typed since, and
+        mixed again; None when the edit since was not a name growing, or where a new request
+        may find more (the model's own new names, once nothing known is left)."""
+        asked = self._asked.get(key)
+        if asked is None or asked.options != options or asked.use_jedi != use_jedi or cursor < asked.cursor:
+            return None
+        if asked.listing.jedi is None and use_jedi:
+            return None  # jedi had no answer in time then: it may have one now
+        if cursor == asked.cursor:  # asked again where nothing changed (after a speculative list, say)
+            return replace(asked.listing, timings=Timings(), narrowed=True) if text == asked.text else None
+        added = text[asked.cursor:cursor]
+        if typed_name(added) != added \
+                or cursor - len(typed_name(text, asked.name_start, cursor)) != asked.name_start \
+                or len(text) != len(asked.text) + len(added) \
+                or not text.startswith(asked.text[:asked.cursor]) or not text.endswith(asked.text[asked.cursor:]):
+            return None
+        last = asked.listing
+        items = [c for c in last.unmixed if c.extends(text, cursor)]
+        if not items and not last.complete:
+            return None  # nothing known extends it: a new name, which the model may guess
+        total = sum(last.identifiers.get(c.label, 0.0) for c in items)
+        probs = {c.label: last.identifiers.get(c.label, 0.0) / total if total else 0.0 for c in items}
+        ranked = combine(items, probs, [n.name for n in last.jedi.names] if last.jedi else [],
+                         self.weights[position])
+        statement = engine.last_statement(text, cursor, options) if options.list_statement else None
+        if statement is None:  # no ghost text asked here yet: the last one, if it is being typed through
+            statement = next((c for c in last.candidates if c.kind == "statement" and c.extends(text, cursor)),
+                             None)
+        listing = Listing(ranked + ([statement] if statement else []), Timings(), last.jedi, position, items, probs,
+                          narrowed=True)
+        self._asked[key] = _Asked(text, cursor, asked.name_start, options, use_jedi, listing)
+        return listing
+
+    def forget(self, key: str) -> None:
+        self._asked.pop(key, None)
+        self.identifiers.forget(key)

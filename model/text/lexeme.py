@@ -29,6 +29,42 @@ def typed_name(text: str, start: int = 0, end: int | None = None) -> str:
     return _NAME_TAIL.search(text, start, len(text) if end is None else end).group()
 
 
+# Keywords after which a name (or another keyword) comes, not an operator.
+_BEFORE_NAME = {"and", "as", "assert", "await", "case", "del", "elif", "else", "for", "from", "global", "if", "import",
+                "in", "is", "lambda", "match", "nonlocal", "not", "or", "raise", "return", "while", "with", "yield"}
+
+
+def name_may_start(line_prefix: str) -> bool:
+    """Whether the next character typed is likely the first of a name: at the start of a
+    statement, after an opening bracket, or after an operator, `:`, `,` or keyword and a space.
+
+    Example: name_may_start("    x = ") and name_may_start("f(") and name_may_start("    ");
+    not name_may_start("x ") (an operator comes) nor name_may_start("x =") (a space comes)
+    """
+    if line_prefix.endswith(("(", "[", "{")):
+        return True
+    body = line_prefix.rstrip(" \t")
+    if not body:
+        return True
+    if body == line_prefix:
+        return False
+    return body[-1] in "([{,=:+-*/%<>|&^~@" or typed_name(body) in _BEFORE_NAME
+
+
+def listable(lexeme: str) -> bool:
+    """Whether a lexeme is worth a list item: a name or keyword, a number, a string literal.
+    A lone operator or bracket is not (it is typed faster than chosen; ghost text offers it).
+
+    Example: listable("name1") and listable("0x1f") and listable('f"{x}"'); not listable("**")
+    """
+    return bool(_IDENT.fullmatch(lexeme) or _NUMBER.fullmatch(lexeme) or _STRING_START.match(lexeme))
+
+
+def literal(lexeme: str) -> bool:
+    """A number or string literal (listable, not a name)."""
+    return listable(lexeme) and not _IDENT.fullmatch(lexeme)
+
+
 def first_lexeme(text: str) -> tuple[str, bool] | None:
     """Split off the leading spaces and first lexeme of text.
 
