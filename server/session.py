@@ -131,7 +131,8 @@ class NibServer(LanguageServer):
         def work(cancel):
             if mode == "list":
                 return self.ranker.complete(engine, text, cursor, s.options(), cancel, key=uri, path=_path(uri),
-                                            use_jedi=s.jedi.enable, jedi_ms=s.jedi.budget_ms)
+                                            use_jedi=s.jedi.enable, jedi_ms=s.jedi.budget_ms,
+                                            name_jedi_ms=s.jedi.name_budget_ms)
             return engine.complete(Request(text, cursor, "statement", s.options(), cancel))
 
         try:
@@ -151,8 +152,9 @@ class NibServer(LanguageServer):
         steps = ", ".join(f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in t.as_dict().items()
                           if k.endswith("_ms") and v) or ("narrowed from the last list" if getattr(
                               result, "narrowed", False) else "typed through")
-        self.log.info("%s %s:%d:%d %.1f ms (%s; %d prompt tokens) %d items", mode, uri.rsplit("/", 1)[-1],
-                      position.line, position.character, t.total_ms(), steps, t.prompt_tokens,
+        where = f" at a {'typed ' if result.position[1] else ''}{result.position[0]}" if mode == "list" else ""
+        self.log.info("%s %s:%d:%d%s %.1f ms (%s; %d prompt tokens) %d items", mode, uri.rsplit("/", 1)[-1],
+                      position.line, position.character, where, t.total_ms(), steps, t.prompt_tokens,
                       len(result.candidates))
 
     def speculate(self, uri: str, cursor: int) -> None:

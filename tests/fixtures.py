@@ -49,7 +49,7 @@ def greedy_encode(data: bytes) -> list[int]:
 class TableModel:
     """A runtime whose next-token probabilities are a function of the bytes so far.
 
-    Its KV state's "keys" are the token ids themselves, so batched steps work as in the real runtime.
+    Its caches hold the token ids themselves, so the rows of a beam work as in the real runtime.
     """
 
     uses_types = False
@@ -67,13 +67,14 @@ class TableModel:
         cache = np.array(tokens, dtype=np.int64)[None, None, None, :, None]
         return State(tuple(tokens), (0,) * len(tokens), cache, cache)
 
-    def step(self, state, token, type_):
-        tokens = state.tokens + (token,)
-        return self.logits(tokens), self.state(tokens)
+    def empty(self, batch: int = 1):
+        cache = np.zeros((1, batch, 1, 0, 1), dtype=np.int64)
+        return cache, cache
 
-    def step_batch(self, keys, values, tokens, types):
+    def step_rows(self, prefix, keys, values, tokens, types):
         keys = np.concatenate([keys, np.array(tokens)[None, :, None, None, None]], axis=3)
-        return np.stack([self.logits(keys[0, b, 0, :, 0].tolist()) for b in range(len(tokens))]), keys, keys
+        return np.stack([self.logits(list(prefix.tokens) + keys[0, b, 0, :, 0].tolist())
+                         for b in range(len(tokens))]), keys, keys
 
 
 def copying_model(original: bytes):

@@ -80,7 +80,7 @@ class Decoder:
         last_prompt_token = state.tokens[-1] if state.tokens else -1
         cursor = len(remaining.decode("utf-8", "ignore"))  # where the cursor falls in the generated text
         hyps = [Hypothesis(0.0, b"", remaining, 0)]
-        keys, values = state.keys, state.values
+        keys, values = self.runtime.empty(1)  # each row's own cache; the prompt's is shared (`step_rows`)
         step_logits = logits[None, :]
         for step in range(depth):
             if cancel is not None and cancel.is_set():
@@ -101,8 +101,8 @@ class Decoder:
             rows = np.array([h.row for h in grown])
             if not np.array_equal(rows, np.arange(keys.shape[1])):  # gather each hypothesis's parent cache
                 keys, values = keys[:, rows], values[:, rows]
-            step_logits, keys, values = self.runtime.step_batch(
-                keys, values, [h.token for h in grown],
+            step_logits, keys, values = self.runtime.step_rows(
+                state, keys, values, [h.token for h in grown],
                 [self.piece_type(line + h.generated[: -len(self.token_bytes[h.token])], self.token_bytes[h.token])
                  for h in grown],
             )
@@ -153,7 +153,7 @@ class Decoder:
         """
         best, best_lp = [], -np.inf
         open_paths = [([], remaining, 0.0)]  # (tokens, bytes left, joint logprob); row i of the batch
-        step_logits, keys, values = logits[None, :], state.keys, state.values
+        step_logits, (keys, values) = logits[None, :], self.runtime.empty(1)
         previous0 = state.tokens[-1] if state.tokens else -1
         for _ in range(max_steps):
             grown = []
@@ -175,8 +175,8 @@ class Decoder:
                 break
             rows = np.array([g[3] for g in grown])
             generated = [b"".join(self.token_bytes[t] for t in g[0]) for g in grown]
-            step_logits, keys, values = self.runtime.step_batch(
-                keys[:, rows], values[:, rows], [g[0][-1] for g in grown],
+            step_logits, keys, values = self.runtime.step_rows(
+                state, keys[:, rows], values[:, rows], [g[0][-1] for g in grown],
                 [self.piece_type(line + gen[: -len(self.token_bytes[g[0][-1]])], self.token_bytes[g[0][-1]])
                  for g, gen in zip(grown, generated)],
             )
@@ -198,6 +198,7 @@ class Decoder:
         line = line[: max(0, len(line) - len(remaining))]  # the line up to the back-off point, for types
         generated, total = b"", 0.0
         forced = self.best_cover(logits, state, remaining, line) if exact and remaining else []
+        keys, values = self.runtime.empty(1)  # what is generated; the prompt's cache stays as it is
         for n in range(max_tokens):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
@@ -220,7 +221,9 @@ class Decoder:
                     return text[: healed + end], total
             if n + 1 == max_tokens or (deadline is not None and time.monotonic() > deadline):
                 break
-            logits, state = self.runtime.step(state, tok, self.piece_type(line + generated[: -len(piece)], piece))
+            step_logits, keys, values = self.runtime.step_rows(
+                state, keys, values, [tok], [self.piece_type(line + generated[: -len(piece)], piece)])
+            logits = step_logits[0]
         # Out of budget: keep whole lines only, so the ghost text never ends mid-thought.
         text = generated.decode("utf-8", "ignore")
         last_newline = text.rfind("\n", healed)

@@ -134,7 +134,7 @@ class Engine:
                 except FutureTimeout:
                     if left > JEDI_POLL_S:
                         continue
-                    request.jedi.cancel()  # not started yet: it never will be
+                    # not cancelled: its answer is kept for the next keystroke at this name
                     log.debug("jedi over its budget")
                 except CancelledError:
                     log.debug("jedi's request was superseded by a newer one")

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from nib.model.text.lexeme import typed_name
 
 log = logging.getLogger("nib.jedi")
 
+MEMO_SIZE = 8
 WORKER = [sys.executable, "-m", "nib.model.listing.jedi_worker"]
 
 
@@ -70,7 +72,9 @@ class JediCompleter:
         self._busy: Future | None = None  # the call the worker is on
         self._waiting: tuple | None = None  # (future, text, cursor, path): the next call, started when it is free
         self._lock = threading.RLock()  # RLock: a done callback may run at once, inside the lock
-        self._memo: tuple | None = None  # (where jedi was asked, its answer): the last one
+        # where jedi was asked -> its answer: the last few (typing back over a name finds it again)
+        self._memo: OrderedDict[tuple, JediAnswer] = OrderedDict()
+        self._asked: tuple | None = None  # (where, future): the last call, answered or not
 
     def ask(self, text: str, cursor: int, path: str | None = None, at_name_start: bool = True) -> Future:
         """A future of jedi's names at cursor (a character offset): a JediAnswer, or an exception.
@@ -88,14 +92,19 @@ class JediCompleter:
         if at_name_start:
             name_start = cursor - len(typed_name(text, text.rfind("\n", 0, cursor) + 1, cursor))
             key = (path, text[:name_start], text[cursor:])
-            if self._memo is not None and self._memo[0] == key:
-                return _done(self._memo[1])
             cursor = name_start
         with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return _done(self._memo[key])
+            asked = self._asked
+            if key is not None and asked is not None and asked[0] == key and not asked[1].cancelled():
+                return asked[1]  # the same name start, asked a keystroke ago: its answer is on the way
             if self._busy is not None and not self._busy.done():
                 future = self._wait_behind(text, cursor, path)
             else:
                 future = self._submit(text, cursor, path)
+            self._asked = (key, future)
         if key is not None:
             future.add_done_callback(lambda f: self._remember(key, f))
         return future
@@ -141,7 +150,7 @@ class JediCompleter:
         """Under self._lock."""
         if self._waiting is not None:
             self._waiting[0].cancel()
-        future: Future = Future()
+        future = _future()
         self._waiting = (future, text, cursor, path)
         return future
 
@@ -161,7 +170,7 @@ class JediCompleter:
             if self._process is not None:
                 log.warning("jedi's worker process ended (%s); starting another", self._process.returncode)
             self._start()
-        future: Future = Future()
+        future = _future()
         future.set_running_or_notify_cancel()  # running from now on: it cannot be cancelled, only waited for
         request_id = next(self._ids)
         self._pending[request_id] = future
@@ -200,12 +209,16 @@ class JediCompleter:
         self._pending.clear()
 
     def _remember(self, key, future: Future) -> None:
-        if not future.cancelled() and future.exception() is None:
-            self._memo = (key, future.result())
+        if future.cancelled() or future.exception() is not None:
+            return
+        with self._lock:
+            self._memo[key] = future.result()
+            while len(self._memo) > MEMO_SIZE:
+                self._memo.popitem(last=False)
 
 
 def _done(answer: JediAnswer) -> Future:
-    future: Future = Future()
+    future = _future()
     future.set_result(answer)
     return future
 
@@ -217,6 +230,13 @@ def _copy(source: Future, target: Future) -> None:
         target.set_result(source.result())
 
 
-def deadline(budget_ms: int) -> float:
-    """The time.monotonic() by which a list stops waiting for jedi."""
-    return time.monotonic() + budget_ms / 1e3
+def _future() -> Future:
+    future: Future = Future()
+    future.asked_at = time.monotonic()  # when jedi was asked: a wait for it is counted from there
+    return future
+
+
+def deadline(budget_ms: int, future: Future | None = None) -> float:
+    """The time.monotonic() by which a list stops waiting for jedi: budget_ms after jedi was
+    asked for `future` (a call shared by the keystrokes of one name waits once), or from now."""
+    return getattr(future, "asked_at", time.monotonic()) + budget_ms / 1e3

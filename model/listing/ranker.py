@@ -68,20 +68,25 @@ class ListRanker:
 
     def complete(self, engine: Engine, text: str, cursor: int, options: Options = Options(), cancel=None,
                  key: str = "", path: str | None = None, use_jedi: bool = True,
-                 jedi_ms: int | None = None) -> Listing:
-        """The list's candidates, best first, and what they were ranked from."""
+                 jedi_ms: int | None = None, name_jedi_ms: int | None = None) -> Listing:
+        """The list's candidates, best first, and what they were ranked from.
+
+        jedi_ms: how long to wait for jedi after `.` and in imports, where its names are the
+        whole list (None: jedi's own budget); name_jedi_ms: elsewhere (None: the same).
+        """
         line_prefix = text[text.rfind("\n", 0, cursor) + 1:cursor]
         typed = typed_name(line_prefix)
         position = (position_kind(line_prefix), bool(typed))
         narrowed = self.narrow(engine, key, text, cursor, options, use_jedi, position)
         if narrowed is not None:
             return narrowed
-        request = Request(
-            text, cursor, "list", options, cancel,
-            jedi=self.jedi.ask(text, cursor, path) if use_jedi else None,
-            jedi_deadline=deadline(self.jedi.budget_ms if jedi_ms is None else jedi_ms),
-            jedi_first=position[0] in ("attribute", "import"),
-        )
+        jedi_first = position[0] in ("attribute", "import")
+        wait = self.jedi.budget_ms if jedi_ms is None else jedi_ms
+        if not jedi_first and name_jedi_ms is not None:
+            wait = name_jedi_ms
+        jedi = self.jedi.ask(text, cursor, path) if use_jedi else None
+        request = Request(text, cursor, "list", options, cancel, jedi=jedi, jedi_deadline=deadline(wait, jedi),
+                          jedi_first=jedi_first)
         result = engine.complete(request)
         items = [c for c in result.candidates if c.kind != "statement"]
         start = min((c.start for c in items if c.kind == "name"), default=cursor)

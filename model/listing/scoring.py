@@ -38,7 +38,7 @@ def score_sequences(runtime, logits: np.ndarray, state, seqs: list[tuple[int, ..
     done_at = np.array([len(s) for s in seqs])  # pieces in each sequence
     scored = np.ones(n, dtype=np.int64)  # pieces scored so far
     open_ = [i for i in range(n) if done_at[i] > 1]
-    keys, values, row_of = state.keys, state.values, {(): 0}
+    (keys, values), row_of = runtime.empty(1), {(): 0}  # the rows' own caches; the prompt's is shared
     for d in range(1, depth + 1):
         if not open_:
             break
@@ -54,8 +54,8 @@ def score_sequences(runtime, logits: np.ndarray, state, seqs: list[tuple[int, ..
             break
         parents = np.array([row_of[p[:-1]] for p in chosen])
         types = [0] * len(chosen) if piece_type is None else [piece_type(p) for p in chosen]
-        step_logits, keys, values = runtime.step_batch(keys[:, parents], values[:, parents],
-                                                       [p[-1] for p in chosen], types)
+        step_logits, keys, values = runtime.step_rows(state, keys[:, parents], values[:, parents],
+                                                      [p[-1] for p in chosen], types)
         row_of = {p: j for j, p in enumerate(chosen)}
         step_lp = log_softmax(step_logits)
         still = []

@@ -76,6 +76,24 @@ class Attention(nn.Module):
         return self.proj(y), k, v
 
 
+    def forward_shared(self, x, cos, sin, own_mask, prefix_k, prefix_v, past_k, past_v):
+        """Attention over a prefix cache shared by all B rows (1, H, P, D), never copied per row,
+        then each row's own cache (B, H, S0, D) and its new tokens: one softmax over both parts."""
+        B, S, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q, k, v = (t.view(B, S, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        q, k = rope(q, cos, sin), rope(k, cos, sin)
+        k, v = torch.cat((past_k, k), dim=2), torch.cat((past_v, v), dim=2)  # (B, H, S0+S, D)
+        scale = 1.0 / math.sqrt(q.shape[-1])
+        shared = torch.matmul(q, prefix_k.transpose(2, 3)) * scale  # (B, H, S, P): broadcast over rows
+        own = (torch.matmul(q, k.transpose(2, 3)) * scale).masked_fill(~own_mask, float("-inf"))
+        p = torch.softmax(torch.cat((shared, own), dim=-1), dim=-1)
+        P = prefix_k.shape[2]
+        y = torch.matmul(p[..., :P], prefix_v) + torch.matmul(p[..., P:], v)
+        y = y.transpose(1, 2).contiguous().view(B, S, C)
+        return self.proj(y), k, v
+
+
 class SwiGLU(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
@@ -169,6 +187,31 @@ class CodeLM(nn.Module):
         keys, values = [], []
         for layer, block in enumerate(self.blocks):
             x, k, v = block(x, cos, sin, mask, past_keys[layer], past_values[layer])
+            keys.append(k)
+            values.append(v)
+        x = self.norm(x)
+        logits = x @ self.tok_emb.weight.T
+        return logits, torch.stack(keys), torch.stack(values)
+
+    def forward_shared(self, idx, types, prefix_keys, prefix_values, past_keys, past_values):
+        """A serving step for B rows that continue one prompt: the prompt's cache (L, 1, H, P, D) is
+        shared, each row has its own cache of what it generated (L, B, H, S0, D).
+
+        Same logits as forward_cached over the prompt's cache copied into every row, without
+        the copy: a beam of B rows reads the prompt once per step instead of copying it B times.
+        Returns logits (B, S, V) and the rows' own caches extended to S0 + S.
+        """
+        B, S = idx.shape
+        P, S0 = prefix_keys.shape[3], past_keys.shape[3]
+        cos, sin = self.rope_tables(P + S0, S, idx.device)
+        own_mask = torch.arange(S0 + S, device=idx.device)[None, :] <= (torch.arange(S, device=idx.device)[:, None] + S0)
+        x = self.embed(idx, types)
+        keys, values = [], []
+        for layer, block in enumerate(self.blocks):
+            a, k, v = block.attn.forward_shared(block.norm1(x), cos, sin, own_mask, prefix_keys[layer],
+                                                prefix_values[layer], past_keys[layer], past_values[layer])
+            x = x + a
+            x = x + block.mlp(block.norm2(x))
             keys.append(k)
             values.append(v)
         x = self.norm(x)

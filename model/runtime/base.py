@@ -1,7 +1,8 @@
 """The step-level runtime interface: prefill tokens (+ types) into a KV state, step, reuse a prefix.
 
 Decoding, healing and name scoring are written against `Runtime` only; a backend
-(ONNX Runtime in `onnx.py`, torch in `torch.py`) implements `forward`.
+(ONNX Runtime in `onnx.py`, torch in `torch.py`) implements `forward`, and may
+implement `step_rows` over a cache shared by the rows of a beam.
 
 A `State` (the kv_state) is the KV cache of one sequence plus the (token, type)
 pairs it holds, so the next request can reuse the longest common prefix and run
@@ -85,6 +86,21 @@ class Runtime:
             np.asarray([[token]], dtype=np.int64), np.asarray([[type_]], dtype=np.int64), state.keys, state.values
         )
         return logits[0, -1], State(state.tokens + (token,), state.types + (type_,), keys, values)
+
+    def step_rows(self, prefix: State, keys, values, tokens, types):
+        """One token for each of B rows that continue the prompt `prefix`; keys, values: the rows'
+        own caches of what each generated so far (L, B, H, S0, D), `empty(B)` at first.
+        -> logits (B, V), and the rows' own caches extended by one.
+
+        This base version copies the prompt's cache into every row and runs `forward`; a backend
+        with a shared-prefix graph (`onnx.py` over step.onnx) reads the prompt once instead.
+        """
+        L, _, H, P, D = prefix.keys.shape
+        B = len(tokens)
+        full = [np.concatenate((np.broadcast_to(p, (L, B, H, P, D)), own), axis=3)
+                for p, own in ((prefix.keys, keys), (prefix.values, values))]
+        logits, full_keys, full_values = self.step_batch(full[0], full[1], tokens, types)
+        return logits, full_keys[:, :, :, P:], full_values[:, :, :, P:]
 
     def step_batch(self, keys, values, tokens, types):
         """One token for each of B sequences sharing a cache layout.  -> logits (B, V), keys, values"""

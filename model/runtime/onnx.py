@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from nib.model.errors import ModelError
 
 from . import artifacts
@@ -29,12 +31,32 @@ class OnnxRuntime(Runtime):
         except Exception as e:  # ORT raises its own types for corrupt graphs
             raise ModelError(f"cannot load {model_dir.onnx}: {e}. Re-export it with `nib export`.") from None
         self.input_names = {i.name for i in self.session.get_inputs()}
+        # nib 0.2's graph reads the prompt's cache as a shared prefix; nib 0.1's takes one cache per row
+        self.shared_prefix = "prefix_keys" in self.input_names
         # A plain model's graph may still declare type_ids; it is fed zeros, and nobody lexes for it.
         self.uses_types = model_dir.type_stream and "type_ids" in self.input_names
 
     def forward(self, ids, types, keys, values):
+        if not self.shared_prefix:
+            return self._run(ids, types, keys=keys, values=values)
+        if keys.shape[1] == 1:  # one sequence: its cache is the prefix; only the new tokens' cache comes back
+            logits, new_keys, new_values = self._run(ids, types, keys, values, *self.empty(1))
+            return logits, np.concatenate((keys, new_keys), axis=3), np.concatenate((values, new_values), axis=3)
+        no_prefix = self.empty(1)
+        return self._run(ids, types, *no_prefix, keys, values)
+
+    def step_rows(self, prefix, keys, values, tokens, types):
+        if not self.shared_prefix:
+            return super().step_rows(prefix, keys, values, tokens, types)
+        logits, keys, values = self._run(np.asarray(tokens, dtype=np.int64)[:, None],
+                                         np.asarray(types, dtype=np.int64)[:, None],
+                                         prefix.keys, prefix.values, keys, values)
+        return logits[:, -1], keys, values
+
+    def _run(self, ids, types, prefix_keys=None, prefix_values=None, keys=None, values=None):
         feed = {"input_ids": ids, "past_keys": keys, "past_values": values}
+        if self.shared_prefix:
+            feed["prefix_keys"], feed["prefix_values"] = prefix_keys, prefix_values
         if "type_ids" in self.input_names:
             feed["type_ids"] = types
-        logits, keys, values = self.session.run(None, feed)
-        return logits, keys, values
+        return self.session.run(None, feed)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from nib.model.errors import ModelError
 
 from .base import Runtime
@@ -31,10 +33,16 @@ class TorchRuntime(Runtime):
         self.vocab_size, self.block_size, self.uses_types = cfg.vocab_size, cfg.block_size, cfg.type_stream
 
     def forward(self, ids, types, keys, values):
+        return self._run(self.model.forward_cached, ids, types, keys, values)
+
+    def step_rows(self, prefix, keys, values, tokens, types):
+        logits, keys, values = self._run(self.model.forward_shared, np.asarray(tokens, dtype=np.int64)[:, None],
+                                         np.asarray(types, dtype=np.int64)[:, None], prefix.keys, prefix.values,
+                                         keys, values)
+        return logits[:, -1], keys, values
+
+    def _run(self, fn, *arrays):
         t = self.torch
         with t.no_grad():
-            logits, k, v = self.model.forward_cached(
-                t.from_numpy(ids).to(self.device), t.from_numpy(types).to(self.device),
-                t.from_numpy(keys).to(self.device), t.from_numpy(values).to(self.device),
-            )
+            logits, k, v = fn(*(t.from_numpy(np.ascontiguousarray(a)).to(self.device) for a in arrays))
         return logits.float().cpu().numpy(), k.float().cpu().numpy(), v.float().cpu().numpy()

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nib.model.runtime import artifacts
+from nib.model.runtime import Runtime, artifacts
 from nib.model.errors import ModelError
 from nib.model.runtime.onnx import OnnxRuntime
 from nib.model.runtime.torch import TorchRuntime
@@ -99,6 +99,23 @@ def test_onnx_and_torch_runtimes_agree_with_prefix_reuse(toy):
     assert np.abs(reused - fresh[-3:]).max() < 0.05  # int8 activations are quantised per call
     step_logits, state3 = onnx.step(state2, 11, 5)
     assert step_logits.shape == (600,) and state3.tokens == tuple(new_tokens) + (11,)
+
+
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_rows_read_the_shared_prompt_cache_as_if_it_were_copied_into_each(toy, backend):
+    """step_rows over the shared-prefix graph gives the logits of the base version, which
+    copies the prompt's cache into every row, and each row keeps only its own cache."""
+    work, _ = toy
+    shutil.copy(work / "runs/toy/ckpt.pt", work / "model/ckpt.pt")
+    runtime = OnnxRuntime(artifacts.load(work / "model"), threads=1) if backend == "onnx" \
+        else TorchRuntime(work / "model/ckpt.pt", device="cpu")
+    _, prompt = runtime.prefill(list(range(10, 50)), [5] * 40)
+    shared, copied = runtime.empty(3), runtime.empty(3)
+    for step, tokens in enumerate(([7, 8, 9], [3, 3, 4], [60, 61, 62])):
+        a, *shared = runtime.step_rows(prompt, *shared, tokens, [5, 5, 5])
+        b, *copied = Runtime.step_rows(runtime, prompt, *copied, tokens, [5, 5, 5])
+        assert a.shape == (3, 600) and shared[0].shape[1:4] == (3, runtime.n_head, step + 1)
+        assert np.abs(a - b).max() < 0.05 and (a.argmax(-1) == b.argmax(-1)).all()
 
 
 def test_truncated_and_mismatched_files_are_clear_errors(toy, tmp_path):
