@@ -2,6 +2,8 @@
 
     nib/_document {"uri": ...} -> {"text": ..., "version": ...} or null
     nib/_memory   {}           -> what each bounded store holds, and the process's resident memory
+    nib/_last     {}           -> how the last completion was made: its timings, and whether the
+                                  list was narrowed from the one before (no model, no jedi)
 
 The robustness tests compare the document text with a reference model after
 random edits, and check that the caches stay bounded under load.
@@ -17,6 +19,12 @@ def register(server) -> None:
     def document(ls, params):
         doc = ls.documents.get(_get(params, "uri"))
         return None if doc is None else {"text": doc.text, "version": doc.version}
+
+    @server.feature("nib/_last")
+    def last(ls, params):
+        result = ls.last_result
+        return None if result is None else {"timings": result.timings.as_dict(),
+                                            "narrowed": bool(getattr(result, "narrowed", False))}
 
     @server.feature("nib/_memory")
     def memory(ls, params):

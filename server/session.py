@@ -63,6 +63,7 @@ class NibServer(LanguageServer):
         # stdio: the process's log level is the session's; TCP: each session has a logger of its own
         self.log = logging.getLogger("nib") if own_process else logging.getLogger(f"nib.session{next(_sessions)}")
         self._big_logged: set[str] = set()
+        self.last_result = None
 
     def report_server_error(self, error: Exception, source) -> None:
         """pygls's hook for what its read loop could not handle: bytes that are not JSON get a
@@ -140,6 +141,7 @@ class NibServer(LanguageServer):
         except Cancelled:
             self.log.debug("%s superseded", mode)
             return None
+        self.last_result = result  # for the test suite's inspection requests
         if doc.version != version or self.documents.get(uri) is not doc:
             self.log.debug("%s for version %d dropped: document is at %d", mode, version, doc.version)
             return None

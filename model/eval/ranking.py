@@ -6,7 +6,11 @@ At identifier points of held-out code (cursor at the start of the name, as
 - model: the model's own lexemes (no static analysis);
 - identifiers: the identifier n-gram alone (names seen around the cursor in the file);
 - combined: what the server answers (jedi within its budget, names scored by
-  the model, mixed with the identifier n-gram and jedi's order).
+  the model, mixed with the identifier n-gram and jedi's order);
+- narrowed: what the server answers while a name is typed: the combined list
+  asked at the name's start, then narrowed to the typed characters and mixed
+  again (`ListRanker.narrow`), with no new model or jedi call. With 0 typed it
+  is the combined list itself.
 The mixture weights are chosen by grid search on points of the dev split and
 then measured on points of the test split (`eval/heldout.toml`): no package is in both.
 """
@@ -29,7 +33,7 @@ from nib.model.listing.ranker import ListRanker
 from nib.model.progress import Progress
 from nib.model.text.lexeme import typed_name
 
-RANKERS = ("jedi", "model", "identifiers", "combined")
+RANKERS = ("jedi", "model", "identifiers", "combined", "narrowed")
 GRID = [w for w in itertools.product(np.linspace(0, 1, 11), repeat=2) if w[0] + w[1] <= 1.0 + 1e-9]
 
 
@@ -56,6 +60,14 @@ def collect(engine, files: list[Path], texts: list[str], points, jedi_ms: int, t
         listing = ranker.complete(engine, text, cursor, options, key=key, path=path)
         combined_ms = (time.perf_counter() - t) * 1e3
         ranker.jedi.wait_idle()
+        narrowed, narrowed_ms = listing, combined_ms
+        if cursor > p.offset:  # asked at the name's start, then narrowed to what is typed
+            ranker.complete(engine, texts[p.file][:p.offset], p.offset, options, key=key + "/narrowed", path=path)
+            t = time.perf_counter()
+            narrowed = ranker.complete(engine, text, cursor, options, key=key + "/narrowed", path=path)
+            narrowed_ms = (time.perf_counter() - t) * 1e3
+            ranker.forget(key + "/narrowed")
+            ranker.jedi.wait_idle()
         t = time.perf_counter()
         # jedi's own answer at the cursor, for what is typed, waited for
         jedi = ranker.jedi.names(text, cursor, path, 60_000, at_name_start=False)
@@ -81,14 +93,17 @@ def collect(engine, files: list[Path], texts: list[str], points, jedi_ms: int, t
                 "model": [c.label for c in model.candidates],
                 "identifiers": ngram_labels,
                 "combined": [c.label for c in listing.candidates],
+                "narrowed": [c.label for c in narrowed.candidates],
             },
-            "ms": {"jedi": jedi_ms, "model": model_ms, "identifiers": ngram_ms, "combined": combined_ms},
+            "ms": {"jedi": jedi_ms, "model": model_ms, "identifiers": ngram_ms, "combined": combined_ms,
+                   "narrowed": narrowed_ms},
+            "narrowed": narrowed.narrowed,
             # what `combine` needs to re-rank this point under other weights
             "items": [(c.label, c.kind, c.score) for c in listing.unmixed],
             "identifiers_p": listing.identifiers,
             "jedi_order": [n.name for n in listing.jedi.names] if listing.jedi else [],
         })
-        ranker.identifiers.forget(key)
+        ranker.forget(key)
         bar.update()
     bar.close()
     ranker.jedi.close()

@@ -9,8 +9,8 @@ from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from fixtures import DEMO, ROOT, SERVER, SLOW_JEDI, heldout_file
+from lsp import URI, apply_edit, complete, configure, inline, open_doc, static_list
 
-URI = "file:///tmp/nib_demo.py"
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=["visual-studio-code", "neovim"])
@@ -18,32 +18,6 @@ async def client(lsp_client: LanguageClient, request):
     await lsp_client.initialize_session(types.InitializeParams(capabilities=client_capabilities(request.param)))
     yield
     await lsp_client.shutdown_session()
-
-
-def open_doc(client, text, uri=URI, version=1):
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)))
-
-
-async def complete(client, line, character, uri=URI):
-    return await client.text_document_completion_async(types.CompletionParams(
-        types.TextDocumentIdentifier(uri), types.Position(line, character)))
-
-
-async def inline(client, line, character, uri=URI):
-    return await client.text_document_inline_completion_async(types.InlineCompletionParams(
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
-        text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character)))
-
-
-def configure(client, settings: dict) -> None:
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": settings}))
-
-
-def apply_edit(text: str, line: int, start: int, end: int, new: str) -> str:
-    lines = text.split("\n")
-    lines[line] = lines[line][:start] + new + lines[line][end:]
-    return "\n".join(lines)
 
 
 @pytest.mark.parametrize("encodings, expected", [(None, "utf-16"), (["utf-8", "utf-16"], "utf-8")])
@@ -446,19 +420,6 @@ async def test_document_over_the_size_limit_gets_no_completion(client: LanguageC
     assert await inline(client, 500_000, 6, uri="file:///tmp/big.py") is None
     open_doc(client, "import os\nos.pa")
     assert (await complete(client, 1, 5)).items
-
-
-async def static_list(client, text, line, character, settings):
-    """The list once jedi answers (its first call loads its stubs: retried with a generous budget)."""
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": settings}))
-    open_doc(client, text)
-    for _ in range(20):
-        result = await complete(client, line, character)
-        if any(item.kind not in (types.CompletionItemKind.Text, types.CompletionItemKind.Snippet)
-               for item in result.items):
-            return result
-        await asyncio.sleep(0.5)
-    raise AssertionError("jedi never answered")
 
 
 async def test_list_after_dot_is_exactly_jedis_names_ranked_by_the_file(client: LanguageClient):

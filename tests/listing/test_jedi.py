@@ -46,3 +46,19 @@ def test_a_call_waiting_behind_a_busy_worker_starts_when_it_is_free(monkeypatch)
         assert (answer.position, "argv" in [n.name for n in answer.names]) == ("attribute", True)
     finally:
         jedi.close()
+
+
+def test_keystrokes_in_one_name_share_its_call_and_a_late_answer_is_kept(monkeypatch):
+    """`os.p`, `os.pa`: jedi is asked once, at the name's start; a caller that stops waiting
+    does not cancel it, and its answer serves the next keystroke at once."""
+    monkeypatch.setenv("NIB_JEDI_DELAY_S", "0.5")
+    jedi = JediCompleter(command=SLOW_JEDI)
+    try:
+        first = jedi.ask("import os\nos.p", 14)
+        assert jedi.ask("import os\nos.pa", 15) is first  # the same name start: the same call
+        assert jedi.names("import os\nos.pat", 16, budget_ms=10) is None  # late...
+        answer = first.result(timeout=60)  # ... but not cancelled
+        again = jedi.ask("import os\nos.path", 17)
+        assert again.done() and again.result() is answer
+    finally:
+        jedi.close()

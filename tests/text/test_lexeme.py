@@ -2,7 +2,7 @@
 
 import pytest
 
-from nib.model.text.lexeme import first_lexeme, lexeme_span, position_kind, typed_name
+from nib.model.text.lexeme import first_lexeme, lexeme_span, listable, name_may_start, position_kind, typed_name
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -38,3 +38,20 @@ def test_typed_name(text, start, end, typed):
 ])
 def test_position_kind(line, kind):
     assert position_kind(line) == kind
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("    ", True), ("", True), ("f(", True), ("x = ", True), ("    return ", True), ("a, ", True),
+    ("d = {", True), ("x: ", True), ("if not ", True), ("y = a + ", True),
+    ("x ", False), ("x =", False), ("f(a)", False), ("foo", False), ("f(a) ", False), ("os.", False),
+])
+def test_name_may_start(line, expected):
+    assert name_may_start(line) is expected
+
+
+@pytest.mark.parametrize("lexeme, expected", [
+    ("name1", True), ("if", True), ("0x1f", True), ("1.5", True), ('f"{x}"', True), ("'a", True),
+    ("*", False), ("**", False), ("/", False), ("(", False), (")", False), ("->", False), ("==", False),
+])
+def test_listable(lexeme, expected):
+    assert listable(lexeme) is expected

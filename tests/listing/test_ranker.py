@@ -1,0 +1,50 @@
+"""The list while a name grows: narrowed from the last one, recomputed only where that could lose something."""
+
+from nib.model.completion.result import Candidate, Result, Timings
+from nib.model.listing.identifiers import IdentifierNgram
+from nib.model.listing.jedi import JediCompleter
+from nib.model.listing.ranker import ListRanker
+
+
+class CountingEngine:
+    """An engine whose list is fixed; it counts how often it is asked."""
+
+    def __init__(self, candidates):
+        self.candidates, self.calls = candidates, 0
+
+    def complete(self, request):
+        self.calls += 1
+        return Result([c for c in self.candidates if c.extends(request.text, request.cursor)], Timings())
+
+    def last_statement(self, text, cursor, options):
+        return None
+
+
+def ranker() -> ListRanker:
+    return ListRanker(jedi=JediCompleter(), identifiers=IdentifierNgram())  # never started: use_jedi=False
+
+
+def test_a_growing_name_narrows_the_last_list_and_a_new_edit_recomputes():
+    engine = CountingEngine([Candidate("append", 3, -1.0, "token", "append"),
+                             Candidate("apply", 3, -2.0, "token", "apply"),
+                             Candidate("extend", 3, -0.5, "token", "extend")])
+    r = ranker()
+    first = r.complete(engine, "xs.", 3, key="a", use_jedi=False)
+    assert [c.label for c in first.candidates] == ["extend", "append", "apply"] and not first.narrowed
+    second = r.complete(engine, "xs.ap", 5, key="a", use_jedi=False)
+    assert (engine.calls, second.narrowed, second.position) == (1, True, ("attribute", True))
+    assert [(c.label, c.start, c.text) for c in second.candidates] == [("append", 3, "append"), ("apply", 3, "apply")]
+    assert r.complete(engine, "xs.app", 6, key="a", use_jedi=False).narrowed  # and again
+    assert engine.calls == 1
+    # nothing known extends `apx`: the model may have a new name for it, so it is asked
+    assert not r.complete(engine, "xs.apx", 6, key="a", use_jedi=False).narrowed and engine.calls == 2
+    # another document, a cursor that moved back, a changed text before the name: computed afresh
+    r.complete(engine, "xs.", 3, key="a", use_jedi=False)
+    assert not r.complete(engine, "xs.ap", 5, key="b", use_jedi=False).narrowed
+    assert not r.complete(engine, "ys.ap", 5, key="a", use_jedi=False).narrowed
+    assert not r.complete(engine, "xs.", 3, key="a", use_jedi=False).narrowed
+    assert engine.calls == 6
+    # the same request again (after a speculative list, say) is the same answer, not recomputed
+    again = r.complete(engine, "xs.", 3, key="a", use_jedi=False)
+    assert again.narrowed and [c.label for c in again.candidates] == ["extend", "append", "apply"]
+    assert engine.calls == 6
