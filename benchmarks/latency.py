@@ -111,10 +111,11 @@ async def stop(client: LanguageClient) -> None:
 
 
 async def replay(cmd: list[str], edits: list[Edit], inline: bool, every_key: bool,
-                 options: dict | None = None) -> dict[str, list[float]]:
-    """Latencies in ms: list (first after open apart), statement; and the lists' isIncomplete flags."""
+                 options: dict | None = None) -> dict:
+    """Latencies in ms: list (first after open apart), statement, the lists by file; and the lists'
+    isIncomplete flags."""
     client = await start(cmd, options)
-    times: dict[str, list[float]] = {"list_first": [], "list": [], "statement": [], "incomplete": []}
+    times: dict = {"list_first": [], "list": [], "statement": [], "incomplete": [], "by_file": {}}
     for edit in edits:
         uri = f"file:///bench/{edit.name}"
         text = edit.text[:edit.at] + edit.text[edit.at + len(edit.typed):]
@@ -140,7 +141,9 @@ async def replay(cmd: list[str], edits: list[Edit], inline: bool, every_key: boo
                 t0 = time.perf_counter()
                 answer = await asyncio.wait_for(
                     client.text_document_completion_async(types.CompletionParams(doc, pos)), REQUEST_TIMEOUT_S)
-                times["list_first" if first else "list"].append((time.perf_counter() - t0) * 1e3)
+                ms = (time.perf_counter() - t0) * 1e3
+                times["list_first" if first else "list"].append(ms)
+                times["by_file"].setdefault(edit.name.split("_", 2)[2], []).append(ms)
                 times["incomplete"].append(float(bool(getattr(answer, "is_incomplete", False))))
                 first = False
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
@@ -157,7 +160,8 @@ def stats(xs: list[float]) -> dict:
 
 
 def summary(times: dict[str, list[float]]) -> dict:
-    out = {k: stats(v) for k, v in times.items() if k != "incomplete" and v}
+    out = {k: stats(v) for k, v in times.items() if k not in ("incomplete", "by_file") and v}
+    out["list_p50_by_file"] = {f: round(float(np.percentile(v, 50)), 2) for f, v in sorted(times["by_file"].items())}
     if times["incomplete"]:
         out["share_incomplete"] = round(float(np.mean(times["incomplete"])), 3)
     return out
@@ -270,7 +274,7 @@ def main() -> int:
     for name, by_server in report["replays"].items():
         for server, s in by_server.items():
             for kind, st in s.items():
-                if isinstance(st, dict):
+                if isinstance(st, dict) and "n" in st:
                     print(f"{name:20} {server:22} {kind:12} {st['n']:>5} {st['p50']:>8} {st['p95']:>8} {st['p99']:>8}")
         if "jedi-language-server" in by_server:
             ratio = by_server["nib"]["list"]["p50"] / by_server["jedi-language-server"]["list"]["p50"]

@@ -58,15 +58,28 @@ def ranking(report: dict) -> list[str]:
 
 
 def latency(report: dict) -> list[str]:
-    rows = ["| server | request | n | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|"]
-    for server in ("nib", "nib, model only", "jedi-language-server"):
-        for kind, s in report.get(server, {}).items():
-            if s.get("n"):
-                rows.append(f"| {server} | {kind} | {s['n']} | {s['p50']} | {s['p95']} | {s['p99']} |")
+    rows = ["| replay | server | request | n | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|---|"]
+    for replay, servers in report["replays"].items():
+        for server, kinds in servers.items():
+            for kind, s in kinds.items() if isinstance(kinds, dict) else ():
+                if isinstance(s, dict) and s.get("n"):
+                    rows.append(f"| {replay} | {server} | {kind} | {s['n']} | {s['p50']} | {s['p95']} | {s['p99']} |")
+    cold = report.get("nib first list after opening a 2k-token file")
+    if cold:
+        rows.append(f"| cold open | nib | first list after opening a 2k-token file | {cold['n']} | {cold['p50']} "
+                    f"| {cold['p95']} | {cold['p99']} |")
     return rows
 
 
-TABLES = {"quality.json": [quality, healing], "ranking.json": [ranking], "latency.json": [latency]}
+def profile(report: dict) -> list[str]:
+    rows = ["| step | CPU ms | share | of which the model's forward pass |", "|---|---|---|---|"]
+    for step, s in report["steps"].items():
+        rows.append(f"| {step} | {s['ms']} | {s['share']:.1%} | {s['forward_share']:.0%} |")
+    return rows
+
+
+TABLES = {"quality.json": [quality, healing], "ranking.json": [ranking], "latency.json": [latency],
+          "typing/profile_before.json": [profile], "typing/profile_after.json": [profile]}
 
 
 def main() -> int:

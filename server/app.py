@@ -58,7 +58,7 @@ def did_change_configuration(ls: NibServer, params: types.DidChangeConfiguration
 def did_open(ls: NibServer, params: types.DidOpenTextDocumentParams):
     d = params.text_document
     ls.documents.open(d.uri, d.text, d.version)
-    ls.count_identifiers(d.uri, d.text)
+    ls.opened(d.uri, d.text)
 
 
 def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):

@@ -200,11 +200,16 @@ class NibServer(LanguageServer):
         except Exception:  # warming is an optimisation: never let it fail anything
             self.log.exception("warming the KV state failed")
 
-    def count_identifiers(self, uri: str, text: str) -> None:
-        """Count a newly opened document's identifiers (they count in the other files' lists)."""
+    def opened(self, uri: str, text: str) -> None:
+        """A newly opened document: count its identifiers (they count in the other files' lists),
+        and let jedi parse it now, so the first list in it finds jedi's parse cached."""
+        if len(text) > self.settings.max_document_chars:
+            return
         host = self.model.loading or self.model.serving
-        if host is not None and len(text) <= self.settings.max_document_chars:
+        if host is not None:
             host.worker.submit(self.ranker.identifiers.around, uri, text, None)
+        if self.settings.jedi.enable:
+            self.ranker.jedi.ask(text, 0, _path(uri), at_name_start=False)
 
 
 def _path(uri: str) -> str | None:

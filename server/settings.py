@@ -54,7 +54,7 @@ class JediSettings:
     enable: bool = setting(True, "jedi's valid names in the list, ranked by the model and the file's identifiers")
     budget_ms: int = setting(200, "how long a list after `.` or in an import waits for jedi, in ms; over it, the "
                              "model's own items alone", lo=10, hi=5000)
-    name_budget_ms: int = setting(40, "how long the list waits for jedi at a name elsewhere, in ms, counted from "
+    name_budget_ms: int = setting(30, "how long the list waits for jedi at a name elsewhere, in ms, counted from "
                                   "when jedi was first asked there (where the name starts, often before it is "
                                   "typed); a late answer comes with a later keystroke", lo=0, hi=5000)
 

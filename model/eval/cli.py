@@ -25,6 +25,8 @@ def register(sub) -> None:
                    help="only the completion list's ranking: jedi, model, identifiers and combined "
                         "(weights tuned on the dev split)")
     p.add_argument("--jedi-ms", type=int, default=200, help="jedi's time budget in the combined ranking")
+    p.add_argument("--name-jedi-ms", type=int, help="jedi's budget at a name, not after `.` or in an import "
+                   "(as the server's jedi.nameBudgetMs; default: --jedi-ms)")
     p.add_argument("--typed", type=int, nargs="+", default=[0, 1],
                    help="characters of the name typed before the list is asked for (each measured)")
     p.add_argument("--write-weights", action="store_true",
@@ -50,7 +52,8 @@ def evaluate(args) -> int:
         from nib.model.eval import ranking
 
         engine = Engine.load((args.model or [None])[0], threads=args.threads)
-        report = ranking.run(engine, folder("dev"), target, args.points, args.seed, args.jedi_ms, tuple(args.typed))
+        report = ranking.run(engine, folder("dev"), target, args.points, args.seed, args.jedi_ms, tuple(args.typed),
+                             args.name_jedi_ms)
         text = ranking.table(report)
         report = ranking.compact(report)
     else:

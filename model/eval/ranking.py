@@ -42,10 +42,13 @@ def _rr(labels: list[str], gold: str) -> float:
     return 1.0 / (labels.index(gold) + 1) if gold in labels[:5] else 0.0
 
 
-def collect(engine, files: list[Path], texts: list[str], points, jedi_ms: int, typed: int = 0) -> list[dict]:
+def collect(engine, files: list[Path], texts: list[str], points, jedi_ms: int, typed: int = 0,
+            name_jedi_ms: int | None = None) -> list[dict]:
     """Per point: each ranker's labels and latency, and what the mixture needs to be re-ranked.
 
     typed: characters of the name already typed at the request (fewer for shorter names).
+    name_jedi_ms: how long the combined list waits for jedi at a name (not after `.` or in an
+    import; None: jedi_ms), as the server's `jedi.nameBudgetMs`.
     """
     ranker = ListRanker(JediCompleter(jedi_ms), IdentifierNgram())
     ranker.jedi.names("import os\nos.", 13, None, 30_000)  # jedi's first call loads its stubs
@@ -57,14 +60,16 @@ def collect(engine, files: list[Path], texts: list[str], points, jedi_ms: int, t
         text, path = texts[p.file][:cursor], str(files[p.file])
         key = f"{p.file}:{p.offset}"
         t = time.perf_counter()
-        listing = ranker.complete(engine, text, cursor, options, key=key, path=path)
+        listing = ranker.complete(engine, text, cursor, options, key=key, path=path, name_jedi_ms=name_jedi_ms)
         combined_ms = (time.perf_counter() - t) * 1e3
         ranker.jedi.wait_idle()
         narrowed, narrowed_ms = listing, combined_ms
         if cursor > p.offset:  # asked at the name's start, then narrowed to what is typed
-            ranker.complete(engine, texts[p.file][:p.offset], p.offset, options, key=key + "/narrowed", path=path)
+            ranker.complete(engine, texts[p.file][:p.offset], p.offset, options, key=key + "/narrowed", path=path,
+                            name_jedi_ms=name_jedi_ms)
             t = time.perf_counter()
-            narrowed = ranker.complete(engine, text, cursor, options, key=key + "/narrowed", path=path)
+            narrowed = ranker.complete(engine, text, cursor, options, key=key + "/narrowed", path=path,
+                                       name_jedi_ms=name_jedi_ms)
             narrowed_ms = (time.perf_counter() - t) * 1e3
             ranker.forget(key + "/narrowed")
             ranker.jedi.wait_idle()
@@ -153,24 +158,28 @@ def summarise(records: list[dict], weights: dict[tuple[str, bool], Weights]) -> 
     return out
 
 
-def run(engine, dev: Path, test: Path, points: int, seed: int, jedi_ms: int, typed: tuple[int, ...] = (0, 1)) -> dict:
+def run(engine, dev: Path, test: Path, points: int, seed: int, jedi_ms: int, typed: tuple[int, ...] = (0, 1),
+        name_jedi_ms: int | None = None) -> dict:
     """Weights tuned on points of the dev folder with each number of typed characters, then
     every ranker measured on points of the test folder with each."""
     dev_files, test_files = python_files(dev), python_files(test)
     dev_texts = [f.read_bytes().decode("utf-8", "replace") for f in dev_files]
     texts = [f.read_bytes().decode("utf-8", "replace") for f in test_files]
     dev_records = [r for t in typed for r in collect(engine, dev_files, dev_texts,
-                                                     identifier_points(dev_texts, points, seed), jedi_ms, t)]
+                                                     identifier_points(dev_texts, points, seed), jedi_ms, t,
+                                                     name_jedi_ms)]
     weights, dev_mrr = tune(dev_records)
     tables = []
     for t in typed:
-        test_records = collect(engine, test_files, texts, identifier_points(texts, points, seed), jedi_ms, t)
+        test_records = collect(engine, test_files, texts, identifier_points(texts, points, seed), jedi_ms, t,
+                               name_jedi_ms)
         kinds: dict[str, int] = {}
         for r in test_records:
             kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
         tables.append({"typed": t, "points": len(test_records), "points_by_kind": kinds,
                        "rankers": summarise(test_records, weights), "records": test_records})
-    return {"dev": str(dev), "test": str(test), "seed": seed, "jedi_ms": jedi_ms, "dev_mrr5": round(dev_mrr, 4),
+    return {"dev": str(dev), "test": str(test), "seed": seed, "jedi_ms": jedi_ms, "name_jedi_ms": name_jedi_ms,
+            "dev_mrr5": round(dev_mrr, 4),
             "weights": {key_name(k): w.__dict__ for k, w in weights.items()},
             "tables": tables, "dev_records": dev_records}
 

@@ -204,7 +204,8 @@ class CodeLM(nn.Module):
         B, S = idx.shape
         P, S0 = prefix_keys.shape[3], past_keys.shape[3]
         cos, sin = self.rope_tables(P + S0, S, idx.device)
-        own_mask = torch.arange(S0 + S, device=idx.device)[None, :] <= (torch.arange(S, device=idx.device)[:, None] + S0)
+        # new token i (own position S0 + i) sees the row's own tokens 0 .. S0 + i, and the whole prefix
+        own_mask = torch.arange(S0 + S, device=idx.device)[None, :] <= torch.arange(S, device=idx.device)[:, None] + S0
         x = self.embed(idx, types)
         keys, values = [], []
         for layer, block in enumerate(self.blocks):

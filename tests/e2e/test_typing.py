@@ -7,7 +7,6 @@ request) says how the last answer was made.
 import asyncio
 import re
 
-import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
