@@ -161,6 +161,7 @@ def stats(xs: list[float]) -> dict:
 
 def summary(times: dict[str, list[float]]) -> dict:
     out = {k: stats(v) for k, v in times.items() if k not in ("incomplete", "by_file") and v}
+    out["list_all"] = stats(times["list_first"] + times["list"])  # every list asked, the first after open too
     out["list_p50_by_file"] = {f: round(float(np.percentile(v, 50)), 2) for f, v in sorted(times["by_file"].items())}
     if times["incomplete"]:
         out["share_incomplete"] = round(float(np.mean(times["incomplete"])), 3)
@@ -225,6 +226,7 @@ def main() -> int:
     parser.add_argument("--no-jedi", action="store_true", help="without the peer")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold open of a 2k-token file")
     parser.add_argument("--model", type=Path, help="the model directory nib serves (default: the bundled model)")
+    parser.add_argument("--settings", type=json.loads, help='nib\'s settings, as JSON: \'{"jedi": {"nameBudgetMs": 40}}\'')
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--plot", type=Path, help="draw the list's latency CDFs into this PNG")
     parser.add_argument("--profile", type=Path,
@@ -263,7 +265,8 @@ def main() -> int:
         report["replays"][name] = {}
         raw[name] = {}
         for server, cmd in servers.items():  # interleaved per replay: the same machine state for both
-            times = asyncio.run(replay(cmd, edits, inline=server == "nib", every_key=every_key))
+            times = asyncio.run(replay(cmd, edits, inline=server == "nib", every_key=every_key,
+                                       options=args.settings if server == "nib" else None))
             report["replays"][name][server] = summary(times)
             raw[name][server] = times["list_first"] + times["list"]
     if not args.no_cold:

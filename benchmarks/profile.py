@@ -75,8 +75,9 @@ def main() -> int:
     parser.add_argument("raw", type=Path, help="py-spy record --format raw output")
     parser.add_argument("--rate", type=int, default=250, help="py-spy's sampling rate (latency.py uses 250)")
     parser.add_argument("--json", type=Path, dest="json_out")
+    parser.add_argument("--replay", default="", help="the command that recorded the samples, kept in the JSON")
     args = parser.parse_args()
-    report = summarise(args.raw, args.rate)
+    report = {"command": "python benchmarks/profile.py " + " ".join(sys.argv[1:]), **summarise(args.raw, args.rate)}
     print(f"{'step':36} {'CPU ms':>8} {'share':>6} {'in forward':>10}")
     for step, s in report["steps"].items():
         print(f"{step:36} {s['ms']:>8} {s['share']:>6.1%} {s['forward_share']:>10.0%}")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from nib.model.completion.engine import Engine
 from nib.model.completion.request import Options, Request
 from nib.model.completion.result import Candidate, Timings
+from nib.model.errors import Cancelled
 from nib.model.text.lexeme import position_kind, typed_name
 
 from .identifiers import IdentifierNgram, tokens
@@ -87,7 +88,12 @@ class ListRanker:
         jedi = self.jedi.ask(text, cursor, path) if use_jedi else None
         request = Request(text, cursor, "list", options, cancel, jedi=jedi, jedi_deadline=deadline(wait, jedi),
                           jedi_first=jedi_first)
-        result = engine.complete(request)
+        try:
+            result = engine.complete(request)
+        except Cancelled:
+            if jedi is not None:
+                jedi.cancel()  # superseded: a call still waiting for jedi's worker is not needed (one running is)
+            raise
         items = [c for c in result.candidates if c.kind != "statement"]
         start = min((c.start for c in items if c.kind == "name"), default=cursor)
         context = tokens(text[max(start - 200, 0):start])[-2:]
