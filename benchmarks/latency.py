@@ -226,7 +226,8 @@ def main() -> int:
     parser.add_argument("--no-jedi", action="store_true", help="without the peer")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold open of a 2k-token file")
     parser.add_argument("--model", type=Path, help="the model directory nib serves (default: the bundled model)")
-    parser.add_argument("--settings", type=json.loads, help='nib\'s settings, as JSON: \'{"jedi": {"nameBudgetMs": 40}}\'')
+    parser.add_argument("--settings", type=json.loads,
+                        help="""nib's settings, as JSON: '{"jedi": {"nameBudgetMs": 40}}'""")
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--plot", type=Path, help="draw the list's latency CDFs into this PNG")
     parser.add_argument("--profile", type=Path,
