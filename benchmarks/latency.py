@@ -94,10 +94,14 @@ def position(text: str, offset: int) -> types.Position:
     return types.Position(line, offset - (text.rfind("\n", 0, offset) + 1))  # ASCII files: UTF-16 = characters
 
 
-async def start(cmd: list[str], options: dict | None = None) -> LanguageClient:
+async def start(cmd: list[str], options: dict | None = None, tcp_port: int | None = None) -> LanguageClient:
+    """A client of a server started by cmd over stdio, or of the `nib serve --tcp` on tcp_port."""
     logging.getLogger("pygls").setLevel(logging.ERROR)  # jedi-language-server's diagnostics are not handled here
     client = LanguageClient("nib-bench", "1")
-    await client.start_io(*cmd)
+    if tcp_port is not None:
+        await client.start_tcp("127.0.0.1", tcp_port)
+    else:
+        await client.start_io(*cmd)
     await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities(
         general=types.GeneralClientCapabilities(position_encodings=["utf-16"])), initialization_options=options))
     client.initialized(types.InitializedParams())
@@ -110,42 +114,54 @@ async def stop(client: LanguageClient) -> None:
     await client.stop()
 
 
+async def type_edit(client: LanguageClient, uri: str, edit: Edit, times: dict, inline: bool,
+                    every_key: bool) -> str:
+    """Open edit's document, type its characters one by one with the requests an editor sends,
+    adding each latency to times; the text as the editor has it at the end (still open)."""
+    text = edit.text[:edit.at] + edit.text[edit.at + len(edit.typed):]
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
+        uri=uri, language_id="python", version=1, text=text)))
+    first = True
+    for i, ch in enumerate(edit.typed):
+        cursor = edit.at + i
+        start_pos = position(text, cursor)
+        text = text[:cursor] + ch + text[cursor:]
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=i + 2),
+            [types.TextDocumentContentChangePartial(range=types.Range(start_pos, start_pos), text=ch)]))
+        pos, doc = position(text, cursor + 1), types.TextDocumentIdentifier(uri)
+        # VS Code asks for ghost text on every keystroke, then for the list where it suggests
+        if inline:
+            t0 = time.perf_counter()
+            await asyncio.wait_for(client.text_document_inline_completion_async(types.InlineCompletionParams(
+                context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
+                text_document=doc, position=pos)), REQUEST_TIMEOUT_S)
+            times["statement"].append((time.perf_counter() - t0) * 1e3)
+        if every_key or ch.isalnum() or ch == "_" or ch in TRIGGERS:
+            t0 = time.perf_counter()
+            answer = await asyncio.wait_for(
+                client.text_document_completion_async(types.CompletionParams(doc, pos)), REQUEST_TIMEOUT_S)
+            ms = (time.perf_counter() - t0) * 1e3
+            times["list_first" if first else "list"].append(ms)
+            times["by_file"].setdefault(edit.name.split("_", 2)[2], []).append(ms)
+            times["incomplete"].append(float(bool(getattr(answer, "is_incomplete", False))))
+            first = False
+    return text
+
+
+def new_times() -> dict:
+    return {"list_first": [], "list": [], "statement": [], "incomplete": [], "by_file": {}}
+
+
 async def replay(cmd: list[str], edits: list[Edit], inline: bool, every_key: bool,
                  options: dict | None = None) -> dict:
     """Latencies in ms: list (first after open apart), statement, the lists by file; and the lists'
     isIncomplete flags."""
     client = await start(cmd, options)
-    times: dict = {"list_first": [], "list": [], "statement": [], "incomplete": [], "by_file": {}}
+    times = new_times()
     for edit in edits:
         uri = f"file:///bench/{edit.name}"
-        text = edit.text[:edit.at] + edit.text[edit.at + len(edit.typed):]
-        client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-            uri=uri, language_id="python", version=1, text=text)))
-        first = True
-        for i, ch in enumerate(edit.typed):
-            cursor = edit.at + i
-            start_pos = position(text, cursor)
-            text = text[:cursor] + ch + text[cursor:]
-            client.text_document_did_change(types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(uri=uri, version=i + 2),
-                [types.TextDocumentContentChangePartial(range=types.Range(start_pos, start_pos), text=ch)]))
-            pos, doc = position(text, cursor + 1), types.TextDocumentIdentifier(uri)
-            # VS Code asks for ghost text on every keystroke, then for the list where it suggests
-            if inline:
-                t0 = time.perf_counter()
-                await asyncio.wait_for(client.text_document_inline_completion_async(types.InlineCompletionParams(
-                    context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
-                    text_document=doc, position=pos)), REQUEST_TIMEOUT_S)
-                times["statement"].append((time.perf_counter() - t0) * 1e3)
-            if every_key or ch.isalnum() or ch == "_" or ch in TRIGGERS:
-                t0 = time.perf_counter()
-                answer = await asyncio.wait_for(
-                    client.text_document_completion_async(types.CompletionParams(doc, pos)), REQUEST_TIMEOUT_S)
-                ms = (time.perf_counter() - t0) * 1e3
-                times["list_first" if first else "list"].append(ms)
-                times["by_file"].setdefault(edit.name.split("_", 2)[2], []).append(ms)
-                times["incomplete"].append(float(bool(getattr(answer, "is_incomplete", False))))
-                first = False
+        await type_edit(client, uri, edit, times, inline, every_key)
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
     await stop(client)
     return times
