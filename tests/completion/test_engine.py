@@ -75,3 +75,16 @@ def test_a_request_cancelled_while_decoding_stops_at_the_next_step(engine, monke
         cancel.set()
         with pytest.raises(Cancelled):
             done.result(10)
+
+
+def test_alternating_documents_each_reuse_their_own_prompt_state(engine, monkeypatch):
+    """Two documents (two editors on one daemon) take turns: each prompt runs only its new tokens."""
+    a, b = "import os\n\ndef walk(root):\n    return os.listdir(root)\n\nwalk(", "class Point:\n    x = 0\n    y = "
+    engine.complete(Request(a, len(a), "statement"))
+    engine.complete(Request(b, len(b), "statement"))
+    ran = []
+    real = engine.runtime.forward
+    monkeypatch.setattr(engine.runtime, "forward", lambda ids, *rest: ran.append(ids.shape[1]) or real(ids, *rest))
+    engine.complete(Request(a + "'", len(a) + 1, "statement", Options(statement_max_tokens=1)))
+    engine.complete(Request(b + "1", len(b) + 1, "statement", Options(statement_max_tokens=1)))
+    assert ran[0] <= 3 and ran[-1] <= 3, ran  # a few new tokens each, not the whole document again
