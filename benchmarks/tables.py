@@ -71,6 +71,17 @@ def latency(report: dict) -> list[str]:
     return rows
 
 
+def load(report: dict) -> list[str]:
+    rows = ["| editors | list p50 / p95 / p99 ms | ghost text p50 / p95 / p99 ms | requests/s | documents wrong |",
+            "|---|---|---|---|---|"]
+    for r in report["runs"]:
+        li, st = r["list"], r["statement"]
+        rows.append(f"| {r['editors']} | {li['p50']:.1f} / {li['p95']:.1f} / {li['p99']:.1f} "
+                    f"| {st['p50']:.1f} / {st['p95']:.1f} / {st['p99']:.1f} | {r['requests_per_s']} "
+                    f"| {len(r['documents_wrong'])} of {r['documents_checked']} |")
+    return rows
+
+
 def profile(report: dict) -> list[str]:
     rows = ["| step | CPU ms | share | of which the model's forward pass |", "|---|---|---|---|"]
     for step, s in report["steps"].items():
@@ -78,7 +89,7 @@ def profile(report: dict) -> list[str]:
     return rows
 
 
-TABLES = {"quality.json": [quality, healing], "ranking.json": [ranking], "latency.json": [latency],
+TABLES = {"quality.json": [quality, healing], "ranking.json": [ranking], "latency.json": [latency], "load.json": [load],
           "typing/profile_before.json": [profile], "typing/profile_after.json": [profile]}
 
 
