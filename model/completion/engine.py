@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import CancelledError, TimeoutError as FutureTimeout
 from dataclasses import replace
 from pathlib import Path
@@ -38,6 +39,7 @@ from .result import Candidate, Result, Timings
 log = logging.getLogger("nib.engine")
 JEDI_POLL_S = 0.02  # how often a request waiting for jedi checks whether it was cancelled
 KV_STATES = 8  # prompt states kept for reuse: about 5.5 MB each at 448 tokens of the bundled model
+MEMO_ENTRIES = 8  # statements decoded and answered, bracket depths: kept for as many prompts
 
 __all__ = ["Candidate", "Engine", "Options", "Request", "Result", "Timings"]
 
@@ -52,9 +54,10 @@ class Engine:
         # the KV states of the last prompts, most recent first: the next prompt reuses the one it
         # shares the longest prefix with (several documents, or several editors on one daemon)
         self.kv_states: list[State] = []
-        self._statement_memo = None  # (key, (text, score)) of the last statement decoded
-        self._depth_memo: tuple[str, int] = ("", 0)  # bracket depth of the text above the cursor's line
-        self._shown: tuple | None = None  # (text, cursor, options, statement): the last statement answered
+        # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.
+        self._statement_memo: OrderedDict = OrderedDict()  # prompt key -> (text, score) decoded
+        self._depth_memo: OrderedDict = OrderedDict()  # text above the cursor's line -> its bracket depth
+        self._shown: list[tuple] = []  # (text, cursor, options, statement) answered, the latest first
         self._lock = threading.Lock()
 
     @classmethod
@@ -78,10 +81,9 @@ class Engine:
 
     def last_statement(self, text: str, cursor: int, options: Options) -> Candidate | None:
         """The statement last answered, if it was for this very text, cursor and options."""
-        shown = self._shown
-        if shown is not None and shown[1] == cursor and shown[2] == options and shown[0] == scrub(text):
-            return shown[3]
-        return None
+        text = scrub(text)
+        return next((item for text0, cursor0, options0, item in self._shown
+                     if cursor0 == cursor and options0 == options and text0 == text), None)
 
     def warm(self, text: str, cursor: int, options: Options = Options()) -> None:
         """Prefill the KV state for a document while the user is idle."""
@@ -165,39 +167,44 @@ class Engine:
         with timings.stage("decode_statement"):
             gen, score = self._decode_statement(prompt, request.options, request.cancel)
         item = statement_item(gen, score, prompt.removed_text, prompt.context.suffix_line, request.cursor)
-        self._shown = (request.text, request.cursor, request.options, item)
+        self._show(request, item)
         return item
+
+    def _show(self, request: Request, item: Candidate | None, replacing: tuple | None = None) -> None:
+        entry = (request.text, request.cursor, request.options, item)
+        self._shown = [entry] + [e for e in self._shown if e is not replacing][:MEMO_ENTRIES - 1]
 
     def _typed_through(self, request: Request) -> Candidate | None:
         """The last statement again when what was typed since is the start of it (the user
         typing through the ghost text): greedy decoding from the longer prompt would mostly
         say the same, and the ghost text stays still instead of being recomputed per key."""
-        if self._shown is None or self._shown[3] is None or self._shown[2] != request.options:
-            return None
-        text0, cursor0, _, item = self._shown
         text, cursor = request.text, request.cursor
-        added = text[cursor0:cursor]
-        if cursor <= cursor0 or len(text) != len(text0) + len(added) or not text.startswith(text0[:cursor0]) \
-                or not text.endswith(text0[cursor0:]) or not item.extends(text, cursor):
-            return None
-        self._shown = (text, cursor, request.options, item)
-        return item
+        for entry in self._shown:
+            text0, cursor0, options0, item = entry
+            added = text[cursor0:cursor]
+            if item is None or options0 != request.options or cursor <= cursor0 \
+                    or len(text) != len(text0) + len(added) or not text.startswith(text0[:cursor0]) \
+                    or not text.endswith(text0[cursor0:]) or not item.extends(text, cursor):
+                continue
+            self._show(request, item, replacing=entry)
+            return item
+        return None
 
     def _decode_statement(self, prompt: Prompt, o: Options, cancel) -> tuple[str, float]:
         # An editor asks for the list and the ghost text at the same spot: decode once.
         ctx, state = prompt.context, prompt.state
         key = (state.tokens, state.types, prompt.removed, ctx.line_prefix, o.statement_max_tokens,
                o.statement_block_body, o.healing)
-        if self._statement_memo is not None and self._statement_memo[0] == key:
-            return self._statement_memo[1]
+        if key in self._statement_memo:
+            return self._statement_memo[key]
         above = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)]
-        if self._depth_memo[0] != above:
-            self._depth_memo = (above, max(0, bracket_depth(above)))
+        if above not in self._depth_memo:
+            _remember(self._depth_memo, above, max(0, bracket_depth(above)))
         decoded = self.decoder.statement(
-            prompt.logits, state, prompt.removed, ctx.line_prefix, self._depth_memo[1], o.statement_max_tokens,
+            prompt.logits, state, prompt.removed, ctx.line_prefix, self._depth_memo[above], o.statement_max_tokens,
             time.monotonic() + o.statement_budget_ms / 1e3, o.statement_block_body, cancel,
             exact=o.healing == "exact")
-        self._statement_memo = (key, decoded)
+        _remember(self._statement_memo, key, decoded)
         return decoded
 
     def _score_names(self, names: list[str], prompt: Prompt, request: Request, timings: Timings) -> list[Candidate]:
@@ -223,6 +230,12 @@ class Engine:
 
             scores = score_sequences(self.runtime, prompt.logits, prompt.state, seqs, piece_type=piece_type)
         return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores)]
+
+
+def _remember(memo: OrderedDict, key, value) -> None:
+    memo[key] = value
+    while len(memo) > MEMO_ENTRIES:
+        memo.popitem(last=False)
 
 
 def _confident(jedi) -> bool:
