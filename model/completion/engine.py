@@ -38,8 +38,8 @@ from .result import Candidate, Result, Timings
 
 log = logging.getLogger("nib.engine")
 JEDI_POLL_S = 0.02  # how often a request waiting for jedi checks whether it was cancelled
-KV_STATES = 8  # prompt states kept for reuse: about 5.5 MB each at 448 tokens of the bundled model
-MEMO_ENTRIES = 8  # statements decoded and answered, bracket depths: kept for as many prompts
+KV_STATES = 16  # prompt states kept for reuse (16 editors on one daemon): 5.5 MB each at 448 tokens here
+MEMO_ENTRIES = 16  # statements decoded and answered, bracket depths: kept for as many prompts
 
 __all__ = ["Candidate", "Engine", "Options", "Request", "Result", "Timings"]
 
