@@ -145,3 +145,44 @@ def test_bundled_model_loads_by_default():
     arch = model_dir.manifest["architecture"]
     assert model_dir.onnx.stat().st_size < 30_000_000
     assert (arch["n_layer"], arch["d_model"], arch["vocab_size"]) == (6, 256, 8192)
+
+
+def test_a_model_exported_by_nib_0_1_still_serves(toy, tmp_path):
+    """nib 0.1's graph took one cache per row (past_keys in, present_keys = past + new out): it
+    still loads, and steps rows through the copying fallback with the same logits as the new graph."""
+    import torch
+
+    from nib.model.train.export import OPSET, example_inputs, load_checkpoint, quantize
+
+    class Serving01(torch.nn.Module):  # nib 0.1's export, kept here only to make such a model
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, type_ids, past_keys, past_values):
+            return self.model.forward_cached(input_ids, type_ids, past_keys, past_values)
+
+    work, _ = toy
+    model = load_checkpoint(work / "runs/toy/ckpt.pt")
+    old = tmp_path / "model"
+    shutil.copytree(work / "model", old)
+    batch, seq, past = torch.export.Dim("batch"), torch.export.Dim("seq"), torch.export.Dim("past")
+    torch.onnx.export(Serving01(model).eval(), example_inputs(model.cfg, batch=2, new=2, past=3),
+                      str(tmp_path / "fp32.onnx"), dynamo=True, opset_version=OPSET,
+                      input_names=["input_ids", "type_ids", "past_keys", "past_values"],
+                      output_names=["logits", "present_keys", "present_values"],
+                      dynamic_shapes={"input_ids": {0: batch, 1: seq}, "type_ids": {0: batch, 1: seq},
+                                      "past_keys": {1: batch, 3: past}, "past_values": {1: batch, 3: past}})
+    quantize(tmp_path / "fp32.onnx", old / "model.onnx")
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["files"]["model"] = artifacts.file_entry(old / "model.onnx")
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    legacy, current = OnnxRuntime(artifacts.load(old), threads=1), OnnxRuntime(artifacts.load(work / "model"), 1)
+    assert (legacy.shared_prefix, current.shared_prefix) == (False, True)
+    results = []
+    for runtime in (legacy, current):
+        logits, prompt = runtime.prefill(list(range(10, 40)), [5] * 30)
+        rows, keys, values = runtime.step_rows(prompt, *runtime.empty(2), [7, 8], [5, 5])
+        assert keys.shape[1:4] == (2, runtime.n_head, 1)  # each row's own cache only
+        results.append((logits, rows))
+    assert np.abs(results[0][0] - results[1][0]).max() < 0.05 and np.abs(results[0][1] - results[1][1]).max() < 0.05
