@@ -49,11 +49,11 @@ class Scheduler:
         for uri in list(self.running):
             self.supersede(uri)
         for uri in list(self._speculating):
-            self.edited(uri, -1, "")
+            self.stop_speculating(uri)
 
     def speculate(self, worker, fn, uri: str, cursor: int) -> None:
         """fn(cancel_event) on worker, ahead of a request expected at cursor (an offset)."""
-        self.edited(uri, -1, "")
+        self.stop_speculating(uri)
         cancel = threading.Event()
         self._speculating[uri] = (cursor, cancel)
         worker.submit(fn, cancel)
@@ -64,6 +64,9 @@ class Scheduler:
         cursor, cancel = self._speculating.pop(uri, (None, None))
         if cancel is not None and not (at == cursor and inserted and typed_name(inserted) == inserted):
             cancel.set()
+
+    def stop_speculating(self, uri: str) -> None:
+        self.edited(uri, -1, "")
 
     @staticmethod
     async def debounce(doc, ms: int) -> bool:
@@ -82,6 +85,6 @@ class Scheduler:
 
     def forget(self, uri: str) -> None:
         self.supersede(uri)
-        self.edited(uri, -1, "")
+        self.stop_speculating(uri)
         if handle := self._warm.pop(uri, None):
             handle.cancel()

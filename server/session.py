@@ -131,9 +131,7 @@ class NibServer(LanguageServer):
 
         def work(cancel):
             if mode == "list":
-                return self.ranker.complete(engine, text, cursor, s.options(), cancel, key=uri, path=_path(uri),
-                                            use_jedi=s.jedi.enable, jedi_ms=s.jedi.budget_ms,
-                                            name_jedi_ms=s.jedi.name_budget_ms)
+                return self._list(engine, uri, text, cursor, cancel)
             return engine.complete(Request(text, cursor, "statement", s.options(), cancel))
 
         try:
@@ -159,6 +157,14 @@ class NibServer(LanguageServer):
                       position.line, position.character, where, t.total_ms(), steps, t.prompt_tokens,
                       len(result.candidates))
 
+    def _list(self, engine, uri: str, text: str, cursor: int, cancel, speculative: bool = False):
+        """The ranker's list under this session's settings; a speculative one, computed ahead of
+        its keystroke, waits for jedi its whole budget at a name too."""
+        s = self.settings
+        return self.ranker.complete(engine, text, cursor, s.options(), cancel, key=uri, path=_path(uri),
+                                    use_jedi=s.jedi.enable, jedi_ms=s.jedi.budget_ms,
+                                    name_jedi_ms=None if speculative else s.jedi.name_budget_ms)
+
     def speculate(self, uri: str, cursor: int) -> None:
         """Where a name is about to start (cursor: an offset), compute the list now, in the pause
         before its first character: the request that comes with it then only narrows this one
@@ -167,12 +173,11 @@ class NibServer(LanguageServer):
         if doc is None or host is None or host.engine is None or not (s.enable and s.listing.enable) \
                 or not name_may_start(doc.text[doc.text.rfind("\n", 0, cursor) + 1:cursor]):
             return
-        text, engine, options = doc.text, host.engine, s.options()
+        text, engine = doc.text, host.engine
 
         def work(cancel):
             try:
-                self.ranker.complete(engine, text, cursor, options, cancel, key=uri, path=_path(uri),
-                                     use_jedi=s.jedi.enable, jedi_ms=s.jedi.budget_ms)
+                self._list(engine, uri, text, cursor, cancel, speculative=True)
             except Cancelled:
                 pass
             except Exception:  # speculation is an optimisation: never let it fail anything

@@ -34,7 +34,7 @@ from .decode import Decoder
 from .postprocess import lexeme_items, statement_item
 from .prompt import Prompt, heal, lex, scrub
 from .request import Options, Request
-from .result import Candidate, Result, Timings
+from .result import Candidate, Result, Timings, typed_since
 
 log = logging.getLogger("nib.engine")
 JEDI_POLL_S = 0.02  # how often a request waiting for jedi checks whether it was cancelled
@@ -181,13 +181,10 @@ class Engine:
         text, cursor = request.text, request.cursor
         for entry in self._shown:
             text0, cursor0, options0, item = entry
-            added = text[cursor0:cursor]
-            if item is None or options0 != request.options or cursor <= cursor0 \
-                    or len(text) != len(text0) + len(added) or not text.startswith(text0[:cursor0]) \
-                    or not text.endswith(text0[cursor0:]) or not item.extends(text, cursor):
-                continue
-            self._show(request, item, replacing=entry)
-            return item
+            if item is not None and options0 == request.options and typed_since(text0, cursor0, text, cursor) \
+                    is not None and item.extends(text, cursor):
+                self._show(request, item, replacing=entry)
+                return item
         return None
 
     def _decode_statement(self, prompt: Prompt, o: Options, cancel) -> tuple[str, float]:

@@ -27,6 +27,19 @@ class Candidate:
         return self.text.startswith(typed) and len(self.text) > len(typed)
 
 
+def typed_since(before: str, at: int, text: str, cursor: int) -> str | None:
+    """What was typed at offset `at` of `before` to make `text` (the cursor now after it), or
+    None when text is not before with one insertion there.
+
+    Example: typed_since("xs.a = 1", 4, "xs.app = 1", 6) == "pp"; typed_since("xs.a", 4, "ys.ap", 5) is None
+    """
+    added = text[at:cursor]
+    if cursor <= at or len(text) != len(before) + len(added) \
+            or not text.startswith(before[:at]) or not text.endswith(before[at:]):
+        return None
+    return added
+
+
 @dataclass
 class Timings:
     """Milliseconds per step of one completion (0 for a step that did not run), and prompt sizes."""

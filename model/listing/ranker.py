@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from nib.model.completion.engine import Engine
 from nib.model.completion.request import Options, Request
-from nib.model.completion.result import Candidate, Timings
+from nib.model.completion.result import Candidate, Timings, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.lexeme import position_kind, typed_name
 
@@ -117,12 +117,10 @@ class ListRanker:
             return None  # jedi had no answer in time then: it may have one now
         if cursor == asked.cursor:  # asked again where nothing changed (after a speculative list, say)
             return replace(asked.listing, timings=Timings(), narrowed=True) if text == asked.text else None
-        added = text[asked.cursor:cursor]
-        if typed_name(added) != added \
-                or cursor - len(typed_name(text, asked.name_start, cursor)) != asked.name_start \
-                or len(text) != len(asked.text) + len(added) \
-                or not text.startswith(asked.text[:asked.cursor]) or not text.endswith(asked.text[asked.cursor:]):
-            return None
+        added = typed_since(asked.text, asked.cursor, text, cursor)
+        if added is None or typed_name(added) != added \
+                or cursor - len(typed_name(text, asked.name_start, cursor)) != asked.name_start:
+            return None  # not the same name growing
         last = asked.listing
         items = [c for c in last.unmixed if c.extends(text, cursor)]
         if not items and not last.complete:

@@ -92,8 +92,9 @@ class Runtime:
         own caches of what each generated so far (L, B, H, S0, D), `empty(B)` at first.
         -> logits (B, V), and the rows' own caches extended by one.
 
-        This base version copies the prompt's cache into every row and runs `forward`; a backend
-        with a shared-prefix graph (`onnx.py` over step.onnx) reads the prompt once instead.
+        This base version copies the prompt's cache into every row and runs `forward` (a graph
+        with one cache per row, as nib 0.1 exported); a backend over the shared-prefix graph
+        (`onnx.py`, `torch.py`) reads the prompt once instead.
         """
         L, _, H, P, D = prefix.keys.shape
         B = len(tokens)

@@ -1,8 +1,9 @@
-"""From decoded text to edits over the typed part of the word."""
+"""From decoded text to edits over the typed part of the word; what was typed since an edit was made."""
 
 import pytest
 
 from nib.model.completion.postprocess import to_edit
+from nib.model.completion.result import typed_since
 
 
 @pytest.mark.parametrize("gen, removed, cursor, whole, expected", [
@@ -16,3 +17,15 @@ from nib.model.completion.postprocess import to_edit
 def test_edit(gen, removed, cursor, whole, expected):
     c = to_edit(gen, removed, cursor, whole)
     assert (None if c is None else (c.text, c.start, c.label)) == expected
+
+
+@pytest.mark.parametrize("before, at, text, cursor, typed", [
+    ("xs.a = 1", 4, "xs.app = 1", 6, "pp"),  # typed on at the cursor, the text after it kept
+    ("xs.", 3, "xs.a", 4, "a"),
+    ("xs.a", 4, "ys.ap", 5, None),  # the text before changed
+    ("xs.a = 1", 4, "xs.ap = 2", 5, None),  # the text after changed
+    ("xs.ap", 5, "xs.a", 4, None),  # the cursor moved back
+    ("xs.a", 4, "xs.a", 4, None),  # nothing typed
+])
+def test_typed_since(before, at, text, cursor, typed):
+    assert typed_since(before, at, text, cursor) == typed
