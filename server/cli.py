@@ -12,6 +12,7 @@ from . import __version__
 
 def main(argv: list[str] | None = None) -> int:
     from nib.model.eval import cli as eval_cli
+    from nib.model.pretrained import cli as pretrained_cli
     from nib.model.train import cli as train_cli
 
     parser = argparse.ArgumentParser(prog="nib", description=__doc__.splitlines()[0])
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=serve)
 
     p = sub.add_parser("info", help="nib's version and the model it would load (editors' health checks use it)")
-    p.add_argument("--model", type=Path, help="model directory (default: the bundled model)")
+    p.add_argument("--model", type=Path, help="model directory or imported name (default: the bundled model)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=info)
 
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     train_cli.register(sub)
     eval_cli.register(sub)
+    pretrained_cli.register(sub)
     args = parser.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else argv
     return args.run(args) or 0
@@ -115,6 +117,8 @@ def info(args) -> int:
         out.update(model=str(model.path), ok=True, format_version=model.manifest["format_version"],
                    parameters=arch["params"], vocabulary=arch["vocab_size"], context=arch["block_size"],
                    model_bytes=model.manifest["files"]["model"]["bytes"])
+        if "licence" in model.manifest:  # an imported model: whose weights, on what terms
+            out.update(source=model.manifest["source"], licence=model.manifest["licence"])
     except ModelError as e:
         out.update(model=str(args.model or artifacts.DEFAULT_DIR), ok=False, error=str(e))
     if args.json:

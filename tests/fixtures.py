@@ -76,6 +76,14 @@ class TableModel:
         return np.stack([self.logits(list(prefix.tokens) + keys[0, b, 0, :, 0].tolist())
                          for b in range(len(tokens))]), keys, keys
 
+    def extend(self, prefix, keys, values, tokens, types):
+        """One row, several tokens: the logits after each."""
+        rows = []
+        for tok in tokens:
+            logits, keys, _ = self.step_rows(prefix, keys, keys, [tok], [0])
+            rows.append(logits[0])
+        return np.stack(rows), keys, keys
+
 
 def copying_model(original: bytes):
     """Prefers the canonical next token of `original`; after a wrong turn, anything."""

@@ -29,7 +29,24 @@ class Hypothesis:
     token: int = -1  # the piece that made it, to feed next
 
 
+def propose(history: list[int], k: int, longest: int = 3, shortest: int = 1) -> list[int]:
+    """Up to k tokens that followed the latest earlier occurrence of the history's last n
+    tokens, for the largest n (shortest <= n <= longest) that occurs earlier; [] when none does.
+
+    Example: propose([1, 2, 3, 9, 1, 2], 2) == [3, 9]
+    """
+    for n in range(min(longest, len(history) - 1), shortest - 1, -1):
+        tail = history[-n:]
+        for start in range(len(history) - n - 1, -1, -1):
+            if history[start:start + n] == tail:
+                return history[start + n:start + n + k]
+    return []
+
+
 class Decoder:
+    draft_tokens = 3  # tokens drafted from the document per step of the statement (0: none); dev: 3 of 3, 6, 8
+    draft_match = 1  # the fewest tokens a draft's context must match
+
     def __init__(self, runtime: Runtime, index: VocabIndex, canonical: Canonical | None = None):
         self.runtime = runtime
         self.index = index
@@ -192,6 +209,12 @@ class Decoder:
         bracket depth where that line starts. exact: the healed bytes come from
         the most probable canonical cover (`best_cover`), then greedy, the hybrid
         of Phan et al.; prefix: greedy under the renormalised constraint.
+
+        Drafted decoding (prompt lookup): once the healed bytes are reproduced, each
+        step also runs the `draft_tokens` tokens that followed the latest earlier
+        occurrence of the last few tokens (`propose`); while greedy decoding picks
+        what the draft guessed, the next logits are already there. Exact: the text
+        is the one plain greedy decoding gives, in fewer passes.
         """
         healed = len(remaining.decode("utf-8", "ignore"))
         line = line_prefix.encode("utf-8", "surrogatepass")
@@ -199,6 +222,9 @@ class Decoder:
         generated, total = b"", 0.0
         forced = self.best_cover(logits, state, remaining, line) if exact and remaining else []
         keys, values = self.runtime.empty(1)  # what is generated; the prompt's cache stays as it is
+        history = list(state.tokens)  # the prompt and what is generated: where drafts come from
+        ahead: list[tuple[int, np.ndarray]] = []  # drafted tokens run already, with the logits after each
+        self.drafted = self.accepted = 0
         for n in range(max_tokens):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
@@ -213,6 +239,7 @@ class Decoder:
             piece = self.token_bytes[tok]
             remaining = advance(remaining, piece)
             generated += piece
+            history.append(tok)
             text = generated.decode("utf-8", "ignore")
             if not remaining:
                 # The healed bytes are reproduced exactly: the statement goes on from the cursor.
@@ -221,9 +248,23 @@ class Decoder:
                     return text[: healed + end], total
             if n + 1 == max_tokens or (deadline is not None and time.monotonic() > deadline):
                 break
-            step_logits, keys, values = self.runtime.step_rows(
-                state, keys, values, [tok], [self.piece_type(line + generated[: -len(piece)], piece)])
+            if ahead and ahead[0][0] == tok:  # the draft guessed this token: its logits are known
+                logits = ahead.pop(0)[1]
+                self.accepted += 1
+                continue
+            if ahead:  # a wrong guess: forget the cache of the drafted tokens from there on
+                keep = keys.shape[3] - len(ahead)
+                keys, values, ahead = keys[:, :, :, :keep], values[:, :, :, :keep], []
+            draft = propose(history, self.draft_tokens, shortest=self.draft_match) if self.draft_tokens and not remaining and not forced else []
+            self.drafted += len(draft)
+            fed = [tok] + draft
+            types, so_far = [], line + generated[: -len(piece)]
+            for t in fed:
+                types.append(self.piece_type(so_far, self.token_bytes[t]))
+                so_far += self.token_bytes[t]
+            step_logits, keys, values = self.runtime.extend(state, keys, values, fed, types)
             logits = step_logits[0]
+            ahead = list(zip(draft, step_logits[1:]))
         # Out of budget: keep whole lines only, so the ghost text never ends mid-thought.
         text = generated.decode("utf-8", "ignore")
         last_newline = text.rfind("\n", healed)

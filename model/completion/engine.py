@@ -24,7 +24,7 @@ from pathlib import Path
 from nib.model.errors import Cancelled
 from nib.model.listing.scoring import score_sequences
 from nib.model.net.tokenizer import BPE
-from nib.model.runtime import Runtime, State, artifacts, common_prefix, open_runtime
+from nib.model.runtime import Runtime, State, artifacts, common_prefix, load_tokenizer, open_runtime
 from nib.model.text.context import build_context
 from nib.model.text.heal import Canonical, VocabIndex
 from nib.model.text.lexeme import typed_name
@@ -49,7 +49,7 @@ class Engine:
         self.runtime = runtime
         self.bpe = bpe
         self.model_dir = model_dir
-        self.index = VocabIndex(bpe.token_bytes, bpe.special_ids)
+        self.index = VocabIndex(bpe.token_bytes, bpe.special_ids, runtime.vocab_size)
         self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes))
         # the KV states of the last prompts, most recent first: the next prompt reuses the one it
         # shares the longest prefix with (several documents, or several editors on one daemon)
@@ -64,7 +64,7 @@ class Engine:
     def load(cls, model_path: Path | None = None, backend: str = "onnx", threads: int = 0,
              device: str = "auto") -> "Engine":
         runtime, model_dir = open_runtime(model_path, backend, threads, device)
-        return cls(runtime, BPE.load(model_dir.tokenizer), model_dir)
+        return cls(runtime, load_tokenizer(model_dir), model_dir)
 
     def complete(self, request: Request) -> Result:
         """Candidates for the request's cursor. Raises Cancelled when request.cancel is set while decoding."""
@@ -97,7 +97,7 @@ class Engine:
             context = build_context(text, cursor, options.context_tokens)
         with timings.stage("lex"):
             budget = min(options.context_tokens, self.runtime.block_size - options.statement_max_tokens - 1)
-            tokens = lex(context, self.bpe, self.runtime.uses_types, self.bpe.eot, budget)
+            tokens = lex(context, self.bpe, self.runtime.uses_types, budget)
         with timings.stage("heal"):
             healing = heal(tokens, self.index, options.healing)
         with timings.stage("prefill"):

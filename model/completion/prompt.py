@@ -64,12 +64,17 @@ class Prompt:
         return line[: len(line) - len(self.removed_text)] if len(self.removed_text) <= len(line) else ""
 
 
-def lex(context: Context, bpe, uses_types: bool, eot: int | None, budget: int) -> Tokens:
-    """The prompt's tokens and type stream, the last `budget` of them; eot first at the file start."""
+def lex(context: Context, bpe, uses_types: bool, budget: int) -> Tokens:
+    """The prompt's tokens and type stream, the last `budget` of them: eot first at the file start
+    (nib's models, trained on files separated by it), or bos first always (a pretrained model that
+    saw every training sequence begin with it)."""
     ids = bpe.encode(context.prefix)
     types = INPUT_TYPE[token_types(context.prefix, ids, bpe.token_bytes)].tolist() if uses_types else [0] * len(ids)
-    if context.at_file_start and eot is not None:
-        ids, types = [eot] + ids, [0] + types
+    if bpe.bos is not None:
+        drop = max(0, len(ids) - budget + 1)
+        return Tokens([bpe.bos] + ids[drop:], [0] + types[drop:])
+    if context.at_file_start and bpe.eot is not None:
+        ids, types = [bpe.eot] + ids, [0] + types
     return Tokens(ids[-budget:], types[-budget:])
 
 

@@ -11,7 +11,6 @@ Example: fetch("dev") -> ~/.cache/nib/heldout/dev  (attrs-26.1.0/attr/_make.py, 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tomllib
 from pathlib import Path
@@ -24,9 +23,9 @@ SPLITS = ("dev", "test")
 
 def home() -> Path:
     """nib's cache: $NIB_HOME, else $XDG_CACHE_HOME/nib, else ~/.cache/nib."""
-    if os.environ.get("NIB_HOME"):
-        return Path(os.environ["NIB_HOME"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nib"
+    from nib.model.runtime.artifacts import nib_home
+
+    return nib_home()
 
 
 def packages(split: str, manifest: Path = MANIFEST) -> list[dict]:

@@ -11,6 +11,13 @@ Three measures, each over seeded points (CodeXGLUE; CodeFill):
 - line level: from a seeded cut at a lexical token boundary, predict the rest of
   the line; exact match (`pred.split() == gold.split()`) and edit similarity
   (rapidfuzz `fuzz.ratio`, 0-100, 0 when either side is empty).
+- rest of the line at identifier starts (issue 13's measure, the cuts of
+  pretrained-spike.md): cuts where a name starts, anywhere in a line; the same
+  exact match, and the similarity of the part after the cursor only (the whole
+  line's similarity flatters: the typed prefix alone scores about 63). With the
+  statement's score (log-probability) at each cut, the curve of the share of
+  cuts that would show ghost text against the exact match of what is shown, as
+  a `minConfidence` threshold rises.
 """
 
 from __future__ import annotations
@@ -106,6 +113,36 @@ def line_points(texts: list[str], n: int, seed: int) -> list[Point]:
     return _sample(points, n, seed)
 
 
+def identifier_line_points(texts: list[str], n: int, seed: int) -> list[Point]:
+    """Cuts where a name starts; gold: the rest of its line."""
+    points = []
+    for f, text in enumerate(texts):
+        for type_, s, _ in significant(text):
+            if type_ not in NAMES:
+                continue
+            end = text.find("\n", s)
+            gold = text[s: end if end >= 0 else len(text)].strip()
+            if gold:
+                points.append(Point(f, s, gold, "identifier"))
+    return _sample(points, n, seed + 2)
+
+
+def confidence_curve(scores: list[float], exact: list[float], thresholds=None) -> list[dict]:
+    """For each threshold on the statement's log-probability: the share of cuts that show ghost
+    text (score >= threshold) and the exact match among those shown.
+
+    Example: confidence_curve([-1, -5], [1, 0], [-2]) == [{"min_logprob": -2, "shown": 0.5, "exact_shown": 1.0}]
+    """
+    thresholds = thresholds if thresholds is not None else [-0.5, -1, -2, -3, -4, -6, -8, -12, -16, -1e9]
+    scores, exact = np.asarray(scores, dtype=float), np.asarray(exact, dtype=float)
+    out = []
+    for t in thresholds:
+        shown = scores >= t
+        out.append({"min_logprob": t, "shown": round(float(shown.mean()), 4) if len(scores) else 0.0,
+                     "exact_shown": round(float(exact[shown].mean()), 4) if shown.any() else None})
+    return out
+
+
 def midtoken_points(texts: list[str], n: int, seed: int) -> list[tuple[Point, Point]]:
     """Pairs of cuts in the same token: inside it (kind: what it is) and at its start."""
     rng = random.Random(seed + 1)
@@ -147,7 +184,7 @@ def evaluate_healing(predictor, texts, pairs) -> dict:
             list_rr.append(1.0 / (labels.index(gold) + 1) if gold in labels[:5] else 0.0)
             for name, p in (("mid", mid), ("boundary", boundary)):
                 s = time.perf_counter()
-                pred = predictor.line(texts[p.file], p.offset, healing=mode)
+                pred, _ = predictor.line(texts[p.file], p.offset, healing=mode)
                 if name == "mid":
                     latencies.append((time.perf_counter() - s) * 1e3)
                 r = rows.setdefault(p.kind, {}).setdefault(name, [])
@@ -201,18 +238,19 @@ class ModelPredictor:
         result = self.engine.complete(Request(text[:cursor], cursor, "list", options))
         return [c.label for c in result.candidates]
 
-    def line(self, text: str, cursor: int, healing: str = "exact") -> str:
+    def line(self, text: str, cursor: int, healing: str = "exact") -> tuple[str, float]:
+        """The rest of the cursor's line the statement predicts, and the statement's score."""
         from nib.model.completion.request import Options, Request
 
         options = Options(statement_max_tokens=48, statement_budget_ms=10_000, healing=healing)
         result = self.engine.complete(Request(text[:cursor], cursor, "statement", options))
         if not result.candidates:
-            return ""
+            return "", -np.inf
         c = result.candidates[0]
         # The candidate replaces text[c.start:cursor]; what it adds after the cursor is the prediction.
         typed = text[c.start:cursor]
         rest = c.text[len(typed):] if c.text.startswith(typed) else c.text
-        return rest.split("\n")[0]
+        return rest.split("\n")[0], c.score
 
     def token_accuracy(self, text: str) -> tuple[int, int]:
         from nib.model.text.streams import INPUT_TYPE, token_types
@@ -220,7 +258,8 @@ class ModelPredictor:
         bpe, rt = self.engine.bpe, self.engine.runtime
         ids = bpe.encode(text)
         types = INPUT_TYPE[token_types(text, ids, bpe.token_bytes)].tolist()
-        ids, types = [bpe.eot] + ids, [0] + types
+        first = bpe.bos if bpe.bos is not None else bpe.eot
+        ids, types = [first] + ids, [0] + types
         preds = np.empty(len(ids), dtype=np.int64)  # preds[j]: the model's guess for ids[j]
         preds[0] = -1
         block = rt.block_size
@@ -257,9 +296,10 @@ def _score_tokens(text: str, ids, preds, token_bytes) -> tuple[int, int]:
     return correct, total
 
 
-def evaluate_one(predictor, texts, id_points, ln_points) -> dict:
+def evaluate_one(predictor, texts, id_points, ln_points, name_points=()) -> dict:
     t0 = time.perf_counter()
-    bar = Progress(len(texts) + len(id_points) + len(ln_points), "items", f"eval {predictor.name}")
+    bar = Progress(len(texts) + len(id_points) + len(ln_points) + len(name_points), "items",
+                   f"eval {predictor.name}")
     correct = total = 0
     for text in texts:
         c, t = predictor.token_accuracy(text)
@@ -278,11 +318,27 @@ def evaluate_one(predictor, texts, id_points, ln_points) -> dict:
         bar.update()
     em, es = [], []
     for p in ln_points:
-        pred = predictor.line(texts[p.file], p.offset)
+        pred, _ = predictor.line(texts[p.file], p.offset)
         em.append(float(pred.split() == p.gold.split()))
         es.append(fuzz.ratio(pred, p.gold) if pred and p.gold else 0.0)
         bar.update()
+    name_em, name_es, name_scores, name_ms = [], [], [], []
+    for p in name_points:
+        s = time.perf_counter()
+        pred, score = predictor.line(texts[p.file], p.offset)
+        name_ms.append((time.perf_counter() - s) * 1e3)
+        name_em.append(float(pred.split() == p.gold.split()))
+        name_es.append(fuzz.ratio(pred, p.gold) if pred and p.gold else 0.0)
+        name_scores.append(score if pred else -np.inf)
+        bar.update()
     bar.close()
+    names = {} if not name_points else {
+        "name_line_exact_match": round(float(np.mean(name_em)), 4),
+        "name_line_edit_similarity": round(float(np.mean(name_es)), 2),
+        "name_line_points": len(name_points),
+        "name_line_ms_p50": round(float(np.percentile(name_ms, 50)), 1),
+        "confidence_curve": confidence_curve(name_scores, name_em),
+    }
     all_rr = [x for v in by_kind.values() for x in v]
     all_top1 = [x for v in top1.values() for x in v]
     return {
@@ -298,6 +354,7 @@ def evaluate_one(predictor, texts, id_points, ln_points) -> dict:
         "line_edit_similarity": round(float(np.mean(es)), 2),
         "line_points": len(ln_points),
         "list_latency_ms_p50": round(float(np.percentile(latencies, 50)), 2) if latencies else None,
+        **names,
         "seconds": round(time.perf_counter() - t0, 1),
     }
 
@@ -308,12 +365,13 @@ def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, se
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     id_points = identifier_points(texts, points, seed)
     ln_points = line_points(texts, points, seed)
+    name_points = identifier_line_points(texts, points, seed)
     pairs = midtoken_points(texts, points, seed) if healing else []
     results = []
     for model in models:
         predictor = ModelPredictor(model, threads)
         result = {"name": predictor.name, "type_stream": predictor.type_stream} if healing_only else \
-            evaluate_one(predictor, texts, id_points, ln_points)
+            evaluate_one(predictor, texts, id_points, ln_points, name_points)
         if pairs:
             result["healing"] = evaluate_healing(predictor, texts, pairs)
         results.append(result)
@@ -331,12 +389,18 @@ def table(report: dict) -> str:
     cols = ["name", "type_stream", "token_accuracy", "identifier_mrr5", "identifier_top1",
             "line_exact_match", "line_edit_similarity", "list_latency_ms_p50"]
     measured = [r for r in report["results"] if "token_accuracy" in r]
-    rows = [cols] + [[str(r[c]) for c in cols] for r in measured]
+    if any("name_line_exact_match" in r for r in measured):
+        cols += ["name_line_exact_match", "name_line_edit_similarity", "name_line_ms_p50"]
+    rows = [cols] + [[str(r.get(c, "-")) for c in cols] for r in measured]
     widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     kinds = [f"{r['name']}: MRR@5 by kind {r['identifier_mrr5_by_kind']} (points {r['identifier_points_by_kind']})"
              for r in measured]
+    curves = [f"{r['name']}: minConfidence curve (statement log-probability >= t: share shown, exact match "
+              f"of those shown): " + ", ".join(f"{c['min_logprob']:g}: {c['shown']:.2f}/{c['exact_shown']}"
+                                               for c in r["confidence_curve"])
+              for r in measured if "confidence_curve" in r]
     heal = []
     for r in report["results"]:
         if "healing" not in r:
@@ -354,4 +418,4 @@ def table(report: dict) -> str:
             heal.append(f"{mode:8} latency of a mid-token statement: p50 {h['ms_p50']} ms, p95 {h['ms_p95']} ms")
             heal.append(f"{mode:8} list at mid-token cuts: MRR@5 {h['list_mrr5']:.3f} for the whole token, "
                         f"p50 {h['list_ms_p50']} ms, p95 {h['list_ms_p95']} ms")
-    return "\n".join(lines + [""] + kinds + heal)
+    return "\n".join(lines + [""] + kinds + curves + heal)

@@ -72,7 +72,8 @@ class TrigramPredictor:
                 labels.append(w)
         return labels[:5]
 
-    def line(self, text: str, cursor: int) -> str:
+    def line(self, text: str, cursor: int) -> tuple[str, float]:
+        """The rest of the line, and no score (a trigram has no calibrated one): 0."""
         a, b = self._context(text[:cursor])
         out = []
         for _ in range(32):
@@ -81,7 +82,7 @@ class TrigramPredictor:
                 break
             out.append(options[0])
             a, b = b, options[0]
-        return "".join(out).strip()
+        return "".join(out).strip(), 0.0
 
     def token_accuracy(self, text: str) -> tuple[int, int]:
         seq = ["<s>", "<s>"] + self.tokens(text)

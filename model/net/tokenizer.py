@@ -44,6 +44,7 @@ class BPE:
     def __init__(self, tok: Tokenizer):
         self.tok = tok
         self.eot = tok.token_to_id(EOT)
+        self.bos = None  # trained on whole files: the end of the last file is the start marker
 
     @classmethod
     def load(cls, path: Path) -> "BPE":

@@ -1,13 +1,17 @@
-"""The model directory: model.onnx + tokenizer.json + manifest.json, checked on load.
+"""The model directory: model.onnx + tokenizer.json + manifest.json (+ a pretrained
+model's embedding table and vocabulary order), checked on load.
 
 Format version 1. The manifest names the architecture, the type inventory the
-model was trained with, the tokenizer's SHA-256 and the ONNX file's size and
-SHA-256, so a truncated or mismatched file is caught before it is used.
+model was trained with (nib's own models), and each file's size and SHA-256, so
+a truncated or mismatched file is caught before it is used. A model is named by
+its directory, or by the name it was imported under (`nib model import`), which
+resolves to a directory of the model cache (`$NIB_HOME/models`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +22,20 @@ from nib.model.text.lexer import TYPES
 FORMAT_VERSION = 1
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "weights"
 MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE = "model.onnx", "tokenizer.json", "manifest.json"
+# the manifest's "files" keys and their names in the directory; model and tokenizer always
+FILES = {"model": MODEL_FILE, "tokenizer": TOKENIZER_FILE, "embedding": "embedding.npy",
+         "embedding_scale": "embedding_scale.npy", "vocab_order": "vocab_order.npy"}
+
+
+def nib_home() -> Path:
+    """Where imported models live: $NIB_HOME, else the user's cache directory."""
+    if os.environ.get("NIB_HOME"):
+        return Path(os.environ["NIB_HOME"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nib"
+
+
+def models_dir() -> Path:
+    return nib_home() / "models"
 
 
 @dataclass
@@ -33,15 +51,35 @@ class ModelDir:
     def tokenizer(self) -> Path:
         return self.path / TOKENIZER_FILE
 
+    def file(self, key: str) -> Path:
+        return self.path / FILES[key]
+
+    @property
+    def kind(self) -> str:
+        """The architecture's name: "CodeLM" (nib's own) or "Gemma3" (imported)."""
+        return self.manifest["architecture"].get("name", "CodeLM")
+
     @property
     def type_stream(self) -> bool:
         return bool(self.manifest["architecture"].get("type_stream", False))
 
 
-def load(path: Path | None = None) -> ModelDir:
+def resolve(path: Path | str | None) -> tuple[Path, str]:
+    """The directory a model setting names, and what to do if it is broken.
+
+    Example: resolve("gemma3-270m") -> ($NIB_HOME/models/gemma3-270m, "... `nib model import gemma3-270m`")
+    """
+    if not path:
+        return DEFAULT_DIR, "reinstall nib for the bundled model"
+    path = Path(path)
+    if not path.exists() and len(path.parts) == 1:  # a bare name: an imported model
+        return models_dir() / path.name, f"import it with `nib model import {path.name}`"
+    return path, "re-export it with `nib export`, or re-import it with `nib model import`"
+
+
+def load(path: Path | str | None = None) -> ModelDir:
     """Read and check a model directory; raise ModelError saying what is wrong and what to do."""
-    path = Path(path or DEFAULT_DIR)
-    fix = "reinstall nib for the bundled model, or re-export with `nib export`"
+    path, fix = resolve(path)
     manifest_path = path / MANIFEST_FILE
     if not manifest_path.is_file():
         raise ModelError(f"model manifest not found: {manifest_path} ({fix})")
@@ -55,11 +93,16 @@ def load(path: Path | None = None) -> ModelDir:
             f"model manifest {manifest_path} has format version {version!r}; this nib reads version "
             f"{FORMAT_VERSION} ({fix})"
         )
-    if manifest.get("types") != list(TYPES):
+    arch = manifest.get("architecture") if isinstance(manifest.get("architecture"), dict) else {}
+    if arch.get("name", "CodeLM") == "CodeLM" and manifest.get("types") != list(TYPES):
         raise ModelError(f"model {manifest_path} was trained with another token-type inventory ({fix})")
-    for name, key in ((MODEL_FILE, "model"), (TOKENIZER_FILE, "tokenizer")):
-        file = path / name
-        expect = manifest.get("files", {}).get(key, {})
+    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    unknown = sorted(set(files) - set(FILES))
+    if unknown:
+        raise ModelError(f"model manifest {manifest_path} lists files this nib does not know: {unknown} ({fix})")
+    for key in ["model", "tokenizer"] + sorted(set(files) - {"model", "tokenizer"}):
+        file = path / FILES[key]
+        expect = files.get(key, {})
         if not file.is_file():
             raise ModelError(f"model file not found: {file} ({fix})")
         if file.stat().st_size != expect.get("bytes"):

@@ -103,12 +103,51 @@ class Runtime:
         logits, full_keys, full_values = self.step_batch(full[0], full[1], tokens, types)
         return logits, full_keys[:, :, :, P:], full_values[:, :, :, P:]
 
+    def extend(self, prefix: State, keys, values, tokens, types):
+        """Several tokens for one row that continues the prompt `prefix` (its own cache: keys,
+        values (L, 1, H, S0, D)).  -> logits (S, V), the row's own cache extended by S.
+
+        This base version copies the prompt's cache in front of the row's, as `step_rows` does."""
+        P = prefix.keys.shape[3]
+        full_keys, full_values = (np.concatenate((p, own), axis=3) for p, own in ((prefix.keys, keys),
+                                                                                  (prefix.values, values)))
+        logits, full_keys, full_values = self.forward(np.asarray([tokens], dtype=np.int64),
+                                                      np.asarray([types], dtype=np.int64), full_keys, full_values)
+        return logits[0], full_keys[:, :, :, P:], full_values[:, :, :, P:]
+
     def step_batch(self, keys, values, tokens, types):
         """One token for each of B sequences sharing a cache layout.  -> logits (B, V), keys, values"""
         logits, keys, values = self.forward(
             np.asarray(tokens, dtype=np.int64)[:, None], np.asarray(types, dtype=np.int64)[:, None], keys, values
         )
         return logits[:, -1], keys, values
+
+
+class SharedPrefixRuntime(Runtime):
+    """A backend over nib's serving graph (`forward_shared`): `run(ids, types, prefix_keys,
+    prefix_values, keys, values)` reads the prompt's cache (L, 1, H, P, D) as a prefix shared
+    by the B rows and extends each row's own cache (L, B, H, S0, D) by the new tokens."""
+
+    def run(self, ids, types, prefix_keys, prefix_values, keys, values):
+        """-> logits (B, S, V), the rows' own keys and values (L, B, H, S0 + S, D)"""
+        raise NotImplementedError
+
+    def forward(self, ids, types, keys, values):
+        if keys.shape[1] == 1:  # one sequence: its cache is the prefix; only the new tokens' cache comes back
+            logits, new_keys, new_values = self.run(ids, types, keys, values, *self.empty(1))
+            return logits, np.concatenate((keys, new_keys), axis=3), np.concatenate((values, new_values), axis=3)
+        return self.run(ids, types, *self.empty(1), keys, values)
+
+    def step_rows(self, prefix, keys, values, tokens, types):
+        logits, keys, values = self.run(np.asarray(tokens, dtype=np.int64)[:, None],
+                                        np.asarray(types, dtype=np.int64)[:, None],
+                                        prefix.keys, prefix.values, keys, values)
+        return logits[:, -1], keys, values
+
+    def extend(self, prefix, keys, values, tokens, types):
+        logits, keys, values = self.run(np.asarray([tokens], dtype=np.int64), np.asarray([types], dtype=np.int64),
+                                        prefix.keys, prefix.values, keys, values)
+        return logits[0], keys, values
 
 
 def log_softmax(x: np.ndarray) -> np.ndarray:

@@ -9,19 +9,16 @@ import numpy as np
 from nib.model.errors import ModelError
 
 from . import artifacts
-from .base import Runtime
+from .base import Runtime, SharedPrefixRuntime
 
 
-class OnnxRuntime(Runtime):
+class OnnxRuntime(SharedPrefixRuntime):
     """ONNX Runtime on the CPU over an exported (int8) model directory."""
 
     def __init__(self, model_dir: artifacts.ModelDir, threads: int = 0):
         import onnxruntime as ort
 
-        arch = model_dir.manifest["architecture"]
-        self.n_layer, self.n_head = arch["n_layer"], arch["n_head"]
-        self.head_dim = arch["d_model"] // arch["n_head"]
-        self.vocab_size, self.block_size = arch["vocab_size"], arch["block_size"]
+        self._configure(model_dir.manifest["architecture"])
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         opts.inter_op_num_threads = 1
@@ -36,27 +33,36 @@ class OnnxRuntime(Runtime):
         # A plain model's graph may still declare type_ids; it is fed zeros, and nobody lexes for it.
         self.uses_types = model_dir.type_stream and "type_ids" in self.input_names
 
+    def _configure(self, arch: dict) -> None:
+        """The cache layout and sizes, from the manifest's architecture."""
+        self.n_layer, self.n_head = arch["n_layer"], arch["n_head"]
+        self.head_dim = arch["d_model"] // arch["n_head"]
+        self.vocab_size, self.block_size = arch["vocab_size"], arch["block_size"]
+
+    def _token_feed(self, ids: np.ndarray, types: np.ndarray) -> dict:
+        """The graph's inputs for the new tokens."""
+        feed = {"input_ids": ids}
+        if "type_ids" in self.input_names:
+            feed["type_ids"] = types
+        return feed
+
     def forward(self, ids, types, keys, values):
         if not self.shared_prefix:
-            return self._run(ids, types, keys=keys, values=values)
-        if keys.shape[1] == 1:  # one sequence: its cache is the prefix; only the new tokens' cache comes back
-            logits, new_keys, new_values = self._run(ids, types, keys, values, *self.empty(1))
-            return logits, np.concatenate((keys, new_keys), axis=3), np.concatenate((values, new_values), axis=3)
-        no_prefix = self.empty(1)
-        return self._run(ids, types, *no_prefix, keys, values)
+            return self.run(ids, types, keys=keys, values=values)
+        return super().forward(ids, types, keys, values)
 
     def step_rows(self, prefix, keys, values, tokens, types):
         if not self.shared_prefix:
-            return super().step_rows(prefix, keys, values, tokens, types)
-        logits, keys, values = self._run(np.asarray(tokens, dtype=np.int64)[:, None],
-                                         np.asarray(types, dtype=np.int64)[:, None],
-                                         prefix.keys, prefix.values, keys, values)
-        return logits[:, -1], keys, values
+            return Runtime.step_rows(self, prefix, keys, values, tokens, types)
+        return super().step_rows(prefix, keys, values, tokens, types)
 
-    def _run(self, ids, types, prefix_keys=None, prefix_values=None, keys=None, values=None):
-        feed = {"input_ids": ids, "past_keys": keys, "past_values": values}
+    def extend(self, prefix, keys, values, tokens, types):
+        if not self.shared_prefix:
+            return Runtime.extend(self, prefix, keys, values, tokens, types)
+        return super().extend(prefix, keys, values, tokens, types)
+
+    def run(self, ids, types, prefix_keys=None, prefix_values=None, keys=None, values=None):
+        feed = {**self._token_feed(ids, types), "past_keys": keys, "past_values": values}
         if self.shared_prefix:
             feed["prefix_keys"], feed["prefix_values"] = prefix_keys, prefix_values
-        if "type_ids" in self.input_names:
-            feed["type_ids"] = types
         return self.session.run(None, feed)

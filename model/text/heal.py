@@ -26,10 +26,13 @@ import numpy as np
 class VocabIndex:
     """The vocabulary's bytes, sorted so that all tokens extending a prefix form one range."""
 
-    def __init__(self, token_bytes: list[bytes], special_ids):
+    def __init__(self, token_bytes: list[bytes], special_ids, generated: int | None = None):
+        """generated: only ids below it can be generated (a pruned output head scores those);
+        the rest still have bytes, for healing a prompt that ends in one."""
         self.token_bytes = token_bytes
         self.special = frozenset(special_ids)
-        pairs = sorted((b, i) for i, b in enumerate(token_bytes) if i not in self.special)
+        n = len(token_bytes) if generated is None else generated
+        pairs = sorted((b, i) for i, b in enumerate(token_bytes[:n]) if i not in self.special)
         self.sorted_bytes = [b for b, _ in pairs]
         self.sorted_ids = np.array([i for _, i in pairs], dtype=np.int64)
         self.by_bytes = {b: i for b, i in pairs}

@@ -80,15 +80,20 @@ def to_onnx(model: CodeLM, out: Path) -> None:
     )
 
 
-def quantize(src: Path, dst: Path) -> None:
+def quantize(src: Path, dst: Path, keep_fp32=lambda weight_shape: False) -> None:
+    """int8 weights (MatMulNBits); the MatMuls whose weight shape `keep_fp32` picks stay fp32."""
     import logging
 
     import onnx
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
     logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer").setLevel(logging.WARNING)
-    quantizer = MatMulNBitsQuantizer(onnx.load(str(src)), bits=8, block_size=32, is_symmetric=True,
-                                     accuracy_level=4)
+    model = onnx.load(str(src))
+    shapes = {i.name: tuple(i.dims) for i in model.graph.initializer}
+    exclude = [n.name for n in model.graph.node
+               if n.op_type == "MatMul" and n.input[1] in shapes and keep_fp32(shapes[n.input[1]])]
+    quantizer = MatMulNBitsQuantizer(model, bits=8, block_size=32, is_symmetric=True, accuracy_level=4,
+                                     nodes_to_exclude=exclude)
     quantizer.process()
     quantizer.model.save_model_to_file(str(dst))
 

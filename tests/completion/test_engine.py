@@ -57,7 +57,7 @@ def test_a_statement_request_runs_only_the_prompt_and_the_statement(engine):
     assert (t.prompt_tokens, t.healed_bytes) == (6, 2)  # <|endoftext|> "import" " os" "\n" "os" "."; "pa" healed
 
 
-@pytest.mark.parametrize("mode, method", [("statement", "step_rows"), ("list", "step_rows")])
+@pytest.mark.parametrize("mode, method", [("statement", "extend"), ("list", "step_rows")])
 def test_a_request_cancelled_while_decoding_stops_at_the_next_step(engine, monkeypatch, mode, method):
     cancel, decoding = threading.Event(), threading.Event()
     real = getattr(engine.runtime, method)

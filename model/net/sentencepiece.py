@@ -1,0 +1,85 @@
+"""A SentencePiece-style BPE (Gemma's) behind the interface of nib's own `BPE`.
+
+Pieces spell a space as `▁` and bytes the vocabulary lacks as `<0xNN>` tokens
+(byte fallback); `token_bytes` maps every piece back to its bytes, which is all
+that healing and decoding read. Encoding goes through HF `tokenizers`.
+
+The model numbers tokens in its own order (`order`: model id -> tokenizer id):
+the tokens its pruned output head scores come first, ids 0 .. kept - 1, so that
+decoding indexes the head's logits with model ids directly; the rest can be read
+in a prompt but are never generated.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from tokenizers import Tokenizer
+
+_BYTE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+BOS, EOS = "<bos>", "<eos>"
+
+
+class SentencePieceBPE:
+    def __init__(self, tok: Tokenizer, order: np.ndarray | None = None):
+        self.tok = tok
+        size = tok.get_vocab_size()
+        self.order = np.arange(size) if order is None else np.asarray(order, dtype=np.int64)
+        if sorted(self.order.tolist()) != list(range(size)):
+            raise ValueError("the vocabulary order is not a permutation of the tokenizer's ids")
+        self._model_id = np.empty(size, dtype=np.int64)
+        self._model_id[self.order] = np.arange(size)
+        self.bos = self.model_id(tok.token_to_id(BOS))
+        self.eot = None  # a file start needs no marker: every prompt starts with bos
+        self.stop = self.model_id(tok.token_to_id(EOS))
+
+    @classmethod
+    def load(cls, path: Path, order_path: Path | None = None) -> "SentencePieceBPE":
+        order = np.load(order_path) if order_path is not None else None
+        return cls(Tokenizer.from_file(str(path)), order)
+
+    def model_id(self, tokenizer_id: int) -> int:
+        return int(self._model_id[tokenizer_id])
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.order)
+
+    @cached_property
+    def _special(self) -> dict[int, str]:
+        """Tokenizer ids of control tokens (`<bos>`, `<unused0>`, ...): never text."""
+        return {i: t.content for i, t in self.tok.get_added_tokens_decoder().items() if t.special}
+
+    @cached_property
+    def token_bytes(self) -> list[bytes]:
+        """The bytes of each model id (control tokens: their UTF-8 name).
+
+        Example: "▁return" -> b" return", "<0x0A>" -> b"\\n"
+        """
+        out = []
+        for i in self.order.tolist():
+            piece = self.tok.id_to_token(i)
+            if i in self._special:
+                out.append(piece.encode())
+            elif (byte := _BYTE.fullmatch(piece)) is not None:
+                out.append(bytes([int(byte.group(1), 16)]))
+            else:
+                out.append(piece.replace("▁", " ").encode())
+        return out
+
+    @cached_property
+    def special_ids(self) -> frozenset[int]:
+        return frozenset(self.model_id(i) for i in self._special)
+
+    def encode(self, text: str) -> list[int]:
+        return self._model_id[self.tok.encode(text, add_special_tokens=False).ids].tolist()
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        return [self._model_id[e.ids].tolist() for e in self.tok.encode_batch(texts, add_special_tokens=False)]
+
+    def decode_bytes(self, ids) -> bytes:
+        table = self.token_bytes
+        return b"".join(table[i] for i in ids)

