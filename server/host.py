@@ -35,7 +35,7 @@ class ModelKey:
         return cls(m.path, m.device, m.threads)
 
     def describe(self) -> str:
-        return f"{self.path or 'the bundled model'} ({self.device})"
+        return f"{self.path or 'the default model'} ({self.device})"
 
 
 class ModelHost:

@@ -47,6 +47,8 @@ class StatementSettings:
     block_body: bool = setting(False, "a statement that opens a block may continue into its body")
     debounce_ms: int = setting(0, "wait this long for more typing before ghost text is computed, in ms",
                                lo=0, hi=2000)
+    min_confidence: int = setting(0, "show a statement only if the model gives it at least this probability, in "
+                                  "percent (0: every statement)", lo=0, hi=100)
 
 
 @dataclass
@@ -61,7 +63,8 @@ class JediSettings:
 
 @dataclass
 class ModelSettings:
-    path: str = setting("", "a model directory; empty: the bundled model")
+    path: str = setting("", "a model directory, the name of an imported model (`nib model list`), or `bundled`; "
+                        "empty: gemma3-270m where it is imported, else the bundled model")
     device: str = setting("cpu", "cpu (ONNX Runtime), or cuda / auto (torch over a checkpoint beside the model)",
                           choices=("cpu", "cuda", "auto"))
     threads: int = setting(0, "inference threads; 0: up to 4", lo=0, hi=64)
@@ -94,6 +97,7 @@ class Settings:
             list_statement=self.listing.statement,
             statement_max_tokens=self.statement.max_tokens, statement_budget_ms=self.statement.budget_ms,
             statement_block_body=self.statement.block_body,
+            statement_min_confidence=self.statement.min_confidence,
         )
 
 

@@ -1,5 +1,11 @@
+import os
 import sys
 from pathlib import Path
+
+# Tests that do not name a model run the bundled one, whichever models this machine imported
+# (`artifacts.default_model`); the tests of an imported model name it. Servers started by
+# tests inherit this.
+os.environ["NIB_MODEL"] = "bundled"
 
 # Test modules import their shared fakes and paths from tests/fixtures.py.
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -255,7 +255,8 @@ class Decoder:
             if ahead:  # a wrong guess: forget the cache of the drafted tokens from there on
                 keep = keys.shape[3] - len(ahead)
                 keys, values, ahead = keys[:, :, :, :keep], values[:, :, :, :keep], []
-            draft = propose(history, self.draft_tokens, shortest=self.draft_match) if self.draft_tokens and not remaining and not forced else []
+            free = self.draft_tokens and not remaining and not forced  # drafts only where greedy runs free
+            draft = propose(history, self.draft_tokens, shortest=self.draft_match) if free else []
             self.drafted += len(draft)
             fed = [tok] + draft
             types, so_far = [], line + generated[: -len(piece)]

@@ -14,6 +14,7 @@ them to positions in the client's encoding. A backend plugs in at `Runtime`
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -167,6 +168,10 @@ class Engine:
         with timings.stage("decode_statement"):
             gen, score = self._decode_statement(prompt, request.options, request.cancel)
         item = statement_item(gen, score, prompt.removed_text, prompt.context.suffix_line, request.cursor)
+        floor = request.options.statement_min_confidence
+        if item is not None and floor > 0 and item.score < math.log(floor / 100):
+            log.debug("statement %r not shown: probability %.3f under %d%%", item.text, math.exp(item.score), floor)
+            item = None
         self._show(request, item)
         return item
 

@@ -19,6 +19,7 @@ class Options:
     statement_max_tokens: int = 32
     statement_budget_ms: int = 250
     statement_block_body: bool = False  # may a statement that opens a block continue into its body
+    statement_min_confidence: int = 0  # percent: a statement the model finds less likely is not shown
 
 
 @dataclass(frozen=True)

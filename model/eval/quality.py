@@ -127,19 +127,20 @@ def identifier_line_points(texts: list[str], n: int, seed: int) -> list[Point]:
     return _sample(points, n, seed + 2)
 
 
-def confidence_curve(scores: list[float], exact: list[float], thresholds=None) -> list[dict]:
-    """For each threshold on the statement's log-probability: the share of cuts that show ghost
-    text (score >= threshold) and the exact match among those shown.
+def confidence_curve(scores: list[float], exact: list[float], percents=(0, 1, 2, 5, 10, 15, 20, 30, 40, 50, 70)):
+    """For each minConfidence (percent): the share of cuts that show ghost text (the statement's
+    probability, exp(score), at least that) and the exact match among those shown.
 
-    Example: confidence_curve([-1, -5], [1, 0], [-2]) == [{"min_logprob": -2, "shown": 0.5, "exact_shown": 1.0}]
+    Example: confidence_curve([-0.1, -5], [1, 0], [10]) == [{"min_confidence": 10, "shown": 0.5, "exact_shown": 1.0}]
     """
-    thresholds = thresholds if thresholds is not None else [-0.5, -1, -2, -3, -4, -6, -8, -12, -16, -1e9]
     scores, exact = np.asarray(scores, dtype=float), np.asarray(exact, dtype=float)
     out = []
-    for t in thresholds:
-        shown = scores >= t
-        out.append({"min_logprob": t, "shown": round(float(shown.mean()), 4) if len(scores) else 0.0,
-                     "exact_shown": round(float(exact[shown].mean()), 4) if shown.any() else None})
+    for pct in percents:
+        shown = scores >= (np.log(pct / 100) if pct > 0 else -np.inf)
+        if pct == 0:
+            shown = np.isfinite(scores)  # 0: every statement the model gives
+        out.append({"min_confidence": pct, "shown": round(float(shown.mean()), 4) if len(scores) else 0.0,
+                    "exact_shown": round(float(exact[shown].mean()), 4) if shown.any() else None})
     return out
 
 
@@ -296,10 +297,32 @@ def _score_tokens(text: str, ids, preds, token_bytes) -> tuple[int, int]:
     return correct, total
 
 
+def evaluate_name_lines(predictor, texts, name_points) -> dict:
+    """The rest of the line at identifier starts, its latency, and the minConfidence curve."""
+    bar = Progress(len(name_points), "cuts", f"lines at names {predictor.name}")
+    name_em, name_es, name_scores, name_ms = [], [], [], []
+    for p in name_points:
+        s = time.perf_counter()
+        pred, score = predictor.line(texts[p.file], p.offset)
+        name_ms.append((time.perf_counter() - s) * 1e3)
+        name_em.append(float(pred.split() == p.gold.split()))
+        name_es.append(fuzz.ratio(pred, p.gold) if pred and p.gold else 0.0)
+        name_scores.append(score if pred else -np.inf)
+        bar.update()
+    bar.close()
+    return {
+        "name": predictor.name,
+        "name_line_exact_match": round(float(np.mean(name_em)), 4),
+        "name_line_edit_similarity": round(float(np.mean(name_es)), 2),
+        "name_line_points": len(name_points),
+        "name_line_ms_p50": round(float(np.percentile(name_ms, 50)), 1),
+        "confidence_curve": confidence_curve(name_scores, name_em),
+    }
+
+
 def evaluate_one(predictor, texts, id_points, ln_points, name_points=()) -> dict:
     t0 = time.perf_counter()
-    bar = Progress(len(texts) + len(id_points) + len(ln_points) + len(name_points), "items",
-                   f"eval {predictor.name}")
+    bar = Progress(len(texts) + len(id_points) + len(ln_points), "items", f"eval {predictor.name}")
     correct = total = 0
     for text in texts:
         c, t = predictor.token_accuracy(text)
@@ -322,23 +345,8 @@ def evaluate_one(predictor, texts, id_points, ln_points, name_points=()) -> dict
         em.append(float(pred.split() == p.gold.split()))
         es.append(fuzz.ratio(pred, p.gold) if pred and p.gold else 0.0)
         bar.update()
-    name_em, name_es, name_scores, name_ms = [], [], [], []
-    for p in name_points:
-        s = time.perf_counter()
-        pred, score = predictor.line(texts[p.file], p.offset)
-        name_ms.append((time.perf_counter() - s) * 1e3)
-        name_em.append(float(pred.split() == p.gold.split()))
-        name_es.append(fuzz.ratio(pred, p.gold) if pred and p.gold else 0.0)
-        name_scores.append(score if pred else -np.inf)
-        bar.update()
     bar.close()
-    names = {} if not name_points else {
-        "name_line_exact_match": round(float(np.mean(name_em)), 4),
-        "name_line_edit_similarity": round(float(np.mean(name_es)), 2),
-        "name_line_points": len(name_points),
-        "name_line_ms_p50": round(float(np.percentile(name_ms, 50)), 1),
-        "confidence_curve": confidence_curve(name_scores, name_em),
-    }
+    names = evaluate_name_lines(predictor, texts, name_points) if name_points else {}
     all_rr = [x for v in by_kind.values() for x in v]
     all_top1 = [x for v in top1.values() for x in v]
     return {
@@ -360,7 +368,7 @@ def evaluate_one(predictor, texts, id_points, ln_points, name_points=()) -> dict
 
 
 def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, seed: int, threads: int,
-        healing: bool = True, healing_only: bool = False) -> dict:
+        healing: bool = True, healing_only: bool = False, name_lines_only: bool = False) -> dict:
     files = python_files(folder)
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     id_points = identifier_points(texts, points, seed)
@@ -370,8 +378,12 @@ def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, se
     results = []
     for model in models:
         predictor = ModelPredictor(model, threads)
-        result = {"name": predictor.name, "type_stream": predictor.type_stream} if healing_only else \
-            evaluate_one(predictor, texts, id_points, ln_points, name_points)
+        if healing_only:
+            result = {"name": predictor.name, "type_stream": predictor.type_stream}
+        elif name_lines_only:
+            result = evaluate_name_lines(predictor, texts, name_points)
+        else:
+            result = evaluate_one(predictor, texts, id_points, ln_points, name_points)
         if pairs:
             result["healing"] = evaluate_healing(predictor, texts, pairs)
         results.append(result)
@@ -389,18 +401,17 @@ def table(report: dict) -> str:
     cols = ["name", "type_stream", "token_accuracy", "identifier_mrr5", "identifier_top1",
             "line_exact_match", "line_edit_similarity", "list_latency_ms_p50"]
     measured = [r for r in report["results"] if "token_accuracy" in r]
-    if any("name_line_exact_match" in r for r in measured):
-        cols += ["name_line_exact_match", "name_line_edit_similarity", "name_line_ms_p50"]
     rows = [cols] + [[str(r.get(c, "-")) for c in cols] for r in measured]
     widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     kinds = [f"{r['name']}: MRR@5 by kind {r['identifier_mrr5_by_kind']} (points {r['identifier_points_by_kind']})"
              for r in measured]
-    curves = [f"{r['name']}: minConfidence curve (statement log-probability >= t: share shown, exact match "
-              f"of those shown): " + ", ".join(f"{c['min_logprob']:g}: {c['shown']:.2f}/{c['exact_shown']}"
-                                               for c in r["confidence_curve"])
-              for r in measured if "confidence_curve" in r]
+    curves = [f"{r['name']}: rest of the line at identifier starts: exact {r['name_line_exact_match']}, similarity "
+              f"after the cursor {r['name_line_edit_similarity']} ({r['name_line_points']} cuts, p50 "
+              f"{r['name_line_ms_p50']} ms); minConfidence % -> share shown / exact match of those shown: "
+              + ", ".join(f"{c['min_confidence']}: {c['shown']:.2f}/{c['exact_shown']}" for c in r["confidence_curve"])
+              for r in report["results"] if "confidence_curve" in r]
     heal = []
     for r in report["results"]:
         if "healing" not in r:

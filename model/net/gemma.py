@@ -189,7 +189,8 @@ class Gemma(nn.Module):
         window = cfg.sliding_window
         masks = {
             False: (torch.ones(group * S, P, dtype=torch.bool, device=device), causal),
-            True: (prefix_pos[None, :] > query[:, None] - window, causal & (own_pos[None, :] > query[:, None] - window)),
+            True: (prefix_pos[None, :] > query[:, None] - window,
+                   causal & (own_pos[None, :] > query[:, None] - window)),
         }
         tables = {sliding: rope_tables(cfg.rope_local if sliding else cfg.rope_global, cfg.head_dim, P + S0, S, device)
                   for sliding in (False, True)}

@@ -64,17 +64,32 @@ class ModelDir:
         return bool(self.manifest["architecture"].get("type_stream", False))
 
 
+BUNDLED = "bundled"  # the name of the model shipped in the package
+PREFERRED = "gemma3-270m"  # the default when it is imported (chosen by the test-split figures, README)
+
+
+def default_model() -> str:
+    """What an empty model setting means: $NIB_MODEL if set, else the preferred imported model if
+    its manifest is there, else the bundled model, which needs nothing."""
+    if os.environ.get("NIB_MODEL"):
+        return os.environ["NIB_MODEL"]
+    return PREFERRED if (models_dir() / PREFERRED / MANIFEST_FILE).is_file() else BUNDLED
+
+
 def resolve(path: Path | str | None) -> tuple[Path, str]:
     """The directory a model setting names, and what to do if it is broken.
 
     Example: resolve("gemma3-270m") -> ($NIB_HOME/models/gemma3-270m, "... `nib model import gemma3-270m`")
     """
-    if not path:
+    path = path or default_model()
+    if str(path) == BUNDLED:
         return DEFAULT_DIR, "reinstall nib for the bundled model"
     path = Path(path)
     if not path.exists() and len(path.parts) == 1:  # a bare name: an imported model
         return models_dir() / path.name, f"import it with `nib model import {path.name}`"
-    return path, "re-export it with `nib export`, or re-import it with `nib model import`"
+    if path.resolve().parent == models_dir().resolve():
+        return path, f"import it again with `nib model import {path.name} --force`"
+    return path, "reinstall nib for the bundled model, or re-export with `nib export`"
 
 
 def load(path: Path | str | None = None) -> ModelDir:

@@ -15,6 +15,7 @@ return {
     budgetMs = 250, -- time budget of a statement, in ms
     blockBody = false, -- a statement that opens a block may continue into its body
     debounceMs = 0, -- wait this long for more typing before ghost text is computed, in ms
+    minConfidence = 0, -- show a statement only if the model gives it at least this probability, in percent (0: every statement)
   },
   jedi = {
     enable = true, -- jedi's valid names in the list, ranked by the model and the file's identifiers

