@@ -247,7 +247,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--plot", type=Path, help="draw the list's latency CDFs into this PNG")
     parser.add_argument("--profile", type=Path,
-                        help="sample nib's processes with py-spy into this file (see benchmarks/profile.py)")
+                        help="sample nib's processes with py-spy into this file (see benchmarks/pyspy.py)")
     args = parser.parse_args()
     args.files = args.files or sorted(fetch("test").rglob("*.py"))[:8]
 

@@ -25,17 +25,27 @@ log = logging.getLogger("nib.host")
 
 @dataclass(frozen=True)
 class ModelKey:
-    path: str  # empty: the bundled model
+    path: str  # a directory or a model's name (`artifacts.resolve`)
     device: str
     threads: int
 
     @classmethod
     def of(cls, settings) -> "ModelKey":
+        """The statement's model."""
+        from nib.model.runtime.artifacts import default_model
+
         m = settings.model
-        return cls(m.path, m.device, m.threads)
+        return cls(m.path or default_model(), m.device, m.threads)
+
+    @classmethod
+    def for_list(cls, settings) -> "ModelKey":
+        """The list's model: `list.model`, else the statement's."""
+        statement = cls.of(settings)
+        return cls(settings.listing.model, statement.device, statement.threads) if settings.listing.model \
+            else statement
 
     def describe(self) -> str:
-        return f"{self.path or 'the default model'} ({self.device})"
+        return f"{self.path} ({self.device})"
 
 
 class ModelHost:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from lsprotocol import types
@@ -56,7 +57,8 @@ class NibServer(LanguageServer):
             self.settings.log.level = log_level.lower()
         self.documents = Documents()
         self.scheduler = Scheduler()
-        self.model = ModelUse(shared.hosts, self.model_error)
+        self.model = ModelUse(shared.hosts, self.model_error)  # the statement's
+        self.list_model = ModelUse(shared.hosts, self.model_error)  # the list's: the same host, or its own
         self.ranker = ListRanker(shared.jedi, IdentifierNgram())
         self.encoding = "utf-16"
         self.init_warnings: list[str] = []
@@ -94,10 +96,12 @@ class NibServer(LanguageServer):
         if self.own_process:
             logging.getLogger().setLevel(level)
         self.model.want(ModelKey.of(settings))  # loads only if the model settings changed
+        self.list_model.want(ModelKey.for_list(settings))
 
     def end_session(self) -> None:
         self.scheduler.supersede_all()
         self.model.close()
+        self.list_model.close()
 
     # -- completion ---------------------------------------------------------
 
@@ -124,7 +128,7 @@ class NibServer(LanguageServer):
         cursor = doc.offset(position.line, position.character, self.encoding)
         if mode == "statement" and not await self.scheduler.debounce(doc, s.statement.debounce_ms):
             return None
-        host = await self.model.ready()
+        host = await (self.list_model if mode == "list" else self.model).ready()
         if host is None or host.engine is None:
             return None
         engine = host.engine
@@ -161,7 +165,10 @@ class NibServer(LanguageServer):
         """The ranker's list under this session's settings; a speculative one, computed ahead of
         its keystroke, waits for jedi its whole budget at a name too."""
         s = self.settings
-        return self.ranker.complete(engine, text, cursor, s.options(), cancel, key=uri, path=_path(uri),
+        options = s.options()
+        if ModelKey.for_list(s) != ModelKey.of(s):  # the list's model would decode a worse statement
+            options = replace(options, list_statement=False)
+        return self.ranker.complete(engine, text, cursor, options, cancel, key=uri, path=_path(uri),
                                     use_jedi=s.jedi.enable, jedi_ms=s.jedi.budget_ms,
                                     name_jedi_ms=None if speculative else s.jedi.name_budget_ms)
 
@@ -169,7 +176,7 @@ class NibServer(LanguageServer):
         """Where a name is about to start (cursor: an offset), compute the list now, in the pause
         before its first character: the request that comes with it then only narrows this one
         (`ListRanker.narrow`) instead of waiting for jedi and the model."""
-        doc, host, s = self.documents.get(uri), self.model.serving, self.settings
+        doc, host, s = self.documents.get(uri), self.list_model.serving, self.settings
         if doc is None or host is None or host.engine is None or not (s.enable and s.listing.enable) \
                 or not name_may_start(doc.text[doc.text.rfind("\n", 0, cursor) + 1:cursor]):
             return
@@ -189,12 +196,13 @@ class NibServer(LanguageServer):
         """After a pause in typing, prefill the KV state at the last edit so the next request is warm."""
 
         def warm():
-            doc, host = self.documents.get(uri), self.model.serving
-            if doc is None or host is None or host.engine is None or self.scheduler.busy(uri) \
-                    or len(doc.text) > self.settings.max_document_chars:
+            doc = self.documents.get(uri)
+            if doc is None or self.scheduler.busy(uri) or len(doc.text) > self.settings.max_document_chars:
                 return
             text, cursor = doc.text, doc.offset(line, character, self.encoding)
-            host.worker.submit(self._warm, host.engine, uri, text, cursor)
+            for host in {self.model.serving, self.list_model.serving} - {None}:  # each model's own prompt state
+                if host.engine is not None:
+                    host.worker.submit(self._warm, host.engine, uri, text, cursor)
 
         self.scheduler.warm_later(uri, warm)
 
@@ -210,7 +218,7 @@ class NibServer(LanguageServer):
         and let jedi parse it now, so the first list in it finds jedi's parse cached."""
         if len(text) > self.settings.max_document_chars:
             return
-        host = self.model.loading or self.model.serving
+        host = self.list_model.loading or self.list_model.serving
         if host is not None:
             host.worker.submit(self.ranker.identifiers.around, uri, text, None)
         if self.settings.jedi.enable:

@@ -36,7 +36,10 @@ class ListSettings:
     size: int = setting(5, "the model's own lexemes in the list (each one more costs decoding time)", lo=1, hi=50)
     budget_ms: int = setting(300, "time budget of the list's own lexemes, in ms; then what is found so far",
                              lo=10, hi=10_000)
-    statement: bool = setting(True, "the rest of the statement also as one item of the list")
+    statement: bool = setting(True, "the rest of the statement also as one item of the list (when the list and "
+                              "the statement share a model)")
+    model: str = setting("bundled", "the model that ranks the list, as model.path; empty: the statement's model. "
+                         "The bundled model meets the list's latency budget where gemma3-270m does not")
 
 
 @dataclass
@@ -47,8 +50,9 @@ class StatementSettings:
     block_body: bool = setting(False, "a statement that opens a block may continue into its body")
     debounce_ms: int = setting(0, "wait this long for more typing before ghost text is computed, in ms",
                                lo=0, hi=2000)
-    min_confidence: int = setting(0, "show a statement only if the model gives it at least this probability, in "
-                                  "percent (0: every statement)", lo=0, hi=100)
+    min_confidence: int = setting(-1, "show a statement only if the model gives it at least this probability, in "
+                                  "percent (0: every statement; -1: the model's own: 0 for the bundled model, "
+                                  "10 for gemma3-270m)", lo=-1, hi=100)
 
 
 @dataclass
@@ -68,8 +72,8 @@ class ModelSettings:
     device: str = setting("cpu", "cpu (ONNX Runtime), or cuda / auto (torch over a checkpoint beside the model)",
                           choices=("cpu", "cuda", "auto"))
     threads: int = setting(0, "inference threads; 0: up to 4", lo=0, hi=64)
-    context_tokens: int = setting(448, "prompt budget in tokens (the bundled model was trained on 512)",
-                                  lo=16, hi=2048)
+    context_tokens: int = setting(0, "prompt budget in tokens; 0: the model's own (448 for the bundled model, "
+                                  "trained on 512; gemma3-270m: see its manifest's defaults)", lo=0, hi=2048)
     healing: str = setting("exact", "off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)",
                            choices=("off", "prefix", "exact"))
 

@@ -224,7 +224,7 @@ class Decoder:
         keys, values = self.runtime.empty(1)  # what is generated; the prompt's cache stays as it is
         history = list(state.tokens)  # the prompt and what is generated: where drafts come from
         ahead: list[tuple[int, np.ndarray]] = []  # drafted tokens run already, with the logits after each
-        self.drafted = self.accepted = 0
+        self.drafted = self.accepted = self.passes = 0  # for benchmarks/levers.py: drafts' yield
         for n in range(max_tokens):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
@@ -264,6 +264,7 @@ class Decoder:
                 types.append(self.piece_type(so_far, self.token_bytes[t]))
                 so_far += self.token_bytes[t]
             step_logits, keys, values = self.runtime.extend(state, keys, values, fed, types)
+            self.passes += 1
             logits = step_logits[0]
             ahead = list(zip(draft, step_logits[1:]))
         # Out of budget: keep whole lines only, so the ghost text never ends mid-thought.

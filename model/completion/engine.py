@@ -41,6 +41,10 @@ log = logging.getLogger("nib.engine")
 JEDI_POLL_S = 0.02  # how often a request waiting for jedi checks whether it was cancelled
 KV_STATES = 16  # prompt states kept for reuse (16 editors on one daemon): 5.5 MB each at 448 tokens here
 MEMO_ENTRIES = 16  # statements decoded and answered, bracket depths: kept for as many prompts
+# What the settings leave to the model (contextTokens 0, minConfidence -1): these, unless the
+# model's manifest says otherwise ("defaults", written by `nib model import` from values chosen
+# on the dev split). The bundled model was trained on 512 tokens.
+MODEL_DEFAULTS = {"context_tokens": 448, "min_confidence": 0}
 
 __all__ = ["Candidate", "Engine", "Options", "Request", "Result", "Timings"]
 
@@ -50,6 +54,7 @@ class Engine:
         self.runtime = runtime
         self.bpe = bpe
         self.model_dir = model_dir
+        self.defaults = {**MODEL_DEFAULTS, **(model_dir.manifest.get("defaults", {}) if model_dir else {})}
         self.index = VocabIndex(bpe.token_bytes, bpe.special_ids, runtime.vocab_size)
         self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes))
         # the KV states of the last prompts, most recent first: the next prompt reuses the one it
@@ -69,7 +74,7 @@ class Engine:
 
     def complete(self, request: Request) -> Result:
         """Candidates for the request's cursor. Raises Cancelled when request.cancel is set while decoding."""
-        request = replace(request, text=scrub(request.text))
+        request = replace(request, text=scrub(request.text), options=self.own(request.options))
         timings = Timings()
         with self._lock:
             if request.mode == "statement" and (item := self._typed_through(request)) is not None:
@@ -82,14 +87,23 @@ class Engine:
 
     def last_statement(self, text: str, cursor: int, options: Options) -> Candidate | None:
         """The statement last answered, if it was for this very text, cursor and options."""
-        text = scrub(text)
+        text, options = scrub(text), self.own(options)
         return next((item for text0, cursor0, options0, item in self._shown
                      if cursor0 == cursor and options0 == options and text0 == text), None)
 
     def warm(self, text: str, cursor: int, options: Options = Options()) -> None:
         """Prefill the KV state for a document while the user is idle."""
         with self._lock:
-            self._prompt(scrub(text), cursor, options, Timings())
+            self._prompt(scrub(text), cursor, self.own(options), Timings())
+
+    def own(self, options: Options) -> Options:
+        """Options with the model's own values where the settings leave them to the model."""
+        changes = {}
+        if options.context_tokens <= 0:
+            changes["context_tokens"] = self.defaults["context_tokens"]
+        if options.statement_min_confidence < 0:
+            changes["statement_min_confidence"] = self.defaults["min_confidence"]
+        return replace(options, **changes) if changes else options
 
     # -- the steps --------------------------------------------------------------
 

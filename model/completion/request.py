@@ -11,7 +11,7 @@ from dataclasses import dataclass
 class Options:
     """What a request may tune; each field is the settings field of the same name (`list.size` -> list_size)."""
 
-    context_tokens: int = 448  # the prompt's token budget (the bundled model was trained on 512)
+    context_tokens: int = 0  # the prompt's token budget; 0: the model's own (engine.MODEL_DEFAULTS, its manifest)
     healing: str = "exact"  # off | prefix | exact
     list_size: int = 5  # the model's own lexemes in the list
     list_budget_ms: int = 300  # time budget of the list's own lexemes (then what is found so far)
@@ -19,7 +19,7 @@ class Options:
     statement_max_tokens: int = 32
     statement_budget_ms: int = 250
     statement_block_body: bool = False  # may a statement that opens a block continue into its body
-    statement_min_confidence: int = 0  # percent: a statement the model finds less likely is not shown
+    statement_min_confidence: int = -1  # percent: a less likely statement is not shown; -1: the model's own
 
 
 @dataclass(frozen=True)

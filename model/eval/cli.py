@@ -21,6 +21,7 @@ def register(sub) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--no-healing", action="store_true", help="skip the mid-token healing table")
     p.add_argument("--healing-only", action="store_true", help="only the mid-token healing table")
+    p.add_argument("--context-tokens", type=int, help="the prompt's token budget (default: the model's own)")
     p.add_argument("--name-lines-only", action="store_true",
                    help="only the rest of the line at identifier starts, with the minConfidence curve")
     p.add_argument("--ranking", action="store_true",
@@ -63,7 +64,7 @@ def evaluate(args) -> int:
 
         report = quality.run(target, args.model or [None], args.trigram, args.points, args.seed, args.threads,
                              healing=not args.no_healing, healing_only=args.healing_only,
-                             name_lines_only=args.name_lines_only)
+                             name_lines_only=args.name_lines_only, context_tokens=args.context_tokens)
         text = quality.table(report)
     report["command"] = "nib " + " ".join(args.argv)
     print(text)

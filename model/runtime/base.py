@@ -54,6 +54,7 @@ class Runtime:
     vocab_size: int
     block_size: int
     uses_types: bool
+    prefill_chunk: int | None = None  # a long prompt runs in pieces of this many tokens (None: at once)
 
     def forward(self, ids: np.ndarray, types: np.ndarray, keys: np.ndarray, values: np.ndarray):
         """ids, types: (B, S) int64; keys, values: (L, B, H, P, D).  -> logits (B, S, V), keys, values"""
@@ -75,10 +76,13 @@ class Runtime:
             keys, values = base.keys, base.values
         else:
             keys, values = self.empty()
-        logits, keys, values = self.forward(
-            np.asarray([tokens[reuse:]], dtype=np.int64), np.asarray([types[reuse:]], dtype=np.int64), keys, values
-        )
-        return logits[0], State(tokens, types, keys, values)
+        chunk = self.prefill_chunk or len(tokens)
+        parts = []
+        for lo in range(reuse, len(tokens), chunk):
+            logits, keys, values = self.forward(np.asarray([tokens[lo:lo + chunk]], dtype=np.int64),
+                                                np.asarray([types[lo:lo + chunk]], dtype=np.int64), keys, values)
+            parts.append(logits[0])
+        return np.concatenate(parts) if len(parts) > 1 else parts[0], State(tokens, types, keys, values)
 
     def step(self, state: State, token: int, type_: int) -> tuple[np.ndarray, State]:
         """Append one token.  -> (logits (V,), state)"""

@@ -15,8 +15,14 @@ import numpy as np
 from . import artifacts
 from .onnx import OnnxRuntime
 
+MAX_WINDOW = 2048
+
 
 class GemmaRuntime(OnnxRuntime):
+    # a cold prompt in pieces: 2000 tokens took 3.6 s in pieces of 256 against 4.3 s at once
+    # (benchmarks/results/pretrained/levers.json)
+    prefill_chunk = 256
+
     def __init__(self, model_dir: artifacts.ModelDir, threads: int = 0):
         super().__init__(model_dir, threads)
         self.embedding = np.load(model_dir.file("embedding"), mmap_mode="r")
@@ -25,7 +31,9 @@ class GemmaRuntime(OnnxRuntime):
 
     def _configure(self, arch: dict) -> None:
         self.n_layer, self.n_head, self.head_dim = arch["n_layer"], arch["n_kv_head"], arch["head_dim"]
-        self.vocab_size, self.block_size = arch["kept"], arch["block_size"]
+        # the longest window nib runs it over (the model's own is 32k): a whole file in one pass
+        # would build a mask of its length squared
+        self.vocab_size, self.block_size = arch["kept"], min(arch["block_size"], MAX_WINDOW)
 
     def embed(self, ids: np.ndarray) -> np.ndarray:
         """(B, S) model ids -> (B, S, d_model) float32."""

@@ -7,7 +7,8 @@ return {
     enable = true, -- the model's items in the completion list
     size = 5, -- the model's own lexemes in the list (each one more costs decoding time)
     budgetMs = 300, -- time budget of the list's own lexemes, in ms; then what is found so far
-    statement = true, -- the rest of the statement also as one item of the list
+    statement = true, -- the rest of the statement also as one item of the list (when the list and the statement share a model)
+    model = 'bundled', -- the model that ranks the list, as model.path; empty: the statement's model. The bundled model meets the list's latency budget where gemma3-270m does not
   },
   statement = {
     enable = true, -- the rest of the statement as inline ghost text
@@ -15,7 +16,7 @@ return {
     budgetMs = 250, -- time budget of a statement, in ms
     blockBody = false, -- a statement that opens a block may continue into its body
     debounceMs = 0, -- wait this long for more typing before ghost text is computed, in ms
-    minConfidence = 0, -- show a statement only if the model gives it at least this probability, in percent (0: every statement)
+    minConfidence = -1, -- show a statement only if the model gives it at least this probability, in percent (0: every statement; -1: the model's own: 0 for the bundled model, 10 for gemma3-270m)
   },
   jedi = {
     enable = true, -- jedi's valid names in the list, ranked by the model and the file's identifiers
@@ -23,10 +24,10 @@ return {
     nameBudgetMs = 30, -- how long the list waits for jedi at a name elsewhere, in ms, counted from when jedi was first asked there (where the name starts, often before it is typed); a late answer comes with a later keystroke
   },
   model = {
-    path = '', -- a model directory; empty: the bundled model
+    path = '', -- a model directory, the name of an imported model (`nib model list`), or `bundled`; empty: gemma3-270m where it is imported, else the bundled model
     device = 'cpu', -- cpu (ONNX Runtime), or cuda / auto (torch over a checkpoint beside the model)
     threads = 0, -- inference threads; 0: up to 4
-    contextTokens = 448, -- prompt budget in tokens (the bundled model was trained on 512)
+    contextTokens = 0, -- prompt budget in tokens; 0: the model's own (448 for the bundled model, trained on 512; gemma3-270m: see its manifest's defaults)
     healing = 'exact', -- off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)
   },
   log = {

@@ -1,7 +1,7 @@
 """Where nib's time goes: py-spy's raw samples of a replay, summed by step of the pipeline.
 
     python benchmarks/latency.py --no-jedi --lines 0 --profile /tmp/nib.txt   # samples nib's processes
-    python benchmarks/profile.py /tmp/nib.txt [--rate 250] [--json OUT]
+    python benchmarks/pyspy.py /tmp/nib.txt [--rate 250] [--json OUT]
 
 Each sample (a stack, root first) is charged to the deepest step it is in, and
 split by whether the model's forward pass (onnxruntime or torch) is on top of it.
@@ -77,7 +77,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--replay", default="", help="the command that recorded the samples, kept in the JSON")
     args = parser.parse_args()
-    report = {"command": "python benchmarks/profile.py " + " ".join(sys.argv[1:]), **summarise(args.raw, args.rate)}
+    report = {"command": "python benchmarks/pyspy.py " + " ".join(sys.argv[1:]), **summarise(args.raw, args.rate)}
     print(f"{'step':36} {'CPU ms':>8} {'share':>6} {'in forward':>10}")
     for step, s in report["steps"].items():
         print(f"{step:36} {s['ms']:>8} {s['share']:>6.1%} {s['forward_share']:>10.0%}")
