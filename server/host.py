@@ -45,7 +45,7 @@ class ModelKey:
             else statement
 
     def describe(self) -> str:
-        return f"{self.path} ({self.device})"
+        return f"{'the bundled model' if self.path == 'bundled' else self.path} ({self.device})"
 
 
 class ModelHost:

@@ -13,6 +13,7 @@ them to positions in the client's encoding. A backend plugs in at `Runtime`
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
 import threading
@@ -70,7 +71,9 @@ class Engine:
     def load(cls, model_path: Path | None = None, backend: str = "onnx", threads: int = 0,
              device: str = "auto") -> "Engine":
         runtime, model_dir = open_runtime(model_path, backend, threads, device)
-        return cls(runtime, load_tokenizer(model_dir), model_dir)
+        engine = cls(runtime, load_tokenizer(model_dir), model_dir)
+        _return_freed_memory()
+        return engine
 
     def complete(self, request: Request) -> Result:
         """Candidates for the request's cursor. Raises Cancelled when request.cancel is set while decoding."""
@@ -246,6 +249,15 @@ class Engine:
 
             scores = score_sequences(self.runtime, prompt.logits, prompt.state, seqs, piece_type=piece_type)
         return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores)]
+
+
+def _return_freed_memory() -> None:
+    """Give the heap freed after loading back to the system: parsing Gemma's 33 MB tokenizer.json
+    leaves about 190 MB free but resident (glibc keeps it); trimmed, the server is that much smaller."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def _remember(memo: OrderedDict, key, value) -> None:

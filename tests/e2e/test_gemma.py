@@ -76,9 +76,21 @@ def test_the_imported_model_agrees_with_transformers(model_dir):
     ("names = ['a', 'b']\nfor i, name in enumerate(nam", "statement", ("nam", "names):")),
 ])
 def test_statements_mid_word(engine, text, mode, expected):
-    result = engine.complete(Request(text, len(text), mode, Options(statement_budget_ms=10_000)))
+    options = Options(statement_budget_ms=10_000, statement_min_confidence=0)
+    result = engine.complete(Request(text, len(text), mode, options))
     [item] = result.candidates
     assert (text[item.start:len(text)], item.text) == expected
+
+
+def test_an_unlikely_statement_is_not_shown_by_default(engine):
+    """The model's own minConfidence (10%, from its manifest) hides the long guess after `os.pa`;
+    0 shows it, with its probability under 10%."""
+    text = "import os\n\nroot = os.pa"
+    hidden = engine.complete(Request(text, len(text), "statement", Options(statement_budget_ms=10_000)))
+    shown = engine.complete(Request(text, len(text), "statement",
+                                    Options(statement_budget_ms=10_000, statement_min_confidence=0)))
+    assert hidden.candidates == [] and len(shown.candidates) == 1
+    assert np.exp(shown.candidates[0].score) < 0.10
 
 
 def test_drafting_from_the_file_gives_the_same_statement(engine):

@@ -197,7 +197,8 @@ def test_a_broken_model_is_one_clear_message_and_the_server_stays_up_until_fixed
     tok = (model / "tokenizer.json").stat().st_size
     client = RawClient(TEST_SERVER)
     try:
-        client.initialize(options={"model": {"path": str(model)}, "jedi": {"enable": False}})
+        # the list follows model.path here (by default it has a model of its own, the bundled one)
+        client.initialize(options={"model": {"path": str(model)}, "jedi": {"enable": False}, "list": {"model": ""}})
         uri = "file:///tmp/nib_broken.py"
         client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
                                                                "text": "import os\nos.pa"}})
@@ -219,12 +220,29 @@ def test_a_broken_model_is_one_clear_message_and_the_server_stays_up_until_fixed
         assert client.close() == 0
 
 
+def test_the_list_has_a_model_of_its_own(tmp_path):
+    """By default the list is ranked by the bundled model in a host of its own (`list.model`):
+    with the statement's model broken, ghost text is off and the list still comes."""
+    model = broken_model(tmp_path, "missing")
+    client = RawClient(TEST_SERVER)
+    try:
+        client.initialize(options={"model": {"path": str(model)}, "jedi": {"enable": False}})
+        uri = "file:///tmp/nib_two.py"
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                               "text": "import os\nos.pa"}})
+        position = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}}
+        assert client.request("textDocument/inlineCompletion", {**position, "context": {"triggerKind": 2}}) is None
+        assert client.request("textDocument/completion", position)["items"][0]["label"] == "path"
+    finally:
+        assert client.close() == 0
+
+
 def test_a_model_that_fails_to_load_is_reported_and_the_previous_one_keeps_serving():
     """device auto runs torch over a checkpoint, which the bundled model's folder lacks: the
     user is told (showMessage and log), and completions go on from the model already loaded."""
     client = RawClient(TEST_SERVER, stderr=subprocess.PIPE)
     try:
-        client.initialize(options={"jedi": {"enable": False}})
+        client.initialize(options={"jedi": {"enable": False}, "list": {"model": ""}})
         uri = "file:///tmp/nib_switch.py"
         client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
                                                                "text": "import os\nos.pa"}})

@@ -240,8 +240,10 @@ async def broken_client(lsp_client: LanguageClient):
 
 
 async def test_missing_model_is_a_clear_message(broken_client: LanguageClient):
+    """The statement's model is missing: no ghost text, one message; the list has its own model."""
     open_doc(broken_client, "import os\nos.pa")
-    assert await complete(broken_client, 1, 5) is None
+    assert await inline(broken_client, 1, 5) is None
+    assert (await complete(broken_client, 1, 5)).items[0].label == "path"
     assert [m.message for m in broken_client.messages] == [
         "nib: model manifest not found: /nonexistent/nib-model/manifest.json "
         "(reinstall nib for the bundled model, or re-export with `nib export`)"
@@ -364,7 +366,8 @@ async def test_tcp_session_settings_are_its_own(tmp_path):
     try:
         plain = await tcp_session(port, 0)
         before = await tcp_labels(plain, 0)
-        own = await tcp_session(port, 1, options={"model": {"path": str(other)}, "log": {"level": "error"}})
+        own = await tcp_session(port, 1, options={"model": {"path": str(other)}, "list": {"model": ""},
+                                                  "log": {"level": "error"}})
         assert await tcp_labels(own, 1) == before  # the same weights, loaded apart
         assert await tcp_labels(plain, 0) == before
         await tcp_end(own)
