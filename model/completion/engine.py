@@ -41,6 +41,9 @@ from .result import Candidate, Result, Timings, typed_since
 log = logging.getLogger("nib.engine")
 JEDI_POLL_S = 0.02  # how often a request waiting for jedi checks whether it was cancelled
 KV_STATES = 16  # prompt states kept for reuse (16 editors on one daemon): 5.5 MB each at 448 tokens here
+# and at most this many bytes of them: a Gemma 3 270M state at 448 tokens is 16.5 MB, and 16 of
+# them took the server's resident memory from about 550 to 814 MB in benchmarks/models.py
+KV_BYTES = 96 << 20
 MEMO_ENTRIES = 16  # statements decoded and answered, bracket depths: kept for as many prompts
 # What the settings leave to the model (contextTokens 0, minConfidence -1): these, unless the
 # model's manifest says otherwise ("defaults", written by `nib model import` from values chosen
@@ -127,7 +130,10 @@ class Engine:
             # the new state replaces the one it continues (the same document typed on), not one it
             # merely starts like (another document: both stay)
             replaced = reused if reused is not None and best[0] >= len(reused) // 2 else None
-            self.kv_states = [state] + [st for st in self.kv_states if st is not replaced][:KV_STATES - 1]
+            kept = [state] + [st for st in self.kv_states if st is not replaced][:KV_STATES - 1]
+            while len(kept) > 1 and sum(st.keys.nbytes + st.values.nbytes for st in kept) > KV_BYTES:
+                kept.pop()  # the least recent
+            self.kv_states = kept
         timings.prompt_tokens, timings.healed_bytes = healing.keep, len(healing.removed)
         return Prompt(context, logits[-1], state, healing.removed, healing.removed_text)
 

@@ -22,6 +22,9 @@ class GemmaRuntime(OnnxRuntime):
     # a cold prompt in pieces: 2000 tokens took 3.6 s in pieces of 256 against 4.3 s at once
     # (benchmarks/results/pretrained/levers.json)
     prefill_chunk = 256
+    # without ORT's arena the server's resident memory after the replay of benchmarks/models.py
+    # went from 743 to 700 MB, ghost text p50 67 -> 70 ms (within this machine's noise)
+    memory_arena = False
 
     def __init__(self, model_dir: artifacts.ModelDir, threads: int = 0):
         super().__init__(model_dir, threads)

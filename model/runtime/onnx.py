@@ -15,6 +15,8 @@ from .base import Runtime, SharedPrefixRuntime
 class OnnxRuntime(SharedPrefixRuntime):
     """ONNX Runtime on the CPU over an exported (int8) model directory."""
 
+    memory_arena = True  # ORT's arena keeps the largest activations it ever needed
+
     def __init__(self, model_dir: artifacts.ModelDir, threads: int = 0):
         import onnxruntime as ort
 
@@ -23,6 +25,7 @@ class OnnxRuntime(SharedPrefixRuntime):
         opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
+        opts.enable_cpu_mem_arena = self.memory_arena
         try:
             self.session = ort.InferenceSession(str(model_dir.onnx), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # ORT raises its own types for corrupt graphs
