@@ -17,6 +17,17 @@ from nib.model.runtime import log_softmax
 # much per unscored piece: about the model's mean loss per token on unseen
 # code (2.66 nats), so it ranks below names that were scored to the end.
 UNSCORED_PIECE = -2.7
+# A piece the model's pruned output head does not score (Gemma's head keeps the tokens of Python
+# code; a name may still be spelt with a rare one): as unlikely as a rare token, not an error.
+RARE_PIECE = -12.0
+
+
+def piece_logprob(lp: np.ndarray, token: int) -> float:
+    """lp[token] where the head scores it, else RARE_PIECE.
+
+    Example: piece_logprob(np.log([0.5, 0.5]), 7) == RARE_PIECE
+    """
+    return float(lp[token]) if token < lp.shape[-1] else RARE_PIECE
 
 
 def score_sequences(runtime, logits: np.ndarray, state, seqs: list[tuple[int, ...]], k: int = 5,
@@ -34,7 +45,7 @@ def score_sequences(runtime, logits: np.ndarray, state, seqs: list[tuple[int, ..
     if n == 0:
         return np.zeros(0)
     lp = log_softmax(logits)
-    score = np.array([lp[s[0]] for s in seqs], dtype=np.float64)
+    score = np.array([piece_logprob(lp, s[0]) for s in seqs], dtype=np.float64)
     done_at = np.array([len(s) for s in seqs])  # pieces in each sequence
     scored = np.ones(n, dtype=np.int64)  # pieces scored so far
     open_ = [i for i in range(n) if done_at[i] > 1]
@@ -63,7 +74,7 @@ def score_sequences(runtime, logits: np.ndarray, state, seqs: list[tuple[int, ..
             row = row_of.get(seqs[i][:d])
             if row is None:
                 continue  # not extended: stays as it is
-            score[i] += step_lp[row, seqs[i][d]]
+            score[i] += piece_logprob(step_lp[row], seqs[i][d])
             scored[i] += 1
             if scored[i] < done_at[i]:
                 still.append(i)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from nib.model.listing.scoring import UNSCORED_PIECE, score_sequences
+from nib.model.listing.scoring import RARE_PIECE, UNSCORED_PIECE, score_sequences
 
 from fixtures import VOCAB, table_model
 
@@ -25,3 +25,14 @@ def test_score_sequences_stops_extending_what_cannot_reach_the_top_k():
     got = score_sequences(model, model.logits(start), model.state(start), seqs, k=1)
     # "p" (0.05) is below the best complete name (0.95): never stepped, charged per unscored piece
     assert np.allclose(got, [np.log(0.95), np.log(0.05) + UNSCORED_PIECE], atol=1e-6)
+
+
+def test_a_piece_the_pruned_head_does_not_score_is_rare_not_an_error():
+    """Gemma's head scores the tokens of Python code only; a name spelt with another is rare."""
+    model = table_model({b"": {b"pr": 0.5, b"p": 0.5}, b"pr": {b"int": 0.1}})
+    ids = {v: i for i, v in enumerate(VOCAB)}
+    outside = len(VOCAB) + 3  # an id the model reads but its head has no row for
+    seqs = [(outside,), (ids[b"pr"], outside)]
+    start = [ids[b"x"]]
+    got = score_sequences(model, model.logits(start), model.state(start), seqs, k=2)
+    assert np.allclose(got, [RARE_PIECE, np.log(0.5) + RARE_PIECE], atol=1e-6)
