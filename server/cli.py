@@ -120,7 +120,7 @@ def info(args) -> int:
         if "licence" in model.manifest:  # an imported model: whose weights, on what terms
             out.update(source=model.manifest["source"], licence=model.manifest["licence"])
     except ModelError as e:
-        out.update(model=str(args.model or artifacts.DEFAULT_DIR), ok=False, error=str(e))
+        out.update(model=str(artifacts.resolve(args.model)[0]), ok=False, error=str(e))
     if args.json:
         print(json.dumps(out))
     else:

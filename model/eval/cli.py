@@ -89,7 +89,7 @@ def write_evaluation(model: Path | None, report: dict, result: dict) -> Path:
     from nib.model.eval.heldout import packages
     from nib.model.runtime import artifacts
 
-    path = Path(model or artifacts.DEFAULT_DIR) / artifacts.MANIFEST_FILE
+    path = artifacts.resolve(model)[0] / artifacts.MANIFEST_FILE
     manifest = json.loads(path.read_text())
     manifest["evaluation"] = {
         "command": report["command"], "split": "test",

@@ -27,6 +27,19 @@ OPSET = 23
 PARITY_TOKENS = 512
 
 
+def quiet() -> None:
+    """The import shows its own progress bar: silence transformers' per-tensor bar and the exporter's
+    warnings and INFO lines, which would bury it."""
+    import logging
+    import os
+    import warnings
+
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    warnings.filterwarnings("ignore", module=r"(torch|onnxscript|transformers|onnx_ir)(\.|$)")
+    for name in ("torch", "torch.onnx", "torch.export", "onnxscript", "onnx_ir", "transformers"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def load_hf(gguf: Path):
     """transformers' model (fp32) and tokenizer from a GGUF file."""
     import torch
@@ -127,6 +140,7 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
     from nib.model.net.gemma import Gemma
 
     started = time.monotonic()
+    quiet()
     say("reading the GGUF (transformers + gguf)")
     hf_model, hf_tokenizer = load_hf(gguf)
     vocab_size = hf_model.config.vocab_size
