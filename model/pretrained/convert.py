@@ -34,8 +34,9 @@ def quiet() -> None:
     import os
     import warnings
 
-    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # read when tqdm is first imported: call this before torch
     warnings.filterwarnings("ignore", module=r"(torch|onnxscript|transformers|onnx_ir)(\.|$)")
+    warnings.filterwarnings("ignore", category=FutureWarning)  # raised through copyreg by the exporter
     for name in ("torch", "torch.onnx", "torch.export", "onnxscript", "onnx_ir", "transformers"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -135,12 +136,14 @@ def parity(hf_model, out: Path, text: str) -> dict:
 
 def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: str, say=print) -> dict:
     """Write the model directory `out` from a GGUF; returns the manifest."""
+    quiet()
     import torch
+
+    quiet()  # again: importing torch set up its loggers anew
 
     from nib.model.net.gemma import Gemma
 
     started = time.monotonic()
-    quiet()
     say("reading the GGUF (transformers + gguf)")
     hf_model, hf_tokenizer = load_hf(gguf)
     vocab_size = hf_model.config.vocab_size
