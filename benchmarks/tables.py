@@ -89,8 +89,50 @@ def profile(report: dict) -> list[str]:
     return rows
 
 
+def two_models(report: dict) -> list[str]:
+    """One model's row of the two-model quality table (pretrained/quality_*.json)."""
+    rows = []
+    for r in report["results"]:
+        rows.append(f"| {r['name']} | {r['token_accuracy']:.3f} | {r['identifier_mrr5']:.3f} | "
+                    f"{r['identifier_top1']:.3f} | {r['line_exact_match']:.3f} | {r['line_edit_similarity']:.1f} | "
+                    f"{r['name_line_exact_match']:.3f} | {r['name_line_edit_similarity']:.1f} | "
+                    f"{r['list_latency_ms_p50']} ms | {r['name_line_ms_p50']} ms |")
+        rows.append("minConfidence % (shown / exact of shown): " + ", ".join(
+            f"{c['min_confidence']}: {c['shown']:.2f} / {c['exact_shown']}" for c in r["confidence_curve"]))
+    return rows
+
+
+def models(report: dict) -> list[str]:
+    rows = ["| model | ghost text p50 / p95 / p99 | first ghost text after opening a 2k-token file (p50) "
+            "| resident memory |", "|---|---|---|---|"]
+    for name, m in report["models"].items():
+        s = m["statement"]
+        rows.append(f"| {name} | {s['p50']} / {s['p95']} / {s['p99']} ms | "
+                    f"{m['cold_statement_2k_tokens']['p50']} ms | {m['rss_mb']} MB |")
+    return rows
+
+
+def levers(report: dict) -> list[str]:
+    rows = ["| variant | step ms | 448-token prefill ms | MB | top-1 vs fp32 |", "|---|---|---|---|---|"]
+    for group in ("quantization", "head"):
+        for name, v in report[group].items():
+            top1 = v.get("top1_vs_fp32", "")
+            rows.append(f"| {name} | {v['step_ms']} | {v['prefill_448_ms']} | {v['mb']} | {top1} |")
+    for name, d in report["drafting"].items():
+        if isinstance(d, dict):
+            rows.append(f"drafting, {name}: statement p50 / p95 / mean {d['p50_ms']} / {d['p95_ms']} / {d['mean_ms']} "
+                        f"ms, {d['tokens_per_pass']} tokens a pass")
+    rows.append(f"drafting: the same text at {report['drafting']['same_text']} of {report['drafting']['cuts']} cuts")
+    rows.append("chunked prefill of 2,000 tokens, ms: " + ", ".join(
+        f"{k}: {v}" for k, v in report["chunked_prefill"]["ms"].items()))
+    return rows
+
+
 TABLES = {"quality.json": [quality, healing], "ranking.json": [ranking], "latency.json": [latency], "load.json": [load],
-          "typing/profile_before.json": [profile], "typing/profile_after.json": [profile]}
+          "typing/profile_before.json": [profile], "typing/profile_after.json": [profile],
+          "pretrained/quality_bundled.json": [two_models], "pretrained/quality_gemma.json": [two_models],
+          "pretrained/models.json": [models], "pretrained/levers.json": [levers],
+          "pretrained/ranking_bundled.json": [ranking], "pretrained/ranking_gemma.json": [ranking]}
 
 
 def main() -> int:
