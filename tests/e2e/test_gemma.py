@@ -11,7 +11,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from fixtures import DEMO, SERVER
+from fixtures import DEMO, ROOT, SERVER
 from lsp import inline, open_doc
 
 from nib.model.completion.engine import Engine
@@ -164,15 +164,22 @@ def test_a_model_not_imported_is_one_clear_line(tmp_path):
                                                          "import: gemma3-270m\n")
 
 
-def test_cuda_runs_the_same_model_through_torch(model_dir):
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_torch_runs_the_same_model(model_dir, device):
+    """`model.device: cuda` (and cpu, through torch): the weights re-read from the package's GGUF in
+    fp32 behind the same Runtime; its top-1 agrees with the int8 ONNX model as fp32 does (95.9-96.8%
+    in the parity figures), and a cached step gives the same next token as one pass."""
     torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
+    if device == "cuda" and not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU (run through `device` where one is lent)")
-    from nib.model.runtime.torch import GemmaTorchRuntime
     from nib.model.runtime.gemma import GemmaRuntime
+    from nib.model.runtime.torch import GemmaTorchRuntime
 
-    cuda, cpu = GemmaTorchRuntime(model_dir, "cuda"), GemmaRuntime(model_dir)
-    ids = load_tokenizer(model_dir).encode(DEMO.read_text())[:300]
-    a, _ = cuda.prefill(ids, [0] * len(ids))
-    b, _ = cpu.prefill(ids, [0] * len(ids))
-    assert np.mean(a.argmax(-1) == b.argmax(-1)) >= 0.95  # fp32 on the GPU against int8 on the CPU
+    fp32, int8 = GemmaTorchRuntime(model_dir, device), GemmaRuntime(model_dir)
+    ids = load_tokenizer(model_dir).encode((ROOT / "model" / "completion" / "decode.py").read_text())[:500]
+    a, state = fp32.prefill(ids[:-1], [0] * (len(ids) - 1))
+    b, _ = int8.prefill(ids[:-1], [0] * (len(ids) - 1))
+    assert np.mean(a.argmax(-1) == b.argmax(-1)) >= 0.94
+    step, _ = fp32.step(state, ids[-1], 0)
+    whole, _ = fp32.prefill(ids, [0] * len(ids))
+    assert step.argmax() == whole[-1].argmax()
