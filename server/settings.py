@@ -68,12 +68,12 @@ class JediSettings:
 @dataclass
 class ModelSettings:
     path: str = setting("", "a model directory, the name of an imported model (`nib model list`), or `bundled`; "
-                        "empty: gemma3-270m where it is imported, else the bundled model")
+                        "empty: $NIB_MODEL if set, else gemma3-270m where it is imported, else the bundled model")
     device: str = setting("cpu", "cpu (ONNX Runtime), or cuda / auto (torch over a checkpoint beside the model)",
                           choices=("cpu", "cuda", "auto"))
     threads: int = setting(0, "inference threads; 0: up to 4", lo=0, hi=64)
     context_tokens: int = setting(0, "prompt budget in tokens; 0: the model's own (448 for the bundled model, "
-                                  "trained on 512; gemma3-270m: see its manifest's defaults)", lo=0, hi=2048)
+                                  "trained on 512, and for gemma3-270m)", lo=0, hi=2048)
     healing: str = setting("exact", "off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)",
                            choices=("off", "prefix", "exact"))
 

@@ -24,10 +24,10 @@ return {
     nameBudgetMs = 30, -- how long the list waits for jedi at a name elsewhere, in ms, counted from when jedi was first asked there (where the name starts, often before it is typed); a late answer comes with a later keystroke
   },
   model = {
-    path = '', -- a model directory, the name of an imported model (`nib model list`), or `bundled`; empty: gemma3-270m where it is imported, else the bundled model
+    path = '', -- a model directory, the name of an imported model (`nib model list`), or `bundled`; empty: $NIB_MODEL if set, else gemma3-270m where it is imported, else the bundled model
     device = 'cpu', -- cpu (ONNX Runtime), or cuda / auto (torch over a checkpoint beside the model)
     threads = 0, -- inference threads; 0: up to 4
-    contextTokens = 0, -- prompt budget in tokens; 0: the model's own (448 for the bundled model, trained on 512; gemma3-270m: see its manifest's defaults)
+    contextTokens = 0, -- prompt budget in tokens; 0: the model's own (448 for the bundled model, trained on 512, and for gemma3-270m)
     healing = 'exact', -- off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)
   },
   log = {
