@@ -42,8 +42,10 @@ log = logging.getLogger("nib.engine")
 JEDI_POLL_S = 0.02  # how often a request waiting for jedi checks whether it was cancelled
 KV_STATES = 16  # prompt states kept for reuse (16 editors on one daemon): 5.5 MB each at 448 tokens here
 # and at most this many bytes of them: a Gemma 3 270M state at 448 tokens is 16.5 MB, and 16 of
-# them took the server's resident memory from about 550 to 814 MB in benchmarks/models.py
-KV_BYTES = 96 << 20
+# them took the server's resident memory to 814 MB in benchmarks/models.py; 96 MB: 733 MB,
+# 64 MB: 676 MB. The bundled model keeps 11 states in 64 MB: benchmarks/load.py with 4 and 16
+# editors gave 40.4 and 31.7 requests/s against 42.1 and 31.7 with 96 MB, in the same session.
+KV_BYTES = 64 << 20
 MEMO_ENTRIES = 16  # statements decoded and answered, bracket depths: kept for as many prompts
 # What the settings leave to the model (contextTokens 0, minConfidence -1): these, unless the
 # model's manifest says otherwise ("defaults", written by `nib model import` from values chosen
