@@ -167,6 +167,13 @@ async def replay(cmd: list[str], edits: list[Edit], inline: bool, every_key: boo
     return times
 
 
+def write_report(path: Path | None, report: dict) -> None:
+    """The raw JSON behind a table, when --json names a file."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=1) + "\n")
+
+
 def stats(xs: list[float]) -> dict:
     if not xs:
         return {"n": 0}
@@ -303,9 +310,7 @@ def main() -> int:
     if "nib first list after opening a 2k-token file" in report:
         print("nib first list after opening a 2k-token file:", report["nib first list after opening a 2k-token file"])
     report["raw_list_ms"] = {name: {s: [round(x, 2) for x in xs] for s, xs in r.items()} for name, r in raw.items()}
-    if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(report, indent=1) + "\n")
+    write_report(args.json_out, report)
     if args.plot:
         plot(report, raw, args.plot)
     return 0

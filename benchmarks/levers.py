@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latency import write_report
 from nib.model.eval.heldout import fetch
 from nib.model.eval.quality import identifier_line_points, python_files
 from nib.model.pretrained import registry
@@ -121,11 +122,12 @@ def quantization_and_head(threads: int, text: str) -> dict:
         }
 
 
-def drafting(threads: int, points: int) -> dict:
+def drafting(model: str, threads: int, points: int) -> dict:
     from nib.model.completion.engine import Engine
     from nib.model.completion.request import Options, Request
 
-    engine = Engine.load("gemma3-270m", threads=threads)
+    engine = Engine.load(model, threads=threads)
+    options = Options(statement_budget_ms=10_000, statement_min_confidence=0)  # every statement, to compare
     texts = [f.read_text() for f in python_files(fetch("test"))]
     cuts = identifier_line_points(texts, points, 0)
     out, answers = {}, {}
@@ -138,7 +140,7 @@ def drafting(threads: int, points: int) -> dict:
             text = texts[p.file][:p.offset]
             engine.warm(text, p.offset)  # the prompt is prefilled: this measures decoding
             t0 = time.perf_counter()
-            result = engine.complete(Request(text, p.offset, "statement", Options(statement_budget_ms=10_000)))
+            result = engine.complete(Request(text, p.offset, "statement", options))
             ms.append((time.perf_counter() - t0) * 1e3)
             texts_out.append(result.candidates[0].text if result.candidates else "")
             drafted, accepted = drafted + engine.decoder.drafted, accepted + engine.decoder.accepted
@@ -169,17 +171,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--points", type=int, default=100, help="identifier cuts for drafting")
+    parser.add_argument("--drafting", nargs="+", default=["gemma3-270m"], help="the models drafting is measured on")
+    parser.add_argument("--drafting-only", action="store_true", help="without the variants built from the GGUF")
     parser.add_argument("--json", type=Path, dest="json_out")
     args = parser.parse_args()
     sample = "\n".join(f.read_text() for f in python_files(fetch("test"))[:6])
     report = {"command": "python benchmarks/levers.py " + " ".join(sys.argv[1:]), "threads": args.threads,
-              "drafting": drafting(args.threads, args.points),
-              "chunked_prefill": chunked_prefill(args.threads, sample),
-              **quantization_and_head(args.threads, sample)}
+              "drafting": {model: drafting(model, args.threads, args.points) for model in args.drafting}}
+    if not args.drafting_only:
+        report.update(chunked_prefill=chunked_prefill(args.threads, sample),
+                      **quantization_and_head(args.threads, sample))
     print(json.dumps(report, indent=1))
-    if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(report, indent=1) + "\n")
+    write_report(args.json_out, report)
     return 0
 
 

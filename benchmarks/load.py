@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from latency import Edit, new_times, point_edits, start, stats, stop, type_edit
+from latency import Edit, new_times, point_edits, start, stats, stop, type_edit, write_report
 from nib.model.eval.heldout import fetch
 
 
@@ -113,9 +112,7 @@ def main() -> int:
             s = r[kind]
             print(f"{r['editors']:>7} {kind:10} {s['n']:>6} {s['p50']:>8} {s['p95']:>8} {s['p99']:>8} "
                   f"{r['requests_per_s']:>7} {len(r['documents_wrong']):>6} of {r['documents_checked']}")
-    if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(report, indent=1) + "\n")
+    write_report(args.json_out, report)
     return 1 if any(r["documents_wrong"] for r in runs) else 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from latency import new_times, point_edits, position, start, stats, stop, type_edit
+from latency import new_times, point_edits, position, start, stats, stop, type_edit, write_report
 from nib.model.eval.heldout import fetch
 
 
@@ -84,9 +84,7 @@ def main() -> int:
         s = row["statement"]
         print(f"{model:14} {s['p50']:>8} / {s['p95']:>7} / {s['p99']:>7}       {s['n']:>5} {cold['p50']:>15} "
               f"{row['rss_mb']:>7}")
-    if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(report, indent=1) + "\n")
+    write_report(args.json_out, report)
     return 0
 
 

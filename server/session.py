@@ -59,6 +59,7 @@ class NibServer(LanguageServer):
         self.scheduler = Scheduler()
         self.model = ModelUse(shared.hosts, self.model_error)  # the statement's
         self.list_model = ModelUse(shared.hosts, self.model_error)  # the list's: the same host, or its own
+        self.separate_list = False  # whether the list's model is not the statement's (set by `use`)
         self.ranker = ListRanker(shared.jedi, IdentifierNgram())
         self.encoding = "utf-16"
         self.init_warnings: list[str] = []
@@ -95,8 +96,10 @@ class NibServer(LanguageServer):
         self.log.setLevel(level)
         if self.own_process:
             logging.getLogger().setLevel(level)
-        self.model.want(ModelKey.of(settings))  # loads only if the model settings changed
-        self.list_model.want(ModelKey.for_list(settings))
+        statement, listing = ModelKey.of(settings), ModelKey.for_list(settings)
+        self.model.want(statement)  # loads only if the model settings changed
+        self.list_model.want(listing)
+        self.separate_list = listing != statement
 
     def end_session(self) -> None:
         self.scheduler.supersede_all()
@@ -166,7 +169,7 @@ class NibServer(LanguageServer):
         its keystroke, waits for jedi its whole budget at a name too."""
         s = self.settings
         options = s.options()
-        if ModelKey.for_list(s) != ModelKey.of(s):  # the list's model would decode a worse statement
+        if self.separate_list:  # the list's model would decode a worse statement than the ghost text's
             options = replace(options, list_statement=False)
         return self.ranker.complete(engine, text, cursor, options, cancel, key=uri, path=_path(uri),
                                     use_jedi=s.jedi.enable, jedi_ms=s.jedi.budget_ms,

@@ -44,7 +44,8 @@ def propose(history: list[int], k: int, longest: int = 3, shortest: int = 1) -> 
 
 
 class Decoder:
-    draft_tokens = 3  # tokens drafted from the document per step of the statement (0: none); dev: 3 of 3, 6, 8
+    draft_tokens = 0  # tokens drafted from the document per step of the statement (0: none; the engine sets
+    # the model's own: engine.MODEL_DEFAULTS and the manifest's defaults)
     draft_match = 1  # the fewest tokens a draft's context must match
 
     def __init__(self, runtime: Runtime, index: VocabIndex, canonical: Canonical | None = None):
@@ -213,8 +214,9 @@ class Decoder:
         Drafted decoding (prompt lookup): once the healed bytes are reproduced, each
         step also runs the `draft_tokens` tokens that followed the latest earlier
         occurrence of the last few tokens (`propose`); while greedy decoding picks
-        what the draft guessed, the next logits are already there. Exact: the text
-        is the one plain greedy decoding gives, in fewer passes.
+        what the draft guessed, the next logits are already there. The text is the
+        one plain greedy decoding gives, in fewer passes, up to near-ties that int8
+        arithmetic settles differently in a batch of tokens than one at a time.
         """
         healed = len(remaining.decode("utf-8", "ignore"))
         line = line_prefix.encode("utf-8", "surrogatepass")

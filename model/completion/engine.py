@@ -47,10 +47,12 @@ KV_STATES = 16  # prompt states kept for reuse (16 editors on one daemon): 5.5 M
 # editors gave 40.4 and 31.7 requests/s against 42.1 and 31.7 with 96 MB, in the same session.
 KV_BYTES = 64 << 20
 MEMO_ENTRIES = 16  # statements decoded and answered, bracket depths: kept for as many prompts
-# What the settings leave to the model (contextTokens 0, minConfidence -1): these, unless the
-# model's manifest says otherwise ("defaults", written by `nib model import` from values chosen
-# on the dev split). The bundled model was trained on 512 tokens.
-MODEL_DEFAULTS = {"context_tokens": 448, "min_confidence": 0}
+# What the settings leave to the model (contextTokens 0, minConfidence -1), and how many tokens
+# the statement drafts from the file: these, unless the model's manifest says otherwise
+# ("defaults", written by `nib model import` from values chosen on the dev split). The bundled
+# model was trained on 512 tokens; drafting gains it nothing (a step is under a millisecond:
+# statement p50 18.2 ms without, 18.3 with, benchmarks/results/pretrained/drafting_bundled.json).
+MODEL_DEFAULTS = {"context_tokens": 448, "min_confidence": 0, "draft_tokens": 0}
 
 __all__ = ["Candidate", "Engine", "Options", "Request", "Result", "Timings"]
 
@@ -63,6 +65,7 @@ class Engine:
         self.defaults = {**MODEL_DEFAULTS, **(model_dir.manifest.get("defaults", {}) if model_dir else {})}
         self.index = VocabIndex(bpe.token_bytes, bpe.special_ids, runtime.vocab_size)
         self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes))
+        self.decoder.draft_tokens = self.defaults["draft_tokens"]
         # the KV states of the last prompts, most recent first: the next prompt reuses the one it
         # shares the longest prefix with (several documents, or several editors on one daemon)
         self.kv_states: list[State] = []

@@ -302,18 +302,25 @@ def _score_tokens(text: str, ids, preds, token_bytes) -> tuple[int, int]:
     return correct, total
 
 
+def predict_lines(predictor, texts, points, bar) -> tuple[list, list, list, list]:
+    """The rest of the line at each point: exact matches, edit similarities, the statements'
+    scores (-inf where none) and latencies in ms."""
+    em, es, scores, ms = [], [], [], []
+    for p in points:
+        s = time.perf_counter()
+        pred, score = predictor.line(texts[p.file], p.offset)
+        ms.append((time.perf_counter() - s) * 1e3)
+        em.append(float(pred.split() == p.gold.split()))
+        es.append(fuzz.ratio(pred, p.gold) if pred and p.gold else 0.0)
+        scores.append(score if pred else -np.inf)
+        bar.update()
+    return em, es, scores, ms
+
+
 def evaluate_name_lines(predictor, texts, name_points) -> dict:
     """The rest of the line at identifier starts, its latency, and the minConfidence curve."""
     bar = Progress(len(name_points), "cuts", f"lines at names {predictor.name}")
-    name_em, name_es, name_scores, name_ms = [], [], [], []
-    for p in name_points:
-        s = time.perf_counter()
-        pred, score = predictor.line(texts[p.file], p.offset)
-        name_ms.append((time.perf_counter() - s) * 1e3)
-        name_em.append(float(pred.split() == p.gold.split()))
-        name_es.append(fuzz.ratio(pred, p.gold) if pred and p.gold else 0.0)
-        name_scores.append(score if pred else -np.inf)
-        bar.update()
+    name_em, name_es, name_scores, name_ms = predict_lines(predictor, texts, name_points, bar)
     bar.close()
     return {
         "name": predictor.name,
@@ -344,12 +351,7 @@ def evaluate_one(predictor, texts, id_points, ln_points, name_points=()) -> dict
         by_kind.setdefault(p.kind, []).append(rr)
         top1.setdefault(p.kind, []).append(float(bool(labels) and labels[0] == p.gold))
         bar.update()
-    em, es = [], []
-    for p in ln_points:
-        pred, _ = predictor.line(texts[p.file], p.offset)
-        em.append(float(pred.split() == p.gold.split()))
-        es.append(fuzz.ratio(pred, p.gold) if pred and p.gold else 0.0)
-        bar.update()
+    em, es, _, _ = predict_lines(predictor, texts, ln_points, bar)
     bar.close()
     names = evaluate_name_lines(predictor, texts, name_points) if name_points else {}
     all_rr = [x for v in by_kind.values() for x in v]

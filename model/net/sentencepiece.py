@@ -28,7 +28,7 @@ class SentencePieceBPE:
         self.tok = tok
         size = tok.get_vocab_size()
         self.order = np.arange(size) if order is None else np.asarray(order, dtype=np.int64)
-        if sorted(self.order.tolist()) != list(range(size)):
+        if not np.array_equal(np.sort(self.order), np.arange(size)):
             raise ValueError("the vocabulary order is not a permutation of the tokenizer's ids")
         self._model_id = np.empty(size, dtype=np.int64)
         self._model_id[self.order] = np.arange(size)

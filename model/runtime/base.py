@@ -100,11 +100,9 @@ class Runtime:
         with one cache per row, as nib 0.1 exported); a backend over the shared-prefix graph
         (`onnx.py`, `torch.py`) reads the prompt once instead.
         """
-        L, _, H, P, D = prefix.keys.shape
-        B = len(tokens)
-        full = [np.concatenate((np.broadcast_to(p, (L, B, H, P, D)), own), axis=3)
-                for p, own in ((prefix.keys, keys), (prefix.values, values))]
-        logits, full_keys, full_values = self.step_batch(full[0], full[1], tokens, types)
+        full_keys, full_values = _prepend(prefix, keys, values)
+        logits, full_keys, full_values = self.step_batch(full_keys, full_values, tokens, types)
+        P = prefix.keys.shape[3]
         return logits, full_keys[:, :, :, P:], full_values[:, :, :, P:]
 
     def extend(self, prefix: State, keys, values, tokens, types):
@@ -112,11 +110,10 @@ class Runtime:
         values (L, 1, H, S0, D)).  -> logits (S, V), the row's own cache extended by S.
 
         This base version copies the prompt's cache in front of the row's, as `step_rows` does."""
-        P = prefix.keys.shape[3]
-        full_keys, full_values = (np.concatenate((p, own), axis=3) for p, own in ((prefix.keys, keys),
-                                                                                  (prefix.values, values)))
+        full_keys, full_values = _prepend(prefix, keys, values)
         logits, full_keys, full_values = self.forward(np.asarray([tokens], dtype=np.int64),
                                                       np.asarray([types], dtype=np.int64), full_keys, full_values)
+        P = prefix.keys.shape[3]
         return logits[0], full_keys[:, :, :, P:], full_values[:, :, :, P:]
 
     def step_batch(self, keys, values, tokens, types):
@@ -125,6 +122,14 @@ class Runtime:
             np.asarray(tokens, dtype=np.int64)[:, None], np.asarray(types, dtype=np.int64)[:, None], keys, values
         )
         return logits[:, -1], keys, values
+
+
+def _prepend(prefix: State, keys, values):
+    """The prompt's cache copied in front of each row's own (L, B, H, S0, D): a graph without a shared prefix."""
+    L, B, H, _, D = keys.shape
+    P = prefix.keys.shape[3]
+    return tuple(np.concatenate((np.broadcast_to(p, (L, B, H, P, D)), own), axis=3)
+                 for p, own in ((prefix.keys, keys), (prefix.values, values)))
 
 
 class SharedPrefixRuntime(Runtime):

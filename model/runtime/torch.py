@@ -70,9 +70,10 @@ class GemmaTorchRuntime(SharedPrefixRuntime):
 
         self.torch, self.device = torch_device(device)
         spec = registry.by_package(model_dir.manifest["source"]["package"])
-        package = __import__(spec.module)
         with tempfile.TemporaryDirectory() as tmp:
-            hf_model, _ = load_hf(package.assemble(Path(tmp) / "model.gguf"))
+            gguf = Path(tmp) / "model.gguf"
+            registry.assemble(spec, gguf)
+            hf_model, _ = load_hf(gguf)
         arch = model_dir.manifest["architecture"]
         order = self.torch.from_numpy(np.load(model_dir.file("vocab_order")))
         self.model = Gemma.from_hf(hf_model, order[:arch["kept"]]).to(self.device)

@@ -54,7 +54,7 @@ def test_the_manifest_names_the_source_and_the_licence(model_dir):
     assert m["source"]["gguf_sha256"] == "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
     assert m["licence"].startswith("Gemma Terms of Use")
     assert m["architecture"]["kept"] == 26117
-    assert m["defaults"] == {"min_confidence": 10}
+    assert m["defaults"] == {"min_confidence": 10, "draft_tokens": 3}
 
 
 def test_the_imported_model_agrees_with_transformers(model_dir):
@@ -169,7 +169,8 @@ def test_torch_runs_the_same_model(model_dir, device):
     """`model.device: cuda` (and cpu, through torch): the weights re-read from the package's GGUF in
     fp32 behind the same Runtime; its top-1 agrees with the int8 ONNX model as fp32 does (95.9-96.8%
     in the parity figures), and a cached step gives the same next token as one pass."""
-    torch = pytest.importorskip("torch")
+    import torch
+
     if device == "cuda" and not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU (run through `device` where one is lent)")
     from nib.model.runtime.gemma import GemmaRuntime
