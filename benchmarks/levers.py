@@ -136,7 +136,7 @@ def drafting(model: str, threads: int, points: int) -> dict:
         ms, drafted, accepted, passes, texts_out = [], 0, 0, 0, []
         for p in cuts:
             engine._statement_memo.clear()
-            engine._shown.clear()
+            engine.shown.clear()
             text = texts[p.file][:p.offset]
             engine.warm(text, p.offset)  # the prompt is prefilled: this measures decoding
             t0 = time.perf_counter()

@@ -8,6 +8,8 @@ the server's copy of the document (`nib/_document`, a test-only request) must eq
 that editor sent: an edit lost, or applied to another session's document, shows there.
 
     python benchmarks/load.py --editors 1 4 16 --json benchmarks/results/load.json
+    python benchmarks/load.py --engine llama --json benchmarks/results/load_engine.json   # the statement
+        from llama.cpp's server (Gemma 3 270M), started here; or --engine URL for one running elsewhere
 
 Exit status 1 when any document differs. The default files are the test split's first eight.
 """
@@ -24,10 +26,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from lsprotocol import types
 
+from llama_server import free_port, llama_server
 from latency import Edit, new_times, point_edits, start, stats, stop, type_edit, write_report
 from nib.model.eval.heldout import fetch
 
@@ -43,15 +47,9 @@ def wait_listening(port: int, server: subprocess.Popen, timeout_s: float = 60) -
     raise SystemExit(f"nib serve --tcp did not listen on port {port} (exit status {server.poll()})")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def editor(port: int, n: int, edits: list[Edit], every_key: bool) -> tuple[dict, list[str]]:
+async def editor(port: int, n: int, edits: list[Edit], every_key: bool, settings: dict) -> tuple[dict, list[str]]:
     """One session replaying its edits: (latencies, the URIs whose document the server got wrong)."""
-    client = await start([], {"list": {"size": 3 + n % 3}}, tcp_port=port)
+    client = await start([], {"list": {"size": 3 + n % 3}, **settings}, tcp_port=port)
     times, wrong = new_times(), []
     for edit in edits:
         uri = f"file:///load/editor{n}/{edit.name}"
@@ -64,19 +62,33 @@ async def editor(port: int, n: int, edits: list[Edit], every_key: bool) -> tuple
     return times, wrong
 
 
+async def engine_stats(port: int, settings: dict) -> dict | None:
+    """What the daemon's engine over HTTP has done so far (nib/_engine), None without one."""
+    client = await start([], settings, tcp_port=port)
+    stats = await client.protocol.send_request_async("nib/_engine", {})
+    await stop(client)
+    return None if stats is None else {k: getattr(stats, k) for k in ("requests", "answered", "cancelled", "failed")}
+
+
 async def run(port: int, editors: int, files: list[Path], points: int, keys: int, seed: int,
-              every_key: bool) -> dict:
+              every_key: bool, settings: dict) -> dict:
     """editors sessions at once, editor n replaying points of its own seed over the files."""
     plans = [point_edits(files, points, keys, random.Random(seed * 1000 + n)) for n in range(editors)]
+    before = await engine_stats(port, settings) if settings else None
     started = time.perf_counter()
-    results = await asyncio.gather(*(editor(port, n, plan, every_key) for n, plan in enumerate(plans)))
+    results = await asyncio.gather(*(editor(port, n, plan, every_key, settings) for n, plan in enumerate(plans)))
     seconds = time.perf_counter() - started
+    engine = None
+    if before is not None:  # the statements the engine answered; the rest came from the local model
+        after = await engine_stats(port, settings)
+        engine = {k: after[k] - before[k] for k in after}
     lists = [x for times, _ in results for x in times["list_first"] + times["list"]]
     statements = [x for times, _ in results for x in times["statement"]]
     wrong = [uri for _, w in results for uri in w]
     return {"editors": editors, "seconds": round(seconds, 2), "list": stats(lists), "statement": stats(statements),
             "requests_per_s": round((len(lists) + len(statements)) / seconds, 1),
-            "documents_checked": sum(len(plan) for plan in plans), "documents_wrong": wrong}
+            "documents_checked": sum(len(plan) for plan in plans), "documents_wrong": wrong,
+            **({"engine_requests": engine} if engine is not None else {})}
 
 
 def main() -> int:
@@ -87,22 +99,28 @@ def main() -> int:
     parser.add_argument("--keys", type=int, default=25, help="keystrokes typed at each point")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--every-key", action="store_true", help="the list on every keystroke")
+    parser.add_argument("--engine", metavar="URL|llama", help="the statement from this OpenAI-compatible engine "
+                        "(engine.url); llama: start llama.cpp's server with Gemma 3 270M here (llama_server.py)")
+    parser.add_argument("--engine-threads", type=int, default=2, help="the started llama.cpp server's threads")
     parser.add_argument("--json", type=Path, dest="json_out")
     args = parser.parse_args()
     files = args.files or sorted(fetch("test").rglob("*.py"))[:8]
 
-    port = free_port()
-    with tempfile.TemporaryFile() as log:  # the server's log: a file, so that it never blocks on a full pipe
+    with ExitStack() as stack:
+        url = stack.enter_context(llama_server(args.engine_threads)) if args.engine == "llama" else args.engine
+        settings = {"engine": {"api": "openai", "url": url}} if url else {}
+        port = free_port()
+        log = stack.enter_context(tempfile.TemporaryFile())  # a file: the server never blocks on a full pipe
         server = subprocess.Popen([sys.executable, "-m", "nib.server.cli", "serve", "--tcp", f"127.0.0.1:{port}",
                                    "--test-requests", "--log-level", "warning"], stderr=log)
         try:
             wait_listening(port, server)
-            runs = [asyncio.run(run(port, n, files, args.points, args.keys, args.seed, args.every_key))
+            runs = [asyncio.run(run(port, n, files, args.points, args.keys, args.seed, args.every_key, settings))
                     for n in args.editors]
         finally:
             server.kill()
             server.wait()
-    report = {"command": "python benchmarks/load.py " + " ".join(sys.argv[1:]),
+    report = {"command": "python benchmarks/load.py " + " ".join(sys.argv[1:]), "engine": args.engine or "local",
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
               "files": [str(f) for f in files], "runs": runs}
     print(f"{'editors':>7} {'request':10} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7} "
@@ -112,6 +130,8 @@ def main() -> int:
             s = r[kind]
             print(f"{r['editors']:>7} {kind:10} {s['n']:>6} {s['p50']:>8} {s['p95']:>8} {s['p99']:>8} "
                   f"{r['requests_per_s']:>7} {len(r['documents_wrong']):>6} of {r['documents_checked']}")
+        if "engine_requests" in r:
+            print(f"{'':>7} engine requests: {r['engine_requests']}")
     write_report(args.json_out, report)
     return 1 if any(r["documents_wrong"] for r in runs) else 0
 

@@ -136,6 +136,7 @@ def serve(model_path: Path | None, tcp: str | None, log_level: str | None, test_
     logging.basicConfig(stream=sys.stderr, level=(log_level or "INFO").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request to an engine: nib logs its own
     # pygls logs a traceback for each message it cannot read; nib answers those and logs one line
     logging.getLogger("pygls.protocol.json_rpc").setLevel(logging.CRITICAL)
     logging.getLogger("pygls.io_").setLevel(logging.CRITICAL)

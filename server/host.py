@@ -25,13 +25,22 @@ log = logging.getLogger("nib.host")
 
 @dataclass(frozen=True)
 class ModelKey:
-    path: str  # a directory or a model's name (`artifacts.resolve`)
-    device: str
+    path: str  # a directory or a model's name (`artifacts.resolve`); an engine's URL
+    device: str  # cpu | cuda | auto; "openai" for an engine over HTTP
     threads: int
+    name: str = ""  # the model an engine is asked for
+    key_env: str = ""  # the variable holding an engine's API key
 
     @classmethod
     def of(cls, settings) -> "ModelKey":
-        """The statement's model."""
+        """The statement's model: the engine's, if one is set."""
+        e = settings.engine
+        if e.api == "openai" and e.url:
+            return cls(e.url, "openai", 0, e.model, e.api_key_env)
+        return cls.local(settings)
+
+    @classmethod
+    def local(cls, settings) -> "ModelKey":
         from nib.model.runtime.artifacts import default_model
 
         m = settings.model
@@ -39,12 +48,17 @@ class ModelKey:
 
     @classmethod
     def for_list(cls, settings) -> "ModelKey":
-        """The list's model: `list.model`, else the statement's."""
-        statement = cls.of(settings)
-        return cls(settings.listing.model, statement.device, statement.threads) if settings.listing.model \
-            else statement
+        """The list's model: `list.model`, else the statement's local one (the list never goes to an engine)."""
+        local = cls.local(settings)
+        return cls(settings.listing.model, local.device, local.threads) if settings.listing.model else local
+
+    @property
+    def remote(self) -> bool:
+        return self.device == "openai"
 
     def describe(self) -> str:
+        if self.remote:
+            return f"the engine at {self.path}" + (f" ({self.name})" if self.name else "")
         return f"{'the bundled model' if self.path == 'bundled' else self.path} ({self.device})"
 
 
@@ -69,6 +83,11 @@ class ModelHost:
     def _load(self):
         from nib.model.completion.engine import Engine
 
+        if self.key.remote:  # nothing to load: requests go over HTTP
+            from nib.model.completion.remote import RemoteEngine
+
+            self.engine = RemoteEngine(self.key.path, self.key.name, self.key.key_env)
+            return self.engine
         started = time.perf_counter()
         backend = "onnx" if self.key.device == "cpu" else "torch"
         try:
@@ -85,6 +104,11 @@ class ModelHost:
 
     def close(self) -> None:
         self.worker.shutdown(wait=False, cancel_futures=True)
+        if getattr(self.engine, "remote", False):  # its connections are closed on the loop they belong to
+            try:
+                asyncio.get_running_loop().create_task(self.engine.aclose())
+            except RuntimeError:  # no loop running (the process is ending): nothing to close on
+                pass
         self.engine = None
 
 

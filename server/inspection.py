@@ -4,6 +4,8 @@
     nib/_memory   {}           -> what each bounded store holds, and the process's resident memory
     nib/_last     {}           -> how the last completion was made: its timings, and whether the
                                   list was narrowed from the one before (no model, no jedi)
+    nib/_engine   {}           -> the requests made to the statement's engine over HTTP: made,
+                                  answered, cancelled, failed, still open; null for a local model
 
 The robustness tests compare the document text with a reference model after
 random edits, and check that the caches stay bounded under load.
@@ -26,9 +28,14 @@ def register(server) -> None:
         return None if result is None else {"timings": result.timings.as_dict(),
                                             "narrowed": bool(getattr(result, "narrowed", False))}
 
+    @server.feature("nib/_engine")
+    def engine(ls, params):
+        host = ls.model.serving
+        return dict(host.engine.stats) if host is not None and getattr(host.engine, "remote", False) else None
+
     @server.feature("nib/_memory")
     def memory(ls, params):
-        host = ls.model.serving
+        host = ls.model.serving if not ls.model.serving or not ls.model.serving.key.remote else ls.list_model.serving
         engine = host.engine if host is not None else None
         states = engine.kv_states if engine is not None else []
         ngram = ls.ranker.identifiers

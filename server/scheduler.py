@@ -1,6 +1,7 @@
 """When completion work runs: off the event loop, superseded by newer edits, dropped when stale.
 
-- Inference runs on the model host's one inference thread (`run`); the loop only does I/O.
+- Inference runs on the model host's one inference thread (`run`); the loop only does I/O,
+  such as a request to an engine over HTTP (`run_async`), which an edit cancels.
 - An edit to a document cancels the work still running for it (`supersede`), and
   `$/cancelRequest` cancels a request's task, which sets its cancel flag: decoding
   stops between steps.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from nib.model.errors import Cancelled
 from nib.model.text.lexeme import typed_name
 
 
@@ -23,6 +25,7 @@ class Scheduler:
     def __init__(self, warm_delay_s: float = 0.3):
         self.warm_delay_s = warm_delay_s
         self.running: dict[str, set[threading.Event]] = {}  # uri -> cancel flags of work in flight
+        self.tasks: dict[str, set[asyncio.Task]] = {}  # uri -> requests to an engine in flight
         self._warm: dict[str, asyncio.TimerHandle] = {}
         self._speculating: dict[str, tuple[int, threading.Event]] = {}  # uri -> (cursor offset, cancel flag)
 
@@ -38,12 +41,28 @@ class Scheduler:
         finally:
             self.running.get(uri, set()).discard(cancel)
 
+    async def run_async(self, coro, uri: str):
+        """coro as a task that an edit to uri cancels (raising Cancelled here), as does cancelling
+        the caller: a request over HTTP is then closed, not left running."""
+        task = asyncio.ensure_future(coro)
+        self.tasks.setdefault(uri, set()).add(task)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if asyncio.current_task().cancelling():  # the caller itself was cancelled ($/cancelRequest)
+                raise
+            raise Cancelled() from None  # superseded by an edit
+        finally:
+            self.tasks.get(uri, set()).discard(task)
+
     def busy(self, uri: str) -> bool:
-        return bool(self.running.get(uri))
+        return bool(self.running.get(uri)) or bool(self.tasks.get(uri))
 
     def supersede(self, uri: str) -> None:
         for cancel in self.running.get(uri, ()):
             cancel.set()
+        for task in self.tasks.get(uri, ()):
+            task.cancel()
 
     def supersede_all(self) -> None:
         for uri in list(self.running):

@@ -15,6 +15,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from nib.model.completion.remote import EngineError
 from nib.model.completion.request import Request
 from nib.model.errors import Cancelled
 from nib.model.listing.identifiers import IdentifierNgram
@@ -67,6 +68,7 @@ class NibServer(LanguageServer):
         self.log = logging.getLogger("nib") if own_process else logging.getLogger(f"nib.session{next(_sessions)}")
         self._big_logged: set[str] = set()
         self.last_result = None
+        self.engine_failing = False  # warned that the engine fails; cleared when it answers again
 
     def report_server_error(self, error: Exception, source) -> None:
         """pygls's hook for what its read loop could not handle: bytes that are not JSON get a
@@ -96,6 +98,10 @@ class NibServer(LanguageServer):
         self.log.setLevel(level)
         if self.own_process:
             logging.getLogger().setLevel(level)
+        if settings.engine.api == "openai" and not settings.engine.url:
+            message = "nib: engine.api is openai but engine.url is empty: statements come from the local model"
+            self.log.warning("%s", message)
+            self.show(types.MessageType.Warning, message)
         statement, listing = ModelKey.of(settings), ModelKey.for_list(settings)
         self.model.want(statement)  # loads only if the model settings changed
         self.list_model.want(listing)
@@ -135,6 +141,8 @@ class NibServer(LanguageServer):
         if host is None or host.engine is None:
             return None
         engine = host.engine
+        if getattr(engine, "remote", False):
+            return await self._from_engine(engine, uri, doc, version, text, cursor, position)
 
         def work(cancel):
             if mode == "list":
@@ -146,6 +154,11 @@ class NibServer(LanguageServer):
         except Cancelled:
             self.log.debug("%s superseded", mode)
             return None
+        if mode == "list" and (statement := self._engine_statement(text, cursor)) is not None:
+            result = replace(result, candidates=result.candidates + [statement])
+        return self._answer(mode, uri, doc, version, cursor, position, result)
+
+    def _answer(self, mode: str, uri: str, doc, version: int, cursor: int, position, result):
         self.last_result = result  # for the test suite's inspection requests
         if doc.version != version or self.documents.get(uri) is not doc:
             self.log.debug("%s for version %d dropped: document is at %d", mode, version, doc.version)
@@ -153,6 +166,44 @@ class NibServer(LanguageServer):
         if self.log.isEnabledFor(logging.INFO):  # the line costs a dict per keystroke: only when it is written
             self._log_timings(mode, uri, position, result)
         return doc, cursor, result
+
+    async def _from_engine(self, engine, uri: str, doc, version: int, text: str, cursor: int, position):
+        """The statement from the engine over HTTP; if it is down, slow or answers garbage, from
+        the local model (the list's), with one warning until the engine answers again."""
+        s = self.settings
+        request = Request(text, cursor, "statement", s.options())
+        try:
+            result = await self.scheduler.run_async(engine.complete(request, s.engine_options()), uri)
+            if self.engine_failing:
+                self.engine_failing = False
+                self.log.info("the engine at %s answers again", engine.url)
+        except Cancelled:
+            self.log.debug("statement superseded")
+            return None
+        except EngineError as e:
+            if not self.engine_failing:
+                self.engine_failing = True
+                message = f"nib: {e}; statements come from the local model until it answers again"
+                self.log.warning("%s", message)
+                self.show(types.MessageType.Warning, message)
+            else:
+                self.log.debug("%s", e)
+            local = await self.list_model.ready()
+            if local is None or local.engine is None:
+                return None
+            try:
+                result = await self.scheduler.run(
+                    local.worker, lambda cancel: local.engine.complete(replace(request, cancel=cancel)), uri)
+            except Cancelled:
+                return None
+        return self._answer("statement", uri, doc, version, cursor, position, result)
+
+    def _engine_statement(self, text: str, cursor: int):
+        """The engine's statement answered at this very spot, as the list's statement item."""
+        host = self.model.serving
+        if host is None or not getattr(host.engine, "remote", False) or not self.settings.listing.statement:
+            return None
+        return host.engine.last_statement(text, cursor, self.settings.options())
 
     def _log_timings(self, mode: str, uri: str, position: types.Position, result) -> None:
         t = result.timings
@@ -204,7 +255,7 @@ class NibServer(LanguageServer):
                 return
             text, cursor = doc.text, doc.offset(line, character, self.encoding)
             for host in {self.model.serving, self.list_model.serving} - {None}:  # each model's own prompt state
-                if host.engine is not None:
+                if host.engine is not None and not getattr(host.engine, "remote", False):
                     host.worker.submit(self._warm, host.engine, uri, text, cursor)
 
         self.scheduler.warm_later(uri, warm)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field, fields, is_dataclass
 
+from nib.model.completion.remote import EngineOptions
 from nib.model.completion.request import Options
 
 
@@ -79,6 +80,24 @@ class ModelSettings:
 
 
 @dataclass
+class EngineSettings:
+    api: str = setting("local", "where the statement comes from: local (model.path, in this process) or openai (an "
+                       "OpenAI-compatible completions server: llama.cpp, vLLM, TGI, Ollama); the list stays local",
+                       choices=("local", "openai"))
+    url: str = setting("", "the engine's base URL, e.g. http://127.0.0.1:8080/v1")
+    model: str = setting("", "the model name sent to the engine; empty: the engine's default")
+    api_key_env: str = setting("", "the environment variable of nib's process that holds the engine's API key "
+                               "(the key itself is never logged or sent anywhere else)")
+    timeout_ms: int = setting(1500, "a statement the engine has not finished in this time comes from the local "
+                              "model instead, in ms", lo=10, hi=60_000)
+    healing: str = setting("grammar", "how the engine is made to start with the word the cursor splits: grammar "
+                           "(GBNF: llama.cpp), regex (structured outputs: vLLM), off",
+                           choices=("grammar", "regex", "off"))
+    suffix: bool = setting(False, "send the text after the cursor as `suffix` (fill-in-the-middle; only for an "
+                           "engine and model that take it)")
+
+
+@dataclass
 class LogSettings:
     level: str = setting("info", "this session's log level", choices=("debug", "info", "warning", "error"))
 
@@ -91,6 +110,7 @@ class Settings:
     statement: StatementSettings = group(StatementSettings, "the statement: inline ghost text")
     jedi: JediSettings = group(JediSettings, "jedi's names in the list")
     model: ModelSettings = group(ModelSettings, "the model and how it runs")
+    engine: EngineSettings = group(EngineSettings, "an inference engine over HTTP for the statement")
     log: LogSettings = group(LogSettings, "logging")
 
     def options(self) -> Options:
@@ -103,6 +123,10 @@ class Settings:
             statement_block_body=self.statement.block_body,
             statement_min_confidence=self.statement.min_confidence,
         )
+
+    def engine_options(self) -> EngineOptions:
+        e = self.engine
+        return EngineOptions(timeout_ms=e.timeout_ms, healing=e.healing, suffix=e.suffix)
 
 
 # nib 0.1's flat names -> their place now; accepted with a warning until nib 0.3.

@@ -7,5 +7,7 @@ from pathlib import Path
 # tests inherit this.
 os.environ["NIB_MODEL"] = "bundled"
 
-# Test modules import their shared fakes and paths from tests/fixtures.py.
+# Test modules import their shared fakes and paths from tests/fixtures.py, and the engine's
+# launcher from benchmarks/llama_server.py (shared with benchmarks/load.py).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent / "benchmarks"))

@@ -36,7 +36,8 @@ from .decode import Decoder
 from .postprocess import lexeme_items, statement_item
 from .prompt import Prompt, heal, lex, scrub
 from .request import Options, Request
-from .result import Candidate, Result, Timings, typed_since
+from .result import Candidate, Result, Timings
+from .shown import Shown
 
 log = logging.getLogger("nib.engine")
 JEDI_POLL_S = 0.02  # how often a request waiting for jedi checks whether it was cancelled
@@ -72,7 +73,7 @@ class Engine:
         # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.
         self._statement_memo: OrderedDict = OrderedDict()  # prompt key -> (text, score) decoded
         self._depth_memo: OrderedDict = OrderedDict()  # text above the cursor's line -> its bracket depth
-        self._shown: list[tuple] = []  # (text, cursor, options, statement) answered, the latest first
+        self.shown = Shown(MEMO_ENTRIES)  # statements answered: typed through, reused by the list
         self._lock = threading.Lock()
 
     @classmethod
@@ -88,7 +89,7 @@ class Engine:
         request = replace(request, text=scrub(request.text), options=self.own(request.options))
         timings = Timings()
         with self._lock:
-            if request.mode == "statement" and (item := self._typed_through(request)) is not None:
+            if request.mode == "statement" and (item := self.shown.typed_through(request)) is not None:
                 return Result([item], timings)
             prompt = self._prompt(request.text, request.cursor, request.options, timings)
             if request.mode == "statement":
@@ -98,9 +99,7 @@ class Engine:
 
     def last_statement(self, text: str, cursor: int, options: Options) -> Candidate | None:
         """The statement last answered, if it was for this very text, cursor and options."""
-        text, options = scrub(text), self.own(options)
-        return next((item for text0, cursor0, options0, item in self._shown
-                     if cursor0 == cursor and options0 == options and text0 == text), None)
+        return self.shown.at(scrub(text), cursor, self.own(options))
 
     def warm(self, text: str, cursor: int, options: Options = Options()) -> None:
         """Prefill the KV state for a document while the user is idle."""
@@ -200,25 +199,8 @@ class Engine:
         if item is not None and floor > 0 and item.score < math.log(floor / 100):
             log.debug("statement %r not shown: probability %.3f under %d%%", item.text, math.exp(item.score), floor)
             item = None
-        self._show(request, item)
+        self.shown.add(request, item)
         return item
-
-    def _show(self, request: Request, item: Candidate | None, replacing: tuple | None = None) -> None:
-        entry = (request.text, request.cursor, request.options, item)
-        self._shown = [entry] + [e for e in self._shown if e is not replacing][:MEMO_ENTRIES - 1]
-
-    def _typed_through(self, request: Request) -> Candidate | None:
-        """The last statement again when what was typed since is the start of it (the user
-        typing through the ghost text): greedy decoding from the longer prompt would mostly
-        say the same, and the ghost text stays still instead of being recomputed per key."""
-        text, cursor = request.text, request.cursor
-        for entry in self._shown:
-            text0, cursor0, options0, item = entry
-            if item is not None and options0 == request.options and typed_since(text0, cursor0, text, cursor) \
-                    is not None and item.extends(text, cursor):
-                self._show(request, item, replacing=entry)
-                return item
-        return None
 
     def _decode_statement(self, prompt: Prompt, o: Options, cancel) -> tuple[str, float]:
         # An editor asks for the list and the ghost text at the same spot: decode once.

@@ -14,6 +14,10 @@ def register(sub) -> None:
     p = sub.add_parser("eval", help="measure completion quality on a held-out split (or a folder of .py files)")
     p.add_argument("dir", help="test (reported figures), dev (what is tuned), or a folder")
     p.add_argument("--model", type=Path, action="append", help="model directory (repeatable)")
+    p.add_argument("--engine", metavar="URL", help="also evaluate the statement from an OpenAI-compatible engine "
+                   "(e.g. http://127.0.0.1:8080/v1): lines only")
+    p.add_argument("--engine-model", default="", help="the model name sent to the engine")
+    p.add_argument("--engine-healing", default="grammar", choices=("grammar", "regex", "off"))
     p.add_argument("--trigram", type=Path, metavar="CORPUS", help="also evaluate a trigram baseline trained on CORPUS")
     p.add_argument("--json", type=Path, dest="json_out")
     p.add_argument("--points", type=int, default=300, help="completion points per metric")
@@ -62,9 +66,12 @@ def evaluate(args) -> int:
     else:
         from nib.model.eval import quality
 
-        report = quality.run(target, args.model or [None], args.trigram, args.points, args.seed, args.threads,
+        engines = [(args.engine, args.engine_model, args.engine_healing)] if args.engine else []
+        models = args.model or ([] if engines else [None])
+        report = quality.run(target, models, args.trigram, args.points, args.seed, args.threads,
                              healing=not args.no_healing, healing_only=args.healing_only,
-                             name_lines_only=args.name_lines_only, context_tokens=args.context_tokens)
+                             name_lines_only=args.name_lines_only, context_tokens=args.context_tokens,
+                             engines=engines)
         text = quality.table(report)
     report["command"] = "nib " + " ".join(args.argv)
     print(text)

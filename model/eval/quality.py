@@ -172,19 +172,20 @@ def midtoken_points(texts: list[str], n: int, seed: int) -> list[tuple[Point, Po
 
 def evaluate_healing(predictor, texts, pairs) -> dict:
     """Line exact match / edit similarity from mid-token cuts per healing mode, beside boundary cuts;
-    and the list's MRR@5 for the whole token at the mid-token cuts."""
+    and the list's MRR@5 for the whole token at the mid-token cuts (not for an engine: no list)."""
     out = {}
-    for mode in ("off", "prefix", "exact"):
+    for mode in predictor.healing_modes:
         rows: dict[str, dict[str, list]] = {}
         latencies, list_latencies, list_rr = [], [], []
         bar = Progress(len(pairs), "cuts", f"healing {mode}")
         for mid, boundary in pairs:
-            token = first_lexeme(boundary.gold)
-            s = time.perf_counter()
-            labels = predictor.rank(texts[mid.file], mid.offset, healing=mode)
-            list_latencies.append((time.perf_counter() - s) * 1e3)
-            gold = token[0].strip() if token else None
-            list_rr.append(1.0 / (labels.index(gold) + 1) if gold in labels[:5] else 0.0)
+            if predictor.lists:
+                token = first_lexeme(boundary.gold)
+                s = time.perf_counter()
+                labels = predictor.rank(texts[mid.file], mid.offset, healing=mode)
+                list_latencies.append((time.perf_counter() - s) * 1e3)
+                gold = token[0].strip() if token else None
+                list_rr.append(1.0 / (labels.index(gold) + 1) if gold in labels[:5] else 0.0)
             for name, p in (("mid", mid), ("boundary", boundary)):
                 s = time.perf_counter()
                 pred, _ = predictor.line(texts[p.file], p.offset, healing=mode)
@@ -205,10 +206,13 @@ def evaluate_healing(predictor, texts, pairs) -> dict:
             "by_kind": {kind: {name: summary(v) for name, v in r.items()} for kind, r in sorted(rows.items())},
             "ms_p50": round(float(np.percentile(latencies, 50)), 2),
             "ms_p95": round(float(np.percentile(latencies, 95)), 2),
-            "list_mrr5": round(float(np.mean(list_rr)), 4),
-            "list_ms_p50": round(float(np.percentile(list_latencies, 50)), 2),
-            "list_ms_p95": round(float(np.percentile(list_latencies, 95)), 2),
         }
+        if list_rr:
+            out[mode].update({
+                "list_mrr5": round(float(np.mean(list_rr)), 4),
+                "list_ms_p50": round(float(np.percentile(list_latencies, 50)), 2),
+                "list_ms_p95": round(float(np.percentile(list_latencies, 95)), 2),
+            })
     return out
 
 
@@ -227,6 +231,10 @@ def _sample(points: list[Point], n: int, seed: int) -> list[Point]:
 
 
 class ModelPredictor:
+    lists = True  # ranks the list too
+    scored = True  # statements come with their probability
+    healing_modes = ("off", "prefix", "exact")
+
     def __init__(self, model_path, threads: int = 0, context_tokens: int | None = None):
         from nib.model.completion.engine import Engine
 
@@ -250,13 +258,7 @@ class ModelPredictor:
         options = Options(statement_max_tokens=48, statement_budget_ms=10_000, healing=healing,
                           statement_min_confidence=0, **self.context)
         result = self.engine.complete(Request(text[:cursor], cursor, "statement", options))
-        if not result.candidates:
-            return "", -np.inf
-        c = result.candidates[0]
-        # The candidate replaces text[c.start:cursor]; what it adds after the cursor is the prediction.
-        typed = text[c.start:cursor]
-        rest = c.text[len(typed):] if c.text.startswith(typed) else c.text
-        return rest.split("\n")[0], c.score
+        return _rest_of_line(text, cursor, result)
 
     def token_accuracy(self, text: str) -> tuple[int, int]:
         from nib.model.text.streams import INPUT_TYPE, token_types
@@ -275,6 +277,46 @@ class ModelPredictor:
             logits, _, _ = rt.forward(np.asarray([ids[chunk]]), np.asarray([types[chunk]]), keys, values)
             preds[chunk.start + 1: chunk.stop + 1] = logits[0].argmax(-1)
         return _score_tokens(text, ids[1:], preds[1:], bpe.token_bytes)
+
+
+class EnginePredictor:
+    """The statement from an engine over HTTP (`RemoteEngine`): lines only, no list, no logits."""
+
+    lists = False
+    scored = False
+    healing_modes = ("off", "exact")  # exact: the engine's own constraint (engine.healing)
+
+    def __init__(self, url: str, model: str = "", healing: str = "grammar", context_tokens: int | None = None):
+        import asyncio
+
+        from nib.model.completion.remote import EngineOptions, RemoteEngine
+
+        self.engine = RemoteEngine(url, model)
+        self.how = EngineOptions(timeout_ms=60_000, healing=healing)
+        self.context = {"context_tokens": context_tokens} if context_tokens else {}
+        self.name = f"engine {url}" + (f" ({model})" if model else "")
+        self.type_stream = False
+        self._runner = asyncio.Runner()  # one loop for every request: the engine's connection is reused
+
+    def line(self, text: str, cursor: int, healing: str = "exact") -> tuple[str, float]:
+        from nib.model.completion.request import Options, Request
+
+        options = Options(statement_max_tokens=48, healing=healing, statement_min_confidence=0, **self.context)
+        self.engine.shown.clear()  # each cut on its own, as the local model's are (nothing typed through)
+        result = self._runner.run(self.engine.complete(Request(text[:cursor], cursor, "statement", options),
+                                                       self.how))
+        return _rest_of_line(text, cursor, result)
+
+
+def _rest_of_line(text: str, cursor: int, result) -> tuple[str, float]:
+    """What the statement adds after the cursor, on the cursor's line, and its score."""
+    if not result.candidates:
+        return "", -np.inf
+    c = result.candidates[0]
+    # The candidate replaces text[c.start:cursor]; what it adds after the cursor is the prediction.
+    typed = text[c.start:cursor]
+    rest = c.text[len(typed):] if c.text.startswith(typed) else c.text
+    return rest.split("\n")[0], c.score
 
 
 def _score_tokens(text: str, ids, preds, token_bytes) -> tuple[int, int]:
@@ -328,7 +370,7 @@ def evaluate_name_lines(predictor, texts, name_points) -> dict:
         "name_line_edit_similarity": round(float(np.mean(name_es)), 2),
         "name_line_points": len(name_points),
         "name_line_ms_p50": round(float(np.percentile(name_ms, 50)), 1),
-        "confidence_curve": confidence_curve(name_scores, name_em),
+        **({"confidence_curve": confidence_curve(name_scores, name_em)} if predictor.scored else {}),
     }
 
 
@@ -374,9 +416,29 @@ def evaluate_one(predictor, texts, id_points, ln_points, name_points=()) -> dict
     }
 
 
+def evaluate_lines(predictor, texts, ln_points, name_points) -> dict:
+    """The statement alone (an engine: no list, no logits): lines at token boundaries and at
+    identifier starts, with latencies."""
+    t0 = time.perf_counter()
+    bar = Progress(len(ln_points), "cuts", f"lines {predictor.name}")
+    em, es, _, ms = predict_lines(predictor, texts, ln_points, bar)
+    bar.close()
+    return {
+        "name": predictor.name,
+        "line_exact_match": round(float(np.mean(em)), 4),
+        "line_edit_similarity": round(float(np.mean(es)), 2),
+        "line_points": len(ln_points),
+        "line_ms_p50": round(float(np.percentile(ms, 50)), 1),
+        "line_ms_p95": round(float(np.percentile(ms, 95)), 1),
+        **evaluate_name_lines(predictor, texts, name_points),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
 def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, seed: int, threads: int,
         healing: bool = True, healing_only: bool = False, name_lines_only: bool = False,
-        context_tokens: int | None = None) -> dict:
+        context_tokens: int | None = None, engines: tuple = ()) -> dict:
+    """models: local model paths or names; engines: (url, model name, healing) of engines over HTTP."""
     files = python_files(folder)
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     id_points = identifier_points(texts, points, seed)
@@ -384,12 +446,16 @@ def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, se
     name_points = identifier_line_points(texts, points, seed)
     pairs = midtoken_points(texts, points, seed) if healing else []
     results = []
-    for model in models:
-        predictor = ModelPredictor(model, threads, context_tokens)
+    predictors = [lambda m=m: ModelPredictor(m, threads, context_tokens) for m in models] + \
+        [lambda e=e: EnginePredictor(*e, context_tokens=context_tokens) for e in engines]
+    for make in predictors:
+        predictor = make()
         if healing_only:
             result = {"name": predictor.name, "type_stream": predictor.type_stream}
         elif name_lines_only:
             result = evaluate_name_lines(predictor, texts, name_points)
+        elif not predictor.lists:
+            result = evaluate_lines(predictor, texts, ln_points, name_points)
         else:
             result = evaluate_one(predictor, texts, id_points, ln_points, name_points)
         if pairs:
@@ -417,9 +483,9 @@ def table(report: dict) -> str:
              for r in measured]
     curves = [f"{r['name']}: rest of the line at identifier starts: exact {r['name_line_exact_match']}, similarity "
               f"after the cursor {r['name_line_edit_similarity']} ({r['name_line_points']} cuts, p50 "
-              f"{r['name_line_ms_p50']} ms); minConfidence % -> share shown / exact match of those shown: "
-              + ", ".join(f"{c['min_confidence']}: {c['shown']:.2f}/{c['exact_shown']}" for c in r["confidence_curve"])
-              for r in report["results"] if "confidence_curve" in r]
+              f"{r['name_line_ms_p50']} ms)" + ("; minConfidence % -> share shown / exact match of those shown: " +
+              ", ".join(f"{c['min_confidence']}: {c['shown']:.2f}/{c['exact_shown']}" for c in r["confidence_curve"])
+              if "confidence_curve" in r else "") for r in report["results"] if "name_line_exact_match" in r]
     heal = []
     for r in report["results"]:
         if "healing" not in r:
@@ -435,6 +501,11 @@ def table(report: dict) -> str:
                 heal.append(f"{mode:8} {'mid':9} {kind:11} {v['mid']['exact_match']:>6.3f} "
                             f"{v['mid']['edit_similarity']:>6.1f} {v['mid']['n']:>4}")
             heal.append(f"{mode:8} latency of a mid-token statement: p50 {h['ms_p50']} ms, p95 {h['ms_p95']} ms")
-            heal.append(f"{mode:8} list at mid-token cuts: MRR@5 {h['list_mrr5']:.3f} for the whole token, "
-                        f"p50 {h['list_ms_p50']} ms, p95 {h['list_ms_p95']} ms")
-    return "\n".join(lines + [""] + kinds + curves + heal)
+            if "list_mrr5" in h:
+                heal.append(f"{mode:8} list at mid-token cuts: MRR@5 {h['list_mrr5']:.3f} for the whole token, "
+                            f"p50 {h['list_ms_p50']} ms, p95 {h['list_ms_p95']} ms")
+    engines = [f"{r['name']}: lines at token boundaries: exact {r['line_exact_match']}, similarity "
+               f"{r['line_edit_similarity']} ({r['line_points']} cuts, p50 {r['line_ms_p50']} ms, "
+               f"p95 {r['line_ms_p95']} ms)"
+               for r in report["results"] if "line_ms_p50" in r]
+    return "\n".join((lines + [""] if measured else []) + kinds + engines + curves + heal)

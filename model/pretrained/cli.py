@@ -14,6 +14,10 @@ def register(sub) -> None:
     q.add_argument("name", help="e.g. gemma3-270m (`nib model list` shows them)")
     q.add_argument("--force", action="store_true", help="convert again even if a whole copy is there")
     q.set_defaults(run=import_command)
+    q = model_sub.add_parser("gguf", help="write a pretrained model's GGUF (from its installed PyPI package) "
+                                          "for an inference engine such as llama.cpp, and print its path")
+    q.add_argument("name", help="e.g. gemma3-270m")
+    q.set_defaults(run=gguf_command)
     q = model_sub.add_parser("list", help="the models nib can import, and where they are")
     q.add_argument("--json", action="store_true")
     q.set_defaults(run=list_command)
@@ -46,6 +50,19 @@ def import_command(args) -> int:
     print(f"{args.name} {verb}: {sum(f['bytes'] for f in manifest['files'].values()) / 1e6:.0f} MB; "
           f"int8 vs transformers fp32 top-1 {parity.get('int8_vs_transformers_fp32_top1_agreement', 0):.4f} "
           f"on {parity.get('tokens')} tokens")
+    return 0
+
+
+def gguf_command(args) -> int:
+    from nib.model.errors import ModelError
+
+    from .registry import gguf
+
+    try:
+        print(gguf(args.name))
+    except ModelError as e:
+        print(f"nib: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

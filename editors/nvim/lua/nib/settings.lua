@@ -30,6 +30,15 @@ return {
     contextTokens = 0, -- prompt budget in tokens; 0: the model's own (448 for the bundled model, trained on 512, and for gemma3-270m)
     healing = 'exact', -- off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)
   },
+  engine = {
+    api = 'local', -- where the statement comes from: local (model.path, in this process) or openai (an OpenAI-compatible completions server: llama.cpp, vLLM, TGI, Ollama); the list stays local
+    url = '', -- the engine's base URL, e.g. http://127.0.0.1:8080/v1
+    model = '', -- the model name sent to the engine; empty: the engine's default
+    apiKeyEnv = '', -- the environment variable of nib's process that holds the engine's API key (the key itself is never logged or sent anywhere else)
+    timeoutMs = 1500, -- a statement the engine has not finished in this time comes from the local model instead, in ms
+    healing = 'grammar', -- how the engine is made to start with the word the cursor splits: grammar (GBNF: llama.cpp), regex (structured outputs: vLLM), off
+    suffix = false, -- send the text after the cursor as `suffix` (fill-in-the-middle; only for an engine and model that take it)
+  },
   log = {
     level = 'info', -- this session's log level
   },

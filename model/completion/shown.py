@@ -1,0 +1,40 @@
+"""The statements last answered: typed through (the user typing the ghost text) and reused by the list."""
+
+from __future__ import annotations
+
+from .request import Options, Request
+from .result import Candidate, typed_since
+
+
+class Shown:
+    """The last `entries` statements answered, the latest first, with the text, cursor and
+    options each was answered for. Several documents (or editors on one daemon) take turns."""
+
+    def __init__(self, entries: int):
+        self.entries = entries
+        self._items: list[tuple] = []  # (text, cursor, options, statement or None)
+
+    def add(self, request: Request, item: Candidate | None, replacing: tuple | None = None) -> None:
+        entry = (request.text, request.cursor, request.options, item)
+        self._items = [entry] + [e for e in self._items if e is not replacing][:self.entries - 1]
+
+    def clear(self) -> None:
+        self._items = []
+
+    def at(self, text: str, cursor: int, options: Options) -> Candidate | None:
+        """The statement last answered for this very text, cursor and options."""
+        return next((item for text0, cursor0, options0, item in self._items
+                     if cursor0 == cursor and options0 == options and text0 == text), None)
+
+    def typed_through(self, request: Request) -> Candidate | None:
+        """The last statement again when what was typed since is the start of it (the user
+        typing through the ghost text): decoding from the longer prompt would mostly say the
+        same, and the ghost text stays still instead of being recomputed per key."""
+        text, cursor = request.text, request.cursor
+        for entry in self._items:
+            text0, cursor0, options0, item = entry
+            if item is not None and options0 == request.options and typed_since(text0, cursor0, text, cursor) \
+                    is not None and item.extends(text, cursor):
+                self.add(request, item, replacing=entry)
+                return item
+        return None

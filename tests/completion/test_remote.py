@@ -1,0 +1,56 @@
+"""The engine client's own steps: what it backs off, how it asks for it back, where it cuts.
+The engine itself is real in tests/e2e/test_engine.py."""
+
+import pytest
+
+from nib.model.completion.remote import EngineError, Cut, _choice, constraint, gbnf_literal, own, word_backoff
+from nib.model.completion.request import Options
+
+
+@pytest.mark.parametrize("prefix, removed", [
+    ("x = os.pa", "pa"),  # the word the cursor is in
+    ("x = fo", " fo"),  # with the blank before it: `▁fo` / ` fo` is one token in most vocabularies
+    ("f(", "("),
+    ("x = a ==", " =="),
+    ("    ", "    "),  # indentation: the engine picks the indent token
+    ("x = 1\n", ""),
+    ("", ""),
+    ("y = " + "a" * 40, ""),  # longer than MAX_BACKOFF: sent as it is
+])
+def test_word_backoff(prefix, removed):
+    assert word_backoff(prefix) == removed
+
+
+def test_gbnf_literal_escapes_what_gbnf_reads_specially():
+    assert gbnf_literal('a"b\\c') == '"a\\"b\\\\c"'
+    assert gbnf_literal("\n\t") == '"\\x0a\\x09"'
+    assert gbnf_literal("é𝔘") == '"é𝔘"'
+
+
+def test_constraint_per_engine():
+    assert constraint("pa", "grammar") == {"grammar": 'root ::= "pa" .*'}
+    assert constraint("a.b", "regex") == {"structured_outputs": {"regex": "a\\.b[\\s\\S]*"}}
+    assert constraint("pa", "off") == {} and constraint("", "grammar") == {}
+
+
+def test_cut_ends_the_statement_by_nibs_rules():
+    cut = Cut("ap", "    found.ap", 0, False)
+    assert cut.consistent("a") and cut.consistent("append") and not cut.consistent("x")
+    assert cut.end("a") is None and cut.end("append(name") is None
+    assert cut.end("append(name)\n    return") == len("append(name)")
+    inside = Cut("", "x = f(", 0, False)
+    assert inside.end("a,\n b)\ny = 2") == 6  # a newline inside the brackets does not end it
+
+
+def test_a_chunk_that_is_not_a_completion_is_an_engine_error():
+    assert _choice('{"choices": [{"text": "x", "finish_reason": null}]}', "u") == ("x", None)
+    for data in ("not json", '{"error": "overloaded"}', '{"choices": []}', '{"choices": [{"text": 3}]}'):
+        with pytest.raises(EngineError, match="answered something that is not a completion"):
+            _choice(data, "u")
+
+
+def test_what_the_settings_leave_to_an_engine():
+    o = own(Options())
+    assert (o.context_tokens, o.statement_min_confidence) == (448, 0)
+    assert own(Options(context_tokens=1024, statement_min_confidence=20)) == Options(
+        context_tokens=1024, statement_min_confidence=20)
