@@ -26,19 +26,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def llama_server(threads: int = 2, model: str = "gemma3-270m", timeout_s: float = 120):
-    """The server's base URL (http://127.0.0.1:PORT/v1) while it runs; stopped after."""
+def llama_server(threads: int = 2, model: str = "gemma3-270m", api_key: str | None = None, timeout_s: float = 120):
+    """The server's base URL (http://127.0.0.1:PORT/v1) while it runs; stopped after.
+    api_key: requests must carry it (`Authorization: Bearer KEY`)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
+    key = ["--api_key", api_key] if api_key else []
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     with tempfile.TemporaryFile() as log:  # a file, so that the server never blocks on a full pipe
         server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf(model)),
-                                   "--n_threads", str(threads), "--host", "127.0.0.1", "--port", str(port)],
+                                   "--n_threads", str(threads), "--host", "127.0.0.1", "--port", str(port), *key],
                                   stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout_s
             while True:
                 try:
-                    httpx.get(f"{url}/models", timeout=1).raise_for_status()
+                    httpx.get(f"{url}/models", headers=headers, timeout=1).raise_for_status()
                     break
                 except httpx.HTTPError:
                     if server.poll() is not None or time.monotonic() > deadline:

@@ -5,7 +5,9 @@ points of real files keystroke by keystroke, as `latency.py` does (a didChange p
 keystroke, ghost text on every keystroke, the list where an editor asks), all editors at
 once. Each session has settings of its own (a different `list.size`). After each point
 the server's copy of the document (`nib/_document`, a test-only request) must equal what
-that editor sent: an edit lost, or applied to another session's document, shows there.
+that editor sent: an edit lost, or applied to another session's document, shows there. With
+an engine (`--engine`), the statement comes from it; `--mixed` gives every other editor the
+local model instead, and each session must find its own (`nib/_engine`).
 
     python benchmarks/load.py --editors 1 4 16 --json benchmarks/results/load.json
     python benchmarks/load.py --engine llama --json benchmarks/results/load_engine.json   # the statement
@@ -48,7 +50,8 @@ def wait_listening(port: int, server: subprocess.Popen, timeout_s: float = 60) -
 
 
 async def editor(port: int, n: int, edits: list[Edit], every_key: bool, settings: dict) -> tuple[dict, list[str]]:
-    """One session replaying its edits: (latencies, the URIs whose document the server got wrong)."""
+    """One session replaying its edits: (latencies, what the server got wrong: the URIs whose
+    document differs, and "editorN settings" if its statement came from another's engine)."""
     client = await start([], {"list": {"size": 3 + n % 3}, **settings}, tcp_port=port)
     times, wrong = new_times(), []
     for edit in edits:
@@ -58,6 +61,9 @@ async def editor(port: int, n: int, edits: list[Edit], every_key: bool, settings
         if held is None or held.text != text:
             wrong.append(uri)
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    uses_engine = await client.protocol.send_request_async("nib/_engine", {}) is not None
+    if uses_engine != (settings.get("engine", {}).get("api") == "openai"):
+        wrong.append(f"editor{n} settings")
     await stop(client)
     return times, wrong
 
@@ -71,12 +77,14 @@ async def engine_stats(port: int, settings: dict) -> dict | None:
 
 
 async def run(port: int, editors: int, files: list[Path], points: int, keys: int, seed: int,
-              every_key: bool, settings: dict) -> dict:
-    """editors sessions at once, editor n replaying points of its own seed over the files."""
+              every_key: bool, settings: dict, mixed: bool = False) -> dict:
+    """editors sessions at once, editor n replaying points of its own seed over the files
+    (mixed: the odd ones with the local model, the even ones with the engine in settings)."""
     plans = [point_edits(files, points, keys, random.Random(seed * 1000 + n)) for n in range(editors)]
     before = await engine_stats(port, settings) if settings else None
     started = time.perf_counter()
-    results = await asyncio.gather(*(editor(port, n, plan, every_key, settings) for n, plan in enumerate(plans)))
+    own = [{"engine": {"api": "local"}} if mixed and n % 2 else settings for n in range(editors)]
+    results = await asyncio.gather(*(editor(port, n, plan, every_key, own[n]) for n, plan in enumerate(plans)))
     seconds = time.perf_counter() - started
     engine = None
     if before is not None:  # the statements the engine answered; the rest came from the local model
@@ -101,6 +109,7 @@ def main() -> int:
     parser.add_argument("--every-key", action="store_true", help="the list on every keystroke")
     parser.add_argument("--engine", metavar="URL|llama", help="the statement from this OpenAI-compatible engine "
                         "(engine.url); llama: start llama.cpp's server with Gemma 3 270M here (llama_server.py)")
+    parser.add_argument("--mixed", action="store_true", help="with --engine: every other editor local")
     parser.add_argument("--engine-threads", type=int, default=2, help="the started llama.cpp server's threads")
     parser.add_argument("--json", type=Path, dest="json_out")
     args = parser.parse_args()
@@ -115,8 +124,8 @@ def main() -> int:
                                    "--test-requests", "--log-level", "warning"], stderr=log)
         try:
             wait_listening(port, server)
-            runs = [asyncio.run(run(port, n, files, args.points, args.keys, args.seed, args.every_key, settings))
-                    for n in args.editors]
+            runs = [asyncio.run(run(port, n, files, args.points, args.keys, args.seed, args.every_key, settings,
+                                    args.mixed)) for n in args.editors]
         finally:
             server.kill()
             server.wait()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -98,8 +99,7 @@ class NibServer(LanguageServer):
         self.log.setLevel(level)
         if self.own_process:
             logging.getLogger().setLevel(level)
-        if settings.engine.api == "openai" and not settings.engine.url:
-            message = "nib: engine.api is openai but engine.url is empty: statements come from the local model"
+        for message in _engine_problems(settings.engine):
             self.log.warning("%s", message)
             self.show(types.MessageType.Warning, message)
         statement, listing = ModelKey.of(settings), ModelKey.for_list(settings)
@@ -277,6 +277,21 @@ class NibServer(LanguageServer):
             host.worker.submit(self.ranker.identifiers.around, uri, text, None)
         if self.settings.jedi.enable:
             self.ranker.jedi.ask(text, 0, _path(uri), at_name_start=False)
+
+
+def _engine_problems(e) -> list[str]:
+    """What is wrong with the engine settings, before any request: each a warning."""
+    if e.api != "openai":
+        return []
+    if not e.url:
+        return ["nib: engine.api is openai but engine.url is empty: statements come from the local model"]
+    problems = []
+    if not e.url.startswith(("http://", "https://")):
+        problems.append(f"nib: engine.url must start with http:// or https://, got {e.url!r}")
+    if e.api_key_env and e.api_key_env not in os.environ:
+        problems.append(f"nib: engine.apiKeyEnv names {e.api_key_env}, which is not set in nib's environment: "
+                        "requests go without a key")
+    return problems
 
 
 def _path(uri: str) -> str | None:

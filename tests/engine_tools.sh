@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The inference engine that the engine tests (tests/e2e/test_engine.py) and `benchmarks/load.py
+# The inference engine that the engine tests (tests/e2e/test_remote_engine.py) and `benchmarks/load.py
 # --engine` drive: llama.cpp's server from PyPI, llama-cpp-python[server]==0.3.36. PyPI has only
 # its source: built once (about 6 minutes on 2 cores), the wheel kept in ~/.cache/nib-engines.
 set -euo pipefail

@@ -4,6 +4,7 @@ tests/engine_tools.sh, which the README's test command runs) serving Gemma 3 270
 listens on, slow is a real request over a 10 ms budget, garbage is a real server's 404 page."""
 
 import asyncio
+import os
 
 import pytest
 import pytest_lsp
@@ -34,7 +35,19 @@ async def client(lsp_client: LanguageClient):
 
 
 def engine(url: str, **more) -> dict:
-    return {"engine": {"api": "openai", "url": url, **more}}
+    """Settings for the engine at url; a generous timeout unless a test is about it (a test
+    machine's other work must not turn the engine's answer into the local model's)."""
+    return {"engine": {"api": "openai", "url": url, "timeoutMs": 30_000, **more}}
+
+
+async def in_flight(client) -> None:
+    """Until the session has a request open at the engine."""
+    for _ in range(200):
+        stats = await client.protocol.send_request_async("nib/_engine", {})
+        if stats is not None and stats.open:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no request reached the engine")
 
 
 async def statements(client, line: int, character: int) -> list[tuple[str, types.Range]]:
@@ -137,19 +150,19 @@ async def test_cancelling_closes_the_request_to_the_engine(client: LanguageClien
     still reading it); nothing falls back, nothing stays open."""
     text = heldout_file("attrs-26.1.0/attr/_make.py").read_text()[:8000]
     line = text.count("\n") - 1
-    configure(client, engine(engine_url, timeoutMs=60_000))
+    configure(client, engine(engine_url))
     open_doc(client, text)
     pending = asyncio.ensure_future(client.protocol.send_request_async(
         "textDocument/inlineCompletion", types.InlineCompletionParams(
             context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
             text_document=types.TextDocumentIdentifier(URI), position=types.Position(line, 0)),
         msg_id="the-statement"))
-    await asyncio.sleep(0.3)
+    await in_flight(client)
     client.protocol.notify("$/cancelRequest", types.CancelParams(id="the-statement"))
     with pytest.raises(JsonRpcRequestCancelled):
         await asyncio.wait_for(pending, 5)
-    superseded = asyncio.ensure_future(inline(client, line, 0))
-    await asyncio.sleep(0.3)
+    superseded = asyncio.ensure_future(inline(client, line, 1))
+    await in_flight(client)
     client.text_document_did_change(types.DidChangeTextDocumentParams(
         types.VersionedTextDocumentIdentifier(uri=URI, version=2),
         [types.TextDocumentContentChangePartial(range=at(line, 0, 0), text="x")]))
@@ -157,6 +170,41 @@ async def test_cancelling_closes_the_request_to_the_engine(client: LanguageClien
     stats = await client.protocol.send_request_async("nib/_engine", {})
     assert (stats.requests, stats.cancelled, stats.failed, stats.open) == (2, 2, 0, 0)
     assert client.messages == []
+
+
+KEY = "nib-test-secret-4f1e"
+
+
+@pytest.fixture(scope="module")
+def locked_engine_url():
+    with llama_server(api_key=KEY) as url:
+        yield url
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER + ["--test-requests", "--log-level", "debug"],
+                                              server_env={**os.environ, "NIB_TEST_KEY": KEY}))
+async def keyed_client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_the_api_key_comes_from_the_named_variable_and_is_never_shown(keyed_client: LanguageClient,
+                                                                             locked_engine_url, capfd):
+    client, url = keyed_client, locked_engine_url
+    text = DEMO.read_text()
+    start = text.split("\n")[LINE].index("found")
+    configure(client, engine(url, apiKeyEnv="NIB_TEST_KEY"))
+    open_doc(client, text)
+    assert await statements(client, LINE, start) == [("found.append(name)", at(LINE, start, start))]
+    assert client.messages == []
+    configure(client, engine(url, apiKeyEnv="NIB_NO_SUCH_KEY"))
+    assert await statements(client, LINE, start + 1) != []  # the local model's
+    assert [m.message for m in client.messages] == [
+        "nib: engine.apiKeyEnv names NIB_NO_SUCH_KEY, which is not set in nib's environment: requests go without "
+        "a key",
+        f"nib: the engine at {url} answered 401: {{\"detail\":\"Invalid API key\"}}" + FALLBACK]
+    assert KEY not in capfd.readouterr().err  # nib's log (its stderr, at debug level) never holds the key
 
 
 def test_eval_measures_the_engine(engine_url, tmp_path):

@@ -1,5 +1,5 @@
 """The engine client's own steps: what it backs off, how it asks for it back, where it cuts.
-The engine itself is real in tests/e2e/test_engine.py."""
+The engine itself is real in tests/e2e/test_remote_engine.py."""
 
 import pytest
 
