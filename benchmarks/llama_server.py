@@ -7,6 +7,7 @@ engine tests and `load.py --engine llama` drive.
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -60,6 +61,7 @@ def llama_server(threads: int = 2, model: str = "gemma3-270m", api_key: str | No
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops the engine too, as Ctrl-C does
     with llama_server() as base:
         print(base, flush=True)
         try:

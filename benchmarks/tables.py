@@ -32,10 +32,22 @@ def healing(report: dict) -> list[str]:
             "| list MRR@5 | list p50 / p95 |", "|---|---|---|---|---|---|---|---|"]
     for r in report["results"]:
         for mode, h in r.get("healing", {}).items():
+            listed = f"{h['list_mrr5']:.3f} | {h['list_ms_p50']} / {h['list_ms_p95']} ms" if "list_mrr5" in h \
+                else "- | -"  # an engine: the statement only
             rows.append(f"| {mode} | {h['mid']['exact_match']:.3f} | {h['mid']['edit_similarity']:.1f} "
                         f"| {h['boundary']['exact_match']:.3f} | {h['boundary']['edit_similarity']:.1f} "
-                        f"| {h['ms_p50']} / {h['ms_p95']} ms | {h['list_mrr5']:.3f} "
-                        f"| {h['list_ms_p50']} / {h['list_ms_p95']} ms |")
+                        f"| {h['ms_p50']} / {h['ms_p95']} ms | {listed} |")
+    return rows
+
+
+def engine_lines(report: dict) -> list[str]:
+    """The statement from an engine (`nib eval --engine`): lines only."""
+    rows = ["| statement from | line exact match | line edit similarity | rest of line at identifier starts: EM "
+            "| similarity after the cursor | p50 / p95 ms |", "|---|---|---|---|---|---|"]
+    for r in report["results"]:
+        rows.append(f"| {r['name']} | {r['line_exact_match']:.3f} | {r['line_edit_similarity']:.1f} "
+                    f"| {r['name_line_exact_match']:.3f} | {r['name_line_edit_similarity']:.1f} "
+                    f"| {r['line_ms_p50']} / {r['line_ms_p95']} |")
     return rows
 
 
@@ -72,13 +84,17 @@ def latency(report: dict) -> list[str]:
 
 
 def load(report: dict) -> list[str]:
-    rows = ["| editors | list p50 / p95 / p99 ms | ghost text p50 / p95 / p99 ms | requests/s | documents wrong |",
-            "|---|---|---|---|---|"]
+    engine = report.get("engine", "local") != "local"
+    rows = ["| editors | list p50 / p95 / p99 ms | ghost text p50 / p95 / p99 ms | requests/s | documents wrong |"
+            + (" engine requests: answered / timed out or failed / cancelled |" if engine else ""),
+            "|---|---|---|---|---|" + ("---|" if engine else "")]
     for r in report["runs"]:
         li, st = r["list"], r["statement"]
+        e = r.get("engine_requests")
         rows.append(f"| {r['editors']} | {li['p50']:.1f} / {li['p95']:.1f} / {li['p99']:.1f} "
                     f"| {st['p50']:.1f} / {st['p95']:.1f} / {st['p99']:.1f} | {r['requests_per_s']} "
-                    f"| {len(r['documents_wrong'])} of {r['documents_checked']} |")
+                    f"| {len(r['documents_wrong'])} of {r['documents_checked']} |"
+                    + (f" {e['answered']} / {e['failed']} / {e['cancelled']} |" if e else ""))
     return rows
 
 
@@ -138,7 +154,9 @@ TABLES = {"quality.json": [quality, healing], "ranking.json": [ranking], "latenc
           "pretrained/quality_bundled.json": [two_models], "pretrained/quality_gemma.json": [two_models],
           "pretrained/models.json": [models], "pretrained/levers.json": [levers],
           "pretrained/drafting_bundled.json": [levers],
-          "pretrained/ranking_bundled.json": [ranking], "pretrained/ranking_gemma.json": [ranking]}
+          "pretrained/ranking_bundled.json": [ranking], "pretrained/ranking_gemma.json": [ranking],
+          "engine/quality_engine.json": [engine_lines], "engine/healing_engine.json": [healing],
+          "engine/load_local_gemma.json": [load], "engine/load_engine.json": [load]}
 
 
 def main() -> int:

@@ -359,19 +359,22 @@ def predict_lines(predictor, texts, points, bar) -> tuple[list, list, list, list
     return em, es, scores, ms
 
 
+def line_figures(predictor, texts, points, key: str) -> tuple[dict, list, list]:
+    """`{key}_exact_match`, `_edit_similarity`, `_points`, `_ms_p50` and `_ms_p95` of the rest of
+    the line at points; and the exact matches and scores behind them."""
+    bar = Progress(len(points), "cuts", f"{key.replace('_', ' ')}s {predictor.name}")
+    em, es, scores, ms = predict_lines(predictor, texts, points, bar)
+    bar.close()
+    return {f"{key}_exact_match": round(float(np.mean(em)), 4), f"{key}_edit_similarity": round(float(np.mean(es)), 2),
+            f"{key}_points": len(points), f"{key}_ms_p50": round(float(np.percentile(ms, 50)), 1),
+            f"{key}_ms_p95": round(float(np.percentile(ms, 95)), 1)}, em, scores
+
+
 def evaluate_name_lines(predictor, texts, name_points) -> dict:
     """The rest of the line at identifier starts, its latency, and the minConfidence curve."""
-    bar = Progress(len(name_points), "cuts", f"lines at names {predictor.name}")
-    name_em, name_es, name_scores, name_ms = predict_lines(predictor, texts, name_points, bar)
-    bar.close()
-    return {
-        "name": predictor.name,
-        "name_line_exact_match": round(float(np.mean(name_em)), 4),
-        "name_line_edit_similarity": round(float(np.mean(name_es)), 2),
-        "name_line_points": len(name_points),
-        "name_line_ms_p50": round(float(np.percentile(name_ms, 50)), 1),
-        **({"confidence_curve": confidence_curve(name_scores, name_em)} if predictor.scored else {}),
-    }
+    figures, em, scores = line_figures(predictor, texts, name_points, "name_line")
+    return {"name": predictor.name, **figures,
+            **({"confidence_curve": confidence_curve(scores, em)} if predictor.scored else {})}
 
 
 def evaluate_one(predictor, texts, id_points, ln_points, name_points=()) -> dict:
@@ -420,19 +423,9 @@ def evaluate_lines(predictor, texts, ln_points, name_points) -> dict:
     """The statement alone (an engine: no list, no logits): lines at token boundaries and at
     identifier starts, with latencies."""
     t0 = time.perf_counter()
-    bar = Progress(len(ln_points), "cuts", f"lines {predictor.name}")
-    em, es, _, ms = predict_lines(predictor, texts, ln_points, bar)
-    bar.close()
-    return {
-        "name": predictor.name,
-        "line_exact_match": round(float(np.mean(em)), 4),
-        "line_edit_similarity": round(float(np.mean(es)), 2),
-        "line_points": len(ln_points),
-        "line_ms_p50": round(float(np.percentile(ms, 50)), 1),
-        "line_ms_p95": round(float(np.percentile(ms, 95)), 1),
-        **evaluate_name_lines(predictor, texts, name_points),
-        "seconds": round(time.perf_counter() - t0, 1),
-    }
+    lines = line_figures(predictor, texts, ln_points, "line")[0]
+    names = evaluate_name_lines(predictor, texts, name_points)
+    return {**lines, **names, "seconds": round(time.perf_counter() - t0, 1)}
 
 
 def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, seed: int, threads: int,
