@@ -68,12 +68,14 @@ async def editor(port: int, n: int, edits: list[Edit], every_key: bool, settings
     return times, wrong
 
 
-async def engine_stats(port: int, settings: dict) -> dict | None:
-    """What the daemon's engine over HTTP has done so far (nib/_engine), None without one."""
-    client = await start([], settings, tcp_port=port)
-    stats = await client.protocol.send_request_async("nib/_engine", {})
-    await stop(client)
-    return None if stats is None else {k: getattr(stats, k) for k in ("requests", "answered", "cancelled", "failed")}
+async def engine_stats(client) -> dict:
+    """What the daemon's engine over HTTP has done so far (nib/_engine), once the session has it."""
+    for _ in range(100):
+        stats = await client.protocol.send_request_async("nib/_engine", {})
+        if stats is not None:
+            return {k: getattr(stats, k) for k in ("requests", "answered", "cancelled", "failed")}
+        await asyncio.sleep(0.1)
+    raise SystemExit("the daemon's session never had the engine")
 
 
 async def run(port: int, editors: int, files: list[Path], points: int, keys: int, seed: int,
@@ -81,15 +83,18 @@ async def run(port: int, editors: int, files: list[Path], points: int, keys: int
     """editors sessions at once, editor n replaying points of its own seed over the files
     (mixed: the odd ones with the local model, the even ones with the engine in settings)."""
     plans = [point_edits(files, points, keys, random.Random(seed * 1000 + n)) for n in range(editors)]
-    before = await engine_stats(port, settings) if settings else None
+    # a session of its own holds the engine's host through the run, so its counts are the run's
+    probe = await start([], settings, tcp_port=port) if settings else None
+    before = await engine_stats(probe) if probe else None
     started = time.perf_counter()
     own = [{"engine": {"api": "local"}} if mixed and n % 2 else settings for n in range(editors)]
     results = await asyncio.gather(*(editor(port, n, plan, every_key, own[n]) for n, plan in enumerate(plans)))
     seconds = time.perf_counter() - started
     engine = None
-    if before is not None:  # the statements the engine answered; the rest came from the local model
-        after = await engine_stats(port, settings)
+    if probe is not None:  # the statements the engine answered; the rest came from the local model
+        after = await engine_stats(probe)
         engine = {k: after[k] - before[k] for k in after}
+        await stop(probe)
     lists = [x for times, _ in results for x in times["list_first"] + times["list"]]
     statements = [x for times, _ in results for x in times["statement"]]
     wrong = [uri for _, w in results for uri in w]
