@@ -73,7 +73,7 @@ async def engine_stats(client) -> dict:
     for _ in range(100):
         stats = await client.protocol.send_request_async("nib/_engine", {})
         if stats is not None:
-            return {k: getattr(stats, k) for k in ("requests", "answered", "cancelled", "failed")}
+            return {k: getattr(stats, k) for k in ("requests", "answered", "cancelled", "failed", "skipped")}
         await asyncio.sleep(0.1)
     raise SystemExit("the daemon's session never had the engine")
 

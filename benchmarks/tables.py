@@ -86,7 +86,7 @@ def latency(report: dict) -> list[str]:
 def load(report: dict) -> list[str]:
     engine = report.get("engine", "local") != "local"
     rows = ["| editors | list p50 / p95 / p99 ms | ghost text p50 / p95 / p99 ms | requests/s | documents wrong |"
-            + (" engine requests: answered / timed out or failed / cancelled |" if engine else ""),
+            + (" engine: answered / timed out or failed / cancelled / not asked (resting) |" if engine else ""),
             "|---|---|---|---|---|" + ("---|" if engine else "")]
     for r in report["runs"]:
         li, st = r["list"], r["statement"]
@@ -94,7 +94,7 @@ def load(report: dict) -> list[str]:
         rows.append(f"| {r['editors']} | {li['p50']:.1f} / {li['p95']:.1f} / {li['p99']:.1f} "
                     f"| {st['p50']:.1f} / {st['p95']:.1f} / {st['p99']:.1f} | {r['requests_per_s']} "
                     f"| {len(r['documents_wrong'])} of {r['documents_checked']} |"
-                    + (f" {e['answered']} / {e['failed']} / {e['cancelled']} |" if e else ""))
+                    + (f" {e['answered']} / {e['failed']} / {e['cancelled']} / {e.get('skipped', 0)} |" if e else ""))
     return rows
 
 

@@ -16,7 +16,9 @@ off a whole word and the blanks before it: a tokenizer's token that the cursor s
 such a point in BPE and SentencePiece vocabularies of code (` self`, `▁append`, `.`, `(`).
 
 An engine that is down, slow or answers garbage raises EngineError; the server then takes the
-statement from the local model and warns once. Cancelling the coroutine closes the HTTP request.
+statement from the local model and warns once. After a failure the engine rests (REST_S): it is
+not asked again for a while, and EngineError comes at once. Cancelling the coroutine closes the
+HTTP request.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
@@ -41,6 +44,10 @@ from .shown import Shown
 log = logging.getLogger("nib.remote")
 CONTEXT_TOKENS = 448  # what contextTokens 0 means for an engine: the local models' own, so figures compare
 MAX_BACKOFF = 32  # characters; a longer word is sent as it is, unhealed
+# After a failure the engine rests: it is not asked again for 1 s, doubling with each failure
+# in a row up to 30 s, so that a hung or overloaded engine costs each keystroke nothing (the
+# local model answers at once) instead of engine.timeoutMs, and is not sent more work.
+REST_S = (1.0, 30.0)
 HEALING = ("grammar", "regex", "off")
 _WORD = re.compile(r"[ \t]*(?:\w+|[^\w\s]{1,3})?\Z")
 
@@ -99,7 +106,10 @@ class RemoteEngine:
         self.model = model
         self.api_key_env = api_key_env
         self.shown = Shown(16)
-        self.stats = {"requests": 0, "answered": 0, "cancelled": 0, "failed": 0, "open": 0}
+        self.stats = {"requests": 0, "answered": 0, "cancelled": 0, "failed": 0, "open": 0, "skipped": 0}
+        self._rest_s = 0.0  # how long the engine rests after its next failure, doubled by each
+        self._resting_until = 0.0  # time.monotonic() before which it is not asked
+        self._failure = ""  # why it rests
         self._depths: OrderedDict = OrderedDict()  # text above the cursor's line -> its bracket depth
         self._client = None
         self._loop = None
@@ -127,6 +137,9 @@ class RemoteEngine:
         timings = Timings()
         if (item := self.shown.typed_through(request)) is not None:
             return Result([item], timings)
+        if time.monotonic() < self._resting_until:
+            self.stats["skipped"] += 1
+            raise EngineError(self._failure)
         o = request.options
         with timings.stage("context"):
             context = build_context(request.text, request.cursor, o.context_tokens)
@@ -160,6 +173,17 @@ class RemoteEngine:
         self.stats["requests"] += 1
         self.stats["open"] += 1
         try:
+            return await self._answer(body, cut, max_tokens, how)
+        except EngineError as e:
+            self.stats["failed"] += 1
+            self._rest_s = min(max(2 * self._rest_s, REST_S[0]), REST_S[1])
+            self._resting_until, self._failure = time.monotonic() + self._rest_s, str(e)
+            raise
+        finally:
+            self.stats["open"] -= 1
+
+    async def _answer(self, body: dict, cut: "Cut", max_tokens: int, how: EngineOptions) -> tuple[str, str]:
+        try:
             async with asyncio.timeout(how.timeout_ms / 1e3):
                 gen, used, finish = "", 0, "healed"  # nothing to reproduce: healed already
                 if cut.removed and (fields := constraint(cut.removed, how.healing)):
@@ -170,22 +194,18 @@ class RemoteEngine:
                     gen, used, finish = await self._stream({**body, "max_tokens": max_tokens - used}, cut, gen) \
                         if used < max_tokens else (gen, used, "length")
             self.stats["answered"] += 1
+            self._rest_s = 0.0
             return gen, finish
         except TimeoutError:
-            self.stats["failed"] += 1
             raise EngineError(f"the engine at {self.url} did not answer within {how.timeout_ms} ms "
                               "(engine.timeoutMs)") from None
         except asyncio.CancelledError:
             self.stats["cancelled"] += 1
             raise
         except EngineError:
-            self.stats["failed"] += 1
             raise
         except Exception as e:  # httpx's transport errors: down, refused, reset
-            self.stats["failed"] += 1
             raise EngineError(f"cannot reach the engine at {self.url}: {type(e).__name__}: {e}") from None
-        finally:
-            self.stats["open"] -= 1
 
     async def _stream(self, body: dict, cut: "Cut", gen: str, until_healed: bool = False) -> tuple[str, int, str]:
         """gen and what the engine adds to it, the tokens it took, and why it ended: stop (the

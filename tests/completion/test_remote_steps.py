@@ -54,3 +54,31 @@ def test_what_the_settings_leave_to_an_engine():
     assert (o.context_tokens, o.statement_min_confidence) == (448, 0)
     assert own(Options(context_tokens=1024, statement_min_confidence=20)) == Options(
         context_tokens=1024, statement_min_confidence=20)
+
+
+def test_after_a_failure_the_engine_rests():
+    """Nothing listens on the port: the first request fails; the next ones are not sent for a
+    second (REST_S), so a keystroke gets the local model's statement at once."""
+    import asyncio
+    import socket
+
+    from nib.model.completion.remote import RemoteEngine
+    from nib.model.completion.request import Request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    engine = RemoteEngine(url)
+
+    async def twice():
+        errors = []
+        for cursor in (5, 6):
+            try:
+                await engine.complete(Request("x = 1\ny", cursor, "statement"))
+            except EngineError as e:
+                errors.append(str(e))
+        return errors
+
+    first, second = asyncio.run(twice())
+    assert first == second and first.startswith(f"cannot reach the engine at {url}: ConnectError")
+    assert (engine.stats["requests"], engine.stats["failed"], engine.stats["skipped"]) == (1, 1, 1)
