@@ -115,6 +115,7 @@ def main() -> int:
     parser.add_argument("--engine", metavar="URL|llama", help="the statement from this OpenAI-compatible engine "
                         "(engine.url); llama: start llama.cpp's server with Gemma 3 270M here (llama_server.py)")
     parser.add_argument("--mixed", action="store_true", help="with --engine: every other editor local")
+    parser.add_argument("--engine-timeout-ms", type=int, help="engine.timeoutMs (default: the setting's default)")
     parser.add_argument("--engine-threads", type=int, default=2, help="the started llama.cpp server's threads")
     parser.add_argument("--json", type=Path, dest="json_out")
     args = parser.parse_args()
@@ -122,7 +123,8 @@ def main() -> int:
 
     with ExitStack() as stack:
         url = stack.enter_context(llama_server(args.engine_threads)) if args.engine == "llama" else args.engine
-        settings = {"engine": {"api": "openai", "url": url}} if url else {}
+        timeout = {"timeoutMs": args.engine_timeout_ms} if args.engine_timeout_ms else {}
+        settings = {"engine": {"api": "openai", "url": url, **timeout}} if url else {}
         port = free_port()
         log = stack.enter_context(tempfile.TemporaryFile())  # a file: the server never blocks on a full pipe
         server = subprocess.Popen([sys.executable, "-m", "nib.server.cli", "serve", "--tcp", f"127.0.0.1:{port}",

@@ -156,7 +156,8 @@ TABLES = {"quality.json": [quality, healing], "ranking.json": [ranking], "latenc
           "pretrained/drafting_bundled.json": [levers],
           "pretrained/ranking_bundled.json": [ranking], "pretrained/ranking_gemma.json": [ranking],
           "engine/quality_engine.json": [engine_lines], "engine/healing_engine.json": [healing],
-          "engine/load_local_gemma.json": [load], "engine/load_engine.json": [load]}
+          "engine/load_local_gemma.json": [load], "engine/load_engine.json": [load],
+          "engine/load_engine_10s.json": [load]}
 
 
 def main() -> int:
