@@ -137,6 +137,7 @@ def main() -> int:
             server.kill()
             server.wait()
     report = {"command": "python benchmarks/load.py " + " ".join(sys.argv[1:]), "engine": args.engine or "local",
+              "NIB_MODEL": os.environ.get("NIB_MODEL", ""),  # the daemon's default model, which the command omits
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
               "files": [str(f) for f in files], "runs": runs}
     print(f"{'editors':>7} {'request':10} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7} "
