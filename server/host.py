@@ -104,7 +104,7 @@ class ModelHost:
 
     def close(self) -> None:
         self.worker.shutdown(wait=False, cancel_futures=True)
-        if getattr(self.engine, "remote", False):  # its connections are closed on the loop they belong to
+        if self.key.remote and self.engine is not None:  # its connections are closed on the loop they belong to
             try:
                 asyncio.get_running_loop().create_task(self.engine.aclose())
             except RuntimeError:  # no loop running (the process is ending): nothing to close on

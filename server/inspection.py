@@ -31,11 +31,11 @@ def register(server) -> None:
     @server.feature("nib/_engine")
     def engine(ls, params):
         host = ls.model.serving
-        return dict(host.engine.stats) if host is not None and getattr(host.engine, "remote", False) else None
+        return dict(host.engine.stats) if host is not None and host.key.remote else None
 
     @server.feature("nib/_memory")
     def memory(ls, params):
-        host = ls.model.serving if not ls.model.serving or not ls.model.serving.key.remote else ls.list_model.serving
+        host = ls.list_model.serving if ls.model.serving and ls.model.serving.key.remote else ls.model.serving
         engine = host.engine if host is not None else None
         states = engine.kv_states if engine is not None else []
         ngram = ls.ranker.identifiers

@@ -141,8 +141,6 @@ class NibServer(LanguageServer):
         if host is None or host.engine is None:
             return None
         engine = host.engine
-        if getattr(engine, "remote", False):
-            return await self._from_engine(engine, uri, doc, version, text, cursor, position)
 
         def work(cancel):
             if mode == "list":
@@ -150,15 +148,15 @@ class NibServer(LanguageServer):
             return engine.complete(Request(text, cursor, "statement", s.options(), cancel))
 
         try:
-            result = await self.scheduler.run(host.worker, work, uri)
+            result = await (self._from_engine(engine, uri, text, cursor) if engine.remote
+                            else self.scheduler.run(host.worker, work, uri))
         except Cancelled:
             self.log.debug("%s superseded", mode)
             return None
+        if result is None:
+            return None
         if mode == "list" and (statement := self._engine_statement(text, cursor)) is not None:
             result = replace(result, candidates=result.candidates + [statement])
-        return self._answer(mode, uri, doc, version, cursor, position, result)
-
-    def _answer(self, mode: str, uri: str, doc, version: int, cursor: int, position, result):
         self.last_result = result  # for the test suite's inspection requests
         if doc.version != version or self.documents.get(uri) is not doc:
             self.log.debug("%s for version %d dropped: document is at %d", mode, version, doc.version)
@@ -167,9 +165,10 @@ class NibServer(LanguageServer):
             self._log_timings(mode, uri, position, result)
         return doc, cursor, result
 
-    async def _from_engine(self, engine, uri: str, doc, version: int, text: str, cursor: int, position):
+    async def _from_engine(self, engine, uri: str, text: str, cursor: int):
         """The statement from the engine over HTTP; if it is down, slow or answers garbage, from
-        the local model (the list's), with one warning until the engine answers again."""
+        the local model (the list's), with one warning until the engine answers again. Raises
+        Cancelled when an edit supersedes it."""
         s = self.settings
         request = Request(text, cursor, "statement", s.options())
         try:
@@ -177,9 +176,7 @@ class NibServer(LanguageServer):
             if self.engine_failing:
                 self.engine_failing = False
                 self.log.info("the engine at %s answers again", engine.url)
-        except Cancelled:
-            self.log.debug("statement superseded")
-            return None
+            return result
         except EngineError as e:
             if not self.engine_failing:
                 self.engine_failing = True
@@ -188,20 +185,16 @@ class NibServer(LanguageServer):
                 self.show(types.MessageType.Warning, message)
             else:
                 self.log.debug("%s", e)
-            local = await self.list_model.ready()
-            if local is None or local.engine is None:
-                return None
-            try:
-                result = await self.scheduler.run(
-                    local.worker, lambda cancel: local.engine.complete(replace(request, cancel=cancel)), uri)
-            except Cancelled:
-                return None
-        return self._answer("statement", uri, doc, version, cursor, position, result)
+        local = await self.list_model.ready()
+        if local is None or local.engine is None:
+            return None
+        return await self.scheduler.run(local.worker, lambda cancel: local.engine.complete(
+            replace(request, cancel=cancel)), uri)
 
     def _engine_statement(self, text: str, cursor: int):
         """The engine's statement answered at this very spot, as the list's statement item."""
         host = self.model.serving
-        if host is None or not getattr(host.engine, "remote", False) or not self.settings.listing.statement:
+        if host is None or not host.key.remote or not self.settings.listing.statement:
             return None
         return host.engine.last_statement(text, cursor, self.settings.options())
 
@@ -255,7 +248,7 @@ class NibServer(LanguageServer):
                 return
             text, cursor = doc.text, doc.offset(line, character, self.encoding)
             for host in {self.model.serving, self.list_model.serving} - {None}:  # each model's own prompt state
-                if host.engine is not None and not getattr(host.engine, "remote", False):
+                if host.engine is not None and not host.engine.remote:
                     host.worker.submit(self._warm, host.engine, uri, text, cursor)
 
         self.scheduler.warm_later(uri, warm)

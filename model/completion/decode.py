@@ -16,7 +16,7 @@ from nib.model.errors import Cancelled
 from nib.model.text.heal import Canonical, VocabIndex, advance, constrain
 from nib.model.text.lexeme import lexeme_span
 from nib.model.runtime import Runtime, State, log_softmax
-from nib.model.text.stops import statement_end
+from nib.model.text.stops import statement_end, whole_lines
 from nib.model.text.streams import INPUT_TYPE, byte_types
 
 
@@ -269,7 +269,4 @@ class Decoder:
             self.passes += 1
             logits = step_logits[0]
             ahead = list(zip(draft, step_logits[1:]))
-        # Out of budget: keep whole lines only, so the ghost text never ends mid-thought.
-        text = generated.decode("utf-8", "ignore")
-        last_newline = text.rfind("\n", healed)
-        return (text[:last_newline] if last_newline > healed else text).rstrip("\r\n"), total
+        return whole_lines(generated.decode("utf-8", "ignore"), healed), total  # out of budget

@@ -30,7 +30,7 @@ from nib.model.runtime import Runtime, State, artifacts, common_prefix, load_tok
 from nib.model.text.context import build_context
 from nib.model.text.heal import Canonical, VocabIndex
 from nib.model.text.lexeme import typed_name
-from nib.model.text.stops import bracket_depth
+from nib.model.text.stops import depth_above
 
 from .decode import Decoder
 from .postprocess import lexeme_items, statement_item
@@ -47,7 +47,7 @@ KV_STATES = 16  # prompt states kept for reuse (16 editors on one daemon): 5.5 M
 # 64 MB: 676 MB. The bundled model keeps 11 states in 64 MB: benchmarks/load.py with 4 and 16
 # editors gave 40.4 and 31.7 requests/s against 42.1 and 31.7 with 96 MB, in the same session.
 KV_BYTES = 64 << 20
-MEMO_ENTRIES = 16  # statements decoded and answered, bracket depths: kept for as many prompts
+MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
 # What the settings leave to the model (contextTokens 0, minConfidence -1), and how many tokens
 # the statement drafts from the file: these, unless the model's manifest says otherwise
 # ("defaults", written by `nib model import` from values chosen on the dev split). The bundled
@@ -59,6 +59,8 @@ __all__ = ["Candidate", "Engine", "Options", "Request", "Result", "Timings"]
 
 
 class Engine:
+    remote = False  # a model in this process (model.remote.RemoteEngine: one over HTTP)
+
     def __init__(self, runtime: Runtime, bpe: BPE, model_dir: artifacts.ModelDir | None = None):
         self.runtime = runtime
         self.bpe = bpe
@@ -72,7 +74,6 @@ class Engine:
         self.kv_states: list[State] = []
         # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.
         self._statement_memo: OrderedDict = OrderedDict()  # prompt key -> (text, score) decoded
-        self._depth_memo: OrderedDict = OrderedDict()  # text above the cursor's line -> its bracket depth
         self.shown = Shown(MEMO_ENTRIES)  # statements answered: typed through, reused by the list
         self._lock = threading.Lock()
 
@@ -108,12 +109,7 @@ class Engine:
 
     def own(self, options: Options) -> Options:
         """Options with the model's own values where the settings leave them to the model."""
-        changes = {}
-        if options.context_tokens <= 0:
-            changes["context_tokens"] = self.defaults["context_tokens"]
-        if options.statement_min_confidence < 0:
-            changes["statement_min_confidence"] = self.defaults["min_confidence"]
-        return replace(options, **changes) if changes else options
+        return options.settled(self.defaults["context_tokens"], self.defaults["min_confidence"])
 
     # -- the steps --------------------------------------------------------------
 
@@ -210,10 +206,8 @@ class Engine:
         if key in self._statement_memo:
             return self._statement_memo[key]
         above = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)]
-        if above not in self._depth_memo:
-            _remember(self._depth_memo, above, max(0, bracket_depth(above)))
         decoded = self.decoder.statement(
-            prompt.logits, state, prompt.removed, ctx.line_prefix, self._depth_memo[above], o.statement_max_tokens,
+            prompt.logits, state, prompt.removed, ctx.line_prefix, depth_above(above), o.statement_max_tokens,
             time.monotonic() + o.statement_budget_ms / 1e3, o.statement_block_body, cancel,
             exact=o.healing == "exact")
         _remember(self._statement_memo, key, decoded)

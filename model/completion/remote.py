@@ -29,11 +29,10 @@ import logging
 import os
 import re
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from nib.model.text.context import build_context
-from nib.model.text.stops import bracket_depth, statement_end
+from nib.model.text.stops import depth_above, statement_end, whole_lines
 
 from .postprocess import statement_item
 from .prompt import scrub
@@ -110,7 +109,6 @@ class RemoteEngine:
         self._rest_s = 0.0  # how long the engine rests after its next failure, doubled by each
         self._resting_until = 0.0  # time.monotonic() before which it is not asked
         self._failure = ""  # why it rests
-        self._depths: OrderedDict = OrderedDict()  # text above the cursor's line -> its bracket depth
         self._client = None
         self._loop = None
 
@@ -145,10 +143,6 @@ class RemoteEngine:
             context = build_context(request.text, request.cursor, o.context_tokens)
             removed = word_backoff(context.line_prefix) if o.healing != "off" and how.healing != "off" else ""
             above = context.prefix[: len(context.prefix) - len(context.line_prefix)]
-            if above not in self._depths:
-                self._depths[above] = max(0, bracket_depth(above))
-                while len(self._depths) > 16:
-                    self._depths.popitem(last=False)
         body = {"prompt": context.prefix[: len(context.prefix) - len(removed)], "temperature": 0, "stream": True,
                 "cache_prompt": True}
         if self.model:
@@ -156,12 +150,11 @@ class RemoteEngine:
         if how.suffix:
             body["suffix"] = request.text[request.cursor:request.cursor + 4 * CONTEXT_TOKENS]
         timings.healed_bytes = len(removed.encode())
-        cut = Cut(removed, context.line_prefix, self._depths[above], o.statement_block_body)
+        cut = Cut(removed, context.line_prefix, depth_above(above), o.statement_block_body)
         with timings.stage("decode_statement"):
             gen, finish = await self._generate(body, cut, o.statement_max_tokens, how)
-        if finish == "length":  # cut by max_tokens: whole lines only, as the local decoder does
-            last_newline = gen.rfind("\n", len(removed))
-            gen = (gen[:last_newline] if last_newline > len(removed) else gen).rstrip("\r\n")
+        if finish == "length":  # cut by max_tokens, as the local decoder's budget cuts
+            gen = whole_lines(gen, len(removed))
         item = statement_item(gen, 0.0, removed, context.suffix_line, request.cursor)
         self.shown.add(request, item)
         return Result([item] if item is not None else [], timings)
@@ -264,13 +257,9 @@ class Cut:
 
 
 def own(options):
-    """Options with an engine's own values where the settings leave them to the model."""
-    changes = {}
-    if options.context_tokens <= 0:
-        changes["context_tokens"] = CONTEXT_TOKENS
-    if options.statement_min_confidence < 0:
-        changes["statement_min_confidence"] = 0  # no probabilities come back over the API
-    return replace(options, **changes) if changes else options
+    """Options with an engine's own values where the settings leave them to the model (no
+    minConfidence: no probabilities come back over the API)."""
+    return options.settled(CONTEXT_TOKENS, 0)
 
 
 def _choice(data: str, url: str) -> tuple[str, str | None]:

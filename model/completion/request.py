@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,18 @@ class Options:
     statement_budget_ms: int = 250
     statement_block_body: bool = False  # may a statement that opens a block continue into its body
     statement_min_confidence: int = -1  # percent: a less likely statement is not shown; -1: the model's own
+
+    def settled(self, context_tokens: int, min_confidence: int) -> "Options":
+        """These options with the model's own values where the settings leave them to the model.
+
+        Example: Options().settled(448, 10).context_tokens == 448
+        """
+        changes = {}
+        if self.context_tokens <= 0:
+            changes["context_tokens"] = context_tokens
+        if self.statement_min_confidence < 0:
+            changes["statement_min_confidence"] = min_confidence
+        return replace(self, **changes) if changes else self
 
 
 @dataclass(frozen=True)

@@ -252,12 +252,7 @@ class ModelPredictor:
 
     def line(self, text: str, cursor: int, healing: str = "exact") -> tuple[str, float]:
         """The rest of the cursor's line the statement predicts, and the statement's score."""
-        from nib.model.completion.request import Options, Request
-
-        # every statement, however unlikely: the curve of minConfidence is computed from the scores
-        options = Options(statement_max_tokens=48, statement_budget_ms=10_000, healing=healing,
-                          statement_min_confidence=0, **self.context)
-        result = self.engine.complete(Request(text[:cursor], cursor, "statement", options))
+        result = self.engine.complete(_line_request(text, cursor, healing, self.context))
         return _rest_of_line(text, cursor, result)
 
     def token_accuracy(self, text: str) -> tuple[int, int]:
@@ -299,13 +294,19 @@ class EnginePredictor:
         self._runner = asyncio.Runner()  # one loop for every request: the engine's connection is reused
 
     def line(self, text: str, cursor: int, healing: str = "exact") -> tuple[str, float]:
-        from nib.model.completion.request import Options, Request
-
-        options = Options(statement_max_tokens=48, healing=healing, statement_min_confidence=0, **self.context)
-        self.engine.shown.clear()  # each cut on its own, as the local model's are (nothing typed through)
-        result = self._runner.run(self.engine.complete(Request(text[:cursor], cursor, "statement", options),
-                                                       self.how))
+        self.engine.shown.clear()  # each cut asks the engine (nothing typed through from the cut before)
+        result = self._runner.run(self.engine.complete(_line_request(text, cursor, healing, self.context), self.how))
         return _rest_of_line(text, cursor, result)
+
+
+def _line_request(text: str, cursor: int, healing: str, context: dict):
+    """The statement at cursor with the text after it cut off: every statement, however unlikely
+    (the curve of minConfidence is computed from the scores), up to 48 tokens, no time budget."""
+    from nib.model.completion.request import Options, Request
+
+    options = Options(statement_max_tokens=48, statement_budget_ms=10_000, healing=healing,
+                      statement_min_confidence=0, **context)
+    return Request(text[:cursor], cursor, "statement", options)
 
 
 def _rest_of_line(text: str, cursor: int, result) -> tuple[str, float]:

@@ -7,6 +7,8 @@ statement (CodeXGLUE stops at any newline; PyCoder notes the difference).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from nib.model.text.lexer import lex
 
 OPEN = {"LPAR", "LSQB", "LBRACE"}
@@ -22,6 +24,26 @@ def bracket_depth(text: str) -> int:
     for tok in lex(text, roles=False):
         depth += (tok.type in OPEN) - (tok.type in CLOSE)
     return depth
+
+
+@lru_cache(maxsize=16)
+def depth_above(text: str) -> int:
+    """bracket_depth of the text above the cursor's line, at least 0: the same for every keystroke
+    on a line, so remembered for the last few (several documents, or editors on one daemon).
+
+    Example: depth_above("x = f(\n") == 1
+    """
+    return max(0, bracket_depth(text))
+
+
+def whole_lines(text: str, start: int) -> str:
+    """A statement cut short (out of tokens or time) without its unfinished last line, so ghost
+    text never ends mid-thought; text[:start] (what healing reproduces) is always kept.
+
+    Example: whole_lines("ab(\n  c,\n  d", 0) == "ab(\n  c,"
+    """
+    last_newline = text.rfind("\n", start)
+    return (text[:last_newline] if last_newline > start else text).rstrip("\r\n")
 
 
 def statement_end(line_prefix: str, generated: str, depth_before: int = 0,
