@@ -157,7 +157,7 @@ TABLES = {"quality.json": [quality, healing], "ranking.json": [ranking], "latenc
           "pretrained/ranking_bundled.json": [ranking], "pretrained/ranking_gemma.json": [ranking],
           "engine/quality_engine.json": [engine_lines], "engine/healing_engine.json": [healing],
           "engine/load_local_gemma.json": [load], "engine/load_engine.json": [load],
-          "engine/load_engine_10s.json": [load]}
+          "engine/load_engine_10s.json": [load], "engine/load_engine_after_review.json": [load]}
 
 
 def main() -> int:
