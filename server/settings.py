@@ -21,10 +21,16 @@ from nib.model.completion.remote import EngineOptions
 from nib.model.completion.request import Options
 
 
-def setting(default, doc: str, *, lo: int | None = None, hi: int | None = None, choices: tuple = ()):
-    """A setting's default with its description and, for numbers, its range; for strings, its choices."""
+def setting(default, doc: str, *, lo: int | None = None, hi: int | None = None, choices: tuple = (),
+            machine: bool = False):
+    """A setting's default with its description and, for numbers, its range; for strings, its choices.
+
+    machine: the setting sends code off the machine or chooses what runs (a model's files, an engine's
+    URL or key), so it is the user's alone: the editors take it from the user's own settings, never
+    from a workspace's (a cloned repository's `.vscode/settings.json` must not set it).
+    """
     return field(default=default, metadata={"doc": doc, "range": (lo, hi) if lo is not None else None,
-                                            "choices": choices})
+                                            "choices": choices, "machine": machine})
 
 
 def group(cls, doc: str, wire: str | None = None):
@@ -40,7 +46,7 @@ class ListSettings:
     statement: bool = setting(True, "the rest of the statement also as one item of the list (when the list and "
                               "the statement share a model)")
     model: str = setting("bundled", "the model that ranks the list, as model.path; empty: the statement's model. "
-                         "The bundled model meets the list's latency budget where gemma3-270m does not")
+                         "The bundled model meets the list's latency budget where gemma3-270m does not", machine=True)
 
 
 @dataclass
@@ -69,9 +75,9 @@ class JediSettings:
 @dataclass
 class ModelSettings:
     path: str = setting("", "a model directory, the name of an imported model (`nib model list`), or `bundled`; "
-                        "empty: $NIB_MODEL if set, else gemma3-270m where it is imported, else the bundled model")
+                        "empty: $NIB_MODEL if set, else gemma3-270m where it is imported, else the bundled model", machine=True)
     device: str = setting("cpu", "cpu (ONNX Runtime), or cuda / auto (torch over a checkpoint beside the model)",
-                          choices=("cpu", "cuda", "auto"))
+                          choices=("cpu", "cuda", "auto"), machine=True)
     threads: int = setting(0, "inference threads; 0: up to 4", lo=0, hi=64)
     context_tokens: int = setting(0, "prompt budget in tokens; 0: the model's own (448 for the bundled model, "
                                   "trained on 512, and for gemma3-270m)", lo=0, hi=2048)
@@ -83,18 +89,18 @@ class ModelSettings:
 class EngineSettings:
     api: str = setting("local", "where the statement comes from: local (model.path, in this process) or openai (an "
                        "OpenAI-compatible completions server: llama.cpp, vLLM, TGI, Ollama); the list stays local",
-                       choices=("local", "openai"))
-    url: str = setting("", "the engine's base URL, e.g. http://127.0.0.1:8080/v1")
-    model: str = setting("", "the model name sent to the engine; empty: the engine's default")
+                       choices=("local", "openai"), machine=True)
+    url: str = setting("", "the engine's base URL, e.g. http://127.0.0.1:8080/v1", machine=True)
+    model: str = setting("", "the model name sent to the engine; empty: the engine's default", machine=True)
     api_key_env: str = setting("", "the environment variable of nib's process that holds the engine's API key "
-                               "(the key itself is never logged or sent anywhere else)")
+                               "(the key itself is never logged or sent anywhere else)", machine=True)
     timeout_ms: int = setting(1500, "a statement the engine has not finished in this time comes from the local "
-                              "model instead, in ms", lo=10, hi=60_000)
+                              "model instead, in ms", lo=10, hi=60_000, machine=True)
     healing: str = setting("grammar", "how the engine is made to start with the word the cursor splits: grammar "
                            "(GBNF: llama.cpp), regex (structured outputs: vLLM), off",
-                           choices=("grammar", "regex", "off"))
+                           choices=("grammar", "regex", "off"), machine=True)
     suffix: bool = setting(False, "send the text after the cursor as `suffix` (fill-in-the-middle; only for an "
-                           "engine and model that take it)")
+                           "engine and model that take it)", machine=True)
 
 
 @dataclass
@@ -161,6 +167,14 @@ def leaves(cls=Settings, path: tuple[str, ...] = ()):
             yield from leaves(f.default_factory, path + (wire(f),))
         else:
             yield path + (wire(f),), f
+
+
+def machine_paths() -> list[str]:
+    """The dotted wire names of the settings that are the user's alone (`setting(machine=True)`).
+
+    Example: "engine.url" in machine_paths() and "list.size" not in machine_paths()
+    """
+    return [".".join(path) for path, f in leaves() if f.metadata["machine"]]
 
 
 def parse(raw, base: Settings | None = None) -> tuple[Settings, list[str]]:

@@ -22,6 +22,7 @@ from fixtures import DEMO, ROOT
 
 TOOLS = Path(os.environ.get("NIB_EDITOR_TOOLS", Path.home() / ".cache" / "nib-editors"))
 BIN = TOOLS / "node_modules" / ".bin"
+NODE = TOOLS / "node24" / "node_modules" / ".bin"
 ARTIFACTS = ROOT / "out" / "editor-tests"
 
 
@@ -33,10 +34,10 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def vsix() -> Path:
-    for need in (BIN / "node", BIN / "code-server", TOOLS / "node_modules" / "playwright-core"):
+    for need in (NODE / "node", BIN / "code-server", TOOLS / "node_modules" / "playwright-core"):
         assert need.exists(), f"{need} is missing: run editors/tools.sh"
     assert shutil.which("chromium"), "chromium is missing: run editors/tools.sh"
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{NODE}:{BIN}:{os.environ['PATH']}"}
     subprocess.run([str(ROOT / "editors" / "vscode" / "build.sh")], check=True, env=env, capture_output=True,
                    timeout=600)
     return ROOT / "editors" / "vscode" / "nib.vsix"
@@ -55,7 +56,7 @@ def test_vscode_extension_in_code_server(vsix, tmp_path):
         "security.workspace.trust.enabled": False, "telemetry.telemetryLevel": "off",
         "extensions.ignoreRecommendations": True, "workbench.tips.enabled": False,
     }))
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "HOME": str(home),
+    env = {**os.environ, "PATH": f"{NODE}:{BIN}:{os.environ['PATH']}", "HOME": str(home),
            "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local" / "share"),
            "NIB_TOOLS": str(TOOLS)}
     common = ["--user-data-dir", str(data), "--extensions-dir", str(extensions)]
@@ -77,7 +78,7 @@ def test_vscode_extension_in_code_server(vsix, tmp_path):
             except OSError:
                 time.sleep(0.5)
         started = time.monotonic()
-        done = subprocess.run([str(BIN / "node"), str(ROOT / "tests" / "editors" / "vscode_test.mjs"),
+        done = subprocess.run([str(NODE / "node"), str(ROOT / "tests" / "editors" / "vscode_test.mjs"),
                                f"http://127.0.0.1:{port}", str(workspace), str(user_settings), str(screenshot)],
                               env=env, capture_output=True, text=True, timeout=420)
         seen = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
