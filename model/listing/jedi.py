@@ -33,7 +33,9 @@ from nib.model.text.lexeme import typed_name
 log = logging.getLogger("nib.jedi")
 
 MEMO_SIZE = 8
-WORKER = [sys.executable, "-m", "nib.model.listing.jedi_worker"]
+# -I: the worker never imports from its current directory (editors start nib in the project, and a
+# cloned repository's `json.py` would run as the user) nor from PYTHON* variables or the user's site.
+WORKER = [sys.executable, "-I", "-m", "nib.model.listing.jedi_worker"]
 
 
 def worker_command() -> list[str]:
@@ -189,7 +191,7 @@ class JediCompleter:
         # stdin/stdout are the worker's channel, so jedi's output can never reach the LSP stream;
         # its stderr is the server's log. When the server ends, the worker reads EOF and ends too.
         self._process = subprocess.Popen(
-            self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=os.path.dirname(__file__),
             text=True, encoding="utf-8", errors="surrogatepass", bufsize=1,
         )
         threading.Thread(target=self._read, args=(self._process,), daemon=True, name="nib-jedi-reader").start()
