@@ -48,9 +48,13 @@ class ModelKey:
 
     @classmethod
     def for_list(cls, settings) -> "ModelKey":
-        """The list's model: `list.model`, else the statement's local one (the list never goes to an engine)."""
+        """The list's model: `list.model`, else the statement's local one (the list never goes to an engine).
+
+        A model of its own runs on the CPU whatever `model.device` says: it is chosen for the list's
+        latency on a CPU, and the bundled model has no torch checkpoint to run on a GPU.
+        """
         local = cls.local(settings)
-        return cls(settings.listing.model, local.device, local.threads) if settings.listing.model else local
+        return cls(settings.listing.model, "cpu", local.threads) if settings.listing.model else local
 
     @property
     def remote(self) -> bool:
@@ -143,8 +147,9 @@ class Hosts:
 class ModelUse:
     """A session's model: the host serving it, and the one loading after a settings change.
 
-    The previous model keeps serving until the next one has loaded; a model that fails
-    to load is reported once per attempt (`on_error`) and released.
+    The previous model keeps serving until the next one has loaded (requests meanwhile get
+    the previous one at once); only a session with no model yet waits for the load. A model
+    that fails to load is reported once per attempt (`on_error`) and released.
     """
 
     def __init__(self, hosts: Hosts, on_error):
@@ -152,7 +157,6 @@ class ModelUse:
         self.on_error = on_error
         self.serving: ModelHost | None = None
         self.loading: ModelHost | None = None
-        self._switch = asyncio.Lock()
 
     def want(self, key: ModelKey) -> None:
         current = self.loading or self.serving
@@ -163,24 +167,44 @@ class ModelUse:
         self.loading = self.hosts.acquire(key)
 
     async def ready(self) -> ModelHost | None:
-        """The host to complete with: the one loading once it has loaded, else the one serving."""
-        async with self._switch:
-            host = self.loading
-            if host is not None:
-                try:
-                    await asyncio.wrap_future(host.load())
-                except Exception as e:  # noqa: BLE001 - every load failure reaches the user, none ends the server
-                    if self.loading is host:
-                        self.loading = None
-                        self.hosts.release(host)
-                    self.on_error(str(e))
-                else:
-                    if self.loading is host:
-                        self.loading = None
-                        if self.serving is not None:
-                            self.hosts.release(self.serving)
-                        self.serving = host
+        """The host to complete with: the one serving, else the one loading once it has loaded."""
+        host = self.loading
+        if host is None:
+            return self.serving
+        load = host.load()
+        future = asyncio.wrap_future(load)
+        if self.serving is not None and not future.done():
+            future.add_done_callback(lambda _: self._loaded(host, load))
+            return self.serving
+        try:
+            await future
+        except Exception:  # noqa: BLE001 - reported by _loaded
+            pass
+        self._loaded(host, load)
         return self.serving
+
+    async def settled(self) -> ModelHost | None:
+        """The host serving once the load in progress (if any) has ended, loaded or failed."""
+        host = self.loading
+        if host is not None:
+            load = host.load()
+            await asyncio.wait([asyncio.wrap_future(load)])
+            self._loaded(host, load)
+        return self.serving
+
+    def _loaded(self, host: ModelHost, load: Future) -> None:
+        """host's load has ended: it serves, or its failure is reported (once per attempt)."""
+        if self.loading is not host:
+            return  # superseded by another settings change, or already handled
+        self.loading = None
+        error = load.exception()
+        if error is not None:
+            self.hosts.release(host)
+            self.on_error(str(error))
+            return
+        if self.serving is not None:
+            self.hosts.release(self.serving)
+        self.serving = host
 
     def close(self) -> None:
         for host in (self.loading, self.serving):

@@ -2,6 +2,7 @@
 and the model already loaded keeps serving."""
 
 import asyncio
+import threading
 from types import SimpleNamespace
 
 from nib.model.completion import engine as engine_module
@@ -42,9 +43,9 @@ def test_a_failed_load_is_reported_and_the_previous_model_keeps_serving(monkeypa
         use.want(BUNDLED)
         first = await use.ready()
         use.want(BROKEN)
-        after_failure = await use.ready()
+        after_failure = await use.settled()
         use.want(BROKEN)  # asked again (a settings change): tried again, not remembered as failed
-        await use.ready()
+        await use.settled()
         return first, after_failure
 
     first, after_failure = asyncio.run(run())
@@ -75,3 +76,37 @@ def test_an_engines_host_loads_nothing_and_two_sessions_share_it():
     assert a is b
     engine = a.load().result(timeout=5)
     assert (engine.remote, engine.url, engine.stats["requests"]) == (True, "http://gpu:8080/v1", 0)
+
+
+def test_a_model_switch_never_makes_a_request_wait_for_the_new_load(monkeypatch):
+    """Requests during a slow load get the model already serving at once; the new one serves once loaded."""
+    release = threading.Event()
+
+    def load(cls, path, backend, threads, device):
+        if path is not None:
+            release.wait(10)  # the new model's load takes as long as the test says
+        return SimpleNamespace(name=f"engine for {path}", model_dir=SimpleNamespace(path=path))
+
+    monkeypatch.setattr(engine_module.Engine, "load", classmethod(load))
+    use = ModelUse(Hosts(), [].append)
+
+    async def run():
+        use.want(BUNDLED)
+        first = (await use.ready()).engine.name
+        use.want(ModelKey("/models/slow", "cpu", 1))
+        during = (await asyncio.wait_for(use.ready(), timeout=1)).engine.name  # before the fix: waited the load
+        release.set()
+        after = await use.settled()
+        return first, during, after.engine.name, await use.ready() is after
+
+    assert asyncio.run(run()) == ("engine for None", "engine for None", "engine for /models/slow", True)
+    use.close()
+
+
+def test_the_lists_own_model_stays_on_the_cpu_when_the_statements_runs_on_cuda():
+    """The bundled model has no torch checkpoint: on cuda the whole list (jedi's names too) vanished."""
+    settings, _ = parse({"model": {"path": "gemma3-270m", "device": "cuda"}, "list": {"model": "bundled"}})
+    assert ModelKey.for_list(settings) == ModelKey("bundled", "cpu", 0)
+    assert ModelKey.of(settings) == ModelKey("gemma3-270m", "cuda", 0)
+    settings.listing.model = ""  # the list on the statement's own model goes where that one goes
+    assert ModelKey.for_list(settings) == ModelKey("gemma3-270m", "cuda", 0)
