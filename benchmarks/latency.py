@@ -94,14 +94,11 @@ def position(text: str, offset: int) -> types.Position:
     return types.Position(line, offset - (text.rfind("\n", 0, offset) + 1))  # ASCII files: UTF-16 = characters
 
 
-async def start(cmd: list[str], options: dict | None = None, tcp_port: int | None = None) -> LanguageClient:
-    """A client of a server started by cmd over stdio, or of the `nib serve --tcp` on tcp_port."""
+async def start(cmd: list[str], options: dict | None = None) -> LanguageClient:
+    """A client of a server started by cmd over stdio (`nib connect` for a shared daemon)."""
     logging.getLogger("pygls").setLevel(logging.ERROR)  # jedi-language-server's diagnostics are not handled here
     client = LanguageClient("nib-bench", "1")
-    if tcp_port is not None:
-        await client.start_tcp("127.0.0.1", tcp_port)
-    else:
-        await client.start_io(*cmd)
+    await client.start_io(*cmd)
     await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities(
         general=types.GeneralClientCapabilities(position_encodings=["utf-16"])), initialization_options=options))
     client.initialized(types.InitializedParams())

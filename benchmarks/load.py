@@ -49,10 +49,15 @@ def wait_listening(port: int, server: subprocess.Popen, timeout_s: float = 60) -
     raise SystemExit(f"nib serve --tcp did not listen on port {port} (exit status {server.poll()})")
 
 
-async def editor(port: int, n: int, edits: list[Edit], every_key: bool, settings: dict) -> tuple[dict, list[str]]:
+def connect(port: int, token: Path) -> list[str]:
+    """What an editor starts to reach the daemon: `nib connect`, which presents its token."""
+    return [sys.executable, "-I", "-m", "nib.server.cli", "connect", f"127.0.0.1:{port}", "--token-file", str(token)]
+
+
+async def editor(port: int, token: Path, n: int, edits: list[Edit], every_key: bool, settings: dict) -> tuple[dict, list[str]]:
     """One session replaying its edits: (latencies, what the server got wrong: the URIs whose
     document differs, and "editorN settings" if its statement came from another's engine)."""
-    client = await start([], {"list": {"size": 3 + n % 3}, **settings}, tcp_port=port)
+    client = await start(connect(port, token), {"list": {"size": 3 + n % 3}, **settings})
     times, wrong = new_times(), []
     for edit in edits:
         uri = f"file:///load/editor{n}/{edit.name}"
@@ -78,17 +83,17 @@ async def engine_stats(client) -> dict:
     raise SystemExit("the daemon's session never had the engine")
 
 
-async def run(port: int, editors: int, files: list[Path], points: int, keys: int, seed: int,
+async def run(port: int, token: Path, editors: int, files: list[Path], points: int, keys: int, seed: int,
               every_key: bool, settings: dict, mixed: bool = False) -> dict:
     """editors sessions at once, editor n replaying points of its own seed over the files
     (mixed: the odd ones with the local model, the even ones with the engine in settings)."""
     plans = [point_edits(files, points, keys, random.Random(seed * 1000 + n)) for n in range(editors)]
     # a session of its own holds the engine's host through the run, so its counts are the run's
-    probe = await start([], settings, tcp_port=port) if settings else None
+    probe = await start(connect(port, token), settings) if settings else None
     before = await engine_stats(probe) if probe else None
     started = time.perf_counter()
     own = [{"engine": {"api": "local"}} if mixed and n % 2 else settings for n in range(editors)]
-    results = await asyncio.gather(*(editor(port, n, plan, every_key, own[n]) for n, plan in enumerate(plans)))
+    results = await asyncio.gather(*(editor(port, token, n, plan, every_key, own[n]) for n, plan in enumerate(plans)))
     seconds = time.perf_counter() - started
     engine = None
     if probe is not None:  # the statements the engine answered; the rest came from the local model
@@ -127,11 +132,12 @@ def main() -> int:
         settings = {"engine": {"api": "openai", "url": url, **timeout}} if url else {}
         port = free_port()
         log = stack.enter_context(tempfile.TemporaryFile())  # a file: the server never blocks on a full pipe
-        server = subprocess.Popen([sys.executable, "-m", "nib.server.cli", "serve", "--tcp", f"127.0.0.1:{port}",
-                                   "--test-requests", "--log-level", "warning"], stderr=log)
+        token = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "daemon" / "token"
+        server = subprocess.Popen([sys.executable, "-I", "-m", "nib.server.cli", "serve", "--tcp", f"127.0.0.1:{port}",
+                                   "--token-file", str(token), "--test-requests", "--log-level", "warning"], stderr=log)
         try:
             wait_listening(port, server)
-            runs = [asyncio.run(run(port, n, files, args.points, args.keys, args.seed, args.every_key, settings,
+            runs = [asyncio.run(run(port, token, n, files, args.points, args.keys, args.seed, args.every_key, settings,
                                     args.mixed)) for n in args.editors]
         finally:
             server.kill()

@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types
 
 from . import convert
-from .host import serve_tcp, watch_parent
+from .daemon import check_bind, load_or_create_token, serve_tcp, token_path
+from .host import watch_parent
+from .limits import DAEMON, STDIO
 from .protocol import NibProtocol, SessionProtocol
 from .session import NibServer, Shared
 from .settings import parse
@@ -57,6 +60,8 @@ def did_change_configuration(ls: NibServer, params: types.DidChangeConfiguration
 
 def did_open(ls: NibServer, params: types.DidOpenTextDocumentParams):
     d = params.text_document
+    if not ls.admit(d.uri, d.text):
+        return
     ls.documents.open(d.uri, d.text, d.version)
     ls.opened(d.uri, d.text)
 
@@ -78,6 +83,8 @@ def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
         else:
             doc.apply(None, None, change.text, ls.encoding)
     doc.version = params.text_document.version
+    if ls.shared.limits.document_chars and not ls.admit(doc.uri, doc.text):
+        return
     ls.scheduler.edited(doc.uri, inserted_at, params.content_changes[-1].text if params.content_changes else "")
     if last is not None and len(doc.text) <= ls.settings.max_document_chars:
         ls.warm_later(doc.uri, *doc.position(last, ls.encoding))
@@ -118,11 +125,30 @@ FEATURES = [
 ]
 
 
+@dataclass(frozen=True)
+class Daemon:
+    """`nib serve --tcp`: where it listens, its token, and what its owner fixed for every session."""
+
+    address: str  # HOST:PORT
+    token_file: Path | None = None
+    allow_remote: bool = False
+    engine_url: str = ""
+    engine_key_env: str = ""
+    engine_model: str = ""
+
+    def fixed(self) -> dict:
+        """The settings no client may change: the owner's engine, if one was given."""
+        if not self.engine_url:
+            return {}
+        return {"engine": {"api": "openai", "url": self.engine_url, "apiKeyEnv": self.engine_key_env,
+                           "model": self.engine_model}}
+
+
 def create_server(shared: Shared, model_path: Path | None = None, protocol_cls=NibProtocol,
-                  test_requests: bool = False, log_level: str | None = None) -> NibServer:
+                  test_requests: bool = False, log_level: str | None = None, fixed: dict | None = None) -> NibServer:
     """A session for one client, its handlers registered, over the process's shared model hosts."""
     server = NibServer(shared, model_path, protocol_cls, own_process=protocol_cls is not SessionProtocol,
-                       log_level=log_level)
+                       log_level=log_level, fixed=fixed)
     for method, options, handler in FEATURES:
         server.feature(method, options)(handler)
     if test_requests:
@@ -132,7 +158,7 @@ def create_server(shared: Shared, model_path: Path | None = None, protocol_cls=N
     return server
 
 
-def serve(model_path: Path | None, tcp: str | None, log_level: str | None, test_requests: bool = False) -> int:
+def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None, test_requests: bool = False) -> int:
     logging.basicConfig(stream=sys.stderr, level=(log_level or "INFO").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)
@@ -140,14 +166,21 @@ def serve(model_path: Path | None, tcp: str | None, log_level: str | None, test_
     # pygls logs a traceback for each message it cannot read; nib answers those and logs one line
     logging.getLogger("pygls.protocol.json_rpc").setLevel(logging.CRITICAL)
     logging.getLogger("pygls.io_").setLevel(logging.CRITICAL)
-    shared = Shared()
-    try:
-        if not tcp:
+    if daemon is None:
+        shared = Shared(STDIO)
+        try:
             create_server(shared, model_path, test_requests=test_requests, log_level=log_level).start_io()
-            return 0
-        address, _, port = tcp.rpartition(":")
-        asyncio.run(serve_tcp(lambda: create_server(shared, model_path, SessionProtocol, test_requests, log_level),
-                              address or "127.0.0.1", int(port)))
+        finally:
+            shared.close()
         return 0
+    address, _, port = daemon.address.rpartition(":")
+    address = address or "127.0.0.1"
+    check_bind(address, daemon.allow_remote)
+    token = load_or_create_token(daemon.token_file or token_path())
+    shared = Shared(DAEMON)
+    try:
+        asyncio.run(serve_tcp(lambda: create_server(shared, model_path, SessionProtocol, test_requests, log_level,
+                                                    daemon.fixed()), address, int(port), token))
     finally:
         shared.close()
+    return 0

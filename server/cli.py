@@ -20,7 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the language server (stdio by default)")
-    p.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP so several editors share the loaded models")
+    p.add_argument("--tcp", metavar="HOST:PORT",
+                   help="a shared daemon: listen on TCP so several editors share the loaded models; clients "
+                        "present the token in --token-file (`nib connect` does)")
+    p.add_argument("--token-file", type=Path, help="the daemon's token (default: $NIB_HOME/daemon/token, created "
+                                                   "0600 if missing)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="let --tcp bind an address other machines reach (clients still need the token)")
+    p.add_argument("--engine-url", default="", help="the daemon's inference engine for every session's "
+                                                    "statement (engine.api openai); clients cannot change it")
+    p.add_argument("--engine-key-env", default="", help="with --engine-url: the variable holding its API key")
+    p.add_argument("--engine-model", default="", help="with --engine-url: the model name sent to it")
     p.add_argument("--model", type=Path, help="model directory (default: the bundled model)")
     p.add_argument("--log-level", default=None, choices=("debug", "info", "warning", "error"),
                    help="the log level of sessions that do not set log.level (default: info)")
@@ -28,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--test-requests", action="store_true",
                    help="also answer nib/_document and nib/_memory (the test suite reads the server's state)")
     p.set_defaults(run=serve)
+
+    p = sub.add_parser("connect", help="bridge an editor's stdio to a `nib serve --tcp` daemon (presents its token)")
+    p.add_argument("address", metavar="HOST:PORT")
+    p.add_argument("--token-file", type=Path, help="the daemon's token (default: $NIB_HOME/daemon/token)")
+    p.set_defaults(run=connect)
 
     p = sub.add_parser("info", help="nib's version and the model it would load (editors' health checks use it)")
     p.add_argument("--model", type=Path, help="model directory or imported name (default: the bundled model)")
@@ -59,9 +74,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(args) -> int:
-    from .app import serve
+    from .app import Daemon, serve
+    from .daemon import DaemonError
 
-    return serve(args.model, args.tcp, args.log_level, args.test_requests)
+    if not args.tcp and (args.engine_url or args.allow_remote or args.token_file):
+        print("nib: --engine-url, --allow-remote and --token-file are for a daemon (--tcp)", file=sys.stderr)
+        return 2
+    daemon = Daemon(args.tcp, args.token_file, args.allow_remote, args.engine_url, args.engine_key_env,
+                    args.engine_model) if args.tcp else None
+    try:
+        return serve(args.model, daemon, args.log_level, args.test_requests)
+    except DaemonError as e:
+        print(f"nib: {e}", file=sys.stderr)
+        return 2
+
+
+def connect(args) -> int:
+    from .connect import connect
+
+    return connect(args.address, args.token_file)
 
 
 def complete(args) -> int:

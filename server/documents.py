@@ -57,3 +57,13 @@ class Documents:
 
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)
+
+    def uris(self) -> list[str]:
+        return list(self._docs)
+
+    def count(self) -> int:
+        return len(self._docs)
+
+    def chars(self) -> int:
+        """The characters of all open documents together."""
+        return sum(len(d.text) for d in self._docs.values())

@@ -34,8 +34,10 @@ class ModelKey:
     @classmethod
     def of(cls, settings) -> "ModelKey":
         """The statement's model: the engine's, if one is set."""
+        from .trust import engine_refused
+
         e = settings.engine
-        if e.api == "openai" and e.url:
+        if e.api == "openai" and e.url and engine_refused(e) is None:
             return cls(e.url, "openai", 0, e.model, e.api_key_env)
         return cls.local(settings)
 
@@ -117,16 +119,22 @@ class ModelHost:
 
 
 class Hosts:
-    """Model hosts by identity, reference-counted by the sessions that use them."""
+    """Model hosts by identity, reference-counted by the sessions that use them; at most
+    `most` identities at once (0: no limit), so a daemon's clients cannot load model after model."""
 
-    def __init__(self):
+    def __init__(self, most: int = 0):
+        self.most = most
         self._hosts: dict[ModelKey, ModelHost] = {}
         self._lock = threading.Lock()
 
     def acquire(self, key: ModelKey) -> ModelHost:
+        """The host for key, shared; ModelError when a new one would pass the limit."""
         with self._lock:
             host = self._hosts.get(key)
             if host is None:
+                if self.most and len(self._hosts) >= self.most:
+                    raise ModelError(f"cannot load {key.describe()}: this server already holds {len(self._hosts)} "
+                                     f"models, its limit")
                 host = self._hosts[key] = ModelHost(key)
             host.users += 1
             return host
@@ -164,7 +172,11 @@ class ModelUse:
             return
         if self.loading is not None:
             self.hosts.release(self.loading)
-        self.loading = self.hosts.acquire(key)
+            self.loading = None
+        try:
+            self.loading = self.hosts.acquire(key)
+        except ModelError as e:  # over the daemon's limit: the model serving (if any) goes on
+            self.on_error(str(e))
 
     async def ready(self) -> ModelHost | None:
         """The host to complete with: the one serving, else the one loading once it has loaded."""
@@ -230,26 +242,3 @@ def watch_parent(pid: int, on_exit, every_s: float = 0.25) -> None:
                 pass
 
     threading.Thread(target=watch, daemon=True, name="nib-parent-watch").start()
-
-
-async def serve_tcp(make_session, address: str, port: int) -> None:
-    """Each connection is its own LSP session (`make_session()` -> server); all share the model hosts."""
-    from pygls.io_ import run_async
-
-    async def session(reader, writer):
-        server = make_session()
-        server.protocol.set_writer(writer)
-        log.info("client connected")
-        try:
-            await run_async(threading.Event(), reader, server.protocol, log, server.report_server_error)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            server.end_session()
-            writer.close()
-            log.info("client disconnected")
-
-    listener = await asyncio.start_server(session, address, port)
-    log.info("listening on %s:%d", address, port)
-    async with listener:
-        await listener.serve_forever()

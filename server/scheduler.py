@@ -39,7 +39,7 @@ class Scheduler:
             cancel.set()
             raise
         finally:
-            self.running.get(uri, set()).discard(cancel)
+            _discard(self.running, uri, cancel)
 
     async def run_async(self, coro, uri: str):
         """coro as a task that an edit to uri cancels (raising Cancelled here), as does cancelling
@@ -53,7 +53,7 @@ class Scheduler:
                 raise
             raise Cancelled() from None  # superseded by an edit
         finally:
-            self.tasks.get(uri, set()).discard(task)
+            _discard(self.tasks, uri, task)
 
     def busy(self, uri: str) -> bool:
         return bool(self.running.get(uri)) or bool(self.tasks.get(uri))
@@ -70,12 +70,20 @@ class Scheduler:
         for uri in list(self._speculating):
             self.stop_speculating(uri)
 
-    def speculate(self, worker, fn, uri: str, cursor: int) -> None:
-        """fn(cancel_event) on worker, ahead of a request expected at cursor (an offset)."""
+    def speculate(self, worker, fn, uri: str, cursor: int, after: asyncio.Future | None = None) -> None:
+        """fn(cancel_event) on worker, ahead of a request expected at cursor (an offset); with after,
+        once that has ended (what fn needs, waited for on the loop), unless cancelled meanwhile."""
         self.stop_speculating(uri)
         cancel = threading.Event()
         self._speculating[uri] = (cursor, cancel)
-        worker.submit(fn, cancel)
+        if after is None:
+            worker.submit(fn, cancel)
+            return
+
+        def submit(_):
+            if self._speculating.get(uri, (None, None))[1] is cancel and not cancel.is_set():
+                worker.submit(fn, cancel)
+        after.add_done_callback(submit)
 
     def edited(self, uri: str, at: int, inserted: str) -> None:
         """An edit inserting `inserted` at offset `at` (-1: any other edit) cancels the speculative
@@ -107,3 +115,12 @@ class Scheduler:
         self.stop_speculating(uri)
         if handle := self._warm.pop(uri, None):
             handle.cancel()
+
+
+def _discard(by_uri: dict[str, set], uri: str, item) -> None:
+    """Remove item from uri's set, and the set once empty (a closed document leaves nothing behind)."""
+    items = by_uri.get(uri)
+    if items is not None:
+        items.discard(item)
+        if not items:
+            del by_uri[uri]

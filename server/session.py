@@ -7,9 +7,10 @@ scheduler.run(list ranker | engine) -> drop if stale.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
-import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,18 +28,21 @@ from nib.model.text.lexeme import name_may_start
 from . import __version__
 from .documents import Documents
 from .host import Hosts, ModelKey, ModelUse
+from .limits import STDIO, Limits
 from .protocol import NibProtocol, is_parse_error
 from .scheduler import Scheduler
 from .settings import Settings, parse
+from .trust import engine_problems, engine_refused
 
 _sessions = itertools.count(1)
 
 
 class Shared:
-    """What all sessions of one process share: the model hosts and jedi's worker process."""
+    """What all sessions of one process share: the model hosts, jedi's worker process, the limits."""
 
-    def __init__(self):
-        self.hosts = Hosts()
+    def __init__(self, limits: Limits = STDIO):
+        self.limits = limits
+        self.hosts = Hosts(limits.models)
         self.jedi = JediCompleter()
 
     def close(self) -> None:
@@ -47,7 +51,7 @@ class Shared:
 
 class NibServer(LanguageServer):
     def __init__(self, shared: Shared, model_path: Path | None = None, protocol_cls=NibProtocol,
-                 own_process: bool = True, log_level: str | None = None):
+                 own_process: bool = True, log_level: str | None = None, fixed: dict | None = None):
         super().__init__("nib", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
                          protocol_cls=protocol_cls)
         self.shared = shared
@@ -65,8 +69,11 @@ class NibServer(LanguageServer):
         self.ranker = ListRanker(shared.jedi, IdentifierNgram())
         self.encoding = "utf-16"
         self.init_warnings: list[str] = []
-        # stdio: the process's log level is the session's; TCP: each session has a logger of its own
-        self.log = logging.getLogger("nib") if own_process else logging.getLogger(f"nib.session{next(_sessions)}")
+        self.fixed = fixed or {}  # settings the daemon's owner fixed for every session (its engine)
+        # stdio: the process's log level is the session's; TCP: each session has a logger of its own,
+        # outside logging's registry (which would keep every session's logger for the process's life)
+        self.log = logging.getLogger("nib") if own_process else _session_logger(next(_sessions))
+        self._disclosed: set[str] = set()  # the engines this session has said it sends code to
         self._big_logged: set[str] = set()
         self.last_result = None
         self.engine_failing = False  # warned that the engine fails; cleared when it answers again
@@ -94,12 +101,14 @@ class NibServer(LanguageServer):
         self.use(new)
 
     def use(self, settings: Settings) -> None:
+        if self.fixed:  # the daemon owner's settings win over a client's
+            settings, _ = parse(self.fixed, settings)
         self.settings = settings
         level = settings.log.level.upper()
         self.log.setLevel(level)
         if self.own_process:
             logging.getLogger().setLevel(level)
-        for message in _engine_problems(settings.engine):
+        for message in engine_problems(settings.engine):
             self.log.warning("%s", message)
             self.show(types.MessageType.Warning, message)
         statement, listing = ModelKey.of(settings), ModelKey.for_list(settings)
@@ -109,8 +118,34 @@ class NibServer(LanguageServer):
 
     def end_session(self) -> None:
         self.scheduler.supersede_all()
+        for uri in self.documents.uris():
+            self.scheduler.forget(uri)
+            self.ranker.forget(uri)
+            self.documents.close(uri)
         self.model.close()
         self.list_model.close()
+
+    def admit(self, uri: str, text: str) -> bool:
+        """Whether this session may hold one more document (or this one grown to text): within the
+        process's limits. Over them, the document is dropped (no completions in it), with a warning."""
+        limits, docs = self.shared.limits, self.documents
+        known = docs.get(uri)
+        over = None
+        if limits.documents and known is None and docs.count() >= limits.documents:
+            over = f"{docs.count()} documents open, this server's limit"
+        elif limits.document_chars and docs.chars() - (len(known.text) if known else 0) + len(text) \
+                > limits.document_chars:
+            over = f"over {limits.document_chars} characters in open documents, this server's limit"
+        if over is None:
+            return True
+        if known is not None:
+            self.scheduler.forget(uri)
+            self.ranker.forget(uri)
+            docs.close(uri)
+        message = f"nib: {uri} gets no completions: this session has {over}"
+        self.log.warning("%s", message)
+        self.show(types.MessageType.Warning, message)
+        return False
 
     # -- completion ---------------------------------------------------------
 
@@ -141,10 +176,11 @@ class NibServer(LanguageServer):
         if host is None or host.engine is None:
             return None
         engine = host.engine
+        jedi = await self._await_jedi(uri, text, cursor) if mode == "list" else None
 
         def work(cancel):
             if mode == "list":
-                return self._list(engine, uri, text, cursor, cancel)
+                return self._list(engine, uri, text, cursor, cancel, jedi)
             return engine.complete(Request(text, cursor, "statement", s.options(), cancel))
 
         try:
@@ -171,6 +207,7 @@ class NibServer(LanguageServer):
         Cancelled when an edit supersedes it."""
         s = self.settings
         request = Request(text, cursor, "statement", s.options())
+        self._disclose(engine.url)
         try:
             result = await self.scheduler.run_async(engine.complete(request, s.engine_options()), uri)
             if self.engine_failing:
@@ -208,16 +245,40 @@ class NibServer(LanguageServer):
                       position.line, position.character, where, t.total_ms(), steps, t.prompt_tokens,
                       len(result.candidates))
 
-    def _list(self, engine, uri: str, text: str, cursor: int, cancel, speculative: bool = False):
-        """The ranker's list under this session's settings; a speculative one, computed ahead of
-        its keystroke, waits for jedi its whole budget at a name too."""
+    def _disclose(self, url: str) -> None:
+        """Say once per session and engine, in the editor, where the code goes."""
+        if url in self._disclosed:
+            return
+        self._disclosed.add(url)
+        what = "and after it " if self.settings.engine.suffix else ""
+        message = (f"nib: statements come from the engine at {url}: the code before the cursor {what}in the "
+                   "files you edit is sent there (engine.url)")
+        self.log.info("%s", message)
+        self.show(types.MessageType.Info, message)
+
+    async def _await_jedi(self, uri: str, text: str, cursor: int, speculative: bool = False):
+        """jedi's answer for the list at cursor, waited for on the event loop within this session's
+        budget (a speculative list, computed ahead of its keystroke, waits the whole budget at a name
+        too), so that no session's wait for jedi holds a model's inference thread. A future, done or
+        not (not: jedi had no answer in time; the list is the model's own); None without jedi."""
+        s, limits = self.settings, self.shared.limits
+        if not s.jedi.enable:
+            return None
+        future, until = self.ranker.ask_jedi(text, cursor, _path(uri), limits.jedi(s.jedi.budget_ms),
+                                             None if speculative else limits.jedi(s.jedi.name_budget_ms))
+        left = until - time.monotonic()
+        if future is not None and not future.done() and left > 0:
+            await asyncio.wait([asyncio.wrap_future(future)], timeout=left)
+        return future
+
+    def _list(self, engine, uri: str, text: str, cursor: int, cancel, jedi):
+        """The ranker's list under this session's settings, with jedi's answer as it is now (no wait)."""
         s = self.settings
         options = s.options()
         if self.separate_list:  # the list's model would decode a worse statement than the ghost text's
             options = replace(options, list_statement=False)
         return self.ranker.complete(engine, text, cursor, options, cancel, key=uri, path=_path(uri),
-                                    use_jedi=s.jedi.enable, jedi_ms=s.jedi.budget_ms,
-                                    name_jedi_ms=None if speculative else s.jedi.name_budget_ms)
+                                    use_jedi=s.jedi.enable, jedi_ms=0, name_jedi_ms=0, jedi=jedi)
 
     def speculate(self, uri: str, cursor: int) -> None:
         """Where a name is about to start (cursor: an offset), compute the list now, in the pause
@@ -228,16 +289,17 @@ class NibServer(LanguageServer):
                 or not name_may_start(doc.text[doc.text.rfind("\n", 0, cursor) + 1:cursor]):
             return
         text, engine = doc.text, host.engine
+        jedi = asyncio.ensure_future(self._await_jedi(uri, text, cursor, speculative=True))
 
         def work(cancel):
             try:
-                self._list(engine, uri, text, cursor, cancel, speculative=True)
+                self._list(engine, uri, text, cursor, cancel, jedi.result())
             except Cancelled:
                 pass
             except Exception:  # speculation is an optimisation: never let it fail anything
                 self.log.exception("the speculative list failed")
 
-        self.scheduler.speculate(host.worker, work, uri, cursor)
+        self.scheduler.speculate(host.worker, work, uri, cursor, after=jedi)
 
     def warm_later(self, uri: str, line: int, character: int) -> None:
         """After a pause in typing, prefill the KV state at the last edit so the next request is warm."""
@@ -272,19 +334,11 @@ class NibServer(LanguageServer):
             self.ranker.jedi.ask(text, 0, _path(uri), at_name_start=False)
 
 
-def _engine_problems(e) -> list[str]:
-    """What is wrong with the engine settings, before any request: each a warning."""
-    if e.api != "openai":
-        return []
-    if not e.url:
-        return ["nib: engine.api is openai but engine.url is empty: statements come from the local model"]
-    problems = []
-    if not e.url.startswith(("http://", "https://")):
-        problems.append(f"nib: engine.url must start with http:// or https://, got {e.url!r}")
-    if e.api_key_env and e.api_key_env not in os.environ:
-        problems.append(f"nib: engine.apiKeyEnv names {e.api_key_env}, which is not set in nib's environment: "
-                        "requests go without a key")
-    return problems
+def _session_logger(n: int) -> logging.Logger:
+    """A daemon session's logger: under "nib" (its handlers, its level as default), not registered."""
+    logger = logging.Logger(f"nib.session{n}")
+    logger.parent = logging.getLogger("nib")
+    return logger
 
 
 def _path(uri: str) -> str | None:

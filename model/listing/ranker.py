@@ -17,6 +17,8 @@ names that extend what is typed, which is what the mixture's normalisation does.
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from nib.model.completion.engine import Engine
@@ -67,13 +69,25 @@ class ListRanker:
         self.weights = weights
         self._asked: dict[str, _Asked] = {}  # by document: the last list computed there
 
+    def ask_jedi(self, text: str, cursor: int, path: str | None = None, jedi_ms: int | None = None,
+                 name_jedi_ms: int | None = None) -> tuple[Future, float]:
+        """jedi asked for the list at cursor: (its future, the time.monotonic() by which the list
+        stops waiting for it). jedi_ms: the wait after `.` and in imports, where its names are the
+        whole list (None: jedi's own budget); name_jedi_ms: elsewhere (None: the same)."""
+        line_prefix = text[text.rfind("\n", 0, cursor) + 1:cursor]
+        wait = self.jedi.budget_ms if jedi_ms is None else jedi_ms
+        if position_kind(line_prefix) not in ("attribute", "import") and name_jedi_ms is not None:
+            wait = name_jedi_ms
+        future = self.jedi.ask(text, cursor, path)
+        return future, deadline(wait, future)
+
     def complete(self, engine: Engine, text: str, cursor: int, options: Options = Options(), cancel=None,
                  key: str = "", path: str | None = None, use_jedi: bool = True,
-                 jedi_ms: int | None = None, name_jedi_ms: int | None = None) -> Listing:
+                 jedi_ms: int | None = None, name_jedi_ms: int | None = None, jedi: Future | None = None) -> Listing:
         """The list's candidates, best first, and what they were ranked from.
 
-        jedi_ms: how long to wait for jedi after `.` and in imports, where its names are the
-        whole list (None: jedi's own budget); name_jedi_ms: elsewhere (None: the same).
+        jedi_ms, name_jedi_ms: how long to wait for jedi (`ask_jedi`), on the calling thread;
+        jedi: jedi's future, when the caller asked and waited already: not waited for here.
         """
         line_prefix = text[text.rfind("\n", 0, cursor) + 1:cursor]
         typed = typed_name(line_prefix)
@@ -82,11 +96,13 @@ class ListRanker:
         if narrowed is not None:
             return narrowed
         jedi_first = position[0] in ("attribute", "import")
-        wait = self.jedi.budget_ms if jedi_ms is None else jedi_ms
-        if not jedi_first and name_jedi_ms is not None:
-            wait = name_jedi_ms
-        jedi = self.jedi.ask(text, cursor, path) if use_jedi else None
-        request = Request(text, cursor, "list", options, cancel, jedi=jedi, jedi_deadline=deadline(wait, jedi),
+        if not use_jedi:
+            jedi, until = None, 0.0
+        elif jedi is None:
+            jedi, until = self.ask_jedi(text, cursor, path, jedi_ms, name_jedi_ms)
+        else:
+            until = time.monotonic()
+        request = Request(text, cursor, "list", options, cancel, jedi=jedi, jedi_deadline=until,
                           jedi_first=jedi_first)
         try:
             result = engine.complete(request)

@@ -58,13 +58,13 @@ def test_a_failed_load_is_reported_and_the_previous_model_keeps_serving(monkeypa
 
 
 def test_an_engine_serves_the_statement_and_never_the_list():
-    settings, warnings = parse({"engine": {"api": "openai", "url": "http://gpu:8080/v1", "model": "m",
+    settings, warnings = parse({"engine": {"api": "openai", "url": "https://gpu:8080/v1", "model": "m",
                                            "apiKeyEnv": "NIB_KEY"}, "list": {"model": ""}})
     assert warnings == []
     statement, listing = ModelKey.of(settings), ModelKey.for_list(settings)
-    assert statement == ModelKey("http://gpu:8080/v1", "openai", 0, "m", "NIB_KEY") and statement.remote
+    assert statement == ModelKey("https://gpu:8080/v1", "openai", 0, "m", "NIB_KEY") and statement.remote
     assert listing == ModelKey.local(settings) and not listing.remote
-    assert statement.describe() == "the engine at http://gpu:8080/v1 (m)"
+    assert statement.describe() == "the engine at https://gpu:8080/v1 (m)"
     settings.engine.url = ""  # openai without a URL: the local model, as if local
     assert ModelKey.of(settings) == ModelKey.local(settings)
 

@@ -1,0 +1,125 @@
+"""The shared daemon (`nib serve --tcp`): one process, its models loaded once, for its owner only.
+
+Any local process can open a TCP connection, so the daemon admits a client only when it
+first presents the daemon's secret: the line `nib-token <hex>` before any LSP message. The
+secret is 32 random bytes in a file only the owner can read (0600, in a 0700 folder);
+`nib connect` (what editors start instead of `nib serve`) reads it and bridges the editor's
+stdio to the daemon. A client without it is refused before anything of it is read as LSP.
+The daemon binds loopback addresses only, unless its owner allows others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import logging
+import os
+import secrets
+import socket
+import stat
+import threading
+from pathlib import Path
+
+log = logging.getLogger("nib.daemon")
+
+PREFIX = b"nib-token "
+HANDSHAKE_S = 5.0  # a client that has not presented the token by then is dropped
+TOKEN_LINE_MAX = 128
+
+
+class DaemonError(Exception):
+    """The daemon cannot start, or a client cannot reach it: a message for the user."""
+
+
+def token_path() -> Path:
+    """The owner's daemon token: $NIB_HOME/daemon/token (the folder of imported models' parent)."""
+    from nib.model.runtime.artifacts import nib_home
+
+    return nib_home() / "daemon" / "token"
+
+
+def load_or_create_token(path: Path) -> str:
+    """The token in path, created (0600 in a 0700 folder) if there is none; DaemonError if others
+    could read or replace it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _private(path.parent, 0o077)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return read_token(path)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32) + "\n")
+    return read_token(path)
+
+
+def read_token(path: Path) -> str:
+    try:
+        _private(path, 0o077)
+        token = path.read_text().strip()
+    except FileNotFoundError:
+        raise DaemonError(f"no daemon token at {path}: start the daemon (`nib serve --tcp`) first") from None
+    if len(token) < 32:
+        raise DaemonError(f"{path} holds no daemon token: remove it and restart the daemon")
+    return token
+
+
+def _private(path: Path, others: int) -> None:
+    st = path.stat()
+    if st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & others:
+        raise DaemonError(f"{path} is not private to its owner (mode {stat.S_IMODE(st.st_mode):o}, owner "
+                          f"{st.st_uid}): remove it, then start the daemon again")
+
+
+def check_bind(address: str, allow_remote: bool) -> None:
+    """DaemonError unless address is a loopback address (or the owner allowed others)."""
+    if allow_remote:
+        return
+    try:
+        infos = socket.getaddrinfo(address, None)
+    except socket.gaierror as e:
+        raise DaemonError(f"cannot resolve {address!r}: {e}") from None
+    if not all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos):
+        raise DaemonError(f"{address} is not a loopback address: the daemon would be reachable from other "
+                          "machines (each still needs the token); pass --allow-remote to mean it")
+
+
+async def admitted(reader: asyncio.StreamReader, token: str) -> bool:
+    """Whether the client's first line is the token (compared in constant time)."""
+    try:
+        line = await asyncio.wait_for(reader.readuntil(b"\n"), HANDSHAKE_S)
+    except (asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+        return False
+    line = line.strip()
+    if len(line) > TOKEN_LINE_MAX or not line.startswith(PREFIX):
+        return False
+    return hmac.compare_digest(line[len(PREFIX):], token.encode())
+
+
+async def serve_tcp(make_session, address: str, port: int, token: str) -> None:
+    """Each admitted connection is its own LSP session (`make_session()` -> server); all share the model hosts."""
+    from pygls.io_ import run_async
+
+    async def session(reader, writer):
+        peer = writer.get_extra_info("peername")
+        if not await admitted(reader, token):
+            log.warning("refused a client at %s: it did not present the daemon's token", peer)
+            writer.close()
+            return
+        server = make_session()
+        server.protocol.set_writer(writer)
+        log.info("client connected")
+        try:
+            await run_async(threading.Event(), reader, server.protocol, log, server.report_server_error)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            server.end_session()
+            writer.close()
+            log.info("client disconnected")
+
+    listener = await asyncio.start_server(session, address, port, limit=2**24)
+    bound = listener.sockets[0].getsockname()
+    log.info("listening on %s:%d", bound[0], bound[1])
+    async with listener:
+        await listener.serve_forever()
