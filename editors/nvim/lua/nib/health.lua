@@ -16,12 +16,12 @@ function M.check()
     })
     return
   end
-  vim.health.ok('server command: ' .. table.concat(cmd, ' '))
+  vim.health.ok('server command: ' .. table.concat(cmd, ' ') .. ' (in ' .. nib.cwd() .. ')')
   -- `nib info` from the same installation as the server command
   local info_cmd = vim.list_slice(cmd, 1, #cmd - 1)
   table.insert(info_cmd, 'info')
   table.insert(info_cmd, '--json')
-  local done = vim.system(info_cmd, { text = true }):wait(30000)
+  local done = vim.system(info_cmd, { text = true, cwd = nib.cwd() }):wait(30000)
   local ok, info = pcall(vim.json.decode, done.stdout or '')
   if not ok or type(info) ~= 'table' then
     vim.health.error('`' .. table.concat(info_cmd, ' ') .. '` failed: ' .. (done.stderr or ''))

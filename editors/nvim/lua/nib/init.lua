@@ -10,7 +10,7 @@ local M = {}
 ---@field prev string|false         previous ghost-text candidate
 
 ---@class nib.Config
----@field cmd string[]?             the server command; nil: `nib serve` (or `python -m nib.server.cli serve` with `python`)
+---@field cmd string[]?             the server command; nil: `nib serve` (or `python -I -m nib.server.cli serve` with `python`)
 ---@field python string?            a Python with nib installed, used when `cmd` is nil and `nib` is not on PATH
 ---@field filetypes string[]
 ---@field root_markers string[]
@@ -51,9 +51,19 @@ function M.command()
     return M.config.cmd
   end
   if M.config.python then
-    return { M.config.python, '-m', 'nib.server.cli', 'serve' }
+    -- -I: nothing on sys.path from the working directory, PYTHON* variables or the user's site
+    return { M.config.python, '-I', '-m', 'nib.server.cli', 'serve' }
   end
   return { 'nib', 'serve' }
+end
+
+--- The server's working directory: nib's folder in Neovim's cache, never the project, whose
+--- `json.py` or `nib/` a `python -m` started there would import and run.
+---@return string
+function M.cwd()
+  local dir = vim.fs.joinpath(vim.fn.stdpath('cache'), 'nib')
+  vim.fn.mkdir(dir, 'p')
+  return dir
 end
 
 --- The running nib client, if any.
@@ -114,6 +124,7 @@ function M.setup(opts)
   M.config = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
   vim.lsp.config('nib', {
     cmd = M.command(),
+    cmd_cwd = M.cwd(),
     filetypes = M.config.filetypes,
     root_markers = M.config.root_markers,
     init_options = M.config.settings,
