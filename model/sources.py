@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -66,9 +67,17 @@ def wheel(name: str, version: str, cache: Path, digest: str | None = None) -> Pa
 
 
 def wheel_files(path: Path, prefix: str = "", exclude: list[str] = ()) -> list[tuple[str, str]]:
-    """The .py files in a wheel (tests and paths matching an exclude glob left out), as (prefix + path, text)."""
+    """The .py files in a wheel (tests and paths matching an exclude glob left out), as (prefix + path, text).
+
+    Raises ValueError, before anything is read, when a member would land outside the folder it is
+    unpacked into (eval/heldout.py writes each file at its path): see inside().
+    """
     files = []
     with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if not inside(info):
+                raise ValueError(f"{path.name} has a member that would be unpacked outside its folder: "
+                                 f"{info.filename!r} (an absolute path, '..' or a link); refusing the wheel")
         for member in sorted(zf.namelist()):
             parts = member.split("/")
             if not member.endswith(".py") or SKIP_DIRS.intersection(parts[:-1]):
@@ -79,6 +88,19 @@ def wheel_files(path: Path, prefix: str = "", exclude: list[str] = ()) -> list[t
             if text is not None:
                 files.append((prefix + member, text))
     return files
+
+
+def inside(info: zipfile.ZipInfo) -> bool:
+    """Whether a zip member stays inside the folder it is unpacked into: a relative path with no
+    `..`, no backslash or drive (which Windows would honour), and no symbolic link.
+
+    Example: inside(ZipInfo("pkg/mod.py")) -> True; "../evil.py", "/etc/x", "C:x" -> False
+    """
+    name = info.filename
+    parts = name.split("/")
+    if name.startswith("/") or "\\" in name or ":" in parts[0] or ".." in parts or "\0" in name:
+        return False
+    return not stat.S_ISLNK(info.external_attr >> 16)
 
 
 def _find_wheel(cache: Path, name: str, version: str) -> Path | None:

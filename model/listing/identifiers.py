@@ -11,6 +11,7 @@ unigram counts at a lower weight.
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -50,11 +51,19 @@ class Counts:
 
 
 class IdentifierNgram:
-    """Counts per document, recounted when the text around the cursor's line changes."""
+    """Counts per document, recounted when the text around the cursor's line changes.
+
+    Used at once by the event loop and the inference threads (the list's and the statement's),
+    so the table is copy-on-write: a writer builds a new dict under the lock and publishes it
+    whole, and a reader takes `self._docs` once and iterates it with no lock. Counts are never
+    changed once made.
+    """
 
     def __init__(self, max_documents: int = 32):
         self.max_documents = max_documents
-        self._docs: dict[str, tuple[int, Counts]] = {}  # key -> (hash of text, counts)
+        # key -> (hash of text, counts), least recently used first; replaced, never changed in place
+        self._docs: dict[str, tuple[int, Counts]] = {}
+        self._lock = threading.Lock()  # one writer at a time
 
     def around(self, key: str, text: str, cursor: int | None) -> Counts:
         """The counts of key's document around the cursor's line (not the line itself, which
@@ -68,16 +77,23 @@ class IdentifierNgram:
             window = text[max(0, line_start - ABOVE):line_start] + "\n" + \
                 (text[line_end: line_end + BELOW] if line_end >= 0 else "")
         h = hash(window)
-        found = self._docs.pop(key, None)
+        found = self._docs.get(key)
         if found is None or found[0] != h:
-            if len(self._docs) >= self.max_documents:
-                self._docs.pop(next(iter(self._docs)))  # the least recently used
-            found = (h, Counts.of(tokens(window)))
-        self._docs[key] = found  # most recently used last
+            found = (h, Counts.of(tokens(window)))  # outside the lock: ~12 ms for a large file
+        with self._lock:
+            docs = self._docs
+            if next(reversed(docs), None) != key or docs[key] is not found:
+                docs = {k: v for k, v in docs.items() if k != key}
+                while len(docs) >= self.max_documents:
+                    docs.pop(next(iter(docs)))  # the least recently used
+                docs[key] = found  # most recently used last
+                self._docs = docs
         return found[1]
 
     def forget(self, key: str) -> None:
-        self._docs.pop(key, None)
+        with self._lock:
+            if key in self._docs:
+                self._docs = {k: v for k, v in self._docs.items() if k != key}
 
     def probabilities(self, key: str, text: str, cursor: int, context: list[str],
                       names: list[str] | None = None) -> dict[str, float]:
@@ -88,14 +104,15 @@ class IdentifierNgram:
         Example: with "self.total = 0" above, probabilities(.., ["self", "."], ["total", "x"])
         -> {"total": 1.0, "x": 0.0}
         """
+        w3, w2, w1, w0 = WEIGHTS
         own = self.around(key, text, cursor)
+        others = [c for k, (_, c) in self._docs.items() if k != key]  # one table, read once: see the class
         if names is None:
             names = list(own.uni)
         a, b = (["", ""] + context)[-2:]
-        w3, w2, w1, w0 = WEIGHTS
         raw = {}
         for n in names:
-            others = sum(c.uni[n] for k, (_, c) in self._docs.items() if k != key) if w0 else 0
-            raw[n] = w3 * own.tri[(a, b, n)] + w2 * own.bi[(b, n)] + w1 * own.uni[n] + w0 * others
+            raw[n] = (w3 * own.tri[(a, b, n)] + w2 * own.bi[(b, n)] + w1 * own.uni[n]
+                      + w0 * sum(c.uni[n] for c in others))
         total = sum(raw.values())
         return {n: (v / total if total else 0.0) for n, v in raw.items()}

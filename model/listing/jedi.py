@@ -10,6 +10,8 @@ than multiprocessing, whose "spawn" re-runs the parent's main script.
 `ask` returns a future at once; the engine's `await_jedi` step waits for it within
 the list's budget. When jedi is slow or fails there is no answer, and the list is
 the model's own: static analysis makes the list better, it never makes a request fail.
+A line on the worker's stdout that is not an answer is logged and skipped; when the worker
+ends (or cannot be heard), its calls fail at once and the next call starts another.
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ class JediCompleter:
         self.budget_ms = budget_ms
         self.command = command or worker_command()
         self._process: subprocess.Popen | None = None  # started on first use
-        self._pending: dict[int, Future] = {}  # request id -> its future, until the worker answers
+        # request id -> its future, until the worker answers: one dict per process, failed when it ends
+        self._pending: dict[int, Future] = {}
         self._ids = itertools.count()
         self._busy: Future | None = None  # the call the worker is on
         self._waiting: tuple | None = None  # (future, text, cursor, path): the next call, started when it is free
@@ -100,7 +103,7 @@ class JediCompleter:
                 self._memo.move_to_end(key)
                 return _done(self._memo[key])
             asked = self._asked
-            if key is not None and asked is not None and asked[0] == key and not asked[1].cancelled():
+            if key is not None and asked is not None and asked[0] == key and not _failed(asked[1]):
                 return asked[1]  # the same name start, asked a keystroke ago: its answer is on the way
             if self._busy is not None and not self._busy.done():
                 future = self._wait_behind(text, cursor, path)
@@ -190,25 +193,42 @@ class JediCompleter:
     def _start(self) -> None:
         # stdin/stdout are the worker's channel, so jedi's output can never reach the LSP stream;
         # its stderr is the server's log. When the server ends, the worker reads EOF and ends too.
+        # Requests and answers are ASCII JSON; errors="replace" turns stray bytes into a line _read skips.
         self._process = subprocess.Popen(
             self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=os.path.dirname(__file__),
-            text=True, encoding="utf-8", errors="surrogatepass", bufsize=1,
+            text=True, encoding="utf-8", errors="replace", bufsize=1,
         )
-        threading.Thread(target=self._read, args=(self._process,), daemon=True, name="nib-jedi-reader").start()
+        self._pending = {}
+        threading.Thread(target=self._read, args=(self._process, self._pending), daemon=True,
+                         name="nib-jedi-reader").start()
 
-    def _read(self, process: subprocess.Popen) -> None:
-        for line in process.stdout:
-            answer = json.loads(line)
-            future = self._pending.pop(answer["id"], None)
-            if future is None:
-                continue
-            if "error" in answer:
-                future.set_exception(RuntimeError(answer["error"]))
-            else:
-                future.set_result(JediAnswer([JediName(*n) for n in answer["names"]], answer["position"]))
-        for future in list(self._pending.values()):  # the worker ended: nothing more will come
-            future.set_exception(RuntimeError("jedi's worker process ended"))
-        self._pending.clear()
+    def _read(self, process: subprocess.Popen, pending: dict[int, Future]) -> None:
+        """The worker's answers, until it ends; a line that is not one (something jedi or a module
+        it imports printed) is logged and skipped."""
+        try:
+            for line in process.stdout:
+                try:
+                    _answer(line, pending)
+                except Exception as e:  # noqa: BLE001 - one bad line must not stop the answers behind it
+                    log.warning("jedi's worker wrote a line that is not an answer (%r), skipped: %r", e, line[:200])
+        except Exception:  # noqa: BLE001 - reading itself failed: treated as the worker's end
+            log.exception("reading jedi's worker failed")
+        finally:
+            self._ended(process, pending)
+
+    def _ended(self, process: subprocess.Popen, pending: dict[int, Future]) -> None:
+        """Nothing more comes from process: end it (the next call starts another) and fail its calls."""
+        if process.poll() is None:  # its output ended or could not be read, yet it runs: it cannot be heard
+            process.kill()  # before taking the lock: a write to its stdin under the lock ends now
+        with self._lock:
+            if self._process is process:
+                process.wait()
+                self._process = None
+            failed = list(pending.values())
+            pending.clear()
+        for future in failed:
+            if not future.done():
+                future.set_exception(RuntimeError("jedi's worker process ended"))
 
     def _remember(self, key, future: Future) -> None:
         if future.cancelled() or future.exception() is not None:
@@ -217,6 +237,32 @@ class JediCompleter:
             self._memo[key] = future.result()
             while len(self._memo) > MEMO_SIZE:
                 self._memo.popitem(last=False)
+
+
+def _answer(line: str, pending: dict[int, Future]) -> None:
+    """Settle the call a line of the worker answers; raises when the line is not a whole answer
+    (a malformed answer to a known call fails that call first)."""
+    answer = json.loads(line)
+    future = pending.pop(answer["id"], None)
+    if future is None:
+        return
+    if "error" in answer:
+        future.set_exception(RuntimeError(answer["error"]))
+        return
+    try:
+        names, position = answer["names"], answer["position"]
+        if not (isinstance(position, str) and isinstance(names, list) and all(
+                isinstance(n, list) and len(n) == 3 and all(isinstance(x, str) for x in n) for n in names)):
+            raise ValueError("names or position of the wrong type")
+    except Exception as e:
+        future.set_exception(RuntimeError(f"jedi's worker gave a malformed answer: {e!r}"))
+        raise
+    future.set_result(JediAnswer([JediName(*n) for n in names], position))
+
+
+def _failed(future: Future) -> bool:
+    """Cancelled, or ended without an answer (the worker died under it: asking again restarts it)."""
+    return future.cancelled() or (future.done() and future.exception() is not None)
 
 
 def _done(answer: JediAnswer) -> Future:

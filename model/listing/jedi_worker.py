@@ -4,7 +4,8 @@
  -> {"id": 3, "names": [["append", "function", "function"], ...], "position": "attribute"}
  or {"id": 3, "error": "ValueError: ..."}
 
-It ends when stdin closes, which is also what happens when the server dies.
+A request that is not JSON or lacks a key is answered with an error when it has an id, else
+reported on stderr and skipped. It ends when stdin closes, which is also what happens when the server dies.
 """
 
 from __future__ import annotations
@@ -35,15 +36,29 @@ def detail(completion) -> str:
 def main() -> None:
     out = sys.stdout
     sys.stdout = sys.stderr  # whatever jedi prints must not break the protocol
+    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # a stray byte makes a bad line, not the end
     for line in sys.stdin:
+        answer = answer_to(line)
+        if answer is not None:
+            out.write(json.dumps(answer) + "\n")
+            out.flush()
+
+
+def answer_to(line: str) -> dict | None:
+    """The answer to one request line; None (and a line on stderr) when it has no id to answer to."""
+    try:
         request = json.loads(line)
-        try:
-            answer = complete(request["text"], request["cursor"], request["path"])
-        except Exception as e:  # noqa: BLE001 - any jedi failure is an answer, never the end of the worker
-            answer = {"error": f"{type(e).__name__}: {e}"}
-        answer["id"] = request["id"]
-        out.write(json.dumps(answer) + "\n")
-        out.flush()
+        request_id = request["id"]
+    except (ValueError, TypeError, KeyError) as e:
+        print(f"nib jedi worker: skipped a request that is not JSON with an id ({e!r}): {line[:200]!r}",
+              file=sys.stderr, flush=True)
+        return None
+    try:
+        answer = complete(request["text"], request["cursor"], request.get("path"))
+    except Exception as e:  # noqa: BLE001 - any jedi failure is an answer, never the end of the worker
+        answer = {"error": f"{type(e).__name__}: {e}"}
+    answer["id"] = request_id
+    return answer
 
 
 if __name__ == "__main__":

