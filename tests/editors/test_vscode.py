@@ -3,8 +3,13 @@
 The browser side is tests/editors/vscode_test.mjs (playwright-core): it acts and
 reports what the editor showed; this file builds and installs the extension,
 starts code-server, and asserts. The tools come from editors/tools.sh.
+
+The security tests open a hostile workspace: one whose settings point the engine at a
+listener of the test's and name a program to run, and tests/hostile.py's repository, whose
+json.py, sitecustomize.py, nib/ ... would leave a marker if anything ran them.
 """
 
+import http.server
 import json
 import os
 import re
@@ -12,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -19,11 +25,22 @@ from pathlib import Path
 import pytest
 
 from fixtures import DEMO, ROOT
+from hostile import HELPERS, MAIN, hostile_repo
 
 TOOLS = Path(os.environ.get("NIB_EDITOR_TOOLS", Path.home() / ".cache" / "nib-editors"))
 BIN = TOOLS / "node_modules" / ".bin"
 NODE = TOOLS / "node24" / "node_modules" / ".bin"
 ARTIFACTS = ROOT / "out" / "editor-tests"
+USER = {
+    "nib.server.python": sys.executable, "nib.jedi.budgetMs": 5000, "nib.jedi.nameBudgetMs": 5000,
+    "editor.wordBasedSuggestions": "off", "editor.snippetSuggestions": "none", "editor.quickSuggestions":
+        {"other": "off"}, "editor.autoClosingBrackets": "never", "workbench.startupEditor": "none",
+    "security.workspace.trust.enabled": False, "telemetry.telemetryLevel": "off",
+    "extensions.ignoreRecommendations": True, "workbench.tips.enabled": False,
+}
+# What the extension says when a workspace sets the settings that are the user's alone (extension.ts).
+IGNORED = ("nib: this workspace's settings set {}; nib ignores them: settings that send code off the machine or "
+           "choose what runs are taken from your user settings only.")
 
 
 def free_port() -> int:
@@ -43,33 +60,40 @@ def vsix() -> Path:
     return ROOT / "editors" / "vscode" / "nib.vsix"
 
 
-def test_vscode_extension_in_code_server(vsix, tmp_path):
-    home, data, extensions, workspace = (tmp_path / d for d in ("home", "data", "extensions", "workspace"))
-    for d in (home, data / "User", extensions, workspace):
-        d.mkdir(parents=True)
-    shutil.copy(DEMO, workspace / "demo.py")
-    user_settings = data / "User" / "settings.json"
-    user_settings.write_text(json.dumps({
-        "nib.server.python": sys.executable, "nib.jedi.budgetMs": 5000,
-        "editor.wordBasedSuggestions": "off", "editor.snippetSuggestions": "none", "editor.quickSuggestions":
-            {"other": "off"}, "editor.autoClosingBrackets": "never", "workbench.startupEditor": "none",
-        "security.workspace.trust.enabled": False, "telemetry.telemetryLevel": "off",
-        "extensions.ignoreRecommendations": True, "workbench.tips.enabled": False,
-    }))
-    env = {**os.environ, "PATH": f"{NODE}:{BIN}:{os.environ['PATH']}", "HOME": str(home),
-           "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local" / "share"),
-           "NIB_TOOLS": str(TOOLS)}
-    common = ["--user-data-dir", str(data), "--extensions-dir", str(extensions)]
-    installed = subprocess.run([str(BIN / "code-server"), *common, "--install-extension", str(vsix)], env=env,
+@pytest.fixture(scope="module")
+def extensions(vsix, tmp_path_factory) -> Path:
+    """An extensions folder with nib.vsix installed, shared by the module's code-server sessions."""
+    folder = tmp_path_factory.mktemp("extensions")
+    home = tmp_path_factory.mktemp("install-home")
+    installed = subprocess.run([str(BIN / "code-server"), "--user-data-dir", str(home / "data"), "--extensions-dir",
+                                str(folder), "--install-extension", str(vsix)], env=_env(home),
                                capture_output=True, text=True, timeout=300)
     assert "was successfully installed" in installed.stdout, installed.stdout + installed.stderr
+    return folder
+
+
+def _env(home: Path) -> dict:
+    return {**os.environ, "PATH": f"{NODE}:{BIN}:{os.environ['PATH']}", "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "NIB_TOOLS": str(TOOLS)}
+
+
+def code_server(name: str, tmp_path: Path, extensions: Path, workspace: Path, scenario: str, user: dict,
+                cwd: Path | None = None) -> tuple[dict, str]:
+    """Start code-server on workspace with these user settings, run vscode_test.mjs's scenario in
+    Chromium, stop it: what the editor showed, and the text of nib's output channel (both also
+    kept as out/editor-tests/NAME.*). A step that failed is in seen["error"]: the test says when.
+    """
+    home, data = tmp_path / "home", tmp_path / "data"
+    (data / "User").mkdir(parents=True)
+    (data / "User" / "settings.json").write_text(json.dumps(user))  # code-server reads "machine" ones here too
     port = free_port()
-    server = subprocess.Popen([str(BIN / "code-server"), *common, "--bind-addr", f"127.0.0.1:{port}", "--auth",
-                               "none", "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+    server = subprocess.Popen([str(BIN / "code-server"), "--user-data-dir", str(data), "--extensions-dir",
+                               str(extensions), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
+                               "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
                                "--disable-getting-started-override", str(workspace)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=_env(home), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / "vscode.png"
     try:
         for _ in range(120):
             try:
@@ -79,15 +103,83 @@ def test_vscode_extension_in_code_server(vsix, tmp_path):
                 time.sleep(0.5)
         started = time.monotonic()
         done = subprocess.run([str(NODE / "node"), str(ROOT / "tests" / "editors" / "vscode_test.mjs"),
-                               f"http://127.0.0.1:{port}", str(workspace), str(user_settings), str(screenshot)],
-                              env=env, capture_output=True, text=True, timeout=420)
-        seen = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
+                               f"http://127.0.0.1:{port}", str(workspace), str(data / "User" / "settings.json"),
+                               str(ARTIFACTS / f"{name}.png"), scenario],
+                              env=_env(home), capture_output=True, text=True, timeout=420)
+        seen = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {"error": "no output"}
         print(f"code-server session {time.monotonic() - started:.1f} s; steps: {seen.get('steps')}")
-        (ARTIFACTS / "vscode.json").write_text(json.dumps(seen, indent=2))
+        (ARTIFACTS / f"{name}.json").write_text(json.dumps(seen, indent=2))
     finally:
         server.terminate()
         server.wait(30)
-    assert "error" not in seen, (seen, done.stderr)
+    if "error" in seen:
+        seen["stderr"] = done.stderr
+    logs = list((data / "logs").rglob("nib.nib/*.log"))
+    assert logs, sorted(str(p) for p in (data / "logs").rglob("*.log"))
+    text = "\n".join(p.read_text(errors="replace") for p in logs)
+    (ARTIFACTS / f"{name}-nib.log").write_text(text)
+    return seen, text
+
+
+def log_errors(text: str) -> list[str]:
+    """The error lines of nib's output channel. The client files every line of the server's stderr
+    under [error]; those are nib's own log lines, with nib's own level, which must not be ERROR."""
+    server_line = re.compile(r"\[error\] \d{4}-\d\d-\d\d [\d:,]+ (DEBUG|INFO|WARNING) ")
+    return [line for line in text.split("\n")
+            if ("[error]" in line and not server_line.search(line)) or " ERROR " in line or "Traceback" in line]
+
+
+class Listener:
+    """An HTTP server on 127.0.0.1 in a thread that records each request and answers 503:
+    an engine that is down (nib then takes the statement from the local model)."""
+
+    def __init__(self):
+        self.requests: list[tuple[str, str, str]] = []  # method, path, the Authorization header's scheme
+        requests = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                requests.append((self.command, self.path, (self.headers.get("Authorization") or "").split(" ")[0]))
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/v1"
+
+    def __enter__(self):
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.http.shutdown()
+        self.http.server_close()
+
+
+def engine_settings(url: str) -> dict:
+    """Settings that would post the code before the cursor to url, with $PATH as the bearer token."""
+    return {"nib.engine.api": "openai", "nib.engine.url": url, "nib.engine.apiKeyEnv": "PATH"}
+
+
+def project(workspace: Path) -> None:
+    """The hostile repository's main.py and helpers.py alone (its settings are the test's bait)."""
+    workspace.mkdir(parents=True)
+    (workspace / "main.py").write_text(MAIN)
+    (workspace / "helpers.py").write_text(HELPERS)
+
+
+def test_vscode_extension_in_code_server(extensions, tmp_path):
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    shutil.copy(DEMO, workspace / "demo.py")
+    seen, text = code_server("vscode", tmp_path, extensions, workspace, "demo", USER)
+    assert "error" not in seen, seen
 
     # the list after `os.pa`: jedi's names, the model's first choice first
     labels = [label.split(",")[0] for label in seen["list"]]
@@ -100,14 +192,54 @@ def test_vscode_extension_in_code_server(vsix, tmp_path):
     assert lines[11] == "                found.app" + seen["ghost"]
     # "nib: Toggle Completions" set nib.enable false, and the server heard it: no ghost text, no items
     assert seen["after_setting"] == {"enable": False, "ghost": "", "labels": []}
-    # no error in the extension's log. The client files every line of the server's stderr under
-    # [error]; those are nib's own log lines, with nib's own level, which must not be ERROR.
-    logs = list((data / "logs").rglob("nib.nib/*.log"))
-    assert logs, sorted(str(p) for p in (data / "logs").rglob("*.log"))
-    text = "\n".join(p.read_text(errors="replace") for p in logs)
-    (ARTIFACTS / "vscode-nib.log").write_text(text)
-    server_line = re.compile(r"\[error\] \d{4}-\d\d-\d\d [\d:,]+ (DEBUG|INFO|WARNING) ")
-    errors = [line for line in text.split("\n")
-              if ("[error]" in line and not server_line.search(line)) or " ERROR " in line or "Traceback" in line]
-    assert errors == [], errors
+    assert log_errors(text) == []
     assert "INFO nib.host: model loaded" in text
+    # isolated: `python -I`, in the extension's own folder
+    started = re.search(r"starting `(.*)` in (.*)", text)
+    assert started and started.group(1) == f"{sys.executable} -I -m nib.server.cli serve", text
+    assert Path(started.group(2)).parent == extensions
+
+
+def test_vscode_ignores_a_workspaces_engine_and_server_settings(extensions, tmp_path):
+    """A cloned repository's .vscode/settings.json cannot send the code to its URL with the
+    user's secret, nor choose the program nib runs: nib warns, completes from the local model."""
+    workspace = tmp_path / "workspace"
+    project(workspace)
+    with Listener() as engine:
+        (workspace / ".vscode").mkdir()
+        (workspace / ".vscode" / "settings.json").write_text(json.dumps({
+            **engine_settings(engine.url), "nib.server.python": "/bin/false", "nib.server.command": ["/bin/false"]}))
+        seen, text = code_server("vscode-hostile-settings", tmp_path, extensions, workspace, "project", USER)
+    assert engine.requests == []
+    assert "error" not in seen, seen
+    assert seen["ghost"], seen  # from the local model
+    warning = IGNORED.format("nib.engine.api, nib.engine.url, nib.engine.apiKeyEnv, nib.server.python, "
+                             "nib.server.command")
+    assert seen["notifications"] == [warning]
+    assert text.count(f"[warning] {warning}") == 1
+    assert log_errors(text) == []
+
+
+def test_vscode_sends_to_the_users_own_engine(extensions, tmp_path):
+    """The same engine settings in the user's settings are taken."""
+    workspace = tmp_path / "workspace"
+    project(workspace)
+    with Listener() as engine:
+        seen, text = code_server("vscode-user-engine", tmp_path, extensions, workspace, "project",
+                                 {**USER, **engine_settings(engine.url)})
+    assert ("POST", "/v1/completions", "Bearer") in engine.requests, (engine.requests, seen)
+    assert "error" not in seen, seen
+    assert "nib ignores them" not in text + "".join(seen["notifications"])
+
+
+def test_vscode_runs_nothing_of_a_hostile_repository(extensions, tmp_path):
+    """code-server started in a repository whose json.py, re.py, sitecustomize.py, nib/ ... each
+    leave a marker if run: none is, and jedi still lists the repository's own names (from source)."""
+    repo = hostile_repo(tmp_path)
+    with repo.runs_nothing():
+        seen, text = code_server("vscode-hostile-repository", tmp_path, extensions, repo.root, "project", USER,
+                                 cwd=repo.root)
+    assert "error" not in seen, seen
+    assert "compute_totals, Function" in seen["list"], seen["list"]  # jedi's, read from helpers.py
+    assert "INFO nib.host: model loaded" in text
+    assert log_errors(text) == []

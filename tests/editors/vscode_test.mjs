@@ -1,12 +1,14 @@
 // Drives VS Code (code-server) in Chromium, headless, and prints what the editor showed as JSON.
-// The assertions are in tests/test_vscode.py; this script only acts and observes.
-//   node vscode_test.mjs URL WORKSPACE USER_SETTINGS SCREENSHOT
+// The assertions are in tests/editors/test_vscode.py; this script only acts and observes.
+//   node vscode_test.mjs URL WORKSPACE USER_SETTINGS SCREENSHOT [SCENARIO]
+// SCENARIO: demo (demo.py: a list, ghost text, a setting; the default) or project (main.py: ghost
+// text, then the list at a name of the project's own, then the notifications shown).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(process.env.NIB_TOOLS + "/node_modules/");
 const { chromium } = require("playwright-core");
-const [url, workspace, userSettings, screenshot] = process.argv.slice(2);
+const [url, workspace, userSettings, screenshot, scenario = "demo"] = process.argv.slice(2);
 const seen = { steps: [] };
 
 const browser = await chromium.launch({
@@ -47,20 +49,21 @@ async function ghostText(timeout = 30_000) {
   return page.$$eval(".ghost-text-decoration, .ghost-text", (spans) => spans.map((s) => s.textContent).join(""));
 }
 
-try {
+/** Open the workspace and file in it, and wait for nib's server to be ready. */
+async function open(file) {
   await step("open", async () => {
     await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector(".monaco-workbench", { timeout: 60_000 });
-    // Quick Open finds nothing until the workspace is indexed: retry until demo.py's tab is open
+    // Quick Open finds nothing until the workspace is indexed: retry until the file's tab is open
     for (let attempt = 0; attempt < 20; attempt++) {
       await page.keyboard.press("Escape");
       await page.keyboard.press("Control+P");
       await page.waitForTimeout(500);
-      await page.keyboard.type("demo.py");
+      await page.keyboard.type(file);
       try {
         await page.waitForSelector(".quick-input-list .monaco-list-row", { timeout: 2000 });
         await page.keyboard.press("Enter");
-        await page.waitForSelector(".tabs-container .tab[aria-label*='demo.py']", { timeout: 3000 });
+        await page.waitForSelector(`.tabs-container .tab[aria-label*='${file}']`, { timeout: 3000 });
         break;
       } catch {
         // not indexed yet
@@ -75,6 +78,40 @@ try {
       .some((e) => e.textContent.includes("nib") && e.innerHTML.includes("codicon-check")), null, { timeout: 60_000 });
     return item.getAttribute("aria-label");
   });
+}
+
+/** main.py of tests/hostile.py, ending in `total = compute_`: ghost text (from the engine or the
+ * local model), then the list there, of the project's own names. */
+async function project() {
+  await open("main.py");
+  seen.ghost = await step("ghost text", async () => {
+    await goToLine(4);
+    await page.keyboard.press("End");
+    await page.keyboard.type("t", { delay: 80 });
+    try {
+      return await ghostText(15_000);
+    } catch {
+      return ""; // the test says whether there must be some
+    }
+  });
+  seen.list = await step("list at a name", async () => {
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Control+Space");
+    return suggestLabels();
+  });
+  await page.keyboard.press("Escape");
+  seen.notifications = await step("notifications", async () => {
+    // the notification center (the bell) keeps what the toasts showed and hid again
+    await page.click("[id='status.notifications']");
+    await page.waitForSelector(".notifications-center.visible", { timeout: 5000 });
+    return page.$$eval(".notifications-center .notification-list-item-message", (items) =>
+      items.map((i) => i.textContent));
+  });
+  await step("screenshot", () => page.screenshot({ path: screenshot }));
+}
+
+async function demo() {
+  await open("demo.py");
   seen.list = await step("list after a dot", async () => {
     await goToLine(3);
     await page.keyboard.type("os.pa", { delay: 60 });
@@ -129,6 +166,10 @@ try {
     await page.waitForTimeout(500);
     await page.screenshot({ path: screenshot });
   });
+}
+
+try {
+  await { demo, project }[scenario]();
 } catch (e) {
   seen.error = String(e);
   await page.screenshot({ path: screenshot }).catch(() => {});

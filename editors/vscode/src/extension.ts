@@ -2,6 +2,15 @@
 // completion and inline completion. Settings under "nib" go to the server as they are
 // (the same camelCase object the server documents), except "nib.server.*", which say
 // how to start it.
+//
+// A workspace is not trusted with the settings that send code off the machine or choose
+// what runs (an engine's URL and key variable, a model, the server's command): package.json
+// lists them in `restrictedConfigurations` and gives them `"scope": "machine"`, so VS Code
+// ignores a workspace's value of them, and nib reads them from the user's settings alone.
+// The server runs isolated (`python -I`, outside the workspace): no file of a cloned
+// repository (its json.py, sitecustomize.py, nib/) is imported. So nib also works in an
+// untrusted workspace.
+import * as jsonc from "jsonc-parser";
 import * as vscode from "vscode";
 import {
   CloseAction,
@@ -18,22 +27,98 @@ let log: vscode.LogOutputChannel;
 let restarts = 0; // consecutive crashes, for the back-off
 let restartTimer: NodeJS.Timeout | undefined;
 let healthyTimer: NodeJS.Timeout | undefined;
+let userOnly: string[] = []; // "nib.engine.url", ...: package.json's restrictedConfigurations
+let serverCwd = ""; // the server's current folder: the extension's own, never the workspace
+let warned = false; // about a workspace that sets userOnly settings, once a session
 
-/** The settings the server reads: everything under "nib" but "server". */
+/** A user-only setting's value: the user's own, else the default; never a workspace's or a folder's. */
+function userValue<T>(name: string): T | undefined {
+  const seen = vscode.workspace.getConfiguration().inspect<T>(name);
+  return seen?.globalValue ?? seen?.defaultValue;
+}
+
+/** The settings the server reads: everything under "nib" but "server", the user-only ones from the user. */
 function serverSettings(): Record<string, unknown> {
   const all = JSON.parse(JSON.stringify(vscode.workspace.getConfiguration("nib"))) as Record<string, unknown>;
   delete all.server;
+  // VS Code already drops a workspace's value of a "machine" setting (also one nested as
+  // `"nib": {"engine": {...}}`); nib does not depend on it, nor on an editor built on VS Code doing so.
+  for (const name of userOnly.filter((n) => !n.startsWith("nib.server."))) {
+    const path = name.split(".").slice(1); // ["engine", "url"]
+    let group = all;
+    for (const key of path.slice(0, -1)) {
+      group[key] = typeof group[key] === "object" && group[key] !== null ? group[key] : {};
+      group = group[key] as Record<string, unknown>;
+    }
+    group[path[path.length - 1]] = userValue(name);
+  }
   return all;
 }
 
 function serverCommand(): { command: string; args: string[] } {
-  const config = vscode.workspace.getConfiguration("nib.server");
-  const python = config.get<string>("python", "");
+  const python = userValue<string>("nib.server.python");
   if (python) {
-    return { command: python, args: ["-m", "nib.server.cli", "serve"] };
+    // -I: no PYTHONPATH, no user site, no script or current folder on sys.path
+    return { command: python, args: ["-I", "-m", "nib.server.cli", "serve"] };
   }
-  const [command, ...args] = config.get<string[]>("command", ["nib", "serve"]);
+  const [command, ...args] = userValue<string[]>("nib.server.command") ?? ["nib", "serve"];
   return { command, args };
+}
+
+/** The user-only settings that the workspace's settings files set, as VS Code names them.
+ * The files themselves: VS Code drops a "machine" setting's workspace value before `inspect()` sees it. */
+async function setByWorkspace(): Promise<string[]> {
+  const found = new Set<string>();
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const files = folders.map((f) => vscode.Uri.joinPath(f.uri, ".vscode", "settings.json"));
+  const workspaceFile = vscode.workspace.workspaceFile;
+  if (workspaceFile && workspaceFile.scheme !== "untitled") {
+    files.push(workspaceFile);
+  }
+  for (const file of files) {
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
+    } catch {
+      continue; // no such file
+    }
+    const settings = jsonc.parse(text) as Record<string, unknown> | undefined;
+    addUserOnly(file === workspaceFile ? settings?.settings : settings, "", found);
+  }
+  return userOnly.filter((name) => found.has(name));
+}
+
+/** Add to found the user-only settings in a settings object, flat ("nib.engine.url") or nested. */
+function addUserOnly(settings: unknown, prefix: string, found: Set<string>): void {
+  if (typeof settings !== "object" || settings === null || Array.isArray(settings)) {
+    return;
+  }
+  for (const [key, value] of Object.entries(settings)) {
+    // "[python]": a language's block, under the same names
+    const name = key.startsWith("[") ? prefix : prefix ? `${prefix}.${key}` : key;
+    if (userOnly.includes(name)) {
+      found.add(name);
+    } else {
+      addUserOnly(value, name, found);
+    }
+  }
+}
+
+/** Once a session: say that the workspace's values of user-only settings are ignored. */
+async function warnAboutWorkspace(): Promise<void> {
+  if (warned) {
+    return;
+  }
+  const names = await setByWorkspace();
+  if (names.length === 0 || warned) {
+    return;
+  }
+  warned = true;
+  const text =
+    `nib: this workspace's settings set ${names.join(", ")}; nib ignores them: settings that send code off ` +
+    "the machine or choose what runs are taken from your user settings only.";
+  log.warn(text);
+  void vscode.window.showWarningMessage(text);
 }
 
 function show(state: "starting" | "ready" | "error", detail = ""): void {
@@ -46,8 +131,10 @@ function show(state: "starting" | "ready" | "error", detail = ""): void {
 
 async function start(): Promise<void> {
   const { command, args } = serverCommand();
-  // stdio without a transport option: with one, the client appends `--stdio` to the command
-  const serverOptions: ServerOptions = { command, args };
+  log.info(`starting \`${command} ${args.join(" ")}\` in ${serverCwd}`);
+  // stdio without a transport option: with one, the client appends `--stdio` to the command.
+  // Its current folder is not the workspace: nothing there can shadow a module nib imports.
+  const serverOptions: ServerOptions = { command, args, options: { cwd: serverCwd } };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: "file", language: "python" },
@@ -108,11 +195,18 @@ async function restart(): Promise<void> {
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   log = vscode.window.createOutputChannel("nib", { log: true });
+  userOnly = context.extension.packageJSON.capabilities.untrustedWorkspaces.restrictedConfigurations;
+  serverCwd = context.extensionPath;
+  const settingsFiles = vscode.workspace.createFileSystemWatcher("**/.vscode/settings.json");
   status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
   status.command = "nib.showLog";
   context.subscriptions.push(
     log,
     status,
+    settingsFiles,
+    settingsFiles.onDidCreate(() => warnAboutWorkspace()),
+    settingsFiles.onDidChange(() => warnAboutWorkspace()),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => warnAboutWorkspace()),
     vscode.commands.registerCommand("nib.restart", () => restart()),
     vscode.commands.registerCommand("nib.showLog", () => log.show()),
     vscode.commands.registerCommand("nib.toggle", async () => {
@@ -120,6 +214,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       await config.update("enable", !config.get<boolean>("enable", true), vscode.ConfigurationTarget.Global);
     }),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
+      void warnAboutWorkspace();
       if (e.affectsConfiguration("nib.server")) {
         await restart(); // another command or interpreter
       } else if (e.affectsConfiguration("nib") && client?.isRunning()) {
@@ -127,6 +222,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
+  void warnAboutWorkspace();
   await start();
 }
 
