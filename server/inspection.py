@@ -37,15 +37,15 @@ def register(server) -> None:
     def memory(ls, params):
         host = ls.list_model.serving if ls.model.serving and ls.model.serving.key.remote else ls.model.serving
         engine = host.engine if host is not None else None
-        states = engine.kv_states if engine is not None else []
+        states = engine.states.stats() if engine is not None else {"states": 0, "bytes": 0}
         ngram = ls.ranker.identifiers
         return {
             "documents": len(ls.documents._docs),
             "document_chars": sum(len(d.text) for d in ls.documents._docs.values()),
             "identifiers_documents": len(ngram._docs),
             "identifiers_entries": sum(len(c.uni) + len(c.bi) + len(c.tri) for _, c in ngram._docs.values()),
-            "kv_states": len(states),
-            "kv_state_bytes": sum(int(st.keys.nbytes + st.values.nbytes) for st in states),
+            "kv_states": states["states"],
+            "kv_state_bytes": states["bytes"],
             "type_memo": 0 if engine is None else len(engine.decoder._types),
             "canonical_memo": 0 if engine is None else len(engine.decoder.canonical._memo),
             "models_loaded": len(ls.shared.hosts.loaded()),

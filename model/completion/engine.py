@@ -26,7 +26,8 @@ from pathlib import Path
 from nib.model.errors import Cancelled
 from nib.model.listing.scoring import score_sequences
 from nib.model.net.tokenizer import BPE
-from nib.model.runtime import Runtime, State, artifacts, common_prefix, load_tokenizer, open_runtime
+from nib.model.runtime import Runtime, artifacts, load_tokenizer, open_runtime
+from nib.model.runtime.states import PromptStates
 from nib.model.text.context import build_context
 from nib.model.text.heal import Canonical, VocabIndex
 from nib.model.text.lexeme import typed_name
@@ -41,12 +42,6 @@ from .shown import Shown
 
 log = logging.getLogger("nib.engine")
 JEDI_POLL_S = 0.02  # how often a request waiting for jedi checks whether it was cancelled
-KV_STATES = 16  # prompt states kept for reuse (16 editors on one daemon): 5.5 MB each at 448 tokens here
-# and at most this many bytes of them: a Gemma 3 270M state at 448 tokens is 16.5 MB, and 16 of
-# them took the server's resident memory to 814 MB in benchmarks/models.py; 96 MB: 733 MB,
-# 64 MB: 676 MB. The bundled model keeps 11 states in 64 MB: benchmarks/load.py with 4 and 16
-# editors gave 40.4 and 31.7 requests/s against 42.1 and 31.7 with 96 MB, in the same session.
-KV_BYTES = 64 << 20
 MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
 # What the settings leave to the model (contextTokens 0, minConfidence -1), and how many tokens
 # the statement drafts from the file: these, unless the model's manifest says otherwise
@@ -69,9 +64,7 @@ class Engine:
         self.index = VocabIndex(bpe.token_bytes, bpe.special_ids, runtime.vocab_size)
         self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes))
         self.decoder.draft_tokens = self.defaults["draft_tokens"]
-        # the KV states of the last prompts, most recent first: the next prompt reuses the one it
-        # shares the longest prefix with (several documents, or several editors on one daemon)
-        self.kv_states: list[State] = []
+        self.states = PromptStates()  # the KV states of the last prompts, for the next to continue
         # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.
         self._statement_memo: OrderedDict = OrderedDict()  # prompt key -> (text, score) decoded
         self.shown = Shown(MEMO_ENTRIES)  # statements answered: typed through, reused by the list
@@ -123,17 +116,9 @@ class Engine:
             healing = heal(tokens, self.index, options.healing)
         with timings.stage("prefill"):
             ids, types = tokens.ids[:healing.keep], tokens.types[:healing.keep]
-            shared = [(common_prefix(st, ids, types), i) for i, st in enumerate(self.kv_states)]
-            best = max(shared, default=(0, -1), key=lambda x: (x[0], -x[1]))  # the longest; the latest on a tie
-            reused = self.kv_states[best[1]] if best[0] > 0 else None
+            reused, shared = self.states.best(ids, types)
             logits, state = self.runtime.prefill(ids, types, reused)
-            # the new state replaces the one it continues (the same document typed on), not one it
-            # merely starts like (another document: both stay)
-            replaced = reused if reused is not None and best[0] >= len(reused) // 2 else None
-            kept = [state] + [st for st in self.kv_states if st is not replaced][:KV_STATES - 1]
-            while len(kept) > 1 and sum(st.keys.nbytes + st.values.nbytes for st in kept) > KV_BYTES:
-                kept.pop()  # the least recent
-            self.kv_states = kept
+            self.states.add(state, reused, shared)
         timings.prompt_tokens, timings.healed_bytes = healing.keep, len(healing.removed)
         return Prompt(context, logits[-1], state, healing.removed, healing.removed_text)
 

@@ -1,0 +1,37 @@
+"""The prompt states kept for reuse: the longest shared prefix wins, a continued state is replaced,
+and the count and bytes stay within their bounds."""
+
+import numpy as np
+
+from nib.model.runtime.base import State
+from nib.model.runtime.states import PromptStates
+
+
+def state(tokens, nbytes=8):
+    kv = np.zeros(nbytes // 2, dtype=np.uint8)
+    return State(list(tokens), [0] * len(tokens), kv, kv.copy())
+
+
+def test_the_longest_shared_prefix_is_reused_and_a_continued_state_replaced():
+    states = PromptStates()
+    a, b = state([1, 2]), state([7, 8, 9, 10])
+    states.add(a, None, 0)
+    states.add(b, None, 0)
+    assert states.best([1, 2, 3], [0, 0, 0]) == (a, 2)
+    assert states.best([5], [0]) == (None, 0)
+    a2 = state([1, 2, 3])
+    states.add(a2, a, 2)  # the same document typed on: a goes
+    assert states.stats() == {"states": 2, "bytes": 16}
+    assert states.best([1, 2, 3, 4], [0, 0, 0, 0]) == (a2, 3)
+    c = state([7, 1])
+    states.add(c, b, 1)  # shares less than half of b: another document, b stays
+    assert len(states) == 3
+
+
+def test_count_and_bytes_are_bounded_the_least_recent_going_first():
+    states = PromptStates(most=3, most_bytes=20)
+    made = [state([n], nbytes=8) for n in range(1, 5)]
+    for s in made:
+        states.add(s, None, 0)
+    assert states.stats() == {"states": 2, "bytes": 16}  # 3 by count, then 2 by bytes
+    assert states.best([4], [0]) == (made[3], 1) and states.best([2], [0]) == (None, 0)
