@@ -1,3 +1,3 @@
 """nib's language server: everything that knows LSP."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

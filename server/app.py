@@ -2,8 +2,8 @@
 
     initialize        settings, position encoding, the editor's process watched (stdio)
     didOpen/Change    documents in step; newer edits supersede running work; warm-up after a pause
-    completion        session.complete("list")      -> convert.completion_list
-    inlineCompletion  session.complete("statement") -> convert.inline_list
+    completion        session.complete(Mode.LIST)      -> convert.completion_list
+    inlineCompletion  session.complete(Mode.STATEMENT) -> convert.inline_list
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from nib.model.completion.request import Mode
+
 from . import convert
 from .daemon import check_bind, load_or_create_token, serve_tcp, token_path
-from .host import watch_parent
+from .parent import watch_parent
 from .limits import DAEMON, STDIO
 from .protocol import NibProtocol, SessionProtocol
 from .session import NibServer, Shared
@@ -47,7 +49,7 @@ async def initialized(ls: NibServer, params: types.InitializedParams):
         ls.show(types.MessageType.Warning, w)
     if ls.settings.jedi.enable:
         ls.shared.jedi.warm()  # jedi's first call loads its stubs: about a second, off the first request
-    await ls.model.ready()  # load now: a model that cannot load is reported at once
+    await ls.service.ready()  # load now: a model that cannot load is reported at once
 
 
 def did_change_configuration(ls: NibServer, params: types.DidChangeConfigurationParams):
@@ -55,7 +57,7 @@ def did_change_configuration(ls: NibServer, params: types.DidChangeConfiguration
     if isinstance(raw, dict) and "nib" in raw:
         raw = raw["nib"]
     ls.apply_settings(raw, "workspace/didChangeConfiguration")
-    asyncio.ensure_future(ls.model.ready())  # a new model loads (or fails) now, not at the next request
+    asyncio.ensure_future(ls.service.ready())  # a new model loads (or fails) now, not at the next request
 
 
 def did_open(ls: NibServer, params: types.DidOpenTextDocumentParams):
@@ -71,7 +73,6 @@ def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
     if doc is None:
         ls.log.warning("didChange for %s, which is not open: ignored", params.text_document.uri)
         return
-    ls.scheduler.supersede(doc.uri)
     last, inserted_at = None, -1
     for change in params.content_changes:
         if isinstance(change, types.TextDocumentContentChangePartial):
@@ -85,30 +86,25 @@ def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
     doc.version = params.text_document.version
     if ls.shared.limits.document_chars and not ls.admit(doc.uri, doc.text):
         return
-    ls.scheduler.edited(doc.uri, inserted_at, params.content_changes[-1].text if params.content_changes else "")
-    if last is not None and len(doc.text) <= ls.settings.max_document_chars:
-        ls.warm_later(doc.uri, *doc.position(last, ls.encoding))
-        ls.speculate(doc.uri, last)
+    ls.edited(doc.uri, inserted_at, params.content_changes[-1].text if params.content_changes else "", last)
 
 
 def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
-    ls.scheduler.forget(params.text_document.uri)
-    ls.documents.close(params.text_document.uri)
-    ls.ranker.forget(params.text_document.uri)
+    ls.closed(params.text_document.uri)
 
 
 async def completion(ls: NibServer, params: types.CompletionParams):
-    found = await ls.complete(params.text_document.uri, params.position, "list")
+    found = await ls.complete(params.text_document.uri, params.position, Mode.LIST)
     return None if found is None else convert.completion_list(found[2], found[0], found[1], ls.encoding)
 
 
 async def inline_completion(ls: NibServer, params: types.InlineCompletionParams):
-    found = await ls.complete(params.text_document.uri, params.position, "statement")
+    found = await ls.complete(params.text_document.uri, params.position, Mode.STATEMENT)
     return None if found is None else convert.inline_list(found[2], found[0], found[1], ls.encoding)
 
 
 def shutdown(ls: NibServer, params):
-    ls.scheduler.supersede_all()
+    ls.service.scheduler.supersede_all()
 
 
 FEATURES = [

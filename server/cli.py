@@ -96,14 +96,19 @@ def connect(args) -> int:
 
 
 def complete(args) -> int:
-    from nib.model.completion.engine import Engine
-    from nib.model.completion.request import Options, Request
-    from nib.model.errors import ModelError
+    import asyncio
+    import logging
+
+    from nib.model.completion.remote import EngineOptions
+    from nib.model.completion.request import Mode, Options
+    from nib.model.listing.jedi import JediCompleter
+    from nib.model.runtime.artifacts import default_model
+    from nib.model.service.hosts import Hosts, ModelKey
+    from nib.model.service.service import CompletionService, Config
 
     try:
         text = args.file.read_bytes().decode("utf-8", "replace")
-        engine = Engine.load(args.model)
-    except (OSError, ModelError) as e:
+    except OSError as e:
         print(f"nib: {e}", file=sys.stderr)
         return 2
     lines = text.split("\n")
@@ -111,19 +116,26 @@ def complete(args) -> int:
         print(f"nib: {args.file} has no line {args.line} column {args.column}", file=sys.stderr)
         return 2
     cursor = sum(len(line) + 1 for line in lines[: args.line]) + args.column
-    options = Options(healing=args.healing)
-    if args.mode == "list":
-        from nib.model.listing.jedi import JediCompleter
-        from nib.model.listing.ranker import ListRanker
+    key = ModelKey(str(args.model) if args.model else default_model(), "cpu", 0)
+    wait = 10_000  # one request: wait for jedi rather than race it
+    config = Config(statement=key, listing=key, options=Options(healing=args.healing), engine=EngineOptions(),
+                    jedi=not args.no_jedi, jedi_ms=wait, name_jedi_ms=wait, debounce_ms=0)
+    failed = []
 
-        jedi = JediCompleter(budget_ms=10_000)  # one request: wait for jedi rather than race it
-        try:
-            result = ListRanker(jedi).complete(engine, text, cursor, options, key=str(args.file),
-                                               path=str(args.file.resolve()), use_jedi=not args.no_jedi)
-        finally:
-            jedi.close()
-    else:
-        result = engine.complete(Request(text, cursor, "statement", options))
+    def notify(level, message, shown=None):
+        print(shown or message, file=sys.stderr)
+        failed.append(level >= logging.ERROR)
+
+    jedi = JediCompleter(budget_ms=wait)
+    service = CompletionService(Hosts(), jedi, config, notify, logging.getLogger("nib"))
+    try:
+        result = asyncio.run(service.complete(str(args.file), text, cursor, Mode(args.mode),
+                                              str(args.file.resolve())))
+    finally:
+        service.close()
+        jedi.close()
+    if result is None or any(failed):
+        return 2
     if args.json:
         print(json.dumps({
             "candidates": [{"kind": c.kind, "label": c.label, "text": c.text, "replace_from": c.start,

@@ -30,15 +30,15 @@ def register(server) -> None:
 
     @server.feature("nib/_engine")
     def engine(ls, params):
-        host = ls.model.serving
+        host = ls.service.model.serving
         return dict(host.engine.stats) if host is not None and host.key.remote else None
 
     @server.feature("nib/_memory")
     def memory(ls, params):
-        host = ls.list_model.serving if ls.model.serving and ls.model.serving.key.remote else ls.model.serving
+        host = ls.service.list_model.serving if ls.service.model.serving and ls.service.model.serving.key.remote else ls.service.model.serving
         engine = host.engine if host is not None else None
         states = engine.states.stats() if engine is not None else {"states": 0, "bytes": 0}
-        ngram = ls.ranker.identifiers
+        ngram = ls.service.ranker.identifiers
         return {
             "documents": len(ls.documents._docs),
             "document_chars": sum(len(d.text) for d in ls.documents._docs.values()),

@@ -19,6 +19,11 @@ from dataclasses import dataclass, field, fields, is_dataclass
 
 from nib.model.completion.remote import EngineOptions
 from nib.model.completion.request import Options
+from nib.model.listing.jedi import BUDGET_MS as JEDI_BUDGET_MS
+
+# The completion options' defaults are the settings' (one source: the model's own code, which
+# `nib complete` and the evaluators use without settings).
+OPTIONS, ENGINE = Options(), EngineOptions()
 
 
 def setting(default, doc: str, *, lo: int | None = None, hi: int | None = None, choices: tuple = (),
@@ -40,10 +45,10 @@ def group(cls, doc: str, wire: str | None = None):
 @dataclass
 class ListSettings:
     enable: bool = setting(True, "the model's items in the completion list")
-    size: int = setting(5, "the model's own lexemes in the list (each one more costs decoding time)", lo=1, hi=50)
-    budget_ms: int = setting(300, "time budget of the list's own lexemes, in ms; then what is found so far",
+    size: int = setting(OPTIONS.list_size, "the model's own lexemes in the list (each one more costs decoding time)", lo=1, hi=50)
+    budget_ms: int = setting(OPTIONS.list_budget_ms, "time budget of the list's own lexemes, in ms; then what is found so far",
                              lo=10, hi=10_000)
-    statement: bool = setting(True, "the rest of the statement also as one item of the list (when the list and "
+    statement: bool = setting(OPTIONS.list_statement, "the rest of the statement also as one item of the list (when the list and "
                               "the statement share a model)")
     model: str = setting("bundled", "the model that ranks the list, as model.path; empty: the statement's model. "
                          "The bundled model meets the list's latency budget where gemma3-270m does not", machine=True)
@@ -52,12 +57,12 @@ class ListSettings:
 @dataclass
 class StatementSettings:
     enable: bool = setting(True, "the rest of the statement as inline ghost text")
-    max_tokens: int = setting(32, "tokens in a statement", lo=1, hi=256)
-    budget_ms: int = setting(250, "time budget of a statement, in ms", lo=10, hi=10_000)
-    block_body: bool = setting(False, "a statement that opens a block may continue into its body")
+    max_tokens: int = setting(OPTIONS.statement_max_tokens, "tokens in a statement", lo=1, hi=256)
+    budget_ms: int = setting(OPTIONS.statement_budget_ms, "time budget of a statement, in ms", lo=10, hi=10_000)
+    block_body: bool = setting(OPTIONS.statement_block_body, "a statement that opens a block may continue into its body")
     debounce_ms: int = setting(0, "wait this long for more typing before ghost text is computed, in ms",
                                lo=0, hi=2000)
-    min_confidence: int = setting(-1, "show a statement only if the model gives it at least this probability, in "
+    min_confidence: int = setting(OPTIONS.statement_min_confidence, "show a statement only if the model gives it at least this probability, in "
                                   "percent (0: every statement; -1: the model's own: 0 for the bundled model, "
                                   "10 for gemma3-270m)", lo=-1, hi=100)
 
@@ -65,7 +70,7 @@ class StatementSettings:
 @dataclass
 class JediSettings:
     enable: bool = setting(True, "jedi's valid names in the list, ranked by the model and the file's identifiers")
-    budget_ms: int = setting(200, "how long a list after `.` or in an import waits for jedi, in ms; over it, the "
+    budget_ms: int = setting(JEDI_BUDGET_MS, "how long a list after `.` or in an import waits for jedi, in ms; over it, the "
                              "model's own items alone", lo=10, hi=5000)
     name_budget_ms: int = setting(30, "how long the list waits for jedi at a name elsewhere, in ms, counted from "
                                   "when jedi was first asked there (where the name starts, often before it is "
@@ -79,9 +84,9 @@ class ModelSettings:
     device: str = setting("cpu", "cpu (ONNX Runtime), or cuda / auto (torch over a checkpoint beside the model)",
                           choices=("cpu", "cuda", "auto"), machine=True)
     threads: int = setting(0, "inference threads; 0: up to 4", lo=0, hi=64)
-    context_tokens: int = setting(0, "prompt budget in tokens; 0: the model's own (448 for the bundled model, "
+    context_tokens: int = setting(OPTIONS.context_tokens, "prompt budget in tokens; 0: the model's own (448 for the bundled model, "
                                   "trained on 512, and for gemma3-270m)", lo=0, hi=2048)
-    healing: str = setting("exact", "off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)",
+    healing: str = setting(OPTIONS.healing, "off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)",
                            choices=("off", "prefix", "exact"))
 
 
@@ -94,12 +99,12 @@ class EngineSettings:
     model: str = setting("", "the model name sent to the engine; empty: the engine's default", machine=True)
     api_key_env: str = setting("", "the environment variable of nib's process that holds the engine's API key "
                                "(the key itself is never logged or sent anywhere else)", machine=True)
-    timeout_ms: int = setting(1500, "a statement the engine has not finished in this time comes from the local "
+    timeout_ms: int = setting(ENGINE.timeout_ms, "a statement the engine has not finished in this time comes from the local "
                               "model instead, in ms", lo=10, hi=60_000, machine=True)
-    healing: str = setting("grammar", "how the engine is made to start with the word the cursor splits: grammar "
+    healing: str = setting(ENGINE.healing, "how the engine is made to start with the word the cursor splits: grammar "
                            "(GBNF: llama.cpp), regex (structured outputs: vLLM), off",
                            choices=("grammar", "regex", "off"), machine=True)
-    suffix: bool = setting(False, "send the text after the cursor as `suffix` (fill-in-the-middle; only for an "
+    suffix: bool = setting(ENGINE.suffix, "send the text after the cursor as `suffix` (fill-in-the-middle; only for an "
                            "engine and model that take it)", machine=True)
 
 

@@ -2,8 +2,11 @@
 
     prompt:     build_context -> lex -> heal -> prefill            (shared, `prompt.py`)
     statement:  prompt -> decode_statement -> postprocess
-    list:       prompt -> [await_jedi] -> decode_list -> decode_statement -> [await_jedi]
-                       -> score_names -> postprocess
+    list:       prompt -> decode_list -> decode_statement -> [score_names] -> postprocess
+    names:      prompt -> score_names                              (names a caller knows are valid)
+
+The list's owner (`listing.ranker`) asks jedi and waits for it; the engine only scores
+the names it is given.
 
 Each step is timed into `Timings` by `timings.stage(name)`. No LSP types here:
 offsets are character offsets into the document string, and the server converts
@@ -24,7 +27,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from nib.model.errors import Cancelled
-from nib.model.listing.scoring import score_sequences
 from nib.model.net.tokenizer import BPE
 from nib.model.runtime import Runtime, artifacts, load_tokenizer, open_runtime
 from nib.model.runtime.states import PromptStates
@@ -38,10 +40,10 @@ from .postprocess import lexeme_items, statement_item
 from .prompt import Prompt, heal, lex, scrub
 from .request import Options, Request
 from .result import Candidate, Result, Timings
+from .scoring import score_sequences
 from .shown import Shown
 
 log = logging.getLogger("nib.engine")
-JEDI_POLL_S = 0.02  # how often a request waiting for jedi checks whether it was cancelled
 MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
 # What the settings leave to the model (contextTokens 0, minConfidence -1), and how many tokens
 # the statement drafts from the file: these, unless the model's manifest says otherwise
@@ -65,6 +67,7 @@ class Engine:
         self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes))
         self.decoder.draft_tokens = self.defaults["draft_tokens"]
         self.states = PromptStates()  # the KV states of the last prompts, for the next to continue
+        self._last_prompt: tuple | None = None  # (text, cursor, options) -> its Prompt: the list's names reuse it
         # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.
         self._statement_memo: OrderedDict = OrderedDict()  # prompt key -> (text, score) decoded
         self.shown = Shown(MEMO_ENTRIES)  # statements answered: typed through, reused by the list
@@ -79,17 +82,43 @@ class Engine:
         return engine
 
     def complete(self, request: Request) -> Result:
-        """Candidates for the request's cursor. Raises Cancelled when request.cancel is set while decoding."""
-        request = replace(request, text=scrub(request.text), options=self.own(request.options))
-        timings = Timings()
+        """Candidates for the request's cursor: the statement, or the list without names of its
+        owner's (`list`). Raises Cancelled when request.cancel is set while decoding."""
+        if request.mode == "list":
+            return self.list(request)
+        request, timings = self._own(request), Timings()
         with self._lock:
-            if request.mode == "statement" and (item := self.shown.typed_through(request)) is not None:
+            if (item := self.shown.typed_through(request)) is not None:
                 return Result([item], timings)
             prompt = self._prompt(request.text, request.cursor, request.options, timings)
-            if request.mode == "statement":
-                item = self._statement(prompt, request, timings)
-                return Result([item] if item is not None else [], timings)
-            return self._list(prompt, request, timings)
+            item = self._statement(prompt, request, timings)
+            return Result([item] if item is not None else [], timings)
+
+    def list(self, request: Request, names: list[str] | None = None, names_only: bool = False) -> Result:
+        """The list at the request's cursor: the model's own lexemes (none when names_only: the
+        names are the whole truth there), the statement as one item (`list_statement`), and each
+        of names that extends the typed fragment, scored by the model."""
+        request, timings = self._own(request), Timings()
+        with self._lock:
+            prompt = self._prompt(request.text, request.cursor, request.options, timings)
+            items = [] if names_only else self._decode_list(prompt, request, timings)
+            if request.options.list_statement:  # the ghost text's own result when it was just asked here
+                statement = self.last_statement(request.text, request.cursor, request.options) \
+                    or self._statement(prompt, request, timings)
+                if statement is not None and not any(c.text == statement.text and c.start == statement.start
+                                                     for c in items):
+                    items.append(statement)
+            if names:
+                items.extend(self._score_names(names, prompt, request, timings))
+        return Result(items, timings)
+
+    def score_names(self, request: Request, names: list[str]) -> Result:
+        """Each of names that extends the typed fragment, scored by the model (the prompt of the
+        list just computed at this cursor is reused)."""
+        request, timings = self._own(request), Timings()
+        with self._lock:
+            prompt = self._prompt(request.text, request.cursor, request.options, timings)
+            return Result(self._score_names(names, prompt, request, timings), timings)
 
     def last_statement(self, text: str, cursor: int, options: Options) -> Candidate | None:
         """The statement last answered, if it was for this very text, cursor and options."""
@@ -104,9 +133,22 @@ class Engine:
         """Options with the model's own values where the settings leave them to the model."""
         return options.settled(self.defaults["context_tokens"], self.defaults["min_confidence"])
 
+    def _own(self, request: Request) -> Request:
+        return replace(request, text=scrub(request.text), options=self.own(request.options))
+
     # -- the steps --------------------------------------------------------------
 
     def _prompt(self, text: str, cursor: int, options: Options, timings: Timings) -> Prompt:
+        key = (text, cursor, options)
+        if self._last_prompt is not None and self._last_prompt[0] == key:
+            prompt = self._last_prompt[1]
+            timings.prompt_tokens, timings.healed_bytes = len(prompt.state), len(prompt.removed)
+            return prompt
+        prompt = self._build_prompt(text, cursor, options, timings)
+        self._last_prompt = (key, prompt)
+        return prompt
+
+    def _build_prompt(self, text: str, cursor: int, options: Options, timings: Timings) -> Prompt:
         with timings.stage("context"):
             context = build_context(text, cursor, options.context_tokens)
         with timings.stage("lex"):
@@ -121,47 +163,6 @@ class Engine:
             self.states.add(state, reused, shared)
         timings.prompt_tokens, timings.healed_bytes = healing.keep, len(healing.removed)
         return Prompt(context, logits[-1], state, healing.removed, healing.removed_text)
-
-    def _list(self, prompt: Prompt, request: Request, timings: Timings) -> Result:
-        """jedi first where its names are likely the whole truth; elsewhere the model's own
-        lexemes and the statement are decoded while jedi works in its process."""
-        jedi = self._await_jedi(request, timings) if request.jedi_first else None
-        items = [] if _confident(jedi) else self._decode_list(prompt, request, timings)
-        statement = None
-        if request.options.list_statement:  # the ghost text's own result when it was just asked here
-            statement = self.last_statement(request.text, request.cursor, request.options) \
-                or self._statement(prompt, request, timings)
-        if not request.jedi_first:
-            jedi = self._await_jedi(request, timings)
-        if _confident(jedi):  # after `.` or in an import: no invented names
-            items = []
-        if statement is not None and not any(c.text == statement.text and c.start == statement.start for c in items):
-            items.append(statement)
-        if jedi is not None and jedi.names:
-            items.extend(self._score_names([n.name for n in jedi.names], prompt, request, timings))
-        return Result(items, timings, jedi)
-
-    def _await_jedi(self, request: Request, timings: Timings):
-        """jedi's answer, or None when there is none by the request's jedi deadline."""
-        if request.jedi is None:
-            return None
-        with timings.stage("jedi_wait"):
-            while True:  # in slices, so that a cancelled request stops waiting at once
-                left = request.jedi_deadline - time.monotonic()
-                if request.cancel is not None and request.cancel.is_set():
-                    raise Cancelled()
-                try:
-                    return request.jedi.result(timeout=max(0.0, min(left, JEDI_POLL_S)))
-                except FutureTimeout:
-                    if left > JEDI_POLL_S:
-                        continue
-                    # not cancelled: its answer is kept for the next keystroke at this name
-                    log.debug("jedi over its budget")
-                except CancelledError:
-                    log.debug("jedi's request was superseded by a newer one")
-                except Exception as e:  # jedi on code it cannot parse or infer: the model still answers
-                    log.debug("jedi failed: %s", e)
-                return None
 
     def _decode_list(self, prompt: Prompt, request: Request, timings: Timings) -> list[Candidate]:
         o = request.options
@@ -236,7 +237,3 @@ def _remember(memo: OrderedDict, key, value) -> None:
     memo[key] = value
     while len(memo) > MEMO_ENTRIES:
         memo.popitem(last=False)
-
-
-def _confident(jedi) -> bool:
-    return jedi is not None and jedi.confident

@@ -47,7 +47,6 @@ MAX_BACKOFF = 32  # characters; a longer word is sent as it is, unhealed
 # in a row up to 30 s, so that a hung or overloaded engine costs each keystroke nothing (the
 # local model answers at once) instead of engine.timeoutMs, and is not sent more work.
 REST_S = (1.0, 30.0)
-HEALING = ("grammar", "regex", "off")
 _WORD = re.compile(r"[ \t]*(?:\w+|[^\w\s]{1,3})?\Z")
 
 

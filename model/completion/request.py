@@ -1,10 +1,24 @@
-"""What the engine is asked: a document, a cursor, a mode, the options, and jedi's answer to come."""
+"""What the engine is asked: a document, a cursor, a mode, and the options."""
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """Where a completer runs: a model in this process, or an inference engine over HTTP."""
+
+    LOCAL = "local"
+    HTTP = "http"
+
+
+class Mode(str, Enum):
+    """What is asked: the completion list, or the statement (ghost text). Equal to its name as a string."""
+
+    LIST = "list"
+    STATEMENT = "statement"
 
 
 @dataclass(frozen=True)
@@ -36,20 +50,13 @@ class Options:
 
 @dataclass(frozen=True)
 class Request:
-    """One completion: text and a cursor (a character offset into it); mode "list" or "statement".
+    """One completion: text and a cursor (a character offset into it), and what is asked (`Mode`).
 
-    jedi: a future of jedi's names at the cursor (`listing.jedi.JediAnswer`, or None when it
-    has none), awaited by the engine's `await_jedi` step until `jedi_deadline` (time.monotonic()).
-    jedi_first: wait for it before decoding the model's own lexemes (after `.` or in an import,
-    where jedi's names are usually the whole truth and spare that decoding).
     cancel: set by the server when the request is cancelled or superseded.
     """
 
     text: str
     cursor: int
-    mode: str = "list"
+    mode: Mode = Mode.LIST
     options: Options = Options()
     cancel: threading.Event | None = None
-    jedi: Future | None = None
-    jedi_deadline: float = 0.0
-    jedi_first: bool = False

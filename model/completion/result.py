@@ -68,6 +68,14 @@ class Timings:
             key = f"{name}_ms"
             setattr(self, key, getattr(self, key) + (time.perf_counter() - started) * 1e3)
 
+    def add(self, other: "Timings") -> "Timings":
+        """These timings and other's, step by step (prompt sizes: the larger).
+
+        Example: Timings(lex_ms=1.0).add(Timings(lex_ms=2.0)).lex_ms == 3.0
+        """
+        mine, theirs = asdict(self), asdict(other)
+        return Timings(**{k: v + theirs[k] if k.endswith("_ms") else max(v, theirs[k]) for k, v in mine.items()})
+
     def total_ms(self) -> float:
         return sum(v for k, v in asdict(self).items() if k.endswith("_ms"))
 
@@ -79,4 +87,3 @@ class Timings:
 class Result:
     candidates: list[Candidate]
     timings: Timings = field(default_factory=Timings)
-    jedi: object = None  # jedi's answer the names came from (listing.jedi.JediAnswer), None without one

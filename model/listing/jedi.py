@@ -30,11 +30,13 @@ from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
+from nib.model.errors import Cancelled
 from nib.model.text.lexeme import typed_name
 
 log = logging.getLogger("nib.jedi")
 
 MEMO_SIZE = 8
+BUDGET_MS = 200  # how long a list after `.` or in an import waits for jedi (setting jedi.budgetMs)
 # -I: the worker never imports from its current directory (editors start nib in the project, and a
 # cloned repository's `json.py` would run as the user) nor from PYTHON* variables or the user's site.
 WORKER = [sys.executable, "-I", "-m", "nib.model.listing.jedi_worker"]
@@ -67,7 +69,7 @@ class JediAnswer:
 class JediCompleter:
     """jedi in a worker process, one call at a time, at most one more waiting behind it."""
 
-    def __init__(self, budget_ms: int = 200, command: list[str] | None = None):
+    def __init__(self, budget_ms: int = BUDGET_MS, command: list[str] | None = None):
         self.budget_ms = budget_ms
         self.command = command or worker_command()
         self._process: subprocess.Popen | None = None  # started on first use
@@ -288,3 +290,28 @@ def deadline(budget_ms: int, future: Future | None = None) -> float:
     """The time.monotonic() by which a list stops waiting for jedi: budget_ms after jedi was
     asked for `future` (a call shared by the keystrokes of one name waits once), or from now."""
     return getattr(future, "asked_at", time.monotonic()) + budget_ms / 1e3
+
+
+POLL_S = 0.02  # how often a wait for jedi checks whether its request was cancelled
+
+
+def wait(future: Future | None, until: float, cancel=None) -> JediAnswer | None:
+    """jedi's answer from future, waiting until `until` (time.monotonic()) at most; None when
+    there is none by then, or jedi failed. Raises Cancelled when cancel is set meanwhile."""
+    if future is None:
+        return None
+    while True:  # in slices, so that a cancelled request stops waiting at once
+        left = until - time.monotonic()
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        try:
+            return future.result(timeout=max(0.0, min(left, POLL_S)))
+        except FutureTimeout:
+            if left > POLL_S:
+                continue
+            log.debug("jedi over its budget")  # not cancelled: its answer is kept for the next keystroke here
+        except CancelledError:
+            log.debug("jedi's request was superseded by a newer one")
+        except Exception as e:  # noqa: BLE001 - jedi on code it cannot parse or infer: the model still answers
+            log.debug("jedi failed: %s", e)
+        return None

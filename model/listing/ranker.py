@@ -1,8 +1,11 @@
 """The completion list: jedi's names ranked by the model, mixed with the identifier n-gram and jedi's order.
 
-    jedi.ask (own process) ----------------+
-    engine.complete (list): prompt, the model's own lexemes, the statement,
-                            await_jedi, score_names --> mix --> items, the statement last
+The ranker owns the list: it asks jedi (its own process), runs the model's steps
+through the engine's public methods, waits for jedi between them, and mixes.
+
+    after `.`, in an import:  jedi.ask -> wait -> engine.list(names, names_only=confident) -> mix
+    at a name elsewhere:      jedi.ask -> engine.list (the model's lexemes, the statement while
+                              jedi works) -> wait -> engine.score_names -> mix
 
 After `.` or in an import a non-empty jedi list is the whole candidate set (no
 invented attributes); elsewhere the model's own lexemes join it (new names,
@@ -23,12 +26,12 @@ from dataclasses import dataclass, field, replace
 
 from nib.model.completion.engine import Engine
 from nib.model.completion.request import Options, Request
-from nib.model.completion.result import Candidate, Timings, typed_since
+from nib.model.completion.result import Candidate, Result, Timings, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.lexeme import position_kind, typed_name
 
 from .identifiers import IdentifierNgram, tokens
-from .jedi import JediAnswer, JediCompleter, deadline
+from .jedi import JediAnswer, JediCompleter, deadline, wait
 from .mixing import WEIGHTS, Weights, combine
 
 
@@ -95,17 +98,15 @@ class ListRanker:
         narrowed = self.narrow(engine, key, text, cursor, options, use_jedi, position)
         if narrowed is not None:
             return narrowed
-        jedi_first = position[0] in ("attribute", "import")
         if not use_jedi:
             jedi, until = None, 0.0
         elif jedi is None:
             jedi, until = self.ask_jedi(text, cursor, path, jedi_ms, name_jedi_ms)
         else:
             until = time.monotonic()
-        request = Request(text, cursor, "list", options, cancel, jedi=jedi, jedi_deadline=until,
-                          jedi_first=jedi_first)
         try:
-            result = engine.complete(request)
+            result, answer = self._steps(engine, Request(text, cursor, "list", options, cancel), jedi, until,
+                                         position[0] in ("attribute", "import"))
         except Cancelled:
             if jedi is not None:
                 jedi.cancel()  # superseded: a call still waiting for jedi's worker is not needed (one running is)
@@ -114,12 +115,31 @@ class ListRanker:
         start = min((c.start for c in items if c.kind == "name"), default=cursor)
         context = tokens(text[max(start - 200, 0):start])[-2:]
         probs = self.identifiers.probabilities(key, text, cursor, context, [c.label for c in items])
-        jedi = result.jedi
-        ranked = combine(items, probs, [n.name for n in jedi.names] if jedi else [], self.weights[position])
-        listing = Listing(ranked + [c for c in result.candidates if c.kind == "statement"], result.timings, jedi,
+        ranked = combine(items, probs, [n.name for n in answer.names] if answer else [], self.weights[position])
+        listing = Listing(ranked + [c for c in result.candidates if c.kind == "statement"], result.timings, answer,
                           position, items, probs)
         self._asked[key] = _Asked(text, cursor, cursor - len(typed), options, use_jedi, listing)
         return listing
+
+    @staticmethod
+    def _steps(engine: Engine, request: Request, jedi: Future | None, until: float,
+               jedi_first: bool) -> tuple[Result, JediAnswer | None]:
+        """The engine's candidates and jedi's answer (None: none by `until`). jedi first where its
+        names are likely the whole truth; elsewhere the model decodes while jedi works."""
+        timings = Timings()
+        if jedi_first:
+            with timings.stage("jedi_wait"):
+                answer = wait(jedi, until, request.cancel)
+            names = [n.name for n in answer.names] if answer is not None else None
+            result = engine.list(request, names, names_only=answer is not None and answer.confident)
+            return Result(result.candidates, timings.add(result.timings)), answer
+        result = engine.list(request)
+        with timings.stage("jedi_wait"):
+            answer = wait(jedi, until, request.cancel)
+        if answer is not None and answer.names:
+            named = engine.score_names(request, [n.name for n in answer.names])
+            result = Result(result.candidates + named.candidates, result.timings.add(named.timings))
+        return Result(result.candidates, timings.add(result.timings)), answer
 
     def narrow(self, engine: Engine, key: str, text: str, cursor: int, options: Options, use_jedi: bool,
                position: tuple[str, bool]) -> Listing | None:

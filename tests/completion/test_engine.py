@@ -1,15 +1,13 @@
 """The engine's chain of steps with the bundled model: what runs, what it waits for, when it stops."""
 
 import threading
-import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from nib.model.completion.engine import Engine
 from nib.model.completion.request import Options, Request
 from nib.model.errors import Cancelled
-from nib.model.listing.jedi import JediAnswer, JediName
 
 TEXT = "import os\nos.pa"
 
@@ -19,41 +17,30 @@ def engine():
     return Engine.load()
 
 
-def answered(*names, position="attribute") -> Future:
-    future: Future = Future()
-    future.set_result(JediAnswer([JediName(n, "function", "function") for n in names], position))
-    return future
-
-
-def test_after_a_dot_jedis_names_are_the_whole_list(engine):
-    """jedi first (after `.`), confident: its names are scored by the model, no lexeme of the model's own."""
-    request = Request(TEXT, len(TEXT), "list", jedi=answered("path", "pardir", "walk"),
-                      jedi_deadline=time.monotonic() + 5, jedi_first=True)
-    result = engine.complete(request)
+def test_names_given_as_the_whole_truth_are_the_whole_list(engine):
+    """After `.` jedi's names (given by the list's owner) are scored by the model, no lexeme of the model's own."""
+    result = engine.list(Request(TEXT, len(TEXT), "list"), ["path", "pardir", "walk"], names_only=True)
     names = sorted((c.kind, c.label, c.start) for c in result.candidates if c.kind != "statement")
     assert names == [("name", "pardir", 13), ("name", "path", 13)]  # walk does not extend `pa`
     assert [c.kind for c in result.candidates].count("statement") == 1
     assert result.timings.decode_list_ms == 0 and result.timings.score_names_ms > 0
-    assert result.jedi is request.jedi.result()
 
 
-def test_jedi_late_past_its_deadline_gives_the_models_own_list(engine):
-    never: Future = Future()
-    deadline = time.monotonic() + 0.1
-    request = Request(TEXT, len(TEXT), "list", jedi=never, jedi_deadline=deadline, jedi_first=True)
-    result = engine.complete(request)
-    assert {c.kind for c in result.candidates} == {"token", "statement"}
-    # it waited for jedi up to the deadline (from the request's making: the prompt's steps count too)
-    assert result.jedi is None and result.timings.jedi_wait_ms > 0 and time.monotonic() >= deadline
-    assert not never.cancelled()  # a late answer is kept for the next keystroke at the same name
+def test_names_scored_after_the_list_reuse_its_prompt(engine):
+    request = Request(TEXT, len(TEXT), "list")
+    listed = engine.list(request)
+    assert {c.kind for c in listed.candidates} == {"token", "statement"}
+    named = engine.score_names(request, ["path", "pardir"])
+    assert sorted(c.label for c in named.candidates) == ["pardir", "path"]
+    assert named.timings.prefill_ms == 0 and named.timings.score_names_ms > 0  # the list's prompt, not a new one
 
 
 def test_a_statement_request_runs_only_the_prompt_and_the_statement(engine):
-    result = engine.complete(Request(TEXT, len(TEXT), "statement"))
+    result = engine.complete(Request(TEXT, len(TEXT), "statement", Options(statement_budget_ms=251)))  # a new prompt
     t = result.timings
     assert [c.kind for c in result.candidates] == ["statement"]
     assert result.candidates[0].start == 13 and result.candidates[0].text.startswith("pa")
-    assert (t.decode_list_ms, t.jedi_wait_ms, t.score_names_ms) == (0, 0, 0) and t.prefill_ms > 0
+    assert (t.decode_list_ms, t.score_names_ms) == (0, 0) and t.prefill_ms > 0
     assert (t.prompt_tokens, t.healed_bytes) == (6, 2)  # <|endoftext|> "import" " os" "\n" "os" "."; "pa" healed
 
 

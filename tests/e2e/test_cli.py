@@ -15,7 +15,7 @@ def run(*args):
 
 def test_version():
     done = run("--version")
-    assert (done.returncode, done.stdout) == (0, "nib 0.1.0\n")
+    assert (done.returncode, done.stdout) == (0, "nib 0.2.0\n")
 
 
 def test_complete_mid_word_list():

@@ -21,6 +21,12 @@ LINE = 10  # "                found.append(os.path.join(dirpath, name))" in the 
 FALLBACK = ("; statements come from the local model until it answers again")
 
 
+def sent_to(url: str) -> str:
+    """What a session says, once, before its first statement goes to the engine at url."""
+    return (f"nib: statements come from the engine at {url}: the code before the cursor in the files you edit is "
+            "sent there (engine.url)")
+
+
 @pytest.fixture(scope="module")
 def engine_url():
     with llama_server() as url:
@@ -67,13 +73,14 @@ async def test_ghost_text_from_the_engine_at_a_token_boundary_and_mid_word(clien
     assert await statements(client, LINE, start) == [("found.append(name)", at(LINE, start, start))]
     # mid-word: "found.ap|" backs off "ap", which the engine must reproduce (a GBNF grammar):
     # the item replaces what was typed of the word and starts with it, never repeating it
+    assert [(m.type, m.message) for m in client.messages] == [(types.MessageType.Info, sent_to(engine_url))]
     col = start + len("found.ap")
     assert await statements(client, LINE, col) == [("append(name)", at(LINE, col - 2, col))]
     # "fo|": " fo" backed off; unhealed, the engine would go on from "fo" as if it were a word
     assert await statements(client, LINE, start + 2) == [("found.append(name)", at(LINE, start, start + 2))]
     stats = await client.protocol.send_request_async("nib/_engine", {})
     assert (stats.requests, stats.answered, stats.failed, stats.open) == (3, 3, 0, 0)
-    assert client.messages == []
+    assert [m.message for m in client.messages] == [sent_to(engine_url)]  # once, not per statement
 
 
 async def test_unhealed_the_engine_goes_on_from_the_split_word(client: LanguageClient, engine_url):
@@ -116,8 +123,8 @@ async def test_engine_down_gives_the_local_statement_and_one_warning(client: Lan
     assert await statements(client, LINE, col) == local
     assert await statements(client, LINE, col - 1) != []
     assert [m.message for m in client.messages] == [
-        f"nib: cannot reach the engine at {url}: ConnectError: All connection attempts failed" + FALLBACK]
-    assert client.messages[0].type == types.MessageType.Warning
+        sent_to(url), f"nib: cannot reach the engine at {url}: ConnectError: All connection attempts failed" + FALLBACK]
+    assert client.messages[1].type == types.MessageType.Warning
 
 
 async def test_engine_slow_times_out_to_the_local_statement(client: LanguageClient, engine_url):
@@ -127,7 +134,7 @@ async def test_engine_slow_times_out_to_the_local_statement(client: LanguageClie
     configure(client, engine(engine_url, timeoutMs=10))
     assert await statements(client, line, 0) == local
     assert [m.message for m in client.messages] == [
-        f"nib: the engine at {engine_url} did not answer within 10 ms (engine.timeoutMs)" + FALLBACK]
+        sent_to(engine_url), f"nib: the engine at {engine_url} did not answer within 10 ms (engine.timeoutMs)" + FALLBACK]
     stats = await client.protocol.send_request_async("nib/_engine", {})
     assert (stats.requests, stats.failed, stats.open) == (1, 1, 0)
 
@@ -140,7 +147,8 @@ async def test_an_engine_answering_garbage_gives_the_local_statement(client: Lan
     url = engine_url.removesuffix("/v1")
     configure(client, engine(url))
     assert await statements(client, LINE, col) == local
-    [message] = client.messages
+    told, message = client.messages
+    assert told.message == sent_to(url)
     assert message.message.startswith(f"nib: the engine at {url} answered 404: ") and message.message.endswith(
         FALLBACK)
 
@@ -169,7 +177,7 @@ async def test_cancelling_closes_the_request_to_the_engine(client: LanguageClien
     assert await asyncio.wait_for(superseded, 5) is None
     stats = await client.protocol.send_request_async("nib/_engine", {})
     assert (stats.requests, stats.cancelled, stats.failed, stats.open) == (2, 2, 0, 0)
-    assert client.messages == []
+    assert [m.message for m in client.messages] == [sent_to(engine_url)]
 
 
 KEY = "nib-test-secret-4f1e"
@@ -197,10 +205,11 @@ async def test_the_api_key_comes_from_the_named_variable_and_is_never_shown(keye
     configure(client, engine(url, apiKeyEnv="NIB_TEST_KEY"))
     open_doc(client, text)
     assert await statements(client, LINE, start) == [("found.append(name)", at(LINE, start, start))]
-    assert client.messages == []
+    assert [m.message for m in client.messages] == [sent_to(url)]
     configure(client, engine(url, apiKeyEnv="NIB_NO_SUCH_KEY"))
     assert await statements(client, LINE, start + 1) != []  # the local model's
     assert [m.message for m in client.messages] == [
+        sent_to(url),
         "nib: engine.apiKeyEnv names NIB_NO_SUCH_KEY, which is not set in nib's environment: requests go without "
         "a key",
         f"nib: the engine at {url} answered 401: {{\"detail\":\"Invalid API key\"}}" + FALLBACK]

@@ -134,7 +134,7 @@ def test_checkhealth_reports_command_version_and_model(nvim):
     assert "- ERROR" not in text and "- WARNING" not in text, text
     cwd = nvim.call("stdpath", "cache") + "/nib"
     assert f"- ✅ OK server command: {sys.executable} -I -m nib.server.cli serve (in {cwd})" in text, text
-    assert "- ✅ OK nib 0.1.0" in text
+    assert "- ✅ OK nib 0.2.0" in text
     assert "model " + str(ROOT / "model" / "weights") + ": 6917376 parameters" in text
 
 

@@ -1,8 +1,13 @@
 """The list while a name grows: narrowed from the last one, recomputed only where that could lose something."""
 
+import time
+from concurrent.futures import Future
+
+from nib.model.completion.engine import Engine
+from nib.model.completion.request import Options
 from nib.model.completion.result import Candidate, Result, Timings
 from nib.model.listing.identifiers import IdentifierNgram
-from nib.model.listing.jedi import JediCompleter
+from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
 from nib.model.listing.ranker import ListRanker
 
 
@@ -12,7 +17,7 @@ class CountingEngine:
     def __init__(self, candidates):
         self.candidates, self.calls = candidates, 0
 
-    def complete(self, request):
+    def list(self, request, names=None, names_only=False):
         self.calls += 1
         return Result([c for c in self.candidates if c.extends(request.text, request.cursor)], Timings())
 
@@ -48,3 +53,42 @@ def test_a_growing_name_narrows_the_last_list_and_a_new_edit_recomputes():
     again = r.complete(engine, "xs.", 3, key="a", use_jedi=False)
     assert again.narrowed and [c.label for c in again.candidates] == ["extend", "append", "apply"]
     assert engine.calls == 6
+
+
+class FixedJedi(JediCompleter):
+    """jedi whose every call is answered by the given future (answered, or never)."""
+
+    def __init__(self, future):
+        super().__init__(budget_ms=100)
+        self.future = future
+
+    def ask(self, text, cursor, path=None, at_name_start=True):
+        self.future.asked_at = time.monotonic()
+        return self.future
+
+
+def answered(*names, position="attribute") -> Future:
+    future: Future = Future()
+    future.set_result(JediAnswer([JediName(n, "function", "function") for n in names], position))
+    return future
+
+
+TEXT = "import os\nos.pa"
+
+
+def test_after_a_dot_jedis_names_are_the_whole_list_ranked_by_the_model():
+    r = ListRanker(jedi=FixedJedi(answered("path", "pardir", "walk")), identifiers=IdentifierNgram())
+    listing = r.complete(Engine.load(), TEXT, len(TEXT), Options(list_statement=False), key="a")
+    assert sorted((c.kind, c.label, c.start) for c in listing.candidates) == [("name", "pardir", 13),
+                                                                              ("name", "path", 13)]
+    assert listing.complete and listing.timings.decode_list_ms == 0 and listing.timings.score_names_ms > 0
+
+
+def test_jedi_late_past_its_budget_gives_the_models_own_list_and_keeps_jedis_call():
+    never: Future = Future()
+    r = ListRanker(jedi=FixedJedi(never), identifiers=IdentifierNgram())
+    started = time.monotonic()
+    listing = r.complete(Engine.load(), TEXT, len(TEXT), Options(list_statement=False), key="a", jedi_ms=100)
+    assert {c.kind for c in listing.candidates} == {"token"} and listing.jedi is None
+    assert listing.timings.jedi_wait_ms > 0 and time.monotonic() - started >= 0.1
+    assert not never.cancelled()  # a late answer is kept for the next keystroke at the same name

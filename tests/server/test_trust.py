@@ -1,6 +1,8 @@
 """The engine settings the server refuses before any code is sent, and the warnings it gives."""
 
-from nib.server.host import ModelKey
+from nib.model.completion.request import Kind
+from nib.model.service.hosts import ModelKey
+from nib.server.configure import local_key, statement_key
 from nib.server.settings import parse
 from nib.server.trust import engine_problems, engine_refused
 
@@ -18,7 +20,7 @@ def test_a_key_over_plain_http_to_another_host_is_refused_and_the_statement_stay
     settings = engine(url="http://gpu.example:8080/v1", apiKeyEnv="PATH")
     assert engine_refused(settings.engine) == PLAIN
     assert engine_problems(settings.engine) == [PLAIN]
-    assert ModelKey.of(settings) == ModelKey.local(settings)
+    assert statement_key(settings) == local_key(settings)
 
 
 def test_a_key_goes_over_https_or_to_this_machine():
@@ -26,7 +28,7 @@ def test_a_key_goes_over_https_or_to_this_machine():
                 "http://[::1]:8080/v1"):
         settings = engine(url=url, apiKeyEnv="PATH")
         assert engine_refused(settings.engine) is None, url
-        assert ModelKey.of(settings) == ModelKey(url, "openai", 0, "", "PATH")
+        assert statement_key(settings) == ModelKey(url, "", 0, "", "PATH", Kind.HTTP)
 
 
 def test_plain_http_without_a_key_is_the_users_choice():
@@ -38,4 +40,4 @@ def test_a_url_that_is_not_http_is_refused():
     assert engine_problems(settings.engine) == [
         "nib: engine.url must be an http:// or https:// URL, got 'file:///etc/passwd': statements come from the "
         "local model"]
-    assert ModelKey.of(settings) == ModelKey.local(settings)
+    assert statement_key(settings) == local_key(settings)

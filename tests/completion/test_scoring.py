@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from nib.model.listing.scoring import RARE_PIECE, UNSCORED_PIECE, score_sequences
+from nib.model.completion.scoring import RARE_PIECE, UNSCORED_PIECE, score_sequences
 
 from fixtures import VOCAB, table_model
 

@@ -1,23 +1,23 @@
-"""Model hosts shared by sessions, the TCP daemon's sessions, and the watch on the editor's process.
+"""Model hosts shared by the completion services of one process (a daemon's sessions among them).
 
-A host is one loaded engine and its inference thread, for one model identity
-(path, device, threads). Sessions acquire the host for their settings and release
-it when they change model or end; the last session to release a host unloads it.
-So a shared `nib serve --tcp` keeps one model per identity, and one client's
-`model.path` never changes another's.
+A host is one loaded completer and its inference thread, for one model identity
+(path, device, threads; an engine's URL, model and key variable). Services acquire
+the host for their configuration and release it when they change model or end; the
+last to release a host unloads it. So a shared `nib serve --tcp` keeps one model per
+identity, and one client's `model.path` never changes another's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from nib.model.completion.request import Kind
 from nib.model.errors import ModelError
 
 log = logging.getLogger("nib.host")
@@ -26,41 +26,15 @@ log = logging.getLogger("nib.host")
 @dataclass(frozen=True)
 class ModelKey:
     path: str  # a directory or a model's name (`artifacts.resolve`); an engine's URL
-    device: str  # cpu | cuda | auto; "openai" for an engine over HTTP
+    device: str  # cpu | cuda | auto; "" for an engine over HTTP
     threads: int
     name: str = ""  # the model an engine is asked for
     key_env: str = ""  # the variable holding an engine's API key
-
-    @classmethod
-    def of(cls, settings) -> "ModelKey":
-        """The statement's model: the engine's, if one is set."""
-        from .trust import engine_refused
-
-        e = settings.engine
-        if e.api == "openai" and e.url and engine_refused(e) is None:
-            return cls(e.url, "openai", 0, e.model, e.api_key_env)
-        return cls.local(settings)
-
-    @classmethod
-    def local(cls, settings) -> "ModelKey":
-        from nib.model.runtime.artifacts import default_model
-
-        m = settings.model
-        return cls(m.path or default_model(), m.device, m.threads)
-
-    @classmethod
-    def for_list(cls, settings) -> "ModelKey":
-        """The list's model: `list.model`, else the statement's local one (the list never goes to an engine).
-
-        A model of its own runs on the CPU whatever `model.device` says: it is chosen for the list's
-        latency on a CPU, and the bundled model has no torch checkpoint to run on a GPU.
-        """
-        local = cls.local(settings)
-        return cls(settings.listing.model, "cpu", local.threads) if settings.listing.model else local
+    kind: Kind = Kind.LOCAL
 
     @property
     def remote(self) -> bool:
-        return self.device == "openai"
+        return self.kind is Kind.HTTP
 
     def describe(self) -> str:
         if self.remote:
@@ -184,25 +158,25 @@ class ModelUse:
         if host is None:
             return self.serving
         load = host.load()
-        future = asyncio.wrap_future(load)
-        if self.serving is not None and not future.done():
-            future.add_done_callback(lambda _: self._loaded(host, load))
+        if self.serving is not None and not load.done():
+            asyncio.get_running_loop().create_task(self._when_loaded(host, load))
             return self.serving
-        try:
-            await future
-        except Exception:  # noqa: BLE001 - reported by _loaded
-            pass
-        self._loaded(host, load)
+        await self._when_loaded(host, load)
         return self.serving
 
     async def settled(self) -> ModelHost | None:
         """The host serving once the load in progress (if any) has ended, loaded or failed."""
         host = self.loading
         if host is not None:
-            load = host.load()
-            await asyncio.wait([asyncio.wrap_future(load)])
-            self._loaded(host, load)
+            await self._when_loaded(host, host.load())
         return self.serving
+
+    async def _when_loaded(self, host: ModelHost, load: Future) -> None:
+        try:
+            await asyncio.wrap_future(load)
+        except Exception:  # noqa: BLE001 - reported by _loaded, not raised
+            pass
+        self._loaded(host, load)
 
     def _loaded(self, host: ModelHost, load: Future) -> None:
         """host's load has ended: it serves, or its failure is reported (once per attempt)."""
@@ -223,22 +197,3 @@ class ModelUse:
             if host is not None:
                 self.hosts.release(host)
         self.loading = self.serving = None
-
-
-def watch_parent(pid: int, on_exit, every_s: float = 0.25) -> None:
-    """End the server when the editor that started it is gone (LSP `processId`), even when
-    its stdin is still open (held by a grandchild, a shell, a crashed editor's helper)."""
-
-    def watch():
-        while True:
-            time.sleep(every_s)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                log.info("the client process %d is gone: exiting", pid)
-                on_exit()
-                os._exit(0)  # the inference thread cannot be interrupted; nothing is left to save
-            except PermissionError:  # alive, owned by another user
-                pass
-
-    threading.Thread(target=watch, daemon=True, name="nib-parent-watch").start()

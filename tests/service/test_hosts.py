@@ -6,8 +6,8 @@ import threading
 from types import SimpleNamespace
 
 from nib.model.completion import engine as engine_module
-from nib.server.host import Hosts, ModelKey, ModelUse
-from nib.server.settings import parse
+from nib.model.completion.request import Kind
+from nib.model.service.hosts import Hosts, ModelKey, ModelUse
 
 BUNDLED = ModelKey("", "cpu", 1)
 BROKEN = ModelKey("/models/broken", "cpu", 1)
@@ -57,21 +57,9 @@ def test_a_failed_load_is_reported_and_the_previous_model_keeps_serving(monkeypa
     assert hosts.loaded() == []
 
 
-def test_an_engine_serves_the_statement_and_never_the_list():
-    settings, warnings = parse({"engine": {"api": "openai", "url": "https://gpu:8080/v1", "model": "m",
-                                           "apiKeyEnv": "NIB_KEY"}, "list": {"model": ""}})
-    assert warnings == []
-    statement, listing = ModelKey.of(settings), ModelKey.for_list(settings)
-    assert statement == ModelKey("https://gpu:8080/v1", "openai", 0, "m", "NIB_KEY") and statement.remote
-    assert listing == ModelKey.local(settings) and not listing.remote
-    assert statement.describe() == "the engine at https://gpu:8080/v1 (m)"
-    settings.engine.url = ""  # openai without a URL: the local model, as if local
-    assert ModelKey.of(settings) == ModelKey.local(settings)
-
-
 def test_an_engines_host_loads_nothing_and_two_sessions_share_it():
     hosts = Hosts()
-    key = ModelKey("http://gpu:8080/v1", "openai", 0)
+    key = ModelKey("http://gpu:8080/v1", "", 0, kind=Kind.HTTP)
     a, b = hosts.acquire(key), hosts.acquire(key)
     assert a is b
     engine = a.load().result(timeout=5)
@@ -101,12 +89,3 @@ def test_a_model_switch_never_makes_a_request_wait_for_the_new_load(monkeypatch)
 
     assert asyncio.run(run()) == ("engine for None", "engine for None", "engine for /models/slow", True)
     use.close()
-
-
-def test_the_lists_own_model_stays_on_the_cpu_when_the_statements_runs_on_cuda():
-    """The bundled model has no torch checkpoint: on cuda the whole list (jedi's names too) vanished."""
-    settings, _ = parse({"model": {"path": "gemma3-270m", "device": "cuda"}, "list": {"model": "bundled"}})
-    assert ModelKey.for_list(settings) == ModelKey("bundled", "cpu", 0)
-    assert ModelKey.of(settings) == ModelKey("gemma3-270m", "cuda", 0)
-    settings.listing.model = ""  # the list on the statement's own model goes where that one goes
-    assert ModelKey.for_list(settings) == ModelKey("gemma3-270m", "cuda", 0)

@@ -5,8 +5,6 @@
 - An edit to a document cancels the work still running for it (`supersede`), and
   `$/cancelRequest` cancels a request's task, which sets its cancel flag: decoding
   stops between steps.
-- `debounce` waits for more typing; the caller drops a result whose document
-  version moved on meanwhile.
 - `warm_later` prefills the KV state after a pause in typing, so the next request is warm.
 - `speculate` computes the list where a name is about to start, in the pause before its
   first character; the next edit cancels it (`edited`) unless it types a name right there.
@@ -94,15 +92,6 @@ class Scheduler:
 
     def stop_speculating(self, uri: str) -> None:
         self.edited(uri, -1, "")
-
-    @staticmethod
-    async def debounce(doc, ms: int) -> bool:
-        """Wait ms for more typing; whether doc is still at the version it had."""
-        if not ms:
-            return True
-        version = doc.version
-        await asyncio.sleep(ms / 1e3)
-        return doc.version == version
 
     def warm_later(self, uri: str, fn) -> None:
         """Call fn() after a pause in typing on uri (each call restarts the pause)."""

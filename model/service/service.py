@@ -1,0 +1,249 @@
+"""The completion service: what one client (an LSP session, `nib complete`) asks of nib's models.
+
+    complete(doc, text, cursor, mode) -> Result | None
+        [debounce] -> the model in use (loaded once per identity, `hosts.py`)
+        list:       jedi waited for on the event loop -> the ranker on the inference thread
+                    (+ the engine's statement item, when the ghost text was just asked there)
+        statement:  the local completer on the inference thread, or the engine over HTTP, and
+                    the local model when the engine fails (one warning until it answers again)
+
+It also speculates (the list where a name is about to start), warms the prompt state
+after a pause, and counts the identifiers of opened documents. No LSP here: documents are
+keys and text, cursors are character offsets. The event loop only waits; inference runs
+on each host's one thread (`Scheduler.run`), cancelled by a newer edit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, replace
+
+from nib.model.completion.remote import EngineError, EngineOptions
+from nib.model.completion.request import Mode, Options, Request
+from nib.model.completion.result import Result
+from nib.model.errors import Cancelled
+from nib.model.listing.identifiers import IdentifierNgram
+from nib.model.listing.jedi import JediCompleter
+from nib.model.listing.ranker import ListRanker
+from nib.model.text.lexeme import name_may_start
+
+from .hosts import Hosts, ModelKey, ModelUse
+from .scheduler import Scheduler
+
+
+@dataclass(frozen=True)
+class Config:
+    """How a client's completions are made: its models, its options, its waits for jedi."""
+
+    statement: ModelKey
+    listing: ModelKey
+    options: Options
+    engine: EngineOptions
+    jedi: bool
+    jedi_ms: int  # after `.` and in imports
+    name_jedi_ms: int  # at a name elsewhere
+    debounce_ms: int
+
+
+class CompletionService:
+    """notify(level, message[, shown]): what the client's user should see (a logging level, the
+    line for the log, and the line for the editor when it differs)."""
+
+    def __init__(self, hosts: Hosts, jedi: JediCompleter, config: Config, notify, log: logging.Logger):
+        self.notify, self.log = notify, log
+        self.scheduler = Scheduler()
+        self.model = ModelUse(hosts, self._load_failed)  # the statement's
+        self.list_model = ModelUse(hosts, self._load_failed)  # the list's: the same host, or its own
+        self.ranker = ListRanker(jedi, IdentifierNgram())
+        self.config = config
+        self.configure(config)
+        self.engine_failing = False  # warned that the engine fails; cleared when it answers again
+        self._disclosed: set[str] = set()  # the engines this client has been told it sends code to
+
+    def _load_failed(self, message: str) -> None:
+        self.notify(logging.ERROR, message, f"nib: {message}")
+
+    def configure(self, config: Config) -> None:
+        """New settings: a model that changed loads while the one before keeps serving."""
+        self.config = config
+        self.model.want(config.statement)
+        self.list_model.want(config.listing)
+
+    @property
+    def separate_list(self) -> bool:
+        """Whether the list's model is not the statement's (it would decode a worse statement)."""
+        return self.config.listing != self.config.statement
+
+    async def ready(self) -> None:
+        """Load the models now: one that cannot load is reported at once, not at the first request."""
+        await self.model.ready()
+        await self.list_model.ready()
+
+    async def complete(self, doc: str, text: str, cursor: int, mode: Mode, path: str | None = None,
+                       current=lambda: True) -> Result | None:
+        """The list or the statement at cursor (a character offset into text); None when nothing
+        applies, when superseded, or when `current()` says the document moved on while debouncing."""
+        c = self.config
+        if mode == Mode.STATEMENT and c.debounce_ms:
+            await asyncio.sleep(c.debounce_ms / 1e3)
+            if not current():
+                return None
+        host = await (self.list_model if mode == Mode.LIST else self.model).ready()
+        if host is None or host.engine is None:
+            return None
+        try:
+            if mode == Mode.LIST:
+                jedi, waited = await self._await_jedi(text, cursor, path)
+                result = await self.scheduler.run(
+                    host.worker, lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path), doc)
+                result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
+                statement = self._engine_statement(text, cursor)
+                return replace(result, candidates=result.candidates + [statement]) if statement else result
+            if host.engine.remote:
+                return await self._from_engine(host.engine, doc, text, cursor)
+            request = Request(text, cursor, Mode.STATEMENT, c.options)
+            return await self.scheduler.run(host.worker, lambda cancel: host.engine.complete(
+                replace(request, cancel=cancel)), doc)
+        except Cancelled:
+            self.log.debug("%s superseded", mode.value)
+            return None
+
+    # -- the list ---------------------------------------------------------------
+
+    async def _await_jedi(self, text: str, cursor: int, path: str | None, speculative: bool = False):
+        """jedi's answer for the list at cursor, waited for on the event loop within the budget
+        (a speculative list, computed ahead of its keystroke, waits the whole budget at a name
+        too), so that no client's wait for jedi holds a model's inference thread: (a future,
+        done or not (not: jedi had no answer in time; the list is the model's own), or None
+        without jedi; the milliseconds waited)."""
+        c = self.config
+        if not c.jedi:
+            return None, 0.0
+        future, until = self.ranker.ask_jedi(text, cursor, path, c.jedi_ms, None if speculative else c.name_jedi_ms)
+        left = until - time.monotonic()
+        if future.done() or left <= 0:
+            return future, 0.0
+        started = time.perf_counter()
+        waiting = asyncio.wrap_future(future)
+        waiting.add_done_callback(lambda w: w.cancelled() or w.exception())  # jedi's failure is the ranker's to log
+        await asyncio.wait([waiting], timeout=left)
+        return future, (time.perf_counter() - started) * 1e3
+
+    def _list(self, engine, doc: str, text: str, cursor: int, cancel, jedi, path: str | None):
+        """The ranker's list, with jedi's answer as it is now (no wait on this thread)."""
+        options = self.config.options
+        if self.separate_list:
+            options = replace(options, list_statement=False)
+        return self.ranker.complete(engine, text, cursor, options, cancel, key=doc, path=path,
+                                    use_jedi=self.config.jedi, jedi_ms=0, name_jedi_ms=0, jedi=jedi)
+
+    def _engine_statement(self, text: str, cursor: int):
+        """The engine's statement answered at this very spot, as the list's statement item."""
+        host = self.model.serving
+        if host is None or not host.key.remote or not self.config.options.list_statement:
+            return None
+        return host.engine.last_statement(text, cursor, self.config.options)
+
+    # -- the statement from an engine ---------------------------------------------
+
+    async def _from_engine(self, engine, doc: str, text: str, cursor: int):
+        """The statement from the engine over HTTP; if it is down, slow or answers garbage, from
+        the local model (the list's), with one warning until the engine answers again. Raises
+        Cancelled when an edit supersedes it."""
+        request = Request(text, cursor, Mode.STATEMENT, self.config.options)
+        self._disclose(engine.url)
+        try:
+            result = await self.scheduler.run_async(engine.complete(request, self.config.engine), doc)
+            if self.engine_failing:
+                self.engine_failing = False
+                self.log.info("the engine at %s answers again", engine.url)
+            return result
+        except EngineError as e:
+            if not self.engine_failing:
+                self.engine_failing = True
+                self.notify(logging.WARNING, f"nib: {e}; statements come from the local model until it answers again")
+            else:
+                self.log.debug("%s", e)
+        local = await self.list_model.ready()
+        if local is None or local.engine is None:
+            return None
+        return await self.scheduler.run(local.worker, lambda cancel: local.engine.complete(
+            replace(request, cancel=cancel)), doc)
+
+    def _disclose(self, url: str) -> None:
+        """Say once per client and engine where the code goes."""
+        if url in self._disclosed:
+            return
+        self._disclosed.add(url)
+        what = "and after it " if self.config.engine.suffix else ""
+        self.notify(logging.INFO, f"nib: statements come from the engine at {url}: the code before the cursor "
+                                  f"{what}in the files you edit is sent there (engine.url)")
+
+    # -- ahead of requests ----------------------------------------------------------
+
+    def edited(self, doc: str, at: int, inserted: str) -> None:
+        """An edit: work in flight for doc is superseded (a speculative list survives a name typed where it is)."""
+        self.scheduler.supersede(doc)
+        self.scheduler.edited(doc, at, inserted)
+
+    def speculate(self, doc: str, text: str, cursor: int, path: str | None) -> None:
+        """Where a name is about to start (cursor: an offset), compute the list now, in the pause
+        before its first character: the request that comes with it then only narrows this one
+        (`ListRanker.narrow`) instead of waiting for jedi and the model."""
+        host = self.list_model.serving
+        if host is None or host.engine is None or not name_may_start(text[text.rfind("\n", 0, cursor) + 1:cursor]):
+            return
+        engine = host.engine
+        jedi = asyncio.ensure_future(self._await_jedi(text, cursor, path, speculative=True))
+
+        def work(cancel):
+            try:
+                self._list(engine, doc, text, cursor, cancel, jedi.result()[0], path)
+            except Cancelled:
+                pass
+            except Exception:  # speculation is an optimisation: never let it fail anything
+                self.log.exception("the speculative list failed")
+
+        self.scheduler.speculate(host.worker, work, doc, cursor, after=jedi)
+
+    def warm_later(self, doc: str, text_now) -> None:
+        """After a pause in typing, prefill each local model's prompt state at the last edit so
+        the next request is warm. text_now() -> (text, cursor), or None when there is nothing to warm."""
+
+        def warm():
+            found = None if self.scheduler.busy(doc) else text_now()
+            if found is None:
+                return
+            for host in {self.model.serving, self.list_model.serving} - {None}:  # each model's own prompt state
+                if host.engine is not None and not host.engine.remote:
+                    host.worker.submit(self._warm, host.engine, doc, *found)
+
+        self.scheduler.warm_later(doc, warm)
+
+    def _warm(self, engine, doc: str, text: str, cursor: int) -> None:
+        try:
+            engine.warm(text, cursor, self.config.options)
+            self.ranker.identifiers.around(doc, text, cursor)
+        except Exception:  # warming is an optimisation: never let it fail anything
+            self.log.exception("warming the KV state failed")
+
+    def opened(self, doc: str, text: str, path: str | None) -> None:
+        """A newly opened document: count its identifiers (they count in the other files' lists),
+        and let jedi parse it now, so the first list in it finds jedi's parse cached."""
+        host = self.list_model.loading or self.list_model.serving
+        if host is not None:
+            host.worker.submit(self.ranker.identifiers.around, doc, text, None)
+        if self.config.jedi:
+            self.ranker.jedi.ask(text, 0, path, at_name_start=False)
+
+    def forget(self, doc: str) -> None:
+        """A closed document: nothing of it is kept."""
+        self.scheduler.forget(doc)
+        self.ranker.forget(doc)
+
+    def close(self) -> None:
+        self.scheduler.supersede_all()
+        self.model.close()
+        self.list_model.close()
