@@ -84,8 +84,13 @@ def ghost_text(nvim):
 
 def test_list_after_a_dot_shows_the_ranked_valid_names_and_accepts_mid_word(nvim):
     set_line(nvim, 3, "os.pa")
-    nvim.exec_lua("vim.lsp.completion.get()")
-    words = wait(lambda: popup_words(nvim), what="the completion popup")
+    for _ in range(5):  # jedi's first answer may come after this list on a busy machine: ask again, as a user would
+        nvim.exec_lua("vim.lsp.completion.get()")
+        words = wait(lambda: popup_words(nvim), what="the completion popup")
+        if "pardir" in words:
+            break
+        nvim.input("<C-e>")
+        time.sleep(2)
     names = [w for w in words if "(" not in w and "." not in w]
     assert names[0] == "path"
     assert sorted(names) == ["pardir", "path", "pathconf", "pathconf_names", "pathsep"]
