@@ -27,7 +27,7 @@ import numpy as np
 
 from latency import write_report
 from nib.model.eval.heldout import fetch
-from nib.model.eval.quality import identifier_line_points, python_files
+from nib.model.eval.points import identifier_line_points, python_files
 from nib.model.pretrained import registry
 from nib.model.runtime import artifacts, open_runtime
 
@@ -76,7 +76,8 @@ def quantization_and_head(threads: int, text: str) -> dict:
 
     from nib.model.net.gemma import Gemma
     from nib.model.net.sentencepiece import SentencePieceBPE
-    from nib.model.pretrained.convert import load_hf, to_onnx, vocabulary_order
+    from nib.model.pretrained.convert import to_onnx, vocabulary_order
+    from nib.model.runtime.torch import load_hf
     from nib.model.train.export import quantize
 
     spec = registry.get("gemma3-270m")

@@ -3,9 +3,10 @@ graph's prefix) against copied into every row (what a graph with one cache per r
 
     python benchmarks/rows.py [--json benchmarks/results/typing/rows.json]
 
-Both run the bundled model through ONNX Runtime on the same prompt; "copied" is the base
-`Runtime.step_rows`, which concatenates the prompt's cache into each row and runs the graph
-with an empty prefix. Each figure is the median of 30 runs of 4 steps, per step.
+Both run the bundled model through ONNX Runtime on the same prompt; "copied" is
+`CopiedPrefixRuntime.step_rows` (for a graph with one cache per row, as nib 0.1 exported),
+which concatenates the prompt's cache into each row and runs the graph with an empty prefix.
+Each figure is the median of 30 runs of 4 steps, per step.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nib.model.runtime import Runtime, open_runtime
+from nib.model.runtime import open_runtime
+from nib.model.runtime.base import CopiedPrefixRuntime
 
 
 def per_step_ms(step, prompt, runtime, rows: int, steps: int = 4, runs: int = 30) -> float:
@@ -47,7 +49,7 @@ def main() -> int:
             _, prompt = runtime.prefill(rng.integers(100, 8000, prompt_tokens).tolist(), [0] * prompt_tokens)
             for rows in (1, 3, 5):
                 shared = per_step_ms(type(runtime).step_rows, prompt, runtime, rows)
-                copied = per_step_ms(Runtime.step_rows, prompt, runtime, rows)
+                copied = per_step_ms(CopiedPrefixRuntime.step_rows, prompt, runtime, rows)
                 results.append({"threads": threads, "prompt_tokens": prompt_tokens, "rows": rows,
                                 "shared_ms": round(shared, 3), "copied_ms": round(copied, 3)})
                 print(f"{threads:>7} {prompt_tokens:>6} {rows:>4} {shared:>10.2f} {copied:>10.2f} "

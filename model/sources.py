@@ -8,7 +8,7 @@ fetched by `pip download` into a cache: never vendored, never fetched while serv
 from __future__ import annotations
 
 import fnmatch
-import hashlib
+import json
 import stat
 import subprocess
 import sys
@@ -16,16 +16,10 @@ import sysconfig
 import zipfile
 from pathlib import Path
 
+from nib.model.runtime.pinned import sha256
+
 # Test suites are large, repetitive and full of deliberately odd code.
 SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def stdlib_files(include: list[str] | None = None) -> list[tuple[str, str]]:
@@ -121,3 +115,9 @@ def read_source(data: bytes) -> str | None:
     if len(data) > 1_000_000 or max((len(line) for line in text.splitlines()), default=0) > 1000:
         return None
     return text
+
+
+def read_corpus(folder: Path) -> list[tuple[str, str]]:
+    """The (path, text) of each file of a corpus folder (`nib corpus` writes its files.jsonl)."""
+    with open(folder / "files.jsonl") as f:
+        return [(d["path"], d["text"]) for d in map(json.loads, f)]

@@ -8,6 +8,5 @@ from pathlib import Path
 os.environ["NIB_MODEL"] = "bundled"
 
 # Test modules import their shared fakes and paths from tests/fixtures.py, and the engine's
-# launcher from benchmarks/llama_server.py (shared with benchmarks/load.py).
+# launcher from tests/llama_server.py. Nothing in benchmarks/ is imported.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.append(str(Path(__file__).resolve().parent.parent / "benchmarks"))

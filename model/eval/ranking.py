@@ -18,20 +18,16 @@ then measured on points of the test split (`eval/heldout.toml`): no package is i
 from __future__ import annotations
 
 import itertools
-import time
 from pathlib import Path
 
 import numpy as np
 
-from nib.model.completion.request import Options, Request
 from nib.model.completion.result import Candidate
-from nib.model.eval.quality import identifier_points, python_files
-from nib.model.listing.identifiers import IdentifierNgram, tokens
-from nib.model.listing.jedi import JediCompleter
 from nib.model.listing.mixing import WEIGHTS, Weights, combine, key_name
-from nib.model.listing.ranker import ListRanker
 from nib.model.progress import Progress
-from nib.model.text.lexeme import typed_name
+
+from .points import identifier_points, python_files
+from .predictors import ListPredictor
 
 RANKERS = ("jedi", "model", "identifiers", "combined", "narrowed")
 GRID = [w for w in itertools.product(np.linspace(0, 1, 11), repeat=2) if w[0] + w[1] <= 1.0 + 1e-9]
@@ -50,68 +46,17 @@ def collect(engine, files: list[Path], texts: list[str], points, jedi_ms: int, t
     name_jedi_ms: how long the combined list waits for jedi at a name (not after `.` or in an
     import; None: jedi_ms), as the server's `jedi.nameBudgetMs`.
     """
-    ranker = ListRanker(JediCompleter(jedi_ms), IdentifierNgram())
-    ranker.jedi.names("import os\nos.", 13, None, 30_000)  # jedi's first call loads its stubs
+    predictor = ListPredictor(engine, jedi_ms, name_jedi_ms)
     records = []
     bar = Progress(len(points), "points", "ranking")
-    options = Options(list_statement=False)
     for p in points:
         cursor = p.offset + min(typed, len(p.gold) - 1)
-        text, path = texts[p.file][:cursor], str(files[p.file])
-        key = f"{p.file}:{p.offset}"
-        t = time.perf_counter()
-        listing = ranker.complete(engine, text, cursor, options, key=key, path=path, name_jedi_ms=name_jedi_ms)
-        combined_ms = (time.perf_counter() - t) * 1e3
-        ranker.jedi.wait_idle()
-        narrowed, narrowed_ms = listing, combined_ms
-        if cursor > p.offset:  # asked at the name's start, then narrowed to what is typed
-            ranker.complete(engine, texts[p.file][:p.offset], p.offset, options, key=key + "/narrowed", path=path,
-                            name_jedi_ms=name_jedi_ms)
-            t = time.perf_counter()
-            narrowed = ranker.complete(engine, text, cursor, options, key=key + "/narrowed", path=path,
-                                       name_jedi_ms=name_jedi_ms)
-            narrowed_ms = (time.perf_counter() - t) * 1e3
-            ranker.forget(key + "/narrowed")
-            ranker.jedi.wait_idle()
-        t = time.perf_counter()
-        # jedi's own answer at the cursor, for what is typed, waited for
-        jedi = ranker.jedi.names(text, cursor, path, 60_000, at_name_start=False)
-        jedi_ms = (time.perf_counter() - t) * 1e3
-        fragment = typed_name(text)
-        t = time.perf_counter()
-        model = engine.complete(Request(text, cursor, "list", options))
-        model_ms = (time.perf_counter() - t) * 1e3
-        t = time.perf_counter()
-        context = tokens(text[max(cursor - 200, 0):cursor])[-2:]
-        ngram = ranker.identifiers.probabilities(key + "/alone", text, cursor, context)
-        ngram_labels = sorted((n for n in ngram if n.startswith(fragment) and n != fragment),
-                              key=lambda n: -ngram[n])[:5]
-        ngram_ms = (time.perf_counter() - t) * 1e3
-        ranker.identifiers.forget(key + "/alone")
-        records.append({
-            "kind": p.kind,
-            "position": list(listing.position),
-            "typed": typed,
-            "gold": p.gold,
-            "labels": {
-                "jedi": [n.name for n in jedi.names] if jedi else [],
-                "model": [c.label for c in model.candidates],
-                "identifiers": ngram_labels,
-                "combined": [c.label for c in listing.candidates],
-                "narrowed": [c.label for c in narrowed.candidates],
-            },
-            "ms": {"jedi": jedi_ms, "model": model_ms, "identifiers": ngram_ms, "combined": combined_ms,
-                   "narrowed": narrowed_ms},
-            "narrowed": narrowed.narrowed,
-            # what `combine` needs to re-rank this point under other weights
-            "items": [(c.label, c.kind, c.score) for c in listing.unmixed],
-            "identifiers_p": listing.identifiers,
-            "jedi_order": [n.name for n in listing.jedi.names] if listing.jedi else [],
-        })
-        ranker.forget(key)
+        record = predictor.predict(texts[p.file], p.offset, cursor, str(files[p.file]), f"{p.file}:{p.offset}")
+        records.append({"kind": p.kind, "position": record.pop("position"), "typed": typed, "gold": p.gold,
+                        **record})
         bar.update()
     bar.close()
-    ranker.jedi.close()
+    predictor.close()
     return records
 
 
@@ -185,7 +130,7 @@ def run(engine, dev: Path, test: Path, points: int, seed: int, jedi_ms: int, typ
 
 
 # What each point keeps only to be re-ranked under other weights while tuning: every candidate
-# with its scores (hundreds after `.`), 26 MB for 1200 points. The written report keeps each
+# with its scores (hundreds after `.`), tens of MB for a run. The written report keeps each
 # point's labels, gold, kind and latencies, from which its tables are computed.
 _TUNING_ONLY = ("items", "identifiers_p", "jedi_order")
 

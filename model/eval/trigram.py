@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from nib.model.eval.quality import literal_kind
 from nib.model.text.lexer import lex
+
+from .measures import literal_kind
 
 
 class TrigramPredictor:

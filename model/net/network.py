@@ -75,7 +75,6 @@ class Attention(nn.Module):
         y = y.transpose(1, 2).contiguous().view(B, S, C)
         return self.proj(y), k, v
 
-
     def forward_shared(self, x, cos, sin, own_mask, prefix_k, prefix_v, past_k, past_v):
         """Attention over a prefix cache shared by all B rows (1, H, P, D), never copied per row,
         then each row's own cache (B, H, S0, D) and its new tokens: one softmax over both parts."""
@@ -221,3 +220,11 @@ class CodeLM(nn.Module):
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def load_checkpoint(path) -> CodeLM:
+    """The model a training checkpoint holds (`train/train.py` writes its "config" and "model"), in eval mode."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    model = CodeLM(Config(**ckpt["config"]))
+    model.load_state_dict(ckpt["model"])
+    return model.eval()

@@ -6,9 +6,9 @@
          --MatMulNBits 8 bits----> model.onnx
     embedding: int8 per row, scale per row (times sqrt(d_model)), in the model's vocabulary order
 
-int8 is the quantization that keeps quality (pretrained-spike.md: every int4 tried lost
-8 points of line exact match re-quantizing the Q4_K_M weights). The parity figures on
-a sample of nib's own source go into the manifest.
+int8 is the quantization that keeps quality: every int4 tried, re-quantizing the Q4_K_M
+weights, lost line exact match. The parity figures on a sample of nib's own source go
+into the manifest.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nib.model.runtime import artifacts
+from nib.model.runtime import artifacts, load_tokenizer, open_runtime
+from nib.model.runtime.families import gemma3
+from nib.model.runtime.torch import load_hf
 
 OPSET = 23
 PARITY_TOKENS = 512
@@ -39,19 +41,6 @@ def quiet() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)  # raised through copyreg by the exporter
     for name in ("torch", "torch.onnx", "torch.export", "onnxscript", "onnx_ir", "transformers"):
         logging.getLogger(name).setLevel(logging.ERROR)
-
-
-def load_hf(gguf: Path):
-    """transformers' model (fp32) and tokenizer from a GGUF file."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    return model.eval(), tokenizer
 
 
 def vocabulary_order(kept: list[int], vocab_size: int) -> np.ndarray:
@@ -110,12 +99,8 @@ def parity(hf_model, out: Path, text: str) -> dict:
     through the cache (the first half as the prefix, the rest as one row's own tokens)."""
     import torch
 
-    from nib.model.net.sentencepiece import SentencePieceBPE
-    from nib.model.runtime.gemma import GemmaRuntime
-
-    model_dir = artifacts.load(out)
-    runtime = GemmaRuntime(model_dir)
-    bpe = SentencePieceBPE.load(model_dir.tokenizer, model_dir.file("vocab_order"))
+    runtime, model_dir = open_runtime(out)
+    bpe = load_tokenizer(model_dir)
     ids = ([bpe.bos] + bpe.encode(text))[:PARITY_TOKENS]
     with torch.no_grad():
         reference = hf_model(torch.tensor([bpe.order[ids].tolist()])).logits[0].numpy()
@@ -142,6 +127,7 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
     quiet()  # again: importing torch set up its loggers anew
 
     from nib.model.net.gemma import Gemma
+    from nib.model.train.export import quantize
 
     started = time.monotonic()
     say("reading the GGUF (transformers + gguf)")
@@ -152,11 +138,11 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
     with tempfile.TemporaryDirectory() as tmp:
         hf_tokenizer.save_pretrained(tmp)
         shutil.copy(Path(tmp) / "tokenizer.json", out / artifacts.TOKENIZER_FILE)
-    np.save(out / artifacts.FILES["vocab_order"], order)
+    np.save(out / gemma3.FILES["vocab_order"], order)
     embedding = hf_model.model.embed_tokens.weight.detach().numpy()[order]
     table, scale = quantize_rows(embedding, hf_model.config.hidden_size ** 0.5)
-    np.save(out / artifacts.FILES["embedding"], table)
-    np.save(out / artifacts.FILES["embedding_scale"], scale)
+    np.save(out / gemma3.FILES["embedding"], table)
+    np.save(out / gemma3.FILES["embedding_scale"], scale)
     del embedding, table
     model = Gemma.from_hf(hf_model, torch.from_numpy(order[:len(kept)]))
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,15 +150,14 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
         say("exporting the serving graph to ONNX")
         to_onnx(model, fp32)
         say("quantizing to int8")
-        from nib.model.train.export import quantize
-
-        # int8 everywhere, the head too: keeping it fp32 bought 0.15 points of top-1 agreement for
-        # 1.3 ms a step and 48 MB (benchmarks/results/pretrained/levers.json)
+        # int8 everywhere, the head too: keeping it fp32 bought little top-1 agreement for its time
+        # and memory (benchmarks/results/pretrained/levers.json, "quantization")
         quantize(fp32, out / artifacts.MODEL_FILE)
     arch = {"name": "Gemma3", **model.cfg.to_dict(), "kept": len(kept),
             "params": int(sum(p.numel() for p in hf_model.parameters()))}
     del model
-    files = {key: artifacts.file_entry(out / name) for key, name in artifacts.FILES.items()}
+    names = {"model": artifacts.MODEL_FILE, "tokenizer": artifacts.TOKENIZER_FILE, **gemma3.FILES}
+    files = {key: artifacts.file_entry(out / name) for key, name in names.items()}
     manifest = {"format_version": artifacts.FORMAT_VERSION, "architecture": arch, "files": files, **source}
     (out / artifacts.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     say("checking parity against transformers")

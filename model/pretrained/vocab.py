@@ -5,8 +5,8 @@ few percent of them. The head scores only the tokens seen at least `min_count`
 times in nib's training corpus (the standard library and the packages of
 `model/train/corpus.toml`, never evaluation code), plus every byte token, so
 that any text can still be spelled, and the end of text. Written by
-`python -m nib.model.pretrained.vocab CORPUS_DIR OUT.json`; the file is committed
-beside the registry, so an import needs no corpus.
+`python -m nib.model.pretrained.vocab CORPUS_DIR TOKENIZER OUT.json`; the file is
+committed beside the registry, so an import needs no corpus.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from nib.model.net.sentencepiece import SentencePieceBPE
+from nib.model.sources import read_corpus
 
 
 def count_tokens(bpe: SentencePieceBPE, texts, batch: int = 256) -> Counter:
@@ -46,8 +47,7 @@ def main(argv=None) -> int:
     parser.add_argument("--min-count", type=int, default=2)
     args = parser.parse_args(argv)
     bpe = SentencePieceBPE.load(args.tokenizer)
-    with open(args.corpus / "files.jsonl") as f:
-        texts = [json.loads(line)["text"] for line in f]
+    texts = [text for _, text in read_corpus(args.corpus)]
     counts = count_tokens(bpe, texts)
     keep = kept_tokens(bpe, counts, args.min_count)
     total = sum(counts.values())

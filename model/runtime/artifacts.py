@@ -1,9 +1,9 @@
-"""The model directory: model.onnx + tokenizer.json + manifest.json (+ a pretrained
-model's embedding table and vocabulary order), checked on load.
+"""The model directory: model.onnx + tokenizer.json + manifest.json (+ the files its family
+needs: an imported model's embedding table and vocabulary order), checked on load.
 
-Format version 1. The manifest names the architecture, the type inventory the
-model was trained with (nib's own models), and each file's size and SHA-256, so
-a truncated or mismatched file is caught before it is used. A model is named by
+Format version 1. The manifest names the architecture (its family, `families/`), the
+type inventory the model was trained with (nib's own models), and each file's size and
+SHA-256, so a truncated or mismatched file is caught before it is used. A model is named by
 its directory, or by the name it was imported under (`nib model import`), which
 resolves to a directory of the model cache (`$NIB_HOME/models`).
 """
@@ -16,15 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nib.model.errors import ModelError
-from nib.model.sources import sha256
 from nib.model.text.lexer import TYPES
+
+from .families import FAMILIES, Family, family
+from .pinned import sha256
 
 FORMAT_VERSION = 1
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "weights"
 MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE = "model.onnx", "tokenizer.json", "manifest.json"
-# the manifest's "files" keys and their names in the directory; model and tokenizer always
-FILES = {"model": MODEL_FILE, "tokenizer": TOKENIZER_FILE, "embedding": "embedding.npy",
-         "embedding_scale": "embedding_scale.npy", "vocab_order": "vocab_order.npy"}
+# the manifest's "files" keys and their names in the directory: model and tokenizer always, then each family's
+FILES = {"model": MODEL_FILE, "tokenizer": TOKENIZER_FILE,
+         **{key: name for f in FAMILIES.values() for key, name in f.files.items()}}
 
 
 def nib_home() -> Path:
@@ -58,6 +60,19 @@ class ModelDir:
     def kind(self) -> str:
         """The architecture's name: "CodeLM" (nib's own) or "Gemma3" (imported)."""
         return self.manifest["architecture"].get("name", "CodeLM")
+
+    @property
+    def family(self) -> Family:
+        return family(self.kind)
+
+    @property
+    def defaults(self) -> dict:
+        """What the settings leave to the model: its family's defaults, overridden by the manifest's.
+
+        Example: a Gemma3 manifest with "defaults": {"min_confidence": 10}
+        -> {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 0}
+        """
+        return {**self.family.defaults, **self.manifest.get("defaults", {})}
 
     @property
     def type_stream(self) -> bool:
@@ -109,7 +124,11 @@ def load(path: Path | str | None = None) -> ModelDir:
             f"{FORMAT_VERSION} ({fix})"
         )
     arch = manifest.get("architecture") if isinstance(manifest.get("architecture"), dict) else {}
-    if arch.get("name", "CodeLM") == "CodeLM" and manifest.get("types") != list(TYPES):
+    try:
+        types = family(arch.get("name", "CodeLM")).types
+    except ModelError as e:
+        raise ModelError(f"model manifest {manifest_path}: {e} ({fix})") from None
+    if types and manifest.get("types") != list(TYPES):
         raise ModelError(f"model {manifest_path} was trained with another token-type inventory ({fix})")
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
     unknown = sorted(set(files) - set(FILES))

@@ -1,8 +1,10 @@
 """The step-level runtime interface: prefill tokens (+ types) into a KV state, step, reuse a prefix.
 
 Decoding, healing and name scoring are written against `Runtime` only; a backend
-(ONNX Runtime in `onnx.py`, torch in `torch.py`) implements `forward`, and may
-implement `step_rows` over a cache shared by the rows of a beam.
+(each family's, `families/`) implements `forward`, `step_rows` and `extend`: over
+nib's serving graph, which reads the prompt's cache as a prefix shared by the rows
+of a beam (`SharedPrefixRuntime`), or over a graph with one cache per row
+(`CopiedPrefixRuntime`).
 
 A `State` (the kv_state) is the KV cache of one sequence plus the (token, type)
 pairs it holds, so the next request can reuse the longest common prefix and run
@@ -14,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def common_prefix(state: State, tokens, types) -> int:
 
 
 class Runtime:
-    """Subclasses implement `forward`; everything else is shared."""
+    """Subclasses implement `forward`, `step_rows` and `extend`; `prefill`, `step` and `empty` are shared."""
 
     n_layer: int
     n_head: int
@@ -94,42 +95,13 @@ class Runtime:
     def step_rows(self, prefix: State, keys, values, tokens, types):
         """One token for each of B rows that continue the prompt `prefix`; keys, values: the rows'
         own caches of what each generated so far (L, B, H, S0, D), `empty(B)` at first.
-        -> logits (B, V), and the rows' own caches extended by one.
-
-        This base version copies the prompt's cache into every row and runs `forward` (a graph
-        with one cache per row, as nib 0.1 exported); a backend over the shared-prefix graph
-        (`onnx.py`, `torch.py`) reads the prompt once instead.
-        """
-        full_keys, full_values = _prepend(prefix, keys, values)
-        logits, full_keys, full_values = self.step_batch(full_keys, full_values, tokens, types)
-        P = prefix.keys.shape[3]
-        return logits, full_keys[:, :, :, P:], full_values[:, :, :, P:]
+        -> logits (B, V), and the rows' own caches extended by one."""
+        raise NotImplementedError
 
     def extend(self, prefix: State, keys, values, tokens, types):
         """Several tokens for one row that continues the prompt `prefix` (its own cache: keys,
-        values (L, 1, H, S0, D)).  -> logits (S, V), the row's own cache extended by S.
-
-        This base version copies the prompt's cache in front of the row's, as `step_rows` does."""
-        full_keys, full_values = _prepend(prefix, keys, values)
-        logits, full_keys, full_values = self.forward(np.asarray([tokens], dtype=np.int64),
-                                                      np.asarray([types], dtype=np.int64), full_keys, full_values)
-        P = prefix.keys.shape[3]
-        return logits[0], full_keys[:, :, :, P:], full_values[:, :, :, P:]
-
-    def step_batch(self, keys, values, tokens, types):
-        """One token for each of B sequences sharing a cache layout.  -> logits (B, V), keys, values"""
-        logits, keys, values = self.forward(
-            np.asarray(tokens, dtype=np.int64)[:, None], np.asarray(types, dtype=np.int64)[:, None], keys, values
-        )
-        return logits[:, -1], keys, values
-
-
-def _prepend(prefix: State, keys, values):
-    """The prompt's cache copied in front of each row's own (L, B, H, S0, D): a graph without a shared prefix."""
-    L, B, H, _, D = keys.shape
-    P = prefix.keys.shape[3]
-    return tuple(np.concatenate((np.broadcast_to(p, (L, B, H, P, D)), own), axis=3)
-                 for p, own in ((prefix.keys, keys), (prefix.values, values)))
+        values (L, 1, H, S0, D)).  -> logits (S, V), the row's own cache extended by S."""
+        raise NotImplementedError
 
 
 class SharedPrefixRuntime(Runtime):
@@ -157,6 +129,35 @@ class SharedPrefixRuntime(Runtime):
         logits, keys, values = self.run(np.asarray([tokens], dtype=np.int64), np.asarray([types], dtype=np.int64),
                                         prefix.keys, prefix.values, keys, values)
         return logits[0], keys, values
+
+
+class CopiedPrefixRuntime(Runtime):
+    """A backend over a graph with one cache per row (nib 0.1's export, `CodeLM.forward_cached`):
+    a row continues the prompt over the prompt's cache copied in front of its own, which costs a
+    copy of the prompt per row and per step (`benchmarks/rows.py` measures it against the shared
+    prefix). Needing only `forward`, its `step_rows` is also the reference any backend's is tested against."""
+
+    def step_rows(self, prefix, keys, values, tokens, types):
+        full_keys, full_values = _prepend(prefix, keys, values)
+        ids, types = np.asarray(tokens, dtype=np.int64)[:, None], np.asarray(types, dtype=np.int64)[:, None]
+        logits, full_keys, full_values = self.forward(ids, types, full_keys, full_values)
+        P = prefix.keys.shape[3]
+        return logits[:, -1], full_keys[:, :, :, P:], full_values[:, :, :, P:]
+
+    def extend(self, prefix, keys, values, tokens, types):
+        full_keys, full_values = _prepend(prefix, keys, values)
+        logits, full_keys, full_values = self.forward(np.asarray([tokens], dtype=np.int64),
+                                                      np.asarray([types], dtype=np.int64), full_keys, full_values)
+        P = prefix.keys.shape[3]
+        return logits[0], full_keys[:, :, :, P:], full_values[:, :, :, P:]
+
+
+def _prepend(prefix: State, keys, values):
+    """The prompt's cache copied in front of each row's own (L, B, H, S0, D)."""
+    L, B, H, _, D = keys.shape
+    P = prefix.keys.shape[3]
+    return tuple(np.concatenate((np.broadcast_to(p, (L, B, H, P, D)), own), axis=3)
+                 for p, own in ((prefix.keys, keys), (prefix.values, values)))
 
 
 def log_softmax(x: np.ndarray) -> np.ndarray:

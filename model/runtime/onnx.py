@@ -1,71 +1,51 @@
-"""ONNX Runtime on the CPU over an exported (int8) model directory: nib's default backend."""
+"""ONNX Runtime on the CPU: a model directory's graph as a session, and the runtime over nib's serving graph."""
 
 from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from nib.model.errors import ModelError
 
-from . import artifacts
-from .base import Runtime, SharedPrefixRuntime
+from .base import SharedPrefixRuntime
+
+
+def session(model_dir, threads: int = 0, memory_arena: bool = True):
+    """An ONNX Runtime session on the CPU over model_dir's graph; ModelError if it cannot be loaded."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    opts.enable_cpu_mem_arena = memory_arena
+    try:
+        return ort.InferenceSession(str(model_dir.onnx), opts, providers=["CPUExecutionProvider"])
+    except Exception as e:  # ORT raises its own types for corrupt graphs
+        raise ModelError(f"cannot load {model_dir.onnx}: {e}. Re-export it with `nib export`.") from None
 
 
 class OnnxRuntime(SharedPrefixRuntime):
-    """ONNX Runtime on the CPU over an exported (int8) model directory."""
+    """nib's serving graph on ONNX Runtime: the new tokens (`_token_feed`), the prompt's cache as
+    prefix_keys and prefix_values, the rows' own as past_keys and past_values. A family says how its
+    model sizes the cache (`_configure`) and what its graph takes for the new tokens."""
 
     memory_arena = True  # ORT's arena keeps the largest activations it ever needed
 
-    def __init__(self, model_dir: artifacts.ModelDir, threads: int = 0):
-        import onnxruntime as ort
-
-        self._configure(model_dir.manifest["architecture"])
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        opts.enable_cpu_mem_arena = self.memory_arena
-        try:
-            self.session = ort.InferenceSession(str(model_dir.onnx), opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # ORT raises its own types for corrupt graphs
-            raise ModelError(f"cannot load {model_dir.onnx}: {e}. Re-export it with `nib export`.") from None
+    def __init__(self, model_dir, threads: int = 0, graph=None):
+        """graph: a session already open on model_dir's graph (else one is opened)."""
+        self.session = graph or session(model_dir, threads, self.memory_arena)
         self.input_names = {i.name for i in self.session.get_inputs()}
-        # nib 0.2's graph reads the prompt's cache as a shared prefix; nib 0.1's takes one cache per row
-        self.shared_prefix = "prefix_keys" in self.input_names
-        # A plain model's graph may still declare type_ids; it is fed zeros, and nobody lexes for it.
-        self.uses_types = model_dir.type_stream and "type_ids" in self.input_names
+        self._configure(model_dir)
 
-    def _configure(self, arch: dict) -> None:
-        """The cache layout and sizes, from the manifest's architecture."""
-        self.n_layer, self.n_head = arch["n_layer"], arch["n_head"]
-        self.head_dim = arch["d_model"] // arch["n_head"]
-        self.vocab_size, self.block_size = arch["vocab_size"], arch["block_size"]
+    def _configure(self, model_dir) -> None:
+        """The cache layout and sizes (from the manifest's architecture), and whether the graph reads types."""
+        raise NotImplementedError
 
-    def _token_feed(self, ids: np.ndarray, types: np.ndarray) -> dict:
+    def _token_feed(self, ids, types) -> dict:
         """The graph's inputs for the new tokens."""
-        feed = {"input_ids": ids}
-        if "type_ids" in self.input_names:
-            feed["type_ids"] = types
-        return feed
+        raise NotImplementedError
 
-    def forward(self, ids, types, keys, values):
-        if not self.shared_prefix:
-            return self.run(ids, types, keys=keys, values=values)
-        return super().forward(ids, types, keys, values)
-
-    def step_rows(self, prefix, keys, values, tokens, types):
-        if not self.shared_prefix:
-            return Runtime.step_rows(self, prefix, keys, values, tokens, types)
-        return super().step_rows(prefix, keys, values, tokens, types)
-
-    def extend(self, prefix, keys, values, tokens, types):
-        if not self.shared_prefix:
-            return Runtime.extend(self, prefix, keys, values, tokens, types)
-        return super().extend(prefix, keys, values, tokens, types)
-
-    def run(self, ids, types, prefix_keys=None, prefix_values=None, keys=None, values=None):
-        feed = {**self._token_feed(ids, types), "past_keys": keys, "past_values": values}
-        if self.shared_prefix:
-            feed["prefix_keys"], feed["prefix_values"] = prefix_keys, prefix_values
+    def run(self, ids, types, prefix_keys, prefix_values, keys, values):
+        feed = {**self._token_feed(ids, types), "past_keys": keys, "past_values": values,
+                "prefix_keys": prefix_keys, "prefix_values": prefix_values}
         return self.session.run(None, feed)

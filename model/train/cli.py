@@ -7,6 +7,7 @@ runs them all with the bundled model's exact settings and checks its corpus hash
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -77,9 +78,9 @@ def corpus(args) -> int:
 def tokenizer(args) -> int:
     from nib.model.eval.heldout import folder
     from nib.model.net import tokenizer
-    from nib.model.train import corpus
+    from nib.model.sources import read_corpus
 
-    files = corpus.load(args.corpus)
+    files = read_corpus(args.corpus)
     sizes = [4096, 8192, 16384] if args.measure else [args.vocab]
     if args.measure:
         held = [p.read_text() for p in sorted(folder(args.measure).rglob("*.py"))]
@@ -146,22 +147,33 @@ def export(args) -> int:
     return 0
 
 
+def steps(out: Path, threads: int) -> list[list[str]]:
+    """The stages `nib reproduce` runs, as `nib` arguments, with the bundled model's settings."""
+    s = SHIPPED
+    return [["corpus"], ["tokenizer"], ["encode"],
+            ["train", "--out", "runs/plain", "--threads", str(threads), "--budget-tokens",
+             str(s["budget_tokens"]), "--layers", str(s["layers"]), "--width", str(s["width"]),
+             "--block-size", str(s["block_size"]), "--batch-size", str(s["batch_size"]), "--seed", str(s["seed"])]
+            + (["--plain"] if s["plain"] else []),
+            ["export", "runs/plain/ckpt.pt", "--out", str(out), "--parity", "dev"]]
+
+
+def stage(argv: list[str]) -> int:
+    """Run one stage as `nib ARGV` would, through this module's commands."""
+    parser = argparse.ArgumentParser(prog="nib")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.run(args) or 0
+
+
 def reproduce(args) -> int:
     """corpus -> (hash checked) -> tokenizer -> encode -> train -> export, as the bundled model was made."""
     from nib.model.runtime import artifacts
-    from nib.server.cli import main
 
     shipped = artifacts.load().manifest
-    s = SHIPPED
-    steps = [["corpus"], ["tokenizer"], ["encode"],
-             ["train", "--out", "runs/plain", "--threads", str(args.threads), "--budget-tokens",
-              str(s["budget_tokens"]), "--layers", str(s["layers"]), "--width", str(s["width"]),
-              "--block-size", str(s["block_size"]), "--batch-size", str(s["batch_size"]), "--seed", str(s["seed"])]
-             + (["--plain"] if s["plain"] else []),
-             ["export", "runs/plain/ckpt.pt", "--out", str(args.out), "--parity", "dev"]]
-    for step in steps:
+    for step in steps(args.out, args.threads):
         print(f"== nib {' '.join(step)}", flush=True)
-        if main(step):
+        if stage(step):
             return 1
         if step == ["corpus"]:
             built = json.loads((DATA / "corpus" / "corpus.json").read_text())["sha256"]

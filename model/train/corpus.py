@@ -1,8 +1,9 @@
 """Collect the training corpus from named sources: the stdlib and pinned packages.
 
-The result is a folder with `files.jsonl` (one {"path", "text"} per file) and
-`corpus.json` (the manifest it came from, the interpreter, file count, bytes and
-a SHA-256 over paths and contents) so a model's manifest can name its data.
+The result is a folder with `files.jsonl` (one {"path", "text"} per file, read
+back by `sources.read_corpus`) and `corpus.json` (the manifest it came from, the
+interpreter, file count, bytes and a SHA-256 over paths and contents) so a
+model's manifest can name its data.
 """
 
 from __future__ import annotations
@@ -47,8 +48,3 @@ def build(out: Path, manifest_path: Path = DEFAULT_MANIFEST, cache: Path | None 
     }
     (out / "corpus.json").write_text(json.dumps(info, indent=2) + "\n")
     return info
-
-
-def load(corpus_dir: Path) -> list[tuple[str, str]]:
-    with open(corpus_dir / "files.jsonl") as f:
-        return [(d["path"], d["text"]) for d in map(json.loads, f)]

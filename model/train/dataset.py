@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import corpus
-from nib.model.progress import Progress
-from nib.model.text.streams import token_types
 from nib.model.net.tokenizer import BPE
+from nib.model.progress import Progress
+from nib.model.sources import read_corpus
+from nib.model.text.streams import token_types
 
 
 def validation_paths(paths: list[str]) -> set[str]:
@@ -28,7 +28,7 @@ def validation_paths(paths: list[str]) -> set[str]:
 
 
 def encode(corpus_dir: Path, tokenizer: BPE, out: Path) -> dict:
-    files = corpus.load(corpus_dir)
+    files = read_corpus(corpus_dir)
     streams = {"train": ([], []), "val": ([], [])}
     val = validation_paths([p for p, _ in files])
     progress = Progress(sum(len(t) for _, t in files), "chars", "encode")

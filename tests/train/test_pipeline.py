@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nib.model.runtime import Runtime, artifacts
 from nib.model.errors import ModelError
-from nib.model.runtime.onnx import OnnxRuntime
-from nib.model.runtime.torch import TorchRuntime
+from nib.model.net.network import load_checkpoint
+from nib.model.runtime import artifacts, open_runtime
+from nib.model.runtime.base import CopiedPrefixRuntime
+from nib.model.runtime.families.codelm.runtime import CodeLM01Runtime, CodeLMRuntime
+from nib.model.runtime.families.codelm.torch import CodeLMTorchRuntime
 
 NIB = [sys.executable, "-m", "nib.server.cli"]
 
@@ -80,10 +82,10 @@ def test_parity(toy):
 
 def test_onnx_and_torch_runtimes_agree_with_prefix_reuse(toy):
     work, _ = toy
-    model_dir = artifacts.load(work / "model")
     shutil.copy(work / "runs/toy/ckpt.pt", work / "model/ckpt.pt")
-    onnx = OnnxRuntime(model_dir, threads=1)
-    torch_rt = TorchRuntime(work / "model/ckpt.pt", device="cpu")
+    onnx, _ = open_runtime(work / "model", "onnx", threads=1)
+    torch_rt, _ = open_runtime(work / "model", "torch", device="cpu")
+    assert (type(onnx), type(torch_rt)) == (CodeLMRuntime, CodeLMTorchRuntime)
     assert onnx.uses_types and torch_rt.uses_types
     tokens, types = list(range(10, 70)), [5] * 60
     a, state = onnx.prefill(tokens, types)
@@ -103,17 +105,17 @@ def test_onnx_and_torch_runtimes_agree_with_prefix_reuse(toy):
 
 @pytest.mark.parametrize("backend", ["onnx", "torch"])
 def test_rows_read_the_shared_prompt_cache_as_if_it_were_copied_into_each(toy, backend):
-    """step_rows over the shared-prefix graph gives the logits of the base version, which
-    copies the prompt's cache into every row, and each row keeps only its own cache."""
+    """step_rows over the shared-prefix graph gives the logits of the copying version (a graph with
+    one cache per row), which copies the prompt's cache into every row; each row keeps only its own cache."""
     work, _ = toy
     shutil.copy(work / "runs/toy/ckpt.pt", work / "model/ckpt.pt")
-    runtime = OnnxRuntime(artifacts.load(work / "model"), threads=1) if backend == "onnx" \
-        else TorchRuntime(work / "model/ckpt.pt", device="cpu")
+    runtime = CodeLMRuntime(artifacts.load(work / "model"), threads=1) if backend == "onnx" \
+        else CodeLMTorchRuntime(work / "model/ckpt.pt", device="cpu")
     _, prompt = runtime.prefill(list(range(10, 50)), [5] * 40)
     shared, copied = runtime.empty(3), runtime.empty(3)
     for step, tokens in enumerate(([7, 8, 9], [3, 3, 4], [60, 61, 62])):
         a, *shared = runtime.step_rows(prompt, *shared, tokens, [5, 5, 5])
-        b, *copied = Runtime.step_rows(runtime, prompt, *copied, tokens, [5, 5, 5])
+        b, *copied = CopiedPrefixRuntime.step_rows(runtime, prompt, *copied, tokens, [5, 5, 5])
         assert a.shape == (3, 600) and shared[0].shape[1:4] == (3, runtime.n_head, step + 1)
         assert np.abs(a - b).max() < 0.05 and (a.argmax(-1) == b.argmax(-1)).all()
 
@@ -149,10 +151,11 @@ def test_bundled_model_loads_by_default():
 
 def test_a_model_exported_by_nib_0_1_still_serves(toy, tmp_path):
     """nib 0.1's graph took one cache per row (past_keys in, present_keys = past + new out): it
-    still loads, and steps rows through the copying fallback with the same logits as the new graph."""
+    still loads, as its own runtime, and steps rows by copying the prompt's cache, with the same
+    logits as the new graph."""
     import torch
 
-    from nib.model.train.export import OPSET, example_inputs, load_checkpoint, quantize
+    from nib.model.train.export import OPSET, example_inputs, quantize
 
     class Serving01(torch.nn.Module):  # nib 0.1's export, kept here only to make such a model
         def __init__(self, model):
@@ -177,8 +180,8 @@ def test_a_model_exported_by_nib_0_1_still_serves(toy, tmp_path):
     manifest = json.loads((old / "manifest.json").read_text())
     manifest["files"]["model"] = artifacts.file_entry(old / "model.onnx")
     (old / "manifest.json").write_text(json.dumps(manifest))
-    legacy, current = OnnxRuntime(artifacts.load(old), threads=1), OnnxRuntime(artifacts.load(work / "model"), 1)
-    assert (legacy.shared_prefix, current.shared_prefix) == (False, True)
+    (legacy, _), (current, _) = open_runtime(old, threads=1), open_runtime(work / "model", threads=1)
+    assert (type(legacy), type(current)) == (CodeLM01Runtime, CodeLMRuntime)
     results = []
     for runtime in (legacy, current):
         logits, prompt = runtime.prefill(list(range(10, 40)), [5] * 30)

@@ -1,42 +1,41 @@
-"""Gemma 3 (imported by `nib model import`) on ONNX Runtime, behind the same `Runtime`.
+"""Gemma 3 on ONNX Runtime, behind the same `Runtime`.
 
 The graph is nib's shared-prefix serving graph (`net/gemma.py`) from embeddings
 to logits over the kept tokens; the embedding is an int8 table with one scale
 per row (already times sqrt(d_model)), memory-mapped, so only the rows a prompt
-uses are read into memory: 168 MB on disk, a few MB resident. The cache holds
-one key/value head of 256 per layer (grouped-query attention), so its layout is
-nib's (L, B, 1, P, 256).
+uses are read into memory. The cache holds one key/value head of 256 per layer
+(grouped-query attention), so its layout is nib's (L, B, 1, P, 256).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import artifacts
-from .onnx import OnnxRuntime
+from ...onnx import OnnxRuntime
 
+# The longest window nib runs it over (the model's own is 32k): a whole file in one pass
+# would build a mask of its length squared.
 MAX_WINDOW = 2048
 
 
 class GemmaRuntime(OnnxRuntime):
-    # a cold prompt in pieces: 2000 tokens took 3.6 s in pieces of 256 against 4.3 s at once
-    # (benchmarks/results/pretrained/levers.json)
+    # a cold prompt runs in pieces, faster than at once (benchmarks/results/pretrained/levers.json,
+    # "chunked_prefill")
     prefill_chunk = 256
-    # without ORT's arena the server's resident memory after the replay of benchmarks/models.py
-    # went from 743 to 700 MB, ghost text p50 67 -> 70 ms (within this machine's noise)
+    # without ORT's arena the server keeps less memory resident, at a ghost-text latency within
+    # this machine's noise (the replay of benchmarks/models.py)
     memory_arena = False
 
-    def __init__(self, model_dir: artifacts.ModelDir, threads: int = 0):
-        super().__init__(model_dir, threads)
+    def __init__(self, model_dir, threads: int = 0, graph=None):
+        super().__init__(model_dir, threads, graph)
         self.embedding = np.load(model_dir.file("embedding"), mmap_mode="r")
         self.embedding_scale = np.load(model_dir.file("embedding_scale"))
-        self.uses_types = False
 
-    def _configure(self, arch: dict) -> None:
+    def _configure(self, model_dir) -> None:
+        arch = model_dir.manifest["architecture"]
         self.n_layer, self.n_head, self.head_dim = arch["n_layer"], arch["n_kv_head"], arch["head_dim"]
-        # the longest window nib runs it over (the model's own is 32k): a whole file in one pass
-        # would build a mask of its length squared
         self.vocab_size, self.block_size = arch["kept"], min(arch["block_size"], MAX_WINDOW)
+        self.uses_types = False
 
     def embed(self, ids: np.ndarray) -> np.ndarray:
         """(B, S) model ids -> (B, S, d_model) float32."""

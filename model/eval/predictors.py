@@ -1,0 +1,189 @@
+"""What `nib eval` measures, each behind one interface: `line(text, cursor, healing)` -> (the rest of
+the line, its score); a local model also `rank` (the list's labels) and `token_accuracy`.
+
+A predictor wires the engine and its requests by hand; `ListPredictor` does the same for the
+list as the server mixes it (`nib eval --ranking`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .measures import score_tokens
+
+WINDOW = 512  # token accuracy runs files in windows of this many tokens, for every model alike
+
+
+class ModelPredictor:
+    lists = True  # ranks the list too
+    scored = True  # statements come with their probability
+    healing_modes = ("off", "prefix", "exact")
+
+    def __init__(self, model_path, threads: int = 0, context_tokens: int | None = None):
+        from nib.model.completion.engine import Engine
+
+        self.engine = Engine.load(model_path, threads=threads)
+        self.context = {"context_tokens": context_tokens} if context_tokens else {}
+        self.name = str(model_path or "bundled")
+        self.type_stream = self.engine.model_dir.type_stream
+
+    def rank(self, text: str, cursor: int, healing: str = "exact") -> list[str]:
+        from nib.model.completion.request import Options, Request
+
+        options = Options(list_size=5, list_statement=False, healing=healing, **self.context)
+        result = self.engine.complete(Request(text[:cursor], cursor, "list", options))
+        return [c.label for c in result.candidates]
+
+    def line(self, text: str, cursor: int, healing: str = "exact") -> tuple[str, float]:
+        """The rest of the cursor's line the statement predicts, and the statement's score."""
+        result = self.engine.complete(_line_request(text, cursor, healing, self.context))
+        return _rest_of_line(text, cursor, result)
+
+    def token_accuracy(self, text: str) -> tuple[int, int]:
+        from nib.model.text.streams import INPUT_TYPE, token_types
+
+        bpe, rt = self.engine.bpe, self.engine.runtime
+        ids = bpe.encode(text)
+        types = INPUT_TYPE[token_types(text, ids, bpe.token_bytes)].tolist()
+        first = bpe.bos if bpe.bos is not None else bpe.eot
+        ids, types = [first] + ids, [0] + types
+        preds = np.empty(len(ids), dtype=np.int64)  # preds[j]: the model's guess for ids[j]
+        preds[0] = -1
+        block = min(rt.block_size, WINDOW)
+        for lo in range(0, len(ids) - 1, block):
+            chunk = slice(lo, min(lo + block, len(ids) - 1))
+            keys, values = rt.empty()
+            logits, _, _ = rt.forward(np.asarray([ids[chunk]]), np.asarray([types[chunk]]), keys, values)
+            preds[chunk.start + 1: chunk.stop + 1] = logits[0].argmax(-1)
+        return score_tokens(text, ids[1:], preds[1:], bpe.token_bytes)
+
+
+class EnginePredictor:
+    """The statement from an engine over HTTP (`RemoteEngine`): lines only, no list, no logits."""
+
+    lists = False
+    scored = False
+    healing_modes = ("off", "exact")  # exact: the engine's own constraint (engine.healing)
+
+    def __init__(self, url: str, model: str = "", healing: str = "grammar", context_tokens: int | None = None):
+        import asyncio
+
+        from nib.model.completion.remote import EngineOptions, RemoteEngine
+
+        self.engine = RemoteEngine(url, model)
+        self.how = EngineOptions(timeout_ms=60_000, healing=healing)
+        self.context = {"context_tokens": context_tokens} if context_tokens else {}
+        self.name = f"engine {url}" + (f" ({model})" if model else "")
+        self.type_stream = False
+        self._runner = asyncio.Runner()  # one loop for every request: the engine's connection is reused
+
+    def line(self, text: str, cursor: int, healing: str = "exact") -> tuple[str, float]:
+        self.engine.shown.clear()  # each cut asks the engine (nothing typed through from the cut before)
+        result = self._runner.run(self.engine.complete(_line_request(text, cursor, healing, self.context), self.how))
+        return _rest_of_line(text, cursor, result)
+
+
+def _line_request(text: str, cursor: int, healing: str, context: dict):
+    """The statement at cursor with the text after it cut off: every statement, however unlikely
+    (the curve of minConfidence is computed from the scores), up to 48 tokens, no time budget."""
+    from nib.model.completion.request import Options, Request
+
+    options = Options(statement_max_tokens=48, statement_budget_ms=10_000, healing=healing,
+                      statement_min_confidence=0, **context)
+    return Request(text[:cursor], cursor, "statement", options)
+
+
+def _rest_of_line(text: str, cursor: int, result) -> tuple[str, float]:
+    """What the statement adds after the cursor, on the cursor's line, and its score."""
+    if not result.candidates:
+        return "", -np.inf
+    c = result.candidates[0]
+    # The candidate replaces text[c.start:cursor]; what it adds after the cursor is the prediction.
+    typed = text[c.start:cursor]
+    rest = c.text[len(typed):] if c.text.startswith(typed) else c.text
+    return rest.split("\n")[0], c.score
+
+
+class ListPredictor:
+    """The completion list at a point (`nib eval --ranking`): combined as the server answers it
+    (jedi within its budget, names scored by the model, mixed with the identifier n-gram and
+    jedi's order), narrowed as a name is typed, and by each ranker alone."""
+
+    def __init__(self, engine, jedi_ms: int, name_jedi_ms: int | None = None):
+        from nib.model.completion.request import Options
+        from nib.model.listing.identifiers import IdentifierNgram
+        from nib.model.listing.jedi import JediCompleter
+        from nib.model.listing.ranker import ListRanker
+
+        self.engine, self.name_jedi_ms = engine, name_jedi_ms
+        self.ranker = ListRanker(JediCompleter(jedi_ms), IdentifierNgram())
+        self.ranker.jedi.names("import os\nos.", 13, None, 30_000)  # jedi's first call loads its stubs
+        self.options = Options(list_statement=False)
+
+    def predict(self, document: str, start: int, cursor: int, path: str, key: str) -> dict:
+        """Each ranker's labels and latency for the name that starts at start, asked at cursor;
+        and what the mixture needs to re-rank it."""
+        from nib.model.completion.request import Request
+        from nib.model.listing.identifiers import tokens
+        from nib.model.text.lexeme import typed_name
+
+        ranker, engine, options, text = self.ranker, self.engine, self.options, document[:cursor]
+        t = time.perf_counter()
+        listing = ranker.complete(engine, text, cursor, options, key=key, path=path, name_jedi_ms=self.name_jedi_ms)
+        combined_ms = (time.perf_counter() - t) * 1e3
+        ranker.jedi.wait_idle()
+        narrowed, narrowed_ms = listing, combined_ms
+        if cursor > start:  # asked at the name's start, then narrowed to what is typed
+            narrowed, narrowed_ms = self._narrowed(document, start, cursor, path, key)
+        t = time.perf_counter()
+        # jedi's own answer at the cursor, for what is typed, waited for
+        jedi = ranker.jedi.names(text, cursor, path, 60_000, at_name_start=False)
+        jedi_ms = (time.perf_counter() - t) * 1e3
+        fragment = typed_name(text)
+        t = time.perf_counter()
+        model = engine.complete(Request(text, cursor, "list", options))
+        model_ms = (time.perf_counter() - t) * 1e3
+        t = time.perf_counter()
+        context = tokens(text[max(cursor - 200, 0):cursor])[-2:]
+        ngram = ranker.identifiers.probabilities(key + "/alone", text, cursor, context)
+        ngram_labels = sorted((n for n in ngram if n.startswith(fragment) and n != fragment),
+                              key=lambda n: -ngram[n])[:5]
+        ngram_ms = (time.perf_counter() - t) * 1e3
+        ranker.identifiers.forget(key + "/alone")
+        record = {
+            "position": list(listing.position),
+            "labels": {
+                "jedi": [n.name for n in jedi.names] if jedi else [],
+                "model": [c.label for c in model.candidates],
+                "identifiers": ngram_labels,
+                "combined": [c.label for c in listing.candidates],
+                "narrowed": [c.label for c in narrowed.candidates],
+            },
+            "ms": {"jedi": jedi_ms, "model": model_ms, "identifiers": ngram_ms, "combined": combined_ms,
+                   "narrowed": narrowed_ms},
+            "narrowed": narrowed.narrowed,
+            # what `combine` needs to re-rank this point under other weights
+            "items": [(c.label, c.kind, c.score) for c in listing.unmixed],
+            "identifiers_p": listing.identifiers,
+            "jedi_order": [n.name for n in listing.jedi.names] if listing.jedi else [],
+        }
+        ranker.forget(key)
+        return record
+
+    def _narrowed(self, document: str, start: int, cursor: int, path: str, key: str):
+        """The list asked at the name's start, then at cursor: narrowed to what is typed. -> (list, ms)"""
+        ranker, engine, options = self.ranker, self.engine, self.options
+        ranker.complete(engine, document[:start], start, options, key=key + "/narrowed", path=path,
+                        name_jedi_ms=self.name_jedi_ms)
+        t = time.perf_counter()
+        narrowed = ranker.complete(engine, document[:cursor], cursor, options, key=key + "/narrowed", path=path,
+                                   name_jedi_ms=self.name_jedi_ms)
+        narrowed_ms = (time.perf_counter() - t) * 1e3
+        ranker.forget(key + "/narrowed")
+        ranker.jedi.wait_idle()
+        return narrowed, narrowed_ms
+
+    def close(self) -> None:
+        self.ranker.jedi.close()

@@ -1,0 +1,51 @@
+"""The model architectures nib serves, one entry each: how to read a model's tokenizer, run it on
+ONNX Runtime and through torch, the files its directory holds beyond model.onnx and
+tokenizer.json, and what the settings leave to it.
+
+The manifest's architecture name picks the entry (`artifacts.ModelDir.family`). Each family's
+serving code is in its folder here; its conversion, if nib imports it, is in pretrained/.
+Adding one is a folder and an entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from nib.model.errors import ModelError
+
+from . import codelm, gemma3
+from .codelm.runtime import open_onnx
+from .codelm.torch import open_torch
+from .gemma3.runtime import GemmaRuntime
+from .gemma3.torch import GemmaTorchRuntime
+
+# What the settings leave to the model (contextTokens 0, minConfidence -1), and how many tokens
+# the statement drafts from the file, unless its manifest's "defaults" say otherwise (`nib model
+# import` writes those chosen on the dev split). The bundled model was trained on 512 tokens: a
+# prompt of 448 leaves it room for the statement. Drafting gains it nothing, its steps being
+# that cheap (benchmarks/results/pretrained/drafting_bundled.json).
+DEFAULTS = {"context_tokens": 448, "min_confidence": 0, "draft_tokens": 0}
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # the manifest's architecture name
+    load_tokenizer: Callable  # (ModelDir) -> a tokenizer with `net/tokenizer.py`'s BPE interface
+    onnx: Callable  # (ModelDir, threads) -> Runtime on ONNX Runtime on the CPU
+    torch: Callable | None  # (ModelDir, device) -> Runtime through torch; None: no torch backend
+    files: dict  # the manifest's "files" keys beyond model and tokenizer -> their names in the directory
+    defaults: dict  # what the settings leave to the model; the manifest's "defaults" override them
+    types: bool = False  # trained with nib's token-type inventory (`text/lexer.py`), checked on load
+
+
+FAMILIES = {family.name: family for family in (
+    Family("CodeLM", codelm.load_tokenizer, open_onnx, open_torch, {}, DEFAULTS, types=True),
+    Family("Gemma3", gemma3.load_tokenizer, GemmaRuntime, GemmaTorchRuntime, gemma3.FILES, DEFAULTS),
+)}
+
+
+def family(name: str) -> Family:
+    if name not in FAMILIES:
+        raise ModelError(f"this nib does not know the architecture {name!r}: it serves {', '.join(FAMILIES)}")
+    return FAMILIES[name]

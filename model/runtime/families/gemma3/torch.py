@@ -1,0 +1,55 @@
+"""An imported Gemma 3 through torch (CUDA where present).
+
+The model directory holds int8 ONNX, so the weights are read again, in fp32, from the GGUF
+of the installed pinned package, with the imported model's vocabulary order and kept
+tokens. The prompt's KV cache is reused between keystrokes as on the CPU (`State`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from nib.model.errors import ModelError
+
+from ...base import SharedPrefixRuntime
+from ...pinned import Pinned, assemble
+from ...torch import load_hf, to_numpy, torch_device
+from . import PACKAGES
+
+
+def source(model_dir) -> Pinned:
+    """The pinned package an imported directory's manifest came from."""
+    package = model_dir.manifest["source"]["package"]
+    if package not in PACKAGES:
+        raise ModelError(f"this nib knows no pretrained model from the package {package!r}")
+    return PACKAGES[package]
+
+
+class GemmaTorchRuntime(SharedPrefixRuntime):
+    def __init__(self, model_dir, device: str = "auto"):
+        from nib.model.net.gemma import Gemma
+
+        self.torch, self.device = torch_device(device)
+        pin = source(model_dir)
+        with tempfile.TemporaryDirectory() as tmp:
+            gguf = Path(tmp) / "model.gguf"
+            assemble(pin, gguf)
+            hf_model, _ = load_hf(gguf)
+        arch = model_dir.manifest["architecture"]
+        order = self.torch.from_numpy(np.load(model_dir.file("vocab_order")))
+        self.model = Gemma.from_hf(hf_model, order[:arch["kept"]]).to(self.device)
+        scale = hf_model.config.hidden_size ** 0.5
+        self.embedding = (hf_model.model.embed_tokens.weight.detach()[order] * scale).to(self.device)
+        self.n_layer, self.n_head, self.head_dim = arch["n_layer"], arch["n_kv_head"], arch["head_dim"]
+        self.vocab_size, self.block_size, self.uses_types = arch["kept"], arch["block_size"], False
+
+    def run(self, ids, types, prefix_keys, prefix_values, keys, values):
+        t = self.torch
+        with t.no_grad():
+            embeds = self.embedding[t.from_numpy(np.ascontiguousarray(ids)).to(self.device)]
+            kv = (t.from_numpy(np.ascontiguousarray(a)).to(self.device) for a in (prefix_keys, prefix_values,
+                                                                                    keys, values))
+            return to_numpy(*self.model.forward_shared(embeds, *kv))
