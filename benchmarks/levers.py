@@ -124,10 +124,10 @@ def quantization_and_head(threads: int, text: str) -> dict:
 
 
 def drafting(model: str, threads: int, points: int) -> dict:
-    from nib.model.completion.engine import Engine
+    from nib.model.completion.local import LocalCompleter
     from nib.model.completion.request import Options, Request
 
-    engine = Engine.load(model, threads=threads)
+    engine = LocalCompleter.load(model, threads=threads)
     options = Options(statement_budget_ms=10_000, statement_min_confidence=0)  # every statement, to compare
     texts = [f.read_text() for f in python_files(fetch("test"))]
     cuts = identifier_line_points(texts, points, 0)

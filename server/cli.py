@@ -19,25 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"nib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("serve", help="run the language server (stdio by default)")
-    p.add_argument("--tcp", metavar="HOST:PORT",
-                   help="a shared daemon: listen on TCP so several editors share the loaded models; clients "
-                        "present the token in --token-file (`nib connect` does)")
-    p.add_argument("--token-file", type=Path, help="the daemon's token (default: $NIB_HOME/daemon/token, created "
-                                                   "0600 if missing)")
-    p.add_argument("--allow-remote", action="store_true",
-                   help="let --tcp bind an address other machines reach (clients still need the token)")
-    p.add_argument("--engine-url", default="", help="the daemon's inference engine for every session's "
-                                                    "statement (engine.api openai); clients cannot change it")
-    p.add_argument("--engine-key-env", default="", help="with --engine-url: the variable holding its API key")
-    p.add_argument("--engine-model", default="", help="with --engine-url: the model name sent to it")
-    p.add_argument("--model", type=Path, help="model directory (default: the bundled model)")
-    p.add_argument("--log-level", default=None, choices=("debug", "info", "warning", "error"),
-                   help="the log level of sessions that do not set log.level (default: info)")
-    p.add_argument("--stdio", action="store_true", help="accepted for clients that pass it: stdio is the default")
-    p.add_argument("--test-requests", action="store_true",
-                   help="also answer nib/_document and nib/_memory (the test suite reads the server's state)")
-    p.set_defaults(run=serve)
+    add_serve(sub)
 
     p = sub.add_parser("connect", help="bridge an editor's stdio to a `nib serve --tcp` daemon (presents its token)")
     p.add_argument("address", metavar="HOST:PORT")
@@ -73,6 +55,28 @@ def main(argv: list[str] | None = None) -> int:
     return args.run(args) or 0
 
 
+def add_serve(sub) -> None:
+    p = sub.add_parser("serve", help="run the language server (stdio by default)")
+    p.add_argument("--tcp", metavar="HOST:PORT",
+                   help="a shared daemon: listen on TCP so several editors share the loaded models; clients "
+                        "present the token in --token-file (`nib connect` does)")
+    p.add_argument("--token-file", type=Path, help="the daemon's token (default: $NIB_HOME/daemon/token, created "
+                                                   "0600 if missing)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="let --tcp bind an address other machines reach (clients still need the token)")
+    p.add_argument("--engine-url", default="", help="the daemon's inference engine for every session's "
+                                                    "statement (engine.api openai); clients cannot change it")
+    p.add_argument("--engine-key-env", default="", help="with --engine-url: the variable holding its API key")
+    p.add_argument("--engine-model", default="", help="with --engine-url: the model name sent to it")
+    p.add_argument("--model", type=Path, help="model directory (default: the bundled model)")
+    p.add_argument("--log-level", default=None, choices=("debug", "info", "warning", "error"),
+                   help="the log level of sessions that do not set log.level (default: info)")
+    p.add_argument("--stdio", action="store_true", help="accepted for clients that pass it: stdio is the default")
+    p.add_argument("--test-requests", action="store_true",
+                   help="also answer nib/_document and nib/_memory (the test suite reads the server's state)")
+    p.set_defaults(run=serve)
+
+
 def serve(args) -> int:
     from .app import Daemon, serve
     from .daemon import DaemonError
@@ -99,7 +103,7 @@ def complete(args) -> int:
     import asyncio
     import logging
 
-    from nib.model.completion.remote import EngineOptions
+    from nib.model.completion.engine import EngineOptions
     from nib.model.completion.request import Mode, Options
     from nib.model.listing.jedi import JediCompleter
     from nib.model.runtime.artifacts import default_model

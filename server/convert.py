@@ -1,4 +1,4 @@
-"""Engine results -> LSP items, with ranges in the client's position encoding."""
+"""Completion results -> LSP items, with ranges in the client's position encoding."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field, fields, is_dataclass
 
-from nib.model.completion.remote import EngineOptions
+from nib.model.completion.engine import EngineOptions
 from nib.model.completion.request import Options
 from nib.model.listing.jedi import BUDGET_MS as JEDI_BUDGET_MS
 

@@ -45,7 +45,7 @@ def propose(history: list[int], k: int, longest: int = 3, shortest: int = 1) -> 
 
 class Decoder:
     draft_tokens = 0  # tokens drafted from the document per step of the statement (0: none; the engine sets
-    # the model's own: engine.MODEL_DEFAULTS and the manifest's defaults)
+    # the model's own: its family's defaults and its manifest's, `ModelDir.defaults`)
     draft_match = 1  # the fewest tokens a draft's context must match
 
     def __init__(self, runtime: Runtime, index: VocabIndex, canonical: Canonical | None = None):
@@ -258,15 +258,19 @@ class Decoder:
                 keep = keys.shape[3] - len(ahead)
                 keys, values, ahead = keys[:, :, :, :keep], values[:, :, :, :keep], []
             free = self.draft_tokens and not remaining and not forced  # drafts only where greedy runs free
-            draft = propose(history, self.draft_tokens, shortest=self.draft_match) if free else []
-            self.drafted += len(draft)
-            fed = [tok] + draft
-            types, so_far = [], line + generated[: -len(piece)]
-            for t in fed:
-                types.append(self.piece_type(so_far, self.token_bytes[t]))
-                so_far += self.token_bytes[t]
-            step_logits, keys, values = self.runtime.extend(state, keys, values, fed, types)
-            self.passes += 1
-            logits = step_logits[0]
-            ahead = list(zip(draft, step_logits[1:]))
+            logits, keys, values, ahead = self._feed(state, keys, values, tok, history, line + generated[: -len(piece)],
+                                                     bool(free))
         return whole_lines(generated.decode("utf-8", "ignore"), healed), total  # out of budget
+
+    def _feed(self, state: State, keys, values, tok: int, history: list[int], so_far: bytes, draft: bool):
+        """Run tok (and, with draft, the tokens a draft guesses follow it) after what is generated.
+        -> (the logits after tok, the generated cache, [(drafted token, the logits after it)])"""
+        drafted = propose(history, self.draft_tokens, shortest=self.draft_match) if draft else []
+        self.drafted += len(drafted)
+        fed, types = [tok] + drafted, []
+        for t in fed:
+            types.append(self.piece_type(so_far, self.token_bytes[t]))
+            so_far += self.token_bytes[t]
+        step_logits, keys, values = self.runtime.extend(state, keys, values, fed, types)
+        self.passes += 1
+        return step_logits[0], keys, values, list(zip(drafted, step_logits[1:]))

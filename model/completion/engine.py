@@ -1,239 +1,276 @@
-"""The completion engine: `complete(request) -> Result`, a chain of named steps.
+"""The statement from an inference engine over HTTP: any server of OpenAI's completions API
+(llama.cpp's server, llama-cpp-python's, vLLM, TGI, Ollama). nib still builds the prompt, heals
+the word the cursor is in and cuts the statement by its own stop rules; the engine only continues
+text, on a GPU box that several editors share.
 
-    prompt:     build_context -> lex -> heal -> prefill            (shared, `prompt.py`)
-    statement:  prompt -> decode_statement -> postprocess
-    list:       prompt -> decode_list -> decode_statement -> [score_names] -> postprocess
-    names:      prompt -> score_names                              (names a caller knows are valid)
+    text, cursor --build_context--> the window before the cursor (the local engine's too)
+                 --word_backoff---> the prompt up to the back-off point, and the text backed off
+                 --POST /completions, streamed--> a continuation made to start with that text
+                                     (a GBNF grammar for llama.cpp, a regex for vLLM)
+                 --statement_end---> cut as soon as the statement ends: the stream is closed,
+                                     and the engine stops generating
+                 --statement_item--> Candidate
 
-The list's owner (`listing.ranker`) asks jedi and waits for it; the engine only scores
-the names it is given.
+Healing over an engine cannot use the engine's tokenizer (nib does not have it), so it backs
+off a whole word and the blanks before it: a tokenizer's token that the cursor splits starts at
+such a point in BPE and SentencePiece vocabularies of code (` self`, `▁append`, `.`, `(`).
 
-Each step is timed into `Timings` by `timings.stage(name)`. No LSP types here:
-offsets are character offsets into the document string, and the server converts
-them to positions in the client's encoding. A backend plugs in at `Runtime`
-(`runtime/`): the steps only prefill, step and read logits.
+An engine that is down, slow or answers garbage raises EngineError; the server then takes the
+statement from the local model and warns once. After a failure the engine rests (REST_S): it is
+not asked again for a while, and EngineError comes at once. Cancelling the coroutine closes the
+HTTP request.
 """
 
 from __future__ import annotations
 
-import ctypes
+import asyncio
+import json
 import logging
-import math
-import threading
+import os
+import re
 import time
-from collections import OrderedDict
-from concurrent.futures import CancelledError, TimeoutError as FutureTimeout
-from dataclasses import replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
-from nib.model.errors import Cancelled
-from nib.model.net.tokenizer import BPE
-from nib.model.runtime import Runtime, artifacts, load_tokenizer, open_runtime
-from nib.model.runtime.states import PromptStates
+from nib.model.runtime.families import DEFAULTS
 from nib.model.text.context import build_context
-from nib.model.text.heal import Canonical, VocabIndex
-from nib.model.text.lexeme import typed_name
-from nib.model.text.stops import depth_above
+from nib.model.text.stops import depth_above, statement_end, whole_lines
 
-from .decode import Decoder
-from .postprocess import lexeme_items, statement_item
-from .prompt import Prompt, heal, lex, scrub
-from .request import Options, Request
+from .postprocess import statement_item
+from .prompt import scrub
+from .request import Kind, Request
 from .result import Candidate, Result, Timings
-from .scoring import score_sequences
 from .shown import Shown
 
 log = logging.getLogger("nib.engine")
-MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
-# What the settings leave to the model (contextTokens 0, minConfidence -1), and how many tokens
-# the statement drafts from the file: these, unless the model's manifest says otherwise
-# ("defaults", written by `nib model import` from values chosen on the dev split). The bundled
-# model was trained on 512 tokens; drafting gains it nothing (a step is under a millisecond:
-# statement p50 18.2 ms without, 18.3 with, benchmarks/results/pretrained/drafting_bundled.json).
-MODEL_DEFAULTS = {"context_tokens": 448, "min_confidence": 0, "draft_tokens": 0}
-
-__all__ = ["Candidate", "Engine", "Options", "Request", "Result", "Timings"]
+CONTEXT_TOKENS = DEFAULTS["context_tokens"]  # what contextTokens 0 means for an engine: the local models' own
+MAX_BACKOFF = 32  # characters; a longer word is sent as it is, unhealed
+# After a failure the engine rests: it is not asked again for 1 s, doubling with each failure
+# in a row up to 30 s, so that a hung or overloaded engine costs each keystroke nothing (the
+# local model answers at once) instead of engine.timeoutMs, and is not sent more work.
+REST_S = (1.0, 30.0)
+_WORD = re.compile(r"[ \t]*(?:\w+|[^\w\s]{1,3})?\Z")
 
 
-class Engine:
-    remote = False  # a model in this process (model.remote.RemoteEngine: one over HTTP)
+class EngineError(Exception):
+    """The engine is down, too slow, or answered something that is not a completion."""
 
-    def __init__(self, runtime: Runtime, bpe: BPE, model_dir: artifacts.ModelDir | None = None):
-        self.runtime = runtime
-        self.bpe = bpe
-        self.model_dir = model_dir
-        self.defaults = {**MODEL_DEFAULTS, **(model_dir.manifest.get("defaults", {}) if model_dir else {})}
-        self.index = VocabIndex(bpe.token_bytes, bpe.special_ids, runtime.vocab_size)
-        self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes))
-        self.decoder.draft_tokens = self.defaults["draft_tokens"]
-        self.states = PromptStates()  # the KV states of the last prompts, for the next to continue
-        self._last_prompt: tuple | None = None  # (text, cursor, options) -> its Prompt: the list's names reuse it
-        # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.
-        self._statement_memo: OrderedDict = OrderedDict()  # prompt key -> (text, score) decoded
-        self.shown = Shown(MEMO_ENTRIES)  # statements answered: typed through, reused by the list
-        self._lock = threading.Lock()
 
-    @classmethod
-    def load(cls, model_path: Path | None = None, backend: str = "onnx", threads: int = 0,
-             device: str = "auto") -> "Engine":
-        runtime, model_dir = open_runtime(model_path, backend, threads, device)
-        engine = cls(runtime, load_tokenizer(model_dir), model_dir)
-        _return_freed_memory()
-        return engine
+@dataclass(frozen=True)
+class EngineOptions:
+    """How requests are made (settings `engine.*` other than the engine's identity)."""
 
-    def complete(self, request: Request) -> Result:
-        """Candidates for the request's cursor: the statement, or the list without names of its
-        owner's (`list`). Raises Cancelled when request.cancel is set while decoding."""
-        if request.mode == "list":
-            return self.list(request)
-        request, timings = self._own(request), Timings()
-        with self._lock:
-            if (item := self.shown.typed_through(request)) is not None:
-                return Result([item], timings)
-            prompt = self._prompt(request.text, request.cursor, request.options, timings)
-            item = self._statement(prompt, request, timings)
-            return Result([item] if item is not None else [], timings)
+    timeout_ms: int = 1500
+    healing: str = "grammar"  # grammar (GBNF: llama.cpp) | regex (vLLM's structured outputs) | off
+    suffix: bool = False  # send the text after the cursor as `suffix` (fill-in-the-middle)
 
-    def list(self, request: Request, names: list[str] | None = None, names_only: bool = False) -> Result:
-        """The list at the request's cursor: the model's own lexemes (none when names_only: the
-        names are the whole truth there), the statement as one item (`list_statement`), and each
-        of names that extends the typed fragment, scored by the model."""
-        request, timings = self._own(request), Timings()
-        with self._lock:
-            prompt = self._prompt(request.text, request.cursor, request.options, timings)
-            items = [] if names_only else self._decode_list(prompt, request, timings)
-            if request.options.list_statement:  # the ghost text's own result when it was just asked here
-                statement = self.last_statement(request.text, request.cursor, request.options) \
-                    or self._statement(prompt, request, timings)
-                if statement is not None and not any(c.text == statement.text and c.start == statement.start
-                                                     for c in items):
-                    items.append(statement)
-            if names:
-                items.extend(self._score_names(names, prompt, request, timings))
-        return Result(items, timings)
 
-    def score_names(self, request: Request, names: list[str]) -> Result:
-        """Each of names that extends the typed fragment, scored by the model (the prompt of the
-        list just computed at this cursor is reused)."""
-        request, timings = self._own(request), Timings()
-        with self._lock:
-            prompt = self._prompt(request.text, request.cursor, request.options, timings)
-            return Result(self._score_names(names, prompt, request, timings), timings)
+def word_backoff(prefix: str) -> str:
+    """The end of prefix to back off before asking an engine: the word (or up to three
+    symbols) the cursor is in or after, and the blanks before it; "" if over MAX_BACKOFF.
 
-    def last_statement(self, text: str, cursor: int, options: Options) -> Candidate | None:
-        """The statement last answered, if it was for this very text, cursor and options."""
-        return self.shown.at(scrub(text), cursor, self.own(options))
+    Example: word_backoff("x = os.pa") == "pa"; word_backoff("x = fo") == " fo"; word_backoff("f(") == "("
+    """
+    found = _WORD.search(prefix)
+    removed = found.group(0) if found else ""
+    return removed if len(removed) <= MAX_BACKOFF else ""
 
-    def warm(self, text: str, cursor: int, options: Options = Options()) -> None:
-        """Prefill the KV state for a document while the user is idle."""
-        with self._lock:
-            self._prompt(scrub(text), cursor, self.own(options), Timings())
 
-    def own(self, options: Options) -> Options:
-        """Options with the model's own values where the settings leave them to the model."""
-        return options.settled(self.defaults["context_tokens"], self.defaults["min_confidence"])
+def gbnf_literal(text: str) -> str:
+    """text as a GBNF string literal.
 
-    def _own(self, request: Request) -> Request:
-        return replace(request, text=scrub(request.text), options=self.own(request.options))
+    Example: gbnf_literal('a"\\n') == '"a\\\\"\\\\n"'
+    """
+    escaped = "".join(c if c.isprintable() and c not in '"\\' else
+                      "\\" + c if c in '"\\' else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+                      for c in text)
+    return f'"{escaped}"'
 
-    # -- the steps --------------------------------------------------------------
 
-    def _prompt(self, text: str, cursor: int, options: Options, timings: Timings) -> Prompt:
-        key = (text, cursor, options)
-        if self._last_prompt is not None and self._last_prompt[0] == key:
-            prompt = self._last_prompt[1]
-            timings.prompt_tokens, timings.healed_bytes = len(prompt.state), len(prompt.removed)
-            return prompt
-        prompt = self._build_prompt(text, cursor, options, timings)
-        self._last_prompt = (key, prompt)
-        return prompt
+def constraint(removed: str, healing: str) -> dict:
+    """The request fields that make the engine's text start with `removed`."""
+    if not removed or healing == "off":
+        return {}
+    if healing == "grammar":  # llama.cpp (server and llama-cpp-python): GBNF; `.` is any character
+        return {"grammar": f"root ::= {gbnf_literal(removed)} .*"}
+    return {"structured_outputs": {"regex": re.escape(removed) + r"[\s\S]*"}}  # vLLM
 
-    def _build_prompt(self, text: str, cursor: int, options: Options, timings: Timings) -> Prompt:
-        with timings.stage("context"):
-            context = build_context(text, cursor, options.context_tokens)
-        with timings.stage("lex"):
-            budget = min(options.context_tokens, self.runtime.block_size - options.statement_max_tokens - 1)
-            tokens = lex(context, self.bpe, self.runtime.uses_types, budget)
-        with timings.stage("heal"):
-            healing = heal(tokens, self.index, options.healing)
-        with timings.stage("prefill"):
-            ids, types = tokens.ids[:healing.keep], tokens.types[:healing.keep]
-            reused, shared = self.states.best(ids, types)
-            logits, state = self.runtime.prefill(ids, types, reused)
-            self.states.add(state, reused, shared)
-        timings.prompt_tokens, timings.healed_bytes = healing.keep, len(healing.removed)
-        return Prompt(context, logits[-1], state, healing.removed, healing.removed_text)
 
-    def _decode_list(self, prompt: Prompt, request: Request, timings: Timings) -> list[Candidate]:
+class EngineCompleter:
+    """Statements from an OpenAI-compatible completions server at `url` (ending in /v1)."""
+
+    kind = Kind.HTTP
+    remote = True
+
+    def __init__(self, url: str, model: str = "", api_key_env: str = ""):
+        self.url = url.rstrip("/")
+        self.model = model
+        self.api_key_env = api_key_env
+        self.shown = Shown(16)
+        self.stats = {"requests": 0, "answered": 0, "cancelled": 0, "failed": 0, "open": 0, "skipped": 0}
+        self._rest_s = 0.0  # how long the engine rests after its next failure, doubled by each
+        self._resting_until = 0.0  # time.monotonic() before which it is not asked
+        self._failure = ""  # why it rests
+        self._client = None
+        self._loop = None
+
+    def _http(self):
+        """One client per event loop (its connections belong to the loop), kept for connection reuse."""
+        import httpx
+
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = httpx.AsyncClient(limits=httpx.Limits(max_connections=32, keepalive_expiry=60))
+            self._loop = loop
+        return self._client
+
+    def _headers(self) -> dict:
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def last_statement(self, text: str, cursor: int, options) -> Candidate | None:
+        return self.shown.at(scrub(text), cursor, own(options))
+
+    async def complete(self, request: Request, how: EngineOptions = EngineOptions()) -> Result:
+        """The statement at the request's cursor. Raises EngineError; a cancelled task closes its request."""
+        request = replace(request, text=scrub(request.text), options=own(request.options))
+        timings = Timings()
+        if (item := self.shown.typed_through(request)) is not None:
+            return Result([item], timings)
+        if time.monotonic() < self._resting_until:
+            self.stats["skipped"] += 1
+            raise EngineError(self._failure)
         o = request.options
-        with timings.stage("decode_list"):
-            decoded = self.decoder.next_tokens(
-                prompt.logits, prompt.state, prompt.removed, prompt.line_before.encode(), k=o.list_size,
-                cancel=request.cancel, exact=o.healing == "exact",
-                deadline=time.monotonic() + o.list_budget_ms / 1e3)
-        return lexeme_items(decoded, prompt.removed_text, request.text, request.cursor)
-
-    def _statement(self, prompt: Prompt, request: Request, timings: Timings) -> Candidate | None:
+        with timings.stage("context"):
+            context = build_context(request.text, request.cursor, o.context_tokens)
+            removed = word_backoff(context.line_prefix) if o.healing != "off" and how.healing != "off" else ""
+            above = context.prefix[: len(context.prefix) - len(context.line_prefix)]
+        body = {"prompt": context.prefix[: len(context.prefix) - len(removed)], "temperature": 0, "stream": True,
+                "cache_prompt": True}
+        if self.model:
+            body["model"] = self.model
+        if how.suffix:
+            body["suffix"] = request.text[request.cursor:request.cursor + 4 * CONTEXT_TOKENS]
+        timings.healed_bytes = len(removed.encode())
+        cut = Cut(removed, context.line_prefix, depth_above(above), o.statement_block_body)
         with timings.stage("decode_statement"):
-            gen, score = self._decode_statement(prompt, request.options, request.cancel)
-        item = statement_item(gen, score, prompt.removed_text, prompt.context.suffix_line, request.cursor)
-        floor = request.options.statement_min_confidence
-        if item is not None and floor > 0 and item.score < math.log(floor / 100):
-            log.debug("statement %r not shown: probability %.3f under %d%%", item.text, math.exp(item.score), floor)
-            item = None
+            gen, finish = await self._generate(body, cut, o.statement_max_tokens, how)
+        if finish == "length":  # cut by max_tokens, as the local decoder's budget cuts
+            gen = whole_lines(gen, len(removed))
+        item = statement_item(gen, 0.0, removed, context.suffix_line, request.cursor)
         self.shown.add(request, item)
-        return item
+        return Result([item] if item is not None else [], timings)
 
-    def _decode_statement(self, prompt: Prompt, o: Options, cancel) -> tuple[str, float]:
-        # An editor asks for the list and the ghost text at the same spot: decode once.
-        ctx, state = prompt.context, prompt.state
-        key = (state.tokens, state.types, prompt.removed, ctx.line_prefix, o.statement_max_tokens,
-               o.statement_block_body, o.healing)
-        if key in self._statement_memo:
-            return self._statement_memo[key]
-        above = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)]
-        decoded = self.decoder.statement(
-            prompt.logits, state, prompt.removed, ctx.line_prefix, depth_above(above), o.statement_max_tokens,
-            time.monotonic() + o.statement_budget_ms / 1e3, o.statement_block_body, cancel,
-            exact=o.healing == "exact")
-        _remember(self._statement_memo, key, decoded)
-        return decoded
+    async def _generate(self, body: dict, cut: "Cut", max_tokens: int, how: EngineOptions) -> tuple[str, str]:
+        """(text from the back-off point, finish reason), in at most two requests: while the
+        backed-off text is reproduced, constrained (a grammar costs llama.cpp about 3 times a
+        free token with Gemma 3's 262k-token vocabulary), then free from there."""
+        self.stats["requests"] += 1
+        self.stats["open"] += 1
+        try:
+            return await self._answer(body, cut, max_tokens, how)
+        except EngineError as e:
+            self.stats["failed"] += 1
+            self._rest_s = min(max(2 * self._rest_s, REST_S[0]), REST_S[1])
+            self._resting_until, self._failure = time.monotonic() + self._rest_s, str(e)
+            raise
+        finally:
+            self.stats["open"] -= 1
 
-    def _score_names(self, names: list[str], prompt: Prompt, request: Request, timings: Timings) -> list[Candidate]:
-        """Each name that extends the typed identifier fragment, scored by the model from the back-off point."""
-        with timings.stage("score_names"):
-            text, cursor, removed_text = request.text, request.cursor, prompt.removed_text
-            typed = typed_name(prompt.context.line_prefix)
-            backoff, name_start = cursor - len(removed_text), cursor - len(typed)
-            kept, texts = [], []
-            for name in dict.fromkeys(names):
-                if name.startswith(typed) and name != typed:
-                    kept.append(name)
-                    texts.append(text[backoff:name_start] + name if backoff <= name_start
-                                 else name[backoff - name_start:])
-            if not kept:
-                return []
-            seqs = [tuple(ids) for ids in self.bpe.encode_batch(texts)]
-            line = prompt.line_before.encode("utf-8", "surrogatepass")
-            tb = self.bpe.token_bytes
+    async def _answer(self, body: dict, cut: "Cut", max_tokens: int, how: EngineOptions) -> tuple[str, str]:
+        try:
+            async with asyncio.timeout(how.timeout_ms / 1e3):
+                gen, used, finish = "", 0, "healed"  # nothing to reproduce: healed already
+                if cut.removed and (fields := constraint(cut.removed, how.healing)):
+                    gen, used, finish = await self._stream({**body, **fields, "max_tokens": max_tokens}, cut, "",
+                                                           until_healed=True)
+                    body = {**body, "prompt": body["prompt"] + gen}
+                if finish == "healed":
+                    gen, used, finish = await self._stream({**body, "max_tokens": max_tokens - used}, cut, gen) \
+                        if used < max_tokens else (gen, used, "length")
+            self.stats["answered"] += 1
+            self._rest_s = 0.0
+            return gen, finish
+        except TimeoutError:
+            raise EngineError(f"the engine at {self.url} did not answer within {how.timeout_ms} ms "
+                              "(engine.timeoutMs)") from None
+        except asyncio.CancelledError:
+            self.stats["cancelled"] += 1
+            raise
+        except EngineError:
+            raise
+        except Exception as e:  # httpx's transport errors: down, refused, reset
+            raise EngineError(f"cannot reach the engine at {self.url}: {type(e).__name__}: {e}") from None
 
-            def piece_type(prefix):  # the input type of prefix's last piece, for a model with a type stream
-                return self.decoder.piece_type(line + b"".join(tb[t] for t in prefix[:-1]), tb[prefix[-1]])
+    async def _stream(self, body: dict, cut: "Cut", gen: str, until_healed: bool = False) -> tuple[str, int, str]:
+        """gen and what the engine adds to it, the tokens it took, and why it ended: stop (the
+        statement or the engine ended it), length (max_tokens), healed (until_healed: the
+        backed-off text is reproduced). Leaving the block closes the stream: the engine stops too."""
+        used = 0
+        async with self._http().stream("POST", f"{self.url}/completions", json=body, headers=self._headers(),
+                                       timeout=None) as response:
+            if response.status_code != 200:
+                detail = (await response.aread()).decode("utf-8", "replace")[:200]
+                raise EngineError(f"the engine at {self.url} answered {response.status_code}: {detail}")
+            async for line in response.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                piece, finish = _choice(data, self.url)
+                gen, used = gen + piece, used + 1
+                if not cut.consistent(gen):
+                    raise EngineError(f"the engine at {self.url} did not start with the typed {cut.removed!r}: "
+                                      "set engine.healing to what it takes (grammar: llama.cpp, regex: vLLM) "
+                                      "or off")
+                if (end := cut.end(gen)) is not None:
+                    return gen[:end], used, "stop"
+                if until_healed and len(gen) >= len(cut.removed):
+                    return gen, used, "healed"
+                if finish is not None:
+                    return gen, used, "length" if finish == "length" else "stop"
+        return gen, used, "stop"
 
-            scores = score_sequences(self.runtime, prompt.logits, prompt.state, seqs, piece_type=piece_type)
-        return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores)]
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
-def _return_freed_memory() -> None:
-    """Give the heap freed after loading back to the system: parsing Gemma's 33 MB tokenizer.json
-    leaves about 190 MB free but resident (glibc keeps it); trimmed, the server is that much smaller."""
+@dataclass(frozen=True)
+class Cut:
+    """Where a statement generated from the back-off point ends, by nib's own stop rules."""
+
+    removed: str  # the text backed off, which the engine must reproduce first
+    line_prefix: str  # the cursor's line up to the cursor
+    depth: int  # the bracket depth where that line starts
+    allow_block: bool
+
+    def consistent(self, gen: str) -> bool:
+        return gen.startswith(self.removed) or self.removed.startswith(gen)
+
+    def end(self, gen: str) -> int | None:
+        """The length of gen that completes the statement, or None while it goes on."""
+        if len(gen) < len(self.removed):
+            return None
+        end = statement_end(self.line_prefix, gen[len(self.removed):], self.depth, self.allow_block)
+        return None if end is None else len(self.removed) + end
+
+
+def own(options):
+    """Options with an engine's own values where the settings leave them to the model (no
+    minConfidence: no probabilities come back over the API)."""
+    return options.settled(CONTEXT_TOKENS, 0)
+
+
+def _choice(data: str, url: str) -> tuple[str, str | None]:
+    """The text and finish reason of one streamed chunk."""
     try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
-
-
-def _remember(memo: OrderedDict, key, value) -> None:
-    memo[key] = value
-    while len(memo) > MEMO_ENTRIES:
-        memo.popitem(last=False)
+        choice = json.loads(data)["choices"][0]
+        text = choice["text"]
+        if not isinstance(text, str):
+            raise TypeError(f"text is {type(text).__name__}")
+        return text, choice.get("finish_reason")
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        raise EngineError(f"the engine at {url} answered something that is not a completion "
+                          f"({type(e).__name__}: {e}): {data[:120]!r}") from None

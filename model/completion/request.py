@@ -25,7 +25,7 @@ class Mode(str, Enum):
 class Options:
     """What a request may tune; each field is the settings field of the same name (`list.size` -> list_size)."""
 
-    context_tokens: int = 0  # the prompt's token budget; 0: the model's own (engine.MODEL_DEFAULTS, its manifest)
+    context_tokens: int = 0  # the prompt's token budget; 0: the model's own (`ModelDir.defaults`)
     healing: str = "exact"  # off | prefix | exact
     list_size: int = 5  # the model's own lexemes in the list
     list_budget_ms: int = 300  # time budget of the list's own lexemes (then what is found so far)

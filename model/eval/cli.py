@@ -55,10 +55,10 @@ def evaluate(args) -> int:
 
     target = folder(args.dir)
     if args.ranking:
-        from nib.model.completion.engine import Engine
+        from nib.model.completion.local import LocalCompleter
         from nib.model.eval import ranking
 
-        engine = Engine.load((args.model or [None])[0], threads=args.threads)
+        engine = LocalCompleter.load((args.model or [None])[0], threads=args.threads)
         report = ranking.run(engine, folder("dev"), target, args.points, args.seed, args.jedi_ms, tuple(args.typed),
                              args.name_jedi_ms)
         text = ranking.table(report)

@@ -22,9 +22,9 @@ class ModelPredictor:
     healing_modes = ("off", "prefix", "exact")
 
     def __init__(self, model_path, threads: int = 0, context_tokens: int | None = None):
-        from nib.model.completion.engine import Engine
+        from nib.model.completion.local import LocalCompleter
 
-        self.engine = Engine.load(model_path, threads=threads)
+        self.engine = LocalCompleter.load(model_path, threads=threads)
         self.context = {"context_tokens": context_tokens} if context_tokens else {}
         self.name = str(model_path or "bundled")
         self.type_stream = self.engine.model_dir.type_stream
@@ -61,7 +61,7 @@ class ModelPredictor:
 
 
 class EnginePredictor:
-    """The statement from an engine over HTTP (`RemoteEngine`): lines only, no list, no logits."""
+    """The statement from an engine over HTTP (`EngineCompleter`): lines only, no list, no logits."""
 
     lists = False
     scored = False
@@ -70,9 +70,9 @@ class EnginePredictor:
     def __init__(self, url: str, model: str = "", healing: str = "grammar", context_tokens: int | None = None):
         import asyncio
 
-        from nib.model.completion.remote import EngineOptions, RemoteEngine
+        from nib.model.completion.engine import EngineOptions, EngineCompleter
 
-        self.engine = RemoteEngine(url, model)
+        self.engine = EngineCompleter(url, model)
         self.how = EngineOptions(timeout_ms=60_000, healing=healing)
         self.context = {"context_tokens": context_tokens} if context_tokens else {}
         self.name = f"engine {url}" + (f" ({model})" if model else "")

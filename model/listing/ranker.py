@@ -24,7 +24,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
-from nib.model.completion.engine import Engine
+from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Options, Request
 from nib.model.completion.result import Candidate, Result, Timings, typed_since
 from nib.model.errors import Cancelled
@@ -84,7 +84,7 @@ class ListRanker:
         future = self.jedi.ask(text, cursor, path)
         return future, deadline(wait, future)
 
-    def complete(self, engine: Engine, text: str, cursor: int, options: Options = Options(), cancel=None,
+    def complete(self, engine: LocalCompleter, text: str, cursor: int, options: Options = Options(), cancel=None,
                  key: str = "", path: str | None = None, use_jedi: bool = True,
                  jedi_ms: int | None = None, name_jedi_ms: int | None = None, jedi: Future | None = None) -> Listing:
         """The list's candidates, best first, and what they were ranked from.
@@ -122,7 +122,7 @@ class ListRanker:
         return listing
 
     @staticmethod
-    def _steps(engine: Engine, request: Request, jedi: Future | None, until: float,
+    def _steps(engine: LocalCompleter, request: Request, jedi: Future | None, until: float,
                jedi_first: bool) -> tuple[Result, JediAnswer | None]:
         """The engine's candidates and jedi's answer (None: none by `until`). jedi first where its
         names are likely the whole truth; elsewhere the model decodes while jedi works."""
@@ -141,7 +141,7 @@ class ListRanker:
             result = Result(result.candidates + named.candidates, result.timings.add(named.timings))
         return Result(result.candidates, timings.add(result.timings)), answer
 
-    def narrow(self, engine: Engine, key: str, text: str, cursor: int, options: Options, use_jedi: bool,
+    def narrow(self, engine: LocalCompleter, key: str, text: str, cursor: int, options: Options, use_jedi: bool,
                position: tuple[str, bool]) -> Listing | None:
         """The last list of this document, filtered to what extends the name typed since, and
         mixed again; None when the edit since was not a name growing, or where a new request

@@ -61,17 +61,17 @@ class ModelHost:
             return self._loading
 
     def _load(self):
-        from nib.model.completion.engine import Engine
+        from nib.model.completion.local import LocalCompleter
 
         if self.key.remote:  # nothing to load: requests go over HTTP
-            from nib.model.completion.remote import RemoteEngine
+            from nib.model.completion.engine import EngineCompleter
 
-            self.engine = RemoteEngine(self.key.path, self.key.name, self.key.key_env)
+            self.engine = EngineCompleter(self.key.path, self.key.name, self.key.key_env)
             return self.engine
         started = time.perf_counter()
         backend = "onnx" if self.key.device == "cpu" else "torch"
         try:
-            engine = Engine.load(Path(self.key.path) if self.key.path else None, backend, self.key.threads,
+            engine = LocalCompleter.load(Path(self.key.path) if self.key.path else None, backend, self.key.threads,
                                  self.key.device)
         except ModelError:
             raise

@@ -20,7 +20,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
-from nib.model.completion.remote import EngineError, EngineOptions
+from nib.model.completion.engine import EngineError, EngineOptions
 from nib.model.completion.request import Mode, Options, Request
 from nib.model.completion.result import Result
 from nib.model.errors import Cancelled

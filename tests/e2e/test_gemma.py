@@ -14,7 +14,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from fixtures import DEMO, ROOT, SERVER
 from lsp import inline, open_doc
 
-from nib.model.completion.engine import Engine
+from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Options, Request
 from nib.model.errors import ModelError
 from nib.model.pretrained import registry
@@ -33,7 +33,7 @@ def model_dir():
 
 @pytest.fixture(scope="module")
 def engine(model_dir):
-    return Engine.load(model_dir.path)
+    return LocalCompleter.load(model_dir.path)
 
 
 def test_every_piece_maps_to_its_bytes(model_dir):

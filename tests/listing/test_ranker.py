@@ -3,7 +3,7 @@
 import time
 from concurrent.futures import Future
 
-from nib.model.completion.engine import Engine
+from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Options
 from nib.model.completion.result import Candidate, Result, Timings
 from nib.model.listing.identifiers import IdentifierNgram
@@ -78,7 +78,7 @@ TEXT = "import os\nos.pa"
 
 def test_after_a_dot_jedis_names_are_the_whole_list_ranked_by_the_model():
     r = ListRanker(jedi=FixedJedi(answered("path", "pardir", "walk")), identifiers=IdentifierNgram())
-    listing = r.complete(Engine.load(), TEXT, len(TEXT), Options(list_statement=False), key="a")
+    listing = r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a")
     assert sorted((c.kind, c.label, c.start) for c in listing.candidates) == [("name", "pardir", 13),
                                                                               ("name", "path", 13)]
     assert listing.complete and listing.timings.decode_list_ms == 0 and listing.timings.score_names_ms > 0
@@ -88,7 +88,7 @@ def test_jedi_late_past_its_budget_gives_the_models_own_list_and_keeps_jedis_cal
     never: Future = Future()
     r = ListRanker(jedi=FixedJedi(never), identifiers=IdentifierNgram())
     started = time.monotonic()
-    listing = r.complete(Engine.load(), TEXT, len(TEXT), Options(list_statement=False), key="a", jedi_ms=100)
+    listing = r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a", jedi_ms=100)
     assert {c.kind for c in listing.candidates} == {"token"} and listing.jedi is None
     assert listing.timings.jedi_wait_ms > 0 and time.monotonic() - started >= 0.1
     assert not never.cancelled()  # a late answer is kept for the next keystroke at the same name

@@ -5,7 +5,7 @@ import asyncio
 import threading
 from types import SimpleNamespace
 
-from nib.model.completion import engine as engine_module
+from nib.model.completion import local as engine_module
 from nib.model.completion.request import Kind
 from nib.model.service.hosts import Hosts, ModelKey, ModelUse
 
@@ -35,7 +35,7 @@ def test_hosts_are_shared_per_identity_and_unloaded_with_their_last_user():
 
 def test_a_failed_load_is_reported_and_the_previous_model_keeps_serving(monkeypatch):
     calls, errors = [], []
-    monkeypatch.setattr(engine_module.Engine, "load", classmethod(lambda cls, *a: fake_load(calls)(*a)))
+    monkeypatch.setattr(engine_module.LocalCompleter, "load", classmethod(lambda cls, *a: fake_load(calls)(*a)))
     hosts = Hosts()
     use = ModelUse(hosts, errors.append)
 
@@ -75,7 +75,7 @@ def test_a_model_switch_never_makes_a_request_wait_for_the_new_load(monkeypatch)
             release.wait(10)  # the new model's load takes as long as the test says
         return SimpleNamespace(name=f"engine for {path}", model_dir=SimpleNamespace(path=path))
 
-    monkeypatch.setattr(engine_module.Engine, "load", classmethod(load))
+    monkeypatch.setattr(engine_module.LocalCompleter, "load", classmethod(load))
     use = ModelUse(Hosts(), [].append)
 
     async def run():

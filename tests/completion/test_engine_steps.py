@@ -3,7 +3,7 @@ The engine itself is real in tests/e2e/test_remote_engine.py."""
 
 import pytest
 
-from nib.model.completion.remote import EngineError, Cut, _choice, constraint, gbnf_literal, own, word_backoff
+from nib.model.completion.engine import EngineError, Cut, _choice, constraint, gbnf_literal, own, word_backoff
 from nib.model.completion.request import Options
 
 
@@ -62,13 +62,13 @@ def test_after_a_failure_the_engine_rests():
     import asyncio
     import socket
 
-    from nib.model.completion.remote import RemoteEngine
+    from nib.model.completion.engine import EngineCompleter
     from nib.model.completion.request import Request
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-    engine = RemoteEngine(url)
+    engine = EngineCompleter(url)
 
     async def twice():
         errors = []

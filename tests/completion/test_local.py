@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from nib.model.completion.engine import Engine
+from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Options, Request
 from nib.model.errors import Cancelled
 
@@ -14,7 +14,7 @@ TEXT = "import os\nos.pa"
 
 @pytest.fixture(scope="module")
 def engine():
-    return Engine.load()
+    return LocalCompleter.load()
 
 
 def test_names_given_as_the_whole_truth_are_the_whole_list(engine):

@@ -1,0 +1,236 @@
+"""The local completer: a model in this process, `complete(request) -> Result`, a chain of named steps.
+
+    prompt:     build_context -> lex -> heal -> prefill            (shared, `prompt.py`)
+    statement:  prompt -> decode_statement -> postprocess
+    list:       prompt -> decode_list -> decode_statement -> [score_names] -> postprocess
+    names:      prompt -> score_names                              (names a caller knows are valid)
+
+The list's owner (`listing.ranker`) asks jedi and waits for it; the completer only scores
+the names it is given. Its twin over HTTP is `engine.EngineCompleter` (an inference engine).
+
+Each step is timed into `Timings` by `timings.stage(name)`. No LSP types here:
+offsets are character offsets into the document string, and the server converts
+them to positions in the client's encoding. A backend plugs in at `Runtime`
+(`runtime/`): the steps only prefill, step and read logits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import CancelledError, TimeoutError as FutureTimeout
+from dataclasses import replace
+from pathlib import Path
+
+from nib.model.errors import Cancelled
+from nib.model.net.tokenizer import BPE
+from nib.model.runtime import Runtime, artifacts, load_tokenizer, open_runtime
+from nib.model.runtime.families import DEFAULTS
+from nib.model.runtime.states import PromptStates
+from nib.model.text.context import build_context
+from nib.model.text.heal import Canonical, VocabIndex
+from nib.model.text.lexeme import typed_name
+from nib.model.text.stops import depth_above
+
+from .decode import Decoder
+from .postprocess import lexeme_items, statement_item
+from .prompt import Prompt, heal, lex, scrub
+from .request import Kind, Options, Request
+from .result import Candidate, Result, Timings
+from .scoring import score_sequences
+from .shown import Shown
+
+log = logging.getLogger("nib.completer")
+MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
+
+__all__ = ["Candidate", "LocalCompleter", "Options", "Request", "Result", "Timings"]
+
+
+class LocalCompleter:
+    kind = Kind.LOCAL
+    remote = False  # a model in this process (engine.EngineCompleter: an inference engine over HTTP)
+
+    def __init__(self, runtime: Runtime, bpe: BPE, model_dir: artifacts.ModelDir | None = None):
+        self.runtime = runtime
+        self.bpe = bpe
+        self.model_dir = model_dir
+        # what the settings leave to the model (contextTokens 0, minConfidence -1), and its drafting
+        self.defaults = model_dir.defaults if model_dir else dict(DEFAULTS)
+        self.index = VocabIndex(bpe.token_bytes, bpe.special_ids, runtime.vocab_size)
+        self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes))
+        self.decoder.draft_tokens = self.defaults["draft_tokens"]
+        self.states = PromptStates()  # the KV states of the last prompts, for the next to continue
+        self._last_prompt: tuple | None = None  # (text, cursor, options) -> its Prompt: the list's names reuse it
+        # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.
+        self._statement_memo: OrderedDict = OrderedDict()  # prompt key -> (text, score) decoded
+        self.shown = Shown(MEMO_ENTRIES)  # statements answered: typed through, reused by the list
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model_path: Path | None = None, backend: str = "onnx", threads: int = 0,
+             device: str = "auto") -> "LocalCompleter":
+        runtime, model_dir = open_runtime(model_path, backend, threads, device)
+        engine = cls(runtime, load_tokenizer(model_dir), model_dir)
+        _return_freed_memory()
+        return engine
+
+    def complete(self, request: Request) -> Result:
+        """Candidates for the request's cursor: the statement, or the list without names of its
+        owner's (`list`). Raises Cancelled when request.cancel is set while decoding."""
+        if request.mode == "list":
+            return self.list(request)
+        request, timings = self._own(request), Timings()
+        with self._lock:
+            if (item := self.shown.typed_through(request)) is not None:
+                return Result([item], timings)
+            prompt = self._prompt(request.text, request.cursor, request.options, timings)
+            item = self._statement(prompt, request, timings)
+            return Result([item] if item is not None else [], timings)
+
+    def list(self, request: Request, names: list[str] | None = None, names_only: bool = False) -> Result:
+        """The list at the request's cursor: the model's own lexemes (none when names_only: the
+        names are the whole truth there), the statement as one item (`list_statement`), and each
+        of names that extends the typed fragment, scored by the model."""
+        request, timings = self._own(request), Timings()
+        with self._lock:
+            prompt = self._prompt(request.text, request.cursor, request.options, timings)
+            items = [] if names_only else self._decode_list(prompt, request, timings)
+            if request.options.list_statement:  # the ghost text's own result when it was just asked here
+                statement = self.last_statement(request.text, request.cursor, request.options) \
+                    or self._statement(prompt, request, timings)
+                if statement is not None and not any(c.text == statement.text and c.start == statement.start
+                                                     for c in items):
+                    items.append(statement)
+            if names:
+                items.extend(self._score_names(names, prompt, request, timings))
+        return Result(items, timings)
+
+    def score_names(self, request: Request, names: list[str]) -> Result:
+        """Each of names that extends the typed fragment, scored by the model (the prompt of the
+        list just computed at this cursor is reused)."""
+        request, timings = self._own(request), Timings()
+        with self._lock:
+            prompt = self._prompt(request.text, request.cursor, request.options, timings)
+            return Result(self._score_names(names, prompt, request, timings), timings)
+
+    def last_statement(self, text: str, cursor: int, options: Options) -> Candidate | None:
+        """The statement last answered, if it was for this very text, cursor and options."""
+        return self.shown.at(scrub(text), cursor, self.own(options))
+
+    def warm(self, text: str, cursor: int, options: Options = Options()) -> None:
+        """Prefill the KV state for a document while the user is idle."""
+        with self._lock:
+            self._prompt(scrub(text), cursor, self.own(options), Timings())
+
+    def own(self, options: Options) -> Options:
+        """Options with the model's own values where the settings leave them to the model."""
+        return options.settled(self.defaults["context_tokens"], self.defaults["min_confidence"])
+
+    def _own(self, request: Request) -> Request:
+        return replace(request, text=scrub(request.text), options=self.own(request.options))
+
+    # -- the steps --------------------------------------------------------------
+
+    def _prompt(self, text: str, cursor: int, options: Options, timings: Timings) -> Prompt:
+        key = (text, cursor, options)
+        if self._last_prompt is not None and self._last_prompt[0] == key:
+            prompt = self._last_prompt[1]
+            timings.prompt_tokens, timings.healed_bytes = len(prompt.state), len(prompt.removed)
+            return prompt
+        prompt = self._build_prompt(text, cursor, options, timings)
+        self._last_prompt = (key, prompt)
+        return prompt
+
+    def _build_prompt(self, text: str, cursor: int, options: Options, timings: Timings) -> Prompt:
+        with timings.stage("context"):
+            context = build_context(text, cursor, options.context_tokens)
+        with timings.stage("lex"):
+            budget = min(options.context_tokens, self.runtime.block_size - options.statement_max_tokens - 1)
+            tokens = lex(context, self.bpe, self.runtime.uses_types, budget)
+        with timings.stage("heal"):
+            healing = heal(tokens, self.index, options.healing)
+        with timings.stage("prefill"):
+            ids, types = tokens.ids[:healing.keep], tokens.types[:healing.keep]
+            reused, shared = self.states.best(ids, types)
+            logits, state = self.runtime.prefill(ids, types, reused)
+            self.states.add(state, reused, shared)
+        timings.prompt_tokens, timings.healed_bytes = healing.keep, len(healing.removed)
+        return Prompt(context, logits[-1], state, healing.removed, healing.removed_text)
+
+    def _decode_list(self, prompt: Prompt, request: Request, timings: Timings) -> list[Candidate]:
+        o = request.options
+        with timings.stage("decode_list"):
+            decoded = self.decoder.next_tokens(
+                prompt.logits, prompt.state, prompt.removed, prompt.line_before.encode(), k=o.list_size,
+                cancel=request.cancel, exact=o.healing == "exact",
+                deadline=time.monotonic() + o.list_budget_ms / 1e3)
+        return lexeme_items(decoded, prompt.removed_text, request.text, request.cursor)
+
+    def _statement(self, prompt: Prompt, request: Request, timings: Timings) -> Candidate | None:
+        with timings.stage("decode_statement"):
+            gen, score = self._decode_statement(prompt, request.options, request.cancel)
+        item = statement_item(gen, score, prompt.removed_text, prompt.context.suffix_line, request.cursor)
+        floor = request.options.statement_min_confidence
+        if item is not None and floor > 0 and item.score < math.log(floor / 100):
+            log.debug("statement %r not shown: probability %.3f under %d%%", item.text, math.exp(item.score), floor)
+            item = None
+        self.shown.add(request, item)
+        return item
+
+    def _decode_statement(self, prompt: Prompt, o: Options, cancel) -> tuple[str, float]:
+        # An editor asks for the list and the ghost text at the same spot: decode once.
+        ctx, state = prompt.context, prompt.state
+        key = (state.tokens, state.types, prompt.removed, ctx.line_prefix, o.statement_max_tokens,
+               o.statement_block_body, o.healing)
+        if key in self._statement_memo:
+            return self._statement_memo[key]
+        above = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)]
+        decoded = self.decoder.statement(
+            prompt.logits, state, prompt.removed, ctx.line_prefix, depth_above(above), o.statement_max_tokens,
+            time.monotonic() + o.statement_budget_ms / 1e3, o.statement_block_body, cancel,
+            exact=o.healing == "exact")
+        _remember(self._statement_memo, key, decoded)
+        return decoded
+
+    def _score_names(self, names: list[str], prompt: Prompt, request: Request, timings: Timings) -> list[Candidate]:
+        """Each name that extends the typed identifier fragment, scored by the model from the back-off point."""
+        with timings.stage("score_names"):
+            text, cursor, removed_text = request.text, request.cursor, prompt.removed_text
+            typed = typed_name(prompt.context.line_prefix)
+            backoff, name_start = cursor - len(removed_text), cursor - len(typed)
+            kept, texts = [], []
+            for name in dict.fromkeys(names):
+                if name.startswith(typed) and name != typed:
+                    kept.append(name)
+                    texts.append(text[backoff:name_start] + name if backoff <= name_start
+                                 else name[backoff - name_start:])
+            if not kept:
+                return []
+            seqs = [tuple(ids) for ids in self.bpe.encode_batch(texts)]
+            line = prompt.line_before.encode("utf-8", "surrogatepass")
+            tb = self.bpe.token_bytes
+
+            def piece_type(prefix):  # the input type of prefix's last piece, for a model with a type stream
+                return self.decoder.piece_type(line + b"".join(tb[t] for t in prefix[:-1]), tb[prefix[-1]])
+
+            scores = score_sequences(self.runtime, prompt.logits, prompt.state, seqs, piece_type=piece_type)
+        return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores)]
+
+
+def _return_freed_memory() -> None:
+    """Give the heap freed after loading back to the system: parsing Gemma's 33 MB tokenizer.json
+    leaves about 190 MB free but resident (glibc keeps it); trimmed, the server is that much smaller."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
+def _remember(memo: OrderedDict, key, value) -> None:
+    memo[key] = value
+    while len(memo) > MEMO_ENTRIES:
+        memo.popitem(last=False)
