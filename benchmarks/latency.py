@@ -217,7 +217,7 @@ def plot(report: dict, raw: dict, path: Path) -> None:
 
     panels = [name for name in raw if raw[name]]
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
-    for ax, name in zip(axes[0], panels):
+    for ax, name in zip(axes[0], panels, strict=True):
         for server, xs in raw[name].items():
             xs = np.sort(np.array(xs))
             if len(xs):

@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from latency import write_report
+
 from nib.model.eval.heldout import fetch
 from nib.model.eval.points import identifier_line_points, python_files
 from nib.model.pretrained import registry
@@ -151,7 +151,7 @@ def drafting(model: str, threads: int, points: int) -> dict:
             "p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1),
             "mean_ms": round(float(np.mean(ms)), 1), "drafted": drafted, "accepted": accepted,
             "forward_passes": passes, "tokens_per_pass": round((passes + accepted) / max(passes, 1), 3)}
-    out["same_text"] = sum(a == b for a, b in zip(answers[0], answers[3]))
+    out["same_text"] = sum(a == b for a, b in zip(answers[0], answers[3], strict=True))
     out["cuts"] = len(cuts)
     return out
 

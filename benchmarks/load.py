@@ -31,10 +31,10 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from latency import Edit, new_times, point_edits, start, stats, stop, type_edit, write_report
+from llama_server import free_port, llama_server
 from lsprotocol import types
 
-from llama_server import free_port, llama_server
-from latency import Edit, new_times, point_edits, start, stats, stop, type_edit, write_report
 from nib.model.eval.heldout import fetch
 
 

@@ -21,9 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+from latency import new_times, point_edits, position, start, stats, stop, type_edit, write_report
 from lsprotocol import types
 
-from latency import new_times, point_edits, position, start, stats, stop, type_edit, write_report
 from nib.model.eval.heldout import fetch
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from nib.model.runtime.pinned import sha256
@@ -60,7 +61,7 @@ def wheel(name: str, version: str, cache: Path, digest: str | None = None) -> Pa
     return found
 
 
-def wheel_files(path: Path, prefix: str = "", exclude: list[str] = ()) -> list[tuple[str, str]]:
+def wheel_files(path: Path, prefix: str = "", exclude: Sequence[str] = ()) -> list[tuple[str, str]]:
     """The .py files in a wheel (tests and paths matching an exclude glob left out), as (prefix + path, text).
 
     Raises ValueError, before anything is read, when a member would land outside the folder it is

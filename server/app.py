@@ -20,8 +20,8 @@ from nib.model.completion.request import Mode
 
 from . import convert
 from .daemon import check_bind, load_or_create_token, serve_tcp, token_path
-from .parent import watch_parent
 from .limits import DAEMON, STDIO
+from .parent import watch_parent
 from .protocol import NibProtocol, SessionProtocol
 from .session import NibServer, Shared
 from .settings import parse

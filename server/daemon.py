@@ -88,7 +88,7 @@ async def admitted(reader: asyncio.StreamReader, token: str) -> bool:
     """Whether the client's first line is the token (compared in constant time)."""
     try:
         line = await asyncio.wait_for(reader.readuntil(b"\n"), HANDSHAKE_S)
-    except (asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+    except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
         return False
     line = line.strip()
     if len(line) > TOKEN_LINE_MAX or not line.startswith(PREFIX):

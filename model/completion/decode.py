@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from nib.model.errors import Cancelled
+from nib.model.runtime import Runtime, State, log_softmax
 from nib.model.text.heal import Canonical, VocabIndex, advance, constrain
 from nib.model.text.lexeme import lexeme_span
-from nib.model.runtime import Runtime, State, log_softmax
 from nib.model.text.stops import statement_end, whole_lines
 from nib.model.text.streams import INPUT_TYPE, byte_types
 
@@ -196,7 +196,7 @@ class Decoder:
             step_logits, keys, values = self.runtime.step_rows(
                 state, keys[:, rows], values[:, rows], [g[0][-1] for g in grown],
                 [self.piece_type(line + gen[: -len(self.token_bytes[g[0][-1]])], self.token_bytes[g[0][-1]])
-                 for g, gen in zip(grown, generated)],
+                 for g, gen in zip(grown, generated, strict=True)],
             )
             open_paths = [(g[0], g[1], g[2]) for g in grown]
         return best
@@ -273,4 +273,4 @@ class Decoder:
             so_far += self.token_bytes[t]
         step_logits, keys, values = self.runtime.extend(state, keys, values, fed, types)
         self.passes += 1
-        return step_logits[0], keys, values, list(zip(drafted, step_logits[1:]))
+        return step_logits[0], keys, values, list(zip(drafted, step_logits[1:], strict=True))

@@ -160,7 +160,7 @@ class EngineCompleter:
         self.shown.add(request, item)
         return Result([item] if item is not None else [], timings)
 
-    async def _generate(self, body: dict, cut: "Cut", max_tokens: int, how: EngineOptions) -> tuple[str, str]:
+    async def _generate(self, body: dict, cut: Cut, max_tokens: int, how: EngineOptions) -> tuple[str, str]:
         """(text from the back-off point, finish reason), in at most two requests: while the
         backed-off text is reproduced, constrained (a grammar costs llama.cpp about 3 times a
         free token with Gemma 3's 262k-token vocabulary), then free from there."""
@@ -176,7 +176,7 @@ class EngineCompleter:
         finally:
             self.stats["open"] -= 1
 
-    async def _answer(self, body: dict, cut: "Cut", max_tokens: int, how: EngineOptions) -> tuple[str, str]:
+    async def _answer(self, body: dict, cut: Cut, max_tokens: int, how: EngineOptions) -> tuple[str, str]:
         try:
             async with asyncio.timeout(how.timeout_ms / 1e3):
                 gen, used, finish = "", 0, "healed"  # nothing to reproduce: healed already
@@ -201,7 +201,7 @@ class EngineCompleter:
         except Exception as e:  # httpx's transport errors: down, refused, reset
             raise EngineError(f"cannot reach the engine at {self.url}: {type(e).__name__}: {e}") from None
 
-    async def _stream(self, body: dict, cut: "Cut", gen: str, until_healed: bool = False) -> tuple[str, int, str]:
+    async def _stream(self, body: dict, cut: Cut, gen: str, until_healed: bool = False) -> tuple[str, int, str]:
         """gen and what the engine adds to it, the tokens it took, and why it ended: stop (the
         statement or the engine ended it), length (max_tokens), healed (until_healed: the
         backed-off text is reproduced). Leaving the block closes the stream: the engine stops too."""

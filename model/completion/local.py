@@ -22,11 +22,9 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import CancelledError, TimeoutError as FutureTimeout
 from dataclasses import replace
 from pathlib import Path
 
-from nib.model.errors import Cancelled
 from nib.model.net.tokenizer import BPE
 from nib.model.runtime import Runtime, artifacts, load_tokenizer, open_runtime
 from nib.model.runtime.families import DEFAULTS
@@ -72,7 +70,7 @@ class LocalCompleter:
 
     @classmethod
     def load(cls, model_path: Path | None = None, backend: str = "onnx", threads: int = 0,
-             device: str = "auto") -> "LocalCompleter":
+             device: str = "auto") -> LocalCompleter:
         runtime, model_dir = open_runtime(model_path, backend, threads, device)
         engine = cls(runtime, load_tokenizer(model_dir), model_dir)
         _return_freed_memory()
@@ -218,7 +216,7 @@ class LocalCompleter:
                 return self.decoder.piece_type(line + b"".join(tb[t] for t in prefix[:-1]), tb[prefix[-1]])
 
             scores = score_sequences(self.runtime, prompt.logits, prompt.state, seqs, piece_type=piece_type)
-        return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores)]
+        return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores, strict=True)]
 
 
 def _return_freed_memory() -> None:

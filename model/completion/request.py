@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """Where a completer runs: a model in this process, or an inference engine over HTTP."""
 
     LOCAL = "local"
     HTTP = "http"
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """What is asked: the completion list, or the statement (ghost text). Equal to its name as a string."""
 
     LIST = "list"
@@ -35,12 +35,12 @@ class Options:
     statement_block_body: bool = False  # may a statement that opens a block continue into its body
     statement_min_confidence: int = -1  # percent: a less likely statement is not shown; -1: the model's own
 
-    def settled(self, context_tokens: int, min_confidence: int) -> "Options":
+    def settled(self, context_tokens: int, min_confidence: int) -> Options:
         """These options with the model's own values where the settings leave them to the model.
 
         Example: Options().settled(448, 10).context_tokens == 448
         """
-        changes = {}
+        changes: dict[str, int] = {}
         if self.context_tokens <= 0:
             changes["context_tokens"] = context_tokens
         if self.statement_min_confidence < 0:

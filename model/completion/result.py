@@ -68,7 +68,7 @@ class Timings:
             key = f"{name}_ms"
             setattr(self, key, getattr(self, key) + (time.perf_counter() - started) * 1e3)
 
-    def add(self, other: "Timings") -> "Timings":
+    def add(self, other: Timings) -> Timings:
         """These timings and other's, step by step (prompt sizes: the larger).
 
         Example: Timings(lex_ms=1.0).add(Timings(lex_ms=2.0)).lex_ms == 3.0

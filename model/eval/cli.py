@@ -86,7 +86,7 @@ def evaluate(args) -> int:
     if args.write_manifest and not args.ranking:
         if args.dir != "test":
             raise SystemExit("nib: a manifest's evaluation block is measured on the test split (nib eval test)")
-        for model, result in zip(args.model or [None], report["results"]):
+        for model, result in zip(args.model or [None], report["results"], strict=False):
             print(f"wrote {write_evaluation(model, report, result)}")
     return 0
 

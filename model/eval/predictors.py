@@ -70,7 +70,7 @@ class EnginePredictor:
     def __init__(self, url: str, model: str = "", healing: str = "grammar", context_tokens: int | None = None):
         import asyncio
 
-        from nib.model.completion.engine import EngineOptions, EngineCompleter
+        from nib.model.completion.engine import EngineCompleter, EngineOptions
 
         self.engine = EngineCompleter(url, model)
         self.how = EngineOptions(timeout_ms=60_000, healing=healing)

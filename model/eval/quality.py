@@ -164,7 +164,7 @@ def table(report: dict) -> str:
     measured = [r for r in report["results"] if "token_accuracy" in r]
     rows = [cols] + [[str(r.get(c, "-")) for c in cols] for r in measured]
     widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
-    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     kinds = [f"{r['name']}: MRR@5 by kind {r['identifier_mrr5_by_kind']} (points {r['identifier_points_by_kind']})"
              for r in measured]

@@ -21,7 +21,7 @@ class TrigramPredictor:
         self.uni: Counter = Counter()
         for text in texts:
             seq = ["<s>", "<s>"] + self.tokens(text)
-            for a, b, c in zip(seq, seq[1:], seq[2:]):
+            for a, b, c in zip(seq, seq[1:], seq[2:], strict=False):
                 self.tri[a, b][c] += 1
                 self.bi[b][c] += 1
                 self.uni[c] += 1
@@ -88,7 +88,7 @@ class TrigramPredictor:
     def token_accuracy(self, text: str) -> tuple[int, int]:
         seq = ["<s>", "<s>"] + self.tokens(text)
         correct = total = 0
-        for a, b, c in zip(seq, seq[1:], seq[2:]):
+        for a, b, c in zip(seq, seq[1:], seq[2:], strict=False):
             if c == "\n":
                 continue
             total += 1

@@ -42,11 +42,11 @@ class Counts:
     tri: Counter = field(default_factory=Counter)
 
     @classmethod
-    def of(cls, toks: list[str]) -> "Counts":
+    def of(cls, toks: list[str]) -> Counts:
         c = cls()
         c.uni.update(t for t in toks if IDENTIFIER.fullmatch(t))
-        c.bi.update((a, b) for a, b in zip(toks, toks[1:]) if IDENTIFIER.fullmatch(b))
-        c.tri.update((a, b, w) for a, b, w in zip(toks, toks[1:], toks[2:]) if IDENTIFIER.fullmatch(w))
+        c.bi.update((a, b) for a, b in zip(toks, toks[1:], strict=False) if IDENTIFIER.fullmatch(b))
+        c.tri.update((a, b, w) for a, b, w in zip(toks, toks[1:], toks[2:], strict=False) if IDENTIFIER.fullmatch(w))
         return c
 
 

@@ -101,7 +101,7 @@ class JediCompleter:
             key = (path, text[:name_start], text[cursor:])
             cursor = name_start
         with self._lock:
-            if key in self._memo:
+            if key is not None and key in self._memo:
                 self._memo.move_to_end(key)
                 return _done(self._memo[key])
             asked = self._asked

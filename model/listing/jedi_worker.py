@@ -36,7 +36,7 @@ def detail(completion) -> str:
 def main() -> None:
     out = sys.stdout
     sys.stdout = sys.stderr  # whatever jedi prints must not break the protocol
-    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # a stray byte makes a bad line, not the end
+    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]  # a TextIOWrapper  # a stray byte makes a bad line, not the end
     for line in sys.stdin:
         answer = answer_to(line)
         if answer is not None:

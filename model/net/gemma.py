@@ -43,7 +43,7 @@ class GemmaConfig:
     block_size: int = 32768
 
     @classmethod
-    def from_hf(cls, config) -> "GemmaConfig":
+    def from_hf(cls, config) -> GemmaConfig:
         """From transformers' Gemma3TextConfig."""
         rope = config.rope_parameters
         for kind in ("full_attention", "sliding_attention"):
@@ -158,7 +158,7 @@ class Gemma(nn.Module):
         self.head = nn.Linear(cfg.d_model, kept, bias=False)
 
     @classmethod
-    def from_hf(cls, hf_model, keep: torch.Tensor | None = None) -> "Gemma":
+    def from_hf(cls, hf_model, keep: torch.Tensor | None = None) -> Gemma:
         """From transformers' Gemma3ForCausalLM; keep: the token ids the head scores (all by default)."""
         cfg = GemmaConfig.from_hf(hf_model.config)
         state = hf_model.state_dict()

@@ -37,7 +37,7 @@ class SentencePieceBPE:
         self.stop = self.model_id(tok.token_to_id(EOS))
 
     @classmethod
-    def load(cls, path: Path, order_path: Path | None = None) -> "SentencePieceBPE":
+    def load(cls, path: Path, order_path: Path | None = None) -> SentencePieceBPE:
         order = np.load(order_path) if order_path is not None else None
         return cls(Tokenizer.from_file(str(path)), order)
 

@@ -47,7 +47,7 @@ class BPE:
         self.bos = None  # trained on whole files: the end of the last file is the start marker
 
     @classmethod
-    def load(cls, path: Path) -> "BPE":
+    def load(cls, path: Path) -> BPE:
         return cls(Tokenizer.from_file(str(path)))
 
     @property
@@ -62,6 +62,7 @@ class BPE:
         out = []
         for i in range(self.vocab_size):
             piece = self.tok.id_to_token(i)
+            assert piece is not None, f"no token {i} below vocab_size"
             if piece in special:
                 out.append(piece.encode())
             else:
@@ -70,7 +71,9 @@ class BPE:
 
     @cached_property
     def special_ids(self) -> frozenset[int]:
-        return frozenset(self.tok.token_to_id(s) for s in SPECIAL_TOKENS)
+        ids = [self.tok.token_to_id(s) for s in SPECIAL_TOKENS]
+        assert None not in ids, "a tokenizer without nib's special tokens"
+        return frozenset(i for i in ids if i is not None)
 
     def encode(self, text: str) -> list[int]:
         return self.tok.encode(text, add_special_tokens=False).ids
@@ -93,4 +96,4 @@ def _bytes_to_unicode() -> dict[int, str]:
             printable.append(b)
             chars.append(256 + n)
             n += 1
-    return {b: chr(c) for b, c in zip(printable, chars)}
+    return {b: chr(c) for b, c in zip(printable, chars, strict=True)}

@@ -28,7 +28,7 @@ class State:
     def __len__(self) -> int:
         return len(self.tokens)
 
-    def truncate(self, n: int) -> "State":
+    def truncate(self, n: int) -> State:
         if n == len(self.tokens):
             return self
         return State(self.tokens[:n], self.types[:n], self.keys[:, :, :, :n], self.values[:, :, :, :n])

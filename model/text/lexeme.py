@@ -26,7 +26,9 @@ def typed_name(text: str, start: int = 0, end: int | None = None) -> str:
 
     Example: typed_name("    os.pa") == "pa"; typed_name("x = ") == ""
     """
-    return _NAME_TAIL.search(text, start, len(text) if end is None else end).group()
+    m = _NAME_TAIL.search(text, start, len(text) if end is None else end)
+    assert m is not None  # \w*$ matches every string, if only the empty one at its end
+    return m.group()
 
 
 # Keywords after which a name (or another keyword) comes, not an operator.

@@ -167,6 +167,7 @@ def _scan(out: list[Token], text: str, pos: int) -> None:
             pos += 1
             continue
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _SCAN is a named group
         if kind == "STRING":
             pos = _scan_string_tail(out, text, pos, m)
             continue

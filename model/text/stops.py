@@ -63,7 +63,7 @@ def statement_end(line_prefix: str, generated: str, depth_before: int = 0,
     depth = depth_before
     last_significant = None
     tokens = lex(text, roles=False)
-    for i, tok in enumerate(tokens):
+    for tok in tokens:
         depth += (tok.type in OPEN) - (tok.type in CLOSE)
         if tok.type == "EOL" and depth <= 0 and tok.start >= base:
             if allow_block and last_significant == "COLON":

@@ -1,11 +1,10 @@
 """Decoding with healing, over a table-driven runtime: the statement reproduces what healing removed."""
 
 import pytest
+from fixtures import INDEX, VOCAB, TableModel, copying_model, greedy_encode, ids
 
 from nib.model.completion.decode import Decoder
 from nib.model.text.heal import Canonical, back_off
-
-from fixtures import INDEX, VOCAB, TableModel, copying_model, greedy_encode, ids
 
 
 @pytest.mark.parametrize("mode", ["prefix", "exact"])

@@ -3,7 +3,7 @@ The engine itself is real in tests/e2e/test_remote_engine.py."""
 
 import pytest
 
-from nib.model.completion.engine import EngineError, Cut, _choice, constraint, gbnf_literal, own, word_backoff
+from nib.model.completion.engine import Cut, EngineError, _choice, constraint, gbnf_literal, own, word_backoff
 from nib.model.completion.request import Options
 
 

@@ -1,10 +1,9 @@
 """Scoring a fixed set of names by the model: exact log-probabilities, pruned where they cannot win."""
 
 import numpy as np
+from fixtures import VOCAB, table_model
 
 from nib.model.completion.scoring import RARE_PIECE, UNSCORED_PIECE, score_sequences
-
-from fixtures import VOCAB, table_model
 
 
 def test_score_sequences_is_the_sum_of_piece_logprobs():

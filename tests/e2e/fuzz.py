@@ -50,7 +50,7 @@ def position(rng) -> dict:
 def fuzz_messages(rng: random.Random, n: int):
     """(kind, message, expected): message a dict to send as JSON or raw bytes; expected the error code a
     request must get, "result" for a result, "any" when a result or a cancellation will do, None for no answer."""
-    kinds, weights = zip(*KINDS.items())
+    kinds, weights = zip(*KINDS.items(), strict=True)
     ids = iter(range(1_000_000, 10**9))
     recent: list[int] = []
     version = 1

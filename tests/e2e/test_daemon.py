@@ -13,11 +13,10 @@ import subprocess
 import sys
 import time
 
-from lsprotocol import types
-from pygls.lsp.client import LanguageClient
-
 from fixtures import ROOT, SERVER, SLOW_JEDI
 from lsp import inline
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
 
 CONNECT = [sys.executable, "-I", "-m", "nib.server.cli", "connect"]
 

@@ -8,11 +8,10 @@ import sys
 import numpy as np
 import pytest
 import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-
 from fixtures import DEMO, ROOT, SERVER
 from lsp import inline, open_doc
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Options, Request

@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities
-
 from hostile import hostile_repo
 from lsp import MODELS_OWN, complete, open_doc
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
 
 NIB = str(Path(sys.executable).parent / "nib")  # the console script of this installation
 

@@ -12,11 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 import fuzz
+import pytest
 from fixtures import DEMO, ROOT, SERVER
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rpc import RawClient
 
 TEST_SERVER = SERVER + ["--test-requests"]

@@ -4,13 +4,11 @@ import asyncio
 
 import pytest
 import pytest_lsp
+from fixtures import DEMO, SERVER, SLOW_JEDI, heldout_file
+from lsp import URI, apply_edit, complete, configure, inline, open_doc, static_list
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-
-from fixtures import DEMO, ROOT, SERVER, SLOW_JEDI, heldout_file
-from lsp import URI, apply_edit, complete, configure, inline, open_doc, static_list
-
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=["visual-studio-code", "neovim"])

@@ -8,11 +8,10 @@ import asyncio
 import re
 
 import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
-
 from fixtures import SERVER
 from lsp import K, complete, configure, inline, open_doc, static_list, type_text
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 # a name or keyword, a number, a string literal: what a list item may be
 LISTABLE = re.compile(r"[^\W\d]\w*|\d[\w.]*|\.\d\w*|(?i:[rbuf]{0,2})['\"].*")

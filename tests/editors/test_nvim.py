@@ -6,7 +6,6 @@ import time
 
 import pynvim
 import pytest
-
 from fixtures import DEMO, ROOT
 from hostile import hostile_repo
 

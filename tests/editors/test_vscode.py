@@ -23,7 +23,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from fixtures import DEMO, ROOT
 from hostile import HELPERS, MAIN, hostile_repo
 

@@ -5,9 +5,9 @@ import logging
 import subprocess
 import sys
 
-from nib.model.listing.jedi import JediCompleter
-
 from fixtures import SLOW_JEDI
+
+from nib.model.listing.jedi import JediCompleter
 
 
 def test_jedi_worker_answers_fails_cleanly_and_restarts():

@@ -1,10 +1,11 @@
 """LSP positions in utf-16 and utf-8, and line starts kept in step with edits."""
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from nib.server.positions import edit_line_starts, line_starts, offset_at, position_at
-
 
 TEXT = "a😀b\r\nxé\rz"
 

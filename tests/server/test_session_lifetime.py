@@ -7,9 +7,9 @@ import logging
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
+from nib.model.service.scheduler import Scheduler
 from nib.server.app import create_server
 from nib.server.protocol import SessionProtocol
-from nib.model.service.scheduler import Scheduler
 from nib.server.session import Shared
 
 

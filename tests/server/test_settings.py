@@ -3,10 +3,10 @@
 import subprocess
 import sys
 
+from fixtures import ROOT
+
 from nib.model.completion.request import Options
 from nib.server.settings import Settings, leaves, parse
-
-from fixtures import ROOT
 
 
 def test_nested_camel_case_settings():

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from fixtures import INDEX, VOCAB, greedy_encode, ids
 
 from nib.model.text.heal import Canonical, advance, back_off, constrain
-
-from fixtures import INDEX, VOCAB, greedy_encode, ids
 
 
 @pytest.mark.parametrize("tokens, keep, removed", [

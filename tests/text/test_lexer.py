@@ -8,6 +8,7 @@ import pytest
 
 from nib.model.text.lexer import TYPES, lex
 
+
 def types_and_text(src: str):
     data = src.encode()
     return [(t.type, data[t.start:t.end].decode()) for t in lex(src)]

@@ -9,8 +9,8 @@ Adding one is a folder and an entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from nib.model.errors import ModelError
 
