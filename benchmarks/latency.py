@@ -60,8 +60,7 @@ def point_edits(files: list[Path], points: int, keys: int, rng: random.Random) -
     edits = []
     for n, path in enumerate(files):
         text = path.read_text()
-        starts = [i for i, line in enumerate(text.split("\n"))
-                  if line.strip() and not line.strip().startswith("#")]
+        starts = [i for i, line in enumerate(text.split("\n")) if line.strip() and not line.strip().startswith("#")]
         offsets = [0]
         for line in text.split("\n"):
             offsets.append(offsets[-1] + len(line) + 1)
@@ -70,7 +69,7 @@ def point_edits(files: list[Path], points: int, keys: int, rng: random.Random) -
             line = text.split("\n")[line_no]
             indent = len(line) - len(line.lstrip())
             at = offsets[line_no] + rng.randrange(indent, len(line))
-            edits.append(Edit(f"{n}_p{p}_{path.name}", text, at, text[at:at + keys]))
+            edits.append(Edit(f"{n}_p{p}_{path.name}", text, at, text[at : at + keys]))
     return edits
 
 
@@ -80,8 +79,7 @@ def line_edits(files: list[Path], lines_per_file: int, rng: random.Random) -> li
     for n, path in enumerate(files):
         text = path.read_text()
         lines = text.split("\n")
-        good = [i for i, line in enumerate(lines)
-                if 12 <= len(line.strip()) <= 80 and not line.strip().startswith("#")]
+        good = [i for i, line in enumerate(lines) if 12 <= len(line.strip()) <= 80 and not line.strip().startswith("#")]
         for line_no in sorted(rng.sample(good, min(lines_per_file, len(good)))):
             at = sum(len(x) + 1 for x in lines[:line_no])
             indent = len(lines[line_no]) - len(lines[line_no].lstrip())
@@ -99,8 +97,14 @@ async def start(cmd: list[str], options: dict | None = None) -> LanguageClient:
     logging.getLogger("pygls").setLevel(logging.ERROR)  # jedi-language-server's diagnostics are not handled here
     client = LanguageClient("nib-bench", "1")
     await client.start_io(*cmd)
-    await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities(
-        general=types.GeneralClientCapabilities(position_encodings=["utf-16"])), initialization_options=options))
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(
+                general=types.GeneralClientCapabilities(position_encodings=["utf-16"])
+            ),
+            initialization_options=options,
+        )
+    )
     client.initialized(types.InitializedParams())
     return client
 
@@ -111,33 +115,44 @@ async def stop(client: LanguageClient) -> None:
     await client.stop()
 
 
-async def type_edit(client: LanguageClient, uri: str, edit: Edit, times: dict, inline: bool,
-                    every_key: bool) -> str:
+async def type_edit(client: LanguageClient, uri: str, edit: Edit, times: dict, inline: bool, every_key: bool) -> str:
     """Open edit's document, type its characters one by one with the requests an editor sends,
     adding each latency to times; the text as the editor has it at the end (still open)."""
-    text = edit.text[:edit.at] + edit.text[edit.at + len(edit.typed):]
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-        uri=uri, language_id="python", version=1, text=text)))
+    text = edit.text[: edit.at] + edit.text[edit.at + len(edit.typed) :]
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
+    )
     first = True
     for i, ch in enumerate(edit.typed):
         cursor = edit.at + i
         start_pos = position(text, cursor)
         text = text[:cursor] + ch + text[cursor:]
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(uri=uri, version=i + 2),
-            [types.TextDocumentContentChangePartial(range=types.Range(start_pos, start_pos), text=ch)]))
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=uri, version=i + 2),
+                [types.TextDocumentContentChangePartial(range=types.Range(start_pos, start_pos), text=ch)],
+            )
+        )
         pos, doc = position(text, cursor + 1), types.TextDocumentIdentifier(uri)
         # VS Code asks for ghost text on every keystroke, then for the list where it suggests
         if inline:
             t0 = time.perf_counter()
-            await asyncio.wait_for(client.text_document_inline_completion_async(types.InlineCompletionParams(
-                context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
-                text_document=doc, position=pos)), REQUEST_TIMEOUT_S)
+            await asyncio.wait_for(
+                client.text_document_inline_completion_async(
+                    types.InlineCompletionParams(
+                        context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
+                        text_document=doc,
+                        position=pos,
+                    )
+                ),
+                REQUEST_TIMEOUT_S,
+            )
             times["statement"].append((time.perf_counter() - t0) * 1e3)
         if every_key or ch.isalnum() or ch == "_" or ch in TRIGGERS:
             t0 = time.perf_counter()
             answer = await asyncio.wait_for(
-                client.text_document_completion_async(types.CompletionParams(doc, pos)), REQUEST_TIMEOUT_S)
+                client.text_document_completion_async(types.CompletionParams(doc, pos)), REQUEST_TIMEOUT_S
+            )
             ms = (time.perf_counter() - t0) * 1e3
             times["list_first" if first else "list"].append(ms)
             times["by_file"].setdefault(edit.name.split("_", 2)[2], []).append(ms)
@@ -150,8 +165,7 @@ def new_times() -> dict:
     return {"list_first": [], "list": [], "statement": [], "incomplete": [], "by_file": {}}
 
 
-async def replay(cmd: list[str], edits: list[Edit], inline: bool, every_key: bool,
-                 options: dict | None = None) -> dict:
+async def replay(cmd: list[str], edits: list[Edit], inline: bool, every_key: bool, options: dict | None = None) -> dict:
     """Latencies in ms: list (first after open apart), statement, the lists by file; and the lists'
     isIncomplete flags."""
     client = await start(cmd, options)
@@ -175,8 +189,13 @@ def stats(xs: list[float]) -> dict:
     if not xs:
         return {"n": 0}
     a = np.array(xs)
-    return {"n": len(xs), "p50": round(float(np.percentile(a, 50)), 2), "p95": round(float(np.percentile(a, 95)), 2),
-            "p99": round(float(np.percentile(a, 99)), 2), "mean": round(float(a.mean()), 2)}
+    return {
+        "n": len(xs),
+        "p50": round(float(np.percentile(a, 50)), 2),
+        "p95": round(float(np.percentile(a, 95)), 2),
+        "p99": round(float(np.percentile(a, 99)), 2),
+        "mean": round(float(a.mean()), 2),
+    }
 
 
 def summary(times: dict[str, list[float]]) -> dict:
@@ -198,11 +217,15 @@ async def first_completion_after_open(cmd: list[str], files: list[Path], tokens:
         # the model loads on the first request's path; measure the second document opened
         for j, doc_text in enumerate((text, text[: len(text) - 7 * (i + 1)])):
             uri = f"file:///bench/cold{i}_{j}.py"
-            client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text=doc_text)))
+            client.text_document_did_open(
+                types.DidOpenTextDocumentParams(
+                    types.TextDocumentItem(uri=uri, language_id="python", version=1, text=doc_text)
+                )
+            )
             t0 = time.perf_counter()
-            await client.text_document_completion_async(types.CompletionParams(
-                types.TextDocumentIdentifier(uri), position(doc_text, len(doc_text))))
+            await client.text_document_completion_async(
+                types.CompletionParams(types.TextDocumentIdentifier(uri), position(doc_text, len(doc_text)))
+            )
         out.append((time.perf_counter() - t0) * 1e3)
         await stop(client)
     return out
@@ -221,8 +244,11 @@ def plot(report: dict, raw: dict, path: Path) -> None:
         for server, xs in raw[name].items():
             xs = np.sort(np.array(xs))
             if len(xs):
-                ax.plot(xs, np.arange(1, len(xs) + 1) / len(xs),
-                        label=f"{server} (p50 {np.percentile(xs, 50):.1f}, p95 {np.percentile(xs, 95):.1f} ms)")
+                ax.plot(
+                    xs,
+                    np.arange(1, len(xs) + 1) / len(xs),
+                    label=f"{server} (p50 {np.percentile(xs, 50):.1f}, p95 {np.percentile(xs, 95):.1f} ms)",
+                )
         ax.set_xscale("log")
         ax.set_xlabel("list latency, ms (log scale)")
         ax.set_ylabel("share of requests answered")
@@ -246,12 +272,14 @@ def main() -> int:
     parser.add_argument("--no-jedi", action="store_true", help="without the peer")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold open of a 2k-token file")
     parser.add_argument("--model", type=Path, help="the model directory nib serves (default: the bundled model)")
-    parser.add_argument("--settings", type=json.loads,
-                        help="""nib's settings, as JSON: '{"jedi": {"nameBudgetMs": 40}}'""")
+    parser.add_argument(
+        "--settings", type=json.loads, help="""nib's settings, as JSON: '{"jedi": {"nameBudgetMs": 40}}'"""
+    )
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--plot", type=Path, help="draw the list's latency CDFs into this PNG")
-    parser.add_argument("--profile", type=Path,
-                        help="sample nib's processes with py-spy into this file (see benchmarks/pyspy.py)")
+    parser.add_argument(
+        "--profile", type=Path, help="sample nib's processes with py-spy into this file (see benchmarks/pyspy.py)"
+    )
     args = parser.parse_args()
     args.files = args.files or sorted(fetch("test").rglob("*.py"))[:8]
 
@@ -260,8 +288,20 @@ def main() -> int:
         nib_cmd += ["--model", str(args.model)]
     servers = {"nib": nib_cmd}
     if args.profile:  # nib and its jedi worker sampled 250 times a second; idle threads not counted
-        servers["nib"] = ["py-spy", "record", "--format", "raw", "--subprocesses", "--rate", "250", "--nonblocking",
-                          "--output", str(args.profile), "--", *nib_cmd]
+        servers["nib"] = [
+            "py-spy",
+            "record",
+            "--format",
+            "raw",
+            "--subprocesses",
+            "--rate",
+            "250",
+            "--nonblocking",
+            "--output",
+            str(args.profile),
+            "--",
+            *nib_cmd,
+        ]
     jedi = shutil.which("jedi-language-server")
     if not args.no_jedi:
         if not jedi:
@@ -276,23 +316,34 @@ def main() -> int:
     if args.lines:
         replays["lines"] = (line_edits(args.files, args.lines, random.Random(args.seeds[0])), False)
 
-    report = {"command": "python benchmarks/latency.py " + " ".join(sys.argv[1:]),
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                          "python": platform.python_version()},
-              "files": [str(f) for f in args.files], "seeds": args.seeds, "keys": args.keys,
-              "replays": {}}
+    report = {
+        "command": "python benchmarks/latency.py " + " ".join(sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "files": [str(f) for f in args.files],
+        "seeds": args.seeds,
+        "keys": args.keys,
+        "replays": {},
+    }
     raw: dict[str, dict[str, list[float]]] = {}
     for name, (edits, every_key) in replays.items():
         report["replays"][name] = {}
         raw[name] = {}
         for server, cmd in servers.items():  # interleaved per replay: the same machine state for both
-            times = asyncio.run(replay(cmd, edits, inline=server == "nib", every_key=every_key,
-                                       options=args.settings if server == "nib" else None))
+            times = asyncio.run(
+                replay(
+                    cmd,
+                    edits,
+                    inline=server == "nib",
+                    every_key=every_key,
+                    options=args.settings if server == "nib" else None,
+                )
+            )
             report["replays"][name][server] = summary(times)
             raw[name][server] = times["list_first"] + times["list"]
     if not args.no_cold:
         report["nib first list after opening a 2k-token file"] = stats(
-            asyncio.run(first_completion_after_open(nib_cmd, args.files)))
+            asyncio.run(first_completion_after_open(nib_cmd, args.files))
+        )
 
     print(f"{'replay':20} {'server':22} {'request':12} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for name, by_server in report["replays"].items():

@@ -58,15 +58,18 @@ def graph_figures(path: Path, embeds: np.ndarray, reference: np.ndarray | None, 
     empty = np.zeros((18, 1, 1, 0, 256), np.float32)
 
     def run(e, pk, pv):
-        return s.run(None, {"embeds": e, "prefix_keys": pk, "prefix_values": pv, "past_keys": empty,
-                            "past_values": empty})
+        return s.run(
+            None, {"embeds": e, "prefix_keys": pk, "prefix_values": pv, "past_keys": empty, "past_values": empty}
+        )
 
     _, keys, values = run(embeds[:, :448], empty, empty)
-    out = {"step_ms": timed(lambda: run(embeds[:, 448:449], keys, values), STEPS),
-           "prefill_448_ms": timed(lambda: run(embeds[:, :448], empty, empty), 3),
-           "mb": round(path.stat().st_size / 1e6)}
+    out = {
+        "step_ms": timed(lambda: run(embeds[:, 448:449], keys, values), STEPS),
+        "prefill_448_ms": timed(lambda: run(embeds[:, :448], empty, empty), 3),
+        "mb": round(path.stat().st_size / 1e6),
+    }
     if reference is not None:
-        top1 = [run(embeds[:, lo:lo + 512], empty, empty)[0][0].argmax(-1) for lo in range(0, embeds.shape[1], 512)]
+        top1 = [run(embeds[:, lo : lo + 512], empty, empty)[0][0].argmax(-1) for lo in range(0, embeds.shape[1], 512)]
         out["top1_vs_fp32"] = round(float((np.concatenate(top1) == reference).mean()), 4)
     return out
 
@@ -92,7 +95,7 @@ def quantization_and_head(threads: int, text: str) -> dict:
         ids = ([bpe.bos] + bpe.encode(text))[:2048]
         with torch.no_grad():
             embeds = hf.model.embed_tokens(torch.tensor([ids])).numpy()
-        pruned, full = Gemma.from_hf(hf, torch.from_numpy(order[:len(kept)])), Gemma.from_hf(hf)
+        pruned, full = Gemma.from_hf(hf, torch.from_numpy(order[: len(kept)])), Gemma.from_hf(hf)
         to_onnx(pruned, tmp / "fp32.onnx")
         to_onnx(full, tmp / "full_fp32.onnx")
         head = (pruned.cfg.d_model, len(kept))
@@ -103,10 +106,21 @@ def quantization_and_head(threads: int, text: str) -> dict:
         ref = graph_figures(tmp / "fp32.onnx", embeds, None, threads)
         s = session(tmp / "fp32.onnx", threads)
         empty = np.zeros((18, 1, 1, 0, 256), np.float32)
-        reference = np.concatenate([
-            s.run(None, {"embeds": embeds[:, lo:lo + 512], "prefix_keys": empty, "prefix_values": empty,
-                         "past_keys": empty, "past_values": empty})[0][0].argmax(-1)
-            for lo in range(0, embeds.shape[1], 512)])
+        reference = np.concatenate(
+            [
+                s.run(
+                    None,
+                    {
+                        "embeds": embeds[:, lo : lo + 512],
+                        "prefix_keys": empty,
+                        "prefix_values": empty,
+                        "past_keys": empty,
+                        "past_values": empty,
+                    },
+                )[0][0].argmax(-1)
+                for lo in range(0, embeds.shape[1], 512)
+            ]
+        )
         return {
             "tokens": len(ids),
             "quantization": {
@@ -115,10 +129,12 @@ def quantization_and_head(threads: int, text: str) -> dict:
                 "int8, head fp32 (shipped)": graph_figures(tmp / "int8_head_fp32.onnx", embeds, reference, threads),
             },
             "head": {
-                f"pruned to {len(kept)} tokens (shipped)": graph_figures(tmp / "int8_head_fp32.onnx", embeds, None,
-                                                                          threads),
-                f"all {hf.config.vocab_size} tokens": graph_figures(tmp / "full_int8_head_fp32.onnx", embeds, None,
-                                                                     threads),
+                f"pruned to {len(kept)} tokens (shipped)": graph_figures(
+                    tmp / "int8_head_fp32.onnx", embeds, None, threads
+                ),
+                f"all {hf.config.vocab_size} tokens": graph_figures(
+                    tmp / "full_int8_head_fp32.onnx", embeds, None, threads
+                ),
             },
         }
 
@@ -138,7 +154,7 @@ def drafting(model: str, threads: int, points: int) -> dict:
         for p in cuts:
             engine._statement_memo.clear()
             engine.shown.clear()
-            text = texts[p.file][:p.offset]
+            text = texts[p.file][: p.offset]
             engine.warm(text, p.offset)  # the prompt is prefilled: this measures decoding
             t0 = time.perf_counter()
             result = engine.complete(Request(text, p.offset, "statement", options))
@@ -148,9 +164,14 @@ def drafting(model: str, threads: int, points: int) -> dict:
             passes += engine.decoder.passes
         answers[draft] = texts_out
         out[f"drafts of {draft}" if draft else "no drafts"] = {
-            "p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1),
-            "mean_ms": round(float(np.mean(ms)), 1), "drafted": drafted, "accepted": accepted,
-            "forward_passes": passes, "tokens_per_pass": round((passes + accepted) / max(passes, 1), 3)}
+            "p50_ms": round(float(np.percentile(ms, 50)), 1),
+            "p95_ms": round(float(np.percentile(ms, 95)), 1),
+            "mean_ms": round(float(np.mean(ms)), 1),
+            "drafted": drafted,
+            "accepted": accepted,
+            "forward_passes": passes,
+            "tokens_per_pass": round((passes + accepted) / max(passes, 1), 3),
+        }
     out["same_text"] = sum(a == b for a, b in zip(answers[0], answers[3], strict=True))
     out["cuts"] = len(cuts)
     return out
@@ -177,11 +198,15 @@ def main() -> int:
     parser.add_argument("--json", type=Path, dest="json_out")
     args = parser.parse_args()
     sample = "\n".join(f.read_text() for f in python_files(fetch("test"))[:6])
-    report = {"command": "python benchmarks/levers.py " + " ".join(sys.argv[1:]), "threads": args.threads,
-              "drafting": {model: drafting(model, args.threads, args.points) for model in args.drafting}}
+    report = {
+        "command": "python benchmarks/levers.py " + " ".join(sys.argv[1:]),
+        "threads": args.threads,
+        "drafting": {model: drafting(model, args.threads, args.points) for model in args.drafting},
+    }
     if not args.drafting_only:
-        report.update(chunked_prefill=chunked_prefill(args.threads, sample),
-                      **quantization_and_head(args.threads, sample))
+        report.update(
+            chunked_prefill=chunked_prefill(args.threads, sample), **quantization_and_head(args.threads, sample)
+        )
     print(json.dumps(report, indent=1))
     write_report(args.json_out, report)
     return 0

@@ -54,7 +54,9 @@ def connect(port: int, token: Path) -> list[str]:
     return [sys.executable, "-I", "-m", "nib.server.cli", "connect", f"127.0.0.1:{port}", "--token-file", str(token)]
 
 
-async def editor(port: int, token: Path, n: int, edits: list[Edit], every_key: bool, settings: dict) -> tuple[dict, list[str]]:
+async def editor(
+    port: int, token: Path, n: int, edits: list[Edit], every_key: bool, settings: dict
+) -> tuple[dict, list[str]]:
     """One session replaying its edits: (latencies, what the server got wrong: the URIs whose
     document differs, and "editorN settings" if its statement came from another's engine)."""
     client = await start(connect(port, token), {"list": {"size": 3 + n % 3}, **settings})
@@ -83,8 +85,18 @@ async def engine_stats(client) -> dict:
     raise SystemExit("the daemon's session never had the engine")
 
 
-async def run(port: int, token: Path, editors: int, files: list[Path], points: int, keys: int, seed: int,
-              every_key: bool, settings: dict, mixed: bool = False) -> dict:
+async def run(
+    port: int,
+    token: Path,
+    editors: int,
+    files: list[Path],
+    points: int,
+    keys: int,
+    seed: int,
+    every_key: bool,
+    settings: dict,
+    mixed: bool = False,
+) -> dict:
     """editors sessions at once, editor n replaying points of its own seed over the files
     (mixed: the odd ones with the local model, the even ones with the engine in settings)."""
     plans = [point_edits(files, points, keys, random.Random(seed * 1000 + n)) for n in range(editors)]
@@ -103,10 +115,16 @@ async def run(port: int, token: Path, editors: int, files: list[Path], points: i
     lists = [x for times, _ in results for x in times["list_first"] + times["list"]]
     statements = [x for times, _ in results for x in times["statement"]]
     wrong = [uri for _, w in results for uri in w]
-    return {"editors": editors, "seconds": round(seconds, 2), "list": stats(lists), "statement": stats(statements),
-            "requests_per_s": round((len(lists) + len(statements)) / seconds, 1),
-            "documents_checked": sum(len(plan) for plan in plans), "documents_wrong": wrong,
-            **({"engine_requests": engine} if engine is not None else {})}
+    return {
+        "editors": editors,
+        "seconds": round(seconds, 2),
+        "list": stats(lists),
+        "statement": stats(statements),
+        "requests_per_s": round((len(lists) + len(statements)) / seconds, 1),
+        "documents_checked": sum(len(plan) for plan in plans),
+        "documents_wrong": wrong,
+        **({"engine_requests": engine} if engine is not None else {}),
+    }
 
 
 def main() -> int:
@@ -117,8 +135,12 @@ def main() -> int:
     parser.add_argument("--keys", type=int, default=25, help="keystrokes typed at each point")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--every-key", action="store_true", help="the list on every keystroke")
-    parser.add_argument("--engine", metavar="URL|llama", help="the statement from this OpenAI-compatible engine "
-                        "(engine.url); llama: start llama.cpp's server with Gemma 3 270M here (llama_server.py)")
+    parser.add_argument(
+        "--engine",
+        metavar="URL|llama",
+        help="the statement from this OpenAI-compatible engine "
+        "(engine.url); llama: start llama.cpp's server with Gemma 3 270M here (llama_server.py)",
+    )
     parser.add_argument("--mixed", action="store_true", help="with --engine: every other editor local")
     parser.add_argument("--engine-timeout-ms", type=int, help="engine.timeoutMs (default: the setting's default)")
     parser.add_argument("--engine-threads", type=int, default=2, help="the started llama.cpp server's threads")
@@ -133,26 +155,53 @@ def main() -> int:
         port = free_port()
         log = stack.enter_context(tempfile.TemporaryFile())  # a file: the server never blocks on a full pipe
         token = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "daemon" / "token"
-        server = subprocess.Popen([sys.executable, "-I", "-m", "nib.server.cli", "serve", "--tcp", f"127.0.0.1:{port}",
-                                   "--token-file", str(token), "--test-requests", "--log-level", "warning"], stderr=log)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-I",
+                "-m",
+                "nib.server.cli",
+                "serve",
+                "--tcp",
+                f"127.0.0.1:{port}",
+                "--token-file",
+                str(token),
+                "--test-requests",
+                "--log-level",
+                "warning",
+            ],
+            stderr=log,
+        )
         try:
             wait_listening(port, server)
-            runs = [asyncio.run(run(port, token, n, files, args.points, args.keys, args.seed, args.every_key, settings,
-                                    args.mixed)) for n in args.editors]
+            runs = [
+                asyncio.run(
+                    run(port, token, n, files, args.points, args.keys, args.seed, args.every_key, settings, args.mixed)
+                )
+                for n in args.editors
+            ]
         finally:
             server.kill()
             server.wait()
-    report = {"command": "python benchmarks/load.py " + " ".join(sys.argv[1:]), "engine": args.engine or "local",
-              "NIB_MODEL": os.environ.get("NIB_MODEL", ""),  # the daemon's default model, which the command omits
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-              "files": [str(f) for f in files], "runs": runs}
-    print(f"{'editors':>7} {'request':10} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7} "
-          f"{'documents wrong':>16}")
+    report = {
+        "command": "python benchmarks/load.py " + " ".join(sys.argv[1:]),
+        "engine": args.engine or "local",
+        "NIB_MODEL": os.environ.get("NIB_MODEL", ""),  # the daemon's default model, which the command omits
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "files": [str(f) for f in files],
+        "runs": runs,
+    }
+    print(
+        f"{'editors':>7} {'request':10} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7} "
+        f"{'documents wrong':>16}"
+    )
     for r in runs:
         for kind in ("list", "statement"):
             s = r[kind]
-            print(f"{r['editors']:>7} {kind:10} {s['n']:>6} {s['p50']:>8} {s['p95']:>8} {s['p99']:>8} "
-                  f"{r['requests_per_s']:>7} {len(r['documents_wrong']):>6} of {r['documents_checked']}")
+            print(
+                f"{r['editors']:>7} {kind:10} {s['n']:>6} {s['p50']:>8} {s['p95']:>8} {s['p99']:>8} "
+                f"{r['requests_per_s']:>7} {len(r['documents_wrong']):>6} of {r['documents_checked']}"
+            )
         if "engine_requests" in r:
             print(f"{'':>7} engine requests: {r['engine_requests']}")
     write_report(args.json_out, report)

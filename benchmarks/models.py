@@ -48,12 +48,19 @@ async def cold_statement(cmd: list[str], files: list[Path], options: dict, token
         client = await start(cmd, options)
         for j, doc in enumerate(("import os\n", text[: len(text) - 7 * (i + 1)])):  # the first loads the model
             uri = f"file:///bench/cold{i}_{j}.py"
-            client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text=doc)))
+            client.text_document_did_open(
+                types.DidOpenTextDocumentParams(
+                    types.TextDocumentItem(uri=uri, language_id="python", version=1, text=doc)
+                )
+            )
             t0 = time.perf_counter()
-            await client.text_document_inline_completion_async(types.InlineCompletionParams(
-                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
-                text_document=types.TextDocumentIdentifier(uri), position=position(doc, len(doc))))
+            await client.text_document_inline_completion_async(
+                types.InlineCompletionParams(
+                    context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+                    text_document=types.TextDocumentIdentifier(uri),
+                    position=position(doc, len(doc)),
+                )
+            )
         out.append((time.perf_counter() - t0) * 1e3)
         await stop(client)
     return out
@@ -70,9 +77,14 @@ def main() -> int:
     files = sorted(fetch("test").rglob("*.py"))[:8]
     edits = [e for s in args.seeds for e in point_edits(files, 1, args.keys, random.Random(s))]
     options = {"jedi": {"enable": False}, "list": {"enable": False}, **args.settings}
-    report = {"command": "python benchmarks/models.py " + " ".join(sys.argv[1:]),
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-              "files": [str(f) for f in files], "seeds": args.seeds, "keys": args.keys, "models": {}}
+    report = {
+        "command": "python benchmarks/models.py " + " ".join(sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "files": [str(f) for f in files],
+        "seeds": args.seeds,
+        "keys": args.keys,
+        "models": {},
+    }
     print(f"{'model':14} {'ghost text p50 / p95 / p99 ms':30} {'n':>5} {'cold 2k p50 ms':>15} {'RSS MB':>7}")
     for model in args.models:
         cmd = [sys.executable, "-m", "nib.server.cli", "serve", "--log-level", "warning", "--test-requests"]
@@ -82,8 +94,10 @@ def main() -> int:
         row = {"statement": stats(times["statement"]), "cold_statement_2k_tokens": cold, "rss_mb": round(rss / 1e6)}
         report["models"][model] = row
         s = row["statement"]
-        print(f"{model:14} {s['p50']:>8} / {s['p95']:>7} / {s['p99']:>7}       {s['n']:>5} {cold['p50']:>15} "
-              f"{row['rss_mb']:>7}")
+        print(
+            f"{model:14} {s['p50']:>8} / {s['p95']:>7} / {s['p99']:>7}       {s['n']:>5} {cold['p50']:>15} "
+            f"{row['rss_mb']:>7}"
+        )
     write_report(args.json_out, report)
     return 0
 

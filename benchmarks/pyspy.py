@@ -65,9 +65,18 @@ def summarise(path: Path, rate: int) -> dict:
         steps[step] += int(count)
         forward[step] += int(count) if in_forward else 0
     total = sum(steps.values())
-    return {"samples": total, "rate_hz": rate, "steps": {
-        step: {"ms": round(n * 1e3 / rate), "share": round(n / total, 3), "forward_share": round(forward[step] / n, 3)}
-        for step, n in steps.most_common()}}
+    return {
+        "samples": total,
+        "rate_hz": rate,
+        "steps": {
+            step: {
+                "ms": round(n * 1e3 / rate),
+                "share": round(n / total, 3),
+                "forward_share": round(forward[step] / n, 3),
+            }
+            for step, n in steps.most_common()
+        },
+    }
 
 
 def main() -> int:

@@ -50,15 +50,31 @@ def main() -> int:
             for rows in (1, 3, 5):
                 shared = per_step_ms(type(runtime).step_rows, prompt, runtime, rows)
                 copied = per_step_ms(CopiedPrefixRuntime.step_rows, prompt, runtime, rows)
-                results.append({"threads": threads, "prompt_tokens": prompt_tokens, "rows": rows,
-                                "shared_ms": round(shared, 3), "copied_ms": round(copied, 3)})
-                print(f"{threads:>7} {prompt_tokens:>6} {rows:>4} {shared:>10.2f} {copied:>10.2f} "
-                      f"{copied / shared:>6.2f}")
+                results.append(
+                    {
+                        "threads": threads,
+                        "prompt_tokens": prompt_tokens,
+                        "rows": rows,
+                        "shared_ms": round(shared, 3),
+                        "copied_ms": round(copied, 3),
+                    }
+                )
+                print(
+                    f"{threads:>7} {prompt_tokens:>6} {rows:>4} {shared:>10.2f} {copied:>10.2f} {copied / shared:>6.2f}"
+                )
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps({
-            "command": "python benchmarks/rows.py " + " ".join(sys.argv[1:]),
-            "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "results": results}, indent=1) + "\n")
+        args.json_out.write_text(
+            json.dumps(
+                {
+                    "command": "python benchmarks/rows.py " + " ".join(sys.argv[1:]),
+                    "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+                    "results": results,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
     return 0
 
 

@@ -15,47 +15,64 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def quality(report: dict) -> list[str]:
-    rows = ["| model | token accuracy | identifier MRR@5 | top-1 | line exact match | line edit similarity "
-            "| list p50 in eval |", "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| model | token accuracy | identifier MRR@5 | top-1 | line exact match | line edit similarity "
+        "| list p50 in eval |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in report["results"]:
         if "token_accuracy" not in r:
             continue
         name = "trigram baseline" if r["name"] == "trigram" else f"`{r['name']}`"
         latency = f"{r['list_latency_ms_p50']} ms" if r.get("list_latency_ms_p50") is not None else ""
-        rows.append(f"| {name} | {r['token_accuracy']:.3f} | {r['identifier_mrr5']:.3f} | {r['identifier_top1']:.3f} "
-                    f"| {r['line_exact_match']:.3f} | {r['line_edit_similarity']:.1f} | {latency} |")
+        rows.append(
+            f"| {name} | {r['token_accuracy']:.3f} | {r['identifier_mrr5']:.3f} | {r['identifier_top1']:.3f} "
+            f"| {r['line_exact_match']:.3f} | {r['line_edit_similarity']:.1f} | {latency} |"
+        )
     return rows
 
 
 def healing(report: dict) -> list[str]:
-    rows = ["| healing | mid-token EM | mid-token ES | boundary EM | boundary ES | statement p50 / p95 "
-            "| list MRR@5 | list p50 / p95 |", "|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| healing | mid-token EM | mid-token ES | boundary EM | boundary ES | statement p50 / p95 "
+        "| list MRR@5 | list p50 / p95 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in report["results"]:
         for mode, h in r.get("healing", {}).items():
-            listed = f"{h['list_mrr5']:.3f} | {h['list_ms_p50']} / {h['list_ms_p95']} ms" if "list_mrr5" in h \
-                else "- | -"  # an engine: the statement only
-            rows.append(f"| {mode} | {h['mid']['exact_match']:.3f} | {h['mid']['edit_similarity']:.1f} "
-                        f"| {h['boundary']['exact_match']:.3f} | {h['boundary']['edit_similarity']:.1f} "
-                        f"| {h['ms_p50']} / {h['ms_p95']} ms | {listed} |")
+            listed = (
+                f"{h['list_mrr5']:.3f} | {h['list_ms_p50']} / {h['list_ms_p95']} ms" if "list_mrr5" in h else "- | -"
+            )  # an engine: the statement only
+            rows.append(
+                f"| {mode} | {h['mid']['exact_match']:.3f} | {h['mid']['edit_similarity']:.1f} "
+                f"| {h['boundary']['exact_match']:.3f} | {h['boundary']['edit_similarity']:.1f} "
+                f"| {h['ms_p50']} / {h['ms_p95']} ms | {listed} |"
+            )
     return rows
 
 
 def engine_lines(report: dict) -> list[str]:
     """The statement from an engine (`nib eval --engine`): lines only."""
-    rows = ["| statement from | line exact match | line edit similarity | rest of line at identifier starts: EM "
-            "| similarity after the cursor | p50 / p95 ms |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| statement from | line exact match | line edit similarity | rest of line at identifier starts: EM "
+        "| similarity after the cursor | p50 / p95 ms |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in report["results"]:
-        rows.append(f"| {r['name']} | {r['line_exact_match']:.3f} | {r['line_edit_similarity']:.1f} "
-                    f"| {r['name_line_exact_match']:.3f} | {r['name_line_edit_similarity']:.1f} "
-                    f"| {r['line_ms_p50']} / {r['line_ms_p95']} |")
+        rows.append(
+            f"| {r['name']} | {r['line_exact_match']:.3f} | {r['line_edit_similarity']:.1f} "
+            f"| {r['name_line_exact_match']:.3f} | {r['name_line_edit_similarity']:.1f} "
+            f"| {r['line_ms_p50']} / {r['line_ms_p95']} |"
+        )
     return rows
 
 
 def ranking(report: dict) -> list[str]:
     tables = {t["typed"]: t for t in report["tables"]}
     kinds = sorted(tables[0]["points_by_kind"])
-    head = "| ranker | " + " | ".join(f"MRR@5, {t} typed | top-1 | " + " | ".join(kinds) + " | p50 / p95 ms"
-                                      for t in tables)
+    head = "| ranker | " + " | ".join(
+        f"MRR@5, {t} typed | top-1 | " + " | ".join(kinds) + " | p50 / p95 ms" for t in tables
+    )
     rows = [head + " |", "|---" * (1 + len(tables) * (3 + len(kinds))) + "|"]
     for name in tables[0]["rankers"]:
         cells = []
@@ -78,23 +95,29 @@ def latency(report: dict) -> list[str]:
                     rows.append(f"| {replay} | {server} | {kind} | {s['n']} | {s['p50']} | {s['p95']} | {s['p99']} |")
     cold = report.get("nib first list after opening a 2k-token file")
     if cold:
-        rows.append(f"| cold open | nib | first list after opening a 2k-token file | {cold['n']} | {cold['p50']} "
-                    f"| {cold['p95']} | {cold['p99']} |")
+        rows.append(
+            f"| cold open | nib | first list after opening a 2k-token file | {cold['n']} | {cold['p50']} "
+            f"| {cold['p95']} | {cold['p99']} |"
+        )
     return rows
 
 
 def load(report: dict) -> list[str]:
     engine = report.get("engine", "local") != "local"
-    rows = ["| editors | list p50 / p95 / p99 ms | ghost text p50 / p95 / p99 ms | requests/s | documents wrong |"
-            + (" engine: answered / timed out or failed / cancelled / not asked (resting) |" if engine else ""),
-            "|---|---|---|---|---|" + ("---|" if engine else "")]
+    rows = [
+        "| editors | list p50 / p95 / p99 ms | ghost text p50 / p95 / p99 ms | requests/s | documents wrong |"
+        + (" engine: answered / timed out or failed / cancelled / not asked (resting) |" if engine else ""),
+        "|---|---|---|---|---|" + ("---|" if engine else ""),
+    ]
     for r in report["runs"]:
         li, st = r["list"], r["statement"]
         e = r.get("engine_requests")
-        rows.append(f"| {r['editors']} | {li['p50']:.1f} / {li['p95']:.1f} / {li['p99']:.1f} "
-                    f"| {st['p50']:.1f} / {st['p95']:.1f} / {st['p99']:.1f} | {r['requests_per_s']} "
-                    f"| {len(r['documents_wrong'])} of {r['documents_checked']} |"
-                    + (f" {e['answered']} / {e['failed']} / {e['cancelled']} / {e.get('skipped', 0)} |" if e else ""))
+        rows.append(
+            f"| {r['editors']} | {li['p50']:.1f} / {li['p95']:.1f} / {li['p99']:.1f} "
+            f"| {st['p50']:.1f} / {st['p95']:.1f} / {st['p99']:.1f} | {r['requests_per_s']} "
+            f"| {len(r['documents_wrong'])} of {r['documents_checked']} |"
+            + (f" {e['answered']} / {e['failed']} / {e['cancelled']} / {e.get('skipped', 0)} |" if e else "")
+        )
     return rows
 
 
@@ -109,22 +132,31 @@ def two_models(report: dict) -> list[str]:
     """One model's row of the two-model quality table (pretrained/quality_*.json)."""
     rows = []
     for r in report["results"]:
-        rows.append(f"| {r['name']} | {r['token_accuracy']:.3f} | {r['identifier_mrr5']:.3f} | "
-                    f"{r['identifier_top1']:.3f} | {r['line_exact_match']:.3f} | {r['line_edit_similarity']:.1f} | "
-                    f"{r['name_line_exact_match']:.3f} | {r['name_line_edit_similarity']:.1f} | "
-                    f"{r['list_latency_ms_p50']} ms | {r['name_line_ms_p50']} ms |")
-        rows.append("minConfidence % (shown / exact of shown): " + ", ".join(
-            f"{c['min_confidence']}: {c['shown']:.2f} / {c['exact_shown']}" for c in r["confidence_curve"]))
+        rows.append(
+            f"| {r['name']} | {r['token_accuracy']:.3f} | {r['identifier_mrr5']:.3f} | "
+            f"{r['identifier_top1']:.3f} | {r['line_exact_match']:.3f} | {r['line_edit_similarity']:.1f} | "
+            f"{r['name_line_exact_match']:.3f} | {r['name_line_edit_similarity']:.1f} | "
+            f"{r['list_latency_ms_p50']} ms | {r['name_line_ms_p50']} ms |"
+        )
+        rows.append(
+            "minConfidence % (shown / exact of shown): "
+            + ", ".join(f"{c['min_confidence']}: {c['shown']:.2f} / {c['exact_shown']}" for c in r["confidence_curve"])
+        )
     return rows
 
 
 def models(report: dict) -> list[str]:
-    rows = ["| model | ghost text p50 / p95 / p99 | first ghost text after opening a 2k-token file (p50) "
-            "| resident memory |", "|---|---|---|---|"]
+    rows = [
+        "| model | ghost text p50 / p95 / p99 | first ghost text after opening a 2k-token file (p50) "
+        "| resident memory |",
+        "|---|---|---|---|",
+    ]
     for name, m in report["models"].items():
         s = m["statement"]
-        rows.append(f"| {name} | {s['p50']} / {s['p95']} / {s['p99']} ms | "
-                    f"{m['cold_statement_2k_tokens']['p50']} ms | {m['rss_mb']} MB |")
+        rows.append(
+            f"| {name} | {s['p50']} / {s['p95']} / {s['p99']} ms | "
+            f"{m['cold_statement_2k_tokens']['p50']} ms | {m['rss_mb']} MB |"
+        )
     return rows
 
 
@@ -140,24 +172,40 @@ def levers(report: dict) -> list[str]:
     for model, runs in drafting.items():
         for name, d in runs.items():
             if isinstance(d, dict):
-                rows.append(f"drafting, {model}, {name}: statement p50 / p95 / mean {d['p50_ms']} / {d['p95_ms']} / "
-                            f"{d['mean_ms']} ms, {d['tokens_per_pass']} tokens a pass")
+                rows.append(
+                    f"drafting, {model}, {name}: statement p50 / p95 / mean {d['p50_ms']} / {d['p95_ms']} / "
+                    f"{d['mean_ms']} ms, {d['tokens_per_pass']} tokens a pass"
+                )
         rows.append(f"drafting, {model}: the same text at {runs['same_text']} of {runs['cuts']} cuts")
     if "chunked_prefill" in report:
-        rows.append("chunked prefill of 2,000 tokens, ms: " + ", ".join(
-            f"{k}: {v}" for k, v in report["chunked_prefill"]["ms"].items()))
+        rows.append(
+            "chunked prefill of 2,000 tokens, ms: "
+            + ", ".join(f"{k}: {v}" for k, v in report["chunked_prefill"]["ms"].items())
+        )
     return rows
 
 
-TABLES = {"quality.json": [quality, healing], "ranking.json": [ranking], "latency.json": [latency], "load.json": [load],
-          "typing/profile_before.json": [profile], "typing/profile_after.json": [profile],
-          "pretrained/quality_bundled.json": [two_models], "pretrained/quality_gemma.json": [two_models],
-          "pretrained/models.json": [models], "pretrained/levers.json": [levers],
-          "pretrained/drafting_bundled.json": [levers],
-          "pretrained/ranking_bundled.json": [ranking], "pretrained/ranking_gemma.json": [ranking],
-          "engine/quality_engine.json": [engine_lines], "engine/healing_engine.json": [healing],
-          "engine/load_local_gemma.json": [load], "engine/load_engine.json": [load],
-          "engine/load_engine_10s.json": [load], "engine/load_engine_after_review.json": [load]}
+TABLES = {
+    "quality.json": [quality, healing],
+    "ranking.json": [ranking],
+    "latency.json": [latency],
+    "load.json": [load],
+    "typing/profile_before.json": [profile],
+    "typing/profile_after.json": [profile],
+    "pretrained/quality_bundled.json": [two_models],
+    "pretrained/quality_gemma.json": [two_models],
+    "pretrained/models.json": [models],
+    "pretrained/levers.json": [levers],
+    "pretrained/drafting_bundled.json": [levers],
+    "pretrained/ranking_bundled.json": [ranking],
+    "pretrained/ranking_gemma.json": [ranking],
+    "engine/quality_engine.json": [engine_lines],
+    "engine/healing_engine.json": [healing],
+    "engine/load_local_gemma.json": [load],
+    "engine/load_engine.json": [load],
+    "engine/load_engine_10s.json": [load],
+    "engine/load_engine_after_review.json": [load],
+}
 
 
 def main() -> int:

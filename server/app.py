@@ -1,9 +1,9 @@
 """nib's language server: module-level handlers, each a few lines, over a session (`session.py`).
 
-    initialize        settings, position encoding, the editor's process watched (stdio)
-    didOpen/Change    documents in step; newer edits supersede running work; warm-up after a pause
-    completion        session.complete(Mode.LIST)      -> convert.completion_list
-    inlineCompletion  session.complete(Mode.STATEMENT) -> convert.inline_list
+initialize        settings, position encoding, the editor's process watched (stdio)
+didOpen/Change    documents in step; newer edits supersede running work; warm-up after a pause
+completion        session.complete(Mode.LIST)      -> convert.completion_list
+inlineCompletion  session.complete(Mode.STATEMENT) -> convert.inline_list
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 
@@ -107,15 +109,18 @@ def shutdown(ls: NibServer, params):
     ls.service.scheduler.supersede_all()
 
 
-FEATURES = [
+FEATURES: list[tuple[str, object, Callable[..., Any]]] = [
     (types.INITIALIZE, None, initialize),
     (types.INITIALIZED, None, initialized),
     (types.WORKSPACE_DID_CHANGE_CONFIGURATION, None, did_change_configuration),
     (types.TEXT_DOCUMENT_DID_OPEN, None, did_open),
     (types.TEXT_DOCUMENT_DID_CHANGE, None, did_change),
     (types.TEXT_DOCUMENT_DID_CLOSE, None, did_close),
-    (types.TEXT_DOCUMENT_COMPLETION,
-     types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False), completion),
+    (
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False),
+        completion,
+    ),
     (types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions(), inline_completion),
     (types.SHUTDOWN, None, shutdown),
 ]
@@ -136,15 +141,33 @@ class Daemon:
         """The settings no client may change: the owner's engine, if one was given."""
         if not self.engine_url:
             return {}
-        return {"engine": {"api": "openai", "url": self.engine_url, "apiKeyEnv": self.engine_key_env,
-                           "model": self.engine_model}}
+        return {
+            "engine": {
+                "api": "openai",
+                "url": self.engine_url,
+                "apiKeyEnv": self.engine_key_env,
+                "model": self.engine_model,
+            }
+        }
 
 
-def create_server(shared: Shared, model_path: Path | None = None, protocol_cls=NibProtocol,
-                  test_requests: bool = False, log_level: str | None = None, fixed: dict | None = None) -> NibServer:
+def create_server(
+    shared: Shared,
+    model_path: Path | None = None,
+    protocol_cls=NibProtocol,
+    test_requests: bool = False,
+    log_level: str | None = None,
+    fixed: dict | None = None,
+) -> NibServer:
     """A session for one client, its handlers registered, over the process's shared model hosts."""
-    server = NibServer(shared, model_path, protocol_cls, own_process=protocol_cls is not SessionProtocol,
-                       log_level=log_level, fixed=fixed)
+    server = NibServer(
+        shared,
+        model_path,
+        protocol_cls,
+        own_process=protocol_cls is not SessionProtocol,
+        log_level=log_level,
+        fixed=fixed,
+    )
     for method, options, handler in FEATURES:
         server.feature(method, options)(handler)
     if test_requests:
@@ -155,8 +178,9 @@ def create_server(shared: Shared, model_path: Path | None = None, protocol_cls=N
 
 
 def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None, test_requests: bool = False) -> int:
-    logging.basicConfig(stream=sys.stderr, level=(log_level or "INFO").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=(log_level or "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("pygls").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request to an engine: nib logs its own
     # pygls logs a traceback for each message it cannot read; nib answers those and logs one line
@@ -175,8 +199,14 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
     token = load_or_create_token(daemon.token_file or token_path())
     shared = Shared(DAEMON)
     try:
-        asyncio.run(serve_tcp(lambda: create_server(shared, model_path, SessionProtocol, test_requests, log_level,
-                                                    daemon.fixed()), address, int(port), token))
+        asyncio.run(
+            serve_tcp(
+                lambda: create_server(shared, model_path, SessionProtocol, test_requests, log_level, daemon.fixed()),
+                address,
+                int(port),
+                token,
+            )
+        )
     finally:
         shared.close()
     return 0

@@ -57,23 +57,41 @@ def main(argv: list[str] | None = None) -> int:
 
 def add_serve(sub) -> None:
     p = sub.add_parser("serve", help="run the language server (stdio by default)")
-    p.add_argument("--tcp", metavar="HOST:PORT",
-                   help="a shared daemon: listen on TCP so several editors share the loaded models; clients "
-                        "present the token in --token-file (`nib connect` does)")
-    p.add_argument("--token-file", type=Path, help="the daemon's token (default: $NIB_HOME/daemon/token, created "
-                                                   "0600 if missing)")
-    p.add_argument("--allow-remote", action="store_true",
-                   help="let --tcp bind an address other machines reach (clients still need the token)")
-    p.add_argument("--engine-url", default="", help="the daemon's inference engine for every session's "
-                                                    "statement (engine.api openai); clients cannot change it")
+    p.add_argument(
+        "--tcp",
+        metavar="HOST:PORT",
+        help="a shared daemon: listen on TCP so several editors share the loaded models; clients "
+        "present the token in --token-file (`nib connect` does)",
+    )
+    p.add_argument(
+        "--token-file", type=Path, help="the daemon's token (default: $NIB_HOME/daemon/token, created 0600 if missing)"
+    )
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let --tcp bind an address other machines reach (clients still need the token)",
+    )
+    p.add_argument(
+        "--engine-url",
+        default="",
+        help="the daemon's inference engine for every session's "
+        "statement (engine.api openai); clients cannot change it",
+    )
     p.add_argument("--engine-key-env", default="", help="with --engine-url: the variable holding its API key")
     p.add_argument("--engine-model", default="", help="with --engine-url: the model name sent to it")
     p.add_argument("--model", type=Path, help="model directory (default: the bundled model)")
-    p.add_argument("--log-level", default=None, choices=("debug", "info", "warning", "error"),
-                   help="the log level of sessions that do not set log.level (default: info)")
+    p.add_argument(
+        "--log-level",
+        default=None,
+        choices=("debug", "info", "warning", "error"),
+        help="the log level of sessions that do not set log.level (default: info)",
+    )
     p.add_argument("--stdio", action="store_true", help="accepted for clients that pass it: stdio is the default")
-    p.add_argument("--test-requests", action="store_true",
-                   help="also answer nib/_document and nib/_memory (the test suite reads the server's state)")
+    p.add_argument(
+        "--test-requests",
+        action="store_true",
+        help="also answer nib/_document and nib/_memory (the test suite reads the server's state)",
+    )
     p.set_defaults(run=serve)
 
 
@@ -84,8 +102,11 @@ def serve(args) -> int:
     if not args.tcp and (args.engine_url or args.allow_remote or args.token_file):
         print("nib: --engine-url, --allow-remote and --token-file are for a daemon (--tcp)", file=sys.stderr)
         return 2
-    daemon = Daemon(args.tcp, args.token_file, args.allow_remote, args.engine_url, args.engine_key_env,
-                    args.engine_model) if args.tcp else None
+    daemon = (
+        Daemon(args.tcp, args.token_file, args.allow_remote, args.engine_url, args.engine_key_env, args.engine_model)
+        if args.tcp
+        else None
+    )
     try:
         return serve(args.model, daemon, args.log_level, args.test_requests)
     except DaemonError as e:
@@ -100,70 +121,124 @@ def connect(args) -> int:
 
 
 def complete(args) -> int:
+    where = _cursor(args.file, args.line, args.column)
+    if where is None:
+        return 2
+    text, cursor = where
+    result = _complete_once(args, text, cursor)
+    if result is None:
+        return 2
+    _print_candidates(result, text, cursor, args.json)
+    return 0
+
+
+def _cursor(file: Path, line: int, column: int) -> tuple[str, int] | None:
+    """The file's text and the offset of (line, column) in it; None, with a message, when either is missing."""
+    try:
+        text = file.read_bytes().decode("utf-8", "replace")
+    except OSError as e:
+        print(f"nib: {e}", file=sys.stderr)
+        return None
+    lines = text.split("\n")
+    if not 0 <= line < len(lines) or not 0 <= column <= len(lines[line]):
+        print(f"nib: {file} has no line {line} column {column}", file=sys.stderr)
+        return None
+    return text, sum(len(before) + 1 for before in lines[:line]) + column
+
+
+def _one_request(args):
+    """The service's configuration for one request from the command line: no debounce, jedi waited for."""
+    from nib.model.completion.engine import EngineOptions
+    from nib.model.completion.request import Options
+    from nib.model.runtime.artifacts import default_model
+    from nib.model.service.hosts import ModelKey
+    from nib.model.service.service import Config
+
+    key = ModelKey(str(args.model) if args.model else default_model(), "cpu", 0)
+    wait = 10_000  # one request: wait for jedi rather than race it
+    return Config(
+        statement=key,
+        listing=key,
+        options=Options(healing=args.healing),
+        engine=EngineOptions(),
+        jedi=not args.no_jedi,
+        jedi_ms=wait,
+        name_jedi_ms=wait,
+        debounce_ms=0,
+    )
+
+
+def _complete_once(args, text: str, cursor: int):
+    """The completion at cursor, or None when there is none or an error was reported (on stderr)."""
     import asyncio
     import logging
 
-    from nib.model.completion.engine import EngineOptions
-    from nib.model.completion.request import Mode, Options
+    from nib.model.completion.request import Mode
     from nib.model.listing.jedi import JediCompleter
-    from nib.model.runtime.artifacts import default_model
-    from nib.model.service.hosts import Hosts, ModelKey
-    from nib.model.service.service import CompletionService, Config
+    from nib.model.service.hosts import Hosts
+    from nib.model.service.service import CompletionService
 
-    try:
-        text = args.file.read_bytes().decode("utf-8", "replace")
-    except OSError as e:
-        print(f"nib: {e}", file=sys.stderr)
-        return 2
-    lines = text.split("\n")
-    if not 0 <= args.line < len(lines) or not 0 <= args.column <= len(lines[args.line]):
-        print(f"nib: {args.file} has no line {args.line} column {args.column}", file=sys.stderr)
-        return 2
-    cursor = sum(len(line) + 1 for line in lines[: args.line]) + args.column
-    key = ModelKey(str(args.model) if args.model else default_model(), "cpu", 0)
-    wait = 10_000  # one request: wait for jedi rather than race it
-    config = Config(statement=key, listing=key, options=Options(healing=args.healing), engine=EngineOptions(),
-                    jedi=not args.no_jedi, jedi_ms=wait, name_jedi_ms=wait, debounce_ms=0)
+    config = _one_request(args)
     failed = []
 
     def notify(level, message, shown=None):
         print(shown or message, file=sys.stderr)
         failed.append(level >= logging.ERROR)
 
-    jedi = JediCompleter(budget_ms=wait)
+    jedi = JediCompleter(budget_ms=config.jedi_ms)
     service = CompletionService(Hosts(), jedi, config, notify, logging.getLogger("nib"))
     try:
-        result = asyncio.run(service.complete(str(args.file), text, cursor, Mode(args.mode),
-                                              str(args.file.resolve())))
+        result = asyncio.run(service.complete(str(args.file), text, cursor, Mode(args.mode), str(args.file.resolve())))
     finally:
         service.close()
         jedi.close()
-    if result is None or any(failed):
-        return 2
-    if args.json:
-        print(json.dumps({
-            "candidates": [{"kind": c.kind, "label": c.label, "text": c.text, "replace_from": c.start,
-                            "cursor": cursor, "score": round(c.score, 4)} for c in result.candidates],
-            "timings": result.timings.as_dict(),
-        }, indent=2))
-        return 0
+    return None if any(failed) else result
+
+
+def _print_candidates(result, text: str, cursor: int, as_json: bool) -> None:
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "candidates": [
+                        {
+                            "kind": c.kind,
+                            "label": c.label,
+                            "text": c.text,
+                            "replace_from": c.start,
+                            "cursor": cursor,
+                            "score": round(c.score, 4),
+                        }
+                        for c in result.candidates
+                    ],
+                    "timings": result.timings.as_dict(),
+                },
+                indent=2,
+            )
+        )
+        return
     for c in result.candidates:
-        typed = text[c.start:cursor]
+        typed = text[c.start : cursor]
         print(f"{c.kind:9} {c.score:8.3f}  {typed!r} -> {c.text!r}")
-    return 0
 
 
 def info(args) -> int:
     from nib.model.errors import ModelError
     from nib.model.runtime import artifacts
 
-    out = {"version": __version__, "python": sys.executable}
+    out: dict[str, object] = {"version": __version__, "python": sys.executable}
     try:
         model = artifacts.load(args.model)
         arch = model.manifest["architecture"]
-        out.update(model=str(model.path), ok=True, format_version=model.manifest["format_version"],
-                   parameters=arch["params"], vocabulary=arch["vocab_size"], context=arch["block_size"],
-                   model_bytes=model.manifest["files"]["model"]["bytes"])
+        out.update(
+            model=str(model.path),
+            ok=True,
+            format_version=model.manifest["format_version"],
+            parameters=arch["params"],
+            vocabulary=arch["vocab_size"],
+            context=arch["block_size"],
+            model_bytes=model.manifest["files"]["model"]["bytes"],
+        )
         if "licence" in model.manifest:  # an imported model: whose weights, on what terms
             out.update(source=model.manifest["source"], licence=model.manifest["licence"])
     except ModelError as e:

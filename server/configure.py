@@ -37,6 +37,13 @@ def list_key(settings: Settings) -> ModelKey:
 
 def config(settings: Settings, limits: Limits) -> Config:
     s = settings
-    return Config(statement=statement_key(s), listing=list_key(s), options=s.options(),
-                  engine=s.engine_options(), jedi=s.jedi.enable, jedi_ms=limits.jedi(s.jedi.budget_ms),
-                  name_jedi_ms=limits.jedi(s.jedi.name_budget_ms), debounce_ms=s.statement.debounce_ms)
+    return Config(
+        statement=statement_key(s),
+        listing=list_key(s),
+        options=s.options(),
+        engine=s.engine_options(),
+        jedi=s.jedi.enable,
+        jedi_ms=limits.jedi(s.jedi.budget_ms),
+        name_jedi_ms=limits.jedi(s.jedi.name_budget_ms),
+        debounce_ms=s.statement.debounce_ms,
+    )

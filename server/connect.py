@@ -7,10 +7,12 @@ parsed here, so any client that speaks LSP over stdio can share the daemon.
 
 from __future__ import annotations
 
+import io
 import socket
 import sys
 import threading
 from pathlib import Path
+from typing import cast
 
 from .daemon import PREFIX, DaemonError, read_token, token_path
 
@@ -34,7 +36,9 @@ def connect(address: str, token_file: Path | None = None) -> int:
 
 
 def _pump_stdin(sock: socket.socket) -> None:
-    source = sys.stdin.buffer
+    # A process's stdin.buffer is a BufferedReader (typeshed says BinaryIO, which has no read1):
+    # read1 returns what has arrived instead of waiting for 64 KiB.
+    source = cast(io.BufferedReader, sys.stdin.buffer)
     try:
         while data := source.read1(65536):
             sock.sendall(data)

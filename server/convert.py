@@ -9,8 +9,17 @@ from lsprotocol import types
 from nib.model.text.lexeme import literal
 
 K = types.CompletionItemKind
-KINDS = {"module": K.Module, "class": K.Class, "instance": K.Variable, "function": K.Function, "param": K.Variable,
-         "keyword": K.Keyword, "property": K.Property, "statement": K.Variable, "path": K.File}
+KINDS = {
+    "module": K.Module,
+    "class": K.Class,
+    "instance": K.Variable,
+    "function": K.Function,
+    "param": K.Variable,
+    "keyword": K.Keyword,
+    "property": K.Property,
+    "statement": K.Variable,
+    "path": K.File,
+}
 
 
 def lsp_range(doc, start: int, end: int, encoding: str) -> types.Range:
@@ -39,22 +48,26 @@ def completion_list(listing, doc, cursor: int, encoding: str) -> types.Completio
     for rank, c in enumerate(listing.candidates):
         label = c.label.split("\n")[0] + (" …" if "\n" in c.label else "")
         kind, detail = kind_and_detail(c, jedi_names)
-        items.append(types.CompletionItem(
-            label=label,
-            kind=kind,
-            detail=detail,
-            sort_text=f"{rank:04d}",
-            filter_text=c.text,
-            text_edit=types.TextEdit(range=lsp_range(doc, c.start, cursor, encoding), new_text=c.text),
-            insert_text_format=types.InsertTextFormat.PlainText,
-        ))
+        items.append(
+            types.CompletionItem(
+                label=label,
+                kind=kind,
+                detail=detail,
+                sort_text=f"{rank:04d}",
+                filter_text=c.text,
+                text_edit=types.TextEdit(range=lsp_range(doc, c.start, cursor, encoding), new_text=c.text),
+                insert_text_format=types.InsertTextFormat.PlainText,
+            )
+        )
     # Complete where jedi's names are the whole truth (after `.`, in an import): the editor
     # filters on its side as the name grows. Elsewhere the model may find more: ask again.
     return types.CompletionList(is_incomplete=not listing.complete, items=items)
 
 
 def inline_list(result, doc, cursor: int, encoding: str) -> types.InlineCompletionList:
-    return types.InlineCompletionList(items=[
-        types.InlineCompletionItem(insert_text=c.text, range=lsp_range(doc, c.start, cursor, encoding))
-        for c in result.candidates
-    ])
+    return types.InlineCompletionList(
+        items=[
+            types.InlineCompletionItem(insert_text=c.text, range=lsp_range(doc, c.start, cursor, encoding))
+            for c in result.candidates
+        ]
+    )

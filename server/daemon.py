@@ -67,8 +67,10 @@ def read_token(path: Path) -> str:
 def _private(path: Path, others: int) -> None:
     st = path.stat()
     if st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & others:
-        raise DaemonError(f"{path} is not private to its owner (mode {stat.S_IMODE(st.st_mode):o}, owner "
-                          f"{st.st_uid}): remove it, then start the daemon again")
+        raise DaemonError(
+            f"{path} is not private to its owner (mode {stat.S_IMODE(st.st_mode):o}, owner "
+            f"{st.st_uid}): remove it, then start the daemon again"
+        )
 
 
 def check_bind(address: str, allow_remote: bool) -> None:
@@ -80,8 +82,10 @@ def check_bind(address: str, allow_remote: bool) -> None:
     except socket.gaierror as e:
         raise DaemonError(f"cannot resolve {address!r}: {e}") from None
     if not all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos):
-        raise DaemonError(f"{address} is not a loopback address: the daemon would be reachable from other "
-                          "machines (each still needs the token); pass --allow-remote to mean it")
+        raise DaemonError(
+            f"{address} is not a loopback address: the daemon would be reachable from other "
+            "machines (each still needs the token); pass --allow-remote to mean it"
+        )
 
 
 async def admitted(reader: asyncio.StreamReader, token: str) -> bool:
@@ -93,7 +97,7 @@ async def admitted(reader: asyncio.StreamReader, token: str) -> bool:
     line = line.strip()
     if len(line) > TOKEN_LINE_MAX or not line.startswith(PREFIX):
         return False
-    return hmac.compare_digest(line[len(PREFIX):], token.encode())
+    return hmac.compare_digest(line[len(PREFIX) :], token.encode())
 
 
 async def serve_tcp(make_session, address: str, port: int, token: str) -> None:

@@ -26,8 +26,7 @@ class Document:
     def position(self, offset: int, encoding: str) -> tuple[int, int]:
         return positions.position_at(self.text, self.starts, offset, encoding)
 
-    def apply(self, start: tuple[int, int] | None, end: tuple[int, int] | None, new_text: str,
-              encoding: str) -> None:
+    def apply(self, start: tuple[int, int] | None, end: tuple[int, int] | None, new_text: str, encoding: str) -> None:
         """Replace the range (or everything, when start is None) with new_text.
 
         Out-of-range positions clamp (LSP: past the end of a line is its end);

@@ -25,8 +25,11 @@ def register(server) -> None:
     @server.feature("nib/_last")
     def last(ls, params):
         result = ls.last_result
-        return None if result is None else {"timings": result.timings.as_dict(),
-                                            "narrowed": bool(getattr(result, "narrowed", False))}
+        return (
+            None
+            if result is None
+            else {"timings": result.timings.as_dict(), "narrowed": bool(getattr(result, "narrowed", False))}
+        )
 
     @server.feature("nib/_engine")
     def engine(ls, params):
@@ -35,7 +38,11 @@ def register(server) -> None:
 
     @server.feature("nib/_memory")
     def memory(ls, params):
-        host = ls.service.list_model.serving if ls.service.model.serving and ls.service.model.serving.key.remote else ls.service.model.serving
+        host = (
+            ls.service.list_model.serving
+            if ls.service.model.serving and ls.service.model.serving.key.remote
+            else ls.service.model.serving
+        )
         engine = host.engine if host is not None else None
         states = engine.states.stats() if engine is not None else {"states": 0, "bytes": 0}
         ngram = ls.service.ranker.identifiers

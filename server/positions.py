@@ -25,19 +25,22 @@ def edit_line_starts(starts: list[int], new_text: str, a: int, b: int, inserted:
 
     Whether p starts a line depends only on the characters at p-1 and p, so starts
     before a are kept, starts from b+1 on shift, and [a, a+inserted] is rescanned.
-    Example: edit_line_starts([0, 2], "a\nxb", 2, 2, 1) == [0, 2]
+    Example: edit_line_starts([0, 2], "a\\nxb", 2, 2, 1) == [0, 2]
     """
     end = a + inserted
     head = starts[: bisect_left(starts, a)] or [0]
-    middle = [m.end() for m in _BREAK.finditer(new_text, max(a - 2, 0), min(end + 2, len(new_text)))
-              if a <= m.end() <= end and m.end() > 0]
+    middle = [
+        m.end()
+        for m in _BREAK.finditer(new_text, max(a - 2, 0), min(end + 2, len(new_text)))
+        if a <= m.end() <= end and m.end() > 0
+    ]
     delta = inserted - (b - a)
-    return head + middle + [s + delta for s in starts[bisect_left(starts, b + 1):]]
+    return head + middle + [s + delta for s in starts[bisect_left(starts, b + 1) :]]
 
 
 def _line_text(text: str, starts: list[int], line: int) -> str:
     end = starts[line + 1] if line + 1 < len(starts) else len(text)
-    return text[starts[line]:end].rstrip("\r\n")
+    return text[starts[line] : end].rstrip("\r\n")
 
 
 def _units(ch: str, encoding: str) -> int:
@@ -49,9 +52,10 @@ def _units(ch: str, encoding: str) -> int:
 
 
 def offset_at(text: str, starts: list[int], line: int, character: int, encoding: str = "utf-16") -> int:
-    """The character offset of an LSP position (clamped into the text).
+    """The character offset of an LSP position (clamped into the text). A character outside the
+    Basic Multilingual Plane, such as an emoji, is 2 utf-16 units.
 
-    Example: offset_at("a😀b", [0], 0, 3) == 2  (the emoji is 2 utf-16 units)
+    Example: offset_at("a😀b", [0], 0, 3) == 2
     """
     if line < 0:
         return 0
@@ -75,7 +79,7 @@ def position_at(text: str, starts: list[int], offset: int, encoding: str = "utf-
     """
     offset = max(0, min(offset, len(text)))
     line = bisect_right(starts, offset) - 1
-    before = text[starts[line]:offset]
+    before = text[starts[line] : offset]
     if encoding == "utf-32" or before.isascii():
         return line, len(before)
     return line, sum(_units(ch, encoding) for ch in before)

@@ -16,6 +16,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from nib.model.completion.request import Mode
+from nib.model.completion.result import Result
 from nib.model.listing.jedi import JediCompleter
 from nib.model.service.hosts import Hosts
 from nib.model.service.service import CompletionService
@@ -29,8 +30,11 @@ from .settings import Settings, parse
 from .trust import engine_problems
 
 _sessions = itertools.count(1)
-MESSAGE = {logging.ERROR: types.MessageType.Error, logging.WARNING: types.MessageType.Warning,
-           logging.INFO: types.MessageType.Info}
+MESSAGE = {
+    logging.ERROR: types.MessageType.Error,
+    logging.WARNING: types.MessageType.Warning,
+    logging.INFO: types.MessageType.Info,
+}
 
 
 class Shared:
@@ -46,10 +50,23 @@ class Shared:
 
 
 class NibServer(LanguageServer):
-    def __init__(self, shared: Shared, model_path: Path | None = None, protocol_cls=NibProtocol,
-                 own_process: bool = True, log_level: str | None = None, fixed: dict | None = None):
-        super().__init__("nib", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
-                         protocol_cls=protocol_cls)
+    protocol: NibProtocol
+
+    def __init__(
+        self,
+        shared: Shared,
+        model_path: Path | None = None,
+        protocol_cls: type[NibProtocol] = NibProtocol,
+        own_process: bool = True,
+        log_level: str | None = None,
+        fixed: dict | None = None,
+    ):
+        super().__init__(
+            "nib",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=protocol_cls,
+        )
         self.shared = shared
         self.own_process = own_process  # stdio: the process is this session's; TCP: shared with others
         self.settings = Settings()
@@ -65,9 +82,10 @@ class NibServer(LanguageServer):
         # outside logging's registry (which would keep every session's logger for the process's life)
         self.log = logging.getLogger("nib") if own_process else _session_logger(next(_sessions))
         self._big_logged: set[str] = set()
-        self.last_result = None
-        self.service = CompletionService(shared.hosts, shared.jedi, config(self.settings, shared.limits),
-                                         self.notify, self.log)
+        self.last_result: Result | None = None
+        self.service = CompletionService(
+            shared.hosts, shared.jedi, config(self.settings, shared.limits), self.notify, self.log
+        )
 
     def report_server_error(self, error: Exception, source) -> None:
         """pygls's hook for what its read loop could not handle: bytes that are not JSON get a
@@ -118,8 +136,10 @@ class NibServer(LanguageServer):
         over = None
         if limits.documents and known is None and docs.count() >= limits.documents:
             over = f"{docs.count()} documents open, this server's limit"
-        elif limits.document_chars and docs.chars() - (len(known.text) if known else 0) + len(text) \
-                > limits.document_chars:
+        elif (
+            limits.document_chars
+            and docs.chars() - (len(known.text) if known else 0) + len(text) > limits.document_chars
+        ):
             over = f"over {limits.document_chars} characters in open documents, this server's limit"
         if over is None:
             return True
@@ -142,8 +162,12 @@ class NibServer(LanguageServer):
         if len(doc.text) > s.max_document_chars:
             if uri not in self._big_logged:
                 self._big_logged.add(uri)
-                self.log.info("%s has %d characters, over maxDocumentChars=%d: no completions",
-                              uri, len(doc.text), s.max_document_chars)
+                self.log.info(
+                    "%s has %d characters, over maxDocumentChars=%d: no completions",
+                    uri,
+                    len(doc.text),
+                    s.max_document_chars,
+                )
             return None
         return doc
 
@@ -154,8 +178,9 @@ class NibServer(LanguageServer):
             return None
         version, text = doc.version, doc.text
         cursor = doc.offset(position.line, position.character, self.encoding)
-        result = await self.service.complete(uri, text, cursor, mode, _path(uri),
-                                             current=lambda: doc.version == version)
+        result = await self.service.complete(
+            uri, text, cursor, mode, _path(uri), current=lambda: doc.version == version
+        )
         if result is None:
             return None
         self.last_result = result  # for the test suite's inspection requests
@@ -168,13 +193,22 @@ class NibServer(LanguageServer):
 
     def _log_timings(self, mode: Mode, uri: str, position: types.Position, result) -> None:
         t = result.timings
-        steps = ", ".join(f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in t.as_dict().items()
-                          if k.endswith("_ms") and v) or ("narrowed from the last list" if getattr(
-                              result, "narrowed", False) else "typed through")
+        steps = ", ".join(
+            f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in t.as_dict().items() if k.endswith("_ms") and v
+        ) or ("narrowed from the last list" if getattr(result, "narrowed", False) else "typed through")
         where = f" at a {'typed ' if result.position[1] else ''}{result.position[0]}" if mode == Mode.LIST else ""
-        self.log.info("%s %s:%d:%d%s %.1f ms (%s; %d prompt tokens) %d items", mode.value, uri.rsplit("/", 1)[-1],
-                      position.line, position.character, where, t.total_ms(), steps, t.prompt_tokens,
-                      len(result.candidates))
+        self.log.info(
+            "%s %s:%d:%d%s %.1f ms (%s; %d prompt tokens) %d items",
+            mode.value,
+            uri.rsplit("/", 1)[-1],
+            position.line,
+            position.character,
+            where,
+            t.total_ms(),
+            steps,
+            t.prompt_tokens,
+            len(result.candidates),
+        )
 
     def edited(self, uri: str, inserted_at: int, inserted: str, last: int | None) -> None:
         """After an edit (applied): work in flight is superseded; where the edit ended, the list

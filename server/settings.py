@@ -26,16 +26,19 @@ from nib.model.listing.jedi import BUDGET_MS as JEDI_BUDGET_MS
 OPTIONS, ENGINE = Options(), EngineOptions()
 
 
-def setting(default, doc: str, *, lo: int | None = None, hi: int | None = None, choices: tuple = (),
-            machine: bool = False):
+def setting(
+    default, doc: str, *, lo: int | None = None, hi: int | None = None, choices: tuple = (), machine: bool = False
+):
     """A setting's default with its description and, for numbers, its range; for strings, its choices.
 
     machine: the setting sends code off the machine or chooses what runs (a model's files, an engine's
     URL or key), so it is the user's alone: the editors take it from the user's own settings, never
     from a workspace's (a cloned repository's `.vscode/settings.json` must not set it).
     """
-    return field(default=default, metadata={"doc": doc, "range": (lo, hi) if lo is not None else None,
-                                            "choices": choices, "machine": machine})
+    return field(
+        default=default,
+        metadata={"doc": doc, "range": (lo, hi) if lo is not None else None, "choices": choices, "machine": machine},
+    )
 
 
 def group(cls, doc: str, wire: str | None = None):
@@ -45,13 +48,25 @@ def group(cls, doc: str, wire: str | None = None):
 @dataclass
 class ListSettings:
     enable: bool = setting(True, "the model's items in the completion list")
-    size: int = setting(OPTIONS.list_size, "the model's own lexemes in the list (each one more costs decoding time)", lo=1, hi=50)
-    budget_ms: int = setting(OPTIONS.list_budget_ms, "time budget of the list's own lexemes, in ms; then what is found so far",
-                             lo=10, hi=10_000)
-    statement: bool = setting(OPTIONS.list_statement, "the rest of the statement also as one item of the list (when the list and "
-                              "the statement share a model)")
-    model: str = setting("bundled", "the model that ranks the list, as model.path; empty: the statement's model. "
-                         "The bundled model meets the list's latency budget where gemma3-270m does not", machine=True)
+    size: int = setting(
+        OPTIONS.list_size, "the model's own lexemes in the list (each one more costs decoding time)", lo=1, hi=50
+    )
+    budget_ms: int = setting(
+        OPTIONS.list_budget_ms,
+        "time budget of the list's own lexemes, in ms; then what is found so far",
+        lo=10,
+        hi=10_000,
+    )
+    statement: bool = setting(
+        OPTIONS.list_statement,
+        "the rest of the statement also as one item of the list (when the list and the statement share a model)",
+    )
+    model: str = setting(
+        "bundled",
+        "the model that ranks the list, as model.path; empty: the statement's model. "
+        "The bundled model meets the list's latency budget where gemma3-270m does not",
+        machine=True,
+    )
 
 
 @dataclass
@@ -59,53 +74,103 @@ class StatementSettings:
     enable: bool = setting(True, "the rest of the statement as inline ghost text")
     max_tokens: int = setting(OPTIONS.statement_max_tokens, "tokens in a statement", lo=1, hi=256)
     budget_ms: int = setting(OPTIONS.statement_budget_ms, "time budget of a statement, in ms", lo=10, hi=10_000)
-    block_body: bool = setting(OPTIONS.statement_block_body, "a statement that opens a block may continue into its body")
-    debounce_ms: int = setting(0, "wait this long for more typing before ghost text is computed, in ms",
-                               lo=0, hi=2000)
-    min_confidence: int = setting(OPTIONS.statement_min_confidence, "show a statement only if the model gives it at least this probability, in "
-                                  "percent (0: every statement; -1: the model's own: 0 for the bundled model, "
-                                  "10 for gemma3-270m)", lo=-1, hi=100)
+    block_body: bool = setting(
+        OPTIONS.statement_block_body, "a statement that opens a block may continue into its body"
+    )
+    debounce_ms: int = setting(0, "wait this long for more typing before ghost text is computed, in ms", lo=0, hi=2000)
+    min_confidence: int = setting(
+        OPTIONS.statement_min_confidence,
+        "show a statement only if the model gives it at least this probability, in "
+        "percent (0: every statement; -1: the model's own: 0 for the bundled model, "
+        "10 for gemma3-270m)",
+        lo=-1,
+        hi=100,
+    )
 
 
 @dataclass
 class JediSettings:
     enable: bool = setting(True, "jedi's valid names in the list, ranked by the model and the file's identifiers")
-    budget_ms: int = setting(JEDI_BUDGET_MS, "how long a list after `.` or in an import waits for jedi, in ms; over it, the "
-                             "model's own items alone", lo=10, hi=5000)
-    name_budget_ms: int = setting(30, "how long the list waits for jedi at a name elsewhere, in ms, counted from "
-                                  "when jedi was first asked there (where the name starts, often before it is "
-                                  "typed); a late answer comes with a later keystroke", lo=0, hi=5000)
+    budget_ms: int = setting(
+        JEDI_BUDGET_MS,
+        "how long a list after `.` or in an import waits for jedi, in ms; over it, the model's own items alone",
+        lo=10,
+        hi=5000,
+    )
+    name_budget_ms: int = setting(
+        30,
+        "how long the list waits for jedi at a name elsewhere, in ms, counted from "
+        "when jedi was first asked there (where the name starts, often before it is "
+        "typed); a late answer comes with a later keystroke",
+        lo=0,
+        hi=5000,
+    )
 
 
 @dataclass
 class ModelSettings:
-    path: str = setting("", "a model directory, the name of an imported model (`nib model list`), or `bundled`; "
-                        "empty: $NIB_MODEL if set, else gemma3-270m where it is imported, else the bundled model", machine=True)
-    device: str = setting("cpu", "cpu (ONNX Runtime), or cuda / auto (torch over a checkpoint beside the model)",
-                          choices=("cpu", "cuda", "auto"), machine=True)
+    path: str = setting(
+        "",
+        "a model directory, the name of an imported model (`nib model list`), or `bundled`; "
+        "empty: $NIB_MODEL if set, else gemma3-270m where it is imported, else the bundled model",
+        machine=True,
+    )
+    device: str = setting(
+        "cpu",
+        "cpu (ONNX Runtime), or cuda / auto (torch over a checkpoint beside the model)",
+        choices=("cpu", "cuda", "auto"),
+        machine=True,
+    )
     threads: int = setting(0, "inference threads; 0: up to 4", lo=0, hi=64)
-    context_tokens: int = setting(OPTIONS.context_tokens, "prompt budget in tokens; 0: the model's own (448 for the bundled model, "
-                                  "trained on 512, and for gemma3-270m)", lo=0, hi=2048)
-    healing: str = setting(OPTIONS.healing, "off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)",
-                           choices=("off", "prefix", "exact"))
+    context_tokens: int = setting(
+        OPTIONS.context_tokens,
+        "prompt budget in tokens; 0: the model's own (448 for the bundled model, trained on 512, and for gemma3-270m)",
+        lo=0,
+        hi=2048,
+    )
+    healing: str = setting(
+        OPTIONS.healing,
+        "off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)",
+        choices=("off", "prefix", "exact"),
+    )
 
 
 @dataclass
 class EngineSettings:
-    api: str = setting("local", "where the statement comes from: local (model.path, in this process) or openai (an "
-                       "OpenAI-compatible completions server: llama.cpp, vLLM, TGI, Ollama); the list stays local",
-                       choices=("local", "openai"), machine=True)
+    api: str = setting(
+        "local",
+        "where the statement comes from: local (model.path, in this process) or openai (an "
+        "OpenAI-compatible completions server: llama.cpp, vLLM, TGI, Ollama); the list stays local",
+        choices=("local", "openai"),
+        machine=True,
+    )
     url: str = setting("", "the engine's base URL, e.g. http://127.0.0.1:8080/v1", machine=True)
     model: str = setting("", "the model name sent to the engine; empty: the engine's default", machine=True)
-    api_key_env: str = setting("", "the environment variable of nib's process that holds the engine's API key "
-                               "(the key itself is never logged or sent anywhere else)", machine=True)
-    timeout_ms: int = setting(ENGINE.timeout_ms, "a statement the engine has not finished in this time comes from the local "
-                              "model instead, in ms", lo=10, hi=60_000, machine=True)
-    healing: str = setting(ENGINE.healing, "how the engine is made to start with the word the cursor splits: grammar "
-                           "(GBNF: llama.cpp), regex (structured outputs: vLLM), off",
-                           choices=("grammar", "regex", "off"), machine=True)
-    suffix: bool = setting(ENGINE.suffix, "send the text after the cursor as `suffix` (fill-in-the-middle; only for an "
-                           "engine and model that take it)", machine=True)
+    api_key_env: str = setting(
+        "",
+        "the environment variable of nib's process that holds the engine's API key "
+        "(the key itself is never logged or sent anywhere else)",
+        machine=True,
+    )
+    timeout_ms: int = setting(
+        ENGINE.timeout_ms,
+        "a statement the engine has not finished in this time comes from the local model instead, in ms",
+        lo=10,
+        hi=60_000,
+        machine=True,
+    )
+    healing: str = setting(
+        ENGINE.healing,
+        "how the engine is made to start with the word the cursor splits: grammar "
+        "(GBNF: llama.cpp), regex (structured outputs: vLLM), off",
+        choices=("grammar", "regex", "off"),
+        machine=True,
+    )
+    suffix: bool = setting(
+        ENGINE.suffix,
+        "send the text after the cursor as `suffix` (fill-in-the-middle; only for an engine and model that take it)",
+        machine=True,
+    )
 
 
 @dataclass
@@ -127,10 +192,13 @@ class Settings:
     def options(self) -> Options:
         """What the engine needs of these settings (Options' fields are named group_field)."""
         return Options(
-            context_tokens=self.model.context_tokens, healing=self.model.healing,
-            list_size=self.listing.size, list_budget_ms=self.listing.budget_ms,
+            context_tokens=self.model.context_tokens,
+            healing=self.model.healing,
+            list_size=self.listing.size,
+            list_budget_ms=self.listing.budget_ms,
             list_statement=self.listing.statement,
-            statement_max_tokens=self.statement.max_tokens, statement_budget_ms=self.statement.budget_ms,
+            statement_max_tokens=self.statement.max_tokens,
+            statement_budget_ms=self.statement.budget_ms,
             statement_block_body=self.statement.block_body,
             statement_min_confidence=self.statement.min_confidence,
         )
@@ -142,12 +210,22 @@ class Settings:
 
 # nib 0.1's flat names -> their place now; accepted with a warning until nib 0.3.
 DEPRECATED = {
-    "list": ("list", "enable"), "statement": ("statement", "enable"), "statementInList": ("list", "statement"),
-    "static": ("jedi", "enable"), "staticMs": ("jedi", "budgetMs"), "healing": ("model", "healing"),
-    "maxTokens": ("statement", "maxTokens"), "statementMs": ("statement", "budgetMs"),
-    "listMs": ("list", "budgetMs"), "listSize": ("list", "size"), "contextTokens": ("model", "contextTokens"),
-    "blockBody": ("statement", "blockBody"), "debounceMs": ("statement", "debounceMs"),
-    "modelPath": ("model", "path"), "device": ("model", "device"), "threads": ("model", "threads"),
+    "list": ("list", "enable"),
+    "statement": ("statement", "enable"),
+    "statementInList": ("list", "statement"),
+    "static": ("jedi", "enable"),
+    "staticMs": ("jedi", "budgetMs"),
+    "healing": ("model", "healing"),
+    "maxTokens": ("statement", "maxTokens"),
+    "statementMs": ("statement", "budgetMs"),
+    "listMs": ("list", "budgetMs"),
+    "listSize": ("list", "size"),
+    "contextTokens": ("model", "contextTokens"),
+    "blockBody": ("statement", "blockBody"),
+    "debounceMs": ("statement", "debounceMs"),
+    "modelPath": ("model", "path"),
+    "device": ("model", "device"),
+    "threads": ("model", "threads"),
     "logLevel": ("log", "level"),
 }
 
@@ -165,7 +243,7 @@ def wire(f) -> str:
 def leaves(cls=Settings, path: tuple[str, ...] = ()):
     """Every setting as (wire path, dataclass field), depth first in declaration order.
 
-    Example: next(leaves()) == (("enable",), <field enable>)
+    Example: [(path, f.name) for path, f in leaves()][0] == (("enable",), "enable")
     """
     for f in fields(cls):
         if is_dataclass(f.type if isinstance(f.type, type) else f.default_factory):
@@ -185,11 +263,21 @@ def machine_paths() -> list[str]:
 def parse(raw, base: Settings | None = None) -> tuple[Settings, list[str]]:
     """Settings from a client's object over base, and a warning for each key that was not usable.
 
-    Example: parse({"statement": {"maxTokens": "x"}}) -> (Settings(), ["nib: setting statement.maxTokens ..."])
+    Example: parse({"statement": {"maxTokens": "x"}}) ==
+             (Settings(), ["nib: setting statement.maxTokens must be an integer, got 'x'; using the default 32"])
     """
-    settings = dataclasses.replace(base, **{f.name: dataclasses.replace(getattr(base, f.name))
-                                            for f in fields(Settings) if is_dataclass(getattr(base, f.name))}) \
-        if base else Settings()
+    settings = (
+        dataclasses.replace(
+            base,
+            **{
+                f.name: dataclasses.replace(getattr(base, f.name))
+                for f in fields(Settings)
+                if is_dataclass(getattr(base, f.name))
+            },
+        )
+        if base
+        else Settings()
+    )
     warnings: list[str] = []
     if raw is None:
         return settings, warnings

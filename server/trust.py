@@ -17,11 +17,15 @@ def engine_refused(e) -> str | None:
         return None
     url = urlparse(e.url)
     if url.scheme not in ("http", "https") or not url.hostname:
-        return f"nib: engine.url must be an http:// or https:// URL, got {e.url!r}: statements come from the local model"
+        return (
+            f"nib: engine.url must be an http:// or https:// URL, got {e.url!r}: statements come from the local model"
+        )
     if e.api_key_env and url.scheme == "http" and not _loopback(url.hostname):
-        return (f"nib: engine.apiKeyEnv is set but engine.url is plain http to {url.hostname}, which is not this "
-                "machine: the key would cross the network in the clear. Use https; statements come from the local "
-                "model")
+        return (
+            f"nib: engine.apiKeyEnv is set but engine.url is plain http to {url.hostname}, which is not this "
+            "machine: the key would cross the network in the clear. Use https; statements come from the local "
+            "model"
+        )
     return None
 
 
@@ -35,8 +39,10 @@ def engine_problems(e) -> list[str]:
     if refused:
         return [refused]
     if e.api_key_env and e.api_key_env not in os.environ:
-        return [f"nib: engine.apiKeyEnv names {e.api_key_env}, which is not set in nib's environment: requests go "
-                "without a key"]
+        return [
+            f"nib: engine.apiKeyEnv names {e.api_key_env}, which is not set in nib's environment: requests go "
+            "without a key"
+        ]
     return []
 
 

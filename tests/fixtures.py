@@ -26,9 +26,36 @@ def heldout_file(name: str) -> Path:
 
 # -- a vocabulary and a runtime small enough to reason about ------------------------
 
-VOCAB = [b"<|endoftext|>", b"p", b"r", b"i", b"n", b"t", b"v", b"a", b"e", b"pr", b"pri", b"print", b"private", b" ",
-         b"=", b" =", b" ==", b"==", b"x", b"(", b"(\"", b"\"", b"\xc3", b"\xa9", b"\xc3\xa9", b"\xc3\xa9t\xc3\xa9",
-         b"\n", b"int"]
+VOCAB = [
+    b"<|endoftext|>",
+    b"p",
+    b"r",
+    b"i",
+    b"n",
+    b"t",
+    b"v",
+    b"a",
+    b"e",
+    b"pr",
+    b"pri",
+    b"print",
+    b"private",
+    b" ",
+    b"=",
+    b" =",
+    b" ==",
+    b"==",
+    b"x",
+    b"(",
+    b'("',
+    b'"',
+    b"\xc3",
+    b"\xa9",
+    b"\xc3\xa9",
+    b"\xc3\xa9t\xc3\xa9",
+    b"\n",
+    b"int",
+]
 INDEX = VocabIndex(VOCAB, {0})
 
 
@@ -42,7 +69,7 @@ def greedy_encode(data: bytes) -> list[int]:
     while data:
         piece = max((v for v in VOCAB[1:] if data.startswith(v)), key=len)
         toks.append(VOCAB.index(piece))
-        data = data[len(piece):]
+        data = data[len(piece) :]
     return toks
 
 
@@ -73,8 +100,11 @@ class TableModel:
 
     def step_rows(self, prefix, keys, values, tokens, types):
         keys = np.concatenate([keys, np.array(tokens)[None, :, None, None, None]], axis=3)
-        return np.stack([self.logits(list(prefix.tokens) + keys[0, b, 0, :, 0].tolist())
-                         for b in range(len(tokens))]), keys, keys
+        return (
+            np.stack([self.logits(list(prefix.tokens) + keys[0, b, 0, :, 0].tolist()) for b in range(len(tokens))]),
+            keys,
+            keys,
+        )
 
     def extend(self, prefix, keys, values, tokens, types):
         """One row, several tokens: the logits after each."""
@@ -87,12 +117,17 @@ class TableModel:
 
 def copying_model(original: bytes):
     """Prefers the canonical next token of `original`; after a wrong turn, anything."""
+
     def next_probs(so_far):
         if not original.startswith(so_far) or so_far == original:
             return {v: 1 / 30 for v in VOCAB[1:]}
-        rest = original[len(so_far):]
-        return {v: (0.9 if VOCAB.index(v) == greedy_encode(rest)[0] else 0.1 / 30) for v in VOCAB[1:]
-                if v != b"\n" or rest.startswith(v)}
+        rest = original[len(so_far) :]
+        return {
+            v: (0.9 if VOCAB.index(v) == greedy_encode(rest)[0] else 0.1 / 30)
+            for v in VOCAB[1:]
+            if v != b"\n" or rest.startswith(v)
+        }
+
     return next_probs
 
 

@@ -22,8 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Modules that nib's server, its jedi worker, jedi and pygls import after startup.
-STDLIB_SHADOWS = ("json", "typing", "re", "argparse", "logging", "asyncio", "subprocess", "threading", "shlex",
-                  "dataclasses")
+STDLIB_SHADOWS = (
+    "json",
+    "typing",
+    "re",
+    "argparse",
+    "logging",
+    "asyncio",
+    "subprocess",
+    "threading",
+    "shlex",
+    "dataclasses",
+)
 
 HELPERS = '''\
 def compute_totals(rows):
@@ -31,13 +41,13 @@ def compute_totals(rows):
     return [sum(row) for row in rows]
 '''
 
-MAIN = '''\
+MAIN = """\
 from helpers import compute_totals
 
 rows = [(1, 2), (3, 4)]
-total = compute_'''
+total = compute_"""
 
-SHADOW = '''\
+SHADOW = """\
 open({marker!r}, "w").close()  # the proof that this file ran
 # then the real module in this one's place, so that the process goes on as if nothing happened
 import sys
@@ -48,7 +58,7 @@ _spec = PathFinder.find_spec(__name__, [{stdlib!r}])
 _module = module_from_spec(_spec)
 sys.modules[__name__] = _module
 _spec.loader.exec_module(_module)
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -97,8 +107,11 @@ def hostile_repo(folder: Path) -> HostileRepo:
     write("setup.py", mark("setup.py"))  # a root marker for jedi and Neovim: only ever read
     # A python that jedi would start as the project's environment if it honoured the project file's
     # `environment_path` (jedi ignores it: "a code base must not point Jedi at a binary to execute").
-    python = write("bin/python", f"#!/bin/sh\n: > {shlex.quote(str(marker_dir / 'jedi-environment'))}\n"
-                                 f"exec {shlex.quote(sys.executable)} \"$@\"\n")
+    python = write(
+        "bin/python",
+        f"#!/bin/sh\n: > {shlex.quote(str(marker_dir / 'jedi-environment'))}\n"
+        f'exec {shlex.quote(sys.executable)} "$@"\n',
+    )
     python.chmod(python.stat().st_mode | stat.S_IXUSR)
     project = {"path": str(root), "environment_path": str(python), "load_unsafe_extensions": True}
     write(".jedi/project.json", json.dumps([1, project]))

@@ -35,9 +35,25 @@ def llama_server(threads: int = 2, model: str = "gemma3-270m", api_key: str | No
     key = ["--api_key", api_key] if api_key else []
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     with tempfile.TemporaryFile() as log:  # a file, so that the server never blocks on a full pipe
-        server = subprocess.Popen([sys.executable, "-I", "-m", "llama_cpp.server", "--model", str(gguf(model)),
-                                   "--n_threads", str(threads), "--host", "127.0.0.1", "--port", str(port), *key],
-                                  stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-I",
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(gguf(model)),
+                "--n_threads",
+                str(threads),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *key,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + timeout_s
             while True:
@@ -47,8 +63,10 @@ def llama_server(threads: int = 2, model: str = "gemma3-270m", api_key: str | No
                 except httpx.HTTPError:
                     if server.poll() is not None or time.monotonic() > deadline:
                         log.seek(0)
-                        raise RuntimeError(f"llama.cpp's server did not start (exit status {server.poll()}): "
-                                           + log.read().decode("utf-8", "replace")[-2000:]) from None
+                        raise RuntimeError(
+                            f"llama.cpp's server did not start (exit status {server.poll()}): "
+                            + log.read().decode("utf-8", "replace")[-2000:]
+                        ) from None
                     time.sleep(0.2)
             yield url
         finally:

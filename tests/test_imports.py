@@ -20,8 +20,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP = ("server", "model")
-LAYERS = {"model/errors": 0, "model/progress": 0, "model/text": 1, "model/net": 2, "model/runtime": 3,
-          "model/completion": 4, "model/listing": 5, "model/service": 6, "server": 7}
+LAYERS = {
+    "model/errors": 0,
+    "model/progress": 0,
+    "model/text": 1,
+    "model/net": 2,
+    "model/runtime": 3,
+    "model/completion": 4,
+    "model/listing": 5,
+    "model/service": 6,
+    "server": 7,
+}
 OFFLINE = {"model/train", "model/eval", "model/pretrained", "model/sources"}  # training, evaluation, conversion
 DATA = {"model", "model/weights"}  # a docstring, the bundled model's files: they import nothing
 ANYTHING = "nib.server.cli"
@@ -58,8 +67,11 @@ def imported(module: str, path: Path) -> list[tuple[str, int]]:
         if isinstance(node, ast.Import):
             out += [(alias.name, node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            parent = ".".join(base[:len(base) - node.level + 1] + ([node.module] if node.module else [])) \
-                if node.level else node.module
+            parent = (
+                ".".join(base[: len(base) - node.level + 1] + ([node.module] if node.module else []))
+                if node.level
+                else node.module
+            )
             for alias in node.names:
                 child = f"{parent}.{alias.name}"
                 out.append((child if child in MODULES else parent, node.lineno))
@@ -134,20 +146,28 @@ def test_no_cycle_between_packages():
     for src, dst, where in edges():
         if any(src in c and dst in c for c in found):
             through[src, dst].append(where)
-    evidence = [f"{src} -> {dst}: {w[0]}" + (f" (and {len(w) - 1} more)" if len(w) > 1 else "")
-                for (src, dst), w in sorted(through.items())]
+    evidence = [
+        f"{src} -> {dst}: {w[0]}" + (f" (and {len(w) - 1} more)" if len(w) > 1 else "")
+        for (src, dst), w in sorted(through.items())
+    ]
     assert not found, f"import cycles {found}, through:\n" + "\n".join(evidence)
 
 
 def test_serving_code_never_imports_training_evaluation_or_conversion():
-    bad = [where for src, dst, where in edges() if src in LAYERS and dst in OFFLINE
-           and not where.startswith("server/cli.py:")]
+    bad = [
+        where
+        for src, dst, where in edges()
+        if src in LAYERS and dst in OFFLINE and not where.startswith("server/cli.py:")
+    ]
     assert not bad, "serving code importing train, eval, pretrained or sources:\n" + "\n".join(sorted(bad))
 
 
 def test_serving_layers_import_only_downward():
-    bad = [f"{where} ({src} -> {dst})" for src, dst, where in edges()
-           if src in LAYERS and dst in LAYERS and LAYERS[dst] > LAYERS[src]]
+    bad = [
+        f"{where} ({src} -> {dst})"
+        for src, dst, where in edges()
+        if src in LAYERS and dst in LAYERS and LAYERS[dst] > LAYERS[src]
+    ]
     assert not bad, "upward imports between serving layers:\n" + "\n".join(sorted(bad))
 
 

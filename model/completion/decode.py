@@ -38,9 +38,25 @@ def propose(history: list[int], k: int, longest: int = 3, shortest: int = 1) -> 
     for n in range(min(longest, len(history) - 1), shortest - 1, -1):
         tail = history[-n:]
         for start in range(len(history) - n - 1, -1, -1):
-            if history[start:start + n] == tail:
-                return history[start + n:start + n + k]
+            if history[start : start + n] == tail:
+                return history[start + n : start + n + k]
     return []
+
+
+def _prune(grown: list[Hypothesis], found: dict[str, float], beam: int, k: int) -> list[Hypothesis]:
+    """The `beam` likeliest hypotheses, less those that cannot enter the top k of found any more."""
+    kept = sorted(grown, key=lambda h: -h.logprob)[:beam]
+    kth = sorted(found.values(), reverse=True)[k - 1] if len(found) >= k else -np.inf
+    return [h for h in kept if h.logprob > kth]
+
+
+def _back_off_line(line_prefix: str, remaining: bytes) -> bytes:
+    """The cursor's line up to the back-off point, as bytes (what generated pieces' types are lexed after).
+
+    Example: _back_off_line("x = pri", b"pri") == b"x = "
+    """
+    line = line_prefix.encode("utf-8", "surrogatepass")
+    return line[: max(0, len(line) - len(remaining))]
 
 
 class Decoder:
@@ -75,9 +91,20 @@ class Decoder:
         pos = start + offset if offset < len(body) else start
         return int(INPUT_TYPE[types[pos]]) if len(data) else 0
 
-    def next_tokens(self, logits: np.ndarray, state: State, remaining: bytes, line: bytes,
-                    k: int = 8, beam: int = 3, depth: int = 6, top: int = 16,
-                    cancel=None, exact: bool = False, deadline: float | None = None) -> list[tuple[str, float]]:
+    def next_tokens(
+        self,
+        logits: np.ndarray,
+        state: State,
+        remaining: bytes,
+        line: bytes,
+        k: int = 8,
+        beam: int = 3,
+        depth: int = 6,
+        top: int = 16,
+        cancel=None,
+        exact: bool = False,
+        deadline: float | None = None,
+    ) -> list[tuple[str, float]]:
         """The k most likely next lexical tokens as (text from the back-off point, logprob).
 
         A beam over BPE pieces: a hypothesis whose text holds a complete lexeme
@@ -110,27 +137,27 @@ class Decoder:
                 more, mass = self._extend(h, lp, previous, top, exact, cursor, found)
                 grown += more
                 cover_mass = np.logaddexp(cover_mass, mass)
-            grown.sort(key=lambda h: -h.logprob)
-            grown = grown[:beam]
-            kth = sorted(found.values(), reverse=True)[k - 1] if len(found) >= k else -np.inf
-            grown = [h for h in grown if h.logprob > kth]  # cannot enter the top k any more
+            grown = _prune(grown, found, beam, k)
             if not grown or step == depth - 1 or (deadline is not None and time.monotonic() > deadline):
                 break
-            rows = np.array([h.row for h in grown])
-            if not np.array_equal(rows, np.arange(keys.shape[1])):  # gather each hypothesis's parent cache
-                keys, values = keys[:, rows], values[:, rows]
-            step_logits, keys, values = self.runtime.step_rows(
-                state, keys, values, [h.token for h in grown],
-                [self.piece_type(line + h.generated[: -len(self.token_bytes[h.token])], self.token_bytes[h.token])
-                 for h in grown],
-            )
+            step_logits, keys, values = self._step_beam(state, keys, values, grown, line)
             hyps = [Hypothesis(h.logprob, h.generated, h.remaining, i) for i, h in enumerate(grown)]
         ranked = sorted(found.items(), key=lambda kv: -kv[1])
         norm = cover_mass if np.isfinite(cover_mass) else 0.0
         return [(text, float(lp - norm)) for text, lp in ranked[:k]]
 
-    def _extend(self, h: Hypothesis, lp: np.ndarray, previous: int, top: int, exact: bool, cursor: int,
-                found: dict[str, float]) -> tuple[list[Hypothesis], float]:
+    def _step_beam(self, state: State, keys, values, grown: list[Hypothesis], line: bytes):
+        """Run each hypothesis's last piece on its parent's cache, one row each. -> (logits, keys, values)"""
+        rows = np.array([h.row for h in grown])
+        if not np.array_equal(rows, np.arange(keys.shape[1])):  # gather each hypothesis's parent cache
+            keys, values = keys[:, rows], values[:, rows]
+        pieces = [self.token_bytes[h.token] for h in grown]
+        types = [self.piece_type(line + h.generated[: -len(p)], p) for h, p in zip(grown, pieces, strict=True)]
+        return self.runtime.step_rows(state, keys, values, [h.token for h in grown], types)
+
+    def _extend(
+        self, h: Hypothesis, lp: np.ndarray, previous: int, top: int, exact: bool, cursor: int, found: dict[str, float]
+    ) -> tuple[list[Hypothesis], float]:
         """h followed by each of its `top` likeliest pieces (joint log-probabilities lp): those that
         complete a lexeme are added to found, the rest come back as hypotheses, with the
         probability mass of the paths that finished reproducing the healed bytes."""
@@ -152,14 +179,15 @@ class Decoder:
             span = lexeme_span(text, cursor) if text is not None else (0, 0, False)
             if span is None:
                 continue
-            if span[2]:  # a complete lexeme: hypotheses that end in it add up
+            if text is not None and span[2]:  # a complete lexeme: hypotheses that end in it add up
                 found[text[: span[1]]] = np.logaddexp(found.get(text[: span[1]], -np.inf), score)
             else:
                 grown.append(Hypothesis(score, gen, rem, h.row, int(tok)))
         return grown, cover_mass
 
-    def best_cover(self, logits: np.ndarray, state: State, remaining: bytes, line: bytes,
-                   width: int = 4, max_steps: int = 4) -> list[int]:
+    def best_cover(
+        self, logits: np.ndarray, state: State, remaining: bytes, line: bytes, width: int = 4, max_steps: int = 4
+    ) -> list[int]:
         """The canonical token path that reproduces `remaining` (and may go past it)
         with the highest joint probability, or [] when none is found.
 
@@ -167,10 +195,12 @@ class Decoder:
         (at most `width` open paths a step, batched): probabilities only shrink,
         so an open path below the best complete cover is dropped.
 
-        Example: remaining b"pri" -> [id("print")] rather than [id("pr"), id("int")]
+        For example, remaining b"pri" gives [id("print")] rather than [id("pr"), id("int")].
         """
-        best, best_lp = [], -np.inf
-        open_paths = [([], remaining, 0.0)]  # (tokens, bytes left, joint logprob); row i of the batch
+        best: list[int] = []
+        best_lp = -np.inf
+        # (tokens, bytes left, joint logprob); row i of the batch
+        open_paths: list[tuple[list[int], bytes, float]] = [([], remaining, 0.0)]
         step_logits, (keys, values) = logits[None, :], self.runtime.empty(1)
         previous0 = state.tokens[-1] if state.tokens else -1
         for _ in range(max_steps):
@@ -187,23 +217,38 @@ class Decoder:
                         break
                 for tok in self.index.prefixes_of(rem):
                     if lp[tok] > best_lp and (previous < 0 or self.canonical(previous, tok)):
-                        grown.append((path + [tok], rem[len(self.token_bytes[tok]):], float(lp[tok]), row))
+                        grown.append((path + [tok], rem[len(self.token_bytes[tok]) :], float(lp[tok]), row))
             grown = sorted((g for g in grown if g[2] > best_lp), key=lambda g: -g[2])[:width]
             if not grown:
                 break
             rows = np.array([g[3] for g in grown])
             generated = [b"".join(self.token_bytes[t] for t in g[0]) for g in grown]
             step_logits, keys, values = self.runtime.step_rows(
-                state, keys[:, rows], values[:, rows], [g[0][-1] for g in grown],
-                [self.piece_type(line + gen[: -len(self.token_bytes[g[0][-1]])], self.token_bytes[g[0][-1]])
-                 for g, gen in zip(grown, generated, strict=True)],
+                state,
+                keys[:, rows],
+                values[:, rows],
+                [g[0][-1] for g in grown],
+                [
+                    self.piece_type(line + gen[: -len(self.token_bytes[g[0][-1]])], self.token_bytes[g[0][-1]])
+                    for g, gen in zip(grown, generated, strict=True)
+                ],
             )
             open_paths = [(g[0], g[1], g[2]) for g in grown]
         return best
 
-    def statement(self, logits: np.ndarray, state: State, remaining: bytes, line_prefix: str,
-                  depth_before: int, max_tokens: int = 32, deadline: float | None = None,
-                  allow_block: bool = False, cancel=None, exact: bool = False) -> tuple[str, float]:
+    def statement(
+        self,
+        logits: np.ndarray,
+        state: State,
+        remaining: bytes,
+        line_prefix: str,
+        depth_before: int,
+        max_tokens: int = 32,
+        deadline: float | None = None,
+        allow_block: bool = False,
+        cancel=None,
+        exact: bool = False,
+    ) -> tuple[str, float]:
         """Greedy decoding to the end of the statement.  -> (text from the back-off point, logprob)
 
         `line_prefix` is the cursor's line up to the cursor; `depth_before` the
@@ -219,8 +264,7 @@ class Decoder:
         arithmetic settles differently in a batch of tokens than one at a time.
         """
         healed = len(remaining.decode("utf-8", "ignore"))
-        line = line_prefix.encode("utf-8", "surrogatepass")
-        line = line[: max(0, len(line) - len(remaining))]  # the line up to the back-off point, for types
+        line = _back_off_line(line_prefix, remaining)
         generated, total = b"", 0.0
         forced = self.best_cover(logits, state, remaining, line) if exact and remaining else []
         keys, values = self.runtime.empty(1)  # what is generated; the prompt's cache stays as it is
@@ -230,11 +274,7 @@ class Decoder:
         for n in range(max_tokens):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
-            if forced:
-                lp, tok = log_softmax(logits), forced.pop(0)
-            else:
-                lp = constrain(log_softmax(logits), remaining, self.index)
-                tok = int(np.argmax(lp))
+            lp, tok = self._pick(logits, remaining, forced)
             if tok in self.index.special:
                 break
             total += float(lp[tok])
@@ -250,17 +290,39 @@ class Decoder:
                     return text[: healed + end], total
             if n + 1 == max_tokens or (deadline is not None and time.monotonic() > deadline):
                 break
-            if ahead and ahead[0][0] == tok:  # the draft guessed this token: its logits are known
-                logits = ahead.pop(0)[1]
-                self.accepted += 1
-                continue
-            if ahead:  # a wrong guess: forget the cache of the drafted tokens from there on
-                keep = keys.shape[3] - len(ahead)
-                keys, values, ahead = keys[:, :, :, :keep], values[:, :, :, :keep], []
-            free = self.draft_tokens and not remaining and not forced  # drafts only where greedy runs free
-            logits, keys, values, ahead = self._feed(state, keys, values, tok, history, line + generated[: -len(piece)],
-                                                     bool(free))
+            so_far = line + generated[: -len(piece)]
+            draft = bool(self.draft_tokens and not remaining and not forced)  # drafts only where greedy runs free
+            logits, keys, values, ahead = self._logits_after(state, keys, values, ahead, tok, history, so_far, draft)
         return whole_lines(generated.decode("utf-8", "ignore"), healed), total  # out of budget
+
+    def _pick(self, logits: np.ndarray, remaining: bytes, forced: list[int]) -> tuple[np.ndarray, int]:
+        """(log-probabilities, the next token): the cover's next token, popped from forced while it
+        lasts, else the likeliest under the constraint of the healed bytes."""
+        if forced:
+            return log_softmax(logits), forced.pop(0)
+        lp = constrain(log_softmax(logits), remaining, self.index)
+        return lp, int(np.argmax(lp))
+
+    def _logits_after(
+        self,
+        state: State,
+        keys,
+        values,
+        ahead: list[tuple[int, np.ndarray]],
+        tok: int,
+        history: list[int],
+        so_far: bytes,
+        draft: bool,
+    ):
+        """The logits after tok: the draft's when it guessed tok, else from running tok (`_feed`).
+        -> (the logits after tok, the generated cache, [(drafted token, the logits after it)])"""
+        if ahead and ahead[0][0] == tok:  # the draft guessed this token: its logits are known
+            self.accepted += 1
+            return ahead[0][1], keys, values, ahead[1:]
+        if ahead:  # a wrong guess: forget the cache of the drafted tokens from there on
+            keep = keys.shape[3] - len(ahead)
+            keys, values = keys[:, :, :, :keep], values[:, :, :, :keep]
+        return self._feed(state, keys, values, tok, history, so_far, draft)
 
     def _feed(self, state: State, keys, values, tok: int, history: list[int], so_far: bytes, draft: bool):
         """Run tok (and, with draft, the tokens a draft guesses follow it) after what is generated.

@@ -76,13 +76,20 @@ def word_backoff(prefix: str) -> str:
 
 
 def gbnf_literal(text: str) -> str:
-    """text as a GBNF string literal.
+    r"""text as a GBNF string literal.
 
-    Example: gbnf_literal('a"\\n') == '"a\\\\"\\\\n"'
+    Example: gbnf_literal('a"\n') == '"a\\"\\x0a"'
     """
-    escaped = "".join(c if c.isprintable() and c not in '"\\' else
-                      "\\" + c if c in '"\\' else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
-                      for c in text)
+    escaped = "".join(
+        c
+        if c.isprintable() and c not in '"\\'
+        else "\\" + c
+        if c in '"\\'
+        else f"\\x{ord(c):02x}"
+        if ord(c) < 0x100
+        else f"\\u{ord(c):04x}"
+        for c in text
+    )
     return f'"{escaped}"'
 
 
@@ -144,12 +151,16 @@ class EngineCompleter:
             context = build_context(request.text, request.cursor, o.context_tokens)
             removed = word_backoff(context.line_prefix) if o.healing != "off" and how.healing != "off" else ""
             above = context.prefix[: len(context.prefix) - len(context.line_prefix)]
-        body = {"prompt": context.prefix[: len(context.prefix) - len(removed)], "temperature": 0, "stream": True,
-                "cache_prompt": True}
+        body = {
+            "prompt": context.prefix[: len(context.prefix) - len(removed)],
+            "temperature": 0,
+            "stream": True,
+            "cache_prompt": True,
+        }
         if self.model:
             body["model"] = self.model
         if how.suffix:
-            body["suffix"] = request.text[request.cursor:request.cursor + 4 * CONTEXT_TOKENS]
+            body["suffix"] = request.text[request.cursor : request.cursor + 4 * CONTEXT_TOKENS]
         timings.healed_bytes = len(removed.encode())
         cut = Cut(removed, context.line_prefix, depth_above(above), o.statement_block_body)
         with timings.stage("decode_statement"):
@@ -181,18 +192,23 @@ class EngineCompleter:
             async with asyncio.timeout(how.timeout_ms / 1e3):
                 gen, used, finish = "", 0, "healed"  # nothing to reproduce: healed already
                 if cut.removed and (fields := constraint(cut.removed, how.healing)):
-                    gen, used, finish = await self._stream({**body, **fields, "max_tokens": max_tokens}, cut, "",
-                                                           until_healed=True)
+                    gen, used, finish = await self._stream(
+                        {**body, **fields, "max_tokens": max_tokens}, cut, "", until_healed=True
+                    )
                     body = {**body, "prompt": body["prompt"] + gen}
                 if finish == "healed":
-                    gen, used, finish = await self._stream({**body, "max_tokens": max_tokens - used}, cut, gen) \
-                        if used < max_tokens else (gen, used, "length")
+                    gen, used, finish = (
+                        await self._stream({**body, "max_tokens": max_tokens - used}, cut, gen)
+                        if used < max_tokens
+                        else (gen, used, "length")
+                    )
             self.stats["answered"] += 1
             self._rest_s = 0.0
             return gen, finish
         except TimeoutError:
-            raise EngineError(f"the engine at {self.url} did not answer within {how.timeout_ms} ms "
-                              "(engine.timeoutMs)") from None
+            raise EngineError(
+                f"the engine at {self.url} did not answer within {how.timeout_ms} ms (engine.timeoutMs)"
+            ) from None
         except asyncio.CancelledError:
             self.stats["cancelled"] += 1
             raise
@@ -206,8 +222,9 @@ class EngineCompleter:
         statement or the engine ended it), length (max_tokens), healed (until_healed: the
         backed-off text is reproduced). Leaving the block closes the stream: the engine stops too."""
         used = 0
-        async with self._http().stream("POST", f"{self.url}/completions", json=body, headers=self._headers(),
-                                       timeout=None) as response:
+        async with self._http().stream(
+            "POST", f"{self.url}/completions", json=body, headers=self._headers(), timeout=None
+        ) as response:
             if response.status_code != 200:
                 detail = (await response.aread()).decode("utf-8", "replace")[:200]
                 raise EngineError(f"the engine at {self.url} answered {response.status_code}: {detail}")
@@ -220,9 +237,11 @@ class EngineCompleter:
                 piece, finish = _choice(data, self.url)
                 gen, used = gen + piece, used + 1
                 if not cut.consistent(gen):
-                    raise EngineError(f"the engine at {self.url} did not start with the typed {cut.removed!r}: "
-                                      "set engine.healing to what it takes (grammar: llama.cpp, regex: vLLM) "
-                                      "or off")
+                    raise EngineError(
+                        f"the engine at {self.url} did not start with the typed {cut.removed!r}: "
+                        "set engine.healing to what it takes (grammar: llama.cpp, regex: vLLM) "
+                        "or off"
+                    )
                 if (end := cut.end(gen)) is not None:
                     return gen[:end], used, "stop"
                 if until_healed and len(gen) >= len(cut.removed):
@@ -253,7 +272,7 @@ class Cut:
         """The length of gen that completes the statement, or None while it goes on."""
         if len(gen) < len(self.removed):
             return None
-        end = statement_end(self.line_prefix, gen[len(self.removed):], self.depth, self.allow_block)
+        end = statement_end(self.line_prefix, gen[len(self.removed) :], self.depth, self.allow_block)
         return None if end is None else len(self.removed) + end
 
 
@@ -272,5 +291,6 @@ def _choice(data: str, url: str) -> tuple[str, str | None]:
             raise TypeError(f"text is {type(text).__name__}")
         return text, choice.get("finish_reason")
     except (ValueError, KeyError, IndexError, TypeError) as e:
-        raise EngineError(f"the engine at {url} answered something that is not a completion "
-                          f"({type(e).__name__}: {e}): {data[:120]!r}") from None
+        raise EngineError(
+            f"the engine at {url} answered something that is not a completion ({type(e).__name__}: {e}): {data[:120]!r}"
+        ) from None

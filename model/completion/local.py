@@ -16,6 +16,7 @@ them to positions in the client's encoding. A backend plugs in at `Runtime`
 
 from __future__ import annotations
 
+import builtins  # LocalCompleter's annotations: its method `list` shadows the builtin there
 import ctypes
 import logging
 import math
@@ -69,8 +70,9 @@ class LocalCompleter:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, model_path: Path | None = None, backend: str = "onnx", threads: int = 0,
-             device: str = "auto") -> LocalCompleter:
+    def load(
+        cls, model_path: Path | None = None, backend: str = "onnx", threads: int = 0, device: str = "auto"
+    ) -> LocalCompleter:
         runtime, model_dir = open_runtime(model_path, backend, threads, device)
         engine = cls(runtime, load_tokenizer(model_dir), model_dir)
         _return_freed_memory()
@@ -89,7 +91,7 @@ class LocalCompleter:
             item = self._statement(prompt, request, timings)
             return Result([item] if item is not None else [], timings)
 
-    def list(self, request: Request, names: list[str] | None = None, names_only: bool = False) -> Result:
+    def list(self, request: Request, names: builtins.list[str] | None = None, names_only: bool = False) -> Result:
         """The list at the request's cursor: the model's own lexemes (none when names_only: the
         names are the whole truth there), the statement as one item (`list_statement`), and each
         of names that extends the typed fragment, scored by the model."""
@@ -98,16 +100,18 @@ class LocalCompleter:
             prompt = self._prompt(request.text, request.cursor, request.options, timings)
             items = [] if names_only else self._decode_list(prompt, request, timings)
             if request.options.list_statement:  # the ghost text's own result when it was just asked here
-                statement = self.last_statement(request.text, request.cursor, request.options) \
-                    or self._statement(prompt, request, timings)
-                if statement is not None and not any(c.text == statement.text and c.start == statement.start
-                                                     for c in items):
+                statement = self.last_statement(request.text, request.cursor, request.options) or self._statement(
+                    prompt, request, timings
+                )
+                if statement is not None and not any(
+                    c.text == statement.text and c.start == statement.start for c in items
+                ):
                     items.append(statement)
             if names:
                 items.extend(self._score_names(names, prompt, request, timings))
         return Result(items, timings)
 
-    def score_names(self, request: Request, names: list[str]) -> Result:
+    def score_names(self, request: Request, names: builtins.list[str]) -> Result:
         """Each of names that extends the typed fragment, scored by the model (the prompt of the
         list just computed at this cursor is reused)."""
         request, timings = self._own(request), Timings()
@@ -152,20 +156,26 @@ class LocalCompleter:
         with timings.stage("heal"):
             healing = heal(tokens, self.index, options.healing)
         with timings.stage("prefill"):
-            ids, types = tokens.ids[:healing.keep], tokens.types[:healing.keep]
+            ids, types = tokens.ids[: healing.keep], tokens.types[: healing.keep]
             reused, shared = self.states.best(ids, types)
             logits, state = self.runtime.prefill(ids, types, reused)
             self.states.add(state, reused, shared)
         timings.prompt_tokens, timings.healed_bytes = healing.keep, len(healing.removed)
         return Prompt(context, logits[-1], state, healing.removed, healing.removed_text)
 
-    def _decode_list(self, prompt: Prompt, request: Request, timings: Timings) -> list[Candidate]:
+    def _decode_list(self, prompt: Prompt, request: Request, timings: Timings) -> builtins.list[Candidate]:
         o = request.options
         with timings.stage("decode_list"):
             decoded = self.decoder.next_tokens(
-                prompt.logits, prompt.state, prompt.removed, prompt.line_before.encode(), k=o.list_size,
-                cancel=request.cancel, exact=o.healing == "exact",
-                deadline=time.monotonic() + o.list_budget_ms / 1e3)
+                prompt.logits,
+                prompt.state,
+                prompt.removed,
+                prompt.line_before.encode(),
+                k=o.list_size,
+                cancel=request.cancel,
+                exact=o.healing == "exact",
+                deadline=time.monotonic() + o.list_budget_ms / 1e3,
+            )
         return lexeme_items(decoded, prompt.removed_text, request.text, request.cursor)
 
     def _statement(self, prompt: Prompt, request: Request, timings: Timings) -> Candidate | None:
@@ -182,19 +192,36 @@ class LocalCompleter:
     def _decode_statement(self, prompt: Prompt, o: Options, cancel) -> tuple[str, float]:
         # An editor asks for the list and the ghost text at the same spot: decode once.
         ctx, state = prompt.context, prompt.state
-        key = (state.tokens, state.types, prompt.removed, ctx.line_prefix, o.statement_max_tokens,
-               o.statement_block_body, o.healing)
+        key = (
+            state.tokens,
+            state.types,
+            prompt.removed,
+            ctx.line_prefix,
+            o.statement_max_tokens,
+            o.statement_block_body,
+            o.healing,
+        )
         if key in self._statement_memo:
             return self._statement_memo[key]
         above = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)]
         decoded = self.decoder.statement(
-            prompt.logits, state, prompt.removed, ctx.line_prefix, depth_above(above), o.statement_max_tokens,
-            time.monotonic() + o.statement_budget_ms / 1e3, o.statement_block_body, cancel,
-            exact=o.healing == "exact")
+            prompt.logits,
+            state,
+            prompt.removed,
+            ctx.line_prefix,
+            depth_above(above),
+            o.statement_max_tokens,
+            time.monotonic() + o.statement_budget_ms / 1e3,
+            o.statement_block_body,
+            cancel,
+            exact=o.healing == "exact",
+        )
         _remember(self._statement_memo, key, decoded)
         return decoded
 
-    def _score_names(self, names: list[str], prompt: Prompt, request: Request, timings: Timings) -> list[Candidate]:
+    def _score_names(
+        self, names: builtins.list[str], prompt: Prompt, request: Request, timings: Timings
+    ) -> builtins.list[Candidate]:
         """Each name that extends the typed identifier fragment, scored by the model from the back-off point."""
         with timings.stage("score_names"):
             text, cursor, removed_text = request.text, request.cursor, prompt.removed_text
@@ -204,8 +231,9 @@ class LocalCompleter:
             for name in dict.fromkeys(names):
                 if name.startswith(typed) and name != typed:
                     kept.append(name)
-                    texts.append(text[backoff:name_start] + name if backoff <= name_start
-                                 else name[backoff - name_start:])
+                    texts.append(
+                        text[backoff:name_start] + name if backoff <= name_start else name[backoff - name_start :]
+                    )
             if not kept:
                 return []
             seqs = [tuple(ids) for ids in self.bpe.encode_batch(texts)]

@@ -15,7 +15,7 @@ def to_edit(gen: str, removed_text: str, cursor: int, whole: bool = False) -> Ca
     The edit replaces only the typed part of the lexeme the cursor is in (nothing, if the
     cursor is between lexemes); the label is the lexeme offered (list) or the text (statement).
 
-    Example: to_edit(" ==", " =", 3) -> Candidate("==", start=2, label="==")
+    Example: to_edit(" ==", " =", 3) == Candidate("==", start=2, score=0.0, kind="", label="==")
     """
     c0 = len(removed_text)
     span = lexeme_span(gen, c0)
@@ -26,8 +26,8 @@ def to_edit(gen: str, removed_text: str, cursor: int, whole: bool = False) -> Ca
     else:
         if span is None:
             return None
-        new = gen[start: span[1]]
-        label = gen[span[0]: span[1]].strip()
+        new = gen[start : span[1]]
+        label = gen[span[0] : span[1]].strip()
     if not new.strip():
         return None
     return Candidate(new, cursor - (c0 - start), 0.0, "", label)
@@ -39,8 +39,12 @@ def lexeme_items(decoded: list[tuple[str, float]], removed_text: str, text: str,
     items = []
     for gen, score in decoded:
         edit = to_edit(gen, removed_text, cursor)
-        if edit is not None and "\n" not in edit.text and edit.text != text[edit.start:cursor] \
-                and listable(edit.label):
+        if (
+            edit is not None
+            and "\n" not in edit.text
+            and edit.text != text[edit.start : cursor]
+            and listable(edit.label)
+        ):
             edit.score, edit.kind = score, "token"
             items.append(edit)
     return items

@@ -58,7 +58,7 @@ class Prompt:
     def line_before(self) -> str:
         """The cursor's line up to the back-off point.
 
-        Example: line "os.pa" with "pa" backed off -> "os."
+        Example: Prompt(Context(0, "os.pa", "os.pa", "", True), None, None, b"pa", "pa").line_before == "os."
         """
         line = self.context.line_prefix
         return line[: len(line) - len(self.removed_text)] if len(self.removed_text) <= len(line) else ""
@@ -81,7 +81,8 @@ def lex(context: Context, bpe, uses_types: bool, budget: int) -> Tokens:
 def heal(tokens: Tokens, index: VocabIndex, mode: str) -> Healing:
     """Back off the final tokens the cursor may split (mode off: none).
 
-    Example: tokens of "x.pri" -> Healing(keep=n - 1, removed=b"pri", removed_text="pri")
+    Example: heal(Tokens([0, 1, 2], [0, 0, 0]), VocabIndex([b"x", b".", b"pri", b"print"], ()), "exact") ==
+             Healing(keep=2, removed=b"pri", removed_text="pri")
     """
     if mode == "off":
         return Healing(len(tokens.ids), b"", "")

@@ -40,12 +40,15 @@ class Options:
 
         Example: Options().settled(448, 10).context_tokens == 448
         """
-        changes: dict[str, int] = {}
-        if self.context_tokens <= 0:
-            changes["context_tokens"] = context_tokens
-        if self.statement_min_confidence < 0:
-            changes["statement_min_confidence"] = min_confidence
-        return replace(self, **changes) if changes else self
+        if self.context_tokens > 0 and self.statement_min_confidence >= 0:
+            return self
+        return replace(
+            self,
+            context_tokens=self.context_tokens if self.context_tokens > 0 else context_tokens,
+            statement_min_confidence=(
+                self.statement_min_confidence if self.statement_min_confidence >= 0 else min_confidence
+            ),
+        )
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,10 @@ class Candidate:
         """Whether this edit, on text with the cursor moved on since it was made, still starts
         with everything typed from its start and inserts something more.
 
-        Example: Candidate("append", 3, ...).extends("xs.app", 6) is True; .extends("xs.apx", 6) is False
+        Example: Candidate("append", 3, 0.0, "name").extends("xs.app", 6) is True;
+                 Candidate("append", 3, 0.0, "name").extends("xs.apx", 6) is False
         """
-        typed = text[self.start:cursor]
+        typed = text[self.start : cursor]
         return self.text.startswith(typed) and len(self.text) > len(typed)
 
 
@@ -34,8 +35,12 @@ def typed_since(before: str, at: int, text: str, cursor: int) -> str | None:
     Example: typed_since("xs.a = 1", 4, "xs.app = 1", 6) == "pp"; typed_since("xs.a", 4, "ys.ap", 5) is None
     """
     added = text[at:cursor]
-    if cursor <= at or len(text) != len(before) + len(added) \
-            or not text.startswith(before[:at]) or not text.endswith(before[at:]):
+    if (
+        cursor <= at
+        or len(text) != len(before) + len(added)
+        or not text.startswith(before[:at])
+        or not text.endswith(before[at:])
+    ):
         return None
     return added
 
@@ -59,7 +64,7 @@ class Timings:
     def stage(self, name: str):
         """Add the time spent in the block to `<name>_ms`.
 
-        Example: with timings.stage("prefill"): runtime.prefill(...)
+        For example, `with timings.stage("prefill"): runtime.prefill(...)` adds to prefill_ms.
         """
         started = time.perf_counter()
         try:

@@ -30,8 +30,16 @@ def piece_logprob(lp: np.ndarray, token: int) -> float:
     return float(lp[token]) if token < lp.shape[-1] else RARE_PIECE
 
 
-def score_sequences(runtime, logits: np.ndarray, state, seqs: list[tuple[int, ...]], k: int = 5,
-                    rows: int = 4, depth: int = 4, piece_type=None) -> np.ndarray:
+def score_sequences(
+    runtime,
+    logits: np.ndarray,
+    state,
+    seqs: list[tuple[int, ...]],
+    k: int = 5,
+    rows: int = 4,
+    depth: int = 4,
+    piece_type=None,
+) -> np.ndarray:
     """log P(seq | prompt) for each token sequence: exact for the likeliest ones.
 
     Depth by depth, the `rows` most promising open prefixes (shared by all
@@ -39,17 +47,17 @@ def score_sequences(runtime, logits: np.ndarray, state, seqs: list[tuple[int, ..
     whose score is already below the k-th best complete name cannot enter the
     top k and is not extended. Names left open get UNSCORED_PIECE per piece.
 
-    Example: seqs [(id("append"),), (id("app"), id("end_all"))] -> [lp(append), lp(app) + lp(end_all | app)]
+    For example, [(id("append"),), (id("app"), id("end_all"))] score [lp(append), lp(app) + lp(end_all | app)].
     """
-    n = len(seqs)
-    if n == 0:
+    if not seqs:
         return np.zeros(0)
     lp = log_softmax(logits)
     score = np.array([piece_logprob(lp, s[0]) for s in seqs], dtype=np.float64)
     done_at = np.array([len(s) for s in seqs])  # pieces in each sequence
-    scored = np.ones(n, dtype=np.int64)  # pieces scored so far
-    open_ = [i for i in range(n) if done_at[i] > 1]
-    (keys, values), row_of = runtime.empty(1), {(): 0}  # the rows' own caches; the prompt's is shared
+    scored = np.ones(len(seqs), dtype=np.int64)  # pieces scored so far
+    open_ = [i for i in range(len(seqs)) if done_at[i] > 1]
+    keys, values = runtime.empty(1)  # the rows' own caches; the prompt's is shared
+    row_of: dict[tuple[int, ...], int] = {(): 0}  # a prefix -> its row of the batch
     for d in range(1, depth + 1):
         if not open_:
             break
@@ -65,8 +73,9 @@ def score_sequences(runtime, logits: np.ndarray, state, seqs: list[tuple[int, ..
             break
         parents = np.array([row_of[p[:-1]] for p in chosen])
         types = [0] * len(chosen) if piece_type is None else [piece_type(p) for p in chosen]
-        step_logits, keys, values = runtime.step_rows(state, keys[:, parents], values[:, parents],
-                                                      [p[-1] for p in chosen], types)
+        step_logits, keys, values = runtime.step_rows(
+            state, keys[:, parents], values[:, parents], [p[-1] for p in chosen], types
+        )
         row_of = {p: j for j, p in enumerate(chosen)}
         step_lp = log_softmax(step_logits)
         still = []

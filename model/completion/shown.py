@@ -16,15 +16,21 @@ class Shown:
 
     def add(self, request: Request, item: Candidate | None, replacing: tuple | None = None) -> None:
         entry = (request.text, request.cursor, request.options, item)
-        self._items = [entry] + [e for e in self._items if e is not replacing][:self.entries - 1]
+        self._items = [entry] + [e for e in self._items if e is not replacing][: self.entries - 1]
 
     def clear(self) -> None:
         self._items = []
 
     def at(self, text: str, cursor: int, options: Options) -> Candidate | None:
         """The statement last answered for this very text, cursor and options."""
-        return next((item for text0, cursor0, options0, item in self._items
-                     if cursor0 == cursor and options0 == options and text0 == text), None)
+        return next(
+            (
+                item
+                for text0, cursor0, options0, item in self._items
+                if cursor0 == cursor and options0 == options and text0 == text
+            ),
+            None,
+        )
 
     def typed_through(self, request: Request) -> Candidate | None:
         """The last statement again when what was typed since is the start of it (the user
@@ -33,8 +39,12 @@ class Shown:
         text, cursor = request.text, request.cursor
         for entry in self._items:
             text0, cursor0, options0, item = entry
-            if item is not None and options0 == request.options and typed_since(text0, cursor0, text, cursor) \
-                    is not None and item.extends(text, cursor):
+            if (
+                item is not None
+                and options0 == request.options
+                and typed_since(text0, cursor0, text, cursor) is not None
+                and item.extends(text, cursor)
+            ):
                 self.add(request, item, replacing=entry)
                 return item
         return None

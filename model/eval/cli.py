@@ -14,8 +14,11 @@ def register(sub) -> None:
     p = sub.add_parser("eval", help="measure completion quality on a held-out split (or a folder of .py files)")
     p.add_argument("dir", help="test (reported figures), dev (what is tuned), or a folder")
     p.add_argument("--model", type=Path, action="append", help="model directory (repeatable)")
-    p.add_argument("--engine", metavar="URL", help="also evaluate the statement from an OpenAI-compatible engine "
-                   "(e.g. http://127.0.0.1:8080/v1): lines only")
+    p.add_argument(
+        "--engine",
+        metavar="URL",
+        help="also evaluate the statement from an OpenAI-compatible engine (e.g. http://127.0.0.1:8080/v1): lines only",
+    )
     p.add_argument("--engine-model", default="", help="the model name sent to the engine")
     p.add_argument("--engine-healing", default="grammar", choices=("grammar", "regex", "off"))
     p.add_argument("--trigram", type=Path, metavar="CORPUS", help="also evaluate a trigram baseline trained on CORPUS")
@@ -26,20 +29,41 @@ def register(sub) -> None:
     p.add_argument("--no-healing", action="store_true", help="skip the mid-token healing table")
     p.add_argument("--healing-only", action="store_true", help="only the mid-token healing table")
     p.add_argument("--context-tokens", type=int, help="the prompt's token budget (default: the model's own)")
-    p.add_argument("--name-lines-only", action="store_true",
-                   help="only the rest of the line at identifier starts, with the minConfidence curve")
-    p.add_argument("--ranking", action="store_true",
-                   help="only the completion list's ranking: jedi, model, identifiers and combined "
-                        "(weights tuned on the dev split)")
+    p.add_argument(
+        "--name-lines-only",
+        action="store_true",
+        help="only the rest of the line at identifier starts, with the minConfidence curve",
+    )
+    p.add_argument(
+        "--ranking",
+        action="store_true",
+        help="only the completion list's ranking: jedi, model, identifiers and combined "
+        "(weights tuned on the dev split)",
+    )
     p.add_argument("--jedi-ms", type=int, default=200, help="jedi's time budget in the combined ranking")
-    p.add_argument("--name-jedi-ms", type=int, help="jedi's budget at a name, not after `.` or in an import "
-                   "(as the server's jedi.nameBudgetMs; default: --jedi-ms)")
-    p.add_argument("--typed", type=int, nargs="+", default=[0, 1],
-                   help="characters of the name typed before the list is asked for (each measured)")
-    p.add_argument("--write-weights", action="store_true",
-                   help="with --ranking: ship the weights tuned on the dev split (model/listing/weights.json)")
-    p.add_argument("--write-manifest", action="store_true",
-                   help="write each --model's figures on the test split into its manifest's evaluation block")
+    p.add_argument(
+        "--name-jedi-ms",
+        type=int,
+        help="jedi's budget at a name, not after `.` or in an import "
+        "(as the server's jedi.nameBudgetMs; default: --jedi-ms)",
+    )
+    p.add_argument(
+        "--typed",
+        type=int,
+        nargs="+",
+        default=[0, 1],
+        help="characters of the name typed before the list is asked for (each measured)",
+    )
+    p.add_argument(
+        "--write-weights",
+        action="store_true",
+        help="with --ranking: ship the weights tuned on the dev split (model/listing/weights.json)",
+    )
+    p.add_argument(
+        "--write-manifest",
+        action="store_true",
+        help="write each --model's figures on the test split into its manifest's evaluation block",
+    )
     p.set_defaults(run=evaluate)
 
 
@@ -59,8 +83,9 @@ def evaluate(args) -> int:
         from nib.model.eval import ranking
 
         engine = LocalCompleter.load((args.model or [None])[0], threads=args.threads)
-        report = ranking.run(engine, folder("dev"), target, args.points, args.seed, args.jedi_ms, tuple(args.typed),
-                             args.name_jedi_ms)
+        report = ranking.run(
+            engine, folder("dev"), target, args.points, args.seed, args.jedi_ms, tuple(args.typed), args.name_jedi_ms
+        )
         text = ranking.table(report)
         report = ranking.compact(report)
     else:
@@ -68,10 +93,19 @@ def evaluate(args) -> int:
 
         engines = [(args.engine, args.engine_model, args.engine_healing)] if args.engine else []
         models = args.model or ([] if engines else [None])
-        report = quality.run(target, models, args.trigram, args.points, args.seed, args.threads,
-                             healing=not args.no_healing, healing_only=args.healing_only,
-                             name_lines_only=args.name_lines_only, context_tokens=args.context_tokens,
-                             engines=engines)
+        report = quality.run(
+            target,
+            models,
+            args.trigram,
+            args.points,
+            args.seed,
+            args.threads,
+            healing=not args.no_healing,
+            healing_only=args.healing_only,
+            name_lines_only=args.name_lines_only,
+            context_tokens=args.context_tokens,
+            engines=engines,
+        )
         text = quality.table(report)
     report["command"] = "nib " + " ".join(args.argv)
     print(text)
@@ -99,9 +133,11 @@ def write_evaluation(model: Path | None, report: dict, result: dict) -> Path:
     path = artifacts.resolve(model)[0] / artifacts.MANIFEST_FILE
     manifest = json.loads(path.read_text())
     manifest["evaluation"] = {
-        "command": report["command"], "split": "test",
+        "command": report["command"],
+        "split": "test",
         "heldout": [f"{p['name']}=={p['version']}" for p in packages("test")],
-        "seed": report["seed"], "points": report["points"],
+        "seed": report["seed"],
+        "points": report["points"],
         **{k: v for k, v in result.items() if k not in ("name", "seconds")},
     }
     path.write_text(json.dumps(manifest, indent=2) + "\n")

@@ -39,8 +39,11 @@ def evaluate_healing(predictor, texts, pairs) -> dict:
         bar.close()
 
         def summary(items):
-            return {"exact_match": round(float(np.mean([x[0] for x in items])), 4),
-                    "edit_similarity": round(float(np.mean([x[1] for x in items])), 2), "n": len(items)}
+            return {
+                "exact_match": round(float(np.mean([x[0] for x in items])), 4),
+                "edit_similarity": round(float(np.mean([x[1] for x in items])), 2),
+                "n": len(items),
+            }
 
         out[mode] = {
             "mid": summary([x for k in rows.values() for x in k["mid"]]),
@@ -50,9 +53,11 @@ def evaluate_healing(predictor, texts, pairs) -> dict:
             "ms_p95": round(float(np.percentile(latencies, 95)), 2),
         }
         if list_rr:
-            out[mode].update({
-                "list_mrr5": round(float(np.mean(list_rr)), 4),
-                "list_ms_p50": round(float(np.percentile(list_latencies, 50)), 2),
-                "list_ms_p95": round(float(np.percentile(list_latencies, 95)), 2),
-            })
+            out[mode].update(
+                {
+                    "list_mrr5": round(float(np.mean(list_rr)), 4),
+                    "list_ms_p50": round(float(np.percentile(list_latencies, 50)), 2),
+                    "list_ms_p95": round(float(np.percentile(list_latencies, 95)), 2),
+                }
+            )
     return out

@@ -5,7 +5,7 @@ split once (pip, checked against their SHA-256) and unpacks their .py files into
 `$NIB_HOME/heldout/<split>/`, which `nib eval test` reads. Tune on "dev", report on
 "test": the two never share a package, so they never share a point.
 
-Example: fetch("dev") -> ~/.cache/nib/heldout/dev  (attrs-26.1.0/attr/_make.py, ...)
+For example, fetch("dev") gives ~/.cache/nib/heldout/dev (attrs-26.1.0/attr/_make.py, ...).
 """
 
 from __future__ import annotations

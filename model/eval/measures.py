@@ -9,8 +9,9 @@ from nib.model.text.lexer import lex
 
 from .points import TRIVIA
 
-_STRING_OPENERS = tuple(p + q for p in ("", "r", "b", "u", "f", "rb", "br", "R", "B", "F", "fr", "rf")
-                        for q in ("'", '"'))
+_STRING_OPENERS = tuple(
+    p + q for p in ("", "r", "b", "u", "f", "rb", "br", "R", "B", "F", "fr", "rf") for q in ("'", '"')
+)
 
 
 def literal_kind(text: str) -> str | None:
@@ -40,7 +41,7 @@ def score_tokens(text: str, ids, preds, token_bytes) -> tuple[int, int]:
         if tok.type in ("STRING", "NUMBER"):
             gold_kind = "STR" if tok.type == "STRING" else "NUM"
             guess = token_bytes[preds[first]].decode("utf-8", "ignore") if preds[first] >= 0 else ""
-            own = data[starts[first]:tok.start].strip() == b""  # the piece begins with this literal
+            own = data[starts[first] : tok.start].strip() == b""  # the piece begins with this literal
             if preds[first] == ids[first] or (own and literal_kind(guess) == gold_kind):
                 correct += 1
             continue
@@ -54,12 +55,17 @@ def confidence_curve(scores: list[float], exact: list[float], percents=(0, 1, 2,
 
     Example: confidence_curve([-0.1, -5], [1, 0], [10]) == [{"min_confidence": 10, "shown": 0.5, "exact_shown": 1.0}]
     """
-    scores, exact = np.asarray(scores, dtype=float), np.asarray(exact, dtype=float)
+    score, hit = np.asarray(scores, dtype=float), np.asarray(exact, dtype=float)
     out = []
     for pct in percents:
-        shown = scores >= (np.log(pct / 100) if pct > 0 else -np.inf)
+        shown = score >= (np.log(pct / 100) if pct > 0 else -np.inf)
         if pct == 0:
-            shown = np.isfinite(scores)  # 0: every statement the model gives
-        out.append({"min_confidence": pct, "shown": round(float(shown.mean()), 4) if len(scores) else 0.0,
-                    "exact_shown": round(float(exact[shown].mean()), 4) if shown.any() else None})
+            shown = np.isfinite(score)  # 0: every statement the model gives
+        out.append(
+            {
+                "min_confidence": pct,
+                "shown": round(float(shown.mean()), 4) if len(score) else 0.0,
+                "exact_shown": round(float(hit[shown].mean()), 4) if shown.any() else None,
+            }
+        )
     return out

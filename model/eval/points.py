@@ -42,8 +42,11 @@ def significant(text: str):
     for tok in lex(text):
         if tok.type in TRIVIA:
             continue
-        s, e = (tok.start, tok.end) if ascii_ else (len(data[:tok.start].decode("utf-8", "replace")),
-                                                     len(data[:tok.end].decode("utf-8", "replace")))
+        s, e = (
+            (tok.start, tok.end)
+            if ascii_
+            else (len(data[: tok.start].decode("utf-8", "replace")), len(data[: tok.end].decode("utf-8", "replace")))
+        )
         out.append((tok.type, s, e))
     return out
 
@@ -55,7 +58,7 @@ def identifier_points(texts: list[str], n: int, seed: int) -> list[Point]:
         for i, (type_, s, e) in enumerate(toks):
             if type_ not in NAMES:
                 continue
-            prev = text[toks[i - 1][1]:toks[i - 1][2]] if i else ""
+            prev = text[toks[i - 1][1] : toks[i - 1][2]] if i else ""
             if prev == ".":
                 kind = "attribute"
             elif type_ == "IMPORT" or prev in ("import", "from"):
@@ -83,7 +86,7 @@ def line_points(texts: list[str], n: int, seed: int) -> list[Point]:
                 continue
             s = spans[rng.randrange(1, len(spans))][0]
             end = text.find("\n", s)
-            gold = text[s: end if end >= 0 else len(text)].strip()
+            gold = text[s : end if end >= 0 else len(text)].strip()
             if gold and not gold.startswith("#"):
                 points.append(Point(f, s, gold, "line"))
     return _sample(points, n, seed)
@@ -97,7 +100,7 @@ def identifier_line_points(texts: list[str], n: int, seed: int) -> list[Point]:
             if type_ not in NAMES:
                 continue
             end = text.find("\n", s)
-            gold = text[s: end if end >= 0 else len(text)].strip()
+            gold = text[s : end if end >= 0 else len(text)].strip()
             if gold:
                 points.append(Point(f, s, gold, "identifier"))
     return _sample(points, n, seed + 2)
@@ -111,8 +114,17 @@ def midtoken_points(texts: list[str], n: int, seed: int) -> list[tuple[Point, Po
         for type_, s, e in significant(text):
             if e - s < 2 or "\n" in text[s:e]:
                 continue
-            kind = ("identifier" if type_ in NAMES else "keyword" if type_ == "KEYWORD" else
-                    "number" if type_ == "NUMBER" else "string" if type_ == "STRING" else "operator")
+            kind = (
+                "identifier"
+                if type_ in NAMES
+                else "keyword"
+                if type_ == "KEYWORD"
+                else "number"
+                if type_ == "NUMBER"
+                else "string"
+                if type_ == "STRING"
+                else "operator"
+            )
             end = text.find("\n", s)
             end = len(text) if end < 0 else end
             cut = rng.randrange(s + 1, e)

@@ -25,20 +25,22 @@ class ModelPredictor:
         from nib.model.completion.local import LocalCompleter
 
         self.engine = LocalCompleter.load(model_path, threads=threads)
-        self.context = {"context_tokens": context_tokens} if context_tokens else {}
+        self.context_tokens = context_tokens or 0  # 0: the model's own
         self.name = str(model_path or "bundled")
-        self.type_stream = self.engine.model_dir.type_stream
+        model_dir = self.engine.model_dir
+        assert model_dir is not None  # load() reads the model's directory
+        self.type_stream = model_dir.type_stream
 
     def rank(self, text: str, cursor: int, healing: str = "exact") -> list[str]:
-        from nib.model.completion.request import Options, Request
+        from nib.model.completion.request import Mode, Options, Request
 
-        options = Options(list_size=5, list_statement=False, healing=healing, **self.context)
-        result = self.engine.complete(Request(text[:cursor], cursor, "list", options))
+        options = Options(list_size=5, list_statement=False, healing=healing, context_tokens=self.context_tokens)
+        result = self.engine.complete(Request(text[:cursor], cursor, Mode.LIST, options))
         return [c.label for c in result.candidates]
 
     def line(self, text: str, cursor: int, healing: str = "exact") -> tuple[str, float]:
         """The rest of the cursor's line the statement predicts, and the statement's score."""
-        result = self.engine.complete(_line_request(text, cursor, healing, self.context))
+        result = self.engine.complete(_line_request(text, cursor, healing, self.context_tokens))
         return _rest_of_line(text, cursor, result)
 
     def token_accuracy(self, text: str) -> tuple[int, int]:
@@ -48,6 +50,7 @@ class ModelPredictor:
         ids = bpe.encode(text)
         types = INPUT_TYPE[token_types(text, ids, bpe.token_bytes)].tolist()
         first = bpe.bos if bpe.bos is not None else bpe.eot
+        assert first is not None  # a tokenizer marks a file's start with one or the other
         ids, types = [first] + ids, [0] + types
         preds = np.empty(len(ids), dtype=np.int64)  # preds[j]: the model's guess for ids[j]
         preds[0] = -1
@@ -56,7 +59,7 @@ class ModelPredictor:
             chunk = slice(lo, min(lo + block, len(ids) - 1))
             keys, values = rt.empty()
             logits, _, _ = rt.forward(np.asarray([ids[chunk]]), np.asarray([types[chunk]]), keys, values)
-            preds[chunk.start + 1: chunk.stop + 1] = logits[0].argmax(-1)
+            preds[chunk.start + 1 : chunk.stop + 1] = logits[0].argmax(-1)
         return score_tokens(text, ids[1:], preds[1:], bpe.token_bytes)
 
 
@@ -74,25 +77,32 @@ class EnginePredictor:
 
         self.engine = EngineCompleter(url, model)
         self.how = EngineOptions(timeout_ms=60_000, healing=healing)
-        self.context = {"context_tokens": context_tokens} if context_tokens else {}
+        self.context_tokens = context_tokens or 0  # 0: the model's own
         self.name = f"engine {url}" + (f" ({model})" if model else "")
         self.type_stream = False
         self._runner = asyncio.Runner()  # one loop for every request: the engine's connection is reused
 
     def line(self, text: str, cursor: int, healing: str = "exact") -> tuple[str, float]:
         self.engine.shown.clear()  # each cut asks the engine (nothing typed through from the cut before)
-        result = self._runner.run(self.engine.complete(_line_request(text, cursor, healing, self.context), self.how))
+        result = self._runner.run(
+            self.engine.complete(_line_request(text, cursor, healing, self.context_tokens), self.how)
+        )
         return _rest_of_line(text, cursor, result)
 
 
-def _line_request(text: str, cursor: int, healing: str, context: dict):
+def _line_request(text: str, cursor: int, healing: str, context_tokens: int):
     """The statement at cursor with the text after it cut off: every statement, however unlikely
     (the curve of minConfidence is computed from the scores), up to 48 tokens, no time budget."""
-    from nib.model.completion.request import Options, Request
+    from nib.model.completion.request import Mode, Options, Request
 
-    options = Options(statement_max_tokens=48, statement_budget_ms=10_000, healing=healing,
-                      statement_min_confidence=0, **context)
-    return Request(text[:cursor], cursor, "statement", options)
+    options = Options(
+        statement_max_tokens=48,
+        statement_budget_ms=10_000,
+        healing=healing,
+        statement_min_confidence=0,
+        context_tokens=context_tokens,
+    )
+    return Request(text[:cursor], cursor, Mode.STATEMENT, options)
 
 
 def _rest_of_line(text: str, cursor: int, result) -> tuple[str, float]:
@@ -101,8 +111,8 @@ def _rest_of_line(text: str, cursor: int, result) -> tuple[str, float]:
         return "", -np.inf
     c = result.candidates[0]
     # The candidate replaces text[c.start:cursor]; what it adds after the cursor is the prediction.
-    typed = text[c.start:cursor]
-    rest = c.text[len(typed):] if c.text.startswith(typed) else c.text
+    typed = text[c.start : cursor]
+    rest = c.text[len(typed) :] if c.text.startswith(typed) else c.text
     return rest.split("\n")[0], c.score
 
 
@@ -125,7 +135,7 @@ class ListPredictor:
     def predict(self, document: str, start: int, cursor: int, path: str, key: str) -> dict:
         """Each ranker's labels and latency for the name that starts at start, asked at cursor;
         and what the mixture needs to re-rank it."""
-        from nib.model.completion.request import Request
+        from nib.model.completion.request import Mode, Request
         from nib.model.listing.identifiers import tokens
         from nib.model.text.lexeme import typed_name
 
@@ -143,13 +153,14 @@ class ListPredictor:
         jedi_ms = (time.perf_counter() - t) * 1e3
         fragment = typed_name(text)
         t = time.perf_counter()
-        model = engine.complete(Request(text, cursor, "list", options))
+        model = engine.complete(Request(text, cursor, Mode.LIST, options))
         model_ms = (time.perf_counter() - t) * 1e3
         t = time.perf_counter()
-        context = tokens(text[max(cursor - 200, 0):cursor])[-2:]
+        context = tokens(text[max(cursor - 200, 0) : cursor])[-2:]
         ngram = ranker.identifiers.probabilities(key + "/alone", text, cursor, context)
-        ngram_labels = sorted((n for n in ngram if n.startswith(fragment) and n != fragment),
-                              key=lambda n: -ngram[n])[:5]
+        ngram_labels = sorted((n for n in ngram if n.startswith(fragment) and n != fragment), key=lambda n: -ngram[n])[
+            :5
+        ]
         ngram_ms = (time.perf_counter() - t) * 1e3
         ranker.identifiers.forget(key + "/alone")
         record = {
@@ -161,8 +172,13 @@ class ListPredictor:
                 "combined": [c.label for c in listing.candidates],
                 "narrowed": [c.label for c in narrowed.candidates],
             },
-            "ms": {"jedi": jedi_ms, "model": model_ms, "identifiers": ngram_ms, "combined": combined_ms,
-                   "narrowed": narrowed_ms},
+            "ms": {
+                "jedi": jedi_ms,
+                "model": model_ms,
+                "identifiers": ngram_ms,
+                "combined": combined_ms,
+                "narrowed": narrowed_ms,
+            },
             "narrowed": narrowed.narrowed,
             # what `combine` needs to re-rank this point under other weights
             "items": [(c.label, c.kind, c.score) for c in listing.unmixed],
@@ -175,11 +191,13 @@ class ListPredictor:
     def _narrowed(self, document: str, start: int, cursor: int, path: str, key: str):
         """The list asked at the name's start, then at cursor: narrowed to what is typed. -> (list, ms)"""
         ranker, engine, options = self.ranker, self.engine, self.options
-        ranker.complete(engine, document[:start], start, options, key=key + "/narrowed", path=path,
-                        name_jedi_ms=self.name_jedi_ms)
+        ranker.complete(
+            engine, document[:start], start, options, key=key + "/narrowed", path=path, name_jedi_ms=self.name_jedi_ms
+        )
         t = time.perf_counter()
-        narrowed = ranker.complete(engine, document[:cursor], cursor, options, key=key + "/narrowed", path=path,
-                                   name_jedi_ms=self.name_jedi_ms)
+        narrowed = ranker.complete(
+            engine, document[:cursor], cursor, options, key=key + "/narrowed", path=path, name_jedi_ms=self.name_jedi_ms
+        )
         narrowed_ms = (time.perf_counter() - t) * 1e3
         ranker.forget(key + "/narrowed")
         ranker.jedi.wait_idle()

@@ -25,6 +25,8 @@ Beside them, the healing table (`healing.py`). What is measured is a predictor
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -63,16 +65,27 @@ def line_figures(predictor, texts, points, key: str) -> tuple[dict, list, list]:
     bar = Progress(len(points), "cuts", f"{key.replace('_', ' ')}s {predictor.name}")
     em, es, scores, ms = predict_lines(predictor, texts, points, bar)
     bar.close()
-    return {f"{key}_exact_match": round(float(np.mean(em)), 4), f"{key}_edit_similarity": round(float(np.mean(es)), 2),
-            f"{key}_points": len(points), f"{key}_ms_p50": round(float(np.percentile(ms, 50)), 1),
-            f"{key}_ms_p95": round(float(np.percentile(ms, 95)), 1)}, em, scores
+    return (
+        {
+            f"{key}_exact_match": round(float(np.mean(em)), 4),
+            f"{key}_edit_similarity": round(float(np.mean(es)), 2),
+            f"{key}_points": len(points),
+            f"{key}_ms_p50": round(float(np.percentile(ms, 50)), 1),
+            f"{key}_ms_p95": round(float(np.percentile(ms, 95)), 1),
+        },
+        em,
+        scores,
+    )
 
 
 def evaluate_name_lines(predictor, texts, name_points) -> dict:
     """The rest of the line at identifier starts, its latency, and the minConfidence curve."""
     figures, em, scores = line_figures(predictor, texts, name_points, "name_line")
-    return {"name": predictor.name, **figures,
-            **({"confidence_curve": confidence_curve(scores, em)} if predictor.scored else {})}
+    return {
+        "name": predictor.name,
+        **figures,
+        **({"confidence_curve": confidence_curve(scores, em)} if predictor.scored else {}),
+    }
 
 
 def evaluate_one(predictor, texts, id_points, ln_points, name_points=()) -> dict:
@@ -126,9 +139,19 @@ def evaluate_lines(predictor, texts, ln_points, name_points) -> dict:
     return {**lines, **names, "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, seed: int, threads: int,
-        healing: bool = True, healing_only: bool = False, name_lines_only: bool = False,
-        context_tokens: int | None = None, engines: tuple = ()) -> dict:
+def run(
+    folder: Path,
+    models: list,
+    trigram_corpus: Path | None,
+    points: int,
+    seed: int,
+    threads: int,
+    healing: bool = True,
+    healing_only: bool = False,
+    name_lines_only: bool = False,
+    context_tokens: int | None = None,
+    engines: Sequence[tuple[str, str, str]] = (),
+) -> dict:
     """models: local model paths or names; engines: (url, model name, healing) of engines over HTTP."""
     files = python_files(folder)
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
@@ -137,8 +160,10 @@ def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, se
     name_points = identifier_line_points(texts, points, seed)
     pairs = midtoken_points(texts, points, seed) if healing else []
     results = []
-    predictors = [lambda m=m: ModelPredictor(m, threads, context_tokens) for m in models] + \
-        [lambda e=e: EnginePredictor(*e, context_tokens=context_tokens) for e in engines]
+    predictors: list[Callable[[], ModelPredictor | EnginePredictor]] = [
+        partial(ModelPredictor, m, threads, context_tokens) for m in models
+    ]
+    predictors += [partial(EnginePredictor, *e, context_tokens=context_tokens) for e in engines]
     for make in predictors:
         predictor = make()
         if healing_only:
@@ -153,46 +178,91 @@ def run(folder: Path, models: list, trigram_corpus: Path | None, points: int, se
             result["healing"] = evaluate_healing(predictor, texts, pairs)
         results.append(result)
     if trigram_corpus is not None:
-        results.append(evaluate_one(TrigramPredictor(t for _, t in read_corpus(trigram_corpus)),
-                                    texts, id_points, ln_points))
+        results.append(
+            evaluate_one(TrigramPredictor(t for _, t in read_corpus(trigram_corpus)), texts, id_points, ln_points)
+        )
     return {"dir": str(folder), "files": len(files), "seed": seed, "points": points, "results": results}
 
 
 def table(report: dict) -> str:
-    cols = ["name", "type_stream", "token_accuracy", "identifier_mrr5", "identifier_top1",
-            "line_exact_match", "line_edit_similarity", "list_latency_ms_p50"]
-    measured = [r for r in report["results"] if "token_accuracy" in r]
+    """The report as text: a grid of the measured runs, then a line or a block per further measure."""
+    results = report["results"]
+    measured = [r for r in results if "token_accuracy" in r]
+    kinds = [
+        f"{r['name']}: MRR@5 by kind {r['identifier_mrr5_by_kind']} (points {r['identifier_points_by_kind']})"
+        for r in measured
+    ]
+    curves = [_name_line(r) for r in results if "name_line_exact_match" in r]
+    heal = [line for r in results if "healing" in r for line in _healing(r)]
+    engines = [_engine_line(r) for r in results if "line_ms_p50" in r]
+    return "\n".join((_grid(measured) + [""] if measured else []) + kinds + engines + curves + heal)
+
+
+def _grid(measured: list[dict]) -> list[str]:
+    """One row per measured run under a header, columns padded to their widest cell."""
+    cols = [
+        "name",
+        "type_stream",
+        "token_accuracy",
+        "identifier_mrr5",
+        "identifier_top1",
+        "line_exact_match",
+        "line_edit_similarity",
+        "list_latency_ms_p50",
+    ]
     rows = [cols] + [[str(r.get(c, "-")) for c in cols] for r in measured]
     widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
-    kinds = [f"{r['name']}: MRR@5 by kind {r['identifier_mrr5_by_kind']} (points {r['identifier_points_by_kind']})"
-             for r in measured]
-    curves = [f"{r['name']}: rest of the line at identifier starts: exact {r['name_line_exact_match']}, similarity "
-              f"after the cursor {r['name_line_edit_similarity']} ({r['name_line_points']} cuts, p50 "
-              f"{r['name_line_ms_p50']} ms)" + ("; minConfidence % -> share shown / exact match of those shown: " +
-              ", ".join(f"{c['min_confidence']}: {c['shown']:.2f}/{c['exact_shown']}" for c in r["confidence_curve"])
-              if "confidence_curve" in r else "") for r in report["results"] if "name_line_exact_match" in r]
-    heal = []
-    for r in report["results"]:
-        if "healing" not in r:
-            continue
-        heal.append(f"\n{r['name']}: rest-of-line from cuts inside a token vs at its start")
-        heal.append(f"{'healing':8} {'cut':9} {'kind':11} {'EM':>6} {'ES':>6} {'n':>4}")
-        for mode, h in r["healing"].items():
-            for cut in ("mid", "boundary"):
-                heal.append(f"{mode:8} {cut:9} {'all':11} {h[cut]['exact_match']:>6.3f} "
-                            f"{h[cut]['edit_similarity']:>6.1f} "
-                            f"{h[cut]['n']:>4}")
-            for kind, v in h["by_kind"].items():
-                heal.append(f"{mode:8} {'mid':9} {kind:11} {v['mid']['exact_match']:>6.3f} "
-                            f"{v['mid']['edit_similarity']:>6.1f} {v['mid']['n']:>4}")
-            heal.append(f"{mode:8} latency of a mid-token statement: p50 {h['ms_p50']} ms, p95 {h['ms_p95']} ms")
-            if "list_mrr5" in h:
-                heal.append(f"{mode:8} list at mid-token cuts: MRR@5 {h['list_mrr5']:.3f} for the whole token, "
-                            f"p50 {h['list_ms_p50']} ms, p95 {h['list_ms_p95']} ms")
-    engines = [f"{r['name']}: lines at token boundaries: exact {r['line_exact_match']}, similarity "
-               f"{r['line_edit_similarity']} ({r['line_points']} cuts, p50 {r['line_ms_p50']} ms, "
-               f"p95 {r['line_ms_p95']} ms)"
-               for r in report["results"] if "line_ms_p50" in r]
-    return "\n".join((lines + [""] if measured else []) + kinds + engines + curves + heal)
+    return lines
+
+
+def _name_line(r: dict) -> str:
+    """The rest of the line at identifier starts, with the minConfidence curve when there is one."""
+    curve = (
+        "; minConfidence % -> share shown / exact match of those shown: "
+        + ", ".join(f"{c['min_confidence']}: {c['shown']:.2f}/{c['exact_shown']}" for c in r["confidence_curve"])
+        if "confidence_curve" in r
+        else ""
+    )
+    return (
+        f"{r['name']}: rest of the line at identifier starts: exact {r['name_line_exact_match']}, similarity "
+        f"after the cursor {r['name_line_edit_similarity']} ({r['name_line_points']} cuts, p50 "
+        f"{r['name_line_ms_p50']} ms)" + curve
+    )
+
+
+def _healing(r: dict) -> list[str]:
+    """Rest-of-line from cuts inside a token vs at its start, by healing mode, cut and kind."""
+    heal = [
+        f"\n{r['name']}: rest-of-line from cuts inside a token vs at its start",
+        f"{'healing':8} {'cut':9} {'kind':11} {'EM':>6} {'ES':>6} {'n':>4}",
+    ]
+    for mode, h in r["healing"].items():
+        for cut in ("mid", "boundary"):
+            heal.append(
+                f"{mode:8} {cut:9} {'all':11} {h[cut]['exact_match']:>6.3f} "
+                f"{h[cut]['edit_similarity']:>6.1f} "
+                f"{h[cut]['n']:>4}"
+            )
+        for kind, v in h["by_kind"].items():
+            heal.append(
+                f"{mode:8} {'mid':9} {kind:11} {v['mid']['exact_match']:>6.3f} "
+                f"{v['mid']['edit_similarity']:>6.1f} {v['mid']['n']:>4}"
+            )
+        heal.append(f"{mode:8} latency of a mid-token statement: p50 {h['ms_p50']} ms, p95 {h['ms_p95']} ms")
+        if "list_mrr5" in h:
+            heal.append(
+                f"{mode:8} list at mid-token cuts: MRR@5 {h['list_mrr5']:.3f} for the whole token, "
+                f"p50 {h['list_ms_p50']} ms, p95 {h['list_ms_p95']} ms"
+            )
+    return heal
+
+
+def _engine_line(r: dict) -> str:
+    """Lines at token boundaries, as an inference engine completes them."""
+    return (
+        f"{r['name']}: lines at token boundaries: exact {r['line_exact_match']}, similarity "
+        f"{r['line_edit_similarity']} ({r['line_points']} cuts, p50 {r['line_ms_p50']} ms, "
+        f"p95 {r['line_ms_p95']} ms)"
+    )

@@ -38,8 +38,9 @@ def _rr(labels: list[str], gold: str) -> float:
     return 1.0 / (labels.index(gold) + 1) if gold in labels[:5] else 0.0
 
 
-def collect(engine, files: list[Path], texts: list[str], points, jedi_ms: int, typed: int = 0,
-            name_jedi_ms: int | None = None) -> list[dict]:
+def collect(
+    engine, files: list[Path], texts: list[str], points, jedi_ms: int, typed: int = 0, name_jedi_ms: int | None = None
+) -> list[dict]:
     """Per point: each ranker's labels and latency, and what the mixture needs to be re-ranked.
 
     typed: characters of the name already typed at the request (fewer for shorter names).
@@ -52,8 +53,7 @@ def collect(engine, files: list[Path], texts: list[str], points, jedi_ms: int, t
     for p in points:
         cursor = p.offset + min(typed, len(p.gold) - 1)
         record = predictor.predict(texts[p.file], p.offset, cursor, str(files[p.file]), f"{p.file}:{p.offset}")
-        records.append({"kind": p.kind, "position": record.pop("position"), "typed": typed, "gold": p.gold,
-                        **record})
+        records.append({"kind": p.kind, "position": record.pop("position"), "typed": typed, "gold": p.gold, **record})
         bar.update()
     bar.close()
     predictor.close()
@@ -103,30 +103,57 @@ def summarise(records: list[dict], weights: dict[tuple[str, bool], Weights]) -> 
     return out
 
 
-def run(engine, dev: Path, test: Path, points: int, seed: int, jedi_ms: int, typed: tuple[int, ...] = (0, 1),
-        name_jedi_ms: int | None = None) -> dict:
+def run(
+    engine,
+    dev: Path,
+    test: Path,
+    points: int,
+    seed: int,
+    jedi_ms: int,
+    typed: tuple[int, ...] = (0, 1),
+    name_jedi_ms: int | None = None,
+) -> dict:
     """Weights tuned on points of the dev folder with each number of typed characters, then
     every ranker measured on points of the test folder with each."""
     dev_files, test_files = python_files(dev), python_files(test)
     dev_texts = [f.read_bytes().decode("utf-8", "replace") for f in dev_files]
     texts = [f.read_bytes().decode("utf-8", "replace") for f in test_files]
-    dev_records = [r for t in typed for r in collect(engine, dev_files, dev_texts,
-                                                     identifier_points(dev_texts, points, seed), jedi_ms, t,
-                                                     name_jedi_ms)]
+    dev_records = [
+        r
+        for t in typed
+        for r in collect(
+            engine, dev_files, dev_texts, identifier_points(dev_texts, points, seed), jedi_ms, t, name_jedi_ms
+        )
+    ]
     weights, dev_mrr = tune(dev_records)
     tables = []
     for t in typed:
-        test_records = collect(engine, test_files, texts, identifier_points(texts, points, seed), jedi_ms, t,
-                               name_jedi_ms)
+        test_records = collect(
+            engine, test_files, texts, identifier_points(texts, points, seed), jedi_ms, t, name_jedi_ms
+        )
         kinds: dict[str, int] = {}
         for r in test_records:
             kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
-        tables.append({"typed": t, "points": len(test_records), "points_by_kind": kinds,
-                       "rankers": summarise(test_records, weights), "records": test_records})
-    return {"dev": str(dev), "test": str(test), "seed": seed, "jedi_ms": jedi_ms, "name_jedi_ms": name_jedi_ms,
-            "dev_mrr5": round(dev_mrr, 4),
-            "weights": {key_name(k): w.__dict__ for k, w in weights.items()},
-            "tables": tables, "dev_records": dev_records}
+        tables.append(
+            {
+                "typed": t,
+                "points": len(test_records),
+                "points_by_kind": kinds,
+                "rankers": summarise(test_records, weights),
+                "records": test_records,
+            }
+        )
+    return {
+        "dev": str(dev),
+        "test": str(test),
+        "seed": seed,
+        "jedi_ms": jedi_ms,
+        "name_jedi_ms": name_jedi_ms,
+        "dev_mrr5": round(dev_mrr, 4),
+        "weights": {key_name(k): w.__dict__ for k, w in weights.items()},
+        "tables": tables,
+        "dev_records": dev_records,
+    }
 
 
 # What each point keeps only to be re-ranked under other weights while tuning: every candidate
@@ -148,25 +175,33 @@ def top5(labels: list[str]) -> list[str]:
 def compact(report: dict) -> dict:
     """The report without the tuning-only fields of each point and with each ranking cut to
     what MRR@5 reads (jedi answers hundreds of names after `.`): for the JSON that is committed."""
+
     def point(r: dict) -> dict:
         kept = {k: v for k, v in r.items() if k not in _TUNING_ONLY}
         return {**kept, "labels": {name: top5(labels) for name, labels in r["labels"].items()}}
 
-    return {**report, "dev_records": [point(r) for r in report["dev_records"]],
-            "tables": [{**t, "records": [point(r) for r in t["records"]]} for t in report["tables"]]}
+    return {
+        **report,
+        "dev_records": [point(r) for r in report["dev_records"]],
+        "tables": [{**t, "records": [point(r) for r in t["records"]]} for t in report["tables"]],
+    }
 
 
 def table(report: dict) -> str:
     lines = [f"weights (model, identifiers, jedi order) tuned on the dev split, MRR@5 there {report['dev_mrr5']}:"]
-    lines += [f"  {k:18} {w['model']:.1f} {w['identifiers']:.1f} {w['jedi']:.1f}"
-              for k, w in report["weights"].items()]
+    lines += [f"  {k:18} {w['model']:.1f} {w['identifiers']:.1f} {w['jedi']:.1f}" for k, w in report["weights"].items()]
     for t in report["tables"]:
         kinds = sorted(t["points_by_kind"])
         lines.append(f"\n{t['typed']} characters typed; points {t['points_by_kind']}")
-        lines.append(f"{'ranker':9} {'MRR@5':>6} {'top-1':>6} " + " ".join(f"{k:>9}" for k in kinds) +
-                     f" {'p50 ms':>7} {'p95 ms':>7}")
+        lines.append(
+            f"{'ranker':9} {'MRR@5':>6} {'top-1':>6} "
+            + " ".join(f"{k:>9}" for k in kinds)
+            + f" {'p50 ms':>7} {'p95 ms':>7}"
+        )
         for name, r in t["rankers"].items():
-            lines.append(f"{name:9} {r['mrr5']:>6.3f} {r['top1']:>6.3f} " +
-                         " ".join(f"{r['mrr5_by_kind'].get(k, 0):>9.3f}" for k in kinds) +
-                         f" {r['ms_p50']:>7.1f} {r['ms_p95']:>7.1f}")
+            lines.append(
+                f"{name:9} {r['mrr5']:>6.3f} {r['top1']:>6.3f} "
+                + " ".join(f"{r['mrr5_by_kind'].get(k, 0):>9.3f}" for k in kinds)
+                + f" {r['ms_p50']:>7.1f} {r['ms_p95']:>7.1f}"
+            )
     return "\n".join(lines)

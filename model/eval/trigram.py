@@ -40,7 +40,7 @@ class TrigramPredictor:
                 out.append("\n")
                 space = False
                 continue
-            out.append((" " if space else "") + data[tok.start:tok.end].decode("utf-8", "replace"))
+            out.append((" " if space else "") + data[tok.start : tok.end].decode("utf-8", "replace"))
             space = False
         return out
 

@@ -74,8 +74,11 @@ class IdentifierNgram:
         else:
             line_start = text.rfind("\n", 0, cursor) + 1
             line_end = text.find("\n", cursor)
-            window = text[max(0, line_start - ABOVE):line_start] + "\n" + \
-                (text[line_end: line_end + BELOW] if line_end >= 0 else "")
+            window = (
+                text[max(0, line_start - ABOVE) : line_start]
+                + "\n"
+                + (text[line_end : line_end + BELOW] if line_end >= 0 else "")
+            )
         h = hash(window)
         found = self._docs.get(key)
         if found is None or found[0] != h:
@@ -95,14 +98,15 @@ class IdentifierNgram:
             if key in self._docs:
                 self._docs = {k: v for k, v in self._docs.items() if k != key}
 
-    def probabilities(self, key: str, text: str, cursor: int, context: list[str],
-                      names: list[str] | None = None) -> dict[str, float]:
+    def probabilities(
+        self, key: str, text: str, cursor: int, context: list[str], names: list[str] | None = None
+    ) -> dict[str, float]:
         """P(name | the two tokens before it) over `names` (None: every identifier the
         document has around the cursor), from key's document and, at a lower weight, the
         other documents. Names the n-gram has never seen get 0.
 
-        Example: with "self.total = 0" above, probabilities(.., ["self", "."], ["total", "x"])
-        -> {"total": 1.0, "x": 0.0}
+        Example: IdentifierNgram().probabilities("a", "self.total = 0\\nself.", 20, ["self", "."], ["total", "x"])
+                 == {"total": 1.0, "x": 0.0}
         """
         w3, w2, w1, w0 = WEIGHTS
         own = self.around(key, text, cursor)
@@ -112,7 +116,8 @@ class IdentifierNgram:
         a, b = (["", ""] + context)[-2:]
         raw = {}
         for n in names:
-            raw[n] = (w3 * own.tri[(a, b, n)] + w2 * own.bi[(b, n)] + w1 * own.uni[n]
-                      + w0 * sum(c.uni[n] for c in others))
+            raw[n] = (
+                w3 * own.tri[(a, b, n)] + w2 * own.bi[(b, n)] + w1 * own.uni[n] + w0 * sum(c.uni[n] for c in others)
+            )
         total = sum(raw.values())
         return {n: (v / total if total else 0.0) for n, v in raw.items()}

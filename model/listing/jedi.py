@@ -116,8 +116,9 @@ class JediCompleter:
             future.add_done_callback(lambda f: self._remember(key, f))
         return future
 
-    def names(self, text: str, cursor: int, path: str | None = None, budget_ms: int | None = None,
-              at_name_start: bool = True) -> JediAnswer | None:
+    def names(
+        self, text: str, cursor: int, path: str | None = None, budget_ms: int | None = None, at_name_start: bool = True
+    ) -> JediAnswer | None:
         """jedi's names at cursor, waiting at most the budget; None when there are none in time."""
         budget = (self.budget_ms if budget_ms is None else budget_ms) / 1e3
         future = self.ask(text, cursor, path, at_name_start)
@@ -184,9 +185,11 @@ class JediCompleter:
         self._busy = future
         future.add_done_callback(self._next)
         line = json.dumps({"id": request_id, "text": text, "cursor": cursor, "path": path}) + "\n"
+        process = self._process
+        assert process is not None and process.stdin is not None  # just started, with stdin a pipe
         try:
-            self._process.stdin.write(line)
-            self._process.stdin.flush()
+            process.stdin.write(line)
+            process.stdin.flush()
         except OSError as e:  # it died between the check and the write: the next call restarts it
             self._pending.pop(request_id, None)
             future.set_exception(e)
@@ -197,16 +200,24 @@ class JediCompleter:
         # its stderr is the server's log. When the server ends, the worker reads EOF and ends too.
         # Requests and answers are ASCII JSON; errors="replace" turns stray bytes into a line _read skips.
         self._process = subprocess.Popen(
-            self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=os.path.dirname(__file__),
-            text=True, encoding="utf-8", errors="replace", bufsize=1,
+            self.command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=os.path.dirname(__file__),
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
         )
         self._pending = {}
-        threading.Thread(target=self._read, args=(self._process, self._pending), daemon=True,
-                         name="nib-jedi-reader").start()
+        threading.Thread(
+            target=self._read, args=(self._process, self._pending), daemon=True, name="nib-jedi-reader"
+        ).start()
 
     def _read(self, process: subprocess.Popen, pending: dict[int, Future]) -> None:
         """The worker's answers, until it ends; a line that is not one (something jedi or a module
         it imports printed) is logged and skipped."""
+        assert process.stdout is not None  # started with stdout a pipe
         try:
             for line in process.stdout:
                 try:
@@ -253,8 +264,11 @@ def _answer(line: str, pending: dict[int, Future]) -> None:
         return
     try:
         names, position = answer["names"], answer["position"]
-        if not (isinstance(position, str) and isinstance(names, list) and all(
-                isinstance(n, list) and len(n) == 3 and all(isinstance(x, str) for x in n) for n in names)):
+        if not (
+            isinstance(position, str)
+            and isinstance(names, list)
+            and all(isinstance(n, list) and len(n) == 3 and all(isinstance(x, str) for x in n) for n in names)
+        ):
             raise ValueError("names or position of the wrong type")
     except Exception as e:
         future.set_exception(RuntimeError(f"jedi's worker gave a malformed answer: {e!r}"))
@@ -280,10 +294,16 @@ def _copy(source: Future, target: Future) -> None:
         target.set_result(source.result())
 
 
+class _Asked(Future):
+    """A future answer from jedi that knows when jedi was asked: a wait for it is counted from there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked_at = time.monotonic()
+
+
 def _future() -> Future:
-    future: Future = Future()
-    future.asked_at = time.monotonic()  # when jedi was asked: a wait for it is counted from there
-    return future
+    return _Asked()
 
 
 def deadline(budget_ms: int, future: Future | None = None) -> float:

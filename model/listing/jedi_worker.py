@@ -50,8 +50,11 @@ def answer_to(line: str) -> dict | None:
         request = json.loads(line)
         request_id = request["id"]
     except (ValueError, TypeError, KeyError) as e:
-        print(f"nib jedi worker: skipped a request that is not JSON with an id ({e!r}): {line[:200]!r}",
-              file=sys.stderr, flush=True)
+        print(
+            f"nib jedi worker: skipped a request that is not JSON with an id ({e!r}): {line[:200]!r}",
+            file=sys.stderr,
+            flush=True,
+        )
         return None
     try:
         answer = complete(request["text"], request["cursor"], request.get("path"))

@@ -32,8 +32,11 @@ def key_name(position: tuple[str, bool]) -> str:
 
 def load_weights(path: Path = WEIGHTS_FILE) -> dict[tuple[str, bool], Weights]:
     tuned = json.loads(path.read_text())["weights"]
-    return {(kind, typed): Weights(**tuned[key_name((kind, typed))])
-            for kind in ("attribute", "import", "kwarg", "name") for typed in (False, True)}
+    return {
+        (kind, typed): Weights(**tuned[key_name((kind, typed))])
+        for kind in ("attribute", "import", "kwarg", "name")
+        for typed in (False, True)
+    }
 
 
 def save_weights(weights: dict[str, dict], about: dict, path: Path = WEIGHTS_FILE) -> None:
@@ -44,8 +47,9 @@ def save_weights(weights: dict[str, dict], about: dict, path: Path = WEIGHTS_FIL
 WEIGHTS = load_weights()
 
 
-def mix(model: dict[str, float], identifiers: dict[str, float], jedi_order: list[str],
-        weights: Weights = Weights()) -> list[tuple[str, float]]:
+def mix(
+    model: dict[str, float], identifiers: dict[str, float], jedi_order: list[str], weights: Weights = Weights()
+) -> list[tuple[str, float]]:
     """Names ranked by  w_m P_model + w_i P_identifiers + w_j P_jedi,  best first.
 
     model: log-probabilities (normalised here over the names); identifiers: the
@@ -66,13 +70,16 @@ def mix(model: dict[str, float], identifiers: dict[str, float], jedi_order: list
     return [(names[i], float(np.log(p[i])) if p[i] > 0 else -np.inf) for i in order]
 
 
-def combine(items: list[Candidate], identifiers: dict[str, float], jedi_order: list[str],
-            weights: Weights) -> list[Candidate]:
+def combine(
+    items: list[Candidate], identifiers: dict[str, float], jedi_order: list[str], weights: Weights
+) -> list[Candidate]:
     """One candidate per label (a scored jedi name over the same free lexeme), mixed and sorted."""
     best: dict[str, Candidate] = {}
     for c in items:
         if c.label not in best or (c.kind == "name" and best[c.label].kind != "name"):
             best[c.label] = c
     order = [n for n in jedi_order if n in best]
-    return [replace(best[label], score=score)
-            for label, score in mix({k: c.score for k, c in best.items()}, identifiers, order, weights)]
+    return [
+        replace(best[label], score=score)
+        for label, score in mix({k: c.score for k, c in best.items()}, identifiers, order, weights)
+    ]

@@ -25,7 +25,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from nib.model.completion.local import LocalCompleter
-from nib.model.completion.request import Options, Request
+from nib.model.completion.request import Mode, Options, Request
 from nib.model.completion.result import Candidate, Result, Timings, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.lexeme import position_kind, typed_name
@@ -65,34 +65,55 @@ class _Asked:
 
 
 class ListRanker:
-    def __init__(self, jedi: JediCompleter | None = None, identifiers: IdentifierNgram | None = None,
-                 weights: dict[tuple[str, bool], Weights] = WEIGHTS):
+    def __init__(
+        self,
+        jedi: JediCompleter | None = None,
+        identifiers: IdentifierNgram | None = None,
+        weights: dict[tuple[str, bool], Weights] = WEIGHTS,
+    ):
         self.jedi = jedi or JediCompleter()
         self.identifiers = identifiers or IdentifierNgram()
         self.weights = weights
         self._asked: dict[str, _Asked] = {}  # by document: the last list computed there
 
-    def ask_jedi(self, text: str, cursor: int, path: str | None = None, jedi_ms: int | None = None,
-                 name_jedi_ms: int | None = None) -> tuple[Future, float]:
+    def ask_jedi(
+        self,
+        text: str,
+        cursor: int,
+        path: str | None = None,
+        jedi_ms: int | None = None,
+        name_jedi_ms: int | None = None,
+    ) -> tuple[Future, float]:
         """jedi asked for the list at cursor: (its future, the time.monotonic() by which the list
         stops waiting for it). jedi_ms: the wait after `.` and in imports, where its names are the
         whole list (None: jedi's own budget); name_jedi_ms: elsewhere (None: the same)."""
-        line_prefix = text[text.rfind("\n", 0, cursor) + 1:cursor]
+        line_prefix = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         wait = self.jedi.budget_ms if jedi_ms is None else jedi_ms
         if position_kind(line_prefix) not in ("attribute", "import") and name_jedi_ms is not None:
             wait = name_jedi_ms
         future = self.jedi.ask(text, cursor, path)
         return future, deadline(wait, future)
 
-    def complete(self, engine: LocalCompleter, text: str, cursor: int, options: Options = Options(), cancel=None,
-                 key: str = "", path: str | None = None, use_jedi: bool = True,
-                 jedi_ms: int | None = None, name_jedi_ms: int | None = None, jedi: Future | None = None) -> Listing:
+    def complete(
+        self,
+        engine: LocalCompleter,
+        text: str,
+        cursor: int,
+        options: Options = Options(),
+        cancel=None,
+        key: str = "",
+        path: str | None = None,
+        use_jedi: bool = True,
+        jedi_ms: int | None = None,
+        name_jedi_ms: int | None = None,
+        jedi: Future | None = None,
+    ) -> Listing:
         """The list's candidates, best first, and what they were ranked from.
 
         jedi_ms, name_jedi_ms: how long to wait for jedi (`ask_jedi`), on the calling thread;
         jedi: jedi's future, when the caller asked and waited already: not waited for here.
         """
-        line_prefix = text[text.rfind("\n", 0, cursor) + 1:cursor]
+        line_prefix = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         typed = typed_name(line_prefix)
         position = (position_kind(line_prefix), bool(typed))
         narrowed = self.narrow(engine, key, text, cursor, options, use_jedi, position)
@@ -105,25 +126,37 @@ class ListRanker:
         else:
             until = time.monotonic()
         try:
-            result, answer = self._steps(engine, Request(text, cursor, "list", options, cancel), jedi, until,
-                                         position[0] in ("attribute", "import"))
+            result, answer = self._steps(
+                engine,
+                Request(text, cursor, Mode.LIST, options, cancel),
+                jedi,
+                until,
+                position[0] in ("attribute", "import"),
+            )
         except Cancelled:
             if jedi is not None:
                 jedi.cancel()  # superseded: a call still waiting for jedi's worker is not needed (one running is)
             raise
         items = [c for c in result.candidates if c.kind != "statement"]
         start = min((c.start for c in items if c.kind == "name"), default=cursor)
-        context = tokens(text[max(start - 200, 0):start])[-2:]
+        context = tokens(text[max(start - 200, 0) : start])[-2:]
         probs = self.identifiers.probabilities(key, text, cursor, context, [c.label for c in items])
         ranked = combine(items, probs, [n.name for n in answer.names] if answer else [], self.weights[position])
-        listing = Listing(ranked + [c for c in result.candidates if c.kind == "statement"], result.timings, answer,
-                          position, items, probs)
+        listing = Listing(
+            ranked + [c for c in result.candidates if c.kind == "statement"],
+            result.timings,
+            answer,
+            position,
+            items,
+            probs,
+        )
         self._asked[key] = _Asked(text, cursor, cursor - len(typed), options, use_jedi, listing)
         return listing
 
     @staticmethod
-    def _steps(engine: LocalCompleter, request: Request, jedi: Future | None, until: float,
-               jedi_first: bool) -> tuple[Result, JediAnswer | None]:
+    def _steps(
+        engine: LocalCompleter, request: Request, jedi: Future | None, until: float, jedi_first: bool
+    ) -> tuple[Result, JediAnswer | None]:
         """The engine's candidates and jedi's answer (None: none by `until`). jedi first where its
         names are likely the whole truth; elsewhere the model decodes while jedi works."""
         timings = Timings()
@@ -141,8 +174,16 @@ class ListRanker:
             result = Result(result.candidates + named.candidates, result.timings.add(named.timings))
         return Result(result.candidates, timings.add(result.timings)), answer
 
-    def narrow(self, engine: LocalCompleter, key: str, text: str, cursor: int, options: Options, use_jedi: bool,
-               position: tuple[str, bool]) -> Listing | None:
+    def narrow(
+        self,
+        engine: LocalCompleter,
+        key: str,
+        text: str,
+        cursor: int,
+        options: Options,
+        use_jedi: bool,
+        position: tuple[str, bool],
+    ) -> Listing | None:
         """The last list of this document, filtered to what extends the name typed since, and
         mixed again; None when the edit since was not a name growing, or where a new request
         may find more (the model's own new names, once nothing known is left)."""
@@ -154,8 +195,11 @@ class ListRanker:
         if cursor == asked.cursor:  # asked again where nothing changed (after a speculative list, say)
             return replace(asked.listing, timings=Timings(), narrowed=True) if text == asked.text else None
         added = typed_since(asked.text, asked.cursor, text, cursor)
-        if added is None or typed_name(added) != added \
-                or cursor - len(typed_name(text, asked.name_start, cursor)) != asked.name_start:
+        if (
+            added is None
+            or typed_name(added) != added
+            or cursor - len(typed_name(text, asked.name_start, cursor)) != asked.name_start
+        ):
             return None  # not the same name growing
         last = asked.listing
         items = [c for c in last.unmixed if c.extends(text, cursor)]
@@ -163,14 +207,13 @@ class ListRanker:
             return None  # nothing known extends it: a new name, which the model may guess
         total = sum(last.identifiers.get(c.label, 0.0) for c in items)
         probs = {c.label: last.identifiers.get(c.label, 0.0) / total if total else 0.0 for c in items}
-        ranked = combine(items, probs, [n.name for n in last.jedi.names] if last.jedi else [],
-                         self.weights[position])
+        ranked = combine(items, probs, [n.name for n in last.jedi.names] if last.jedi else [], self.weights[position])
         statement = engine.last_statement(text, cursor, options) if options.list_statement else None
         if statement is None:  # no ghost text asked here yet: the last one, if it is being typed through
-            statement = next((c for c in last.candidates if c.kind == "statement" and c.extends(text, cursor)),
-                             None)
-        listing = Listing(ranked + ([statement] if statement else []), Timings(), last.jedi, position, items, probs,
-                          narrowed=True)
+            statement = next((c for c in last.candidates if c.kind == "statement" and c.extends(text, cursor)), None)
+        listing = Listing(
+            ranked + ([statement] if statement else []), Timings(), last.jedi, position, items, probs, narrowed=True
+        )
         self._asked[key] = _Asked(text, cursor, asked.name_start, options, use_jedi, listing)
         return listing
 

@@ -50,12 +50,19 @@ class GemmaConfig:
             if rope[kind].get("rope_type", "default") != "default":
                 raise ValueError(f"{kind} uses RoPE scaling {rope[kind]['rope_type']!r}: nib implements none")
         return cls(
-            vocab_size=config.vocab_size, d_model=config.hidden_size, d_ff=config.intermediate_size,
-            n_layer=config.num_hidden_layers, n_head=config.num_attention_heads,
-            n_kv_head=config.num_key_value_heads, head_dim=config.head_dim, sliding_window=config.sliding_window,
+            vocab_size=config.vocab_size,
+            d_model=config.hidden_size,
+            d_ff=config.intermediate_size,
+            n_layer=config.num_hidden_layers,
+            n_head=config.num_attention_heads,
+            n_kv_head=config.num_key_value_heads,
+            head_dim=config.head_dim,
+            sliding_window=config.sliding_window,
             sliding=tuple(t == "sliding_attention" for t in config.layer_types),
-            rope_local=rope["sliding_attention"]["rope_theta"], rope_global=rope["full_attention"]["rope_theta"],
-            query_scale=config.query_pre_attn_scalar, eps=config.rms_norm_eps,
+            rope_local=rope["sliding_attention"]["rope_theta"],
+            rope_global=rope["full_attention"]["rope_theta"],
+            query_scale=config.query_pre_attn_scalar,
+            eps=config.rms_norm_eps,
             block_size=config.max_position_embeddings,
         )
 
@@ -189,18 +196,30 @@ class Gemma(nn.Module):
         window = cfg.sliding_window
         masks = {
             False: (torch.ones(group * S, P, dtype=torch.bool, device=device), causal),
-            True: (prefix_pos[None, :] > query[:, None] - window,
-                   causal & (own_pos[None, :] > query[:, None] - window)),
+            True: (
+                prefix_pos[None, :] > query[:, None] - window,
+                causal & (own_pos[None, :] > query[:, None] - window),
+            ),
         }
-        tables = {sliding: rope_tables(cfg.rope_local if sliding else cfg.rope_global, cfg.head_dim, P + S0, S, device)
-                  for sliding in (False, True)}
+        tables = {
+            sliding: rope_tables(cfg.rope_local if sliding else cfg.rope_global, cfg.head_dim, P + S0, S, device)
+            for sliding in (False, True)
+        }
         x = embeds
         keys, values = [], []
         for i, layer in enumerate(self.layers):
             sliding = cfg.sliding[i]
             cos, sin = tables[sliding]
-            a, k, v = layer.self_attn(layer.input_layernorm(x), cos, sin, *masks[sliding],
-                                      prefix_keys[i], prefix_values[i], past_keys[i], past_values[i])
+            a, k, v = layer.self_attn(
+                layer.input_layernorm(x),
+                cos,
+                sin,
+                *masks[sliding],
+                prefix_keys[i],
+                prefix_values[i],
+                past_keys[i],
+                past_values[i],
+            )
             x = x + layer.post_attention_layernorm(a)
             x = x + layer.post_feedforward_layernorm(layer.mlp(layer.pre_feedforward_layernorm(x)))
             keys.append(k)

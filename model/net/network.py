@@ -208,8 +208,16 @@ class CodeLM(nn.Module):
         x = self.embed(idx, types)
         keys, values = [], []
         for layer, block in enumerate(self.blocks):
-            a, k, v = block.attn.forward_shared(block.norm1(x), cos, sin, own_mask, prefix_keys[layer],
-                                                prefix_values[layer], past_keys[layer], past_values[layer])
+            a, k, v = block.attn.forward_shared(
+                block.norm1(x),
+                cos,
+                sin,
+                own_mask,
+                prefix_keys[layer],
+                prefix_values[layer],
+                past_keys[layer],
+                past_values[layer],
+            )
             x = x + a
             x = x + block.mlp(block.norm2(x))
             keys.append(k)

@@ -32,9 +32,12 @@ class SentencePieceBPE:
             raise ValueError("the vocabulary order is not a permutation of the tokenizer's ids")
         self._model_id = np.empty(size, dtype=np.int64)
         self._model_id[self.order] = np.arange(size)
-        self.bos = self.model_id(tok.token_to_id(BOS))
+        bos, eos = tok.token_to_id(BOS), tok.token_to_id(EOS)
+        if bos is None or eos is None:
+            raise ValueError(f"the tokenizer has no {BOS} or no {EOS} token")
+        self.bos = self.model_id(bos)
         self.eot = None  # a file start needs no marker: every prompt starts with bos
-        self.stop = self.model_id(tok.token_to_id(EOS))
+        self.stop = self.model_id(eos)
 
     @classmethod
     def load(cls, path: Path, order_path: Path | None = None) -> SentencePieceBPE:
@@ -57,11 +60,12 @@ class SentencePieceBPE:
     def token_bytes(self) -> list[bytes]:
         """The bytes of each model id (control tokens: their UTF-8 name).
 
-        Example: "▁return" -> b" return", "<0x0A>" -> b"\\n"
+        For example, the piece "▁return" is b" return" and "<0x0A>" is b"\\n".
         """
         out = []
         for i in self.order.tolist():
             piece = self.tok.id_to_token(i)
+            assert piece is not None  # i is one of the tokenizer's own ids
             if i in self._special:
                 out.append(piece.encode())
             elif (byte := _BYTE.fullmatch(piece)) is not None:

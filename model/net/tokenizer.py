@@ -23,10 +23,12 @@ _PRETOKENIZE = r" ?[^\s\d\W]\w*| ?\d+| ?[^\s\w]+|\s+(?!\S)|\s+"
 def train(texts, vocab_size: int) -> Tokenizer:
     """Train a byte-level BPE on an iterable of source texts."""
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(_PRETOKENIZE), behavior="isolated"),
-        ByteLevel(add_prefix_space=False, use_regex=False),
-    ])
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(_PRETOKENIZE), behavior="isolated"),
+            ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,

@@ -9,13 +9,19 @@ import sys
 def register(sub) -> None:
     p = sub.add_parser("model", help="pretrained models: import one from its PyPI package, list them")
     model_sub = p.add_subparsers(dest="model_command", required=True)
-    q = model_sub.add_parser("import", help="convert a pretrained model from its installed PyPI package into "
-                                            "the model cache ($NIB_HOME/models); modelPath can then name it")
+    q = model_sub.add_parser(
+        "import",
+        help="convert a pretrained model from its installed PyPI package into "
+        "the model cache ($NIB_HOME/models); modelPath can then name it",
+    )
     q.add_argument("name", help="e.g. gemma3-270m (`nib model list` shows them)")
     q.add_argument("--force", action="store_true", help="convert again even if a whole copy is there")
     q.set_defaults(run=import_command)
-    q = model_sub.add_parser("gguf", help="write a pretrained model's GGUF (from its installed PyPI package) "
-                                          "for an inference engine such as llama.cpp, and print its path")
+    q = model_sub.add_parser(
+        "gguf",
+        help="write a pretrained model's GGUF (from its installed PyPI package) "
+        "for an inference engine such as llama.cpp, and print its path",
+    )
     q.add_argument("name", help="e.g. gemma3-270m")
     q.set_defaults(run=gguf_command)
     q = model_sub.add_parser("list", help="the models nib can import, and where they are")
@@ -30,15 +36,14 @@ def import_command(args) -> int:
     from .registry import STAGES, import_model
 
     bar = Progress(STAGES, unit="stage", label=f"import {args.name}")
-    started = []
+    started: list[str] = []
 
     def stage(name: str) -> None:  # called as a stage starts: the bar counts the stages finished
         bar.update(1 if started else 0, note=name)
         started.append(name)
 
     try:
-        manifest, converted = import_model(args.name, args.force, say=lambda s: print(s, file=sys.stderr),
-                                           stage=stage)
+        manifest, converted = import_model(args.name, args.force, say=lambda s: print(s, file=sys.stderr), stage=stage)
     except ModelError as e:
         print(f"\nnib: {e}", file=sys.stderr)
         return 2
@@ -47,9 +52,11 @@ def import_command(args) -> int:
         bar.close()
     parity = manifest.get("parity", {})
     verb = "imported" if converted else "already imported (--force converts again)"
-    print(f"{args.name} {verb}: {sum(f['bytes'] for f in manifest['files'].values()) / 1e6:.0f} MB; "
-          f"int8 vs transformers fp32 top-1 {parity.get('int8_vs_transformers_fp32_top1_agreement', 0):.4f} "
-          f"on {parity.get('tokens')} tokens")
+    print(
+        f"{args.name} {verb}: {sum(f['bytes'] for f in manifest['files'].values()) / 1e6:.0f} MB; "
+        f"int8 vs transformers fp32 top-1 {parity.get('int8_vs_transformers_fp32_top1_agreement', 0):.4f} "
+        f"on {parity.get('tokens')} tokens"
+    )
     return 0
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nib.model.runtime import artifacts, load_tokenizer, open_runtime
+from nib.model.runtime.base import SharedPrefixRuntime
 from nib.model.runtime.families import gemma3
 from nib.model.runtime.torch import load_hf
 
@@ -46,7 +47,7 @@ def quiet() -> None:
 def vocabulary_order(kept: list[int], vocab_size: int) -> np.ndarray:
     """model id -> tokenizer id: the kept tokens first (the head's rows), then the rest.
 
-    Example: vocabulary_order([3, 1], 4) -> [3, 1, 0, 2]
+    Example: vocabulary_order([3, 1], 4).tolist() == [3, 1, 0, 2]
     """
     rest = np.setdiff1d(np.arange(vocab_size), np.asarray(kept))
     return np.concatenate((np.asarray(kept, dtype=np.int64), rest)).astype(np.int64)
@@ -56,7 +57,8 @@ def quantize_rows(table: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarr
     """int8 rows with one float32 scale each, symmetric; `scale` multiplies every row (the
     embedding's sqrt(d_model)).
 
-    Example: quantize_rows([[0.5, -1.0]], 2.0) -> ([[64, -127]], [2/127])
+    Example: quantize_rows([[0.5, -1.0]], 2.0)[0].tolist() == [[64, -127]];
+             np.allclose(quantize_rows([[0.5, -1.0]], 2.0)[1], [2 / 127])
     """
     table = np.asarray(table, dtype=np.float32)
     peak = np.abs(table).max(axis=1)
@@ -82,14 +84,24 @@ def to_onnx(model, out: Path) -> None:
     embeds = torch.randn(2, 2, cfg.d_model)  # sizes of 0 or 1 would be fixed by the export
     shared = torch.zeros(cfg.n_layer, 1, cfg.n_kv_head, 3, cfg.head_dim)
     own = torch.zeros(cfg.n_layer, 2, cfg.n_kv_head, 2, cfg.head_dim)
-    dyn = {"embeds": {0: batch, 1: seq}, "prefix_keys": {3: prefix}, "prefix_values": {3: prefix},
-           "past_keys": {1: batch, 3: past}, "past_values": {1: batch, 3: past}}
+    dyn = {
+        "embeds": {0: batch, 1: seq},
+        "prefix_keys": {3: prefix},
+        "prefix_values": {3: prefix},
+        "past_keys": {1: batch, 3: past},
+        "past_values": {1: batch, 3: past},
+    }
     torch.onnx.export(
-        Serving(model).eval(), (embeds, shared, shared.clone(), own, own.clone()), str(out),
-        dynamo=True, opset_version=OPSET,
+        Serving(model).eval(),
+        (embeds, shared, shared.clone(), own, own.clone()),
+        str(out),
+        dynamo=True,
+        opset_version=OPSET,
         input_names=["embeds", "prefix_keys", "prefix_values", "past_keys", "past_values"],
         output_names=["logits", "present_keys", "present_values"],
-        dynamic_shapes=dyn, external_data=False, verbose=False,
+        dynamic_shapes=dyn,
+        external_data=False,
+        verbose=False,
     )
 
 
@@ -100,11 +112,12 @@ def parity(hf_model, out: Path, text: str) -> dict:
     import torch
 
     runtime, model_dir = open_runtime(out)
+    assert isinstance(runtime, SharedPrefixRuntime)  # Gemma 3's ONNX graph: a shared prefix and the rows' own
     bpe = load_tokenizer(model_dir)
     ids = ([bpe.bos] + bpe.encode(text))[:PARITY_TOKENS]
     with torch.no_grad():
         reference = hf_model(torch.tensor([bpe.order[ids].tolist()])).logits[0].numpy()
-    reference = reference[:, bpe.order[:runtime.vocab_size]]
+    reference = reference[:, bpe.order[: runtime.vocab_size]]
     logits, state = runtime.prefill(ids, [0] * len(ids))
     half = len(ids) // 2
     _, prefix = runtime.prefill(ids[:half], [0] * half)
@@ -140,11 +153,11 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
         shutil.copy(Path(tmp) / "tokenizer.json", out / artifacts.TOKENIZER_FILE)
     np.save(out / gemma3.FILES["vocab_order"], order)
     embedding = hf_model.model.embed_tokens.weight.detach().numpy()[order]
-    table, scale = quantize_rows(embedding, hf_model.config.hidden_size ** 0.5)
+    table, scale = quantize_rows(embedding, hf_model.config.hidden_size**0.5)
     np.save(out / gemma3.FILES["embedding"], table)
     np.save(out / gemma3.FILES["embedding_scale"], scale)
     del embedding, table
-    model = Gemma.from_hf(hf_model, torch.from_numpy(order[:len(kept)]))
+    model = Gemma.from_hf(hf_model, torch.from_numpy(order[: len(kept)]))
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "model.fp32.onnx"
         say("exporting the serving graph to ONNX")
@@ -153,8 +166,12 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
         # int8 everywhere, the head too: keeping it fp32 bought little top-1 agreement for its time
         # and memory (benchmarks/results/pretrained/levers.json, "quantization")
         quantize(fp32, out / artifacts.MODEL_FILE)
-    arch = {"name": "Gemma3", **model.cfg.to_dict(), "kept": len(kept),
-            "params": int(sum(p.numel() for p in hf_model.parameters()))}
+    arch = {
+        "name": "Gemma3",
+        **model.cfg.to_dict(),
+        "kept": len(kept),
+        "params": int(sum(p.numel() for p in hf_model.parameters())),
+    }
     del model
     names = {"model": artifacts.MODEL_FILE, "tokenizer": artifacts.TOKENIZER_FILE, **gemma3.FILES}
     files = {key: artifacts.file_entry(out / name) for key, name in names.items()}
@@ -165,4 +182,3 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
     manifest["import_seconds"] = round(time.monotonic() - started, 1)
     (out / artifacts.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
-

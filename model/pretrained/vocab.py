@@ -25,7 +25,7 @@ def count_tokens(bpe: SentencePieceBPE, texts, batch: int = 256) -> Counter:
     counts: Counter = Counter()
     texts = list(texts)
     for lo in range(0, len(texts), batch):
-        for ids in bpe.encode_batch(texts[lo:lo + batch]):
+        for ids in bpe.encode_batch(texts[lo : lo + batch]):
             counts.update(ids)
     return counts
 
@@ -55,8 +55,12 @@ def main(argv=None) -> int:
     corpus = json.loads((args.corpus / "corpus.json").read_text())
     out = {
         "corpus": {k: corpus[k] for k in ("manifest", "python", "files", "bytes", "sha256")},
-        "min_count": args.min_count, "vocab_size": bpe.vocab_size, "kept": len(keep),
-        "corpus_tokens": total, "corpus_tokens_covered": covered, "ids": keep,
+        "min_count": args.min_count,
+        "vocab_size": bpe.vocab_size,
+        "kept": len(keep),
+        "corpus_tokens": total,
+        "corpus_tokens_covered": covered,
+        "ids": keep,
     }
     args.out.write_text(json.dumps(out, separators=(",", ":")) + "\n")
     print(f"kept {len(keep)} of {bpe.vocab_size} tokens; they cover {covered / total:.4f} of {total} corpus tokens")

@@ -17,8 +17,9 @@ from .base import Runtime, State, common_prefix, log_softmax
 __all__ = ["Runtime", "State", "common_prefix", "load_tokenizer", "log_softmax", "open_runtime"]
 
 
-def open_runtime(model_path: Path | str | None = None, backend: str = "onnx", threads: int = 0,
-                 device: str = "auto") -> tuple[Runtime, artifacts.ModelDir]:
+def open_runtime(
+    model_path: Path | str | None = None, backend: str = "onnx", threads: int = 0, device: str = "auto"
+) -> tuple[Runtime, artifacts.ModelDir]:
     """The runtime for a model directory (onnx), or torch over the weights its family reads."""
     model_dir = artifacts.load(model_path)
     family = model_dir.family

@@ -25,8 +25,11 @@ FORMAT_VERSION = 1
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "weights"
 MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE = "model.onnx", "tokenizer.json", "manifest.json"
 # the manifest's "files" keys and their names in the directory: model and tokenizer always, then each family's
-FILES = {"model": MODEL_FILE, "tokenizer": TOKENIZER_FILE,
-         **{key: name for f in FAMILIES.values() for key, name in f.files.items()}}
+FILES = {
+    "model": MODEL_FILE,
+    "tokenizer": TOKENIZER_FILE,
+    **{key: name for f in FAMILIES.values() for key, name in f.files.items()},
+}
 
 
 def nib_home() -> Path:
@@ -69,8 +72,8 @@ class ModelDir:
     def defaults(self) -> dict:
         """What the settings leave to the model: its family's defaults, overridden by the manifest's.
 
-        Example: a Gemma3 manifest with "defaults": {"min_confidence": 10}
-        -> {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 0}
+        For example, a Gemma3 manifest with "defaults": {"min_confidence": 10} gives
+        {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 0}.
         """
         return {**self.family.defaults, **self.manifest.get("defaults", {})}
 
@@ -94,7 +97,7 @@ def default_model() -> str:
 def resolve(path: Path | str | None) -> tuple[Path, str]:
     """The directory a model setting names, and what to do if it is broken.
 
-    Example: resolve("gemma3-270m") -> ($NIB_HOME/models/gemma3-270m, "... `nib model import gemma3-270m`")
+    Example: resolve("gemma3-270m") == (models_dir() / "gemma3-270m", "import it with `nib model import gemma3-270m`")
     """
     path = path or default_model()
     if str(path) == BUNDLED:

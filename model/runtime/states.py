@@ -25,7 +25,8 @@ class PromptStates:
         """The state sharing the longest prefix with (ids, types), the latest on a tie, and how
         many pairs it shares; (None, 0) when none shares any.
 
-        Example: states over [1, 2] then [1, 2, 3] (latest first), asked [1, 2, 3, 4] -> ([1, 2, 3], 3)
+        For example, with states over [1, 2] then [1, 2, 3] (latest first), [1, 2, 3, 4] gets the
+        state over [1, 2, 3] and 3.
         """
         with self._lock:
             states = list(self._states)
@@ -38,7 +39,7 @@ class PromptStates:
         it shares at least half of it), not one it merely starts like (another document)."""
         replaced = reused if reused is not None and shared >= len(reused) // 2 else None
         with self._lock:
-            kept = [state] + [st for st in self._states if st is not replaced][:self.most - 1]
+            kept = [state] + [st for st in self._states if st is not replaced][: self.most - 1]
             while len(kept) > 1 and _bytes(kept) > self.most_bytes:
                 kept.pop()
             self._states = kept

@@ -13,12 +13,15 @@ def torch_device(device: str):
     try:
         import torch
     except ImportError:
-        raise ModelError(f"device {device!r} runs the model through torch, which is not installed "
-                         "(pip install torch, or set device to cpu)") from None
+        raise ModelError(
+            f"device {device!r} runs the model through torch, which is not installed "
+            "(pip install torch, or set device to cpu)"
+        ) from None
     if device == "cuda" and not torch.cuda.is_available():
         raise ModelError("device 'cuda': torch sees no CUDA GPU on this machine (set device to cpu or auto)")
-    return torch, torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                               ("cpu" if device == "auto" else device))
+    return torch, torch.device(
+        "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
+    )
 
 
 def to_numpy(*tensors):

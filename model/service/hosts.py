@@ -16,9 +16,14 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nib.model.completion.request import Kind
 from nib.model.errors import ModelError
+
+if TYPE_CHECKING:  # imported where they are loaded (_load)
+    from nib.model.completion.engine import EngineCompleter
+    from nib.model.completion.local import LocalCompleter
 
 log = logging.getLogger("nib.host")
 
@@ -48,7 +53,7 @@ class ModelHost:
     def __init__(self, key: ModelKey):
         self.key = key
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nib-infer")
-        self.engine = None
+        self.engine: LocalCompleter | EngineCompleter | None = None  # None until loaded
         self.users = 0
         self._loading: Future | None = None
         self._lock = threading.Lock()
@@ -71,8 +76,9 @@ class ModelHost:
         started = time.perf_counter()
         backend = "onnx" if self.key.device == "cpu" else "torch"
         try:
-            engine = LocalCompleter.load(Path(self.key.path) if self.key.path else None, backend, self.key.threads,
-                                 self.key.device)
+            engine = LocalCompleter.load(
+                Path(self.key.path) if self.key.path else None, backend, self.key.threads, self.key.device
+            )
         except ModelError:
             raise
         except Exception as e:  # torch/ORT raise their own types: the user still gets one clear message
@@ -85,6 +91,9 @@ class ModelHost:
     def close(self) -> None:
         self.worker.shutdown(wait=False, cancel_futures=True)
         if self.key.remote and self.engine is not None:  # its connections are closed on the loop they belong to
+            from nib.model.completion.engine import EngineCompleter
+
+            assert isinstance(self.engine, EngineCompleter)  # a remote host's engine
             try:
                 asyncio.get_running_loop().create_task(self.engine.aclose())
             except RuntimeError:  # no loop running (the process is ending): nothing to close on
@@ -107,8 +116,9 @@ class Hosts:
             host = self._hosts.get(key)
             if host is None:
                 if self.most and len(self._hosts) >= self.most:
-                    raise ModelError(f"cannot load {key.describe()}: this server already holds {len(self._hosts)} "
-                                     f"models, its limit")
+                    raise ModelError(
+                        f"cannot load {key.describe()}: this server already holds {len(self._hosts)} models, its limit"
+                    )
                 host = self._hosts[key] = ModelHost(key)
             host.users += 1
             return host

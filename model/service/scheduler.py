@@ -47,7 +47,9 @@ class Scheduler:
         try:
             return await task
         except asyncio.CancelledError:
-            if asyncio.current_task().cancelling():  # the caller itself was cancelled ($/cancelRequest)
+            current = asyncio.current_task()
+            assert current is not None  # a coroutine awaiting a task runs in one
+            if current.cancelling():  # the caller itself was cancelled ($/cancelRequest)
                 raise
             raise Cancelled() from None  # superseded by an edit
         finally:
@@ -81,6 +83,7 @@ class Scheduler:
         def submit(_):
             if self._speculating.get(uri, (None, None))[1] is cancel and not cancel.is_set():
                 worker.submit(fn, cancel)
+
         after.add_done_callback(submit)
 
     def edited(self, uri: str, at: int, inserted: str) -> None:

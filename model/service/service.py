@@ -20,7 +20,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
-from nib.model.completion.engine import EngineError, EngineOptions
+from nib.model.completion.engine import EngineCompleter, EngineError, EngineOptions
 from nib.model.completion.request import Mode, Options, Request
 from nib.model.completion.result import Result
 from nib.model.errors import Cancelled
@@ -81,8 +81,9 @@ class CompletionService:
         await self.model.ready()
         await self.list_model.ready()
 
-    async def complete(self, doc: str, text: str, cursor: int, mode: Mode, path: str | None = None,
-                       current=lambda: True) -> Result | None:
+    async def complete(
+        self, doc: str, text: str, cursor: int, mode: Mode, path: str | None = None, current=lambda: True
+    ) -> Result | None:
         """The list or the statement at cursor (a character offset into text); None when nothing
         applies, when superseded, or when `current()` says the document moved on while debouncing."""
         c = self.config
@@ -97,15 +98,17 @@ class CompletionService:
             if mode == Mode.LIST:
                 jedi, waited = await self._await_jedi(text, cursor, path)
                 result = await self.scheduler.run(
-                    host.worker, lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path), doc)
+                    host.worker, lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path), doc
+                )
                 result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
                 statement = self._engine_statement(text, cursor)
                 return replace(result, candidates=result.candidates + [statement]) if statement else result
             if host.engine.remote:
                 return await self._from_engine(host.engine, doc, text, cursor)
             request = Request(text, cursor, Mode.STATEMENT, c.options)
-            return await self.scheduler.run(host.worker, lambda cancel: host.engine.complete(
-                replace(request, cancel=cancel)), doc)
+            return await self.scheduler.run(
+                host.worker, lambda cancel: host.engine.complete(replace(request, cancel=cancel)), doc
+            )
         except Cancelled:
             self.log.debug("%s superseded", mode.value)
             return None
@@ -136,15 +139,28 @@ class CompletionService:
         options = self.config.options
         if self.separate_list:
             options = replace(options, list_statement=False)
-        return self.ranker.complete(engine, text, cursor, options, cancel, key=doc, path=path,
-                                    use_jedi=self.config.jedi, jedi_ms=0, name_jedi_ms=0, jedi=jedi)
+        return self.ranker.complete(
+            engine,
+            text,
+            cursor,
+            options,
+            cancel,
+            key=doc,
+            path=path,
+            use_jedi=self.config.jedi,
+            jedi_ms=0,
+            name_jedi_ms=0,
+            jedi=jedi,
+        )
 
     def _engine_statement(self, text: str, cursor: int):
         """The engine's statement answered at this very spot, as the list's statement item."""
         host = self.model.serving
         if host is None or not host.key.remote or not self.config.options.list_statement:
             return None
-        return host.engine.last_statement(text, cursor, self.config.options)
+        engine = host.engine
+        assert isinstance(engine, EngineCompleter)  # a remote host serving: its engine is loaded
+        return engine.last_statement(text, cursor, self.config.options)
 
     # -- the statement from an engine ---------------------------------------------
 
@@ -169,8 +185,9 @@ class CompletionService:
         local = await self.list_model.ready()
         if local is None or local.engine is None:
             return None
-        return await self.scheduler.run(local.worker, lambda cancel: local.engine.complete(
-            replace(request, cancel=cancel)), doc)
+        return await self.scheduler.run(
+            local.worker, lambda cancel: local.engine.complete(replace(request, cancel=cancel)), doc
+        )
 
     def _disclose(self, url: str) -> None:
         """Say once per client and engine where the code goes."""
@@ -178,8 +195,11 @@ class CompletionService:
             return
         self._disclosed.add(url)
         what = "and after it " if self.config.engine.suffix else ""
-        self.notify(logging.INFO, f"nib: statements come from the engine at {url}: the code before the cursor "
-                                  f"{what}in the files you edit is sent there (engine.url)")
+        self.notify(
+            logging.INFO,
+            f"nib: statements come from the engine at {url}: the code before the cursor "
+            f"{what}in the files you edit is sent there (engine.url)",
+        )
 
     # -- ahead of requests ----------------------------------------------------------
 
@@ -193,7 +213,7 @@ class CompletionService:
         before its first character: the request that comes with it then only narrows this one
         (`ListRanker.narrow`) instead of waiting for jedi and the model."""
         host = self.list_model.serving
-        if host is None or host.engine is None or not name_may_start(text[text.rfind("\n", 0, cursor) + 1:cursor]):
+        if host is None or host.engine is None or not name_may_start(text[text.rfind("\n", 0, cursor) + 1 : cursor]):
             return
         engine = host.engine
         jedi = asyncio.ensure_future(self._await_jedi(text, cursor, path, speculative=True))

@@ -41,7 +41,7 @@ class VocabIndex:
     def extending(self, prefix: bytes) -> np.ndarray:
         """Ids of tokens whose bytes start with prefix.
 
-        Example: extending(b"pri") -> ids of b"print", b"private", b"pri", ...
+        Example: VocabIndex([b"pr", b"pri", b"print", b"x"], ()).extending(b"pri").tolist() == [1, 2]
         """
         lo = bisect_left(self.sorted_bytes, prefix)
         hi = bisect_left(self.sorted_bytes, prefix + b"\xff" * (self.max_len + 1))
@@ -68,7 +68,7 @@ def back_off(tokens: list[int], index: VocabIndex, max_tokens: int = 4) -> tuple
     a special token, never longer than the longest token, never the whole
     prompt) whose bytes some longer token could cover: the cursor may split it.
 
-    Example: for tokens of "x.pri" (..., b".", b"pri") -> (n - 1, b"pri")
+    Example: back_off([0, 1, 2], VocabIndex([b"x", b".", b"pri", b"print"], ())) == (2, b"pri")
     """
     best, removed, joined = len(tokens), b"", b""
     for keep in range(len(tokens) - 1, max(0, len(tokens) - max_tokens - 1), -1):
@@ -90,7 +90,7 @@ def advance(remaining: bytes, piece: bytes) -> bytes:
     if piece.startswith(remaining):
         return b""
     assert remaining.startswith(piece), "piece was not allowed"
-    return remaining[len(piece):]
+    return remaining[len(piece) :]
 
 
 def constrain(logprobs: np.ndarray, remaining: bytes, index: VocabIndex, renormalise: bool = True) -> np.ndarray:
@@ -118,7 +118,7 @@ class Canonical:
     (Phan et al., section 4): ("pr", "int") is not, since "print" is one token.
     Memoised: typing asks about the same few pairs again and again.
 
-    Example: Canonical(bpe.encode, token_bytes)(id_of("pr"), id_of("int")) -> False
+    Example: Canonical({"print": [2]}.get, [b"pr", b"int", b"print"])(0, 1) is False
     """
 
     def __init__(self, encode, token_bytes: list[bytes], size: int = 1 << 16):

@@ -32,16 +32,43 @@ def typed_name(text: str, start: int = 0, end: int | None = None) -> str:
 
 
 # Keywords after which a name (or another keyword) comes, not an operator.
-_BEFORE_NAME = {"and", "as", "assert", "await", "case", "del", "elif", "else", "for", "from", "global", "if", "import",
-                "in", "is", "lambda", "match", "nonlocal", "not", "or", "raise", "return", "while", "with", "yield"}
+_BEFORE_NAME = {
+    "and",
+    "as",
+    "assert",
+    "await",
+    "case",
+    "del",
+    "elif",
+    "else",
+    "for",
+    "from",
+    "global",
+    "if",
+    "import",
+    "in",
+    "is",
+    "lambda",
+    "match",
+    "nonlocal",
+    "not",
+    "or",
+    "raise",
+    "return",
+    "while",
+    "with",
+    "yield",
+}
 
 
 def name_may_start(line_prefix: str) -> bool:
     """Whether the next character typed is likely the first of a name: at the start of a
     statement, after an opening bracket, or after an operator, `:`, `,` or keyword and a space.
 
+    After "x " an operator comes, after "x =" a space.
+
     Example: name_may_start("    x = ") and name_may_start("f(") and name_may_start("    ");
-    not name_may_start("x ") (an operator comes) nor name_may_start("x =") (a space comes)
+             not name_may_start("x ") and not name_may_start("x =")
     """
     if line_prefix.endswith(("(", "[", "{")):
         return True
@@ -80,7 +107,7 @@ def first_lexeme(text: str) -> tuple[str, bool] | None:
     if not body or body[0] in "\r\n#\\":
         return None
     m = _STRING_START.match(body)
-    if m and (body[0] in "'\"" or body[m.start(1) - 1:m.start(1)].isalpha()):
+    if m and (body[0] in "'\"" or body[m.start(1) - 1 : m.start(1)].isalpha()):
         end = _string_end(body, m.end(), m.group(1))
         if end is None:
             return text, False
@@ -92,7 +119,7 @@ def first_lexeme(text: str) -> tuple[str, bool] | None:
             return text[: lead + end], end < len(body)
     for op in _OPERATORS:
         if body.startswith(op):
-            rest = body[len(op):]
+            rest = body[len(op) :]
             if not rest and any(o != op and o.startswith(op) for o in OPERATORS):
                 return text, False  # `=` may still become `==`
             return text[: lead + len(op)], True
@@ -122,7 +149,7 @@ def lexeme_span(text: str, cursor: int) -> tuple[int, int, bool] | None:
     the lexeme's leading spaces. A line break before the cursor is context too;
     one after it means there is no lexeme.
 
-    Example: lexeme_span("))\n", 2) is None; lexeme_span("pr", 1) == (0, 2, False);
+    Example: lexeme_span("))\\n", 2) is None; lexeme_span("pr", 1) == (0, 2, False);
              lexeme_span("foo(x", 3) == (3, 4, True); lexeme_span(" ==", 2) == (1, 3, True)
     """
     pos = text.rfind("\n", 0, cursor) + 1

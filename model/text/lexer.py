@@ -26,16 +26,54 @@ from typing import NamedTuple
 # whose contents change between Python versions; the type inventory is part of
 # the model's format and must not.
 OPERATORS = {
-    "!=": "NOTEQUAL", "%": "PERCENT", "%=": "PERCENTEQUAL", "&": "AMPER", "&=": "AMPEREQUAL",
-    "(": "LPAR", ")": "RPAR", "*": "STAR", "**": "DOUBLESTAR", "**=": "DOUBLESTAREQUAL",
-    "*=": "STAREQUAL", "+": "PLUS", "+=": "PLUSEQUAL", ",": "COMMA", "-": "MINUS",
-    "-=": "MINEQUAL", "->": "RARROW", ".": "DOT", "...": "ELLIPSIS", "/": "SLASH",
-    "//": "DOUBLESLASH", "//=": "DOUBLESLASHEQUAL", "/=": "SLASHEQUAL", ":": "COLON",
-    ":=": "COLONEQUAL", ";": "SEMI", "<": "LESS", "<<": "LEFTSHIFT", "<<=": "LEFTSHIFTEQUAL",
-    "<=": "LESSEQUAL", "=": "EQUAL", "==": "EQEQUAL", ">": "GREATER", ">=": "GREATEREQUAL",
-    ">>": "RIGHTSHIFT", ">>=": "RIGHTSHIFTEQUAL", "@": "AT", "@=": "ATEQUAL", "[": "LSQB",
-    "]": "RSQB", "^": "CIRCUMFLEX", "^=": "CIRCUMFLEXEQUAL", "{": "LBRACE", "|": "VBAR",
-    "|=": "VBAREQUAL", "}": "RBRACE", "~": "TILDE", "!": "EXCLAMATION",
+    "!=": "NOTEQUAL",
+    "%": "PERCENT",
+    "%=": "PERCENTEQUAL",
+    "&": "AMPER",
+    "&=": "AMPEREQUAL",
+    "(": "LPAR",
+    ")": "RPAR",
+    "*": "STAR",
+    "**": "DOUBLESTAR",
+    "**=": "DOUBLESTAREQUAL",
+    "*=": "STAREQUAL",
+    "+": "PLUS",
+    "+=": "PLUSEQUAL",
+    ",": "COMMA",
+    "-": "MINUS",
+    "-=": "MINEQUAL",
+    "->": "RARROW",
+    ".": "DOT",
+    "...": "ELLIPSIS",
+    "/": "SLASH",
+    "//": "DOUBLESLASH",
+    "//=": "DOUBLESLASHEQUAL",
+    "/=": "SLASHEQUAL",
+    ":": "COLON",
+    ":=": "COLONEQUAL",
+    ";": "SEMI",
+    "<": "LESS",
+    "<<": "LEFTSHIFT",
+    "<<=": "LEFTSHIFTEQUAL",
+    "<=": "LESSEQUAL",
+    "=": "EQUAL",
+    "==": "EQEQUAL",
+    ">": "GREATER",
+    ">=": "GREATEREQUAL",
+    ">>": "RIGHTSHIFT",
+    ">>=": "RIGHTSHIFTEQUAL",
+    "@": "AT",
+    "@=": "ATEQUAL",
+    "[": "LSQB",
+    "]": "RSQB",
+    "^": "CIRCUMFLEX",
+    "^=": "CIRCUMFLEXEQUAL",
+    "{": "LBRACE",
+    "|": "VBAR",
+    "|=": "VBAREQUAL",
+    "}": "RBRACE",
+    "~": "TILDE",
+    "!": "EXCLAMATION",
 }
 
 # Identifier roles from tree-sitter. CALL and KWARG are decided by what follows
@@ -44,8 +82,7 @@ ROLES = ("DEF_NAME", "PARAM", "IMPORT", "KWARG", "CALL", "ATTRIBUTE")
 LOOKAHEAD_ROLES = frozenset({"CALL", "KWARG"})
 
 TYPES: tuple[str, ...] = (
-    ("PAD", "WHITESPACE", "EOL", "INDENT", "COMMENT", "NAME", "KEYWORD", "NUMBER", "STRING",
-     "ERRORTOKEN")
+    ("PAD", "WHITESPACE", "EOL", "INDENT", "COMMENT", "NAME", "KEYWORD", "NUMBER", "STRING", "ERRORTOKEN")
     + ROLES
     + tuple(sorted(set(OPERATORS.values())))
 )
@@ -107,7 +144,7 @@ def _lex_chars(text: str) -> list[Token]:
                 string_until_eol = False
             if end <= start or start < pos:
                 continue  # zero-width DEDENT/NEWLINE/ENDMARKER, or inside a recovered string
-            if name == "ERRORTOKEN" and tok.string[:1] in ("'", "\""):
+            if name == "ERRORTOKEN" and tok.string[:1] in ("'", '"'):
                 eol = _line_end(text, start)
                 pos = _emit(out, text, pos, start, eol, "STRING")
                 string_until_eol = True
@@ -263,7 +300,4 @@ def _refine_roles(tokens: list[Token], data: bytes) -> list[Token]:
             old = role_at.get(node.start_byte)
             if old is None or rank[role] < rank[old]:
                 role_at[node.start_byte] = role
-    return [
-        Token(role_at.get(t.start, "NAME"), t.start, t.end) if t.type == "NAME" else t
-        for t in tokens
-    ]
+    return [Token(role_at.get(t.start, "NAME"), t.start, t.end) if t.type == "NAME" else t for t in tokens]

@@ -31,7 +31,7 @@ def depth_above(text: str) -> int:
     """bracket_depth of the text above the cursor's line, at least 0: the same for every keystroke
     on a line, so remembered for the last few (several documents, or editors on one daemon).
 
-    Example: depth_above("x = f(\n") == 1
+    Example: depth_above("x = f(\\n") == 1
     """
     return max(0, bracket_depth(text))
 
@@ -40,14 +40,13 @@ def whole_lines(text: str, start: int) -> str:
     """A statement cut short (out of tokens or time) without its unfinished last line, so ghost
     text never ends mid-thought; text[:start] (what healing reproduces) is always kept.
 
-    Example: whole_lines("ab(\n  c,\n  d", 0) == "ab(\n  c,"
+    Example: whole_lines("ab(\\n  c,\\n  d", 0) == "ab(\\n  c,"
     """
     last_newline = text.rfind("\n", start)
     return (text[:last_newline] if last_newline > start else text).rstrip("\r\n")
 
 
-def statement_end(line_prefix: str, generated: str, depth_before: int = 0,
-                  allow_block: bool = False) -> int | None:
+def statement_end(line_prefix: str, generated: str, depth_before: int = 0, allow_block: bool = False) -> int | None:
     """The length of generated that completes the statement, or None if it goes on.
 
     The statement ends at a newline at bracket depth 0 outside a string. If

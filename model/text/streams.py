@@ -27,14 +27,15 @@ def byte_types(text: str) -> tuple[bytes, np.ndarray]:
     data = text.encode("utf-8", "surrogatepass")
     types = np.zeros(len(data), dtype=np.uint8)
     for tok in lex(text):
-        types[tok.start:tok.end] = TYPE_ID[tok.type]
+        types[tok.start : tok.end] = TYPE_ID[tok.type]
     return data, types
 
 
 def token_types(text: str, ids: list[int], token_bytes: list[bytes]) -> np.ndarray:
     """The type id of each BPE token of text (ids must encode text exactly).
 
-    Example: token_types("x.y", [87, 13, 88], tb) -> [NAME, DOT, ATTRIBUTE] ids
+    Example: token_types("x.y", [0, 1, 2], [b"x", b".", b"y"]).tolist() ==
+             [TYPE_ID["NAME"], TYPE_ID["DOT"], TYPE_ID["ATTRIBUTE"]]
     """
     data, types = byte_types(text)
     return align(data, types, ids, token_bytes)

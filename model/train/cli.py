@@ -14,8 +14,15 @@ from pathlib import Path
 
 DATA = Path("data")
 # The bundled model's training run: `nib reproduce` repeats it, and the manifest records it.
-SHIPPED = {"plain": True, "budget_tokens": 8 * 512 * 2441, "layers": 6, "width": 256, "block_size": 512,
-           "batch_size": 8, "seed": 1337}
+SHIPPED = {
+    "plain": True,
+    "budget_tokens": 8 * 512 * 2441,
+    "layers": 6,
+    "width": 256,
+    "block_size": 512,
+    "batch_size": 8,
+    "seed": 1337,
+}
 
 
 def register(sub) -> None:
@@ -113,13 +120,23 @@ def train(args) -> int:
 
     encoded = json.loads((args.data / "encoded.json").read_text())
     cfg = TrainConfig(
-        data=str(args.data), out=str(args.out),
-        model=Config(vocab_size=encoded.get("vocab_size", 8192), n_types=len(TYPES), type_stream=not args.plain,
-                     n_layer=args.layers, d_model=args.width, d_ff=args.width * 11 // 4 // 64 * 64,
-                     block_size=args.block_size),
-        batch_size=args.batch_size, seed=args.seed,
+        data=str(args.data),
+        out=str(args.out),
+        model=Config(
+            vocab_size=encoded.get("vocab_size", 8192),
+            n_types=len(TYPES),
+            type_stream=not args.plain,
+            n_layer=args.layers,
+            d_model=args.width,
+            d_ff=args.width * 11 // 4 // 64 * 64,
+            block_size=args.block_size,
+        ),
+        batch_size=args.batch_size,
+        seed=args.seed,
         budget_tokens=0 if args.budget_seconds else args.budget_tokens,
-        budget_seconds=args.budget_seconds or 3600.0, threads=args.threads, device=args.device,
+        budget_seconds=args.budget_seconds or 3600.0,
+        threads=args.threads,
+        device=args.device,
     )
     train(cfg)
     return 0
@@ -150,12 +167,32 @@ def export(args) -> int:
 def steps(out: Path, threads: int) -> list[list[str]]:
     """The stages `nib reproduce` runs, as `nib` arguments, with the bundled model's settings."""
     s = SHIPPED
-    return [["corpus"], ["tokenizer"], ["encode"],
-            ["train", "--out", "runs/plain", "--threads", str(threads), "--budget-tokens",
-             str(s["budget_tokens"]), "--layers", str(s["layers"]), "--width", str(s["width"]),
-             "--block-size", str(s["block_size"]), "--batch-size", str(s["batch_size"]), "--seed", str(s["seed"])]
-            + (["--plain"] if s["plain"] else []),
-            ["export", "runs/plain/ckpt.pt", "--out", str(out), "--parity", "dev"]]
+    return [
+        ["corpus"],
+        ["tokenizer"],
+        ["encode"],
+        [
+            "train",
+            "--out",
+            "runs/plain",
+            "--threads",
+            str(threads),
+            "--budget-tokens",
+            str(s["budget_tokens"]),
+            "--layers",
+            str(s["layers"]),
+            "--width",
+            str(s["width"]),
+            "--block-size",
+            str(s["block_size"]),
+            "--batch-size",
+            str(s["batch_size"]),
+            "--seed",
+            str(s["seed"]),
+        ]
+        + (["--plain"] if s["plain"] else []),
+        ["export", "runs/plain/ckpt.pt", "--out", str(out), "--parity", "dev"],
+    ]
 
 
 def stage(argv: list[str]) -> int:
@@ -178,9 +215,11 @@ def reproduce(args) -> int:
         if step == ["corpus"]:
             built = json.loads((DATA / "corpus" / "corpus.json").read_text())["sha256"]
             if built != shipped["corpus"]["sha256"]:
-                print(f"nib: the corpus hashes to {built}, the bundled model's manifest says "
-                      f"{shipped['corpus']['sha256']} (another Python's stdlib, or a changed manifest)",
-                      file=sys.stderr)
+                print(
+                    f"nib: the corpus hashes to {built}, the bundled model's manifest says "
+                    f"{shipped['corpus']['sha256']} (another Python's stdlib, or a changed manifest)",
+                    file=sys.stderr,
+                )
                 return 1
     made = json.loads((args.out / artifacts.MANIFEST_FILE).read_text())["files"]
     for name in ("tokenizer", "model"):

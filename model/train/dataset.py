@@ -23,13 +23,13 @@ def validation_paths(paths: list[str]) -> set[str]:
     digests = {p: hashlib.sha256(p.encode()).digest() for p in paths}
     chosen = {p for p, d in digests.items() if d[0] < 6}
     if not chosen and len(paths) >= 2:
-        chosen = {min(digests, key=digests.get)}
+        chosen = {min(digests, key=lambda p: digests[p])}
     return chosen
 
 
 def encode(corpus_dir: Path, tokenizer: BPE, out: Path) -> dict:
     files = read_corpus(corpus_dir)
-    streams = {"train": ([], []), "val": ([], [])}
+    streams: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {"train": ([], []), "val": ([], [])}
     val = validation_paths([p for p, _ in files])
     progress = Progress(sum(len(t) for _, t in files), "chars", "encode")
     for path, text in files:

@@ -65,11 +65,16 @@ def to_onnx(model: CodeLM, out: Path) -> None:
         "past_values": {1: batch, 3: past},
     }
     torch.onnx.export(
-        _SharedServing(model).eval(), (ids, types, kv[:, :1], kv[:, :1].clone(), own, own.clone()), str(out),
-        dynamo=True, opset_version=OPSET,
+        _SharedServing(model).eval(),
+        (ids, types, kv[:, :1], kv[:, :1].clone(), own, own.clone()),
+        str(out),
+        dynamo=True,
+        opset_version=OPSET,
         input_names=["input_ids", "type_ids", "prefix_keys", "prefix_values", "past_keys", "past_values"],
         output_names=["logits", "present_keys", "present_values"],
-        dynamic_shapes=dyn, external_data=False, verbose=False,
+        dynamic_shapes=dyn,
+        external_data=False,
+        verbose=False,
     )
 
 
@@ -83,10 +88,14 @@ def quantize(src: Path, dst: Path, keep_fp32=lambda weight_shape: False) -> None
     logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer").setLevel(logging.WARNING)
     model = onnx.load(str(src))
     shapes = {i.name: tuple(i.dims) for i in model.graph.initializer}
-    exclude = [n.name for n in model.graph.node
-               if n.op_type == "MatMul" and n.input[1] in shapes and keep_fp32(shapes[n.input[1]])]
-    quantizer = MatMulNBitsQuantizer(model, bits=8, block_size=32, is_symmetric=True, accuracy_level=4,
-                                     nodes_to_exclude=exclude)
+    exclude = [
+        n.name
+        for n in model.graph.node
+        if n.op_type == "MatMul" and n.input[1] in shapes and keep_fp32(shapes[n.input[1]])
+    ]
+    quantizer = MatMulNBitsQuantizer(
+        model, bits=8, block_size=32, is_symmetric=True, accuracy_level=4, nodes_to_exclude=exclude
+    )
     quantizer.process()
     quantizer.model.save_model_to_file(str(dst))
 
@@ -117,8 +126,8 @@ def parity(model: CodeLM, fp32: Path, int8: Path, ids: list[int], types: list[in
         return logits, np.concatenate((k, new_k), axis=3), np.concatenate((v, new_v), axis=3)
 
     for lo in range(0, len(ids) - 1, window):
-        i = np.asarray([ids[lo:lo + window]], dtype=np.int64)
-        t = np.asarray([types[lo:lo + window]], dtype=np.int64)
+        i = np.asarray([ids[lo : lo + window]], dtype=np.int64)
+        t = np.asarray([types[lo : lo + window]], dtype=np.int64)
         with torch.no_grad():
             ref, _ = model(torch.from_numpy(i), torch.from_numpy(t))
         f32 = run(sessions[0], i, t, empty, empty)[0]
@@ -132,14 +141,24 @@ def parity(model: CodeLM, fp32: Path, int8: Path, ids: list[int], types: list[in
     t = np.asarray([types[:n]], dtype=np.int64)
     whole = run(sessions[0], i, t, empty, empty)[0]
     a, k, v = run(sessions[0], i[:, : n // 2], t[:, : n // 2], empty, empty)
-    b, _, _ = run(sessions[0], i[:, n // 2:], t[:, n // 2:], k, v)
+    b, _, _ = run(sessions[0], i[:, n // 2 :], t[:, n // 2 :], k, v)
     cache_diff = float(np.abs(np.concatenate([a, b], axis=1) - whole).max())
-    return {"fp32_vs_torch_max_abs_logit_diff": max_diff, "cache_vs_single_pass_max_abs_logit_diff": cache_diff,
-            "int8_vs_fp32_top1_agreement": agree / total, "tokens": total}
+    return {
+        "fp32_vs_torch_max_abs_logit_diff": max_diff,
+        "cache_vs_single_pass_max_abs_logit_diff": cache_diff,
+        "int8_vs_fp32_top1_agreement": agree / total,
+        "tokens": total,
+    }
 
 
-def export(checkpoint: Path, tokenizer: Path, out: Path, extra_manifest: dict | None = None,
-           keep_fp32: bool = False, parity_text: str | None = None) -> dict:
+def export(
+    checkpoint: Path,
+    tokenizer: Path,
+    out: Path,
+    extra_manifest: dict | None = None,
+    keep_fp32: bool = False,
+    parity_text: str | None = None,
+) -> dict:
     """Write out/model.onnx (int8), out/tokenizer.json and out/manifest.json.
 
     With parity_text, the parity figures on it go into the manifest.

@@ -60,9 +60,9 @@ class Batches:
     def get(self, seed: int):
         rng = np.random.default_rng(seed)
         starts = rng.integers(0, len(self.tokens) - self.block - 1, self.batch)
-        tok = np.stack([self.tokens[s:s + self.block + 1] for s in starts]).astype(np.int64)
-        typ = np.stack([self.types[s:s + self.block + 1] for s in starts]).astype(np.int64)
-        tok, typ = torch.from_numpy(tok).to(self.device), torch.from_numpy(typ).to(self.device)
+        tok_np = np.stack([self.tokens[s : s + self.block + 1] for s in starts]).astype(np.int64)  # (B, T+1)
+        typ_np = np.stack([self.types[s : s + self.block + 1] for s in starts]).astype(np.int64)  # (B, T+1)
+        tok, typ = torch.from_numpy(tok_np).to(self.device), torch.from_numpy(typ_np).to(self.device)
         inputs = torch.from_numpy(INPUT_TYPE.astype(np.int64)).to(self.device)[typ[:, :-1]]
         return tok[:, :-1], inputs, tok[:, 1:], typ[:, 1:]
 
@@ -122,13 +122,11 @@ def train(cfg: TrainConfig, log=print) -> dict:
         state["step"] += 1
         state["tokens"] += tokens_per_step
         state["seconds"] += dt
-        bar.update(tokens_per_step if cfg.budget_tokens else dt,
-                   f"loss {loss.item():.3f} {tokens_per_step / dt:,.0f} tok/s")
+        bar.update(
+            tokens_per_step if cfg.budget_tokens else dt, f"loss {loss.item():.3f} {tokens_per_step / dt:,.0f} tok/s"
+        )
         if state["step"] % cfg.eval_every == 0:
-            val = evaluate(model, val_batches, cfg.eval_batches, autocast)
-            state["history"].append({"step": state["step"], "tokens": state["tokens"],
-                                     "seconds": round(state["seconds"], 1), "val_loss": round(val, 4)})
-            log(f"\nstep {state['step']} tokens {state['tokens']:,} val_loss {val:.4f} lr {lr:.2e}")
+            _validate(model, val_batches, cfg, autocast, state, lr, log)
         if time.monotonic() - last_save > cfg.save_every:
             _save(ckpt_path, model, opt, state, cfg)
             last_save = time.monotonic()
@@ -136,11 +134,36 @@ def train(cfg: TrainConfig, log=print) -> dict:
     val = evaluate(model, val_batches, cfg.eval_batches, autocast)
     state["final_val_loss"] = round(val, 4)
     _save(ckpt_path, model, opt, state, cfg)
-    summary = {"steps": state["step"], "tokens": state["tokens"], "seconds": round(state["seconds"], 1),
-               "val_loss": state["final_val_loss"], "device": str(device), "history": state["history"]}
+    summary = _summary(state, device)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     log(f"done: {summary['tokens']:,} tokens in {summary['seconds']:.0f}s, val_loss {val:.4f}")
     return summary
+
+
+def _validate(model, val_batches: Batches, cfg: TrainConfig, autocast, state: dict, lr: float, log) -> None:
+    """The validation loss now: added to the run's history and logged."""
+    val = evaluate(model, val_batches, cfg.eval_batches, autocast)
+    state["history"].append(
+        {
+            "step": state["step"],
+            "tokens": state["tokens"],
+            "seconds": round(state["seconds"], 1),
+            "val_loss": round(val, 4),
+        }
+    )
+    log(f"\nstep {state['step']} tokens {state['tokens']:,} val_loss {val:.4f} lr {lr:.2e}")
+
+
+def _summary(state: dict, device) -> dict:
+    """What summary.json holds of a finished run."""
+    return {
+        "steps": state["step"],
+        "tokens": state["tokens"],
+        "seconds": round(state["seconds"], 1),
+        "val_loss": state["final_val_loss"],
+        "device": str(device),
+        "history": state["history"],
+    }
 
 
 def _optimizer(model, cfg: TrainConfig, device):
@@ -149,7 +172,9 @@ def _optimizer(model, cfg: TrainConfig, device):
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     return torch.optim.AdamW(
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg.lr, betas=(0.9, 0.95), fused=device.type == "cuda",
+        lr=cfg.lr,
+        betas=(0.9, 0.95),
+        fused=device.type == "cuda",
     )
 
 
@@ -167,8 +192,9 @@ def _resume(ckpt_path: Path, model, opt, device, log) -> dict:
 
 def _save(ckpt_path: Path, model, opt, state: dict, cfg: TrainConfig) -> None:
     tmp = ckpt_path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state,
-                "config": cfg.model.to_dict()}, tmp)
+    torch.save(
+        {"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state, "config": cfg.model.to_dict()}, tmp
+    )
     tmp.replace(ckpt_path)  # never leave a half-written checkpoint
 
 

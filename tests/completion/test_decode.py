@@ -11,6 +11,7 @@ from nib.model.text.heal import Canonical, back_off
 def test_healed_copy_model_reproduces_text(mode):
     """For random prompts and cut points, healed decoding with a copying model gives back the original bytes."""
     import random
+
     rng = random.Random(1)
     words = [b"print", b"private", b"x", b" ==", b" =", b" ", b"pr", b"int"]
     for _ in range(200):
@@ -21,8 +22,14 @@ def test_healed_copy_model_reproduces_text(mode):
         toks = greedy_encode(original[:cut])
         keep, removed = back_off(toks, INDEX)
         kept = b"".join(VOCAB[t] for t in toks[:keep])
-        text, _ = decoder.statement(model.logits(toks[:keep]), model.state(toks[:keep]), removed,
-                                    original[:cut].decode(), 0, exact=mode == "exact")
+        text, _ = decoder.statement(
+            model.logits(toks[:keep]),
+            model.state(toks[:keep]),
+            removed,
+            original[:cut].decode(),
+            0,
+            exact=mode == "exact",
+        )
         assert kept + text.encode() == original[:-1], (original, cut)
 
 

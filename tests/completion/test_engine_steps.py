@@ -7,16 +7,19 @@ from nib.model.completion.engine import Cut, EngineError, _choice, constraint, g
 from nib.model.completion.request import Options
 
 
-@pytest.mark.parametrize("prefix, removed", [
-    ("x = os.pa", "pa"),  # the word the cursor is in
-    ("x = fo", " fo"),  # with the blank before it: `▁fo` / ` fo` is one token in most vocabularies
-    ("f(", "("),
-    ("x = a ==", " =="),
-    ("    ", "    "),  # indentation: the engine picks the indent token
-    ("x = 1\n", ""),
-    ("", ""),
-    ("y = " + "a" * 40, ""),  # longer than MAX_BACKOFF: sent as it is
-])
+@pytest.mark.parametrize(
+    "prefix, removed",
+    [
+        ("x = os.pa", "pa"),  # the word the cursor is in
+        ("x = fo", " fo"),  # with the blank before it: `▁fo` / ` fo` is one token in most vocabularies
+        ("f(", "("),
+        ("x = a ==", " =="),
+        ("    ", "    "),  # indentation: the engine picks the indent token
+        ("x = 1\n", ""),
+        ("", ""),
+        ("y = " + "a" * 40, ""),  # longer than MAX_BACKOFF: sent as it is
+    ],
+)
 def test_word_backoff(prefix, removed):
     assert word_backoff(prefix) == removed
 
@@ -53,7 +56,8 @@ def test_what_the_settings_leave_to_an_engine():
     o = own(Options())
     assert (o.context_tokens, o.statement_min_confidence) == (448, 0)
     assert own(Options(context_tokens=1024, statement_min_confidence=20)) == Options(
-        context_tokens=1024, statement_min_confidence=20)
+        context_tokens=1024, statement_min_confidence=20
+    )
 
 
 def test_after_a_failure_the_engine_rests():

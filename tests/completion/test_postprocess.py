@@ -6,26 +6,32 @@ from nib.model.completion.postprocess import to_edit
 from nib.model.completion.result import typed_since
 
 
-@pytest.mark.parametrize("gen, removed, cursor, whole, expected", [
-    (" ==", " =", 10, False, ("==", 9, "==")),  # `x =|` completes to `==`: replaces the typed `=`
-    ("(x", "(", 10, False, ("x", 10, "x")),  # after `(`: inserts the next token
-    ("pri" + "nt", "pri", 10, False, ("print", 7, "print")),  # mid-word: replaces `pri`
-    ("\n    return", "\n    ", 10, False, ("return", 10, "return")),  # healed indentation is context
-    ("pri" + "nt(x)", "pri", 10, True, ("print(x)", 7, "print(x)")),  # a statement from mid-word
-    ("))\n", "))", 10, False, None),
-])
+@pytest.mark.parametrize(
+    "gen, removed, cursor, whole, expected",
+    [
+        (" ==", " =", 10, False, ("==", 9, "==")),  # `x =|` completes to `==`: replaces the typed `=`
+        ("(x", "(", 10, False, ("x", 10, "x")),  # after `(`: inserts the next token
+        ("pri" + "nt", "pri", 10, False, ("print", 7, "print")),  # mid-word: replaces `pri`
+        ("\n    return", "\n    ", 10, False, ("return", 10, "return")),  # healed indentation is context
+        ("pri" + "nt(x)", "pri", 10, True, ("print(x)", 7, "print(x)")),  # a statement from mid-word
+        ("))\n", "))", 10, False, None),
+    ],
+)
 def test_edit(gen, removed, cursor, whole, expected):
     c = to_edit(gen, removed, cursor, whole)
     assert (None if c is None else (c.text, c.start, c.label)) == expected
 
 
-@pytest.mark.parametrize("before, at, text, cursor, typed", [
-    ("xs.a = 1", 4, "xs.app = 1", 6, "pp"),  # typed on at the cursor, the text after it kept
-    ("xs.", 3, "xs.a", 4, "a"),
-    ("xs.a", 4, "ys.ap", 5, None),  # the text before changed
-    ("xs.a = 1", 4, "xs.ap = 2", 5, None),  # the text after changed
-    ("xs.ap", 5, "xs.a", 4, None),  # the cursor moved back
-    ("xs.a", 4, "xs.a", 4, None),  # nothing typed
-])
+@pytest.mark.parametrize(
+    "before, at, text, cursor, typed",
+    [
+        ("xs.a = 1", 4, "xs.app = 1", 6, "pp"),  # typed on at the cursor, the text after it kept
+        ("xs.", 3, "xs.a", 4, "a"),
+        ("xs.a", 4, "ys.ap", 5, None),  # the text before changed
+        ("xs.a = 1", 4, "xs.ap = 2", 5, None),  # the text after changed
+        ("xs.ap", 5, "xs.a", 4, None),  # the cursor moved back
+        ("xs.a", 4, "xs.a", 4, None),  # nothing typed
+    ],
+)
 def test_typed_since(before, at, text, cursor, typed):
     assert typed_since(before, at, text, cursor) == typed

@@ -7,8 +7,9 @@ from nib.model.completion.scoring import RARE_PIECE, UNSCORED_PIECE, score_seque
 
 
 def test_score_sequences_is_the_sum_of_piece_logprobs():
-    model = table_model({b"": {b"pr": 0.5, b"print": 0.3, b"p": 0.2}, b"pr": {b"int": 0.1, b"i": 0.9},
-                         b"pri": {b"v": 0.5, b"n": 0.5}})
+    model = table_model(
+        {b"": {b"pr": 0.5, b"print": 0.3, b"p": 0.2}, b"pr": {b"int": 0.1, b"i": 0.9}, b"pri": {b"v": 0.5, b"n": 0.5}}
+    )
     ids = {v: i for i, v in enumerate(VOCAB)}
     seqs = [(ids[b"print"],), (ids[b"pr"], ids[b"int"]), (ids[b"pr"], ids[b"i"], ids[b"v"])]
     start = [ids[b"x"]]

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from rpc import RawClient  # noqa: E402
 
 URI = "file:///tmp/nib_fuzz.py"
-TEXT = '''import os
+TEXT = """import os
 
 
 def walk(root):
@@ -32,14 +32,25 @@ def walk(root):
         for name in names:
             found.append(os.path.join(dirpath, name))
     return sorted(found)
-'''
+"""
 ODD_TEXT = ["\ud800", "\udfff", "\x00", "\ufeff", "😀", "\r\n", "\r", "é", "\u2028", "\t", "'''", "(", "\\"]
 
 # kind: weight (per 1000 messages)
 KINDS = {
-    "complete": 40, "inline": 20, "change": 250, "cancel": 40, "garbage": 90, "not_a_request": 50,
-    "unknown_request": 90, "unknown_notification": 50, "unimplemented": 50, "bad_params": 120, "bad_id": 50,
-    "odd_text": 70, "settings": 30, "close_open": 50,
+    "complete": 40,
+    "inline": 20,
+    "change": 250,
+    "cancel": 40,
+    "garbage": 90,
+    "not_a_request": 50,
+    "unknown_request": 90,
+    "unknown_notification": 50,
+    "unimplemented": 50,
+    "bad_params": 120,
+    "bad_id": 50,
+    "odd_text": 70,
+    "settings": 30,
+    "close_open": 50,
 }
 
 
@@ -69,9 +80,18 @@ def fuzz_messages(rng: random.Random, n: int):
             version += 1
             start, end = position(rng), position(rng)
             text = rng.choice(["", "x", "os.", "\n", "    ", "pri", "(", ")", "found.ap", "\n    return "])
-            yield kind, {"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
-                "textDocument": {"uri": URI, "version": version},
-                "contentChanges": [{"range": {"start": start, "end": end}, "text": text}]}}, None
+            yield (
+                kind,
+                {
+                    "jsonrpc": "2.0",
+                    "method": "textDocument/didChange",
+                    "params": {
+                        "textDocument": {"uri": URI, "version": version},
+                        "contentChanges": [{"range": {"start": start, "end": end}, "text": text}],
+                    },
+                },
+                None,
+            )
         elif kind == "cancel":
             target = rng.choice(recent) if recent else 1
             yield kind, {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": target}}, None
@@ -82,43 +102,104 @@ def fuzz_messages(rng: random.Random, n: int):
         elif kind == "not_a_request":
             yield kind, rng.choice([b"[]", b"[1, 2]", b"42", b'"text"', b"null", b"true", b"{}"]), -32600
         elif kind == "unknown_request":
-            yield kind, {"jsonrpc": "2.0", "id": next(ids), "method": rng.choice(["foo/bar", "nib/nothing", "", "$/x"]),
-                         "params": rng.choice([{}, [], None, 3])}, -32601
+            yield (
+                kind,
+                {
+                    "jsonrpc": "2.0",
+                    "id": next(ids),
+                    "method": rng.choice(["foo/bar", "nib/nothing", "", "$/x"]),
+                    "params": rng.choice([{}, [], None, 3]),
+                },
+                -32601,
+            )
         elif kind == "unknown_notification":
-            yield kind, {"jsonrpc": "2.0", "method": rng.choice(["foo/bar", "$/setTrace", "custom/note"]),
-                         "params": {"x": 1}}, None
+            yield (
+                kind,
+                {"jsonrpc": "2.0", "method": rng.choice(["foo/bar", "$/setTrace", "custom/note"]), "params": {"x": 1}},
+                None,
+            )
         elif kind == "unimplemented":
-            yield kind, {"jsonrpc": "2.0", "id": next(ids), "method": rng.choice(
-                ["textDocument/hover", "textDocument/definition", "workspace/symbol", "completionItem/resolve"]),
-                "params": {"textDocument": {"uri": URI}, "position": position(rng)}}, -32601
+            yield (
+                kind,
+                {
+                    "jsonrpc": "2.0",
+                    "id": next(ids),
+                    "method": rng.choice(
+                        ["textDocument/hover", "textDocument/definition", "workspace/symbol", "completionItem/resolve"]
+                    ),
+                    "params": {"textDocument": {"uri": URI}, "position": position(rng)},
+                },
+                -32601,
+            )
         elif kind == "bad_params":
             method = rng.choice(["textDocument/completion", "textDocument/inlineCompletion"])
-            params = rng.choice([5, "x", [], {"x": 1}, {"textDocument": {"uri": 3}, "position": {"line": 0}},
-                                 {"textDocument": {"uri": URI}, "position": {"line": "a", "character": 0}}])
+            params = rng.choice(
+                [
+                    5,
+                    "x",
+                    [],
+                    {"x": 1},
+                    {"textDocument": {"uri": 3}, "position": {"line": 0}},
+                    {"textDocument": {"uri": URI}, "position": {"line": "a", "character": 0}},
+                ]
+            )
             yield kind, {"jsonrpc": "2.0", "id": next(ids), "method": method, "params": params}, -32602
         elif kind == "bad_id":
-            yield kind, {"jsonrpc": "2.0", "id": rng.choice([True, 1.5, {"a": 1}, [1]]), "method": "foo/bar",
-                         "params": {}}, -32600
+            yield (
+                kind,
+                {"jsonrpc": "2.0", "id": rng.choice([True, 1.5, {"a": 1}, [1]]), "method": "foo/bar", "params": {}},
+                -32600,
+            )
         elif kind == "odd_text":
             version += 1
             text = "".join(rng.choice(ODD_TEXT) for _ in range(rng.randrange(1, 8)))
-            yield kind, {"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
-                "textDocument": {"uri": URI, "version": version},
-                "contentChanges": [{"range": {"start": position(rng), "end": position(rng)}, "text": text}]}}, None
+            yield (
+                kind,
+                {
+                    "jsonrpc": "2.0",
+                    "method": "textDocument/didChange",
+                    "params": {
+                        "textDocument": {"uri": URI, "version": version},
+                        "contentChanges": [{"range": {"start": position(rng), "end": position(rng)}, "text": text}],
+                    },
+                },
+                None,
+            )
         elif kind == "settings":
-            settings = rng.choice([{"nib": {"statement": {"maxTokens": "x"}}}, {"nib": {"model": {"healing": 3}}},
-                                   {"nib": None}, [1], "x",
-                                   {"nib": {"list": {"size": 2}, "statement": {"debounceMs": 0}}},
-                                   {"nib": {"foo": {"bar": 1}}}, {"nib": {"listSize": 2, "list": []}}])
-            yield kind, {"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration",
-                         "params": {"settings": settings}}, None
+            settings = rng.choice(
+                [
+                    {"nib": {"statement": {"maxTokens": "x"}}},
+                    {"nib": {"model": {"healing": 3}}},
+                    {"nib": None},
+                    [1],
+                    "x",
+                    {"nib": {"list": {"size": 2}, "statement": {"debounceMs": 0}}},
+                    {"nib": {"foo": {"bar": 1}}},
+                    {"nib": {"listSize": 2, "list": []}},
+                ]
+            )
+            yield (
+                kind,
+                {"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {"settings": settings}},
+                None,
+            )
         else:  # close and reopen the document, sometimes with odd text
-            yield kind, {"jsonrpc": "2.0", "method": "textDocument/didClose",
-                         "params": {"textDocument": {"uri": URI}}}, None
+            yield (
+                kind,
+                {"jsonrpc": "2.0", "method": "textDocument/didClose", "params": {"textDocument": {"uri": URI}}},
+                None,
+            )
             version += 1
             text = rng.choice([TEXT, "\ufeff" + TEXT, TEXT.replace("\n", "\r\n"), "\x00\x01" * 50, ""])
-            yield kind, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
-                "uri": URI, "languageId": "python", "version": version, "text": text}}}, None
+            yield (
+                kind,
+                {
+                    "jsonrpc": "2.0",
+                    "method": "textDocument/didOpen",
+                    "params": {"textDocument": {"uri": URI, "languageId": "python", "version": version, "text": text}},
+                },
+                None,
+            )
 
 
 def run(n: int, seed: int = 0, command=None, timeout: float = 600.0) -> dict:
@@ -126,8 +207,9 @@ def run(n: int, seed: int = 0, command=None, timeout: float = 600.0) -> dict:
     client = RawClient(command)
     started = time.perf_counter()
     client.initialize()
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "python", "version": 1,
-                                                           "text": TEXT}})
+    client.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": TEXT}}
+    )
     expected: dict[int, object] = {}
     null_expected: Counter = Counter()
     sent: Counter = Counter()
@@ -170,18 +252,33 @@ def run(n: int, seed: int = 0, command=None, timeout: float = 600.0) -> dict:
     if null_codes != null_expected:
         problems.append(f"answers with id null: expected {dict(null_expected)}, got {dict(null_codes)}")
     alive = client.process.poll() is None
-    after = client.request("textDocument/completion", {"textDocument": {"uri": URI},
-                                                       "position": {"line": 0, "character": 0}}) if alive else None
+    after = (
+        client.request(
+            "textDocument/completion", {"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}}
+        )
+        if alive
+        else None
+    )
     memory = client.request("nib/_memory", {}) if alive else None
     elapsed = time.perf_counter() - started
     exit_code = client.close()
     for code, count in null_codes.items():
         codes[code] += count
-    return {"messages": sum(sent.values()), "requests_answered": sum(codes.values()), "by_kind": dict(sent),
-            "answers_by_code": {str(k): v for k, v in sorted(codes.items(), key=str)}, "problems": problems[:20],
-            "problem_count": len(problems), "alive_at_end": alive, "answers_after": after is not None,
-            "exit_code": exit_code, "crashes": 0 if alive and exit_code == 0 else 1, "seconds": round(elapsed, 1),
-            "sending_seconds": round(sending_s, 1), "memory": memory}
+    return {
+        "messages": sum(sent.values()),
+        "requests_answered": sum(codes.values()),
+        "by_kind": dict(sent),
+        "answers_by_code": {str(k): v for k, v in sorted(codes.items(), key=str)},
+        "problems": problems[:20],
+        "problem_count": len(problems),
+        "alive_at_end": alive,
+        "answers_after": after is not None,
+        "exit_code": exit_code,
+        "crashes": 0 if alive and exit_code == 0 else 1,
+        "seconds": round(elapsed, 1),
+        "sending_seconds": round(sending_s, 1),
+        "memory": memory,
+    }
 
 
 def main() -> int:
@@ -191,8 +288,10 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     report = run(args.messages, args.seed)
-    print(f"messages sent {report['messages']}, requests answered {report['requests_answered']}, "
-          f"crashes {report['crashes']}, problems {report['problem_count']}, {report['seconds']} s")
+    print(
+        f"messages sent {report['messages']}, requests answered {report['requests_answered']}, "
+        f"crashes {report['crashes']}, problems {report['problem_count']}, {report['seconds']} s"
+    )
     print("answers by code:", report["answers_by_code"])
     print("messages by kind:", report["by_kind"])
     if args.json:

@@ -10,19 +10,27 @@ MODELS_OWN = (K.Text, K.Snippet, K.Keyword, K.Value)  # the kinds of items the m
 
 
 def open_doc(client, text, uri=URI, version=1):
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)
+        )
+    )
 
 
 async def complete(client, line, character, uri=URI):
-    return await client.text_document_completion_async(types.CompletionParams(
-        types.TextDocumentIdentifier(uri), types.Position(line, character)))
+    return await client.text_document_completion_async(
+        types.CompletionParams(types.TextDocumentIdentifier(uri), types.Position(line, character))
+    )
 
 
 async def inline(client, line, character, uri=URI):
-    return await client.text_document_inline_completion_async(types.InlineCompletionParams(
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
-        text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character)))
+    return await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+            text_document=types.TextDocumentIdentifier(uri),
+            position=types.Position(line, character),
+        )
+    )
 
 
 def configure(client, settings: dict) -> None:
@@ -37,10 +45,16 @@ def apply_edit(text: str, line: int, start: int, end: int, new: str) -> str:
 
 def type_text(client, text: str, line: int, character: int, typed: str, version: int, uri=URI) -> str:
     """Insert `typed` at (line, character) as one didChange; the new text."""
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-        [types.TextDocumentContentChangePartial(
-            range=types.Range(types.Position(line, character), types.Position(line, character)), text=typed)]))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            [
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(types.Position(line, character), types.Position(line, character)), text=typed
+                )
+            ],
+        )
+    )
     return apply_edit(text, line, character, character, typed)
 
 

@@ -72,8 +72,9 @@ class RawClient:
 
     def wait(self, request_id, timeout: float = 30.0) -> dict:
         with self._arrived:
-            if not self._arrived.wait_for(lambda: request_id in self.responses or self.process.poll() is not None,
-                                          timeout):
+            if not self._arrived.wait_for(
+                lambda: request_id in self.responses or self.process.poll() is not None, timeout
+            ):
                 raise TimeoutError(f"no answer to request {request_id} in {timeout} s")
         if request_id not in self.responses:
             raise ConnectionError(f"the server ended (exit code {self.process.poll()}) before answering {request_id}")
@@ -88,8 +89,9 @@ class RawClient:
 
     def initialize(self, encodings=None, options=None, process_id=None) -> dict:
         caps = {"general": {"positionEncodings": encodings}} if encodings else {}
-        result = self.request("initialize", {"processId": process_id, "capabilities": caps,
-                                             "initializationOptions": options})
+        result = self.request(
+            "initialize", {"processId": process_id, "capabilities": caps, "initializationOptions": options}
+        )
         self.notify("initialized", {})
         return result
 

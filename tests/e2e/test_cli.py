@@ -30,8 +30,18 @@ def test_complete_mid_word_list():
     kinds = [c["kind"] for c in out["candidates"]]
     assert kinds.count("statement") == 1 and kinds[-1] == "statement"
     t = out["timings"]
-    assert set(t) == {"context_ms", "lex_ms", "heal_ms", "prefill_ms", "jedi_wait_ms", "decode_list_ms",
-                      "decode_statement_ms", "score_names_ms", "prompt_tokens", "healed_bytes"}
+    assert set(t) == {
+        "context_ms",
+        "lex_ms",
+        "heal_ms",
+        "prefill_ms",
+        "jedi_wait_ms",
+        "decode_list_ms",
+        "decode_statement_ms",
+        "score_names_ms",
+        "prompt_tokens",
+        "healed_bytes",
+    }
     # after `.` jedi's names are the whole truth: the model's own lexemes are not decoded
     assert t["decode_list_ms"] == 0 and t["jedi_wait_ms"] > 0 and t["score_names_ms"] > 0
     assert (t["prompt_tokens"] > 0, t["healed_bytes"]) == (True, 2)
@@ -54,5 +64,7 @@ def test_complete_rejects_a_position_outside_the_file():
 def test_complete_with_a_missing_model_is_one_clear_line():
     done = run("complete", DEMO, "--line", 1, "--column", 0, "--model", "/nonexistent")
     assert done.returncode == 2
-    assert done.stderr == ("nib: model manifest not found: /nonexistent/manifest.json "
-                           "(reinstall nib for the bundled model, or re-export with `nib export`)\n")
+    assert done.stderr == (
+        "nib: model manifest not found: /nonexistent/manifest.json "
+        "(reinstall nib for the bundled model, or re-export with `nib export`)\n"
+    )

@@ -30,8 +30,16 @@ def free_port() -> int:
 async def tcp_server(tmp_path, *extra, env=None):
     """A `nib serve --tcp` on a free port, its token in tmp_path: (process, port, token file)."""
     port, token = free_port(), tmp_path / "daemon" / "token"
-    proc = await asyncio.create_subprocess_exec(*SERVER, "--tcp", f"127.0.0.1:{port}", "--token-file", str(token),
-                                                *extra, stderr=asyncio.subprocess.PIPE, env=env)
+    proc = await asyncio.create_subprocess_exec(
+        *SERVER,
+        "--tcp",
+        f"127.0.0.1:{port}",
+        "--token-file",
+        str(token),
+        *extra,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
     line = await asyncio.wait_for(proc.stderr.readline(), 30)
     assert b"listening on 127.0.0.1:" in line, line
     return proc, port, token
@@ -42,17 +50,32 @@ async def tcp_session(port, token, n, process_id=None, options=None, text="impor
     options = {"jedi": {"enable": False}, **(options or {})}
     c = LanguageClient("test", "1")
     await c.start_io(*CONNECT, f"127.0.0.1:{port}", "--token-file", str(token))
-    await asyncio.wait_for(c.initialize_async(types.InitializeParams(
-        capabilities=types.ClientCapabilities(), process_id=process_id, initialization_options=options)), 10)
+    await asyncio.wait_for(
+        c.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(), process_id=process_id, initialization_options=options
+            )
+        ),
+        10,
+    )
     c.initialized(types.InitializedParams())
-    c.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-        uri=f"file:///tmp/tcp{n}.py", language_id="python", version=1, text=text)))
+    c.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=f"file:///tmp/tcp{n}.py", language_id="python", version=1, text=text)
+        )
+    )
     return c
 
 
 async def tcp_labels(c, n, line=1, character=5):
-    result = await asyncio.wait_for(c.text_document_completion_async(types.CompletionParams(
-        types.TextDocumentIdentifier(f"file:///tmp/tcp{n}.py"), types.Position(line, character))), 30)
+    result = await asyncio.wait_for(
+        c.text_document_completion_async(
+            types.CompletionParams(
+                types.TextDocumentIdentifier(f"file:///tmp/tcp{n}.py"), types.Position(line, character)
+            )
+        ),
+        30,
+    )
     return [i.label for i in result.items]
 
 
@@ -103,11 +126,19 @@ async def test_a_client_without_the_token_is_refused_before_initialize_is_answer
 
 
 def test_a_bind_other_machines_reach_is_refused_unless_allowed(tmp_path):
-    done = subprocess.run([*SERVER, "--tcp", f"0.0.0.0:{free_port()}", "--token-file", str(tmp_path / "t")],
-                          capture_output=True, text=True, timeout=60)
-    assert (done.returncode, done.stderr.strip()) == (2, (
-        "nib: 0.0.0.0 is not a loopback address: the daemon would be reachable from other machines (each still "
-        "needs the token); pass --allow-remote to mean it"))
+    done = subprocess.run(
+        [*SERVER, "--tcp", f"0.0.0.0:{free_port()}", "--token-file", str(tmp_path / "t")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        (
+            "nib: 0.0.0.0 is not a loopback address: the daemon would be reachable from other machines (each still "
+            "needs the token); pass --allow-remote to mean it"
+        ),
+    )
 
 
 def test_a_token_file_others_can_read_is_refused(tmp_path):
@@ -115,15 +146,26 @@ def test_a_token_file_others_can_read_is_refused(tmp_path):
     token.parent.mkdir(mode=0o700)
     token.write_text("a" * 64)
     token.chmod(0o644)
-    done = subprocess.run([*SERVER, "--tcp", f"127.0.0.1:{free_port()}", "--token-file", str(token)],
-                          capture_output=True, text=True, timeout=60)
-    assert (done.returncode, done.stderr.strip()) == (2, (
-        f"nib: {token} is not private to its owner (mode 644, owner {os.getuid()}): remove it, then start the "
-        "daemon again"))
-    done = subprocess.run([*CONNECT, "127.0.0.1:1", "--token-file", str(tmp_path / "none")], capture_output=True,
-                          text=True, timeout=60)
-    assert (done.returncode, done.stderr.strip()) == (2, (
-        f"nib connect: no daemon token at {tmp_path / 'none'}: start the daemon (`nib serve --tcp`) first"))
+    done = subprocess.run(
+        [*SERVER, "--tcp", f"127.0.0.1:{free_port()}", "--token-file", str(token)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        (
+            f"nib: {token} is not private to its owner (mode 644, owner {os.getuid()}): remove it, then start the "
+            "daemon again"
+        ),
+    )
+    done = subprocess.run(
+        [*CONNECT, "127.0.0.1:1", "--token-file", str(tmp_path / "none")], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        (f"nib connect: no daemon token at {tmp_path / 'none'}: start the daemon (`nib serve --tcp`) first"),
+    )
 
 
 async def test_one_sessions_long_wait_for_jedi_does_not_hold_anothers_ghost_text(tmp_path):
@@ -133,8 +175,9 @@ async def test_one_sessions_long_wait_for_jedi_does_not_hold_anothers_ghost_text
     env = {**os.environ, "NIB_JEDI_WORKER": " ".join(SLOW_JEDI), "NIB_JEDI_DELAY_S": "2"}
     proc, port, token = await tcp_server(tmp_path, env=env)
     try:
-        a = await tcp_session(port, token, 0, options={"jedi": {"enable": True, "budgetMs": 5000}},
-                              text="import os\nos.")
+        a = await tcp_session(
+            port, token, 0, options={"jedi": {"enable": True, "budgetMs": 5000}}, text="import os\nos."
+        )
         b = await tcp_session(port, token, 1)
         alone = []
         for _ in range(5):
@@ -196,9 +239,17 @@ async def test_tcp_session_settings_are_their_own_but_the_owners_engine_is_fixed
     try:
         plain = await tcp_session(port, token, 0)
         before = await tcp_labels(plain, 0)
-        own = await tcp_session(port, token, 1, options={
-            "model": {"path": str(other)}, "list": {"model": ""}, "log": {"level": "error"},
-            "engine": {"api": "local", "url": "http://attacker.example/v1"}})
+        own = await tcp_session(
+            port,
+            token,
+            1,
+            options={
+                "model": {"path": str(other)},
+                "list": {"model": ""},
+                "log": {"level": "error"},
+                "engine": {"api": "local", "url": "http://attacker.example/v1"},
+            },
+        )
         assert await tcp_labels(own, 1) == before  # the same weights, loaded apart
         assert await tcp_labels(plain, 0) == before
         await tcp_inline(own, 1)  # goes to the owner's engine (nobody listens there: the local model answers)

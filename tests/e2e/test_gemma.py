@@ -65,20 +65,25 @@ def test_the_imported_model_agrees_with_transformers(model_dir):
     assert parity["cache_vs_single_pass_max_abs_logit_diff"] <= 1e-3
 
 
-@pytest.mark.parametrize("text, mode, expected", [
-    # mid-word: "pa" is backed off and reproduced, then the rest of the name and the line
-    ("import os\n\nroot = os.pa", "statement",
-     ("pa", "path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__))), '..'))")),
-    # after "(" and ", ": Gemma's tokenizer glues a space or bracket to the next word; healed, it continues
-    ("import os\n\ndef walk(root):\n    for dirpath, dirnames, filenames in os.walk(", "statement",
-     ("", "root):")),
-    ("names = ['a', 'b']\nfor i, name in enumerate(nam", "statement", ("nam", "names):")),
-])
+@pytest.mark.parametrize(
+    "text, mode, expected",
+    [
+        # mid-word: "pa" is backed off and reproduced, then the rest of the name and the line
+        (
+            "import os\n\nroot = os.pa",
+            "statement",
+            ("pa", "path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__))), '..'))"),
+        ),
+        # after "(" and ", ": Gemma's tokenizer glues a space or bracket to the next word; healed, it continues
+        ("import os\n\ndef walk(root):\n    for dirpath, dirnames, filenames in os.walk(", "statement", ("", "root):")),
+        ("names = ['a', 'b']\nfor i, name in enumerate(nam", "statement", ("nam", "names):")),
+    ],
+)
 def test_statements_mid_word(engine, text, mode, expected):
     options = Options(statement_budget_ms=10_000, statement_min_confidence=0)
     result = engine.complete(Request(text, len(text), mode, options))
     [item] = result.candidates
-    assert (text[item.start:len(text)], item.text) == expected
+    assert (text[item.start : len(text)], item.text) == expected
 
 
 def test_an_unlikely_statement_is_not_shown_by_default(engine):
@@ -86,8 +91,9 @@ def test_an_unlikely_statement_is_not_shown_by_default(engine):
     0 shows it, with its probability under 10%."""
     text = "import os\n\nroot = os.pa"
     hidden = engine.complete(Request(text, len(text), "statement", Options(statement_budget_ms=10_000)))
-    shown = engine.complete(Request(text, len(text), "statement",
-                                    Options(statement_budget_ms=10_000, statement_min_confidence=0)))
+    shown = engine.complete(
+        Request(text, len(text), "statement", Options(statement_budget_ms=10_000, statement_min_confidence=0))
+    )
     assert hidden.candidates == [] and len(shown.candidates) == 1
     assert np.exp(shown.candidates[0].score) < 0.10
 
@@ -116,9 +122,12 @@ def test_a_list_names_the_right_method_mid_word(engine):
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
 async def client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities("visual-studio-code"),
-        initialization_options={"model": {"path": NAME}, "jedi": {"enable": False}}))
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            initialization_options={"model": {"path": NAME}, "jedi": {"enable": False}},
+        )
+    )
     yield
     await lsp_client.shutdown_session()
 
@@ -132,12 +141,14 @@ async def test_the_server_completes_with_the_imported_model(client: LanguageClie
     open_doc(client, "\n".join(lines))
     result = await inline(client, line, len(cut))
     assert [(i.insert_text, i.range) for i in result.items] == [
-        ("append(name)", types.Range(types.Position(line, 22), types.Position(line, len(cut))))]
+        ("append(name)", types.Range(types.Position(line, 22), types.Position(line, len(cut))))
+    ]
 
 
 def nib(*args):
-    return subprocess.run([sys.executable, "-m", "nib.server.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "nib.server.cli", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_import_again_is_a_no_op_and_list_shows_it(model_dir):
@@ -156,11 +167,14 @@ def test_info_shows_the_licence(model_dir):
 def test_a_model_not_imported_is_one_clear_line(tmp_path):
     done = nib("complete", DEMO, "--line", 1, "--column", 0, "--model", "gemma9-1b")
     assert done.returncode == 2
-    assert done.stderr == (f"nib: model manifest not found: {artifacts.models_dir() / 'gemma9-1b'}/manifest.json "
-                           "(import it with `nib model import gemma9-1b`)\n")
+    assert done.stderr == (
+        f"nib: model manifest not found: {artifacts.models_dir() / 'gemma9-1b'}/manifest.json "
+        "(import it with `nib model import gemma9-1b`)\n"
+    )
     done = nib("model", "import", "gemma9-1b")
-    assert done.returncode == 2 and done.stderr.endswith("nib: no pretrained model named 'gemma9-1b'; nib can "
-                                                         "import: gemma3-270m\n")
+    assert done.returncode == 2 and done.stderr.endswith(
+        "nib: no pretrained model named 'gemma9-1b'; nib can import: gemma3-270m\n"
+    )
 
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"])

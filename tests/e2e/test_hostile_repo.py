@@ -34,17 +34,24 @@ async def jedi_list(client, uri, line, character):
     raise AssertionError("jedi never answered")
 
 
-@pytest.mark.parametrize("command", [[NIB, "serve"], [sys.executable, "-I", "-m", "nib.server.cli", "serve"]],
-                         ids=["nib-serve", "python-I-m"])
+@pytest.mark.parametrize(
+    "command",
+    [[NIB, "serve"], [sys.executable, "-I", "-m", "nib.server.cli", "serve"]],
+    ids=["nib-serve", "python-I-m"],
+)
 async def test_completing_in_a_hostile_repository_runs_none_of_its_code(repo, command):
     client = LanguageClient()
     with repo.runs_nothing():
         await client.start_io(*command, cwd=repo.root)  # the project as the working directory, as editors do
         try:
             uri = repo.root.as_uri()
-            await client.initialize_session(types.InitializeParams(
-                capabilities=client_capabilities("neovim"), root_uri=uri,
-                workspace_folders=[types.WorkspaceFolder(uri=uri, name="repo")]))
+            await client.initialize_session(
+                types.InitializeParams(
+                    capabilities=client_capabilities("neovim"),
+                    root_uri=uri,
+                    workspace_folders=[types.WorkspaceFolder(uri=uri, name="repo")],
+                )
+            )
             open_doc(client, repo.main.read_text(), uri=repo.main.as_uri())
             result = await jedi_list(client, repo.main.as_uri(), *repo.cursor)
             found = [(item.label, item.kind) for item in result.items if item.label == "compute_totals"]
@@ -56,8 +63,14 @@ async def test_completing_in_a_hostile_repository_runs_none_of_its_code(repo, co
 
 def test_python_m_in_the_repository_runs_its_nib(repo):
     """The control: without -I, `python -m` imports the repository's `nib/` (so the baits above are live)."""
-    done = subprocess.run([sys.executable, "-m", "nib.server.cli", "serve"], cwd=repo.root, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "nib.server.cli", "serve"],
+        cwd=repo.root,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert {"nib", "nib.server"} <= set(repo.markers()), repo.markers()
     assert f"from 'nib.server' ({repo.root}/nib/server/__init__.py)" in done.stderr  # then the server fails

@@ -16,13 +16,15 @@ from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 LINE = 10  # "                found.append(os.path.join(dirpath, name))" in the demo file
-FALLBACK = ("; statements come from the local model until it answers again")
+FALLBACK = "; statements come from the local model until it answers again"
 
 
 def sent_to(url: str) -> str:
     """What a session says, once, before its first statement goes to the engine at url."""
-    return (f"nib: statements come from the engine at {url}: the code before the cursor in the files you edit is "
-            "sent there (engine.url)")
+    return (
+        f"nib: statements come from the engine at {url}: the code before the cursor in the files you edit is "
+        "sent there (engine.url)"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +101,11 @@ async def test_the_list_statement_item_is_the_engines(client: LanguageClient, en
     assert await statements(client, LINE, col) == [("append(name)", at(LINE, col - 2, col))]
     result = await complete(client, LINE, col)
     last = result.items[-1]
-    assert (last.label, last.kind, last.text_edit.new_text) == ("append(name)", types.CompletionItemKind.Snippet,
-                                                               "append(name)")
+    assert (last.label, last.kind, last.text_edit.new_text) == (
+        "append(name)",
+        types.CompletionItemKind.Snippet,
+        "append(name)",
+    )
     assert result.items[0].label == "append"  # the list itself is the local model's and jedi's
 
 
@@ -121,7 +126,9 @@ async def test_engine_down_gives_the_local_statement_and_one_warning(client: Lan
     assert await statements(client, LINE, col) == local
     assert await statements(client, LINE, col - 1) != []
     assert [m.message for m in client.messages] == [
-        sent_to(url), f"nib: cannot reach the engine at {url}: ConnectError: All connection attempts failed" + FALLBACK]
+        sent_to(url),
+        f"nib: cannot reach the engine at {url}: ConnectError: All connection attempts failed" + FALLBACK,
+    ]
     assert client.messages[1].type == types.MessageType.Warning
 
 
@@ -132,7 +139,9 @@ async def test_engine_slow_times_out_to_the_local_statement(client: LanguageClie
     configure(client, engine(engine_url, timeoutMs=10))
     assert await statements(client, line, 0) == local
     assert [m.message for m in client.messages] == [
-        sent_to(engine_url), f"nib: the engine at {engine_url} did not answer within 10 ms (engine.timeoutMs)" + FALLBACK]
+        sent_to(engine_url),
+        f"nib: the engine at {engine_url} did not answer within 10 ms (engine.timeoutMs)" + FALLBACK,
+    ]
     stats = await client.protocol.send_request_async("nib/_engine", {})
     assert (stats.requests, stats.failed, stats.open) == (1, 1, 0)
 
@@ -147,8 +156,7 @@ async def test_an_engine_answering_garbage_gives_the_local_statement(client: Lan
     assert await statements(client, LINE, col) == local
     told, message = client.messages
     assert told.message == sent_to(url)
-    assert message.message.startswith(f"nib: the engine at {url} answered 404: ") and message.message.endswith(
-        FALLBACK)
+    assert message.message.startswith(f"nib: the engine at {url} answered 404: ") and message.message.endswith(FALLBACK)
 
 
 async def test_cancelling_closes_the_request_to_the_engine(client: LanguageClient, engine_url):
@@ -158,20 +166,29 @@ async def test_cancelling_closes_the_request_to_the_engine(client: LanguageClien
     line = text.count("\n") - 1
     configure(client, engine(engine_url))
     open_doc(client, text)
-    pending = asyncio.ensure_future(client.protocol.send_request_async(
-        "textDocument/inlineCompletion", types.InlineCompletionParams(
-            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
-            text_document=types.TextDocumentIdentifier(URI), position=types.Position(line, 0)),
-        msg_id="the-statement"))
+    pending = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            "textDocument/inlineCompletion",
+            types.InlineCompletionParams(
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+                text_document=types.TextDocumentIdentifier(URI),
+                position=types.Position(line, 0),
+            ),
+            msg_id="the-statement",
+        )
+    )
     await in_flight(client)
     client.protocol.notify("$/cancelRequest", types.CancelParams(id="the-statement"))
     with pytest.raises(JsonRpcRequestCancelled):
         await asyncio.wait_for(pending, 5)
     superseded = asyncio.ensure_future(inline(client, line, 1))
     await in_flight(client)
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(uri=URI, version=2),
-        [types.TextDocumentContentChangePartial(range=at(line, 0, 0), text="x")]))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+            [types.TextDocumentContentChangePartial(range=at(line, 0, 0), text="x")],
+        )
+    )
     assert await asyncio.wait_for(superseded, 5) is None
     stats = await client.protocol.send_request_async("nib/_engine", {})
     assert (stats.requests, stats.cancelled, stats.failed, stats.open) == (2, 2, 0, 0)
@@ -187,16 +204,21 @@ def locked_engine_url():
         yield url
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER + ["--test-requests", "--log-level", "debug"],
-                                              server_env={**os.environ, "NIB_TEST_KEY": KEY}))
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=SERVER + ["--test-requests", "--log-level", "debug"],
+        server_env={**os.environ, "NIB_TEST_KEY": KEY},
+    )
+)
 async def keyed_client(lsp_client: LanguageClient):
     await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
     yield
     await lsp_client.shutdown_session()
 
 
-async def test_the_api_key_comes_from_the_named_variable_and_is_never_shown(keyed_client: LanguageClient,
-                                                                             locked_engine_url, capfd):
+async def test_the_api_key_comes_from_the_named_variable_and_is_never_shown(
+    keyed_client: LanguageClient, locked_engine_url, capfd
+):
     client, url = keyed_client, locked_engine_url
     text = DEMO.read_text()
     start = text.split("\n")[LINE].index("found")
@@ -208,9 +230,9 @@ async def test_the_api_key_comes_from_the_named_variable_and_is_never_shown(keye
     assert await statements(client, LINE, start + 1) != []  # the local model's
     assert [m.message for m in client.messages] == [
         sent_to(url),
-        "nib: engine.apiKeyEnv names NIB_NO_SUCH_KEY, which is not set in nib's environment: requests go without "
-        "a key",
-        f"nib: the engine at {url} answered 401: {{\"detail\":\"Invalid API key\"}}" + FALLBACK]
+        "nib: engine.apiKeyEnv names NIB_NO_SUCH_KEY, which is not set in nib's environment: requests go without a key",
+        f'nib: the engine at {url} answered 401: {{"detail":"Invalid API key"}}' + FALLBACK,
+    ]
     assert KEY not in capfd.readouterr().err  # nib's log (its stderr, at debug level) never holds the key
 
 
@@ -224,9 +246,26 @@ def test_eval_measures_the_engine(engine_url, tmp_path):
     folder.mkdir()
     (folder / "demo.py").write_text(DEMO.read_text())
     out = tmp_path / "eval.json"
-    run = subprocess.run([sys.executable, "-m", "nib.server.cli", "eval", str(folder), "--engine", engine_url,
-                          "--points", "4", "--no-healing", "--json", str(out)], capture_output=True, text=True,
-                         timeout=300, cwd=ROOT)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nib.server.cli",
+            "eval",
+            str(folder),
+            "--engine",
+            engine_url,
+            "--points",
+            "4",
+            "--no-healing",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert run.returncode == 0, run.stderr
     [result] = json.loads(out.read_text())["results"]
     assert result["name"] == f"engine {engine_url}"

@@ -25,6 +25,7 @@ BUNDLED = ROOT / "model" / "weights"
 
 # -- a reference model of the document text -------------------------------------
 
+
 def reference_offset(text: str, line: int, character: int, encoding: str) -> int:
     """LSP position -> character offset, written apart from the server's: lines end at \\n, \\r\\n or
     \\r; past the end of a line is its end, past the last line the end of the text; a position
@@ -34,8 +35,10 @@ def reference_offset(text: str, line: int, character: int, encoding: str) -> int
     if line >= len(lines):
         return len(text)
     start = sum(len(p) for p in pieces[: 2 * line])
-    width = {"utf-16": lambda c: len(c.encode("utf-16-le", "surrogatepass")) // 2,
-             "utf-8": lambda c: len(c.encode("utf-8", "surrogatepass"))}[encoding]
+    width = {
+        "utf-16": lambda c: len(c.encode("utf-16-le", "surrogatepass")) // 2,
+        "utf-8": lambda c: len(c.encode("utf-8", "surrogatepass")),
+    }[encoding]
     used = 0
     for i, ch in enumerate(lines[line]):
         used += width(ch)
@@ -82,12 +85,15 @@ def test_document_text_follows_random_edits(encoded_server):
     @given(TEXT, EDITS)
     def check(initial, edits):
         uri = f"file:///tmp/nib_ref_{next(counter)}.py"
-        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
-                                                               "text": initial}})
+        client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": initial}},
+        )
         expected = initial
         for version, changes in enumerate(edits, start=2):
-            client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
-                                                     "contentChanges": changes})
+            client.notify(
+                "textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": changes}
+            )
             for change in changes:
                 expected = reference_apply(expected, change, encoding)
             assert client.request("nib/_document", {"uri": uri}) == {"text": expected, "version": version}
@@ -99,16 +105,22 @@ def test_document_text_follows_random_edits(encoded_server):
 
 # -- a short fuzz session (the long one: python tests/fuzz.py --messages 100000) ----
 
+
 def test_fuzz_session_every_request_answered_with_the_right_code():
     report = fuzz.run(3000, seed=1, command=TEST_SERVER, timeout=60)
     assert report["problems"] == []
-    assert (report["alive_at_end"], report["answers_after"], report["exit_code"], report["crashes"]) == \
-        (True, True, 0, 0)
+    assert (report["alive_at_end"], report["answers_after"], report["exit_code"], report["crashes"]) == (
+        True,
+        True,
+        0,
+        0,
+    )
     codes = report["answers_by_code"]
     assert {"-32700", "-32600", "-32601", "-32602", "result"} <= set(codes)
 
 
 # -- caches stay bounded ---------------------------------------------------------
+
 
 def test_caches_stay_bounded_over_many_documents():
     client = RawClient(TEST_SERVER)
@@ -119,11 +131,15 @@ def test_caches_stay_bounded_over_many_documents():
         for i in range(40):
             uri = f"file:///tmp/nib_mem_{i}.py"
             text = f"# file {i}\n" + base * 60  # about 35k characters each
-            client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
-                                                                   "version": 1, "text": text}})
+            client.notify(
+                "textDocument/didOpen",
+                {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+            )
             lines = text.split("\n")
-            result = client.request("textDocument/completion", {
-                "textDocument": {"uri": uri}, "position": {"line": len(lines) - 3, "character": 10}})
+            result = client.request(
+                "textDocument/completion",
+                {"textDocument": {"uri": uri}, "position": {"line": len(lines) - 3, "character": 10}},
+            )
             assert result is not None
             if i == 0:
                 before = client.request("nib/_memory", {})
@@ -134,8 +150,10 @@ def test_caches_stay_bounded_over_many_documents():
         assert memory["kv_states"] <= 16 and memory["kv_state_bytes"] <= 64 << 20
         assert memory["type_memo"] <= 4097 and memory["canonical_memo"] <= 1 << 16
         growth_mb = (memory["rss_bytes"] - before["rss_bytes"]) / 1e6
-        print(f"resident memory after 1 document {before['rss_bytes'] / 1e6:.0f} MB, after 40: "
-              f"{memory['rss_bytes'] / 1e6:.0f} MB (+{growth_mb:.0f} MB, 1.4M characters of text held)")
+        print(
+            f"resident memory after 1 document {before['rss_bytes'] / 1e6:.0f} MB, after 40: "
+            f"{memory['rss_bytes'] / 1e6:.0f} MB (+{growth_mb:.0f} MB, 1.4M characters of text held)"
+        )
         assert growth_mb < 200
         for i in range(40):
             client.notify("textDocument/didClose", {"textDocument": {"uri": f"file:///tmp/nib_mem_{i}.py"}})
@@ -149,11 +167,17 @@ def test_a_document_over_the_size_limit_gets_no_completion_and_one_log_line():
     client = RawClient(TEST_SERVER, stderr=subprocess.PIPE)
     client.initialize(options={"maxDocumentChars": 5000})
     uri = "file:///tmp/nib_big.py"
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
-                                                           "text": "x = 1\n" * 2000}})
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "x = 1\n" * 2000}},
+    )
     for _ in range(3):
-        assert client.request("textDocument/completion", {"textDocument": {"uri": uri},
-                                                          "position": {"line": 5, "character": 5}}) is None
+        assert (
+            client.request(
+                "textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 5, "character": 5}}
+            )
+            is None
+        )
     assert client.request("nib/_document", {"uri": uri})["text"] == "x = 1\n" * 2000  # kept whole
     client.close()
     log = client.process.stderr.read().decode()
@@ -161,6 +185,7 @@ def test_a_document_over_the_size_limit_gets_no_completion_and_one_log_line():
 
 
 # -- model loading failures --------------------------------------------------------
+
 
 def broken_model(tmp_path: Path, how: str) -> Path:
     model = tmp_path / "model"
@@ -173,23 +198,39 @@ def broken_model(tmp_path: Path, how: str) -> Path:
         manifest["format_version"] = 99
         (model / "manifest.json").write_text(json.dumps(manifest))
     elif how == "tokenizer":
-        (model / "tokenizer.json").write_text((model / "tokenizer.json").read_text().replace('"<|endoftext|>"',
-                                                                                            '"<|end|>"', 1))
+        (model / "tokenizer.json").write_text(
+            (model / "tokenizer.json").read_text().replace('"<|endoftext|>"', '"<|end|>"', 1)
+        )
     elif how == "missing":
         (model / "model.onnx").unlink()
     return model
 
 
-@pytest.mark.parametrize("how, message", [
-    ("missing", "nib: model file not found: {m}/model.onnx (reinstall nib for the bundled model, or re-export "
-                "with `nib export`)"),
-    ("truncated", "nib: model file {m}/model.onnx has {half} bytes, its manifest says {full}: truncated or "
-                  "replaced (reinstall nib for the bundled model, or re-export with `nib export`)"),
-    ("format", "nib: model manifest {m}/manifest.json has format version 99; this nib reads version 1 "
-               "(reinstall nib for the bundled model, or re-export with `nib export`)"),
-    ("tokenizer", "nib: model file {m}/tokenizer.json has {tok} bytes, its manifest says {tok_full}: truncated or "
-                  "replaced (reinstall nib for the bundled model, or re-export with `nib export`)"),
-])
+@pytest.mark.parametrize(
+    "how, message",
+    [
+        (
+            "missing",
+            "nib: model file not found: {m}/model.onnx (reinstall nib for the bundled model, or re-export "
+            "with `nib export`)",
+        ),
+        (
+            "truncated",
+            "nib: model file {m}/model.onnx has {half} bytes, its manifest says {full}: truncated or "
+            "replaced (reinstall nib for the bundled model, or re-export with `nib export`)",
+        ),
+        (
+            "format",
+            "nib: model manifest {m}/manifest.json has format version 99; this nib reads version 1 "
+            "(reinstall nib for the bundled model, or re-export with `nib export`)",
+        ),
+        (
+            "tokenizer",
+            "nib: model file {m}/tokenizer.json has {tok} bytes, its manifest says {tok_full}: truncated or "
+            "replaced (reinstall nib for the bundled model, or re-export with `nib export`)",
+        ),
+    ],
+)
 def test_a_broken_model_is_one_clear_message_and_the_server_stays_up_until_fixed(tmp_path, how, message):
     model = broken_model(tmp_path, how)
     full = (BUNDLED / "model.onnx").stat().st_size
@@ -200,11 +241,19 @@ def test_a_broken_model_is_one_clear_message_and_the_server_stays_up_until_fixed
         # the list follows model.path here (by default it has a model of its own, the bundled one)
         client.initialize(options={"model": {"path": str(model)}, "jedi": {"enable": False}, "list": {"model": ""}})
         uri = "file:///tmp/nib_broken.py"
-        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
-                                                               "text": "import os\nos.pa"}})
+        client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import os\nos.pa"}},
+        )
         shown = client.notifications.get(timeout=30)
-        assert shown == {"jsonrpc": "2.0", "method": "window/showMessage", "params": {
-            "type": 1, "message": message.format(m=model, half=full // 2, full=full, tok=tok, tok_full=tok_full)}}
+        assert shown == {
+            "jsonrpc": "2.0",
+            "method": "window/showMessage",
+            "params": {
+                "type": 1,
+                "message": message.format(m=model, half=full // 2, full=full, tok=tok, tok_full=tok_full),
+            },
+        }
         position = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}}
         assert client.request("textDocument/completion", position) is None
         assert client.request("textDocument/inlineCompletion", {**position, "context": {"triggerKind": 2}}) is None
@@ -228,8 +277,10 @@ def test_the_list_has_a_model_of_its_own(tmp_path):
     try:
         client.initialize(options={"model": {"path": str(model)}, "jedi": {"enable": False}})
         uri = "file:///tmp/nib_two.py"
-        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
-                                                               "text": "import os\nos.pa"}})
+        client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import os\nos.pa"}},
+        )
         position = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}}
         assert client.request("textDocument/inlineCompletion", {**position, "context": {"triggerKind": 2}}) is None
         assert client.request("textDocument/completion", position)["items"][0]["label"] == "path"
@@ -244,22 +295,30 @@ def test_a_model_that_fails_to_load_is_reported_and_the_previous_one_keeps_servi
     try:
         client.initialize(options={"jedi": {"enable": False}, "list": {"model": ""}})
         uri = "file:///tmp/nib_switch.py"
-        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
-                                                               "text": "import os\nos.pa"}})
+        client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import os\nos.pa"}},
+        )
         position = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}}
         before = client.request("textDocument/completion", position)
         client.notify("workspace/didChangeConfiguration", {"settings": {"nib": {"model": {"device": "auto"}}}})
         shown = client.notifications.get(timeout=30)
-        assert shown == {"jsonrpc": "2.0", "method": "window/showMessage", "params": {
-            "type": 1, "message": f"nib: the torch backend needs a checkpoint at {BUNDLED / 'ckpt.pt'}"}}
+        assert shown == {
+            "jsonrpc": "2.0",
+            "method": "window/showMessage",
+            "params": {"type": 1, "message": f"nib: the torch backend needs a checkpoint at {BUNDLED / 'ckpt.pt'}"},
+        }
         assert client.request("textDocument/completion", position) == before
     finally:
         assert client.close() == 0
-    assert f"ERROR nib: the torch backend needs a checkpoint at {BUNDLED / 'ckpt.pt'}" in \
-        client.process.stderr.read().decode()
+    assert (
+        f"ERROR nib: the torch backend needs a checkpoint at {BUNDLED / 'ckpt.pt'}"
+        in client.process.stderr.read().decode()
+    )
 
 
 # -- shutdown ------------------------------------------------------------------------
+
 
 def children(pid: int) -> set[int]:
     found = set()
@@ -289,8 +348,10 @@ def started_with_jedi(process_id=None) -> tuple[RawClient, int]:
     client = RawClient(TEST_SERVER)
     client.initialize(options={"jedi": {"budgetMs": 5000}}, process_id=process_id)
     uri = "file:///tmp/nib_exit.py"
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
-                                                           "text": "import os\nos.pa"}})
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import os\nos.pa"}},
+    )
     client.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}})
     workers = children(client.process.pid)
     assert len(workers) == 1

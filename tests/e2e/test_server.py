@@ -44,7 +44,7 @@ async def check_list(client, text, line, character, expect_items: bool = True):
         edit = item.text_edit
         assert edit.range.end == types.Position(line, character)
         assert edit.range.start.line == line and edit.range.start.character <= character
-        typed = text.split("\n")[line][edit.range.start.character:character]
+        typed = text.split("\n")[line][edit.range.start.character : character]
         assert edit.new_text.startswith(typed), (typed, edit.new_text)
         assert item.filter_text == edit.new_text
     return result
@@ -78,7 +78,7 @@ async def test_mid_word_edits_keep_what_is_typed(client: LanguageClient, healing
         assert edits
         for rng, new in edits:
             applied = apply_edit(text, line, rng.start.character, rng.end.character, new).split("\n")[line]
-            replaced = lines[line][rng.start.character:col]
+            replaced = lines[line][rng.start.character : col]
             assert rng.end == types.Position(line, col) and new.startswith(replaced), (healing, word, new)
             assert applied.startswith(typed_line) and word[:2] * 2 not in applied, (healing, word, new)
         if word == "append":
@@ -115,10 +115,16 @@ async def test_incremental_edits_then_complete(client: LanguageClient):
     version = 1
     for i, ch in enumerate("os.pa"):
         version += 1
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(uri=URI, version=version),
-            [types.TextDocumentContentChangePartial(
-                range=types.Range(types.Position(2, i), types.Position(2, i)), text=ch)]))
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=URI, version=version),
+                [
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(types.Position(2, i), types.Position(2, i)), text=ch
+                    )
+                ],
+            )
+        )
     text += "os.pa"
     result = await check_list(client, text, 2, 5)
     starts = [i.text_edit.range.start for i in result.items if i.kind != types.CompletionItemKind.Snippet]
@@ -157,8 +163,11 @@ async def test_position_encodings_with_astral_text(encodings):
 async def test_settings_take_effect(client: LanguageClient):
     text = DEMO.read_text()
     open_doc(client, text)
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"nib": {"list": {"size": 3, "statement": False}, "jedi": {"enable": False}}}))
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"nib": {"list": {"size": 3, "statement": False}, "jedi": {"enable": False}}}
+        )
+    )
     result = await complete(client, 10, 30)
     assert [i.kind for i in result.items] == [types.CompletionItemKind.Text] * 3  # the model's own three
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"nib": {"enable": False}}))
@@ -168,8 +177,9 @@ async def test_settings_take_effect(client: LanguageClient):
 
 async def test_bad_setting_warns_and_keeps_working(client: LanguageClient):
     open_doc(client, DEMO.read_text())
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"nib": {"statement": {"maxTokens": "many"}, "colour": "blue"}}))
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"nib": {"statement": {"maxTokens": "many"}, "colour": "blue"}})
+    )
     result = await complete(client, 10, 30)
     assert result.items
     texts = [m.message for m in client.messages]
@@ -183,10 +193,16 @@ async def test_stale_version_is_dropped(client: LanguageClient):
     configure(client, {"statement": {"debounceMs": 300}})
     pending = asyncio.ensure_future(inline(client, 10, 30))
     await asyncio.sleep(0.05)
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(uri=URI, version=2),
-        [types.TextDocumentContentChangePartial(range=types.Range(types.Position(0, 0), types.Position(0, 0)),
-                                                text="#")]))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+            [
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(types.Position(0, 0), types.Position(0, 0)), text="#"
+                )
+            ],
+        )
+    )
     assert await pending is None
 
 
@@ -207,11 +223,17 @@ async def test_cancel_request_stops_the_work_on_the_inference_thread(late_jedi_c
     """A list after `.` waits for jedi on the inference thread (budget 5 s, jedi 60 s late);
     $/cancelRequest stops that wait, so the next request runs at once instead of 5 s later."""
     client = late_jedi_client
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"nib": {"jedi": {"budgetMs": 5000}}}))
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"nib": {"jedi": {"budgetMs": 5000}}})
+    )
     open_doc(client, "import os\nos.pa")
-    pending = asyncio.ensure_future(client.protocol.send_request_async("textDocument/completion",
-        types.CompletionParams(types.TextDocumentIdentifier(URI), types.Position(1, 5)), msg_id="the-list"))
+    pending = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            "textDocument/completion",
+            types.CompletionParams(types.TextDocumentIdentifier(URI), types.Position(1, 5)),
+            msg_id="the-list",
+        )
+    )
     await asyncio.sleep(0.5)  # the list is waiting for jedi on the inference thread
     client.protocol.notify("$/cancelRequest", types.CancelParams(id="the-list"))
     with pytest.raises(JsonRpcRequestCancelled):
@@ -253,7 +275,7 @@ MID_WORD = [
     ("x = os.path.jo", "x = os.path.jo"),
     ("def f(**kw", "def f(**kw"),
     ("if a =", "if a ="),
-    ("print(\"hel", "print(\"hel"),
+    ('print("hel', 'print("hel'),
     ("for name in filen", "for name in filen"),
     ("value = 12", "value = 12"),
 ]
@@ -311,10 +333,16 @@ async def test_document_over_the_size_limit_gets_no_completion(client: LanguageC
     """A generated 3 MB file: no completion, one log line, and the server keeps serving others."""
     big = "x = 1\n" * 500_000 + "os.pa"
     open_doc(client, big, uri="file:///tmp/big.py")
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(uri="file:///tmp/big.py", version=2),
-        [types.TextDocumentContentChangePartial(
-            range=types.Range(types.Position(500_000, 5), types.Position(500_000, 5)), text="t")]))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri="file:///tmp/big.py", version=2),
+            [
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(types.Position(500_000, 5), types.Position(500_000, 5)), text="t"
+                )
+            ],
+        )
+    )
     assert await complete(client, 500_000, 6, uri="file:///tmp/big.py") is None
     assert await inline(client, 500_000, 6, uri="file:///tmp/big.py") is None
     open_doc(client, "import os\nos.pa")
@@ -324,8 +352,11 @@ async def test_document_over_the_size_limit_gets_no_completion(client: LanguageC
 async def test_list_after_dot_is_exactly_jedis_names_ranked_by_the_file(client: LanguageClient):
     text = "import os\nos.pathsep\nos.path.join(a, b)\nos.path.exists(a)\nos.pa"
     result = await static_list(client, text, 4, 5, {"jedi": {"budgetMs": 5000}})
-    names = [(i.label, i.kind, i.detail, i.text_edit.new_text, i.text_edit.range) for i in result.items
-             if i.kind != types.CompletionItemKind.Snippet]
+    names = [
+        (i.label, i.kind, i.detail, i.text_edit.new_text, i.text_edit.range)
+        for i in result.items
+        if i.kind != types.CompletionItemKind.Snippet
+    ]
     K, r = types.CompletionItemKind, types.Range(types.Position(4, 3), types.Position(4, 5))
     # no invented attribute: jedi is confident after `.`; PathLike does not extend `pa` as typed
     assert sorted(names, key=lambda n: n[0]) == [

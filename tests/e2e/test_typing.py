@@ -31,8 +31,11 @@ async def last(client):
 
 
 def names(result) -> list[tuple]:
-    return [(i.label, i.kind, i.detail, i.text_edit.new_text, i.text_edit.range)
-            for i in result.items if i.kind != K.Snippet]
+    return [
+        (i.label, i.kind, i.detail, i.text_edit.new_text, i.text_edit.range)
+        for i in result.items
+        if i.kind != K.Snippet
+    ]
 
 
 async def test_a_parameter_list_offers_names_not_operators(client: LanguageClient):
@@ -61,8 +64,13 @@ async def test_at_a_name_items_are_jedis_kinds_keywords_or_guesses(client: Langu
     assert result.is_incomplete is True
     by_label = {label: (kind, detail) for label, kind, detail, _, _ in names(result)}
     # jedi's `print` with jedi's kind; the model's new names (the bundled model's) marked as its guesses
-    assert by_label == {"print": (K.Function, "nib · function"), "printfile": (K.Text, GUESS),
-                        "prints": (K.Text, GUESS), "print_zip": (K.Text, GUESS), "print_": (K.Text, GUESS)}
+    assert by_label == {
+        "print": (K.Function, "nib · function"),
+        "printfile": (K.Text, GUESS),
+        "prints": (K.Text, GUESS),
+        "print_zip": (K.Text, GUESS),
+        "print_": (K.Text, GUESS),
+    }
 
 
 async def test_after_a_dot_the_list_is_complete_and_narrows_as_the_name_grows(client: LanguageClient):
@@ -77,8 +85,11 @@ async def test_after_a_dot_the_list_is_complete_and_narrows_as_the_name_grows(cl
     assert made.narrowed and made.timings.prefill_ms == 0 and made.timings.jedi_wait_ms == 0
     assert second.is_incomplete is False
     r = types.Range(types.Position(3, 3), types.Position(3, 6))
-    expected = [(label, kind, detail, new, r) for label, kind, detail, new, _ in names(first)
-                if new.startswith("pat") and new != "pat"]
+    expected = [
+        (label, kind, detail, new, r)
+        for label, kind, detail, new, _ in names(first)
+        if new.startswith("pat") and new != "pat"
+    ]
     assert sorted(names(second)) == sorted(expected) and len(expected) >= 3
     open_doc(client, text, uri="file:///tmp/fresh.py")  # the same text computed afresh: the same names
     fresh = await complete(client, 3, 6, uri="file:///tmp/fresh.py")
@@ -96,7 +107,8 @@ async def test_typing_through_the_ghost_text_keeps_it(client: LanguageClient):
     type_text(client, text, 1, 5, "t", version=2)
     second = await inline(client, 1, 6)
     assert [(i.insert_text, i.range) for i in second.items] == [
-        ("path.dirname(path.dirname)", types.Range(types.Position(1, 3), types.Position(1, 6)))]
+        ("path.dirname(path.dirname)", types.Range(types.Position(1, 3), types.Position(1, 6)))
+    ]
     made = await last(client)
     assert made.timings.prompt_tokens == 0 and made.timings.decode_statement_ms == 0
     type_text(client, text, 1, 6, "x", version=3)  # off the ghost text: decoded afresh

@@ -30,11 +30,24 @@ def start_nvim(tmp_path, monkeypatch, source, cwd=None):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # Neovim's LSP log goes there
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the server's working directory
     monkeypatch.setenv("NIB_TEST_CWD", str(cwd or "."))
-    child = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "--clean",
-                                         "--cmd", "lua vim.fn.chdir(vim.env.NIB_TEST_CWD)",
-                                         "-u", str(ROOT / "tests" / "editors" / "nvim_init.lua"), str(source)])
-    wait(lambda: child.exec_lua("local c = require('nib').client(); return c ~= nil and c.initialized"),
-         what="the nib client to start")
+    child = pynvim.attach(
+        "child",
+        argv=[
+            NVIM,
+            "--embed",
+            "--headless",
+            "--clean",
+            "--cmd",
+            "lua vim.fn.chdir(vim.env.NIB_TEST_CWD)",
+            "-u",
+            str(ROOT / "tests" / "editors" / "nvim_init.lua"),
+            str(source),
+        ],
+    )
+    wait(
+        lambda: child.exec_lua("local c = require('nib').client(); return c ~= nil and c.initialized"),
+        what="the nib client to start",
+    )
     return child
 
 
@@ -167,10 +180,16 @@ def test_a_hostile_repository_runs_none_of_its_code(tmp_path, monkeypatch):
     with repo.runs_nothing():
         nvim = start_nvim(tmp_path, monkeypatch, repo.main, cwd=repo.root)
         try:
-            started = nvim.exec_lua("local c = require('nib').client(); "
-                                    "return { vim.fn.getcwd(), c.root_dir, c.config.cmd, c.config.cmd_cwd }")
-            assert started == [str(repo.root), str(repo.root), [sys.executable, "-I", "-m", "nib.server.cli", "serve"],
-                               str(tmp_path / "cache" / "nvim" / "nib")]
+            started = nvim.exec_lua(
+                "local c = require('nib').client(); "
+                "return { vim.fn.getcwd(), c.root_dir, c.config.cmd, c.config.cmd_cwd }"
+            )
+            assert started == [
+                str(repo.root),
+                str(repo.root),
+                [sys.executable, "-I", "-m", "nib.server.cli", "serve"],
+                str(tmp_path / "cache" / "nvim" / "nib"),
+            ]
             nvim.current.window.cursor = (line + 1, character)
             nvim.command("startinsert!")
             wait(lambda: jedi_item() == [("compute_totals", "Function")], what="jedi's compute_totals")

@@ -31,15 +31,24 @@ BIN = TOOLS / "node_modules" / ".bin"
 NODE = TOOLS / "node24" / "node_modules" / ".bin"
 ARTIFACTS = ROOT / "out" / "editor-tests"
 USER = {
-    "nib.server.python": sys.executable, "nib.jedi.budgetMs": 5000, "nib.jedi.nameBudgetMs": 5000,
-    "editor.wordBasedSuggestions": "off", "editor.snippetSuggestions": "none", "editor.quickSuggestions":
-        {"other": "off"}, "editor.autoClosingBrackets": "never", "workbench.startupEditor": "none",
-    "security.workspace.trust.enabled": False, "telemetry.telemetryLevel": "off",
-    "extensions.ignoreRecommendations": True, "workbench.tips.enabled": False,
+    "nib.server.python": sys.executable,
+    "nib.jedi.budgetMs": 5000,
+    "nib.jedi.nameBudgetMs": 5000,
+    "editor.wordBasedSuggestions": "off",
+    "editor.snippetSuggestions": "none",
+    "editor.quickSuggestions": {"other": "off"},
+    "editor.autoClosingBrackets": "never",
+    "workbench.startupEditor": "none",
+    "security.workspace.trust.enabled": False,
+    "telemetry.telemetryLevel": "off",
+    "extensions.ignoreRecommendations": True,
+    "workbench.tips.enabled": False,
 }
 # What the extension says when a workspace sets the settings that are the user's alone (extension.ts).
-IGNORED = ("nib: this workspace's settings set {}; nib ignores them: settings that send code off the machine or "
-           "choose what runs are taken from your user settings only.")
+IGNORED = (
+    "nib: this workspace's settings set {}; nib ignores them: settings that send code off the machine or "
+    "choose what runs are taken from your user settings only."
+)
 
 
 def free_port() -> int:
@@ -54,8 +63,9 @@ def vsix() -> Path:
         assert need.exists(), f"{need} is missing: run editors/tools.sh"
     assert shutil.which("chromium"), "chromium is missing: run editors/tools.sh"
     env = {**os.environ, "PATH": f"{NODE}:{BIN}:{os.environ['PATH']}"}
-    subprocess.run([str(ROOT / "editors" / "vscode" / "build.sh")], check=True, env=env, capture_output=True,
-                   timeout=600)
+    subprocess.run(
+        [str(ROOT / "editors" / "vscode" / "build.sh")], check=True, env=env, capture_output=True, timeout=600
+    )
     return ROOT / "editors" / "vscode" / "nib.vsix"
 
 
@@ -64,21 +74,39 @@ def extensions(vsix, tmp_path_factory) -> Path:
     """An extensions folder with nib.vsix installed, shared by the module's code-server sessions."""
     folder = tmp_path_factory.mktemp("extensions")
     home = tmp_path_factory.mktemp("install-home")
-    installed = subprocess.run([str(BIN / "code-server"), "--user-data-dir", str(home / "data"), "--extensions-dir",
-                                str(folder), "--install-extension", str(vsix)], env=_env(home),
-                               capture_output=True, text=True, timeout=300)
+    installed = subprocess.run(
+        [
+            str(BIN / "code-server"),
+            "--user-data-dir",
+            str(home / "data"),
+            "--extensions-dir",
+            str(folder),
+            "--install-extension",
+            str(vsix),
+        ],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "was successfully installed" in installed.stdout, installed.stdout + installed.stderr
     return folder
 
 
 def _env(home: Path) -> dict:
-    return {**os.environ, "PATH": f"{NODE}:{BIN}:{os.environ['PATH']}", "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "NIB_TOOLS": str(TOOLS)}
+    return {
+        **os.environ,
+        "PATH": f"{NODE}:{BIN}:{os.environ['PATH']}",
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "NIB_TOOLS": str(TOOLS),
+    }
 
 
-def code_server(name: str, tmp_path: Path, extensions: Path, workspace: Path, scenario: str, user: dict,
-                cwd: Path | None = None) -> tuple[dict, str]:
+def code_server(
+    name: str, tmp_path: Path, extensions: Path, workspace: Path, scenario: str, user: dict, cwd: Path | None = None
+) -> tuple[dict, str]:
     """Start code-server on workspace with these user settings, run vscode_test.mjs's scenario in
     Chromium, stop it: what the editor showed, and the text of nib's output channel (both also
     kept as out/editor-tests/NAME.*). A step that failed is in seen["error"]: the test says when.
@@ -87,11 +115,28 @@ def code_server(name: str, tmp_path: Path, extensions: Path, workspace: Path, sc
     (data / "User").mkdir(parents=True)
     (data / "User" / "settings.json").write_text(json.dumps(user))  # code-server reads "machine" ones here too
     port = free_port()
-    server = subprocess.Popen([str(BIN / "code-server"), "--user-data-dir", str(data), "--extensions-dir",
-                               str(extensions), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
-                               "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
-                               "--disable-getting-started-override", str(workspace)],
-                              env=_env(home), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            str(BIN / "code-server"),
+            "--user-data-dir",
+            str(data),
+            "--extensions-dir",
+            str(extensions),
+            "--bind-addr",
+            f"127.0.0.1:{port}",
+            "--auth",
+            "none",
+            "--disable-telemetry",
+            "--disable-update-check",
+            "--disable-workspace-trust",
+            "--disable-getting-started-override",
+            str(workspace),
+        ],
+        env=_env(home),
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
         for _ in range(120):
@@ -101,10 +146,21 @@ def code_server(name: str, tmp_path: Path, extensions: Path, workspace: Path, sc
             except OSError:
                 time.sleep(0.5)
         started = time.monotonic()
-        done = subprocess.run([str(NODE / "node"), str(ROOT / "tests" / "editors" / "vscode_test.mjs"),
-                               f"http://127.0.0.1:{port}", str(workspace), str(data / "User" / "settings.json"),
-                               str(ARTIFACTS / f"{name}.png"), scenario],
-                              env=_env(home), capture_output=True, text=True, timeout=420)
+        done = subprocess.run(
+            [
+                str(NODE / "node"),
+                str(ROOT / "tests" / "editors" / "vscode_test.mjs"),
+                f"http://127.0.0.1:{port}",
+                str(workspace),
+                str(data / "User" / "settings.json"),
+                str(ARTIFACTS / f"{name}.png"),
+                scenario,
+            ],
+            env=_env(home),
+            capture_output=True,
+            text=True,
+            timeout=420,
+        )
         seen = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {"error": "no output"}
         print(f"code-server session {time.monotonic() - started:.1f} s; steps: {seen.get('steps')}")
         (ARTIFACTS / f"{name}.json").write_text(json.dumps(seen, indent=2))
@@ -124,8 +180,11 @@ def log_errors(text: str) -> list[str]:
     """The error lines of nib's output channel. The client files every line of the server's stderr
     under [error]; those are nib's own log lines, with nib's own level, which must not be ERROR."""
     server_line = re.compile(r"\[error\] \d{4}-\d\d-\d\d [\d:,]+ (DEBUG|INFO|WARNING) ")
-    return [line for line in text.split("\n")
-            if ("[error]" in line and not server_line.search(line)) or " ERROR " in line or "Traceback" in line]
+    return [
+        line
+        for line in text.split("\n")
+        if ("[error]" in line and not server_line.search(line)) or " ERROR " in line or "Traceback" in line
+    ]
 
 
 class Listener:
@@ -206,14 +265,18 @@ def test_vscode_ignores_a_workspaces_engine_and_server_settings(extensions, tmp_
     project(workspace)
     with Listener() as engine:
         (workspace / ".vscode").mkdir()
-        (workspace / ".vscode" / "settings.json").write_text(json.dumps({
-            **engine_settings(engine.url), "nib.server.python": "/bin/false", "nib.server.command": ["/bin/false"]}))
+        (workspace / ".vscode" / "settings.json").write_text(
+            json.dumps(
+                {**engine_settings(engine.url), "nib.server.python": "/bin/false", "nib.server.command": ["/bin/false"]}
+            )
+        )
         seen, text = code_server("vscode-hostile-settings", tmp_path, extensions, workspace, "project", USER)
     assert engine.requests == []
     assert "error" not in seen, seen
     assert seen["ghost"], seen  # from the local model
-    warning = IGNORED.format("nib.engine.api, nib.engine.url, nib.engine.apiKeyEnv, nib.server.python, "
-                             "nib.server.command")
+    warning = IGNORED.format(
+        "nib.engine.api, nib.engine.url, nib.engine.apiKeyEnv, nib.server.python, nib.server.command"
+    )
     assert seen["notifications"] == [warning]
     assert text.count(f"[warning] {warning}") == 1
     assert log_errors(text) == []
@@ -224,8 +287,9 @@ def test_vscode_sends_to_the_users_own_engine(extensions, tmp_path):
     workspace = tmp_path / "workspace"
     project(workspace)
     with Listener() as engine:
-        seen, text = code_server("vscode-user-engine", tmp_path, extensions, workspace, "project",
-                                 {**USER, **engine_settings(engine.url)})
+        seen, text = code_server(
+            "vscode-user-engine", tmp_path, extensions, workspace, "project", {**USER, **engine_settings(engine.url)}
+        )
     assert ("POST", "/v1/completions", "Bearer") in engine.requests, (engine.requests, seen)
     assert "error" not in seen, seen
     assert "nib ignores them" not in text + "".join(seen["notifications"])
@@ -236,8 +300,9 @@ def test_vscode_runs_nothing_of_a_hostile_repository(extensions, tmp_path):
     leave a marker if run: none is, and jedi still lists the repository's own names (from source)."""
     repo = hostile_repo(tmp_path)
     with repo.runs_nothing():
-        seen, text = code_server("vscode-hostile-repository", tmp_path, extensions, repo.root, "project", USER,
-                                 cwd=repo.root)
+        seen, text = code_server(
+            "vscode-hostile-repository", tmp_path, extensions, repo.root, "project", USER, cwd=repo.root
+        )
     assert "error" not in seen, seen
     assert "compute_totals, Function" in seen["list"], seen["list"]  # jedi's, read from helpers.py
     assert "INFO nib.host: model loaded" in text

@@ -79,4 +79,6 @@ def test_identifiers_can_be_counted_and_read_from_several_threads_at_once():
     assert len(ngram._docs) <= 4
     text = "value_1 = 2\nvalue_"
     assert ngram.probabilities("typed", text, len(text), ["", "\n"], ["value_1", "nothing"]) == {
-        "value_1": 1.0, "nothing": 0.0}
+        "value_1": 1.0,
+        "nothing": 0.0,
+    }

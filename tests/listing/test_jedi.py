@@ -71,7 +71,11 @@ def test_keystrokes_in_one_name_share_its_call_and_a_late_answer_is_kept(monkeyp
 
 # jedi's worker, with lines that are no answers before each of its answers on stdout: what a
 # module jedi imports might print, an answer to no call, and bytes that are not UTF-8
-NOISY_JEDI = [sys.executable, "-I", "-c", """
+NOISY_JEDI = [
+    sys.executable,
+    "-I",
+    "-c",
+    """
 import sys
 from nib.model.listing import jedi_worker
 
@@ -86,7 +90,8 @@ def noisy(*args):
 
 jedi_worker.complete = noisy
 jedi_worker.main()
-"""]
+""",
+]
 
 
 def test_lines_that_are_no_answers_are_logged_and_skipped(caplog):
@@ -133,8 +138,9 @@ def test_when_the_reader_ends_the_call_fails_and_the_next_one_restarts_the_worke
     try:
         text = "import os\nos.pa"
         first = jedi.ask(text, len(text))
-        assert repr(first.exception(timeout=30)) == \
-            "RuntimeError(\"jedi's worker process ended\")"  # at once, not at the end of its budget
+        assert (
+            repr(first.exception(timeout=30)) == 'RuntimeError("jedi\'s worker process ended")'
+        )  # at once, not at the end of its budget
         again = jedi.names(text, len(text))  # the same name: asked again, of a new worker
         assert (again.position, "path" in [n.name for n in again.names]) == ("attribute", True)
     finally:
@@ -142,11 +148,21 @@ def test_when_the_reader_ends_the_call_fails_and_the_next_one_restarts_the_worke
 
 
 def test_the_worker_answers_a_request_it_cannot_read_with_an_error_or_skips_it(tmp_path):
-    requests = [b"not json\n", b'{"text": "x", "cursor": 0}\n', b"[1, 2]\n", b"\xff\n",
-                b'{"id": 1, "text": "import os\\nos."}\n',
-                b'{"id": 2, "text": "import os\\nos.", "cursor": 13, "path": null}\n']
-    done = subprocess.run([sys.executable, "-I", "-m", "nib.model.listing.jedi_worker"], input=b"".join(requests),
-                          capture_output=True, cwd=tmp_path, timeout=120)
+    requests = [
+        b"not json\n",
+        b'{"text": "x", "cursor": 0}\n',
+        b"[1, 2]\n",
+        b"\xff\n",
+        b'{"id": 1, "text": "import os\\nos."}\n',
+        b'{"id": 2, "text": "import os\\nos.", "cursor": 13, "path": null}\n',
+    ]
+    done = subprocess.run(
+        [sys.executable, "-I", "-m", "nib.model.listing.jedi_worker"],
+        input=b"".join(requests),
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     answers = [json.loads(line) for line in done.stdout.decode().splitlines()]
     assert (done.returncode, len(answers), answers[0]) == (0, 2, {"error": "KeyError: 'cursor'", "id": 1})
     assert (answers[1]["id"], answers[1]["position"]) == (2, "attribute")

@@ -30,9 +30,13 @@ def ranker() -> ListRanker:
 
 
 def test_a_growing_name_narrows_the_last_list_and_a_new_edit_recomputes():
-    engine = CountingEngine([Candidate("append", 3, -1.0, "token", "append"),
-                             Candidate("apply", 3, -2.0, "token", "apply"),
-                             Candidate("extend", 3, -0.5, "token", "extend")])
+    engine = CountingEngine(
+        [
+            Candidate("append", 3, -1.0, "token", "append"),
+            Candidate("apply", 3, -2.0, "token", "apply"),
+            Candidate("extend", 3, -0.5, "token", "extend"),
+        ]
+    )
     r = ranker()
     first = r.complete(engine, "xs.", 3, key="a", use_jedi=False)
     assert [c.label for c in first.candidates] == ["extend", "append", "apply"] and not first.narrowed
@@ -79,8 +83,10 @@ TEXT = "import os\nos.pa"
 def test_after_a_dot_jedis_names_are_the_whole_list_ranked_by_the_model():
     r = ListRanker(jedi=FixedJedi(answered("path", "pardir", "walk")), identifiers=IdentifierNgram())
     listing = r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a")
-    assert sorted((c.kind, c.label, c.start) for c in listing.candidates) == [("name", "pardir", 13),
-                                                                              ("name", "path", 13)]
+    assert sorted((c.kind, c.label, c.start) for c in listing.candidates) == [
+        ("name", "pardir", 13),
+        ("name", "path", 13),
+    ]
     assert listing.complete and listing.timings.decode_list_ms == 0 and listing.timings.score_names_ms > 0
 
 

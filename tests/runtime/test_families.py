@@ -20,8 +20,9 @@ def test_the_bundled_model_is_a_codelm_on_the_shared_prefix_graph():
 
 
 def test_a_manifest_s_defaults_override_its_family_s(tmp_path):
-    gemma = artifacts.ModelDir(tmp_path, {"architecture": {"name": "Gemma3"},
-                                          "defaults": {"min_confidence": 10, "draft_tokens": 3}})
+    gemma = artifacts.ModelDir(
+        tmp_path, {"architecture": {"name": "Gemma3"}, "defaults": {"min_confidence": 10, "draft_tokens": 3}}
+    )
     plain = artifacts.ModelDir(tmp_path, {"architecture": {}})  # no name: nib's own
     assert gemma.defaults == {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 3}
     assert (plain.family.name, plain.defaults) == ("CodeLM", MODEL_DEFAULTS)
@@ -29,14 +30,21 @@ def test_a_manifest_s_defaults_override_its_family_s(tmp_path):
 
 
 def test_each_family_s_files_are_known_to_the_manifest_check():
-    assert artifacts.FILES == {"model": "model.onnx", "tokenizer": "tokenizer.json", "embedding": "embedding.npy",
-                               "embedding_scale": "embedding_scale.npy", "vocab_order": "vocab_order.npy"}
+    assert artifacts.FILES == {
+        "model": "model.onnx",
+        "tokenizer": "tokenizer.json",
+        "embedding": "embedding.npy",
+        "embedding_scale": "embedding_scale.npy",
+        "vocab_order": "vocab_order.npy",
+    }
 
 
 def test_an_unknown_architecture_is_a_clear_error(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"format_version": 1, "architecture": {"name": "Mamba9"}}))
     with pytest.raises(ModelError) as e:
         artifacts.load(tmp_path)
-    assert str(e.value) == (f"model manifest {tmp_path}/manifest.json: this nib does not know the architecture "
-                            "'Mamba9': it serves CodeLM, Gemma3 (reinstall nib for the bundled model, or "
-                            "re-export with `nib export`)")
+    assert str(e.value) == (
+        f"model manifest {tmp_path}/manifest.json: this nib does not know the architecture "
+        "'Mamba9': it serves CodeLM, Gemma3 (reinstall nib for the bundled model, or "
+        "re-export with `nib export`)"
+    )

@@ -8,8 +8,12 @@ from nib.server.settings import parse
 
 
 def test_an_engine_serves_the_statement_and_never_the_list():
-    settings, warnings = parse({"engine": {"api": "openai", "url": "https://gpu:8080/v1", "model": "m",
-                                           "apiKeyEnv": "NIB_KEY"}, "list": {"model": ""}})
+    settings, warnings = parse(
+        {
+            "engine": {"api": "openai", "url": "https://gpu:8080/v1", "model": "m", "apiKeyEnv": "NIB_KEY"},
+            "list": {"model": ""},
+        }
+    )
     assert warnings == []
     statement, listing = statement_key(settings), list_key(settings)
     assert statement == ModelKey("https://gpu:8080/v1", "", 0, "m", "NIB_KEY", Kind.HTTP) and statement.remote

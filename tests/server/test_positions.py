@@ -10,18 +10,36 @@ from nib.server.positions import edit_line_starts, line_starts, offset_at, posit
 TEXT = "a😀b\r\nxé\rz"
 
 
-@pytest.mark.parametrize("line, character, encoding, offset", [
-    (0, 3, "utf-16", 2), (0, 2, "utf-16", 1), (0, 1, "utf-16", 1),
-    (0, 3, "utf-8", 1), (0, 5, "utf-8", 2), (0, 99, "utf-16", 3),
-    (1, 2, "utf-8", 6), (1, 3, "utf-8", 7), (2, 1, "utf-32", 9), (9, 0, "utf-16", 9), (-1, 0, "utf-16", 0),
-])
+@pytest.mark.parametrize(
+    "line, character, encoding, offset",
+    [
+        (0, 3, "utf-16", 2),
+        (0, 2, "utf-16", 1),
+        (0, 1, "utf-16", 1),
+        (0, 3, "utf-8", 1),
+        (0, 5, "utf-8", 2),
+        (0, 99, "utf-16", 3),
+        (1, 2, "utf-8", 6),
+        (1, 3, "utf-8", 7),
+        (2, 1, "utf-32", 9),
+        (9, 0, "utf-16", 9),
+        (-1, 0, "utf-16", 0),
+    ],
+)
 def test_offset_at(line, character, encoding, offset):
     assert offset_at(TEXT, line_starts(TEXT), line, character, encoding) == offset
 
 
-@pytest.mark.parametrize("offset, encoding, position", [
-    (2, "utf-16", (0, 3)), (2, "utf-8", (0, 5)), (7, "utf-8", (1, 3)), (10, "utf-16", (2, 1)), (99, "utf-16", (2, 1)),
-])
+@pytest.mark.parametrize(
+    "offset, encoding, position",
+    [
+        (2, "utf-16", (0, 3)),
+        (2, "utf-8", (0, 5)),
+        (7, "utf-8", (1, 3)),
+        (10, "utf-16", (2, 1)),
+        (99, "utf-16", (2, 1)),
+    ],
+)
 def test_position_at(offset, encoding, position):
     assert position_at(TEXT, line_starts(TEXT), offset, encoding) == position
 

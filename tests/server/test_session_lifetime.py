@@ -38,6 +38,7 @@ def test_the_scheduler_keeps_no_entry_once_work_is_done():
 
         async def engine():
             return 2
+
         await scheduler.run_async(engine(), "file:///b.py")
 
     asyncio.run(run())
@@ -61,7 +62,8 @@ def test_a_daemon_session_holds_documents_within_the_limits():
     assert shown == [
         "nib: file:///2.py gets no completions: this session has 2 documents open, this server's limit",
         "nib: file:///1.py gets no completions: this session has over 100 characters in open documents, this "
-        "server's limit"]
+        "server's limit",
+    ]
     server.end_session()
     assert server.documents.uris() == []
     shared.close()

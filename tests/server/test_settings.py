@@ -10,8 +10,9 @@ from nib.server.settings import Settings, leaves, parse
 
 
 def test_nested_camel_case_settings():
-    settings, warnings = parse({"statement": {"maxTokens": 12, "blockBody": True}, "model": {"healing": "off"},
-                                "list": {"statement": False}})
+    settings, warnings = parse(
+        {"statement": {"maxTokens": 12, "blockBody": True}, "model": {"healing": "off"}, "list": {"statement": False}}
+    )
     assert warnings == []
     expected = Settings()
     expected.statement.max_tokens, expected.statement.block_body = 12, True
@@ -20,8 +21,16 @@ def test_nested_camel_case_settings():
 
 
 def test_bad_settings_warn_and_keep_defaults():
-    settings, warnings = parse({"statement": {"maxTokens": "x"}, "model": {"healing": "exact2"}, "foo": 1,
-                                "list": {"size": 0, "colour": "red"}, "enable": "yes", "jedi": 3})
+    settings, warnings = parse(
+        {
+            "statement": {"maxTokens": "x"},
+            "model": {"healing": "exact2"},
+            "foo": 1,
+            "list": {"size": 0, "colour": "red"},
+            "enable": "yes",
+            "jedi": 3,
+        }
+    )
     assert settings == Settings()
     assert warnings == [
         "nib: setting statement.maxTokens must be an integer, got 'x'; using the default 32",
@@ -66,16 +75,33 @@ def test_every_setting_has_a_description_and_numbers_a_range():
 
 
 def test_options_are_the_settings_of_the_same_name():
-    s, _ = parse({"list": {"size": 7, "budgetMs": 90, "statement": False}, "model": {"contextTokens": 100},
-                  "statement": {"maxTokens": 9, "budgetMs": 80, "blockBody": True}})
-    assert s.options() == Options(context_tokens=100, healing="exact", list_size=7, list_budget_ms=90,
-                                  list_statement=False, statement_max_tokens=9, statement_budget_ms=80,
-                                  statement_block_body=True)
+    s, _ = parse(
+        {
+            "list": {"size": 7, "budgetMs": 90, "statement": False},
+            "model": {"contextTokens": 100},
+            "statement": {"maxTokens": 9, "budgetMs": 80, "blockBody": True},
+        }
+    )
+    assert s.options() == Options(
+        context_tokens=100,
+        healing="exact",
+        list_size=7,
+        list_budget_ms=90,
+        list_statement=False,
+        statement_max_tokens=9,
+        statement_budget_ms=80,
+        statement_block_body=True,
+    )
 
 
 def test_the_editors_mirrors_and_the_readme_table_are_current():
     """VS Code's contributes.configuration, Neovim's defaults and the README table are generated
     from Settings by `nib settings --write`: a change to a setting must regenerate them."""
-    done = subprocess.run([sys.executable, "-m", "nib.server.cli", "settings", "--check"], capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "nib.server.cli", "settings", "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert (done.returncode, done.stdout) == (0, "")

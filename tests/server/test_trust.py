@@ -6,8 +6,10 @@ from nib.server.configure import local_key, statement_key
 from nib.server.settings import parse
 from nib.server.trust import engine_problems, engine_refused
 
-PLAIN = ("nib: engine.apiKeyEnv is set but engine.url is plain http to gpu.example, which is not this machine: the "
-         "key would cross the network in the clear. Use https; statements come from the local model")
+PLAIN = (
+    "nib: engine.apiKeyEnv is set but engine.url is plain http to gpu.example, which is not this machine: the "
+    "key would cross the network in the clear. Use https; statements come from the local model"
+)
 
 
 def engine(**values):
@@ -24,8 +26,12 @@ def test_a_key_over_plain_http_to_another_host_is_refused_and_the_statement_stay
 
 
 def test_a_key_goes_over_https_or_to_this_machine():
-    for url in ("https://gpu.example/v1", "http://127.0.0.1:8080/v1", "http://localhost:8080/v1",
-                "http://[::1]:8080/v1"):
+    for url in (
+        "https://gpu.example/v1",
+        "http://127.0.0.1:8080/v1",
+        "http://localhost:8080/v1",
+        "http://[::1]:8080/v1",
+    ):
         settings = engine(url=url, apiKeyEnv="PATH")
         assert engine_refused(settings.engine) is None, url
         assert statement_key(settings) == ModelKey(url, "", 0, "", "PATH", Kind.HTTP)
@@ -39,5 +45,6 @@ def test_a_url_that_is_not_http_is_refused():
     settings = engine(url="file:///etc/passwd")
     assert engine_problems(settings.engine) == [
         "nib: engine.url must be an http:// or https:// URL, got 'file:///etc/passwd': statements come from the "
-        "local model"]
+        "local model"
+    ]
     assert statement_key(settings) == local_key(settings)

@@ -19,6 +19,7 @@ def fake_load(calls):
         if path is not None and "broken" in str(path):
             raise RuntimeError("boom")  # not a ModelError: a backend's own exception type
         return SimpleNamespace(name=f"engine for {path}", model_dir=SimpleNamespace(path=path))
+
     return load
 
 

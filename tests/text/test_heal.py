@@ -7,15 +7,18 @@ from fixtures import INDEX, VOCAB, greedy_encode, ids
 from nib.model.text.heal import Canonical, advance, back_off, constrain
 
 
-@pytest.mark.parametrize("tokens, keep, removed", [
-    (ids(b"x", b" =", b"pri"), 2, b"pri"),  # `pri|` extends to print/private
-    (ids(b"x", b" ="), 1, b" ="),  # ` =` may become ` ==`
-    (ids(b"x", b" =", b"pr", b"i"), 2, b"pri"),  # two tokens that one token covers
-    (ids(b"x", b"print"), 2, b""),  # nothing extends `print`: no back-off
-    ([0] + ids(b"pri"), 1, b"pri"),  # never across <|endoftext|>
-    (ids(b"pri"), 1, b""),  # never the whole prompt
-    (ids(b"x", b"\xc3"), 1, b"\xc3"),  # a split UTF-8 character
-])
+@pytest.mark.parametrize(
+    "tokens, keep, removed",
+    [
+        (ids(b"x", b" =", b"pri"), 2, b"pri"),  # `pri|` extends to print/private
+        (ids(b"x", b" ="), 1, b" ="),  # ` =` may become ` ==`
+        (ids(b"x", b" =", b"pr", b"i"), 2, b"pri"),  # two tokens that one token covers
+        (ids(b"x", b"print"), 2, b""),  # nothing extends `print`: no back-off
+        ([0] + ids(b"pri"), 1, b"pri"),  # never across <|endoftext|>
+        (ids(b"pri"), 1, b""),  # never the whole prompt
+        (ids(b"x", b"\xc3"), 1, b"\xc3"),  # a split UTF-8 character
+    ],
+)
 def test_back_off(tokens, keep, removed):
     assert back_off(tokens, INDEX) == (keep, removed)
 
@@ -39,12 +42,18 @@ def test_advance():
     assert advance(b"i", b"i") == b""
 
 
-
-
-@pytest.mark.parametrize("a, b, canonical", [
-    (b"pr", b"int", False), (b"pr", b"i", False), (b"x", b" ==", True), (b"x", b" =", True),
-    (b" =", b"=", False), (b"\xc3", b"\xa9", False), (b"print", b"x", True),
-])
+@pytest.mark.parametrize(
+    "a, b, canonical",
+    [
+        (b"pr", b"int", False),
+        (b"pr", b"i", False),
+        (b"x", b" ==", True),
+        (b"x", b" =", True),
+        (b" =", b"=", False),
+        (b"\xc3", b"\xa9", False),
+        (b"print", b"x", True),
+    ],
+)
 def test_canonical_pairs(a, b, canonical):
     check = Canonical(lambda t: greedy_encode(t.encode()), VOCAB)
     assert check(VOCAB.index(a), VOCAB.index(b)) is canonical

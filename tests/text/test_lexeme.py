@@ -5,53 +5,125 @@ import pytest
 from nib.model.text.lexeme import first_lexeme, lexeme_span, listable, name_may_start, position_kind, typed_name
 
 
-@pytest.mark.parametrize("text, expected", [
-    (" foo(", (" foo", True)), ("fo", ("fo", False)), ("=", ("=", False)), ("= ", ("=", True)),
-    ("==", ("==", True)), ('"abc', ('"abc', False)), ('"abc" ', ('"abc"', True)), ("x.y", ("x", True)),
-    ("\nfoo", None), ("", None), (" 12)", (" 12", True)), ('b"x"', ('b"x"', True)), ("**", ("**", False)),
-    ("**k", ("**", True)), ("):", (")", True)), ("éa+", ("éa", True)), ("# c", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (" foo(", (" foo", True)),
+        ("fo", ("fo", False)),
+        ("=", ("=", False)),
+        ("= ", ("=", True)),
+        ("==", ("==", True)),
+        ('"abc', ('"abc', False)),
+        ('"abc" ', ('"abc"', True)),
+        ("x.y", ("x", True)),
+        ("\nfoo", None),
+        ("", None),
+        (" 12)", (" 12", True)),
+        ('b"x"', ('b"x"', True)),
+        ("**", ("**", False)),
+        ("**k", ("**", True)),
+        ("):", (")", True)),
+        ("éa+", ("éa", True)),
+        ("# c", None),
+    ],
+)
 def test_first_lexeme(text, expected):
     assert first_lexeme(text) == expected
 
 
-@pytest.mark.parametrize("text, cursor, expected", [
-    ("))\n", 2, None), ("pr", 1, (0, 2, False)), ("foo(x", 3, (3, 4, True)), (" ==", 2, (1, 3, True)),
-    ("\n    return x", 5, (5, 11, True)), ("(x)", 1, (1, 2, True)), ("  x", 0, (2, 3, False)),
-])
+@pytest.mark.parametrize(
+    "text, cursor, expected",
+    [
+        ("))\n", 2, None),
+        ("pr", 1, (0, 2, False)),
+        ("foo(x", 3, (3, 4, True)),
+        (" ==", 2, (1, 3, True)),
+        ("\n    return x", 5, (5, 11, True)),
+        ("(x)", 1, (1, 2, True)),
+        ("  x", 0, (2, 3, False)),
+    ],
+)
 def test_lexeme_span(text, cursor, expected):
     assert lexeme_span(text, cursor) == expected
 
 
-@pytest.mark.parametrize("text, start, end, typed", [
-    ("    os.pa", 0, None, "pa"), ("x = ", 0, None, ""), ("import os\nos.pat", 10, 16, "pat"),
-    ("f(a, se", 0, None, "se"), ("été_x", 0, None, "été_x"), ("ab.cd", 0, 2, "ab"), ("", 0, None, ""),
-])
+@pytest.mark.parametrize(
+    "text, start, end, typed",
+    [
+        ("    os.pa", 0, None, "pa"),
+        ("x = ", 0, None, ""),
+        ("import os\nos.pat", 10, 16, "pat"),
+        ("f(a, se", 0, None, "se"),
+        ("été_x", 0, None, "été_x"),
+        ("ab.cd", 0, 2, "ab"),
+        ("", 0, None, ""),
+    ],
+)
 def test_typed_name(text, start, end, typed):
     assert typed_name(text, start, end) == typed
 
 
-@pytest.mark.parametrize("line, kind", [
-    ("    os.pa", "attribute"), ("x = self.", "attribute"), ("from os import pa", "import"),
-    ("import o", "import"), ("from os.pa", "import"), ("print(x, se", "kwarg"), ("f(", "kwarg"),
-    ("    return va", "name"), ("", "name"), ("x = ...", "name"),
-])
+@pytest.mark.parametrize(
+    "line, kind",
+    [
+        ("    os.pa", "attribute"),
+        ("x = self.", "attribute"),
+        ("from os import pa", "import"),
+        ("import o", "import"),
+        ("from os.pa", "import"),
+        ("print(x, se", "kwarg"),
+        ("f(", "kwarg"),
+        ("    return va", "name"),
+        ("", "name"),
+        ("x = ...", "name"),
+    ],
+)
 def test_position_kind(line, kind):
     assert position_kind(line) == kind
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("    ", True), ("", True), ("f(", True), ("x = ", True), ("    return ", True), ("a, ", True),
-    ("d = {", True), ("x: ", True), ("if not ", True), ("y = a + ", True),
-    ("x ", False), ("x =", False), ("f(a)", False), ("foo", False), ("f(a) ", False), ("os.", False),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("    ", True),
+        ("", True),
+        ("f(", True),
+        ("x = ", True),
+        ("    return ", True),
+        ("a, ", True),
+        ("d = {", True),
+        ("x: ", True),
+        ("if not ", True),
+        ("y = a + ", True),
+        ("x ", False),
+        ("x =", False),
+        ("f(a)", False),
+        ("foo", False),
+        ("f(a) ", False),
+        ("os.", False),
+    ],
+)
 def test_name_may_start(line, expected):
     assert name_may_start(line) is expected
 
 
-@pytest.mark.parametrize("lexeme, expected", [
-    ("name1", True), ("if", True), ("0x1f", True), ("1.5", True), ('f"{x}"', True), ("'a", True),
-    ("*", False), ("**", False), ("/", False), ("(", False), (")", False), ("->", False), ("==", False),
-])
+@pytest.mark.parametrize(
+    "lexeme, expected",
+    [
+        ("name1", True),
+        ("if", True),
+        ("0x1f", True),
+        ("1.5", True),
+        ('f"{x}"', True),
+        ("'a", True),
+        ("*", False),
+        ("**", False),
+        ("/", False),
+        ("(", False),
+        (")", False),
+        ("->", False),
+        ("==", False),
+    ],
+)
 def test_listable(lexeme, expected):
     assert listable(lexeme) is expected

@@ -36,8 +36,24 @@ def toy(tmp_path_factory):
     nib("encode", cwd=work)
     # A tiny model trained until it is sure of itself on this tiny corpus, so int8 rounding
     # cannot flip near-ties that a barely trained model would be full of.
-    nib("train", "--out", "runs/toy", "--layers", 2, "--width", 64, "--block-size", 64, "--batch-size", 16,
-        "--budget-tokens", 64 * 16 * 400, "--threads", 2, cwd=work)
+    nib(
+        "train",
+        "--out",
+        "runs/toy",
+        "--layers",
+        2,
+        "--width",
+        64,
+        "--block-size",
+        64,
+        "--batch-size",
+        16,
+        "--budget-tokens",
+        64 * 16 * 400,
+        "--threads",
+        2,
+        cwd=work,
+    )
     sample = work / "sample"
     sample.mkdir()
     shutil.copy(Path(json.__file__), sample / "json_init.py")  # text the toy model was trained on
@@ -52,7 +68,8 @@ def test_stages_write_their_artifacts(toy):
     assert corpus["files"] == 5 and len(corpus["sha256"]) == 64
     encoded = json.loads((work / "data/encoded/encoded.json").read_text())
     assert encoded["train"] + encoded["val"] == len(np.load(work / "data/encoded/train_tokens.npy")) + len(
-        np.load(work / "data/encoded/val_tokens.npy"))
+        np.load(work / "data/encoded/val_tokens.npy")
+    )
     summary = json.loads((work / "runs/toy/summary.json").read_text())
     assert summary["tokens"] == 64 * 16 * 400 and summary["steps"] == 400
     manifest = json.loads((work / "model/manifest.json").read_text())
@@ -64,8 +81,24 @@ def test_stages_write_their_artifacts(toy):
 def test_training_resumes_from_checkpoint(toy):
     work, _ = toy
     more = 64 * 16 * 410
-    nib("train", "--out", "runs/toy", "--layers", 2, "--width", 64, "--block-size", 64, "--batch-size", 16,
-        "--budget-tokens", more, "--threads", 2, cwd=work)
+    nib(
+        "train",
+        "--out",
+        "runs/toy",
+        "--layers",
+        2,
+        "--width",
+        64,
+        "--block-size",
+        64,
+        "--batch-size",
+        16,
+        "--budget-tokens",
+        more,
+        "--threads",
+        2,
+        cwd=work,
+    )
     summary = json.loads((work / "runs/toy/summary.json").read_text())
     assert summary["steps"] == 410  # 400 from before + 10, not 410 from scratch
 
@@ -109,8 +142,11 @@ def test_rows_read_the_shared_prompt_cache_as_if_it_were_copied_into_each(toy, b
     one cache per row), which copies the prompt's cache into every row; each row keeps only its own cache."""
     work, _ = toy
     shutil.copy(work / "runs/toy/ckpt.pt", work / "model/ckpt.pt")
-    runtime = CodeLMRuntime(artifacts.load(work / "model"), threads=1) if backend == "onnx" \
+    runtime = (
+        CodeLMRuntime(artifacts.load(work / "model"), threads=1)
+        if backend == "onnx"
         else CodeLMTorchRuntime(work / "model/ckpt.pt", device="cpu")
+    )
     _, prompt = runtime.prefill(list(range(10, 50)), [5] * 40)
     shared, copied = runtime.empty(3), runtime.empty(3)
     for step, tokens in enumerate(([7, 8, 9], [3, 3, 4], [60, 61, 62])):
@@ -170,12 +206,21 @@ def test_a_model_exported_by_nib_0_1_still_serves(toy, tmp_path):
     old = tmp_path / "model"
     shutil.copytree(work / "model", old)
     batch, seq, past = torch.export.Dim("batch"), torch.export.Dim("seq"), torch.export.Dim("past")
-    torch.onnx.export(Serving01(model).eval(), example_inputs(model.cfg, batch=2, new=2, past=3),
-                      str(tmp_path / "fp32.onnx"), dynamo=True, opset_version=OPSET,
-                      input_names=["input_ids", "type_ids", "past_keys", "past_values"],
-                      output_names=["logits", "present_keys", "present_values"],
-                      dynamic_shapes={"input_ids": {0: batch, 1: seq}, "type_ids": {0: batch, 1: seq},
-                                      "past_keys": {1: batch, 3: past}, "past_values": {1: batch, 3: past}})
+    torch.onnx.export(
+        Serving01(model).eval(),
+        example_inputs(model.cfg, batch=2, new=2, past=3),
+        str(tmp_path / "fp32.onnx"),
+        dynamo=True,
+        opset_version=OPSET,
+        input_names=["input_ids", "type_ids", "past_keys", "past_values"],
+        output_names=["logits", "present_keys", "present_values"],
+        dynamic_shapes={
+            "input_ids": {0: batch, 1: seq},
+            "type_ids": {0: batch, 1: seq},
+            "past_keys": {1: batch, 3: past},
+            "past_values": {1: batch, 3: past},
+        },
+    )
     quantize(tmp_path / "fp32.onnx", old / "model.onnx")
     manifest = json.loads((old / "manifest.json").read_text())
     manifest["files"]["model"] = artifacts.file_entry(old / "model.onnx")

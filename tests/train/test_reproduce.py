@@ -18,8 +18,16 @@ def test_the_steps_are_the_stages_with_the_bundled_model_s_settings():
     steps = [parsed(step) for step in cli.steps(Path("runs/again"), threads=2)]
     assert [a.run for a in steps] == [cli.corpus, cli.tokenizer, cli.encode, cli.train, cli.export]
     train, export = steps[3], steps[4]
-    assert (train.plain, train.budget_tokens, train.layers, train.width, train.block_size, train.batch_size,
-            train.seed, train.threads) == (True, 8 * 512 * 2441, 6, 256, 512, 8, 1337, 2)
+    assert (
+        train.plain,
+        train.budget_tokens,
+        train.layers,
+        train.width,
+        train.block_size,
+        train.batch_size,
+        train.seed,
+        train.threads,
+    ) == (True, 8 * 512 * 2441, 6, 256, 512, 8, 1337, 2)
     assert (export.checkpoint, export.out, export.parity) == (Path("runs/plain/ckpt.pt"), Path("runs/again"), "dev")
 
 

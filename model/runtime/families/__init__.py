@@ -39,10 +39,13 @@ class Family:
     types: bool = False  # trained with nib's token-type inventory (`text/lexer.py`), checked on load
 
 
-FAMILIES = {family.name: family for family in (
-    Family("CodeLM", codelm.load_tokenizer, open_onnx, open_torch, {}, DEFAULTS, types=True),
-    Family("Gemma3", gemma3.load_tokenizer, GemmaRuntime, GemmaTorchRuntime, gemma3.FILES, DEFAULTS),
-)}
+FAMILIES = {
+    family.name: family
+    for family in (
+        Family("CodeLM", codelm.load_tokenizer, open_onnx, open_torch, {}, DEFAULTS, types=True),
+        Family("Gemma3", gemma3.load_tokenizer, GemmaRuntime, GemmaTorchRuntime, gemma3.FILES, DEFAULTS),
+    )
+}
 
 
 def family(name: str) -> Family:

@@ -36,9 +36,15 @@ class CodeLMTorchRuntime(CopiedPrefixRuntime):
         return self._run(self.model.forward_cached, ids, types, keys, values)
 
     def step_rows(self, prefix, keys, values, tokens, types):
-        logits, keys, values = self._run(self.model.forward_shared, np.asarray(tokens, dtype=np.int64)[:, None],
-                                         np.asarray(types, dtype=np.int64)[:, None], prefix.keys, prefix.values,
-                                         keys, values)
+        logits, keys, values = self._run(
+            self.model.forward_shared,
+            np.asarray(tokens, dtype=np.int64)[:, None],
+            np.asarray(types, dtype=np.int64)[:, None],
+            prefix.keys,
+            prefix.values,
+            keys,
+            values,
+        )
         return logits[:, -1], keys, values
 
     def _run(self, fn, *arrays):

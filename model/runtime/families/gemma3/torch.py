@@ -40,8 +40,8 @@ class GemmaTorchRuntime(SharedPrefixRuntime):
             hf_model, _ = load_hf(gguf)
         arch = model_dir.manifest["architecture"]
         order = self.torch.from_numpy(np.load(model_dir.file("vocab_order")))
-        self.model = Gemma.from_hf(hf_model, order[:arch["kept"]]).to(self.device)
-        scale = hf_model.config.hidden_size ** 0.5
+        self.model = Gemma.from_hf(hf_model, order[: arch["kept"]]).to(self.device)
+        scale = hf_model.config.hidden_size**0.5
         self.embedding = (hf_model.model.embed_tokens.weight.detach()[order] * scale).to(self.device)
         self.n_layer, self.n_head, self.head_dim = arch["n_layer"], arch["n_kv_head"], arch["head_dim"]
         self.vocab_size, self.block_size, self.uses_types = arch["kept"], arch["block_size"], False
@@ -50,6 +50,8 @@ class GemmaTorchRuntime(SharedPrefixRuntime):
         t = self.torch
         with t.no_grad():
             embeds = self.embedding[t.from_numpy(np.ascontiguousarray(ids)).to(self.device)]
-            kv = (t.from_numpy(np.ascontiguousarray(a)).to(self.device) for a in (prefix_keys, prefix_values,
-                                                                                    keys, values))
+            kv = (
+                t.from_numpy(np.ascontiguousarray(a)).to(self.device)
+                for a in (prefix_keys, prefix_values, keys, values)
+            )
             return to_numpy(*self.model.forward_shared(embeds, *kv))
