@@ -147,7 +147,7 @@ def _cursor(file: Path, line: int, column: int) -> tuple[str, int] | None:
 
 
 def _one_request(args):
-    """The service's configuration for one request from the command line: no debounce, jedi waited for."""
+    """The service's configuration for one request from the command line: jedi waited for."""
     from nib.model.completion.engine import EngineOptions
     from nib.model.completion.request import Options
     from nib.model.runtime.artifacts import default_model
@@ -164,7 +164,6 @@ def _one_request(args):
         jedi=not args.no_jedi,
         jedi_ms=wait,
         name_jedi_ms=wait,
-        debounce_ms=0,
     )
 
 

@@ -45,5 +45,4 @@ def config(settings: Settings, limits: Limits) -> Config:
         jedi=s.jedi.enable,
         jedi_ms=limits.jedi(s.jedi.budget_ms),
         name_jedi_ms=limits.jedi(s.jedi.name_budget_ms),
-        debounce_ms=s.statement.debounce_ms,
     )

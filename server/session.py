@@ -8,6 +8,7 @@ document moved on meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from pathlib import Path
@@ -178,9 +179,12 @@ class NibServer(LanguageServer):
             return None
         version, text = doc.version, doc.text
         cursor = doc.offset(position.line, position.character, self.encoding)
-        result = await self.service.complete(
-            uri, text, cursor, mode, _path(uri), current=lambda: doc.version == version
-        )
+        debounce = self.settings.statement.debounce_ms
+        if mode == Mode.STATEMENT and debounce:  # wait for more typing; a newer keystroke asks again
+            await asyncio.sleep(debounce / 1e3)
+            if doc.version != version:
+                return None
+        result = await self.service.complete(uri, text, cursor, mode, _path(uri))
         if result is None:
             return None
         self.last_result = result  # for the test suite's inspection requests

@@ -71,6 +71,11 @@ class Decoder:
         self.token_bytes = index.token_bytes
         self._types: dict[bytes, int] = {}
 
+    def last_piece_type(self, line: bytes, pieces: tuple[int, ...]) -> int:
+        """The input type of the last of pieces (token ids), after line and the pieces before it."""
+        tb = self.token_bytes
+        return self.piece_type(line + b"".join(tb[t] for t in pieces[:-1]), tb[pieces[-1]])
+
     def piece_type(self, line: bytes, piece: bytes) -> int:
         """The input type of piece appended to line (bytes of the line so far)."""
         if not self.runtime.uses_types:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins  # LocalCompleter's annotations: its method `list` shadows the builtin there
 import ctypes
+import functools
 import logging
 import math
 import threading
@@ -238,11 +239,7 @@ class LocalCompleter:
                 return []
             seqs = [tuple(ids) for ids in self.bpe.encode_batch(texts)]
             line = prompt.line_before.encode("utf-8", "surrogatepass")
-            tb = self.bpe.token_bytes
-
-            def piece_type(prefix):  # the input type of prefix's last piece, for a model with a type stream
-                return self.decoder.piece_type(line + b"".join(tb[t] for t in prefix[:-1]), tb[prefix[-1]])
-
+            piece_type = functools.partial(self.decoder.last_piece_type, line)  # for a model with a type stream
             scores = score_sequences(self.runtime, prompt.logits, prompt.state, seqs, piece_type=piece_type)
         return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores, strict=True)]
 

@@ -1,7 +1,7 @@
 """The completion service: what one client (an LSP session, `nib complete`) asks of nib's models.
 
     complete(doc, text, cursor, mode) -> Result | None
-        [debounce] -> the model in use (loaded once per identity, `hosts.py`)
+        the model in use (loaded once per identity, `hosts.py`)
         list:       jedi waited for on the event loop -> the ranker on the inference thread
                     (+ the engine's statement item, when the ghost text was just asked there)
         statement:  the local completer on the inference thread, or the engine over HTTP, and
@@ -44,7 +44,6 @@ class Config:
     jedi: bool
     jedi_ms: int  # after `.` and in imports
     name_jedi_ms: int  # at a name elsewhere
-    debounce_ms: int
 
 
 class CompletionService:
@@ -81,16 +80,9 @@ class CompletionService:
         await self.model.ready()
         await self.list_model.ready()
 
-    async def complete(
-        self, doc: str, text: str, cursor: int, mode: Mode, path: str | None = None, current=lambda: True
-    ) -> Result | None:
+    async def complete(self, doc: str, text: str, cursor: int, mode: Mode, path: str | None = None) -> Result | None:
         """The list or the statement at cursor (a character offset into text); None when nothing
-        applies, when superseded, or when `current()` says the document moved on while debouncing."""
-        c = self.config
-        if mode == Mode.STATEMENT and c.debounce_ms:
-            await asyncio.sleep(c.debounce_ms / 1e3)
-            if not current():
-                return None
+        applies, or when superseded."""
         host = await (self.list_model if mode == Mode.LIST else self.model).ready()
         if host is None or host.engine is None:
             return None
@@ -105,7 +97,7 @@ class CompletionService:
                 return replace(result, candidates=result.candidates + [statement]) if statement else result
             if host.engine.remote:
                 return await self._from_engine(host.engine, doc, text, cursor)
-            request = Request(text, cursor, Mode.STATEMENT, c.options)
+            request = Request(text, cursor, Mode.STATEMENT, self.config.options)
             return await self.scheduler.run(
                 host.worker, lambda cancel: host.engine.complete(replace(request, cancel=cancel)), doc
             )
