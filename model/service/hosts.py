@@ -117,7 +117,7 @@ class Hosts:
             if host is None:
                 if self.most and len(self._hosts) >= self.most:
                     raise ModelError(
-                        f"cannot load {key.describe()}: this server already holds {len(self._hosts)} models, its limit"
+                        f"cannot load {key.describe()}: this server already holds its limit of models ({self.most})"
                     )
                 host = self._hosts[key] = ModelHost(key)
             host.users += 1

@@ -90,3 +90,23 @@ def test_a_model_switch_never_makes_a_request_wait_for_the_new_load(monkeypatch)
 
     assert asyncio.run(run()) == ("engine for None", "engine for None", "engine for /models/slow", True)
     use.close()
+
+
+def test_a_process_holds_at_most_its_limit_of_models_and_the_one_serving_goes_on(monkeypatch):
+    """A daemon's clients cannot load model after model: over the limit, a clear error, and the
+    client's model already serving keeps serving."""
+    calls, errors = [], []
+    monkeypatch.setattr(engine_module.LocalCompleter, "load", classmethod(lambda cls, *a: fake_load(calls)(*a)))
+    hosts = Hosts(most=1)
+    use = ModelUse(hosts, errors.append)
+
+    async def run():
+        use.want(BUNDLED)
+        first = await use.ready()
+        use.want(ModelKey("/models/other", "cpu", 1))
+        return first, await use.settled()
+
+    first, after = asyncio.run(run())
+    assert after is first and hosts.loaded() == [BUNDLED]
+    assert errors == ["cannot load /models/other (cpu): this server already holds its limit of models (1)"]
+    use.close()
