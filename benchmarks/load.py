@@ -32,10 +32,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from latency import Edit, new_times, point_edits, start, stats, stop, type_edit, write_report
-from llama_server import free_port, llama_server
 from lsprotocol import types
 
 from nib.model.eval.heldout import fetch
+from nib.model.pretrained.llama_server import free_port, llama_server
 
 
 def wait_listening(port: int, server: subprocess.Popen, timeout_s: float = 60) -> None:

@@ -7,6 +7,6 @@ from pathlib import Path
 # tests inherit this.
 os.environ["NIB_MODEL"] = "bundled"
 
-# Test modules import their shared fakes and paths from tests/fixtures.py, and the engine's
-# launcher from tests/llama_server.py. Nothing in benchmarks/ is imported.
+# Test modules import their shared fakes and paths from tests/fixtures.py (the engine's launcher
+# is nib.model.pretrained.llama_server, shared with benchmarks/load.py). Nothing in benchmarks/ is imported.
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -9,11 +9,12 @@ import os
 import pytest
 import pytest_lsp
 from fixtures import DEMO, ROOT, SERVER, heldout_file
-from llama_server import free_port, llama_server
 from lsp import URI, complete, configure, inline, open_doc
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient
+
+from nib.model.pretrained.llama_server import free_port, llama_server
 
 LINE = 10  # "                found.append(os.path.join(dirpath, name))" in the demo file
 FALLBACK = "; statements come from the local model until it answers again"

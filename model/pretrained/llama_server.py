@@ -1,8 +1,8 @@
 """llama.cpp's server (llama-cpp-python[server], installed by tests/engine_tools.sh) serving
 Gemma 3 270M's GGUF from its PyPI package, on a free port of 127.0.0.1: the engine that the
-engine tests drive (benchmarks/llama_server.py is the benchmarks' own).
+engine tests and `load.py --engine llama` drive.
 
-    python tests/llama_server.py     # serves until Ctrl-C; prints its base URL for engine.url
+    python -m nib.model.pretrained.llama_server     # serves until Ctrl-C; prints its base URL for engine.url
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from nib.model.pretrained.registry import gguf
+from .registry import gguf
 
 
 def free_port() -> int:
