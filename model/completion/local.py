@@ -64,7 +64,6 @@ class LocalCompleter:
         self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes))
         self.decoder.draft_tokens = self.defaults["draft_tokens"]
         self.states = PromptStates()  # the KV states of the last prompts, for the next to continue
-        self._last_prompt: tuple | None = None  # (text, cursor, options) -> its Prompt: the list's names reuse it
         # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.
         self._statement_memo: OrderedDict = OrderedDict()  # prompt key -> (text, score) decoded
         self.shown = Shown(MEMO_ENTRIES)  # statements answered: typed through, reused by the list
@@ -139,16 +138,6 @@ class LocalCompleter:
     # -- the steps --------------------------------------------------------------
 
     def _prompt(self, text: str, cursor: int, options: Options, timings: Timings) -> Prompt:
-        key = (text, cursor, options)
-        if self._last_prompt is not None and self._last_prompt[0] == key:
-            prompt = self._last_prompt[1]
-            timings.prompt_tokens, timings.healed_bytes = len(prompt.state), len(prompt.removed)
-            return prompt
-        prompt = self._build_prompt(text, cursor, options, timings)
-        self._last_prompt = (key, prompt)
-        return prompt
-
-    def _build_prompt(self, text: str, cursor: int, options: Options, timings: Timings) -> Prompt:
         with timings.stage("context"):
             context = build_context(text, cursor, options.context_tokens)
         with timings.stage("lex"):

@@ -26,13 +26,17 @@ def test_names_given_as_the_whole_truth_are_the_whole_list(engine):
     assert result.timings.decode_list_ms == 0 and result.timings.score_names_ms > 0
 
 
-def test_names_scored_after_the_list_reuse_its_prompt(engine):
+def test_names_scored_after_the_list_continue_its_prompt_state(engine, monkeypatch):
     request = Request(TEXT, len(TEXT), "list")
     listed = engine.list(request)
     assert {c.kind for c in listed.candidates} == {"token", "statement"}
+    ran = []
+    real = engine.runtime.forward
+    monkeypatch.setattr(engine.runtime, "forward", lambda ids, *rest: ran.append(ids.shape[1]) or real(ids, *rest))
     named = engine.score_names(request, ["path", "pardir"])
     assert sorted(c.label for c in named.candidates) == ["pardir", "path"]
-    assert named.timings.prefill_ms == 0 and named.timings.score_names_ms > 0  # the list's prompt, not a new one
+    assert named.timings.prompt_tokens == listed.timings.prompt_tokens and named.timings.score_names_ms > 0
+    assert ran[0] == 1  # the prompt's last token again (its logits), not the whole prompt
 
 
 def test_a_statement_request_runs_only_the_prompt_and_the_statement(engine):
