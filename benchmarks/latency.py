@@ -283,7 +283,7 @@ def main() -> int:
     args = parser.parse_args()
     args.files = args.files or sorted(fetch("test").rglob("*.py"))[:8]
 
-    nib_cmd = [sys.executable, "-m", "nib.server.cli", "serve", "--log-level", "warning"]
+    nib_cmd = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--log-level", "warning"]
     if args.model:
         nib_cmd += ["--model", str(args.model)]
     servers = {"nib": nib_cmd}

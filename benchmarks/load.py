@@ -155,21 +155,9 @@ def main() -> int:
         port = free_port()
         log = stack.enter_context(tempfile.TemporaryFile())  # a file: the server never blocks on a full pipe
         token = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "daemon" / "token"
+        serve = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--tcp", f"127.0.0.1:{port}"]
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                "-m",
-                "nib.server.cli",
-                "serve",
-                "--tcp",
-                f"127.0.0.1:{port}",
-                "--token-file",
-                str(token),
-                "--test-requests",
-                "--log-level",
-                "warning",
-            ],
+            [*serve, "--token-file", str(token), "--test-requests", "--log-level", "warning"],
             stderr=log,
         )
         try:

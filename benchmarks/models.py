@@ -87,7 +87,7 @@ def main() -> int:
     }
     print(f"{'model':14} {'ghost text p50 / p95 / p99 ms':30} {'n':>5} {'cold 2k p50 ms':>15} {'RSS MB':>7}")
     for model in args.models:
-        cmd = [sys.executable, "-m", "nib.server.cli", "serve", "--log-level", "warning", "--test-requests"]
+        cmd = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--log-level", "warning", "--test-requests"]
         opts = {**options, "model": {**options.get("model", {}), "path": model}}
         times, rss = asyncio.run(replay(cmd, edits, opts))
         cold = stats(asyncio.run(cold_statement(cmd, files, opts)))

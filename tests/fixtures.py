@@ -11,7 +11,7 @@ from nib.model.runtime import State
 from nib.model.text.heal import VocabIndex
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER = [sys.executable, "-m", "nib.server.cli", "serve"]
+SERVER = [sys.executable, "-I", "-m", "nib.server.cli", "serve"]
 DEMO = ROOT / "benchmarks" / "samples" / "demo.py"
 # A jedi worker that waits this long before each answer (tests that need jedi to be late).
 SLOW_JEDI = [sys.executable, str(Path(__file__).resolve().parent / "slow_jedi_worker.py")]

@@ -106,7 +106,7 @@ class EngineCompleter:
     """Statements from an OpenAI-compatible completions server at `url` (ending in /v1)."""
 
     kind = Kind.HTTP
-    remote = True
+    remote = kind is Kind.HTTP  # derived: the one fact is `kind`
 
     def __init__(self, url: str, model: str = "", api_key_env: str = ""):
         self.url = url.rstrip("/")

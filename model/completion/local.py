@@ -52,7 +52,7 @@ __all__ = ["Candidate", "LocalCompleter", "Options", "Request", "Result", "Timin
 
 class LocalCompleter:
     kind = Kind.LOCAL
-    remote = False  # a model in this process (engine.EngineCompleter: an inference engine over HTTP)
+    remote = kind is Kind.HTTP  # derived: the one fact is `kind`
 
     def __init__(self, runtime: Runtime, bpe: BPE, model_dir: artifacts.ModelDir | None = None):
         self.runtime = runtime

@@ -35,25 +35,9 @@ def llama_server(threads: int = 2, model: str = "gemma3-270m", api_key: str | No
     key = ["--api_key", api_key] if api_key else []
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     with tempfile.TemporaryFile() as log:  # a file, so that the server never blocks on a full pipe
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(gguf(model)),
-                "--n_threads",
-                str(threads),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                *key,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        serve = [sys.executable, "-I", "-m", "llama_cpp.server", "--model", str(gguf(model))]
+        where = ["--n_threads", str(threads), "--host", "127.0.0.1", "--port", str(port)]
+        server = subprocess.Popen([*serve, *where, *key], stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout_s
             while True:

@@ -203,7 +203,7 @@ def fuzz_messages(rng: random.Random, n: int):
 
 
 def run(n: int, seed: int = 0, command=None, timeout: float = 600.0) -> dict:
-    command = command or [sys.executable, "-m", "nib.server.cli", "serve", "--test-requests"]
+    command = command or [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--test-requests"]
     client = RawClient(command)
     started = time.perf_counter()
     client.initialize()

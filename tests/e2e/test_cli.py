@@ -6,7 +6,7 @@ import sys
 
 from fixtures import DEMO
 
-NIB = [sys.executable, "-m", "nib.server.cli"]
+NIB = [sys.executable, "-I", "-m", "nib.server.cli"]
 
 
 def run(*args):

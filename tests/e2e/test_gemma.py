@@ -147,7 +147,7 @@ async def test_the_server_completes_with_the_imported_model(client: LanguageClie
 
 def nib(*args):
     return subprocess.run(
-        [sys.executable, "-m", "nib.server.cli", *map(str, args)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-I", "-m", "nib.server.cli", *map(str, args)], capture_output=True, text=True, timeout=300
     )
 
 

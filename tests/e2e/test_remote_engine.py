@@ -250,6 +250,7 @@ def test_eval_measures_the_engine(engine_url, tmp_path):
     run = subprocess.run(
         [
             sys.executable,
+            "-I",
             "-m",
             "nib.server.cli",
             "eval",

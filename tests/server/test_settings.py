@@ -98,7 +98,7 @@ def test_the_editors_mirrors_and_the_readme_table_are_current():
     """VS Code's contributes.configuration, Neovim's defaults and the README table are generated
     from Settings by `nib settings --write`: a change to a setting must regenerate them."""
     done = subprocess.run(
-        [sys.executable, "-m", "nib.server.cli", "settings", "--check"],
+        [sys.executable, "-I", "-m", "nib.server.cli", "settings", "--check"],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -17,7 +17,7 @@ from nib.model.runtime.base import CopiedPrefixRuntime
 from nib.model.runtime.families.codelm.runtime import CodeLM01Runtime, CodeLMRuntime
 from nib.model.runtime.families.codelm.torch import CodeLMTorchRuntime
 
-NIB = [sys.executable, "-m", "nib.server.cli"]
+NIB = [sys.executable, "-I", "-m", "nib.server.cli"]
 
 
 def nib(*args, cwd):
