@@ -3,7 +3,9 @@
 `heldout.toml` names the packages; `fetch("test")` downloads the wheels of that
 split once (pip, checked against their SHA-256) and unpacks their .py files into
 `$NIB_HOME/heldout/<split>/`, which `nib eval test` reads. Tune on "dev", report on
-"test": the two never share a package, so they never share a point.
+"test" and "fresh": no two splits share a package, so they never share a point. "fresh"
+holds only packages first published after the pretrained models' training data: code they
+cannot have memorised, unlike "test" (public for years), so its figures are not inflated by recall.
 
 For example, fetch("dev") gives ~/.cache/nib/heldout/dev (attrs-26.1.0/attr/_make.py, ...).
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 from .. import sources
 
 MANIFEST = Path(__file__).with_name("heldout.toml")
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "fresh")
 
 
 def home() -> Path:
@@ -55,5 +57,5 @@ def fetch(split: str, cache: Path | None = None, manifest: Path = MANIFEST) -> P
 
 
 def folder(name: str) -> Path:
-    """A split's folder (fetched if needed) for "dev" or "test", else name as a directory path."""
+    """A split's folder (fetched if needed) for a name in SPLITS, else name as a directory path."""
     return fetch(name) if name in SPLITS else Path(name)
