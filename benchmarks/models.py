@@ -72,9 +72,10 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--keys", type=int, default=25)
     parser.add_argument("--settings", type=json.loads, default={}, help="nib's settings for every model, as JSON")
+    parser.add_argument("--split", default="test", choices=("test", "fresh"), help="the held-out split replayed")
     parser.add_argument("--json", type=Path, dest="json_out")
     args = parser.parse_args()
-    files = sorted(fetch("test").rglob("*.py"))[:8]
+    files = sorted(fetch(args.split).rglob("*.py"))[:8]
     edits = [e for s in args.seeds for e in point_edits(files, 1, args.keys, random.Random(s))]
     options = {"jedi": {"enable": False}, "list": {"enable": False}, **args.settings}
     report = {

@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .attention import attend, masks, rope_tables, rotate
+
 
 @dataclass
 class GemmaConfig:
@@ -84,21 +86,6 @@ class RMSNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * (1.0 + self.weight)
 
 
-def rope_tables(base: float, dim: int, start, length: int, device=None):
-    """cos, sin (length, dim) for positions start .. start + length - 1 (halves rotated, as HF's Gemma)."""
-    inv = 1.0 / (base ** (torch.arange(0, dim, 2, device=device, dtype=torch.float32) / dim))
-    pos = torch.arange(length, device=device, dtype=torch.float32) + start
-    angles = pos[:, None] * inv[None, :]
-    emb = torch.cat((angles, angles), dim=-1)
-    return emb.cos(), emb.sin()
-
-
-def rotate(x, cos, sin):
-    half = x.shape[-1] // 2
-    rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-    return x * cos + rotated * sin
-
-
 class Attention(nn.Module):
     def __init__(self, cfg: GemmaConfig):
         super().__init__()
@@ -115,20 +102,12 @@ class Attention(nn.Module):
         -> output, the rows' own keys and values extended by S."""
         cfg = self.cfg
         B, S, _ = x.shape
-        group = cfg.n_head // cfg.n_kv_head
         q = self.q_norm(self.q_proj(x).view(B, S, cfg.n_head, cfg.head_dim)).transpose(1, 2)
         k = self.k_norm(self.k_proj(x).view(B, S, cfg.n_kv_head, cfg.head_dim)).transpose(1, 2)
         v = self.v_proj(x).view(B, S, cfg.n_kv_head, cfg.head_dim).transpose(1, 2)
         q, k = rotate(q, cos, sin), rotate(k, cos, sin)
         k, v = torch.cat((past_k, k), dim=2), torch.cat((past_v, v), dim=2)  # (B, KV, S0 + S, D)
-        # the query heads of one group read their key/value head: (B, KV, group * S, D)
-        q = q.reshape(B, cfg.n_kv_head, group * S, cfg.head_dim) / math.sqrt(cfg.query_scale)
-        shared = torch.matmul(q, prefix_k.transpose(2, 3)).masked_fill(~shared_mask, float("-inf"))
-        own = torch.matmul(q, k.transpose(2, 3)).masked_fill(~own_mask, float("-inf"))
-        p = torch.softmax(torch.cat((shared, own), dim=-1), dim=-1)
-        P = prefix_k.shape[2]
-        y = torch.matmul(p[..., :P], prefix_v) + torch.matmul(p[..., P:], v)  # (B, KV, group * S, D)
-        y = y.view(B, cfg.n_head, S, cfg.head_dim).transpose(1, 2).reshape(B, S, cfg.n_head * cfg.head_dim)
+        y = attend(q, k, v, prefix_k, prefix_v, shared_mask, own_mask, math.sqrt(cfg.query_scale))
         return self.o_proj(y), k, v
 
 
@@ -188,18 +167,9 @@ class Gemma(nn.Module):
         P, S0 = prefix_keys.shape[3], past_keys.shape[3]
         device = embeds.device
         group = cfg.n_head // cfg.n_kv_head
-        # query row r of a group is new token r % S at position P + S0 + r % S
-        query = (torch.arange(S, device=device) + P + S0).repeat(group)
-        own_pos = torch.arange(S0 + S, device=device) + P
-        prefix_pos = torch.arange(P, device=device)
-        causal = own_pos[None, :] <= query[:, None]
-        window = cfg.sliding_window
-        masks = {
-            False: (torch.ones(group * S, P, dtype=torch.bool, device=device), causal),
-            True: (
-                prefix_pos[None, :] > query[:, None] - window,
-                causal & (own_pos[None, :] > query[:, None] - window),
-            ),
+        both = {
+            sliding: masks(S, P, S0, group, device, cfg.sliding_window if sliding else None)
+            for sliding in (False, True)
         }
         tables = {
             sliding: rope_tables(cfg.rope_local if sliding else cfg.rope_global, cfg.head_dim, P + S0, S, device)
@@ -214,7 +184,7 @@ class Gemma(nn.Module):
                 layer.input_layernorm(x),
                 cos,
                 sin,
-                *masks[sliding],
+                *both[sliding],
                 prefix_keys[i],
                 prefix_values[i],
                 past_keys[i],

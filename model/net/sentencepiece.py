@@ -20,10 +20,13 @@ import numpy as np
 from tokenizers import Tokenizer
 
 _BYTE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
-BOS, EOS = "<bos>", "<eos>"
 
 
 class SentencePieceBPE:
+    BOS: str | None = "<bos>"  # begins every prompt (None: the model has no such token)
+    EOS = "<eos>"  # ends a text: decoding stops there
+    START: str | None = None  # begins a prompt at the start of a file, where BOS is None
+
     def __init__(self, tok: Tokenizer, order: np.ndarray | None = None):
         self.tok = tok
         size = tok.get_vocab_size()
@@ -32,12 +35,16 @@ class SentencePieceBPE:
             raise ValueError("the vocabulary order is not a permutation of the tokenizer's ids")
         self._model_id = np.empty(size, dtype=np.int64)
         self._model_id[self.order] = np.arange(size)
-        bos, eos = tok.token_to_id(BOS), tok.token_to_id(EOS)
-        if bos is None or eos is None:
-            raise ValueError(f"the tokenizer has no {BOS} or no {EOS} token")
-        self.bos = self.model_id(bos)
-        self.eot = None  # a file start needs no marker: every prompt starts with bos
-        self.stop = self.model_id(eos)
+        self.bos = self._named(self.BOS)
+        self.eot = self._named(self.START)  # None where bos begins every prompt
+        self.stop = self._named(self.EOS)
+
+    def _named(self, name: str | None) -> int | None:
+        if name is None:
+            return None
+        if (i := self.tok.token_to_id(name)) is None:
+            raise ValueError(f"the tokenizer has no {name} token")
+        return self.model_id(i)
 
     @classmethod
     def load(cls, path: Path, order_path: Path | None = None) -> SentencePieceBPE:
@@ -66,13 +73,17 @@ class SentencePieceBPE:
         for i in self.order.tolist():
             piece = self.tok.id_to_token(i)
             assert piece is not None  # i is one of the tokenizer's own ids
-            if i in self._special:
-                out.append(piece.encode())
-            elif (byte := _BYTE.fullmatch(piece)) is not None:
-                out.append(bytes([int(byte.group(1), 16)]))
-            else:
-                out.append(piece.replace("▁", " ").encode())
+            out.append(piece.encode() if i in self._special else self.piece_bytes(piece))
         return out
+
+    def piece_bytes(self, piece: str) -> bytes:
+        """A piece's bytes: `▁` spells a space, `<0xNN>` one byte.
+
+        Example: SentencePieceBPE.piece_bytes(None, "▁x") == b" x"
+        """
+        if (byte := _BYTE.fullmatch(piece)) is not None:
+            return bytes([int(byte.group(1), 16)])
+        return piece.replace("▁", " ").encode()
 
     @cached_property
     def special_ids(self) -> frozenset[int]:

@@ -1,10 +1,11 @@
-"""A GGUF of Gemma 3 -> nib's model directory: int8 ONNX, int8 embedding table, tokenizer, manifest.
+"""A GGUF of Gemma 3 or Qwen2 -> nib's model directory: int8 ONNX, int8 embedding table, tokenizer,
+manifest.
 
-    GGUF --transformers + gguf--> Gemma3ForCausalLM (fp32, dequantized)
-         --net/gemma.py---------> nib's module, the head pruned to the kept tokens
+    GGUF --transformers + gguf--> Gemma3ForCausalLM / Qwen2ForCausalLM (fp32, dequantized)
+         --net/gemma.py, net/qwen2.py--> nib's module, the head pruned to the kept tokens
          --torch.onnx.export-----> the shared-prefix serving graph (embeddings in, logits out)
          --MatMulNBits 8 bits----> model.onnx
-    embedding: int8 per row, scale per row (times sqrt(d_model)), in the model's vocabulary order
+    embedding: int8 per row, scale per row (times Gemma's sqrt(d_model)), in the model's vocabulary order
 
 int8 is the quantization that keeps quality: every int4 tried, re-quantizing the Q4_K_M
 weights, lost line exact match. The parity figures on a sample of nib's own source go
@@ -23,7 +24,7 @@ import numpy as np
 
 from nib.model.runtime import artifacts, load_tokenizer, open_runtime
 from nib.model.runtime.base import SharedPrefixRuntime
-from nib.model.runtime.families import gemma3
+from nib.model.runtime.embedded import FILES
 from nib.model.runtime.torch import load_hf
 
 OPSET = 23
@@ -114,7 +115,8 @@ def parity(hf_model, out: Path, text: str) -> dict:
     runtime, model_dir = open_runtime(out)
     assert isinstance(runtime, SharedPrefixRuntime)  # Gemma 3's ONNX graph: a shared prefix and the rows' own
     bpe = load_tokenizer(model_dir)
-    ids = ([bpe.bos] + bpe.encode(text))[:PARITY_TOKENS]
+    start = bpe.bos if bpe.bos is not None else bpe.eot
+    ids = ([start] + bpe.encode(text))[:PARITY_TOKENS]
     with torch.no_grad():
         reference = hf_model(torch.tensor([bpe.order[ids].tolist()])).logits[0].numpy()
     reference = reference[:, bpe.order[: runtime.vocab_size]]
@@ -132,6 +134,19 @@ def parity(hf_model, out: Path, text: str) -> dict:
     }
 
 
+def network(config):
+    """(the family's name in the manifest, nib's module class, the embedding's scale) for
+    transformers' config of the model read from the GGUF."""
+    from nib.model.net.gemma import Gemma
+    from nib.model.net.qwen2 import Qwen2
+
+    if config.model_type == "gemma3_text":
+        return "Gemma3", Gemma, config.hidden_size**0.5
+    if config.model_type == "qwen2":
+        return "Qwen2", Qwen2, 1.0
+    raise ValueError(f"nib cannot import a {config.model_type!r} model: it imports Gemma 3 and Qwen2")
+
+
 def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: str, say=print) -> dict:
     """Write the model directory `out` from a GGUF; returns the manifest."""
     quiet()
@@ -139,25 +154,25 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
 
     quiet()  # again: importing torch set up its loggers anew
 
-    from nib.model.net.gemma import Gemma
     from nib.model.train.export import quantize
 
     started = time.monotonic()
     say("reading the GGUF (transformers + gguf)")
     hf_model, hf_tokenizer = load_hf(gguf)
+    name, net, embedding_scale = network(hf_model.config)
     vocab_size = hf_model.config.vocab_size
     order = vocabulary_order(kept, vocab_size)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         hf_tokenizer.save_pretrained(tmp)
         shutil.copy(Path(tmp) / "tokenizer.json", out / artifacts.TOKENIZER_FILE)
-    np.save(out / gemma3.FILES["vocab_order"], order)
+    np.save(out / FILES["vocab_order"], order)
     embedding = hf_model.model.embed_tokens.weight.detach().numpy()[order]
-    table, scale = quantize_rows(embedding, hf_model.config.hidden_size**0.5)
-    np.save(out / gemma3.FILES["embedding"], table)
-    np.save(out / gemma3.FILES["embedding_scale"], scale)
+    table, scale = quantize_rows(embedding, embedding_scale)
+    np.save(out / FILES["embedding"], table)
+    np.save(out / FILES["embedding_scale"], scale)
     del embedding, table
-    model = Gemma.from_hf(hf_model, torch.from_numpy(order[: len(kept)]))
+    model = net.from_hf(hf_model, torch.from_numpy(order[: len(kept)]))
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "model.fp32.onnx"
         say("exporting the serving graph to ONNX")
@@ -167,13 +182,13 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
         # and memory (benchmarks/results/pretrained/levers.json, "quantization")
         quantize(fp32, out / artifacts.MODEL_FILE)
     arch = {
-        "name": "Gemma3",
+        "name": name,
         **model.cfg.to_dict(),
         "kept": len(kept),
         "params": int(sum(p.numel() for p in hf_model.parameters())),
     }
     del model
-    names = {"model": artifacts.MODEL_FILE, "tokenizer": artifacts.TOKENIZER_FILE, **gemma3.FILES}
+    names = {"model": artifacts.MODEL_FILE, "tokenizer": artifacts.TOKENIZER_FILE, **FILES}
     files = {key: artifacts.file_entry(out / name) for key, name in names.items()}
     manifest = {"format_version": artifacts.FORMAT_VERSION, "architecture": arch, "files": files, **source}
     (out / artifacts.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")

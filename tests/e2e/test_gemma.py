@@ -186,10 +186,10 @@ def test_torch_runs_the_same_model(model_dir, device):
 
     if device == "cuda" and not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU (run through `device` where one is lent)")
-    from nib.model.runtime.families.gemma3.runtime import GemmaRuntime
+    from nib.model.runtime.embedded import EmbeddedRuntime
     from nib.model.runtime.families.gemma3.torch import GemmaTorchRuntime
 
-    fp32, int8 = GemmaTorchRuntime(model_dir, device), GemmaRuntime(model_dir)
+    fp32, int8 = GemmaTorchRuntime(model_dir, device), EmbeddedRuntime(model_dir)
     ids = load_tokenizer(model_dir).encode((ROOT / "model" / "completion" / "decode.py").read_text())[:500]
     a, state = fp32.prefill(ids[:-1], [0] * (len(ids) - 1))
     b, _ = int8.prefill(ids[:-1], [0] * (len(ids) - 1))

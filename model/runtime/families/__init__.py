@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from nib.model.errors import ModelError
 
-from . import codelm, gemma3
+from ..embedded import EmbeddedRuntime
+from . import codelm, gemma3, qwen2
 from .codelm.runtime import open_onnx
 from .codelm.torch import open_torch
-from .gemma3.runtime import GemmaRuntime
 from .gemma3.torch import GemmaTorchRuntime
+from .qwen2.torch import Qwen2TorchRuntime
 
 # What the settings leave to the model (contextTokens 0, minConfidence -1), and how many tokens
 # the statement drafts from the file, unless its manifest's "defaults" say otherwise (`nib model
@@ -43,7 +44,8 @@ FAMILIES = {
     family.name: family
     for family in (
         Family("CodeLM", codelm.load_tokenizer, open_onnx, open_torch, {}, DEFAULTS, types=True),
-        Family("Gemma3", gemma3.load_tokenizer, GemmaRuntime, GemmaTorchRuntime, gemma3.FILES, DEFAULTS),
+        Family("Gemma3", gemma3.load_tokenizer, EmbeddedRuntime, GemmaTorchRuntime, gemma3.FILES, DEFAULTS),
+        Family("Qwen2", qwen2.load_tokenizer, EmbeddedRuntime, Qwen2TorchRuntime, qwen2.FILES, DEFAULTS),
     )
 }
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from nib.model.net.sentencepiece import SentencePieceBPE
 
+from ...embedded import FILES
 from ...pinned import Pinned
 
-FILES = {"embedding": "embedding.npy", "embedding_scale": "embedding_scale.npy", "vocab_order": "vocab_order.npy"}
+__all__ = ["FILES", "GGUF_270M", "PACKAGES", "load_tokenizer"]
 
 # The GGUFs this family's models come from (`pretrained/registry.py` imports them; the torch
 # runtime reads them again), each with the SHA-256 pinned here.
