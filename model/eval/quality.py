@@ -18,6 +18,11 @@ Four measures, each over seeded points (`points.py`; CodeXGLUE; CodeFill):
   the share of cuts that would show ghost text against the exact match of what
   is shown, as a `minConfidence` threshold rises.
 
+Every line figure comes with a percentile bootstrap 95% interval over cuts, and its per-cut values
+(`_exact_per_cut`, `_edit_similarity_per_cut`) so that models can be compared later from the
+JSON alone. Models measured together share their cuts: the report's `paired` list gives each
+later one's difference from the first with a paired interval (the same resampled cuts for both).
+
 Beside them, the healing table (`healing.py`). What is measured is a predictor
 (`predictors.py`): a local model, an engine over HTTP, or the trigram baseline.
 """
@@ -36,12 +41,13 @@ from nib.model.progress import Progress
 from nib.model.sources import read_corpus
 
 from .healing import evaluate_healing
-from .measures import confidence_curve
+from .measures import bootstrap_ci, confidence_curve
 from .points import identifier_line_points, identifier_points, line_points, midtoken_points, python_files
 from .predictors import EnginePredictor, ModelPredictor
 from .trigram import TrigramPredictor
 
 CHARS_PER_FILE = 4096  # token accuracy scores each file's start only (the same text for every tokenizer)
+LINE_KEYS = ("line", "name_line")  # the line measures that keep their per-cut values
 
 
 def predict_lines(predictor, texts, points, bar) -> tuple[list, list, list, list]:
@@ -59,16 +65,28 @@ def predict_lines(predictor, texts, points, bar) -> tuple[list, list, list, list
     return em, es, scores, ms
 
 
+def line_summary(key: str, em: list, es: list) -> dict:
+    """`{key}_exact_match` and `_edit_similarity` with their bootstrap intervals (`_ci95`), and the
+    per-cut values behind them as strings, compact in the JSON, for paired comparisons later."""
+    return {
+        f"{key}_exact_match": round(float(np.mean(em)), 4),
+        f"{key}_exact_match_ci95": bootstrap_ci(em, 4),
+        f"{key}_edit_similarity": round(float(np.mean(es)), 2),
+        f"{key}_edit_similarity_ci95": bootstrap_ci(es, 2),
+        f"{key}_exact_per_cut": "".join("1" if x else "0" for x in em),
+        f"{key}_edit_similarity_per_cut": " ".join(f"{round(x, 2):g}" for x in es),
+    }
+
+
 def line_figures(predictor, texts, points, key: str) -> tuple[dict, list, list]:
-    """`{key}_exact_match`, `_edit_similarity`, `_points`, `_ms_p50` and `_ms_p95` of the rest of
-    the line at points; and the exact matches and scores behind them."""
+    """`line_summary`, `{key}_points`, `_ms_p50` and `_ms_p95` of the rest of the line at points;
+    and the exact matches and scores behind them."""
     bar = Progress(len(points), "cuts", f"{key.replace('_', ' ')}s {predictor.name}")
     em, es, scores, ms = predict_lines(predictor, texts, points, bar)
     bar.close()
     return (
         {
-            f"{key}_exact_match": round(float(np.mean(em)), 4),
-            f"{key}_edit_similarity": round(float(np.mean(es)), 2),
+            **line_summary(key, em, es),
             f"{key}_points": len(points),
             f"{key}_ms_p50": round(float(np.percentile(ms, 50)), 1),
             f"{key}_ms_p95": round(float(np.percentile(ms, 95)), 1),
@@ -121,8 +139,7 @@ def evaluate_one(predictor, texts, id_points, ln_points, name_points=()) -> dict
         "identifier_top1": round(float(np.mean(all_top1)), 4),
         "identifier_mrr5_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(by_kind.items())},
         "identifier_points_by_kind": {k: len(v) for k, v in sorted(by_kind.items())},
-        "line_exact_match": round(float(np.mean(em)), 4),
-        "line_edit_similarity": round(float(np.mean(es)), 2),
+        **line_summary("line", em, es),
         "line_points": len(ln_points),
         "list_latency_ms_p50": round(float(np.percentile(latencies, 50)), 2) if latencies else None,
         **names,
@@ -181,7 +198,41 @@ def run(
         results.append(
             evaluate_one(TrigramPredictor(t for _, t in read_corpus(trigram_corpus)), texts, id_points, ln_points)
         )
-    return {"dir": str(folder), "files": len(files), "seed": seed, "points": points, "results": results}
+    report = {"dir": str(folder), "files": len(files), "seed": seed, "points": points, "results": results}
+    return {**report, "paired": paired(results)} if len(results) > 1 else report
+
+
+def per_cut(result: dict, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """The exact matches and edit similarities of a line measure, cut by cut, read back from a result."""
+    exact = np.array([int(c) for c in result[f"{key}_exact_per_cut"]], dtype=float)
+    return exact, np.array(result[f"{key}_edit_similarity_per_cut"].split(), dtype=float)
+
+
+def paired(results: list[dict]) -> list[dict]:
+    """Each later result against the first, per line measure both have: the difference of the means
+    (later minus first) with its paired bootstrap interval. Read from the per-cut strings, so a
+    committed report gives the same figures again."""
+    base, out = results[0], []
+    for r in results[1:]:
+        for key in LINE_KEYS:
+            if f"{key}_exact_per_cut" not in r or f"{key}_exact_per_cut" not in base:
+                continue
+            (ea, sa), (eb, sb) = per_cut(base, key), per_cut(r, key)
+            if not len(ea) or len(ea) != len(eb):
+                continue
+            out.append(
+                {
+                    "name": r["name"],
+                    "against": base["name"],
+                    "measure": key,
+                    "points": len(ea),
+                    "exact_match_diff": round(float(np.mean(eb - ea)), 4) + 0.0,
+                    "exact_match_diff_ci95": bootstrap_ci(eb - ea, 4),
+                    "edit_similarity_diff": round(float(np.mean(sb - sa)), 2) + 0.0,
+                    "edit_similarity_diff_ci95": bootstrap_ci(sb - sa, 2),
+                }
+            )
+    return out
 
 
 def table(report: dict) -> str:
@@ -195,7 +246,24 @@ def table(report: dict) -> str:
     curves = [_name_line(r) for r in results if "name_line_exact_match" in r]
     heal = [line for r in results if "healing" in r for line in _healing(r)]
     engines = [_engine_line(r) for r in results if "line_ms_p50" in r]
-    return "\n".join((_grid(measured) + [""] if measured else []) + kinds + engines + curves + heal)
+    pairs = [_paired(p) for p in report.get("paired", [])]
+    return "\n".join((_grid(measured) + [""] if measured else []) + kinds + engines + curves + pairs + heal)
+
+
+def _figure(r: dict, key: str) -> str:
+    """A figure, with its bootstrap interval beside it when it has one."""
+    ci = r.get(f"{key}_ci95")
+    return f"{r.get(key, '-')}" + (f" [{ci[0]}, {ci[1]}]" if ci else "")
+
+
+def _paired(p: dict) -> str:
+    """One model's difference from the first on the same cuts, with its paired interval."""
+    em, es = p["exact_match_diff_ci95"], p["edit_similarity_diff_ci95"]
+    return (
+        f"{p['name']} minus {p['against']}, {p['measure'].replace('_', ' ')}: exact {p['exact_match_diff']:+} "
+        f"[{em[0]}, {em[1]}], similarity {p['edit_similarity_diff']:+} [{es[0]}, {es[1]}] "
+        f"({p['points']} cuts, paired bootstrap 95%)"
+    )
 
 
 def _grid(measured: list[dict]) -> list[str]:
@@ -210,7 +278,7 @@ def _grid(measured: list[dict]) -> list[str]:
         "line_edit_similarity",
         "list_latency_ms_p50",
     ]
-    rows = [cols] + [[str(r.get(c, "-")) for c in cols] for r in measured]
+    rows = [cols] + [[_figure(r, c) for c in cols] for r in measured]
     widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
@@ -226,8 +294,8 @@ def _name_line(r: dict) -> str:
         else ""
     )
     return (
-        f"{r['name']}: rest of the line at identifier starts: exact {r['name_line_exact_match']}, similarity "
-        f"after the cursor {r['name_line_edit_similarity']} ({r['name_line_points']} cuts, p50 "
+        f"{r['name']}: rest of the line at identifier starts: exact {_figure(r, 'name_line_exact_match')}, "
+        f"similarity after the cursor {_figure(r, 'name_line_edit_similarity')} ({r['name_line_points']} cuts, p50 "
         f"{r['name_line_ms_p50']} ms)" + curve
     )
 
@@ -262,7 +330,7 @@ def _healing(r: dict) -> list[str]:
 def _engine_line(r: dict) -> str:
     """Lines at token boundaries, as an inference engine completes them."""
     return (
-        f"{r['name']}: lines at token boundaries: exact {r['line_exact_match']}, similarity "
-        f"{r['line_edit_similarity']} ({r['line_points']} cuts, p50 {r['line_ms_p50']} ms, "
+        f"{r['name']}: lines at token boundaries: exact {_figure(r, 'line_exact_match')}, similarity "
+        f"{_figure(r, 'line_edit_similarity')} ({r['line_points']} cuts, p50 {r['line_ms_p50']} ms, "
         f"p95 {r['line_ms_p95']} ms)"
     )
