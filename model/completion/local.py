@@ -38,7 +38,7 @@ from nib.model.text.stops import depth_above
 
 from .decode import Decoder
 from .postprocess import lexeme_items, statement_item
-from .prompt import Prompt, heal, lex, scrub
+from .prompt import Prompt, heal, infill, lex, scrub, suffix_tokens
 from .request import Kind, Options, Request
 from .result import Candidate, Result, Timings
 from .scoring import score_sequences
@@ -142,16 +142,21 @@ class LocalCompleter:
             context = build_context(text, cursor, options.context_tokens)
         with timings.stage("lex"):
             budget = min(options.context_tokens, self.runtime.block_size - options.statement_max_tokens - 1)
-            tokens = lex(context, self.bpe, self.runtime.uses_types, budget)
+            suffix = suffix_tokens(context, self.bpe, self.defaults["fim"])
+            budget -= len(suffix) + 3 if suffix is not None else 0
+            tokens = lex(context, self.bpe, self.runtime.uses_types, budget, marker=suffix is None)
         with timings.stage("heal"):
             healing = heal(tokens, self.index, options.healing)
         with timings.stage("prefill"):
             ids, types = tokens.ids[: healing.keep], tokens.types[: healing.keep]
+            if suffix is not None:
+                ids = infill(ids, suffix, self.bpe.fim, self.defaults["fim"])
+                types = [0] * len(ids)  # a FIM model is a pretrained one: no type stream
             reused, shared = self.states.best(ids, types)
             logits, state = self.runtime.prefill(ids, types, reused)
             self.states.add(state, reused, shared)
-        timings.prompt_tokens, timings.healed_bytes = healing.keep, len(healing.removed)
-        return Prompt(context, logits[-1], state, healing.removed, healing.removed_text)
+        timings.prompt_tokens, timings.healed_bytes = len(ids), len(healing.removed)
+        return Prompt(context, logits[-1], state, healing.removed, healing.removed_text, suffix is not None)
 
     def _decode_list(self, prompt: Prompt, request: Request, timings: Timings) -> builtins.list[Candidate]:
         o = request.options
@@ -171,7 +176,8 @@ class LocalCompleter:
     def _statement(self, prompt: Prompt, request: Request, timings: Timings) -> Candidate | None:
         with timings.stage("decode_statement"):
             gen, score = self._decode_statement(prompt, request.options, request.cancel)
-        item = statement_item(gen, score, prompt.removed_text, prompt.context.suffix_line, request.cursor)
+        suffix_line = prompt.context.suffix_line
+        item = statement_item(gen, score, prompt.removed_text, suffix_line, request.cursor, prompt.filled)
         floor = request.options.statement_min_confidence
         if item is not None and floor > 0 and item.score < math.log(floor / 100):
             log.debug("statement %r not shown: probability %.3f under %d%%", item.text, math.exp(item.score), floor)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nib.model.text.lexeme import lexeme_span, listable
-from nib.model.text.stops import cut_suffix_repeat
+from nib.model.text.stops import cut_at_suffix, cut_suffix_repeat
 
 from .result import Candidate
 
@@ -50,10 +50,14 @@ def lexeme_items(decoded: list[tuple[str, float]], removed_text: str, text: str,
     return items
 
 
-def statement_item(gen: str, score: float, removed_text: str, suffix_line: str, cursor: int) -> Candidate | None:
-    """The statement as an edit, cut where it would repeat the text after the cursor; None if it adds nothing."""
+def statement_item(
+    gen: str, score: float, removed_text: str, suffix_line: str, cursor: int, filled: bool = False
+) -> Candidate | None:
+    """The statement as an edit, cut where it would repeat the text after the cursor (filled: a
+    middle the model wrote knowing that text, cut where it would follow); None if it adds nothing."""
     c0 = len(removed_text)
-    gen = gen[:c0] + cut_suffix_repeat(gen[c0:], suffix_line)
+    cut = cut_at_suffix if filled else cut_suffix_repeat
+    gen = gen[:c0] + cut(gen[c0:], suffix_line)
     edit = to_edit(gen, removed_text, cursor, whole=True)
     if edit is None or not edit.text.strip() or len(gen) <= c0:
         return None

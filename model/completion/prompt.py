@@ -3,8 +3,10 @@
     text, cursor --build_context--> Context (the window before the cursor, the cursor's line)
                  --lex-----------> Tokens (BPE ids + the type stream, CodeFill)
                  --heal----------> Healing (the tokens kept, the bytes backed off)
+                 --infill--------> Tokens (with the text after the cursor, for a model trained
+                                   to fill in the middle; else as they were)
 
-Pure: the engine runs the prefill over `tokens.ids[:healing.keep]` with its KV state.
+Pure: the engine runs the prefill over the kept tokens with its KV state.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Prompt:
     state: State  # the kv_state over the kept tokens
     removed: bytes
     removed_text: str
+    filled: bool = False  # a FIM prompt: the model saw the text after the cursor
 
     @property
     def line_before(self) -> str:
@@ -64,18 +67,47 @@ class Prompt:
         return line[: len(line) - len(self.removed_text)] if len(self.removed_text) <= len(line) else ""
 
 
-def lex(context: Context, bpe, uses_types: bool, budget: int) -> Tokens:
+# The most tokens of the text after the cursor a fill-in-the-middle prompt shows: the prompt's
+# budget goes to the text before it first.
+SUFFIX_TOKENS = 96
+LAYOUTS = ("off", "psm", "spm")  # fill in the middle: not at all, prefix first, suffix first
+
+
+def lex(context: Context, bpe, uses_types: bool, budget: int, marker: bool = True) -> Tokens:
     """The prompt's tokens and type stream, the last `budget` of them: eot first at the file start
     (nib's models, trained on files separated by it), or bos first always (a pretrained model that
-    saw every training sequence begin with it)."""
+    saw every training sequence begin with it); marker False: neither (a FIM prompt has its own)."""
     ids = bpe.encode(context.prefix)
     types = INPUT_TYPE[token_types(context.prefix, ids, bpe.token_bytes)].tolist() if uses_types else [0] * len(ids)
-    if bpe.bos is not None:
+    if bpe.bos is not None and marker:
         drop = max(0, len(ids) - budget + 1)
         return Tokens([bpe.bos] + ids[drop:], [0] + types[drop:])
-    if context.at_file_start and bpe.eot is not None:
+    if context.at_file_start and bpe.eot is not None and marker:
         ids, types = [bpe.eot] + ids, [0] + types
     return Tokens(ids[-budget:], types[-budget:])
+
+
+def suffix_tokens(context: Context, bpe, layout: str) -> list[int] | None:
+    """The text after the cursor as the FIM prompt shows it (its first SUFFIX_TOKENS tokens), or
+    None where the prompt is the text before the cursor only: no layout, a model without FIM
+    tokens, or nothing but blanks after the cursor."""
+    if layout == "off" or bpe.fim is None or not context.suffix.strip():
+        return None
+    return bpe.encode(context.suffix)[:SUFFIX_TOKENS]
+
+
+def infill(ids: list[int], suffix: list[int], fim: tuple[int, ...], layout: str) -> list[int]:
+    """The FIM prompt around the text before the cursor (ids, healed) and after it (suffix); the
+    model writes the middle next. Suffix first ("spm") keeps what the user types into at the end,
+    so that the KV state of everything before it is reused from keystroke to keystroke.
+
+    Example: infill([1, 2], [7], (90, 91, 92), "psm") == [90, 1, 2, 91, 7, 92];
+             infill([1, 2], [7], (90, 91, 92), "spm") == [91, 7, 90, 1, 2, 92]
+    """
+    pre, suf, mid = fim
+    if layout == "psm":
+        return [pre, *ids, suf, *suffix, mid]
+    return [suf, *suffix, pre, *ids, mid]
 
 
 def heal(tokens: Tokens, index: VocabIndex, mode: str) -> Healing:

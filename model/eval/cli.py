@@ -22,6 +22,7 @@ def register(sub) -> None:
     p.add_argument("--engine-model", default="", help="the model name sent to the engine")
     p.add_argument("--engine-healing", default="grammar", choices=("grammar", "regex", "off"))
     p.add_argument("--trigram", type=Path, metavar="CORPUS", help="also evaluate a trigram baseline trained on CORPUS")
+    fill_in_the_middle(p)
     p.add_argument("--json", type=Path, dest="json_out")
     p.add_argument("--points", type=int, default=300, help="completion points per metric")
     p.add_argument("--seed", type=int, default=0)
@@ -67,6 +68,20 @@ def register(sub) -> None:
     p.set_defaults(run=evaluate)
 
 
+def fill_in_the_middle(p) -> None:
+    p.add_argument(
+        "--fim",
+        action="append",
+        choices=("off", "psm", "spm"),
+        help="evaluate each --model with this fill-in-the-middle layout (repeatable; default: the model's own)",
+    )
+    p.add_argument(
+        "--after",
+        action="store_true",
+        help="statements see the code after the cut's line (cuts inside existing code), not only the text before",
+    )
+
+
 def heldout(args) -> int:
     from nib.model.eval.heldout import fetch
 
@@ -105,6 +120,8 @@ def evaluate(args) -> int:
             name_lines_only=args.name_lines_only,
             context_tokens=args.context_tokens,
             engines=engines,
+            fims=args.fim or (None,),
+            after=args.after,
         )
         text = quality.table(report)
     report["command"] = "nib " + " ".join(args.argv)

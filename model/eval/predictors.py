@@ -21,12 +21,19 @@ class ModelPredictor:
     scored = True  # statements come with their probability
     healing_modes = ("off", "prefix", "exact")
 
-    def __init__(self, model_path, threads: int = 0, context_tokens: int | None = None):
+    def __init__(
+        self, model_path, threads: int = 0, context_tokens: int | None = None, fim: str | None = None, after=False
+    ):
+        """fim: the FIM layout instead of the model's own; after: the statement's document keeps the
+        lines after the cut's line (code the cut is inside of), not only the text before the cut."""
         from nib.model.completion.local import LocalCompleter
 
         self.engine = LocalCompleter.load(model_path, threads=threads)
         self.context_tokens = context_tokens or 0  # 0: the model's own
-        self.name = str(model_path or "bundled")
+        self.name = str(model_path or "bundled") + (f" fim={fim}" if fim else "")
+        if fim is not None:
+            self.engine.defaults = {**self.engine.defaults, "fim": fim}
+        self.after = after
         model_dir = self.engine.model_dir
         assert model_dir is not None  # load() reads the model's directory
         self.type_stream = model_dir.type_stream
@@ -40,7 +47,7 @@ class ModelPredictor:
 
     def line(self, text: str, cursor: int, healing: str = "exact") -> tuple[str, float]:
         """The rest of the cursor's line the statement predicts, and the statement's score."""
-        result = self.engine.complete(_line_request(text, cursor, healing, self.context_tokens))
+        result = self.engine.complete(_line_request(text, cursor, healing, self.context_tokens, self.after))
         return _rest_of_line(text, cursor, result)
 
     def token_accuracy(self, text: str) -> tuple[int, int]:
@@ -90,9 +97,10 @@ class EnginePredictor:
         return _rest_of_line(text, cursor, result)
 
 
-def _line_request(text: str, cursor: int, healing: str, context_tokens: int):
-    """The statement at cursor with the text after it cut off: every statement, however unlikely
-    (the curve of minConfidence is computed from the scores), up to 48 tokens, no time budget."""
+def _line_request(text: str, cursor: int, healing: str, context_tokens: int, after: bool = False):
+    """The statement at cursor with the text after it cut off (after: the rest of its line only):
+    every statement, however unlikely (the curve of minConfidence is computed from the scores),
+    up to 48 tokens, no time budget."""
     from nib.model.completion.request import Mode, Options, Request
 
     options = Options(
@@ -102,7 +110,8 @@ def _line_request(text: str, cursor: int, healing: str, context_tokens: int):
         statement_min_confidence=0,
         context_tokens=context_tokens,
     )
-    return Request(text[:cursor], cursor, Mode.STATEMENT, options)
+    end = text.find("\n", cursor)
+    return Request(text[:cursor] + (text[end:] if after and end >= 0 else ""), cursor, Mode.STATEMENT, options)
 
 
 def _rest_of_line(text: str, cursor: int, result) -> tuple[str, float]:

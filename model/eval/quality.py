@@ -168,8 +168,12 @@ def run(
     name_lines_only: bool = False,
     context_tokens: int | None = None,
     engines: Sequence[tuple[str, str, str]] = (),
+    fims: Sequence[str | None] = (None,),
+    after: bool = False,
 ) -> dict:
-    """models: local model paths or names; engines: (url, model name, healing) of engines over HTTP."""
+    """models: local model paths or names, each with each FIM layout of fims (None: its own);
+    engines: (url, model name, healing) of engines over HTTP; after: statements see the lines
+    after the cut's line."""
     files = python_files(folder)
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     id_points = identifier_points(texts, points, seed)
@@ -178,7 +182,7 @@ def run(
     pairs = midtoken_points(texts, points, seed) if healing else []
     results = []
     predictors: list[Callable[[], ModelPredictor | EnginePredictor]] = [
-        partial(ModelPredictor, m, threads, context_tokens) for m in models
+        partial(ModelPredictor, m, threads, context_tokens, fim, after) for m in models for fim in fims
     ]
     predictors += [partial(EnginePredictor, *e, context_tokens=context_tokens) for e in engines]
     for make in predictors:
@@ -199,6 +203,7 @@ def run(
             evaluate_one(TrigramPredictor(t for _, t in read_corpus(trigram_corpus)), texts, id_points, ln_points)
         )
     report = {"dir": str(folder), "files": len(files), "seed": seed, "points": points, "results": results}
+    report["after"] = after
     return {**report, "paired": paired(results)} if len(results) > 1 else report
 
 

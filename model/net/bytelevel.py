@@ -17,6 +17,7 @@ from .tokenizer import _bytes_to_unicode
 class ByteLevelBPE(SentencePieceBPE):
     BOS = None
     EOS = START = "<|endoftext|>"
+    FIM = ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>")
 
     @cached_property
     def _byte_of(self) -> dict[str, int]:

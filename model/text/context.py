@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CHUNK_CHARS = 512
+# What a fill-in-the-middle prompt shows of the text after the cursor: the rest of the line and
+# this many lines after it (bounded again in tokens by the prompt).
+SUFFIX_LINES = 8
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,7 @@ class Context:
     line_prefix: str  # the cursor's line up to the cursor
     suffix_line: str  # the cursor's line after the cursor
     at_file_start: bool
+    suffix: str = ""  # the text after the cursor: the rest of its line and SUFFIX_LINES lines after
 
 
 def build_context(text: str, cursor: int, budget_tokens: int, chars_per_token: float = 3.0) -> Context:
@@ -50,4 +54,18 @@ def build_context(text: str, cursor: int, budget_tokens: int, chars_per_token: f
         line_prefix=text[line_start:cursor],
         suffix_line=text[cursor:line_end].rstrip("\r"),
         at_file_start=start == 0,
+        suffix=following(text, cursor, SUFFIX_LINES),
     )
+
+
+def following(text: str, cursor: int, lines: int) -> str:
+    """The rest of the cursor's line and `lines` lines after it.
+
+    Example: following("a|b\\nc\\nd\\ne", 2, 2) == "b\\nc\\nd"
+    """
+    end = cursor
+    for _ in range(lines + 1):
+        end = text.find("\n", end) + 1
+        if end == 0:
+            return text[cursor:]
+    return text[cursor : end - 1]

@@ -107,3 +107,22 @@ def cut_suffix_repeat(generated: str, suffix_line: str) -> str:
     if bracket_depth(tail) < 0 and bracket_depth(kept) + bracket_depth(tail) >= 0:
         return generated  # the generation's own brackets need that closer
     return kept
+
+
+def cut_at_suffix(generated: str, suffix_line: str) -> str:
+    """A filled-in middle, cut where the text after the cursor would follow it: the model saw
+    that text (a FIM prompt), so what it writes from there on repeats or replaces it. The cut
+    is at the first place where the rest of the line follows and no bracket of the middle's
+    own is open.
+
+    Example: cut_at_suffix("4))  # twelve", ")") == "4"; cut_at_suffix("f(x))", ")") == "f(x)"
+    """
+    tail = suffix_line.strip()
+    if not tail:
+        return generated
+    at = generated.find(tail)
+    while at >= 0:
+        if bracket_depth(generated[:at]) == 0:
+            return generated[:at]
+        at = generated.find(tail, at + 1)
+    return generated

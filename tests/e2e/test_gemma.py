@@ -155,8 +155,9 @@ def test_import_again_is_a_no_op_and_list_shows_it(model_dir):
     done = nib("model", "import", NAME)
     assert done.returncode == 0
     assert done.stdout.startswith(f"{NAME} already imported (--force converts again): 337 MB")
-    [row] = json.loads(nib("model", "list", "--json").stdout)
-    assert (row["name"], row["imported"], row["path"]) == (NAME, True, str(registry.get(NAME).dir))
+    rows = {row["name"]: row for row in json.loads(nib("model", "list", "--json").stdout)}
+    row = rows[NAME]
+    assert (sorted(rows), row["imported"], row["path"]) == (sorted(registry.MODELS), True, str(registry.get(NAME).dir))
 
 
 def test_info_shows_the_licence(model_dir):
@@ -173,7 +174,7 @@ def test_a_model_not_imported_is_one_clear_line(tmp_path):
     )
     done = nib("model", "import", "gemma9-1b")
     assert done.returncode == 2 and done.stderr.endswith(
-        "nib: no pretrained model named 'gemma9-1b'; nib can import: gemma3-270m\n"
+        "nib: no pretrained model named 'gemma9-1b'; nib can import: gemma3-270m, qwen2.5-coder-0.5b\n"
     )
 
 

@@ -10,7 +10,7 @@ from nib.model.runtime import artifacts, load_tokenizer, open_runtime
 from nib.model.runtime.families import DEFAULTS, FAMILIES
 from nib.model.runtime.families.codelm.runtime import CodeLMRuntime
 
-MODEL_DEFAULTS = {"context_tokens": 448, "min_confidence": 0, "draft_tokens": 0}
+MODEL_DEFAULTS = {"context_tokens": 448, "min_confidence": 0, "draft_tokens": 0, "fim": "off"}
 
 
 def test_the_bundled_model_is_a_codelm_on_the_shared_prefix_graph():
@@ -24,7 +24,7 @@ def test_a_manifest_s_defaults_override_its_family_s(tmp_path):
         tmp_path, {"architecture": {"name": "Gemma3"}, "defaults": {"min_confidence": 10, "draft_tokens": 3}}
     )
     plain = artifacts.ModelDir(tmp_path, {"architecture": {}})  # no name: nib's own
-    assert gemma.defaults == {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 3}
+    assert gemma.defaults == {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 3, "fim": "off"}
     assert (plain.family.name, plain.defaults) == ("CodeLM", MODEL_DEFAULTS)
     assert DEFAULTS == MODEL_DEFAULTS and all(f.defaults.keys() == DEFAULTS.keys() for f in FAMILIES.values())
 

