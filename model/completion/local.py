@@ -149,7 +149,7 @@ class LocalCompleter:
             healing = heal(tokens, self.index, options.healing)
         with timings.stage("prefill"):
             ids, types = tokens.ids[: healing.keep], tokens.types[: healing.keep]
-            if suffix is not None:
+            if suffix is not None and self.bpe.fim is not None:  # suffix_tokens gives none without FIM tokens
                 ids = infill(ids, suffix, self.bpe.fim, self.defaults["fim"])
                 types = [0] * len(ids)  # a FIM model is a pretrained one: no type stream
             reused, shared = self.states.best(ids, types)

@@ -47,7 +47,9 @@ class BPE:
         self.tok = tok
         self.eot = tok.token_to_id(EOT)
         self.bos = None  # trained on whole files: the end of the last file is the start marker
-        self.fim: tuple[int, ...] | None = None  # its FIM tokens are reserved: the bundled model was not trained to fill in
+        self.fim: tuple[int, ...] | None = (
+            None  # its FIM tokens are reserved: the bundled model was not trained to fill in
+        )
 
     @classmethod
     def load(cls, path: Path) -> BPE:
