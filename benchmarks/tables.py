@@ -185,6 +185,38 @@ def levers(report: dict) -> list[str]:
     return rows
 
 
+def name_lines(report: dict) -> list[str]:
+    """The rest of the line at identifier starts, each model with its interval, and each later model's
+    difference from the first on the same cuts (paired)."""
+    split = Path(report["dir"]).name
+    rows = [
+        f"| {split}: model | rest of line exact [95% CI] | similarity after the cursor [95% CI] | cuts | p50 in eval |",
+        "|---|---|---|---|---|",
+    ]
+    for r in report["results"]:
+        rows.append(
+            f"| `{Path(r['name'].split(' fim=')[0]).name}`{_fim(r['name'])} | {r['name_line_exact_match']:.3f} "
+            f"{_ci(r['name_line_exact_match_ci95'], 3)} | {r['name_line_edit_similarity']:.1f} "
+            f"{_ci(r['name_line_edit_similarity_ci95'], 1)} | {r['name_line_points']} | {r['name_line_ms_p50']} ms |"
+        )
+    for d in report.get("paired", []):
+        rows.append(
+            f"| difference: `{Path(d['name'].split(' fim=')[0]).name}`{_fim(d['name'])} minus "
+            f"`{Path(d['against'].split(' fim=')[0]).name}`{_fim(d['against'])} | {d['exact_match_diff']:+.3f} "
+            f"{_ci(d['exact_match_diff_ci95'], 3)} | {d['edit_similarity_diff']:+.1f} "
+            f"{_ci(d['edit_similarity_diff_ci95'], 1)} | {d['points']} (paired) | |"
+        )
+    return rows
+
+
+def _ci(interval, digits: int) -> str:
+    return f"[{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]" if interval else ""
+
+
+def _fim(name: str) -> str:
+    return f" FIM {name.split(' fim=')[1]}" if " fim=" in name else ""
+
+
 TABLES = {
     "quality.json": [quality, healing],
     "ranking.json": [ranking],
@@ -205,6 +237,10 @@ TABLES = {
     "engine/load_engine.json": [load],
     "engine/load_engine_10s.json": [load],
     "engine/load_engine_after_review.json": [load],
+    "qwen/fresh_name_lines.json": [name_lines],
+    "qwen/test_name_lines.json": [name_lines],
+    "qwen/dev_fim.json": [name_lines],
+    "qwen/models_fresh.json": [models],
 }
 
 
