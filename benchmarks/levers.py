@@ -139,15 +139,15 @@ def quantization_and_head(threads: int, text: str) -> dict:
         }
 
 
-def drafting(model: str, threads: int, points: int) -> dict:
+def drafting(model: str, threads: int, points: int, split: str = "dev") -> dict:
     from nib.model.completion.local import LocalCompleter
     from nib.model.completion.request import Options, Request
 
     engine = LocalCompleter.load(model, threads=threads)
     options = Options(statement_budget_ms=10_000, statement_min_confidence=0)  # every statement, to compare
-    texts = [f.read_text() for f in python_files(fetch("test"))]
+    texts = [f.read_text() for f in python_files(fetch(split))]
     cuts = identifier_line_points(texts, points, 0)
-    out, answers = {}, {}
+    out, answers = {"split": split}, {}
     for draft in (0, 3):
         engine.decoder.draft_tokens = draft
         ms, drafted, accepted, passes, texts_out = [], 0, 0, 0, []
@@ -195,13 +195,14 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=100, help="identifier cuts for drafting")
     parser.add_argument("--drafting", nargs="+", default=["gemma3-270m"], help="the models drafting is measured on")
     parser.add_argument("--drafting-only", action="store_true", help="without the variants built from the GGUF")
+    parser.add_argument("--split", default="dev", help="the held-out split drafting is measured on (a choice: dev)")
     parser.add_argument("--json", type=Path, dest="json_out")
     args = parser.parse_args()
     sample = "\n".join(f.read_text() for f in python_files(fetch("test"))[:6])
     report = {
         "command": "python benchmarks/levers.py " + " ".join(sys.argv[1:]),
         "threads": args.threads,
-        "drafting": {model: drafting(model, args.threads, args.points) for model in args.drafting},
+        "drafting": {model: drafting(model, args.threads, args.points, args.split) for model in args.drafting},
     }
     if not args.drafting_only:
         report.update(

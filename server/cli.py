@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -226,6 +227,9 @@ def info(args) -> int:
     from nib.model.runtime import artifacts
 
     out: dict[str, object] = {"version": __version__, "python": sys.executable}
+    if not args.model and not os.environ.get("NIB_MODEL"):  # the default: which model serves, and why
+        choice = artifacts.default_choice()
+        out.update(default=choice.name, why=choice.why)
     try:
         model = artifacts.load(args.model)
         arch = model.manifest["architecture"]

@@ -159,15 +159,15 @@ class EngineCompleter:
         }
         if self.model:
             body["model"] = self.model
-        if how.suffix:
-            body["suffix"] = request.text[request.cursor : request.cursor + 4 * CONTEXT_TOKENS]
+        if how.suffix:  # the local FIM prompt's share of what follows: the rest of the line and some lines
+            body["suffix"] = context.suffix
         timings.healed_bytes = len(removed.encode())
         cut = Cut(removed, context.line_prefix, depth_above(above), o.statement_block_body)
         with timings.stage("decode_statement"):
             gen, finish = await self._generate(body, cut, o.statement_max_tokens, how)
         if finish == "length":  # cut by max_tokens, as the local decoder's budget cuts
             gen = whole_lines(gen, len(removed))
-        item = statement_item(gen, 0.0, removed, context.suffix_line, request.cursor)
+        item = statement_item(gen, 0.0, removed, context.suffix_line, request.cursor, filled=how.suffix)
         self.shown.add(request, item)
         return Result([item] if item is not None else [], timings)
 

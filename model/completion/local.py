@@ -71,7 +71,7 @@ class LocalCompleter:
 
     @classmethod
     def load(
-        cls, model_path: Path | None = None, backend: str = "onnx", threads: int = 0, device: str = "auto"
+        cls, model_path: Path | str | None = None, backend: str = "onnx", threads: int = 0, device: str = "auto"
     ) -> LocalCompleter:
         runtime, model_dir = open_runtime(model_path, backend, threads, device)
         engine = cls(runtime, load_tokenizer(model_dir), model_dir)

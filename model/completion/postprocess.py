@@ -56,8 +56,10 @@ def statement_item(
     """The statement as an edit, cut where it would repeat the text after the cursor (filled: a
     middle the model wrote knowing that text, cut where it would follow); None if it adds nothing."""
     c0 = len(removed_text)
-    cut = cut_at_suffix if filled else cut_suffix_repeat
-    gen = gen[:c0] + cut(gen[c0:], suffix_line)
+    middle = gen[c0:]
+    if filled and suffix_line.strip():  # a middle before text on the same line ends on that line
+        middle = middle.split("\n")[0]
+    gen = gen[:c0] + (cut_at_suffix if filled else cut_suffix_repeat)(middle, suffix_line)
     edit = to_edit(gen, removed_text, cursor, whole=True)
     if edit is None or not edit.text.strip() or len(gen) <= c0:
         return None

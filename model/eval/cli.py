@@ -55,17 +55,27 @@ def register(sub) -> None:
         default=[0, 1],
         help="characters of the name typed before the list is asked for (each measured)",
     )
+    writers(p)
+    p.set_defaults(run=evaluate)
+
+
+def writers(p) -> None:
+    """The flags that write a measurement into what ships (nothing figured by hand)."""
     p.add_argument(
         "--write-weights",
         action="store_true",
         help="with --ranking: ship the weights tuned on the dev split (model/listing/weights.json)",
     )
     p.add_argument(
+        "--write-choice",
+        action="store_true",
+        help="on the dev split with --name-lines-only: rank the models for the default (model/runtime/choice.json)",
+    )
+    p.add_argument(
         "--write-manifest",
         action="store_true",
         help="write each --model's figures on the test split into its manifest's evaluation block",
     )
-    p.set_defaults(run=evaluate)
 
 
 def fill_in_the_middle(p) -> None:
@@ -92,6 +102,13 @@ def heldout(args) -> int:
 def evaluate(args) -> int:
     from nib.model.eval.heldout import folder
 
+    if args.write_choice and (
+        args.dir != "dev" or not args.name_lines_only or args.fim or args.engine or args.trigram or not args.model
+    ):
+        raise SystemExit(
+            "nib: the default is chosen on the dev split among imported models: "
+            "nib eval dev --model NAME ... --name-lines-only --write-choice (no --fim, --engine or --trigram)"
+        )
     target = folder(args.dir)
     if args.ranking:
         from nib.model.completion.local import LocalCompleter
@@ -134,12 +151,30 @@ def evaluate(args) -> int:
 
         save_weights(report["weights"], {"command": report["command"], "dev_mrr5": report["dev_mrr5"]})
         print(f"wrote {WEIGHTS_FILE}")
+    if args.write_choice:
+        print(f"wrote {write_choice(args, report)}")
     if args.write_manifest and not args.ranking:
         if args.dir != "test":
             raise SystemExit("nib: a manifest's evaluation block is measured on the test split (nib eval test)")
         for model, result in zip(args.model or [None], report["results"], strict=False):
             print(f"wrote {write_evaluation(model, report, result)}")
     return 0
+
+
+def write_choice(args, report: dict) -> Path:
+    """The models from best to worst by the rest of the line at identifier starts on the dev split."""
+    from nib.model.runtime.choice import CHOICE_FILE
+
+    results = sorted(report["results"], key=lambda r: -r["name_line_exact_match"])
+    choice = {
+        "command": report["command"],
+        "split": "dev",
+        "points": report["points"],
+        "order": [Path(r["name"]).name for r in results],
+        "name_line_exact_match": {Path(r["name"]).name: r["name_line_exact_match"] for r in results},
+    }
+    CHOICE_FILE.write_text(json.dumps(choice, indent=2) + "\n")
+    return CHOICE_FILE
 
 
 def write_evaluation(model: Path | None, report: dict, result: dict) -> Path:

@@ -31,6 +31,9 @@ class SentencePieceBPE:
 
     def __init__(self, tok: Tokenizer, order: np.ndarray | None = None):
         self.tok = tok
+        # A file's text that spells a control token ("<|fim_prefix|>", "<bos>") is text: control
+        # tokens enter a prompt only by id (`completion/prompt.py`), never from what a file says.
+        tok.encode_special_tokens = True
         size = tok.get_vocab_size()
         self.order = np.arange(size) if order is None else np.asarray(order, dtype=np.int64)
         if not np.array_equal(np.sort(self.order), np.arange(size)):

@@ -24,6 +24,13 @@ def register(sub) -> None:
     )
     q.add_argument("name", help="e.g. gemma3-270m")
     q.set_defaults(run=gguf_command)
+    q = model_sub.add_parser(
+        "calibrate",
+        help="time each imported model's statement on this machine (the default model is the best that fits)",
+    )
+    q.add_argument("names", nargs="*", help="default: every imported model")
+    q.add_argument("--threads", type=int, default=0)
+    q.set_defaults(run=calibrate_command)
     q = model_sub.add_parser("list", help="the models nib can import, and where they are")
     q.add_argument("--json", action="store_true")
     q.set_defaults(run=list_command)
@@ -32,6 +39,8 @@ def register(sub) -> None:
 def import_command(args) -> int:
     from nib.model.errors import ModelError
     from nib.model.progress import Progress
+    from nib.model.runtime import artifacts
+    from nib.model.runtime.choice import calibrated_p50
 
     from .registry import STAGES, import_model
 
@@ -50,6 +59,11 @@ def import_command(args) -> int:
     if converted:
         bar.update(1, note="done")
         bar.close()
+    if converted or calibrated_p50(artifacts.nib_home(), args.name) is None:
+        try:
+            print(calibrated(args.name), file=sys.stderr)
+        except Exception as e:  # the model is imported: a failed timing must not undo that
+            print(f"nib: could not calibrate {args.name} ({e}); run `nib model calibrate {args.name}`", file=sys.stderr)
     parity = manifest.get("parity", {})
     verb = "imported" if converted else "already imported (--force converts again)"
     print(
@@ -58,6 +72,31 @@ def import_command(args) -> int:
         f"on {parity.get('tokens')} tokens"
     )
     return 0
+
+
+def calibrate_command(args) -> int:
+    from nib.model.errors import ModelError
+    from nib.model.runtime.artifacts import default_choice
+
+    from .registry import imported_names
+
+    names = args.names or imported_names()
+    try:
+        for name in names:
+            print(calibrated(name, args.threads))
+    except ModelError as e:
+        print(f"nib: {e}", file=sys.stderr)
+        return 2
+    choice = default_choice()
+    print(f"default: {choice.name} ({choice.why})")
+    return 0
+
+
+def calibrated(name: str, threads: int = 0) -> str:
+    from .calibrate import calibrate
+
+    c = calibrate(name, threads)
+    return f"{name}: statement p50 {c['statement_ms_p50']} ms, p95 {c['statement_ms_p95']} ms on this machine"
 
 
 def gguf_command(args) -> int:

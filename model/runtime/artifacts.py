@@ -10,7 +10,9 @@ resolves to a directory of the model cache (`$NIB_HOME/models`).
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +20,11 @@ from pathlib import Path
 from nib.model.errors import ModelError
 from nib.model.text.lexer import TYPES
 
+from .choice import Choice, choose
 from .families import FAMILIES, Family, family
 from .pinned import sha256
 
+log = logging.getLogger("nib.model")
 FORMAT_VERSION = 1
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "weights"
 MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE = "model.onnx", "tokenizer.json", "manifest.json"
@@ -83,15 +87,25 @@ class ModelDir:
 
 
 BUNDLED = "bundled"  # the name of the model shipped in the package
-PREFERRED = "gemma3-270m"  # the default when it is imported (chosen by the test-split figures, README)
 
 
 def default_model() -> str:
-    """What an empty model setting means: $NIB_MODEL if set, else the preferred imported model if
-    its manifest is there, else the bundled model, which needs nothing."""
-    if os.environ.get("NIB_MODEL"):
-        return os.environ["NIB_MODEL"]
-    return PREFERRED if (models_dir() / PREFERRED / MANIFEST_FILE).is_file() else BUNDLED
+    """What an empty model setting means: $NIB_MODEL if set, else the best imported model that is
+    fast enough here (`choice.py`), else the bundled model, which needs nothing."""
+    return os.environ.get("NIB_MODEL") or default_choice().name
+
+
+def default_choice() -> Choice:
+    """The default model for this process: chosen once, so that a calibration another process
+    writes does not change the model under a running server."""
+    return _choice(nib_home())
+
+
+@functools.cache
+def _choice(home: Path) -> Choice:
+    choice = choose(home, lambda name: (home / "models" / name / MANIFEST_FILE).is_file())
+    log.info("the default model is %s: %s", choice.name, choice.why)
+    return choice
 
 
 def resolve(path: Path | str | None) -> tuple[Path, str]:

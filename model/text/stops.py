@@ -112,17 +112,24 @@ def cut_suffix_repeat(generated: str, suffix_line: str) -> str:
 def cut_at_suffix(generated: str, suffix_line: str) -> str:
     """A filled-in middle, cut where the text after the cursor would follow it: the model saw
     that text (a FIM prompt), so what it writes from there on repeats or replaces it. The cut
-    is at the first place where the rest of the line follows and no bracket of the middle's
-    own is open.
+    is at the first place where the rest of the line follows, not inside a name, and with no
+    bracket of the middle's own open; else the end that repeats it is dropped, as without FIM.
 
-    Example: cut_at_suffix("4))  # twelve", ")") == "4"; cut_at_suffix("f(x))", ")") == "f(x)"
+    Example: cut_at_suffix("4))  # twelve", ")") == "4"; cut_at_suffix("f(x))", ")") == "f(x)";
+             cut_at_suffix("_max = 1", " = 1") == "_max"; cut_at_suffix("a + bc + c", "c") == "a + bc + "
     """
     tail = suffix_line.strip()
     if not tail:
         return generated
     at = generated.find(tail)
     while at >= 0:
-        if bracket_depth(generated[:at]) == 0:
-            return generated[:at]
+        inside_name = _word(tail[0]) and at > 0 and _word(generated[at - 1])
+        if not inside_name and bracket_depth(generated[:at]) == 0:
+            kept = generated[:at]
+            return kept.rstrip() if suffix_line[:1].isspace() else kept
         at = generated.find(tail, at + 1)
-    return generated
+    return cut_suffix_repeat(generated, suffix_line)
+
+
+def _word(c: str) -> bool:
+    return c.isalnum() or c == "_"

@@ -2,6 +2,7 @@
 its tokenizer under healing, the engine mid-word, the server over stdio, the CLI, and CUDA."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -198,3 +199,34 @@ def test_torch_runs_the_same_model(model_dir, device):
     step, _ = fp32.step(state, ids[-1], 0)
     whole, _ = fp32.prefill(ids, [0] * len(ids))
     assert step.argmax() == whole[-1].argmax()
+
+
+def test_calibration_times_the_statement_here_and_the_default_follows(model_dir, tmp_path):
+    """`nib model calibrate` times 12 keystrokes' statements on this machine; the default is then
+    this model if its p50 fits the budget, else the bundled one, and `nib info` says which and
+    why. In a home of its own (the models linked in), so that the user's default stays theirs."""
+    from nib.model.runtime.choice import BUDGET_MS, calibration_file
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / NAME).symlink_to(model_dir.path)
+    env = {k: v for k, v in os.environ.items() if k != "NIB_MODEL"} | {"NIB_HOME": str(tmp_path)}
+    run = [sys.executable, "-I", "-m", "nib.server.cli"]
+    before = json.loads(subprocess.run([*run, "info", "--json"], capture_output=True, text=True, env=env).stdout)
+    assert (before["default"], before["why"]) == (
+        NAME,
+        f"{NAME} serves uncalibrated, as before calibration existed; "
+        f"{NAME} is not calibrated here (`nib model calibrate {NAME}`)",
+    )
+    done = subprocess.run([*run, "model", "calibrate"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    first, default = done.stdout.strip().split("\n")
+    saved = json.loads(calibration_file(tmp_path, NAME).read_text())
+    p50 = saved["statement_ms_p50"]
+    assert first == f"{NAME}: statement p50 {p50} ms, p95 {saved['statement_ms_p95']} ms on this machine"
+    assert (saved["model"], len(saved["statement_ms"]), p50 > 0) == (NAME, 12, True)
+    fits = f"the best imported model on the dev split whose statement p50 here ({p50:.0f} ms) fits {BUDGET_MS} ms"
+    over = f"{NAME}'s statement p50 here is {p50:.0f} ms, over the {BUDGET_MS} ms budget"
+    expected = (NAME, fits) if p50 <= BUDGET_MS else ("bundled", over)
+    assert default == f"default: {expected[0]} ({expected[1]})"
+    after = json.loads(subprocess.run([*run, "info", "--json"], capture_output=True, text=True, env=env).stdout)
+    assert (after["default"], after["why"]) == expected

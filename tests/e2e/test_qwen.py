@@ -76,7 +76,7 @@ def statement(engine, text: str, cursor: int, layout: str):
 
 
 def test_the_model_s_defaults_were_chosen_on_dev(model_dir):
-    assert model_dir.defaults == {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 0, "fim": "off"}
+    assert model_dir.defaults == {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 3, "fim": "off"}
 
 
 @pytest.mark.parametrize("layout", ["off", "psm", "spm"])
