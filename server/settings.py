@@ -112,7 +112,8 @@ class ModelSettings:
     path: str = setting(
         "",
         "a model directory, the name of an imported model (`nib model list`), or `bundled`; "
-        "empty: $NIB_MODEL if set, else gemma3-270m where it is imported, else the bundled model",
+        "empty: $NIB_MODEL if set, else the best imported model whose statement fits the budget on "
+        "this machine (`nib model calibrate`; `nib info` says which and why), else the bundled model",
         machine=True,
     )
     device: str = setting(

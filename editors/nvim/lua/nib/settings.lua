@@ -24,7 +24,7 @@ return {
     nameBudgetMs = 30, -- how long the list waits for jedi at a name elsewhere, in ms, counted from when jedi was first asked there (where the name starts, often before it is typed); a late answer comes with a later keystroke
   },
   model = {
-    path = '', -- a model directory, the name of an imported model (`nib model list`), or `bundled`; empty: $NIB_MODEL if set, else gemma3-270m where it is imported, else the bundled model
+    path = '', -- a model directory, the name of an imported model (`nib model list`), or `bundled`; empty: $NIB_MODEL if set, else the best imported model whose statement fits the budget on this machine (`nib model calibrate`; `nib info` says which and why), else the bundled model
     device = 'cpu', -- cpu (ONNX Runtime), or cuda / auto (torch over a checkpoint beside the model)
     threads = 0, -- inference threads; 0: up to 4
     contextTokens = 0, -- prompt budget in tokens; 0: the model's own (448 for the bundled model, trained on 512, and for gemma3-270m)
