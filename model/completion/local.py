@@ -61,7 +61,7 @@ class LocalCompleter:
         # what the settings leave to the model (contextTokens 0, minConfidence -1), and its drafting
         self.defaults = model_dir.defaults if model_dir else dict(DEFAULTS)
         self.index = VocabIndex(bpe.token_bytes, bpe.special_ids, runtime.vocab_size)
-        self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes))
+        self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes, special=bpe.special_ids))
         self.decoder.draft_tokens = self.defaults["draft_tokens"]
         self.states = PromptStates()  # the KV states of the last prompts, for the next to continue
         # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.

@@ -116,19 +116,24 @@ class Canonical:
 
     BPE with a fixed pre-tokenizer is canonical when every adjacent pair is
     (Phan et al., section 4): ("pr", "int") is not, since "print" is one token.
-    Memoised: typing asks about the same few pairs again and again.
+    Memoised: typing asks about the same few pairs again and again. A control token (`special`)
+    enters a prompt by id, never from text, so any token may follow it or precede it.
 
-    Example: Canonical({"print": [2]}.get, [b"pr", b"int", b"print"])(0, 1) is False
+    Example: Canonical({"print": [2]}.get, [b"pr", b"int", b"print"])(0, 1) is False;
+             Canonical({}.get, [b"<|x|>", b" "], special={0})(0, 1) is True
     """
 
-    def __init__(self, encode, token_bytes: list[bytes], size: int = 1 << 16):
+    def __init__(self, encode, token_bytes: list[bytes], size: int = 1 << 16, special=frozenset()):
         self.encode = encode
         self.token_bytes = token_bytes
         self.size = size
+        self.special = frozenset(special)
         self._memo: dict[tuple[int, int], bool] = {}
 
     def __call__(self, a: int, b: int) -> bool:
         key = (a, b)
+        if a in self.special or b in self.special:
+            return True
         if key not in self._memo:
             if len(self._memo) >= self.size:
                 self._memo.clear()

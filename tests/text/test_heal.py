@@ -63,3 +63,11 @@ def test_constrain_without_renormalising_keeps_joint_scores():
     lp = np.log(np.full(len(VOCAB), 1 / len(VOCAB)))
     out = constrain(lp, b" =", INDEX, renormalise=False)
     assert np.allclose(out[[VOCAB.index(b" "), VOCAB.index(b" ="), VOCAB.index(b" ==")]], lp[0])
+
+
+def test_a_control_token_may_be_next_to_any_token():
+    """`<|fim_middle|>` then a space: the tokenizer would read the pair's text as other pieces,
+    but a control token is never text, so the pair is canonical (FIM prompts end in one)."""
+    vocab = [b"<|fim_middle|>", b" ", b"<", b"|"]
+    check = Canonical(lambda t: [2, 3], vocab, special={0})
+    assert (check(0, 1), check(1, 0), Canonical(lambda t: [2, 3], vocab)(0, 1)) == (True, True, False)
