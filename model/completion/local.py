@@ -143,7 +143,7 @@ class LocalCompleter:
         with timings.stage("lex"):
             budget = min(options.context_tokens, self.runtime.block_size - options.statement_max_tokens - 1)
             suffix = suffix_tokens(context, self.bpe, self.defaults["fim"])
-            budget -= len(suffix) + 3 if suffix is not None else 0
+            budget = max(1, budget - (len(suffix) + 3 if suffix is not None else 0))
             tokens = lex(context, self.bpe, self.runtime.uses_types, budget, marker=suffix is None)
         with timings.stage("heal"):
             healing = heal(tokens, self.index, options.healing)

@@ -11,7 +11,7 @@ both the attention and the MLP, query/key norms, GELU (tanh) gating, embeddings
 scaled by sqrt(d_model), and two kinds of layer: `sliding_attention` sees the
 last `sliding_window` positions with RoPE base 1e4, `full_attention` sees all with
 base 1e6. The embedding stays outside the graph (an int8 table the runtime reads,
-`runtime/families/gemma3/runtime.py`); the output head is the embedding's rows for
+`runtime/embedded.py`); the output head is the embedding's rows for
 the kept tokens only (`keep`), so the graph computes logits for those.
 """
 

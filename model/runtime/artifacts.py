@@ -77,7 +77,7 @@ class ModelDir:
         """What the settings leave to the model: its family's defaults, overridden by the manifest's.
 
         For example, a Gemma3 manifest with "defaults": {"min_confidence": 10} gives
-        {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 0}.
+        {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 0, "fim": "off"}.
         """
         return {**self.family.defaults, **self.manifest.get("defaults", {})}
 
