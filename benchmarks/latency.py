@@ -2,7 +2,8 @@
 through jedi-language-server on the same keystrokes in the same run; report request latencies.
 
 Two replays, each as an editor sends it (a didChange per keystroke, ghost text asked on
-every keystroke, the list where an editor asks for it: identifier characters and `.`):
+every keystroke and the list where an editor asks for it, identifier characters and `.`,
+both sent at once; back to back, or at a person's pace with `--cps`):
 
 - points: each file is opened at random points with the next `--keys` characters
   removed, which are then typed again. Mid-line and mid-word edits, as a user makes them.
@@ -16,7 +17,10 @@ latency distributions (CDF) of both servers side by side.
     python benchmarks/latency.py --seeds 0 1 2 --json benchmarks/results/latency.json \
         --plot benchmarks/results/latency.png
 
-The default files are the first eight of the held-out test split (`nib heldout test`).
+The default files are the first eight of the held-out test split (`nib heldout test`;
+`--split fresh` for code no model has seen). "Cold": a new server, its models loaded on a
+small document, then a 2k-token file it has not seen, the list and the ghost text asked at
+its end at once.
 Needs `pip install jedi-language-server` for the peer (skipped with --no-jedi).
 """
 
@@ -33,6 +37,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -115,15 +120,48 @@ async def stop(client: LanguageClient) -> None:
     await client.stop()
 
 
-async def type_edit(client: LanguageClient, uri: str, edit: Edit, times: dict, inline: bool, every_key: bool) -> str:
-    """Open edit's document, type its characters one by one with the requests an editor sends,
-    adding each latency to times; the text as the editor has it at the end (still open)."""
+def inline_request(client: LanguageClient, doc, pos):
+    return client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
+            text_document=doc,
+            position=pos,
+        )
+    )
+
+
+def list_request(client: LanguageClient, doc, pos):
+    return client.text_document_completion_async(types.CompletionParams(doc, pos))
+
+
+async def together(requests: dict) -> dict:
+    """Send every request at once (each call sends), as an editor asks for the list and the ghost
+    text on one keystroke; {name: (ms from its send to its own answer, the answer)}."""
+    t0 = time.perf_counter()
+    futures = {name: asyncio.ensure_future(make()) for name, make in requests.items()}
+
+    async def answer(future):
+        result = await asyncio.wait_for(future, REQUEST_TIMEOUT_S)
+        return (time.perf_counter() - t0) * 1e3, result
+
+    done = await asyncio.gather(*(answer(f) for f in futures.values()))
+    return dict(zip(futures, done, strict=True))
+
+
+async def type_edit(
+    client: LanguageClient, uri: str, edit: Edit, times: dict, inline: bool, every_key: bool, pace_s: float = 0.0
+) -> str:
+    """Open edit's document, type its characters one by one with the requests an editor sends
+    (the ghost text on every keystroke and the list where it suggests, both at once), adding each
+    latency to times; with pace_s, a keystroke every pace_s seconds (or as soon as the last one's
+    answers are in, if later: nothing overlaps). The text as the editor has it at the end (still open)."""
     text = edit.text[: edit.at] + edit.text[edit.at + len(edit.typed) :]
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
     )
     first = True
     for i, ch in enumerate(edit.typed):
+        key_time = time.perf_counter()
         cursor = edit.at + i
         start_pos = position(text, cursor)
         text = text[:cursor] + ch + text[cursor:]
@@ -134,30 +172,22 @@ async def type_edit(client: LanguageClient, uri: str, edit: Edit, times: dict, i
             )
         )
         pos, doc = position(text, cursor + 1), types.TextDocumentIdentifier(uri)
-        # VS Code asks for ghost text on every keystroke, then for the list where it suggests
+        requests = {}
         if inline:
-            t0 = time.perf_counter()
-            await asyncio.wait_for(
-                client.text_document_inline_completion_async(
-                    types.InlineCompletionParams(
-                        context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
-                        text_document=doc,
-                        position=pos,
-                    )
-                ),
-                REQUEST_TIMEOUT_S,
-            )
-            times["statement"].append((time.perf_counter() - t0) * 1e3)
+            requests["statement"] = partial(inline_request, client, doc, pos)
         if every_key or ch.isalnum() or ch == "_" or ch in TRIGGERS:
-            t0 = time.perf_counter()
-            answer = await asyncio.wait_for(
-                client.text_document_completion_async(types.CompletionParams(doc, pos)), REQUEST_TIMEOUT_S
-            )
-            ms = (time.perf_counter() - t0) * 1e3
+            requests["list"] = partial(list_request, client, doc, pos)
+        answers = await together(requests)
+        if "statement" in answers:
+            times["statement"].append(answers["statement"][0])
+        if "list" in answers:
+            ms, answer = answers["list"]
             times["list_first" if first else "list"].append(ms)
             times["by_file"].setdefault(edit.name.split("_", 2)[2], []).append(ms)
             times["incomplete"].append(float(bool(getattr(answer, "is_incomplete", False))))
             first = False
+        if pace_s:
+            await asyncio.sleep(max(0.0, key_time + pace_s - time.perf_counter()))
     return text
 
 
@@ -165,14 +195,16 @@ def new_times() -> dict:
     return {"list_first": [], "list": [], "statement": [], "incomplete": [], "by_file": {}}
 
 
-async def replay(cmd: list[str], edits: list[Edit], inline: bool, every_key: bool, options: dict | None = None) -> dict:
+async def replay(
+    cmd: list[str], edits: list[Edit], inline: bool, every_key: bool, options: dict | None = None, pace_s: float = 0.0
+) -> dict:
     """Latencies in ms: list (first after open apart), statement, the lists by file; and the lists'
     isIncomplete flags."""
     client = await start(cmd, options)
     times = new_times()
     for edit in edits:
         uri = f"file:///bench/{edit.name}"
-        await type_edit(client, uri, edit, times, inline, every_key)
+        await type_edit(client, uri, edit, times, inline, every_key, pace_s)
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
     await stop(client)
     return times
@@ -207,26 +239,31 @@ def summary(times: dict[str, list[float]]) -> dict:
     return out
 
 
-async def first_completion_after_open(cmd: list[str], files: list[Path], tokens: int = 2000) -> list[float]:
-    """Open a file of ~2k tokens and ask for a list at its end: the cold path, five times."""
+async def first_completion_after_open(
+    cmd: list[str], files: list[Path], inline: bool, options: dict | None = None, tokens: int = 2000
+) -> dict[str, list[float]]:
+    """Open a file of ~2k tokens the server has not seen and ask at its end for the list (and the
+    ghost text, at once, where inline): the cold path, five times, each in a new server whose
+    models a small unrelated document loaded first."""
     source = "\n".join(p.read_text() for p in files)
-    text = source[: tokens * 4]  # ~4 characters per token on this code
-    out = []
+    out: dict[str, list[float]] = {"list": [], "statement": []}
     for i in range(5):
-        client = await start(cmd)
-        # the model loads on the first request's path; measure the second document opened
-        for j, doc_text in enumerate((text, text[: len(text) - 7 * (i + 1)])):
+        client = await start(cmd, options)
+        text = source[: tokens * 4 - 7 * i]  # ~4 characters per token on this code; a new text each time
+        for j, doc_text in enumerate(("import os\n", text)):  # the first loads the models
             uri = f"file:///bench/cold{i}_{j}.py"
             client.text_document_did_open(
                 types.DidOpenTextDocumentParams(
                     types.TextDocumentItem(uri=uri, language_id="python", version=1, text=doc_text)
                 )
             )
-            t0 = time.perf_counter()
-            await client.text_document_completion_async(
-                types.CompletionParams(types.TextDocumentIdentifier(uri), position(doc_text, len(doc_text)))
-            )
-        out.append((time.perf_counter() - t0) * 1e3)
+            doc, pos = types.TextDocumentIdentifier(uri), position(doc_text, len(doc_text))
+            requests = {"list": partial(list_request, client, doc, pos)}
+            if inline:
+                requests["statement"] = partial(inline_request, client, doc, pos)
+            answers = await together(requests)
+        for name, (ms, _) in answers.items():
+            out[name].append(ms)
         await stop(client)
     return out
 
@@ -271,17 +308,21 @@ def main() -> int:
     parser.add_argument("--every-key", action="store_true", help="also replay asking for the list on every key")
     parser.add_argument("--no-jedi", action="store_true", help="without the peer")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold open of a 2k-token file")
-    parser.add_argument("--model", type=Path, help="the model directory nib serves (default: the bundled model)")
+    parser.add_argument(
+        "--model", help="the model nib serves for the statement, a name or a directory (default: nib's default here)"
+    )
+    parser.add_argument("--split", default="test", choices=("test", "fresh"), help="the held-out split replayed")
     parser.add_argument(
         "--settings", type=json.loads, help="""nib's settings, as JSON: '{"jedi": {"nameBudgetMs": 40}}'"""
     )
+    parser.add_argument("--cps", type=float, default=0, help="keystrokes per second, a person's pace (0: back to back)")
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--plot", type=Path, help="draw the list's latency CDFs into this PNG")
     parser.add_argument(
         "--profile", type=Path, help="sample nib's processes with py-spy into this file (see benchmarks/pyspy.py)"
     )
     args = parser.parse_args()
-    args.files = args.files or sorted(fetch("test").rglob("*.py"))[:8]
+    args.files = args.files or sorted(fetch(args.split).rglob("*.py"))[:8]
 
     nib_cmd = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--log-level", "warning"]
     if args.model:
@@ -322,6 +363,8 @@ def main() -> int:
         "files": [str(f) for f in args.files],
         "seeds": args.seeds,
         "keys": args.keys,
+        "cps": args.cps,
+        "model": args.model or "nib's default here",
         "replays": {},
     }
     raw: dict[str, dict[str, list[float]]] = {}
@@ -336,14 +379,17 @@ def main() -> int:
                     inline=server == "nib",
                     every_key=every_key,
                     options=args.settings if server == "nib" else None,
+                    pace_s=1 / args.cps if args.cps else 0.0,
                 )
             )
             report["replays"][name][server] = summary(times)
             raw[name][server] = times["list_first"] + times["list"]
-    if not args.no_cold:
-        report["nib first list after opening a 2k-token file"] = stats(
-            asyncio.run(first_completion_after_open(nib_cmd, args.files))
-        )
+    if not args.no_cold:  # nib answers the list and the ghost text at once, as an editor asks
+        cold = asyncio.run(first_completion_after_open(nib_cmd, args.files, True, args.settings))
+        report["cold: nib after opening a 2k-token file it has not seen"] = {k: stats(v) for k, v in cold.items()}
+        if "jedi-language-server" in servers:
+            peer = asyncio.run(first_completion_after_open(servers["jedi-language-server"], args.files, False))
+            report["cold: jedi-language-server's list after opening the same file"] = stats(peer["list"])
 
     print(f"{'replay':20} {'server':22} {'request':12} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for name, by_server in report["replays"].items():
@@ -355,8 +401,9 @@ def main() -> int:
             ratio = by_server["nib"]["list"]["p50"] / by_server["jedi-language-server"]["list"]["p50"]
             report["replays"][name]["ratio_list_p50_nib_over_jedi"] = round(ratio, 3)
             print(f"{name}: list p50, nib / jedi-language-server: {ratio:.2f}")
-    if "nib first list after opening a 2k-token file" in report:
-        print("nib first list after opening a 2k-token file:", report["nib first list after opening a 2k-token file"])
+    for key, value in report.items():
+        if key.startswith("cold: "):
+            print(f"{key}: {value}")
     report["raw_list_ms"] = {name: {s: [round(x, 2) for x in xs] for s, xs in r.items()} for name, r in raw.items()}
     write_report(args.json_out, report)
     if args.plot:
