@@ -99,6 +99,8 @@ def latency(report: dict) -> list[str]:
             f"| cold open | nib | first list after opening a 2k-token file | {cold['n']} | {cold['p50']} "
             f"| {cold['p95']} | {cold['p99']} |"
         )
+    for kind, c in report.get("cold: nib after opening a 2k-token file it has not seen", {}).items():
+        rows.append(f"| cold open, both at once | nib | {kind} | {c['n']} | {c['p50']} | {c['p95']} | {c['p99']} |")
     return rows
 
 
@@ -241,6 +243,10 @@ TABLES = {
     "qwen/test_name_lines.json": [name_lines],
     "qwen/dev_fim.json": [name_lines],
     "qwen/models_fresh.json": [models],
+    "qwen/latency_fresh_gemma3-270m_8cps.json": [latency],
+    "qwen/latency_fresh_gemma3-270m_b2b.json": [latency],
+    "qwen/latency_fresh_qwen2.5-coder-0.5b_8cps.json": [latency],
+    "qwen/latency_fresh_qwen2.5-coder-0.5b_b2b.json": [latency],
 }
 
 
