@@ -17,6 +17,20 @@ DEMO = ROOT / "benchmarks" / "samples" / "demo.py"
 SLOW_JEDI = [sys.executable, str(Path(__file__).resolve().parent / "slow_jedi_worker.py")]
 
 
+def imported(name: str):
+    """An imported model's directory: a failure, not a skip, where it is missing (the README's test
+    command imports every pretrained model the tests name before pytest)."""
+    import pytest
+
+    from nib.model.errors import ModelError
+    from nib.model.runtime import artifacts
+
+    try:
+        return artifacts.load(name)
+    except ModelError as e:
+        pytest.fail(f"{e}: the README's test command imports it before pytest")
+
+
 def heldout_file(name: str) -> Path:
     """A file of the dev split of the held-out code (fetched once, like `nib heldout dev`)."""
     from nib.model.eval.heldout import fetch

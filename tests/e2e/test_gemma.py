@@ -9,14 +9,13 @@ import sys
 import numpy as np
 import pytest
 import pytest_lsp
-from fixtures import DEMO, ROOT, SERVER
+from fixtures import DEMO, ROOT, SERVER, imported
 from lsp import inline, open_doc
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Options, Request
-from nib.model.errors import ModelError
 from nib.model.pretrained import registry
 from nib.model.runtime import artifacts, load_tokenizer
 
@@ -25,10 +24,7 @@ NAME = "gemma3-270m"
 
 @pytest.fixture(scope="module")
 def model_dir():
-    try:
-        return artifacts.load(NAME)
-    except ModelError as e:
-        pytest.fail(f"{e}: the README's test command imports it before pytest")
+    return imported(NAME)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import pytest_lsp
-from fixtures import ROOT, SERVER
+from fixtures import ROOT, SERVER, imported
 from lsp import inline, open_doc
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -16,9 +16,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Request
 from nib.model.completion.result import Timings
-from nib.model.errors import ModelError
 from nib.model.pretrained import registry
-from nib.model.runtime import artifacts, load_tokenizer
+from nib.model.runtime import load_tokenizer
 
 NAME = "qwen2.5-coder-0.5b"
 # A call inside existing code: the rest of the line (")") and the lines after it are there.
@@ -28,10 +27,7 @@ CURSOR = AREA.index("area(3, ") + len("area(3, ")
 
 @pytest.fixture(scope="module")
 def model_dir():
-    try:
-        return artifacts.load(NAME)
-    except ModelError as e:
-        pytest.fail(f"{e}: the README's test command imports it before pytest")
+    return imported(NAME)
 
 
 @pytest.fixture(scope="module")
