@@ -148,7 +148,7 @@ class EngineCompleter:
             raise EngineError(self._failure)
         o = request.options
         with timings.stage("context"):
-            context = build_context(request.text, request.cursor, o.context_tokens)
+            context = build_context(request.text, request.cursor, o.context_tokens, suffix=how.suffix)
             removed = word_backoff(context.line_prefix) if o.healing != "off" and how.healing != "off" else ""
             above = context.prefix[: len(context.prefix) - len(context.line_prefix)]
         body = {

@@ -139,7 +139,8 @@ class LocalCompleter:
 
     def _prompt(self, text: str, cursor: int, options: Options, timings: Timings) -> Prompt:
         with timings.stage("context"):
-            context = build_context(text, cursor, options.context_tokens)
+            fim = self.defaults["fim"] != "off" and self.bpe.fim is not None
+            context = build_context(text, cursor, options.context_tokens, suffix=fim)
         with timings.stage("lex"):
             budget = min(options.context_tokens, self.runtime.block_size - options.statement_max_tokens - 1)
             suffix = suffix_tokens(context, self.bpe, self.defaults["fim"])

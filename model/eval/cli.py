@@ -152,7 +152,7 @@ def evaluate(args) -> int:
         save_weights(report["weights"], {"command": report["command"], "dev_mrr5": report["dev_mrr5"]})
         print(f"wrote {WEIGHTS_FILE}")
     if args.write_choice:
-        print(f"wrote {write_choice(args, report)}")
+        print(f"wrote {write_choice(report)}")
     if args.write_manifest and not args.ranking:
         if args.dir != "test":
             raise SystemExit("nib: a manifest's evaluation block is measured on the test split (nib eval test)")
@@ -161,7 +161,7 @@ def evaluate(args) -> int:
     return 0
 
 
-def write_choice(args, report: dict) -> Path:
+def write_choice(report: dict) -> Path:
     """The models from best to worst by the rest of the line at identifier starts on the dev split."""
     from nib.model.runtime.choice import CHOICE_FILE
 

