@@ -25,7 +25,7 @@ from .daemon import check_bind, load_or_create_token, serve_tcp, token_path
 from .limits import DAEMON, STDIO
 from .parent import watch_parent
 from .protocol import NibProtocol, SessionProtocol
-from .session import NibServer, Shared
+from .session import NibServer, Shared, file_path
 from .settings import parse
 
 log = logging.getLogger("nib")
@@ -40,9 +40,16 @@ def initialize(ls: NibServer, params: types.InitializeParams):
         options = options["nib"]
     settings, ls.init_warnings = parse(options, ls.settings)
     ls.use(settings)
+    ls.service.set_roots(workspace_roots(params))
     # A stdio server ends with its client; a shared TCP server outlives any one of them.
     if isinstance(params.process_id, int) and params.process_id > 0 and ls.own_process:
         watch_parent(params.process_id, ls.shared.close)
+
+
+def workspace_roots(params: types.InitializeParams) -> list[str]:
+    """The workspace folders' paths (the root URI's, from an older client): where project context may read."""
+    uris = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
+    return [p for p in (file_path(u) for u in uris) if p is not None]
 
 
 async def initialized(ls: NibServer, params: types.InitializedParams):

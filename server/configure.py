@@ -45,4 +45,5 @@ def config(settings: Settings, limits: Limits) -> Config:
         jedi=s.jedi.enable,
         jedi_ms=limits.jedi(s.jedi.budget_ms),
         name_jedi_ms=limits.jedi(s.jedi.name_budget_ms),
+        project=s.project(),
     )

@@ -4,6 +4,8 @@
     nib/_memory   {}           -> what each bounded store holds, and the process's resident memory
     nib/_last     {}           -> how the last completion was made: its timings, and whether the
                                   list was narrowed from the one before (no model, no jedi)
+    nib/_project  {"uri": ...} -> the project context the document's requests use now:
+                                  {"definitions": files, "chunks": recent chunks, "chars": ...}
     nib/_engine   {}           -> the requests made to the statement's engine over HTTP: made,
                                   answered, cancelled, failed, still open; null for a local model
 
@@ -30,6 +32,11 @@ def register(server) -> None:
             if result is None
             else {"timings": result.timings.as_dict(), "narrowed": bool(getattr(result, "narrowed", False))}
         )
+
+    @server.feature("nib/_project")
+    def project(ls, params):
+        block = ls.service.block_in_use(_get(params, "uri"))
+        return {"definitions": block.definitions, "chunks": block.chunks, "chars": len(block.text)}
 
     @server.feature("nib/_engine")
     def engine(ls, params):

@@ -184,7 +184,7 @@ class NibServer(LanguageServer):
             await asyncio.sleep(debounce / 1e3)
             if doc.version != version:
                 return None
-        result = await self.service.complete(uri, text, cursor, mode, _path(uri))
+        result = await self.service.complete(uri, text, cursor, mode, file_path(uri))
         if result is None:
             return None
         self.last_result = result  # for the test suite's inspection requests
@@ -222,7 +222,7 @@ class NibServer(LanguageServer):
         if last is None or doc is None or len(doc.text) > s.max_document_chars or not s.enable:
             return
         if s.listing.enable:
-            self.service.speculate(uri, doc.text, last, _path(uri))
+            self.service.speculate(uri, doc.text, last, file_path(uri))
         line, character = doc.position(last, self.encoding)
 
         def text_now():
@@ -231,11 +231,11 @@ class NibServer(LanguageServer):
                 return None
             return now.text, now.offset(line, character, self.encoding)
 
-        self.service.warm_later(uri, text_now)
+        self.service.warm_later(uri, text_now, file_path(uri))
 
     def opened(self, uri: str, text: str) -> None:
         if len(text) <= self.settings.max_document_chars:
-            self.service.opened(uri, text, _path(uri))
+            self.service.opened(uri, text, file_path(uri))
 
     def closed(self, uri: str) -> None:
         self.service.forget(uri)
@@ -249,7 +249,7 @@ def _session_logger(n: int) -> logging.Logger:
     return logger
 
 
-def _path(uri: str) -> str | None:
+def file_path(uri: str) -> str | None:
     """A file URI's path, for jedi to find the project and imports next to the file."""
     from urllib.parse import unquote, urlparse
 

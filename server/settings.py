@@ -20,10 +20,11 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from nib.model.completion.engine import EngineOptions
 from nib.model.completion.request import Options
 from nib.model.listing.jedi import BUDGET_MS as JEDI_BUDGET_MS
+from nib.model.service.project import ProjectOptions
 
 # The completion options' defaults are the settings' (one source: the model's own code, which
 # `nib complete` and the evaluators use without settings).
-OPTIONS, ENGINE = Options(), EngineOptions()
+OPTIONS, ENGINE, PROJECT = Options(), EngineOptions(), ProjectOptions()
 
 
 def setting(
@@ -137,6 +138,29 @@ class ModelSettings:
 
 
 @dataclass
+class ContextSettings:
+    project: bool = setting(
+        PROJECT.project,
+        "project context in the statement's prompt: the signatures and docstrings of what the file imports "
+        "from the workspace's other files (read and parsed, never imported or run; nothing outside the "
+        "workspace folders), and, with context.recent, chunks of the files you opened and edited",
+    )
+    project_tokens: int = setting(
+        PROJECT.project_tokens,
+        "the most tokens of project context, before the file's own window (model.contextTokens)",
+        lo=0,
+        hi=2048,
+    )
+    recent: bool = setting(PROJECT.recent, "chunks of the files you opened and edited in the project context")
+    recent_chunks: int = setting(
+        PROJECT.recent_chunks,
+        "chunks of 64 lines kept of what you opened and edited (the oldest go first)",
+        lo=1,
+        hi=256,
+    )
+
+
+@dataclass
 class EngineSettings:
     api: str = setting(
         "local",
@@ -187,6 +211,7 @@ class Settings:
     statement: StatementSettings = group(StatementSettings, "the statement: inline ghost text")
     jedi: JediSettings = group(JediSettings, "jedi's names in the list")
     model: ModelSettings = group(ModelSettings, "the model and how it runs")
+    context: ContextSettings = group(ContextSettings, "what the prompt shows of the project besides the file")
     engine: EngineSettings = group(EngineSettings, "an inference engine over HTTP for the statement")
     log: LogSettings = group(LogSettings, "logging")
 
@@ -202,7 +227,12 @@ class Settings:
             statement_budget_ms=self.statement.budget_ms,
             statement_block_body=self.statement.block_body,
             statement_min_confidence=self.statement.min_confidence,
+            project_tokens=self.context.project_tokens if self.context.project else 0,
         )
+
+    def project(self) -> ProjectOptions:
+        c = self.context
+        return ProjectOptions(c.project, c.project_tokens, c.recent, c.recent_chunks)
 
     def engine_options(self) -> EngineOptions:
         e = self.engine

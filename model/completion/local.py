@@ -27,6 +27,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 
+from nib.model.errors import Cancelled
 from nib.model.net.tokenizer import BPE
 from nib.model.runtime import Runtime, artifacts, load_tokenizer, open_runtime
 from nib.model.runtime.families import DEFAULTS
@@ -38,7 +39,7 @@ from nib.model.text.stops import depth_above
 
 from .decode import Decoder
 from .postprocess import lexeme_items, statement_item
-from .prompt import Prompt, heal, infill, lex, scrub, suffix_tokens
+from .prompt import Prompt, Tokens, heal, infill, lex, project_tokens, scrub, suffix_tokens, with_project
 from .request import Kind, Options, Request
 from .result import Candidate, Result, Timings
 from .scoring import score_sequences
@@ -46,6 +47,7 @@ from .shown import Shown
 
 log = logging.getLogger("nib.completer")
 MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
+WARM_STEP = 32  # tokens a warm-up prefills between two looks at its cancel flag
 
 __all__ = ["Candidate", "LocalCompleter", "Options", "Request", "Result", "Timings"]
 
@@ -66,6 +68,7 @@ class LocalCompleter:
         self.states = PromptStates()  # the KV states of the last prompts, for the next to continue
         # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.
         self._statement_memo: OrderedDict = OrderedDict()  # prompt key -> (text, score) decoded
+        self._project_memo: OrderedDict = OrderedDict()  # (project context, budget) -> its Tokens
         self.shown = Shown(MEMO_ENTRIES)  # statements answered: typed through, reused by the list
         self._lock = threading.Lock()
 
@@ -87,7 +90,7 @@ class LocalCompleter:
         with self._lock:
             if (item := self.shown.typed_through(request)) is not None:
                 return Result([item], timings)
-            prompt = self._prompt(request.text, request.cursor, request.options, timings)
+            prompt = self._prompt(request.text, request.cursor, request.options, timings, request.project)
             item = self._statement(prompt, request, timings)
             return Result([item] if item is not None else [], timings)
 
@@ -97,7 +100,7 @@ class LocalCompleter:
         of names that extends the typed fragment, scored by the model."""
         request, timings = self._own(request), Timings()
         with self._lock:
-            prompt = self._prompt(request.text, request.cursor, request.options, timings)
+            prompt = self._prompt(request.text, request.cursor, request.options, timings, request.project)
             items = [] if names_only else self._decode_list(prompt, request, timings)
             if request.options.list_statement:  # the ghost text's own result when it was just asked here
                 statement = self.last_statement(request.text, request.cursor, request.options) or self._statement(
@@ -116,17 +119,18 @@ class LocalCompleter:
         list just computed at this cursor is reused)."""
         request, timings = self._own(request), Timings()
         with self._lock:
-            prompt = self._prompt(request.text, request.cursor, request.options, timings)
+            prompt = self._prompt(request.text, request.cursor, request.options, timings, request.project)
             return Result(self._score_names(names, prompt, request, timings), timings)
 
     def last_statement(self, text: str, cursor: int, options: Options) -> Candidate | None:
         """The statement last answered, if it was for this very text, cursor and options."""
         return self.shown.at(scrub(text), cursor, self.own(options))
 
-    def warm(self, text: str, cursor: int, options: Options = Options()) -> None:
-        """Prefill the KV state for a document while the user is idle."""
+    def warm(self, text: str, cursor: int, options: Options = Options(), project: str = "", cancel=None) -> None:
+        """Prefill the KV state for a document while the user is idle: in steps of WARM_STEP tokens,
+        stopping (Cancelled) between two when cancel is set, so a keystroke waits one step at most."""
         with self._lock:
-            self._prompt(scrub(text), cursor, self.own(options), Timings())
+            self._prompt(scrub(text), cursor, self.own(options), Timings(), project, cancel)
 
     def own(self, options: Options) -> Options:
         """Options with the model's own values where the settings leave them to the model."""
@@ -137,15 +141,21 @@ class LocalCompleter:
 
     # -- the steps --------------------------------------------------------------
 
-    def _prompt(self, text: str, cursor: int, options: Options, timings: Timings) -> Prompt:
+    def _prompt(
+        self, text: str, cursor: int, options: Options, timings: Timings, project: str = "", cancel=None
+    ) -> Prompt:
         with timings.stage("context"):
             fim = self.defaults["fim"] != "off" and self.bpe.fim is not None
             context = build_context(text, cursor, options.context_tokens, suffix=fim)
         with timings.stage("lex"):
-            budget = min(options.context_tokens, self.runtime.block_size - options.statement_max_tokens - 1)
+            room = self.runtime.block_size - options.statement_max_tokens - 1
+            budget = min(options.context_tokens, room)
             suffix = suffix_tokens(context, self.bpe, self.defaults["fim"])
             budget = max(1, budget - (len(suffix) + 3 if suffix is not None else 0))
-            tokens = lex(context, self.bpe, self.runtime.uses_types, budget, marker=suffix is None)
+            shown = self._project(project, min(options.project_tokens, room - budget - 1))
+            tokens = lex(context, self.bpe, self.runtime.uses_types, budget, marker=suffix is None and not shown.ids)
+            if shown.ids:
+                tokens = with_project(tokens, shown, self.bpe.bos if self.bpe.bos is not None else self.bpe.eot)
         with timings.stage("heal"):
             healing = heal(tokens, self.index, options.healing)
         with timings.stage("prefill"):
@@ -154,10 +164,33 @@ class LocalCompleter:
                 ids = infill(ids, suffix, self.bpe.fim, self.defaults["fim"])
                 types = [0] * len(ids)  # a FIM model is a pretrained one: no type stream
             reused, shared = self.states.best(ids, types)
+            if cancel is not None:
+                reused = self._prefill_in_steps(ids, types, reused, shared, cancel)
             logits, state = self.runtime.prefill(ids, types, reused)
             self.states.add(state, reused, shared)
         timings.prompt_tokens, timings.healed_bytes = len(ids), len(healing.removed)
+        timings.project_tokens = len(shown.ids)
         return Prompt(context, logits[-1], state, healing.removed, healing.removed_text, suffix is not None)
+
+    def _prefill_in_steps(self, ids, types, reused, shared: int, cancel):
+        """Prefill ids but their last step, WARM_STEP tokens at a time, each step's state kept;
+        raises Cancelled between steps when cancel is set. The state over all but the last step."""
+        for end in range(shared + WARM_STEP, len(ids), WARM_STEP):
+            if cancel.is_set():
+                raise Cancelled()
+            _, state = self.runtime.prefill(ids[:end], types[:end], reused)
+            self.states.add(state, reused, shared)
+            reused, shared = state, end
+        return reused
+
+    def _project(self, project: str, budget: int) -> Tokens:
+        """The project context's last `budget` tokens (its most relevant part is last), lexed once per text."""
+        if not project or budget <= 0:
+            return Tokens([], [])
+        key = (project, budget)
+        if key not in self._project_memo:
+            _remember(self._project_memo, key, project_tokens(project, self.bpe, self.runtime.uses_types, budget))
+        return self._project_memo[key]
 
     def _decode_list(self, prompt: Prompt, request: Request, timings: Timings) -> builtins.list[Candidate]:
         o = request.options

@@ -87,6 +87,23 @@ def lex(context: Context, bpe, uses_types: bool, budget: int, marker: bool = Tru
     return Tokens(ids[-budget:], types[-budget:])
 
 
+def project_tokens(project: str, bpe, uses_types: bool, budget: int) -> Tokens:
+    """The project context's tokens (its last `budget`: the most relevant part is nearest the file)."""
+    ids = bpe.encode(project)
+    types = INPUT_TYPE[token_types(project, ids, bpe.token_bytes)].tolist() if uses_types else [0] * len(ids)
+    return Tokens(ids[-budget:], types[-budget:])
+
+
+def with_project(tokens: Tokens, project: Tokens, first: int | None) -> Tokens:
+    """The file's tokens (lexed without a marker) after the project context's, the sequence's
+    marker first (bos for a model that saw every sequence begin with it, else eot: a file's start).
+
+    Example: with_project(Tokens([5, 6], [0, 0]), Tokens([7], [1]), 0) == Tokens([0, 7, 5, 6], [0, 1, 0, 0])
+    """
+    head = [first] if first is not None else []
+    return Tokens(head + project.ids + tokens.ids, [0] * len(head) + project.types + tokens.types)
+
+
 def suffix_tokens(context: Context, bpe, layout: str) -> list[int] | None:
     """The text after the cursor as the FIM prompt shows it (its first SUFFIX_TOKENS tokens), or
     None where the prompt is the text before the cursor only: no layout, a model without FIM

@@ -34,6 +34,7 @@ class Options:
     statement_budget_ms: int = 250
     statement_block_body: bool = False  # may a statement that opens a block continue into its body
     statement_min_confidence: int = -1  # percent: a less likely statement is not shown; -1: the model's own
+    project_tokens: int = 0  # the most tokens of project context (`Request.project`) the prompt shows
 
     def settled(self, context_tokens: int, min_confidence: int) -> Options:
         """These options with the model's own values where the settings leave them to the model.
@@ -55,7 +56,9 @@ class Options:
 class Request:
     """One completion: text and a cursor (a character offset into it), and what is asked (`Mode`).
 
-    cancel: set by the server when the request is cancelled or superseded.
+    cancel: set by the server when the request is cancelled or superseded. project: what the
+    workspace's other files say about the names here (`service/project.py`), shown before the
+    file's own window within `options.project_tokens`.
     """
 
     text: str
@@ -63,3 +66,4 @@ class Request:
     mode: Mode = Mode.LIST
     options: Options = Options()
     cancel: threading.Event | None = None
+    project: str = ""

@@ -59,6 +59,7 @@ class Timings:
     score_names_ms: float = 0.0
     prompt_tokens: int = 0
     healed_bytes: int = 0
+    project_tokens: int = 0  # of the prompt's tokens, those of the project context
 
     @contextmanager
     def stage(self, name: str):

@@ -41,6 +41,19 @@ def register(sub) -> None:
         help="only the completion list's ranking: jedi, model, identifiers and combined "
         "(weights tuned on the dev split)",
     )
+    p.add_argument(
+        "--repo",
+        action="store_true",
+        help="only the rest of the line at identifier starts, each package a workspace, with and without "
+        "project context (--project-tokens), overall and where the line uses a name of another module",
+    )
+    p.add_argument(
+        "--project-tokens",
+        type=int,
+        nargs="+",
+        default=[0, 256],
+        help="with --repo: the project context budgets measured (0: without)",
+    )
     p.add_argument("--jedi-ms", type=int, default=200, help="jedi's time budget in the combined ranking")
     p.add_argument(
         "--name-jedi-ms",
@@ -110,7 +123,12 @@ def evaluate(args) -> int:
             "nib eval dev --model NAME ... --name-lines-only --write-choice (no --fim, --engine or --trigram)"
         )
     target = folder(args.dir)
-    if args.ranking:
+    if args.repo:
+        from nib.model.eval import repo
+
+        report = repo.run(target, args.model or [None], args.points, args.seed, args.threads, args.project_tokens)
+        text = repo.table(report)
+    elif args.ranking:
         from nib.model.completion.local import LocalCompleter
         from nib.model.eval import ranking
 
@@ -153,7 +171,7 @@ def evaluate(args) -> int:
         print(f"wrote {WEIGHTS_FILE}")
     if args.write_choice:
         print(f"wrote {write_choice(report)}")
-    if args.write_manifest and not args.ranking:
+    if args.write_manifest and not (args.ranking or args.repo):
         if args.dir != "test":
             raise SystemExit("nib: a manifest's evaluation block is measured on the test split (nib eval test)")
         for model, result in zip(args.model or [None], report["results"], strict=False):

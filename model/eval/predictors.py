@@ -8,6 +8,7 @@ list as the server mixes it (`nib eval --ranking`).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -45,10 +46,15 @@ class ModelPredictor:
         result = self.engine.complete(Request(text[:cursor], cursor, Mode.LIST, options))
         return [c.label for c in result.candidates]
 
-    def line(self, text: str, cursor: int, healing: str = "exact") -> tuple[str, float]:
-        """The rest of the cursor's line the statement predicts, and the statement's score."""
-        result = self.engine.complete(_line_request(text, cursor, healing, self.context_tokens, self.after))
-        return _rest_of_line(text, cursor, result)
+    def line(
+        self, text: str, cursor: int, healing: str = "exact", project: str = "", project_tokens: int = 0
+    ) -> tuple[str, float]:
+        """The rest of the cursor's line the statement predicts, and the statement's score; with
+        project context (`Request.project`) in at most project_tokens tokens."""
+        request = _line_request(text, cursor, healing, self.context_tokens, self.after)
+        if project:
+            request = replace(request, project=project, options=replace(request.options, project_tokens=project_tokens))
+        return _rest_of_line(text, cursor, self.engine.complete(request))
 
     def token_accuracy(self, text: str) -> tuple[int, int]:
         from nib.model.text.streams import INPUT_TYPE, token_types

@@ -107,6 +107,7 @@ class ListRanker:
         jedi_ms: int | None = None,
         name_jedi_ms: int | None = None,
         jedi: Future | None = None,
+        project: str = "",
     ) -> Listing:
         """The list's candidates, best first, and what they were ranked from.
 
@@ -128,7 +129,7 @@ class ListRanker:
         try:
             result, answer = self._steps(
                 engine,
-                Request(text, cursor, Mode.LIST, options, cancel),
+                Request(text, cursor, Mode.LIST, options, cancel, project),
                 jedi,
                 until,
                 position[0] in ("attribute", "import"),

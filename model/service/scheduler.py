@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 from nib.model.errors import Cancelled
@@ -95,6 +96,21 @@ class Scheduler:
 
     def stop_speculating(self, uri: str) -> None:
         self.edited(uri, -1, "")
+
+    def background(self, worker, fn, uri: str) -> None:
+        """fn(cancel_event) on worker, work no request waits for: an edit to uri sets the event
+        (`supersede`), and fn stops at its next look at it."""
+        cancel, loop = threading.Event(), asyncio.get_running_loop()
+        self.running.setdefault(uri, set()).add(cancel)
+
+        def run():
+            try:
+                fn(cancel)
+            finally:  # on the loop, which alone changes `running`
+                with contextlib.suppress(RuntimeError):  # the loop closed: nothing is left to tidy
+                    loop.call_soon_threadsafe(_discard, self.running, uri, cancel)
+
+        worker.submit(run)
 
     def warm_later(self, uri: str, fn) -> None:
         """Call fn() after a pause in typing on uri (each call restarts the pause)."""

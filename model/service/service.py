@@ -16,6 +16,7 @@ on each host's one thread (`Scheduler.run`), cancelled by a newer edit.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -30,6 +31,7 @@ from nib.model.listing.ranker import ListRanker
 from nib.model.text.lexeme import name_may_start
 
 from .hosts import Hosts, ModelKey, ModelUse
+from .project import CHARS_PER_TOKEN, NO_BLOCK, Block, ProjectContext, ProjectOptions
 from .scheduler import Scheduler
 
 
@@ -44,6 +46,7 @@ class Config:
     jedi: bool
     jedi_ms: int  # after `.` and in imports
     name_jedi_ms: int  # at a name elsewhere
+    project: ProjectOptions = ProjectOptions()
 
 
 class CompletionService:
@@ -56,6 +59,8 @@ class CompletionService:
         self.model = ModelUse(hosts, self._load_failed)  # the statement's
         self.list_model = ModelUse(hosts, self._load_failed)  # the list's: the same host, or its own
         self.ranker = ListRanker(jedi, IdentifierNgram())
+        self.project = ProjectContext([], config.project.recent_chunks)
+        self._blocks: dict[str, Block] = {}  # doc -> the project context its requests use (pre-filled)
         self.config = config
         self.configure(config)
         self.engine_failing = False  # warned that the engine fails; cleared when it answers again
@@ -67,6 +72,9 @@ class CompletionService:
     def configure(self, config: Config) -> None:
         """New settings: a model that changed loads while the one before keeps serving."""
         self.config = config
+        self.project.recent.size = config.project.recent_chunks
+        if not config.project.project:
+            self._blocks.clear()
         self.model.want(config.statement)
         self.list_model.want(config.listing)
 
@@ -74,6 +82,11 @@ class CompletionService:
     def separate_list(self) -> bool:
         """Whether the list's model is not the statement's (it would decode a worse statement)."""
         return self.config.listing != self.config.statement
+
+    def set_roots(self, roots: list[str]) -> None:
+        """The workspace folders: the only place project context is read from."""
+        self.project.set_roots(roots)
+        self._blocks.clear()
 
     async def ready(self) -> None:
         """Load the models now: one that cannot load is reported at once, not at the first request."""
@@ -90,14 +103,18 @@ class CompletionService:
             if mode == Mode.LIST:
                 jedi, waited = await self._await_jedi(text, cursor, path)
                 result = await self.scheduler.run(
-                    host.worker, lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path), doc
+                    host.worker,
+                    lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, self._block(doc)),
+                    doc,
                 )
                 result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
                 statement = self._engine_statement(text, cursor)
                 return replace(result, candidates=result.candidates + [statement]) if statement else result
             if host.engine.remote:
                 return await self._from_engine(host.engine, doc, text, cursor)
-            request = Request(text, cursor, Mode.STATEMENT, self.config.options)
+            request = Request(
+                text, cursor, Mode.STATEMENT, self.config.options, project=self._blocks.get(doc, NO_BLOCK).text
+            )
             return await self.scheduler.run(
                 host.worker, lambda cancel: host.engine.complete(replace(request, cancel=cancel)), doc
             )
@@ -126,7 +143,15 @@ class CompletionService:
         await asyncio.wait([waiting], timeout=left)
         return future, (time.perf_counter() - started) * 1e3
 
-    def _list(self, engine, doc: str, text: str, cursor: int, cancel, jedi, path: str | None):
+    def block_in_use(self, doc: str) -> Block:
+        """The project context doc's statements are asked with now (pre-filled)."""
+        return self._blocks.get(doc, NO_BLOCK)
+
+    def _block(self, doc: str) -> str:
+        """The project context of the list's requests: the statement's, when they share a model."""
+        return "" if self.separate_list else self._blocks.get(doc, NO_BLOCK).text
+
+    def _list(self, engine, doc: str, text: str, cursor: int, cancel, jedi, path: str | None, project: str = ""):
         """The ranker's list, with jedi's answer as it is now (no wait on this thread)."""
         options = self.config.options
         if self.separate_list:
@@ -143,6 +168,7 @@ class CompletionService:
             jedi_ms=0,
             name_jedi_ms=0,
             jedi=jedi,
+            project=project,
         )
 
     def _engine_statement(self, text: str, cursor: int):
@@ -212,7 +238,7 @@ class CompletionService:
 
         def work(cancel):
             try:
-                self._list(engine, doc, text, cursor, cancel, jedi.result()[0], path)
+                self._list(engine, doc, text, cursor, cancel, jedi.result()[0], path, self._block(doc))
             except Cancelled:
                 pass
             except Exception:  # speculation is an optimisation: never let it fail anything
@@ -220,26 +246,46 @@ class CompletionService:
 
         self.scheduler.speculate(host.worker, work, doc, cursor, after=jedi)
 
-    def warm_later(self, doc: str, text_now) -> None:
+    def warm_later(self, doc: str, text_now, path: str | None = None) -> None:
         """After a pause in typing, prefill each local model's prompt state at the last edit so
-        the next request is warm. text_now() -> (text, cursor), or None when there is nothing to warm."""
+        the next request is warm, with the project context there when it changed (its prefill is
+        here, off the keystroke: requests keep the one before until it is done). text_now() ->
+        (text, cursor), or None when there is nothing to warm."""
 
         def warm():
             found = None if self.scheduler.busy(doc) else text_now()
             if found is None:
                 return
-            for host in {self.model.serving, self.list_model.serving} - {None}:  # each model's own prompt state
+            statement = self.model.serving
+            for host in {statement, self.list_model.serving} - {None}:  # each model's own prompt state
                 if host.engine is not None and not host.engine.remote:
-                    host.worker.submit(self._warm, host.engine, doc, *found)
+                    with_project = host is statement or not self.separate_list
+                    work = functools.partial(self._warm, host.engine, doc, *found, path if with_project else False)
+                    self.scheduler.background(host.worker, work, doc)
 
         self.scheduler.warm_later(doc, warm)
 
-    def _warm(self, engine, doc: str, text: str, cursor: int) -> None:
+    def _warm(self, engine, doc: str, text: str, cursor: int, path, cancel) -> None:
+        """path False: this model's requests have no project context."""
         try:
-            engine.warm(text, cursor, self.config.options)
+            block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor)
+            engine.warm(text, cursor, self.config.options, block.text, cancel)
+            if path is not False:
+                self._blocks[doc] = block
             self.ranker.identifiers.around(doc, text, cursor)
+        except Cancelled:
+            pass  # a keystroke came: it goes first; the next pause warms again
         except Exception:  # warming is an optimisation: never let it fail anything
             self.log.exception("warming the KV state failed")
+
+    def _wanted(self, doc: str, path: str | None, text: str, cursor: int) -> Block:
+        """The project context for the cursor now (`service/project.py`); the ring learns the cursor's chunk."""
+        p = self.config.project
+        if not p.project:
+            return NO_BLOCK
+        if p.recent:
+            self.project.recent.add(path or doc, text, text.count("\n", 0, cursor))
+        return self.project.block(path, text, cursor, p.project_tokens * CHARS_PER_TOKEN, p.recent)
 
     def opened(self, doc: str, text: str, path: str | None) -> None:
         """A newly opened document: count its identifiers (they count in the other files' lists),
@@ -247,6 +293,8 @@ class CompletionService:
         host = self.list_model.loading or self.list_model.serving
         if host is not None:
             host.worker.submit(self.ranker.identifiers.around, doc, text, None)
+        if self.config.project.project and self.config.project.recent:
+            self.project.recent.add(path or doc, text, 0)
         if self.config.jedi:
             self.ranker.jedi.ask(text, 0, path, at_name_start=False)
 
@@ -254,6 +302,7 @@ class CompletionService:
         """A closed document: nothing of it is kept."""
         self.scheduler.forget(doc)
         self.ranker.forget(doc)
+        self._blocks.pop(doc, None)
 
     def close(self) -> None:
         self.scheduler.supersede_all()

@@ -6,6 +6,7 @@ import sys
 from fixtures import ROOT
 
 from nib.model.completion.request import Options
+from nib.model.service.project import ProjectOptions
 from nib.server.settings import Settings, leaves, parse
 
 
@@ -80,6 +81,7 @@ def test_options_are_the_settings_of_the_same_name():
             "list": {"size": 7, "budgetMs": 90, "statement": False},
             "model": {"contextTokens": 100},
             "statement": {"maxTokens": 9, "budgetMs": 80, "blockBody": True},
+            "context": {"projectTokens": 100},
         }
     )
     assert s.options() == Options(
@@ -91,7 +93,13 @@ def test_options_are_the_settings_of_the_same_name():
         statement_max_tokens=9,
         statement_budget_ms=80,
         statement_block_body=True,
+        project_tokens=100,
     )
+
+
+def test_project_context_off_asks_for_no_project_tokens():
+    s, _ = parse({"context": {"project": False, "projectTokens": 100}})
+    assert (s.options().project_tokens, s.project()) == (0, ProjectOptions(False, 100, True, 16))
 
 
 def test_the_editors_mirrors_and_the_readme_table_are_current():

@@ -30,6 +30,12 @@ return {
     contextTokens = 0, -- prompt budget in tokens; 0: the model's own (448 for the bundled model, trained on 512, and for gemma3-270m)
     healing = 'exact', -- off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)
   },
+  context = {
+    project = true, -- project context in the statement's prompt: the signatures and docstrings of what the file imports from the workspace's other files (read and parsed, never imported or run; nothing outside the workspace folders), and, with context.recent, chunks of the files you opened and edited
+    projectTokens = 256, -- the most tokens of project context, before the file's own window (model.contextTokens)
+    recent = true, -- chunks of the files you opened and edited in the project context
+    recentChunks = 16, -- chunks of 64 lines kept of what you opened and edited (the oldest go first)
+  },
   engine = {
     api = 'local', -- where the statement comes from: local (model.path, in this process) or openai (an OpenAI-compatible completions server: llama.cpp, vLLM, TGI, Ollama); the list stays local
     url = '', -- the engine's base URL, e.g. http://127.0.0.1:8080/v1

@@ -1,0 +1,165 @@
+"""What a module defines, as the model's own language: Python stubs of signatures and docstrings.
+
+A prompt that shows `class Ledger:` with `def reconcile(self, tolerance_cents: int) -> bool: ...`
+lets a small model write `ledger.reconcile(tolerance_cents=` that it could not guess. The stubs
+are read from source with `ast` (nothing is imported or run), bodies dropped, the first line of
+each docstring kept. `imports` finds what a file being edited imports: line by line, so a file
+that does not parse (it is being typed) still gives its imports.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Set
+from dataclasses import dataclass
+
+DOC_CHARS = 100  # a docstring's first line, cut here
+VALUE_CHARS = 60  # a constant's value, cut here: a long literal (data) says little
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # "pkg.models" ("" for `from . import x`)
+    level: int  # leading dots of a relative import
+    name: str  # the imported name ("" for `import pkg.models`)
+    bound: str  # the name it is bound to in the file
+
+
+def imports(text: str) -> list[Import]:
+    """The imports at the top level of text (a file being edited: may not parse as a whole).
+
+    Example: imports("import os.path as p\\nfrom .models import User, Admin as A\\n") ==
+             [Import("os.path", 0, "", "p"), Import("models", 1, "User", "User"), Import("models", 1, "Admin", "A")]
+    """
+    found: list[Import] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.startswith(("import ", "from ")):
+            continue
+        statement = line
+        while statement.count("(") > statement.count(")") and i < len(lines):  # a parenthesised list
+            statement += "\n" + lines[i]
+            i += 1
+        try:
+            node = ast.parse(statement.rstrip("\\")).body[0]
+        except (SyntaxError, IndexError, ValueError):
+            continue
+        found.extend(_imports(node))
+    return found
+
+
+def _imports(node) -> list[Import]:
+    if isinstance(node, ast.Import):
+        return [Import(a.name, 0, "", a.asname or a.name.split(".")[0]) for a in node.names]
+    if isinstance(node, ast.ImportFrom):
+        return [Import(node.module or "", node.level, a.name, a.asname or a.name) for a in node.names if a.name != "*"]
+    return []
+
+
+def stubs(source: str, names: Set[str] | None = None) -> str:
+    """The stubs of source's top-level classes, functions and constants (those in names; None: all).
+    "" when source does not parse.
+
+    Example: stubs("def f(a, b=1):\\n    return a + b\\nX = 2\\n") == "def f(a, b=1): ...\\nX = 2"
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ""
+    out, shown = [], set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            if names is None or node.name in names:
+                out.extend(_class(node) if isinstance(node, ast.ClassDef) else _function(node, ""))
+                shown.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):  # not a class or function shown (decorated by hand)
+            out.extend(_constant(node, (names or defined(source).keys()) - shown))
+    return "\n".join(out)
+
+
+def defined(source: str) -> dict[str, str]:
+    """The top-level names source defines and what each is: class, function or constant.
+
+    Example: defined("class A: pass\\ndef f(): pass\\nX = 1\\n") == {"A": "class", "f": "function", "X": "constant"}
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    kinds: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            kinds[node.name] = "class"
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            kinds[node.name] = "function"
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name):
+                    kinds[target.id] = "constant"
+    return kinds
+
+
+def returned_classes(source: str, names: Set[str]) -> set[str]:
+    """The names in the return annotations of source's functions in names (one hop: what a call
+    of an imported function gives, so that the prompt also shows that class).
+
+    Example: returned_classes("def load() -> 'Config': ...\\ndef f() -> int: ...", {"load", "f"}) == {"Config", "int"}
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in names and node.returns:
+            annotation = node.returns
+            text = annotation.value if isinstance(annotation, ast.Constant) else ast.unparse(annotation)
+            found.update(part for part in str(text).replace("|", " ").replace("[", " ").split() if part.isidentifier())
+    return found
+
+
+def _function(node, indent: str) -> list[str]:
+    lines = [f"{indent}@{ast.unparse(d)}" for d in node.decorator_list]
+    keyword = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
+    returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+    header = f"{indent}{keyword} {node.name}({ast.unparse(node.args)}){returns}:"
+    doc = _doc(node)
+    return [*lines, f'{header}\n{indent}    """{doc}"""' if doc else f"{header} ..."]
+
+
+def _class(node: ast.ClassDef) -> list[str]:
+    lines = [f"@{ast.unparse(d)}" for d in node.decorator_list]
+    bases = ", ".join(ast.unparse(b) for b in [*node.bases, *node.keywords])
+    lines.append(f"class {node.name}({bases}):" if bases else f"class {node.name}:")
+    doc = _doc(node)
+    body = [f'    """{doc}"""'] if doc else []
+    for item in node.body:
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+            if not item.name.startswith("_") or item.name.endswith("__"):  # public, __init__ and dunders
+                body.extend(_function(item, "    "))
+        elif isinstance(item, ast.AnnAssign | ast.Assign):
+            body.extend("    " + line for line in _constant(item, None))
+    return [*lines, *(body or ["    ..."])]
+
+
+def _constant(node, names) -> list[str]:
+    """A constant's line, if it is one of names (None: any) and not a dunder (`__slots__`)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    ids = [t.id for t in targets if isinstance(t, ast.Name)]
+    if len(ids) != len(targets) or any(i.startswith("__") for i in ids):
+        return []
+    if names is not None and not set(names).intersection(ids):
+        return []
+    text = ast.unparse(node)
+    return [text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS].rstrip() + " ..."]
+
+
+def _doc(node) -> str:
+    doc = ast.get_docstring(node, clean=True)
+    if not doc:
+        return ""
+    first = doc.strip().split("\n")[0].replace('"""', "'''")
+    return first[:DOC_CHARS]

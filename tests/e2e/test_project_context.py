@@ -1,0 +1,88 @@
+"""Project context through the real server over stdio, with Qwen2.5-Coder 0.5B: a method defined in a
+sibling module of a small workspace is completed right with `context.project` and wrong without;
+the context is pre-filled after a pause in typing, and nothing outside the workspace folder is read."""
+
+import asyncio
+
+import pytest
+import pytest_lsp
+from fixtures import SERVER, imported
+from lsp import inline, open_doc, type_text
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+NAME = "qwen2.5-coder-0.5b"
+ACCOUNTS = '''class Ledger:
+    """A shop's double-entry ledger."""
+
+    def __init__(self, currency: str):
+        self.currency = currency
+        self.entries = []
+
+    def post_transfer(self, debit_account: str, credit_account: str, amount_cents: int) -> None:
+        """Move money from one account to another."""
+        self.entries.append((debit_account, credit_account, amount_cents))
+'''
+APP = """from ledger.accounts import Ledger
+
+
+def pay_supplier(ledger: Ledger, supplier: str, amount_cents: int) -> None:
+    ledger"""
+LINE, END = 4, len("    ledger")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    imported(NAME)
+    root = tmp_path_factory.mktemp("shop")
+    (root / "ledger").mkdir()
+    (root / "ledger" / "__init__.py").write_text("")
+    (root / "ledger" / "accounts.py").write_text(ACCOUNTS)
+    (root / "ledger" / "app.py").write_text(APP + "\n")
+    return root
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER + ["--test-requests"]), params=[True, False])
+async def client(lsp_client: LanguageClient, workspace, request):
+    lsp_client.project = request.param
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=workspace.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="shop")],
+            initialization_options={
+                "model": {"path": NAME},
+                "jedi": {"enable": False},
+                "statement": {"minConfidence": 0, "budgetMs": 10_000},
+                "context": {"project": request.param},
+            },
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def project_in_use(client, uri: str) -> dict:
+    """What the server's requests for uri use as project context, once its warm-up after the pause is done."""
+    for _ in range(300):
+        found = (await client.protocol.send_request_async("nib/_project", {"uri": uri}))._asdict()
+        if found["chars"] or not client.project:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError("the project context was never pre-filled")
+
+
+async def test_a_method_of_a_sibling_module_needs_project_context(client: LanguageClient, workspace):
+    uri = (workspace / "ledger" / "app.py").as_uri()
+    open_doc(client, APP, uri)
+    await inline(client, LINE, END, uri)  # the model is loaded (a pause while it loads warms nothing)
+    type_text(client, APP, LINE, END, ".", 2, uri)  # a keystroke, then a pause: the warm-up finds the context
+    used = await project_in_use(client, uri)
+    result = await inline(client, LINE, END + 1, uri)
+    where = types.Range(types.Position(LINE, END + 1), types.Position(LINE, END + 1))
+    if client.project:
+        assert (used["definitions"], used["chunks"]) == (1, 0)
+        assert [(i.insert_text, i.range) for i in result.items] == [("post_transfer(supplies, amount_cents)", where)]
+    else:
+        assert used == {"definitions": 0, "chunks": 0, "chars": 0}
+        assert [(i.insert_text, i.range) for i in result.items] == [("accounts.Ledger = None", where)]

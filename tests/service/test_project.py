@@ -1,0 +1,99 @@
+"""Project context: the imports of a file resolved to workspace files, shown as stubs; never a file
+outside the workspace folders (symbolic links resolved first); never a module imported or run."""
+
+import sys
+
+from nib.model.service.project import NO_BLOCK, ProjectContext, scope_start
+
+MODELS = '''import sys
+sys.exit("a module of the workspace must never run")
+
+
+class User:
+    """Someone who signs in."""
+
+    def rename(self, new_name: str) -> None:
+        pass
+
+
+def find_user(email: str) -> "User":
+    pass
+'''
+APP = """from shop.models import find_user
+from . import util
+
+
+def greet(email):
+    user = find_user(email)
+    util.shout(user.name)
+    user."""
+
+
+def workspace(tmp_path):
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "shop" / "models.py").write_text(MODELS)
+    (tmp_path / "shop" / "util.py").write_text(
+        "def shout(text: str) -> str:\n    return text.upper()\n\n\ndef quiet(): ...\n"
+    )
+    (tmp_path / "shop" / "app.py").write_text(APP)
+    return tmp_path
+
+
+def test_the_block_shows_what_the_imports_define_most_used_last(tmp_path):
+    root = workspace(tmp_path)
+    project = ProjectContext([str(root)])
+    block = project.block(str(root / "shop" / "app.py"), APP, len(APP), 2000, recent=False)
+    assert block.text == (
+        "# file: shop/util.py\n"
+        "def shout(text: str) -> str: ...\n"
+        "\n"
+        "# file: shop/models.py\n"
+        "class User:\n"
+        '    """Someone who signs in."""\n'
+        "    def rename(self, new_name: str) -> None: ...\n"
+        "def find_user(email: str) -> 'User': ...\n"
+        "\n"
+        "# file: shop/app.py\n"
+    )
+    assert (block.definitions, block.chunks) == (2, 0)
+    assert "shop.models" not in sys.modules  # read, not imported
+
+
+def test_the_budget_keeps_the_most_relevant_and_none_gives_nothing(tmp_path):
+    root = workspace(tmp_path)
+    project = ProjectContext([str(root)])
+    block = project.block(str(root / "shop" / "app.py"), APP, len(APP), 200, recent=False)
+    assert block.text.startswith("# file: shop/models.py\n") and block.definitions == 1
+    assert project.block(str(root / "shop" / "app.py"), APP, len(APP), 0) == NO_BLOCK
+
+
+def test_nothing_outside_the_workspace_is_read(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secrets.py").write_text("def token(): ...\nKEY = 'hunter2'\n")
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "secrets.py").symlink_to(outside / "secrets.py")  # a hostile repository's link
+    text = "from pkg.secrets import token, KEY\nfrom outside.secrets import token\n\ntoken(KEY)"
+    project = ProjectContext([str(root)])
+    assert project.block(str(root / "pkg" / "app.py"), text, len(text), 2000, recent=False) == NO_BLOCK
+    assert ProjectContext([]).block(str(root / "pkg" / "app.py"), text, len(text), 2000, recent=False) == NO_BLOCK
+
+
+def test_recent_chunks_come_after_the_definitions_budget_allowing(tmp_path):
+    root = workspace(tmp_path)
+    project = ProjectContext([str(root)])
+    seen = "\n".join(f"def view_{i}(user):\n    user.rename(user.name + '{i}')" for i in range(5))
+    project.recent.add(str(root / "shop" / "views.py"), seen, 0)
+    block = project.block(str(root / "shop" / "app.py"), APP, len(APP), 2000)
+    assert (block.definitions, block.chunks) == (2, 1)
+    assert block.text.startswith(f"# file: {root / 'shop' / 'views.py'}\ndef view_0(user):")
+
+
+def test_scope_start():
+    text = "import x\n\n\n@decorate\ndef f():\n    pass\n\n\nclass C:\n    def m(self):\n        x."
+    assert scope_start(text, len(text)) == text.index("class C")
+    assert scope_start(text, text.index("pass")) == text.index("@decorate")
+    assert scope_start(text, 5) == 0

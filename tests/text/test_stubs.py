@@ -1,0 +1,72 @@
+"""What a module defines, as stubs: signatures and first docstring lines, read with `ast`, never run."""
+
+from nib.model.text.stubs import Import, defined, imports, returned_classes, stubs
+
+SOURCE = '''import os
+
+LIMIT = 10
+_PRIVATE = 1
+
+
+class Ledger(Base, metaclass=Meta):
+    """A shop's ledger.
+
+    More text that is not shown.
+    """
+
+    __slots__ = ("entries",)
+    currency: str = "EUR"
+
+    def __init__(self, currency: str):
+        self.currency = currency
+
+    def _helper(self):
+        pass
+
+    @property
+    def total(self) -> int:
+        return 0
+
+    async def post(self, amount: int, *, note: str = "") -> "Receipt":
+        """Post an entry."""
+        raise SystemExit("never run")
+
+
+def load(path) -> "Ledger | None":
+    os.remove(path)
+'''
+
+
+def test_stubs_keep_signatures_docstrings_and_public_methods():
+    assert stubs(SOURCE, {"Ledger", "load"}) == (
+        "class Ledger(Base, metaclass=Meta):\n"
+        '    """A shop\'s ledger."""\n'
+        "    currency: str = 'EUR'\n"
+        "    def __init__(self, currency: str): ...\n"
+        "    @property\n"
+        "    def total(self) -> int: ...\n"
+        "    async def post(self, amount: int, *, note: str='') -> 'Receipt':\n"
+        '        """Post an entry."""\n'
+        "def load(path) -> 'Ledger | None': ..."
+    )
+
+
+def test_all_names_include_constants_and_a_file_that_does_not_parse_gives_nothing():
+    assert stubs(SOURCE).startswith("LIMIT = 10\n_PRIVATE = 1\nclass Ledger(")
+    assert stubs("def broken(:\n") == ""
+
+
+def test_imports_of_a_file_being_typed():
+    text = (
+        "from .models import (\n    User,\n    Admin as A,\n)\nimport pkg.sub\nfrom x import *\ndef f(:\n    import y\n"
+    )
+    assert imports(text) == [
+        Import("models", 1, "User", "User"),
+        Import("models", 1, "Admin", "A"),
+        Import("pkg.sub", 0, "", "pkg"),
+    ]
+
+
+def test_defined_and_returned_classes():
+    assert defined(SOURCE) == {"LIMIT": "constant", "_PRIVATE": "constant", "Ledger": "class", "load": "function"}
+    assert returned_classes(SOURCE, {"load"}) == {"Ledger", "None"}
