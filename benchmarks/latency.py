@@ -58,6 +58,7 @@ class Edit:
     text: str
     at: int
     typed: str
+    path: Path | None = None  # the file it comes from: its URI, with --workspace
 
 
 def point_edits(files: list[Path], points: int, keys: int, rng: random.Random) -> list[Edit]:
@@ -74,7 +75,7 @@ def point_edits(files: list[Path], points: int, keys: int, rng: random.Random) -
             line = text.split("\n")[line_no]
             indent = len(line) - len(line.lstrip())
             at = offsets[line_no] + rng.randrange(indent, len(line))
-            edits.append(Edit(f"{n}_p{p}_{path.name}", text, at, text[at : at + keys]))
+            edits.append(Edit(f"{n}_p{p}_{path.name}", text, at, text[at : at + keys], path))
     return edits
 
 
@@ -88,8 +89,20 @@ def line_edits(files: list[Path], lines_per_file: int, rng: random.Random) -> li
         for line_no in sorted(rng.sample(good, min(lines_per_file, len(good)))):
             at = sum(len(x) + 1 for x in lines[:line_no])
             indent = len(lines[line_no]) - len(lines[line_no].lstrip())
-            edits.append(Edit(f"{n}_l{line_no}_{path.name}", text, at + indent, lines[line_no][indent:]))
+            edits.append(Edit(f"{n}_l{line_no}_{path.name}", text, at + indent, lines[line_no][indent:], path))
     return edits
+
+
+def workspace_roots(files: list[Path]) -> list[Path]:
+    """The folders above the files' outermost packages (a split's `<package>-<version>/`)."""
+    roots = []
+    for f in files:
+        folder = f.resolve().parent
+        while (folder / "__init__.py").is_file():
+            folder = folder.parent
+        if folder not in roots:
+            roots.append(folder)
+    return roots
 
 
 def position(text: str, offset: int) -> types.Position:
@@ -97,8 +110,9 @@ def position(text: str, offset: int) -> types.Position:
     return types.Position(line, offset - (text.rfind("\n", 0, offset) + 1))  # ASCII files: UTF-16 = characters
 
 
-async def start(cmd: list[str], options: dict | None = None) -> LanguageClient:
-    """A client of a server started by cmd over stdio (`nib connect` for a shared daemon)."""
+async def start(cmd: list[str], options: dict | None = None, roots: list[Path] = ()) -> LanguageClient:
+    """A client of a server started by cmd over stdio (`nib connect` for a shared daemon), with
+    roots as its workspace folders."""
     logging.getLogger("pygls").setLevel(logging.ERROR)  # jedi-language-server's diagnostics are not handled here
     client = LanguageClient("nib-bench", "1")
     await client.start_io(*cmd)
@@ -108,6 +122,7 @@ async def start(cmd: list[str], options: dict | None = None) -> LanguageClient:
                 general=types.GeneralClientCapabilities(position_encodings=["utf-16"])
             ),
             initialization_options=options,
+            workspace_folders=[types.WorkspaceFolder(r.as_uri(), r.name) for r in roots] or None,
         )
     )
     client.initialized(types.InitializedParams())
@@ -196,14 +211,20 @@ def new_times() -> dict:
 
 
 async def replay(
-    cmd: list[str], edits: list[Edit], inline: bool, every_key: bool, options: dict | None = None, pace_s: float = 0.0
+    cmd: list[str],
+    edits: list[Edit],
+    inline: bool,
+    every_key: bool,
+    options: dict | None = None,
+    pace_s: float = 0.0,
+    roots: list[Path] = (),
 ) -> dict:
     """Latencies in ms: list (first after open apart), statement, the lists by file; and the lists'
-    isIncomplete flags."""
-    client = await start(cmd, options)
+    isIncomplete flags. With roots (workspace folders), each file is opened at its own path."""
+    client = await start(cmd, options, roots)
     times = new_times()
     for edit in edits:
-        uri = f"file:///bench/{edit.name}"
+        uri = edit.path.resolve().as_uri() if roots and edit.path else f"file:///bench/{edit.name}"
         await type_edit(client, uri, edit, times, inline, every_key, pace_s)
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
     await stop(client)
@@ -315,6 +336,11 @@ def main() -> int:
     parser.add_argument(
         "--settings", type=json.loads, help="""nib's settings, as JSON: '{"jedi": {"nameBudgetMs": 40}}'"""
     )
+    parser.add_argument(
+        "--workspace",
+        action="store_true",
+        help="open the files at their own paths, their packages the workspace folders (project context)",
+    )
     parser.add_argument("--cps", type=float, default=0, help="keystrokes per second, a person's pace (0: back to back)")
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--plot", type=Path, help="draw the list's latency CDFs into this PNG")
@@ -365,6 +391,8 @@ def main() -> int:
         "keys": args.keys,
         "cps": args.cps,
         "model": args.model or "nib's default here",
+        "workspace": args.workspace,
+        "settings": args.settings,
         "replays": {},
     }
     raw: dict[str, dict[str, list[float]]] = {}
@@ -380,6 +408,7 @@ def main() -> int:
                     every_key=every_key,
                     options=args.settings if server == "nib" else None,
                     pace_s=1 / args.cps if args.cps else 0.0,
+                    roots=workspace_roots(args.files) if args.workspace else [],
                 )
             )
             report["replays"][name][server] = summary(times)

@@ -36,7 +36,7 @@ def register(server) -> None:
     @server.feature("nib/_project")
     def project(ls, params):
         block = ls.service.block_in_use(_get(params, "uri"))
-        return {"definitions": block.definitions, "chunks": block.chunks, "chars": len(block.text)}
+        return {"definitions": block.definitions, "chunks": block.chunks, "chars": block.chars}
 
     @server.feature("nib/_engine")
     def engine(ls, params):

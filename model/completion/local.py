@@ -40,7 +40,7 @@ from nib.model.text.stops import depth_above
 from .decode import Decoder
 from .postprocess import lexeme_items, statement_item
 from .prompt import Prompt, Tokens, heal, infill, lex, project_tokens, scrub, suffix_tokens, with_project
-from .request import Kind, Options, Request
+from .request import Kind, Options, Project, Request
 from .result import Candidate, Result, Timings
 from .scoring import score_sequences
 from .shown import Shown
@@ -68,7 +68,8 @@ class LocalCompleter:
         self.states = PromptStates()  # the KV states of the last prompts, for the next to continue
         # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.
         self._statement_memo: OrderedDict = OrderedDict()  # prompt key -> (text, score) decoded
-        self._project_memo: OrderedDict = OrderedDict()  # (project context, budget) -> its Tokens
+        self._project_memo: OrderedDict = OrderedDict()  # (project context, budget, layout) -> its Tokens
+        self.project_layout = "repo"  # the model's own repository format where it has one (`prompt.project_tokens`)
         self.shown = Shown(MEMO_ENTRIES)  # statements answered: typed through, reused by the list
         self._lock = threading.Lock()
 
@@ -126,7 +127,9 @@ class LocalCompleter:
         """The statement last answered, if it was for this very text, cursor and options."""
         return self.shown.at(scrub(text), cursor, self.own(options))
 
-    def warm(self, text: str, cursor: int, options: Options = Options(), project: str = "", cancel=None) -> None:
+    def warm(
+        self, text: str, cursor: int, options: Options = Options(), project: Project | None = None, cancel=None
+    ) -> None:
         """Prefill the KV state for a document while the user is idle: in steps of WARM_STEP tokens,
         stopping (Cancelled) between two when cancel is set, so a keystroke waits one step at most."""
         with self._lock:
@@ -142,7 +145,7 @@ class LocalCompleter:
     # -- the steps --------------------------------------------------------------
 
     def _prompt(
-        self, text: str, cursor: int, options: Options, timings: Timings, project: str = "", cancel=None
+        self, text: str, cursor: int, options: Options, timings: Timings, project: Project | None = None, cancel=None
     ) -> Prompt:
         with timings.stage("context"):
             fim = self.defaults["fim"] != "off" and self.bpe.fim is not None
@@ -183,13 +186,14 @@ class LocalCompleter:
             reused, shared = state, end
         return reused
 
-    def _project(self, project: str, budget: int) -> Tokens:
-        """The project context's last `budget` tokens (its most relevant part is last), lexed once per text."""
-        if not project or budget <= 0:
+    def _project(self, project: Project | None, budget: int) -> Tokens:
+        """The project context's tokens within budget (`prompt.project_tokens`), lexed once per context."""
+        if project is None or budget <= 0:
             return Tokens([], [])
-        key = (project, budget)
+        key = (project, budget, self.project_layout)
         if key not in self._project_memo:
-            _remember(self._project_memo, key, project_tokens(project, self.bpe, self.runtime.uses_types, budget))
+            lexed = project_tokens(project, self.bpe, self.runtime.uses_types, budget, self.project_layout)
+            _remember(self._project_memo, key, lexed)
         return self._project_memo[key]
 
     def _decode_list(self, prompt: Prompt, request: Request, timings: Timings) -> builtins.list[Candidate]:

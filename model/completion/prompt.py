@@ -21,6 +21,8 @@ from nib.model.text.context import Context
 from nib.model.text.heal import VocabIndex, back_off
 from nib.model.text.streams import INPUT_TYPE, token_types
 
+from .request import Project
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -87,11 +89,38 @@ def lex(context: Context, bpe, uses_types: bool, budget: int, marker: bool = Tru
     return Tokens(ids[-budget:], types[-budget:])
 
 
-def project_tokens(project: str, bpe, uses_types: bool, budget: int) -> Tokens:
-    """The project context's tokens (its last `budget`: the most relevant part is nearest the file)."""
-    ids = bpe.encode(project)
-    types = INPUT_TYPE[token_types(project, ids, bpe.token_bytes)].tolist() if uses_types else [0] * len(ids)
-    return Tokens(ids[-budget:], types[-budget:])
+def project_tokens(project: Project, bpe, uses_types: bool, budget: int, layout: str) -> Tokens:
+    """The project context's tokens: whole pieces within budget, the most relevant (the last, nearest
+    the file's window) first. layout "repo": the model's own repository format, where its tokenizer
+    has one (Qwen2.5-Coder's `<|repo_name|>`name, then `<|file_sep|>`path and text for each file,
+    the edited file last); else "comments": a `# file: path` line before each piece."""
+    if layout == "repo" and bpe.repo is not None:
+        name, sep = bpe.repo
+        head, tail = (
+            _lexed(f"{project.name}\n", bpe, uses_types, (name,)),
+            _lexed(f"{project.path}\n", bpe, uses_types, (sep,)),
+        )
+        parts = [_lexed(f"{path}\n{text}\n", bpe, uses_types, (sep,)) for path, text in project.files]
+    else:
+        head, tail = Tokens([], []), _lexed(f"# file: {project.path}\n", bpe, uses_types)
+        parts = [_lexed(f"# file: {path}\n{text}\n\n", bpe, uses_types) for path, text in project.files]
+    kept: list[Tokens] = []
+    used = len(head.ids) + len(tail.ids)
+    for part in reversed(parts):
+        if used + len(part.ids) > budget:
+            break
+        kept.insert(0, part)
+        used += len(part.ids)
+    if not kept:
+        return Tokens([], [])
+    pieces = [head, *kept, tail]
+    return Tokens([i for p in pieces for i in p.ids], [t for p in pieces for t in p.types])
+
+
+def _lexed(text: str, bpe, uses_types: bool, marker: tuple[int, ...] = ()) -> Tokens:
+    ids = bpe.encode(text)
+    types = INPUT_TYPE[token_types(text, ids, bpe.token_bytes)].tolist() if uses_types else [0] * len(ids)
+    return Tokens([*marker, *ids], [0] * len(marker) + types)
 
 
 def with_project(tokens: Tokens, project: Tokens, first: int | None) -> Tokens:

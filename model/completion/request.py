@@ -53,6 +53,16 @@ class Options:
 
 
 @dataclass(frozen=True)
+class Project:
+    """Project context: what the workspace's other files say about the names at the cursor
+    (`service/project.py`), shown before the file's own window (`prompt.project_tokens`)."""
+
+    name: str  # the workspace folder's name
+    files: tuple[tuple[str, str], ...]  # (path, text) of each piece, least relevant first
+    path: str  # the edited file's path in the workspace
+
+
+@dataclass(frozen=True)
 class Request:
     """One completion: text and a cursor (a character offset into it), and what is asked (`Mode`).
 
@@ -66,4 +76,4 @@ class Request:
     mode: Mode = Mode.LIST
     options: Options = Options()
     cancel: threading.Event | None = None
-    project: str = ""
+    project: Project | None = None

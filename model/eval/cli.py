@@ -41,19 +41,7 @@ def register(sub) -> None:
         help="only the completion list's ranking: jedi, model, identifiers and combined "
         "(weights tuned on the dev split)",
     )
-    p.add_argument(
-        "--repo",
-        action="store_true",
-        help="only the rest of the line at identifier starts, each package a workspace, with and without "
-        "project context (--project-tokens), overall and where the line uses a name of another module",
-    )
-    p.add_argument(
-        "--project-tokens",
-        type=int,
-        nargs="+",
-        default=[0, 256],
-        help="with --repo: the project context budgets measured (0: without)",
-    )
+    repository(p)
     p.add_argument("--jedi-ms", type=int, default=200, help="jedi's time budget in the combined ranking")
     p.add_argument(
         "--name-jedi-ms",
@@ -88,6 +76,29 @@ def writers(p) -> None:
         "--write-manifest",
         action="store_true",
         help="write each --model's figures on the test split into its manifest's evaluation block",
+    )
+
+
+def repository(p) -> None:
+    p.add_argument(
+        "--repo",
+        action="store_true",
+        help="only the rest of the line at identifier starts, each package a workspace, with and without "
+        "project context (--project-tokens), overall and where the line uses a name of another module",
+    )
+    p.add_argument(
+        "--project-tokens",
+        type=int,
+        nargs="+",
+        default=[0, 256],
+        help="with --repo: the project context budgets measured (0: without)",
+    )
+    p.add_argument(
+        "--project-layout",
+        action="append",
+        choices=("repo", "comments"),
+        help="with --repo: how the prompt shows the context (repeatable; default: repo, the model's own "
+        "repository format where it has one, else comments)",
     )
 
 
@@ -126,7 +137,15 @@ def evaluate(args) -> int:
     if args.repo:
         from nib.model.eval import repo
 
-        report = repo.run(target, args.model or [None], args.points, args.seed, args.threads, args.project_tokens)
+        report = repo.run(
+            target,
+            args.model or [None],
+            args.points,
+            args.seed,
+            args.threads,
+            args.project_tokens,
+            args.project_layout or ("repo",),
+        )
         text = repo.table(report)
     elif args.ranking:
         from nib.model.completion.local import LocalCompleter
@@ -139,26 +158,7 @@ def evaluate(args) -> int:
         text = ranking.table(report)
         report = ranking.compact(report)
     else:
-        from nib.model.eval import quality
-
-        engines = [(args.engine, args.engine_model, args.engine_healing)] if args.engine else []
-        models = args.model or ([] if engines else [None])
-        report = quality.run(
-            target,
-            models,
-            args.trigram,
-            args.points,
-            args.seed,
-            args.threads,
-            healing=not args.no_healing,
-            healing_only=args.healing_only,
-            name_lines_only=args.name_lines_only,
-            context_tokens=args.context_tokens,
-            engines=engines,
-            fims=args.fim or (None,),
-            after=args.after,
-        )
-        text = quality.table(report)
+        report, text = _quality(args, target)
     report["command"] = "nib " + " ".join(args.argv)
     print(text)
     if args.json_out:
@@ -177,6 +177,29 @@ def evaluate(args) -> int:
         for model, result in zip(args.model or [None], report["results"], strict=False):
             print(f"wrote {write_evaluation(model, report, result)}")
     return 0
+
+
+def _quality(args, target: Path) -> tuple[dict, str]:
+    from nib.model.eval import quality
+
+    engines = [(args.engine, args.engine_model, args.engine_healing)] if args.engine else []
+    models = args.model or ([] if engines else [None])
+    report = quality.run(
+        target,
+        models,
+        args.trigram,
+        args.points,
+        args.seed,
+        args.threads,
+        healing=not args.no_healing,
+        healing_only=args.healing_only,
+        name_lines_only=args.name_lines_only,
+        context_tokens=args.context_tokens,
+        engines=engines,
+        fims=args.fim or (None,),
+        after=args.after,
+    )
+    return report, quality.table(report)
 
 
 def write_choice(report: dict) -> Path:

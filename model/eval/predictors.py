@@ -47,7 +47,7 @@ class ModelPredictor:
         return [c.label for c in result.candidates]
 
     def line(
-        self, text: str, cursor: int, healing: str = "exact", project: str = "", project_tokens: int = 0
+        self, text: str, cursor: int, healing: str = "exact", project=None, project_tokens: int = 0
     ) -> tuple[str, float]:
         """The rest of the cursor's line the statement predicts, and the statement's score; with
         project context (`Request.project`) in at most project_tokens tokens."""

@@ -32,8 +32,11 @@ _NAME = re.compile(r"[A-Za-z_]\w*")
 _COMMON = set(dir(builtins)) | set(keyword.kwlist)
 
 
-def run(folder: Path, models: list, points: int, seed: int, threads: int, budgets: list[int]) -> dict:
-    """Each model at each project-context budget (0: without), on the same cuts."""
+def run(
+    folder: Path, models: list, points: int, seed: int, threads: int, budgets: list[int], layouts=("repo",)
+) -> dict:
+    """Each model at each project-context budget (0: without) in each layout (`prompt.project_tokens`),
+    on the same cuts."""
     files = python_files(folder)
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     roots = [folder / f.relative_to(folder).parts[0] for f in files]
@@ -42,7 +45,8 @@ def run(folder: Path, models: list, points: int, seed: int, threads: int, budget
     results = []
     for model in models:
         predictor = ModelPredictor(model, threads)
-        for budget in budgets:
+        for budget, layout in [(b, lay) for b in budgets for lay in (layouts if b else layouts[:1])]:
+            predictor.engine.project_layout = layout
             results.append(_measure(predictor, files, texts, roots, cuts, crossing, budget))
     report = {
         "dir": str(folder),
@@ -86,22 +90,22 @@ def _names(source: str) -> set[str]:
 
 def _measure(predictor: ModelPredictor, files, texts, roots, cuts, crossing, budget: int) -> dict:
     contexts: dict[Path, ProjectContext] = {}
-    name = f"{predictor.name} project={budget}"
+    name = f"{predictor.name} project={budget}" + (f" {predictor.engine.project_layout}" if budget else "")
     bar = Progress(len(cuts), "cuts", name)
     em, es, ms, blocks = [], [], [], []
     for cut in cuts:
         text, path = texts[cut.file], files[cut.file]
-        block = ""
+        block = None
         if budget:
             context = contexts.setdefault(roots[cut.file], ProjectContext([str(roots[cut.file])]))
             found = context.block(str(path), text[: cut.offset], cut.offset, budget * CHARS_PER_TOKEN, recent=False)
-            block = found.text
+            block = found.project
         started = time.perf_counter()
         pred, _ = predictor.line(text, cut.offset, project=block, project_tokens=budget)
         ms.append((time.perf_counter() - started) * 1e3)
         em.append(float(pred.split() == cut.gold.split()))
         es.append(fuzz.ratio(pred, cut.gold) if pred and cut.gold else 0.0)
-        blocks.append(bool(block))
+        blocks.append(block is not None)
         bar.update()
     bar.close()
     subset = [i for i, c in enumerate(crossing) if c]

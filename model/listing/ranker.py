@@ -25,7 +25,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from nib.model.completion.local import LocalCompleter
-from nib.model.completion.request import Mode, Options, Request
+from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Candidate, Result, Timings, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.lexeme import position_kind, typed_name
@@ -107,7 +107,7 @@ class ListRanker:
         jedi_ms: int | None = None,
         name_jedi_ms: int | None = None,
         jedi: Future | None = None,
-        project: str = "",
+        project: Project | None = None,
     ) -> Listing:
         """The list's candidates, best first, and what they were ranked from.
 

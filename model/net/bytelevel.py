@@ -18,6 +18,7 @@ class ByteLevelBPE(SentencePieceBPE):
     BOS = None
     EOS = START = "<|endoftext|>"
     FIM = ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>")
+    REPO = ("<|repo_name|>", "<|file_sep|>")  # Qwen2.5-Coder's repository-level pretraining format
 
     @cached_property
     def _byte_of(self) -> dict[str, int]:

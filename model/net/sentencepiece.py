@@ -28,6 +28,7 @@ class SentencePieceBPE:
     EOS = "<eos>"  # ends a text: decoding stops there
     START: str | None = None  # begins a prompt at the start of a file, where BOS is None
     FIM: tuple[str, str, str] | None = None  # fill-in-the-middle's prefix, suffix and middle tokens, if trained with
+    REPO: tuple[str, str] | None = None  # a repository's name and file separator tokens, if trained with
 
     def __init__(self, tok: Tokenizer, order: np.ndarray | None = None):
         self.tok = tok
@@ -47,6 +48,12 @@ class SentencePieceBPE:
         found = [tok.token_to_id(name) for name in self.FIM or ()]
         ids = [i for i in found if i is not None]
         self.fim = tuple(self.model_id(i) for i in ids) if ids and len(ids) == len(found) else None
+        self.repo = self._optional(self.REPO)
+
+    def _optional(self, names: tuple[str, ...] | None) -> tuple[int, ...] | None:
+        """The model ids of names, if the tokenizer has them all."""
+        found = [i for name in names or () if (i := self.tok.token_to_id(name)) is not None]
+        return tuple(self.model_id(i) for i in found) if found and len(found) == len(names or ()) else None
 
     def _named(self, name: str | None) -> int | None:
         if name is None:

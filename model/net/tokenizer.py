@@ -50,6 +50,7 @@ class BPE:
         self.fim: tuple[int, ...] | None = (
             None  # its FIM tokens are reserved: the bundled model was not trained to fill in
         )
+        self.repo: tuple[int, ...] | None = None  # nor on files joined by a repository format
 
     @classmethod
     def load(cls, path: Path) -> BPE:

@@ -21,12 +21,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from nib.model.completion.request import Project
 from nib.model.text.recent import Recent, similarity
 from nib.model.text.stubs import Import, defined, imports, returned_classes, stubs
 
 MAX_FILE_BYTES = 256 << 10  # a bigger file (generated, data) is not read
 FILES = 64  # parsed workspace files kept, by path
 AROUND_LINES = 64  # the text before the cursor a recent chunk is compared with
+MAX_PIECE_CHARS = 1200  # one name's stub, at most (a big class: its first methods)
 CHARS_PER_TOKEN = 4  # the block's budget in characters per token of context.projectTokens (cut in tokens later)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SCOPE = re.compile(r"^(?:async def|def|class|@)", re.MULTILINE)
@@ -44,12 +46,16 @@ class ProjectOptions:
 
 @dataclass(frozen=True)
 class Block:
-    text: str  # "" for none
+    project: Project | None  # None for none
     definitions: int  # files whose stubs it shows
     chunks: int  # recent chunks it shows
 
+    @property
+    def chars(self) -> int:
+        return sum(len(text) for _, text in self.project.files) if self.project else 0
 
-NO_BLOCK = Block("", 0, 0)
+
+NO_BLOCK = Block(None, 0, 0)
 
 
 def scope_start(text: str, cursor: int) -> int:
@@ -100,9 +106,18 @@ class Workspace:
         return text
 
     def relative(self, path: Path) -> str:
+        """path in its workspace folder (its name alone outside them: a recent chunk's untitled buffer)."""
+        root = self._root(path)
+        return str(Path(os.path.realpath(path)).relative_to(root)) if root else Path(path).name
+
+    def name(self, path: str | None) -> str:
+        """The name of the workspace folder holding path (the first folder's, else "")."""
+        root = self._root(Path(path)) if path else None
+        return (root or (self.roots[0] if self.roots else Path())).name
+
+    def _root(self, path: Path) -> Path | None:
         real = Path(os.path.realpath(path))
-        root = next((r for r in self.roots if real.is_relative_to(r)), None)
-        return str(real.relative_to(root)) if root else real.name
+        return next((r for r in self.roots if real.is_relative_to(r)), None)
 
     def module_file(self, importer: Path, module: str, level: int) -> Path | None:
         """The workspace file of a module imported from importer (a relative import when level > 0)."""
@@ -148,61 +163,93 @@ class ProjectContext:
         if recent:
             around = "\n".join(text[:cursor].split("\n")[-AROUND_LINES:])
             pieces += [
-                (f"# file: {c.path}\n{c.text}\n", similarity(c.text, around), "recent")
+                _Piece(self.workspace.relative(Path(c.path)), c.text, similarity(c.text, around), "recent")
                 for c in self.recent.pick(around, path, 4)
             ]
         shown, used = [], 0
-        for piece in sorted(pieces, key=lambda p: -p[1]):  # most relevant first, then last in the prompt
-            if used + len(piece[0]) <= budget_chars:
+        for piece in sorted(pieces, key=lambda p: -p.relevance):  # the most relevant that fit
+            if used + len(piece.text) <= budget_chars:
                 shown.append(piece)
-                used += len(piece[0])
+                used += len(piece.text)
         if not shown:
             return NO_BLOCK
-        own = f"# file: {self.workspace.relative(Path(path))}\n" if path else ""
-        chunks = sum(1 for p in shown if p[2] == "recent")
-        return Block("\n".join(p[0] for p in reversed(shown)) + "\n" + own, len(shown) - chunks, chunks)
+        own = self.workspace.relative(Path(path)) if path else ""
+        chunks = sum(1 for p in shown if p.kind == "recent")
+        definitions = len({p.path for p in shown if p.kind == "definitions"})
+        return Block(Project(self.workspace.name(path), _by_file(shown), own), definitions, chunks)
 
-    def _definitions(self, path: Path, text: str, scope: str) -> list[tuple[str, float, str]]:
-        """(stub text with its file's header, relevance) for each workspace file the imports name."""
+    def _definitions(self, path: Path, text: str, scope: str) -> list[_Piece]:
+        """A piece for each name the file imports from another workspace file and uses: its stub,
+        relevance the more the cursor's scope (then the file) uses it."""
         in_scope, in_file = _counts(scope), _counts(text)
-        wanted: dict[Path, set[str]] = {}
-        relevance: dict[Path, float] = {}
-        for imp in imports(text):
-            for file, names in self._resolve(path, imp, text):
-                if file == Path(os.path.realpath(path)):
-                    continue
-                wanted.setdefault(file, set()).update(names)
-                used = in_scope.get(imp.bound, 0) * 10 + in_file.get(imp.bound, 0)
-                relevance[file] = relevance.get(file, 0.0) + used
+        own = Path(os.path.realpath(path))
         pieces = []
-        for file, names in wanted.items():
-            source = self.workspace.read(file)
-            if source is None or relevance[file] == 0:
-                continue
-            body = _stubs(source, frozenset(names))
-            if body:
-                pieces.append((f"# file: {self.workspace.relative(file)}\n{body}\n", relevance[file], "definitions"))
+        for imp in imports(text):
+            for file, names, module in self._resolve(path, imp, text):
+                source = self.workspace.read(file) if file != own else None
+                for name in sorted(names) if source else ():
+                    used = name if not module else imp.bound  # `from m import A`: A; `import m`: m.A's m
+                    relevance = in_scope.get(used, 0) * 10 + in_file.get(name, 0)
+                    body = _cut(_stubs(source, frozenset({name})), MAX_PIECE_CHARS) if relevance else ""
+                    if body:
+                        pieces.append(_Piece(self.workspace.relative(file), body, relevance, "definitions"))
         return pieces
 
-    def _resolve(self, path: Path, imp: Import, text: str) -> list[tuple[Path, set[str]]]:
-        """The workspace files an import names, each with the names of it the file uses."""
+    def _resolve(self, path: Path, imp: Import, text: str) -> list[tuple[Path, set[str], bool]]:
+        """The workspace file an import names, with the names of it the file uses, and whether
+        they are read as a module's attributes (`m.name`)."""
         if imp.name:  # from module import name: a name of the module, or a submodule
             sub = self.workspace.module_file(path, f"{imp.module}.{imp.name}", imp.level)
             if sub is not None:
-                return [(sub, _attributes(text, imp.bound))]
+                return [(sub, _attributes(text, imp.bound), True)]
             module = self.workspace.module_file(path, imp.module, imp.level)
-            return [(module, {imp.name})] if module is not None else []
+            return [(module, {imp.name}, False)] if module is not None else []
         module = self.workspace.module_file(path, imp.module, 0)
         if module is None:
             return []
         attributes = _attributes(text, imp.bound if imp.bound != imp.module.split(".")[0] else imp.module)
-        return [(module, attributes)]
+        return [(module, attributes, True)]
 
 
 @functools.lru_cache(maxsize=FILES)
 def _stubs(source: str, names: frozenset[str]) -> str:
     """The stubs of names in source, and of the classes their return annotations name there (one hop)."""
     return stubs(source, names | (returned_classes(source, names) & defined(source).keys()))
+
+
+@dataclass(frozen=True)
+class _Piece:
+    path: str  # in the workspace
+    text: str
+    relevance: float
+    kind: str  # definitions | recent
+
+
+def _by_file(pieces: list[_Piece]) -> tuple[tuple[str, str], ...]:
+    """(path, text) per file, the file of the most relevant piece last (nearest the cursor); a
+    file's pieces together, the most relevant last.
+
+    Example: _by_file([_Piece("a", "x", 3, ""), _Piece("b", "y", 2, ""), _Piece("a", "z", 1, "")]) ==
+             (("b", "y"), ("a", "z\\nx"))
+    """
+    best: dict[str, float] = {}
+    for p in pieces:
+        best[p.path] = max(best.get(p.path, 0.0), p.relevance)
+    order = sorted(best, key=lambda path: best[path])
+    return tuple(
+        (path, "\n".join(p.text for p in sorted(pieces, key=lambda p: p.relevance) if p.path == path)) for path in order
+    )
+
+
+def _cut(stub: str, most: int) -> str:
+    """A stub of at most `most` characters, cut at a line (a big class's first methods).
+
+    Example: _cut("class A:\\n    def f(self): ...\\n    def g(self): ...", 40) == "class A:\\n    def f(self): ...\\n    ..."
+    """
+    if len(stub) <= most:
+        return stub
+    head = stub[: stub.rfind("\n", 0, most - 8)]
+    return head + "\n    ..."
 
 
 def _counts(text: str) -> dict[str, int]:

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, replace
 
 from nib.model.completion.engine import EngineCompleter, EngineError, EngineOptions
-from nib.model.completion.request import Mode, Options, Request
+from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Result
 from nib.model.errors import Cancelled
 from nib.model.listing.identifiers import IdentifierNgram
@@ -113,11 +113,15 @@ class CompletionService:
             if host.engine.remote:
                 return await self._from_engine(host.engine, doc, text, cursor)
             request = Request(
-                text, cursor, Mode.STATEMENT, self.config.options, project=self._blocks.get(doc, NO_BLOCK).text
+                text, cursor, Mode.STATEMENT, self.config.options, project=self._blocks.get(doc, NO_BLOCK).project
             )
-            return await self.scheduler.run(
+            result = await self.scheduler.run(
                 host.worker, lambda cancel: host.engine.complete(replace(request, cancel=cancel)), doc
             )
+            if self.config.project.project:  # a new scope's context, pre-filled behind this keystroke
+                work = functools.partial(self._warm, host.engine, doc, text, cursor, path, learn=False)
+                self.scheduler.background(host.worker, work, doc)
+            return result
         except Cancelled:
             self.log.debug("%s superseded", mode.value)
             return None
@@ -147,11 +151,13 @@ class CompletionService:
         """The project context doc's statements are asked with now (pre-filled)."""
         return self._blocks.get(doc, NO_BLOCK)
 
-    def _block(self, doc: str) -> str:
+    def _block(self, doc: str) -> Project | None:
         """The project context of the list's requests: the statement's, when they share a model."""
-        return "" if self.separate_list else self._blocks.get(doc, NO_BLOCK).text
+        return None if self.separate_list else self._blocks.get(doc, NO_BLOCK).project
 
-    def _list(self, engine, doc: str, text: str, cursor: int, cancel, jedi, path: str | None, project: str = ""):
+    def _list(
+        self, engine, doc: str, text: str, cursor: int, cancel, jedi, path: str | None, project: Project | None = None
+    ):
         """The ranker's list, with jedi's answer as it is now (no wait on this thread)."""
         options = self.config.options
         if self.separate_list:
@@ -265,25 +271,32 @@ class CompletionService:
 
         self.scheduler.warm_later(doc, warm)
 
-    def _warm(self, engine, doc: str, text: str, cursor: int, path, cancel) -> None:
-        """path False: this model's requests have no project context."""
+    def _warm(self, engine, doc: str, text: str, cursor: int, path, cancel, learn: bool = True) -> None:
+        """Prefill the prompt at cursor with the project context wanted there, which requests use
+        from then on. A keystroke (cancel) stops it between two steps: the steps done are kept,
+        and the next call (after the next statement, or pause) goes on from there, so a context
+        is pre-filled even while the user types without a pause. path False: this model's requests
+        have no project context; learn: after a pause, the ring keeps the cursor's chunk."""
         try:
-            block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor)
-            engine.warm(text, cursor, self.config.options, block.text, cancel)
+            block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor, learn)
+            if not learn and block == self._blocks.get(doc, NO_BLOCK):
+                return  # behind a keystroke: the state is warm already, but for a new context
+            engine.warm(text, cursor, self.config.options, block.project, cancel)
             if path is not False:
                 self._blocks[doc] = block
-            self.ranker.identifiers.around(doc, text, cursor)
+            if learn:
+                self.ranker.identifiers.around(doc, text, cursor)
         except Cancelled:
-            pass  # a keystroke came: it goes first; the next pause warms again
+            pass  # a keystroke came: it goes first
         except Exception:  # warming is an optimisation: never let it fail anything
             self.log.exception("warming the KV state failed")
 
-    def _wanted(self, doc: str, path: str | None, text: str, cursor: int) -> Block:
-        """The project context for the cursor now (`service/project.py`); the ring learns the cursor's chunk."""
+    def _wanted(self, doc: str, path: str | None, text: str, cursor: int, learn: bool) -> Block:
+        """The project context for the cursor now (`service/project.py`)."""
         p = self.config.project
         if not p.project:
             return NO_BLOCK
-        if p.recent:
+        if p.recent and learn:
             self.project.recent.add(path or doc, text, text.count("\n", 0, cursor))
         return self.project.block(path, text, cursor, p.project_tokens * CHARS_PER_TOKEN, p.recent)
 

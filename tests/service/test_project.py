@@ -3,6 +3,7 @@ outside the workspace folders (symbolic links resolved first); never a module im
 
 import sys
 
+from nib.model.completion.request import Project
 from nib.model.service.project import NO_BLOCK, ProjectContext, scope_start
 
 MODELS = '''import sys
@@ -44,17 +45,19 @@ def test_the_block_shows_what_the_imports_define_most_used_last(tmp_path):
     root = workspace(tmp_path)
     project = ProjectContext([str(root)])
     block = project.block(str(root / "shop" / "app.py"), APP, len(APP), 2000, recent=False)
-    assert block.text == (
-        "# file: shop/util.py\n"
-        "def shout(text: str) -> str: ...\n"
-        "\n"
-        "# file: shop/models.py\n"
-        "class User:\n"
-        '    """Someone who signs in."""\n'
-        "    def rename(self, new_name: str) -> None: ...\n"
-        "def find_user(email: str) -> 'User': ...\n"
-        "\n"
-        "# file: shop/app.py\n"
+    assert block.project == Project(
+        root.name,
+        (
+            ("shop/util.py", "def shout(text: str) -> str: ..."),
+            (
+                "shop/models.py",
+                "class User:\n"
+                '    """Someone who signs in."""\n'
+                "    def rename(self, new_name: str) -> None: ...\n"
+                "def find_user(email: str) -> 'User': ...",
+            ),
+        ),
+        "shop/app.py",
     )
     assert (block.definitions, block.chunks) == (2, 0)
     assert "shop.models" not in sys.modules  # read, not imported
@@ -63,8 +66,8 @@ def test_the_block_shows_what_the_imports_define_most_used_last(tmp_path):
 def test_the_budget_keeps_the_most_relevant_and_none_gives_nothing(tmp_path):
     root = workspace(tmp_path)
     project = ProjectContext([str(root)])
-    block = project.block(str(root / "shop" / "app.py"), APP, len(APP), 200, recent=False)
-    assert block.text.startswith("# file: shop/models.py\n") and block.definitions == 1
+    block = project.block(str(root / "shop" / "app.py"), APP, len(APP), 150, recent=False)
+    assert [path for path, _ in block.project.files] == ["shop/models.py"] and block.definitions == 1
     assert project.block(str(root / "shop" / "app.py"), APP, len(APP), 0) == NO_BLOCK
 
 
@@ -89,7 +92,7 @@ def test_recent_chunks_come_after_the_definitions_budget_allowing(tmp_path):
     project.recent.add(str(root / "shop" / "views.py"), seen, 0)
     block = project.block(str(root / "shop" / "app.py"), APP, len(APP), 2000)
     assert (block.definitions, block.chunks) == (2, 1)
-    assert block.text.startswith(f"# file: {root / 'shop' / 'views.py'}\ndef view_0(user):")
+    assert block.project.files[0] == ("shop/views.py", seen)
 
 
 def test_scope_start():
