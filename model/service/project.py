@@ -14,7 +14,6 @@ path). Only files inside the workspace folders are read, symbolic links resolved
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import threading
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from nib.model.completion.request import Project
 from nib.model.text.recent import Recent, similarity
-from nib.model.text.stubs import Import, defined, imports, returned_classes, stubs
+from nib.model.text.stubs import Import, Module, imports, module
 
 MAX_FILE_BYTES = 256 << 10  # a bigger file (generated, data) is not read
 FILES = 64  # parsed workspace files kept, by path
@@ -78,7 +77,7 @@ class Workspace:
 
     def __init__(self, roots: list[str]):
         self.roots = [Path(os.path.realpath(r)) for r in roots]
-        self._files: dict[Path, tuple[tuple[int, int], str]] = {}  # path -> ((mtime, size), text)
+        self._files: dict[Path, tuple[tuple[int, int], Module]] = {}  # path -> ((mtime, size), its stubs)
         self._lock = threading.Lock()
 
     def inside(self, path: Path) -> Path | None:
@@ -86,7 +85,9 @@ class Workspace:
         real = Path(os.path.realpath(path))
         return real if real.is_file() and any(real.is_relative_to(r) for r in self.roots) else None
 
-    def read(self, path: Path) -> str | None:
+    def module(self, path: Path) -> Module | None:
+        """What the workspace file at path defines, read and parsed once per change on disk (None:
+        not a file inside the workspace, or too big). Only its stubs are kept, not its text."""
         real = self.inside(path)
         if real is None:
             return None
@@ -98,12 +99,12 @@ class Workspace:
             cached = self._files.get(real)
         if cached is not None and cached[0] == key:
             return cached[1]
-        text = real.read_bytes().decode("utf-8", "replace")
+        found = module(real.read_bytes().decode("utf-8", "replace"))
         with self._lock:
-            self._files[real] = (key, text)
+            self._files[real] = (key, found)
             while len(self._files) > FILES:
                 self._files.pop(next(iter(self._files)))
-        return text
+        return found
 
     def relative(self, path: Path) -> str:
         """path in its workspace folder (its name alone outside them: a recent chunk's untitled buffer)."""
@@ -185,12 +186,14 @@ class ProjectContext:
         own = Path(os.path.realpath(path))
         pieces = []
         for imp in imports(text):
-            for file, names, module in self._resolve(path, imp, text):
-                source = self.workspace.read(file) if file != own else None
-                for name in sorted(names) if source else ():
-                    used = name if not module else imp.bound  # `from m import A`: A; `import m`: m.A's m
+            for file, names, attributes in self._resolve(path, imp, text):
+                found = self.workspace.module(file) if file != own else None
+                if found is None:
+                    continue
+                for name in sorted(names):
+                    used = imp.bound if attributes else name  # `import m`: m.name's m; `from m import name`
                     relevance = in_scope.get(used, 0) * 10 + in_file.get(name, 0)
-                    body = _cut(_stubs(source, frozenset({name})), MAX_PIECE_CHARS) if relevance else ""
+                    body = _cut(_stub(found, name), MAX_PIECE_CHARS) if relevance else ""
                     if body:
                         pieces.append(_Piece(self.workspace.relative(file), body, relevance, "definitions"))
         return pieces
@@ -211,10 +214,11 @@ class ProjectContext:
         return [(module, attributes, True)]
 
 
-@functools.lru_cache(maxsize=FILES)
-def _stubs(source: str, names: frozenset[str]) -> str:
-    """The stubs of names in source, and of the classes their return annotations name there (one hop)."""
-    return stubs(source, names | (returned_classes(source, names) & defined(source).keys()))
+def _stub(found: Module, name: str) -> str:
+    """name's stub, after those of the classes of its module its return annotation names (one hop:
+    `user = find_user(...)` then `user.` needs the class)."""
+    returned = [found.stubs[r] for r in sorted(found.returns.get(name, ())) if r in found.stubs and r != name]
+    return "\n".join([*returned, found.stubs[name]]) if name in found.stubs else ""
 
 
 @dataclass(frozen=True)

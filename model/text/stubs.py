@@ -10,6 +10,7 @@ that does not parse (it is being typed) still gives its imports.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Set
 from dataclasses import dataclass
 
@@ -59,25 +60,47 @@ def _imports(node) -> list[Import]:
     return []
 
 
+@dataclass(frozen=True)
+class Module:
+    """What a module defines: each top-level name's stub, in source order, and what each
+    function's return annotation names (what a call of it gives: one hop to that class)."""
+
+    stubs: dict[str, str]
+    returns: dict[str, frozenset[str]]
+
+
+def module(source: str) -> Module:
+    """source read once (an empty Module when it does not parse).
+
+    Example: module("def load() -> 'Config': ...\\nclass Config: ...").returns == {"load": frozenset({"Config"})}
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return Module({}, {})
+    found: dict[str, str] = {}
+    returns: dict[str, frozenset[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            found[node.name] = "\n".join(_class(node))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found[node.name] = "\n".join(_function(node, ""))
+            returns[node.name] = _named(node.returns)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            line = _constant(node, None)
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if line and isinstance(target, ast.Name) and target.id not in found:  # not a class redecorated
+                    found[target.id] = line[0]
+    return Module(found, returns)
+
+
 def stubs(source: str, names: Set[str] | None = None) -> str:
     """The stubs of source's top-level classes, functions and constants (those in names; None: all).
     "" when source does not parse.
 
     Example: stubs("def f(a, b=1):\\n    return a + b\\nX = 2\\n") == "def f(a, b=1): ...\\nX = 2"
     """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return ""
-    out, shown = [], set()
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            if names is None or node.name in names:
-                out.extend(_class(node) if isinstance(node, ast.ClassDef) else _function(node, ""))
-                shown.add(node.name)
-        elif isinstance(node, ast.Assign | ast.AnnAssign):  # not a class or function shown (decorated by hand)
-            out.extend(_constant(node, (names or defined(source).keys()) - shown))
-    return "\n".join(out)
+    return "\n".join(stub for name, stub in module(source).stubs.items() if names is None or name in names)
 
 
 def defined(source: str) -> dict[str, str]:
@@ -102,23 +125,12 @@ def defined(source: str) -> dict[str, str]:
     return kinds
 
 
-def returned_classes(source: str, names: Set[str]) -> set[str]:
-    """The names in the return annotations of source's functions in names (one hop: what a call
-    of an imported function gives, so that the prompt also shows that class).
-
-    Example: returned_classes("def load() -> 'Config': ...\\ndef f() -> int: ...", {"load", "f"}) == {"Config", "int"}
-    """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return set()
-    found: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in names and node.returns:
-            annotation = node.returns
-            text = annotation.value if isinstance(annotation, ast.Constant) else ast.unparse(annotation)
-            found.update(part for part in str(text).replace("|", " ").replace("[", " ").split() if part.isidentifier())
-    return found
+def _named(annotation) -> frozenset[str]:
+    """The identifiers of a return annotation (a string one read as its text)."""
+    if annotation is None:
+        return frozenset()
+    text = annotation.value if isinstance(annotation, ast.Constant) else ast.unparse(annotation)
+    return frozenset(part for part in re.split(r"[^\w.]+", str(text)) if part.isidentifier())
 
 
 def _function(node, indent: str) -> list[str]:

@@ -82,7 +82,9 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
     where = types.Range(types.Position(LINE, END + 1), types.Position(LINE, END + 1))
     if client.project:
         assert (used["definitions"], used["chunks"]) == (1, 0)
-        assert [(i.insert_text, i.range) for i in result.items] == [("post_transfer(supplies, amount_cents)", where)]
+        assert [(i.insert_text, i.range) for i in result.items] == [
+            ("post_transfer(supply, 'customer', amount_cents)", where)
+        ]
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}
         assert [(i.insert_text, i.range) for i in result.items] == [("accounts.Ledger = None", where)]

@@ -1,6 +1,6 @@
 """What a module defines, as stubs: signatures and first docstring lines, read with `ast`, never run."""
 
-from nib.model.text.stubs import Import, defined, imports, returned_classes, stubs
+from nib.model.text.stubs import Import, defined, imports, module, stubs
 
 SOURCE = '''import os
 
@@ -69,4 +69,4 @@ def test_imports_of_a_file_being_typed():
 
 def test_defined_and_returned_classes():
     assert defined(SOURCE) == {"LIMIT": "constant", "_PRIVATE": "constant", "Ledger": "class", "load": "function"}
-    assert returned_classes(SOURCE, {"load"}) == {"Ledger", "None"}
+    assert module(SOURCE).returns == {"load": frozenset({"Ledger", "None"})}
