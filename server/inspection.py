@@ -63,6 +63,8 @@ def register(server) -> None:
             "type_memo": 0 if engine is None else len(engine.decoder._types),
             "canonical_memo": 0 if engine is None else len(engine.decoder.canonical._memo),
             "models_loaded": len(ls.shared.hosts.loaded()),
+            "project_files": len(ls.service.project.workspace._files),
+            "recent_chunks": len(ls.service.project.recent),
             "rss_bytes": _rss(),
         }
 

@@ -193,7 +193,24 @@ class NibServer(LanguageServer):
             return None
         if self.log.isEnabledFor(logging.INFO):  # the line costs a dict per keystroke: only when it is written
             self._log_timings(mode, uri, position, result)
+        if mode == Mode.STATEMENT:
+            self._status(uri, result)
         return doc, cursor, result
+
+    def _status(self, uri: str, result) -> None:
+        """`nib/status` for the editor's status: which model answered the ghost text, in how long,
+        and with what project context (counts, never code or names)."""
+        host, block = self.service.model.serving, self.service.block_in_use(uri)
+        self.protocol.notify(
+            "nib/status",
+            {
+                "model": host.key.describe() if host else "",
+                "ms": round(result.timings.total_ms()),
+                "shown": bool(result.candidates),
+                "definitions": block.definitions,
+                "chunks": block.chunks,
+            },
+        )
 
     def _log_timings(self, mode: Mode, uri: str, position: types.Position, result) -> None:
         t = result.timings

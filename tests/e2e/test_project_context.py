@@ -45,6 +45,12 @@ def workspace(tmp_path_factory):
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER + ["--test-requests"]), params=[True, False])
 async def client(lsp_client: LanguageClient, workspace, request):
     lsp_client.project = request.param
+    lsp_client.statuses = []
+
+    @lsp_client.feature("nib/status")
+    def status(params):
+        lsp_client.statuses.append(params)
+
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
@@ -80,6 +86,10 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
     used = await project_in_use(client, uri)
     result = await inline(client, LINE, END + 1, uri)
     where = types.Range(types.Position(LINE, END + 1), types.Position(LINE, END + 1))
+    await asyncio.sleep(0.1)  # the status notification follows the answer
+    status = client.statuses[-1]._asdict()
+    assert isinstance(status.pop("ms"), int)
+    assert status == {"model": f"{NAME} (cpu)", "shown": True, "definitions": used["definitions"], "chunks": 0}
     if client.project:
         assert (used["definitions"], used["chunks"]) == (1, 0)
         assert [(i.insert_text, i.range) for i in result.items] == [

@@ -1,5 +1,6 @@
 """Neovim 0.12, headless, with nib's plugin from editors/nvim and the real server (pynvim drives it)."""
 
+import re
 import shutil
 import sys
 import time
@@ -116,6 +117,8 @@ def test_ghost_text_shows_a_statement_and_tab_accepts_it(nvim):
     nvim.input("p")  # typing asks for inline completion
     shown = wait(lambda: ghost_text(nvim), what="ghost text")
     assert shown.startswith("end(")  # the rest of `append(...)` after the typed `app`
+    # the statusline component: the model that answered and its latency; no project context here
+    assert re.fullmatch(r"nib: .+ \(cpu\) \d+ ms", nvim.exec_lua("return require('nib').status()"))
     nvim.input("<Tab>")
     wait(lambda: nvim.current.buffer[10] == line + "p" + shown, what="the accepted ghost text")
     assert tuple(nvim.current.window.cursor) == (11, len(line + "p" + shown))

@@ -248,6 +248,10 @@ def test_vscode_extension_in_code_server(extensions, tmp_path):
     # ghost text after `found.app`, accepted with Tab
     assert seen["ghost"].startswith("end("), seen["ghost"]
     assert lines[11] == "                found.app" + seen["ghost"]
+    # the status item's tooltip: which model answered the ghost text, in how long (no project context here)
+    assert re.fullmatch(
+        r"nib: ready \(last ghost text: .+ \(cpu\), \d+ ms\)\. Click for the log\.", seen["status_after"]
+    )
     # "nib: Toggle Completions" set nib.enable false, and the server heard it: no ghost text, no items
     assert seen["after_setting"] == {"enable": False, "ghost": "", "labels": []}
     assert log_errors(text) == []

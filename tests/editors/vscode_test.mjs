@@ -139,6 +139,8 @@ async function demo() {
     await page.keyboard.type("found.app", { delay: 80 });
     return ghostText();
   });
+  seen.status_after = await step("status after ghost text", () =>
+    page.locator(".statusbar-item", { hasText: "nib" }).first().getAttribute("aria-label"));
   await step("accept the ghost text", async () => {
     await page.keyboard.press("Tab");
     await page.waitForTimeout(300);

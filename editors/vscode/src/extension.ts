@@ -121,10 +121,26 @@ async function warnAboutWorkspace(): Promise<void> {
   void vscode.window.showWarningMessage(text);
 }
 
+/** The server's `nib/status` after each ghost text: which model, how long, what project context. */
+interface Status {
+  model: string;
+  ms: number;
+  shown: boolean;
+  definitions: number;
+  chunks: number;
+}
+
+/** The status item's line for the last ghost text, e.g. "qwen2.5-coder-0.5b (cpu), 84 ms, context 2 files + 1 chunk". */
+export function describe(s: Status): string {
+  const context = s.definitions || s.chunks ? `, context ${s.definitions} files + ${s.chunks} chunks` : "";
+  return `${s.model}, ${s.ms} ms${s.shown ? "" : " (nothing shown)"}${context}`;
+}
+
 function show(state: "starting" | "ready" | "error", detail = ""): void {
   const icon = { starting: "$(sync~spin)", ready: "$(check)", error: "$(error)" }[state];
   status.text = `${icon} nib`;
   status.tooltip = `nib: ${state}${detail ? ` (${detail})` : ""}. Click for the log.`;
+  status.accessibilityInformation = { label: status.tooltip }; // screen readers, and the editor tests
   status.backgroundColor = state === "error" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
   status.show();
 }
@@ -151,6 +167,7 @@ async function start(): Promise<void> {
     },
   };
   client = new LanguageClient("nib", "nib", serverOptions, clientOptions);
+  client.onNotification("nib/status", (s: Status) => show("ready", `last ghost text: ${describe(s)}`));
   client.onDidChangeState((e) => {
     if (e.newState === State.Running) {
       show("ready");

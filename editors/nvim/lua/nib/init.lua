@@ -118,6 +118,35 @@ local function attach(client, bufnr)
   end, 'nib: previous candidate')
 end
 
+---@class nib.Status
+---@field model string        which model answered the last ghost text
+---@field ms integer          in how long, in ms
+---@field shown boolean       whether it had any
+---@field definitions integer workspace files whose definitions its prompt showed (project context)
+---@field chunks integer      chunks of recently opened or edited files its prompt showed
+
+--- The server's last `nib/status`: nil before the first ghost text.
+---@type nib.Status?
+M.last = nil
+
+--- A statusline component: `nib: MODEL 84 ms, context 2 files + 1 chunk`; `nib: ready` before
+--- the first ghost text, `nib: off` without a server. E.g. `vim.o.statusline = "%f %{v:lua.require'nib'.status()}"`.
+---@return string
+function M.status()
+  if not M.client() then
+    return 'nib: off'
+  end
+  local s = M.last
+  if not s then
+    return 'nib: ready'
+  end
+  local context = ''
+  if s.definitions > 0 or s.chunks > 0 then
+    context = string.format(', context %d files + %d chunks', s.definitions, s.chunks)
+  end
+  return string.format('nib: %s %d ms%s', s.model, s.ms, context)
+end
+
 --- Configure and enable nib. `opts` is deep-merged over `require('nib').defaults`.
 ---@param opts nib.Config?
 function M.setup(opts)
@@ -129,6 +158,12 @@ function M.setup(opts)
     root_markers = M.config.root_markers,
     init_options = M.config.settings,
     settings = { nib = M.config.settings },
+    handlers = {
+      ['nib/status'] = function(_, result)
+        M.last = result
+        vim.cmd.redrawstatus()
+      end,
+    },
   })
   vim.api.nvim_create_autocmd('LspAttach', {
     group = vim.api.nvim_create_augroup('nib.attach', { clear = true }),
