@@ -8,7 +8,7 @@ from pathlib import Path
 
 def register(sub) -> None:
     p = sub.add_parser("heldout", help="fetch a held-out split (pinned wheels, SHA-256 checked); print its folder")
-    p.add_argument("split", choices=("dev", "test", "fresh"))
+    p.add_argument("split", choices=("dev", "test", "fresh", "fresh-dev"))
     p.set_defaults(run=heldout)
 
     p = sub.add_parser("eval", help="measure completion quality on a held-out split (or a folder of .py files)")

@@ -6,6 +6,7 @@ split once (pip, checked against their SHA-256) and unpacks their .py files into
 "test" and "fresh": no two splits share a package, so they never share a point. "fresh"
 holds only packages first published after the pretrained models' training data: code they
 cannot have memorised, unlike "test" (public for years), so its figures are not inflated by recall.
+"fresh-dev" is such code to tune on, where memorised code would hide a gain (project context).
 
 For example, fetch("dev") gives ~/.cache/nib/heldout/dev (attrs-26.1.0/attr/_make.py, ...).
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from .. import sources
 
 MANIFEST = Path(__file__).with_name("heldout.toml")
-SPLITS = ("dev", "test", "fresh")
+SPLITS = ("dev", "test", "fresh", "fresh-dev")
 
 
 def home() -> Path:

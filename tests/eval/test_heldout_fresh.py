@@ -1,5 +1,6 @@
-"""The "fresh" held-out split: code the pretrained models cannot have seen, kept apart from
-every other split and from the training corpus, fetched like the others (`nib heldout fresh`)."""
+"""The "fresh" held-out splits: code the pretrained models cannot have seen ("fresh" to report
+on, "fresh-dev" to tune on), kept apart from every other split and from the training corpus,
+fetched like the others (`nib heldout fresh`)."""
 
 import re
 import subprocess
@@ -38,8 +39,13 @@ def test_fresh_shares_no_package_with_the_other_splits_or_the_training_corpus():
         for r in tomllib.loads(corpus.DEFAULT_MANIFEST.read_text())["packages"]
     }
     assert {"django", "requests"} <= trained  # the requirements were read as names
-    assert names("fresh").isdisjoint(names("dev") | names("test") | trained)
+    assert names("fresh").isdisjoint(names("dev") | names("test") | names("fresh-dev") | trained)
+    assert names("fresh-dev").isdisjoint(names("dev") | names("test") | trained)
     assert names("dev").isdisjoint(names("test"))
+    assert [(p["name"], p["version"]) for p in heldout.packages("fresh-dev")] == [
+        ("google-adk", "0.1.0"),
+        ("openai-agents", "0.1.0"),
+    ]
 
 
 def test_every_pin_names_a_version_and_a_sha256_and_a_known_split():
@@ -52,7 +58,7 @@ def test_every_pin_names_a_version_and_a_sha256_and_a_known_split():
 
 
 def test_an_unknown_split_is_refused_by_name():
-    with pytest.raises(ValueError, match="^unknown held-out split 'new': use one of dev, test, fresh$"):
+    with pytest.raises(ValueError, match="^unknown held-out split 'new': use one of dev, test, fresh, fresh-dev$"):
         heldout.packages("new")
 
 
