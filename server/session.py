@@ -219,7 +219,7 @@ class NibServer(LanguageServer):
         ) or ("narrowed from the last list" if getattr(result, "narrowed", False) else "typed through")
         where = f" at a {'typed ' if result.position[1] else ''}{result.position[0]}" if mode == Mode.LIST else ""
         self.log.info(
-            "%s %s:%d:%d%s %.1f ms (%s; %d prompt tokens) %d items",
+            "%s %s:%d:%d%s %.1f ms (%s; %d prompt tokens, %d of project context) %d items",
             mode.value,
             uri.rsplit("/", 1)[-1],
             position.line,
@@ -228,6 +228,7 @@ class NibServer(LanguageServer):
             t.total_ms(),
             steps,
             t.prompt_tokens,
+            t.project_tokens,
             len(result.candidates),
         )
 

@@ -27,6 +27,7 @@ from nib.model.text.stubs import Import, Module, imports, module
 MAX_FILE_BYTES = 256 << 10  # a bigger file (generated, data) is not read
 FILES = 64  # parsed workspace files kept, by path
 AROUND_LINES = 64  # the text before the cursor a recent chunk is compared with
+PACKAGE_MODULES, PACKAGE_NAMES = 40, 8  # on an import line: the modules beside the file shown, names of each
 MAX_PIECE_CHARS = 1200  # one name's stub, at most (a big class: its first methods)
 CHARS_PER_TOKEN = 4  # the block's budget in characters per token of context.projectTokens (cut in tokens later)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -161,6 +162,9 @@ class ProjectContext:
             return NO_BLOCK
         scope = text[scope_start(text, cursor) : cursor]
         pieces = self._definitions(Path(path), text, scope) if path and self.workspace.roots else []
+        line = text[text.rfind("\n", 0, cursor) + 1 : cursor].lstrip()
+        if path and self.workspace.roots and line.startswith(("from ", "import ")):
+            pieces += self._package(Path(path))
         if recent:
             around = "\n".join(text[:cursor].split("\n")[-AROUND_LINES:])
             pieces += [
@@ -196,6 +200,29 @@ class ProjectContext:
                     body = _cut(_stub(found, name), MAX_PIECE_CHARS) if relevance else ""
                     if body:
                         pieces.append(_Piece(self.workspace.relative(file), body, relevance, "definitions"))
+        return pieces
+
+    def _package(self, path: Path) -> list[_Piece]:
+        """On an import line: what the modules beside the file (and its package's parent's) define,
+        as the imports that would bring it in, e.g. `from .runner import Runner, run`; the
+        most relevant piece (the line needs a name of them)."""
+        pieces = []
+        for level, folder in ((1, path.parent), (2, path.parent.parent)):
+            if not (folder / "__init__.py").is_file() or self.workspace.inside(folder / "__init__.py") is None:
+                break
+            lines = []
+            for file in sorted(folder.glob("*.py"))[:PACKAGE_MODULES]:
+                found = self.workspace.module(file) if file != path else None
+                public = [n for n in (found.stubs if found else {}) if not n.startswith("_")][:PACKAGE_NAMES]
+                if public:
+                    lines.append(f"from {'.' * level}{file.stem} import {', '.join(public)}")
+            if lines:
+                where = self.workspace.relative(folder / "__init__.py")
+                listing = "\n".join(lines)
+                listing = (
+                    listing[: listing.rfind("\n", 0, MAX_PIECE_CHARS)] if len(listing) > MAX_PIECE_CHARS else listing
+                )
+                pieces.append(_Piece(where, listing, 1000.0 - level, "definitions"))
         return pieces
 
     def _resolve(self, path: Path, imp: Import, text: str) -> list[tuple[Path, set[str], bool]]:

@@ -27,7 +27,8 @@ class Import:
 
 
 def imports(text: str) -> list[Import]:
-    """The imports at the top level of text (a file being edited: may not parse as a whole).
+    """The imports of text (a file being edited: may not parse as a whole), at the top level or
+    indented (under `if TYPE_CHECKING:`, in a `try`, in a function).
 
     Example: imports("import os.path as p\\nfrom .models import User, Admin as A\\n") ==
              [Import("os.path", 0, "", "p"), Import("models", 1, "User", "User"), Import("models", 1, "Admin", "A")]
@@ -36,7 +37,7 @@ def imports(text: str) -> list[Import]:
     lines = text.split("\n")
     i = 0
     while i < len(lines):
-        line = lines[i]
+        line = lines[i].lstrip()
         i += 1
         if not line.startswith(("import ", "from ")):
             continue

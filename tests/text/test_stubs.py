@@ -64,6 +64,7 @@ def test_imports_of_a_file_being_typed():
         Import("models", 1, "User", "User"),
         Import("models", 1, "Admin", "A"),
         Import("pkg.sub", 0, "", "pkg"),
+        Import("y", 0, "", "y"),  # indented: under `if TYPE_CHECKING:`, in a function
     ]
 
 
