@@ -100,3 +100,13 @@ def test_scope_start():
     assert scope_start(text, len(text)) == text.index("class C")
     assert scope_start(text, text.index("pass")) == text.index("@decorate")
     assert scope_start(text, 5) == 0
+
+
+def test_on_an_import_line_the_package_modules_and_their_names(tmp_path):
+    root = workspace(tmp_path)
+    text = "from .util import shout\nfrom ."
+    block = ProjectContext([str(root)]).block(str(root / "shop" / "app.py"), text, len(text), 2000, recent=False)
+    assert block.project.files == (
+        ("shop/util.py", "def shout(text: str) -> str: ..."),
+        ("shop/__init__.py", "from .models import User, find_user\nfrom .util import shout, quiet"),
+    )
