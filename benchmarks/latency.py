@@ -227,6 +227,8 @@ async def replay(
         uri = edit.path.resolve().as_uri() if roots and edit.path else f"file:///bench/{edit.name}"
         await type_edit(client, uri, edit, times, inline, every_key, pace_s)
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    if "--test-requests" in cmd:  # what the server holds at the end: its memory and bounded stores
+        times["memory"] = (await client.protocol.send_request_async("nib/_memory", {}))._asdict()
     await stop(client)
     return times
 
@@ -252,7 +254,7 @@ def stats(xs: list[float]) -> dict:
 
 
 def summary(times: dict[str, list[float]]) -> dict:
-    out = {k: stats(v) for k, v in times.items() if k not in ("incomplete", "by_file") and v}
+    out = {k: stats(v) for k, v in times.items() if k not in ("incomplete", "by_file", "memory") and v}
     out["list_all"] = stats(times["list_first"] + times["list"])  # every list asked, the first after open too
     out["list_p50_by_file"] = {f: round(float(np.percentile(v, 50)), 2) for f, v in sorted(times["by_file"].items())}
     if times["incomplete"]:
@@ -341,6 +343,9 @@ def main() -> int:
         action="store_true",
         help="open the files at their own paths, their packages the workspace folders (project context)",
     )
+    parser.add_argument(
+        "--memory", action="store_true", help="report nib's resident memory and bounded stores after each replay"
+    )
     parser.add_argument("--cps", type=float, default=0, help="keystrokes per second, a person's pace (0: back to back)")
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--plot", type=Path, help="draw the list's latency CDFs into this PNG")
@@ -353,6 +358,8 @@ def main() -> int:
     nib_cmd = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--log-level", "warning"]
     if args.model:
         nib_cmd += ["--model", str(args.model)]
+    if args.memory:
+        nib_cmd += ["--test-requests"]
     servers = {"nib": nib_cmd}
     if args.profile:  # nib and its jedi worker sampled 250 times a second; idle threads not counted
         servers["nib"] = [
@@ -412,6 +419,8 @@ def main() -> int:
                 )
             )
             report["replays"][name][server] = summary(times)
+            if "memory" in times:
+                report["replays"][name][server]["memory"] = times["memory"]
             raw[name][server] = times["list_first"] + times["list"]
     if not args.no_cold:  # nib answers the list and the ghost text at once, as an editor asks
         cold = asyncio.run(first_completion_after_open(nib_cmd, args.files, True, args.settings))
@@ -423,6 +432,12 @@ def main() -> int:
             for kind, st in s.items():
                 if isinstance(st, dict) and "n" in st:
                     print(f"{name:20} {server:22} {kind:12} {st['n']:>5} {st['p50']:>8} {st['p95']:>8} {st['p99']:>8}")
+            if "memory" in s:
+                m = s["memory"]
+                print(
+                    f"{name:20} {server:22} resident {m['rss_bytes'] / 2**20:.0f} MB, {m['project_files']} project files, "
+                    f"{m['recent_chunks']} recent chunks, {m['kv_states']} KV states"
+                )
         if "jedi-language-server" in by_server:
             ratio = by_server["nib"]["list"]["p50"] / by_server["jedi-language-server"]["list"]["p50"]
             report["replays"][name]["ratio_list_p50_nib_over_jedi"] = round(ratio, 3)

@@ -211,6 +211,38 @@ def name_lines(report: dict) -> list[str]:
     return rows
 
 
+def project(report: dict) -> list[str]:
+    """The rest of the line at identifier starts with and without project context (`nib eval --repo`):
+    every cut and the cross-file ones, with intervals, and each budget's paired difference from none."""
+    split = Path(report["dir"]).name
+    rows = [
+        f"| {split}: project context | exact, all cuts [95% CI] | similarity | exact, cross-file [95% CI] | "
+        "cuts (cross-file) | p50 in eval |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in report["results"]:
+        c = r["cross_file"]
+        rows.append(
+            f"| {_budget(r['name'])} | {r['name_line_exact_match']:.3f} {_ci(r['name_line_exact_match_ci95'], 3)} | "
+            f"{r['name_line_edit_similarity']:.1f} | {c['name_line_exact_match']:.3f} "
+            f"{_ci(c['name_line_exact_match_ci95'], 3)} | {r['name_line_points']} ({c['name_line_points']}) | "
+            f"{r['name_line_ms_p50']} ms |"
+        )
+    for everywhere, cross in zip(report["paired"], report["paired_cross_file"], strict=True):
+        rows.append(
+            f"| {_budget(everywhere['name'])} minus none | {everywhere['exact_match_diff']:+.3f} "
+            f"{_ci(everywhere['exact_match_diff_ci95'], 3)} | {everywhere['edit_similarity_diff']:+.1f} | "
+            f"{cross['exact_match_diff']:+.3f} {_ci(cross['exact_match_diff_ci95'], 3)} | paired | |"
+        )
+    return rows
+
+
+def _budget(name: str) -> str:
+    """ "qwen2.5-coder-0.5b project=256 repo" -> "256 tokens, repo"; "... project=0" -> "none" """
+    budget, *layout = name.split(" project=")[1].split()
+    return "none" if budget == "0" else f"{budget} tokens" + (f", {layout[0]}" if layout else "")
+
+
 def _ci(interval, digits: int) -> str:
     return f"[{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]" if interval else ""
 
@@ -247,6 +279,11 @@ TABLES = {
     "qwen/latency_fresh_gemma3-270m_b2b.json": [latency],
     "qwen/latency_fresh_qwen2.5-coder-0.5b_8cps.json": [latency],
     "qwen/latency_fresh_qwen2.5-coder-0.5b_b2b.json": [latency],
+    "project/dev_layouts.json": [project],
+    "project/dev_repo.json": [project],
+    "project/fresh-dev_repo.json": [project],
+    "project/fresh_repo.json": [project],
+    "project/test_repo.json": [project],
 }
 
 
