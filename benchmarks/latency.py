@@ -164,7 +164,14 @@ async def together(requests: dict) -> dict:
 
 
 async def type_edit(
-    client: LanguageClient, uri: str, edit: Edit, times: dict, inline: bool, every_key: bool, pace_s: float = 0.0
+    client: LanguageClient,
+    uri: str,
+    edit: Edit,
+    times: dict,
+    inline: bool,
+    every_key: bool,
+    pace_s: float = 0.0,
+    think_s: float = 0.0,
 ) -> str:
     """Open edit's document, type its characters one by one with the requests an editor sends
     (the ghost text on every keystroke and the list where it suggests, both at once), adding each
@@ -203,6 +210,8 @@ async def type_edit(
             first = False
         if pace_s:
             await asyncio.sleep(max(0.0, key_time + pace_s - time.perf_counter()))
+        if i == 0 and think_s:  # a pause after the first key, as a person stops to think
+            await asyncio.sleep(think_s)
     return text
 
 
@@ -218,14 +227,22 @@ async def replay(
     options: dict | None = None,
     pace_s: float = 0.0,
     roots: list[Path] = (),
+    think_s: float = 0.0,
 ) -> dict:
     """Latencies in ms: list (first after open apart), statement, the lists by file; and the lists'
     isIncomplete flags. With roots (workspace folders), each file is opened at its own path."""
     client = await start(cmd, options, roots)
     times = new_times()
+    statuses = times.setdefault("statuses", {"ghost texts": 0, "with project context": 0})
+
+    @client.feature("nib/status")  # nib's status after each ghost text: did its prompt have project context
+    def status(params):
+        statuses["ghost texts"] += 1
+        statuses["with project context"] += bool(params.definitions or params.chunks)
+
     for edit in edits:
         uri = edit.path.resolve().as_uri() if roots and edit.path else f"file:///bench/{edit.name}"
-        await type_edit(client, uri, edit, times, inline, every_key, pace_s)
+        await type_edit(client, uri, edit, times, inline, every_key, pace_s, think_s)
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
     if "--test-requests" in cmd:  # what the server holds at the end: its memory and bounded stores
         times["memory"] = (await client.protocol.send_request_async("nib/_memory", {}))._asdict()
@@ -254,7 +271,9 @@ def stats(xs: list[float]) -> dict:
 
 
 def summary(times: dict[str, list[float]]) -> dict:
-    out = {k: stats(v) for k, v in times.items() if k not in ("incomplete", "by_file", "memory") and v}
+    out = {k: stats(v) for k, v in times.items() if k not in ("incomplete", "by_file", "memory", "statuses") and v}
+    if times.get("statuses", {}).get("ghost texts"):
+        out["statuses"] = times["statuses"]
     out["list_all"] = stats(times["list_first"] + times["list"])  # every list asked, the first after open too
     out["list_p50_by_file"] = {f: round(float(np.percentile(v, 50)), 2) for f, v in sorted(times["by_file"].items())}
     if times["incomplete"]:
@@ -344,6 +363,9 @@ def main() -> int:
         help="open the files at their own paths, their packages the workspace folders (project context)",
     )
     parser.add_argument(
+        "--think-ms", type=float, default=0, help="a pause after the first key at each point, in ms (a person thinking)"
+    )
+    parser.add_argument(
         "--memory", action="store_true", help="report nib's resident memory and bounded stores after each replay"
     )
     parser.add_argument("--cps", type=float, default=0, help="keystrokes per second, a person's pace (0: back to back)")
@@ -399,6 +421,7 @@ def main() -> int:
         "cps": args.cps,
         "model": args.model or "nib's default here",
         "workspace": args.workspace,
+        "think_ms": args.think_ms,
         "settings": args.settings,
         "replays": {},
     }
@@ -416,6 +439,7 @@ def main() -> int:
                     options=args.settings if server == "nib" else None,
                     pace_s=1 / args.cps if args.cps else 0.0,
                     roots=workspace_roots(args.files) if args.workspace else [],
+                    think_s=args.think_ms / 1e3,
                 )
             )
             report["replays"][name][server] = summary(times)

@@ -29,7 +29,7 @@ from .predictors import ModelPredictor
 from .quality import line_summary, paired
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
-_COMMON = set(dir(builtins)) | set(keyword.kwlist)
+COMMON_NAMES = set(dir(builtins)) | set(keyword.kwlist)
 
 
 def run(
@@ -63,17 +63,17 @@ def run(
 
 def cross_file(files: list[Path], texts: list[str], roots: list[Path], cuts) -> list[bool]:
     """Whether each cut's rest of the line uses a name defined in another module of its package only."""
-    names_of = {f: _names(t) for f, t in zip(files, texts, strict=True)}
+    names_of = {f: defined_names(t) for f, t in zip(files, texts, strict=True)}
     out = []
     for cut in cuts:
         file, root = files[cut.file], roots[cut.file]
         others = set().union(*(n for f, n in names_of.items() if f != file and f.is_relative_to(root)))
-        used = set(_NAME.findall(cut.gold)) - _COMMON
+        used = set(_NAME.findall(cut.gold)) - COMMON_NAMES
         out.append(bool(used & (others - names_of[file])))
     return out
 
 
-def _names(source: str) -> set[str]:
+def defined_names(source: str) -> set[str]:
     """The names a module defines at its top level and in its classes (dunders left out)."""
     names = set(defined(source))
     try:

@@ -279,8 +279,8 @@ def _cut(stub: str, most: int) -> str:
     """
     if len(stub) <= most:
         return stub
-    head = stub[: stub.rfind("\n", 0, most - 8)]
-    return head + "\n    ..."
+    end = stub.rfind("\n", 0, most - 8)
+    return stub[:end] + "\n    ..." if end > 0 else ""  # a first line that long (a huge default): nothing
 
 
 def _counts(text: str) -> dict[str, int]:

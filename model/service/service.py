@@ -115,13 +115,9 @@ class CompletionService:
             request = Request(
                 text, cursor, Mode.STATEMENT, self.config.options, project=self._blocks.get(doc, NO_BLOCK).project
             )
-            result = await self.scheduler.run(
+            return await self.scheduler.run(
                 host.worker, lambda cancel: host.engine.complete(replace(request, cancel=cancel)), doc
             )
-            if self.config.project.project:  # a new scope's context, pre-filled behind this keystroke
-                work = functools.partial(self._warm, host.engine, doc, text, cursor, path, learn=False)
-                self.scheduler.background(host.worker, work, doc)
-            return result
         except Cancelled:
             self.log.debug("%s superseded", mode.value)
             return None
@@ -271,32 +267,28 @@ class CompletionService:
 
         self.scheduler.warm_later(doc, warm)
 
-    def _warm(self, engine, doc: str, text: str, cursor: int, path, cancel, learn: bool = True) -> None:
+    def _warm(self, engine, doc: str, text: str, cursor: int, path, cancel) -> None:
         """Prefill the prompt at cursor with the project context wanted there, which requests use
         from then on. A keystroke (cancel) stops it between two steps: the steps done are kept,
-        and the next call (after the next statement, or pause) goes on from there, so a context
-        is pre-filled even while the user types without a pause. path False: this model's requests
-        have no project context; learn: after a pause, the ring keeps the cursor's chunk."""
+        and the next pause goes on from there. path False: this model's requests have no project
+        context."""
         try:
-            block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor, learn)
-            if not learn and block == self._blocks.get(doc, NO_BLOCK):
-                return  # behind a keystroke: the state is warm already, but for a new context
+            block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor)
             engine.warm(text, cursor, self.config.options, block.project, cancel)
             if path is not False:
                 self._blocks[doc] = block
-            if learn:
-                self.ranker.identifiers.around(doc, text, cursor)
+            self.ranker.identifiers.around(doc, text, cursor)
         except Cancelled:
             pass  # a keystroke came: it goes first
         except Exception:  # warming is an optimisation: never let it fail anything
             self.log.exception("warming the KV state failed")
 
-    def _wanted(self, doc: str, path: str | None, text: str, cursor: int, learn: bool) -> Block:
-        """The project context for the cursor now (`service/project.py`)."""
+    def _wanted(self, doc: str, path: str | None, text: str, cursor: int) -> Block:
+        """The project context for the cursor now (`service/project.py`); the ring keeps the cursor's chunk."""
         p = self.config.project
         if not p.project:
             return NO_BLOCK
-        if p.recent and learn:
+        if p.recent:
             self.project.recent.add(path or doc, text, text.count("\n", 0, cursor))
         return self.project.block(path, text, cursor, p.project_tokens * CHARS_PER_TOKEN, p.recent)
 

@@ -47,7 +47,7 @@ def imports(text: str) -> list[Import]:
             i += 1
         try:
             node = ast.parse(statement.rstrip("\\")).body[0]
-        except (SyntaxError, IndexError, ValueError):
+        except (SyntaxError, IndexError, ValueError, RecursionError, MemoryError):
             continue
         found.extend(_imports(node))
     return found
@@ -76,9 +76,12 @@ def module(source: str) -> Module:
     Example: module("def load() -> 'Config': ...\\nclass Config: ...").returns == {"load": frozenset({"Config"})}
     """
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+        return _module(ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a hostile file (deep nesting): nothing of it
         return Module({}, {})
+
+
+def _module(tree: ast.Module) -> Module:
     found: dict[str, str] = {}
     returns: dict[str, frozenset[str]] = {}
     for node in tree.body:
@@ -111,7 +114,7 @@ def defined(source: str) -> dict[str, str]:
     """
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a hostile file: nothing of it
         return {}
     kinds: dict[str, str] = {}
     for node in tree.body:

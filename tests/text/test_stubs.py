@@ -71,3 +71,9 @@ def test_imports_of_a_file_being_typed():
 def test_defined_and_returned_classes():
     assert defined(SOURCE) == {"LIMIT": "constant", "_PRIVATE": "constant", "Ledger": "class", "load": "function"}
     assert module(SOURCE).returns == {"load": frozenset({"Ledger", "None"})}
+
+
+def test_a_hostile_file_gives_nothing_and_never_raises():
+    deep = "def f(a=" + "-" * 100_000 + "1): pass\n"  # past the parser's and ast.unparse's recursion
+    wide = "def f(a=" + "1+" * 100_000 + "1): pass\n"
+    assert (module(deep).stubs, module(wide).stubs, imports("from x import " + "(" * 300)) == ({}, {}, [])
