@@ -275,7 +275,7 @@ class CompletionService:
         try:
             block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor)
             engine.warm(text, cursor, self.config.options, block.project, cancel)
-            if path is not False:
+            if path is not False and not cancel.is_set():  # set: edited since, or closed (`forget`)
                 self._blocks[doc] = block
             self.ranker.identifiers.around(doc, text, cursor)
         except Cancelled:
