@@ -184,6 +184,11 @@ class ModelUse:
     async def _when_loaded(self, host: ModelHost, load: Future) -> None:
         try:
             await asyncio.wrap_future(load)
+        except asyncio.CancelledError:
+            if not load.cancelled():
+                raise  # this task itself was cancelled
+            # else the host was closed under the load (its last user released it after a failed
+            # load this one retried): no model, as after the failure itself
         except Exception:  # noqa: BLE001 - reported by _loaded, not raised
             pass
         self._loaded(host, load)
@@ -193,6 +198,9 @@ class ModelUse:
         if self.loading is not host:
             return  # superseded by another settings change, or already handled
         self.loading = None
+        if load.cancelled():  # closed under the load: its failure was reported when it failed
+            self.hosts.release(host)
+            return
         error = load.exception()
         if error is not None:
             self.hosts.release(host)
