@@ -284,6 +284,8 @@ TABLES = {
     "project/fresh-dev_repo.json": [project],
     "project/fresh_repo.json": [project],
     "project/test_repo.json": [project],
+    "project/latency_fresh_with.json": [latency],
+    "project/latency_fresh_without.json": [latency],
 }
 
 
