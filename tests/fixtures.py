@@ -148,3 +148,22 @@ def copying_model(original: bytes):
 def table_model(probs):
     """A TableModel over a fixed table: bytes so far (after the prompt's first byte) -> {piece: p}."""
     return TableModel(lambda so_far: probs.get(so_far[1:], {b"\n": 1.0}))
+
+
+def torch_agrees_with_int8(torch_runtime, model_dir, device: str, tokens: int) -> None:
+    """An imported model through torch in fp32 (`model.device`): its top-1 agrees with the int8 ONNX
+    model on `tokens` tokens of nib's source as the import's parity says, and a cached step gives
+    the same next token as one pass."""
+    import numpy as np
+
+    from nib.model.runtime import load_tokenizer
+    from nib.model.runtime.embedded import EmbeddedRuntime
+
+    fp32, int8 = torch_runtime(model_dir, device), EmbeddedRuntime(model_dir)
+    ids = load_tokenizer(model_dir).encode((ROOT / "model" / "completion" / "decode.py").read_text())[:tokens]
+    a, state = fp32.prefill(ids[:-1], [0] * (len(ids) - 1))
+    b, _ = int8.prefill(ids[:-1], [0] * (len(ids) - 1))
+    assert np.mean(a.argmax(-1) == b.argmax(-1)) >= 0.94
+    step, _ = fp32.step(state, ids[-1], 0)
+    whole, _ = fp32.prefill(ids, [0] * len(ids))
+    assert step.argmax() == whole[-1].argmax()

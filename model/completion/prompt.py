@@ -79,8 +79,8 @@ def lex(context: Context, bpe, uses_types: bool, budget: int, marker: bool = Tru
     """The prompt's tokens and type stream, the last `budget` of them: eot first at the file start
     (nib's models, trained on files separated by it), or bos first always (a pretrained model that
     saw every training sequence begin with it); marker False: neither (a FIM prompt has its own)."""
-    ids = bpe.encode(context.prefix)
-    types = INPUT_TYPE[token_types(context.prefix, ids, bpe.token_bytes)].tolist() if uses_types else [0] * len(ids)
+    lexed = _lexed(context.prefix, bpe, uses_types)
+    ids, types = lexed.ids, lexed.types
     if bpe.bos is not None and marker:
         drop = max(0, len(ids) - budget + 1)
         return Tokens([bpe.bos] + ids[drop:], [0] + types[drop:])
@@ -118,6 +118,7 @@ def project_tokens(project: Project, bpe, uses_types: bool, budget: int, layout:
 
 
 def _lexed(text: str, bpe, uses_types: bool, marker: tuple[int, ...] = ()) -> Tokens:
+    """text's tokens and type stream (zeros for a model without one), after the marker's ids."""
     ids = bpe.encode(text)
     types = INPUT_TYPE[token_types(text, ids, bpe.token_bytes)].tolist() if uses_types else [0] * len(ids)
     return Tokens([*marker, *ids], [0] * len(marker) + types)

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 import pytest_lsp
-from fixtures import DEMO, ROOT, SERVER, imported
+from fixtures import DEMO, SERVER, imported, torch_agrees_with_int8
 from lsp import inline, open_doc
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -184,17 +184,9 @@ def test_torch_runs_the_same_model(model_dir, device):
 
     if device == "cuda" and not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU (run through `device` where one is lent)")
-    from nib.model.runtime.embedded import EmbeddedRuntime
     from nib.model.runtime.families.gemma3.torch import GemmaTorchRuntime
 
-    fp32, int8 = GemmaTorchRuntime(model_dir, device), EmbeddedRuntime(model_dir)
-    ids = load_tokenizer(model_dir).encode((ROOT / "model" / "completion" / "decode.py").read_text())[:500]
-    a, state = fp32.prefill(ids[:-1], [0] * (len(ids) - 1))
-    b, _ = int8.prefill(ids[:-1], [0] * (len(ids) - 1))
-    assert np.mean(a.argmax(-1) == b.argmax(-1)) >= 0.94
-    step, _ = fp32.step(state, ids[-1], 0)
-    whole, _ = fp32.prefill(ids, [0] * len(ids))
-    assert step.argmax() == whole[-1].argmax()
+    torch_agrees_with_int8(GemmaTorchRuntime, model_dir, device, 500)
 
 
 def test_calibration_times_the_statement_here_and_the_default_follows(model_dir, tmp_path):

