@@ -24,9 +24,9 @@ from . import convert
 from .daemon import check_bind, load_or_create_token, serve_tcp, token_path
 from .limits import DAEMON, STDIO
 from .parent import watch_parent
+from .parsing import parse
 from .protocol import NibProtocol, SessionProtocol
 from .session import NibServer, Shared, file_path
-from .settings import parse
 
 log = logging.getLogger("nib")
 TRIGGER_CHARACTERS = [".", "(", "[", ",", "=", "@"]
@@ -108,6 +108,9 @@ async def completion(ls: NibServer, params: types.CompletionParams):
 
 
 async def inline_completion(ls: NibServer, params: types.InlineCompletionParams):
+    asked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    if ls.settings.statement.trigger == "manual" and not asked:
+        return None  # typing asks automatically; manual: only a key or command the user pressed
     found = await ls.complete(params.text_document.uri, params.position, Mode.STATEMENT)
     return None if found is None else convert.inline_list(found[2], found[0], found[1], ls.encoding)
 

@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--check", action="store_true", help="exit 1 if one is stale")
     p.set_defaults(run=settings)
 
+    p = sub.add_parser("stats", help="how often completions were shown and accepted (counts kept on this machine)")
+    p.add_argument("--plot", type=Path, metavar="FILE.png", help="also plot them per day (needs nib[plot])")
+    p.add_argument("--json", action="store_true", help="the rows as JSON")
+    p.add_argument("--forget", action="store_true", help="delete them")
+    p.set_defaults(run=stats)
+
     train_cli.register(sub)
     eval_cli.register(sub)
     pretrained_cli.register(sub)
@@ -261,6 +267,32 @@ def settings(args) -> int:
     for path in found:
         print(f"{'wrote' if args.write else 'stale'}: {path}")
     return 1 if found and args.check else 0
+
+
+def stats(args) -> int:
+    import dataclasses
+
+    from .stats import StatsError, forget, plot, report, stats_path, table
+
+    path = stats_path()
+    if args.forget:
+        print(f"deleted {path}" if forget(path) else f"nothing to delete: there is no {path}")
+        return 0
+    try:
+        rows = report(path)
+        if args.plot:
+            plot(rows, args.plot)
+    except (OSError, StatsError) as e:
+        print(f"nib: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
+        return 0
+    print(table(rows))
+    print(f"\nfile: {path}")
+    if args.plot:
+        print(f"plot: {args.plot}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nib.model.completion.request import Kind
 from nib.model.runtime.artifacts import default_model
+from nib.model.service.exclude import Exclude
 from nib.model.service.hosts import ModelKey
 from nib.model.service.service import Config
 
@@ -46,4 +47,5 @@ def config(settings: Settings, limits: Limits) -> Config:
         jedi_ms=limits.jedi(s.jedi.budget_ms),
         name_jedi_ms=limits.jedi(s.jedi.name_budget_ms),
         project=s.project(),
+        exclude=Exclude(s.exclude),
     )

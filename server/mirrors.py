@@ -37,10 +37,12 @@ def vscode(current: str) -> str:
     generated = {}
     for path, f in leaves():
         entry = {
-            "type": {bool: "boolean", int: "number", str: "string"}[type(f.default)],
-            "default": f.default,
+            "type": {bool: "boolean", int: "number", str: "string", tuple: "array"}[type(f.default)],
+            "default": list(f.default) if isinstance(f.default, tuple) else f.default,
             "description": f.metadata["doc"],
         }
+        if isinstance(f.default, tuple):
+            entry["items"] = {"type": "string"}
         if f.metadata["machine"]:
             # the user's alone: VS Code ignores its value in a workspace's and a folder's settings
             entry["scope"] = "machine"
@@ -114,6 +116,8 @@ def _lua(value) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(value, tuple):
+        return "{ " + ", ".join(_lua(v) for v in value) + " }"
     return str(value)
 
 

@@ -26,8 +26,9 @@ from . import __version__
 from .configure import config
 from .documents import Documents
 from .limits import STDIO, Limits
+from .parsing import parse
 from .protocol import NibProtocol, is_parse_error
-from .settings import Settings, parse
+from .settings import Settings
 from .trust import engine_problems
 
 _sessions = itertools.count(1)
@@ -121,7 +122,11 @@ class NibServer(LanguageServer):
             logging.getLogger().setLevel(level)
         for message in engine_problems(settings.engine):
             self.notify(logging.WARNING, message)
+        was = {uri for uri in self.documents.uris() if self.excluded(uri)}
         self.service.configure(config(settings, self.shared.limits))  # a model loads only if it changed
+        for uri in self.documents.uris():
+            if self.excluded(uri) != (uri in was):
+                self._excluded_now(uri)
 
     def end_session(self) -> None:
         for uri in self.documents.uris():
@@ -154,11 +159,23 @@ class NibServer(LanguageServer):
 
     # -- completion ---------------------------------------------------------
 
+    def excluded(self, uri: str) -> bool:
+        """Whether the setting `exclude` matches the document: no completions, nothing of it read."""
+        return self.service.config.exclude.matches(file_path(uri))
+
+    def _excluded_now(self, uri: str) -> None:
+        """The document became excluded (or stopped being so): forget what was kept of it, and say so."""
+        if self.excluded(uri):
+            self.service.forget(uri, file_path(uri) or uri)
+        self.protocol.notify("nib/status", status(uri, excluded=self.excluded(uri)))
+
     def should_complete(self, uri: str, mode: Mode):
         """The document, or None when this request does not apply."""
         s = self.settings
         doc = self.documents.get(uri)
         if doc is None or not s.enable or not (s.listing.enable if mode == "list" else s.statement.enable):
+            return None
+        if self.excluded(uri):
             return None
         if len(doc.text) > s.max_document_chars:
             if uri not in self._big_logged:
@@ -203,13 +220,14 @@ class NibServer(LanguageServer):
         host, block = self.service.model.serving, self.service.block_in_use(uri)
         self.protocol.notify(
             "nib/status",
-            {
-                "model": host.key.describe() if host else "",
-                "ms": round(result.timings.total_ms()),
-                "shown": bool(result.candidates),
-                "definitions": block.definitions,
-                "chunks": block.chunks,
-            },
+            status(
+                uri,
+                model=host.key.describe() if host else "",
+                ms=round(result.timings.total_ms()),
+                shown=bool(result.candidates),
+                definitions=block.definitions,
+                chunks=block.chunks,
+            ),
         )
 
     def _log_timings(self, mode: Mode, uri: str, position: types.Position, result) -> None:
@@ -237,7 +255,7 @@ class NibServer(LanguageServer):
         is speculated and the prompt state warmed after a pause."""
         self.service.edited(uri, inserted_at, inserted)
         doc, s = self.documents.get(uri), self.settings
-        if last is None or doc is None or len(doc.text) > s.max_document_chars or not s.enable:
+        if last is None or doc is None or len(doc.text) > s.max_document_chars or not s.enable or self.excluded(uri):
             return
         if s.listing.enable:
             self.service.speculate(uri, doc.text, last, file_path(uri))
@@ -249,15 +267,42 @@ class NibServer(LanguageServer):
                 return None
             return now.text, now.offset(line, character, self.encoding)
 
-        self.service.warm_later(uri, text_now, file_path(uri))
+        if s.statement.trigger == "auto":  # manual: no statement is computed before it is asked for
+            self.service.warm_later(uri, text_now, file_path(uri))
 
     def opened(self, uri: str, text: str) -> None:
-        if len(text) <= self.settings.max_document_chars:
+        if self.excluded(uri):
+            self.protocol.notify("nib/status", status(uri, excluded=True))
+        elif len(text) <= self.settings.max_document_chars:
             self.service.opened(uri, text, file_path(uri))
 
     def closed(self, uri: str) -> None:
         self.service.forget(uri)
         self.documents.close(uri)
+
+
+def status(
+    uri: str,
+    *,
+    excluded: bool = False,
+    model: str = "",
+    ms: int = 0,
+    shown: bool = False,
+    definitions: int = 0,
+    chunks: int = 0,
+) -> dict:
+    """`nib/status`, for the editor's status of the document at uri: excluded, or which model
+    answered its last ghost text, in how long, with what project context (counts, never code or
+    names). model "": nothing answered yet."""
+    return {
+        "uri": uri,
+        "excluded": excluded,
+        "model": model,
+        "ms": ms,
+        "shown": shown,
+        "definitions": definitions,
+        "chunks": chunks,
+    }
 
 
 def _session_logger(n: int) -> logging.Logger:

@@ -5,22 +5,21 @@ Clients send them camelCase and nested (`initializationOptions`, or under the ke
 
     {"list": {"size": 5}, "statement": {"maxTokens": 32}, "jedi": {"enable": true}, "model": {"path": ""}}
 
-An unknown key or a value of the wrong type or range is a warning and the default;
-it never fails a request. The flat names of nib 0.1 (`listSize`, `staticMs`, ...)
-are still accepted, with a deprecation warning, until nib 0.3. The editors' mirrors
+`parsing.py` reads that object (warnings for what it cannot use). The editors' mirrors
 (VS Code's `contributes.configuration`, Neovim's defaults) are generated from these
 classes by `nib settings --write` (`mirrors.py`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field, fields, is_dataclass
 
 from nib.model.completion.engine import EngineOptions
 from nib.model.completion.request import Options
 from nib.model.listing.jedi import BUDGET_MS as JEDI_BUDGET_MS
+from nib.model.service.exclude import SECRETS
 from nib.model.service.project import ProjectOptions
+from nib.model.text.stops import LINES
 
 # The completion options' defaults are the settings' (one source: the model's own code, which
 # `nib complete` and the evaluators use without settings).
@@ -75,8 +74,18 @@ class StatementSettings:
     enable: bool = setting(True, "the rest of the statement as inline ghost text")
     max_tokens: int = setting(OPTIONS.statement_max_tokens, "tokens in a statement", lo=1, hi=256)
     budget_ms: int = setting(OPTIONS.statement_budget_ms, "time budget of a statement, in ms", lo=10, hi=10_000)
-    block_body: bool = setting(
-        OPTIONS.statement_block_body, "a statement that opens a block may continue into its body"
+    lines: str = setting(
+        OPTIONS.statement_lines,
+        "where ghost text may span lines: auto (the rest of the statement, continued inside brackets; on an "
+        "empty line, a statement that opens a block also with its body), single (one line), multi (a statement "
+        "that opens a block, anywhere, with its body)",
+        choices=LINES,
+    )
+    trigger: str = setting(
+        "auto",
+        "auto: ghost text as you type; manual: only when asked (Neovim: keymaps.trigger, <M-\\>; VS Code: "
+        "Alt+\\, editor.action.inlineSuggest.trigger), and nothing is computed for it before",
+        choices=("auto", "manual"),
     )
     debounce_ms: int = setting(0, "wait this long for more typing before ghost text is computed, in ms", lo=0, hi=2000)
     min_confidence: int = setting(
@@ -199,6 +208,15 @@ class EngineSettings:
 
 
 @dataclass
+class StatsSettings:
+    enable: bool = setting(
+        True,
+        "count, on this machine only, the ghost texts and lists shown and accepted, and how much of what was "
+        "accepted is still there a minute later (`nib stats`: counts, never code or names)",
+    )
+
+
+@dataclass
 class LogSettings:
     level: str = setting("info", "this session's log level", choices=("debug", "info", "warning", "error"))
 
@@ -207,12 +225,18 @@ class LogSettings:
 class Settings:
     enable: bool = setting(True, "answer completion requests at all")
     max_document_chars: int = setting(2_000_000, "larger documents get no completions", lo=1000, hi=100_000_000)
+    exclude: tuple[str, ...] = setting(
+        SECRETS,
+        "files nib neither completes in nor reads: globs, a pattern without `/` matches the file's name, one with "
+        "`/` the end of its path (`**` spans folders; case ignored). The default: files that hold secrets",
+    )
     listing: ListSettings = group(ListSettings, "the completion list", wire="list")
     statement: StatementSettings = group(StatementSettings, "the statement: inline ghost text")
     jedi: JediSettings = group(JediSettings, "jedi's names in the list")
     model: ModelSettings = group(ModelSettings, "the model and how it runs")
     context: ContextSettings = group(ContextSettings, "what the prompt shows of the project besides the file")
     engine: EngineSettings = group(EngineSettings, "an inference engine over HTTP for the statement")
+    stats: StatsSettings = group(StatsSettings, "acceptance counted on this machine")
     log: LogSettings = group(LogSettings, "logging")
 
     def options(self) -> Options:
@@ -225,7 +249,7 @@ class Settings:
             list_statement=self.listing.statement,
             statement_max_tokens=self.statement.max_tokens,
             statement_budget_ms=self.statement.budget_ms,
-            statement_block_body=self.statement.block_body,
+            statement_lines=self.statement.lines,
             statement_min_confidence=self.statement.min_confidence,
             project_tokens=self.context.project_tokens if self.context.project else 0,
         )
@@ -237,28 +261,6 @@ class Settings:
     def engine_options(self) -> EngineOptions:
         e = self.engine
         return EngineOptions(timeout_ms=e.timeout_ms, healing=e.healing, suffix=e.suffix)
-
-
-# nib 0.1's flat names -> their place now; accepted with a warning until nib 0.3.
-DEPRECATED = {
-    "list": ("list", "enable"),
-    "statement": ("statement", "enable"),
-    "statementInList": ("list", "statement"),
-    "static": ("jedi", "enable"),
-    "staticMs": ("jedi", "budgetMs"),
-    "healing": ("model", "healing"),
-    "maxTokens": ("statement", "maxTokens"),
-    "statementMs": ("statement", "budgetMs"),
-    "listMs": ("list", "budgetMs"),
-    "listSize": ("list", "size"),
-    "contextTokens": ("model", "contextTokens"),
-    "blockBody": ("statement", "blockBody"),
-    "debounceMs": ("statement", "debounceMs"),
-    "modelPath": ("model", "path"),
-    "device": ("model", "device"),
-    "threads": ("model", "threads"),
-    "logLevel": ("log", "level"),
-}
 
 
 def camel(name: str) -> str:
@@ -289,86 +291,3 @@ def machine_paths() -> list[str]:
     Example: "engine.url" in machine_paths() and "list.size" not in machine_paths()
     """
     return [".".join(path) for path, f in leaves() if f.metadata["machine"]]
-
-
-def parse(raw, base: Settings | None = None) -> tuple[Settings, list[str]]:
-    """Settings from a client's object over base, and a warning for each key that was not usable.
-
-    Example: parse({"statement": {"maxTokens": "x"}}) ==
-             (Settings(), ["nib: setting statement.maxTokens must be an integer, got 'x'; using the default 32"])
-    """
-    settings = (
-        dataclasses.replace(
-            base,
-            **{
-                f.name: dataclasses.replace(getattr(base, f.name))
-                for f in fields(Settings)
-                if is_dataclass(getattr(base, f.name))
-            },
-        )
-        if base
-        else Settings()
-    )
-    warnings: list[str] = []
-    if raw is None:
-        return settings, warnings
-    if not isinstance(raw, dict):
-        return settings, [f"nib: settings must be an object, got {type(raw).__name__}; using defaults"]
-    for key, value in raw.items():
-        if key in DEPRECATED and not isinstance(value, dict):
-            path = DEPRECATED[key]
-            warnings.append(f"nib: setting {key} is deprecated (until nib 0.3): use {'.'.join(path)}")
-            _set(settings, path, value, warnings)
-        else:
-            _apply(settings, (key,), value, warnings)
-    return settings, warnings
-
-
-def _apply(target, path: tuple[str, ...], value, warnings: list[str]) -> None:
-    """Set the setting at path (a group takes an object of its settings) on target, or warn."""
-    f = _field(type(target), path[-1])
-    if f is None:
-        warnings.append(f"nib: unknown setting {'.'.join(path)!r} ignored")
-        return
-    current = getattr(target, f.name)
-    if is_dataclass(current):
-        if not isinstance(value, dict):
-            warnings.append(f"nib: setting {'.'.join(path)} must be an object, got {value!r}; ignored")
-            return
-        for key, inner in value.items():
-            _apply(current, path + (key,), inner, warnings)
-        return
-    default = getattr(type(target)(), f.name)
-    problem = _check(f, value, default)
-    if problem:
-        warnings.append(f"nib: setting {'.'.join(path)} {problem}; using the default {default!r}")
-        value = default
-    setattr(target, f.name, value)
-
-
-def _set(settings: Settings, path: tuple[str, ...], value, warnings: list[str]) -> None:
-    _apply(getattr(settings, _field(Settings, path[0]).name), path, value, warnings)
-
-
-def _field(cls, name: str):
-    return next((f for f in fields(cls) if wire(f) == name or f.name == name), None)
-
-
-def _check(f, value, default) -> str | None:
-    kind = type(default)
-    if kind is bool:
-        if not isinstance(value, bool):
-            return f"must be true or false, got {value!r}"
-    elif kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            return f"must be an integer, got {value!r}"
-        bounds = f.metadata.get("range")
-        if bounds is not None and not bounds[0] <= value <= bounds[1]:
-            return f"must be between {bounds[0]} and {bounds[1]}, got {value}"
-    elif kind is str:
-        if not isinstance(value, str):
-            return f"must be a string, got {value!r}"
-        choices = f.metadata.get("choices")
-        if choices and value not in choices:
-            return f"must be one of {', '.join(choices)}, got {value!r}"
-    return None

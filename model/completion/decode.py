@@ -250,7 +250,7 @@ class Decoder:
         depth_before: int,
         max_tokens: int = 32,
         deadline: float | None = None,
-        allow_block: bool = False,
+        lines: str = "auto",
         cancel=None,
         exact: bool = False,
     ) -> tuple[str, float]:
@@ -290,7 +290,7 @@ class Decoder:
             text = generated.decode("utf-8", "ignore")
             if not remaining:
                 # The healed bytes are reproduced exactly: the statement goes on from the cursor.
-                end = statement_end(line_prefix, text[healed:], depth_before, allow_block)
+                end = statement_end(line_prefix, text[healed:], depth_before, lines)
                 if end is not None:
                     return text[: healed + end], total
             if n + 1 == max_tokens or (deadline is not None and time.monotonic() > deadline):

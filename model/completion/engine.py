@@ -162,7 +162,7 @@ class EngineCompleter:
         if how.suffix:  # the local FIM prompt's share of what follows: the rest of the line and some lines
             body["suffix"] = context.suffix
         timings.healed_bytes = len(removed.encode())
-        cut = Cut(removed, context.line_prefix, depth_above(above), o.statement_block_body)
+        cut = Cut(removed, context.line_prefix, depth_above(above), o.statement_lines)
         with timings.stage("decode_statement"):
             gen, finish = await self._generate(body, cut, o.statement_max_tokens, how)
         if finish == "length":  # cut by max_tokens, as the local decoder's budget cuts
@@ -263,7 +263,7 @@ class Cut:
     removed: str  # the text backed off, which the engine must reproduce first
     line_prefix: str  # the cursor's line up to the cursor
     depth: int  # the bracket depth where that line starts
-    allow_block: bool
+    lines: str  # statement.lines
 
     def consistent(self, gen: str) -> bool:
         return gen.startswith(self.removed) or self.removed.startswith(gen)
@@ -272,7 +272,7 @@ class Cut:
         """The length of gen that completes the statement, or None while it goes on."""
         if len(gen) < len(self.removed):
             return None
-        end = statement_end(self.line_prefix, gen[len(self.removed) :], self.depth, self.allow_block)
+        end = statement_end(self.line_prefix, gen[len(self.removed) :], self.depth, self.lines)
         return None if end is None else len(self.removed) + end
 
 

@@ -232,7 +232,7 @@ class LocalCompleter:
             prompt.removed,
             ctx.line_prefix,
             o.statement_max_tokens,
-            o.statement_block_body,
+            o.statement_lines,
             o.healing,
         )
         if key in self._statement_memo:
@@ -246,7 +246,7 @@ class LocalCompleter:
             depth_above(above),
             o.statement_max_tokens,
             time.monotonic() + o.statement_budget_ms / 1e3,
-            o.statement_block_body,
+            o.statement_lines,
             cancel,
             exact=o.healing == "exact",
         )

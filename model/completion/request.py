@@ -32,7 +32,7 @@ class Options:
     list_statement: bool = True  # the statement also as one list item
     statement_max_tokens: int = 32
     statement_budget_ms: int = 250
-    statement_block_body: bool = False  # may a statement that opens a block continue into its body
+    statement_lines: str = "auto"  # auto | single | multi: where a statement may span lines (`stops.statement_end`)
     statement_min_confidence: int = -1  # percent: a less likely statement is not shown; -1: the model's own
     project_tokens: int = 0  # the most tokens of project context (`Request.project`) the prompt shows
 

@@ -24,6 +24,8 @@ from nib.model.completion.request import Project
 from nib.model.text.recent import Recent, similarity
 from nib.model.text.stubs import Import, Module, imports, module
 
+from .exclude import Exclude
+
 MAX_FILE_BYTES = 256 << 10  # a bigger file (generated, data) is not read
 FILES = 64  # parsed workspace files kept, by path
 AROUND_LINES = 64  # the text before the cursor a recent chunk is compared with
@@ -76,14 +78,18 @@ def scope_start(text: str, cursor: int) -> int:
 class Workspace:
     """The workspace folders' Python files, read only inside them, parsed once per change on disk."""
 
-    def __init__(self, roots: list[str]):
+    def __init__(self, roots: list[str], exclude: Exclude | None = None):
         self.roots = [Path(os.path.realpath(r)) for r in roots]
+        self.exclude = exclude or Exclude()  # the setting `exclude`: files never read
         self._files: dict[Path, tuple[tuple[int, int], Module]] = {}  # path -> ((mtime, size), its stubs)
         self._lock = threading.Lock()
 
     def inside(self, path: Path) -> Path | None:
-        """path's real path, when that is a file inside a workspace folder."""
+        """path's real path, when that is a file inside a workspace folder that `exclude` does not
+        match (under its own name or its link's)."""
         real = Path(os.path.realpath(path))
+        if self.exclude.matches(str(path)) or self.exclude.matches(str(real)):
+            return None
         return real if real.is_file() and any(real.is_relative_to(r) for r in self.roots) else None
 
     def module(self, path: Path) -> Module | None:
@@ -154,7 +160,7 @@ class ProjectContext:
         self.recent = Recent(recent_size)
 
     def set_roots(self, roots: list[str]) -> None:
-        self.workspace = Workspace(roots)
+        self.workspace = Workspace(roots, self.workspace.exclude)
 
     def block(self, path: str | None, text: str, cursor: int, budget_chars: int, recent: bool = True) -> Block:
         """The project context for a cursor in text (the file at path), in at most budget_chars."""

@@ -30,6 +30,7 @@ from nib.model.listing.jedi import JediCompleter
 from nib.model.listing.ranker import ListRanker
 from nib.model.text.lexeme import name_may_start
 
+from .exclude import Exclude
 from .hosts import Hosts, ModelKey, ModelUse
 from .project import CHARS_PER_TOKEN, NO_BLOCK, Block, ProjectContext, ProjectOptions
 from .scheduler import Scheduler
@@ -47,6 +48,7 @@ class Config:
     jedi_ms: int  # after `.` and in imports
     name_jedi_ms: int  # at a name elsewhere
     project: ProjectOptions = ProjectOptions()
+    exclude: Exclude = Exclude()
 
 
 class CompletionService:
@@ -73,6 +75,7 @@ class CompletionService:
         """New settings: a model that changed loads while the one before keeps serving."""
         self.config = config
         self.project.recent.size = config.project.recent_chunks
+        self.project.workspace.exclude = config.exclude
         if not config.project.project:
             self._blocks.clear()
         self.model.want(config.statement)
@@ -303,11 +306,14 @@ class CompletionService:
         if self.config.jedi:
             self.ranker.jedi.ask(text, 0, path, at_name_start=False)
 
-    def forget(self, doc: str) -> None:
-        """A closed document: nothing of it is kept."""
+    def forget(self, doc: str, path: str | None = None) -> None:
+        """A closed document: nothing of it is kept but its recent chunks (what the user saw);
+        with path (an excluded file), not those either."""
         self.scheduler.forget(doc)
         self.ranker.forget(doc)
         self._blocks.pop(doc, None)
+        if path is not None:
+            self.project.recent.drop(path)
 
     def close(self) -> None:
         self.scheduler.supersede_all()

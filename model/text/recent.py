@@ -77,6 +77,11 @@ class Recent:
         scored = [s for s in scored if s[0] >= MIN_SIMILARITY]
         return [c for _, _, c in sorted(scored, key=lambda s: (s[0], s[1]), reverse=True)[:most]]
 
+    def drop(self, path: str) -> None:
+        """Forget every chunk of path (a file now excluded)."""
+        with self._lock:
+            self._chunks = deque(c for c in self._chunks if c.path != path)
+
     def __len__(self) -> int:
         return len(self._chunks)
 

@@ -46,19 +46,31 @@ def whole_lines(text: str, start: int) -> str:
     return (text[:last_newline] if last_newline > start else text).rstrip("\r\n")
 
 
-def statement_end(line_prefix: str, generated: str, depth_before: int = 0, allow_block: bool = False) -> int | None:
+LINES = ("auto", "single", "multi")
+
+
+def statement_end(line_prefix: str, generated: str, depth_before: int = 0, lines: str = "auto") -> int | None:
     """The length of generated that completes the statement, or None if it goes on.
 
-    The statement ends at a newline at bracket depth 0 outside a string. If
-    allow_block and the statement opens a block (ends with `:`), its indented
-    body is included up to the first line that is not indented deeper.
+    The statement ends at a newline at bracket depth 0 outside a string. lines
+    (`statement.lines`): single: at the first newline, whatever is open; multi:
+    a statement that opens a block (ends with `:`) takes its indented body, up to
+    the first line that is not indented deeper; auto: the body only where the
+    cursor's line was empty (a block written from scratch), else as single but
+    with lines continued inside brackets.
 
     Example: statement_end("x = f(", "a,\\n b)\\ny = 2", 0) == 6
     """
+    if lines == "single":
+        newline = generated.find("\n")
+        if newline >= 0:
+            return len(generated[:newline].rstrip("\r"))
+    allow_block = lines == "multi" or (lines == "auto" and not line_prefix.strip())
     text = line_prefix + generated
     data = text.encode("utf-8", "surrogatepass")
     base = len(line_prefix.encode("utf-8", "surrogatepass"))
-    indent = len(line_prefix) - len(line_prefix.lstrip(" \t"))
+    first_line = text.split("\n", 1)[0]  # the header's: the model may indent on an empty line
+    indent = len(first_line) - len(first_line.lstrip(" \t"))
     depth = depth_before
     last_significant = None
     tokens = lex(text, roles=False)

@@ -4,7 +4,7 @@ the list's own model stays on the CPU."""
 from nib.model.completion.request import Kind
 from nib.model.service.hosts import ModelKey
 from nib.server.configure import list_key, local_key, statement_key
-from nib.server.settings import parse
+from nib.server.parsing import parse
 
 
 def test_an_engine_serves_the_statement_and_never_the_list():

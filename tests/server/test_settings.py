@@ -7,16 +7,17 @@ from fixtures import ROOT
 
 from nib.model.completion.request import Options
 from nib.model.service.project import ProjectOptions
-from nib.server.settings import Settings, leaves, parse
+from nib.server.parsing import parse
+from nib.server.settings import Settings, leaves
 
 
 def test_nested_camel_case_settings():
     settings, warnings = parse(
-        {"statement": {"maxTokens": 12, "blockBody": True}, "model": {"healing": "off"}, "list": {"statement": False}}
+        {"statement": {"maxTokens": 12, "lines": "multi"}, "model": {"healing": "off"}, "list": {"statement": False}}
     )
     assert warnings == []
     expected = Settings()
-    expected.statement.max_tokens, expected.statement.block_body = 12, True
+    expected.statement.max_tokens, expected.statement.lines = 12, "multi"
     expected.model.healing, expected.listing.statement = "off", False
     assert settings == expected
 
@@ -58,6 +59,21 @@ def test_flat_names_of_nib_0_1_are_accepted_with_a_deprecation_warning():
     ]
 
 
+def test_block_body_becomes_statement_lines_with_a_deprecation_warning():
+    assert parse({"statement": {"blockBody": True}})[1] == [
+        "nib: setting statement.blockBody is deprecated (until nib 0.3): use statement.lines = 'multi'"
+    ]
+    assert parse({"statement": {"blockBody": True}})[0].statement.lines == "multi"
+    assert parse({"blockBody": False}) == (
+        Settings(),  # lines "auto": the default
+        ["nib: setting statement.blockBody is deprecated (until nib 0.3): use statement.lines = 'auto'"],
+    )
+    assert parse({"statement": {"blockBody": "yes"}}) == (
+        Settings(),
+        ["nib: setting statement.blockBody must be true or false, got 'yes'; ignored"],
+    )
+
+
 def test_parse_over_a_base_does_not_change_the_base():
     base, _ = parse({"list": {"size": 3}})
     changed, _ = parse({"list": {"budgetMs": 100}}, base)
@@ -80,7 +96,7 @@ def test_options_are_the_settings_of_the_same_name():
         {
             "list": {"size": 7, "budgetMs": 90, "statement": False},
             "model": {"contextTokens": 100},
-            "statement": {"maxTokens": 9, "budgetMs": 80, "blockBody": True},
+            "statement": {"maxTokens": 9, "budgetMs": 80, "lines": "single"},
             "context": {"projectTokens": 100},
         }
     )
@@ -92,7 +108,7 @@ def test_options_are_the_settings_of_the_same_name():
         list_statement=False,
         statement_max_tokens=9,
         statement_budget_ms=80,
-        statement_block_body=True,
+        statement_lines="single",
         project_tokens=100,
     )
 

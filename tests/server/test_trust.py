@@ -3,7 +3,7 @@
 from nib.model.completion.request import Kind
 from nib.model.service.hosts import ModelKey
 from nib.server.configure import local_key, statement_key
-from nib.server.settings import parse
+from nib.server.parsing import parse
 from nib.server.trust import engine_problems, engine_refused
 
 PLAIN = (

@@ -4,6 +4,7 @@ outside the workspace folders (symbolic links resolved first); never a module im
 import sys
 
 from nib.model.completion.request import Project
+from nib.model.service.exclude import Exclude
 from nib.model.service.project import NO_BLOCK, ProjectContext, scope_start
 
 MODELS = '''import sys
@@ -74,15 +75,27 @@ def test_the_budget_keeps_the_most_relevant_and_none_gives_nothing(tmp_path):
 def test_nothing_outside_the_workspace_is_read(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
-    (outside / "secrets.py").write_text("def token(): ...\nKEY = 'hunter2'\n")
+    (outside / "vault.py").write_text("def token(): ...\nKEY = 'hunter2'\n")
     root = tmp_path / "repo"
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "__init__.py").write_text("")
-    (root / "pkg" / "secrets.py").symlink_to(outside / "secrets.py")  # a hostile repository's link
-    text = "from pkg.secrets import token, KEY\nfrom outside.secrets import token\n\ntoken(KEY)"
+    (root / "pkg" / "vault.py").symlink_to(outside / "vault.py")  # a hostile repository's link
+    text = "from pkg.vault import token, KEY\nfrom outside.vault import token\n\ntoken(KEY)"
     project = ProjectContext([str(root)])
     assert project.block(str(root / "pkg" / "app.py"), text, len(text), 2000, recent=False) == NO_BLOCK
     assert ProjectContext([]).block(str(root / "pkg" / "app.py"), text, len(text), 2000, recent=False) == NO_BLOCK
+
+
+def test_an_excluded_file_is_never_read(tmp_path):
+    root = workspace(tmp_path)
+    project = ProjectContext([str(root)])
+    project.workspace.exclude = Exclude(("models.py",))
+    block = project.block(str(root / "shop" / "app.py"), APP, len(APP), 2000, recent=False)
+    assert [path for path, _ in block.project.files] == ["shop/util.py"]
+    (root / "shop" / "link.py").symlink_to(root / "shop" / "models.py")  # nor through a link
+    linked = APP.replace("shop.models", "shop.link")
+    block = project.block(str(root / "shop" / "app.py"), linked, len(linked), 2000, recent=False)
+    assert [path for path, _ in block.project.files] == ["shop/util.py"]
 
 
 def test_recent_chunks_come_after_the_definitions_budget_allowing(tmp_path):

@@ -6,22 +6,27 @@ from nib.model.text.stops import bracket_depth, cut_suffix_repeat, statement_end
 
 
 @pytest.mark.parametrize(
-    "line, gen, depth, block, expected",
+    "line, gen, depth, lines, expected",
     [
-        ("x = f(", "a,\n b)\ny = 2", 0, False, "a,\n b)"),
-        ("x = ", "1\ny = 2", 0, False, "1"),
-        ("s = ", '"""a\nb"""\nx', 0, False, '"""a\nb"""'),
-        ("    a,", " b)\n", 1, False, " b)"),  # the line is inside a bracket opened above
-        ("    foo(a,", " b)\n", 1, False, None),
-        ("if x", ":\n    y = 1\n    z = 2\nfoo", 0, True, ":\n    y = 1\n    z = 2"),
-        ("if x", ":\n    y = 1\n", 0, False, ":"),
-        ("x = [", "1, 2", 0, False, None),
-        ("x = '", "a\nb", 0, False, "a"),  # a one-line string ends at the line end
-        ("y = 1  ", "# note\nz", 0, False, "# note"),
+        ("x = f(", "a,\n b)\ny = 2", 0, "auto", "a,\n b)"),
+        ("x = ", "1\ny = 2", 0, "auto", "1"),
+        ("s = ", '"""a\nb"""\nx', 0, "auto", '"""a\nb"""'),
+        ("    a,", " b)\n", 1, "auto", " b)"),  # the line is inside a bracket opened above
+        ("    foo(a,", " b)\n", 1, "auto", None),
+        ("if x", ":\n    y = 1\n    z = 2\nfoo", 0, "multi", ":\n    y = 1\n    z = 2"),
+        ("if x", ":\n    y = 1\n", 0, "auto", ":"),
+        ("x = [", "1, 2", 0, "auto", None),
+        ("x = '", "a\nb", 0, "auto", "a"),  # a one-line string ends at the line end
+        ("y = 1  ", "# note\nz", 0, "auto", "# note"),
+        ("    ", "for x in y:\n        f(x)\n    z", 0, "auto", "for x in y:\n        f(x)"),  # an empty line: the body
+        ("    ", "for x in y:\n        f(x)\n    z", 0, "single", "for x in y:"),
+        ("x = f(", "a,\n b)\ny = 2", 0, "single", "a,"),  # one line, whatever is open
+        ("x = f(", "a)  \r\ny", 0, "single", "a)  "),
+        ("    x = 1", "\n", 0, "multi", ""),
     ],
 )
-def test_statement_end(line, gen, depth, block, expected):
-    end = statement_end(line, gen, depth, block)
+def test_statement_end(line, gen, depth, lines, expected):
+    end = statement_end(line, gen, depth, lines)
     assert (gen[:end] if end is not None else None) == expected
 
 

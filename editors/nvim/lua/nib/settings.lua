@@ -3,6 +3,7 @@
 return {
   enable = true, -- answer completion requests at all
   maxDocumentChars = 2000000, -- larger documents get no completions
+  exclude = { '.env', '.env.*', '*.pem', '*.key', 'id_rsa*', '.netrc', '.pypirc', '*secret*', '*credential*' }, -- files nib neither completes in nor reads: globs, a pattern without `/` matches the file's name, one with `/` the end of its path (`**` spans folders; case ignored). The default: files that hold secrets
   list = {
     enable = true, -- the model's items in the completion list
     size = 5, -- the model's own lexemes in the list (each one more costs decoding time)
@@ -14,7 +15,8 @@ return {
     enable = true, -- the rest of the statement as inline ghost text
     maxTokens = 32, -- tokens in a statement
     budgetMs = 250, -- time budget of a statement, in ms
-    blockBody = false, -- a statement that opens a block may continue into its body
+    lines = 'auto', -- where ghost text may span lines: auto (the rest of the statement, continued inside brackets; on an empty line, a statement that opens a block also with its body), single (one line), multi (a statement that opens a block, anywhere, with its body)
+    trigger = 'auto', -- auto: ghost text as you type; manual: only when asked (Neovim: keymaps.trigger, <M-\>; VS Code: Alt+\, editor.action.inlineSuggest.trigger), and nothing is computed for it before
     debounceMs = 0, -- wait this long for more typing before ghost text is computed, in ms
     minConfidence = -1, -- show a statement only if the model gives it at least this probability, in percent (0: every statement; -1: the model's own: 0 for the bundled model, 10 for gemma3-270m)
   },
@@ -44,6 +46,9 @@ return {
     timeoutMs = 1500, -- a statement the engine has not finished in this time comes from the local model instead, in ms
     healing = 'grammar', -- how the engine is made to start with the word the cursor splits: grammar (GBNF: llama.cpp), regex (structured outputs: vLLM), off
     suffix = false, -- send the text after the cursor as `suffix` (fill-in-the-middle; only for an engine and model that take it)
+  },
+  stats = {
+    enable = true, -- count, on this machine only, the ghost texts and lists shown and accepted, and how much of what was accepted is still there a minute later (`nib stats`: counts, never code or names)
   },
   log = {
     level = 'info', -- this session's log level

@@ -1,0 +1,111 @@
+"""What users ask of a completion tool, through the real server over stdio with the bundled model:
+single- and multi-line ghost text, a manual trigger, excluded files and the status that says so."""
+
+import asyncio
+
+import pytest
+import pytest_lsp
+from fixtures import DEMO, SERVER
+from lsp import apply_edit, complete, configure, inline, open_doc
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+TEXT = DEMO.read_text()
+LINES = TEXT.split("\n")
+FAST = {"jedi": {"enable": False}, "statement": {"minConfidence": 0, "maxTokens": 128, "budgetMs": 10_000}}
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def client(lsp_client: LanguageClient):
+    lsp_client.statuses = []
+
+    @lsp_client.feature("nib/status")
+    def status(params):
+        lsp_client.statuses.append(params._asdict())
+
+    await lsp_client.initialize_session(
+        types.InitializeParams(capabilities=client_capabilities("neovim"), initialization_options=FAST)
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+def cut(line: int, before: str, uri: str) -> str:
+    """The demo with line `line` cut to `before`, opened at uri."""
+    return apply_edit(TEXT, line, len(before), len(LINES[line]), "")
+
+
+async def statement(client, line: int, before: str, uri: str) -> str | None:
+    open_doc(client, cut(line, before, uri), uri=uri)
+    result = await inline(client, line, len(before), uri=uri)
+    return result.items[0].insert_text if result and result.items else None
+
+
+@pytest.mark.parametrize(
+    "lines, line, before, expected",
+    [
+        # an empty line: a statement that opens a block comes with its body, but for `single`
+        ("auto", 8, "        ", "if os.path.exists(dirpath):\n            return os.path.join(dirpath, dirpath)"),
+        ("single", 8, "        ", "if os.path.exists(dirpath):"),
+        # a block header being typed: its body only with `multi`
+        ("auto", 9, "            if ", "not os.path.exists(dir):"),
+        (
+            "multi",
+            9,
+            "            if ",
+            'not os.path.exists(dir):\n                raise ValueError("unsupported file")',
+        ),
+    ],
+)
+async def test_statement_lines(client, lines, line, before, expected):
+    configure(client, {"statement": {"lines": lines}})
+    assert await statement(client, line, before, f"file:///tmp/lines_{lines}_{line}.py") == expected
+
+
+async def test_manual_trigger_answers_only_when_asked(client):
+    configure(client, {"statement": {"trigger": "manual"}})
+    uri = "file:///tmp/manual.py"
+    open_doc(client, cut(16, "    for path in ", uri), uri=uri)
+    assert await inline(client, 16, len("    for path in "), uri=uri) is None  # as typing asks
+    asked = await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+            text_document=types.TextDocumentIdentifier(uri),
+            position=types.Position(16, len("    for path in ")),
+        )
+    )
+    assert [item.insert_text for item in asked.items] == ["args:"]
+    assert client.statuses[-1]["uri"] == uri and client.statuses[-1]["shown"] is True
+
+
+async def wait_status(client, uri: str, excluded: bool) -> dict:
+    for _ in range(100):
+        found = [s for s in client.statuses if s["uri"] == uri]
+        if found and found[-1]["excluded"] is excluded:
+            return found[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no nib/status with excluded={excluded} for {uri}: {client.statuses}")
+
+
+async def test_an_excluded_file_gets_nothing_and_the_status_says_so(client):
+    secret, plain = "file:///tmp/app/settings/secrets.py", "file:///tmp/app/demo.py"
+    open_doc(client, TEXT, uri=secret)
+    assert await wait_status(client, secret, True) == {
+        "uri": secret,
+        "excluded": True,
+        "model": "",
+        "ms": 0,
+        "shown": False,
+        "definitions": 0,
+        "chunks": 0,
+    }
+    assert await complete(client, 16, 8, uri=secret) is None
+    assert await inline(client, 16, 8, uri=secret) is None
+    open_doc(client, TEXT, uri=plain)
+    assert (await complete(client, 16, 8, uri=plain)).items
+
+    configure(client, {"exclude": ["demo.py"]})  # a setting changed: the open documents follow it
+    await wait_status(client, plain, True)
+    await wait_status(client, secret, False)
+    assert await complete(client, 16, 8, uri=plain) is None
+    assert (await complete(client, 16, 8, uri=secret)).items
