@@ -21,6 +21,7 @@ from lsprotocol import types
 from nib.model.completion.request import Mode
 
 from . import convert
+from .acceptance import ACCEPTED
 from .daemon import check_bind, load_or_create_token, serve_tcp, token_path
 from .limits import DAEMON, STDIO
 from .parent import watch_parent
@@ -87,6 +88,9 @@ def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
         if isinstance(change, types.TextDocumentContentChangePartial):
             r = change.range
             start = doc.offset(r.start.line, r.start.character, ls.encoding)
+            if ls.settings.stats.enable:
+                end = max(start, doc.offset(r.end.line, r.end.character, ls.encoding))
+                ls.acceptance.edited(doc.uri, start, end, len(change.text))
             inserted_at = start if r.start == r.end and len(params.content_changes) == 1 else -1
             doc.apply((r.start.line, r.start.character), (r.end.line, r.end.character), change.text, ls.encoding)
             last = start + len(change.text)
@@ -103,16 +107,34 @@ def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
 
 
 async def completion(ls: NibServer, params: types.CompletionParams):
-    found = await ls.complete(params.text_document.uri, params.position, Mode.LIST)
-    return None if found is None else convert.completion_list(found[2], found[0], found[1], ls.encoding)
+    uri = params.text_document.uri
+    found = await ls.complete(uri, params.position, Mode.LIST)
+    if found is None:
+        return None
+    doc, cursor, result = found
+    return convert.completion_list(result, doc, cursor, ls.encoding, ls.commands(uri, Mode.LIST, cursor, result))
 
 
 async def inline_completion(ls: NibServer, params: types.InlineCompletionParams):
     asked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
     if ls.settings.statement.trigger == "manual" and not asked:
         return None  # typing asks automatically; manual: only a key or command the user pressed
-    found = await ls.complete(params.text_document.uri, params.position, Mode.STATEMENT)
-    return None if found is None else convert.inline_list(found[2], found[0], found[1], ls.encoding)
+    uri = params.text_document.uri
+    found = await ls.complete(uri, params.position, Mode.STATEMENT)
+    if found is None:
+        return None
+    doc, cursor, result = found
+    return convert.inline_list(result, doc, cursor, ls.encoding, ls.commands(uri, Mode.STATEMENT, cursor, result))
+
+
+def accepted(ls: NibServer, *args):
+    """`nib.accepted ID [CHARS]`, the command of an item the user accepted (CHARS: a word or a line of it)."""
+    n, chars = (list(args) + [None, None])[:2]
+    if not isinstance(n, int) or isinstance(n, bool) or not (chars is None or isinstance(chars, int)):
+        ls.log.warning("nib.accepted with arguments %r: ignored", list(args)[:3])
+        return None
+    ls.accepted(n, chars)
+    return None
 
 
 def shutdown(ls: NibServer, params):
@@ -180,6 +202,7 @@ def create_server(
     )
     for method, options, handler in FEATURES:
         server.feature(method, options)(handler)
+    server.command(ACCEPTED)(accepted)
     if test_requests:
         from .inspection import register
 

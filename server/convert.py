@@ -42,7 +42,8 @@ def kind_and_detail(c, jedi_names: dict) -> tuple[types.CompletionItemKind, str]
     return K.Text, "nib · the model's guess"
 
 
-def completion_list(listing, doc, cursor: int, encoding: str) -> types.CompletionList:
+def completion_list(listing, doc, cursor: int, encoding: str, command=None) -> types.CompletionList:
+    """command: the accept command of an item (`Session.commands`), or None for none."""
     jedi_names = {n.name: n for n in listing.jedi.names} if listing.jedi else {}
     items = []
     for rank, c in enumerate(listing.candidates):
@@ -57,6 +58,7 @@ def completion_list(listing, doc, cursor: int, encoding: str) -> types.Completio
                 filter_text=c.text,
                 text_edit=types.TextEdit(range=lsp_range(doc, c.start, cursor, encoding), new_text=c.text),
                 insert_text_format=types.InsertTextFormat.PlainText,
+                command=command(c) if command else None,
             )
         )
     # Complete where jedi's names are the whole truth (after `.`, in an import): the editor
@@ -64,10 +66,14 @@ def completion_list(listing, doc, cursor: int, encoding: str) -> types.Completio
     return types.CompletionList(is_incomplete=not listing.complete, items=items)
 
 
-def inline_list(result, doc, cursor: int, encoding: str) -> types.InlineCompletionList:
+def inline_list(result, doc, cursor: int, encoding: str, command=None) -> types.InlineCompletionList:
     return types.InlineCompletionList(
         items=[
-            types.InlineCompletionItem(insert_text=c.text, range=lsp_range(doc, c.start, cursor, encoding))
+            types.InlineCompletionItem(
+                insert_text=c.text,
+                range=lsp_range(doc, c.start, cursor, encoding),
+                command=command(c) if command else None,
+            )
             for c in result.candidates
         ]
     )

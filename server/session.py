@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import threading
 from pathlib import Path
 
 from lsprotocol import types
@@ -23,15 +24,18 @@ from nib.model.service.hosts import Hosts
 from nib.model.service.service import CompletionService
 
 from . import __version__
+from .acceptance import ACCEPTED, RETAINED_AFTER_S, Acceptance, Offer, stats_name
 from .configure import config
 from .documents import Documents
 from .limits import STDIO, Limits
 from .parsing import parse
 from .protocol import NibProtocol, is_parse_error
 from .settings import Settings
+from .stats import Stats
 from .trust import engine_problems
 
 _sessions = itertools.count(1)
+FLUSH_S = 30.0  # the statistics in memory at most this long: a crash loses little, a keystroke writes nothing
 MESSAGE = {
     logging.ERROR: types.MessageType.Error,
     logging.WARNING: types.MessageType.Warning,
@@ -40,14 +44,24 @@ MESSAGE = {
 
 
 class Shared:
-    """What all sessions of one process share: the model hosts, jedi's worker process, the limits."""
+    """What all sessions of one process share: the model hosts, jedi's worker process, the limits,
+    the acceptance statistics (written to their file every FLUSH_S seconds, and at the end)."""
 
     def __init__(self, limits: Limits = STDIO):
         self.limits = limits
         self.hosts = Hosts(limits.models)
         self.jedi = JediCompleter()
+        self.stats = Stats()
+        self._closed = threading.Event()
+        threading.Thread(target=self._flush_every, name="nib-stats", daemon=True).start()
+
+    def _flush_every(self) -> None:
+        while not self._closed.wait(FLUSH_S):
+            self.stats.flush()
 
     def close(self) -> None:
+        self._closed.set()
+        self.stats.flush()
         self.jedi.close()
 
 
@@ -85,6 +99,7 @@ class NibServer(LanguageServer):
         self.log = logging.getLogger("nib") if own_process else _session_logger(next(_sessions))
         self._big_logged: set[str] = set()
         self.last_result: Result | None = None
+        self.acceptance = Acceptance(shared.stats)
         self.service = CompletionService(
             shared.hosts, shared.jedi, config(self.settings, shared.limits), self.notify, self.log
         )
@@ -130,8 +145,7 @@ class NibServer(LanguageServer):
 
     def end_session(self) -> None:
         for uri in self.documents.uris():
-            self.service.forget(uri)
-            self.documents.close(uri)
+            self.closed(uri)
         self.service.close()
 
     def admit(self, uri: str, text: str) -> bool:
@@ -214,6 +228,32 @@ class NibServer(LanguageServer):
             self._status(uri, result)
         return doc, cursor, result
 
+    def commands(self, uri: str, mode: Mode, cursor: int, result):
+        """The `nib.accepted` command of each item of result, counted as shown; None when statistics are off."""
+        host = (self.service.model if mode == Mode.STATEMENT else self.service.list_model).serving
+        if not self.settings.stats.enable or not result.candidates or host is None:
+            return None
+        kind, model = ("statement" if mode == Mode.STATEMENT else "list"), stats_name(host.key)
+        self.acceptance.stats.shown(model, kind)
+
+        def command(c) -> types.Command:
+            n = self.acceptance.offer(Offer(uri, kind, model, c.text, c.start, cursor - c.start))
+            return types.Command(title="nib: accepted", command=ACCEPTED, arguments=[n])
+
+        return command
+
+    def accepted(self, n: int, chars: int | None) -> None:
+        """The editor ran an item's command: it was accepted (chars: that many characters of it)."""
+        if self.acceptance.accepted(n, chars) is not None:
+            asyncio.get_running_loop().call_later(RETAINED_AFTER_S + 1, self.count_retained)
+
+    def count_retained(self, closing: str | None = None) -> None:
+        def text_of(uri: str) -> str | None:
+            doc = self.documents.get(uri)
+            return doc.text if doc else None
+
+        self.acceptance.count_due(text_of, closing)
+
     def _status(self, uri: str, result) -> None:
         """`nib/status` for the editor's status: which model answered the ghost text, in how long,
         and with what project context (counts, never code or names)."""
@@ -277,6 +317,7 @@ class NibServer(LanguageServer):
             self.service.opened(uri, text, file_path(uri))
 
     def closed(self, uri: str) -> None:
+        self.count_retained(closing=uri)  # what stands in it now is what was kept
         self.service.forget(uri)
         self.documents.close(uri)
 

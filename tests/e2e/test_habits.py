@@ -2,13 +2,19 @@
 single- and multi-line ghost text, a manual trigger, excluded files and the status that says so."""
 
 import asyncio
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
 
 import pytest
 import pytest_lsp
 from fixtures import DEMO, SERVER
-from lsp import apply_edit, complete, configure, inline, open_doc
+from lsp import apply_edit, complete, configure, inline, open_doc, type_text
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from nib.server.stats import Row, report
 
 TEXT = DEMO.read_text()
 LINES = TEXT.split("\n")
@@ -109,3 +115,49 @@ async def test_an_excluded_file_gets_nothing_and_the_status_says_so(client):
     await wait_status(client, secret, False)
     assert await complete(client, 16, 8, uri=plain) is None
     assert (await complete(client, 16, 8, uri=secret)).items
+
+
+STATS_HOME = tempfile.mkdtemp(prefix="nib-stats-")
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=SERVER, server_env={**os.environ, "XDG_DATA_HOME": STATS_HOME})
+)
+async def counted(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(
+        types.InitializeParams(capabilities=client_capabilities("visual-studio-code"), initialization_options=FAST)
+    )
+    yield
+    # the statistics reach their file when the server ends: the test reads them after this
+
+
+async def test_accepts_are_counted_and_followed_for_what_is_kept(counted):
+    uri, before = "file:///tmp/counted.py", "    for path in "
+    open_doc(counted, cut(16, before, uri), uri=uri)
+    listed = await complete(counted, 16, len(before), uri=uri)
+    assert {item.command.command for item in listed.items} == {"nib.accepted"}
+    item = (await inline(counted, 16, len(before), uri=uri)).items[0]
+    assert (item.insert_text, item.command.title, item.command.command) == ("args:", "nib: accepted", "nib.accepted")
+    type_text(counted, cut(16, before, uri), 16, len(before), "args:", 2, uri=uri)  # the editor accepts it
+    await counted.workspace_execute_command_async(types.ExecuteCommandParams("nib.accepted", item.command.arguments))
+    # again (an editor's retry), and with arguments nib never sent: neither counts
+    await counted.workspace_execute_command_async(types.ExecuteCommandParams("nib.accepted", item.command.arguments))
+    await counted.workspace_execute_command_async(types.ExecuteCommandParams("nib.accepted", ["x", {}]))
+    at = types.Range(types.Position(16, len(before) + 3), types.Position(16, len(before) + 4))
+    counted.text_document_did_change(  # "args:" -> "argv:", and a comment written inside it
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+            [types.TextDocumentContentChangePartial(range=at, text="v  # changed")],
+        )
+    )
+    counted.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    await counted.shutdown_session()
+    await counted.stop()
+
+    day = date.today().isoformat()
+    typed = len("args:") + len("  # changed")  # what the edits added: "s" -> "v" adds nothing
+    assert report(Path(STATS_HOME) / "nib" / "stats.sqlite3") == [
+        Row(day, "bundled", "list", 1, 0, 0, 0, typed, 0.0),
+        # "args:" accepted; a minute later (here: at its close) "arg" and ":" of it are still there
+        Row(day, "bundled", "statement", 1, 1, 5, 4, typed, 5 / typed),
+    ]
