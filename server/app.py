@@ -139,6 +139,9 @@ def accepted(ls: NibServer, *args):
 
 def shutdown(ls: NibServer, params):
     ls.service.scheduler.supersede_all()
+    for uri in ls.documents.uris():  # what was accepted in them is counted as it stands now
+        ls.count_retained(closing=uri)
+    ls.shared.stats.flush()
 
 
 FEATURES: list[tuple[str, object, Callable[..., Any]]] = [

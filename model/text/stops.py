@@ -103,15 +103,26 @@ def _chars(data: bytes, base: int, end: int) -> int:
     return len(data[base:end].decode("utf-8", "replace"))
 
 
+# What an editor auto-pairs, or what stands after a cursor inside a call or a string.
+CLOSERS = frozenset(")]}\"':")
+
+
 def cut_suffix_repeat(generated: str, suffix_line: str) -> str:
     """Drop the end of generated where it repeats the text right after the cursor.
 
     Only when the repeat closes brackets opened before the cursor, or holds no
-    brackets: `foo(|)` + `a, b)` -> `a, b`, but `foo(|)` + `bar()` stays.
+    brackets: `foo(|)` + `a, b)` -> `a, b`, but `foo(|)` + `bar()` stays. Where
+    the rest of the line is only closers (`)`, `")`, `]:`: what an editor
+    auto-pairs), the statement ends where the model writes them, whatever
+    follows: `f("|")` + `.py"):` -> `.py`, never a second `")`.
 
-    Example: cut_suffix_repeat("a, b)", ")") == "a, b"
+    Example: cut_suffix_repeat("a, b)", ")") == "a, b" and cut_suffix_repeat('.py"):', '")') == ".py"
     """
     tail = suffix_line.strip()
+    if tail and set(tail) <= CLOSERS:
+        at = _follows_at(generated, tail)
+        if at is not None:
+            return generated[:at]
     body = generated.rstrip()
     if not tail or not body.endswith(tail):
         return generated
@@ -133,14 +144,23 @@ def cut_at_suffix(generated: str, suffix_line: str) -> str:
     tail = suffix_line.strip()
     if not tail:
         return generated
+    at = _follows_at(generated, tail)
+    if at is not None:
+        kept = generated[:at]
+        return kept.rstrip() if suffix_line[:1].isspace() else kept
+    return cut_suffix_repeat(generated, suffix_line)
+
+
+def _follows_at(generated: str, tail: str) -> int | None:
+    """The first place in generated where tail follows, not inside a name, with no bracket of
+    generated's own open before it."""
     at = generated.find(tail)
     while at >= 0:
         inside_name = _word(tail[0]) and at > 0 and _word(generated[at - 1])
         if not inside_name and bracket_depth(generated[:at]) == 0:
-            kept = generated[:at]
-            return kept.rstrip() if suffix_line[:1].isspace() else kept
+            return at
         at = generated.find(tail, at + 1)
-    return cut_suffix_repeat(generated, suffix_line)
+    return None
 
 
 def _word(c: str) -> bool:

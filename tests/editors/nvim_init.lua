@@ -3,7 +3,6 @@ local root = vim.env.NIB_REPO
 vim.opt.runtimepath:prepend(root .. '/editors/nvim')
 vim.cmd('runtime plugin/nib.lua')
 vim.opt.swapfile = false
-vim.opt.completeopt = { 'menuone', 'noinsert' }
 require('nib').setup({
   python = vim.env.NIB_PYTHON,
   settings = { jedi = { budgetMs = 5000 } },

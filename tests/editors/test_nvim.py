@@ -31,6 +31,7 @@ def start_nvim(tmp_path, monkeypatch, source, cwd=None):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # Neovim's LSP log goes there
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the server's working directory
     monkeypatch.setenv("NIB_TEST_CWD", str(cwd or "."))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the server's acceptance statistics
     child = pynvim.attach(
         "child",
         argv=[
@@ -107,7 +108,7 @@ def test_list_after_a_dot_shows_the_ranked_valid_names_and_accepts_mid_word(nvim
     names = [w for w in words if "(" not in w and "." not in w]
     assert names[0] == "path"
     assert sorted(names) == ["pardir", "path", "pathconf", "pathconf_names", "pathsep"]
-    nvim.input("<C-y>")  # accept the first item
+    nvim.input("<C-n><C-y>")  # select the first item (nib's buffers pre-select nothing), accept it
     wait(lambda: nvim.current.buffer[2] == "os.path", what="the accepted item")  # no duplicated "pa"
 
 
@@ -156,6 +157,9 @@ def test_checkhealth_reports_command_version_and_model(nvim):
     assert f"- ✅ OK server command: {sys.executable} -I -m nib.server.cli serve (in {cwd})" in text, text
     assert "- ✅ OK nib 0.2.0" in text
     assert "model " + str(ROOT / "model" / "weights") + ": 6917376 parameters" in text
+    assert "- ghost text: as you type, lines auto" in text
+    assert "- excluded files (settings.exclude): .env, .env.*, *.pem, *.key, id_rsa*, .netrc, .pypirc, " in text
+    assert "- acceptance statistics (`nib stats`): on" in text
 
 
 def test_setup_defaults_mirror_the_server_settings(nvim):
@@ -166,7 +170,7 @@ def test_setup_defaults_mirror_the_server_settings(nvim):
         node = expected
         for key in path[:-1]:
             node = node.setdefault(key, {})
-        node[path[-1]] = f.default
+        node[path[-1]] = list(f.default) if isinstance(f.default, tuple) else f.default
     assert nvim.exec_lua("return require('nib').defaults.settings") == expected
 
 
@@ -198,3 +202,115 @@ def test_a_hostile_repository_runs_none_of_its_code(tmp_path, monkeypatch):
             wait(lambda: jedi_item() == [("compute_totals", "Function")], what="jedi's compute_totals")
         finally:
             quit_nvim(nvim)
+
+
+def test_the_popup_inserts_nothing_until_an_item_is_chosen(nvim):
+    """Neovim's default 'completeopt' inserts the first item as the popup opens; in nib's buffers
+    typing through an open popup writes exactly what was typed."""
+    assert nvim.eval("&g:completeopt") == "menu,popup"  # Neovim's default, untouched
+    assert nvim.eval("&l:completeopt") == "menu,menuone,noselect,popup"
+    set_line(nvim, 3, "")
+    nvim.input("os.")  # `.` opens the list
+    assert "path" in wait(lambda: popup_words(nvim), what="the popup after `os.`")
+    assert nvim.current.buffer[2] == "os."
+    nvim.input("pa")
+    time.sleep(0.5)
+    assert nvim.current.buffer[2] == "os.pa"
+    nvim.input("<Esc>")
+    assert nvim.current.buffer[2] == "os.pa"
+
+
+def accept_with(nvim, line, typed, key):
+    """Ghost text at the end of line 11 set to `line` after typing `typed`; the line after `key`."""
+    set_line(nvim, 11, line)
+    nvim.input(typed)
+    shown = wait(lambda: ghost_text(nvim), what="ghost text")
+    nvim.input(key)
+    return shown
+
+
+def test_accept_the_next_word_then_the_line_and_the_stats_count_them(tmp_path, monkeypatch):
+    source = tmp_path / "demo.py"
+    shutil.copy(DEMO, source)
+    nvim = start_nvim(tmp_path, monkeypatch, source)
+    try:
+        shown = accept_with(nvim, "                found.ap", "p", "<M-Right>")
+        assert shown == "end(name)"
+        wait(lambda: nvim.current.buffer[10] == "                found.append", what="the next word")
+        assert tuple(nvim.current.window.cursor) == (11, len("                found.append"))
+        nvim.input("(")
+        shown = wait(lambda: ghost_text(nvim), what="ghost text after `(`")
+        nvim.input("<C-l>")
+        wait(lambda: nvim.current.buffer[10] == "                found.append(" + shown, what="the line")
+    finally:
+        quit_nvim(nvim)
+    # the server ends with Neovim and writes what it counted: two accepts of the ghost text
+    from nib.server.stats import report
+
+    for _ in range(100):
+        rows = [r for r in report(tmp_path / "data" / "nib" / "stats.sqlite3") if r.kind == "statement"]
+        if rows:
+            break
+        time.sleep(0.1)
+    (row,) = rows
+    assert (row.model, row.accepted, row.accepted_chars) == ("bundled", 2, len("end") + len(shown))
+    assert row.shown >= 2 and row.retained_chars == row.accepted_chars  # closed as it was left
+
+
+def test_manual_trigger_and_the_statuses(nvim):
+    nvim.exec_lua("require('nib').set({ statement = { trigger = 'manual' } })")
+    assert nvim.exec_lua("return require('nib').status()") == "nib: manual"
+    set_line(nvim, 11, "                found.ap")
+    nvim.input("p")
+    time.sleep(1.5)  # Neovim asks as typing goes on: the server answers nothing
+    assert ghost_text(nvim) == ""
+    nvim.input("<M-\\>")  # asked for
+    assert wait(lambda: ghost_text(nvim), what="ghost text when asked") == "end(name)"
+    assert re.fullmatch(r"nib: .+ \(cpu\) \d+ ms", nvim.exec_lua("return require('nib').status()"))
+
+    nvim.command("Nib toggle")  # this buffer off
+    assert nvim.exec_lua("return require('nib').status()") == "nib: off"
+    nvim.input("<Esc>")
+    set_line(nvim, 11, "                found.ap")
+    nvim.input("p<M-\\>")
+    time.sleep(1.5)
+    assert ghost_text(nvim) == ""
+    nvim.command("Nib toggle")
+    assert nvim.exec_lua("return require('nib').status()") != "nib: off"
+
+
+def test_an_excluded_file_says_so_and_gets_nothing(tmp_path, monkeypatch):
+    source = tmp_path / "secrets.py"  # the default `exclude` holds `*secret*`
+    shutil.copy(DEMO, source)
+    nvim = start_nvim(tmp_path, monkeypatch, source)
+    try:
+        wait(lambda: nvim.exec_lua("return require('nib').status()") == "nib: excluded", what="the excluded status")
+        set_line(nvim, 11, "                found.ap")
+        nvim.input("p")
+        time.sleep(1.5)
+        assert ghost_text(nvim) == ""
+    finally:
+        quit_nvim(nvim)
+
+
+@pytest.mark.parametrize(
+    "line, typed, pairs, expected",
+    [
+        ("        print", "(", {"(": "()<Left>"}, "        print(arg)"),
+        ("            if name.endswith(", '"', {'"': '""<Left>'}, '            if name.endswith("/")'),
+    ],
+)
+def test_auto_paired_closers_are_not_written_twice(nvim, line, typed, pairs, expected):
+    """An auto-pairing mapping writes the closer before the ghost text comes: accepting it leaves one."""
+    for key, rhs in pairs.items():
+        nvim.command(f"inoremap <buffer> {key} {rhs}")
+    row = 17 if "print" in line else 10
+    set_line(nvim, row, line + (")" if "endswith" in line else ""))
+    if "endswith" in line:
+        nvim.current.window.cursor = (row, len(line))
+    nvim.input(typed)
+    wait(lambda: ghost_text(nvim), what="ghost text between the pair")
+    nvim.input("<Tab>")
+    wait(
+        lambda: nvim.current.buffer[row - 1] == expected, what=f"exactly {expected!r}: {nvim.current.buffer[row - 1]!r}"
+    )

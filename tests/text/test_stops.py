@@ -40,6 +40,12 @@ def test_statement_end(line, gen, depth, lines, expected):
         ("items]", "]", "items"),
         ("name, value)", ")  # comment", "name, value)"),
         ("value", "value", ""),
+        # auto-paired closers: cut where the model writes them, whatever follows
+        ('.py"):', '")', ".py"),
+        ("path)\n", ")", "path"),
+        ("a[0]]:", "]:", "a[0]"),
+        ("x, f(y)):", "):", "x, f(y)"),
+        ("hello", '"', "hello"),
     ],
 )
 def test_cut_suffix_repeat(gen, suffix, expected):

@@ -1,4 +1,4 @@
---- `:checkhealth nib`: the server command, nib's version and the model it loads.
+--- `:checkhealth nib`: the server command, nib's version, the model it loads, and how it is set up.
 local M = {}
 
 function M.check()
@@ -40,6 +40,12 @@ function M.check()
   else
     vim.health.info('no nib server running yet: open a Python file')
   end
+  local settings = nib.config.settings
+  local statement = settings.statement or {}
+  vim.health.info('ghost text: ' .. (statement.trigger == 'manual' and 'when asked (keymaps.trigger: '
+    .. tostring(nib.config.keymaps.trigger) .. ')' or 'as you type') .. ', lines ' .. tostring(statement.lines))
+  vim.health.info('excluded files (settings.exclude): ' .. table.concat(settings.exclude or {}, ', '))
+  vim.health.info('acceptance statistics (`nib stats`): ' .. ((settings.stats or {}).enable == false and 'off' or 'on'))
 end
 
 return M

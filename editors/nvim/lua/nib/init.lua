@@ -4,7 +4,9 @@ local M = {}
 
 ---@class nib.Keymaps
 ---@field accept string|false       accept the whole ghost text (falls back to the key itself)
+---@field accept_word string|false  accept the ghost text's next word
 ---@field accept_line string|false  accept the ghost text up to its first line break
+---@field trigger string|false      ask for ghost text now (what `statement.trigger = 'manual'` waits for)
 ---@field dismiss string|false      hide the ghost text
 ---@field next string|false         next ghost-text candidate
 ---@field prev string|false         previous ghost-text candidate
@@ -17,6 +19,7 @@ local M = {}
 ---@field list boolean              nib's items in the completion list
 ---@field autotrigger boolean       open the list on the server's trigger characters
 ---@field inline boolean            inline ghost text
+---@field completeopt string|false  'completeopt' in nib's buffers (false: leave yours); the default selects and inserts nothing by itself
 ---@field settings table            nib's server settings (camelCase, nested, as in nib's README); see lua/nib/settings.lua
 ---@field keymaps nib.Keymaps
 
@@ -29,12 +32,17 @@ M.defaults = {
   list = true,
   autotrigger = true,
   inline = true,
+  -- Neovim's default ("menu,popup") inserts the first item as the popup opens: typing on would
+  -- write after it. In nib's buffers, nothing changes the text until an item is chosen.
+  completeopt = 'menu,menuone,noselect,popup',
   -- nib's server settings (camelCase and nested, as in nib's README), generated from the
   -- server's settings by `nib settings --write`; sent at start and by set()
   settings = require('nib.settings'),
   keymaps = {
     accept = '<Tab>',
+    accept_word = '<M-Right>',
     accept_line = '<C-l>',
+    trigger = '<M-\\>',
     dismiss = '<C-]>',
     next = '<M-]>',
     prev = '<M-[>',
@@ -72,16 +80,43 @@ function M.client()
   return vim.lsp.get_clients({ name = 'nib' })[1]
 end
 
-local function first_line(item)
+--- Insert the first `chars` characters of a ghost-text item (its range replaced), and tell the
+--- server how many were taken (the item's `nib.accepted` command, for `nib stats`).
+---@param item vim.lsp.inline_completion.Item
+---@param part fun(text: string): string  the part of the item's text to insert
+local function accept_part(item, part)
   local text = type(item.insert_text) == 'string' and item.insert_text or item.insert_text.value
-  local line = vim.split(text, '\n')[1]
+  local taken = part(text)
   local range = item.range
-  if not range then
-    vim.api.nvim_paste(line, false, 0)
-    return
+  if range then
+    local lines = vim.split(taken, '\n')
+    vim.api.nvim_buf_set_text(0, range.start.row, range.start.col, range.end_.row, range.end_.col, lines)
+    local col = (#lines == 1 and range.start.col or 0) + #lines[#lines]
+    vim.api.nvim_win_set_cursor(0, { range.start.row + #lines, col })
+  else
+    vim.api.nvim_paste(taken, false, 0)
   end
-  vim.api.nvim_buf_set_text(0, range.start.row, range.start.col, range.end_.row, range.end_.col, { line })
-  vim.api.nvim_win_set_cursor(0, { range.start.row + 1, range.start.col + #line })
+  local client = vim.lsp.get_client_by_id(item.client_id)
+  if client and item.command then
+    local command = vim.deepcopy(item.command)
+    table.insert(command.arguments, vim.fn.strchars(taken))
+    client:exec_cmd(command, { bufnr = 0 })
+  end
+end
+
+--- The ghost text up to its first line break.
+local function first_line(text)
+  return vim.split(text, '\n')[1]
+end
+
+--- The ghost text up to the end of its next word after what is typed (the cursor's column
+--- on the item's line): a run of word characters, or of other characters, with the blanks before it.
+local function next_word(typed)
+  return function(text)
+    local rest = text:sub(typed + 1)
+    local word = rest:match('^%s*[%w_]+') or rest:match('^%s*[^%w_%s]+') or rest:match('^%s+') or rest
+    return text:sub(1, typed) .. word
+  end
 end
 
 local function map(bufnr, lhs, rhs, desc, opts)
@@ -90,7 +125,49 @@ local function map(bufnr, lhs, rhs, desc, opts)
   end
 end
 
+--- Ask for ghost text now, as a key the user pressed (LSP: triggerKind Invoked): what
+--- `statement.trigger = 'manual'` answers. Neovim asks on its own as you type (Automatic).
+function M.trigger()
+  local ok, capability = pcall(require, 'vim.lsp._capability')
+  local completor = ok and capability.all.inline_completion and capability.all.inline_completion.active[vim.api.nvim_get_current_buf()]
+  if not completor then
+    vim.notify('nib: no ghost text in this buffer', vim.log.levels.WARN)
+    return
+  end
+  completor:request(vim.lsp.protocol.InlineCompletionTriggerKind.Invoked)
+end
+
+--- Whether nib is turned off in this buffer (`:Nib toggle`).
+---@param bufnr integer?
+function M.buffer_off(bufnr)
+  return vim.b[bufnr or 0].nib_off == true
+end
+
+--- Turn nib off in the buffer, or on again: no list, no ghost text there (the server still sees
+--- its edits, as it does every open buffer's). Settings' `exclude` does the same by file name.
+---@param bufnr integer?
+function M.toggle_buffer(bufnr)
+  bufnr = bufnr == nil and vim.api.nvim_get_current_buf() or bufnr
+  local on = M.buffer_off(bufnr)
+  vim.b[bufnr].nib_off = not on
+  local client = M.client()
+  if client and M.config.list then
+    vim.lsp.completion.enable(on, client.id, bufnr, { autotrigger = M.config.autotrigger })
+  end
+  if M.config.inline then
+    vim.lsp.inline_completion.enable(on, { bufnr = bufnr })
+  end
+  vim.cmd.redrawstatus()
+  vim.notify('nib ' .. (on and 'on' or 'off') .. ' in this buffer')
+end
+
 local function attach(client, bufnr)
+  if M.config.completeopt then
+    vim.bo[bufnr].completeopt = M.config.completeopt
+  end
+  if M.buffer_off(bufnr) then
+    return
+  end
   if M.config.list then
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = M.config.autotrigger })
   end
@@ -104,9 +181,23 @@ local function attach(client, bufnr)
       return vim.keycode(k.accept)
     end
   end, 'nib: accept the ghost text', { expr = true })
+  map(bufnr, k.accept_word, function()
+    local typed = vim.api.nvim_win_get_cursor(0)[2]
+    vim.lsp.inline_completion.get({
+      on_accept = function(item)
+        local start = item.range and item.range.start.col or typed
+        accept_part(item, next_word(typed - start))
+      end,
+    })
+  end, "nib: accept the ghost text's next word")
   map(bufnr, k.accept_line, function()
-    vim.lsp.inline_completion.get({ on_accept = first_line })
+    vim.lsp.inline_completion.get({
+      on_accept = function(item)
+        accept_part(item, first_line)
+      end,
+    })
   end, 'nib: accept the ghost text up to its line break')
+  map(bufnr, k.trigger, M.trigger, 'nib: ghost text now')
   map(bufnr, k.dismiss, function()
     vim.lsp.inline_completion.get({ on_accept = function() end }) -- hides it, inserts nothing
   end, 'nib: dismiss the ghost text')
@@ -119,26 +210,40 @@ local function attach(client, bufnr)
 end
 
 ---@class nib.Status
----@field model string        which model answered the last ghost text
+---@field uri string          the document it is about
+---@field excluded boolean    the settings' `exclude` matches it: nib neither completes nor reads there
+---@field model string        which model answered its last ghost text ('' for none yet)
 ---@field ms integer          in how long, in ms
 ---@field shown boolean       whether it had any
 ---@field definitions integer workspace files whose definitions its prompt showed (project context)
 ---@field chunks integer      chunks of recently opened or edited files its prompt showed
 
---- The server's last `nib/status`: nil before the first ghost text.
+--- The server's last `nib/status` of each document, by URI.
+---@type table<string, nib.Status>
+M.statuses = {}
+
+--- The server's last `nib/status` (any document): nil before the first.
 ---@type nib.Status?
 M.last = nil
 
---- A statusline component: `nib: MODEL 84 ms, context 2 files + 1 chunk`; `nib: ready` before
---- the first ghost text, `nib: off` without a server. E.g. `vim.o.statusline = "%f %{v:lua.require'nib'.status()}"`.
+--- A statusline component for the current buffer: `nib: MODEL 84 ms, context 2 files + 1
+--- chunks` after a ghost text; else `nib: ready`, `nib: manual` (ghost text when asked),
+--- `nib: excluded` (the settings' `exclude`), `nib: off` (no server, or off here or everywhere).
+--- E.g. `vim.o.statusline = "%f %{v:lua.require'nib'.status()}"`.
+---@param bufnr integer? default: the current buffer
 ---@return string
-function M.status()
-  if not M.client() then
+function M.status(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local client = M.client()
+  if not client or not vim.lsp.buf_is_attached(bufnr, client.id) or M.buffer_off(bufnr) or M.config.settings.enable == false then
     return 'nib: off'
   end
-  local s = M.last
-  if not s then
-    return 'nib: ready'
+  local s = M.statuses[vim.uri_from_bufnr(bufnr)]
+  if s and s.excluded then
+    return 'nib: excluded'
+  end
+  if not s or s.model == '' then
+    return (M.config.settings.statement or {}).trigger == 'manual' and 'nib: manual' or 'nib: ready'
   end
   local context = ''
   if s.definitions > 0 or s.chunks > 0 then
@@ -161,6 +266,7 @@ function M.setup(opts)
     handlers = {
       ['nib/status'] = function(_, result)
         M.last = result
+        M.statuses[result.uri] = result
         vim.cmd.redrawstatus()
       end,
     },
