@@ -45,6 +45,7 @@ class Placed:
     end: int
     text: str
     due: float
+    waiting: bool = False  # the command came before the edit that inserts it (VS Code's order)
 
 
 class Acceptance:
@@ -62,9 +63,9 @@ class Acceptance:
             self._offers.popitem(last=False)
         return n
 
-    def accepted(self, n: int, chars: int | None = None) -> Offer | None:
-        """The user accepted offer n (chars: only that many characters of its text, a word or a line).
-        None: no such offer (too old, or accepted already)."""
+    def accepted(self, n: int, chars: int | None = None, text_of=None) -> Offer | None:
+        """The user accepted offer n (chars: only that many characters of its text, a word or a line);
+        text_of(uri): a document's text now, or None. None: no such offer (too old, or accepted already)."""
         offer = self._offers.pop(n, None)
         if offer is None:
             return None
@@ -73,15 +74,25 @@ class Acceptance:
         if added:
             self.stats.accepted(offer.model, offer.kind, len(added))
             start = offer.start + offer.typed
-            self._placed.append(Placed(offer, start, start + len(added), added, self.clock() + RETAINED_AFTER_S))
+            end = start + len(added)
+            now = text_of(offer.uri) if text_of else None
+            waiting = now is not None and now[start:end] != added
+            self._placed.append(Placed(offer, start, end, added, self.clock() + RETAINED_AFTER_S, waiting))
         return offer
 
-    def edited(self, uri: str, start: int, end: int, inserted: int) -> None:
-        """An edit of the document at uri replaced [start, end) with `inserted` characters."""
-        self.stats.typed(max(0, inserted - (end - start)))
-        delta = inserted - (end - start)
+    def edited(self, uri: str, start: int, end: int, inserted: str) -> None:
+        """An edit of the document at uri replaced [start, end) with inserted."""
+        delta = len(inserted) - (end - start)
+        self.stats.typed(max(0, delta))
         for p in self._placed:
-            if p.offer.uri != uri or start >= p.end:
+            if p.offer.uri != uri:
+                continue
+            if p.waiting:  # this may be the edit that writes it
+                at = inserted.find(p.text)
+                if at >= 0:
+                    p.start, p.end, p.waiting = start + at, start + at + len(p.text), False
+                continue
+            if start >= p.end:
                 continue
             if end <= p.start:  # before it: it moves
                 p.start, p.end = p.start + delta, p.end + delta

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,7 +46,7 @@ def initialize(ls: NibServer, params: types.InitializeParams):
     ls.service.set_roots(workspace_roots(params))
     # A stdio server ends with its client; a shared TCP server outlives any one of them.
     if isinstance(params.process_id, int) and params.process_id > 0 and ls.own_process:
-        watch_parent(params.process_id, ls.shared.close)
+        watch_parent(params.process_id, ls.finish)
 
 
 def workspace_roots(params: types.InitializeParams) -> list[str]:
@@ -90,7 +92,7 @@ def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
             start = doc.offset(r.start.line, r.start.character, ls.encoding)
             if ls.settings.stats.enable:
                 end = max(start, doc.offset(r.end.line, r.end.character, ls.encoding))
-                ls.acceptance.edited(doc.uri, start, end, len(change.text))
+                ls.acceptance.edited(doc.uri, start, end, change.text)
             inserted_at = start if r.start == r.end and len(params.content_changes) == 1 else -1
             doc.apply((r.start.line, r.start.character), (r.end.line, r.end.character), change.text, ls.encoding)
             last = start + len(change.text)
@@ -139,8 +141,7 @@ def accepted(ls: NibServer, *args):
 
 def shutdown(ls: NibServer, params):
     ls.service.scheduler.supersede_all()
-    for uri in ls.documents.uris():  # what was accepted in them is counted as it stands now
-        ls.count_retained(closing=uri)
+    ls.count_all_retained()
     ls.shared.stats.flush()
 
 
@@ -224,16 +225,19 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
     logging.getLogger("pygls.io_").setLevel(logging.CRITICAL)
     if daemon is None:
         shared = Shared(STDIO)
+        server = create_server(shared, model_path, test_requests=test_requests, log_level=log_level)
+        on_terminate(server.finish)
         try:
-            create_server(shared, model_path, test_requests=test_requests, log_level=log_level).start_io()
+            server.start_io()
         finally:
-            shared.close()
+            server.finish()
         return 0
     address, _, port = daemon.address.rpartition(":")
     address = address or "127.0.0.1"
     check_bind(address, daemon.allow_remote)
     token = load_or_create_token(daemon.token_file or token_path())
     shared = Shared(DAEMON)
+    on_terminate(shared.close)
     try:
         asyncio.run(
             serve_tcp(
@@ -246,3 +250,16 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
     finally:
         shared.close()
     return 0
+
+
+def on_terminate(end: Callable[[], None]) -> None:
+    """SIGTERM (an editor that quits, a service manager) runs end, which saves the statistics, and
+    exits at once: unwinding would wait for the thread that reads stdin, which never returns."""
+
+    def handler(*_) -> None:
+        try:
+            end()
+        finally:
+            os._exit(0)
+
+    signal.signal(signal.SIGTERM, handler)

@@ -244,15 +244,27 @@ class NibServer(LanguageServer):
 
     def accepted(self, n: int, chars: int | None) -> None:
         """The editor ran an item's command: it was accepted (chars: that many characters of it)."""
-        if self.acceptance.accepted(n, chars) is not None:
+        offer = self.acceptance.accepted(n, chars, self._text_of)
+        if offer is not None:
+            self.log.debug("accepted %s of %s: %r (%s characters)", offer.kind, offer.model, offer.text, chars)
             asyncio.get_running_loop().call_later(RETAINED_AFTER_S + 1, self.count_retained)
 
-    def count_retained(self, closing: str | None = None) -> None:
-        def text_of(uri: str) -> str | None:
-            doc = self.documents.get(uri)
-            return doc.text if doc else None
+    def _text_of(self, uri: str) -> str | None:
+        doc = self.documents.get(uri)
+        return doc.text if doc else None
 
-        self.acceptance.count_due(text_of, closing)
+    def count_retained(self, closing: str | None = None) -> None:
+        self.acceptance.count_due(self._text_of, closing)
+
+    def count_all_retained(self) -> None:
+        """The session ends: what was accepted is counted as it stands now."""
+        for uri in self.documents.uris():
+            self.count_retained(closing=uri)
+
+    def finish(self) -> None:
+        """The process ends with this session (stdio: the editor quit, with or without `shutdown`)."""
+        self.count_all_retained()
+        self.shared.close()
 
     def _status(self, uri: str, result) -> None:
         """`nib/status` for the editor's status: which model answered the ghost text, in how long,

@@ -3,6 +3,7 @@ single- and multi-line ghost text, a manual trigger, excluded files and the stat
 
 import asyncio
 import os
+import signal
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -160,4 +161,23 @@ async def test_accepts_are_counted_and_followed_for_what_is_kept(counted):
         Row(day, "bundled", "list", 1, 0, 0, 0, typed, 0.0),
         # "args:" accepted; a minute later (here: at its close) "arg" and ":" of it are still there
         Row(day, "bundled", "statement", 1, 1, 5, 4, typed, 5 / typed),
+    ]
+
+
+async def test_an_editor_that_ends_nib_with_sigterm_loses_no_count(tmp_path):
+    """VS Code and code-server may stop the server with SIGTERM, not `shutdown`: the counts are saved."""
+    client = LanguageClient()
+    await client.start_io(*SERVER, env={**os.environ, "XDG_DATA_HOME": str(tmp_path)})
+    await client.initialize_session(
+        types.InitializeParams(capabilities=client_capabilities("visual-studio-code"), initialization_options=FAST)
+    )
+    uri, before = "file:///tmp/terminated.py", "    for path in "
+    open_doc(client, cut(16, before, uri), uri=uri)
+    item = (await inline(client, 16, len(before), uri=uri)).items[0]
+    type_text(client, cut(16, before, uri), 16, len(before), item.insert_text, 2, uri=uri)
+    await client.workspace_execute_command_async(types.ExecuteCommandParams("nib.accepted", item.command.arguments))
+    client._server.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(client._server.wait(), 10) == 0
+    assert report(tmp_path / "nib" / "stats.sqlite3") == [
+        Row(date.today().isoformat(), "bundled", "statement", 1, 1, 5, 5, 5, 1.0)
     ]

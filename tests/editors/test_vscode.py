@@ -252,14 +252,66 @@ def test_vscode_extension_in_code_server(extensions, tmp_path):
     assert re.fullmatch(
         r"nib: ready \(last ghost text: .+ \(cpu\), \d+ ms\)\. Click for the log\.", seen["status_after"]
     )
-    # "nib: Toggle Completions" set nib.enable false, and the server heard it: no ghost text, no items
-    assert seen["after_setting"] == {"enable": False, "ghost": "", "labels": []}
+    # "nib: Toggle Completions" set nib.enable false for the workspace, and the server heard it:
+    # no ghost text, no items, and the status says so
+    assert seen["after_setting"] == {
+        "enable": False,
+        "ghost": "",
+        "labels": [],
+        "status": "nib: off (turned off by nib.enable; nib: Toggle Completions turns it on). Click for the log.",
+    }
     assert log_errors(text) == []
     assert "INFO nib.host: model loaded" in text
     # isolated: `python -I`, in the extension's own folder
     started = re.search(r"starting `(.*)` in (.*)", text)
     assert started and started.group(1) == f"{sys.executable} -I -m nib.server.cli serve", text
     assert Path(started.group(2)).parent == extensions
+
+
+def test_vscode_habits_partial_accept_auto_pairs_manual_trigger_exclusion_and_stats(extensions, tmp_path):
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    shutil.copy(DEMO, workspace / "demo.py")
+    shutil.copy(DEMO, workspace / "secrets.py")  # the default `nib.exclude` holds `*secret*`
+    user = {
+        **USER,
+        "editor.autoClosingBrackets": "always",
+        "editor.autoClosingQuotes": "always",
+        # the list would open on `(` and take the Tab (VS Code's suggest widget goes first): this is about the ghost text
+        "editor.suggestOnTriggerCharacters": False,
+    }
+    seen, text = code_server("vscode-habits", tmp_path, extensions, workspace, "habits", user)
+    assert "error" not in seen, seen
+    lines = (workspace / "demo.py").read_text().split("\n")
+    # Ctrl+Right (VS Code's editor.action.inlineSuggest.acceptNextWord) took one word of nib's item
+    assert seen["word"] == "end(name)" and lines[11] == "                found.append"
+    # the editor closed ( and " as they were typed; the ghost text did not write them again
+    assert (seen["paren"], lines[12]) == ("dir, 'w'", "                print(dir, 'w')")
+    assert (seen["quote"], lines[13]) == (".py", '                name.endswith(".py")')
+    # manual: nothing while typing, ghost text when asked (nib: Ghost Text Now)
+    assert seen["manual"]["typing"] == "" and seen["manual"]["asked"] == "end(dirpath)"
+    assert seen["manual"]["status"].startswith("nib: manual (ghost text when asked: Alt+\\ or nib: Ghost Text Now")
+    assert seen["excluded"] == (
+        "nib: excluded (this file matches nib.exclude: nib neither completes in nor reads it). Click for the log."
+    )
+    assert log_errors(text) == []
+    # the server counted, on this machine, the two ghost texts accepted whole (VS Code runs an item's
+    # command on a whole accept only, not on Ctrl+Right's word), all still there as the editor closed
+    from nib.server.stats import report
+
+    for _ in range(100):  # the server ends just after its editor, and writes them then
+        rows = report(tmp_path / "home" / ".local" / "share" / "nib" / "stats.sqlite3")
+        if rows and rows[0].retained_chars:
+            break
+        time.sleep(0.1)
+    (row,) = rows
+    # Tab took the item answered after `print(` (adds "dir, 'w'"), or, when VS Code kept showing the one
+    # answered at `print` as `(` was typed, that one ("(dir, 'w')": VS Code merges its closer with the
+    # auto-closed one); the line is the same
+    chars = len(".py") + len("dir, 'w'")
+    assert (row.model, row.kind, row.accepted) == ("bundled", "statement", 2)
+    assert row.accepted_chars in (chars, chars + len("()")) and row.retained_chars == row.accepted_chars
+    assert row.shown > 2 and row.typed_chars > row.accepted_chars
 
 
 def test_vscode_ignores_a_workspaces_engine_and_server_settings(extensions, tmp_path):

@@ -1,9 +1,10 @@
 // Drives VS Code (code-server) in Chromium, headless, and prints what the editor showed as JSON.
 // The assertions are in tests/editors/test_vscode.py; this script only acts and observes.
 //   node vscode_test.mjs URL WORKSPACE USER_SETTINGS SCREENSHOT [SCENARIO]
-// SCENARIO: demo (demo.py: a list, ghost text, a setting; the default) or project (main.py: ghost
-// text, then the list at a name of the project's own, then the notifications shown).
-import { readFileSync } from "node:fs";
+// SCENARIO: demo (demo.py: a list, ghost text, a setting; the default), project (main.py: ghost
+// text, then the list at a name of the project's own, then the notifications shown) or habits
+// (demo.py: partial accept, auto-pairs, manual trigger; then an excluded file).
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(process.env.NIB_TOOLS + "/node_modules/");
@@ -46,7 +47,28 @@ async function suggestLabels() {
 
 async function ghostText(timeout = 30_000) {
   await page.waitForSelector(".ghost-text-decoration, .ghost-text", { timeout });
-  return page.$$eval(".ghost-text-decoration, .ghost-text", (spans) => spans.map((s) => s.textContent).join(""));
+  // the editor draws spaces as no-break spaces
+  return page.$$eval(".ghost-text-decoration, .ghost-text", (spans) =>
+    spans.map((s) => s.textContent).join("").replaceAll("\u00a0", " "));
+}
+
+/** Open a file of the workspace with Quick Open. */
+async function openFile(file) {
+  // Quick Open finds nothing until the workspace is indexed: retry until the file's tab is open
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Control+P");
+    await page.waitForTimeout(500);
+    await page.keyboard.type(file);
+    try {
+      await page.waitForSelector(".quick-input-list .monaco-list-row", { timeout: 2000 });
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(`.tabs-container .tab[aria-label*='${file}']`, { timeout: 3000 });
+      return;
+    } catch {
+      // not indexed yet
+    }
+  }
 }
 
 /** Open the workspace and file in it, and wait for nib's server to be ready. */
@@ -54,21 +76,7 @@ async function open(file) {
   await step("open", async () => {
     await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector(".monaco-workbench", { timeout: 60_000 });
-    // Quick Open finds nothing until the workspace is indexed: retry until the file's tab is open
-    for (let attempt = 0; attempt < 20; attempt++) {
-      await page.keyboard.press("Escape");
-      await page.keyboard.press("Control+P");
-      await page.waitForTimeout(500);
-      await page.keyboard.type(file);
-      try {
-        await page.waitForSelector(".quick-input-list .monaco-list-row", { timeout: 2000 });
-        await page.keyboard.press("Enter");
-        await page.waitForSelector(`.tabs-container .tab[aria-label*='${file}']`, { timeout: 3000 });
-        break;
-      } catch {
-        // not indexed yet
-      }
-    }
+    await openFile(file);
     await page.waitForSelector(".monaco-editor .view-lines", { timeout: 30_000 });
     await page.click(".monaco-editor .view-lines");
   });
@@ -148,14 +156,15 @@ async function demo() {
     await page.waitForTimeout(500);
   });
   seen.after_setting = await step("a setting change", async () => {
-    // "nib: Toggle Completions" from the command palette sets nib.enable to false
+    // "nib: Toggle Completions" from the command palette sets nib.enable to false in the workspace
     await page.keyboard.press("F1");
     await page.waitForTimeout(500);
     await page.keyboard.type("nib: Toggle Completions");
     await page.waitForTimeout(800);
     await page.keyboard.press("Enter");
     await page.waitForTimeout(1500);
-    const settings = JSON.parse(readFileSync(userSettings, "utf8"));
+    const settings = JSON.parse(readFileSync(`${workspace}/.vscode/settings.json`, "utf8"));
+    const status = await statusLabel();
     await page.keyboard.press("End");
     await page.keyboard.press("Enter");
     await page.keyboard.type("found.app", { delay: 80 });
@@ -170,7 +179,7 @@ async function demo() {
     const labels = await page.$$eval(".suggest-widget.visible .monaco-list-row", (rows) =>
       rows.map((r) => r.getAttribute("aria-label")));
     await page.keyboard.press("Escape");
-    return { enable: settings["nib.enable"], ghost, labels };
+    return { enable: settings["nib.enable"], ghost, labels, status };
   });
   await step("screenshot", async () => {
     await page.keyboard.press("Control+S");
@@ -179,8 +188,70 @@ async function demo() {
   });
 }
 
+async function statusLabel() {
+  return page.locator(".statusbar-item", { hasText: "nib" }).first().getAttribute("aria-label");
+}
+
+/** On a new line after line 11: type `typed`, wait for ghost text, press `key`; what was shown. */
+async function ghostThen(typed, key, timeout = 30_000) {
+  await page.keyboard.press("End");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type(typed, { delay: 80 });
+  const shown = await ghostText(timeout);
+  await page.keyboard.press(key);
+  await page.waitForTimeout(500);
+  return shown;
+}
+
+/** demo.py with auto-closing brackets and quotes: VS Code's partial accept, auto-pairs, the manual
+ * trigger, then secrets.py (excluded); the lines written are read from the saved file. */
+async function habits() {
+  await open("demo.py");
+  await goToLine(11);
+  seen.word = await step("accept the next word", () => ghostThen("found.app", "Control+ArrowRight"));
+  await page.keyboard.press("Escape");
+  seen.paren = await step("ghost text after an auto-closed (", () => ghostThen("print(", "Tab"));
+  seen.quote = await step('ghost text after an auto-closed "', () => ghostThen('name.endswith("', "Tab"));
+  await page.keyboard.press("Control+S");
+  seen.manual = await step("manual trigger", async () => {
+    mkdirSync(`${workspace}/.vscode`, { recursive: true });
+    writeFileSync(`${workspace}/.vscode/settings.json`, JSON.stringify({ "nib.statement.trigger": "manual" }));
+    await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")]
+      .some((e) => (e.getAttribute("aria-label") || "").startsWith("nib: manual")), null, { timeout: 15_000 });
+    const status = await statusLabel();
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("found.app", { delay: 80 });
+    let typing = "";
+    try {
+      typing = await ghostText(3000);
+    } catch {
+      // none while typing: what manual means
+    }
+    // asked for: "nib: Ghost Text Now" (editor.action.inlineSuggest.trigger, Alt+\ in a desktop VS Code)
+    await page.keyboard.press("F1");
+    await page.waitForTimeout(500);
+    await page.keyboard.type("nib: Ghost Text Now");
+    await page.waitForTimeout(800);
+    await page.keyboard.press("Enter");
+    const asked = await ghostText();
+    await page.keyboard.press("Escape");
+    return { status, typing, asked };
+  });
+  await page.keyboard.press("Control+S");
+  await page.waitForTimeout(500);
+  seen.excluded = await step("an excluded file", async () => {
+    await page.getByRole("treeitem", { name: "secrets.py" }).click(); // from the Explorer
+    await page.waitForSelector(".tabs-container .tab[aria-label*='secrets.py']", { timeout: 10_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")]
+      .some((e) => (e.getAttribute("aria-label") || "").startsWith("nib: excluded")), null, { timeout: 15_000 });
+    return statusLabel();
+  });
+  await step("screenshot", () => page.screenshot({ path: screenshot }));
+}
+
 try {
-  await { demo, project }[scenario]();
+  await { demo, project, habits }[scenario]();
 } catch (e) {
   seen.error = String(e);
   await page.screenshot({ path: screenshot }).catch(() => {});

@@ -121,8 +121,11 @@ async function warnAboutWorkspace(): Promise<void> {
   void vscode.window.showWarningMessage(text);
 }
 
-/** The server's `nib/status` after each ghost text: which model, how long, what project context. */
+/** The server's `nib/status` of a document: excluded (the `exclude` setting), or which model
+ * answered its last ghost text, how long it took, what project context it had. */
 interface Status {
+  uri: string;
+  excluded: boolean;
   model: string;
   ms: number;
   shown: boolean;
@@ -130,19 +133,53 @@ interface Status {
   chunks: number;
 }
 
+const statuses = new Map<string, Status>(); // by document URI, as the server received it
+let running = false;
+
 /** The status item's line for the last ghost text, e.g. "qwen2.5-coder-0.5b (cpu), 84 ms, context 2 files + 1 chunk". */
 export function describe(s: Status): string {
   const context = s.definitions || s.chunks ? `, context ${s.definitions} files + ${s.chunks} chunks` : "";
   return `${s.model}, ${s.ms} ms${s.shown ? "" : " (nothing shown)"}${context}`;
 }
 
-function show(state: "starting" | "ready" | "error", detail = ""): void {
-  const icon = { starting: "$(sync~spin)", ready: "$(check)", error: "$(error)" }[state];
+type Shown = "starting" | "ready" | "error" | "off" | "manual" | "excluded";
+
+function show(state: Shown, detail = ""): void {
+  const icon = {
+    starting: "$(sync~spin)",
+    ready: "$(check)",
+    error: "$(error)",
+    off: "$(circle-slash)",
+    manual: "$(debug-pause)",
+    excluded: "$(eye-closed)",
+  }[state];
   status.text = `${icon} nib`;
   status.tooltip = `nib: ${state}${detail ? ` (${detail})` : ""}. Click for the log.`;
   status.accessibilityInformation = { label: status.tooltip }; // screen readers, and the editor tests
   status.backgroundColor = state === "error" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
   status.show();
+}
+
+/** The status item for the active editor's document, once the server runs. */
+function showActive(): void {
+  if (!running) {
+    return;
+  }
+  const config = vscode.workspace.getConfiguration("nib");
+  const uri = vscode.window.activeTextEditor?.document.uri.toString();
+  const s = uri ? statuses.get(uri) : undefined;
+  if (!config.get<boolean>("enable", true)) {
+    show("off", "turned off by nib.enable; nib: Toggle Completions turns it on");
+  } else if (s?.excluded) {
+    show("excluded", "this file matches nib.exclude: nib neither completes in nor reads it");
+  } else {
+    const last = s?.model ? `last ghost text: ${describe(s)}` : "";
+    if (config.get<string>("statement.trigger") === "manual") {
+      show("manual", `ghost text when asked: Alt+\\ or nib: Ghost Text Now${last ? `; ${last}` : ""}`);
+    } else {
+      show("ready", last);
+    }
+  }
 }
 
 async function start(): Promise<void> {
@@ -167,10 +204,14 @@ async function start(): Promise<void> {
     },
   };
   client = new LanguageClient("nib", "nib", serverOptions, clientOptions);
-  client.onNotification("nib/status", (s: Status) => show("ready", `last ghost text: ${describe(s)}`));
+  client.onNotification("nib/status", (s: Status) => {
+    statuses.set(s.uri, s);
+    showActive();
+  });
   client.onDidChangeState((e) => {
+    running = e.newState === State.Running;
     if (e.newState === State.Running) {
-      show("ready");
+      showActive();
       clearTimeout(healthyTimer);
       healthyTimer = setTimeout(() => (restarts = 0), 60_000); // a minute up: the next crash starts over
     } else if (e.newState === State.Starting) {
@@ -227,11 +268,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("nib.restart", () => restart()),
     vscode.commands.registerCommand("nib.showLog", () => log.show()),
     vscode.commands.registerCommand("nib.toggle", async () => {
+      // the workspace's setting where a folder is open: off for this project, on elsewhere
       const config = vscode.workspace.getConfiguration("nib");
-      await config.update("enable", !config.get<boolean>("enable", true), vscode.ConfigurationTarget.Global);
+      const target = vscode.workspace.workspaceFolders?.length
+        ? vscode.ConfigurationTarget.Workspace
+        : vscode.ConfigurationTarget.Global;
+      await config.update("enable", !config.get<boolean>("enable", true), target);
     }),
+    vscode.commands.registerCommand("nib.trigger", () =>
+      vscode.commands.executeCommand("editor.action.inlineSuggest.trigger"),
+    ),
+    vscode.window.onDidChangeActiveTextEditor(() => showActive()),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       void warnAboutWorkspace();
+      showActive();
       if (e.affectsConfiguration("nib.server")) {
         await restart(); // another command or interpreter
       } else if (e.affectsConfiguration("nib") && client?.isRunning()) {
