@@ -1,18 +1,21 @@
 """What becomes of the completions a session shows: accepted or not, and still there a minute later.
 
-Each item shown carries the command `nib.accepted` with an id (LSP runs an item's command when the
-user accepts it: VS Code for ghost text and list items, Neovim's vim.lsp.completion for list items,
-nib's plugin for ghost text, with the characters taken when only a word or a line is). The id
-names an offer: where its text went and which model wrote it. From an accept on, the characters
-nib added are followed through the edits; a minute later, those still there (the longest common
-subsequence of the text and what stands in its place now: text written inside it removes nothing)
-are counted as retained. Counts only go to
-`stats.Stats`; the text followed stays in memory until it is counted.
+Each answer with items is an offer: its items carry the command `nib.accepted` with the offer's
+id and the item's index (LSP runs an item's command when the user accepts it: VS Code on a whole
+accept of ghost text or a list item, Neovim's vim.lsp.completion for list items, nib's plugin for
+ghost text, with the characters taken when only a word or a line is). From an accept on, the
+characters the item added are followed through the document's edits; a minute later (or when
+the document closes) the characters still there are counted as retained: the longest common
+subsequence of the text and what stands in its place, so text written inside it removes nothing.
+The minute follows the "retained" measures of completion tools' telemetry: long enough for an
+accepted line to have been read and, if wrong, edited. Counts only go to `stats.Stats`; the text
+followed stays in memory until it is counted.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -22,18 +25,19 @@ from rapidfuzz.distance import LCSseq
 from .stats import Stats
 
 ACCEPTED = "nib.accepted"  # the command's name
-RETAINED_AFTER_S = 60.0  # as Copilot's "still there" measure: long enough to have been read, and edited
-OFFERS = 256  # items remembered for their command: the lists and ghost texts of the last keystrokes
+RETAINED_AFTER_S = 60.0
+OFFERS = 64  # answers remembered for their items' commands: those of the last keystrokes
 
 
 @dataclass(frozen=True)
 class Offer:
+    """One answer's items, each (text, start): the text replaces [start, cursor)."""
+
     uri: str
     kind: str  # "statement" (ghost text) or "list"
     model: str  # a short name: never an engine's URL (`stats_name`)
-    text: str  # the item's text, which replaces [start, start + typed)
-    start: int  # its offset in the document
-    typed: int  # the characters before the cursor it replaces (the fragment it completes)
+    items: tuple[tuple[str, int], ...]
+    cursor: int
 
 
 @dataclass
@@ -54,68 +58,98 @@ class Acceptance:
         self._offers: OrderedDict[int, Offer] = OrderedDict()
         self._ids = itertools.count(1)
         self._placed: list[Placed] = []
+        self._lock = threading.RLock()  # the loop; the end (SIGTERM on the loop's thread, or the parent watch)
 
     def offer(self, offer: Offer) -> int:
-        """The id of the command of an item shown."""
+        """The id of an answer shown, for its items' commands."""
         n = next(self._ids)
         self._offers[n] = offer
         while len(self._offers) > OFFERS:
             self._offers.popitem(last=False)
         return n
 
-    def accepted(self, n: int, chars: int | None = None, text_of=None) -> Offer | None:
-        """The user accepted offer n (chars: only that many characters of its text, a word or a line);
-        text_of(uri): a document's text now, or None. None: no such offer (too old, or accepted already)."""
-        offer = self._offers.pop(n, None)
-        if offer is None:
+    def accepted(self, n: int, index: int, chars: int | None = None, text_of=None) -> Offer | None:
+        """The user accepted item index of offer n (chars: only that many characters of its text, a
+        word or a line); text_of(uri): a document's text now, or None. None: no such offer or item
+        (too old, or accepted already)."""
+        offer = self._offers.get(n)
+        if offer is None or not 0 <= index < len(offer.items):
             return None
-        inserted = offer.text if chars is None else offer.text[: max(0, chars)]
-        added = inserted[offer.typed :]
+        del self._offers[n]
+        text, start = offer.items[index]
+        typed = max(0, offer.cursor - start)
+        added = (text if chars is None else text[: max(0, chars)])[typed:]
         if added:
             self.stats.accepted(offer.model, offer.kind, len(added))
-            start = offer.start + offer.typed
-            end = start + len(added)
+            start += typed
             now = text_of(offer.uri) if text_of else None
-            waiting = now is not None and now[start:end] != added
-            self._placed.append(Placed(offer, start, end, added, self.clock() + RETAINED_AFTER_S, waiting))
+            waiting = now is not None and now[start : start + len(added)] != added
+            placed = Placed(offer, start, start + len(added), added, self.clock() + RETAINED_AFTER_S, waiting)
+            with self._lock:
+                self._placed.append(placed)
         return offer
 
     def edited(self, uri: str, start: int, end: int, inserted: str) -> None:
-        """An edit of the document at uri replaced [start, end) with inserted."""
+        """An edit of the document at uri replaced [start, end) with inserted (end None: the whole text)."""
         delta = len(inserted) - (end - start)
         self.stats.typed(max(0, delta))
-        for p in self._placed:
-            if p.offer.uri != uri:
-                continue
-            if p.waiting:  # this may be the edit that writes it
-                at = inserted.find(p.text)
-                if at >= 0:
-                    p.start, p.end, p.waiting = start + at, start + at + len(p.text), False
-                continue
-            if start >= p.end:
-                continue
-            if end <= p.start:  # before it: it moves
-                p.start, p.end = p.start + delta, p.end + delta
-            else:  # over it: what is left of it, with what was written inside
-                p.start = min(p.start, start)
-                p.end = max(p.start, p.end + delta)
+        with self._lock:
+            for p in self._placed:
+                if p.offer.uri == uri:
+                    _follow(p, start, end, inserted)
+
+    def replaced(self, uri: str, text: str) -> None:
+        """The document at uri was sent whole: what was placed in it is looked for in it again."""
+        with self._lock:
+            for p in self._placed:
+                if p.offer.uri == uri:
+                    p.waiting = True
+                    _follow(p, 0, 0, text)
 
     def due(self) -> float | None:
         """When the next placed text is to be counted (the clock's time), if any."""
         return min((p.due for p in self._placed), default=None)
 
-    def count_due(self, text_of, everything_of: str | None = None) -> None:
+    def count_due(self, text_of, everything_of: str | None = None, everything: bool = False) -> None:
         """Count the retained characters of what is due (text_of(uri): the document's text now, None
-        if closed); everything_of: all of that document's now (it is being closed)."""
+        if closed); everything_of: all of that document's now (it is being closed); everything: all."""
         now, kept = self.clock(), []
-        for p in self._placed:
-            if p.due > now and p.offer.uri != everything_of:
+        with self._lock:
+            placed, self._placed = self._placed, []
+        for p in placed:
+            if p.due > now and p.offer.uri != everything_of and not everything:
                 kept.append(p)
                 continue
             text = text_of(p.offer.uri)
-            if text is not None:
-                self.stats.retained(p.offer.model, p.offer.kind, LCSseq.similarity(p.text, text[p.start : p.end]))
-        self._placed = kept
+            if text is not None:  # one never found in the document counts nothing
+                still = 0 if p.waiting else LCSseq.similarity(p.text, text[p.start : p.end])
+                self.stats.retained(p.offer.model, p.offer.kind, still)
+        with self._lock:
+            self._placed = kept + self._placed
+
+    def clear(self) -> None:
+        """Forget every offer and placed text (statistics turned off)."""
+        with self._lock:
+            self._offers.clear()
+            self._placed = []
+
+
+def _follow(p: Placed, start: int, end: int, inserted: str) -> None:
+    """Move p's span through an edit that replaced [start, end) with inserted."""
+    if p.waiting:  # this may be the edit that writes it
+        at = inserted.find(p.text)
+        if at >= 0:
+            p.start, p.end, p.waiting = start + at, start + at + len(p.text), False
+        return
+    if start >= p.end:  # after it
+        return
+    if end <= p.start:  # before it: it moves
+        delta = len(inserted) - (end - start)
+        p.start, p.end = p.start + delta, p.end + delta
+        return
+    # over it: what is left of it, with what was written inside or over its ends
+    p.end = p.end + len(inserted) - (end - start) if end <= p.end else start + len(inserted)
+    p.start = min(p.start, start)
 
 
 def stats_name(key) -> str:
@@ -126,4 +160,4 @@ def stats_name(key) -> str:
     """
     if key.remote:
         return "engine" + (f" {key.name}" if key.name else "")
-    return key.path.rstrip("/").rsplit("/", 1)[-1] or "bundled"
+    return key.path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or "bundled"

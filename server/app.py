@@ -98,6 +98,7 @@ def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
             last = start + len(change.text)
         else:
             doc.apply(None, None, change.text, ls.encoding)
+            ls.acceptance.replaced(doc.uri, change.text)
     doc.version = params.text_document.version
     if ls.shared.limits.document_chars and not ls.admit(doc.uri, doc.text):
         return
@@ -109,34 +110,39 @@ def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
 
 
 async def completion(ls: NibServer, params: types.CompletionParams):
-    uri = params.text_document.uri
-    found = await ls.complete(uri, params.position, Mode.LIST)
-    if found is None:
-        return None
-    doc, cursor, result = found
-    return convert.completion_list(result, doc, cursor, ls.encoding, ls.commands(uri, Mode.LIST, cursor, result))
+    return await answer(ls, params, Mode.LIST, convert.completion_list)
 
 
 async def inline_completion(ls: NibServer, params: types.InlineCompletionParams):
     asked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
     if ls.settings.statement.trigger == "manual" and not asked:
         return None  # typing asks automatically; manual: only a key or command the user pressed
+    return await answer(ls, params, Mode.STATEMENT, convert.inline_list)
+
+
+async def answer(ls: NibServer, params, mode: Mode, to_lsp):
+    """The list or the statement at the request's position as LSP items (to_lsp), each with its accept command."""
     uri = params.text_document.uri
-    found = await ls.complete(uri, params.position, Mode.STATEMENT)
+    found = await ls.complete(uri, params.position, mode)
     if found is None:
         return None
     doc, cursor, result = found
-    return convert.inline_list(result, doc, cursor, ls.encoding, ls.commands(uri, Mode.STATEMENT, cursor, result))
+    return to_lsp(result, doc, cursor, ls.encoding, ls.commands(uri, mode, cursor, result))
 
 
 def accepted(ls: NibServer, *args):
-    """`nib.accepted ID [CHARS]`, the command of an item the user accepted (CHARS: a word or a line of it)."""
-    n, chars = (list(args) + [None, None])[:2]
-    if not isinstance(n, int) or isinstance(n, bool) or not (chars is None or isinstance(chars, int)):
-        ls.log.warning("nib.accepted with arguments %r: ignored", list(args)[:3])
+    """`nib.accepted OFFER ITEM [CHARS]`, the command of an item the user accepted (CHARS: only
+    that many characters of it, a word or a line)."""
+    n, index, chars = (list(args) + [None, None, None])[:3]
+    if not (_integer(n) and _integer(index) and (chars is None or _integer(chars))):
+        ls.log.warning("nib.accepted with arguments %r: ignored", list(args)[:4])
         return None
-    ls.accepted(n, chars)
+    ls.accepted(n, index, chars)
     return None
+
+
+def _integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def shutdown(ls: NibServer, params):

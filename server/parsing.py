@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import fields, is_dataclass
 
+from nib.model.service.exclude import invalid
+
 from .settings import Settings, wire
 
 # nib 0.1's flat names -> their place now; accepted with a warning until nib 0.3.
@@ -122,6 +124,9 @@ def _check(f, value, default) -> str | None:
     elif kind is tuple:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
             return f"must be a list of non-empty strings, got {value!r}"
+        bad = next(((v, invalid(v)) for v in value if invalid(v)), None)
+        if bad:
+            return f"has {bad[0]!r}, which is not a glob ({bad[1]})"
     elif kind is str:
         if not isinstance(value, str):
             return f"must be a string, got {value!r}"

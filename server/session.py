@@ -100,6 +100,7 @@ class NibServer(LanguageServer):
         self._big_logged: set[str] = set()
         self.last_result: Result | None = None
         self.acceptance = Acceptance(shared.stats)
+        self._finishing = threading.Lock()
         self.service = CompletionService(
             shared.hosts, shared.jedi, config(self.settings, shared.limits), self.notify, self.log
         )
@@ -142,6 +143,8 @@ class NibServer(LanguageServer):
         for uri in self.documents.uris():
             if self.excluded(uri) != (uri in was):
                 self._excluded_now(uri)
+        if not settings.stats.enable:
+            self.acceptance.clear()
 
     def end_session(self) -> None:
         for uri in self.documents.uris():
@@ -222,6 +225,8 @@ class NibServer(LanguageServer):
         if doc.version != version or self.documents.get(uri) is not doc:
             self.log.debug("%s for version %d dropped: document is at %d", mode.value, version, doc.version)
             return None
+        if self.excluded(uri):  # `exclude` changed while it was computed
+            return None
         if self.log.isEnabledFor(logging.INFO):  # the line costs a dict per keystroke: only when it is written
             self._log_timings(mode, uri, position, result)
         if mode == Mode.STATEMENT:
@@ -229,24 +234,29 @@ class NibServer(LanguageServer):
         return doc, cursor, result
 
     def commands(self, uri: str, mode: Mode, cursor: int, result):
-        """The `nib.accepted` command of each item of result, counted as shown; None when statistics are off."""
+        """The `nib.accepted` command of each item of result (by the item), the answer counted as
+        shown; None when statistics are off."""
         host = (self.service.model if mode == Mode.STATEMENT else self.service.list_model).serving
         if not self.settings.stats.enable or not result.candidates or host is None:
             return None
         kind, model = ("statement" if mode == Mode.STATEMENT else "list"), stats_name(host.key)
         self.acceptance.stats.shown(model, kind)
+        items = tuple((c.text, c.start) for c in result.candidates)
+        n = self.acceptance.offer(Offer(uri, kind, model, items, cursor))
+        index = {id(c): i for i, c in enumerate(result.candidates)}
 
         def command(c) -> types.Command:
-            n = self.acceptance.offer(Offer(uri, kind, model, c.text, c.start, cursor - c.start))
-            return types.Command(title="nib: accepted", command=ACCEPTED, arguments=[n])
+            return types.Command(title="nib: accepted", command=ACCEPTED, arguments=[n, index[id(c)]])
 
         return command
 
-    def accepted(self, n: int, chars: int | None) -> None:
+    def accepted(self, n: int, index: int, chars: int | None) -> None:
         """The editor ran an item's command: it was accepted (chars: that many characters of it)."""
-        offer = self.acceptance.accepted(n, chars, self._text_of)
+        if not self.settings.stats.enable:
+            return
+        offer = self.acceptance.accepted(n, index, chars, self._text_of)
         if offer is not None:
-            self.log.debug("accepted %s of %s: %r (%s characters)", offer.kind, offer.model, offer.text, chars)
+            self.log.debug("accepted a %s item of %s (%s characters)", offer.kind, offer.model, chars or "all")
             asyncio.get_running_loop().call_later(RETAINED_AFTER_S + 1, self.count_retained)
 
     def _text_of(self, uri: str) -> str | None:
@@ -258,13 +268,14 @@ class NibServer(LanguageServer):
 
     def count_all_retained(self) -> None:
         """The session ends: what was accepted is counted as it stands now."""
-        for uri in self.documents.uris():
-            self.count_retained(closing=uri)
+        self.acceptance.count_due(self._text_of, everything=True)
 
     def finish(self) -> None:
-        """The process ends with this session (stdio: the editor quit, with or without `shutdown`)."""
-        self.count_all_retained()
-        self.shared.close()
+        """The process ends with this session (stdio: the editor quit, with or without `shutdown`),
+        once, from whichever of the loop's end, SIGTERM or the editor's death comes first."""
+        if self._finishing.acquire(blocking=False):
+            self.count_all_retained()
+            self.shared.close()
 
     def _status(self, uri: str, result) -> None:
         """`nib/status` for the editor's status: which model answered the ghost text, in how long,

@@ -228,7 +228,9 @@ class Settings:
     exclude: tuple[str, ...] = setting(
         SECRETS,
         "files nib neither completes in nor reads: globs, a pattern without `/` matches the file's name, one with "
-        "`/` the end of its path (`**` spans folders; case ignored). The default: files that hold secrets",
+        "`/` the end of its path (`**` spans folders; case ignored). The default: files that hold secrets; a list "
+        "of yours replaces it (keep its patterns in it). Yours alone: a workspace cannot narrow it",
+        machine=True,
     )
     listing: ListSettings = group(ListSettings, "the completion list", wire="list")
     statement: StatementSettings = group(StatementSettings, "the statement: inline ghost text")

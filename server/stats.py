@@ -81,7 +81,7 @@ class Stats:
     def __init__(self, path: Path | None = None, today: Callable[[], str] = lambda: date.today().isoformat()):
         self.path = path or stats_path()
         self.today = today  # local time: a day is the user's day
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: SIGTERM's handler may save while the loop holds it
         self._counts: dict[tuple[str, str, str], list[int]] = {}  # (day, model, kind) -> the five counts
         self._warned = False
 

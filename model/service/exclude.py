@@ -47,6 +47,18 @@ class Exclude:
         return any(r.fullmatch(name) for r in self._names) or any(r.fullmatch(path) for r in self._paths)
 
 
+def invalid(pattern: str) -> str | None:
+    """Why pattern is not a glob nib can match (a bracket expression Python's re refuses), or None.
+
+    Example: invalid("*.pem") is None and invalid("[z-a].py") is not None
+    """
+    try:
+        _regex(pattern)
+    except re.error as e:
+        return str(e)
+    return None
+
+
 @lru_cache(maxsize=256)
 def _regex(glob: str) -> re.Pattern[str]:
     """A glob as a regular expression.

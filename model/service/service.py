@@ -75,7 +75,10 @@ class CompletionService:
         """New settings: a model that changed loads while the one before keeps serving."""
         self.config = config
         self.project.recent.size = config.project.recent_chunks
-        self.project.workspace.exclude = config.exclude
+        if config.exclude.patterns != self.project.workspace.exclude.patterns:
+            self.project.workspace.exclude = config.exclude
+            self.project.recent.keep(lambda path: not config.exclude.matches(path))
+            self._blocks.clear()  # a prompt's stubs or chunks may come from a file now excluded
         if not config.project.project:
             self._blocks.clear()
         self.model.want(config.statement)

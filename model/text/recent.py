@@ -79,8 +79,12 @@ class Recent:
 
     def drop(self, path: str) -> None:
         """Forget every chunk of path (a file now excluded)."""
+        self.keep(lambda p: p != path)
+
+    def keep(self, wanted) -> None:
+        """Keep only the chunks of the paths for which wanted(path) is true."""
         with self._lock:
-            self._chunks = deque(c for c in self._chunks if c.path != path)
+            self._chunks = deque(c for c in self._chunks if wanted(c.path))
 
     def __len__(self) -> int:
         return len(self._chunks)

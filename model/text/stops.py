@@ -120,7 +120,8 @@ def cut_suffix_repeat(generated: str, suffix_line: str) -> str:
     """
     tail = suffix_line.strip()
     if tail and set(tail) <= CLOSERS:
-        at = _follows_at(generated, tail)
+        # a quote alone: its last place on the first line (`'` + `don't'` is `don't`); else the first
+        at = _follows_at(generated.split("\n", 1)[0], tail, last=set(tail) <= {'"', "'"})
         if at is not None:
             return generated[:at]
     body = generated.rstrip()
@@ -151,15 +152,15 @@ def cut_at_suffix(generated: str, suffix_line: str) -> str:
     return cut_suffix_repeat(generated, suffix_line)
 
 
-def _follows_at(generated: str, tail: str) -> int | None:
-    """The first place in generated where tail follows, not inside a name, with no bracket of
-    generated's own open before it."""
-    at = generated.find(tail)
+def _follows_at(generated: str, tail: str, last: bool = False) -> int | None:
+    """The first (last) place in generated where tail follows, not inside a name, with no
+    bracket of generated's own open before it."""
+    at = generated.rfind(tail) if last else generated.find(tail)
     while at >= 0:
         inside_name = _word(tail[0]) and at > 0 and _word(generated[at - 1])
         if not inside_name and bracket_depth(generated[:at]) == 0:
             return at
-        at = generated.find(tail, at + 1)
+        at = generated.rfind(tail, 0, at) if last else generated.find(tail, at + 1)
     return None
 
 

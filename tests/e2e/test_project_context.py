@@ -89,7 +89,14 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
     await asyncio.sleep(0.1)  # the status notification follows the answer
     status = client.statuses[-1]._asdict()
     assert isinstance(status.pop("ms"), int)
-    assert status == {"model": f"{NAME} (cpu)", "shown": True, "definitions": used["definitions"], "chunks": 0}
+    assert status == {
+        "uri": uri,
+        "excluded": False,
+        "model": f"{NAME} (cpu)",
+        "shown": True,
+        "definitions": used["definitions"],
+        "chunks": 0,
+    }
     if client.project:
         assert (used["definitions"], used["chunks"]) == (1, 0)
         assert [(i.insert_text, i.range) for i in result.items] == [

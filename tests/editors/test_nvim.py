@@ -86,13 +86,15 @@ def popup_words(nvim):
 
 
 def ghost_text(nvim):
-    """The inline completion as Neovim draws it: virtual text of extmarks on the cursor's line."""
+    """The inline completion as Neovim draws it: virtual text of extmarks on the cursor's line,
+    and the virtual lines under it."""
     row = nvim.current.window.cursor[0] - 1
     for mark in nvim.api.buf_get_extmarks(0, -1, [row, 0], [row, -1], {"details": True}):
         chunks = mark[3].get("virt_text") or []
         text = "".join(chunk[0] for chunk in chunks)
         if text:
-            return text
+            lines = ["".join(chunk[0] for chunk in line) for line in mark[3].get("virt_lines") or []]
+            return "\n".join([text, *lines])
     return ""
 
 
@@ -314,3 +316,34 @@ def test_auto_paired_closers_are_not_written_twice(nvim, line, typed, pairs, exp
     wait(
         lambda: nvim.current.buffer[row - 1] == expected, what=f"exactly {expected!r}: {nvim.current.buffer[row - 1]!r}"
     )
+
+
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        ("single", ["            if not os.path.exists(dir):"]),
+        ("multi", ["            if not os.path.exists(dir):", '                raise ValueError("unsupported file")']),
+    ],
+)
+def test_statement_lines_single_or_multi(nvim, lines, expected):
+    nvim.exec_lua(f"require('nib').set({{ statement = {{ lines = '{lines}', maxTokens = 128, budgetMs = 10000 }} }})")
+    after = nvim.current.buffer[10:]
+    set_line(nvim, 10, "            if")
+    nvim.input(" ")
+    shown = wait(lambda: ghost_text(nvim), what="ghost text")
+    assert shown == "\n".join(expected)[len("            if ") :]
+    nvim.input("<Tab>")
+    wait(lambda: nvim.current.buffer[9:] == expected + after, what=f"the lines {expected}")
+
+
+def test_tab_with_the_popup_open_takes_the_ghost_text_and_nothing_else(nvim):
+    set_line(nvim, 11, "                found.ap")
+    nvim.input("p")
+    shown = wait(lambda: ghost_text(nvim), what="ghost text")
+    nvim.exec_lua("vim.lsp.completion.get()")  # the list, as <C-x><C-o> or a completion plugin opens it
+    wait(lambda: popup_words(nvim), what="the popup")
+    assert ghost_text(nvim) == shown
+    nvim.input("<Tab>")
+    wait(lambda: nvim.current.buffer[10] == "                found.app" + shown, what="the ghost text accepted")
+    time.sleep(0.5)
+    assert nvim.current.buffer[10] == "                found.app" + shown  # no item of the popup after it

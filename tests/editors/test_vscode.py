@@ -252,13 +252,13 @@ def test_vscode_extension_in_code_server(extensions, tmp_path):
     assert re.fullmatch(
         r"nib: ready \(last ghost text: .+ \(cpu\), \d+ ms\)\. Click for the log\.", seen["status_after"]
     )
-    # "nib: Toggle Completions" set nib.enable false for the workspace, and the server heard it:
-    # no ghost text, no items, and the status says so
+    # "nib: Toggle Completions" turned nib off in this workspace, and the server heard it: no ghost
+    # text, no items, the status says so, and nothing was written into the workspace (VS Code's state)
     assert seen["after_setting"] == {
-        "enable": False,
         "ghost": "",
         "labels": [],
-        "status": "nib: off (turned off by nib.enable; nib: Toggle Completions turns it on). Click for the log.",
+        "status": "nib: off (in this workspace; nib: Toggle Completions turns it on). Click for the log.",
+        "workspaceFiles": ["demo.py"],
     }
     assert log_errors(text) == []
     assert "INFO nib.host: model loaded" in text
@@ -283,11 +283,19 @@ def test_vscode_habits_partial_accept_auto_pairs_manual_trigger_exclusion_and_st
     seen, text = code_server("vscode-habits", tmp_path, extensions, workspace, "habits", user)
     assert "error" not in seen, seen
     lines = (workspace / "demo.py").read_text().split("\n")
+    # statement.lines multi: a block's header with its body, as one ghost text, accepted with Tab
+    assert lines[9:11] == [
+        "            if not os.path.exists(dir):",
+        '                raise ValueError("unsupported file")',
+    ]
     # Ctrl+Right (VS Code's editor.action.inlineSuggest.acceptNextWord) took one word of nib's item
-    assert seen["word"] == "end(name)" and lines[11] == "                found.append"
+    assert seen["word"] == "end(name)" and lines[12] == "                found.append"
     # the editor closed ( and " as they were typed; the ghost text did not write them again
-    assert (seen["paren"], lines[12]) == ("dir, 'w'", "                print(dir, 'w')")
-    assert (seen["quote"], lines[13]) == (".py", '                name.endswith(".py")')
+    assert (seen["paren"], lines[13]) == ("dir, 'w'", "                print(dir, 'w')")
+    assert (seen["quote"], lines[14]) == (".py", '                name.endswith(".py")')
+    # ghost text and the list at once: Tab takes the list's selected item (VS Code's rule), once
+    assert seen["menu"]["shown"] == "end(name)" and seen["menu"]["first"].startswith("append")
+    assert lines[15] == "                found.append"
     # manual: nothing while typing, ghost text when asked (nib: Ghost Text Now)
     assert seen["manual"]["typing"] == "" and seen["manual"]["asked"] == "end(dirpath)"
     assert seen["manual"]["status"].startswith("nib: manual (ghost text when asked: Alt+\\ or nib: Ghost Text Now")
@@ -295,21 +303,25 @@ def test_vscode_habits_partial_accept_auto_pairs_manual_trigger_exclusion_and_st
         "nib: excluded (this file matches nib.exclude: nib neither completes in nor reads it). Click for the log."
     )
     assert log_errors(text) == []
-    # the server counted, on this machine, the two ghost texts accepted whole (VS Code runs an item's
+    # the server counted, on this machine, the three ghost texts accepted whole (VS Code runs an item's
     # command on a whole accept only, not on Ctrl+Right's word), all still there as the editor closed
     from nib.server.stats import report
 
     for _ in range(100):  # the server ends just after its editor, and writes them then
         rows = report(tmp_path / "home" / ".local" / "share" / "nib" / "stats.sqlite3")
-        if rows and rows[0].retained_chars:
+        if any(r.kind == "statement" and r.retained_chars for r in rows):
             break
         time.sleep(0.1)
-    (row,) = rows
+    row = next(r for r in rows if r.kind == "statement")
     # Tab took the item answered after `print(` (adds "dir, 'w'"), or, when VS Code kept showing the one
     # answered at `print` as `(` was typed, that one ("(dir, 'w')": VS Code merges its closer with the
     # auto-closed one); the line is the same
-    chars = len(".py") + len("dir, 'w'")
-    assert (row.model, row.kind, row.accepted) == ("bundled", "statement", 2)
+    chars = (
+        len(".py")
+        + len("dir, 'w'")
+        + len('not os.path.exists(dir):\n                raise ValueError("unsupported file")')
+    )
+    assert (row.model, row.kind, row.accepted) == ("bundled", "statement", 3)
     assert row.accepted_chars in (chars, chars + len("()")) and row.retained_chars == row.accepted_chars
     assert row.shown > 2 and row.typed_chars > row.accepted_chars
 

@@ -4,7 +4,7 @@
 // SCENARIO: demo (demo.py: a list, ghost text, a setting; the default), project (main.py: ghost
 // text, then the list at a name of the project's own, then the notifications shown) or habits
 // (demo.py: partial accept, auto-pairs, manual trigger; then an excluded file).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(process.env.NIB_TOOLS + "/node_modules/");
@@ -156,14 +156,13 @@ async function demo() {
     await page.waitForTimeout(500);
   });
   seen.after_setting = await step("a setting change", async () => {
-    // "nib: Toggle Completions" from the command palette sets nib.enable to false in the workspace
+    // "nib: Toggle Completions" from the command palette turns nib off in this workspace
     await page.keyboard.press("F1");
     await page.waitForTimeout(500);
     await page.keyboard.type("nib: Toggle Completions");
     await page.waitForTimeout(800);
     await page.keyboard.press("Enter");
     await page.waitForTimeout(1500);
-    const settings = JSON.parse(readFileSync(`${workspace}/.vscode/settings.json`, "utf8"));
     const status = await statusLabel();
     await page.keyboard.press("End");
     await page.keyboard.press("Enter");
@@ -179,7 +178,7 @@ async function demo() {
     const labels = await page.$$eval(".suggest-widget.visible .monaco-list-row", (rows) =>
       rows.map((r) => r.getAttribute("aria-label")));
     await page.keyboard.press("Escape");
-    return { enable: settings["nib.enable"], ghost, labels, status };
+    return { ghost, labels, status, workspaceFiles: readdirSync(workspace).sort() };
   });
   await step("screenshot", async () => {
     await page.keyboard.press("Control+S");
@@ -205,17 +204,47 @@ async function ghostThen(typed, key, timeout = 30_000) {
 
 /** demo.py with auto-closing brackets and quotes: VS Code's partial accept, auto-pairs, the manual
  * trigger, then secrets.py (excluded); the lines written are read from the saved file. */
+/** The workspace's settings file: VS Code applies it as it changes. */
+async function workspaceSettings(settings) {
+  mkdirSync(`${workspace}/.vscode`, { recursive: true });
+  writeFileSync(`${workspace}/.vscode/settings.json`, JSON.stringify(settings));
+  await page.waitForTimeout(1500);
+}
+
 async function habits() {
   await open("demo.py");
-  await goToLine(11);
+  seen.lines = await step("statement.lines multi", async () => {
+    await workspaceSettings({ "nib.statement.lines": "multi", "nib.statement.maxTokens": 128, "nib.statement.budgetMs": 10000 });
+    await goToLine(10);
+    await page.keyboard.press("End");
+    await page.keyboard.press("Shift+Home"); // the line's text, its indent kept
+    await page.keyboard.type("if ", { delay: 80 });
+    const shown = await ghostText();
+    await page.keyboard.press("Tab");
+    await page.waitForTimeout(500);
+    await workspaceSettings({});
+    return shown;
+  });
+  await goToLine(12);
   seen.word = await step("accept the next word", () => ghostThen("found.app", "Control+ArrowRight"));
   await page.keyboard.press("Escape");
   seen.paren = await step("ghost text after an auto-closed (", () => ghostThen("print(", "Tab"));
   seen.quote = await step('ghost text after an auto-closed "', () => ghostThen('name.endswith("', "Tab"));
+  seen.menu = await step("Tab with the list open", async () => {
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("found.app", { delay: 80 });
+    const shown = await ghostText();
+    await page.keyboard.press("Control+Space");
+    const labels = await suggestLabels();
+    await page.keyboard.press("Tab");
+    await page.waitForTimeout(500);
+    await page.keyboard.press("Escape");
+    return { shown, first: labels[0] };
+  });
   await page.keyboard.press("Control+S");
   seen.manual = await step("manual trigger", async () => {
-    mkdirSync(`${workspace}/.vscode`, { recursive: true });
-    writeFileSync(`${workspace}/.vscode/settings.json`, JSON.stringify({ "nib.statement.trigger": "manual" }));
+    await workspaceSettings({ "nib.statement.trigger": "manual" });
     await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")]
       .some((e) => (e.getAttribute("aria-label") || "").startsWith("nib: manual")), null, { timeout: 15_000 });
     const status = await statusLabel();

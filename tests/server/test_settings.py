@@ -8,7 +8,7 @@ from fixtures import ROOT
 from nib.model.completion.request import Options
 from nib.model.service.project import ProjectOptions
 from nib.server.parsing import parse
-from nib.server.settings import Settings, leaves
+from nib.server.settings import Settings, leaves, machine_paths
 
 
 def test_nested_camel_case_settings():
@@ -129,3 +129,15 @@ def test_the_editors_mirrors_and_the_readme_table_are_current():
         timeout=60,
     )
     assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_exclude_takes_globs_and_is_the_users_alone():
+    assert parse({"exclude": ["*.pem", "gen/**"]})[0].exclude == ("*.pem", "gen/**")
+    settings, warnings = parse({"exclude": ["*.pem", "[z-a].py"]})
+    assert settings.exclude == Settings().exclude
+    assert warnings == [
+        "nib: setting exclude has '[z-a].py', which is not a glob (bad character range z-a at position 1); "
+        "using the default ['.env', '.env.*', '*.pem', '*.key', 'id_rsa*', '.netrc', '.pypirc', '*secret*', "
+        "'*credential*']"
+    ]
+    assert "exclude" in machine_paths()  # VS Code ignores a workspace's value: a repository cannot un-exclude

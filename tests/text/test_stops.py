@@ -46,6 +46,8 @@ def test_statement_end(line, gen, depth, lines, expected):
         ("a[0]]:", "]:", "a[0]"),
         ("x, f(y)):", "):", "x, f(y)"),
         ("hello", '"', "hello"),
+        ("don't'", "'", "don't"),  # the last quote of the line closes the string
+        ("a) + f(b)", ")", "a"),  # a bracket: the first place it closes the call at the cursor
     ],
 )
 def test_cut_suffix_repeat(gen, suffix, expected):

@@ -30,6 +30,7 @@ let healthyTimer: NodeJS.Timeout | undefined;
 let userOnly: string[] = []; // "nib.engine.url", ...: package.json's restrictedConfigurations
 let serverCwd = ""; // the server's current folder: the extension's own, never the workspace
 let warned = false; // about a workspace that sets userOnly settings, once a session
+let workspaceState: vscode.Memento; // "nib.off": nib: Toggle Completions in this workspace (never a file of it)
 
 /** A user-only setting's value: the user's own, else the default; never a workspace's or a folder's. */
 function userValue<T>(name: string): T | undefined {
@@ -41,6 +42,9 @@ function userValue<T>(name: string): T | undefined {
 function serverSettings(): Record<string, unknown> {
   const all = JSON.parse(JSON.stringify(vscode.workspace.getConfiguration("nib"))) as Record<string, unknown>;
   delete all.server;
+  if (offHere()) {
+    all.enable = false;
+  }
   // VS Code already drops a workspace's value of a "machine" setting (also one nested as
   // `"nib": {"engine": {...}}`); nib does not depend on it, nor on an editor built on VS Code doing so.
   for (const name of userOnly.filter((n) => !n.startsWith("nib.server."))) {
@@ -160,6 +164,11 @@ function show(state: Shown, detail = ""): void {
   status.show();
 }
 
+/** Whether nib: Toggle Completions turned nib off in this workspace. */
+function offHere(): boolean {
+  return workspaceState?.get<boolean>("nib.off", false) ?? false;
+}
+
 /** The status item for the active editor's document, once the server runs. */
 function showActive(): void {
   if (!running) {
@@ -168,8 +177,10 @@ function showActive(): void {
   const config = vscode.workspace.getConfiguration("nib");
   const uri = vscode.window.activeTextEditor?.document.uri.toString();
   const s = uri ? statuses.get(uri) : undefined;
-  if (!config.get<boolean>("enable", true)) {
-    show("off", "turned off by nib.enable; nib: Toggle Completions turns it on");
+  if (offHere()) {
+    show("off", "in this workspace; nib: Toggle Completions turns it on");
+  } else if (!config.get<boolean>("enable", true)) {
+    show("off", "turned off by nib.enable");
   } else if (s?.excluded) {
     show("excluded", "this file matches nib.exclude: nib neither completes in nor reads it");
   } else {
@@ -255,6 +266,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   log = vscode.window.createOutputChannel("nib", { log: true });
   userOnly = context.extension.packageJSON.capabilities.untrustedWorkspaces.restrictedConfigurations;
   serverCwd = context.extensionPath;
+  workspaceState = context.workspaceState;
   const settingsFiles = vscode.workspace.createFileSystemWatcher("**/.vscode/settings.json");
   status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
   status.command = "nib.showLog";
@@ -268,12 +280,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("nib.restart", () => restart()),
     vscode.commands.registerCommand("nib.showLog", () => log.show()),
     vscode.commands.registerCommand("nib.toggle", async () => {
-      // the workspace's setting where a folder is open: off for this project, on elsewhere
-      const config = vscode.workspace.getConfiguration("nib");
-      const target = vscode.workspace.workspaceFolders?.length
-        ? vscode.ConfigurationTarget.Workspace
-        : vscode.ConfigurationTarget.Global;
-      await config.update("enable", !config.get<boolean>("enable", true), target);
+      // Where a folder is open, this workspace only, kept in VS Code's state for it (a setting would
+      // be written into the repository's .vscode/settings.json); else nib.enable for every window.
+      if (!vscode.workspace.workspaceFolders?.length) {
+        const config = vscode.workspace.getConfiguration("nib");
+        await config.update("enable", !config.get<boolean>("enable", true), vscode.ConfigurationTarget.Global);
+        return;
+      }
+      await workspaceState.update("nib.off", !offHere());
+      showActive();
+      if (client?.isRunning()) {
+        await client.sendNotification("workspace/didChangeConfiguration", { settings: { nib: serverSettings() } });
+      }
     }),
     vscode.commands.registerCommand("nib.trigger", () =>
       vscode.commands.executeCommand("editor.action.inlineSuggest.trigger"),

@@ -128,8 +128,9 @@ end
 --- Ask for ghost text now, as a key the user pressed (LSP: triggerKind Invoked): what
 --- `statement.trigger = 'manual'` answers. Neovim asks on its own as you type (Automatic).
 function M.trigger()
+  -- Neovim 0.12 asks with triggerKind Invoked only from its private Completor: reached with care
   local ok, capability = pcall(require, 'vim.lsp._capability')
-  local completor = ok and capability.all.inline_completion and capability.all.inline_completion.active[vim.api.nvim_get_current_buf()]
+  local completor = ok and vim.tbl_get(capability, 'all', 'inline_completion', 'active', vim.api.nvim_get_current_buf())
   if not completor then
     vim.notify('nib: no ghost text in this buffer', vim.log.levels.WARN)
     return
@@ -165,16 +166,16 @@ local function attach(client, bufnr)
   if M.config.completeopt then
     vim.bo[bufnr].completeopt = M.config.completeopt
   end
-  if M.buffer_off(bufnr) then
-    return
-  end
-  if M.config.list then
+  local on = not M.buffer_off(bufnr) -- `:Nib toggle` turns it on later
+  if M.config.list and on then
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = M.config.autotrigger })
   end
   if not M.config.inline then
     return
   end
-  vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
+  if on then
+    vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
+  end
   local k = M.config.keymaps
   map(bufnr, k.accept, function()
     if not vim.lsp.inline_completion.get() then
@@ -183,20 +184,26 @@ local function attach(client, bufnr)
   end, 'nib: accept the ghost text', { expr = true })
   map(bufnr, k.accept_word, function()
     local typed = vim.api.nvim_win_get_cursor(0)[2]
-    vim.lsp.inline_completion.get({
+    local taken = vim.lsp.inline_completion.get({
       on_accept = function(item)
         local start = item.range and item.range.start.col or typed
         accept_part(item, next_word(typed - start))
       end,
     })
-  end, "nib: accept the ghost text's next word")
+    if not taken then
+      return vim.keycode(k.accept_word)
+    end
+  end, "nib: accept the ghost text's next word", { expr = true })
   map(bufnr, k.accept_line, function()
-    vim.lsp.inline_completion.get({
+    local taken = vim.lsp.inline_completion.get({
       on_accept = function(item)
         accept_part(item, first_line)
       end,
     })
-  end, 'nib: accept the ghost text up to its line break')
+    if not taken then
+      return vim.keycode(k.accept_line)
+    end
+  end, 'nib: accept the ghost text up to its line break', { expr = true })
   map(bufnr, k.trigger, M.trigger, 'nib: ghost text now')
   map(bufnr, k.dismiss, function()
     vim.lsp.inline_completion.get({ on_accept = function() end }) -- hides it, inserts nothing

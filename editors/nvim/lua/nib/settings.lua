@@ -3,7 +3,7 @@
 return {
   enable = true, -- answer completion requests at all
   maxDocumentChars = 2000000, -- larger documents get no completions
-  exclude = { '.env', '.env.*', '*.pem', '*.key', 'id_rsa*', '.netrc', '.pypirc', '*secret*', '*credential*' }, -- files nib neither completes in nor reads: globs, a pattern without `/` matches the file's name, one with `/` the end of its path (`**` spans folders; case ignored). The default: files that hold secrets
+  exclude = { '.env', '.env.*', '*.pem', '*.key', 'id_rsa*', '.netrc', '.pypirc', '*secret*', '*credential*' }, -- files nib neither completes in nor reads: globs, a pattern without `/` matches the file's name, one with `/` the end of its path (`**` spans folders; case ignored). The default: files that hold secrets; a list of yours replaces it (keep its patterns in it). Yours alone: a workspace cannot narrow it
   list = {
     enable = true, -- the model's items in the completion list
     size = 5, -- the model's own lexemes in the list (each one more costs decoding time)
