@@ -289,15 +289,15 @@ def test_vscode_habits_partial_accept_auto_pairs_manual_trigger_exclusion_and_st
         '                raise ValueError("unsupported file")',
     ]
     # Ctrl+Right (VS Code's editor.action.inlineSuggest.acceptNextWord) took one word of nib's item
-    assert seen["word"] == "end(name)" and lines[12] == "                found.append"
+    assert seen["word"] == "end(dir)" and lines[12] == "                found.append"
     # the editor closed ( and " as they were typed; the ghost text did not write them again
-    assert (seen["paren"], lines[13]) == ("dir, 'w'", "                print(dir, 'w')")
+    assert (seen["paren"], lines[13]) == ("dir, 'rb'", "                print(dir, 'rb')")
     assert (seen["quote"], lines[14]) == (".py", '                name.endswith(".py")')
     # ghost text and the list at once: Tab takes the list's selected item (VS Code's rule), once
-    assert seen["menu"]["shown"] == "end(name)" and seen["menu"]["first"].startswith("append")
+    assert seen["menu"]["shown"] == "end(dir)" and seen["menu"]["first"].startswith("append")
     assert lines[15] == "                found.append"
     # manual: nothing while typing, ghost text when asked (nib: Ghost Text Now)
-    assert seen["manual"]["typing"] == "" and seen["manual"]["asked"] == "end(dirpath)"
+    assert seen["manual"]["typing"] == "" and seen["manual"]["asked"] == "end(dir)"
     assert seen["manual"]["status"].startswith("nib: manual (ghost text when asked: Alt+\\ or nib: Ghost Text Now")
     assert seen["excluded"] == (
         "nib: excluded (this file matches nib.exclude: nib neither completes in nor reads it). Click for the log."
@@ -313,12 +313,12 @@ def test_vscode_habits_partial_accept_auto_pairs_manual_trigger_exclusion_and_st
             break
         time.sleep(0.1)
     row = next(r for r in rows if r.kind == "statement")
-    # Tab took the item answered after `print(` (adds "dir, 'w'"), or, when VS Code kept showing the one
-    # answered at `print` as `(` was typed, that one ("(dir, 'w')": VS Code merges its closer with the
+    # Tab took the item answered after `print(` (adds "dir, 'rb'"), or, when VS Code kept showing the one
+    # answered at `print` as `(` was typed, that one ("(dir, 'rb')": VS Code merges its closer with the
     # auto-closed one); the line is the same
     chars = (
         len(".py")
-        + len("dir, 'w'")
+        + len("dir, 'rb'")
         + len('not os.path.exists(dir):\n                raise ValueError("unsupported file")')
     )
     assert (row.model, row.kind, row.accepted) == ("bundled", "statement", 3)
