@@ -288,6 +288,10 @@ def test_the_list_has_a_model_of_its_own(tmp_path):
         assert client.close() == 0
 
 
+def without_commands(answer: dict) -> dict:
+    return {**answer, "items": [{k: v for k, v in item.items() if k != "command"} for item in answer["items"]]}
+
+
 def test_a_model_that_fails_to_load_is_reported_and_the_previous_one_keeps_serving():
     """device auto runs torch over a checkpoint, which the bundled model's folder lacks: the
     user is told (showMessage and log), and completions go on from the model already loaded."""
@@ -308,7 +312,8 @@ def test_a_model_that_fails_to_load_is_reported_and_the_previous_one_keeps_servi
             "method": "window/showMessage",
             "params": {"type": 1, "message": f"nib: the torch backend needs a checkpoint at {BUNDLED / 'ckpt.pt'}"},
         }
-        assert client.request("textDocument/completion", position) == before
+        after = client.request("textDocument/completion", position)
+        assert without_commands(after) == without_commands(before)  # an accept command names its answer
     finally:
         assert client.close() == 0
     assert (

@@ -233,8 +233,9 @@ async function start(): Promise<void> {
   try {
     await client.start();
   } catch (e) {
+    // Also tried again later: the settings may not have been loaded yet, or nib may be installed meanwhile.
     log.error(`nib could not start \`${command} ${args.join(" ")}\`: ${e}`);
-    show("error", "could not start; see nib.server.python");
+    scheduleRestart();
   }
 }
 
