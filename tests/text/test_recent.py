@@ -30,3 +30,13 @@ def test_pick_the_most_similar_chunks_not_from_the_file_being_edited():
     picked = ring.pick("def index(request, response):\n    return render(request, ", "edited.py", 4)
     assert picked == [Chunk("views.py", 0, chunk_at(CODE, 0))]
     assert ring.pick("nothing in common", None, 4) == []
+
+
+def test_keep_and_drop_forget_the_chunks_of_paths():
+    ring = Recent(8)
+    for path in ("/w/a.py", "/w/.env", "/w/b.py"):
+        ring.add(path, "\n".join(f"line_{path}_{i} = {i}" for i in range(5)), 0)
+    ring.keep(lambda path: not path.endswith(".env"))
+    ring.drop("/w/a.py")
+    assert [c.path for c in ring.pick("line_/w/b.py_1 line_/w/a.py_1 line_/w/.env_1", None, 8)] == ["/w/b.py"]
+    assert len(ring) == 1
