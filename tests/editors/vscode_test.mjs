@@ -157,22 +157,10 @@ async function demo() {
   });
   seen.after_setting = await step("a setting change", async () => {
     // "nib: Toggle Completions" from the command palette turns nib off in this workspace
-    await page.keyboard.press("F1");
-    await page.waitForTimeout(500);
-    await page.keyboard.type("nib: Toggle Completions");
-    await page.waitForTimeout(800);
-    await page.keyboard.press("Enter");
+    await paletteCommand("nib: Toggle Completions");
     await page.waitForTimeout(1500);
     const status = await statusLabel();
-    await page.keyboard.press("End");
-    await page.keyboard.press("Enter");
-    await page.keyboard.type("found.app", { delay: 80 });
-    let ghost = "";
-    try {
-      ghost = await ghostText(3000);
-    } catch {
-      // none: nib is off
-    }
+    const ghost = await typedGhostOrNone("found.app"); // none: nib is off
     await page.keyboard.press("Control+Space");
     await page.waitForTimeout(2500);
     const labels = await page.$$eval(".suggest-widget.visible .monaco-list-row", (rows) =>
@@ -185,6 +173,27 @@ async function demo() {
     await page.waitForTimeout(500);
     await page.screenshot({ path: screenshot });
   });
+}
+
+/** Run a command from the palette (F1). */
+async function paletteCommand(title) {
+  await page.keyboard.press("F1");
+  await page.waitForTimeout(500);
+  await page.keyboard.type(title);
+  await page.waitForTimeout(800);
+  await page.keyboard.press("Enter");
+}
+
+/** On a new line: type `typed`; the ghost text shown within 3 s, or "". */
+async function typedGhostOrNone(typed) {
+  await page.keyboard.press("End");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type(typed, { delay: 80 });
+  try {
+    return await ghostText(3000);
+  } catch {
+    return "";
+  }
 }
 
 async function statusLabel() {
@@ -248,21 +257,9 @@ async function habits() {
     await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")]
       .some((e) => (e.getAttribute("aria-label") || "").startsWith("nib: manual")), null, { timeout: 15_000 });
     const status = await statusLabel();
-    await page.keyboard.press("End");
-    await page.keyboard.press("Enter");
-    await page.keyboard.type("found.app", { delay: 80 });
-    let typing = "";
-    try {
-      typing = await ghostText(3000);
-    } catch {
-      // none while typing: what manual means
-    }
+    const typing = await typedGhostOrNone("found.app"); // none while typing: what manual means
     // asked for: "nib: Ghost Text Now" (editor.action.inlineSuggest.trigger, Alt+\ in a desktop VS Code)
-    await page.keyboard.press("F1");
-    await page.waitForTimeout(500);
-    await page.keyboard.type("nib: Ghost Text Now");
-    await page.waitForTimeout(800);
-    await page.keyboard.press("Enter");
+    await paletteCommand("nib: Ghost Text Now");
     const asked = await ghostText();
     await page.keyboard.press("Escape");
     return { status, typing, asked };
