@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import subprocess
 import sys
@@ -181,23 +180,6 @@ def test_a_file_that_cannot_be_written_is_logged_once_and_never_raises(tmp_path,
         s.flush()
     [warning] = logged_warnings(caplog)
     assert warning.startswith(f"nib: statistics not saved to {path} (further failures not logged): ")
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
-def test_a_read_only_file_is_logged_once_and_never_raises(tmp_path, caplog):
-    path = tmp_path / "stats.sqlite3"
-    two_days(path)
-    path.chmod(0o400)
-    tmp_path.chmod(0o500)
-    try:
-        s = Stats(path)
-        for _ in range(2):
-            s.typed(1)
-            s.flush()
-        assert len(logged_warnings(caplog)) == 1
-        assert report(path) == ROWS
-    finally:
-        tmp_path.chmod(0o700)
 
 
 def test_counts_not_written_while_another_process_holds_the_file_are_written_later(tmp_path, caplog, monkeypatch):
