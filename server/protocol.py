@@ -50,7 +50,7 @@ class NibProtocol(LanguageServerProtocol):
         except JsonRpcException:
             method = data.get("method")
             known = isinstance(method, str) and (method in self.fm.features or method in self.fm.builtin_features)
-            return Rejected(data, JsonRpcInvalidParams() if known else JsonRpcMethodNotFound.of(method))
+            return Rejected(data, JsonRpcInvalidParams() if known else JsonRpcMethodNotFound.of(str(method)))
 
     def handle_message(self, message):
         if isinstance(message, Rejected):

@@ -30,6 +30,10 @@ import os
 import re
 import time
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
 
 from nib.model.runtime.families import DEFAULTS
 from nib.model.text.context import build_context
@@ -117,8 +121,8 @@ class EngineCompleter:
         self._rest_s = 0.0  # how long the engine rests after its next failure, doubled by each
         self._resting_until = 0.0  # time.monotonic() before which it is not asked
         self._failure = ""  # why it rests
-        self._client = None
-        self._loop = None
+        self._client: httpx.AsyncClient | None = None  # httpx is imported when first used
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _http(self):
         """One client per event loop (its connections belong to the loop), kept for connection reuse."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -177,7 +178,7 @@ class Gemma(nn.Module):
         }
         x = embeds
         keys, values = [], []
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(cast("list[Layer]", self.layers)):  # (a ModuleList of Layers, for mypy)
             sliding = cfg.sliding[i]
             cos, sin = tables[sliding]
             a, k, v = layer.self_attn(

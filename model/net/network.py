@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import torch
 import torch.nn as nn
@@ -207,7 +208,7 @@ class CodeLM(nn.Module):
         own_mask = torch.arange(S0 + S, device=idx.device)[None, :] <= torch.arange(S, device=idx.device)[:, None] + S0
         x = self.embed(idx, types)
         keys, values = [], []
-        for layer, block in enumerate(self.blocks):
+        for layer, block in enumerate(cast("list[Block]", self.blocks)):  # (a ModuleList of Blocks, for mypy)
             a, k, v = block.attn.forward_shared(
                 block.norm1(x),
                 cos,

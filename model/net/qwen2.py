@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -147,7 +148,7 @@ class Qwen2(nn.Module):
         cos, sin = rope_tables(cfg.rope_base, cfg.head_dim, P + S0, S, embeds.device)
         x = embeds
         keys, values = [], []
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(cast("list[Layer]", self.layers)):  # (a ModuleList of Layers, for mypy)
             a, k, v = layer.self_attn(
                 layer.input_layernorm(x),
                 cos,

@@ -84,7 +84,8 @@ class ModelHost:
         except Exception as e:  # torch/ORT raise their own types: the user still gets one clear message
             log.exception("loading %s failed", self.key.describe())
             raise ModelError(f"could not load {self.key.describe()}: {type(e).__name__}: {e}") from None
-        log.info("model loaded from %s in %.0f ms", engine.model_dir.path, (time.perf_counter() - started) * 1e3)
+        where = engine.model_dir.path if engine.model_dir else self.key.path
+        log.info("model loaded from %s in %.0f ms", where, (time.perf_counter() - started) * 1e3)
         self.engine = engine
         return engine
 

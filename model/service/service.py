@@ -264,11 +264,14 @@ class CompletionService:
             found = None if self.scheduler.busy(doc) else text_now()
             if found is None:
                 return
+            text, cursor = found
             statement = self.model.serving
-            for host in {statement, self.list_model.serving} - {None}:  # each model's own prompt state
+            for host in {h for h in (statement, self.list_model.serving) if h is not None}:  # each its own state
                 if host.engine is not None and not host.engine.remote:
                     with_project = host is statement or not self.separate_list
-                    work = functools.partial(self._warm, host.engine, doc, *found, path if with_project else False)
+                    work = functools.partial(
+                        self._warm, host.engine, doc, text, cursor, path if with_project else False
+                    )
                     self.scheduler.background(host.worker, work, doc)
 
         self.scheduler.warm_later(doc, warm)
