@@ -85,8 +85,18 @@ def statement_end(line_prefix: str, generated: str, depth_before: int = 0, lines
     return None
 
 
+REPEAT_BYTES = 8  # a body line this long that repeats a line above ends the body: a small model's loop
+
+
 def _block_end(data: bytes, body_start: int, indent: int, base: int) -> int | None:
-    """The end of a block body: before the first non-blank line indented <= indent."""
+    """The end of a block body: before the first non-blank line indented <= indent, or before a
+    line that repeats one of the statement's own (`for x in y:` nested in itself, the same `if`
+    and `raise` again: small models loop; a short body rarely says one line twice).
+
+    Example: _block_end(b"for x in y:\\n    for x in y:\\n", 12, 0, 0) == 11
+    """
+    seen = {line.strip() for line in data[data.rfind(b"\n", 0, base) + 1 : body_start].split(b"\n")}
+    starts: list[int] = []  # of the body's lines so far
     pos = body_start
     while True:
         nl = data.find(b"\n", pos)
@@ -96,6 +106,12 @@ def _block_end(data: bytes, body_start: int, indent: int, base: int) -> int | No
             return _chars(data, base, pos - 1)
         if nl < 0:
             return None  # the body's last line is still being generated
+        if len(stripped.strip()) >= REPEAT_BYTES and stripped.strip() in seen:
+            while starts and data[starts[-1] : pos].rstrip().endswith(b":"):
+                pos = starts.pop()  # nor a block opened just before it, left without a body
+            return _chars(data, base, pos - 1)
+        seen.add(stripped.strip())
+        starts.append(pos)
         pos = nl + 1
 
 

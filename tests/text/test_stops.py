@@ -23,6 +23,21 @@ from nib.model.text.stops import bracket_depth, cut_suffix_repeat, statement_end
         ("x = f(", "a,\n b)\ny = 2", 0, "single", "a,"),  # one line, whatever is open
         ("x = f(", "a)  \r\ny", 0, "single", "a)  "),
         ("    x = 1", "\n", 0, "multi", ""),
+        # a body that repeats a line of the statement ends before it (a small model's loop)
+        (
+            "    ",
+            "for r in sys.path:\n        for r in sys.path:\n            f(r)\n    z",
+            0,
+            "auto",
+            "for r in sys.path:",
+        ),
+        (
+            "    ",
+            "for d in a:\n        if f(d):\n            raise E(d)\n        if g(d):\n            raise E(d)\n    z",
+            0,
+            "auto",
+            "for d in a:\n        if f(d):\n            raise E(d)",  # `if g(d):` goes too: no body left
+        ),
     ],
 )
 def test_statement_end(line, gen, depth, lines, expected):
