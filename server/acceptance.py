@@ -106,10 +106,6 @@ class Acceptance:
                     p.waiting = True
                     _follow(p, 0, 0, text)
 
-    def due(self) -> float | None:
-        """When the next placed text is to be counted (the clock's time), if any."""
-        return min((p.due for p in self._placed), default=None)
-
     def count_due(self, text_of, everything_of: str | None = None, everything: bool = False) -> None:
         """Count the retained characters of what is due (text_of(uri): the document's text now, None
         if closed); everything_of: all of that document's now (it is being closed); everything: all."""

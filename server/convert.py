@@ -43,7 +43,7 @@ def kind_and_detail(c, jedi_names: dict) -> tuple[types.CompletionItemKind, str]
 
 
 def completion_list(listing, doc, cursor: int, encoding: str, command=None) -> types.CompletionList:
-    """command: the accept command of an item (`Session.commands`), or None for none."""
+    """command(i): the accept command of the i-th item (`Session.commands`), or None for none."""
     jedi_names = {n.name: n for n in listing.jedi.names} if listing.jedi else {}
     items = []
     for rank, c in enumerate(listing.candidates):
@@ -58,7 +58,7 @@ def completion_list(listing, doc, cursor: int, encoding: str, command=None) -> t
                 filter_text=c.text,
                 text_edit=types.TextEdit(range=lsp_range(doc, c.start, cursor, encoding), new_text=c.text),
                 insert_text_format=types.InsertTextFormat.PlainText,
-                command=command(c) if command else None,
+                command=command(rank) if command else None,
             )
         )
     # Complete where jedi's names are the whole truth (after `.`, in an import): the editor
@@ -72,8 +72,8 @@ def inline_list(result, doc, cursor: int, encoding: str, command=None) -> types.
             types.InlineCompletionItem(
                 insert_text=c.text,
                 range=lsp_range(doc, c.start, cursor, encoding),
-                command=command(c) if command else None,
+                command=command(i) if command else None,
             )
-            for c in result.candidates
+            for i, c in enumerate(result.candidates)
         ]
     )

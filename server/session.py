@@ -234,7 +234,7 @@ class NibServer(LanguageServer):
         return doc, cursor, result
 
     def commands(self, uri: str, mode: Mode, cursor: int, result):
-        """The `nib.accepted` command of each item of result (by the item), the answer counted as
+        """The `nib.accepted` command of result's i-th item (a function of i), the answer counted as
         shown; None when statistics are off."""
         host = (self.service.model if mode == Mode.STATEMENT else self.service.list_model).serving
         if not self.settings.stats.enable or not result.candidates or host is None:
@@ -243,12 +243,7 @@ class NibServer(LanguageServer):
         self.acceptance.stats.shown(model, kind)
         items = tuple((c.text, c.start) for c in result.candidates)
         n = self.acceptance.offer(Offer(uri, kind, model, items, cursor))
-        index = {id(c): i for i, c in enumerate(result.candidates)}
-
-        def command(c) -> types.Command:
-            return types.Command(title="nib: accepted", command=ACCEPTED, arguments=[n, index[id(c)]])
-
-        return command
+        return lambda i: types.Command(title="nib: accepted", command=ACCEPTED, arguments=[n, i])
 
     def accepted(self, n: int, index: int, chars: int | None) -> None:
         """The editor ran an item's command: it was accepted (chars: that many characters of it)."""
