@@ -65,6 +65,7 @@ def register(server) -> None:
             "models_loaded": len(ls.shared.hosts.loaded()),
             "project_files": len(ls.service.project.workspace._files),
             "recent_chunks": len(ls.service.project.recent),
+            "jedi_scopes": ls.service.ranker.scopes_kept(),
             "rss_bytes": _rss(),
         }
 

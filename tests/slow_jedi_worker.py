@@ -1,4 +1,5 @@
-"""jedi's worker, late: each answer comes NIB_JEDI_DELAY_S seconds (default 30) after its request.
+"""jedi's worker, late: each answer comes NIB_JEDI_DELAY_S seconds (default 30) after its request;
+with NIB_JEDI_LATE_AT, only where the cursor's line before it holds that text (the rest at once).
 
 Tests use it where jedi must miss its budget, deterministically (a real jedi is fast or slow by chance).
 """
@@ -12,7 +13,9 @@ _complete = jedi_worker.complete
 
 
 def late(text, cursor, path):
-    time.sleep(float(os.environ.get("NIB_JEDI_DELAY_S", "30")))
+    where = os.environ.get("NIB_JEDI_LATE_AT")
+    if where is None or where in text[text.rfind("\n", 0, cursor) + 1 : cursor]:
+        time.sleep(float(os.environ.get("NIB_JEDI_DELAY_S", "30")))
     return _complete(text, cursor, path)
 
 

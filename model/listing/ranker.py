@@ -11,6 +11,12 @@ After `.` or in an import a non-empty jedi list is the whole candidate set (no
 invented attributes); elsewhere the model's own lexemes join it (new names,
 literals). When jedi is slow or fails, the model's lexemes alone.
 
+At a name, jedi's first answer at a new place often comes after the list's short wait
+(`jedi.nameBudgetMs`); the list then takes the names jedi gave last in the same scope
+(`text/scopes.py`), or at the module's level when the document was opened, and asks again on
+the next keystroke. Those differ from the names here by a few locals at most, which the model's
+own lexemes find.
+
 While the same name grows, the candidates only shrink: the last list is narrowed
 to what extends the typed characters and mixed again (`narrow`), with no model
 and no jedi. For the names, that is exact: the model scored them from the name's
@@ -20,7 +26,9 @@ names that extend what is typed, which is what the mixture's normalisation does.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
@@ -29,10 +37,14 @@ from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Candidate, Result, Timings, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.lexeme import position_kind, typed_name
+from nib.model.text.scopes import enclosing_scopes
 
 from .identifiers import IdentifierNgram, tokens
 from .jedi import JediAnswer, JediCompleter, deadline, wait
 from .mixing import WEIGHTS, Weights, combine
+
+SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last
+MODULE: tuple[str, ...] = ()  # the module's level, as enclosing_scopes says it
 
 
 @dataclass
@@ -44,6 +56,7 @@ class Listing:
     unmixed: list[Candidate] = field(default_factory=list)  # with the model's own scores
     identifiers: dict[str, float] = field(default_factory=dict)  # the n-gram's probability of each label
     narrowed: bool = False  # filtered from the previous list, not computed
+    stale: bool = False  # jedi was late: its names are those it gave last in this scope
 
     @property
     def complete(self) -> bool:
@@ -75,6 +88,9 @@ class ListRanker:
         self.identifiers = identifiers or IdentifierNgram()
         self.weights = weights
         self._asked: dict[str, _Asked] = {}  # by document: the last list computed there
+        # by document, then scope: jedi's last answer at a name there (`in_scope`)
+        self._scopes: dict[str, OrderedDict[tuple[str, ...], JediAnswer]] = {}
+        self._scopes_lock = threading.Lock()  # the inference thread, jedi's reader and the event loop
 
     def ask_jedi(
         self,
@@ -127,53 +143,66 @@ class ListRanker:
         else:
             until = time.monotonic()
         try:
-            result, answer = self._steps(
+            result, answer, stale = self._steps(
                 engine,
                 Request(text, cursor, Mode.LIST, options, cancel, project),
                 jedi,
                 until,
                 position[0] in ("attribute", "import"),
+                lambda: self.in_scope(key, text, cursor),
             )
         except Cancelled:
             if jedi is not None:
                 jedi.cancel()  # superseded: a call still waiting for jedi's worker is not needed (one running is)
             raise
+        listing = self._mix(key, text, cursor, result, answer, position, stale)
+        if answer is not None and not stale:
+            self._remember(key, enclosing_scopes(text, cursor), answer)
+        self._asked[key] = _Asked(text, cursor, cursor - len(typed), options, use_jedi, listing)
+        return listing
+
+    def _mix(
+        self,
+        key: str,
+        text: str,
+        cursor: int,
+        result: Result,
+        answer: JediAnswer | None,
+        position: tuple[str, bool],
+        stale: bool,
+    ) -> Listing:
+        """The candidates ranked by the mixture of the model, the identifier n-gram and jedi's order."""
         items = [c for c in result.candidates if c.kind != "statement"]
         start = min((c.start for c in items if c.kind == "name"), default=cursor)
         context = tokens(text[max(start - 200, 0) : start])[-2:]
         probs = self.identifiers.probabilities(key, text, cursor, context, [c.label for c in items])
         ranked = combine(items, probs, [n.name for n in answer.names] if answer else [], self.weights[position])
-        listing = Listing(
-            ranked + [c for c in result.candidates if c.kind == "statement"],
-            result.timings,
-            answer,
-            position,
-            items,
-            probs,
-        )
-        self._asked[key] = _Asked(text, cursor, cursor - len(typed), options, use_jedi, listing)
-        return listing
+        statement = [c for c in result.candidates if c.kind == "statement"]
+        return Listing(ranked + statement, result.timings, answer, position, items, probs, stale=stale)
 
     @staticmethod
     def _steps(
-        engine: LocalCompleter, request: Request, jedi: Future | None, until: float, jedi_first: bool
-    ) -> tuple[Result, JediAnswer | None]:
-        """The engine's candidates and jedi's answer (None: none by `until`). jedi first where its
-        names are likely the whole truth; elsewhere the model decodes while jedi works."""
+        engine: LocalCompleter, request: Request, jedi: Future | None, until: float, jedi_first: bool, in_scope
+    ) -> tuple[Result, JediAnswer | None, bool]:
+        """The engine's candidates, jedi's answer (None: none by `until`), and whether that answer
+        is in_scope()'s, jedi's names from elsewhere in the scope, because jedi was late here.
+        jedi first where its names are likely the whole truth; elsewhere the model decodes while
+        jedi works."""
         timings = Timings()
         if jedi_first:
             with timings.stage("jedi_wait"):
                 answer = wait(jedi, until, request.cancel)
             names = [n.name for n in answer.names] if answer is not None else None
             result = engine.list(request, names, names_only=answer is not None and answer.confident)
-            return Result(result.candidates, timings.add(result.timings)), answer
+            return Result(result.candidates, timings.add(result.timings)), answer, False
         result = engine.list(request)
         with timings.stage("jedi_wait"):
             answer = wait(jedi, until, request.cancel)
+        stale = answer is None and jedi is not None and (answer := in_scope()) is not None
         if answer is not None and answer.names:
             named = engine.score_names(request, [n.name for n in answer.names])
             result = Result(result.candidates + named.candidates, result.timings.add(named.timings))
-        return Result(result.candidates, timings.add(result.timings)), answer
+        return Result(result.candidates, timings.add(result.timings)), answer, stale
 
     def narrow(
         self,
@@ -191,7 +220,7 @@ class ListRanker:
         asked = self._asked.get(key)
         if asked is None or asked.options != options or asked.use_jedi != use_jedi or cursor < asked.cursor:
             return None
-        if asked.listing.jedi is None and use_jedi:
+        if (asked.listing.jedi is None or asked.listing.stale) and use_jedi:
             return None  # jedi had no answer in time then: it may have one now
         if cursor == asked.cursor:  # asked again where nothing changed (after a speculative list, say)
             return replace(asked.listing, timings=Timings(), narrowed=True) if text == asked.text else None
@@ -218,6 +247,47 @@ class ListRanker:
         self._asked[key] = _Asked(text, cursor, asked.name_start, options, use_jedi, listing)
         return listing
 
+    def open_names(self, key: str, text: str, path: str | None = None) -> None:
+        """A newly opened document: jedi asked for the names at its module's level (parsing it
+        meanwhile), which its first lists take while jedi is late at their own places."""
+        with self._scopes_lock:
+            self._scopes.setdefault(key, OrderedDict())
+        module = text + "\n"  # a line of its own at column 0
+        jedi = self.jedi.ask(module, len(module), path, at_name_start=False)
+        jedi.add_done_callback(lambda f: self._answered(key, f))
+
+    def _answered(self, key: str, future: Future) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._remember(key, MODULE, future.result(), opened=False)
+
+    def in_scope(self, key: str, text: str, cursor: int) -> JediAnswer | None:
+        """jedi's last answer at a name in the cursor's scope in this document, else at the
+        module's level (whose names are valid in every scope); None when there is neither."""
+        scope = enclosing_scopes(text, cursor)
+        with self._scopes_lock:
+            scopes = self._scopes.get(key)
+            return None if scopes is None else scopes.get(scope) or scopes.get(MODULE)
+
+    def scopes_kept(self) -> int:
+        """How many of jedi's answers are kept for `in_scope`, over every document."""
+        with self._scopes_lock:
+            return sum(len(scopes) for scopes in self._scopes.values())
+
+    def _remember(self, key: str, scope: tuple[str, ...], answer: JediAnswer, opened: bool = True) -> None:
+        """opened False: only for a document still open (a late answer for a closed one is dropped)."""
+        if answer.position != "name" or not answer.names:
+            return  # after `.`, in an import, in a call's arguments: names of that place only
+        with self._scopes_lock:
+            scopes = self._scopes.setdefault(key, OrderedDict()) if opened else self._scopes.get(key)
+            if scopes is None:
+                return
+            scopes[scope] = answer
+            scopes.move_to_end(scope)
+            while len(scopes) > SCOPES_KEPT:
+                scopes.popitem(last=False)
+
     def forget(self, key: str) -> None:
         self._asked.pop(key, None)
         self.identifiers.forget(key)
+        with self._scopes_lock:
+            self._scopes.pop(key, None)

@@ -303,14 +303,15 @@ class CompletionService:
 
     def opened(self, doc: str, text: str, path: str | None) -> None:
         """A newly opened document: count its identifiers (they count in the other files' lists),
-        and let jedi parse it now, so the first list in it finds jedi's parse cached."""
+        and ask jedi for its module's names now (it parses the file meanwhile), so that its first
+        lists find jedi's parse cached and names to rank while jedi is late."""
         host = self.list_model.loading or self.list_model.serving
         if host is not None:
             host.worker.submit(self.ranker.identifiers.around, doc, text, None)
         if self.config.project.project and self.config.project.recent:
             self.project.recent.add(path or doc, text, 0)
         if self.config.jedi:
-            self.ranker.jedi.ask(text, 0, path, at_name_start=False)
+            self.ranker.open_names(doc, text, path)
 
     def forget(self, doc: str, path: str | None = None) -> None:
         """A closed document: nothing of it is kept but its recent chunks (what the user saw);

@@ -98,3 +98,42 @@ def test_jedi_late_past_its_budget_gives_the_models_own_list_and_keeps_jedis_cal
     assert {c.kind for c in listing.candidates} == {"token"} and listing.jedi is None
     assert listing.timings.jedi_wait_ms > 0 and time.monotonic() - started >= 0.1
     assert not never.cancelled()  # a late answer is kept for the next keystroke at the same name
+
+
+def test_jedi_late_at_a_name_takes_the_names_it_gave_last_in_the_same_function():
+    """Late at a new place, the list ranks the names jedi gave at another place of the function
+    (stale: the next keystroke computes again, with jedi's own answer)."""
+    jedi = FixedJedi(answered("total_price", "tax_rate", "print", position="name"))
+    r = ListRanker(jedi=jedi, identifiers=IdentifierNgram())
+    engine, options = LocalCompleter.load(), Options(list_statement=False)
+    here = "def checkout(cart):\n    x = t"
+    assert not r.complete(engine, here, len(here), options, key="a", name_jedi_ms=0).stale
+    jedi.future = Future()  # late from now on
+    there = here + "\n    y = t"
+    listing = r.complete(engine, there, len(there), options, key="a", name_jedi_ms=0)
+    assert listing.stale and [n.name for n in listing.jedi.names] == ["total_price", "tax_rate", "print"]
+    assert sorted(c.label for c in listing.candidates if c.kind == "name") == ["tax_rate", "total_price"]
+    jedi.future = answered("total", "tax_rate", position="name")  # jedi has answered there now
+    again = there + "o"
+    listing = r.complete(engine, again, len(again), options, key="a", name_jedi_ms=0)
+    assert not listing.stale and not listing.narrowed
+    assert sorted(c.label for c in listing.candidates if c.kind == "name") == ["total"]
+
+
+def test_in_another_function_the_modules_names_from_the_opened_document():
+    jedi = FixedJedi(answered("checkout", "refund", position="name"))
+    r = ListRanker(jedi=jedi, identifiers=IdentifierNgram())
+    r.open_names("a", "def checkout(cart):\n    pass\n")
+    jedi.future = Future()  # late from now on
+    text = "def checkout(cart):\n    pass\n\n\ndef refund(order):\n    x = c"
+    listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a", name_jedi_ms=0)
+    assert listing.stale and [c.label for c in listing.candidates if c.kind == "name"] == ["checkout"]
+    assert r.scopes_kept() == 1
+    r.forget("a")
+    assert r.scopes_kept() == 0 and r.in_scope("a", text, len(text)) is None
+
+
+def test_names_after_a_dot_are_never_kept_for_a_scope():
+    r = ListRanker(jedi=FixedJedi(answered("path", "sep")), identifiers=IdentifierNgram())
+    r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a")
+    assert r.scopes_kept() == 0

@@ -1,0 +1,143 @@
+"""The first list at a new position, ranked as `nib serve` answers it over stdio.
+
+At identifier points of held-out code (`nib eval`'s points: the text before the cut is the
+document), each point in a document the server has not seen, one character of the name is
+typed and the list asked for, as an editor does; MRR@5 and top-1 of the gold name, and the
+list's latency. Scenarios (each in a new server):
+
+- open: the first character typed at once after the document is opened;
+- pause: typed after a pause (--pause-ms, 300) with nothing typed;
+- typing: the character before the name typed after the pause, then the name's first
+  character one keystroke later (--cps, 8 a second): where a person types into a name;
+- waited: as `open`, but the list waits for jedi as long as it takes (`jedi.nameBudgetMs`
+  5 s): what the list ranks when jedi's names are in it, the reference.
+
+    python benchmarks/first_list.py --split fresh --points 100 --json benchmarks/results/first_list/fresh.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from latency import list_request, position, start, stats, stop, write_report
+from lsprotocol import types
+
+from nib.model.eval.heldout import fetch
+from nib.model.eval.points import identifier_points, python_files
+
+SCENARIOS = ("open", "pause", "typing", "waited")
+WAITED = {"jedi": {"nameBudgetMs": 5000}}  # the setting's upper bound
+
+
+def reciprocal_rank(labels: list[str], gold: str) -> float:
+    labels = list(dict.fromkeys(label.rstrip("=") for label in labels))  # a keyword argument is offered as `name=`
+    return 1.0 / (labels.index(gold) + 1) if gold in labels[:5] else 0.0
+
+
+def labels_of(answer) -> list[str]:
+    items = answer.items if isinstance(answer, types.CompletionList) else (answer or [])
+    items = [i for i in items if i.kind != types.CompletionItemKind.Snippet]  # the statement's item, if any
+    return [i.label for i in sorted(items, key=lambda i: i.sort_text or "")]
+
+
+async def point(client, uri: str, text: str, gold: str, scenario: str, pause_s: float, pace_s: float):
+    """(labels, ms) of the list asked once the name's first character is typed at the end of text."""
+    opened = text[:-1] if scenario == "typing" and text else text
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=opened))
+    )
+    keys = ([text[-1]] if opened != text else []) + [gold[0]]
+    if scenario in ("pause", "typing"):
+        await asyncio.sleep(pause_s)
+    for i, ch in enumerate(keys):
+        if i:
+            await asyncio.sleep(pace_s)
+        at = position(opened, len(opened))
+        opened += ch
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=uri, version=i + 2),
+                [types.TextDocumentContentChangePartial(range=types.Range(at, at), text=ch)],
+            )
+        )
+    doc = types.TextDocumentIdentifier(uri)
+    t = time.perf_counter()
+    answer = await asyncio.wait_for(list_request(client, doc, position(opened, len(opened))), 30)
+    ms = (time.perf_counter() - t) * 1e3
+    client.text_document_did_close(types.DidCloseTextDocumentParams(doc))
+    return labels_of(answer), ms
+
+
+async def scenario_run(cmd, texts, points, scenario: str, settings: dict, pause_s: float, pace_s: float) -> list:
+    client = await start(cmd, {**settings, **(WAITED if scenario == "waited" else {})})
+    await point(client, "file:///bench/warm.py", "import os\nos.pa", "path", "open", 0, 0)  # loads the models
+    records = []
+    for n, p in enumerate(points):
+        text = texts[p.file][: p.offset]
+        labels, ms = await point(client, f"file:///bench/{scenario}/{n}.py", text, p.gold, scenario, pause_s, pace_s)
+        records.append({"kind": p.kind, "gold": p.gold, "labels": labels[:10], "ms": round(ms, 2)})
+    await stop(client)
+    return records
+
+
+def summarise(records: list[dict], seed: int = 0, resamples: int = 2000) -> dict:
+    rr = np.array([reciprocal_rank(r["labels"], r["gold"]) for r in records])
+    rng = np.random.default_rng(seed)
+    means = rr[rng.integers(0, len(rr), (resamples, len(rr)))].mean(axis=1)
+    return {
+        "points": len(rr),
+        "mrr5": round(float(rr.mean()), 4),
+        "mrr5_ci95": [round(float(np.percentile(means, 2.5)), 4), round(float(np.percentile(means, 97.5)), 4)],
+        "top1": round(float((rr == 1.0).mean()), 4),
+        "ms": stats([r["ms"] for r in records]),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", default="fresh", choices=("dev", "fresh-dev", "test", "fresh"))
+    parser.add_argument("--points", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS)
+    parser.add_argument("--pause-ms", type=float, default=300)
+    parser.add_argument("--cps", type=float, default=8, help="the pace of the typing scenario's two keys")
+    parser.add_argument("--settings", type=json.loads, default={}, help="nib's settings, as JSON")
+    parser.add_argument("--json", type=Path, dest="json_out")
+    args = parser.parse_args()
+
+    files = python_files(fetch(args.split))
+    texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
+    points = [p for p in identifier_points(texts, args.points, args.seed) if p.offset > 0]
+    cmd = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--log-level", "warning"]
+    settings = {"list": {"statement": False}, **args.settings}
+    report: dict = {
+        "command": "python benchmarks/first_list.py " + " ".join(sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "split": args.split,
+        "settings": settings,
+        "scenarios": {},
+    }
+    for scenario in args.scenarios:
+        records = asyncio.run(scenario_run(cmd, texts, points, scenario, settings, args.pause_ms / 1e3, 1 / args.cps))
+        report["scenarios"][scenario] = {**summarise(records, args.seed), "records": records}
+        s = report["scenarios"][scenario]
+        lo, hi = s["mrr5_ci95"]
+        print(
+            f"{scenario:7} MRR@5 {s['mrr5']:.3f} [{lo:.3f}, {hi:.3f}]  top-1 {s['top1']:.3f}  "
+            f"ms p50 {s['ms']['p50']:.1f} p95 {s['ms']['p95']:.1f}  ({s['points']} points)",
+            flush=True,
+        )
+    write_report(args.json_out, report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""The blocks around the cursor, from indentation: the key under which the list keeps jedi's names."""
+
+import pytest
+
+from nib.model.text.scopes import enclosing_scopes
+
+METHOD = "class Cart:\n    def total(self):\n        if self.items:\n            "
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", ()),
+        ("x = 1\ny = ", ()),
+        ("def f():\n    return ", ("def f",)),
+        ("async  def  fetch(url):\n    data = ", ("async def fetch",)),
+        (METHOD, ("class Cart", "def total")),
+        (METHOD + "x\n\n        # a comment at another depth\n    ", ("class Cart",)),
+        ("def f():\n    x = 1\n\n\ndef g():\n    ", ("def g",)),
+        ("def f():\n    pass\n", ()),  # a new line at column 0: the module's level
+        ("def outer():\n    def inner():\n        pass\n    ", ("def outer",)),
+    ],
+)
+def test_the_headers_of_the_blocks_that_hold_the_cursor(text, expected):
+    assert enclosing_scopes(text, len(text)) == expected
+
+
+def test_the_cursor_may_be_inside_the_text():
+    text = "def f():\n    a = \n\ndef g():\n    pass\n"
+    assert enclosing_scopes(text, text.index("a = ") + 4) == ("def f",)
