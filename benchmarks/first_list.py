@@ -13,6 +13,7 @@ list's latency. Scenarios (each in a new server):
   5 s): what the list ranks when jedi's names are in it, the reference.
 
     python benchmarks/first_list.py --split fresh --points 100 --json benchmarks/results/first_list/fresh.json
+    python benchmarks/first_list.py --compare BEFORE.json AFTER.json   # paired, on the same points
 """
 
 from __future__ import annotations
@@ -101,6 +102,24 @@ def summarise(records: list[dict], seed: int = 0, resamples: int = 2000) -> dict
     }
 
 
+def compare(before: dict, after: dict, seed: int = 0, resamples: int = 4000) -> None:
+    """Each scenario's MRR@5 in two reports of the same points, and their paired difference with
+    its bootstrap 95% interval."""
+    rng = np.random.default_rng(seed)
+    for name, old in before["scenarios"].items():
+        new = after["scenarios"].get(name)
+        if new is None:
+            continue
+        a, b = ([reciprocal_rank(r["labels"], r["gold"]) for r in s["records"]] for s in (old, new))
+        diff = np.array(b) - np.array(a)
+        means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(axis=1)
+        lo, hi = np.percentile(means, [2.5, 97.5])
+        print(
+            f"{name:7} MRR@5 {np.mean(a):.3f} -> {np.mean(b):.3f}  difference {diff.mean():+.3f} "
+            f"[{lo:+.3f}, {hi:+.3f}]  ({int((diff != 0).sum())} of {len(diff)} points changed)"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="fresh", choices=("dev", "fresh-dev", "test", "fresh"))
@@ -111,7 +130,11 @@ def main() -> int:
     parser.add_argument("--cps", type=float, default=8, help="the pace of the typing scenario's two keys")
     parser.add_argument("--settings", type=json.loads, default={}, help="nib's settings, as JSON")
     parser.add_argument("--json", type=Path, dest="json_out")
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"), help="two reports, paired")
     args = parser.parse_args()
+    if args.compare:
+        compare(*(json.loads(p.read_text()) for p in args.compare))
+        return 0
 
     files = python_files(fetch(args.split))
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
