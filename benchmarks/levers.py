@@ -160,8 +160,8 @@ def drafting(model: str, threads: int, points: int, split: str = "dev") -> dict:
             result = engine.complete(Request(text, p.offset, "statement", options))
             ms.append((time.perf_counter() - t0) * 1e3)
             texts_out.append(result.candidates[0].text if result.candidates else "")
-            drafted, accepted = drafted + engine.decoder.drafted, accepted + engine.decoder.accepted
-            passes += engine.decoder.passes
+            t = result.timings
+            drafted, accepted, passes = drafted + t.drafted, accepted + t.accepted, passes + t.passes
         answers[draft] = texts_out
         out[f"drafts of {draft}" if draft else "no drafts"] = {
             "p50_ms": round(float(np.percentile(ms, 50)), 1),

@@ -295,7 +295,7 @@ class NibServer(LanguageServer):
         ) or ("narrowed from the last list" if getattr(result, "narrowed", False) else "typed through")
         where = f" at a {'typed ' if result.position[1] else ''}{result.position[0]}" if mode == Mode.LIST else ""
         self.log.info(
-            "%s %s:%d:%d%s %.1f ms (%s; %d prompt tokens, %d of project context) %d items",
+            "%s %s:%d:%d%s %.1f ms (%s; %d prompt tokens, %d of project context, %d decoding passes) %d items",
             mode.value,
             uri.rsplit("/", 1)[-1],
             position.line,
@@ -305,6 +305,7 @@ class NibServer(LanguageServer):
             steps,
             t.prompt_tokens,
             t.project_tokens,
+            t.passes,
             len(result.candidates),
         )
 

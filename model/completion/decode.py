@@ -19,6 +19,8 @@ from nib.model.text.lexeme import lexeme_span
 from nib.model.text.stops import statement_end, whole_lines
 from nib.model.text.streams import INPUT_TYPE, byte_types
 
+from .result import Timings
+
 
 @dataclass
 class Hypothesis:
@@ -253,8 +255,10 @@ class Decoder:
         lines: str = "auto",
         cancel=None,
         exact: bool = False,
+        counts: Timings | None = None,
     ) -> tuple[str, float]:
-        """Greedy decoding to the end of the statement.  -> (text from the back-off point, logprob)
+        """Greedy decoding to the end of the statement (its passes and drafts added to counts).
+        -> (text from the back-off point, logprob)
 
         `line_prefix` is the cursor's line up to the cursor; `depth_before` the
         bracket depth where that line starts. exact: the healed bytes come from
@@ -275,7 +279,7 @@ class Decoder:
         keys, values = self.runtime.empty(1)  # what is generated; the prompt's cache stays as it is
         history = list(state.tokens)  # the prompt and what is generated: where drafts come from
         ahead: list[tuple[int, np.ndarray]] = []  # drafted tokens run already, with the logits after each
-        self.drafted = self.accepted = self.passes = 0  # for benchmarks/levers.py: drafts' yield
+        counts = Timings() if counts is None else counts
         for n in range(max_tokens):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
@@ -288,8 +292,7 @@ class Decoder:
             generated += piece
             history.append(tok)
             text = generated.decode("utf-8", "ignore")
-            if not remaining:
-                # The healed bytes are reproduced exactly: the statement goes on from the cursor.
+            if not remaining:  # the healed bytes are reproduced exactly: the statement goes on from the cursor
                 end = statement_end(line_prefix, text[healed:], depth_before, lines)
                 if end is not None:
                     return text[: healed + end], total
@@ -297,7 +300,8 @@ class Decoder:
                 break
             so_far = line + generated[: -len(piece)]
             draft = bool(self.draft_tokens and not remaining and not forced)  # drafts only where greedy runs free
-            logits, keys, values, ahead = self._logits_after(state, keys, values, ahead, tok, history, so_far, draft)
+            step = (tok, history, so_far, draft, counts)
+            logits, keys, values, ahead = self._logits_after(state, keys, values, ahead, *step)
         return whole_lines(generated.decode("utf-8", "ignore"), healed), total  # out of budget
 
     def _pick(self, logits: np.ndarray, remaining: bytes, forced: list[int]) -> tuple[np.ndarray, int]:
@@ -318,26 +322,29 @@ class Decoder:
         history: list[int],
         so_far: bytes,
         draft: bool,
+        counts: Timings,
     ):
         """The logits after tok: the draft's when it guessed tok, else from running tok (`_feed`).
         -> (the logits after tok, the generated cache, [(drafted token, the logits after it)])"""
         if ahead and ahead[0][0] == tok:  # the draft guessed this token: its logits are known
-            self.accepted += 1
+            counts.accepted += 1
             return ahead[0][1], keys, values, ahead[1:]
         if ahead:  # a wrong guess: forget the cache of the drafted tokens from there on
             keep = keys.shape[3] - len(ahead)
             keys, values = keys[:, :, :, :keep], values[:, :, :, :keep]
-        return self._feed(state, keys, values, tok, history, so_far, draft)
+        return self._feed(state, keys, values, tok, history, so_far, draft, counts)
 
-    def _feed(self, state: State, keys, values, tok: int, history: list[int], so_far: bytes, draft: bool):
+    def _feed(
+        self, state: State, keys, values, tok: int, history: list[int], so_far: bytes, draft: bool, counts: Timings
+    ):
         """Run tok (and, with draft, the tokens a draft guesses follow it) after what is generated.
         -> (the logits after tok, the generated cache, [(drafted token, the logits after it)])"""
         drafted = propose(history, self.draft_tokens, shortest=self.draft_match) if draft else []
-        self.drafted += len(drafted)
+        counts.drafted += len(drafted)
         fed, types = [tok] + drafted, []
         for t in fed:
             types.append(self.piece_type(so_far, self.token_bytes[t]))
             so_far += self.token_bytes[t]
         step_logits, keys, values = self.runtime.extend(state, keys, values, fed, types)
-        self.passes += 1
+        counts.passes += 1
         return step_logits[0], keys, values, list(zip(drafted, step_logits[1:], strict=True))

@@ -213,7 +213,7 @@ class LocalCompleter:
 
     def _statement(self, prompt: Prompt, request: Request, timings: Timings) -> Candidate | None:
         with timings.stage("decode_statement"):
-            gen, score = self._decode_statement(prompt, request.options, request.cancel)
+            gen, score = self._decode_statement(prompt, request.options, request.cancel, timings)
         suffix_line = prompt.context.suffix_line
         item = statement_item(gen, score, prompt.removed_text, suffix_line, request.cursor, prompt.filled)
         floor = request.options.statement_min_confidence
@@ -223,7 +223,7 @@ class LocalCompleter:
         self.shown.add(request, item)
         return item
 
-    def _decode_statement(self, prompt: Prompt, o: Options, cancel) -> tuple[str, float]:
+    def _decode_statement(self, prompt: Prompt, o: Options, cancel, counts: Timings) -> tuple[str, float]:
         # An editor asks for the list and the ghost text at the same spot: decode once.
         ctx, state = prompt.context, prompt.state
         key = (
@@ -249,6 +249,7 @@ class LocalCompleter:
             o.statement_lines,
             cancel,
             exact=o.healing == "exact",
+            counts=counts,
         )
         _remember(self._statement_memo, key, decoded)
         return decoded

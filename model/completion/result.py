@@ -60,6 +60,9 @@ class Timings:
     prompt_tokens: int = 0
     healed_bytes: int = 0
     project_tokens: int = 0  # of the prompt's tokens, those of the project context
+    passes: int = 0  # the statement's forward passes after the prompt (0: memoised, or typed through)
+    drafted: int = 0  # tokens the statement's drafts guessed (`decode.propose`), run in those passes
+    accepted: int = 0  # of those, the ones greedy decoding then picked: steps saved
 
     @contextmanager
     def stage(self, name: str):
@@ -75,7 +78,7 @@ class Timings:
             setattr(self, key, getattr(self, key) + (time.perf_counter() - started) * 1e3)
 
     def add(self, other: Timings) -> Timings:
-        """These timings and other's, step by step (prompt sizes: the larger).
+        """These timings and other's, step by step (prompt sizes and counts: the larger).
 
         Example: Timings(lex_ms=1.0).add(Timings(lex_ms=2.0)).lex_ms == 3.0
         """
