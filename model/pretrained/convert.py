@@ -135,16 +135,22 @@ def parity(hf_model, out: Path, text: str) -> dict:
 
 
 def network(config):
-    """(the family's name in the manifest, nib's module class, the embedding's scale) for
-    transformers' config of the model read from the GGUF."""
-    from nib.model.net.gemma import Gemma
-    from nib.model.net.qwen2 import Qwen2
+    """(the family's name in the manifest, its torch runtime class, which builds nib's module and
+    knows the embedding's scale) for transformers' config of the model read from the GGUF."""
+    from nib.model.runtime.embedded_torch import EmbeddedTorchRuntime
+    from nib.model.runtime.families import FAMILIES
 
-    if config.model_type == "gemma3_text":
-        return "Gemma3", Gemma, config.hidden_size**0.5
-    if config.model_type == "qwen2":
-        return "Qwen2", Qwen2, 1.0
-    raise ValueError(f"nib cannot import a {config.model_type!r} model: it imports Gemma 3 and Qwen2")
+    imported = {
+        f.torch.hf_type: f
+        for f in FAMILIES.values()
+        if isinstance(f.torch, type) and issubclass(f.torch, EmbeddedTorchRuntime)
+    }
+    if config.model_type not in imported:
+        raise ValueError(
+            f"nib cannot import a {config.model_type!r} model: it imports {', '.join(f.name for f in imported.values())}"
+        )
+    family = imported[config.model_type]
+    return family.name, family.torch
 
 
 def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: str, say=print) -> dict:
@@ -159,7 +165,7 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
     started = time.monotonic()
     say("reading the GGUF (transformers + gguf)")
     hf_model, hf_tokenizer = load_hf(gguf)
-    name, net, embedding_scale = network(hf_model.config)
+    name, family = network(hf_model.config)
     vocab_size = hf_model.config.vocab_size
     order = vocabulary_order(kept, vocab_size)
     out.mkdir(parents=True, exist_ok=True)
@@ -168,11 +174,11 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
         shutil.copy(Path(tmp) / "tokenizer.json", out / artifacts.TOKENIZER_FILE)
     np.save(out / FILES["vocab_order"], order)
     embedding = hf_model.model.embed_tokens.weight.detach().numpy()[order]
-    table, scale = quantize_rows(embedding, embedding_scale)
+    table, scale = quantize_rows(embedding, family.embedding_scale(hf_model.config))
     np.save(out / FILES["embedding"], table)
     np.save(out / FILES["embedding_scale"], scale)
     del embedding, table
-    model = net.from_hf(hf_model, torch.from_numpy(order[: len(kept)]))
+    model = family.network(hf_model, torch.from_numpy(order[: len(kept)]))
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "model.fp32.onnx"
         say("exporting the serving graph to ONNX")

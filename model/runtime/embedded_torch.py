@@ -29,13 +29,19 @@ def source(model_dir, packages: dict[str, Pinned]) -> Pinned:
 
 
 class EmbeddedTorchRuntime(SharedPrefixRuntime):
-    packages: dict[str, Pinned] = {}  # the family's pinned GGUFs by package
+    """A family's subclass names its pinned packages, transformers' model_type for it, and its
+    network: what `nib model import` converts (`pretrained/convert.py`) and what runs here."""
 
-    def network(self, hf_model, keep):
+    packages: dict[str, Pinned] = {}  # the family's pinned GGUFs by package
+    hf_type = ""  # transformers' config.model_type of the family's GGUFs
+
+    @staticmethod
+    def network(hf_model, keep):
         """The family's nib module (`net/`) from transformers' model, its head over keep."""
         raise NotImplementedError
 
-    def embedding_scale(self, config) -> float:
+    @staticmethod
+    def embedding_scale(config) -> float:
         return 1.0
 
     def __init__(self, model_dir, device: str = "auto"):

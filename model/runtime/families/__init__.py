@@ -3,8 +3,10 @@ ONNX Runtime and through torch, the files its directory holds beyond model.onnx 
 tokenizer.json, and what the settings leave to it.
 
 The manifest's architecture name picks the entry (`artifacts.ModelDir.family`). Each family's
-serving code is in its folder here; its conversion, if nib imports it, is in pretrained/.
-Adding one is a folder and an entry.
+serving code is in its folder here. A family nib imports from a GGUF says in its torch runtime
+which transformers model_type it is, its network and its embedding's scale; `nib model import`
+(pretrained/convert.py) finds it by that model_type and branches on no family. Adding one is a
+folder, an entry, its network in net/, and what to import in pretrained/registry.py.
 """
 
 from __future__ import annotations

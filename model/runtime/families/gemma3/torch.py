@@ -8,11 +8,14 @@ from . import PACKAGES
 
 class GemmaTorchRuntime(EmbeddedTorchRuntime):
     packages = PACKAGES
+    hf_type = "gemma3_text"
 
-    def network(self, hf_model, keep):
+    @staticmethod
+    def network(hf_model, keep):
         from nib.model.net.gemma import Gemma
 
         return Gemma.from_hf(hf_model, keep)
 
-    def embedding_scale(self, config) -> float:
+    @staticmethod
+    def embedding_scale(config) -> float:
         return config.hidden_size**0.5  # Gemma scales its embeddings by sqrt(d_model)

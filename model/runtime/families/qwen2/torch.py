@@ -8,8 +8,10 @@ from . import PACKAGES
 
 class Qwen2TorchRuntime(EmbeddedTorchRuntime):
     packages = PACKAGES
+    hf_type = "qwen2"
 
-    def network(self, hf_model, keep):
+    @staticmethod
+    def network(hf_model, keep):
         from nib.model.net.qwen2 import Qwen2
 
         return Qwen2.from_hf(hf_model, keep)
