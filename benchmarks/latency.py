@@ -246,6 +246,7 @@ async def replay(
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
     if "--test-requests" in cmd:  # what the server holds at the end: its memory and bounded stores
         times["memory"] = (await client.protocol.send_request_async("nib/_memory", {}))._asdict()
+        times["server"] = plain(await client.protocol.send_request_async("nib/_timings", {}))
     await stop(client)
     return times
 
@@ -270,8 +271,36 @@ def stats(xs: list[float]) -> dict:
     }
 
 
+def plain(value):
+    """pygls's answer objects as JSON values."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def breakdown(server: dict[str, list[dict]]) -> dict:
+    """Where the server's time went, by mode: each step's mean, p50 and p95 over the requests it
+    answered (`Timings`; queue: waiting for the model's thread), and the mean decoding passes."""
+    out = {}
+    for mode, rows in server.items():
+        steps = {k: stats([r[k] for r in rows]) for k in rows[0] if k.endswith("_ms")}
+        out[mode] = {
+            "answered": len(rows),
+            "total_ms": stats([sum(v for k, v in r.items() if k.endswith("_ms")) for r in rows]),
+            "steps_ms": {k[:-3]: v for k, v in steps.items() if v["mean"] > 0},
+            "mean_passes": round(float(np.mean([r["passes"] for r in rows])), 2),
+            "mean_prompt_tokens": round(float(np.mean([r["prompt_tokens"] for r in rows])), 1),
+        }
+    return out
+
+
 def summary(times: dict[str, list[float]]) -> dict:
-    out = {k: stats(v) for k, v in times.items() if k not in ("incomplete", "by_file", "memory", "statuses") and v}
+    skip = ("incomplete", "by_file", "memory", "statuses", "server")
+    out = {k: stats(v) for k, v in times.items() if k not in skip and v}
+    if times.get("server"):
+        out["server_breakdown"] = breakdown(times["server"])
     if times.get("statuses", {}).get("ghost texts"):
         out["statuses"] = times["statuses"]
     out["list_all"] = stats(times["list_first"] + times["list"])  # every list asked, the first after open too
@@ -368,6 +397,9 @@ def main() -> int:
     parser.add_argument(
         "--memory", action="store_true", help="report nib's resident memory and bounded stores after each replay"
     )
+    parser.add_argument(
+        "--breakdown", action="store_true", help="report where nib's time went, by step, for the requests it answered"
+    )
     parser.add_argument("--cps", type=float, default=0, help="keystrokes per second, a person's pace (0: back to back)")
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--plot", type=Path, help="draw the list's latency CDFs into this PNG")
@@ -380,7 +412,7 @@ def main() -> int:
     nib_cmd = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--log-level", "warning"]
     if args.model:
         nib_cmd += ["--model", str(args.model)]
-    if args.memory:
+    if args.memory or args.breakdown:
         nib_cmd += ["--test-requests"]
     servers = {"nib": nib_cmd}
     if args.profile:  # nib and its jedi worker sampled 250 times a second; idle threads not counted
@@ -461,6 +493,12 @@ def main() -> int:
                 print(
                     f"{name:20} {server:22} resident {m['rss_bytes'] / 2**20:.0f} MB, {m['project_files']} project files, "
                     f"{m['recent_chunks']} recent chunks, {m['kv_states']} KV states"
+                )
+            for mode, b in s.get("server_breakdown", {}).items():
+                steps = ", ".join(f"{k} {v['mean']:.1f}" for k, v in b["steps_ms"].items())
+                print(
+                    f"{name:20} {server:22} {mode} on the server, mean of {b['answered']}: "
+                    f"{b['total_ms']['mean']:.1f} ms ({steps}), {b['mean_passes']} passes"
                 )
         if "jedi-language-server" in by_server:
             ratio = by_server["nib"]["list"]["p50"] / by_server["jedi-language-server"]["list"]["p50"]

@@ -31,13 +31,15 @@ STEPS = [
     ("listing/identifiers.py", "identifier n-gram"),
     ("listing/jedi.py", "jedi (asking, in the server)"),
     ("LocalCompleter._prompt", "prefill"),
-    ("build_context", "context"),
+    ("text/context.py", "context"),
+    ("service/project.py", "project context"),
+    ("text/stubs.py", "project context"),
     ("prompt.py", "lex + heal"),
     ("LocalCompleter._decode_list", "list: the model's own lexemes"),
     ("LocalCompleter._decode_statement", "statement"),
     ("LocalCompleter._score_names", "list: scoring jedi's names"),
-    ("Session._warm", "warm-up (idle prefill)"),
-    ("NibServer._warm", "warm-up (idle prefill)"),
+    ("CompletionService.speculate", "speculative list (in a pause)"),
+    ("CompletionService._warm", "warm-up (idle prefill)"),
 ]
 FORWARD = ("onnxruntime/", "torch/")
 

@@ -33,6 +33,15 @@ def register(server) -> None:
             else {"timings": result.timings.as_dict(), "narrowed": bool(getattr(result, "narrowed", False))}
         )
 
+    @server.feature("nib/_timings")
+    def timings(ls, params):
+        """Each request's timings since the last call, by mode (the latency benchmarks' breakdown)."""
+        out: dict[str, list] = {}
+        while ls.timings:
+            mode, t = ls.timings.popleft()
+            out.setdefault(mode, []).append(t)
+        return out
+
     @server.feature("nib/_project")
     def project(ls, params):
         block = ls.service.block_in_use(_get(params, "uri"))

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import logging
 import threading
+from collections import deque
 from pathlib import Path
 
 from lsprotocol import types
@@ -35,6 +36,7 @@ from .stats import Stats
 from .trust import engine_problems
 
 _sessions = itertools.count(1)
+TIMINGS_KEPT = 4096  # requests' timings kept for `nib/_timings` (a benchmark's whole replay)
 FLUSH_S = 30.0  # the statistics in memory at most this long: a crash loses little, a keystroke writes nothing
 MESSAGE = {
     logging.ERROR: types.MessageType.Error,
@@ -99,6 +101,7 @@ class NibServer(LanguageServer):
         self.log = logging.getLogger("nib") if own_process else _session_logger(next(_sessions))
         self._big_logged: set[str] = set()
         self.last_result: Result | None = None
+        self.timings: deque = deque(maxlen=TIMINGS_KEPT)  # (mode, timings) of the last requests answered
         self.acceptance = Acceptance(shared.stats)
         self._finishing = threading.Lock()
         self.service = CompletionService(
@@ -222,6 +225,7 @@ class NibServer(LanguageServer):
         if result is None:
             return None
         self.last_result = result  # for the test suite's inspection requests
+        self.timings.append((mode.value, result.timings.as_dict()))  # and the benchmarks'
         if doc.version != version or self.documents.get(uri) is not doc:
             self.log.debug("%s for version %d dropped: document is at %d", mode.value, version, doc.version)
             return None

@@ -49,6 +49,7 @@ def typed_since(before: str, at: int, text: str, cursor: int) -> str | None:
 class Timings:
     """Milliseconds per step of one completion (0 for a step that did not run), and prompt sizes."""
 
+    queue_ms: float = 0.0  # waiting for the model's inference thread, behind other work
     context_ms: float = 0.0
     lex_ms: float = 0.0
     heal_ms: float = 0.0

@@ -110,7 +110,9 @@ class CompletionService:
                 jedi, waited = await self._await_jedi(text, cursor, path)
                 result = await self.scheduler.run(
                     host.worker,
-                    lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, self._block(doc)),
+                    _queued(
+                        lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, self._block(doc))
+                    ),
                     doc,
                 )
                 result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
@@ -122,7 +124,7 @@ class CompletionService:
                 text, cursor, Mode.STATEMENT, self.config.options, project=self._blocks.get(doc, NO_BLOCK).project
             )
             return await self.scheduler.run(
-                host.worker, lambda cancel: host.engine.complete(replace(request, cancel=cancel)), doc
+                host.worker, _queued(lambda cancel: host.engine.complete(replace(request, cancel=cancel))), doc
             )
         except Cancelled:
             self.log.debug("%s superseded", mode.value)
@@ -326,3 +328,17 @@ class CompletionService:
         self.scheduler.supersede_all()
         self.model.close()
         self.list_model.close()
+
+
+def _queued(work):
+    """work(cancel) -> Result, with the time from now until the inference thread starts it
+    added to its timings (`queue_ms`: behind the other keystrokes' and documents' work)."""
+    queued = time.perf_counter()
+
+    def timed(cancel):
+        started = time.perf_counter()
+        result = work(cancel)
+        result.timings.queue_ms += (started - queued) * 1e3
+        return result
+
+    return timed

@@ -129,3 +129,18 @@ async def test_where_a_name_starts_the_list_is_ready_before_its_first_character(
     result = await complete(client, 2, 9, uri="file:///tmp/spec.py")
     assert (await last(client)).narrowed
     assert ("os", K.Module, "nib · module os") in [(i.label, i.kind, i.detail) for i in result.items]
+
+
+async def test_each_answered_request_leaves_its_timings_by_mode(client: LanguageClient):
+    """`nib/_timings` (test-only) hands over the answered requests' timings since it was last
+    asked: what the latency benchmark's breakdown reads (`--breakdown`)."""
+    await client.protocol.send_request_async("nib/_timings", {})
+    text = "import os\nos.pa"
+    open_doc(client, text, uri="file:///tmp/timings.py")
+    await inline(client, 1, 5, uri="file:///tmp/timings.py")  # decodes the statement (the list then reuses it)
+    await complete(client, 1, 5, uri="file:///tmp/timings.py")
+    timings = (await client.protocol.send_request_async("nib/_timings", {}))._asdict()
+    assert sorted(timings) == ["list", "statement"] and len(timings["list"]) == len(timings["statement"]) == 1
+    statement = timings["statement"][0]._asdict()
+    assert statement["queue_ms"] >= 0 and statement["prefill_ms"] > 0 and statement["passes"] > 0
+    assert (await client.protocol.send_request_async("nib/_timings", {}))._asdict() == {}
