@@ -9,7 +9,9 @@ through the engine's public methods, waits for jedi between them, and mixes.
 
 After `.` or in an import a non-empty jedi list is the whole candidate set (no
 invented attributes); elsewhere the model's own lexemes join it (new names,
-literals). When jedi is slow or fails, the model's lexemes alone.
+literals). After `.` or in an import, a jedi still working past its budget gives an empty
+list, incomplete: nothing is invented, and the next keystroke finds jedi's answer. When
+jedi fails or knows nothing there, the model's lexemes alone (marked as its guesses).
 
 At a name, jedi's first answer at a new place often comes after the list's short wait
 (`jedi.nameBudgetMs`); the list then takes the names jedi gave last in the same scope
@@ -192,6 +194,8 @@ class ListRanker:
         if jedi_first:
             with timings.stage("jedi_wait"):
                 answer = wait(jedi, until, request.cancel)
+            if answer is None and jedi is not None and not jedi.done():
+                return Result([], timings), None, False  # jedi late where it knows better: nothing invented
             names = [n.name for n in answer.names] if answer is not None else None
             result = engine.list(request, names, names_only=answer is not None and answer.confident)
             return Result(result.candidates, timings.add(result.timings)), answer, False

@@ -5,6 +5,9 @@ import asyncio
 from lsprotocol import types
 
 URI = "file:///tmp/nib_demo.py"
+# After `.` a list waits this long for jedi (a late jedi gives nothing there: tested on its own), so
+# that a test's list is jedi's names ranked whatever jedi's speed on the machine that runs it.
+JEDI_WAITED = {"jedi": {"budgetMs": 5000}}
 K = types.CompletionItemKind
 MODELS_OWN = (K.Text, K.Snippet, K.Keyword, K.Value)  # the kinds of items the model makes without jedi
 

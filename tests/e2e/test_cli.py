@@ -31,6 +31,7 @@ def test_complete_mid_word_list():
     assert kinds.count("statement") == 1 and kinds[-1] == "statement"
     t = out["timings"]
     assert set(t) == {
+        "queue_ms",
         "context_ms",
         "lex_ms",
         "heal_ms",

@@ -9,7 +9,7 @@ import os
 import pytest
 import pytest_lsp
 from fixtures import DEMO, ROOT, SERVER, heldout_file
-from lsp import URI, complete, configure, inline, open_doc
+from lsp import JEDI_WAITED, URI, complete, configure, inline, open_doc
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -36,7 +36,9 @@ def engine_url():
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER + ["--test-requests"]))
 async def client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    await lsp_client.initialize_session(
+        types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options=JEDI_WAITED)
+    )
     yield
     await lsp_client.shutdown_session()
 

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 import pytest_lsp
 from fixtures import DEMO, SERVER, SLOW_JEDI, heldout_file
-from lsp import URI, apply_edit, complete, configure, inline, open_doc, static_list
+from lsp import JEDI_WAITED, URI, apply_edit, complete, configure, inline, open_doc, static_list
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -13,7 +13,9 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=["visual-studio-code", "neovim"])
 async def client(lsp_client: LanguageClient, request):
-    await lsp_client.initialize_session(types.InitializeParams(capabilities=client_capabilities(request.param)))
+    await lsp_client.initialize_session(
+        types.InitializeParams(capabilities=client_capabilities(request.param), initialization_options=JEDI_WAITED)
+    )
     yield
     await lsp_client.shutdown_session()
 
@@ -136,7 +138,7 @@ async def test_position_encodings_with_astral_text(encodings):
     c = LanguageClient()
     await c.start_io(*SERVER)
     caps = types.ClientCapabilities(general=types.GeneralClientCapabilities(position_encodings=encodings))
-    init = await c.initialize_session(types.InitializeParams(capabilities=caps))
+    init = await c.initialize_session(types.InitializeParams(capabilities=caps, initialization_options=JEDI_WAITED))
     text = 'name = "😀é"\nname.up'
     open_doc(c, text)
     units = {"utf-16": 7, "utf-8": 7}[init.capabilities.position_encoding]  # line 1 is ASCII
@@ -242,19 +244,32 @@ async def test_cancel_request_stops_the_work_on_the_inference_thread(late_jedi_c
     assert [i.insert_text for i in result.items] == [STATEMENT_AFTER_OS_PA]
 
 
-async def test_list_without_jedi_in_time_is_the_models_own(late_jedi_client: LanguageClient):
-    """jedi misses its 200 ms budget: the list is the model's own, not an error."""
+async def test_jedi_late_after_a_dot_invents_nothing_and_at_a_name_the_model_answers(late_jedi_client: LanguageClient):
+    """jedi misses its 200 ms budget: after `.` the list is empty and incomplete (no attribute
+    the object may not have; the next keystroke asks again), at a name it is the model's own."""
     client = late_jedi_client
     text = DEMO.read_text()
     open_doc(client, text)
-    result = await check_list(client, text, 10, 24)
-    assert result.items[0].label == "append"
-    assert {i.kind for i in result.items} == {types.CompletionItemKind.Text, types.CompletionItemKind.Snippet}
+    after_dot = await complete(client, 10, 24)
+    assert (list(after_dot.items), after_dot.is_incomplete) == ([], True)
+    result = await check_list(client, text, 10, 18)  # `fo` of `found` typed
+    K = types.CompletionItemKind
+    assert [(i.label, i.kind) for i in result.items] == [
+        ("for", K.Keyword),
+        ("found", K.Text),
+        ("fordir", K.Text),
+        ("found_file", K.Text),
+        ("founddir", K.Text),
+        ("for name in os.path.split(name):", K.Snippet),
+    ]
+    assert result.is_incomplete
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER + ["--model", "/nonexistent/nib-model"]))
 async def broken_client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    await lsp_client.initialize_session(
+        types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options=JEDI_WAITED)
+    )
     yield
     await lsp_client.shutdown_session()
 
@@ -263,7 +278,7 @@ async def test_missing_model_is_a_clear_message(broken_client: LanguageClient):
     """The statement's model is missing: no ghost text, one message; the list has its own model."""
     open_doc(broken_client, "import os\nos.pa")
     assert await inline(broken_client, 1, 5) is None
-    assert (await complete(broken_client, 1, 5)).items[0].label == "path"
+    assert (await complete(broken_client, 1, 5)).items[0].label == "pardir"  # jedi's names, the bundled model's order
     assert [m.message for m in broken_client.messages] == [
         "nib: model manifest not found: /nonexistent/nib-model/manifest.json "
         "(reinstall nib for the bundled model, or re-export with `nib export`)"

@@ -90,14 +90,29 @@ def test_after_a_dot_jedis_names_are_the_whole_list_ranked_by_the_model():
     assert listing.complete and listing.timings.decode_list_ms == 0 and listing.timings.score_names_ms > 0
 
 
-def test_jedi_late_past_its_budget_gives_the_models_own_list_and_keeps_jedis_call():
+def test_after_a_dot_jedi_late_past_its_budget_gives_nothing_invented_and_keeps_jedis_call():
     never: Future = Future()
     r = ListRanker(jedi=FixedJedi(never), identifiers=IdentifierNgram())
     started = time.monotonic()
-    listing = r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a", jedi_ms=100)
-    assert {c.kind for c in listing.candidates} == {"token"} and listing.jedi is None
+    listing = r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(), key="a", jedi_ms=100)
+    assert listing.candidates == [] and listing.jedi is None and not listing.complete
     assert listing.timings.jedi_wait_ms > 0 and time.monotonic() - started >= 0.1
     assert not never.cancelled()  # a late answer is kept for the next keystroke at the same name
+
+
+def test_after_a_dot_jedi_failed_gives_the_models_own_guesses():
+    failed: Future = Future()
+    failed.set_exception(RuntimeError("jedi's worker process ended"))
+    r = ListRanker(jedi=FixedJedi(failed), identifiers=IdentifierNgram())
+    listing = r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a", jedi_ms=100)
+    assert {c.kind for c in listing.candidates} == {"token"} and listing.jedi is None
+
+
+def test_at_a_name_jedi_late_gives_the_models_own_list():
+    r = ListRanker(jedi=FixedJedi(Future()), identifiers=IdentifierNgram())
+    text = "import os\nx = o"
+    listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a", name_jedi_ms=0)
+    assert listing.candidates and {c.kind for c in listing.candidates} == {"token"} and listing.jedi is None
 
 
 def test_jedi_late_at_a_name_takes_the_names_it_gave_last_in_the_same_function():
