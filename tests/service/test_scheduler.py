@@ -1,0 +1,95 @@
+"""When completion work runs: cancelled by newer edits, speculation kept for the name it expected,
+warm-up after a pause."""
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from nib.model.errors import Cancelled
+from nib.model.service.scheduler import Scheduler
+
+
+@pytest.fixture
+def worker():
+    pool = ThreadPoolExecutor(1)
+    yield pool
+    pool.shutdown(wait=True)
+
+
+def waits_for_cancel(started: threading.Event):
+    def fn(cancel: threading.Event):
+        started.set()
+        if not cancel.wait(5):
+            return "finished"
+        raise Cancelled()
+
+    return fn
+
+
+async def test_an_edit_supersedes_the_work_running_for_its_document_only(worker):
+    s, started = Scheduler(), threading.Event()
+    running = asyncio.ensure_future(s.run(worker, waits_for_cancel(started), "a"))
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+    assert s.busy("a") and not s.busy("b")
+    s.supersede("b")
+    assert not running.done()
+    s.supersede("a")
+    with pytest.raises(Cancelled):
+        await asyncio.wait_for(running, 5)
+    assert not s.busy("a") and s.running == {}
+
+
+async def test_cancelling_the_request_sets_its_flag(worker):
+    s, started, flags = Scheduler(), threading.Event(), []
+
+    def fn(cancel):
+        flags.append(cancel)
+        started.set()
+        cancel.wait(5)
+        return cancel.is_set()
+
+    running = asyncio.ensure_future(s.run(worker, fn, "a"))
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert flags[0].is_set()
+
+
+async def test_speculation_survives_a_name_typed_where_it_expected_one(worker):
+    s = Scheduler()
+    flags = []
+    s.speculate(worker, flags.append, "a", cursor=10)
+    s.edited("a", 10, "x")  # the name's first character, where the list was speculated
+    s.speculate(worker, flags.append, "a", cursor=20)
+    s.edited("a", 21, "y")  # typed elsewhere
+    s.speculate(worker, flags.append, "a", cursor=30)
+    s.edited("a", 30, "(")  # not a name
+    await asyncio.get_running_loop().run_in_executor(worker, lambda: None)  # the worker is done
+    assert [f.is_set() for f in flags] == [False, True, True]
+
+
+async def test_speculation_after_a_future_runs_once_it_is_done_unless_superseded(worker):
+    s, ran = Scheduler(), []
+    loop = asyncio.get_running_loop()
+    first, second = loop.create_future(), loop.create_future()
+    s.speculate(worker, lambda cancel: ran.append("first"), "a", 5, after=first)
+    s.speculate(worker, lambda cancel: ran.append("second"), "a", 6, after=second)  # replaces the first
+    first.set_result(None)
+    second.set_result(None)
+    await asyncio.sleep(0)
+    await loop.run_in_executor(worker, lambda: None)
+    assert ran == ["second"]
+
+
+async def test_warm_up_runs_after_a_pause_and_each_call_restarts_the_pause():
+    s, ran = Scheduler(warm_delay_s=0.05), []
+    s.warm_later("a", lambda: ran.append(1))
+    s.warm_later("a", lambda: ran.append(2))  # typing goes on before the pause ends: the first is dropped
+    s.warm_later("b", lambda: ran.append(3))
+    s.forget("b")  # closed before its pause ended
+    assert ran == []  # nothing before the pause
+    await asyncio.sleep(0.3)
+    assert ran == [2]
