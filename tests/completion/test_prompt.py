@@ -1,0 +1,66 @@
+"""The prompt's tokens: the window's last tokens after the sequence's marker, the project context
+in whole pieces within its budget, the text after the cursor for a model that fills in the middle,
+and the tokens the cursor may split backed off."""
+
+from nib.model.completion.prompt import SUFFIX_TOKENS, Tokens, heal, lex, project_tokens, suffix_tokens
+from nib.model.completion.request import Project
+from nib.model.text.context import Context
+from nib.model.text.heal import VocabIndex
+
+BOS, EOT, REPO, SEP = 256, 257, 258, 259
+
+
+class Bytes:
+    """A tokenizer of one token per byte, with the markers a test gives it."""
+
+    def __init__(self, bos=None, eot=None, fim=None, repo=None):
+        self.bos, self.eot, self.fim, self.repo = bos, eot, fim, repo
+        self.token_bytes = [bytes([b]) for b in range(256)] + [b""] * 4
+
+    def encode(self, text: str) -> list[int]:
+        return list(text.encode())
+
+
+def context(prefix: str, at_file_start: bool = False, suffix: str = "") -> Context:
+    return Context(0, prefix, prefix.rsplit("\n", 1)[-1], "", at_file_start, suffix)
+
+
+def test_the_windows_last_tokens_after_the_marker():
+    assert lex(context("abcdef"), Bytes(bos=BOS), False, budget=4).ids == [BOS, *b"def"]  # bos always
+    assert lex(context("abcdef", at_file_start=True), Bytes(eot=EOT), False, 4).ids == list(b"cdef")
+    assert lex(context("ab", at_file_start=True), Bytes(eot=EOT), False, 4).ids == [EOT, *b"ab"]
+    assert lex(context("ab"), Bytes(eot=EOT), False, 4).ids == list(b"ab")  # not the file's start: no eot
+    assert lex(context("ab", at_file_start=True), Bytes(bos=BOS), False, 4, marker=False).ids == list(b"ab")
+
+
+def test_project_context_keeps_the_most_relevant_pieces_that_fit_whole():
+    project = Project("shop", (("a.py", "AAAA"), ("b.py", "B")), "main.py")
+    comments = project_tokens(project, Bytes(), False, budget=200, layout="comments")
+    assert bytes(comments.ids).decode() == "# file: a.py\nAAAA\n\n# file: b.py\nB\n\n# file: main.py\n"
+    tight = project_tokens(project, Bytes(), False, budget=35, layout="comments")
+    assert bytes(tight.ids).decode() == "# file: b.py\nB\n\n# file: main.py\n"  # the last piece only
+    assert project_tokens(project, Bytes(), False, budget=10, layout="comments") == Tokens([], [])
+
+
+def test_project_context_in_the_models_repository_format_where_it_has_one():
+    project = Project("shop", (("a.py", "A"),), "main.py")
+    repo = project_tokens(project, Bytes(repo=(REPO, SEP)), False, budget=200, layout="repo")
+    assert repo.ids == [REPO, *b"shop\n", SEP, *b"a.py\nA\n", SEP, *b"main.py\n"] and set(repo.types) == {0}
+    # without the model's tokens, comments: a file that spells the markers never makes them
+    assert REPO not in project_tokens(project, Bytes(), False, budget=200, layout="repo").ids
+
+
+def test_the_text_after_the_cursor_only_for_a_model_that_fills_in_the_middle():
+    fim = Bytes(fim=(1, 2, 3))
+    assert suffix_tokens(context("x = ", suffix=")\n"), fim, "psm") == list(b")\n")
+    assert suffix_tokens(context("x = ", suffix="y" * 500), fim, "spm") == [ord("y")] * SUFFIX_TOKENS
+    assert suffix_tokens(context("x = ", suffix="  \n\n"), fim, "psm") is None  # blanks only
+    assert suffix_tokens(context("x = ", suffix=")"), fim, "off") is None
+    assert suffix_tokens(context("x = ", suffix=")"), Bytes(), "psm") is None  # no FIM tokens
+
+
+def test_healing_backs_off_a_split_token_but_never_inside_a_character():
+    index = VocabIndex([b"x", b".", b"pri", b"print", b"\xc3", b"\xc3\xa9"], ())
+    assert heal(Tokens([0, 1, 2], [0] * 3), index, "off").keep == 3
+    half = heal(Tokens([0, 4], [0, 0]), index, "exact")  # the last token is half of `é`
+    assert (half.keep, half.removed) == (2, b"")
