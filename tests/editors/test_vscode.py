@@ -279,6 +279,10 @@ def test_vscode_habits_partial_accept_auto_pairs_manual_trigger_exclusion_and_st
         "editor.autoClosingQuotes": "always",
         # the list would open on `(` and take the Tab (VS Code's suggest widget goes first): this is about the ghost text
         "editor.suggestOnTriggerCharacters": False,
+        # a block's header with its body, wherever it is written (the other steps write no header)
+        "nib.statement.lines": "multi",
+        "nib.statement.maxTokens": 128,
+        "nib.statement.budgetMs": 10000,
     }
     seen, text = code_server("vscode-habits", tmp_path, extensions, workspace, "habits", user)
     assert "error" not in seen, seen
