@@ -38,6 +38,17 @@ SCENARIOS = ("open", "pause", "typing", "waited")
 WAITED = {"jedi": {"nameBudgetMs": 5000}}  # the setting's upper bound
 
 
+def merged(base: dict, over: dict) -> dict:
+    """Settings `over` on `base`, section by section.
+
+    Example: merged({"list": {"statement": False}}, {"list": {"model": ""}}) == {"list": {"statement": False, "model": ""}}
+    """
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def reciprocal_rank(labels: list[str], gold: str) -> float:
     labels = list(dict.fromkeys(label.rstrip("=") for label in labels))  # a keyword argument is offered as `name=`
     return 1.0 / (labels.index(gold) + 1) if gold in labels[:5] else 0.0
@@ -78,7 +89,7 @@ async def point(client, uri: str, text: str, gold: str, scenario: str, pause_s: 
 
 
 async def scenario_run(cmd, texts, points, scenario: str, settings: dict, pause_s: float, pace_s: float) -> list:
-    client = await start(cmd, {**settings, **(WAITED if scenario == "waited" else {})})
+    client = await start(cmd, merged(settings, WAITED) if scenario == "waited" else settings)
     await point(client, "file:///bench/warm.py", "import os\nos.pa", "path", "open", 0, 0)  # loads the models
     records = []
     for n, p in enumerate(points):
@@ -140,7 +151,7 @@ def main() -> int:
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     points = [p for p in identifier_points(texts, args.points, args.seed) if p.offset > 0]
     cmd = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--log-level", "warning"]
-    settings = {"list": {"statement": False}, **args.settings}
+    settings = merged({"list": {"statement": False}}, args.settings)
     report: dict = {
         "command": "python benchmarks/first_list.py " + " ".join(sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},

@@ -8,6 +8,8 @@
                                   {"definitions": files, "chunks": recent chunks, "chars": ...}
     nib/_engine   {}           -> the requests made to the statement's engine over HTTP: made,
                                   answered, cancelled, failed, still open; null for a local model
+    nib/_timings  {}           -> {mode: [timings, ...]}: each request answered since the last call
+                                  (`benchmarks/latency.py --breakdown`)
 
 The robustness tests compare the document text with a reference model after
 random edits, and check that the caches stay bounded under load.
@@ -16,9 +18,14 @@ random edits, and check that the caches stay bounded under load.
 from __future__ import annotations
 
 import os
+from collections import deque
+
+TIMINGS_KEPT = 4096  # requests' timings kept for `nib/_timings` (a benchmark's whole replay)
 
 
 def register(server) -> None:
+    server.timings = deque(maxlen=TIMINGS_KEPT)
+
     @server.feature("nib/_document")
     def document(ls, params):
         doc = ls.documents.get(_get(params, "uri"))
@@ -33,14 +40,7 @@ def register(server) -> None:
             else {"timings": result.timings.as_dict(), "narrowed": bool(getattr(result, "narrowed", False))}
         )
 
-    @server.feature("nib/_timings")
-    def timings(ls, params):
-        """Each request's timings since the last call, by mode (the latency benchmarks' breakdown)."""
-        out: dict[str, list] = {}
-        while ls.timings:
-            mode, t = ls.timings.popleft()
-            out.setdefault(mode, []).append(t)
-        return out
+    server.feature("nib/_timings")(_timings)
 
     @server.feature("nib/_project")
     def project(ls, params):
@@ -77,6 +77,15 @@ def register(server) -> None:
             "jedi_scopes": ls.service.ranker.scopes_kept(),
             "rss_bytes": _rss(),
         }
+
+
+def _timings(ls, params):
+    """Each request's timings since the last call, by mode (the latency benchmarks' breakdown)."""
+    out: dict[str, list] = {}
+    while ls.timings:  # the session's deque (`register`)
+        mode, t = ls.timings.popleft()
+        out.setdefault(mode, []).append(t)
+    return out
 
 
 def _get(params, key):

@@ -36,7 +36,6 @@ from .stats import Stats
 from .trust import engine_problems
 
 _sessions = itertools.count(1)
-TIMINGS_KEPT = 4096  # requests' timings kept for `nib/_timings` (a benchmark's whole replay)
 FLUSH_S = 30.0  # the statistics in memory at most this long: a crash loses little, a keystroke writes nothing
 MESSAGE = {
     logging.ERROR: types.MessageType.Error,
@@ -101,7 +100,7 @@ class NibServer(LanguageServer):
         self.log = logging.getLogger("nib") if own_process else _session_logger(next(_sessions))
         self._big_logged: set[str] = set()
         self.last_result: Result | None = None
-        self.timings: deque = deque(maxlen=TIMINGS_KEPT)  # (mode, timings) of the last requests answered
+        self.timings: deque | None = None  # (mode, timings) of the requests answered, kept by `inspection.py`
         self.acceptance = Acceptance(shared.stats)
         self._finishing = threading.Lock()
         self.service = CompletionService(
@@ -225,12 +224,13 @@ class NibServer(LanguageServer):
         if result is None:
             return None
         self.last_result = result  # for the test suite's inspection requests
-        self.timings.append((mode.value, result.timings.as_dict()))  # and the benchmarks'
         if doc.version != version or self.documents.get(uri) is not doc:
             self.log.debug("%s for version %d dropped: document is at %d", mode.value, version, doc.version)
             return None
         if self.excluded(uri):  # `exclude` changed while it was computed
             return None
+        if self.timings is not None:  # with --test-requests: for the benchmarks' breakdown (`nib/_timings`)
+            self.timings.append((mode.value, result.timings.as_dict()))
         if self.log.isEnabledFor(logging.INFO):  # the line costs a dict per keystroke: only when it is written
             self._log_timings(mode, uri, position, result)
         if mode == Mode.STATEMENT:
@@ -294,18 +294,20 @@ class NibServer(LanguageServer):
 
     def _log_timings(self, mode: Mode, uri: str, position: types.Position, result) -> None:
         t = result.timings
-        steps = ", ".join(
-            f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in t.as_dict().items() if k.endswith("_ms") and v
-        ) or ("narrowed from the last list" if getattr(result, "narrowed", False) else "typed through")
+        ran = {k: v for k, v in t.as_dict().items() if k.endswith("_ms") and v and k != "queue_ms"}
+        steps = ", ".join(f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in ran.items()) or (
+            "narrowed from the last list" if getattr(result, "narrowed", False) else "typed through"
+        )
         where = f" at a {'typed ' if result.position[1] else ''}{result.position[0]}" if mode == Mode.LIST else ""
         self.log.info(
-            "%s %s:%d:%d%s %.1f ms (%s; %d prompt tokens, %d of project context, %d decoding passes) %d items",
+            "%s %s:%d:%d%s %.1f ms (queue %.1f, %s; %d prompt tokens, %d of project context, %d decoding passes) %d items",
             mode.value,
             uri.rsplit("/", 1)[-1],
             position.line,
             position.character,
             where,
             t.total_ms(),
+            t.queue_ms,
             steps,
             t.prompt_tokens,
             t.project_tokens,

@@ -79,18 +79,21 @@ class Timings:
             setattr(self, key, getattr(self, key) + (time.perf_counter() - started) * 1e3)
 
     def add(self, other: Timings) -> Timings:
-        """These timings and other's, step by step (prompt sizes and counts: the larger).
+        """These timings and other's, step by step and count by count (prompt sizes: the larger).
 
-        Example: Timings(lex_ms=1.0).add(Timings(lex_ms=2.0)).lex_ms == 3.0
+        Example: Timings(lex_ms=1.0, passes=2).add(Timings(lex_ms=2.0, passes=1)) == Timings(lex_ms=3.0, passes=3)
         """
         mine, theirs = asdict(self), asdict(other)
-        return Timings(**{k: v + theirs[k] if k.endswith("_ms") else max(v, theirs[k]) for k, v in mine.items()})
+        return Timings(**{k: max(v, theirs[k]) if k in _SIZES else v + theirs[k] for k, v in mine.items()})
 
     def total_ms(self) -> float:
         return sum(v for k, v in asdict(self).items() if k.endswith("_ms"))
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+_SIZES = ("prompt_tokens", "healed_bytes", "project_tokens")  # of the one prompt: not added up
 
 
 @dataclass

@@ -83,7 +83,9 @@ class JediCompleter:
         self._memo: OrderedDict[tuple, JediAnswer] = OrderedDict()
         self._asked: tuple | None = None  # (where, future): the last call, answered or not
 
-    def ask(self, text: str, cursor: int, path: str | None = None, at_name_start: bool = True) -> Future:
+    def ask(
+        self, text: str, cursor: int, path: str | None = None, at_name_start: bool = True, background: bool = False
+    ) -> Future:
         """A future of jedi's names at cursor (a character offset): a JediAnswer, or an exception.
 
         jedi is asked at the start of the identifier being typed (the fragment stays in the
@@ -93,7 +95,9 @@ class JediCompleter:
         at the cursor itself, jedi's own answer for what is typed, not kept.
 
         When the worker is busy, the call waits behind it; a newer call replaces a waiting
-        one (whose future is cancelled), so calls never pile up behind a slow one.
+        one (whose future is cancelled), so calls never pile up behind a slow one. background:
+        a call no list waits for (a document just opened), which never replaces a waiting one
+        (its future comes back cancelled then).
         """
         key = None
         if at_name_start:
@@ -108,10 +112,13 @@ class JediCompleter:
             if key is not None and asked is not None and asked[0] == key and not _failed(asked[1]):
                 return asked[1]  # the same name start, asked a keystroke ago: its answer is on the way
             if self._busy is not None and not self._busy.done():
+                if background and self._waiting is not None:
+                    return _cancelled()
                 future = self._wait_behind(text, cursor, path)
             else:
                 future = self._submit(text, cursor, path)
-            self._asked = (key, future)
+            if not background:
+                self._asked = (key, future)
         if key is not None:
             future.add_done_callback(lambda f: self._remember(key, f))
         return future
@@ -279,6 +286,12 @@ def _answer(line: str, pending: dict[int, Future]) -> None:
 def _failed(future: Future) -> bool:
     """Cancelled, or ended without an answer (the worker died under it: asking again restarts it)."""
     return future.cancelled() or (future.done() and future.exception() is not None)
+
+
+def _cancelled() -> Future:
+    future = _future()
+    future.cancel()
+    return future
 
 
 def _done(answer: JediAnswer) -> Future:

@@ -45,8 +45,11 @@ from .identifiers import IdentifierNgram, tokens
 from .jedi import JediAnswer, JediCompleter, deadline, wait
 from .mixing import WEIGHTS, Weights, combine
 
-SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last
+SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
 MODULE: tuple[str, ...] = ()  # the module's level, as enclosing_scopes says it
+# After `.` a jedi still working this long after it was asked is taken as stuck (a huge module, say):
+# the list then offers the model's guesses, as for a jedi that failed, rather than nothing ever.
+STUCK_S = 2.0
 
 
 @dataclass
@@ -158,8 +161,10 @@ class ListRanker:
                 jedi.cancel()  # superseded: a call still waiting for jedi's worker is not needed (one running is)
             raise
         listing = self._mix(key, text, cursor, result, answer, position, stale)
+        if cancel is not None and cancel.is_set():
+            return listing  # superseded, or its document closed: nothing of it is kept
         if answer is not None and not stale:
-            self._remember(key, enclosing_scopes(text, cursor), answer)
+            self._remember(key, text, cursor, answer)
         self._asked[key] = _Asked(text, cursor, cursor - len(typed), options, use_jedi, listing)
         return listing
 
@@ -187,15 +192,18 @@ class ListRanker:
         engine: LocalCompleter, request: Request, jedi: Future | None, until: float, jedi_first: bool, in_scope
     ) -> tuple[Result, JediAnswer | None, bool]:
         """The engine's candidates, jedi's answer (None: none by `until`), and whether that answer
-        is in_scope()'s, jedi's names from elsewhere in the scope, because jedi was late here.
-        jedi first where its names are likely the whole truth; elsewhere the model decodes while
-        jedi works."""
+        is in_scope()'s, jedi's names from elsewhere in the scope, because jedi had none here in
+        time (late, or failed). jedi first where its names are likely the whole truth; elsewhere
+        the model decodes while jedi works."""
         timings = Timings()
         if jedi_first:
             with timings.stage("jedi_wait"):
                 answer = wait(jedi, until, request.cancel)
-            if answer is None and jedi is not None and not jedi.done():
-                return Result([], timings), None, False  # jedi late where it knows better: nothing invented
+                if answer is None and jedi is not None and jedi.done():
+                    answer = wait(jedi, 0.0)  # it answered just now
+            if answer is None and _working(jedi):  # where jedi knows better: nothing invented
+                statement = engine.last_statement(request.text, request.cursor, request.options)
+                return Result([statement] if statement else [], timings), None, False
             names = [n.name for n in answer.names] if answer is not None else None
             result = engine.list(request, names, names_only=answer is not None and answer.confident)
             return Result(result.candidates, timings.add(result.timings)), answer, False
@@ -253,16 +261,17 @@ class ListRanker:
 
     def open_names(self, key: str, text: str, path: str | None = None) -> None:
         """A newly opened document: jedi asked for the names at its module's level (parsing it
-        meanwhile), which its first lists take while jedi is late at their own places."""
+        meanwhile), which its first lists take while jedi is late at their own places. A call of
+        the background: it never displaces a list's call waiting for jedi's worker."""
         with self._scopes_lock:
             self._scopes.setdefault(key, OrderedDict())
         module = text + "\n"  # a line of its own at column 0
-        jedi = self.jedi.ask(module, len(module), path, at_name_start=False)
-        jedi.add_done_callback(lambda f: self._answered(key, f))
+        jedi = self.jedi.ask(module, len(module), path, at_name_start=False, background=True)
+        jedi.add_done_callback(lambda f: self._answered(key, module, f))
 
-    def _answered(self, key: str, future: Future) -> None:
+    def _answered(self, key: str, module: str, future: Future) -> None:
         if not future.cancelled() and future.exception() is None:
-            self._remember(key, MODULE, future.result(), opened=False)
+            self._remember(key, module, len(module), future.result(), opened=False)
 
     def in_scope(self, key: str, text: str, cursor: int) -> JediAnswer | None:
         """jedi's last answer at a name in the cursor's scope in this document, else at the
@@ -277,21 +286,33 @@ class ListRanker:
         with self._scopes_lock:
             return sum(len(scopes) for scopes in self._scopes.values())
 
-    def _remember(self, key: str, scope: tuple[str, ...], answer: JediAnswer, opened: bool = True) -> None:
-        """opened False: only for a document still open (a late answer for a closed one is dropped)."""
+    def _remember(self, key: str, text: str, cursor: int, answer: JediAnswer, opened: bool = True) -> None:
+        """jedi's answer at a name, kept for its scope. opened False: only for a document still
+        open (a late answer for a closed one is dropped)."""
         if answer.position != "name" or not answer.names:
             return  # after `.`, in an import, in a call's arguments: names of that place only
+        scope = enclosing_scopes(text, cursor)
+        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+        if scope == MODULE and line[:1] in (" ", "\t"):
+            return  # indented, yet no header found above (a continuation line at column 0): not the module's
         with self._scopes_lock:
             scopes = self._scopes.setdefault(key, OrderedDict()) if opened else self._scopes.get(key)
             if scopes is None:
                 return
             scopes[scope] = answer
             scopes.move_to_end(scope)
-            while len(scopes) > SCOPES_KEPT:
-                scopes.popitem(last=False)
+            while len(scopes) > SCOPES_KEPT + (MODULE in scopes):
+                del scopes[next(s for s in scopes if s != MODULE)]  # the module's names stay: valid everywhere
 
     def forget(self, key: str) -> None:
         self._asked.pop(key, None)
         self.identifiers.forget(key)
         with self._scopes_lock:
             self._scopes.pop(key, None)
+
+
+def _working(jedi: Future | None) -> bool:
+    """Whether jedi is still on this call, and not for so long that it looks stuck (STUCK_S)."""
+    if jedi is None or jedi.done():
+        return False
+    return time.monotonic() - getattr(jedi, "asked_at", time.monotonic()) < STUCK_S

@@ -142,5 +142,5 @@ async def test_each_answered_request_leaves_its_timings_by_mode(client: Language
     timings = (await client.protocol.send_request_async("nib/_timings", {}))._asdict()
     assert sorted(timings) == ["list", "statement"] and len(timings["list"]) == len(timings["statement"]) == 1
     statement = timings["statement"][0]._asdict()
-    assert statement["queue_ms"] >= 0 and statement["prefill_ms"] > 0 and statement["passes"] > 0
+    assert statement["prefill_ms"] > 0 and statement["passes"] > 0
     assert (await client.protocol.send_request_async("nib/_timings", {}))._asdict() == {}

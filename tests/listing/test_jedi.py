@@ -40,6 +40,20 @@ def test_late_jedi_is_no_answer_and_a_newer_call_replaces_a_waiting_one(monkeypa
         jedi.close()
 
 
+def test_a_background_call_never_replaces_a_lists_waiting_call(monkeypatch):
+    monkeypatch.setenv("NIB_JEDI_DELAY_S", "30")
+    jedi = JediCompleter(command=SLOW_JEDI)
+    try:
+        jedi.ask("import os\nos.", 13)  # the worker is on this one
+        waiting = jedi.ask("import sys\nsys.", 15)
+        opened = jedi.ask("x = 1\n", 6, at_name_start=False, background=True)  # a document opened meanwhile
+        assert (opened.cancelled(), waiting.cancelled()) == (True, False)
+        later = jedi.ask("import re\nre.", 13)  # a list's newer call does replace it
+        assert (waiting.cancelled(), later.done()) == (True, False)
+    finally:
+        jedi.close()
+
+
 def test_a_call_waiting_behind_a_busy_worker_starts_when_it_is_free(monkeypatch):
     monkeypatch.setenv("NIB_JEDI_DELAY_S", "0.3")
     jedi = JediCompleter(command=SLOW_JEDI)

@@ -1,5 +1,6 @@
 """The list while a name grows: narrowed from the last one, recomputed only where that could lose something."""
 
+import threading
 import time
 from concurrent.futures import Future
 
@@ -8,7 +9,7 @@ from nib.model.completion.request import Options
 from nib.model.completion.result import Candidate, Result, Timings
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
-from nib.model.listing.ranker import ListRanker
+from nib.model.listing.ranker import SCOPES_KEPT, ListRanker
 
 
 class CountingEngine:
@@ -66,7 +67,7 @@ class FixedJedi(JediCompleter):
         super().__init__(budget_ms=100)
         self.future = future
 
-    def ask(self, text, cursor, path=None, at_name_start=True):
+    def ask(self, text, cursor, path=None, at_name_start=True, background=False):
         self.future.asked_at = time.monotonic()
         return self.future
 
@@ -152,3 +153,42 @@ def test_names_after_a_dot_are_never_kept_for_a_scope():
     r = ListRanker(jedi=FixedJedi(answered("path", "sep")), identifiers=IdentifierNgram())
     r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a")
     assert r.scopes_kept() == 0
+
+
+def test_the_modules_names_outlast_the_scopes_kept_and_a_closed_documents_list_keeps_nothing():
+    r = ListRanker(jedi=FixedJedi(answered("helper", position="name")), identifiers=IdentifierNgram())
+    engine, options = LocalCompleter.load(), Options(list_statement=False)
+    r.open_names("a", "import os\n")
+    text = "import os\n"
+    for n in range(SCOPES_KEPT + 3):  # a list in each of more functions than are kept
+        text += f"\ndef f{n}():\n    x = h"
+        r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0)
+    assert r.scopes_kept() == SCOPES_KEPT + 1  # the module's answer besides the last functions'
+    assert r.in_scope("a", "import os\n\ndef new():\n    y = h", 29) is not None
+    r.forget("a")
+    assert r.scopes_kept() == 0
+    closing = threading.Event()
+
+    class ClosedWhileMixing(IdentifierNgram):
+        def probabilities(self, *args, **kwargs):
+            closing.set()  # the document is closed after the model's and jedi's steps, before the mixing ends
+            return super().probabilities(*args, **kwargs)
+
+    r.identifiers = ClosedWhileMixing()
+    r.complete(engine, text, len(text), options, cancel=closing, key="b", name_jedi_ms=0)
+    assert r.scopes_kept() == 0
+
+
+def test_an_indented_line_with_no_header_found_is_not_taken_for_the_modules_level():
+    r = ListRanker(jedi=FixedJedi(answered("local_x", position="name")), identifiers=IdentifierNgram())
+    text = 'x = """\nnot code\n"""\n    y = l'  # indented under nothing a scan can see
+    r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a", name_jedi_ms=0)
+    assert r.scopes_kept() == 0
+
+
+def test_after_a_dot_a_jedi_stuck_past_its_time_gives_the_models_guesses(monkeypatch):
+    stuck: Future = Future()
+    r = ListRanker(jedi=FixedJedi(stuck), identifiers=IdentifierNgram())
+    monkeypatch.setattr("nib.model.listing.ranker.STUCK_S", 0.0)
+    listing = r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a", jedi_ms=50)
+    assert listing.candidates and {c.kind for c in listing.candidates} == {"token"}

@@ -19,6 +19,10 @@ METHOD = "class Cart:\n    def total(self):\n        if self.items:\n           
         ("def f():\n    x = 1\n\n\ndef g():\n    ", ("def g",)),
         ("def f():\n    pass\n", ()),  # a new line at column 0: the module's level
         ("def outer():\n    def inner():\n        pass\n    ", ("def outer",)),
+        ("def f(\n    a,\n) -> int:\n    ", ("def f",)),  # a signature over lines, as black writes it
+        ("class C(\n    Base,\n):\n    def m(self):\n        ", ("class C", "def m")),
+        ("def f():\n    x = 1 + \\\n2\n    ", ("def f",)),  # a backslash's next line
+        ("def f():\r\n    x = 1\r\n\r\n    ", ("def f",)),  # CRLF, a blank line between
     ],
 )
 def test_the_headers_of_the_blocks_that_hold_the_cursor(text, expected):
