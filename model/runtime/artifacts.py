@@ -20,7 +20,7 @@ from pathlib import Path
 from nib.model.errors import ModelError
 from nib.model.text.lexer import TYPES
 
-from .choice import Choice, choose
+from .choice import BUDGET_MS, Choice, choose
 from .families import FAMILIES, Family, family
 from .pinned import sha256
 
@@ -89,21 +89,22 @@ class ModelDir:
 BUNDLED = "bundled"  # the name of the model shipped in the package
 
 
-def default_model() -> str:
+def default_model(budget_ms: float = BUDGET_MS) -> str:
     """What an empty model setting means: $NIB_MODEL if set, else the best imported model that is
-    fast enough here (`choice.py`), else the bundled model, which needs nothing."""
-    return os.environ.get("NIB_MODEL") or default_choice().name
+    fast enough here for a statement budget of budget_ms (`choice.py`; the user's
+    `statement.budgetMs`), else the bundled model, which needs nothing."""
+    return os.environ.get("NIB_MODEL") or default_choice(budget_ms).name
 
 
-def default_choice() -> Choice:
-    """The default model for this process: chosen once, so that a calibration another process
-    writes does not change the model under a running server."""
-    return _choice(nib_home())
+def default_choice(budget_ms: float = BUDGET_MS) -> Choice:
+    """The default model for this process and budget: chosen once, so that a calibration another
+    process writes does not change the model under a running server."""
+    return _choice(nib_home(), budget_ms)
 
 
 @functools.cache
-def _choice(home: Path) -> Choice:
-    choice = choose(home, lambda name: (home / "models" / name / MANIFEST_FILE).is_file())
+def _choice(home: Path, budget_ms: float) -> Choice:
+    choice = choose(home, lambda name: (home / "models" / name / MANIFEST_FILE).is_file(), budget_ms)
     log.info("the default model is %s: %s", choice.name, choice.why)
     return choice
 

@@ -5,8 +5,9 @@ Best: the order of `choice.json` beside this module, written by `nib eval dev ..
 --write-choice` from the rest-of-line figures on the dev split (where choices are made; the
 test and fresh splits report them).
 Fast enough: the model's calibrated statement p50 on this machine (`nib model calibrate`, run by
-`nib model import`, kept in $NIB_HOME/calibration/NAME.json) within the default statement
-budget. Where no imported model fits, the bundled one serves, which needs nothing.
+`nib model import`, kept in $NIB_HOME/calibration/NAME.json) within the statement's budget
+(the user's `statement.budgetMs`, 250 ms by default). Where no imported model fits, the bundled
+one serves, which needs nothing.
 """
 
 from __future__ import annotations

@@ -30,3 +30,15 @@ def test_the_lists_own_model_stays_on_the_cpu_when_the_statements_runs_on_cuda()
     assert statement_key(settings) == ModelKey("gemma3-270m", "cuda", 0)
     settings.listing.model = ""  # the list on the statement's own model goes where that one goes
     assert list_key(settings) == ModelKey("gemma3-270m", "cuda", 0)
+
+
+def test_the_default_model_is_the_best_whose_calibrated_statement_fits_the_users_budget(monkeypatch, tmp_path):
+    """Qwen imported and calibrated here at 300 ms: over the default 250 ms budget, within 500."""
+    monkeypatch.delenv("NIB_MODEL", raising=False)
+    monkeypatch.setenv("NIB_HOME", str(tmp_path))
+    (tmp_path / "models" / "qwen2.5-coder-0.5b").mkdir(parents=True)
+    (tmp_path / "models" / "qwen2.5-coder-0.5b" / "manifest.json").write_text("{}")
+    (tmp_path / "calibration").mkdir()
+    (tmp_path / "calibration" / "qwen2.5-coder-0.5b.json").write_text('{"statement_ms_p50": 300.0}')
+    assert local_key(parse({})[0]).path == "bundled"
+    assert local_key(parse({"statement": {"budgetMs": 500}})[0]).path == "qwen2.5-coder-0.5b"
