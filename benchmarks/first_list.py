@@ -33,6 +33,7 @@ from lsprotocol import types
 
 from nib.model.eval.heldout import fetch
 from nib.model.eval.points import identifier_points, python_files
+from nib.model.eval.ranking import reciprocal_rank
 
 SCENARIOS = ("open", "pause", "typing", "waited")
 WAITED = {"jedi": {"nameBudgetMs": 5000}}  # the setting's upper bound
@@ -47,11 +48,6 @@ def merged(base: dict, over: dict) -> dict:
     for key, value in over.items():
         out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
-
-
-def reciprocal_rank(labels: list[str], gold: str) -> float:
-    labels = list(dict.fromkeys(label.rstrip("=") for label in labels))  # a keyword argument is offered as `name=`
-    return 1.0 / (labels.index(gold) + 1) if gold in labels[:5] else 0.0
 
 
 def labels_of(answer) -> list[str]:

@@ -33,7 +33,11 @@ RANKERS = ("jedi", "model", "identifiers", "combined", "narrowed")
 GRID = [w for w in itertools.product(np.linspace(0, 1, 11), repeat=2) if w[0] + w[1] <= 1.0 + 1e-9]
 
 
-def _rr(labels: list[str], gold: str) -> float:
+def reciprocal_rank(labels: list[str], gold: str) -> float:
+    """1/rank of gold among the first five distinct labels, 0 past them (MRR@5's term).
+
+    Example: reciprocal_rank(["path", "pardir="], "pardir") == 0.5
+    """
     labels = list(dict.fromkeys(label.rstrip("=") for label in labels))  # a keyword argument is offered as `name=`
     return 1.0 / (labels.index(gold) + 1) if gold in labels[:5] else 0.0
 
@@ -77,11 +81,11 @@ def tune(records: list[dict]) -> tuple[dict[tuple[str, bool], Weights], float]:
         best, best_mrr = WEIGHTS[position], -1.0
         for wi, wj in GRID if group else []:
             w = Weights(model=round(1.0 - wi - wj, 2), identifiers=round(float(wi), 2), jedi=round(float(wj), 2))
-            mrr = float(np.mean([_rr(rerank(r, w), r["gold"]) for r in group]))
+            mrr = float(np.mean([reciprocal_rank(rerank(r, w), r["gold"]) for r in group]))
             if mrr > best_mrr + 1e-9:
                 best, best_mrr = w, mrr
         chosen[position] = best
-    return chosen, float(np.mean([_rr(rerank(r, chosen[_key(r)]), r["gold"]) for r in records]))
+    return chosen, float(np.mean([reciprocal_rank(rerank(r, chosen[_key(r)]), r["gold"]) for r in records]))
 
 
 def summarise(records: list[dict], weights: dict[tuple[str, bool], Weights]) -> dict:
@@ -91,11 +95,13 @@ def summarise(records: list[dict], weights: dict[tuple[str, bool], Weights]) -> 
     for name in RANKERS:
         by_kind: dict[str, list[float]] = {}
         for r in records:
-            by_kind.setdefault(r["kind"], []).append(_rr(r["labels"][name], r["gold"]))
+            by_kind.setdefault(r["kind"], []).append(reciprocal_rank(r["labels"][name], r["gold"]))
         ms = [r["ms"][name] for r in records]
         out[name] = {
             "mrr5": round(float(np.mean([x for v in by_kind.values() for x in v])), 4),
-            "top1": round(float(np.mean([float(_rr(r["labels"][name], r["gold"]) == 1.0) for r in records])), 4),
+            "top1": round(
+                float(np.mean([float(reciprocal_rank(r["labels"][name], r["gold"]) == 1.0) for r in records])), 4
+            ),
             "mrr5_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(by_kind.items())},
             "ms_p50": round(float(np.percentile(ms, 50)), 1),
             "ms_p95": round(float(np.percentile(ms, 95)), 1),
@@ -163,7 +169,7 @@ _TUNING_ONLY = ("items", "identifiers_p", "jedi_order")
 
 
 def top5(labels: list[str]) -> list[str]:
-    """labels up to the fifth distinct one as `_rr` counts them: all MRR@5 needs of a ranking."""
+    """labels up to the fifth distinct one as `reciprocal_rank` counts them: all MRR@5 needs of a ranking."""
     seen: set[str] = set()
     for i, label in enumerate(labels):
         seen.add(label.rstrip("="))
