@@ -103,7 +103,8 @@ class JediSettings:
     enable: bool = setting(True, "jedi's valid names in the list, ranked by the model and the file's identifiers")
     budget_ms: int = setting(
         JEDI_BUDGET_MS,
-        "how long a list after `.` or in an import waits for jedi, in ms; over it, the model's own items alone",
+        "how long a list after `.` or in an import waits for jedi, in ms; over it, the list is empty "
+        "and the next keystroke has jedi's names (nothing invented; a jedi that failed: the model's guesses)",
         lo=10,
         hi=5000,
     )

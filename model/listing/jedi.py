@@ -7,9 +7,9 @@ is pure Python and would hold the GIL against the event loop and the decoder (a
 process it runs beside the model on the second core. A plain subprocess rather
 than multiprocessing, whose "spawn" re-runs the parent's main script.
 
-`ask` returns a future at once; the engine's `await_jedi` step waits for it within
-the list's budget. When jedi is slow or fails there is no answer, and the list is
-the model's own: static analysis makes the list better, it never makes a request fail.
+`ask` returns a future at once; the list (`ranker.py`) waits for it within its budget.
+When jedi is slow or fails there is no answer in time, and the list does without it (what it
+offers then: `ranker.py`): static analysis makes the list better, it never makes a request fail.
 A line on the worker's stdout that is not an answer is logged and skipped; when the worker
 ends (or cannot be heard), its calls fail at once and the next call starts another.
 """

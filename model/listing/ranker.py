@@ -39,7 +39,7 @@ from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Candidate, Result, Timings, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.lexeme import position_kind, typed_name
-from nib.model.text.scopes import enclosing_scopes
+from nib.model.text.scopes import at_module_level, enclosing_scopes
 
 from .identifiers import IdentifierNgram, tokens
 from .jedi import JediAnswer, JediCompleter, deadline, wait
@@ -161,8 +161,6 @@ class ListRanker:
                 jedi.cancel()  # superseded: a call still waiting for jedi's worker is not needed (one running is)
             raise
         listing = self._mix(key, text, cursor, result, answer, position, stale)
-        if cancel is not None and cancel.is_set():
-            return listing  # superseded, or its document closed: nothing of it is kept
         if answer is not None and not stale:
             self._remember(key, text, cursor, answer)
         self._asked[key] = _Asked(text, cursor, cursor - len(typed), options, use_jedi, listing)
@@ -199,11 +197,12 @@ class ListRanker:
         if jedi_first:
             with timings.stage("jedi_wait"):
                 answer = wait(jedi, until, request.cancel)
-                if answer is None and jedi is not None and jedi.done():
-                    answer = wait(jedi, 0.0)  # it answered just now
             if answer is None and _working(jedi):  # where jedi knows better: nothing invented
-                statement = engine.last_statement(request.text, request.cursor, request.options)
+                o = request.options
+                statement = engine.last_statement(request.text, request.cursor, o) if o.list_statement else None
                 return Result([statement] if statement else [], timings), None, False
+            if answer is None and jedi is not None and jedi.done():
+                answer = wait(jedi, 0.0)  # it answered just now
             names = [n.name for n in answer.names] if answer is not None else None
             result = engine.list(request, names, names_only=answer is not None and answer.confident)
             return Result(result.candidates, timings.add(result.timings)), answer, False
@@ -292,9 +291,8 @@ class ListRanker:
         if answer.position != "name" or not answer.names:
             return  # after `.`, in an import, in a call's arguments: names of that place only
         scope = enclosing_scopes(text, cursor)
-        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
-        if scope == MODULE and line[:1] in (" ", "\t"):
-            return  # indented, yet no header found above (a continuation line at column 0): not the module's
+        if scope == MODULE and not at_module_level(text, cursor):
+            return  # indented under a line that opens nothing (a string's last line, say): unsure
         with self._scopes_lock:
             scopes = self._scopes.setdefault(key, OrderedDict()) if opened else self._scopes.get(key)
             if scopes is None:

@@ -320,6 +320,9 @@ class CompletionService:
         with path (an excluded file), not those either."""
         self.scheduler.forget(doc)
         self.ranker.forget(doc)
+        host = self.list_model.serving
+        if host is not None:  # again after a list in flight there, which ends before this on its thread
+            host.worker.submit(self.ranker.forget, doc)
         self._blocks.pop(doc, None)
         if path is not None:
             self.project.recent.drop(path)

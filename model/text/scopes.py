@@ -37,7 +37,29 @@ def enclosing_scopes(text: str, cursor: int) -> tuple[str, ...]:
     return tuple(reversed(headers))
 
 
+def at_module_level(text: str, cursor: int) -> bool:
+    """Whether the cursor is at the module's level: at column 0, or indented under a line at column 0
+    that opens a block or a bracket (`if __name__ == "__main__":`, `CONFIG = {`). False under any
+    other (the last line of a string at column 0, say), where the scopes above cannot be told.
+
+    Example: at_module_level("if x:\\n    ", 10) and not at_module_level("x = 1\\n    ", 10)
+    """
+    line_start = text.rfind("\n", 0, cursor) + 1
+    if not text[line_start:cursor][:1].isspace():
+        return True
+    end = line_start - 1
+    while end > 0:
+        start = text.rfind("\n", 0, end) + 1
+        row = text[start:end].rstrip("\r")
+        if row.strip() and not row[:1].isspace() and not row.startswith("#"):
+            return row.split("  #")[0].rstrip().endswith((":", "(", "[", "{", ",", "\\"))
+        end = start - 1
+    return False
+
+
 def _continues(text: str, start: int) -> bool:
-    """Whether the line starting at `start` goes on the one above it, which ends with a backslash."""
-    above = text[max(0, start - 3) : max(0, start - 1)].rstrip("\r")
-    return above.endswith("\\")
+    """Whether the line starting at `start` goes on the one above it, which ends with a backslash
+    (not inside a comment: a rough test, a `#` anywhere on that line)."""
+    above_start = text.rfind("\n", 0, max(0, start - 1)) + 1
+    above = text[above_start : max(0, start - 1)].rstrip("\r")
+    return above.endswith("\\") and "#" not in above

@@ -1,6 +1,5 @@
 """The list while a name grows: narrowed from the last one, recomputed only where that could lose something."""
 
-import threading
 import time
 from concurrent.futures import Future
 
@@ -155,7 +154,7 @@ def test_names_after_a_dot_are_never_kept_for_a_scope():
     assert r.scopes_kept() == 0
 
 
-def test_the_modules_names_outlast_the_scopes_kept_and_a_closed_documents_list_keeps_nothing():
+def test_the_modules_names_outlast_the_scopes_kept_and_forget_drops_them():
     r = ListRanker(jedi=FixedJedi(answered("helper", position="name")), identifiers=IdentifierNgram())
     engine, options = LocalCompleter.load(), Options(list_statement=False)
     r.open_names("a", "import os\n")
@@ -167,23 +166,18 @@ def test_the_modules_names_outlast_the_scopes_kept_and_a_closed_documents_list_k
     assert r.in_scope("a", "import os\n\ndef new():\n    y = h", 29) is not None
     r.forget("a")
     assert r.scopes_kept() == 0
-    closing = threading.Event()
-
-    class ClosedWhileMixing(IdentifierNgram):
-        def probabilities(self, *args, **kwargs):
-            closing.set()  # the document is closed after the model's and jedi's steps, before the mixing ends
-            return super().probabilities(*args, **kwargs)
-
-    r.identifiers = ClosedWhileMixing()
-    r.complete(engine, text, len(text), options, cancel=closing, key="b", name_jedi_ms=0)
-    assert r.scopes_kept() == 0
 
 
-def test_an_indented_line_with_no_header_found_is_not_taken_for_the_modules_level():
-    r = ListRanker(jedi=FixedJedi(answered("local_x", position="name")), identifiers=IdentifierNgram())
-    text = 'x = """\nnot code\n"""\n    y = l'  # indented under nothing a scan can see
-    r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a", name_jedi_ms=0)
-    assert r.scopes_kept() == 0
+def test_an_indented_line_is_the_modules_level_only_under_a_line_that_opens_a_block_or_bracket():
+    engine, options = LocalCompleter.load(), Options(list_statement=False)
+    for text, kept in [
+        ('x = """\nnot code\n"""\n    y = l', 0),  # under a string's last line: the scopes above are unknown
+        ('if __name__ == "__main__":\n    m', 1),
+        ("CONFIG = {\n    'a': fo", 1),
+    ]:
+        r = ListRanker(jedi=FixedJedi(answered("local_x", position="name")), identifiers=IdentifierNgram())
+        r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0)
+        assert r.scopes_kept() == kept, text
 
 
 def test_after_a_dot_a_jedi_stuck_past_its_time_gives_the_models_guesses(monkeypatch):

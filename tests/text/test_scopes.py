@@ -23,6 +23,7 @@ METHOD = "class Cart:\n    def total(self):\n        if self.items:\n           
         ("class C(\n    Base,\n):\n    def m(self):\n        ", ("class C", "def m")),
         ("def f():\n    x = 1 + \\\n2\n    ", ("def f",)),  # a backslash's next line
         ("def f():\r\n    x = 1\r\n\r\n    ", ("def f",)),  # CRLF, a blank line between
+        ("def f():\n    x = 1  # C:\\\ndef g():\n    ", ("def g",)),  # a comment's backslash continues nothing
     ],
 )
 def test_the_headers_of_the_blocks_that_hold_the_cursor(text, expected):

@@ -22,7 +22,7 @@ return {
   },
   jedi = {
     enable = true, -- jedi's valid names in the list, ranked by the model and the file's identifiers
-    budgetMs = 200, -- how long a list after `.` or in an import waits for jedi, in ms; over it, the model's own items alone
+    budgetMs = 200, -- how long a list after `.` or in an import waits for jedi, in ms; over it, the list is empty and the next keystroke has jedi's names (nothing invented; a jedi that failed: the model's guesses)
     nameBudgetMs = 30, -- how long the list waits for jedi at a name elsewhere, in ms, counted from when jedi was first asked there (where the name starts, often before it is typed); a late answer comes with a later keystroke
   },
   model = {
