@@ -2,7 +2,7 @@
 
 import pytest
 
-from nib.model.text.scopes import enclosing_scopes
+from nib.model.text.scopes import at_module_level, enclosing_scopes
 
 METHOD = "class Cart:\n    def total(self):\n        if self.items:\n            "
 
@@ -33,3 +33,18 @@ def test_the_headers_of_the_blocks_that_hold_the_cursor(text, expected):
 def test_the_cursor_may_be_inside_the_text():
     text = "def f():\n    a = \n\ndef g():\n    pass\n"
     assert enclosing_scopes(text, text.index("a = ") + 4) == ("def f",)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("x = ", True),  # column 0
+        ('if __name__ == "__main__":\n    ', True),
+        ("CONFIG = {\n    'a': 1,\n    ", True),
+        ("total = compute(  # a comment\n    ", True),
+        ('s = """\nend\n"""\n    ', False),  # under a string's last line: unknown
+        ("x = 1\n    ", False),
+    ],
+)
+def test_the_modules_level_where_no_header_is_found(text, expected):
+    assert at_module_level(text, len(text)) is expected
