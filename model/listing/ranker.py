@@ -49,7 +49,7 @@ SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the modu
 MODULE: tuple[str, ...] = ()  # the module's level, as enclosing_scopes says it
 # After `.` a jedi still working this long after it was asked is taken as stuck (a huge module, say):
 # the list then offers the model's guesses, as for a jedi that failed, rather than nothing ever.
-STUCK_S = 2.0
+STUCK_MS = 2000
 
 
 @dataclass
@@ -310,7 +310,5 @@ class ListRanker:
 
 
 def _working(jedi: Future | None) -> bool:
-    """Whether jedi is still on this call, and not for so long that it looks stuck (STUCK_S)."""
-    if jedi is None or jedi.done():
-        return False
-    return time.monotonic() - getattr(jedi, "asked_at", time.monotonic()) < STUCK_S
+    """Whether jedi is still on this call, and not for so long that it looks stuck (STUCK_MS)."""
+    return jedi is not None and not jedi.done() and time.monotonic() < deadline(STUCK_MS, jedi)

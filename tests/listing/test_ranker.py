@@ -183,6 +183,6 @@ def test_an_indented_line_is_the_modules_level_only_under_a_line_that_opens_a_bl
 def test_after_a_dot_a_jedi_stuck_past_its_time_gives_the_models_guesses(monkeypatch):
     stuck: Future = Future()
     r = ListRanker(jedi=FixedJedi(stuck), identifiers=IdentifierNgram())
-    monkeypatch.setattr("nib.model.listing.ranker.STUCK_S", 0.0)
+    monkeypatch.setattr("nib.model.listing.ranker.STUCK_MS", 0)
     listing = r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a", jedi_ms=50)
     assert listing.candidates and {c.kind for c in listing.candidates} == {"token"}
