@@ -1,6 +1,6 @@
 """The bundled model against an imported pretrained one, in the same run, as an editor meets them:
 ghost text on every keystroke of the random-point replay (`latency.py`), the first ghost text
-after opening a 2k-token file, and the server's resident memory after the replay.
+after opening a 2k-token file, and the server's resident memory after the replay (and a pause).
 
     python benchmarks/models.py --models bundled gemma3-270m --seeds 0 1 \
         --json benchmarks/results/pretrained/models.json
@@ -21,23 +21,27 @@ import sys
 import time
 from pathlib import Path
 
-from latency import new_times, point_edits, position, start, stats, stop, type_edit, write_report
+from latency import IDLE_S, new_times, point_edits, position, start, stats, stop, type_edit, write_report
 from lsprotocol import types
 
 from nib.model.eval.heldout import fetch
 
 
-async def replay(cmd: list[str], edits, options: dict) -> tuple[dict, int]:
-    """Ghost-text latencies over the edits, and the server's resident memory at the end."""
+async def replay(cmd: list[str], edits, options: dict) -> tuple[dict, dict]:
+    """Ghost-text latencies over the edits, and the server's resident memory at the end: at once,
+    after a pause (`latency.IDLE_S`) and its peak, in MB."""
     client = await start(cmd, options)
     times = new_times()
     for edit in edits:
         uri = f"file:///bench/{edit.name}"
         await type_edit(client, uri, edit, times, inline=True, every_key=False)
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    at_once = await client.protocol.send_request_async("nib/_memory", {})
+    await asyncio.sleep(IDLE_S)
     memory = await client.protocol.send_request_async("nib/_memory", {})
     await stop(client)
-    return times, memory.rss_bytes
+    mb = {"rss_mb": memory.rss_bytes, "rss_at_once_mb": at_once.rss_bytes, "peak_rss_mb": memory.peak_rss_bytes}
+    return times, {k: round(v / 1e6) for k, v in mb.items()}
 
 
 async def cold_statement(cmd: list[str], files: list[Path], options: dict, tokens: int = 2000) -> list[float]:
@@ -90,14 +94,14 @@ def main() -> int:
     for model in args.models:
         cmd = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--log-level", "warning", "--test-requests"]
         opts = {**options, "model": {**options.get("model", {}), "path": model}}
-        times, rss = asyncio.run(replay(cmd, edits, opts))
+        times, memory = asyncio.run(replay(cmd, edits, opts))
         cold = stats(asyncio.run(cold_statement(cmd, files, opts)))
-        row = {"statement": stats(times["statement"]), "cold_statement_2k_tokens": cold, "rss_mb": round(rss / 1e6)}
+        row = {"statement": stats(times["statement"]), "cold_statement_2k_tokens": cold, **memory}
         report["models"][model] = row
         s = row["statement"]
         print(
             f"{model:14} {s['p50']:>8} / {s['p95']:>7} / {s['p99']:>7}       {s['n']:>5} {cold['p50']:>15} "
-            f"{row['rss_mb']:>7}"
+            f"{row['rss_mb']:>7} ({row['rss_at_once_mb']} at once, peak {row['peak_rss_mb']})"
         )
     write_report(args.json_out, report)
     return 0

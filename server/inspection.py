@@ -76,6 +76,7 @@ def register(server) -> None:
             "recent_chunks": len(ls.service.project.recent),
             "jedi_scopes": ls.service.ranker.scopes_kept(),
             "rss_bytes": _rss(),
+            "peak_rss_bytes": _peak_rss(),
         }
 
 
@@ -95,3 +96,9 @@ def _get(params, key):
 def _rss() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _peak_rss() -> int:
+    """The most this process has held resident (VmHWM)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))

@@ -17,7 +17,6 @@ them to positions in the client's encoding. A backend plugs in at `Runtime`
 from __future__ import annotations
 
 import builtins  # LocalCompleter's annotations: its method `list` shadows the builtin there
-import ctypes
 import functools
 import logging
 import math
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from nib.model.errors import Cancelled
 from nib.model.net.tokenizer import BPE
-from nib.model.runtime import Runtime, artifacts, load_tokenizer, open_runtime
+from nib.model.runtime import Runtime, artifacts, heap, load_tokenizer, open_runtime
 from nib.model.runtime.families import DEFAULTS
 from nib.model.runtime.states import PromptStates
 from nib.model.text.context import build_context
@@ -79,7 +78,7 @@ class LocalCompleter:
     ) -> LocalCompleter:
         runtime, model_dir = open_runtime(model_path, backend, threads, device)
         engine = cls(runtime, load_tokenizer(model_dir), model_dir)
-        _return_freed_memory()
+        heap.return_freed()  # parsing Gemma's 33 MB tokenizer.json leaves about 190 MB free but resident
         return engine
 
     def complete(self, request: Request) -> Result:
@@ -276,15 +275,6 @@ class LocalCompleter:
             piece_type = functools.partial(self.decoder.last_piece_type, line)  # for a model with a type stream
             scores = score_sequences(self.runtime, prompt.logits, prompt.state, seqs, piece_type=piece_type)
         return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores, strict=True)]
-
-
-def _return_freed_memory() -> None:
-    """Give the heap freed after loading back to the system: parsing Gemma's 33 MB tokenizer.json
-    leaves about 190 MB free but resident (glibc keeps it); trimmed, the server is that much smaller."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
 
 
 def _remember(memo: OrderedDict, key, value) -> None:

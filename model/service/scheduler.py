@@ -8,6 +8,7 @@
 - `warm_later` prefills the KV state after a pause in typing, so the next request is warm.
 - `speculate` computes the list where a name is about to start, in the pause before its
   first character; the next edit cancels it (`edited`) unless it types a name right there.
+- `when_idle` runs housekeeping once no request has come for a while.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from nib.model.text.lexeme import typed_name
 
 
 class Scheduler:
-    def __init__(self, warm_delay_s: float = 0.3):
-        self.warm_delay_s = warm_delay_s
+    def __init__(self, warm_delay_s: float = 0.3, idle_s: float = 1.0):
+        self.warm_delay_s, self.idle_s = warm_delay_s, idle_s
+        self._idle: asyncio.TimerHandle | None = None
         self.running: dict[str, set[threading.Event]] = {}  # uri -> cancel flags of work in flight
         self.tasks: dict[str, set[asyncio.Task]] = {}  # uri -> requests to an engine in flight
         self._warm: dict[str, asyncio.TimerHandle] = {}
@@ -65,7 +67,22 @@ class Scheduler:
         for task in self.tasks.get(uri, ()):
             task.cancel()
 
+    def when_idle(self, fn) -> None:
+        """Call fn() idle_s after the last call of this (each call restarts the wait), unless
+        work is still in flight then."""
+
+        def fire():
+            self._idle = None
+            if not self.running and not self.tasks:
+                fn()
+
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = asyncio.get_running_loop().call_later(self.idle_s, fire)
+
     def supersede_all(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
         for uri in list(self.running):
             self.supersede(uri)
         for uri in list(self._speculating):

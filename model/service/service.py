@@ -28,6 +28,7 @@ from nib.model.errors import Cancelled
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediCompleter
 from nib.model.listing.ranker import ListRanker
+from nib.model.runtime import heap
 from nib.model.text.lexeme import name_may_start
 
 from .exclude import Exclude
@@ -129,6 +130,8 @@ class CompletionService:
         except Cancelled:
             self.log.debug("%s superseded", mode.value)
             return None
+        finally:
+            self.scheduler.when_idle(self._return_memory)
 
     # -- the list ---------------------------------------------------------------
 
@@ -228,6 +231,14 @@ class CompletionService:
             f"nib: statements come from the engine at {url}: the code before the cursor "
             f"{what}in the files you edit is sent there (engine.url)",
         )
+
+    def _return_memory(self) -> None:
+        """Once requests stop, give the memory the models' work freed back to the system, which
+        the heap keeps otherwise (`runtime/heap.py`); off the event loop. Only the first request
+        after it maps fresh pages again."""
+        started = time.perf_counter()
+        done = asyncio.get_running_loop().run_in_executor(None, heap.return_freed)
+        done.add_done_callback(lambda _: self.log.debug("freed memory returned in %.1f ms", _ms_since(started)))
 
     # -- ahead of requests ----------------------------------------------------------
 
@@ -331,6 +342,10 @@ class CompletionService:
         self.scheduler.supersede_all()
         self.model.close()
         self.list_model.close()
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1e3
 
 
 def _queued(work):

@@ -93,3 +93,20 @@ async def test_warm_up_runs_after_a_pause_and_each_call_restarts_the_pause():
     assert ran == []  # nothing before the pause
     await asyncio.sleep(0.3)
     assert ran == [2]
+
+
+async def test_idle_work_runs_once_requests_stop_and_not_while_work_is_in_flight(worker):
+    s, ran = Scheduler(idle_s=0.05), []
+    s.when_idle(lambda: ran.append(1))
+    s.when_idle(lambda: ran.append(2))  # another request ended: the wait restarts
+    await asyncio.sleep(0.3)
+    assert ran == [2]
+    started = threading.Event()
+    running = asyncio.ensure_future(s.run(worker, waits_for_cancel(started), "a"))
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+    s.when_idle(lambda: ran.append(3))
+    await asyncio.sleep(0.3)
+    assert ran == [2]  # "a" still runs
+    s.supersede("a")
+    with pytest.raises(Cancelled):
+        await asyncio.wait_for(running, 5)
