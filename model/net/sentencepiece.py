@@ -20,6 +20,8 @@ from typing import Self
 import numpy as np
 from tokenizers import Tokenizer
 
+from .pieces import Pieces
+
 _BYTE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 
 
@@ -80,17 +82,17 @@ class SentencePieceBPE:
         return {i: t.content for i, t in self.tok.get_added_tokens_decoder().items() if t.special}
 
     @cached_property
-    def token_bytes(self) -> list[bytes]:
+    def token_bytes(self) -> Pieces:
         """The bytes of each model id (control tokens: their UTF-8 name).
 
         For example, the piece "▁return" is b" return" and "<0x0A>" is b"\\n".
         """
-        out = []
-        for i in self.order.tolist():
-            piece = self.tok.id_to_token(i)
-            assert piece is not None  # i is one of the tokenizer's own ids
-            out.append(piece.encode() if i in self._special else self.piece_bytes(piece))
-        return out
+        return Pieces(self._piece_of(i) for i in self.order.tolist())
+
+    def _piece_of(self, tokenizer_id: int) -> bytes:
+        piece = self.tok.id_to_token(tokenizer_id)
+        assert piece is not None  # one of the tokenizer's own ids
+        return piece.encode() if tokenizer_id in self._special else self.piece_bytes(piece)
 
     def piece_bytes(self, piece: str) -> bytes:
         """A piece's bytes: `▁` spells a space, `<0xNN>` one byte.

@@ -19,6 +19,7 @@ Pure: no I/O, no model. See papers.md.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,7 +27,7 @@ import numpy as np
 class VocabIndex:
     """The vocabulary's bytes, sorted so that all tokens extending a prefix form one range."""
 
-    def __init__(self, token_bytes: list[bytes], special_ids, generated: int | None = None):
+    def __init__(self, token_bytes: Sequence[bytes], special_ids, generated: int | None = None):
         """generated: only ids below it can be generated (a pruned output head scores those);
         the rest still have bytes, for healing a prompt that ends in one."""
         self.token_bytes = token_bytes
@@ -123,7 +124,7 @@ class Canonical:
              Canonical({}.get, [b"<|x|>", b" "], special={0})(0, 1) is True
     """
 
-    def __init__(self, encode, token_bytes: list[bytes], size: int = 1 << 16, special=frozenset()):
+    def __init__(self, encode, token_bytes: Sequence[bytes], size: int = 1 << 16, special=frozenset()):
         self.encode = encode
         self.token_bytes = token_bytes
         self.size = size

@@ -8,6 +8,8 @@ takes the type of its first byte (EOL, INDENT or WHITESPACE).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from nib.model.text.lexer import LOOKAHEAD_ROLES, TYPE_ID, TYPES, lex
@@ -31,7 +33,7 @@ def byte_types(text: str) -> tuple[bytes, np.ndarray]:
     return data, types
 
 
-def token_types(text: str, ids: list[int], token_bytes: list[bytes]) -> np.ndarray:
+def token_types(text: str, ids: list[int], token_bytes: Sequence[bytes]) -> np.ndarray:
     """The type id of each BPE token of text (ids must encode text exactly).
 
     Example: token_types("x.y", [0, 1, 2], [b"x", b".", b"y"]).tolist() ==
@@ -41,7 +43,7 @@ def token_types(text: str, ids: list[int], token_bytes: list[bytes]) -> np.ndarr
     return align(data, types, ids, token_bytes)
 
 
-def align(data: bytes, types: np.ndarray, ids, token_bytes: list[bytes]) -> np.ndarray:
+def align(data: bytes, types: np.ndarray, ids, token_bytes: Sequence[bytes]) -> np.ndarray:
     if not len(ids):
         return np.zeros(0, dtype=np.uint8)
     lengths = np.fromiter((len(token_bytes[i]) for i in ids), dtype=np.int64, count=len(ids))
