@@ -23,9 +23,6 @@ class EmbeddedRuntime(OnnxRuntime):
     # a cold prompt runs in pieces, faster than at once (benchmarks/results/pretrained/levers.json,
     # "chunked_prefill")
     prefill_chunk = 256
-    # without ORT's arena the server keeps less memory resident, at a ghost-text latency within
-    # this machine's noise (the replay of benchmarks/models.py)
-    memory_arena = False
 
     def __init__(self, model_dir, threads: int = 0, graph=None):
         super().__init__(model_dir, threads, graph)

@@ -29,7 +29,10 @@ class OnnxRuntime(SharedPrefixRuntime):
     prefix_keys and prefix_values, the rows' own as past_keys and past_values. A family says how its
     model sizes the cache (`_configure`) and what its graph takes for the new tokens."""
 
-    memory_arena = True  # ORT's arena keeps the largest activations it ever needed
+    # ORT's arena would keep the largest activations a model ever needed resident for good; without
+    # it the memory goes back once requests stop (`runtime/heap.py`), at a latency within this
+    # machine's noise (benchmarks/results/memory/)
+    memory_arena = False
 
     def __init__(self, model_dir, threads: int = 0, graph=None):
         """graph: a session already open on model_dir's graph (else one is opened)."""
