@@ -148,15 +148,7 @@ def evaluate(args) -> int:
         )
         text = repo.table(report)
     elif args.ranking:
-        from nib.model.completion.local import LocalCompleter
-        from nib.model.eval import ranking
-
-        engine = LocalCompleter.load((args.model or [None])[0], threads=args.threads)
-        report = ranking.run(
-            engine, folder("dev"), target, args.points, args.seed, args.jedi_ms, tuple(args.typed), args.name_jedi_ms
-        )
-        text = ranking.table(report)
-        report = ranking.compact(report)
+        report, text = _ranking(args, target)
     else:
         report, text = _quality(args, target)
     report["command"] = "nib " + " ".join(args.argv)
@@ -177,6 +169,29 @@ def evaluate(args) -> int:
         for model, result in zip(args.model or [None], report["results"], strict=False):
             print(f"wrote {write_evaluation(model, report, result)}")
     return 0
+
+
+def _ranking(args, target: Path) -> tuple[dict, str]:
+    from nib.model.eval import ranking
+    from nib.model.eval.heldout import folder
+    from nib.model.eval.predictors import ModelPredictor
+
+    model = ModelPredictor((args.model or [None])[0], threads=args.threads)  # loaded as the server loads it
+    try:
+        report = ranking.run(
+            model.engine,
+            folder("dev"),
+            target,
+            args.points,
+            args.seed,
+            args.jedi_ms,
+            tuple(args.typed),
+            args.name_jedi_ms,
+        )
+    finally:
+        model.close()
+    text = ranking.table(report)  # from the whole report: compact cuts what each point keeps
+    return ranking.compact(report), text
 
 
 def _quality(args, target: Path) -> tuple[dict, str]:

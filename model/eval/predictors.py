@@ -1,23 +1,80 @@
 """What `nib eval` measures, each behind one interface: `line(text, cursor, healing)` -> (the rest of
 the line, its score); a local model also `rank` (the list's labels) and `token_accuracy`.
 
-A predictor wires the engine and its requests by hand; `ListPredictor` does the same for the
-list as the server mixes it (`nib eval --ranking`).
+A statement is asked of a `CompletionService` of the predictor's own, as `nib serve` and `nib
+complete` ask it: the same hosts load the model, the same request reaches it. The list's
+labels and token accuracy measure the model itself, on the completer the service loaded.
+`ListPredictor` asks the list's owner, the ranker, as the server mixes it (`nib eval --ranking`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import replace
 
 import numpy as np
 
+from nib.model.completion.engine import EngineCompleter, EngineOptions
+from nib.model.completion.local import LocalCompleter
+from nib.model.completion.request import Kind, Mode, Options, Request
+from nib.model.errors import ModelError
+from nib.model.listing.jedi import JediCompleter
+from nib.model.runtime.artifacts import BUNDLED, default_model
+from nib.model.service.hosts import Hosts, ModelKey
+from nib.model.service.service import CompletionService, Config
+
 from .measures import score_tokens
 
 WINDOW = 512  # token accuracy runs files in windows of this many tokens, for every model alike
+DOC = "nib-eval"  # the one document an evaluation's requests are about
 
 
-class ModelPredictor:
+class ServicePredictor:
+    """Statements from a completion service of its own, one request at a time; a warning from
+    it (an engine that failed, whose statement the local model would have made) is an error."""
+
+    def __init__(
+        self, key: ModelKey, engine: EngineOptions, context_tokens: int | None, after: bool, listing: ModelKey | None
+    ):
+        """listing: the list's model, which makes the statement when an engine fails (None: key's)."""
+        self.after, self.context_tokens = after, context_tokens or 0  # 0: the model's own
+        self._warned: list[str] = []
+        options = Options(statement_max_tokens=48, statement_budget_ms=10_000, statement_min_confidence=0)
+        config = Config(key, listing or key, options, engine, jedi=False, jedi_ms=0, name_jedi_ms=0)
+        self.service = CompletionService(Hosts(), JediCompleter(), config, self._notify, logging.getLogger("nib"))
+        self._runner = asyncio.Runner()  # one loop for every request: an engine's connection is reused
+        self._runner.run(self.service.ready())
+        host = self.service.model.serving
+        if host is None or host.engine is None:
+            raise ModelError(self._warned[-1] if self._warned else f"could not load {key.describe()}")
+        self.engine = host.engine
+
+    def _notify(self, level: int, message: str, shown: str | None = None) -> None:
+        if level >= logging.WARNING:  # an error loading, or an engine that failed
+            self._warned.append(message)
+
+    def line(
+        self, text: str, cursor: int, healing: str = "exact", project=None, project_tokens: int = 0
+    ) -> tuple[str, float]:
+        """The rest of the cursor's line the statement predicts, and the statement's score; with
+        project context (`Request.project`) in at most project_tokens tokens."""
+        request = _line_request(text, cursor, healing, self.context_tokens, self.after)
+        options = replace(request.options, project_tokens=project_tokens) if project else request.options
+        asked = self.service.complete(DOC, request.text, cursor, Mode.STATEMENT, options=options, project=project)
+        result = self._runner.run(asked)
+        if self._warned:
+            raise ModelError(f"the statement at {cursor} was not the model's: {self._warned.pop()}")
+        return _rest_of_line(text, cursor, result)
+
+    def close(self) -> None:
+        self.service.close()
+        self._runner.close()
+
+
+class ModelPredictor(ServicePredictor):
+    engine: LocalCompleter
     lists = True  # ranks the list too
     scored = True  # statements come with their probability
     healing_modes = ("off", "prefix", "exact")
@@ -27,34 +84,20 @@ class ModelPredictor:
     ):
         """fim: the FIM layout instead of the model's own; after: the statement's document keeps the
         lines after the cut's line (code the cut is inside of), not only the text before the cut."""
-        from nib.model.completion.local import LocalCompleter
-
-        self.engine = LocalCompleter.load(model_path, threads=threads)
-        self.context_tokens = context_tokens or 0  # 0: the model's own
+        key = ModelKey(str(model_path) if model_path else default_model(), "cpu", threads)
+        super().__init__(key, EngineOptions(), context_tokens, after, listing=None)
+        assert isinstance(self.engine, LocalCompleter)  # a local model's host loads one
         self.name = str(model_path or "bundled") + (f" fim={fim}" if fim else "")
         if fim is not None:
             self.engine.defaults = {**self.engine.defaults, "fim": fim}
-        self.after = after
         model_dir = self.engine.model_dir
-        assert model_dir is not None  # load() reads the model's directory
+        assert model_dir is not None  # a local model is read from its directory
         self.type_stream = model_dir.type_stream
 
     def rank(self, text: str, cursor: int, healing: str = "exact") -> list[str]:
-        from nib.model.completion.request import Mode, Options, Request
-
         options = Options(list_size=5, list_statement=False, healing=healing, context_tokens=self.context_tokens)
         result = self.engine.complete(Request(text[:cursor], cursor, Mode.LIST, options))
         return [c.label for c in result.candidates]
-
-    def line(
-        self, text: str, cursor: int, healing: str = "exact", project=None, project_tokens: int = 0
-    ) -> tuple[str, float]:
-        """The rest of the cursor's line the statement predicts, and the statement's score; with
-        project context (`Request.project`) in at most project_tokens tokens."""
-        request = _line_request(text, cursor, healing, self.context_tokens, self.after)
-        if project:
-            request = replace(request, project=project, options=replace(request.options, project_tokens=project_tokens))
-        return _rest_of_line(text, cursor, self.engine.complete(request))
 
     def token_accuracy(self, text: str) -> tuple[int, int]:
         from nib.model.text.streams import INPUT_TYPE, token_types
@@ -76,39 +119,31 @@ class ModelPredictor:
         return score_tokens(text, ids[1:], preds[1:], bpe.token_bytes)
 
 
-class EnginePredictor:
+class EnginePredictor(ServicePredictor):
     """The statement from an engine over HTTP (`EngineCompleter`): lines only, no list, no logits."""
+
+    engine: EngineCompleter
 
     lists = False
     scored = False
     healing_modes = ("off", "exact")  # exact: the engine's own constraint (engine.healing)
 
     def __init__(self, url: str, model: str = "", healing: str = "grammar", context_tokens: int | None = None):
-        import asyncio
-
-        from nib.model.completion.engine import EngineCompleter, EngineOptions
-
-        self.engine = EngineCompleter(url, model)
-        self.how = EngineOptions(timeout_ms=60_000, healing=healing)
-        self.context_tokens = context_tokens or 0  # 0: the model's own
+        key = ModelKey(url, "", 0, model, kind=Kind.HTTP)
+        engine = EngineOptions(timeout_ms=60_000, healing=healing)
+        super().__init__(key, engine, context_tokens, after=False, listing=ModelKey(BUNDLED, "cpu", 0))
         self.name = f"engine {url}" + (f" ({model})" if model else "")
         self.type_stream = False
-        self._runner = asyncio.Runner()  # one loop for every request: the engine's connection is reused
 
-    def line(self, text: str, cursor: int, healing: str = "exact") -> tuple[str, float]:
+    def line(self, text: str, cursor: int, healing: str = "exact", project=None, project_tokens: int = 0):
         self.engine.shown.clear()  # each cut asks the engine (nothing typed through from the cut before)
-        result = self._runner.run(
-            self.engine.complete(_line_request(text, cursor, healing, self.context_tokens), self.how)
-        )
-        return _rest_of_line(text, cursor, result)
+        return super().line(text, cursor, healing)
 
 
-def _line_request(text: str, cursor: int, healing: str, context_tokens: int, after: bool = False):
+def _line_request(text: str, cursor: int, healing: str, context_tokens: int, after: bool = False) -> Request:
     """The statement at cursor with the text after it cut off (after: the rest of its line only):
     every statement, however unlikely (the curve of minConfidence is computed from the scores),
     up to 48 tokens, no time budget."""
-    from nib.model.completion.request import Mode, Options, Request
-
     options = Options(
         statement_max_tokens=48,
         statement_budget_ms=10_000,
@@ -139,7 +174,6 @@ class ListPredictor:
     def __init__(self, engine, jedi_ms: int, name_jedi_ms: int | None = None):
         from nib.model.completion.request import Options
         from nib.model.listing.identifiers import IdentifierNgram
-        from nib.model.listing.jedi import JediCompleter
         from nib.model.listing.ranker import ListRanker
 
         self.engine, self.name_jedi_ms = engine, name_jedi_ms

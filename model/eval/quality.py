@@ -197,6 +197,7 @@ def run(
             result = evaluate_one(predictor, texts, id_points, ln_points, name_points)
         if pairs:
             result["healing"] = evaluate_healing(predictor, texts, pairs)
+        predictor.close()
         results.append(result)
     if trigram_corpus is not None:
         results.append(

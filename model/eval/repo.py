@@ -48,6 +48,7 @@ def run(
         for budget, layout in [(b, lay) for b in budgets for lay in (layouts if b else layouts[:1])]:
             predictor.engine.project_layout = layout
             results.append(_measure(predictor, files, texts, roots, cuts, crossing, budget))
+        predictor.close()
     report = {
         "dir": str(folder),
         "files": len(files),

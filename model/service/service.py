@@ -100,9 +100,19 @@ class CompletionService:
         await self.model.ready()
         await self.list_model.ready()
 
-    async def complete(self, doc: str, text: str, cursor: int, mode: Mode, path: str | None = None) -> Result | None:
+    async def complete(
+        self,
+        doc: str,
+        text: str,
+        cursor: int,
+        mode: Mode,
+        path: str | None = None,
+        options: Options | None = None,
+        project: Project | None = None,
+    ) -> Result | None:
         """The list or the statement at cursor (a character offset into text); None when nothing
-        applies, or when superseded."""
+        applies, or when superseded. options, project: the statement's, for this request only, in
+        place of the settings' and the project context wanted at doc's cursor (an evaluation's)."""
         host = await (self.list_model if mode == Mode.LIST else self.model).ready()
         if host is None or host.engine is None:
             return None
@@ -119,11 +129,15 @@ class CompletionService:
                 result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
                 statement = self._engine_statement(text, cursor)
                 return replace(result, candidates=result.candidates + [statement]) if statement else result
-            if host.engine.remote:
-                return await self._from_engine(host.engine, doc, text, cursor)
             request = Request(
-                text, cursor, Mode.STATEMENT, self.config.options, project=self._blocks.get(doc, NO_BLOCK).project
+                text,
+                cursor,
+                Mode.STATEMENT,
+                options or self.config.options,
+                project=project or self._blocks.get(doc, NO_BLOCK).project,
             )
+            if host.engine.remote:
+                return await self._from_engine(host.engine, doc, request)
             return await self.scheduler.run(
                 host.worker, _queued(lambda cancel: host.engine.complete(replace(request, cancel=cancel))), doc
             )
@@ -195,11 +209,11 @@ class CompletionService:
 
     # -- the statement from an engine ---------------------------------------------
 
-    async def _from_engine(self, engine, doc: str, text: str, cursor: int):
+    async def _from_engine(self, engine, doc: str, request: Request):
         """The statement from the engine over HTTP; if it is down, slow or answers garbage, from
         the local model (the list's), with one warning until the engine answers again. Raises
-        Cancelled when an edit supersedes it."""
-        request = Request(text, cursor, Mode.STATEMENT, self.config.options)
+        Cancelled when an edit supersedes it. An engine is sent no project context."""
+        request = replace(request, project=None)
         self._disclose(engine.url)
         try:
             result = await self.scheduler.run_async(engine.complete(request, self.config.engine), doc)
