@@ -78,7 +78,7 @@ class LocalCompleter:
     ) -> LocalCompleter:
         runtime, model_dir = open_runtime(model_path, backend, threads, device)
         engine = cls(runtime, load_tokenizer(model_dir), model_dir)
-        heap.return_freed()  # parsing Gemma's 33 MB tokenizer.json leaves about 190 MB free but resident
+        heap.return_freed()  # parsing a tokenizer's JSON and the graph leaves much of the heap free
         return engine
 
     def complete(self, request: Request) -> Result:

@@ -16,15 +16,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import weakref
 
 from nib.model.errors import Cancelled
 from nib.model.text.lexeme import typed_name
 
 
 class Scheduler:
+    # every session's scheduler in this process (a daemon serves several): idle work waits for all
+    everyone: weakref.WeakSet[Scheduler] = weakref.WeakSet()
+
     def __init__(self, warm_delay_s: float = 0.3, idle_s: float = 1.0):
         self.warm_delay_s, self.idle_s = warm_delay_s, idle_s
         self._idle: asyncio.TimerHandle | None = None
+        self._closed = False  # shut down: no idle work any more
+        Scheduler.everyone.add(self)
         self.running: dict[str, set[threading.Event]] = {}  # uri -> cancel flags of work in flight
         self.tasks: dict[str, set[asyncio.Task]] = {}  # uri -> requests to an engine in flight
         self._warm: dict[str, asyncio.TimerHandle] = {}
@@ -68,19 +74,28 @@ class Scheduler:
             task.cancel()
 
     def when_idle(self, fn) -> None:
-        """Call fn() idle_s after the last call of this (each call restarts the wait), unless
-        work is still in flight then."""
+        """Call fn() idle_s after the last call of this (each call restarts the wait), once no
+        session of this process has work in flight (until then it waits on); never after shutdown."""
+        if self._closed:
+            return
 
         def fire():
             self._idle = None
-            if not self.running and not self.tasks:
-                fn()
+            if self._closed:
+                return
+            if any(s.running or s.tasks for s in list(Scheduler.everyone)):
+                self.when_idle(fn)
+                return
+            fn()
 
         if self._idle is not None:
             self._idle.cancel()
-        self._idle = asyncio.get_running_loop().call_later(self.idle_s, fire)
+        with contextlib.suppress(RuntimeError):  # no loop runs (closing): nothing is idle any more
+            self._idle = asyncio.get_running_loop().call_later(self.idle_s, fire)
 
     def supersede_all(self) -> None:
+        """Shutdown: everything in flight is cancelled, and no idle work runs from now on."""
+        self._closed = True
         if self._idle is not None:
             self._idle.cancel()
         for uri in list(self.running):

@@ -251,8 +251,16 @@ class CompletionService:
         the heap keeps otherwise (`runtime/heap.py`); off the event loop. Only the first request
         after it maps fresh pages again."""
         started = time.perf_counter()
-        done = asyncio.get_running_loop().run_in_executor(None, heap.return_freed)
-        done.add_done_callback(lambda _: self.log.debug("freed memory returned in %.1f ms", _ms_since(started)))
+        try:
+            done = asyncio.get_running_loop().run_in_executor(None, heap.return_freed)
+        except RuntimeError:  # the loop's executor is shutting down: the process ends anyway
+            return
+
+        def returned(future) -> None:
+            if not future.cancelled() and future.exception() is None:
+                self.log.debug("freed memory returned in %.1f ms", _ms_since(started))
+
+        done.add_done_callback(returned)
 
     # -- ahead of requests ----------------------------------------------------------
 

@@ -3,16 +3,19 @@ import sys
 
 import pytest
 
+from nib.model.runtime import heap
+
 # In a process of its own: free a 16 MB buffer (glibc then serves buffers up to 16 MB from its
 # heap), fill 160 MB of the heap with 8 MB buffers, each followed by a small one that stays, and
 # free the large ones. The heap keeps them resident until its free memory is returned.
 SCRIPT = """
+import os
 import numpy as np
 from nib.model.runtime import heap
 
 def resident_mb():
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096 / 2**20
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 freed = np.ones(16 << 20, np.uint8)
 del freed
@@ -28,7 +31,7 @@ print(round(before - kept), round(kept - resident_mb()))
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the heap returned is glibc's")
+@pytest.mark.skipif(not heap.available(), reason="the heap returned is glibc's")
 def test_the_heap_keeps_freed_buffers_until_they_are_returned():
     out = subprocess.run([sys.executable, "-I", "-c", SCRIPT], capture_output=True, text=True, check=True)
     freed_at_once, returned = (int(x) for x in out.stdout.split())

@@ -95,18 +95,29 @@ async def test_warm_up_runs_after_a_pause_and_each_call_restarts_the_pause():
     assert ran == [2]
 
 
-async def test_idle_work_runs_once_requests_stop_and_not_while_work_is_in_flight(worker):
-    s, ran = Scheduler(idle_s=0.05), []
+async def test_idle_work_runs_once_requests_stop_and_waits_for_every_session_s_work(worker):
+    s, other, ran = Scheduler(idle_s=0.05), Scheduler(), []
     s.when_idle(lambda: ran.append(1))
     s.when_idle(lambda: ran.append(2))  # another request ended: the wait restarts
     await asyncio.sleep(0.3)
     assert ran == [2]
     started = threading.Event()
-    running = asyncio.ensure_future(s.run(worker, waits_for_cancel(started), "a"))
+    running = asyncio.ensure_future(other.run(worker, waits_for_cancel(started), "a"))  # another session's
     await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
     s.when_idle(lambda: ran.append(3))
     await asyncio.sleep(0.3)
-    assert ran == [2]  # "a" still runs
-    s.supersede("a")
+    assert ran == [2]  # the other session's "a" still runs
+    other.supersede("a")
     with pytest.raises(Cancelled):
         await asyncio.wait_for(running, 5)
+    await asyncio.sleep(0.3)
+    assert ran == [2, 3]  # then it runs
+
+
+async def test_no_idle_work_after_shutdown():
+    s, ran = Scheduler(idle_s=0.05), []
+    s.when_idle(lambda: ran.append(1))
+    s.supersede_all()
+    s.when_idle(lambda: ran.append(2))  # a request that ended during shutdown
+    await asyncio.sleep(0.3)
+    assert ran == []
