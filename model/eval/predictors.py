@@ -47,7 +47,7 @@ class ServicePredictor:
         self._runner = asyncio.Runner()  # one loop for every request: an engine's connection is reused
         self._runner.run(self.service.ready())
         host = self.service.model.serving
-        if host is None or host.engine is None:
+        if host is None or host.engine is None or self._warned:
             raise ModelError(self._warned[-1] if self._warned else f"could not load {key.describe()}")
         self.engine = host.engine
 
@@ -64,12 +64,18 @@ class ServicePredictor:
         options = replace(request.options, project_tokens=project_tokens) if project else request.options
         asked = self.service.complete(DOC, request.text, cursor, Mode.STATEMENT, options=options, project=project)
         result = self._runner.run(asked)
-        if self._warned:
-            raise ModelError(f"the statement at {cursor} was not the model's: {self._warned.pop()}")
+        if self._warned or self.service.engine_failing:  # the local model's statement, not the engine's
+            raise ModelError(f"the statement at {cursor} was not the model's: {' '.join(self._warned)}")
         return _rest_of_line(text, cursor, result)
 
     def close(self) -> None:
-        self.service.close()
+        """The service's models and connections, closed on its loop."""
+
+        async def close():
+            self.service.close()  # an engine's connections close in a task of their own
+            await asyncio.gather(*(asyncio.all_tasks() - {asyncio.current_task()}))
+
+        self._runner.run(close())
         self._runner.close()
 
 
@@ -136,6 +142,8 @@ class EnginePredictor(ServicePredictor):
         self.type_stream = False
 
     def line(self, text: str, cursor: int, healing: str = "exact", project=None, project_tokens: int = 0):
+        if project:
+            raise ValueError("an engine is sent no project context")
         self.engine.shown.clear()  # each cut asks the engine (nothing typed through from the cut before)
         return super().line(text, cursor, healing)
 
@@ -157,7 +165,7 @@ def _line_request(text: str, cursor: int, healing: str, context_tokens: int, aft
 
 def _rest_of_line(text: str, cursor: int, result) -> tuple[str, float]:
     """What the statement adds after the cursor, on the cursor's line, and its score."""
-    if not result.candidates:
+    if result is None or not result.candidates:
         return "", -np.inf
     c = result.candidates[0]
     # The candidate replaces text[c.start:cursor]; what it adds after the cursor is the prediction.

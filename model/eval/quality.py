@@ -187,18 +187,12 @@ def run(
     predictors += [partial(EnginePredictor, *e, context_tokens=context_tokens) for e in engines]
     for make in predictors:
         predictor = make()
-        if healing_only:
-            result = {"name": predictor.name, "type_stream": predictor.type_stream}
-        elif name_lines_only:
-            result = evaluate_name_lines(predictor, texts, name_points)
-        elif not predictor.lists:
-            result = evaluate_lines(predictor, texts, ln_points, name_points)
-        else:
-            result = evaluate_one(predictor, texts, id_points, ln_points, name_points)
-        if pairs:
-            result["healing"] = evaluate_healing(predictor, texts, pairs)
-        predictor.close()
-        results.append(result)
+        try:
+            results.append(
+                _evaluate(predictor, texts, id_points, ln_points, name_points, pairs, healing_only, name_lines_only)
+            )
+        finally:
+            predictor.close()
     if trigram_corpus is not None:
         results.append(
             evaluate_one(TrigramPredictor(t for _, t in read_corpus(trigram_corpus)), texts, id_points, ln_points)
@@ -206,6 +200,21 @@ def run(
     report = {"dir": str(folder), "files": len(files), "seed": seed, "points": points, "results": results}
     report["after"] = after
     return {**report, "paired": paired(results)} if len(results) > 1 else report
+
+
+def _evaluate(predictor, texts, id_points, ln_points, name_points, pairs, healing_only, name_lines_only) -> dict:
+    """One predictor's report: the measures it can make, and the healing table when asked."""
+    if healing_only:
+        result = {"name": predictor.name, "type_stream": predictor.type_stream}
+    elif name_lines_only:
+        result = evaluate_name_lines(predictor, texts, name_points)
+    elif not predictor.lists:
+        result = evaluate_lines(predictor, texts, ln_points, name_points)
+    else:
+        result = evaluate_one(predictor, texts, id_points, ln_points, name_points)
+    if pairs:
+        result["healing"] = evaluate_healing(predictor, texts, pairs)
+    return result
 
 
 def per_cut(result: dict, key: str) -> tuple[np.ndarray, np.ndarray]:

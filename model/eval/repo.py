@@ -45,10 +45,12 @@ def run(
     results = []
     for model in models:
         predictor = ModelPredictor(model, threads)
-        for budget, layout in [(b, lay) for b in budgets for lay in (layouts if b else layouts[:1])]:
-            predictor.engine.project_layout = layout
-            results.append(_measure(predictor, files, texts, roots, cuts, crossing, budget))
-        predictor.close()
+        try:
+            for budget, layout in [(b, lay) for b in budgets for lay in (layouts if b else layouts[:1])]:
+                predictor.engine.project_layout = layout
+                results.append(_measure(predictor, files, texts, roots, cuts, crossing, budget))
+        finally:
+            predictor.close()
     report = {
         "dir": str(folder),
         "files": len(files),
