@@ -28,7 +28,7 @@ from nib.model.eval.heldout import fetch
 
 
 async def replay(cmd: list[str], edits, options: dict) -> tuple[dict, dict]:
-    """Ghost-text latencies over the edits, and the server's resident memory at the end: at once,
+    """Ghost-text latencies over the edits, and the server's resident memory at the end (rss_mb),
     after a pause (`latency.IDLE_S`) and its peak, in MB."""
     client = await start(cmd, options)
     times = new_times()
@@ -40,7 +40,7 @@ async def replay(cmd: list[str], edits, options: dict) -> tuple[dict, dict]:
     await asyncio.sleep(IDLE_S)
     memory = await client.protocol.send_request_async("nib/_memory", {})
     await stop(client)
-    mb = {"rss_mb": memory.rss_bytes, "rss_at_once_mb": at_once.rss_bytes, "peak_rss_mb": memory.peak_rss_bytes}
+    mb = {"rss_mb": at_once.rss_bytes, "rss_after_pause_mb": memory.rss_bytes, "peak_rss_mb": memory.peak_rss_bytes}
     return times, {k: round(v / 1e6) for k, v in mb.items()}
 
 
@@ -101,7 +101,7 @@ def main() -> int:
         s = row["statement"]
         print(
             f"{model:14} {s['p50']:>8} / {s['p95']:>7} / {s['p99']:>7}       {s['n']:>5} {cold['p50']:>15} "
-            f"{row['rss_mb']:>7} ({row['rss_at_once_mb']} at once, peak {row['peak_rss_mb']})"
+            f"{row['rss_mb']:>7} ({row['rss_after_pause_mb']} after a pause, peak {row['peak_rss_mb']})"
         )
     write_report(args.json_out, report)
     return 0

@@ -1,8 +1,8 @@
 """The bytes of each token id, held in one buffer.
 
-A pretrained vocabulary has 150k-260k tokens, and a `bytes` object of its own for each costs
-several times the bytes themselves (`benchmarks/results/memory/`). Reading a token's bytes
-makes a small `bytes` object, as decoding and healing need.
+A pretrained vocabulary has hundreds of thousands of tokens, and a `bytes` object of its own for
+each costs an object's header and a pointer beside a few bytes. Reading a token's bytes makes a
+small `bytes` object, as decoding and healing need.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from nib.model.errors import ModelError
 from .base import SharedPrefixRuntime
 
 
-def session(model_dir, threads: int = 0, memory_arena: bool = True):
+def session(model_dir, threads: int = 0, memory_arena: bool = False):
     """An ONNX Runtime session on the CPU over model_dir's graph; ModelError if it cannot be loaded."""
     import onnxruntime as ort
 
