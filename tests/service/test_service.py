@@ -1,15 +1,17 @@
-"""The completion service's own bookkeeping: how long a request waited for its model's thread, and
-nothing kept of a document closed while its list was computed."""
+"""The completion service's own bookkeeping: how long a request waited for its model's thread,
+nothing kept of a document closed while its list was computed, memory returned once requests stop."""
 
+import asyncio
 import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from nib.model.completion.engine import EngineOptions
-from nib.model.completion.request import Options
+from nib.model.completion.request import Mode, Options
 from nib.model.completion.result import Result, Timings
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
+from nib.model.runtime import heap
 from nib.model.service.hosts import Hosts, ModelKey
 from nib.model.service.service import CompletionService, Config, _queued
 
@@ -44,3 +46,22 @@ def test_a_list_that_ends_after_its_document_closed_leaves_nothing_of_it():
     host.worker.submit(lambda: None).result(5)
     assert service.ranker.scopes_kept() == 0
     service.close()
+
+
+async def test_the_heap_s_free_memory_is_returned_once_requests_stop(monkeypatch):
+    key = ModelKey("bundled", "cpu", 1)
+    config = Config(key, key, Options(), EngineOptions(), False, 200, 30)
+    service = CompletionService(Hosts(), JediCompleter(), config, lambda *args: None, logging.getLogger("test"))
+    service.scheduler.idle_s = 0.05
+    await service.ready()  # loading returns what it freed, before what is counted here
+    returned = []
+    monkeypatch.setattr(heap, "return_freed", lambda: returned.append(time.perf_counter()))
+    for typed in ("os.p", "os.pa"):
+        assert await service.complete("doc", "import os\n" + typed, 10 + len(typed), Mode.STATEMENT) is not None
+        assert returned == []  # not between two requests
+    await asyncio.sleep(0.5)
+    assert len(returned) == 1  # once, after the last
+    service.close()
+    await service.complete("doc", "import os\nos.", 13, Mode.STATEMENT)  # a request after shutdown
+    await asyncio.sleep(0.5)
+    assert len(returned) == 1
