@@ -45,11 +45,11 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 from nib.model.eval.heldout import fetch
-from nib.model.service.scheduler import Scheduler
+from nib.model.service.scheduler import IDLE_S as SERVER_IDLE_S
 
 TRIGGERS = set(".([,=@")
 REQUEST_TIMEOUT_S = 30  # a request that takes longer is a failure, not a data point
-IDLE_S = 2 * Scheduler().idle_s  # memory is read again after this pause, once the server returned what is free
+IDLE_S = 2 * SERVER_IDLE_S  # memory is read again after this pause, once the server returned what is free
 
 
 @dataclass(frozen=True)

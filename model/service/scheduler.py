@@ -21,12 +21,14 @@ import weakref
 from nib.model.errors import Cancelled
 from nib.model.text.lexeme import typed_name
 
+IDLE_S = 1.0  # idle work waits this long after the last request
+
 
 class Scheduler:
     # every session's scheduler in this process (a daemon serves several): idle work waits for all
     everyone: weakref.WeakSet[Scheduler] = weakref.WeakSet()
 
-    def __init__(self, warm_delay_s: float = 0.3, idle_s: float = 1.0):
+    def __init__(self, warm_delay_s: float = 0.3, idle_s: float = IDLE_S):
         self.warm_delay_s, self.idle_s = warm_delay_s, idle_s
         self._idle: asyncio.TimerHandle | None = None
         self._closed = False  # shut down: no idle work any more
