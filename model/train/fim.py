@@ -1,0 +1,232 @@
+"""Continued training of a pretrained code model with fill-in-the-middle, as LoRA adapters
+(`lora.py`) over its frozen weights, on nib's corpus (`nib corpus`), on a GPU.
+
+    corpus files --cuts--> (prefix, middle, suffix) --tokenized as nib prompts them-->
+        <|fim_prefix|> prefix <|fim_suffix|> suffix <|fim_middle|> middle <|endoftext|>
+    (loss on the middle and its end) + plain windows (loss on every token)
+    --> adapters --> `nib model import ... --adapter FILE` merges them before export
+
+The examples are laid out as the server prompts (`completion/prompt.py`: `infill`, both layouts, the text
+after the cursor as `context.following` cuts it, at most SUFFIX_TOKENS of it), so that what is
+learnt is what serving asks. A cut's middle is the rest of its line (the cursor at the end of
+what is typed, the lines after it present) or a span inside the line (the rest of the line then in
+the suffix).
+
+`measure` scores greedy decoding without decoding: the model's greedy middle is the reference
+exactly when every reference token is the argmax after the ones before it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from nib.model.completion.prompt import SUFFIX_TOKENS, infill
+from nib.model.text.context import SUFFIX_CHARS, SUFFIX_LINES, following
+
+WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_]")  # identifier starts, as the eval's cuts
+PREFIX_TOKENS = 448  # Qwen's statement prompt budget (its manifest's context_tokens)
+PREFIX_CHARS = 4 * PREFIX_TOKENS  # enough text for the budget, tokenized once
+
+
+@dataclass(frozen=True)
+class Cut:
+    prefix: str
+    middle: str
+    suffix: str
+
+
+@dataclass(frozen=True)
+class Example:
+    ids: list[int]
+    start: int  # the loss covers predicting ids[start:] (0: every token)
+
+
+def cut(text: str, rng: random.Random, span: bool) -> Cut | None:
+    """A cut at a random code line of text: at an identifier start (or, one time in five, any
+    column of the line's code); the middle is the rest of the line, or (span) the text up to a
+    random later column, the rest of the line then starting the suffix. None: no code line."""
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
+    if not starts:
+        return None
+    i = rng.choice(starts)
+    line = lines[i].rstrip()
+    indent = len(line) - len(line.lstrip())
+    words = [m.start() for m in WORD.finditer(line, indent)]
+    column = rng.choice(words) if words and rng.random() < 0.8 else rng.randrange(indent, len(line))
+    offset = sum(len(x) + 1 for x in lines[:i])
+    end = rng.randrange(column + 1, len(line) + 1) if span else len(line)
+    if span and end == len(line):
+        return None
+    rest = "\n".join([line[end:], *lines[i + 1 :]])
+    cursor = 0  # the suffix as the server cuts it: the rest of the line and SUFFIX_LINES after it
+    return Cut(
+        text[max(0, offset + column - PREFIX_CHARS) : offset + column],
+        line[column:end],
+        following(rest, cursor, SUFFIX_LINES)[:SUFFIX_CHARS],
+    )
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The model's FIM and end-of-text ids, and its tokenizer (transformers')."""
+
+    tokenizer: object
+    fim: tuple[int, int, int]
+    eot: int
+
+    @classmethod
+    def of(cls, tokenizer) -> Tokens:
+        ids = tokenizer.convert_tokens_to_ids(["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|endoftext|>"])
+        return cls(tokenizer, tuple(ids[:3]), ids[3])
+
+    def encode(self, texts: list[str]) -> list[list[int]]:
+        return self.tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+
+
+def fim_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random, layouts=("psm",)) -> list[Example]:
+    """FIM prompts as `prompt.infill` lays them out (the layouts in turn): the prefix's last
+    64..PREFIX_TOKENS tokens, the suffix's first SUFFIX_TOKENS; where the suffix is blank the
+    server asks without FIM, and so does the example (the prefix, then the middle)."""
+    prefixes, middles, suffixes = (tokens.encode([getattr(c, f) for c in cuts]) for f in ("prefix", "middle", "suffix"))
+    out = []
+    for i, (c, p, m, s) in enumerate(zip(cuts, prefixes, middles, suffixes, strict=True)):
+        p = p[-rng.randint(64, PREFIX_TOKENS) :]
+        if not c.suffix.strip():
+            out.append(Example(p + m, len(p)))
+            continue
+        head = infill(p, s[:SUFFIX_TOKENS], tokens.fim, layouts[i % len(layouts)])
+        out.append(Example(head + m + [tokens.eot], len(head)))
+    return out
+
+
+def off_examples(cuts: list[Cut], tokens: Tokens) -> list[Example]:
+    """The same cuts without the text after the cursor (fim off): the prefix, then the middle."""
+    prefixes, middles = tokens.encode([c.prefix for c in cuts]), tokens.encode([c.middle for c in cuts])
+    return [Example(p[-PREFIX_TOKENS:] + m, len(p[-PREFIX_TOKENS:])) for p, m in zip(prefixes, middles, strict=True)]
+
+
+def plain_examples(texts: list[str], tokens: Tokens, rng: random.Random, length: int = 384) -> list[Example]:
+    """Windows of files, the loss on their last 128 tokens (each after at least length - 128 of
+    context): what keeps the model's left-to-right completion."""
+    out = []
+    for ids in tokens.encode(texts):
+        if len(ids) > 16:
+            start = rng.randrange(max(1, len(ids) - length))
+            window = ids[start : start + length]
+            out.append(Example(window, max(1, len(window) - 128)))
+    return out
+
+
+def mixed(texts: list[str], tokens: Tokens, count: int, seed: int) -> list[Example]:
+    """count examples: half rest-of-line FIM cuts, a quarter span cuts, a quarter plain windows;
+    the FIM ones in both layouts, prefix first and suffix first, in turn."""
+    rng = random.Random(seed)
+    cuts = [c for i in range(count * 3 // 4) if (c := cut(rng.choice(texts), rng, span=i % 3 == 2)) is not None]
+    plain = plain_examples([rng.choice(texts) for _ in range(count - len(cuts))], tokens, rng)
+    examples = fim_examples(cuts, tokens, rng, ("psm", "spm")) + plain
+    rng.shuffle(examples)
+    return examples
+
+
+def batches(examples: list[Example], max_tokens: int, rng: random.Random) -> list[list[Example]]:
+    """Examples of similar length together (little padding), at most max_tokens a batch, shuffled."""
+    order = sorted(examples, key=lambda e: len(e.ids))
+    out: list[list[Example]] = [[]]
+    for e in order:
+        if out[-1] and (len(out[-1]) + 1) * len(e.ids) > max_tokens:
+            out.append([])
+        out[-1].append(e)
+    rng.shuffle(out)
+    return out
+
+
+def loss(model, batch: list[Example], device) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """Cross-entropy over the batch's loss positions, whether each was the argmax, and how many
+    positions each example had. The head runs only where the loss reads it."""
+    width = max(len(e.ids) for e in batch)
+    ids = torch.zeros(len(batch), width, dtype=torch.long)
+    mask = torch.zeros(len(batch), width, dtype=torch.long)
+    sel = torch.zeros(len(batch), width, dtype=torch.bool)
+    for row, e in enumerate(batch):
+        ids[row, : len(e.ids)] = torch.tensor(e.ids)
+        mask[row, : len(e.ids)] = 1
+        sel[row, max(e.start, 1) - 1 : len(e.ids) - 1] = True  # position t predicts ids[t + 1]
+    ids, mask, sel = ids.to(device), mask.to(device), sel.to(device)
+    hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
+    logits = model.lm_head(hidden[sel]).float()
+    targets = ids[:, 1:][sel[:, :-1]]
+    per = F.cross_entropy(logits, targets, reduction="none")
+    return per, logits.argmax(-1) == targets, sel.sum(1).tolist()
+
+
+@torch.no_grad()
+def measure(model, examples: list[Example], device, max_tokens: int = 16384) -> dict:
+    """Mean loss over the middles' tokens, and the share of examples whose greedy middle would be exact."""
+    total, count, exact = 0.0, 0, 0
+    for batch in batches(examples, max_tokens, random.Random(0)):
+        per, right, counts = loss(model, batch, device)
+        total += per.sum().item()
+        count += per.numel()
+        for piece in torch.split(right, counts):
+            exact += bool(piece.all())
+    return {
+        "loss": round(total / max(count, 1), 4),
+        "exact": round(exact / max(len(examples), 1), 4),
+        "n": len(examples),
+    }
+
+
+def train(
+    model, params, examples: list[Example], device, seconds: float, max_tokens: int, lr: float, say=print
+) -> dict:
+    """AdamW over params for about `seconds` (the step count is set from the first steps' time),
+    linear warm-up then cosine decay to a tenth; returns the run's figures."""
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    rng = random.Random(1)
+    order = batches(examples, max_tokens, rng)
+    planned, started, losses = len(order), time.monotonic(), []
+    warm = min(20, 1 + planned // 10)
+    step = 0
+    for step, batch in enumerate(order[:planned]):
+        if step == 10:  # the first steps include compilation and allocation: time the next ones
+            started_10 = time.monotonic()
+        if step == 30:
+            per_step = (time.monotonic() - started_10) / 20
+            planned = min(len(order), 30 + int((seconds - (time.monotonic() - started)) / per_step))
+            say(f"{per_step * 1000:.0f} ms a step: {planned} steps of {len(order)} batches")
+        frac = min(1.0, step / max(planned, 1))
+        scale = min(1.0, (step + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g in opt.param_groups:
+            g["lr"] = lr * scale
+        per, _, _ = loss(model, batch, device)
+        value = per.mean()
+        opt.zero_grad(set_to_none=True)
+        value.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        losses.append(value.item())
+        if step % 50 == 0:
+            say(f"step {step} loss {sum(losses[-50:]) / len(losses[-50:]):.4f} {time.monotonic() - started:.0f} s")
+        if step + 1 >= planned:
+            break
+    seen = sum(len(e.ids) for b in order[: step + 1] for e in b)
+    return {
+        "steps": step + 1,
+        "examples": sum(len(b) for b in order[: step + 1]),
+        "tokens": seen,
+        "seconds": round(time.monotonic() - started, 1),
+        "loss_first_50": _mean(losses[:50]),
+        "loss_last_50": _mean(losses[-50:]),
+    }
+
+
+def _mean(xs: list[float]) -> float:
+    return round(sum(xs) / max(len(xs), 1), 4)

@@ -1,0 +1,123 @@
+"""`nib finetune NAME`: continued training of an imported pretrained code model with
+fill-in-the-middle on nib's corpus (`fim.py`), on a GPU in minutes; writes the adapter file that
+`nib model import NAME --adapter FILE` merges, and a report of its dev-split figures before and
+after (greedy middles exact, by `fim.measure`, both FIM layouts and fim off on the same cuts).
+
+The weights are the pinned GGUF's (`runtime/pinned.py`), read by transformers as the import
+reads them; the dev split's files are never trained on (they are the held-out code's).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from nib.model.errors import ModelError
+
+
+def run(
+    name: str,
+    corpus: Path,
+    out: Path,
+    seconds: float,
+    examples: int,
+    rank: int,
+    lr: float,
+    max_tokens: int,
+    device: str,
+    dev_cuts: int = 500,
+    say=print,
+) -> dict:
+    import torch
+
+    from nib.model.eval.heldout import fetch
+    from nib.model.pretrained import registry
+    from nib.model.runtime.pinned import assemble
+    from nib.model.runtime.torch import load_hf, torch_device
+    from nib.model.sources import read_corpus
+
+    from . import fim, lora
+
+    spec = registry.get(name)
+    _, dev = torch_device(device)
+    texts = [text for _, text in read_corpus(corpus)]
+    held = [p.read_text(errors="replace") for p in sorted(fetch("dev").rglob("*.py"))]
+    if not texts or not held:
+        raise ModelError(f"no training files in {corpus} or no dev split files: run `nib corpus` and `nib heldout dev`")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        gguf = Path(tmp) / "model.gguf"
+        assemble(spec, gguf)
+        model, tokenizer = load_hf(gguf)
+    dtype = torch.bfloat16 if dev.type == "cuda" else torch.float32
+    model = model.to(dev, dtype)
+    say(f"loaded {name} in {time.monotonic() - started:.0f} s")
+    tokens = fim.Tokens.of(tokenizer)
+    rng = random.Random(7)
+    cuts = [c for _ in range(2 * dev_cuts) if (c := fim.cut(rng.choice(held), rng, span=False)) is not None][:dev_cuts]
+    dev_sets = {layout: fim.fim_examples(cuts, tokens, random.Random(8), (layout,)) for layout in ("psm", "spm")} | {
+        "off": fim.off_examples(cuts, tokens)
+    }
+    report: dict = {
+        "model": name,
+        "corpus": json.loads((corpus / "corpus.json").read_text())["sha256"],
+        "rank": rank,
+        "lr": lr,
+        "max_tokens": max_tokens,
+        "device": torch.cuda.get_device_name() if dev.type == "cuda" else "cpu",
+        "dev_cuts": len(cuts),
+    }
+    model.eval()
+    report["before"] = {k: fim.measure(model, v, dev) for k, v in dev_sets.items()}
+    say(f"before: {report['before']}")
+    adapters = lora.attach(model, rank, alpha=2.0 * rank)
+    params = [p for a in adapters.values() for p in (a.a, a.b)]
+    train_set = fim.mixed(texts, tokens, examples, seed=1)
+    model.train()
+    report["train"] = fim.train(model, params, train_set, dev, seconds, max_tokens, lr, say)
+    model.eval()
+    report["after"] = {k: fim.measure(model, v, dev) for k, v in dev_sets.items()}
+    say(f"after: {report['after']}")
+    lora.save(adapters, out, {"model": name, "corpus": report["corpus"], "train": report["train"]})
+    report["adapter"] = str(out)
+    report["seconds"] = round(time.monotonic() - started, 1)
+    return report
+
+
+def register(sub) -> None:
+    p = sub.add_parser("finetune", help="continued training with fill-in-the-middle (LoRA; a GPU)")
+    p.add_argument("name", help="an importable pretrained model with FIM tokens")
+    p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    p.add_argument("--out", type=Path, required=True, help="the adapter file to write")
+    p.add_argument("--report", type=Path, help="also write the report (JSON) here")
+    p.add_argument("--seconds", type=float, default=180)
+    p.add_argument("--examples", type=int, default=60000)
+    p.add_argument("--rank", type=int, default=8)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--max-tokens", type=int, default=32768, help="tokens a batch, padding included")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--dev-cuts", type=int, default=500, help="dev split cuts measured before and after")
+    p.set_defaults(run=_main)
+
+
+def _main(args) -> int:
+    report = run(
+        args.name,
+        args.corpus,
+        args.out,
+        args.seconds,
+        args.examples,
+        args.rank,
+        args.lr,
+        args.max_tokens,
+        args.device,
+        args.dev_cuts,
+    )
+    text = json.dumps(report, indent=2) + "\n"
+    if args.report:
+        args.report.write_text(text)
+    print(text, end="")
+    return 0

@@ -1,0 +1,86 @@
+"""Low-rank adapters (LoRA) over a transformers model's frozen projections: trained by `fim.py`,
+saved as one small file, and merged into the weights when a model is imported (`W + s·B·A`), so
+that serving runs the same graph, at the same cost, as without them.
+
+The file is an `.npz` of fp16 arrays, `NAME.a` (rank x in) and `NAME.b` (out x rank) for each
+adapted projection (NAME as in the model's `named_modules`), and `meta`, a JSON string: rank,
+alpha, the projections, and how it was trained.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+# Every projection of a Qwen2 (and Llama-like) block: attention and MLP.
+PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+class Adapted(nn.Module):
+    """A frozen linear layer plus its trainable low-rank update (B starts at zero: no change)."""
+
+    def __init__(self, base: nn.Linear, rank: int, alpha: float):
+        super().__init__()
+        self.base = base
+        self.scale = alpha / rank
+        self.a = nn.Parameter(torch.randn(rank, base.in_features, device=base.weight.device) / rank**0.5)
+        self.b = nn.Parameter(torch.zeros(base.out_features, rank, device=base.weight.device))
+
+    def forward(self, x):
+        low = (x.to(self.a.dtype) @ self.a.t()) @ self.b.t()
+        return self.base(x) + (low * self.scale).to(x.dtype)
+
+
+def attach(model: nn.Module, rank: int, alpha: float) -> dict[str, Adapted]:
+    """Freeze model and wrap each projection in PROJECTIONS; returns the adapters by module name."""
+    for p in model.parameters():
+        p.requires_grad_(False)
+    found = [(name, module) for name, module in model.named_modules() if name.rsplit(".", 1)[-1] in PROJECTIONS]
+    adapters = {}
+    for name, module in found:
+        parent, _, leaf = name.rpartition(".")
+        adapted = Adapted(module, rank, alpha)
+        setattr(model.get_submodule(parent), leaf, adapted)
+        adapters[name] = adapted
+    return adapters
+
+
+def save(adapters: dict[str, Adapted], path: Path, meta: dict) -> None:
+    arrays = {}
+    for name, adapted in adapters.items():
+        arrays[f"{name}.a"] = adapted.a.detach().float().cpu().numpy().astype(np.float16)
+        arrays[f"{name}.b"] = adapted.b.detach().float().cpu().numpy().astype(np.float16)
+    first = next(iter(adapters.values()))
+    info = {"rank": first.a.shape[0], "alpha": first.scale * first.a.shape[0], **meta}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:  # np.savez would add ".npz" to a path named otherwise
+        np.savez(f, meta=np.array(json.dumps(info)), **arrays)
+
+
+def meta(path: Path) -> dict:
+    with np.load(path) as z:
+        return json.loads(str(z["meta"]))
+
+
+def merge(model: nn.Module, path: Path) -> int:
+    """Add the adapters in path to model's projections (W + s·B·A, in place); returns how many.
+    A projection the file names that the model lacks, or one of another shape, is an error."""
+    info = meta(path)
+    scale = info["alpha"] / info["rank"]
+    merged = 0
+    with np.load(path) as z, torch.no_grad():
+        names = sorted({key.rsplit(".", 1)[0] for key in z.files if key != "meta"})
+        for name in names:
+            weight = model.get_submodule(name).weight
+            a = torch.from_numpy(z[f"{name}.a"].astype(np.float32))
+            b = torch.from_numpy(z[f"{name}.b"].astype(np.float32))
+            delta = (b @ a) * scale
+            if delta.shape != weight.shape:
+                raise ValueError(f"{path}: {name} is {tuple(delta.shape)}, the model's {tuple(weight.shape)}")
+            weight += delta.to(weight.dtype)
+            merged += 1
+    return merged

@@ -1,0 +1,126 @@
+"""Continued training with fill-in-the-middle at toy scale: the cuts and the prompts laid out as the
+server lays them out, the adapters merged to the same function, greedy exactness without
+decoding, and a few steps on a tiny random Qwen2 that learn."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+from transformers import Qwen2Config, Qwen2ForCausalLM
+
+from nib.model.completion.prompt import infill
+from nib.model.train import fim, lora
+
+TEXT = "import os\n\n\ndef area(w, h):\n    return w * h\n\n\nprint(area(3, 4))\nprint(area(5, 6))\n"
+SPECIAL = ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|endoftext|>"]
+
+
+class Chars:
+    """A tokenizer of one id per character (ids 4..), the four control tokens 0..3."""
+
+    def convert_tokens_to_ids(self, names):
+        return [SPECIAL.index(n) for n in names]
+
+    def __call__(self, texts, add_special_tokens):
+        assert add_special_tokens is False
+        return {"input_ids": [[4 + min(ord(c), 123) for c in t] for t in texts]}
+
+    def decode(self, ids):
+        return "".join(chr(i - 4) for i in ids)
+
+
+def test_a_cut_is_the_rest_of_a_line_or_a_span_inside_it_and_the_suffix_as_the_server_cuts_it():
+    for seed in range(50):
+        c = fim.cut(TEXT, random.Random(seed), span=False)
+        assert c is not None and c.prefix + c.middle + c.suffix[: TEXT.count("\n")] in TEXT
+        assert TEXT.startswith(c.prefix) and TEXT[len(c.prefix) :].startswith(c.middle)
+        assert "\n" not in c.middle and c.suffix.startswith("\n")
+        s = fim.cut(TEXT, random.Random(seed), span=True)
+        if s is not None:
+            assert TEXT[len(s.prefix) :].startswith(s.middle + s.suffix.split("\n")[0])
+            assert s.middle and not s.suffix.startswith("\n")
+    c = fim.cut(TEXT, random.Random(9), span=False)
+    assert (c.prefix[-7:], c.middle, c.suffix) == ("\nprint(", "area(3, 4))", "\nprint(area(5, 6))\n")
+
+
+def test_the_example_is_the_servers_psm_prompt_then_the_middle_and_its_end():
+    tokens = fim.Tokens.of(Chars())
+    c = fim.Cut("x = f(", "a, b", ")\ny = 2")
+    (e,) = fim.fim_examples([c], tokens, random.Random(0))
+    enc = Chars()([c.prefix, c.suffix, c.middle], add_special_tokens=False)["input_ids"]
+    head = infill(enc[0], enc[1], (0, 1, 2), "psm")
+    assert e == fim.Example(head + enc[2] + [3], len(head))
+    (off,) = fim.off_examples([c], tokens)
+    assert off == fim.Example(enc[0] + enc[2], len(enc[0]))
+
+
+def tiny():
+    torch.manual_seed(0)
+    cfg = Qwen2Config(
+        vocab_size=128,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        initializer_range=0.3,  # a head able to express what the adapters learn (it is not adapted)
+    )
+    return Qwen2ForCausalLM(cfg).eval()
+
+
+def test_merged_adapters_compute_what_the_attached_ones_did(tmp_path):
+    model = tiny()
+    ids = torch.tensor([[5, 9, 17, 33, 2]])
+    adapters = lora.attach(model, rank=4, alpha=8.0)
+    assert len(adapters) == 2 * 7
+    with torch.no_grad():
+        for a in adapters.values():
+            a.b.normal_(0, 0.05)
+        adapted = model(ids).logits
+    lora.save(adapters, tmp_path / "a.npz", {"model": "tiny"})
+    assert lora.meta(tmp_path / "a.npz") == {"rank": 4, "alpha": 8.0, "model": "tiny"}
+    plain = tiny()
+    before = plain(ids).logits
+    assert lora.merge(plain, tmp_path / "a.npz") == 14
+    after = plain(ids).logits
+    assert not torch.allclose(before, after, atol=1e-3)
+    np.testing.assert_allclose(after.detach().numpy(), adapted.detach().numpy(), atol=1e-2)  # fp16 in the file
+
+
+def test_greedy_exactness_is_every_reference_token_the_argmax():
+    model = tiny()
+    e = fim.Example([5, 6, 7, 8, 9], 2)
+    with torch.no_grad():
+        logits = model(torch.tensor([e.ids])).logits[0]
+    greedy = all(logits[t - 1].argmax().item() == e.ids[t] for t in range(2, 5))
+    assert fim.measure(model, [e], "cpu")["exact"] == float(greedy)
+    per, right, counts = fim.loss(model, [e, fim.Example([5, 6, 7], 0)], "cpu")
+    assert counts == [3, 2] and per.shape == right.shape == (5,)
+
+
+def test_a_few_steps_learn_to_fill_in_the_toy_middles():
+    model = tiny()
+    tokens = fim.Tokens.of(Chars())
+    examples = fim.mixed([TEXT] * 4, tokens, 200, seed=0)
+    # FIM examples (ending in <|endoftext|>) in both layouts: <|fim_prefix|> or <|fim_suffix|> first
+    assert {e.ids[0] for e in examples if e.ids[-1] == 3} == {0, 1}
+    before = fim.measure(model, examples, "cpu")
+    adapters = lora.attach(model, rank=8, alpha=16.0)
+    params = [p for a in adapters.values() for p in (a.a, a.b)]
+    model.train()
+    report = fim.train(model, params, examples, "cpu", seconds=60, max_tokens=400, lr=3e-2, say=lambda _: None)
+    model.eval()
+    after = fim.measure(model, examples, "cpu")
+    assert report["steps"] == len(fim.batches(examples, 400, random.Random(1))) and after["loss"] < before["loss"] - 1.0
+
+
+def test_merging_an_adapter_of_another_shape_is_an_error(tmp_path):
+    path = tmp_path / "bad.npz"
+    name = "model.layers.0.self_attn.q_proj"
+    with open(path, "wb") as f:
+        arrays = {f"{name}.a": np.zeros((4, 16), np.float16), f"{name}.b": np.zeros((32, 4), np.float16)}
+        np.savez(f, meta=np.array('{"rank": 4, "alpha": 8.0}'), **arrays)
+    with pytest.raises(ValueError, match=r"q_proj is \(32, 16\), the model's \(32, 32\)"):
+        lora.merge(tiny(), path)
