@@ -46,6 +46,7 @@ class Cut:
 class Example:
     ids: list[int]
     start: int  # the loss covers predicting ids[start:] (0: every token)
+    stop: bool = False  # the last id ends the middle (the server cuts at the line's end without it)
 
 
 def cut(text: str, rng: random.Random, span: bool) -> Cut | None:
@@ -103,7 +104,7 @@ def fim_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random, layouts=("
             out.append(Example(p + m, len(p)))
             continue
         head = infill(p, s[:SUFFIX_TOKENS], tokens.fim, layouts[i % len(layouts)])
-        out.append(Example(head + m + [tokens.eot], len(head)))
+        out.append(Example(head + m + [tokens.eot], len(head), stop=True))
     return out
 
 
@@ -169,14 +170,15 @@ def loss(model, batch: list[Example], device) -> tuple[torch.Tensor, torch.Tenso
 
 @torch.no_grad()
 def measure(model, examples: list[Example], device, max_tokens: int = 16384) -> dict:
-    """Mean loss over the middles' tokens, and the share of examples whose greedy middle would be exact."""
+    """Mean loss over the middles' tokens (and their end), and the share of examples whose greedy
+    middle would be exact (its end not required: the server cuts the middle at the line's end)."""
     total, count, exact = 0.0, 0, 0
     for batch in batches(examples, max_tokens, random.Random(0)):
         per, right, counts = loss(model, batch, device)
         total += per.sum().item()
         count += per.numel()
-        for piece in torch.split(right, counts):
-            exact += bool(piece.all())
+        for e, piece in zip(batch, torch.split(right, counts), strict=True):
+            exact += bool(piece[: len(piece) - e.stop].all())
     return {
         "loss": round(total / max(count, 1), 4),
         "exact": round(exact / max(len(examples), 1), 4),
@@ -192,7 +194,7 @@ def train(
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     rng = random.Random(1)
     order = batches(examples, max_tokens, rng)
-    planned, started, losses = len(order), time.monotonic(), []
+    planned, started, losses, skipped = len(order), time.monotonic(), [], 0
     warm = min(20, 1 + planned // 10)
     step = 0
     for step, batch in enumerate(order[:planned]):
@@ -210,7 +212,13 @@ def train(
         value = per.mean()
         opt.zero_grad(set_to_none=True)
         value.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
+        if not (torch.isfinite(value) and torch.isfinite(norm)):
+            # an overflow in bf16: a step on it would make every adapter NaN (two runs did at step
+            # ~150 before this check), so the batch is skipped and counted
+            skipped += 1
+            say(f"step {step}: loss {value.item():.4f}, gradient norm {norm.item():.4g}: skipped")
+            continue
         opt.step()
         losses.append(value.item())
         if step % 50 == 0:
@@ -225,6 +233,7 @@ def train(
         "seconds": round(time.monotonic() - started, 1),
         "loss_first_50": _mean(losses[:50]),
         "loss_last_50": _mean(losses[-50:]),
+        "skipped": skipped,
     }
 
 

@@ -97,7 +97,7 @@ def register(sub) -> None:
     p.add_argument("--examples", type=int, default=60000)
     p.add_argument("--rank", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--max-tokens", type=int, default=32768, help="tokens a batch, padding included")
+    p.add_argument("--max-tokens", type=int, default=16384, help="tokens a batch, padding included")
     p.add_argument("--device", default="auto")
     p.add_argument("--dev-cuts", type=int, default=500, help="dev split cuts measured before and after")
     p.set_defaults(run=_main)
