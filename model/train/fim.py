@@ -8,7 +8,8 @@
 
 The examples are laid out as the server prompts (`completion/prompt.py`: `infill`, both layouts, the text
 after the cursor as `context.following` cuts it, at most SUFFIX_TOKENS of it), so that what is
-learnt is what serving asks. A cut's middle is the rest of its line (the cursor at the end of
+learnt is what serving asks, healing included (the server's default: the prefix's final tokens that
+the cursor may split move into the middle). A cut's middle is the rest of its line (the cursor at the end of
 what is typed, the lines after it present) or a span inside the line (the rest of the line then in
 the suffix).
 
@@ -28,7 +29,9 @@ import torch
 import torch.nn.functional as F
 
 from nib.model.completion.prompt import SUFFIX_TOKENS, infill
+from nib.model.net.tokenizer import _bytes_to_unicode
 from nib.model.text.context import SUFFIX_CHARS, SUFFIX_LINES, following
+from nib.model.text.heal import VocabIndex, back_off
 
 WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_]")  # identifier starts, as the eval's cuts
 PREFIX_TOKENS = 448  # Qwen's statement prompt budget (its manifest's context_tokens)
@@ -77,29 +80,49 @@ def cut(text: str, rng: random.Random, span: bool) -> Cut | None:
 
 @dataclass(frozen=True)
 class Tokens:
-    """The model's FIM and end-of-text ids, and its tokenizer (transformers')."""
+    """The model's FIM and end-of-text ids, its tokenizer (transformers') and its vocabulary's
+    bytes (for healing as the server heals)."""
 
     tokenizer: object
     fim: tuple[int, int, int]
     eot: int
+    index: VocabIndex
 
     @classmethod
     def of(cls, tokenizer) -> Tokens:
         ids = tokenizer.convert_tokens_to_ids(["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|endoftext|>"])
-        return cls(tokenizer, tuple(ids[:3]), ids[3])
+        byte_of = {c: b for b, c in _bytes_to_unicode().items()}
+        pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        special = set(tokenizer.all_special_ids) | {
+            i for i, p in enumerate(pieces) if p.startswith("<|") and p.endswith("|>")
+        }
+        token_bytes = [bytes(byte_of.get(c, 0) for c in p) if i not in special else b"" for i, p in enumerate(pieces)]
+        return cls(tokenizer, tuple(ids[:3]), ids[3], VocabIndex(token_bytes, special))
 
     def encode(self, texts: list[str]) -> list[list[int]]:
         return self.tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
 
+    def healed(self, prefix: list[int], middle: str) -> tuple[list[int], str]:
+        """The prefix's tokens and the middle's text after healing as the server heals (`heal.back_off`):
+        the final tokens the cursor may split move into the middle, which then starts with them."""
+        keep, removed = back_off(prefix, self.index)
+        try:
+            return prefix[:keep], removed.decode() + middle
+        except UnicodeDecodeError:  # the back-off point is inside a character: the server does not heal
+            return prefix, middle
+
 
 def fim_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random, layouts=("psm",)) -> list[Example]:
     """FIM prompts as `prompt.infill` lays them out (the layouts in turn): the prefix's last
-    64..PREFIX_TOKENS tokens, the suffix's first SUFFIX_TOKENS; where the suffix is blank the
-    server asks without FIM, and so does the example (the prefix, then the middle)."""
-    prefixes, middles, suffixes = (tokens.encode([getattr(c, f) for c in cuts]) for f in ("prefix", "middle", "suffix"))
+    64..PREFIX_TOKENS tokens, healed (`Tokens.healed`), the suffix's first SUFFIX_TOKENS; where the
+    suffix is blank the server asks without FIM, and so does the example (the prefix, then the middle)."""
+    prefixes, suffixes = (tokens.encode([getattr(c, f) for c in cuts]) for f in ("prefix", "suffix"))
+    healed = [
+        tokens.healed(p[-rng.randint(64, PREFIX_TOKENS) :], c.middle) for c, p in zip(cuts, prefixes, strict=True)
+    ]
+    middles = tokens.encode([m for _, m in healed])
     out = []
-    for i, (c, p, m, s) in enumerate(zip(cuts, prefixes, middles, suffixes, strict=True)):
-        p = p[-rng.randint(64, PREFIX_TOKENS) :]
+    for i, (c, (p, _), m, s) in enumerate(zip(cuts, healed, middles, suffixes, strict=True)):
         if not c.suffix.strip():
             out.append(Example(p + m, len(p)))
             continue
@@ -109,9 +132,13 @@ def fim_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random, layouts=("
 
 
 def off_examples(cuts: list[Cut], tokens: Tokens) -> list[Example]:
-    """The same cuts without the text after the cursor (fim off): the prefix, then the middle."""
-    prefixes, middles = tokens.encode([c.prefix for c in cuts]), tokens.encode([c.middle for c in cuts])
-    return [Example(p[-PREFIX_TOKENS:] + m, len(p[-PREFIX_TOKENS:])) for p, m in zip(prefixes, middles, strict=True)]
+    """The same cuts without the text after the cursor (fim off): the prefix, then the middle (healed)."""
+    healed = [
+        tokens.healed(p[-PREFIX_TOKENS:], c.middle)
+        for c, p in zip(cuts, tokens.encode([c.prefix for c in cuts]), strict=True)
+    ]
+    middles = tokens.encode([m for _, m in healed])
+    return [Example(p + m, len(p)) for (p, _), m in zip(healed, middles, strict=True)]
 
 
 def plain_examples(texts: list[str], tokens: Tokens, rng: random.Random, length: int = 384) -> list[Example]:

@@ -10,6 +10,7 @@ import torch
 from transformers import Qwen2Config, Qwen2ForCausalLM
 
 from nib.model.completion.prompt import infill
+from nib.model.net.tokenizer import _bytes_to_unicode
 from nib.model.train import fim, lora
 
 TEXT = "import os\n\n\ndef area(w, h):\n    return w * h\n\n\nprint(area(3, 4))\nprint(area(5, 6))\n"
@@ -17,10 +18,20 @@ SPECIAL = ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|endoftext|>"
 
 
 class Chars:
-    """A tokenizer of one id per character (ids 4..), the four control tokens 0..3."""
+    """A tokenizer of one id per character (ids 4..127), the four control tokens 0..3, and one
+    token it never writes, "()" (128): a "(" at the cursor may be its start, so healing backs it off."""
+
+    all_special_ids = [0, 1, 2, 3]
+
+    def __len__(self):
+        return 129
 
     def convert_tokens_to_ids(self, names):
         return [SPECIAL.index(n) for n in names]
+
+    def convert_ids_to_tokens(self, ids):
+        alphabet = _bytes_to_unicode()
+        return [SPECIAL[i] if i < 4 else "()" if i == 128 else alphabet[i - 4] for i in ids]
 
     def __call__(self, texts, add_special_tokens):
         assert add_special_tokens is False
@@ -48,11 +59,13 @@ def test_the_example_is_the_servers_psm_prompt_then_the_middle_and_its_end():
     tokens = fim.Tokens.of(Chars())
     c = fim.Cut("x = f(", "a, b", ")\ny = 2")
     (e,) = fim.fim_examples([c], tokens, random.Random(0))
-    enc = Chars()([c.prefix, c.suffix, c.middle], add_special_tokens=False)["input_ids"]
+    # healed as the server heals: "(" may be the start of "()", so the middle starts with it
+    enc = Chars()(["x = f", c.suffix, "(a, b"], add_special_tokens=False)["input_ids"]
     head = infill(enc[0], enc[1], (0, 1, 2), "psm")
     assert e == fim.Example(head + enc[2] + [3], len(head), stop=True)
     (off,) = fim.off_examples([c], tokens)
     assert off == fim.Example(enc[0] + enc[2], len(enc[0]))
+    assert tokens.healed(enc[0], "y") == (enc[0], "y")  # "f" starts no longer token: nothing backed off
 
 
 def tiny():
