@@ -171,7 +171,7 @@ class EngineCompleter:
             gen, finish = await self._generate(body, cut, o.statement_max_tokens, how)
         if finish == "length":  # cut by max_tokens, as the local decoder's budget cuts
             gen = whole_lines(gen, len(removed))
-        item = statement_item(gen, 0.0, removed, context.suffix_line, request.cursor, filled=how.suffix)
+        item = statement_item(gen, 0.0, removed, context.suffix_line, request.cursor, how.suffix, context.next_line)
         self.shown.add(request, item)
         return Result([item] if item is not None else [], timings)
 

@@ -213,8 +213,10 @@ class LocalCompleter:
     def _statement(self, prompt: Prompt, request: Request, timings: Timings) -> Candidate | None:
         with timings.stage("decode_statement"):
             gen, score = self._decode_statement(prompt, request.options, request.cancel, timings)
-        suffix_line = prompt.context.suffix_line
-        item = statement_item(gen, score, prompt.removed_text, suffix_line, request.cursor, prompt.filled)
+        context = prompt.context
+        item = statement_item(
+            gen, score, prompt.removed_text, context.suffix_line, request.cursor, prompt.filled, context.next_line
+        )
         floor = request.options.statement_min_confidence
         if item is not None and floor > 0 and item.score < math.log(floor / 100):
             log.debug("statement %r not shown: probability %.3f under %d%%", item.text, math.exp(item.score), floor)

@@ -51,14 +51,18 @@ def lexeme_items(decoded: list[tuple[str, float]], removed_text: str, text: str,
 
 
 def statement_item(
-    gen: str, score: float, removed_text: str, suffix_line: str, cursor: int, filled: bool = False
+    gen: str, score: float, removed_text: str, suffix_line: str, cursor: int, filled: bool = False, next_line: str = ""
 ) -> Candidate | None:
     """The statement as an edit, cut where it would repeat the text after the cursor (filled: a
-    middle the model wrote knowing that text, cut where it would follow); None if it adds nothing."""
+    middle the model wrote knowing that text, cut where it would follow; where nothing follows on
+    the cursor's line, where the next line's text would: `converter: C) -> str:` before a line
+    `) -> str:` is `converter: C`); None if it adds nothing."""
     c0 = len(removed_text)
     middle = gen[c0:]
     if filled and suffix_line.strip():  # a middle before text on the same line ends on that line
         middle = middle.split("\n")[0]
+    elif filled and next_line.strip():
+        middle = cut_at_suffix(middle, " " + next_line.strip()).rstrip()
     gen = gen[:c0] + (cut_at_suffix if filled else cut_suffix_repeat)(middle, suffix_line)
     edit = to_edit(gen, removed_text, cursor, whole=True)
     if edit is None or not edit.text.strip() or len(gen) <= c0:

@@ -25,6 +25,14 @@ class Context:
     at_file_start: bool
     suffix: str = ""  # the text after the cursor: the rest of its line and SUFFIX_LINES lines after
 
+    @property
+    def next_line(self) -> str:
+        """The first line after the cursor's with anything on it, within suffix ("" if none).
+
+        Example: Context(0, "f(a, ", "f(a, ", "", False, "\\n\\n    b)\\nx").next_line == "    b)"
+        """
+        return next((line for line in self.suffix.split("\n")[1:] if line.strip()), "")
+
 
 def build_context(
     text: str, cursor: int, budget_tokens: int, chars_per_token: float = 3.0, suffix: bool = False

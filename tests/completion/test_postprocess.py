@@ -2,7 +2,7 @@
 
 import pytest
 
-from nib.model.completion.postprocess import to_edit
+from nib.model.completion.postprocess import statement_item, to_edit
 from nib.model.completion.result import typed_since
 
 
@@ -35,3 +35,22 @@ def test_edit(gen, removed, cursor, whole, expected):
 )
 def test_typed_since(before, at, text, cursor, typed):
     assert typed_since(before, at, text, cursor) == typed
+
+
+@pytest.mark.parametrize(
+    "gen, suffix_line, next_line, expected",
+    [
+        # nothing after the cursor on its line: a middle is cut where the next line's text would follow
+        ("str, converter: Converter) -> str:", "", ") -> str:", "str, converter: Converter"),
+        ("b)", "", ")", "b"),  # `f(a, |` above a line `)`: the call is closed there already
+        ("foo()\n    bar()", "", "    bar()", "foo()"),  # the next line written again after a newline
+        ("print(x)", "", ")", "print(x)"),  # the middle's own bracket: kept whole
+        ("x = 1", "", "y = 2", "x = 1"),  # the next line not written: unchanged
+        ("4))  # twelve", "))", "x = 1", "4"),  # text after the cursor on its line comes first
+    ],
+)
+def test_a_filled_middle_never_writes_the_text_after_it(gen, suffix_line, next_line, expected):
+    item = statement_item(gen, -0.5, "", suffix_line, 10, filled=True, next_line=next_line)
+    assert item is not None and (item.text, item.start, item.kind) == (expected, 10, "statement")
+    plain = statement_item(gen, -0.5, "", "", 10, filled=False, next_line=next_line)
+    assert plain is not None and plain.text == gen.rstrip()  # without FIM the model never saw that line
