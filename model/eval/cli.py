@@ -114,6 +114,12 @@ def fill_in_the_middle(p) -> None:
         action="store_true",
         help="statements see the code after the cut's line (cuts inside existing code), not only the text before",
     )
+    p.add_argument(
+        "--statement-healing",
+        default="exact",
+        choices=("exact", "prefix", "off"),
+        help="the statements' healing of a cut that splits a token (default: exact, as the server)",
+    )
 
 
 def heldout(args) -> int:
@@ -213,6 +219,7 @@ def _quality(args, target: Path) -> tuple[dict, str]:
         engines=engines,
         fims=args.fim or (None,),
         after=args.after,
+        statement_healing=args.statement_healing,
     )
     return report, quality.table(report)
 

@@ -55,12 +55,14 @@ class ServicePredictor:
         if level >= logging.WARNING:  # an error loading, or an engine that failed
             self._warned.append(message)
 
+    healing = "exact"  # the statement's healing where a call names none (the server's default)
+
     def line(
-        self, text: str, cursor: int, healing: str = "exact", project=None, project_tokens: int = 0
+        self, text: str, cursor: int, healing: str | None = None, project=None, project_tokens: int = 0
     ) -> tuple[str, float]:
         """The rest of the cursor's line the statement predicts, and the statement's score; with
         project context (`Request.project`) in at most project_tokens tokens."""
-        request = _line_request(text, cursor, healing, self.context_tokens, self.after)
+        request = _line_request(text, cursor, healing or self.healing, self.context_tokens, self.after)
         options = replace(request.options, project_tokens=project_tokens) if project else request.options
         asked = self.service.complete(DOC, request.text, cursor, Mode.STATEMENT, options=options, project=project)
         result = self._runner.run(asked)
@@ -86,14 +88,26 @@ class ModelPredictor(ServicePredictor):
     healing_modes = ("off", "prefix", "exact")
 
     def __init__(
-        self, model_path, threads: int = 0, context_tokens: int | None = None, fim: str | None = None, after=False
+        self,
+        model_path,
+        threads: int = 0,
+        context_tokens: int | None = None,
+        fim: str | None = None,
+        after=False,
+        healing: str = "exact",
     ):
         """fim: the FIM layout instead of the model's own; after: the statement's document keeps the
-        lines after the cut's line (code the cut is inside of), not only the text before the cut."""
+        lines after the cut's line (code the cut is inside of), not only the text before the cut;
+        healing: the statements' (exact, the server's default, unless a call names one)."""
         key = ModelKey(str(model_path) if model_path else default_model(), "cpu", threads)
         super().__init__(key, EngineOptions(), context_tokens, after, listing=None)
         assert isinstance(self.engine, LocalCompleter)  # a local model's host loads one
-        self.name = str(model_path or "bundled") + (f" fim={fim}" if fim else "")
+        self.healing = healing
+        self.name = (
+            str(model_path or "bundled")
+            + (f" fim={fim}" if fim else "")
+            + (f" healing={healing}" if healing != "exact" else "")
+        )
         if fim is not None:
             self.engine.defaults = {**self.engine.defaults, "fim": fim}
         model_dir = self.engine.model_dir
@@ -141,7 +155,7 @@ class EnginePredictor(ServicePredictor):
         self.name = f"engine {url}" + (f" ({model})" if model else "")
         self.type_stream = False
 
-    def line(self, text: str, cursor: int, healing: str = "exact", project=None, project_tokens: int = 0):
+    def line(self, text: str, cursor: int, healing: str | None = None, project=None, project_tokens: int = 0):
         if project:
             raise ValueError("an engine is sent no project context")
         self.engine.shown.clear()  # each cut asks the engine (nothing typed through from the cut before)

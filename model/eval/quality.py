@@ -170,6 +170,7 @@ def run(
     engines: Sequence[tuple[str, str, str]] = (),
     fims: Sequence[str | None] = (None,),
     after: bool = False,
+    statement_healing: str = "exact",
 ) -> dict:
     """models: local model paths or names, each with each FIM layout of fims (None: its own);
     engines: (url, model name, healing) of engines over HTTP; after: statements see the lines
@@ -182,7 +183,9 @@ def run(
     pairs = midtoken_points(texts, points, seed) if healing else []
     results = []
     predictors: list[Callable[[], ModelPredictor | EnginePredictor]] = [
-        partial(ModelPredictor, m, threads, context_tokens, fim, after) for m in models for fim in fims
+        partial(ModelPredictor, m, threads, context_tokens, fim, after, statement_healing)
+        for m in models
+        for fim in fims
     ]
     predictors += [partial(EnginePredictor, *e, context_tokens=context_tokens) for e in engines]
     for make in predictors:
