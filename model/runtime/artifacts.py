@@ -20,6 +20,7 @@ from pathlib import Path
 from nib.model.errors import ModelError
 from nib.model.text.lexer import TYPES
 
+from .adapter import ADAPTER_FILE
 from .choice import BUDGET_MS, Choice, choose
 from .families import FAMILIES, Family, family
 from .pinned import sha256
@@ -32,6 +33,7 @@ MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE = "model.onnx", "tokenizer.json", "man
 FILES = {
     "model": MODEL_FILE,
     "tokenizer": TOKENIZER_FILE,
+    "adapter": ADAPTER_FILE,  # an imported model's adapter from `nib finetune`, where it has one
     **{key: name for f in FAMILIES.values() for key, name in f.files.items()},
 }
 

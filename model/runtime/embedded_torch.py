@@ -15,6 +15,7 @@ import numpy as np
 
 from nib.model.errors import ModelError
 
+from .adapter import merge_listed
 from .base import SharedPrefixRuntime
 from .pinned import Pinned, assemble
 from .torch import load_hf, to_numpy, torch_device
@@ -51,6 +52,7 @@ class EmbeddedTorchRuntime(SharedPrefixRuntime):
             gguf = Path(tmp) / "model.gguf"
             assemble(pin, gguf)
             hf_model, _ = load_hf(gguf)
+        merge_listed(model_dir, hf_model)  # the adapter the import merged into the int8 graph, if any
         arch = model_dir.manifest["architecture"]
         order = self.torch.from_numpy(np.load(model_dir.file("vocab_order")))
         self.model = self.network(hf_model, order[: arch["kept"]]).to(self.device)

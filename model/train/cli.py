@@ -73,10 +73,6 @@ def register(sub) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.set_defaults(run=reproduce)
 
-    from . import finetune
-
-    finetune.register(sub)
-
 
 def corpus(args) -> int:
     from nib.model.train import corpus

@@ -24,6 +24,7 @@ import random
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -83,7 +84,7 @@ class Tokens:
     """The model's FIM and end-of-text ids, its tokenizer (transformers') and its vocabulary's
     bytes (for healing as the server heals)."""
 
-    tokenizer: object
+    tokenizer: Any
     fim: tuple[int, int, int]
     eot: int
     index: VocabIndex
@@ -216,7 +217,8 @@ def measure(model, examples: list[Example], device, max_tokens: int = 16384) -> 
 def train(
     model, params, examples: list[Example], device, seconds: float, max_tokens: int, lr: float, say=print
 ) -> dict:
-    """AdamW over params for about `seconds` (the step count is set from the first steps' time),
+    """AdamW over params for about `seconds` (the step count is set from the first steps' time;
+    seconds 0: one pass over every batch, the same steps on any machine),
     linear warm-up then cosine decay to a tenth; returns the run's figures."""
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     rng = random.Random(1)
@@ -227,7 +229,7 @@ def train(
     for step, batch in enumerate(order[:planned]):
         if step == 10:  # the first steps include compilation and allocation: time the next ones
             started_10 = time.monotonic()
-        if step == 30:
+        if step == 30 and seconds > 0:
             per_step = (time.monotonic() - started_10) / 20
             planned = min(len(order), 30 + int((seconds - (time.monotonic() - started)) / per_step))
             say(f"{per_step * 1000:.0f} ms a step: {planned} steps of {len(order)} batches")

@@ -1,16 +1,13 @@
 """Low-rank adapters (LoRA) over a transformers model's frozen projections: trained by `fim.py`,
-saved as one small file, and merged into the weights when a model is imported (`W + s·B·A`), so
-that serving runs the same graph, at the same cost, as without them.
-
-The file is an `.npz` of fp16 arrays, `NAME.a` (rank x in) and `NAME.b` (out x rank) for each
-adapted projection (NAME as in the model's `named_modules`), and `meta`, a JSON string: rank,
-alpha, the projections, and how it was trained.
+saved as one small file (its format, and the merge into the weights at import, in
+`runtime/adapter.py`), so that serving runs the same graph, at the same cost, as without them.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,38 +46,15 @@ def attach(model: nn.Module, rank: int, alpha: float) -> dict[str, Adapted]:
     return adapters
 
 
-def save(adapters: dict[str, Adapted], path: Path, meta: dict) -> None:
-    arrays = {}
+def save(adapters: dict[str, Adapted], path: Path, about: dict) -> None:
+    """The adapter file (`runtime/adapter.py` reads it): fp16 A and B of each projection, and about
+    (the model, the corpus, the run) in its meta."""
+    arrays: dict[str, Any] = {}
     for name, adapted in adapters.items():
         arrays[f"{name}.a"] = adapted.a.detach().float().cpu().numpy().astype(np.float16)
         arrays[f"{name}.b"] = adapted.b.detach().float().cpu().numpy().astype(np.float16)
     first = next(iter(adapters.values()))
-    info = {"rank": first.a.shape[0], "alpha": first.scale * first.a.shape[0], **meta}
+    info = {"rank": first.a.shape[0], "alpha": first.scale * first.a.shape[0], **about}
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:  # np.savez would add ".npz" to a path named otherwise
-        np.savez(f, meta=np.array(json.dumps(info)), **arrays)
-
-
-def meta(path: Path) -> dict:
-    with np.load(path) as z:
-        return json.loads(str(z["meta"]))
-
-
-def merge(model: nn.Module, path: Path) -> int:
-    """Add the adapters in path to model's projections (W + s·B·A, in place); returns how many.
-    A projection the file names that the model lacks, or one of another shape, is an error."""
-    info = meta(path)
-    scale = info["alpha"] / info["rank"]
-    merged = 0
-    with np.load(path) as z, torch.no_grad():
-        names = sorted({key.rsplit(".", 1)[0] for key in z.files if key != "meta"})
-        for name in names:
-            weight = model.get_submodule(name).weight
-            a = torch.from_numpy(z[f"{name}.a"].astype(np.float32))
-            b = torch.from_numpy(z[f"{name}.b"].astype(np.float32))
-            delta = (b @ a) * scale
-            if delta.shape != weight.shape:
-                raise ValueError(f"{path}: {name} is {tuple(delta.shape)}, the model's {tuple(weight.shape)}")
-            weight += delta.to(weight.dtype)
-            merged += 1
-    return merged
+        np.savez(f, **arrays, meta=np.array(json.dumps(info)))

@@ -155,3 +155,46 @@ def test_torch_runs_the_same_model(model_dir, device):
     from nib.model.runtime.families.qwen2.torch import Qwen2TorchRuntime
 
     torch_agrees_with_int8(Qwen2TorchRuntime, model_dir, device, 300)
+
+
+def test_an_adapter_is_merged_by_the_import_and_by_the_torch_runtime(model_dir, tmp_path):
+    """`nib model import NAME --adapter FILE` (the file `nib finetune` writes): the int8 graph is the
+    adapted model's (parity with transformers' merged fp32 model, and another model than the
+    plain import), the directory keeps the adapter under its hash, and torch merges it too."""
+    import numpy as np
+
+    from nib.model.runtime import artifacts
+    from nib.model.runtime.embedded import EmbeddedRuntime
+    from nib.model.runtime.families.qwen2.torch import Qwen2TorchRuntime
+
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for layer in range(24):  # every MLP output: a change that moves the top-1 at some tokens
+        name = f"model.layers.{layer}.mlp.down_proj"
+        arrays[f"{name}.a"] = (rng.standard_normal((4, 4864)) * 0.025).astype(np.float16)
+        arrays[f"{name}.b"] = (rng.standard_normal((896, 4)) * 0.025).astype(np.float16)
+    about = {"rank": 4, "alpha": 8.0, "model": NAME, "note": "random, for this test"}
+    path = tmp_path / "adapter.npz"
+    with open(path, "wb") as f:
+        np.savez(f, **arrays, meta=np.array(json.dumps(about)))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "wheels").symlink_to(artifacts.nib_home() / "wheels")  # the README's import fetched them
+    run = [sys.executable, "-I", "-m", "nib.server.cli", "model", "import", NAME, "--adapter", str(path)]
+    done = subprocess.run(run, capture_output=True, text=True, env={"NIB_HOME": str(home), "PATH": ""})
+    assert done.returncode == 0, done.stderr[-2000:]
+    adapted = artifacts.load(home / "models" / NAME)
+    assert adapted.manifest["adapter"] == about
+    assert adapted.manifest["files"]["adapter"] == artifacts.file_entry(path)
+    assert adapted.manifest["parity"]["int8_vs_transformers_fp32_top1_agreement"] >= 0.95
+    ids = load_tokenizer(model_dir).encode(AREA * 4)[:64]
+
+    def logits(runtime):
+        return runtime.prefill(ids, [0] * len(ids))[0]
+
+    int8_plain, int8_adapted = logits(EmbeddedRuntime(model_dir)), logits(EmbeddedRuntime(adapted))
+    torch_plain, torch_adapted = logits(Qwen2TorchRuntime(model_dir, "cpu")), logits(Qwen2TorchRuntime(adapted, "cpu"))
+    assert np.abs(int8_adapted - int8_plain).max() > 0.5  # another model than the plain import
+    assert np.abs(torch_adapted - torch_plain).max() > 0.5  # torch merged it too...
+    # ...the same one: nearer the adapted int8 graph than the plain weights are
+    assert np.abs(torch_adapted - int8_adapted).mean() < 0.8 * np.abs(torch_plain - int8_adapted).mean()

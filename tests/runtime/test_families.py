@@ -33,6 +33,7 @@ def test_each_family_s_files_are_known_to_the_manifest_check():
     assert artifacts.FILES == {
         "model": "model.onnx",
         "tokenizer": "tokenizer.json",
+        "adapter": "adapter.npz",
         "embedding": "embedding.npy",
         "embedding_scale": "embedding_scale.npy",
         "vocab_order": "vocab_order.npy",

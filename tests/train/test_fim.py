@@ -10,7 +10,9 @@ import torch
 from transformers import Qwen2Config, Qwen2ForCausalLM
 
 from nib.model.completion.prompt import infill
+from nib.model.errors import ModelError
 from nib.model.net.tokenizer import _bytes_to_unicode
+from nib.model.runtime import adapter
 from nib.model.train import fim, lora
 
 TEXT = "import os\n\n\ndef area(w, h):\n    return w * h\n\n\nprint(area(3, 4))\nprint(area(5, 6))\n"
@@ -93,10 +95,10 @@ def test_merged_adapters_compute_what_the_attached_ones_did(tmp_path):
             a.b.normal_(0, 0.05)
         adapted = model(ids).logits
     lora.save(adapters, tmp_path / "a.npz", {"model": "tiny"})
-    assert lora.meta(tmp_path / "a.npz") == {"rank": 4, "alpha": 8.0, "model": "tiny"}
+    assert adapter.meta(tmp_path / "a.npz") == {"rank": 4, "alpha": 8.0, "model": "tiny"}
     plain = tiny()
     before = plain(ids).logits
-    assert lora.merge(plain, tmp_path / "a.npz") == 14
+    assert adapter.merge(plain, tmp_path / "a.npz") == 14
     after = plain(ids).logits
     assert not torch.allclose(before, after, atol=1e-3)
     np.testing.assert_allclose(after.detach().numpy(), adapted.detach().numpy(), atol=1e-2)  # fp16 in the file
@@ -137,5 +139,5 @@ def test_merging_an_adapter_of_another_shape_is_an_error(tmp_path):
     with open(path, "wb") as f:
         arrays = {f"{name}.a": np.zeros((4, 16), np.float16), f"{name}.b": np.zeros((32, 4), np.float16)}
         np.savez(f, meta=np.array('{"rank": 4, "alpha": 8.0}'), **arrays)
-    with pytest.raises(ValueError, match=r"q_proj is \(32, 16\), the model's \(32, 32\)"):
-        lora.merge(tiny(), path)
+    with pytest.raises(ModelError, match=r"q_proj is \(32, 16\), the model's \(32, 32\)"):
+        adapter.merge(tiny(), path)

@@ -31,53 +31,33 @@ def run(
     dev_cuts: int = 500,
     say=print,
 ) -> dict:
-    import torch
-
-    from nib.model.eval.heldout import fetch
-    from nib.model.pretrained import registry
-    from nib.model.runtime.pinned import assemble
-    from nib.model.runtime.torch import load_hf, torch_device
     from nib.model.sources import read_corpus
+    from nib.model.train import fim, lora
 
-    from . import fim, lora
-
-    spec = registry.get(name)
-    _, dev = torch_device(device)
-    texts = [text for _, text in read_corpus(corpus)]
-    held = [p.read_text(errors="replace") for p in sorted(fetch("dev").rglob("*.py"))]
-    if not texts or not held:
-        raise ModelError(f"no training files in {corpus} or no dev split files: run `nib corpus` and `nib heldout dev`")
+    texts = [text for _, text in read_corpus(corpus)] if (corpus / "files.jsonl").is_file() else []
+    if not texts:
+        raise ModelError(f"no training files in {corpus}: run `nib corpus --out {corpus}`")
     started = time.monotonic()
-    with tempfile.TemporaryDirectory() as tmp:
-        gguf = Path(tmp) / "model.gguf"
-        assemble(spec, gguf)
-        model, tokenizer = load_hf(gguf)
-    dtype = torch.bfloat16 if dev.type == "cuda" else torch.float32
-    model = model.to(dev, dtype)
+    model, tokenizer, dev = _load(name, device)
     say(f"loaded {name} in {time.monotonic() - started:.0f} s")
     tokens = fim.Tokens.of(tokenizer)
-    rng = random.Random(7)
-    cuts = [c for _ in range(2 * dev_cuts) if (c := fim.cut(rng.choice(held), rng, span=False)) is not None][:dev_cuts]
-    dev_sets = {layout: fim.fim_examples(cuts, tokens, random.Random(8), (layout,)) for layout in ("psm", "spm")} | {
-        "off": fim.off_examples(cuts, tokens)
-    }
+    dev_sets = _dev_sets(tokens, dev_cuts)
     report: dict = {
         "model": name,
         "corpus": json.loads((corpus / "corpus.json").read_text())["sha256"],
         "rank": rank,
         "lr": lr,
         "max_tokens": max_tokens,
-        "device": torch.cuda.get_device_name() if dev.type == "cuda" else "cpu",
-        "dev_cuts": len(cuts),
+        "device": str(dev),
+        "dev_cuts": len(dev_sets["off"]),
     }
     model.eval()
     report["before"] = {k: fim.measure(model, v, dev) for k, v in dev_sets.items()}
     say(f"before: {report['before']}")
     adapters = lora.attach(model, rank, alpha=2.0 * rank)
     params = [p for a in adapters.values() for p in (a.a, a.b)]
-    train_set = fim.mixed(texts, tokens, examples, seed=1)
     model.train()
-    report["train"] = fim.train(model, params, train_set, dev, seconds, max_tokens, lr, say)
+    report["train"] = fim.train(model, params, fim.mixed(texts, tokens, examples, 1), dev, seconds, max_tokens, lr, say)
     model.eval()
     report["after"] = {k: fim.measure(model, v, dev) for k, v in dev_sets.items()}
     say(f"after: {report['after']}")
@@ -87,13 +67,44 @@ def run(
     return report
 
 
+def _load(name: str, device: str):
+    """transformers' model of the pinned GGUF (bf16 on a GPU, fp32 on the CPU), its tokenizer, the device."""
+    import torch
+
+    from nib.model.pretrained import registry
+    from nib.model.runtime.pinned import assemble
+    from nib.model.runtime.torch import load_hf, torch_device
+
+    spec = registry.get(name)
+    _, dev = torch_device(device)
+    with tempfile.TemporaryDirectory() as tmp:
+        gguf = Path(tmp) / "model.gguf"
+        assemble(spec, gguf)
+        model, tokenizer = load_hf(gguf)
+    return model.to(dev, torch.bfloat16 if dev.type == "cuda" else torch.float32), tokenizer, dev
+
+
+def _dev_sets(tokens, n: int) -> dict:
+    """n rest-of-line cuts of the dev split, as each FIM layout and without FIM (the same cuts)."""
+    from nib.model.eval.heldout import fetch
+    from nib.model.train import fim
+
+    held = [p.read_text(errors="replace") for p in sorted(fetch("dev").rglob("*.py"))]
+    if not held:
+        raise ModelError("no dev split files: run `nib heldout dev`")
+    rng = random.Random(7)
+    cuts = [c for _ in range(2 * n) if (c := fim.cut(rng.choice(held), rng, span=False)) is not None][:n]
+    sets = {layout: fim.fim_examples(cuts, tokens, random.Random(8), (layout,)) for layout in ("psm", "spm")}
+    return sets | {"off": fim.off_examples(cuts, tokens)}
+
+
 def register(sub) -> None:
     p = sub.add_parser("finetune", help="continued training with fill-in-the-middle (LoRA; a GPU)")
     p.add_argument("name", help="an importable pretrained model with FIM tokens")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--out", type=Path, required=True, help="the adapter file to write")
     p.add_argument("--report", type=Path, help="also write the report (JSON) here")
-    p.add_argument("--seconds", type=float, default=180)
+    p.add_argument("--seconds", type=float, default=180, help="0: one pass over the examples (reproducible)")
     p.add_argument("--examples", type=int, default=60000)
     p.add_argument("--rank", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-4)

@@ -1,0 +1,91 @@
+"""An adapter from `nib finetune`: read, checked and merged into transformers' weights, as the
+import and the torch runtime merge it; a file that is not one, or one for another model, is a
+clear error before anything is fetched or converted."""
+
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from transformers import Qwen2Config, Qwen2ForCausalLM
+
+from nib.model.errors import ModelError
+from nib.model.pretrained.registry import import_model
+from nib.model.runtime import adapter
+
+Q = "model.layers.0.self_attn.q_proj"
+
+
+def tiny():
+    torch.manual_seed(0)
+    cfg = Qwen2Config(
+        vocab_size=64,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+    )
+    return Qwen2ForCausalLM(cfg).eval()
+
+
+def write(path, model="qwen2.5-coder-0.5b", a=None, b=None):
+    a = np.ones((2, 32), np.float16) if a is None else a
+    b = np.full((32, 2), 0.5, np.float16) if b is None else b
+    with open(path, "wb") as f:
+        np.savez(f, **{f"{Q}.a": a, f"{Q}.b": b}, meta=np.array(json.dumps({"rank": 2, "alpha": 4.0, "model": model})))
+    return path
+
+
+def test_the_listed_adapter_is_added_to_its_projection(tmp_path):
+    model = tiny()
+    before = model.get_submodule(Q).weight.detach().clone()
+    listed = SimpleNamespace(path=tmp_path, manifest={"files": {"adapter": {}}})
+    write(tmp_path / adapter.ADAPTER_FILE)
+    assert adapter.merge_listed(listed, model) == 1
+    # W + (alpha / rank) * B @ A: every entry of B @ A is 2 * 0.5 * 1 = 1, times 2
+    assert torch.allclose(model.get_submodule(Q).weight, before + 2.0)
+    assert adapter.merge_listed(SimpleNamespace(path=tmp_path, manifest={"files": {}}), model) == 0
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p.write_text("not numpy"), "is not an adapter written by `nib finetune`"),
+        (lambda p: np.save(open(p, "wb"), np.zeros(3)), "is not an adapter written by `nib finetune`"),
+        (lambda p: write(p, a=np.ones((2, 16), np.float16)), r"q_proj is \(32, 16\), the model's \(32, 32\)"),
+    ],
+)
+def test_a_file_that_is_not_an_adapter_for_the_model_is_a_clear_error(tmp_path, make, message):
+    path = tmp_path / "x.npz"
+    make(path)
+    with pytest.raises(ModelError, match=message):
+        adapter.merge(tiny(), path)
+
+
+def test_an_adapter_for_another_model_is_refused_before_anything_is_fetched(tmp_path, monkeypatch):
+    monkeypatch.setenv("NIB_HOME", str(tmp_path / "home"))
+    path = write(tmp_path / "gemma.npz", model="gemma3-270m")
+    with pytest.raises(ModelError, match="gemma.npz was trained on gemma3-270m, not qwen2.5-coder-0.5b"):
+        import_model("qwen2.5-coder-0.5b", adapter=path, say=lambda _: None, stage=lambda _: None)
+    assert not (tmp_path / "home").exists()
+    cli = [
+        sys.executable,
+        "-I",
+        "-m",
+        "nib.server.cli",
+        "model",
+        "import",
+        "qwen2.5-coder-0.5b",
+        "--adapter",
+        str(path),
+    ]
+    done = subprocess.run(cli, capture_output=True, text=True, env={"NIB_HOME": str(tmp_path / "home"), "PATH": ""})
+    assert (done.returncode, done.stderr.strip().splitlines()[-1]) == (
+        2,
+        f"nib: {path} was trained on gemma3-270m, not qwen2.5-coder-0.5b",
+    )
