@@ -2,15 +2,16 @@
 # Here, before asking for a GPU machine: everything its run needs, in .dev/ and .whl/ (both
 # ignored), in pieces that fit the device tool's 64 MiB a call beside the working tree.
 #
-# The machine reaches no registry, so Qwen's six wheels (478 MB) travel in chunks, one call each:
+# The machine reaches no registry, so Qwen's six wheels travel in chunks, one call each:
 #   call 1: carry .whl .dev/corpus.tar.xz .dev/heldout.tar.xz .dev/w00, run
 #           `mkdir -p /root/nibw && mv .dev/* /root/nibw/ && cp -r .whl /root/nibw/`
 #   calls 2..8: carry .dev/wNN, run `mv .dev/* /root/nibw/`
 #   last call: carry .dev/w08 .dev/gpu.sh (benchmarks/gpu/run.sh copied), run
 #           `mv .dev/w08 /root/nibw/ && bash .dev/gpu.sh 2>&1 | tee $OUT/run.log`
 # Move each chunk out of the checkout at once: an ignored path carried by one call is gone by the
-# next. Keep model/weights/model.onnx out of the tree for calls 1..8 (it takes 14 MB of the 64 MiB)
-# and back for the last. The machine goes back 30 s after a call: run the calls back to back.
+# next. Keep model/weights/model.onnx out of the tree for calls 1..8 (the chunks are sized for a
+# tree without it) and back for the last. A warm machine goes back soon after a call: run the calls
+# back to back.
 set -eu
 cd "$(dirname "$0")/../.."
 mkdir -p .dev .whl

@@ -3,8 +3,8 @@
 #   setup; FIM continued training of Qwen2.5-Coder 0.5B (GPU, in the background); the Qwen import
 #   (CPU, beside it); the CUDA tests; then, once training is done, GPU latency against the CPU int8
 #   path on the same machine.
-# What one H200 machine measured (2026-11-30, benchmarks/results/gpu/): setup 10 s, the import
-# 145 s on 16 cores, loading for training 57-68 s, a training step of 32k tokens 540-570 ms.
+# The import and the training run side by side (one on the CPUs, one on the GPU): what a run took
+# is in its log (benchmarks/results/gpu/), to size TRAIN_S to the device time left.
 # Env: TRAIN_S (training seconds), LATENCY (1 runs it), W (where the chunks were moved).
 set -u
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
@@ -32,7 +32,7 @@ TRAIN=$!
 say "import"
 time python3 -m nib.server.cli model import qwen2.5-coder-0.5b 2>&1 | tr '\r' '\n' | tail -4
 say "CUDA tests"
-timeout 300 python3 -m pytest -p no:cacheprovider -p no:hypothesispytest -q -rs tests/e2e/test_qwen.py 2>&1 | tail -25
+timeout 300 python3 -m pytest -p no:cacheprovider -p no:hypothesispytest -q -rs tests/e2e/test_qwen.py -k "not adapter" 2>&1 | tail -25
 say "waiting for the training"
 wait $TRAIN
 say "training exit $?"

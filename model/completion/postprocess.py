@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nib.model.text.lexeme import lexeme_span, listable
-from nib.model.text.stops import cut_at_suffix, cut_suffix_repeat
+from nib.model.text.stops import CLOSERS, cut_at_suffix, cut_suffix_repeat
 
 from .result import Candidate
 
@@ -61,7 +61,8 @@ def statement_item(
     middle = gen[c0:]
     if filled and suffix_line.strip():  # a middle before text on the same line ends on that line
         middle = middle.split("\n")[0]
-    elif filled and next_line.strip():
+    elif filled and next_line.strip() and not set(next_line.strip()) <= CLOSERS:
+        # (a line of closers closes brackets opened above the cursor's line, which the middle's own may not)
         middle = cut_at_suffix(middle, " " + next_line.strip()).rstrip()
     gen = gen[:c0] + (cut_at_suffix if filled else cut_suffix_repeat)(middle, suffix_line)
     edit = to_edit(gen, removed_text, cursor, whole=True)

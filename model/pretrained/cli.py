@@ -23,7 +23,8 @@ def register(sub) -> None:
     q.add_argument(
         "--adapter",
         type=Path,
-        help="merge this adapter from `nib finetune` into the weights (converts again; the copy keeps it)",
+        help="merge this adapter from `nib finetune` into the weights (converts again; the copy keeps it, "
+        "and a later import without --adapter keeps the adapted copy unless --force)",
     )
     q.set_defaults(run=import_command)
     q = model_sub.add_parser(

@@ -31,6 +31,7 @@ def run(
     dev_cuts: int = 500,
     say=print,
 ) -> dict:
+    from nib.model.pretrained import registry
     from nib.model.sources import read_corpus
     from nib.model.train import fim, lora
 
@@ -40,7 +41,7 @@ def run(
     started = time.monotonic()
     model, tokenizer, dev = _load(name, device)
     say(f"loaded {name} in {time.monotonic() - started:.0f} s")
-    tokens = fim.Tokens.of(tokenizer)
+    tokens = fim.Tokens.of(tokenizer, registry.get(name).kept())
     dev_sets = _dev_sets(tokens, dev_cuts)
     report: dict = {
         "model": name,
@@ -52,16 +53,16 @@ def run(
         "dev_cuts": len(dev_sets["off"]),
     }
     model.eval()
-    report["before"] = {k: fim.measure(model, v, dev) for k, v in dev_sets.items()}
+    report["before"] = {k: fim.measure(model, v, dev, tokens.token_bytes) for k, v in dev_sets.items()}
     say(f"before: {report['before']}")
     adapters = lora.attach(model, rank, alpha=2.0 * rank)
     params = [p for a in adapters.values() for p in (a.a, a.b)]
     model.train()
     report["train"] = fim.train(model, params, fim.mixed(texts, tokens, examples, 1), dev, seconds, max_tokens, lr, say)
-    model.eval()
-    report["after"] = {k: fim.measure(model, v, dev) for k, v in dev_sets.items()}
-    say(f"after: {report['after']}")
     lora.save(adapters, out, {"model": name, "corpus": report["corpus"], "train": report["train"]})
+    model.eval()
+    report["after"] = {k: fim.measure(model, v, dev, tokens.token_bytes) for k, v in dev_sets.items()}
+    say(f"after: {report['after']}")
     report["adapter"] = str(out)
     report["seconds"] = round(time.monotonic() - started, 1)
     return report

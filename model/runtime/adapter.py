@@ -10,6 +10,7 @@ alpha, the model it was trained on, and how.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -27,35 +28,60 @@ def meta(path: Path) -> dict:
             raise ValueError("one array, not an .npz of them")
         with z:
             info = json.loads(str(z["meta"]))
-    except (OSError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
         raise ModelError(f"{path} is not an adapter written by `nib finetune`: {e}") from None
-    if not isinstance(info, dict) or not {"rank", "alpha"} <= set(info):
-        raise ModelError(f"{path} is not an adapter written by `nib finetune`: its meta lacks rank and alpha")
+    numbers = isinstance(info, dict) and all(
+        isinstance(info.get(k), int | float) and not isinstance(info.get(k), bool) and info[k] > 0
+        for k in ("rank", "alpha")
+    )
+    if not numbers:
+        raise ModelError(
+            f"{path} is not an adapter written by `nib finetune`: its meta lacks a positive rank and alpha"
+        )
     return info
 
 
 def merge(model, path: Path) -> int:
-    """Add the adapters in path to model's projections (in place); returns how many. A projection
-    the file names that the model lacks, or one of another shape, is a ModelError."""
+    """Add the adapters in path to model's projections (in place); returns how many. Anything but
+    the projections the model has, at their shapes, with finite numbers, is a ModelError, and
+    nothing is merged then."""
     import torch
 
     info = meta(path)
-    scale = info["alpha"] / info["rank"]
-    merged = 0
-    with np.load(path) as z, torch.no_grad():
-        for name in sorted({key.rsplit(".", 1)[0] for key in z.files if key != "meta"}):
-            try:
-                weight = model.get_submodule(name).weight
-            except AttributeError:
-                raise ModelError(f"{path}: the model has no projection {name}") from None
-            delta = torch.from_numpy(z[f"{name}.b"].astype(np.float32)) @ torch.from_numpy(
-                z[f"{name}.a"].astype(np.float32)
-            )
-            if delta.shape != weight.shape:
-                raise ModelError(f"{path}: {name} is {tuple(delta.shape)}, the model's {tuple(weight.shape)}")
-            weight += (delta * scale).to(weight.dtype)
-            merged += 1
-    return merged
+    deltas = []
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            for name in sorted({key.rsplit(".", 1)[0] for key in z.files if key != "meta"}):
+                deltas.append((name, _delta(model, name, z[f"{name}.a"], z[f"{name}.b"], info)))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        raise ModelError(f"{path} is not an adapter written by `nib finetune`: {e}") from None
+    except ModelError as e:
+        raise ModelError(f"{path}: {e}") from None
+    with torch.no_grad():
+        for name, delta in deltas:
+            weight = model.get_submodule(name).weight
+            weight += delta.to(weight.dtype)
+    return len(deltas)
+
+
+def _delta(model, name: str, a: np.ndarray, b: np.ndarray, info: dict):
+    """(alpha / rank) · B @ A for the projection name, checked before anything is computed."""
+    import torch
+
+    try:
+        weight = model.get_submodule(name).weight
+    except AttributeError:
+        raise ModelError(f"the model has no projection {name}") from None
+    rank, (out, width) = info["rank"], tuple(weight.shape)
+    if a.shape != (rank, width) or b.shape != (out, rank):
+        raise ModelError(
+            f"{name} is {b.shape[0] if b.ndim else '?'} x {a.shape[-1] if a.ndim else '?'} "
+            f"of rank {a.shape[0] if a.ndim else '?'}, the model's {out} x {width} of rank {rank}"
+        )
+    if a.dtype.kind != "f" or b.dtype.kind != "f" or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ModelError(f"{name} holds values that are not finite floating-point numbers")
+    delta = torch.from_numpy(b.astype(np.float32)) @ torch.from_numpy(a.astype(np.float32))
+    return delta * (info["alpha"] / rank)
 
 
 def merge_listed(model_dir, hf_model) -> int:

@@ -169,11 +169,14 @@ def cut_at_suffix(generated: str, suffix_line: str) -> str:
 
 
 def _follows_at(generated: str, tail: str, last: bool = False) -> int | None:
-    """The first (last) place in generated where tail follows, not inside a name, with no
-    bracket of generated's own open before it."""
+    """The first (last) place in generated where tail follows, not inside a name (at either end),
+    with no bracket of generated's own open before it."""
     at = generated.rfind(tail) if last else generated.find(tail)
     while at >= 0:
-        inside_name = _word(tail[0]) and at > 0 and _word(generated[at - 1])
+        end = at + len(tail)
+        inside_name = (_word(tail[0]) and at > 0 and _word(generated[at - 1])) or (
+            _word(tail[-1]) and end < len(generated) and _word(generated[end])  # `pass` in `password`
+        )
         if not inside_name and bracket_depth(generated[:at]) == 0:
             return at
         at = generated.rfind(tail, 0, at) if last else generated.find(tail, at + 1)

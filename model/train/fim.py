@@ -26,16 +26,19 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from nib.model.completion.prompt import SUFFIX_TOKENS, infill
+from nib.model.errors import ModelError
 from nib.model.net.tokenizer import _bytes_to_unicode
+from nib.model.runtime.families import DEFAULTS
 from nib.model.text.context import SUFFIX_CHARS, SUFFIX_LINES, following
 from nib.model.text.heal import VocabIndex, back_off
 
 WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_]")  # identifier starts, as the eval's cuts
-PREFIX_TOKENS = 448  # Qwen's statement prompt budget (its manifest's context_tokens)
+PREFIX_TOKENS = DEFAULTS["context_tokens"]  # the statement prompt's budget (a FIM suffix's share comes out of it)
 PREFIX_CHARS = 4 * PREFIX_TOKENS  # enough text for the budget, tokenized once
 
 
@@ -81,32 +84,50 @@ def cut(text: str, rng: random.Random, span: bool) -> Cut | None:
 
 @dataclass(frozen=True)
 class Tokens:
-    """The model's FIM and end-of-text ids, its tokenizer (transformers') and its vocabulary's
-    bytes (for healing as the server heals)."""
+    """The model's FIM and end-of-text ids, its tokenizer (transformers'), and its vocabulary's bytes
+    in the served model's order (the kept ids first: `index` looks up extending tokens among them
+    only, as the server's does), for healing as the server heals."""
 
     tokenizer: Any
     fim: tuple[int, int, int]
     eot: int
     index: VocabIndex
+    served: np.ndarray  # a tokenizer id -> the served model's id
 
     @classmethod
-    def of(cls, tokenizer) -> Tokens:
-        ids = tokenizer.convert_tokens_to_ids(["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|endoftext|>"])
+    def of(cls, tokenizer, kept: list[int] | None = None) -> Tokens:
+        """kept: the ids the served model's pruned head can write (None: every id)."""
+        names = ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|endoftext|>"]
+        ids = tokenizer.convert_tokens_to_ids(names)
+        if any(i is None or i == tokenizer.unk_token_id for i in ids):
+            raise ModelError(f"the model has no fill-in-the-middle tokens ({', '.join(names)})")
         byte_of = {c: b for b, c in _bytes_to_unicode().items()}
         pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-        special = set(tokenizer.all_special_ids) | {
-            i for i, p in enumerate(pieces) if p.startswith("<|") and p.endswith("|>")
-        }
+        special = set(tokenizer.all_special_ids) | {i for i, p in enumerate(pieces) if p[:2] == "<|" and p[-2:] == "|>"}
         token_bytes = [bytes(byte_of.get(c, 0) for c in p) if i not in special else b"" for i, p in enumerate(pieces)]
-        return cls(tokenizer, tuple(ids[:3]), ids[3], VocabIndex(token_bytes, special))
+        kept = list(range(len(pieces))) if kept is None else kept
+        first = set(kept)
+        order = np.array([*kept, *(i for i in range(len(pieces)) if i not in first)])
+        served = np.empty_like(order)
+        served[order] = np.arange(len(order))
+        index = VocabIndex([token_bytes[i] for i in order], {int(served[i]) for i in special}, len(kept))
+        return cls(tokenizer, tuple(ids[:3]), ids[3], index, served)
+
+    @property
+    def token_bytes(self) -> list[bytes]:
+        """Each tokenizer id's bytes (b"" for a control token)."""
+        return [self.index.token_bytes[int(j)] for j in self.served]
 
     def encode(self, texts: list[str]) -> list[list[int]]:
-        return self.tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+        """Control tokens spelled in a file are text, as the server reads them."""
+        if not texts:
+            return []
+        return self.tokenizer(texts, add_special_tokens=False, split_special_tokens=True)["input_ids"]
 
     def healed(self, prefix: list[int], middle: str) -> tuple[list[int], str]:
         """The prefix's tokens and the middle's text after healing as the server heals (`heal.back_off`):
         the final tokens the cursor may split move into the middle, which then starts with them."""
-        keep, removed = back_off(prefix, self.index)
+        keep, removed = back_off([int(self.served[i]) for i in prefix], self.index)
         try:
             return prefix[:keep], removed.decode() + middle
         except UnicodeDecodeError:  # the back-off point is inside a character: the server does not heal
@@ -119,7 +140,10 @@ def fim_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random, layouts=("
     suffix is blank the server asks without FIM, and so does the example (the prefix, then the middle)."""
     prefixes, suffixes = (tokens.encode([getattr(c, f) for c in cuts]) for f in ("prefix", "suffix"))
     healed = [
-        tokens.healed(p[-rng.randint(64, PREFIX_TOKENS) :], c.middle) for c, p in zip(cuts, prefixes, strict=True)
+        tokens.healed(
+            p[-rng.randint(64, PREFIX_TOKENS - (3 + len(s[:SUFFIX_TOKENS]) if c.suffix.strip() else 0)) :], c.middle
+        )
+        for c, p, s in zip(cuts, prefixes, suffixes, strict=True)
     ]
     middles = tokens.encode([m for _, m in healed])
     out = []
@@ -142,15 +166,20 @@ def off_examples(cuts: list[Cut], tokens: Tokens) -> list[Example]:
     return [Example(p + m, len(p)) for (p, _), m in zip(healed, middles, strict=True)]
 
 
+PLAIN_LOSS_TOKENS = (
+    24  # a plain window's loss tokens: about a FIM middle's, so that a quarter of the examples is a quarter of the loss
+)
+
+
 def plain_examples(texts: list[str], tokens: Tokens, rng: random.Random, length: int = 384) -> list[Example]:
-    """Windows of files, the loss on their last 128 tokens (each after at least length - 128 of
-    context): what keeps the model's left-to-right completion."""
+    """Windows of files, the loss on their last PLAIN_LOSS_TOKENS tokens: what keeps the model's
+    left-to-right completion."""
     out = []
     for ids in tokens.encode(texts):
         if len(ids) > 16:
             start = rng.randrange(max(1, len(ids) - length))
             window = ids[start : start + length]
-            out.append(Example(window, max(1, len(window) - 128)))
+            out.append(Example(window, max(1, len(window) - PLAIN_LOSS_TOKENS)))
     return out
 
 
@@ -178,7 +207,7 @@ def batches(examples: list[Example], max_tokens: int, rng: random.Random) -> lis
 
 
 def loss(model, batch: list[Example], device) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
-    """Cross-entropy over the batch's loss positions, whether each was the argmax, and how many
+    """Cross-entropy over the batch's loss positions, the argmax at each (fp32), and how many
     positions each example had. The head runs only where the loss reads it."""
     width = max(len(e.ids) for e in batch)
     ids = torch.zeros(len(batch), width, dtype=torch.long)
@@ -189,29 +218,51 @@ def loss(model, batch: list[Example], device) -> tuple[torch.Tensor, torch.Tenso
         mask[row, : len(e.ids)] = 1
         sel[row, max(e.start, 1) - 1 : len(e.ids) - 1] = True  # position t predicts ids[t + 1]
     ids, mask, sel = ids.to(device), mask.to(device), sel.to(device)
-    hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
+    hidden = model.model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
     logits = model.lm_head(hidden[sel]).float()
     targets = ids[:, 1:][sel[:, :-1]]
     per = F.cross_entropy(logits, targets, reduction="none")
-    return per, logits.argmax(-1) == targets, sel.sum(1).tolist()
+    return per, logits.argmax(-1), sel.sum(1).tolist()
 
 
 @torch.no_grad()
-def measure(model, examples: list[Example], device, max_tokens: int = 16384) -> dict:
+def measure(model, examples: list[Example], device, token_bytes=None, max_tokens: int = 16384) -> dict:
     """Mean loss over the middles' tokens (and their end), and the share of examples whose greedy
-    middle would be exact (its end not required: the server cuts the middle at the line's end)."""
+    middle the server would show exactly (`exact`): every token the argmax, but the last may
+    also end the line (`)` written as `)\n`), and the middle may end with a control token or a
+    line break instead of its end marker, where the server cuts it. token_bytes None: the
+    reference tokens only."""
     total, count, exact = 0.0, 0, 0
     for batch in batches(examples, max_tokens, random.Random(0)):
-        per, right, counts = loss(model, batch, device)
+        per, argmax, counts = loss(model, batch, device)
         total += per.sum().item()
         count += per.numel()
-        for e, piece in zip(batch, torch.split(right, counts), strict=True):
-            exact += bool(piece[: len(piece) - e.stop].all())
+        for e, guess in zip(batch, torch.split(argmax, counts), strict=True):
+            exact += _shown_exactly(e, guess.tolist(), token_bytes)
     return {
         "loss": round(total / max(count, 1), 4),
         "exact": round(exact / max(len(examples), 1), 4),
         "n": len(examples),
     }
+
+
+def _shown_exactly(e: Example, guess: list[int], token_bytes) -> bool:
+    want = e.ids[len(e.ids) - len(guess) :]
+    middle = len(want) - e.stop  # the middle's tokens; then its end marker, if it has one
+    if guess[: middle - 1] != want[: middle - 1]:
+        return False
+    ends_line = token_bytes is not None and _ends_line(token_bytes[guess[middle - 1]], token_bytes[want[middle - 1]])
+    if guess[middle - 1] != want[middle - 1] and not ends_line:
+        return False
+    if not e.stop or guess[-1] == want[-1] or ends_line:
+        return True
+    return token_bytes is not None and (token_bytes[guess[-1]] == b"" or token_bytes[guess[-1]].startswith(b"\n"))
+
+
+def _ends_line(guess: bytes, want: bytes) -> bool:
+    """guess writes want and then only a line break (and blanks): the server shows want."""
+    rest = guess[len(want) :]
+    return bool(want) and guess.startswith(want) and rest.startswith((b"\n", b"\r\n")) and not rest.strip()
 
 
 def train(
@@ -223,7 +274,7 @@ def train(
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
     rng = random.Random(1)
     order = batches(examples, max_tokens, rng)
-    planned, started, losses, skipped = len(order), time.monotonic(), [], 0
+    planned, started, losses, skipped, in_a_row = len(order), time.monotonic(), [], 0, 0
     warm = min(20, 1 + planned // 10)
     step = 0
     for step, batch in enumerate(order[:planned]):
@@ -243,11 +294,14 @@ def train(
         value.backward()
         norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
         if not (torch.isfinite(value) and torch.isfinite(norm)):
-            # an overflow in bf16: a step on it would make every adapter NaN (two runs did at step
-            # ~150 before this check), so the batch is skipped and counted
-            skipped += 1
+            # a step on a non-finite gradient makes every adapter NaN: skip the batch; several in a
+            # row mean the adapters themselves went bad, and the run stops with what it has
+            skipped, in_a_row = skipped + 1, in_a_row + 1
             say(f"step {step}: loss {value.item():.4f}, gradient norm {norm.item():.4g}: skipped")
+            if in_a_row >= 5:
+                break
             continue
+        in_a_row = 0
         opt.step()
         losses.append(value.item())
         if step % 50 == 0:

@@ -24,7 +24,9 @@ class Adapted(nn.Module):
         super().__init__()
         self.base = base
         self.scale = alpha / rank
-        self.a = nn.Parameter(torch.randn(rank, base.in_features, device=base.weight.device) / rank**0.5)
+        # A at the scale of the layer's own fan-in (as PEFT does): a step of B then moves the output
+        # about as much as a step of the weights would, whatever the width
+        self.a = nn.Parameter(torch.randn(rank, base.in_features, device=base.weight.device) / base.in_features**0.5)
         self.b = nn.Parameter(torch.zeros(base.out_features, rank, device=base.weight.device))
 
     def forward(self, x):

@@ -42,7 +42,10 @@ def test_typed_since(before, at, text, cursor, typed):
     [
         # nothing after the cursor on its line: a middle is cut where the next line's text would follow
         ("str, converter: Converter) -> str:", "", ") -> str:", "str, converter: Converter"),
-        ("b)", "", ")", "b"),  # `f(a, |` above a line `)`: the call is closed there already
+        ("b)", "", ")", "b)"),  # a line of closers: it may close what the line above opened, not the middle's
+        ('"data")', "", ")", '"data")'),  # `default=Path(|` above `)`: the middle's `)` closes Path(
+        ("password = x", "", "pass", "password = x"),  # the next line's word inside a longer name
+        ("x = 1\n        pass", "", "        pass", "x = 1"),
         ("foo()\n    bar()", "", "    bar()", "foo()"),  # the next line written again after a newline
         ("print(x)", "", ")", "print(x)"),  # the middle's own bracket: kept whole
         ("x = 1", "", "y = 2", "x = 1"),  # the next line not written: unchanged

@@ -57,14 +57,42 @@ def test_the_listed_adapter_is_added_to_its_projection(tmp_path):
     [
         (lambda p: p.write_text("not numpy"), "is not an adapter written by `nib finetune`"),
         (lambda p: np.save(open(p, "wb"), np.zeros(3)), "is not an adapter written by `nib finetune`"),
-        (lambda p: write(p, a=np.ones((2, 16), np.float16)), r"q_proj is \(32, 16\), the model's \(32, 32\)"),
+        (
+            lambda p: write(p, a=np.ones((2, 16), np.float16)),
+            "q_proj is 32 x 16 of rank 2, the model's 32 x 32 of rank 2",
+        ),
+        (
+            lambda p: write(p, a=np.ones((3, 32), np.float16)),
+            "q_proj is 32 x 32 of rank 3, the model's 32 x 32 of rank 2",
+        ),
+        (lambda p: write(p, b=np.full((32, 2), np.inf, np.float16)), "q_proj holds values that are not finite"),
+        (
+            lambda p: p.write_bytes(write(p).read_bytes()[:300]),
+            "is not an adapter written by `nib finetune`",
+        ),  # cut short
+        (lambda p: _without_b(p), "is not an adapter written by `nib finetune`"),
+        (lambda p: _meta(p, {"rank": 0, "alpha": 4.0}), "lacks a positive rank and alpha"),
+        (lambda p: _meta(p, {"rank": 2, "alpha": "4"}), "lacks a positive rank and alpha"),
     ],
 )
 def test_a_file_that_is_not_an_adapter_for_the_model_is_a_clear_error(tmp_path, make, message):
     path = tmp_path / "x.npz"
     make(path)
+    model = tiny()
+    before = model.get_submodule(Q).weight.detach().clone()
     with pytest.raises(ModelError, match=message):
-        adapter.merge(tiny(), path)
+        adapter.merge(model, path)
+    assert torch.equal(model.get_submodule(Q).weight, before)  # nothing merged
+
+
+def _without_b(path):
+    with open(path, "wb") as f:
+        np.savez(f, **{f"{Q}.a": np.ones((2, 32), np.float16)}, meta=np.array('{"rank": 2, "alpha": 4.0}'))
+
+
+def _meta(path, about):
+    with open(path, "wb") as f:
+        np.savez(f, **{f"{Q}.a": np.ones((2, 32), np.float16)}, meta=np.array(json.dumps(about)))
 
 
 def test_an_adapter_for_another_model_is_refused_before_anything_is_fetched(tmp_path, monkeypatch):

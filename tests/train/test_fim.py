@@ -24,6 +24,7 @@ class Chars:
     token it never writes, "()" (128): a "(" at the cursor may be its start, so healing backs it off."""
 
     all_special_ids = [0, 1, 2, 3]
+    unk_token_id = None
 
     def __len__(self):
         return 129
@@ -35,8 +36,8 @@ class Chars:
         alphabet = _bytes_to_unicode()
         return [SPECIAL[i] if i < 4 else "()" if i == 128 else alphabet[i - 4] for i in ids]
 
-    def __call__(self, texts, add_special_tokens):
-        assert add_special_tokens is False
+    def __call__(self, texts, add_special_tokens, split_special_tokens):
+        assert (add_special_tokens, split_special_tokens) == (False, True)  # control tokens in a file are text
         return {"input_ids": [[4 + min(ord(c), 123) for c in t] for t in texts]}
 
     def decode(self, ids):
@@ -62,12 +63,36 @@ def test_the_example_is_the_servers_psm_prompt_then_the_middle_and_its_end():
     c = fim.Cut("x = f(", "a, b", ")\ny = 2")
     (e,) = fim.fim_examples([c], tokens, random.Random(0))
     # healed as the server heals: "(" may be the start of "()", so the middle starts with it
-    enc = Chars()(["x = f", c.suffix, "(a, b"], add_special_tokens=False)["input_ids"]
+    enc = Chars()(["x = f", c.suffix, "(a, b"], False, True)["input_ids"]
     head = infill(enc[0], enc[1], (0, 1, 2), "psm")
     assert e == fim.Example(head + enc[2] + [3], len(head), stop=True)
     (off,) = fim.off_examples([c], tokens)
     assert off == fim.Example(enc[0] + enc[2], len(enc[0]))
     assert tokens.healed(enc[0], "y") == (enc[0], "y")  # "f" starts no longer token: nothing backed off
+    # the served model's pruned head cannot write "()": the server does not back "(" off, nor does training
+    pruned = fim.Tokens.of(Chars(), kept=list(range(128)))
+    assert pruned.healed(enc[0] + Chars()(["("], False, True)["input_ids"][0], "a") == (enc[0] + [4 + ord("(")], "a")
+
+
+def test_what_the_server_would_show_exactly():
+    """The greedy middle as shown: its last token may also end the line, and its end marker may be
+    any control token or a line break (the server cuts there); nothing else may differ."""
+    token_bytes = [b"", b"", b"", b"", b"x", b")", b")\n", b"\n", b" y", b")\n\n"]
+    middle = fim.Example([9, 9, 4, 5, 3], 2, stop=True)  # "x)" then <|endoftext|>
+    cases = {
+        (4, 5, 3): True,
+        (4, 6, 3): True,
+        (4, 5, 0): True,
+        (4, 5, 7): True,
+        (4, 9, 3): True,
+        (4, 5, 8): False,
+        (8, 5, 3): False,
+        (4, 8, 3): False,
+    }
+    for guess, shown in cases.items():
+        assert fim._shown_exactly(middle, list(guess), token_bytes) is shown, guess
+    off = fim.Example([9, 9, 4, 5], 2)
+    assert (fim._shown_exactly(off, [4, 6], token_bytes), fim._shown_exactly(off, [4, 6], None)) == (True, False)
 
 
 def tiny():
@@ -112,7 +137,11 @@ def test_greedy_exactness_is_every_reference_token_the_argmax():
             ids.append(model(torch.tensor([ids])).logits[0, -1].argmax().item())
     e = fim.Example([*ids[:4], 9 if ids[4] != 9 else 10], 2)
     assert fim.measure(model, [e], "cpu")["exact"] == 0.0  # its last token is not the greedy one
-    assert fim.measure(model, [fim.Example(e.ids, 2, stop=True)], "cpu")["exact"] == 1.0  # an end not required
+    ended = fim.Example(e.ids, 2, stop=True)
+    assert fim.measure(model, [ended], "cpu")["exact"] == 0.0  # nor is the end marker
+    token_bytes = [b"a"] * 128
+    token_bytes[ids[4]] = b"\n"  # the greedy token there is a line break: the server cuts the middle there
+    assert fim.measure(model, [ended], "cpu", token_bytes)["exact"] == 1.0
     per, right, counts = fim.loss(model, [e, fim.Example([5, 6, 7], 0)], "cpu")
     assert counts == [3, 2] and per.shape == right.shape == (5,)
 
@@ -133,11 +162,12 @@ def test_a_few_steps_learn_to_fill_in_the_toy_middles():
     assert report["steps"] == len(fim.batches(examples, 400, random.Random(1))) and after["loss"] < before["loss"] - 1.0
 
 
-def test_merging_an_adapter_of_another_shape_is_an_error(tmp_path):
-    path = tmp_path / "bad.npz"
-    name = "model.layers.0.self_attn.q_proj"
-    with open(path, "wb") as f:
-        arrays = {f"{name}.a": np.zeros((4, 16), np.float16), f"{name}.b": np.zeros((32, 4), np.float16)}
-        np.savez(f, meta=np.array('{"rank": 4, "alpha": 8.0}'), **arrays)
-    with pytest.raises(ModelError, match=r"q_proj is \(32, 16\), the model's \(32, 32\)"):
-        adapter.merge(tiny(), path)
+def test_a_model_without_fim_tokens_is_a_clear_error():
+    class NoFim(Chars):
+        unk_token_id = 99
+
+        def convert_tokens_to_ids(self, names):
+            return [99 for _ in names]
+
+    with pytest.raises(ModelError, match="the model has no fill-in-the-middle tokens"):
+        fim.Tokens.of(NoFim())
