@@ -167,3 +167,22 @@ def torch_agrees_with_int8(torch_runtime, model_dir, device: str, tokens: int) -
     step, _ = fp32.step(state, ids[-1], 0)
     whole, _ = fp32.prefill(ids, [0] * len(ids))
     assert step.argmax() == whole[-1].argmax()
+
+
+def tiny_qwen2(vocab_size: int, layers: int, initializer_range: float = 0.02):
+    """A random transformers Qwen2 (width 32, 4 heads on 2 KV heads), the same for a seed of 0."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        initializer_range=initializer_range,
+    )
+    return Qwen2ForCausalLM(config).eval()

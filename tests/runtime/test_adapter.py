@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from transformers import Qwen2Config, Qwen2ForCausalLM
+from fixtures import tiny_qwen2
 
 from nib.model.errors import ModelError
 from nib.model.pretrained.registry import import_model
@@ -20,17 +20,7 @@ Q = "model.layers.0.self_attn.q_proj"
 
 
 def tiny():
-    torch.manual_seed(0)
-    cfg = Qwen2Config(
-        vocab_size=64,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-    )
-    return Qwen2ForCausalLM(cfg).eval()
+    return tiny_qwen2(64, 1)
 
 
 def write(path, model="qwen2.5-coder-0.5b", a=None, b=None):

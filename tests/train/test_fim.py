@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 import torch
-from transformers import Qwen2Config, Qwen2ForCausalLM
+from fixtures import tiny_qwen2
 
 from nib.model.completion.prompt import infill
 from nib.model.errors import ModelError
@@ -96,18 +96,8 @@ def test_what_the_server_would_show_exactly():
 
 
 def tiny():
-    torch.manual_seed(0)
-    cfg = Qwen2Config(
-        vocab_size=128,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        initializer_range=0.3,  # a head able to express what the adapters learn (it is not adapted)
-    )
-    return Qwen2ForCausalLM(cfg).eval()
+    # a head able to express what the adapters learn (it is not adapted)
+    return tiny_qwen2(128, 2, initializer_range=0.3)
 
 
 def test_merged_adapters_compute_what_the_attached_ones_did(tmp_path):
