@@ -34,6 +34,7 @@ def run(
     import torch
 
     from nib.model.pretrained import registry
+    from nib.model.pretrained.convert import vocabulary_order
     from nib.model.sources import read_corpus
     from nib.model.train import fim, lora
 
@@ -43,7 +44,8 @@ def run(
     started = time.monotonic()
     model, tokenizer, dev = _load(name, device)
     say(f"loaded {name} in {time.monotonic() - started:.0f} s")
-    tokens = fim.Tokens.of(tokenizer, registry.get(name).kept())
+    kept = registry.get(name).kept()
+    tokens = fim.Tokens.of(tokenizer, vocabulary_order(kept, len(tokenizer)), len(kept))
     dev_sets = _dev_sets(tokens, dev_cuts)
     report: dict = {
         "model": name,

@@ -95,8 +95,9 @@ class Tokens:
     served: np.ndarray  # a tokenizer id -> the served model's id
 
     @classmethod
-    def of(cls, tokenizer, kept: list[int] | None = None) -> Tokens:
-        """kept: the ids the served model's pruned head can write (None: every id)."""
+    def of(cls, tokenizer, order: np.ndarray | None = None, kept: int | None = None) -> Tokens:
+        """order: served model id -> tokenizer id (`convert.vocabulary_order`), its first `kept` the
+        ids the served model's pruned head can write (None: the tokenizer's own order, every id)."""
         names = ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|endoftext|>"]
         ids = tokenizer.convert_tokens_to_ids(names)
         if any(i is None or i == tokenizer.unk_token_id for i in ids):
@@ -105,12 +106,11 @@ class Tokens:
         pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
         special = set(tokenizer.all_special_ids) | {i for i, p in enumerate(pieces) if p[:2] == "<|" and p[-2:] == "|>"}
         token_bytes = [bytes(byte_of.get(c, 0) for c in p) if i not in special else b"" for i, p in enumerate(pieces)]
-        kept = list(range(len(pieces))) if kept is None else kept
-        first = set(kept)
-        order = np.array([*kept, *(i for i in range(len(pieces)) if i not in first)])
+        order = np.arange(len(pieces)) if order is None else order
+        kept = len(pieces) if kept is None else kept
         served = np.empty_like(order)
         served[order] = np.arange(len(order))
-        index = VocabIndex([token_bytes[i] for i in order], {int(served[i]) for i in special}, len(kept))
+        index = VocabIndex([token_bytes[i] for i in order], {int(served[i]) for i in special}, kept)
         return cls(tokenizer, tuple(ids[:3]), ids[3], index, served)
 
     @property

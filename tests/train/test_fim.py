@@ -12,6 +12,7 @@ from fixtures import tiny_qwen2
 from nib.model.completion.prompt import infill
 from nib.model.errors import ModelError
 from nib.model.net.tokenizer import _bytes_to_unicode
+from nib.model.pretrained.convert import vocabulary_order
 from nib.model.runtime import adapter
 from nib.model.train import fim, lora
 
@@ -70,7 +71,7 @@ def test_the_example_is_the_servers_psm_prompt_then_the_middle_and_its_end():
     assert off == fim.Example(enc[0] + enc[2], len(enc[0]))
     assert tokens.healed(enc[0], "y") == (enc[0], "y")  # "f" starts no longer token: nothing backed off
     # the served model's pruned head cannot write "()": the server does not back "(" off, nor does training
-    pruned = fim.Tokens.of(Chars(), kept=list(range(128)))
+    pruned = fim.Tokens.of(Chars(), vocabulary_order(list(range(128)), 129), 128)
     assert pruned.healed(enc[0] + Chars()(["("], False, True)["input_ids"][0], "a") == (enc[0] + [4 + ord("(")], "a")
 
 
