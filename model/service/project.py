@@ -17,12 +17,13 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nib.model.completion.request import Project
 from nib.model.text.recent import Recent, similarity
 from nib.model.text.stubs import Import, Module, imports, module
+from nib.model.text.types import object_at_end, types_of
 
 from .exclude import Exclude
 
@@ -31,8 +32,11 @@ FILES = 64  # parsed workspace files kept, by path
 AROUND_LINES = 64  # the text before the cursor a recent chunk is compared with
 PACKAGE_MODULES, PACKAGE_NAMES = 40, 8  # on an import line: the modules beside the file shown, names of each
 MAX_PIECE_CHARS = 1200  # one name's stub, at most (a big class: its first methods)
+MIN_CUT_CHARS = 120  # a piece is cut to the room left in the budget when that is at least this
 CHARS_PER_TOKEN = 4  # the block's budget in characters per token of context.projectTokens (cut in tokens later)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FROM_IMPORT = re.compile(r"from\s+(\.*)([\w.]*)\s+import\b")  # `from ..events.event import `
+_FROM_PACKAGE = re.compile(r"from\s+(\.*)([A-Za-z_][\w.]*)\.$")  # `from ..agents.`
 _SCOPE = re.compile(r"^(?:async def|def|class|@)", re.MULTILINE)
 
 
@@ -167,21 +171,29 @@ class ProjectContext:
         if budget_chars <= 0:
             return NO_BLOCK
         scope = text[scope_start(text, cursor) : cursor]
-        pieces = self._definitions(Path(path), text, scope) if path and self.workspace.roots else []
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor].lstrip()
+        pieces = []
+        if path and self.workspace.roots:
+            pieces = self._definitions(Path(path), text, scope) + self._typed(Path(path), text, scope, line)
         if path and self.workspace.roots and line.startswith(("from ", "import ")):
-            pieces += self._package(Path(path))
+            pieces += self._package(Path(path)) + self._imported(Path(path), line)
         if recent:
             around = "\n".join(text[:cursor].split("\n")[-AROUND_LINES:])
             pieces += [
                 _Piece(self.workspace.relative(Path(c.path)), c.text, similarity(c.text, around), "recent")
                 for c in self.recent.pick(around, path, 4)
             ]
+        best: dict[tuple[str, str], _Piece] = {}  # a stub found twice (imported and typed): its higher relevance
+        for piece in pieces:
+            if best.get((piece.path, piece.text), piece).relevance <= piece.relevance:
+                best[piece.path, piece.text] = piece
         shown, used = [], 0
-        for piece in sorted(pieces, key=lambda p: -p.relevance):  # the most relevant that fit
-            if used + len(piece.text) <= budget_chars:
-                shown.append(piece)
-                used += len(piece.text)
+        for piece in sorted(best.values(), key=lambda p: -p.relevance):  # the most relevant, cut to the room left
+            room = budget_chars - used
+            body = piece.text if len(piece.text) <= room else _fit(piece.text, room)
+            if body:
+                shown.append(replace(piece, text=body))
+                used += len(body)
         if not shown:
             return NO_BLOCK
         own = self.workspace.relative(Path(path)) if path else ""
@@ -208,6 +220,45 @@ class ProjectContext:
                         pieces.append(_Piece(self.workspace.relative(file), body, relevance, "definitions"))
         return pieces
 
+    def _typed(self, path: Path, text: str, scope: str, line: str) -> list[_Piece]:
+        """The stubs of the workspace classes of the objects the cursor's scope uses, as its annotations
+        and constructor calls say (`text/types.py`), relevance the more the scope uses them; the
+        most relevant that of the object the line ends in an attribute of, found through its
+        attributes' types (`self.trace.` is Trace's when `__init__` stored a Trace there)."""
+        kinds, counts = types_of(scope), _counts(scope)
+        here = Module({}, {}, {}, tuple(imports(text)))
+        weights: dict[str, float] = {}
+        for variable, names in kinds.items():
+            for name in names:
+                weights[name] = weights.get(name, 0.0) + 10.0 * counts.get(variable.rsplit(".", 1)[-1], 0)
+        found = [(self._class(path, here, name), weight) for name, weight in weights.items() if weight]
+        chain = object_at_end(line)
+        if chain[:1] == ["self"] and len(chain) > 1:
+            chain = [f"self.{chain[1]}", *chain[2:]]
+        classes = [c for n in kinds.get(chain[0], ()) if (c := self._class(path, here, n))] if chain else []
+        for attribute in chain[1:]:
+            hops = [(c, n) for c in classes for n in c[1].attributes.get(c[2], {}).get(attribute, ())]
+            classes = [c for (file, module, _), n in hops if (c := self._class(file, module, n))]
+        found += [(c, 3000.0) for c in classes]
+        return [
+            _Piece(self.workspace.relative(file), _cut(module.stubs[name], MAX_PIECE_CHARS), weight, "definitions")
+            for (file, module, name), weight in ((c, w) for c, w in found if c is not None)
+        ]
+
+    def _class(self, file: Path, module: Module, name: str, hops: int = 3) -> tuple[Path, Module, str] | None:
+        """Where the class `name`, as module (the file at file) sees it, is defined in the workspace:
+        in module itself, or in the workspace file it imports it from, through a package's
+        re-exports (None: elsewhere)."""
+        if name in module.attributes:  # a class of module's own
+            return file, module, name
+        for imp in module.imports if hops else ():
+            if imp.bound == name and imp.name:
+                source = self.workspace.module_file(file, imp.module, imp.level)
+                found = self.workspace.module(source) if source is not None else None
+                if found is not None and source != file:
+                    return self._class(source, found, imp.name, hops - 1)
+        return None
+
     def _package(self, path: Path) -> list[_Piece]:
         """On an import line: what the modules beside the file (and its package's parent's) define,
         as the imports that would bring it in, e.g. `from .runner import Runner, run`; the
@@ -216,20 +267,44 @@ class ProjectContext:
         for level, folder in ((1, path.parent), (2, path.parent.parent)):
             if not (folder / "__init__.py").is_file() or self.workspace.inside(folder / "__init__.py") is None:
                 break
-            lines = []
-            for file in sorted(folder.glob("*.py"))[:PACKAGE_MODULES]:
-                found = self.workspace.module(file) if file != path else None
-                public = [n for n in (found.stubs if found else {}) if not n.startswith("_")][:PACKAGE_NAMES]
-                if public:
-                    lines.append(f"from {'.' * level}{file.stem} import {', '.join(public)}")
-            if lines:
-                where = self.workspace.relative(folder / "__init__.py")
-                listing = "\n".join(lines)
-                listing = (
-                    listing[: listing.rfind("\n", 0, MAX_PIECE_CHARS)] if len(listing) > MAX_PIECE_CHARS else listing
-                )
-                pieces.append(_Piece(where, listing, 1000.0 - level, "definitions"))
+            piece = self._listing(folder, "." * level, path, 1000.0 - level)
+            pieces += [piece] if piece else []
         return pieces
+
+    def _imported(self, path: Path, line: str) -> list[_Piece]:
+        """On `from module import `: the module's public names, the line's most relevant piece; on
+        `from package.`: its modules and their names, as `_package` shows the file's own package."""
+        named = _FROM_IMPORT.match(line)
+        if named:
+            file = self.workspace.module_file(path, named[2], len(named[1]))
+            found = self.workspace.module(file) if file is not None and file != path else None
+            public = [n for n in (found.stubs if found else {}) if not n.startswith("_")]
+            if found is None or not public:
+                return []
+            listing = _cut(f"from {named[1]}{named[2]} import {', '.join(public)}", MAX_PIECE_CHARS, ",", "")
+            return [_Piece(self.workspace.relative(file), listing, 2000.0, "definitions")] if listing else []
+        package = _FROM_PACKAGE.match(line)
+        file = self.workspace.module_file(path, package[2], len(package[1])) if package else None
+        if package is None or file is None or file.name != "__init__.py":
+            return []
+        piece = self._listing(file.parent, f"{package[1]}{package[2]}.", path, 1500.0)
+        return [piece] if piece else []
+
+    def _listing(self, folder: Path, prefix: str, own: Path, relevance: float) -> _Piece | None:
+        """The modules of a package folder as the imports that would bring in their public names,
+        e.g. `from .runner import Runner, run` for prefix "."."""
+        lines = []
+        for file in sorted(folder.glob("*.py"))[:PACKAGE_MODULES]:
+            found = self.workspace.module(file) if file != own else None
+            public = [n for n in (found.stubs if found else {}) if not n.startswith("_")][:PACKAGE_NAMES]
+            if public:
+                lines.append(f"from {prefix}{file.stem} import {', '.join(public)}")
+        listing = _cut("\n".join(lines), MAX_PIECE_CHARS, "\n", "")
+        return (
+            _Piece(self.workspace.relative(folder / "__init__.py"), listing, relevance, "definitions")
+            if lines
+            else None
+        )
 
     def _resolve(self, path: Path, imp: Import, text: str) -> list[tuple[Path, set[str], bool]]:
         """The workspace file an import names, with the names of it the file uses, and whether
@@ -278,15 +353,21 @@ def _by_file(pieces: list[_Piece]) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _cut(stub: str, most: int) -> str:
-    """A stub of at most `most` characters, cut at a line (a big class's first methods).
+def _fit(text: str, room: int) -> str:
+    """A piece cut to the room left in the budget: at a line, else (a line of imported names) at a comma."""
+    return (_cut(text, room) or _cut(text, room, ",", "")) if room >= MIN_CUT_CHARS else ""
+
+
+def _cut(stub: str, most: int, at: str = "\n", mark: str = "\n    ...") -> str:
+    """A stub of at most `most` characters, cut at a line (a big class's first methods), or at
+    another separator, and marked as cut.
 
     Example: _cut("class A:\\n    def f(self): ...\\n    def g(self): ...", 40) == "class A:\\n    def f(self): ...\\n    ..."
     """
     if len(stub) <= most:
         return stub
-    end = stub.rfind("\n", 0, most - 8)
-    return stub[:end] + "\n    ..." if end > 0 else ""  # a first line that long (a huge default): nothing
+    end = stub.rfind(at, 0, most - len(mark))
+    return stub[:end] + mark if end > 0 else ""  # a first line that long (a huge default): nothing
 
 
 def _counts(text: str) -> dict[str, int]:

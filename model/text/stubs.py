@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DOC_CHARS = 100  # a docstring's first line, cut here
 VALUE_CHARS = 60  # a constant's value, cut here: a long literal (data) says little
@@ -63,11 +63,15 @@ def _imports(node) -> list[Import]:
 
 @dataclass(frozen=True)
 class Module:
-    """What a module defines: each top-level name's stub, in source order, and what each
-    function's return annotation names (what a call of it gives: one hop to that class)."""
+    """What a module defines: each top-level name's stub, in source order, what each function's
+    return annotation names (what a call of it gives: one hop to that class), the type names of
+    each class's attributes (`x: T` in its body, `self.x: T`, `self.x = T(...)` or `self.x = x`
+    for a parameter `x: T`) and the module's imports (where those types come from)."""
 
     stubs: dict[str, str]
     returns: dict[str, frozenset[str]]
+    attributes: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    imports: tuple[Import, ...] = ()
 
 
 def module(source: str) -> Module:
@@ -84,9 +88,11 @@ def module(source: str) -> Module:
 def _module(tree: ast.Module) -> Module:
     found: dict[str, str] = {}
     returns: dict[str, frozenset[str]] = {}
+    attributes: dict[str, dict[str, frozenset[str]]] = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
             found[node.name] = "\n".join(_class(node))
+            attributes[node.name] = _attributes(node)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             found[node.name] = "\n".join(_function(node, ""))
             returns[node.name] = _named(node.returns)
@@ -95,7 +101,40 @@ def _module(tree: ast.Module) -> Module:
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 if line and isinstance(target, ast.Name) and target.id not in found:  # not a class redecorated
                     found[target.id] = line[0]
-    return Module(found, returns)
+    imported = tuple(i for node in ast.walk(tree) for i in _imports(node))
+    return Module(found, returns, attributes, imported)
+
+
+def _attributes(node: ast.ClassDef) -> dict[str, frozenset[str]]:
+    """The type names of a class's attributes, as its body and its methods' assignments to `self` say."""
+    found: dict[str, set[str]] = {}
+    for item in node.body:
+        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+            found.setdefault(item.target.id, set()).update(_named(item.annotation))
+    for method in (m for m in node.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)):
+        arguments = [*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs]
+        parameters = {a.arg: _named(a.annotation) for a in arguments if a.annotation is not None}
+        for item in ast.walk(method):
+            targets = [item.target] if isinstance(item, ast.AnnAssign) else getattr(item, "targets", [])
+            for target in targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                ):
+                    found.setdefault(target.attr, set()).update(_assigned(item, parameters))
+    return {name: frozenset(kinds) for name, kinds in found.items() if kinds}
+
+
+def _assigned(item, parameters: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The type names an assignment to an attribute gives it: its annotation, the class it
+    constructs, or a parameter's annotation."""
+    if isinstance(item, ast.AnnAssign):
+        return _named(item.annotation)
+    value = item.value if isinstance(item, ast.Assign) else None
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id[:1].isupper():
+        return frozenset({value.func.id})
+    return parameters.get(value.id, frozenset()) if isinstance(value, ast.Name) else frozenset()
 
 
 def stubs(source: str, names: Set[str] | None = None) -> str:
@@ -130,11 +169,12 @@ def defined(source: str) -> dict[str, str]:
 
 
 def _named(annotation) -> frozenset[str]:
-    """The identifiers of a return annotation (a string one read as its text)."""
+    """The identifiers of an annotation (a string one read as its text), a dotted one's last part."""
     if annotation is None:
         return frozenset()
     text = annotation.value if isinstance(annotation, ast.Constant) else ast.unparse(annotation)
-    return frozenset(part for part in re.split(r"[^\w.]+", str(text)) if part.isidentifier())
+    last = (part.rsplit(".", 1)[-1] for part in re.split(r"[^\w.]+", str(text)))
+    return frozenset(part for part in last if part.isidentifier())
 
 
 def _function(node, indent: str) -> list[str]:
