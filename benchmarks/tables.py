@@ -1,6 +1,7 @@
 """The README's tables, printed as Markdown from the raw JSON in benchmarks/results/.
 
     python benchmarks/tables.py            # every table whose JSON is there
+    python benchmarks/tables.py --changed BEFORE.json AFTER.json   # cuts gained and lost, per result
 
 Each JSON file carries the command that made it; the tables add nothing to it.
 """
@@ -284,12 +285,42 @@ TABLES = {
     "project/fresh-dev_repo.json": [project],
     "project/fresh_repo.json": [project],
     "project/test_repo.json": [project],
+    "project/fresh-dev_repo_typed.json": [project],
+    "project/fresh_repo_typed.json": [project],
+    "project/test_repo_typed.json": [project],
     "project/latency_fresh_with.json": [latency],
     "project/latency_fresh_without.json": [latency],
 }
 
 
+def changed(before: dict, after: dict) -> list[str]:
+    """For each result of two runs on the same cuts (the same name): the cuts exact in one only."""
+    rows = ["| result | exact before | exact after | cuts gained | cuts lost |", "|---|---|---|---|---|"]
+
+    def per_cut(report: dict) -> dict[str, str]:
+        found = {}
+        for r in report["results"]:
+            found[r["name"]] = r["name_line_exact_per_cut"]
+            if "cross_file" in r:  # `nib eval --repo`: the cross-file subset too
+                found[r["name"] + ", cross-file"] = r["cross_file"]["name_line_exact_per_cut"]
+        return found
+
+    old = per_cut(before)
+    for name, b in per_cut(after).items():
+        a = old.get(name)
+        if a is None or len(a) != len(b):
+            continue
+        gained = sum(x == "0" and y == "1" for x, y in zip(a, b, strict=True))
+        lost = sum(x == "1" and y == "0" for x, y in zip(a, b, strict=True))
+        rows.append(f"| {name} | {a.count('1')} | {b.count('1')} | {gained} | {lost} |")
+    return rows
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--changed"]:
+        before, after = (json.loads(Path(p).read_text()) for p in sys.argv[2:4])
+        print("\n".join(changed(before, after)))
+        return 0
     for name, makers in TABLES.items():
         path = RESULTS / name
         if not path.exists():

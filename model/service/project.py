@@ -3,7 +3,10 @@
     block(path, text, cursor) -> Block: a few files' stubs and recent chunks, as Python
         definitions:  the file's imports resolved to files in the workspace (never imported or
                       run: read and parsed with `ast`, `text/stubs.py`), the names the cursor's
-                      function uses first; with one hop through return annotations
+                      function uses first; with one hop through return annotations; the classes
+                      of the objects the function uses (`text/types.py`), first that of the
+                      object the line ends in an attribute of; on an import line, what the
+                      module or package it names holds
         recent:       chunks of what the user opened and edited (`text/recent.py`), most similar first
 
 The block goes before the file's own window and changes only when the cursor's scope (its

@@ -123,3 +123,57 @@ def test_on_an_import_line_the_package_modules_and_their_names(tmp_path):
         ("shop/util.py", "def shout(text: str) -> str: ..."),
         ("shop/__init__.py", "from .models import User, find_user\nfrom .util import shout, quiet"),
     )
+
+
+def test_on_from_module_import_the_names_of_that_module(tmp_path):
+    root = workspace(tmp_path)
+    text = "import os\nfrom .models import "
+    block = ProjectContext([str(root)]).block(str(root / "shop" / "app.py"), text, len(text), 2000, recent=False)
+    assert block.project.files[-1] == ("shop/models.py", "from .models import User, find_user")
+    text = "from shop."
+    block = ProjectContext([str(root)]).block(str(root / "main.py"), text, len(text), 2000, recent=False)
+    assert block.project.files == (
+        ("shop/__init__.py", "from shop.models import User, find_user\nfrom shop.util import shout, quiet"),
+    )
+
+
+LEDGER = """class Ledger:
+    def reconcile(self, tolerance_cents: int) -> bool: ...
+"""
+ACCOUNT = """from .ledger import Ledger
+
+
+class Account:
+    owner: "User"
+
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+"""
+
+
+def test_the_class_of_the_object_before_the_dot_through_its_attributes(tmp_path):
+    root = workspace(tmp_path)
+    (root / "shop" / "ledger.py").write_text(LEDGER)
+    (root / "shop" / "account.py").write_text(ACCOUNT)
+    text = "from shop.account import Account\nfrom shop.models import find_user\n\n\ndef close(acct: Account):\n    acct.ledger."
+    block = ProjectContext([str(root)]).block(str(root / "shop" / "app.py"), text, len(text), 2000, recent=False)
+    assert block.project.files[-1] == ("shop/ledger.py", LEDGER.strip())  # nearest the cursor
+    assert [path for path, _ in block.project.files] == ["shop/models.py", "shop/account.py", "shop/ledger.py"]
+    narrowed = (
+        "from shop.ledger import Ledger\n\n\ndef check(books):\n    if isinstance(books, Ledger):\n        books."
+    )
+    block = ProjectContext([str(root)]).block(str(root / "app.py"), narrowed, len(narrowed), 2000, recent=False)
+    assert block.project.files == (("shop/ledger.py", LEDGER.strip()),)
+
+
+def test_a_piece_bigger_than_the_room_left_is_cut_at_a_line(tmp_path):
+    root = workspace(tmp_path)
+    methods = "".join(f"    def method_{i}(self, value: int) -> int: ...\n" for i in range(40))
+    (root / "shop" / "big.py").write_text("class Big:\n" + methods)
+    text = "from shop.big import Big\n\n\ndef use(big: Big):\n    big."
+    block = ProjectContext([str(root)]).block(str(root / "shop" / "app.py"), text, len(text), 400, recent=False)
+    ((path, shown),) = block.project.files
+    assert path == "shop/big.py" and len(shown) <= 400
+    assert shown.startswith("class Big:\n    def method_0(self, value: int) -> int: ...\n") and shown.endswith(
+        "\n    ..."
+    )

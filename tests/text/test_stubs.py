@@ -77,3 +77,20 @@ def test_a_hostile_file_gives_nothing_and_never_raises():
     deep = "def f(a=" + "-" * 100_000 + "1): pass\n"  # past the parser's and ast.unparse's recursion
     wide = "def f(a=" + "1+" * 100_000 + "1): pass\n"
     assert (module(deep).stubs, module(wide).stubs, imports("from x import " + "(" * 300)) == ({}, {}, [])
+
+
+def test_a_module_records_its_classes_attribute_types_and_its_imports():
+    found = module(
+        "from .ledger import Ledger as L\n\n\nclass Account:\n    owner: 'models.User'\n\n"
+        "    def __init__(self, ledger: L, n):\n        self.ledger = ledger\n        self.log = Log()\n"
+        "        self.count: int = n\n        self.n = n\n"
+    )
+    assert found.attributes == {
+        "Account": {
+            "owner": frozenset({"User"}),
+            "ledger": frozenset({"L"}),
+            "log": frozenset({"Log"}),
+            "count": frozenset({"int"}),
+        }
+    }
+    assert found.imports == (Import("ledger", 1, "Ledger", "L"),)
