@@ -258,7 +258,7 @@ class ProjectContext:
             if imp.bound == name and imp.name:
                 source = self.workspace.module_file(file, imp.module, imp.level)
                 found = self.workspace.module(source) if source is not None else None
-                if found is not None and source != file:
+                if source is not None and found is not None and source != file:
                     return self._class(source, found, imp.name, hops - 1)
         return None
 
@@ -282,7 +282,7 @@ class ProjectContext:
             file = self.workspace.module_file(path, named[2], len(named[1]))
             found = self.workspace.module(file) if file is not None and file != path else None
             public = [n for n in (found.stubs if found else {}) if not n.startswith("_")]
-            if found is None or not public:
+            if file is None or not public:
                 return []
             listing = _cut(f"from {named[1]}{named[2]} import {', '.join(public)}", MAX_PIECE_CHARS, ",", "")
             return [_Piece(self.workspace.relative(file), listing, 2000.0, "definitions")] if listing else []

@@ -114,15 +114,15 @@ def _attributes(node: ast.ClassDef) -> dict[str, frozenset[str]]:
     for method in (m for m in node.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)):
         arguments = [*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs]
         parameters = {a.arg: _named(a.annotation) for a in arguments if a.annotation is not None}
-        for item in ast.walk(method):
-            targets = [item.target] if isinstance(item, ast.AnnAssign) else getattr(item, "targets", [])
+        for statement in ast.walk(method):
+            targets = [statement.target] if isinstance(statement, ast.AnnAssign) else getattr(statement, "targets", [])
             for target in targets:
                 if (
                     isinstance(target, ast.Attribute)
                     and isinstance(target.value, ast.Name)
                     and target.value.id == "self"
                 ):
-                    found.setdefault(target.attr, set()).update(_assigned(item, parameters))
+                    found.setdefault(target.attr, set()).update(_assigned(statement, parameters))
     return {name: frozenset(kinds) for name, kinds in found.items() if kinds}
 
 
