@@ -1,5 +1,6 @@
 """Project context through the real server over stdio, with Qwen2.5-Coder 0.5B: a method defined in a
-sibling module of a small workspace is completed right with `context.project` and wrong without;
+sibling module of a small workspace is completed right with `context.project` and wrong without,
+also where the object's class is known only through another class's attribute;
 the context is pre-filled after a pause in typing, and nothing outside the workspace folder is read."""
 
 import asyncio
@@ -29,6 +30,20 @@ APP = """from ledger.accounts import Ledger
 def pay_supplier(ledger: Ledger, supplier: str, amount_cents: int) -> None:
     ledger"""
 LINE, END = 4, len("    ledger")
+STORE = """from .accounts import Ledger
+
+
+class Store:
+    def __init__(self, name: str):
+        self.name = name
+        self.books = Ledger("EUR")
+"""
+REFUND = """from ledger.store import Store
+
+
+def refund_customer(store: Store, customer: str, amount_cents: int) -> None:
+    store.books"""
+REFUND_END = len("    store.books")
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +54,8 @@ def workspace(tmp_path_factory):
     (root / "ledger" / "__init__.py").write_text("")
     (root / "ledger" / "accounts.py").write_text(ACCOUNTS)
     (root / "ledger" / "app.py").write_text(APP + "\n")
+    (root / "ledger" / "store.py").write_text(STORE)
+    (root / "ledger" / "refund.py").write_text(REFUND + "\n")
     return root
 
 
@@ -105,3 +122,22 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}
         assert [(i.insert_text, i.range) for i in result.items] == [("accounts.Ledger = None", where)]
+
+
+async def test_the_class_of_an_attribute_comes_from_a_third_module(client: LanguageClient, workspace):
+    """`store.books.`: Store (imported) stores a Ledger (imported by store.py, not by this file) in `books`."""
+    uri = (workspace / "ledger" / "refund.py").as_uri()
+    open_doc(client, REFUND, uri)
+    await inline(client, LINE, REFUND_END, uri)
+    type_text(client, REFUND, LINE, REFUND_END, ".", 2, uri)
+    used = await project_in_use(client, uri)
+    result = await inline(client, LINE, REFUND_END + 1, uri)
+    where = types.Range(types.Position(LINE, REFUND_END + 1), types.Position(LINE, REFUND_END + 1))
+    if client.project:
+        assert (used["definitions"], used["chunks"]) == (2, 0)  # store.py's Store, accounts.py's Ledger
+        assert [(i.insert_text, i.range) for i in result.items] == [
+            ("post_transfer(debitAccount, store.refundAccount, amount_cents)", where)
+        ]
+    else:
+        assert used == {"definitions": 0, "chunks": 0, "chars": 0}
+        assert [(i.insert_text, i.range) for i in result.items] == [(".".join(["store"] * 32), where)]
