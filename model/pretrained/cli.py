@@ -114,9 +114,11 @@ def calibrated(name: str, threads: int = 0) -> str:
 def gguf_command(args) -> int:
     from nib.model.errors import ModelError
 
-    from .registry import gguf
+    from .registry import get, gguf
 
     try:
+        spec = get(args.name)
+        print(f"{spec.name}: {spec.about}\nlicence: {spec.licence}", file=sys.stderr)
         print(gguf(args.name))
     except ModelError as e:
         print(f"nib: {e}", file=sys.stderr)
@@ -133,5 +135,9 @@ def list_command(args) -> int:
         return 0
     for row in rows:
         state = f"imported at {row['path']} ({row['bytes'] / 1e6:.0f} MB)" if row["imported"] else "not imported"
-        print(f"{row['name']:14} {row['package']:32} {state}\n{'':14} licence: {row['licence']}")
+        if row["engine_only"]:
+            state = f"for an inference engine: `nib model gguf {row['name']}`"
+        wheels = row["package"].split()
+        package = f"{wheels[0]} ... {wheels[-1]}" if len(wheels) > 2 else row["package"]
+        print(f"{row['name']:18} {package:32} {state}\n{'':18} licence: {row['licence']}")
     return 0

