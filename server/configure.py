@@ -25,7 +25,7 @@ def local_key(settings: Settings) -> ModelKey:
     """The local model: `model.path`, else the best imported one whose calibrated statement fits
     the user's `statement.budgetMs` here (`runtime/choice.py`)."""
     m = settings.model
-    return ModelKey(m.path or default_model(settings.statement.budget_ms), m.device, m.threads)
+    return ModelKey(m.path or default_model(settings.statement.budget_ms, m.threads), m.device, m.threads)
 
 
 def list_key(settings: Settings) -> ModelKey:

@@ -99,7 +99,7 @@ class ModelPredictor(ServicePredictor):
         """fim: the FIM layout instead of the model's own; after: the statement's document keeps the
         lines after the cut's line (code the cut is inside of), not only the text before the cut;
         healing: the statements' (exact, the server's default, unless a call names one)."""
-        key = ModelKey(str(model_path) if model_path else default_model(), "cpu", threads)
+        key = ModelKey(str(model_path) if model_path else default_model(threads=threads), "cpu", threads)
         super().__init__(key, EngineOptions(), context_tokens, after, listing=None)
         assert isinstance(self.engine, LocalCompleter)  # a local model's host loads one
         self.healing = healing

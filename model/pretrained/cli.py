@@ -99,7 +99,7 @@ def calibrate_command(args) -> int:
     except ModelError as e:
         print(f"nib: {e}", file=sys.stderr)
         return 2
-    choice = default_choice()
+    choice = default_choice(threads=args.threads)
     print(f"default: {choice.name} ({choice.why})")
     return 0
 

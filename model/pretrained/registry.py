@@ -176,7 +176,7 @@ def import_model(
     if spec.engine_only:
         raise ModelError(
             f"{name} is served by an inference engine, not imported: `nib model gguf {name}` writes "
-            "its GGUF for llama.cpp (README, \"An inference engine for the statement\")"
+            'its GGUF for llama.cpp (README, "An inference engine for the statement")'
         )
     if adapter is not None:
         trained_on = meta(adapter).get("model")  # checked first: nothing is fetched for a wrong file

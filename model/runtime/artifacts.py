@@ -91,22 +91,22 @@ class ModelDir:
 BUNDLED = "bundled"  # the name of the model shipped in the package
 
 
-def default_model(budget_ms: float = BUDGET_MS) -> str:
+def default_model(budget_ms: float = BUDGET_MS, threads: int = 0) -> str:
     """What an empty model setting means: $NIB_MODEL if set, else the best imported model that is
-    fast enough here for a statement budget of budget_ms (`choice.py`; the user's
-    `statement.budgetMs`), else the bundled model, which needs nothing."""
-    return os.environ.get("NIB_MODEL") or default_choice(budget_ms).name
+    fast enough here for a statement budget of budget_ms on `threads` threads (`choice.py`; the
+    user's `statement.budgetMs` and `model.threads`), else the bundled model, which needs nothing."""
+    return os.environ.get("NIB_MODEL") or default_choice(budget_ms, threads).name
 
 
-def default_choice(budget_ms: float = BUDGET_MS) -> Choice:
-    """The default model for this process and budget: chosen once, so that a calibration another
-    process writes does not change the model under a running server."""
-    return _choice(nib_home(), budget_ms)
+def default_choice(budget_ms: float = BUDGET_MS, threads: int = 0) -> Choice:
+    """The default model for this process, budget and threads: chosen once, so that a calibration
+    another process writes does not change the model under a running server."""
+    return _choice(nib_home(), budget_ms, threads)
 
 
 @functools.cache
-def _choice(home: Path, budget_ms: float) -> Choice:
-    choice = choose(home, lambda name: (home / "models" / name / MANIFEST_FILE).is_file(), budget_ms)
+def _choice(home: Path, budget_ms: float, threads: int) -> Choice:
+    choice = choose(home, lambda name: (home / "models" / name / MANIFEST_FILE).is_file(), budget_ms, threads)
     log.info("the default model is %s: %s", choice.name, choice.why)
     return choice
 

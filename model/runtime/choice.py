@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from .onnx import threads_used
+
 CHOICE_FILE = Path(__file__).with_name("choice.json")
 BUDGET_MS = 250  # the default statement.budgetMs: what a keystroke's ghost text may take
 # The default before calibration existed, where imported: it still serves uncalibrated when no
@@ -32,6 +34,15 @@ class Choice:
 
 def calibration_file(home: Path, name: str) -> Path:
     return home / "calibration" / f"{name}.json"
+
+
+def calibrated_threads(home: Path, name: str) -> int:
+    """The threads the last calibration of name ran on (0, the default, where it does not say)."""
+    try:
+        threads = json.loads(calibration_file(home, name).read_text()).get("threads", 0)
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return threads if isinstance(threads, int) and not isinstance(threads, bool) and 0 <= threads <= 64 else 0
 
 
 def calibrated_p50(home: Path, name: str) -> float | None:
@@ -54,8 +65,11 @@ def order(choice_file: Path = CHOICE_FILE) -> list[str]:
     return [n for n in names if isinstance(n, str) and n and "/" not in n] if isinstance(names, list) else []
 
 
-def choose(home: Path, imported, budget_ms: float = BUDGET_MS, choice_file: Path = CHOICE_FILE) -> Choice:
-    """imported(name) -> whether that model is in the model cache.
+def choose(
+    home: Path, imported, budget_ms: float = BUDGET_MS, threads: int = 0, choice_file: Path = CHOICE_FILE
+) -> Choice:
+    """imported(name) -> whether that model is in the model cache; threads: the setting
+    `model.threads` it will run with (a calibration on other threads does not count).
 
     Example: choose(Path("/nonexistent"), lambda name: False, choice_file=Path("/nonexistent")) ==
              Choice("bundled", "no imported model: the bundled one")
@@ -65,7 +79,14 @@ def choose(home: Path, imported, budget_ms: float = BUDGET_MS, choice_file: Path
         if not imported(name):
             continue
         p50 = calibrated_p50(home, name)
-        if p50 is None:
+        ran, wanted = threads_used(calibrated_threads(home, name)), threads_used(threads)
+        if p50 is not None and ran != wanted:
+            passed.append(
+                f"{name} was calibrated on {ran} thread{'s' * (ran != 1)}, not the {wanted} of `model.threads` "
+                f"(`nib model calibrate {name} --threads {wanted}`)"
+            )
+            uncalibrated.append(name)
+        elif p50 is None:
             passed.append(f"{name} is not calibrated here (`nib model calibrate {name}`)")
             uncalibrated.append(name)
         elif p50 > budget_ms:

@@ -9,12 +9,17 @@ from nib.model.errors import ModelError
 from .base import SharedPrefixRuntime
 
 
+def threads_used(threads: int) -> int:
+    """The threads a model runs on for the setting `model.threads` (0: up to 4)."""
+    return threads or min(4, os.cpu_count() or 1)
+
+
 def session(model_dir, threads: int = 0, memory_arena: bool = False):
     """An ONNX Runtime session on the CPU over model_dir's graph; ModelError if it cannot be loaded."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+    opts.intra_op_num_threads = threads_used(threads)
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     opts.enable_cpu_mem_arena = memory_arena

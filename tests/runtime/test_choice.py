@@ -4,7 +4,15 @@ on this machine (its calibration), else the bundled one."""
 import json
 
 from nib.model.runtime import artifacts
-from nib.model.runtime.choice import CHOICE_FILE, Choice, calibrated_p50, calibration_file, choose, order
+from nib.model.runtime.choice import (
+    CHOICE_FILE,
+    Choice,
+    calibrated_p50,
+    calibrated_threads,
+    calibration_file,
+    choose,
+    order,
+)
 
 
 def calibrate(home, name, p50):
@@ -88,3 +96,16 @@ def test_files_nib_did_not_write_are_not_believed(tmp_path):
     assert order(weird) == ["ok"]
     weird.write_text(json.dumps({"order": "ok"}))
     assert order(weird) == []
+
+
+def test_a_calibration_on_other_threads_than_model_threads_does_not_count(tmp_path):
+    choice = ranked(tmp_path, "coder")
+    path = calibration_file(tmp_path, "coder")
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"model": "coder", "statement_ms_p50": 100.0, "threads": 3}))
+    assert calibrated_threads(tmp_path, "coder") == 3
+    assert choose(tmp_path, lambda name: True, threads=1, choice_file=choice) == Choice(
+        "bundled",
+        "coder was calibrated on 3 threads, not the 1 of `model.threads` (`nib model calibrate coder --threads 1`)",
+    )
+    assert choose(tmp_path, lambda name: True, threads=3, choice_file=choice).name == "coder"
