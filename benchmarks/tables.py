@@ -2,6 +2,7 @@
 
     python benchmarks/tables.py            # every table whose JSON is there
     python benchmarks/tables.py --changed BEFORE.json AFTER.json   # cuts gained and lost, per result
+    python benchmarks/tables.py --paired A.json:NAME B.json:NAME ...   # B ... against A on the same cuts
 
 Each JSON file carries the command that made it; the tables add nothing to it.
 """
@@ -316,7 +317,32 @@ def changed(before: dict, after: dict) -> list[str]:
     return rows
 
 
+def paired_rows(specs: list[str]) -> list[str]:
+    """Results of several reports on the same cuts (FILE:NAME; FILE alone: its first result), each
+    later one against the first: the paired difference of the rest of the line with its interval."""
+    from nib.model.eval.quality import paired
+
+    results = []
+    for spec in specs:
+        path, _, name = spec.partition(":")
+        found = json.loads(Path(path).read_text())["results"]
+        results.append(next(r for r in found if r["name"] == name) if name else found[0])
+    rows = [
+        "| result | against | exact, difference [95% CI] | similarity, difference [95% CI] | cuts |",
+        "|---|---|---|---|---|",
+    ]
+    for d in paired(results):
+        rows.append(
+            f"| {d['name']} | {d['against']} | {d['exact_match_diff']:+.3f} {_ci(d['exact_match_diff_ci95'], 3)} "
+            f"| {d['edit_similarity_diff']:+.1f} {_ci(d['edit_similarity_diff_ci95'], 1)} | {d['points']} |"
+        )
+    return rows
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--paired"]:
+        print("\n".join(paired_rows(sys.argv[2:])))
+        return 0
     if sys.argv[1:2] == ["--changed"]:
         before, after = (json.loads(Path(p).read_text()) for p in sys.argv[2:4])
         print("\n".join(changed(before, after)))
