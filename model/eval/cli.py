@@ -27,6 +27,12 @@ def register(sub) -> None:
     p.add_argument("--points", type=int, default=300, help="completion points per metric")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument(
+        "--device",
+        default="cpu",
+        choices=("cpu", "auto", "cuda"),
+        help="model.device for the local models (cpu: int8 ONNX; auto, cuda: torch, fp32 from the imported weights)",
+    )
     p.add_argument("--no-healing", action="store_true", help="skip the mid-token healing table")
     p.add_argument("--healing-only", action="store_true", help="only the mid-token healing table")
     p.add_argument("--context-tokens", type=int, help="the prompt's token budget (default: the model's own)")
@@ -220,6 +226,7 @@ def _quality(args, target: Path) -> tuple[dict, str]:
         fims=args.fim or (None,),
         after=args.after,
         statement_healing=args.statement_healing,
+        device=args.device,
     )
     return report, quality.table(report)
 

@@ -95,11 +95,13 @@ class ModelPredictor(ServicePredictor):
         fim: str | None = None,
         after=False,
         healing: str = "exact",
+        device: str = "cpu",
     ):
         """fim: the FIM layout instead of the model's own; after: the statement's document keeps the
         lines after the cut's line (code the cut is inside of), not only the text before the cut;
-        healing: the statements' (exact, the server's default, unless a call names one)."""
-        key = ModelKey(str(model_path) if model_path else default_model(threads=threads), "cpu", threads)
+        healing: the statements' (exact, the server's default, unless a call names one); device:
+        `model.device` (cpu: the int8 ONNX model; auto, cuda: torch on the weights it was imported from)."""
+        key = ModelKey(str(model_path) if model_path else default_model(threads=threads), device, threads)
         super().__init__(key, EngineOptions(), context_tokens, after, listing=None)
         assert isinstance(self.engine, LocalCompleter)  # a local model's host loads one
         self.healing = healing
@@ -107,6 +109,7 @@ class ModelPredictor(ServicePredictor):
             str(model_path or "bundled")
             + (f" fim={fim}" if fim else "")
             + (f" healing={healing}" if healing != "exact" else "")
+            + (f" device={device}" if device != "cpu" else "")
         )
         if fim is not None:
             self.engine.defaults = {**self.engine.defaults, "fim": fim}

@@ -171,10 +171,11 @@ def run(
     fims: Sequence[str | None] = (None,),
     after: bool = False,
     statement_healing: str = "exact",
+    device: str = "cpu",
 ) -> dict:
     """models: local model paths or names, each with each FIM layout of fims (None: its own);
     engines: (url, model name, healing) of engines over HTTP; after: statements see the lines
-    after the cut's line."""
+    after the cut's line; device: the setting `model.device` the local models run with."""
     files = python_files(folder)
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     id_points = identifier_points(texts, points, seed)
@@ -183,7 +184,7 @@ def run(
     pairs = midtoken_points(texts, points, seed) if healing else []
     results = []
     predictors: list[Callable[[], ModelPredictor | EnginePredictor]] = [
-        partial(ModelPredictor, m, threads, context_tokens, fim, after, statement_healing)
+        partial(ModelPredictor, m, threads, context_tokens, fim, after, statement_healing, device)
         for m in models
         for fim in fims
     ]
