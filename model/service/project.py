@@ -35,10 +35,12 @@ FILES = 64  # parsed workspace files kept, by path
 AROUND_LINES = 64  # the text before the cursor a recent chunk is compared with
 PACKAGE_MODULES, PACKAGE_NAMES = 40, 8  # on an import line: the modules beside the file shown, names of each
 MAX_PIECE_CHARS = 1200  # one name's stub, at most (a big class: its first methods)
+CHAIN_HOPS = 6  # attributes followed from the object the line ends in (`a.b.c.`)
 MIN_CUT_CHARS = 120  # a piece is cut to the room left in the budget when that is at least this
 CHARS_PER_TOKEN = 4  # the block's budget in characters per token of context.projectTokens (cut in tokens later)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_FROM_IMPORT = re.compile(r"from\s+(\.*)([\w.]*)\s+import\b")  # `from ..events.event import `
+# possessive: a line of dots or blanks would make the engine try every split of them between the groups
+_FROM_IMPORT = re.compile(r"from\s++(\.*+)([\w.]*+)\s++import\b")  # `from ..events.event import `
 _FROM_PACKAGE = re.compile(r"from\s+(\.*)([A-Za-z_][\w.]*)\.$")  # `from ..agents.`
 _SCOPE = re.compile(r"^(?:async def|def|class|@)", re.MULTILINE)
 
@@ -94,10 +96,13 @@ class Workspace:
     def inside(self, path: Path) -> Path | None:
         """path's real path, when that is a file inside a workspace folder that `exclude` does not
         match (under its own name or its link's)."""
-        real = Path(os.path.realpath(path))
-        if self.exclude.matches(str(path)) or self.exclude.matches(str(real)):
+        try:
+            real = Path(os.path.realpath(path))
+            if self.exclude.matches(str(path)) or self.exclude.matches(str(real)):
+                return None
+            return real if real.is_file() and any(real.is_relative_to(r) for r in self.roots) else None
+        except (OSError, ValueError):  # a name too long for the file system (a hostile import line), a NUL
             return None
-        return real if real.is_file() and any(real.is_relative_to(r) for r in self.roots) else None
 
     def module(self, path: Path) -> Module | None:
         """What the workspace file at path defines, read and parsed once per change on disk (None:
@@ -238,10 +243,10 @@ class ProjectContext:
         chain = object_at_end(line)
         if chain[:1] == ["self"] and len(chain) > 1:
             chain = [f"self.{chain[1]}", *chain[2:]]
-        classes = [c for n in kinds.get(chain[0], ()) if (c := self._class(path, here, n))] if chain else []
-        for attribute in chain[1:]:
+        classes = _distinct(self._class(path, here, n) for n in kinds.get(chain[0], ())) if chain else []
+        for attribute in chain[1 : 1 + CHAIN_HOPS]:
             hops = [(c, n) for c in classes for n in c[1].attributes.get(c[2], {}).get(attribute, ())]
-            classes = [c for (file, module, _), n in hops if (c := self._class(file, module, n))]
+            classes = _distinct(self._class(file, module, n) for (file, module, _), n in hops)
         found += [(c, 3000.0) for c in classes]
         return [
             _Piece(self.workspace.relative(file), _cut(module.stubs[name], MAX_PIECE_CHARS), weight, "definitions")
@@ -254,12 +259,15 @@ class ProjectContext:
         re-exports (None: elsewhere)."""
         if name in module.attributes:  # a class of module's own
             return file, module, name
-        for imp in module.imports if hops else ():
+        for imp in module.imports if hops else ():  # each import that binds it (`try: ... except ImportError:`)
             if imp.bound == name and imp.name:
                 source = self.workspace.module_file(file, imp.module, imp.level)
                 found = self.workspace.module(source) if source is not None else None
-                if source is not None and found is not None and source != file:
-                    return self._class(source, found, imp.name, hops - 1)
+                defined = (
+                    self._class(source, found, imp.name, hops - 1) if source and found and source != file else None
+                )
+                if defined is not None:
+                    return defined
         return None
 
     def _package(self, path: Path) -> list[_Piece]:
@@ -278,9 +286,10 @@ class ProjectContext:
         """On `from module import `: the module's public names, the line's most relevant piece; on
         `from package.`: its modules and their names, as `_package` shows the file's own package."""
         named = _FROM_IMPORT.match(line)
+        own = Path(os.path.realpath(path))
         if named:
             file = self.workspace.module_file(path, named[2], len(named[1]))
-            found = self.workspace.module(file) if file is not None and file != path else None
+            found = self.workspace.module(file) if file is not None and file != own else None
             public = [n for n in (found.stubs if found else {}) if not n.startswith("_")]
             if file is None or not public:
                 return []
@@ -290,7 +299,7 @@ class ProjectContext:
         file = self.workspace.module_file(path, package[2], len(package[1])) if package else None
         if package is None or file is None or file.name != "__init__.py":
             return []
-        piece = self._listing(file.parent, f"{package[1]}{package[2]}.", path, 1500.0)
+        piece = self._listing(file.parent, f"{package[1]}{package[2]}.", own, 1500.0)
         return [piece] if piece else []
 
     def _listing(self, folder: Path, prefix: str, own: Path, relevance: float) -> _Piece | None:
@@ -357,8 +366,16 @@ def _by_file(pieces: list[_Piece]) -> tuple[tuple[str, str], ...]:
 
 
 def _fit(text: str, room: int) -> str:
-    """A piece cut to the room left in the budget: at a line, else (a line of imported names) at a comma."""
-    return (_cut(text, room) or _cut(text, room, ",", "")) if room >= MIN_CUT_CHARS else ""
+    """A piece cut to the room left in the budget: at a line, or a line of imported names at a comma."""
+    if room < MIN_CUT_CHARS:
+        return ""
+    return _cut(text, room) if "\n" in text else _cut(text, room, ",", "")
+
+
+def _distinct(found) -> list[tuple[Path, Module, str]]:
+    """The classes found (None: not found), each once: two types of an attribute that lead to the
+    same class must not double the work of every hop after it."""
+    return list({(c[0], c[2]): c for c in found if c is not None}.values())
 
 
 def _cut(stub: str, most: int, at: str = "\n", mark: str = "\n    ...") -> str:

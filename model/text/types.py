@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-_TYPE = r"([A-Za-z_][\w.]*(?:\[[^\]\n=]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*)"
+_TYPE = r"([A-Za-z_][\w.]*(?:\[[^\]\n=]{0,200}\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*)"
 # `name: Type` (a parameter, a class attribute, `self.name: Type = ...`), not in a dict literal's "key": value
 _ANNOTATED = re.compile(r"(?<![\w.\"'])((?:self\.)?[A-Za-z_]\w*)[ \t]*:[ \t]*" + _TYPE)
 # `name = Class(` and `self.name = Class(`: a constructor, by the capital letter
@@ -19,7 +19,7 @@ _CONSTRUCTED = re.compile(r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)[ \t]*=[ \t]*([A-
 _NARROWED = re.compile(r"isinstance\(\s*((?:self\.)?[A-Za-z_]\w*)\s*,\s*([A-Z]\w*)\s*\)")  # isinstance(x, Class)
 _COPIED = re.compile(r"(?<![\w.])(self\.[A-Za-z_]\w*)[ \t]*=[ \t]*([A-Za-z_]\w*)[ \t]*$", re.MULTILINE)
 # the object before a `.` at the end of a line: `ctx.` `self.trace.` `user.profile.`
-_OBJECT_AT_END = re.compile(r"((?:self\.)?[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\.\s*[A-Za-z_]?\w*$")
+_OBJECT_AT_END = re.compile(r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\.\s*[A-Za-z_]?\w*$")
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 

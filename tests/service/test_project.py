@@ -2,6 +2,7 @@
 outside the workspace folders (symbolic links resolved first); never a module imported or run."""
 
 import sys
+import time
 
 from nib.model.completion.request import Project
 from nib.model.service.exclude import Exclude
@@ -177,3 +178,28 @@ def test_a_piece_bigger_than_the_room_left_is_cut_at_a_line(tmp_path):
     assert shown.startswith("class Big:\n    def method_0(self, value: int) -> int: ...\n") and shown.endswith(
         "\n    ..."
     )
+
+
+def test_hostile_files_cost_no_more_than_reading_them(tmp_path):
+    """Classes whose attributes lead back to each other through two names, a line of 200 dots, a
+    256 KB line of hex, a module name too long for the file system: each block in well under a
+    second (an exponential walk or a backtracking pattern took hours), and nothing raises."""
+    root = tmp_path
+    (root / "m.py").write_text('from n import A as B\n\n\nclass A:\n    a: "A | B"\n')
+    (root / "n.py").write_text("from m import A\n")
+    project = ProjectContext([str(root)])
+    lines = [
+        "from m import A\n\n\ndef f(x: A):\n    x" + ".a" * 40 + ".",
+        "from " + "." * 200_000 + "!",
+        'K = "' + "0123456789abcdef" * 16_000,
+        "from " + "a" * 300 + " import ",
+        "from ." + "a" * 300 + ".",
+        "def f(" + "a: a[" * 50_000,
+    ]
+    for text in lines:
+        started = time.perf_counter()
+        project.block(str(root / "app.py"), text, len(text), 1024, recent=False)
+        assert time.perf_counter() - started < 5, text[:40]
+    chained = lines[0]
+    block = project.block(str(root / "app.py"), chained, len(chained), 1024, recent=False)
+    assert block.project.files == (("m.py", "class A:\n    a: 'A | B'"),)  # as ast.unparse writes it
