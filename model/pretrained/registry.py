@@ -106,7 +106,12 @@ MODELS = {
 
 def get(name: str) -> Pretrained:
     if name not in MODELS:
-        raise ModelError(f"no pretrained model named {name!r}; nib can import: {', '.join(sorted(MODELS))}")
+        importable = sorted(n for n, spec in MODELS.items() if not spec.engine_only)
+        engine = sorted(n for n, spec in MODELS.items() if spec.engine_only)
+        raise ModelError(
+            f"no pretrained model named {name!r}; nib can import: {', '.join(importable)}; "
+            f"for an inference engine (`nib model gguf`): {', '.join(engine)}"
+        )
     return MODELS[name]
 
 

@@ -173,7 +173,8 @@ def test_a_model_not_imported_is_one_clear_line(tmp_path):
     )
     done = nib("model", "import", "gemma9-1b")
     assert done.returncode == 2 and done.stderr.endswith(
-        "nib: no pretrained model named 'gemma9-1b'; nib can import: gemma3-270m, qwen2.5-coder-0.5b\n"
+        "nib: no pretrained model named 'gemma9-1b'; nib can import: gemma3-270m, qwen2.5-coder-0.5b; "
+        "for an inference engine (`nib model gguf`): qwen2.5-coder-1.5b\n"
     )
 
 
