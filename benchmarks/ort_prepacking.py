@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from latency import write_report
+
 PROMPT = 448
 PASSES = 30
 
@@ -86,8 +88,7 @@ def main() -> int:
         "rows": rows,
     }
     print(json.dumps(report, indent=2))
-    if args.json_out:
-        args.json_out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.json_out, report)
     return 0
 
 

@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nib.model.completion.request import Project
 from nib.model.text.recent import Recent, similarity
-from nib.model.text.stubs import Import, Module, imports, module
+from nib.model.text.stubs import Import, Module, imports
 from nib.model.text.types import object_at_end, types_of
 
-from .exclude import Exclude
+from .workspace import Workspace
 
-MAX_FILE_BYTES = 256 << 10  # a bigger file (generated, data) is not read
-FILES = 64  # parsed workspace files kept, by path
 AROUND_LINES = 64  # the text before the cursor a recent chunk is compared with
 PACKAGE_MODULES, PACKAGE_NAMES = 40, 8  # on an import line: the modules beside the file shown, names of each
 MAX_PIECE_CHARS = 1200  # one name's stub, at most (a big class: its first methods)
@@ -84,88 +81,6 @@ def scope_start(text: str, cursor: int) -> int:
     return start
 
 
-class Workspace:
-    """The workspace folders' Python files, read only inside them, parsed once per change on disk."""
-
-    def __init__(self, roots: list[str], exclude: Exclude | None = None):
-        self.roots = [Path(os.path.realpath(r)) for r in roots]
-        self.exclude = exclude or Exclude()  # the setting `exclude`: files never read
-        self._files: dict[Path, tuple[tuple[int, int], Module]] = {}  # path -> ((mtime, size), its stubs)
-        self._lock = threading.Lock()
-
-    def inside(self, path: Path) -> Path | None:
-        """path's real path, when that is a file inside a workspace folder that `exclude` does not
-        match (under its own name or its link's)."""
-        try:
-            real = Path(os.path.realpath(path))
-            if self.exclude.matches(str(path)) or self.exclude.matches(str(real)):
-                return None
-            return real if real.is_file() and any(real.is_relative_to(r) for r in self.roots) else None
-        except (OSError, ValueError):  # a name too long for the file system (a hostile import line), a NUL
-            return None
-
-    def module(self, path: Path) -> Module | None:
-        """What the workspace file at path defines, read and parsed once per change on disk (None:
-        not a file inside the workspace, or too big). Only its stubs are kept, not its text."""
-        real = self.inside(path)
-        if real is None:
-            return None
-        stat = real.stat()
-        if stat.st_size > MAX_FILE_BYTES:
-            return None
-        key = (stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            cached = self._files.get(real)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        found = module(real.read_bytes().decode("utf-8", "replace"))
-        with self._lock:
-            self._files[real] = (key, found)
-            while len(self._files) > FILES:
-                self._files.pop(next(iter(self._files)))
-        return found
-
-    def relative(self, path: Path) -> str:
-        """path in its workspace folder (its name alone outside them: a recent chunk's untitled buffer)."""
-        root = self._root(path)
-        return str(Path(os.path.realpath(path)).relative_to(root)) if root else Path(path).name
-
-    def name(self, path: str | None) -> str:
-        """The name of the workspace folder holding path (the first folder's, else "")."""
-        root = self._root(Path(path)) if path else None
-        return (root or (self.roots[0] if self.roots else Path())).name
-
-    def _root(self, path: Path) -> Path | None:
-        real = Path(os.path.realpath(path))
-        return next((r for r in self.roots if real.is_relative_to(r)), None)
-
-    def module_file(self, importer: Path, module: str, level: int) -> Path | None:
-        """The workspace file of a module imported from importer (a relative import when level > 0)."""
-        parts = [p for p in module.split(".") if p]
-        if level:
-            base = importer.parent
-            for _ in range(level - 1):
-                base = base.parent
-            bases = [base]
-        else:
-            bases = [_package_base(importer), *self.roots, *(r / "src" for r in self.roots)]
-        for base in bases:
-            for candidate in (base.joinpath(*parts).with_suffix(".py"), base.joinpath(*parts, "__init__.py")):
-                if parts or candidate.name == "__init__.py":
-                    found = self.inside(candidate)
-                    if found is not None:
-                        return found
-        return None
-
-
-def _package_base(file: Path) -> Path:
-    """The folder above the outermost package holding file: where its absolute imports start."""
-    folder = file.parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        folder = folder.parent
-    return folder
-
-
 class ProjectContext:
     def __init__(self, roots: list[str], recent_size: int = 16):
         self.workspace = Workspace(roots)
@@ -182,7 +97,8 @@ class ProjectContext:
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor].lstrip()
         pieces = []
         if path and self.workspace.roots:
-            pieces = self._definitions(Path(path), text, scope) + self._typed(Path(path), text, scope, line)
+            found = tuple(imports(text))  # read once: both kinds of pieces start from the file's imports
+            pieces = self._definitions(Path(path), text, scope, found) + self._typed(Path(path), scope, line, found)
         if path and self.workspace.roots and line.startswith(("from ", "import ")):
             pieces += self._package(Path(path)) + self._imported(Path(path), line)
         if recent:
@@ -209,13 +125,13 @@ class ProjectContext:
         definitions = len({p.path for p in shown if p.kind == "definitions"})
         return Block(Project(self.workspace.name(path), _by_file(shown), own), definitions, chunks)
 
-    def _definitions(self, path: Path, text: str, scope: str) -> list[_Piece]:
+    def _definitions(self, path: Path, text: str, scope: str, found_imports: tuple[Import, ...]) -> list[_Piece]:
         """A piece for each name the file imports from another workspace file and uses: its stub,
         relevance the more the cursor's scope (then the file) uses it."""
         in_scope, in_file = _counts(scope), _counts(text)
         own = Path(os.path.realpath(path))
         pieces = []
-        for imp in imports(text):
+        for imp in found_imports:
             for file, names, attributes in self._resolve(path, imp, text):
                 found = self.workspace.module(file) if file != own else None
                 if found is None:
@@ -228,13 +144,13 @@ class ProjectContext:
                         pieces.append(_Piece(self.workspace.relative(file), body, relevance, "definitions"))
         return pieces
 
-    def _typed(self, path: Path, text: str, scope: str, line: str) -> list[_Piece]:
+    def _typed(self, path: Path, scope: str, line: str, found_imports: tuple[Import, ...]) -> list[_Piece]:
         """The stubs of the workspace classes of the objects the cursor's scope uses, as its annotations
         and constructor calls say (`text/types.py`), relevance the more the scope uses them; the
         most relevant that of the object the line ends in an attribute of, found through its
         attributes' types (`self.trace.` is Trace's when `__init__` stored a Trace there)."""
         kinds, counts = types_of(scope), _counts(scope)
-        here = Module({}, {}, {}, tuple(imports(text)))
+        here = Module({}, {}, {}, found_imports)
         weights: dict[str, float] = {}
         for variable, names in kinds.items():
             for name in names:
