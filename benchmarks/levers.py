@@ -58,9 +58,8 @@ def graph_figures(path: Path, embeds: np.ndarray, reference: np.ndarray | None, 
     empty = np.zeros((18, 1, 1, 0, 256), np.float32)
 
     def run(e, pk, pv):
-        return s.run(
-            None, {"embeds": e, "prefix_keys": pk, "prefix_values": pv, "past_keys": empty, "past_values": empty}
-        )
+        feed = {"embeds": e, "prefix_keys": pk, "prefix_values": pv, "past_keys": empty, "past_values": empty}
+        return s.run(None, {**feed, "scored": np.arange(e.shape[1])})  # every position, as measured before
 
     _, keys, values = run(embeds[:, :448], empty, empty)
     out = {
@@ -115,6 +114,7 @@ def quantization_and_head(threads: int, text: str) -> dict:
                         "prefix_values": empty,
                         "past_keys": empty,
                         "past_values": empty,
+                        "scored": np.arange(embeds[:, lo : lo + 512].shape[1]),
                     },
                 )[0][0].argmax(-1)
                 for lo in range(0, embeds.shape[1], 512)

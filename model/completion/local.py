@@ -168,7 +168,7 @@ class LocalCompleter:
             reused, shared = self.states.best(ids, types)
             if cancel is not None:
                 reused = self._prefill_in_steps(ids, types, reused, shared, cancel)
-            logits, state = self.runtime.prefill(ids, types, reused)
+            logits, state = self.runtime.prefill(ids, types, reused, every=False)
             self.states.add(state, reused, shared)
         timings.prompt_tokens, timings.healed_bytes = len(ids), len(healing.removed)
         timings.project_tokens = len(shown.ids)
@@ -180,7 +180,7 @@ class LocalCompleter:
         for end in range(shared + WARM_STEP, len(ids), WARM_STEP):
             if cancel.is_set():
                 raise Cancelled()
-            _, state = self.runtime.prefill(ids[:end], types[:end], reused)
+            _, state = self.runtime.prefill(ids[:end], types[:end], reused, every=False)
             self.states.add(state, reused, shared)
             reused, shared = state, end
         return reused

@@ -159,10 +159,11 @@ class Gemma(nn.Module):
             raise ValueError("this Gemma caps its logits: nib implements no soft-capping")
         return model.eval()
 
-    def forward_shared(self, embeds, prefix_keys, prefix_values, past_keys, past_values):
+    def forward_shared(self, embeds, prefix_keys, prefix_values, past_keys, past_values, scored=None):
         """B rows that continue one prompt: embeds (B, S, C) of their new tokens (scaled already);
         the prompt's cache (L, 1, KV, P, D) shared, each row's own (L, B, KV, S0, D).
-        -> logits over the kept tokens (B, S, K), the rows' own caches extended to S0 + S."""
+        scored: the positions among the new tokens whose logits are computed (None: every one).
+        -> logits over the kept tokens (B, S or len(scored), K), the rows' own caches extended to S0 + S."""
         cfg = self.cfg
         B, S, _ = embeds.shape
         P, S0 = prefix_keys.shape[3], past_keys.shape[3]
@@ -195,4 +196,6 @@ class Gemma(nn.Module):
             x = x + layer.post_feedforward_layernorm(layer.mlp(layer.pre_feedforward_layernorm(x)))
             keys.append(k)
             values.append(v)
+        if scored is not None:  # a prefill reads the last position's logits only: the head is the costly part
+            x = x.index_select(1, scored)
         return self.head(self.norm(x)), torch.stack(keys), torch.stack(values)

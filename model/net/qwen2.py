@@ -137,10 +137,11 @@ class Qwen2(nn.Module):
         model.load_state_dict(ours)
         return model.eval()
 
-    def forward_shared(self, embeds, prefix_keys, prefix_values, past_keys, past_values):
+    def forward_shared(self, embeds, prefix_keys, prefix_values, past_keys, past_values, scored=None):
         """B rows that continue one prompt: embeds (B, S, C) of their new tokens; the prompt's cache
         (L, 1, KV, P, D) shared, each row's own (L, B, KV, S0, D).
-        -> logits over the kept tokens (B, S, K), the rows' own caches extended to S0 + S."""
+        scored: the positions among the new tokens whose logits are computed (None: every one).
+        -> logits over the kept tokens (B, S or len(scored), K), the rows' own caches extended to S0 + S."""
         cfg = self.cfg
         B, S, _ = embeds.shape
         P, S0 = prefix_keys.shape[3], past_keys.shape[3]
@@ -164,4 +165,6 @@ class Qwen2(nn.Module):
             x = x + layer.mlp(layer.post_attention_layernorm(x))
             keys.append(k)
             values.append(v)
+        if scored is not None:  # a prefill reads the last position's logits only: the head is the costly part
+            x = x.index_select(1, scored)
         return self.head(self.norm(x)), torch.stack(keys), torch.stack(values)

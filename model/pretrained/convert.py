@@ -77,12 +77,12 @@ def to_onnx(model, out: Path) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, embeds, prefix_keys, prefix_values, past_keys, past_values):
-            return self.inner.forward_shared(embeds, prefix_keys, prefix_values, past_keys, past_values)
+        def forward(self, embeds, prefix_keys, prefix_values, past_keys, past_values, scored):
+            return self.inner.forward_shared(embeds, prefix_keys, prefix_values, past_keys, past_values, scored)
 
     cfg = model.cfg
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
-    prefix, past = torch.export.Dim("prefix"), torch.export.Dim("past")
+    prefix, past, scored = torch.export.Dim("prefix"), torch.export.Dim("past"), torch.export.Dim("scored")
     embeds = torch.randn(2, 2, cfg.d_model)  # sizes of 0 or 1 would be fixed by the export
     shared = torch.zeros(cfg.n_layer, 1, cfg.n_kv_head, 3, cfg.head_dim)
     own = torch.zeros(cfg.n_layer, 2, cfg.n_kv_head, 2, cfg.head_dim)
@@ -92,14 +92,15 @@ def to_onnx(model, out: Path) -> None:
         "prefix_values": {3: prefix},
         "past_keys": {1: batch, 3: past},
         "past_values": {1: batch, 3: past},
+        "scored": {0: scored},
     }
     torch.onnx.export(
         Serving(model).eval(),
-        (embeds, shared, shared.clone(), own, own.clone()),
+        (embeds, shared, shared.clone(), own, own.clone(), torch.arange(2)),
         str(out),
         dynamo=True,
         opset_version=OPSET,
-        input_names=["embeds", "prefix_keys", "prefix_values", "past_keys", "past_values"],
+        input_names=["embeds", "prefix_keys", "prefix_values", "past_keys", "past_values", "scored"],
         output_names=["logits", "present_keys", "present_values"],
         dynamic_shapes=dyn,
         external_data=False,

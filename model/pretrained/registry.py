@@ -117,7 +117,7 @@ def get(name: str) -> Pretrained:
 
 def imported(spec: Pretrained) -> dict | None:
     """The manifest of the imported copy if it is whole, from the pinned package and with this
-    nib's defaults for it, else None (an import converts it again)."""
+    nib's defaults and head for it, else None (an import converts it again)."""
     if spec.engine_only:
         return None
     try:
@@ -126,7 +126,8 @@ def imported(spec: Pretrained) -> dict | None:
         return None
     source = model.manifest.get("source", {})
     same = (source.get("package"), source.get("version")) == (spec.package, spec.version)
-    return model.manifest if same and model.manifest.get("defaults") == spec.defaults else None
+    same = same and model.manifest.get("defaults") == spec.defaults
+    return model.manifest if same and model.manifest["architecture"].get("kept") == len(spec.kept()) else None
 
 
 STAGES = 5  # assemble, read, export, quantize, parity: the progress bar's steps

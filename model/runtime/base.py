@@ -61,12 +61,19 @@ class Runtime:
         """ids, types: (B, S) int64; keys, values: (L, B, H, P, D).  -> logits (B, S, V), keys, values"""
         raise NotImplementedError
 
+    def forward_last(self, ids: np.ndarray, types: np.ndarray, keys: np.ndarray, values: np.ndarray):
+        """`forward` for one row whose last token's logits are all that is read.  -> logits
+        (1, S' >= 1, V) ending in the last token's, keys, values. A backend that can score only
+        that position says so here: the head over a whole chunk is wasted work in a prefill."""
+        return self.forward(ids, types, keys, values)
+
     def empty(self, batch: int = 1) -> tuple[np.ndarray, np.ndarray]:
         kv = np.zeros((self.n_layer, batch, self.n_head, 0, self.head_dim), dtype=np.float32)
         return kv, kv.copy()
 
-    def prefill(self, tokens, types, kv_state: State | None = None) -> tuple[np.ndarray, State]:
-        """Run a whole prompt, reusing kv_state's longest common prefix.  -> (logits (S_new, V), state)
+    def prefill(self, tokens, types, kv_state: State | None = None, every: bool = True) -> tuple[np.ndarray, State]:
+        """Run a whole prompt, reusing kv_state's longest common prefix.  -> (logits (S_new, V), state);
+        every=False: the logits of the last token at least (what a completion reads), (S' >= 1, V).
 
         At least the last token is always run, so its logits come back.
         """
@@ -80,14 +87,17 @@ class Runtime:
             keys, values = self.empty()
         chunk = self.prefill_chunk or len(tokens)
         parts = []
+        forward = self.forward if every else self.forward_last
         for lo in range(reuse, len(tokens), chunk):
-            logits, keys, values = self.forward(
+            logits, keys, values = forward(
                 np.asarray([tokens[lo : lo + chunk]], dtype=np.int64),
                 np.asarray([types[lo : lo + chunk]], dtype=np.int64),
                 keys,
                 values,
             )
             parts.append(logits[0])
+        if not every:
+            parts = parts[-1:]
         return np.concatenate(parts) if len(parts) > 1 else parts[0], State(tokens, types, keys, values)
 
     def step(self, state: State, token: int, type_: int) -> tuple[np.ndarray, State]:
@@ -114,15 +124,19 @@ class SharedPrefixRuntime(Runtime):
     prefix_values, keys, values)` reads the prompt's cache (L, 1, H, P, D) as a prefix shared
     by the B rows and extends each row's own cache (L, B, H, S0, D) by the new tokens."""
 
-    def run(self, ids, types, prefix_keys, prefix_values, keys, values):
-        """-> logits (B, S, V), the rows' own keys and values (L, B, H, S0 + S, D)"""
+    def run(self, ids, types, prefix_keys, prefix_values, keys, values, scored=None):
+        """scored: the positions among the new tokens whose logits are computed (None: every one)
+        -> logits (B, S or len(scored), V), the rows' own keys and values (L, B, H, S0 + S, D)"""
         raise NotImplementedError
 
-    def forward(self, ids, types, keys, values):
+    def forward(self, ids, types, keys, values, scored=None):
         if keys.shape[1] == 1:  # one sequence: its cache is the prefix; only the new tokens' cache comes back
-            logits, new_keys, new_values = self.run(ids, types, keys, values, *self.empty(1))
+            logits, new_keys, new_values = self.run(ids, types, keys, values, *self.empty(1), scored=scored)
             return logits, np.concatenate((keys, new_keys), axis=3), np.concatenate((values, new_values), axis=3)
-        return self.run(ids, types, *self.empty(1), keys, values)
+        return self.run(ids, types, *self.empty(1), keys, values, scored=scored)
+
+    def forward_last(self, ids, types, keys, values):
+        return self.forward(ids, types, keys, values, scored=np.asarray([ids.shape[1] - 1], dtype=np.int64))
 
     def step_rows(self, prefix, keys, values, tokens, types):
         logits, keys, values = self.run(

@@ -61,7 +61,7 @@ class EmbeddedTorchRuntime(SharedPrefixRuntime):
         self.n_layer, self.n_head, self.head_dim = arch["n_layer"], arch["n_kv_head"], arch["head_dim"]
         self.vocab_size, self.block_size, self.uses_types = arch["kept"], arch["block_size"], False
 
-    def run(self, ids, types, prefix_keys, prefix_values, keys, values):
+    def run(self, ids, types, prefix_keys, prefix_values, keys, values, scored=None):
         t = self.torch
         with t.no_grad():
             embeds = self.embedding[t.from_numpy(np.ascontiguousarray(ids)).to(self.device)]
@@ -69,4 +69,5 @@ class EmbeddedTorchRuntime(SharedPrefixRuntime):
                 t.from_numpy(np.ascontiguousarray(a)).to(self.device)
                 for a in (prefix_keys, prefix_values, keys, values)
             )
-            return to_numpy(*self.model.forward_shared(embeds, *kv))
+            positions = None if scored is None else t.from_numpy(np.asarray(scored, dtype=np.int64)).to(self.device)
+            return to_numpy(*self.model.forward_shared(embeds, *kv, positions))

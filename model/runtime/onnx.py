@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from nib.model.errors import ModelError
 
 from .base import SharedPrefixRuntime
@@ -53,7 +55,7 @@ class OnnxRuntime(SharedPrefixRuntime):
         """The graph's inputs for the new tokens."""
         raise NotImplementedError
 
-    def run(self, ids, types, prefix_keys, prefix_values, keys, values):
+    def run(self, ids, types, prefix_keys, prefix_values, keys, values, scored=None):
         feed = {
             **self._token_feed(ids, types),
             "past_keys": keys,
@@ -61,4 +63,8 @@ class OnnxRuntime(SharedPrefixRuntime):
             "prefix_keys": prefix_keys,
             "prefix_values": prefix_values,
         }
-        return self.session.run(None, feed)
+        if "scored" in self.input_names:
+            feed["scored"] = np.arange(ids.shape[1], dtype=np.int64) if scored is None else scored
+            return self.session.run(None, feed)
+        logits, keys, values = self.session.run(None, feed)  # a graph without it scores every position
+        return (logits if scored is None else logits[:, scored]), keys, values

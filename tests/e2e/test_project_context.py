@@ -117,11 +117,11 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
     if client.project:
         assert (used["definitions"], used["chunks"]) == (1, 0)
         assert [(i.insert_text, i.range) for i in result.items] == [
-            ("post_transfer(supply, 'customer', amount_cents)", where)
+            ("post_transfer(supplier, ledger.accounts.supplier, amount_cents)", where)
         ]
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}
-        assert [(i.insert_text, i.range) for i in result.items] == [("accounts.Ledger = None", where)]
+        assert [(i.insert_text, i.range) for i in result.items] == [("accounts.Ledger = Ledger", where)]
 
 
 async def test_the_class_of_an_attribute_comes_from_a_third_module(client: LanguageClient, workspace):
@@ -136,7 +136,7 @@ async def test_the_class_of_an_attribute_comes_from_a_third_module(client: Langu
     if client.project:
         assert (used["definitions"], used["chunks"]) == (2, 0)  # store.py's Store, accounts.py's Ledger
         assert [(i.insert_text, i.range) for i in result.items] == [
-            ("post_transfer(debitAccount, store.refundAccount, amount_cents)", where)
+            ("post_transfer(customer, store.books.accounts[customer], amount_cents)", where)
         ]
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}

@@ -49,6 +49,8 @@ def test_every_piece_maps_to_its_bytes(model_dir):
     kept = model_dir.manifest["architecture"]["kept"]
     generated = {bpe.token_bytes[i] for i in range(kept) if i not in bpe.special_ids}
     assert {bytes([b]) for b in range(256)} <= generated  # any text can be spelled by the pruned head
+    spelled_in_ascii = [i for i in range(bpe.vocab_size) if bpe.token_bytes[i].isascii() and i not in bpe.special_ids]
+    assert len(spelled_in_ascii) > 90_000 and max(spelled_in_ascii) < kept  # a new project's names: `SpanNode`
     assert [bpe.token_bytes[i] for i in bpe.fim] == [b"<|fim_prefix|>", b"<|fim_suffix|>", b"<|fim_middle|>"]
     assert bpe.bos is None and bpe.token_bytes[bpe.eot] == b"<|endoftext|>" and bpe.eot < kept
 
@@ -59,7 +61,7 @@ def test_the_manifest_names_the_source_the_licence_and_the_parity(model_dir):
     assert m["source"]["gguf_sha256"] == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
     assert m["source"]["gguf_bytes"] == 491_400_064
     assert m["licence"] == registry.QWEN_LICENCE
-    assert (m["architecture"]["name"], m["architecture"]["n_layer"], m["architecture"]["kept"]) == ("Qwen2", 24, 32876)
+    assert (m["architecture"]["name"], m["architecture"]["n_layer"], m["architecture"]["kept"]) == ("Qwen2", 24, 94919)
     assert m["parity"]["int8_vs_transformers_fp32_top1_agreement"] >= 0.95
     assert m["parity"]["cache_vs_single_pass_max_abs_logit_diff"] <= 1e-3
 
@@ -198,3 +200,39 @@ def test_an_adapter_is_merged_by_the_import_and_by_the_torch_runtime(model_dir, 
     assert np.abs(torch_adapted - torch_plain).max() > 0.5  # torch merged it too...
     # ...the same one: nearer the adapted int8 graph than the plain weights are
     assert np.abs(torch_adapted - int8_adapted).mean() < 0.8 * np.abs(torch_plain - int8_adapted).mean()
+
+
+def test_a_prompt_s_last_logits_alone_are_those_of_the_whole_pass(model_dir):
+    """A completion reads a prompt's last logits only: the graph then scores that position alone
+    (the head over every ASCII token is a fifth of a token's work), with the same numbers and cache."""
+    import numpy as np
+
+    from nib.model.runtime.embedded import EmbeddedRuntime
+
+    runtime = EmbeddedRuntime(model_dir)
+    assert "scored" in runtime.input_names
+    ids = load_tokenizer(model_dir).encode(AREA * 12)[:300]  # two chunks of the prefill
+    every, state = runtime.prefill(ids, [0] * len(ids))
+    last, last_state = runtime.prefill(ids, [0] * len(ids), every=False)
+    kept = model_dir.manifest["architecture"]["kept"]
+    assert every.shape == (300, kept) and last.shape == (1, kept)
+    assert np.abs(last[-1] - every[-1]).max() < 1e-3
+    assert np.array_equal(last_state.keys, state.keys) and np.array_equal(last_state.values, state.values)
+
+
+TRACER = '''class Tracer:
+    def end_span_with_error(self, span, message: str, error: Exception) -> None:
+        span.record_exception(error)
+
+
+def invoke(tracer: Tracer, model_invoke_span, call):
+    try:
+        return call()
+    except Exception as e:
+        tracer.'''
+
+
+def test_a_name_of_the_file_that_no_corpus_holds_is_spelled_right(engine):
+    """The head scores every ASCII token: with the corpus's tokens only (nib 0.2 up to commit
+    99d5d51) the model wrote `end_with_error(model_invoke_error, e)` here, a method no class has."""
+    assert statement(engine, TRACER, len(TRACER), "off") == [("end_span_with_error(span, message, error)", len(TRACER))]

@@ -44,3 +44,30 @@ def test_the_vocabulary_tool_tells_byte_level_from_sentencepiece(tmp_path):
     tokenizer().save(str(path))
     assert json.loads(path.read_text())["decoder"]["type"] == "ByteLevel"
     assert type(load(path)) is ByteLevelBPE
+
+
+def test_the_head_keeps_every_ascii_token_beside_the_corpus_s(tmp_path):
+    """A new project's names are in no corpus: every token spelled in ASCII alone is kept, a
+    multi-byte token the corpus did not use is not (its bytes are, as every byte is)."""
+    from collections import Counter
+
+    from nib.model.pretrained.vocab import ascii_tokens, kept_tokens, widen
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    vocab = {c: i for i, c in enumerate(alphabet)} | {"Ġr": 256, "Ġre": 257, "Ã©": 258}
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[("Ġ", "r"), ("Ġr", "e"), ("Ã", "©")]))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens(["<|endoftext|>"])
+    path = tmp_path / "tokenizer.json"
+    tok.save(str(path))
+    bpe = load(path)
+    assert bpe.token_bytes[258] == "é".encode()
+    single_ascii = {i for i in range(256) if bpe.token_bytes[i][0] < 0x80}
+    assert len(single_ascii) == 128 and ascii_tokens(bpe) == single_ascii | {256, 257}
+    assert kept_tokens(bpe, Counter(), 2, ascii=False) == [*range(256), 259]
+    assert kept_tokens(bpe, Counter({258: 5}), 2) == [*range(260)]
+    committed = tmp_path / "vocab.json"
+    committed.write_text(json.dumps({"min_count": 2, "kept": 2, "ids": [258, 259]}))
+    ids = sorted(single_ascii | {256, 257, 258, 259})
+    assert widen(committed, path) == {"min_count": 2, "kept": 132, "ids": ids, "ascii": True}

@@ -91,3 +91,39 @@ def test_a_sliding_window_or_scaled_rope_is_refused(hf_model):
     with pytest.raises(ValueError) as e:
         NibConfig.from_hf(config)
     assert str(e.value) == "this Qwen2 uses sliding-window attention: nib implements none for it"
+
+
+def test_scored_positions_are_those_of_the_whole_pass(hf_model):
+    ids = torch.randint(0, 64, (1, 12))
+    ours = Qwen2.from_hf(hf_model)
+    e = empty(ours.cfg)
+    embeds = hf_model.model.embed_tokens(ids)
+    with torch.no_grad():
+        every, keys, values = ours.forward_shared(embeds, e, e, e, e)
+        last, last_keys, last_values = ours.forward_shared(embeds, e, e, e, e, torch.tensor([11]))
+        some, _, _ = ours.forward_shared(embeds, e, e, e, e, torch.tensor([0, 5]))
+    assert last.shape == (1, 1, 64) and some.shape == (1, 2, 64)
+    # the same numbers up to the order of a matmul's sums over fewer rows
+    assert torch.abs(last[:, 0] - every[:, 11]).max() < TOLERANCE
+    assert torch.abs(some - every[:, [0, 5]]).max() < TOLERANCE
+    assert torch.equal(last_keys, keys) and torch.equal(last_values, values)  # the cache of every new token
+
+
+def test_the_exported_graph_scores_what_it_is_asked(hf_model, tmp_path):
+    import numpy as np
+    import onnxruntime as ort
+
+    from nib.model.pretrained.convert import to_onnx
+
+    ours = Qwen2.from_hf(hf_model)
+    to_onnx(ours, tmp_path / "model.onnx")
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    embeds = hf_model.model.embed_tokens(torch.randint(0, 64, (1, 7))).detach()
+    e = empty(ours.cfg).numpy()
+    with torch.no_grad():
+        every = ours.forward_shared(embeds, *(torch.from_numpy(e),) * 4)[0].numpy()
+    feed = {"embeds": embeds.numpy(), "prefix_keys": e, "prefix_values": e, "past_keys": e, "past_values": e}
+    for scored in ([6], [0, 3, 6], list(range(7))):
+        logits = session.run(None, {**feed, "scored": np.asarray(scored, dtype=np.int64)})[0]
+        assert logits.shape == (1, len(scored), 64)
+        assert np.abs(logits - every[:, scored]).max() < TOLERANCE
