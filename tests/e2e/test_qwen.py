@@ -220,7 +220,7 @@ def test_a_prompt_s_last_logits_alone_are_those_of_the_whole_pass(model_dir):
     assert np.array_equal(last_state.keys, state.keys) and np.array_equal(last_state.values, state.values)
 
 
-TRACER = '''class Tracer:
+TRACER = """class Tracer:
     def end_span_with_error(self, span, message: str, error: Exception) -> None:
         span.record_exception(error)
 
@@ -229,7 +229,7 @@ def invoke(tracer: Tracer, model_invoke_span, call):
     try:
         return call()
     except Exception as e:
-        tracer.'''
+        tracer."""
 
 
 def test_a_name_of_the_file_that_no_corpus_holds_is_spelled_right(engine):
