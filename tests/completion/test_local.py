@@ -32,7 +32,9 @@ def test_names_scored_after_the_list_continue_its_prompt_state(engine, monkeypat
     assert {c.kind for c in listed.candidates} == {"token", "statement"}
     ran = []
     real = engine.runtime.forward
-    monkeypatch.setattr(engine.runtime, "forward", lambda ids, *rest: ran.append(ids.shape[1]) or real(ids, *rest))
+    monkeypatch.setattr(
+        engine.runtime, "forward", lambda ids, *rest, **kw: ran.append(ids.shape[1]) or real(ids, *rest, **kw)
+    )
     named = engine.score_names(request, ["path", "pardir"])
     assert sorted(c.label for c in named.candidates) == ["pardir", "path"]
     assert named.timings.prompt_tokens == listed.timings.prompt_tokens and named.timings.score_names_ms > 0
@@ -75,7 +77,9 @@ def test_alternating_documents_each_reuse_their_own_prompt_state(engine, monkeyp
     engine.complete(Request(b, len(b), "statement"))
     ran = []
     real = engine.runtime.forward
-    monkeypatch.setattr(engine.runtime, "forward", lambda ids, *rest: ran.append(ids.shape[1]) or real(ids, *rest))
+    monkeypatch.setattr(
+        engine.runtime, "forward", lambda ids, *rest, **kw: ran.append(ids.shape[1]) or real(ids, *rest, **kw)
+    )
     engine.complete(Request(a + "'", len(a) + 1, "statement", Options(statement_max_tokens=1)))
     engine.complete(Request(b + "1", len(b) + 1, "statement", Options(statement_max_tokens=1)))
     assert ran[0] <= 3 and ran[-1] <= 3, ran  # a few new tokens each, not the whole document again
