@@ -16,17 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 from nib.model.pretrained import registry
-from nib.model.pretrained.convert import convert
 from nib.model.pretrained.vocab import ascii_tokens, load
 
 
 def kept(spec: registry.Pretrained, head: str, vocab: Path | None) -> list[int]:
     bpe = load(spec.dir / "tokenizer.json")
-    ids = set(json.loads((vocab or Path(registry.__file__).parent / spec.vocab).read_text())["ids"])
+    ids = set(json.loads(vocab.read_text())["ids"] if vocab else spec.kept())
     if head == "ascii":
         ids |= ascii_tokens(bpe)
     elif head == "all":
@@ -44,16 +42,8 @@ def main() -> int:
     spec = registry.get(args.name)
     ids = kept(spec, args.head, args.vocab)
     print(f"{args.name}: a head over {len(ids)} tokens -> {args.out}")
-    with tempfile.TemporaryDirectory() as tmp:
-        gguf = Path(tmp) / "model.gguf"
-        registry.assemble(spec, gguf)
-        source = {
-            "source": {"package": spec.package, "version": spec.version, "gguf_sha256": spec.gguf_sha256},
-            "licence": spec.licence,
-            "defaults": spec.defaults,
-        }
-        parity_text = (Path(registry.__file__).parents[1] / "completion" / "decode.py").read_text()
-        manifest = convert(gguf, ids, args.out, source, parity_text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    manifest = registry.convert_pinned(spec, ids, args.out)
     print(json.dumps(manifest["parity"]))
     return 0
 

