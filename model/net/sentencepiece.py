@@ -20,6 +20,7 @@ from typing import Self
 import numpy as np
 from tokenizers import Tokenizer
 
+from .compact_bpe import CompactBPE
 from .pieces import Pieces
 
 _BYTE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
@@ -32,7 +33,7 @@ class SentencePieceBPE:
     FIM: tuple[str, str, str] | None = None  # fill-in-the-middle's prefix, suffix and middle tokens, if trained with
     REPO: tuple[str, str] | None = None  # a repository's name and file separator tokens, if trained with
 
-    def __init__(self, tok: Tokenizer, order: np.ndarray | None = None):
+    def __init__(self, tok: Tokenizer | CompactBPE, order: np.ndarray | None = None):
         self.tok = tok
         # A file's text that spells a control token ("<|fim_prefix|>", "<bos>") is text: control
         # tokens enter a prompt only by id (`completion/prompt.py`), never from what a file says.
@@ -65,9 +66,11 @@ class SentencePieceBPE:
         return self.model_id(i)
 
     @classmethod
-    def load(cls, path: Path, order_path: Path | None = None) -> Self:
+    def load(cls, path: Path, order_path: Path | None = None, arrays: Path | None = None) -> Self:
+        """From tokenizer.json, or from its arrays (`compact_bpe.write`) where given: the same
+        tokens in a tenth of the memory."""
         order = np.load(order_path) if order_path is not None else None
-        return cls(Tokenizer.from_file(str(path)), order)
+        return cls(CompactBPE.load(arrays) if arrays is not None else Tokenizer.from_file(str(path)), order)
 
     def model_id(self, tokenizer_id: int) -> int:
         return int(self._model_id[tokenizer_id])

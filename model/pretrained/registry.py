@@ -42,6 +42,7 @@ class Pretrained(Pinned):
     about: str
     defaults: dict  # what settings leave to the model (over its family's defaults), chosen on the dev split
     engine_only: bool = False  # too big for nib's CPU runtime: its GGUF is for an inference engine only
+    files: tuple[str, ...] = ()  # the manifest's files an import must have beyond the family's (else: import again)
 
     @property
     def dir(self) -> Path:
@@ -71,6 +72,7 @@ MODELS = {
         # on the dev split (benchmarks/results/pretrained/dev_name_lines.json); draft_tokens: the
         # fastest statement of 3, 6 and 8 on dev cuts
         defaults={"min_confidence": 10, "draft_tokens": 3},
+        files=("tokenizer_arrays",),  # its tokenizer as arrays: about 100 MB less resident (net/compact_bpe.py)
     ),
     "qwen2.5-coder-0.5b": Pretrained(
         **asdict(qwen2.GGUF_CODER_05B),
@@ -127,6 +129,7 @@ def imported(spec: Pretrained) -> dict | None:
     source = model.manifest.get("source", {})
     same = (source.get("package"), source.get("version")) == (spec.package, spec.version)
     same = same and model.manifest.get("defaults") == spec.defaults
+    same = same and set(spec.files) <= set(model.manifest["files"])
     return model.manifest if same and model.manifest["architecture"].get("kept") == len(spec.kept()) else None
 
 

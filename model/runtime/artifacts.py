@@ -29,11 +29,13 @@ log = logging.getLogger("nib.model")
 FORMAT_VERSION = 1
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "weights"
 MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE = "model.onnx", "tokenizer.json", "manifest.json"
+TOKENIZER_ARRAYS_FILE = "tokenizer.npz"  # tokenizer.json's BPE as arrays, where `net/compact_bpe.py` reads it
 # the manifest's "files" keys and their names in the directory: model and tokenizer always, then each family's
 FILES = {
     "model": MODEL_FILE,
     "tokenizer": TOKENIZER_FILE,
     "adapter": ADAPTER_FILE,  # an imported model's adapter from `nib finetune`, where it has one
+    "tokenizer_arrays": TOKENIZER_ARRAYS_FILE,  # where the tokenizer is one `net/compact_bpe.py` encodes
     **{key: name for f in FAMILIES.values() for key, name in f.files.items()},
 }
 

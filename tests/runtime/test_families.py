@@ -34,6 +34,7 @@ def test_each_family_s_files_are_known_to_the_manifest_check():
         "model": "model.onnx",
         "tokenizer": "tokenizer.json",
         "adapter": "adapter.npz",
+        "tokenizer_arrays": "tokenizer.npz",
         "embedding": "embedding.npy",
         "embedding_scale": "embedding_scale.npy",
         "vocab_order": "vocab_order.npy",

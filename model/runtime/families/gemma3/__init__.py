@@ -29,5 +29,7 @@ PACKAGES = {pin.package: pin for pin in (GGUF_270M,)}
 
 
 def load_tokenizer(model_dir) -> SentencePieceBPE:
-    """Gemma's SentencePiece BPE in the model's vocabulary order."""
-    return SentencePieceBPE.load(model_dir.tokenizer, model_dir.file("vocab_order"))
+    """Gemma's SentencePiece BPE in the model's vocabulary order (from its arrays where the import
+    wrote them)."""
+    arrays = model_dir.file("tokenizer_arrays") if "tokenizer_arrays" in model_dir.manifest["files"] else None
+    return SentencePieceBPE.load(model_dir.tokenizer, model_dir.file("vocab_order"), arrays)
