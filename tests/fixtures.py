@@ -186,3 +186,22 @@ def tiny_qwen2(vocab_size: int, layers: int, initializer_range: float = 0.02):
         initializer_range=initializer_range,
     )
     return Qwen2ForCausalLM(config).eval()
+
+
+def tokenizer_arrays_agree_with_hf(model_dir, extra: list[str]) -> None:
+    """An import's tokenizer from arrays (`net/compact_bpe.py`) against HF tokenizers reading its
+    tokenizer.json: the same tokens on nib's source and on `extra`, the same pieces and control ids."""
+    from tokenizers import Tokenizer
+
+    from nib.model.net.compact_bpe import CompactBPE
+    from nib.model.runtime import load_tokenizer
+
+    assert model_dir.manifest["files"]["tokenizer_arrays"]["bytes"] == model_dir.file("tokenizer_arrays").stat().st_size
+    bpe = load_tokenizer(model_dir)
+    assert type(bpe.tok) is CompactBPE
+    hf = type(bpe)(Tokenizer.from_file(str(model_dir.tokenizer)), np.load(model_dir.file("vocab_order")))
+    texts = [p.read_text() for p in sorted((ROOT / "model").rglob("*.py"))] + extra
+    assert [bpe.encode(t) for t in texts] == [hf.encode(t) for t in texts]
+    assert list(bpe.token_bytes) == list(hf.token_bytes)
+    assert (bpe.bos, bpe.eot, bpe.stop, bpe.fim, bpe.repo) == (hf.bos, hf.eot, hf.stop, hf.fim, hf.repo)
+    assert bpe.special_ids == hf.special_ids

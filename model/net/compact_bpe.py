@@ -1,22 +1,26 @@
-"""Gemma's SentencePiece-style BPE encoder in about a tenth of the memory of HF `tokenizers`.
+"""nib's pretrained models' BPE encoders (Gemma's SentencePiece-style, Qwen2's byte-level) in a
+fraction of the memory of HF `tokenizers`.
 
 HF `tokenizers` holds Gemma's 262,144 pieces and 514,906 merges in hash maps of strings, about
-100 MB resident (`benchmarks/memory_parts.py`). Encoding needs far less: the single characters
-a text starts from, the bytes that spell the others (byte fallback), and the merges as sorted
-integer pairs, all numpy arrays (`tokenizer.npz`, written once from tokenizer.json by `write`).
+100 MB resident, and Qwen2's 151,936 about 47 MB (`benchmarks/memory_parts.py`). Encoding needs
+far less: the characters a text starts from, the bytes that spell the others, and the merges as
+sorted integer pairs, all numpy arrays (`tokenizer.npz`, written once from tokenizer.json by
+`write` at `nib model import`).
 
-The result is HF's, token for token (tests/pretrained/test_compact_bpe.py compares them on
-nib's corpus and on random text). The steps are HF's:
-1. Added tokens that are not special (runs of `\\n` or `\\t`, a few HTML tags) are split out
-   first, leftmost-longest; a special token's text is text (`encode_special_tokens`), yet its
-   match still hides any added token inside it, as HF's automaton does.
-2. Each other segment: a space becomes `▁`, each character its piece (else its UTF-8 bytes
-   as `<0xNN>` pieces), then merges in HF's order: the lowest (rank, position) pair first,
-   pairs formed by a merge queued as they appear, and a queued pair whose symbols changed is
-   skipped unless the new pair merges into the same token (HF's `Word::merge_all`).
+The result is HF's, token for token (tests/net/test_compact_bpe.py on small tokenizers built
+there, tests/e2e on the real ones). The steps are HF's:
+1. Added tokens that are not special (Gemma's runs of `\\n` or `\\t`, a few HTML tags) are split
+   out first, leftmost-longest; a special token's text is text (`encode_special_tokens`), yet
+   its match still hides any added token inside it, as HF's automaton does.
+2. Each other segment is cut into words: SentencePiece, one word, a space spelled `▁`; byte-level,
+   the tokenizer's own regex (letters, digits, punctuation, spaces; HF's Split, "Isolated").
+3. Each word: a character's piece (else its UTF-8 bytes' pieces; byte-level: always the bytes'),
+   then merges in HF's order: the lowest (rank, position) pair first, pairs formed by a merge
+   queued as they appear, and a queued pair whose symbols changed is skipped unless the new
+   pair merges into the same token (HF's `Word::merge_all`).
 
-Segments are mostly lines of code; the encodings of recent segments are kept (`SEGMENTS`),
-so a keystroke encodes its own line again and reuses the others.
+The encodings of recent words are kept (`SEGMENTS`), so a keystroke encodes its own line again
+and reuses the others.
 """
 
 from __future__ import annotations
@@ -30,8 +34,12 @@ from pathlib import Path
 from typing import Self
 
 import numpy as np
+import regex
+
+from .tokenizer import _bytes_to_unicode
 
 FORMAT = 1
+SENTENCEPIECE, BYTE_LEVEL = "sentencepiece", "bytelevel"  # Gemma's pipeline, Qwen2's
 SEGMENTS = 8192  # segments whose encoding is kept: a few files' lines
 PAIRS = 65536  # pairs whose merge (or none) is kept: code repeats its pairs
 
@@ -51,7 +59,7 @@ def write(tokenizer_json: Path, out: Path) -> None:
     """tokenizer.json -> out (.npz): the arrays `CompactBPE` encodes with. Raises ValueError for
     a tokenizer whose pipeline is not the one `CompactBPE` reproduces."""
     spec = json.loads(tokenizer_json.read_text(encoding="utf-8"))
-    _check(spec)
+    kind = _kind(spec)
     model = spec["model"]
     vocab: dict[str, int] = model["vocab"]
     added = spec["added_tokens"]
@@ -68,10 +76,17 @@ def write(tokenizer_json: Path, out: Path) -> None:
     merges = np.array([(vocab[a], vocab[b], vocab[a + b]) for a, b in map(_pair, model["merges"])], dtype=np.int64)
     keys = merges[:, 0] << 32 | merges[:, 1]
     order = np.argsort(keys, kind="stable")
-    chars = sorted((p, i) for p, i in vocab.items() if len(p) == 1)
+    if kind == BYTE_LEVEL:  # every byte is one character of GPT-2's alphabet, and a piece
+        chars, split = [], spec["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"]
+        byte_ids = [vocab[c] for _, c in sorted(_bytes_to_unicode().items())]
+    else:  # characters are pieces; a character that is not is its bytes' `<0xNN>` pieces
+        chars, split = sorted((p, i) for p, i in vocab.items() if len(p) == 1), ""
+        byte_ids = [vocab[f"<0x{b:02X}>"] for b in range(256)]
     np.savez(
         out,
         format=np.array(FORMAT),
+        kind=np.array(kind),
+        split=np.array(split),
         pieces=np.frombuffer(b"".join(blobs), dtype=np.uint8),
         offsets=offsets,
         merge_keys=keys[order],
@@ -79,7 +94,7 @@ def write(tokenizer_json: Path, out: Path) -> None:
         merge_new=merges[order, 2].astype(np.int32),
         chars=np.array([c for c, _ in chars]),
         char_ids=np.array([i for _, i in chars], dtype=np.int32),
-        byte_ids=np.array([vocab[f"<0x{b:02X}>"] for b in range(256)], dtype=np.int32),
+        byte_ids=np.array(byte_ids, dtype=np.int32),
         added=np.array([t["content"] for t in added]),
         added_ids=np.array([t["id"] for t in added], dtype=np.int64),
         added_special=np.array([t["special"] for t in added]),
@@ -94,24 +109,41 @@ def _pair(merge) -> tuple[str, str]:
     return merge[0], merge[1]
 
 
-def _check(spec: dict) -> None:
-    """The pipeline this module reproduces; anything else is left to HF `tokenizers`."""
+def _kind(spec: dict) -> str:
+    """Which of the two pipelines this module reproduces; anything else is left to HF `tokenizers`."""
     model = spec.get("model") or {}
-    ok = (
+    plain = (
         model.get("type") == "BPE"
-        and model.get("byte_fallback") is True
         and not model.get("dropout")
         and not model.get("continuing_subword_prefix")
         and not model.get("end_of_word_suffix")
         and not model.get("ignore_merges")
-        and spec.get("normalizer") == {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}
-        and spec.get("pre_tokenizer")
-        in (None, {"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithPrevious", "invert": False})
         and all(not (t["single_word"] or t["lstrip"] or t["rstrip"] or t["normalized"]) for t in spec["added_tokens"])
-        and all(f"<0x{b:02X}>" in model["vocab"] for b in range(256))
     )
-    if not ok:
-        raise ValueError("not a SentencePiece-style BPE with byte fallback: left to HF tokenizers")
+    pre = spec.get("pre_tokenizer") or {}
+    if (
+        plain
+        and model.get("byte_fallback") is True
+        and spec.get("normalizer") == {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}
+        and pre
+        in ({}, {"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithPrevious", "invert": False})
+        and all(f"<0x{b:02X}>" in model["vocab"] for b in range(256))
+    ):
+        return SENTENCEPIECE
+    steps = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else []
+    if (
+        plain
+        and not model.get("byte_fallback")
+        and spec.get("normalizer") is None
+        and len(steps) == 2
+        and steps[0].get("type") == "Split"
+        and "Regex" in steps[0].get("pattern", {})
+        and (steps[0].get("behavior"), steps[0].get("invert")) == ("Isolated", False)
+        and steps[1] == {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}
+        and all(c in model["vocab"] for c in _bytes_to_unicode().values())
+    ):
+        return BYTE_LEVEL
+    raise ValueError("neither a SentencePiece-style nor a byte-level BPE nib reads: left to HF tokenizers")
 
 
 class CompactBPE:
@@ -127,6 +159,9 @@ class CompactBPE:
         if int(arrays["format"]) != FORMAT:
             raise ValueError(f"tokenizer.npz format {int(arrays['format'])}, expected {FORMAT}")
         self._pieces = arrays["pieces"].tobytes()
+        self._byte_level = str(arrays["kind"]) == BYTE_LEVEL
+        # Qwen2's split of a text into words: letters, digits, punctuation, spaces (`regex` for \p{L})
+        self._words = regex.compile(str(arrays["split"])) if self._byte_level else None
         self._offsets = arrays["offsets"]
         self._keys = arrays["merge_keys"]
         self._rank = arrays["merge_rank"]
@@ -217,14 +252,30 @@ class CompactBPE:
         return best
 
     def _segment(self, segment: str) -> list[int]:
-        if (ids := self._segments.get(segment)) is None:
+        if self._words is None:  # SentencePiece: the segment is one word, a space spelled `▁`
+            return self._word(segment.replace(" ", "▁"))
+        ids: list[int] = []
+        done = 0
+        for m in self._words.finditer(segment):  # HF's Split, "Isolated": matches and the gaps between
+            if m.start() > done:
+                ids.extend(self._word(segment[done : m.start()]))
+            ids.extend(self._word(m.group()))
+            done = m.end()
+        if done < len(segment):
+            ids.extend(self._word(segment[done:]))
+        return ids
+
+    def _word(self, word: str) -> list[int]:
+        if (ids := self._segments.get(word)) is None:
             if len(self._segments) >= SEGMENTS:
                 self._segments.clear()
-            ids = self._segments[segment] = self._merge(self._symbols(segment.replace(" ", "▁")))
+            ids = self._segments[word] = self._merge(self._symbols(word))
         return ids
 
     def _symbols(self, word: str) -> list[int]:
-        """Each character's piece, or its UTF-8 bytes' pieces."""
+        """Each character's piece, or its UTF-8 bytes' pieces (byte-level: always the bytes')."""
+        if self._byte_level:
+            return [self._byte[b] for b in word.encode("utf-8")]
         out: list[int] = []
         for ch in word:
             if (i := self._char.get(ch)) is not None:

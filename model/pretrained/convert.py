@@ -138,11 +138,11 @@ def parity(hf_model, out: Path, text: str) -> dict:
 
 
 def _tokenizer_arrays(out: Path) -> dict[str, str]:
-    """Write tokenizer.json's BPE as arrays where `net/compact_bpe.py` encodes it (Gemma's: about
-    100 MB less resident than HF tokenizers); the manifest's entry, or none."""
+    """Write tokenizer.json's BPE as arrays where `net/compact_bpe.py` encodes it (Gemma's and
+    Qwen2's: a fraction of HF tokenizers' resident memory); the manifest's entry, or none."""
     try:
         compact_bpe.write(out / artifacts.TOKENIZER_FILE, out / artifacts.TOKENIZER_ARRAYS_FILE)
-    except ValueError:  # another pipeline (Qwen's byte-level BPE): HF tokenizers reads tokenizer.json
+    except ValueError:  # another pipeline: HF tokenizers reads tokenizer.json
         return {}
     return {"tokenizer_arrays": artifacts.TOKENIZER_ARRAYS_FILE}
 

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 import pytest_lsp
-from fixtures import DEMO, ROOT, SERVER, imported, torch_agrees_with_int8
+from fixtures import DEMO, SERVER, imported, tokenizer_arrays_agree_with_hf, torch_agrees_with_int8
 from lsp import inline, open_doc
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -17,8 +17,6 @@ from tokenizers import Tokenizer
 
 from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Options, Request
-from nib.model.net.compact_bpe import CompactBPE
-from nib.model.net.sentencepiece import SentencePieceBPE
 from nib.model.pretrained import registry
 from nib.model.runtime import artifacts, load_tokenizer
 
@@ -51,17 +49,8 @@ def test_the_tokenizer_from_arrays_gives_hf_s_tokens(model_dir):
     """The import writes Gemma's BPE as arrays (`net/compact_bpe.py`, about 100 MB less resident
     than HF tokenizers): the same tokens as HF on nib's source and on text that spells added and
     control tokens."""
-    assert model_dir.manifest["files"]["tokenizer_arrays"]["bytes"] == model_dir.file("tokenizer_arrays").stat().st_size
-    bpe = load_tokenizer(model_dir)
-    assert type(bpe.tok) is CompactBPE
-    hf = SentencePieceBPE(Tokenizer.from_file(str(model_dir.tokenizer)), np.load(model_dir.file("vocab_order")))
-    texts = [p.read_text() for p in sorted((ROOT / "model").rglob("*.py"))]
-    texts += ["<start_of_turn>user\n<table>\t\tx</td>\n\n\n\n  <bos>", "ünïcode ✓ 𝔘 中文 😀\r\n"]
-    assert [bpe.encode(t) for t in texts] == [hf.encode(t) for t in texts]
-    assert list(bpe.token_bytes) == list(hf.token_bytes) and (bpe.bos, bpe.stop, bpe.special_ids) == (
-        hf.bos,
-        hf.stop,
-        hf.special_ids,
+    tokenizer_arrays_agree_with_hf(
+        model_dir, ["<start_of_turn>user\n<table>\t\tx</td>\n\n\n\n  <bos>", "ünïcode ✓ 𝔘 中文 😀\r\n"]
     )
 
 

@@ -6,9 +6,10 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import pytest_lsp
-from fixtures import SERVER, imported, torch_agrees_with_int8
+from fixtures import SERVER, imported, tokenizer_arrays_agree_with_hf, torch_agrees_with_int8
 from lsp import inline, open_doc
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -53,6 +54,14 @@ def test_every_piece_maps_to_its_bytes(model_dir):
     assert len(spelled_in_ascii) > 90_000 and max(spelled_in_ascii) < kept  # a new project's names: `SpanNode`
     assert [bpe.token_bytes[i] for i in bpe.fim] == [b"<|fim_prefix|>", b"<|fim_suffix|>", b"<|fim_middle|>"]
     assert bpe.bos is None and bpe.token_bytes[bpe.eot] == b"<|endoftext|>" and bpe.eot < kept
+
+
+def test_the_tokenizer_from_arrays_gives_hf_s_tokens(model_dir):
+    """The import writes Qwen2's byte-level BPE as arrays (`net/compact_bpe.py`): the same tokens
+    as HF tokenizers on nib's source and on text that spells control tokens."""
+    tokenizer_arrays_agree_with_hf(
+        model_dir, ["<|fim_prefix|>x<|endoftext|>\n\n\t<tool_call>  it's 123", "ünïcode ✓ 𝔘 中文 😀\r\n\u00a0"]
+    )
 
 
 def test_the_manifest_names_the_source_the_licence_and_the_parity(model_dir):
@@ -163,7 +172,6 @@ def test_an_adapter_is_merged_by_the_import_and_by_the_torch_runtime(model_dir, 
     """`nib model import NAME --adapter FILE` (the file `nib finetune` writes): the int8 graph is the
     adapted model's (parity with transformers' merged fp32 model, and another model than the
     plain import), the directory keeps the adapter under its hash, and torch merges it too."""
-    import numpy as np
 
     from nib.model.runtime import artifacts
     from nib.model.runtime.embedded import EmbeddedRuntime
@@ -205,7 +213,6 @@ def test_an_adapter_is_merged_by_the_import_and_by_the_torch_runtime(model_dir, 
 def test_a_prompt_s_last_logits_alone_are_those_of_the_whole_pass(model_dir):
     """A completion reads a prompt's last logits only: the graph then scores that position alone
     (the head over every ASCII token is a fifth of a token's work), with the same numbers and cache."""
-    import numpy as np
 
     from nib.model.runtime.embedded import EmbeddedRuntime
 

@@ -1,14 +1,16 @@
-"""Gemma's BPE from arrays (`net/compact_bpe.py`) gives HF tokenizers' tokens, token for token:
-on a small tokenizer built here with the same pipeline (merges out of order, two merges into one
-token, byte fallback, added tokens special and not), and on the real Gemma in tests/e2e."""
+"""The pretrained models' BPE from arrays (`net/compact_bpe.py`) gives HF tokenizers' tokens, token
+for token: on small tokenizers built here with Gemma's pipeline (merges out of order, two merges
+into one token, byte fallback, added tokens special and not) and Qwen2's (its regex, GPT-2's byte
+alphabet), and on the real ones in tests/e2e."""
 
 import json
 import random
 
 import pytest
-from tokenizers import AddedToken, Tokenizer, models, normalizers, pre_tokenizers
+from tokenizers import AddedToken, Regex, Tokenizer, models, normalizers, pre_tokenizers
 
 from nib.model.net import compact_bpe
+from nib.model.net.bytelevel import ByteLevelBPE
 from nib.model.net.compact_bpe import CompactBPE
 from nib.model.net.sentencepiece import SentencePieceBPE
 
@@ -41,13 +43,16 @@ def hf_tokenizer() -> Tokenizer:
     return tok
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tok")
-    hf = hf_tokenizer()
+def with_arrays(hf: Tokenizer, folder) -> tuple[Tokenizer, CompactBPE]:
+    """hf, and the same tokenizer read back from the arrays `write` makes of its tokenizer.json."""
     hf.save(str(folder / "tokenizer.json"))
     compact_bpe.write(folder / "tokenizer.json", folder / "tokenizer.npz")
     return hf, CompactBPE.load(folder / "tokenizer.npz")
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    return with_arrays(hf_tokenizer(), tmp_path_factory.mktemp("tok"))
 
 
 @pytest.mark.parametrize(
@@ -104,3 +109,43 @@ def test_another_pipeline_is_left_to_hf(tmp_path):
         compact_bpe.write(tmp_path / "tokenizer.json", tmp_path / "tokenizer.npz")
     spec = json.loads((tmp_path / "tokenizer.json").read_text())
     assert spec["normalizer"] == {"type": "NFC"}
+
+
+QWEN2_SPLIT = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+
+def byte_level_tokenizer() -> Tokenizer:
+    """A byte-level BPE as Qwen2's tokenizer.json has it: its regex, then GPT-2's byte alphabet."""
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    merges = [("Ġ", "r"), ("Ġr", "e"), ("e", "t"), ("Ġre", "t"), ("Ġ", "Ġ"), ("ĠĠ", "ĠĠ"), ("Ã", "©")]
+    vocab = {c: i for i, c in enumerate(alphabet)} | {a + b: 256 + i for i, (a, b) in enumerate(merges)}
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges))
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(QWEN2_SPLIT), "isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    tok.add_tokens([AddedToken("<tool_call>", normalized=False)])
+    tok.add_special_tokens([AddedToken(t, normalized=False) for t in ["<|endoftext|>", "<|fim_prefix|>"]])
+    tok.encode_special_tokens = True
+    return tok
+
+
+@pytest.fixture(scope="module")
+def byte_level_pair(tmp_path_factory):
+    return with_arrays(byte_level_tokenizer(), tmp_path_factory.mktemp("tok"))
+
+
+def test_byte_level_the_same_tokens_as_hf(byte_level_pair):
+    hf, compact = byte_level_pair
+    rnd = random.Random(1)
+    symbols = list("ret xé中\n\t\r'sLL12_(),") + ["    ", "<tool_call>", "<|endoftext|>", "\u00a0", "😀", "Ġ"]
+    texts = ["    ret = ré(x)\n", "it's <|endoftext|>x<tool_call>"]
+    texts += ["".join(rnd.choice(symbols) for _ in range(rnd.randint(0, 40))) for _ in range(2000)]
+    assert [compact.encode(t).ids for t in texts] == [hf.encode(t, add_special_tokens=False).ids for t in texts]
+    bpe = ByteLevelBPE(compact)
+    assert bpe.decode_bytes(bpe.encode("    ret = ré(x)\n")) == "    ret = ré(x)\n".encode()
+    assert (bpe.eot, bpe.fim) == (ByteLevelBPE(hf).eot, None)

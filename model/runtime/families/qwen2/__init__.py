@@ -74,5 +74,7 @@ PACKAGES = {pin.package: pin for pin in (GGUF_CODER_05B,)}  # what the torch run
 
 
 def load_tokenizer(model_dir) -> ByteLevelBPE:
-    """Qwen2's byte-level BPE in the model's vocabulary order."""
-    return ByteLevelBPE.load(model_dir.tokenizer, model_dir.file("vocab_order"))
+    """Qwen2's byte-level BPE in the model's vocabulary order (from its arrays where the import
+    wrote them)."""
+    arrays = model_dir.file("tokenizer_arrays") if "tokenizer_arrays" in model_dir.manifest["files"] else None
+    return ByteLevelBPE.load(model_dir.tokenizer, model_dir.file("vocab_order"), arrays)
