@@ -60,7 +60,9 @@ print(json.dumps({"mb": round(mb, 1), "window_never_seen_ms_p50": round(statisti
 
 
 def read(model: str, kind: str, files: list[str]) -> dict:
-    run = subprocess.run([sys.executable, "-I", "-c", READ, model, kind, json.dumps(files)], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-I", "-c", READ, model, kind, json.dumps(files)], capture_output=True, text=True
+    )
     if run.returncode != 0:
         raise SystemExit(f"{model} ({kind}): {run.stderr.strip().splitlines()[-1]}")
     return json.loads(run.stdout)
