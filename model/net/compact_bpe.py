@@ -149,8 +149,8 @@ def _kind(spec: dict) -> str:
 class CompactBPE:
     """The subset of `tokenizers.Tokenizer` that `SentencePieceBPE` uses, from `write`'s arrays.
 
-    Example: CompactBPE.load(path).encode("def f():").ids == Tokenizer.from_file(json).encode(
-    "def f():", add_special_tokens=False).ids
+    For any text, `CompactBPE.load(npz).encode(text).ids` is HF's
+    `Tokenizer.from_file(json).encode(text, add_special_tokens=False).ids`.
     """
 
     encode_special_tokens = True  # the only behaviour: a special token's text is text
@@ -219,7 +219,7 @@ class CompactBPE:
     def _split(self, text: str):
         """(text, None) segments and (None, id) for the added tokens split out, in order.
 
-        Example: list(bpe._split("a\\n\\nb")) == [("a", None), (None, id of "\\n\\n"), ("b", None)]
+        For instance "a\\n\\nb" gives ("a", None), (None, the id of "\\n\\n"), ("b", None).
         """
         done = pos = 0
         while self._starts is not None and (m := self._starts.search(text, pos)) is not None:
