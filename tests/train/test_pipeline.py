@@ -104,14 +104,13 @@ def test_training_resumes_from_checkpoint(toy):
 
 
 def test_parity(toy):
-    """ONNX fp32 matches torch within 1e-3; the KV-cache path matches one pass; int8 agrees on >= 98% of top-1."""
+    """ONNX fp32 matches torch within 1e-3; the KV-cache path matches one pass; int8 agrees on >= 99% of top-1."""
     work, _ = toy
     parity = json.loads((work / "model/manifest.json").read_text())["parity"]
     assert parity["tokens"] > 1000
     assert parity["fp32_vs_torch_max_abs_logit_diff"] < 1e-3
     assert parity["cache_vs_single_pass_max_abs_logit_diff"] < 1e-3
-    # a toy trained for 410 steps: its agreement varies with the CPU it trained on (0.9898 on one)
-    assert parity["int8_vs_fp32_top1_agreement"] >= 0.98
+    assert parity["int8_vs_fp32_top1_agreement"] >= 0.99
 
 
 def test_onnx_and_torch_runtimes_agree_with_prefix_reuse(toy):
