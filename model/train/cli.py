@@ -22,6 +22,7 @@ SHIPPED = {
     "block_size": 512,
     "batch_size": 8,
     "seed": 1337,
+    "int8_block": 32,  # exported before nib's own models went to blocks of 16 (`train/export.py`)
 }
 
 
@@ -66,6 +67,7 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--keep-fp32", action="store_true", help="also write model.fp32.onnx")
     p.add_argument("--parity", metavar="DIR", help="check parity on the .py files in DIR (or the dev split)")
+    p.add_argument("--int8-block", type=int, help="weights per int8 scale (default: nib's own models' blocks)")
     p.set_defaults(run=export)
 
     p = sub.add_parser("reproduce", help="every stage in order, with the bundled model's settings")
@@ -144,7 +146,7 @@ def train(args) -> int:
 
 def export(args) -> int:
     from nib.model.eval.heldout import folder
-    from nib.model.train.export import export
+    from nib.model.train.export import OWN_BLOCK, export
 
     extra = {}
     corpus_info = args.corpus / "corpus.json"
@@ -157,7 +159,9 @@ def export(args) -> int:
     parity_text = None
     if args.parity:
         parity_text = "\n".join(p.read_text() for p in sorted(folder(args.parity).rglob("*.py")))[:200_000]
-    manifest = export(args.checkpoint, args.tokenizer, args.out, extra, args.keep_fp32, parity_text)
+    manifest = export(
+        args.checkpoint, args.tokenizer, args.out, extra, args.keep_fp32, parity_text, args.int8_block or OWN_BLOCK
+    )
     print(f"wrote {args.out} ({manifest['files']['model']['bytes'] / 1e6:.1f} MB int8)")
     if "parity" in manifest:
         print(json.dumps(manifest["parity"], indent=2))
@@ -191,7 +195,7 @@ def steps(out: Path, threads: int) -> list[list[str]]:
             str(s["seed"]),
         ]
         + (["--plain"] if s["plain"] else []),
-        ["export", "runs/plain/ckpt.pt", "--out", str(out), "--parity", "dev"],
+        ["export", "runs/plain/ckpt.pt", "--out", str(out), "--parity", "dev", "--int8-block", str(s["int8_block"])],
     ]
 
 

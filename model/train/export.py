@@ -9,12 +9,18 @@ reused prompt cache as the prefix and an empty past; a beam step with the
 prompt as the prefix and each hypothesis's own tokens as its past, so a step
 costs a read of the prompt's cache, not a copy of it per row and per step.
 
-Quantization is int8 weight-only (MatMulNBits, 8 bits, blocks of 32, int8
-compute): of those tried on the bundled model (blocks of 128; dynamic int8,
-MatMulInteger with activations quantized per tensor) it agreed best with fp32 on
-top-1 predictions, and it decodes faster than fp32. Its agreement on the text
-given to `nib export --parity` goes into the manifest ("parity"). The tied
-embedding stays fp32: it serves both the input Gather and the output MatMul.
+Quantization is int8 (MatMulNBits: 8-bit weights in blocks of 16, int8 compute,
+so activations are quantized too, per block): of those tried on nib's own models
+(blocks of 128 and 32; dynamic int8, MatMulInteger with activations quantized per
+tensor) it agreed best with fp32 on top-1 predictions, and it decodes faster than
+fp32 (int8 weights with fp32 compute decode an order of magnitude slower than
+int8 compute). Blocks of 16 against 32 (`benchmarks/int8_blocks.py`) agree better
+for about half a megabyte and a few percent of a prefill on the bundled model's
+shape; imported pretrained models keep blocks of 32 (`pretrained/convert.py`),
+whose weights they would make a tenth larger.
+Its agreement on the text given to `nib export --parity` goes into the manifest
+("parity"). The tied embedding stays fp32: it serves both the input Gather and the
+output MatMul.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from nib.model.runtime import artifacts
 from nib.model.text.lexer import TYPES
 
 OPSET = 23
+OWN_BLOCK = 16  # int8 blocks for nib's own models; see the module's docstring
 
 
 class _SharedServing(torch.nn.Module):
@@ -78,8 +85,9 @@ def to_onnx(model: CodeLM, out: Path) -> None:
     )
 
 
-def quantize(src: Path, dst: Path, keep_fp32=lambda weight_shape: False) -> None:
-    """int8 weights (MatMulNBits); the MatMuls whose weight shape `keep_fp32` picks stay fp32."""
+def quantize(src: Path, dst: Path, keep_fp32=lambda weight_shape: False, block_size: int = 32) -> None:
+    """int8 weights (MatMulNBits) in blocks of block_size, int8 compute; the MatMuls whose weight
+    shape `keep_fp32` picks stay fp32."""
     import logging
 
     import onnx
@@ -94,7 +102,7 @@ def quantize(src: Path, dst: Path, keep_fp32=lambda weight_shape: False) -> None
         if n.op_type == "MatMul" and n.input[1] in shapes and keep_fp32(shapes[n.input[1]])
     ]
     quantizer = MatMulNBitsQuantizer(
-        model, bits=8, block_size=32, is_symmetric=True, accuracy_level=4, nodes_to_exclude=exclude
+        model, bits=8, block_size=block_size, is_symmetric=True, accuracy_level=4, nodes_to_exclude=exclude
     )
     quantizer.process()
     quantizer.model.save_model_to_file(str(dst))
@@ -158,8 +166,9 @@ def export(
     extra_manifest: dict | None = None,
     keep_fp32: bool = False,
     parity_text: str | None = None,
+    block_size: int = OWN_BLOCK,
 ) -> dict:
-    """Write out/model.onnx (int8), out/tokenizer.json and out/manifest.json.
+    """Write out/model.onnx (int8 in blocks of block_size), out/tokenizer.json and out/manifest.json.
 
     With parity_text, the parity figures on it go into the manifest.
     """
@@ -169,7 +178,7 @@ def export(
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "model.fp32.onnx"
         to_onnx(model, fp32)
-        quantize(fp32, out / artifacts.MODEL_FILE)
+        quantize(fp32, out / artifacts.MODEL_FILE, block_size=block_size)
         if keep_fp32:
             shutil.copy(fp32, out / "model.fp32.onnx")
         if parity_text is not None:
@@ -185,6 +194,7 @@ def export(
         "format_version": artifacts.FORMAT_VERSION,
         "architecture": {"name": "CodeLM", **model.cfg.to_dict(), "params": model.num_params()},
         "types": list(TYPES),
+        "quantization": {"bits": 8, "block_size": block_size, "compute": "int8"},
         "files": {
             "model": artifacts.file_entry(out / artifacts.MODEL_FILE),
             "tokenizer": artifacts.file_entry(out / artifacts.TOKENIZER_FILE),

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from nib.model.errors import ModelError
@@ -76,6 +77,11 @@ def test_stages_write_their_artifacts(toy):
     assert manifest["format_version"] == 1
     assert manifest["corpus"]["sha256"] == corpus["sha256"]
     assert manifest["training"]["tokens"] == summary["tokens"]
+    assert manifest["quantization"] == {"bits": 8, "block_size": 16, "compute": "int8"}
+    graph = onnx.load(str(work / "model/model.onnx"))
+    quantized = [{a.name: a.i for a in n.attribute} for n in graph.graph.node if n.op_type == "MatMulNBits"]
+    assert len(quantized) == 2 * 4  # per layer: qkv, proj, gate_up, down (the tied head stays fp32)
+    assert {(q["bits"], q["block_size"], q["accuracy_level"]) for q in quantized} == {(8, 16, 4)}
 
 
 def test_training_resumes_from_checkpoint(toy):

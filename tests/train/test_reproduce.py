@@ -28,7 +28,12 @@ def test_the_steps_are_the_stages_with_the_bundled_model_s_settings():
         train.seed,
         train.threads,
     ) == (True, 8 * 512 * 2441, 6, 256, 512, 8, 1337, 2)
-    assert (export.checkpoint, export.out, export.parity) == (Path("runs/plain/ckpt.pt"), Path("runs/again"), "dev")
+    assert (export.checkpoint, export.out, export.parity, export.int8_block) == (
+        Path("runs/plain/ckpt.pt"),
+        Path("runs/again"),
+        "dev",
+        32,  # as the bundled model was quantized, not the blocks of 16 `nib export` now uses
+    )
 
 
 def test_a_stage_runs_as_its_command_would(tmp_path, capsys):
