@@ -167,6 +167,15 @@ def gemma(tmp: Path, threads: int) -> dict:
     return out
 
 
+def machine() -> dict:
+    """What the int8 kernels depend on: onnxruntime's version and the CPU's int8 instructions."""
+    import onnxruntime
+
+    flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").exists() else set()
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+    return {"onnxruntime": onnxruntime.__version__, "cpu_flags": [f for f in wanted if f in flags]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -178,6 +187,7 @@ def main() -> int:
         (tmp / "toy").mkdir()
         report = {
             "command": "python benchmarks/int8_blocks.py " + " ".join(sys.argv[1:]),
+            "machine": machine(),
             "toy_agreement": agreement(toy(tmp / "toy")),
             "bundled_shape_cost": cost(tmp, args.threads),
         }

@@ -98,9 +98,9 @@ def quantization_and_head(threads: int, text: str) -> dict:
         to_onnx(pruned, tmp / "fp32.onnx")
         to_onnx(full, tmp / "full_fp32.onnx")
         head = (pruned.cfg.d_model, len(kept))
-        quantize(tmp / "fp32.onnx", tmp / "int8_all.onnx")
-        quantize(tmp / "fp32.onnx", tmp / "int8_head_fp32.onnx", keep_fp32=lambda shape: shape == head)
-        quantize(tmp / "full_fp32.onnx", tmp / "full_int8_all.onnx")
+        quantize(tmp / "fp32.onnx", tmp / "int8_all.onnx", block_size=32)  # as imported
+        quantize(tmp / "fp32.onnx", tmp / "int8_head_fp32.onnx", block_size=32, keep_fp32=lambda shape: shape == head)
+        quantize(tmp / "full_fp32.onnx", tmp / "full_int8_all.onnx", block_size=32)
         ref = graph_figures(tmp / "fp32.onnx", embeds, None, threads)
         s = session(tmp / "fp32.onnx", threads)
         empty = np.zeros((18, 1, 1, 0, 256), np.float32)

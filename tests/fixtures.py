@@ -169,6 +169,15 @@ def torch_agrees_with_int8(torch_runtime, model_dir, device: str, tokens: int) -
     assert step.argmax() == whole[-1].argmax()
 
 
+def int8_matmuls(model_dir) -> tuple[int, set]:
+    """An imported graph's int8 MatMuls: how many, and their (bits, block_size, accuracy_level)."""
+    import onnx
+
+    graph = onnx.load(str(model_dir.onnx), load_external_data=False).graph
+    nodes = [{a.name: a.i for a in n.attribute} for n in graph.node if n.op_type == "MatMulNBits"]
+    return len(nodes), {(n["bits"], n["block_size"], n["accuracy_level"]) for n in nodes}
+
+
 def tiny_qwen2(vocab_size: int, layers: int, initializer_range: float = 0.02):
     """A random transformers Qwen2 (width 32, 4 heads on 2 KV heads), the same for a seed of 0."""
     import torch

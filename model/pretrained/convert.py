@@ -173,6 +173,13 @@ def _merge_copy(hf_model, adapter: Path, out: Path, say) -> None:
     merge(hf_model, out / ADAPTER_FILE)
 
 
+def _embedding(hf_model, scale: float, order: np.ndarray, out: Path) -> None:
+    """The input embedding in the model's vocabulary order, int8 with a scale per row."""
+    table, row_scales = quantize_rows(hf_model.model.embed_tokens.weight.detach().numpy()[order], scale)
+    np.save(out / FILES["embedding"], table)
+    np.save(out / FILES["embedding_scale"], row_scales)
+
+
 def convert(
     gguf: Path, kept: list[int], out: Path, source: dict, parity_text: str, say=print, adapter: Path | None = None
 ) -> dict:
@@ -199,20 +206,16 @@ def convert(
         shutil.copy(Path(tmp) / "tokenizer.json", out / artifacts.TOKENIZER_FILE)
     extra = _tokenizer_arrays(out)
     np.save(out / FILES["vocab_order"], order)
-    embedding = hf_model.model.embed_tokens.weight.detach().numpy()[order]
-    table, scale = quantize_rows(embedding, family.embedding_scale(hf_model.config))
-    np.save(out / FILES["embedding"], table)
-    np.save(out / FILES["embedding_scale"], scale)
-    del embedding, table
+    _embedding(hf_model, family.embedding_scale(hf_model.config), order, out)
     model = family.network(hf_model, torch.from_numpy(order[: len(kept)]))
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "model.fp32.onnx"
         say("exporting the serving graph to ONNX")
         to_onnx(model, fp32)
         say("quantizing to int8")
-        # int8 everywhere, head too (results/pretrained/levers.json); blocks of 32, not nib's own 16:
-        # finer blocks agree better but make these weights a tenth larger (results/int8_blocks.json)
-        quantize(fp32, out / artifacts.MODEL_FILE, block_size=32)
+        # int8 everywhere, head too (benchmarks/results/pretrained/levers.json); blocks of 32, not nib's
+        # own 16: finer blocks agree better but make these files a tenth larger (…/int8_blocks.json)
+        quantization = quantize(fp32, out / artifacts.MODEL_FILE, block_size=32)
     arch = {
         "name": name,
         **model.cfg.to_dict(),
@@ -224,7 +227,8 @@ def convert(
     if adapter is not None:
         names["adapter"] = ADAPTER_FILE
     files = {key: artifacts.file_entry(out / name) for key, name in names.items()}
-    manifest = {"format_version": artifacts.FORMAT_VERSION, "architecture": arch, "files": files, **source}
+    manifest = {"format_version": artifacts.FORMAT_VERSION, "architecture": arch, "quantization": quantization}
+    manifest.update(files=files, **source)
     if adapter is not None:
         manifest["adapter"] = meta(out / ADAPTER_FILE)  # how it was trained: the model, the corpus, the run
     (out / artifacts.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")

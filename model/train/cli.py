@@ -67,7 +67,9 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--keep-fp32", action="store_true", help="also write model.fp32.onnx")
     p.add_argument("--parity", metavar="DIR", help="check parity on the .py files in DIR (or the dev split)")
-    p.add_argument("--int8-block", type=int, help="weights per int8 scale (default: nib's own models' blocks)")
+    p.add_argument(
+        "--int8-block", type=int, choices=(16, 32, 64, 128), help="weights per int8 scale (default: 16, nib's own)"
+    )
     p.set_defaults(run=export)
 
     p = sub.add_parser("reproduce", help="every stage in order, with the bundled model's settings")
@@ -156,12 +158,11 @@ def export(args) -> int:
     if summary.exists():
         s = json.loads(summary.read_text())
         extra["training"] = {k: s[k] for k in ("steps", "tokens", "seconds", "val_loss", "device")}
+    block = OWN_BLOCK if args.int8_block is None else args.int8_block
     parity_text = None
     if args.parity:
         parity_text = "\n".join(p.read_text() for p in sorted(folder(args.parity).rglob("*.py")))[:200_000]
-    manifest = export(
-        args.checkpoint, args.tokenizer, args.out, extra, args.keep_fp32, parity_text, args.int8_block or OWN_BLOCK
-    )
+    manifest = export(args.checkpoint, args.tokenizer, args.out, extra, args.keep_fp32, parity_text, block_size=block)
     print(f"wrote {args.out} ({manifest['files']['model']['bytes'] / 1e6:.1f} MB int8)")
     if "parity" in manifest:
         print(json.dumps(manifest["parity"], indent=2))

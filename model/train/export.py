@@ -10,14 +10,14 @@ prompt as the prefix and each hypothesis's own tokens as its past, so a step
 costs a read of the prompt's cache, not a copy of it per row and per step.
 
 Quantization is int8 (MatMulNBits: 8-bit weights in blocks of 16, int8 compute,
-so activations are quantized too, per block): of those tried on nib's own models
-(blocks of 128 and 32; dynamic int8, MatMulInteger with activations quantized per
-tensor) it agreed best with fp32 on top-1 predictions, and it decodes faster than
-fp32 (int8 weights with fp32 compute decode an order of magnitude slower than
-int8 compute). Blocks of 16 against 32 (`benchmarks/int8_blocks.py`) agree better
-for about half a megabyte and a few percent of a prefill on the bundled model's
-shape; imported pretrained models keep blocks of 32 (`pretrained/convert.py`),
-whose weights they would make a tenth larger.
+so activations are quantized too, per block). Of the int8-compute variants tried
+on nib's own models (blocks of 128, 32 and 16; dynamic int8, MatMulInteger with
+activations quantized per tensor) it agreed best with fp32 on top-1 predictions,
+and it decodes faster than fp32. int8 weights with fp32 compute agree better still
+but decode a step 12 times slower on Gemma 3 270M (`benchmarks/int8_blocks.py`). Blocks
+of 16 against 32 cost 0.6 MB (4%) and 6% of a prefill on the bundled model's shape;
+imported pretrained models keep blocks of 32 (`pretrained/convert.py`), where blocks
+of 16 would make the file a tenth larger.
 Its agreement on the text given to `nib export --parity` goes into the manifest
 ("parity"). The tied embedding stays fp32: it serves both the input Gather and the
 output MatMul.
@@ -85,9 +85,9 @@ def to_onnx(model: CodeLM, out: Path) -> None:
     )
 
 
-def quantize(src: Path, dst: Path, keep_fp32=lambda weight_shape: False, block_size: int = 32) -> None:
+def quantize(src: Path, dst: Path, *, block_size: int, keep_fp32=lambda weight_shape: False) -> dict:
     """int8 weights (MatMulNBits) in blocks of block_size, int8 compute; the MatMuls whose weight
-    shape `keep_fp32` picks stay fp32."""
+    shape `keep_fp32` picks stay fp32.  -> the manifest's "quantization" entry"""
     import logging
 
     import onnx
@@ -106,6 +106,7 @@ def quantize(src: Path, dst: Path, keep_fp32=lambda weight_shape: False, block_s
     )
     quantizer.process()
     quantizer.model.save_model_to_file(str(dst))
+    return {"bits": 8, "block_size": block_size, "compute": "int8"}
 
 
 def parity(model: CodeLM, fp32: Path, int8: Path, ids: list[int], types: list[int], window: int = 256) -> dict:
@@ -178,7 +179,7 @@ def export(
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "model.fp32.onnx"
         to_onnx(model, fp32)
-        quantize(fp32, out / artifacts.MODEL_FILE, block_size=block_size)
+        quantization = quantize(fp32, out / artifacts.MODEL_FILE, block_size=block_size)
         if keep_fp32:
             shutil.copy(fp32, out / "model.fp32.onnx")
         if parity_text is not None:
@@ -194,7 +195,7 @@ def export(
         "format_version": artifacts.FORMAT_VERSION,
         "architecture": {"name": "CodeLM", **model.cfg.to_dict(), "params": model.num_params()},
         "types": list(TYPES),
-        "quantization": {"bits": 8, "block_size": block_size, "compute": "int8"},
+        "quantization": quantization,
         "files": {
             "model": artifacts.file_entry(out / artifacts.MODEL_FILE),
             "tokenizer": artifacts.file_entry(out / artifacts.TOKENIZER_FILE),

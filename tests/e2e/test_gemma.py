@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 import pytest_lsp
-from fixtures import DEMO, SERVER, imported, tokenizer_arrays_agree_with_hf, torch_agrees_with_int8
+from fixtures import DEMO, SERVER, imported, int8_matmuls, tokenizer_arrays_agree_with_hf, torch_agrees_with_int8
 from lsp import inline, open_doc
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -43,6 +43,12 @@ def test_every_piece_maps_to_its_bytes(model_dir):
     generated = {bpe.token_bytes[i] for i in range(kept) if i not in bpe.special_ids}
     assert {bytes([b]) for b in range(256)} <= generated  # any text can be spelled by the pruned head
     assert bpe.token_bytes[bpe.bos] == b"<bos>" and bpe.bos in bpe.special_ids
+
+
+def test_every_matmul_is_int8_in_blocks_of_32(model_dir):
+    """Imports keep blocks of 32 (`pretrained/convert.py`), not nib's own 16: the head and each
+    layer's q, k, v, o, gate, up and down projections, with int8 compute."""
+    assert int8_matmuls(model_dir) == (18 * 7 + 1, {(8, 32, 4)})
 
 
 def test_the_tokenizer_from_arrays_gives_hf_s_tokens(model_dir):

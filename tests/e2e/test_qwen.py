@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 import pytest_lsp
-from fixtures import SERVER, imported, tokenizer_arrays_agree_with_hf, torch_agrees_with_int8
+from fixtures import SERVER, imported, int8_matmuls, tokenizer_arrays_agree_with_hf, torch_agrees_with_int8
 from lsp import inline, open_doc
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -54,6 +54,12 @@ def test_every_piece_maps_to_its_bytes(model_dir):
     assert len(spelled_in_ascii) > 90_000 and max(spelled_in_ascii) < kept  # a new project's names: `SpanNode`
     assert [bpe.token_bytes[i] for i in bpe.fim] == [b"<|fim_prefix|>", b"<|fim_suffix|>", b"<|fim_middle|>"]
     assert bpe.bos is None and bpe.token_bytes[bpe.eot] == b"<|endoftext|>" and bpe.eot < kept
+
+
+def test_every_matmul_is_int8_in_blocks_of_32(model_dir):
+    """Imports keep blocks of 32 (`pretrained/convert.py`), not nib's own 16: the head and each
+    layer's q, k, v, o, gate, up and down projections, with int8 compute."""
+    assert int8_matmuls(model_dir) == (24 * 7 + 1, {(8, 32, 4)})
 
 
 def test_the_tokenizer_from_arrays_gives_hf_s_tokens(model_dir):

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 
 from nib.model.errors import ModelError
@@ -78,6 +77,8 @@ def test_stages_write_their_artifacts(toy):
     assert manifest["corpus"]["sha256"] == corpus["sha256"]
     assert manifest["training"]["tokens"] == summary["tokens"]
     assert manifest["quantization"] == {"bits": 8, "block_size": 16, "compute": "int8"}
+    import onnx
+
     graph = onnx.load(str(work / "model/model.onnx"))
     quantized = [{a.name: a.i for a in n.attribute} for n in graph.graph.node if n.op_type == "MatMulNBits"]
     assert len(quantized) == 2 * 4  # per layer: qkv, proj, gate_up, down (the tied head stays fp32)
@@ -197,7 +198,7 @@ def test_a_model_exported_by_nib_0_1_still_serves(toy, tmp_path):
     logits as the new graph."""
     import torch
 
-    from nib.model.train.export import OPSET, example_inputs, quantize
+    from nib.model.train.export import OPSET, OWN_BLOCK, example_inputs, quantize
 
     class Serving01(torch.nn.Module):  # nib 0.1's export, kept here only to make such a model
         def __init__(self, model):
@@ -227,7 +228,7 @@ def test_a_model_exported_by_nib_0_1_still_serves(toy, tmp_path):
             "past_values": {1: batch, 3: past},
         },
     )
-    quantize(tmp_path / "fp32.onnx", old / "model.onnx")
+    quantize(tmp_path / "fp32.onnx", old / "model.onnx", block_size=OWN_BLOCK)
     manifest = json.loads((old / "manifest.json").read_text())
     manifest["files"]["model"] = artifacts.file_entry(old / "model.onnx")
     (old / "manifest.json").write_text(json.dumps(manifest))
