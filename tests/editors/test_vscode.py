@@ -342,9 +342,12 @@ def test_vscode_ignores_a_workspaces_engine_and_server_settings(extensions, tmp_
                 {**engine_settings(engine.url), "nib.server.python": "/bin/false", "nib.server.command": ["/bin/false"]}
             )
         )
-        seen, text = code_server("vscode-hostile-settings", tmp_path, extensions, workspace, "project", USER)
+        seen, text = code_server("vscode-hostile-settings", tmp_path, extensions, workspace, "hostile-settings", USER)
     assert engine.requests == []
     assert "error" not in seen, seen
+    # rewritten while nib ran, the workspace's nib.server.* restarted nothing
+    assert seen["rewritten"].startswith("nib: ready"), seen
+    assert text.count("[info] starting `") == 1, text
     assert seen["ghost"], seen  # from the local model
     warning = IGNORED.format(
         "nib.engine.api, nib.engine.url, nib.engine.apiKeyEnv, nib.server.python, nib.server.command"

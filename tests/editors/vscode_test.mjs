@@ -2,9 +2,10 @@
 // The assertions are in tests/editors/test_vscode.py; this script only acts and observes.
 //   node vscode_test.mjs URL WORKSPACE USER_SETTINGS SCREENSHOT [SCENARIO]
 // SCENARIO: demo (demo.py: a list, ghost text, a setting; the default), project (main.py: ghost
-// text, then the list at a name of the project's own, then the notifications shown) or habits
-// (demo.py: partial accept, auto-pairs, manual trigger; then an excluded file).
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+// text, then the list at a name of the project's own, then the notifications shown), hostile-settings
+// (project, then the workspace's settings file rewritten) or habits (demo.py: partial accept,
+// auto-pairs, manual trigger; then an excluded file).
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(process.env.NIB_TOOLS + "/node_modules/");
@@ -43,6 +44,22 @@ async function suggestLabels() {
   await page.waitForTimeout(500); // let a re-ranked answer replace the first one
   return page.$$eval(".suggest-widget.visible .monaco-list-row", (rows) =>
     rows.map((r) => r.getAttribute("aria-label")));
+}
+
+/** The list at the cursor, asked for again (as a person would) while it holds the model's guesses
+ * alone (kind Text): jedi's first answer after nib starts, seconds of loading, can come after the
+ * list stops waiting for it; the list then says it is incomplete, and the next request has jedi's names. */
+async function listWithJedi(timeout = 30_000) {
+  const until = Date.now() + timeout;
+  for (seen.listAsked = 1; ; seen.listAsked++) {
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Control+Space");
+    const labels = await suggestLabels();
+    if (labels.some((label) => !label.endsWith(", Text")) || Date.now() > until) {
+      return labels;
+    }
+    await page.waitForTimeout(1000);
+  }
 }
 
 async function ghostText(timeout = 30_000) {
@@ -102,11 +119,7 @@ async function project() {
       return ""; // the test says whether there must be some
     }
   });
-  seen.list = await step("list at a name", async () => {
-    await page.keyboard.press("Escape");
-    await page.keyboard.press("Control+Space");
-    return suggestLabels();
-  });
+  seen.list = await step("list at a name", () => listWithJedi());
   await page.keyboard.press("Escape");
   seen.notifications = await step("notifications", async () => {
     // the notification center (the bell) keeps what the toasts showed and hid again
@@ -116,6 +129,18 @@ async function project() {
       items.map((i) => i.textContent));
   });
   await step("screenshot", () => page.screenshot({ path: screenshot }));
+}
+
+/** project(), then the workspace's settings file sets nib.server.* anew while nib runs: those are
+ * the user's alone, so nib goes on as it was, not restarted (the test counts its starts). */
+async function hostileSettings() {
+  await project();
+  seen.rewritten = await step("the workspace rewrites nib.server", async () => {
+    const settings = JSON.parse(readFileSync(`${workspace}/.vscode/settings.json`, "utf8"));
+    await workspaceSettings({ ...settings, "nib.server.python": "/bin/true", "nib.server.command": ["/bin/true"] });
+    await page.waitForTimeout(3000);
+    return statusLabel();
+  });
 }
 
 async function demo() {
@@ -277,7 +302,7 @@ async function habits() {
 }
 
 try {
-  await { demo, project, habits }[scenario]();
+  await { demo, project, habits, "hostile-settings": hostileSettings }[scenario]();
 } catch (e) {
   seen.error = String(e);
   await page.screenshot({ path: screenshot }).catch(() => {});

@@ -29,6 +29,7 @@ let restartTimer: NodeJS.Timeout | undefined;
 let healthyTimer: NodeJS.Timeout | undefined;
 let userOnly: string[] = []; // "nib.engine.url", ...: package.json's restrictedConfigurations
 let serverCwd = ""; // the server's current folder: the extension's own, never the workspace
+let startedWith = ""; // the command and arguments the server was started with, as JSON
 let warned = false; // about a workspace that sets userOnly settings, once a session
 let workspaceState: vscode.Memento; // "nib.off": nib: Toggle Completions in this workspace (never a file of it)
 
@@ -195,10 +196,15 @@ function showActive(): void {
 
 async function start(): Promise<void> {
   const { command, args } = serverCommand();
+  startedWith = JSON.stringify({ command, args });
   log.info(`starting \`${command} ${args.join(" ")}\` in ${serverCwd}`);
   // stdio without a transport option: with one, the client appends `--stdio` to the command.
   // Its current folder is not the workspace: nothing there can shadow a module nib imports.
   const serverOptions: ServerOptions = { command, args, options: { cwd: serverCwd } };
+  // A client replaced by a restart still reports (its start fails, it closes, it stops): only the
+  // current one's events count, or an old client's stop would schedule another restart, which
+  // would stop the new one while it starts, and so on (seen as a server never ready under load).
+  const current = () => client === mine;
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: "file", language: "python" },
@@ -209,17 +215,23 @@ async function start(): Promise<void> {
     errorHandler: {
       error: () => ({ action: ErrorAction.Continue }),
       closed: () => {
-        scheduleRestart();
+        if (current()) {
+          scheduleRestart();
+        }
         return { action: CloseAction.DoNotRestart, handled: true };
       },
     },
   };
-  client = new LanguageClient("nib", "nib", serverOptions, clientOptions);
-  client.onNotification("nib/status", (s: Status) => {
+  const mine = new LanguageClient("nib", "nib", serverOptions, clientOptions);
+  client = mine;
+  mine.onNotification("nib/status", (s: Status) => {
     statuses.set(s.uri, s);
     showActive();
   });
-  client.onDidChangeState((e) => {
+  mine.onDidChangeState((e) => {
+    if (!current()) {
+      return;
+    }
     running = e.newState === State.Running;
     if (e.newState === State.Running) {
       showActive();
@@ -231,8 +243,11 @@ async function start(): Promise<void> {
   });
   show("starting");
   try {
-    await client.start();
+    await mine.start();
   } catch (e) {
+    if (!current()) {
+      return; // stopped by a restart while it started
+    }
     // Also tried again later: the settings may not have been loaded yet, or nib may be installed meanwhile.
     log.error(`nib could not start \`${command} ${args.join(" ")}\`: ${e}`);
     scheduleRestart();
@@ -301,7 +316,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       void warnAboutWorkspace();
       showActive();
-      if (e.affectsConfiguration("nib.server")) {
+      // A workspace's nib.server.* changes nothing (user-only), so it restarts nothing either.
+      if (e.affectsConfiguration("nib.server") && JSON.stringify(serverCommand()) !== startedWith) {
         await restart(); // another command or interpreter
       } else if (e.affectsConfiguration("nib") && client?.isRunning()) {
         await client.sendNotification("workspace/didChangeConfiguration", { settings: { nib: serverSettings() } });
