@@ -132,13 +132,22 @@ async function project() {
 }
 
 /** project(), then the workspace's settings file sets nib.server.* anew while nib runs: those are
- * the user's alone, so nib goes on as it was, not restarted (the test counts its starts). */
+ * the user's alone, so nib goes on as it was, not restarted (the test counts its starts). The same
+ * write sets the ghost text's trigger, a workspace's to choose: once the status says so, VS Code
+ * has applied the file. */
 async function hostileSettings() {
   await project();
   seen.rewritten = await step("the workspace rewrites nib.server", async () => {
     const settings = JSON.parse(readFileSync(`${workspace}/.vscode/settings.json`, "utf8"));
-    await workspaceSettings({ ...settings, "nib.server.python": "/bin/true", "nib.server.command": ["/bin/true"] });
-    await page.waitForTimeout(3000);
+    await workspaceSettings({
+      ...settings,
+      "nib.server.python": "/bin/true",
+      "nib.server.command": ["/bin/true"],
+      "nib.statement.trigger": "manual",
+    });
+    await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")]
+      .some((e) => (e.getAttribute("aria-label") || "").startsWith("nib: manual")), null, { timeout: 15_000 });
+    await page.waitForTimeout(3000); // a restart, were there one, would have logged its start by now
     return statusLabel();
   });
 }

@@ -26,6 +26,7 @@ let status: vscode.StatusBarItem;
 let log: vscode.LogOutputChannel;
 let restarts = 0; // consecutive crashes, for the back-off
 let restartTimer: NodeJS.Timeout | undefined;
+let restarting: Promise<void> = Promise.resolve(); // the last restart asked for (`restart`)
 let healthyTimer: NodeJS.Timeout | undefined;
 let userOnly: string[] = []; // "nib.engine.url", ...: package.json's restrictedConfigurations
 let serverCwd = ""; // the server's current folder: the extension's own, never the workspace
@@ -201,9 +202,10 @@ async function start(): Promise<void> {
   // stdio without a transport option: with one, the client appends `--stdio` to the command.
   // Its current folder is not the workspace: nothing there can shadow a module nib imports.
   const serverOptions: ServerOptions = { command, args, options: { cwd: serverCwd } };
-  // A client replaced by a restart still reports (its start fails, it closes, it stops): only the
-  // current one's events count, or an old client's stop would schedule another restart, which
-  // would stop the new one while it starts, and so on (seen as a server never ready under load).
+  // A client replaced by a restart still reports (its start fails, its server closes): only the
+  // current one's events count, or an old client's close would schedule another restart, which
+  // would replace the new one while it starts, and so on (the likely cause of a server seen never
+  // ready under load, where a workspace's settings file also restarted it: now it does not).
   const current = () => client === mine;
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
@@ -225,8 +227,10 @@ async function start(): Promise<void> {
   const mine = new LanguageClient("nib", "nib", serverOptions, clientOptions);
   client = mine;
   mine.onNotification("nib/status", (s: Status) => {
-    statuses.set(s.uri, s);
-    showActive();
+    if (current()) {
+      statuses.set(s.uri, s);
+      showActive();
+    }
   });
   mine.onDidChangeState((e) => {
     if (!current()) {
@@ -264,18 +268,27 @@ function scheduleRestart(): void {
   restartTimer = setTimeout(() => void restart(), delay);
 }
 
-async function restart(): Promise<void> {
+/** Stop the server and start it again. Restarts run one after another: two at once would
+ * each start a client, and the one replaced first would go on running unseen. */
+function restart(): Promise<void> {
+  restarting = restarting.then(restartNow, restartNow);
+  return restarting;
+}
+
+async function restartNow(): Promise<void> {
   clearTimeout(restartTimer);
   const old = client;
-  client = undefined;
+  client = undefined; // from here on, the old client's events are ignored (`start`)
+  running = false;
   if (old) {
     try {
       await old.dispose(2000);
     } catch {
-      // already stopped
+      // a client still starting refuses to stop; its server is killed after the 2 s
     }
   }
-  await start();
+  void start(); // its client is the current one at once; not waited for: a server slow to start
+  // would hold up every restart behind it
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
