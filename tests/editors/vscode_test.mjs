@@ -145,8 +145,7 @@ async function hostileSettings() {
       "nib.server.command": ["/bin/true"],
       "nib.statement.trigger": "manual",
     });
-    await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")]
-      .some((e) => (e.getAttribute("aria-label") || "").startsWith("nib: manual")), null, { timeout: 15_000 });
+    await waitForStatus("nib: manual");
     await page.waitForTimeout(3000); // a restart, were there one, would have logged its start by now
     return statusLabel();
   });
@@ -230,6 +229,12 @@ async function typedGhostOrNone(typed) {
   }
 }
 
+/** Wait until nib's status item's label starts with `label`, e.g. "nib: manual". */
+async function waitForStatus(label, timeout = 15_000) {
+  await page.waitForFunction((label) => [...document.querySelectorAll(".statusbar-item")]
+    .some((e) => (e.getAttribute("aria-label") || "").startsWith(label)), label, { timeout });
+}
+
 async function statusLabel() {
   return page.locator(".statusbar-item", { hasText: "nib" }).first().getAttribute("aria-label");
 }
@@ -288,8 +293,7 @@ async function habits() {
   await page.keyboard.press("Control+S");
   seen.manual = await step("manual trigger", async () => {
     await workspaceSettings({ "nib.statement.trigger": "manual" });
-    await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")]
-      .some((e) => (e.getAttribute("aria-label") || "").startsWith("nib: manual")), null, { timeout: 15_000 });
+    await waitForStatus("nib: manual");
     const status = await statusLabel();
     const typing = await typedGhostOrNone("found.app"); // none while typing: what manual means
     // asked for: "nib: Ghost Text Now" (editor.action.inlineSuggest.trigger, Alt+\ in a desktop VS Code)
@@ -303,8 +307,7 @@ async function habits() {
   seen.excluded = await step("an excluded file", async () => {
     await page.getByRole("treeitem", { name: "secrets.py" }).click(); // from the Explorer
     await page.waitForSelector(".tabs-container .tab[aria-label*='secrets.py']", { timeout: 10_000 });
-    await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")]
-      .some((e) => (e.getAttribute("aria-label") || "").startsWith("nib: excluded")), null, { timeout: 15_000 });
+    await waitForStatus("nib: excluded");
     return statusLabel();
   });
   await step("screenshot", () => page.screenshot({ path: screenshot }));
