@@ -2,8 +2,8 @@
 
 The graph is nib's shared-prefix serving graph (`net/gemma.py`, `net/qwen2.py`) from
 embeddings to logits over the kept tokens; the embedding is an int8 table with one scale per
-row (the model's embedding scale folded in), memory-mapped, so only the rows a prompt uses are
-read into memory. The cache's layout is nib's (L, B, KV heads, P, head size).
+row (the model's embedding scale folded in), of which only the rows the prompts use are read
+from the file (`rows.py`). The cache's layout is nib's (L, B, KV heads, P, head size).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .onnx import OnnxRuntime
+from .rows import Rows
 
 # The longest window nib runs it over (the models' own are 32k): a whole file in one pass
 # would build a mask of its length squared.
@@ -26,7 +27,7 @@ class EmbeddedRuntime(OnnxRuntime):
 
     def __init__(self, model_dir, threads: int = 0, graph=None):
         super().__init__(model_dir, threads, graph)
-        self.embedding = np.load(model_dir.file("embedding"), mmap_mode="r")
+        self.embedding = Rows(model_dir.file("embedding"))
         self.embedding_scale = np.load(model_dir.file("embedding_scale"))
 
     def _configure(self, model_dir) -> None:
