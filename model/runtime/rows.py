@@ -54,7 +54,7 @@ class Rows:
         with self._lock:
             slots = self._slot[ids]  # an id outside the table raises IndexError here
             if (slots < 0).any():
-                self._read_rows(np.unique(ids[slots < 0]))
+                self._read_rows(np.unique(ids[slots < 0] % self.shape[0]))  # -1 is the last row
                 slots = self._slot[ids]
             return self._kept[slots]
 
@@ -65,7 +65,6 @@ class Rows:
             grown[: self._count] = self._kept[: self._count]
             self._kept = grown
         for row in rows.tolist():
-            row %= self.shape[0]  # numpy's negative indexes, as the table itself takes them
             data = os.pread(self._fd, self._row_bytes, self._offset + row * self._row_bytes)
             if len(data) != self._row_bytes:
                 raise ValueError(f"{self.path} ends before row {row} of {self.shape[0]}: import the model again")

@@ -133,24 +133,39 @@ class Scheduler:
 
     def background(self, worker, fn, uri: str) -> None:
         """fn(cancel_event) on worker, work no request waits for: an edit to uri sets the event
-        (`supersede`), and fn stops at its next look at it."""
+        (`supersede`), and fn stops at its next look at it. Once done, failed or dropped unrun (its
+        worker shut down when its model was replaced), it no longer counts as running."""
         cancel, loop = threading.Event(), asyncio.get_running_loop()
+        try:
+            future = worker.submit(fn, cancel)
+        except RuntimeError:  # the worker has shut down: its model was replaced
+            return
         self.running.setdefault(uri, set()).add(cancel)
 
-        def run():
-            try:
-                fn(cancel)
-            finally:  # on the loop, which alone changes `running`
-                with contextlib.suppress(RuntimeError):  # the loop closed: nothing is left to tidy
-                    loop.call_soon_threadsafe(_discard, self.running, uri, cancel)
+        def done(_):  # on the loop, which alone changes `running`
+            with contextlib.suppress(RuntimeError):  # the loop closed: nothing is left to tidy
+                loop.call_soon_threadsafe(_discard, self.running, uri, cancel)
 
-        worker.submit(run)
+        future.add_done_callback(done)
 
     def warm_later(self, uri: str, fn) -> None:
-        """Call fn() after a pause in typing on uri (each call restarts the pause)."""
+        """Call fn() after a pause in typing on uri (each call restarts the pause), once no work
+        for uri is in flight: a request still running when the pause ends (the first ghost text
+        at a new place, a whole prompt to prefill) delays the warm-up, it does not drop it."""
         if handle := self._warm.pop(uri, None):
             handle.cancel()
-        self._warm[uri] = asyncio.get_running_loop().call_later(self.warm_delay_s, fn)
+        loop = asyncio.get_running_loop()
+
+        def fire():
+            if self._closed:
+                return
+            if self.busy(uri):
+                self._warm[uri] = loop.call_later(self.warm_delay_s, fire)
+                return
+            del self._warm[uri]
+            fn()
+
+        self._warm[uri] = loop.call_later(self.warm_delay_s, fire)
 
     def forget(self, uri: str) -> None:
         self.supersede(uri)

@@ -296,7 +296,7 @@ class CompletionService:
         (text, cursor), or None when there is nothing to warm."""
 
         def warm():
-            found = None if self.scheduler.busy(doc) else text_now()
+            found = text_now()
             if found is None:
                 return
             text, cursor = found

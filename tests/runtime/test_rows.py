@@ -27,6 +27,8 @@ def test_rows_are_the_tables_rows_each_read_once(table):
     assert rows[ids].tolist() == values[ids].tolist()
     assert rows.read == len(set(grown.tolist()) | {7, 4999, 1234})
     assert rows[np.asarray([[1, 2], [3, 4]])].tolist() == values[[[1, 2], [3, 4]]].tolist()
+    every = np.asarray([-1, *range(5000)])  # -1 is the last row, as numpy takes it: read once
+    assert rows[every].tolist() == values[every].tolist() and rows.read == 5000
     assert (len(rows), rows.shape, rows.dtype) == (5000, (5000, 24), np.dtype(np.int8))
 
 

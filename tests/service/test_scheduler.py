@@ -95,6 +95,37 @@ async def test_warm_up_runs_after_a_pause_and_each_call_restarts_the_pause():
     assert ran == [2]
 
 
+async def test_a_warm_up_waits_for_the_work_in_flight_on_its_document_then_runs(worker):
+    s, ran, started = Scheduler(warm_delay_s=0.05), [], threading.Event()
+    running = asyncio.ensure_future(s.run(worker, waits_for_cancel(started), "a"))  # a's ghost text, say
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+    s.warm_later("a", lambda: ran.append("a"))
+    s.warm_later("b", lambda: ran.append("b"))
+    await asyncio.sleep(0.3)
+    assert ran == ["b"]  # a's request still runs when its pause ends
+    s.supersede("a")
+    with pytest.raises(Cancelled):
+        await asyncio.wait_for(running, 5)
+    await asyncio.sleep(0.3)
+    assert ran == ["b", "a"]  # then a's warm-up runs, once
+    await asyncio.sleep(0.2)
+    assert ran == ["b", "a"]
+
+
+async def test_background_work_dropped_unrun_leaves_its_document_idle():
+    pool, release = ThreadPoolExecutor(1), threading.Event()
+    s = Scheduler()
+    pool.submit(release.wait, 5)  # the worker is busy
+    s.background(pool, lambda cancel: None, "a")  # queued behind it
+    assert s.busy("a")
+    pool.shutdown(wait=False, cancel_futures=True)  # its model replaced: what is queued is dropped
+    release.set()
+    await asyncio.sleep(0.1)
+    assert not s.busy("a")
+    s.background(pool, lambda cancel: None, "a")  # a worker shut down takes no more
+    assert not s.busy("a")
+
+
 async def test_idle_work_runs_once_requests_stop_and_waits_for_every_session_s_work(worker):
     s, other, ran = Scheduler(idle_s=0.05), Scheduler(), []
     s.when_idle(lambda: ran.append(1))
