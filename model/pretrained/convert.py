@@ -31,6 +31,9 @@ from nib.model.runtime.torch import load_hf
 
 OPSET = 23
 PARITY_TOKENS = 512
+# int8 everywhere, head too (benchmarks/results/pretrained/levers.json); blocks of 32, not nib's
+# own 16: finer blocks agree better but make these files a tenth larger (…/int8_blocks.json)
+INT8_BLOCK = 32
 
 
 def quiet() -> None:
@@ -180,8 +183,27 @@ def _embedding(hf_model, scale: float, order: np.ndarray, out: Path) -> None:
     np.save(out / FILES["embedding_scale"], row_scales)
 
 
+def _serving_graph(model, out: Path, int8_block: int, say) -> dict:
+    """nib's module -> model.onnx in out, int8 in blocks of int8_block; -> the manifest's "quantization" entry"""
+    from nib.model.train.export import quantize
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "model.fp32.onnx"
+        say("exporting the serving graph to ONNX")
+        to_onnx(model, fp32)
+        say("quantizing to int8")
+        return quantize(fp32, out / artifacts.MODEL_FILE, block_size=int8_block)
+
+
 def convert(
-    gguf: Path, kept: list[int], out: Path, source: dict, parity_text: str, say=print, adapter: Path | None = None
+    gguf: Path,
+    kept: list[int],
+    out: Path,
+    source: dict,
+    parity_text: str,
+    say=print,
+    adapter: Path | None = None,
+    int8_block: int = INT8_BLOCK,
 ) -> dict:
     """Write the model directory `out` from a GGUF (its weights with adapter merged, where one is
     given: the directory keeps a copy, which the torch runtime merges too); returns the manifest."""
@@ -189,8 +211,6 @@ def convert(
     import torch
 
     quiet()  # again: importing torch set up its loggers anew
-
-    from nib.model.train.export import quantize
 
     started = time.monotonic()
     say("reading the GGUF (transformers + gguf)")
@@ -208,14 +228,7 @@ def convert(
     np.save(out / FILES["vocab_order"], order)
     _embedding(hf_model, family.embedding_scale(hf_model.config), order, out)
     model = family.network(hf_model, torch.from_numpy(order[: len(kept)]))
-    with tempfile.TemporaryDirectory() as tmp:
-        fp32 = Path(tmp) / "model.fp32.onnx"
-        say("exporting the serving graph to ONNX")
-        to_onnx(model, fp32)
-        say("quantizing to int8")
-        # int8 everywhere, head too (benchmarks/results/pretrained/levers.json); blocks of 32, not nib's
-        # own 16: finer blocks agree better but make these files a tenth larger (…/int8_blocks.json)
-        quantization = quantize(fp32, out / artifacts.MODEL_FILE, block_size=32)
+    quantization = _serving_graph(model, out, int8_block, say)
     arch = {
         "name": name,
         **model.cfg.to_dict(),

@@ -207,7 +207,9 @@ def import_model(
     return manifest, True
 
 
-def convert_pinned(spec: Pretrained, kept: list[int], out: Path, stage=print, adapter: Path | None = None) -> dict:
+def convert_pinned(
+    spec: Pretrained, kept: list[int], out: Path, stage=print, adapter: Path | None = None, **convert_options
+) -> dict:
     """The model directory `out` from spec's pinned GGUF, its head over the tokenizer ids kept
     (`import_model` passes the committed kept-token file's; benchmarks/head_variants.py others).
     -> its manifest"""
@@ -229,7 +231,7 @@ def convert_pinned(spec: Pretrained, kept: list[int], out: Path, stage=print, ad
             "defaults": spec.defaults,
         }
         parity_text = (Path(__file__).parents[1] / "completion" / "decode.py").read_text()
-        return convert(gguf, kept, out, source, parity_text, stage, adapter)
+        return convert(gguf, kept, out, source, parity_text, stage, adapter, **convert_options)
 
 
 def imported_names() -> list[str]:
