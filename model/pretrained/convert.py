@@ -8,8 +8,10 @@ manifest.
     embedding: int8 per row, scale per row (times Gemma's sqrt(d_model)), in the model's vocabulary order
 
 int8 is the quantization that keeps quality: every int4 tried, re-quantizing the Q4_K_M
-weights, lost line exact match. The parity figures on a sample of nib's own source go
-into the manifest.
+weights, lost line exact match. Nor would 4 bits hold these GGUFs' weights as they are: rows of
+640 or 896 are not whole Q4_K super-blocks of 256, so most of Qwen2.5-Coder 0.5B's matrices and
+Gemma's q, k, v, gate and up are Q5_0 (5 bits). The parity figures on a sample of nib's own
+source go into the manifest.
 """
 
 from __future__ import annotations
