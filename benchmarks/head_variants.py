@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from nib.model.pretrained import registry
@@ -45,7 +46,7 @@ def main() -> int:
     ids = kept(spec, args.head, args.vocab)
     print(f"{args.name}: a head over {len(ids)} tokens -> {args.out}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    manifest = registry.convert_pinned(spec, ids, args.out, int8_block=args.int8_block)
+    manifest = registry.convert_pinned(replace(spec, int8_block=args.int8_block), ids, args.out)
     print(json.dumps(manifest["parity"]))
     return 0
 

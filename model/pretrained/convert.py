@@ -33,9 +33,6 @@ from nib.model.runtime.torch import load_hf
 
 OPSET = 23
 PARITY_TOKENS = 512
-# int8 everywhere, head too (benchmarks/results/pretrained/levers.json); blocks of 32, not nib's
-# own 16: finer blocks agree better but make these files a tenth larger (…/int8_blocks.json)
-INT8_BLOCK = 32
 
 
 def quiet() -> None:
@@ -203,9 +200,9 @@ def convert(
     out: Path,
     source: dict,
     parity_text: str,
-    say=print,
-    adapter: Path | None = None,
-    int8_block: int = INT8_BLOCK,
+    say,
+    adapter: Path | None,
+    int8_block: int,
 ) -> dict:
     """Write the model directory `out` from a GGUF (its weights with adapter merged, where one is
     given: the directory keeps a copy, which the torch runtime merges too); returns the manifest."""

@@ -31,6 +31,10 @@ from nib.model.runtime.pinned import (
     wheels_dir,
 )
 
+# int8 everywhere, head too (benchmarks/results/pretrained/levers.json); blocks of 32, not nib's
+# own 16: finer blocks agree better but make these files a tenth larger (…/int8_blocks.json)
+INT8_BLOCK = 32
+
 
 @dataclass(frozen=True, kw_only=True)
 class Pretrained(Pinned):
@@ -43,7 +47,7 @@ class Pretrained(Pinned):
     defaults: dict  # what settings leave to the model (over its family's defaults), chosen on the dev split
     engine_only: bool = False  # too big for nib's CPU runtime: its GGUF is for an inference engine only
     files: tuple[str, ...] = ()  # the manifest's files an import must have beyond the family's (else: import again)
-    int8_block: int = 32  # weights per int8 scale (`pretrained/convert.py`)
+    int8_block: int = INT8_BLOCK  # weights per int8 scale (`pretrained/convert.py`)
 
     @property
     def dir(self) -> Path:
@@ -135,7 +139,7 @@ def imported(spec: Pretrained) -> dict | None:
     same = (source.get("package"), source.get("version")) == (spec.package, spec.version)
     same = same and model.manifest.get("defaults") == spec.defaults
     same = same and set(spec.files) <= set(model.manifest["files"])
-    block = model.manifest.get("quantization", {}).get("block_size", 32)  # an earlier nib's imports: 32
+    block = model.manifest.get("quantization", {}).get("block_size", INT8_BLOCK)  # an earlier nib's imports
     same = same and block == spec.int8_block
     return model.manifest if same and model.manifest["architecture"].get("kept") == len(spec.kept()) else None
 
@@ -202,7 +206,7 @@ def import_model(
     spec.dir.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=spec.dir.parent))
     try:
-        manifest = convert_pinned(spec, spec.kept(), partial, stage, adapter, int8_block=spec.int8_block)
+        manifest = convert_pinned(spec, spec.kept(), partial, stage, adapter)
         if spec.dir.exists():
             shutil.rmtree(spec.dir)
         partial.chmod(0o755)  # mkdtemp made it private to its creator, as a model need not be
@@ -213,12 +217,10 @@ def import_model(
     return manifest, True
 
 
-def convert_pinned(
-    spec: Pretrained, kept: list[int], out: Path, stage=print, adapter: Path | None = None, **convert_options
-) -> dict:
+def convert_pinned(spec: Pretrained, kept: list[int], out: Path, stage=print, adapter: Path | None = None) -> dict:
     """The model directory `out` from spec's pinned GGUF, its head over the tokenizer ids kept
-    (`import_model` passes the committed kept-token file's; benchmarks/head_variants.py others).
-    -> its manifest"""
+    (`import_model` passes the committed kept-token file's; benchmarks/head_variants.py others),
+    in int8 blocks of spec.int8_block. -> its manifest"""
     from .convert import convert
 
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
@@ -237,7 +239,7 @@ def convert_pinned(
             "defaults": spec.defaults,
         }
         parity_text = (Path(__file__).parents[1] / "completion" / "decode.py").read_text()
-        return convert(gguf, kept, out, source, parity_text, stage, adapter, **convert_options)
+        return convert(gguf, kept, out, source, parity_text, stage, adapter, spec.int8_block)
 
 
 def imported_names() -> list[str]:

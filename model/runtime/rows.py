@@ -2,10 +2,10 @@
 and kept: a pretrained model's embedding, of which a session uses a few thousand rows.
 
 Not memory-mapped: a page fault in a mapped file maps the file's neighbouring pages as well
-(the kernel's fault-around, which `MADV_RANDOM` does not stop), so the 4,298 distinct tokens
-of 20 files made 78 MB of Qwen's 130 MB table resident for 3.7 MB of rows, and Gemma's 95 of 160
-MB for 2.2 MB. Each row is read once with `pread` and kept in one growing array: at most the
-table's size, as the mapping was.
+(the kernel's fault-around, which `MADV_RANDOM` does not stop), so a few thousand scattered
+tokens made most of the table resident (`benchmarks/embedding_rows.py`,
+`benchmarks/results/memory/embedding_rows.json`). Each row is read once with `pread` and kept
+in one growing array: at most the table's size, as the mapping was.
 """
 
 from __future__ import annotations
