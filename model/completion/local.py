@@ -31,14 +31,26 @@ from nib.model.net.tokenizer import BPE
 from nib.model.runtime import Runtime, artifacts, heap, load_tokenizer, open_runtime
 from nib.model.runtime.families import DEFAULTS
 from nib.model.runtime.states import PromptStates
-from nib.model.text.context import build_context
+from nib.model.text.context import Context, build_context
 from nib.model.text.heal import Canonical, VocabIndex
 from nib.model.text.lexeme import typed_name
 from nib.model.text.stops import depth_above
 
 from .decode import Decoder
 from .postprocess import lexeme_items, statement_item
-from .prompt import Prompt, Tokens, heal, infill, lex, project_tokens, scrub, suffix_tokens, with_project
+from .prompt import (
+    Prompt,
+    Tokens,
+    heal,
+    infill,
+    infill_line,
+    lex,
+    project_tokens,
+    scrub,
+    split_line,
+    suffix_tokens,
+    with_project,
+)
 from .request import Kind, Options, Project, Request
 from .result import Candidate, Result, Timings
 from .scoring import score_sequences
@@ -150,20 +162,14 @@ class LocalCompleter:
             fim = self.defaults["fim"] != "off" and self.bpe.fim is not None
             context = build_context(text, cursor, options.context_tokens, suffix=fim)
         with timings.stage("lex"):
-            room = self.runtime.block_size - options.statement_max_tokens - 1
-            budget = min(options.context_tokens, room)
-            suffix = suffix_tokens(context, self.bpe, self.defaults["fim"])
-            budget = max(1, budget - (len(suffix) + 3 if suffix is not None else 0))
-            shown = self._project(project, min(options.project_tokens, room - budget - 1))
-            tokens = lex(context, self.bpe, self.runtime.uses_types, budget, marker=suffix is None and not shown.ids)
-            if shown.ids:
-                tokens = with_project(tokens, shown, self.bpe.bos if self.bpe.bos is not None else self.bpe.eot)
+            tokens, suffix, shown = self._lex(context, options, project)
         with timings.stage("heal"):
             healing = heal(tokens, self.index, options.healing)
         with timings.stage("prefill"):
             ids, types = tokens.ids[: healing.keep], tokens.types[: healing.keep]
-            if suffix is not None and self.bpe.fim is not None:  # suffix_tokens gives none without FIM tokens
-                ids = infill(ids, suffix, self.bpe.fim, self.defaults["fim"])
+            layout = self.defaults["fim"]
+            if suffix is not None and self.bpe.fim is not None and layout != "line":  # "line": laid out already
+                ids = infill(ids, suffix, self.bpe.fim, layout)
                 types = [0] * len(ids)  # a FIM model is a pretrained one: no type stream
             reused, shared = self.states.best(ids, types)
             if cancel is not None:
@@ -173,6 +179,23 @@ class LocalCompleter:
         timings.prompt_tokens, timings.healed_bytes = len(ids), len(healing.removed)
         timings.project_tokens = len(shown.ids)
         return Prompt(context, logits[-1], state, healing.removed, healing.removed_text, suffix is not None)
+
+    def _lex(
+        self, context: Context, options: Options, project: Project | None
+    ) -> tuple[Tokens, list[int] | None, Tokens]:
+        """(the prompt's tokens before healing, the FIM suffix's or None, the project context's shown)."""
+        layout = self.defaults["fim"]
+        room = self.runtime.block_size - options.statement_max_tokens - 1
+        suffix = suffix_tokens(context, self.bpe, layout)  # None without FIM tokens
+        budget = max(1, min(options.context_tokens, room) - (len(suffix) + 3 if suffix is not None else 0))
+        shown = self._project(project, min(options.project_tokens, room - budget - 1))
+        first = self.bpe.bos if self.bpe.bos is not None else self.bpe.eot
+        if suffix is not None and layout == "line":
+            above, line = split_line(context, self.bpe, budget)
+            above = with_project(above, shown, first) if shown.ids else above
+            return infill_line(above, line, suffix, self.bpe.fim), suffix, shown
+        tokens = lex(context, self.bpe, self.runtime.uses_types, budget, marker=suffix is None and not shown.ids)
+        return (with_project(tokens, shown, first) if shown.ids else tokens), suffix, shown
 
     def _prefill_in_steps(self, ids, types, reused, shared: int, cancel):
         """Prefill ids but their last step, WARM_STEP tokens at a time, each step's state kept;

@@ -4,7 +4,8 @@
                  --lex-----------> Tokens (BPE ids + the type stream, CodeFill)
                  --heal----------> Healing (the tokens kept, the bytes backed off)
                  --infill--------> Tokens (with the text after the cursor, for a model trained
-                                   to fill in the middle; else as they were)
+                                   to fill in the middle; else as they were; "line" lays
+                                   them out before healing, `infill_line`)
 
 Pure: the engine runs the prefill over the kept tokens with its KV state.
 """
@@ -12,7 +13,7 @@ Pure: the engine runs the prefill over the kept tokens with its KV state.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -72,7 +73,8 @@ class Prompt:
 # The most tokens of the text after the cursor a fill-in-the-middle prompt shows: the prompt's
 # budget goes to the text before it first.
 SUFFIX_TOKENS = 96
-LAYOUTS = ("off", "psm", "spm")  # fill in the middle: not at all, prefix first, suffix first
+# fill in the middle: not at all, prefix first, suffix first, prefix first with the cursor's line in the middle
+LAYOUTS = ("off", "psm", "spm", "line")
 
 
 def lex(context: Context, bpe, uses_types: bool, budget: int, marker: bool = True) -> Tokens:
@@ -87,6 +89,20 @@ def lex(context: Context, bpe, uses_types: bool, budget: int, marker: bool = Tru
     if context.at_file_start and bpe.eot is not None and marker:
         ids, types = [bpe.eot] + ids, [0] + types
     return Tokens(ids[-budget:], types[-budget:])
+
+
+def split_line(context: Context, bpe, budget: int) -> tuple[Tokens, Tokens]:
+    """The window above the cursor's line and the line up to the cursor, lexed apart (for the
+    "line" FIM layout), budget tokens in all: the line's last ones first, then the window's.
+
+    The window starts at a line start (`build_context`), so the line is its end.
+    """
+    line = _lexed(context.line_prefix, bpe, False)
+    line = Tokens(line.ids[-budget:], line.types[-budget:])
+    room, above = budget - len(line.ids), context.prefix[: len(context.prefix) - len(context.line_prefix)]
+    if room <= 0 or not above:
+        return Tokens([], []), line
+    return lex(replace(context, prefix=above), bpe, False, room, marker=False), line
 
 
 def project_tokens(project: Project, bpe, uses_types: bool, budget: int, layout: str) -> Tokens:
@@ -155,6 +171,22 @@ def infill(ids: list[int], suffix: list[int], fim: tuple[int, ...], layout: str)
     if layout == "psm":
         return [pre, *ids, suf, *suffix, mid]
     return [suf, *suffix, pre, *ids, mid]
+
+
+def infill_line(above: Tokens, line: Tokens, suffix: list[int], fim: tuple[int, ...]) -> Tokens:
+    """The "line" FIM prompt: the text above the cursor's line as the prefix, the text after the
+    cursor as the suffix, and the cursor's line so far as the middle's start, healed after this
+    (`heal` backs off the line's final tokens, never the middle's marker). The middle then
+    starts where a line starts, as it does at most of the model's FIM training spans, and not
+    at a point a keystroke moves; and as the user types on a line, only the line's tokens after
+    the marker change, so the KV state over everything before them is reused.
+
+    Example: infill_line(Tokens([1, 2], [0, 0]), Tokens([3], [0]), [7], (90, 91, 92)) ==
+             Tokens([90, 1, 2, 91, 7, 92, 3], [0, 0, 0, 0, 0, 0, 0])
+    """
+    pre, suf, mid = fim
+    ids = [pre, *above.ids, suf, *suffix, mid, *line.ids]
+    return Tokens(ids, [0] * len(ids))  # a FIM model is a pretrained one: no type stream
 
 
 def heal(tokens: Tokens, index: VocabIndex, mode: str) -> Healing:

@@ -112,7 +112,7 @@ def fill_in_the_middle(p) -> None:
     p.add_argument(
         "--fim",
         action="append",
-        choices=("off", "psm", "spm"),
+        choices=("off", "psm", "spm", "line"),  # prompt.LAYOUTS, not imported here: the CLI starts fast
         help="evaluate each --model with this fill-in-the-middle layout (repeatable; default: the model's own)",
     )
     p.add_argument(

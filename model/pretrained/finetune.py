@@ -100,7 +100,7 @@ def _dev_sets(tokens, n: int) -> dict:
         raise ModelError("no dev split files: run `nib heldout dev`")
     rng = random.Random(7)
     cuts = [c for _ in range(2 * n) if (c := fim.cut(rng.choice(held), rng, span=False)) is not None][:n]
-    sets = {layout: fim.fim_examples(cuts, tokens, random.Random(8), (layout,)) for layout in ("psm", "spm")}
+    sets = {layout: fim.fim_examples(cuts, tokens, random.Random(8), (layout,)) for layout in ("psm", "spm", "line")}
     return sets | {"off": fim.off_examples(cuts, tokens)}
 
 

@@ -6,7 +6,7 @@
     (loss on the middle and its end) + plain windows (loss on every token)
     --> adapters --> `nib model import ... --adapter FILE` merges them before export
 
-The examples are laid out as the server prompts (`completion/prompt.py`: `infill`, both layouts, the text
+The examples are laid out as the server prompts (`completion/prompt.py`: `infill` and `infill_line`, each layout, the text
 after the cursor as `context.following` cuts it, at most SUFFIX_TOKENS of it), so that what is
 learnt is what serving asks, healing included (the server's default: the prefix's final tokens that
 the cursor may split move into the middle). A cut's middle is the rest of its line (the cursor at the end of
@@ -137,7 +137,14 @@ class Tokens:
 def fim_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random, layouts=("psm",)) -> list[Example]:
     """FIM prompts as `prompt.infill` lays them out (the layouts in turn): the prefix's last
     64..PREFIX_TOKENS tokens, healed (`Tokens.healed`), the suffix's first SUFFIX_TOKENS; where the
-    suffix is blank the server asks without FIM, and so does the example (the prefix, then the middle)."""
+    suffix is blank the server asks without FIM, and so does the example (the prefix, then the middle).
+    The "line" layout's as `prompt.infill_line` lays them out (`line_examples`)."""
+    line = [c.suffix.strip() != "" and layouts[i % len(layouts)] == "line" for i, c in enumerate(cuts)]
+    if any(line):
+        lined = iter(line_examples([c for c, x in zip(cuts, line, strict=True) if x], tokens, rng))
+        others = [c for c, x in zip(cuts, line, strict=True) if not x]
+        rest = iter(fim_examples(others, tokens, rng, tuple(x for x in layouts if x != "line") or ("psm",)))
+        return [next(lined) if x else next(rest) for x in line]
     prefixes, suffixes = (tokens.encode([getattr(c, f) for c in cuts]) for f in ("prefix", "suffix"))
     healed = [
         tokens.healed(
@@ -153,6 +160,26 @@ def fim_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random, layouts=("
             continue
         head = infill(p, s[:SUFFIX_TOKENS], tokens.fim, layouts[i % len(layouts)])
         out.append(Example(head + m + [tokens.eot], len(head), stop=True))
+    return out
+
+
+def line_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random) -> list[Example]:
+    """The "line" layout (`prompt.infill_line`), each cut with text after it: the last 64.. tokens
+    of the text above the cut's line as the prefix, the suffix's first SUFFIX_TOKENS, then the
+    line up to the cut after <|fim_middle|>, healed there; the loss on the rest of the middle."""
+    starts = [c.prefix.rfind("\n") + 1 for c in cuts]
+    aboves = tokens.encode([c.prefix[:s] for c, s in zip(cuts, starts, strict=True)])
+    lines = tokens.encode([c.prefix[s:] for c, s in zip(cuts, starts, strict=True)])
+    suffixes = [s[:SUFFIX_TOKENS] for s in tokens.encode([c.suffix for c in cuts])]
+    pre, suf, mid = tokens.fim
+    healed = [tokens.healed([mid, *line], c.middle) for c, line in zip(cuts, lines, strict=True)]
+    middles = tokens.encode([m for _, m in healed])
+    out = []
+    for above, line, suffix, (kept, _), middle in zip(aboves, lines, suffixes, healed, middles, strict=True):
+        room = max(0, PREFIX_TOKENS - 3 - len(suffix) - len(line))
+        above = above[-rng.randint(min(64, room), room) :] if room else []
+        head = [pre, *above, suf, *suffix, *kept]
+        out.append(Example(head + middle + [tokens.eot], len(head), stop=True))
     return out
 
 
@@ -185,11 +212,11 @@ def plain_examples(texts: list[str], tokens: Tokens, rng: random.Random, length:
 
 def mixed(texts: list[str], tokens: Tokens, count: int, seed: int) -> list[Example]:
     """count examples: half rest-of-line FIM cuts, a quarter span cuts, a quarter plain windows;
-    the FIM ones in both layouts, prefix first and suffix first, in turn."""
+    the FIM ones in each layout in turn: prefix first, suffix first, the cut's line in the middle."""
     rng = random.Random(seed)
     cuts = [c for i in range(count * 3 // 4) if (c := cut(rng.choice(texts), rng, span=i % 3 == 2)) is not None]
     plain = plain_examples([rng.choice(texts) for _ in range(count - len(cuts))], tokens, rng)
-    examples = fim_examples(cuts, tokens, rng, ("psm", "spm")) + plain
+    examples = fim_examples(cuts, tokens, rng, ("psm", "spm", "line")) + plain
     rng.shuffle(examples)
     return examples
 

@@ -2,7 +2,16 @@
 in whole pieces within its budget, the text after the cursor for a model that fills in the middle,
 and the tokens the cursor may split backed off."""
 
-from nib.model.completion.prompt import SUFFIX_TOKENS, Tokens, heal, lex, project_tokens, suffix_tokens
+from nib.model.completion.prompt import (
+    SUFFIX_TOKENS,
+    Tokens,
+    heal,
+    infill_line,
+    lex,
+    project_tokens,
+    split_line,
+    suffix_tokens,
+)
 from nib.model.completion.request import Project
 from nib.model.text.context import Context
 from nib.model.text.heal import VocabIndex
@@ -57,6 +66,21 @@ def test_the_text_after_the_cursor_only_for_a_model_that_fills_in_the_middle():
     assert suffix_tokens(context("x = ", suffix="  \n\n"), fim, "psm") is None  # blanks only
     assert suffix_tokens(context("x = ", suffix=")"), fim, "off") is None
     assert suffix_tokens(context("x = ", suffix=")"), Bytes(), "psm") is None  # no FIM tokens
+
+
+def test_the_line_layout_puts_the_cursor_s_line_in_the_middle_and_heals_it_there():
+    window = context("def f():\n    return g(\n    x = pri", suffix=")\n")
+    above, line = split_line(window, Bytes(), budget=100)
+    assert (bytes(above.ids), bytes(line.ids)) == (b"def f():\n    return g(\n", b"    x = pri")
+    above, line = split_line(window, Bytes(), budget=14)  # the line first, then the window's last tokens
+    assert (bytes(above.ids), bytes(line.ids)) == (b"g(\n", b"    x = pri")
+    assert split_line(window, Bytes(), budget=5) == (Tokens([], []), Tokens(list(b"= pri"), [0] * 5))
+    prompt = infill_line(above, line, list(b")\n"), (1, 2, 3))
+    assert prompt.ids == [1, *b"g(\n", 2, *b")\n", 3, *b"    x = pri"] and set(prompt.types) == {0}
+    index = VocabIndex([bytes([b]) for b in range(256)] + [b"print"], (1, 2, 3))
+    assert heal(prompt, index, "exact").removed == b"pri"  # backed off inside the middle
+    only_marker = infill_line(Tokens([], []), Tokens([], []), [], (1, 2, 3))
+    assert heal(only_marker, index, "exact").keep == 3  # never past the middle's marker
 
 
 def test_healing_backs_off_a_split_token_but_never_inside_a_character():

@@ -92,7 +92,7 @@ def test_the_model_s_defaults_were_chosen_on_dev(model_dir):
     assert model_dir.defaults == {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 3, "fim": "off"}
 
 
-@pytest.mark.parametrize("layout", ["off", "psm", "spm"])
+@pytest.mark.parametrize("layout", ["off", "psm", "spm", "line"])
 def test_the_middle_is_filled_and_never_repeats_the_rest_of_the_line(engine, layout):
     """Each layout, the ones not chosen too: an argument, and the `)` after the cursor not written
     again (prefix first, the model went on `4))  # Output: 12` once: cut at the `)`). Which number
@@ -104,16 +104,25 @@ def test_the_middle_is_filled_and_never_repeats_the_rest_of_the_line(engine, lay
         engine.defaults = {**engine.defaults, "fim": "off"}
 
 
-def test_a_fim_prompt_shows_the_text_after_the_cursor(engine):
-    """Prefix first: <|fim_prefix|> the text before <|fim_suffix|> the lines after <|fim_middle|>."""
-    engine.defaults = {**engine.defaults, "fim": "psm"}
+LINE = AREA.rindex("\n", 0, CURSOR) + 1  # where the cursor's line starts
+
+
+@pytest.mark.parametrize(
+    ("layout", "shown"),
+    [
+        # prefix first: <|fim_prefix|> the text before <|fim_suffix|> the lines after <|fim_middle|>
+        ("psm", f"<|fim_prefix|>{AREA[: CURSOR - 1]}<|fim_suffix|>{AREA[CURSOR:]}<|fim_middle|>"),
+        # the cursor's line in the middle: what a keystroke changes comes after <|fim_middle|>
+        ("line", f"<|fim_prefix|>{AREA[:LINE]}<|fim_suffix|>{AREA[CURSOR:]}<|fim_middle|>{AREA[LINE : CURSOR - 1]}"),
+    ],
+)
+def test_a_fim_prompt_shows_the_text_after_the_cursor(engine, layout, shown):
+    engine.defaults = {**engine.defaults, "fim": layout}
     try:
         prompt = engine._prompt(AREA, CURSOR, engine.own(Options()), Timings())
     finally:
         engine.defaults = {**engine.defaults, "fim": "off"}
-    bpe = engine.bpe
-    text = bpe.decode_bytes(prompt.state.tokens).decode()
-    assert text == "<|fim_prefix|>" + AREA[: CURSOR - 1] + "<|fim_suffix|>" + AREA[CURSOR:] + "<|fim_middle|>"
+    assert engine.bpe.decode_bytes(prompt.state.tokens).decode() == shown
     assert (prompt.removed, prompt.filled) == (b" ", True)
 
 

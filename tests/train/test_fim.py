@@ -9,7 +9,7 @@ import pytest
 import torch
 from fixtures import tiny_qwen2
 
-from nib.model.completion.prompt import infill
+from nib.model.completion.prompt import Tokens, infill, infill_line
 from nib.model.errors import ModelError
 from nib.model.net.tokenizer import _bytes_to_unicode
 from nib.model.pretrained.convert import vocabulary_order
@@ -73,6 +73,20 @@ def test_the_example_is_the_servers_psm_prompt_then_the_middle_and_its_end():
     # the served model's pruned head cannot write "()": the server does not back "(" off, nor does training
     pruned = fim.Tokens.of(Chars(), vocabulary_order(list(range(128)), 129), 128)
     assert pruned.healed(enc[0] + Chars()(["("], False, True)["input_ids"][0], "a") == (enc[0] + [4 + ord("(")], "a")
+
+
+def test_the_line_example_is_the_servers_line_prompt_healed_after_the_middles_marker():
+    tokens = fim.Tokens.of(Chars())
+    c = fim.Cut("def g():\n    x = f(", "a, b", ")\n    return x")
+    (e,) = fim.fim_examples([c], tokens, random.Random(0), ("line",))
+    enc = Chars()(["def g():\n", "    x = f", c.suffix, "(a, b"], False, True)["input_ids"]
+    head = infill_line(Tokens(enc[0], []), Tokens(enc[1], []), enc[2], (0, 1, 2)).ids
+    assert e == fim.Example(head + enc[3] + [3], len(head), stop=True)  # "(" backed off into the middle
+    blank = fim.Cut("x = f(", "a, b", "\n")  # nothing after the cut: as the server asks, no FIM
+    assert fim.fim_examples([blank, c], tokens, random.Random(0), ("line",))[1] == e
+    assert fim.fim_examples([blank], tokens, random.Random(0), ("line",)) == fim.fim_examples(
+        [blank], tokens, random.Random(0), ("psm",)
+    )
 
 
 def test_what_the_server_would_show_exactly():
