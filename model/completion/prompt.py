@@ -75,6 +75,7 @@ class Prompt:
 SUFFIX_TOKENS = 96
 # fill in the middle: not at all, prefix first, suffix first, prefix first with the cursor's line in the middle
 LAYOUTS = ("off", "psm", "spm", "line")
+LINE_STEP = 32  # "line": the window above the line is cut to a multiple of this many tokens
 
 
 def lex(context: Context, bpe, uses_types: bool, budget: int, marker: bool = True) -> Tokens:
@@ -95,11 +96,15 @@ def split_line(context: Context, bpe, budget: int) -> tuple[Tokens, Tokens]:
     """The window above the cursor's line and the line up to the cursor, lexed apart (for the
     "line" FIM layout), budget tokens in all: the line's last ones first, then the window's.
 
-    The window starts at a line start (`build_context`), so the line is its end.
+    The window starts at a line start (`build_context`), so the line is its end. The window's
+    share is a multiple of LINE_STEP tokens: as the line grows keystroke by keystroke, the
+    window's first token moves once in LINE_STEP of the line's tokens, not on each (the KV
+    state over it is reused).
     """
     line = _lexed(context.line_prefix, bpe, False)
     line = Tokens(line.ids[-budget:], line.types[-budget:])
-    room, above = budget - len(line.ids), context.prefix[: len(context.prefix) - len(context.line_prefix)]
+    room = (budget - len(line.ids)) // LINE_STEP * LINE_STEP
+    above = context.prefix[: len(context.prefix) - len(context.line_prefix)]
     if room <= 0 or not above:
         return Tokens([], []), line
     return lex(replace(context, prefix=above), bpe, False, room, marker=False), line

@@ -3,6 +3,7 @@ in whole pieces within its budget, the text after the cursor for a model that fi
 and the tokens the cursor may split backed off."""
 
 from nib.model.completion.prompt import (
+    LINE_STEP,
     SUFFIX_TOKENS,
     Tokens,
     heal,
@@ -69,14 +70,21 @@ def test_the_text_after_the_cursor_only_for_a_model_that_fills_in_the_middle():
 
 
 def test_the_line_layout_puts_the_cursor_s_line_in_the_middle_and_heals_it_there():
-    window = context("def f():\n    return g(\n    x = pri", suffix=")\n")
+    window = context("def function_name():\n    return g(\n    x = pri", suffix=")\n")
     above, line = split_line(window, Bytes(), budget=100)
-    assert (bytes(above.ids), bytes(line.ids)) == (b"def f():\n    return g(\n", b"    x = pri")
-    above, line = split_line(window, Bytes(), budget=14)  # the line first, then the window's last tokens
-    assert (bytes(above.ids), bytes(line.ids)) == (b"g(\n", b"    x = pri")
+    assert (bytes(above.ids), bytes(line.ids)) == (b"def function_name():\n    return g(\n", b"    x = pri")
+    above, line = split_line(window, Bytes(), budget=11 + LINE_STEP + 3)  # the line first, then the window's last
+    assert (bytes(above.ids), bytes(line.ids)) == (
+        b"def function_name():\n    return g(\n"[-LINE_STEP:],
+        b"    x = pri",
+    )
+    typed = context(
+        "def function_name():\n    return g(\n    x = print", suffix=")\n"
+    )  # two keys later: the same window
+    assert split_line(typed, Bytes(), budget=11 + LINE_STEP + 3)[0] == above
     assert split_line(window, Bytes(), budget=5) == (Tokens([], []), Tokens(list(b"= pri"), [0] * 5))
     prompt = infill_line(above, line, list(b")\n"), (1, 2, 3))
-    assert prompt.ids == [1, *b"g(\n", 2, *b")\n", 3, *b"    x = pri"] and set(prompt.types) == {0}
+    assert prompt.ids == [1, *above.ids, 2, *b")\n", 3, *b"    x = pri"] and set(prompt.types) == {0}
     index = VocabIndex([bytes([b]) for b in range(256)] + [b"print"], (1, 2, 3))
     assert heal(prompt, index, "exact").removed == b"pri"  # backed off inside the middle
     only_marker = infill_line(Tokens([], []), Tokens([], []), [], (1, 2, 3))
