@@ -90,7 +90,8 @@ MODELS = {
             "assembled file against the SHA-256 it pins"
         ),
         # min_confidence as for Gemma, on the dev split (benchmarks/results/qwen/dev_fim.json, "fim=off");
-        # fim off: both layouts lost exact matches there against the text before the cursor alone;
+        # fim off: each layout lost exact matches there against the text before the cursor alone
+        # (psm and spm: qwen/dev_fim.json; line, the nearest: qwen/{dev,fresh-dev}_fim_line.json);
         # draft_tokens: 3 was faster than none on dev cuts, with the same text at 99 of 100
         # (benchmarks/results/qwen/drafting_dev.json)
         defaults={"min_confidence": 10, "draft_tokens": 3, "fim": "off"},
