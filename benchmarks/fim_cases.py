@@ -28,6 +28,8 @@ def main() -> int:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--json", type=Path, required=True)
     args = parser.parse_args()
+    if len(args.fim) != 2:
+        parser.error("give two layouts: --fim A --fim B")
     folder = fetch(args.split)
     files = python_files(folder)
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
@@ -42,7 +44,7 @@ def main() -> int:
     cases = [
         {"file": str(files[p.file].relative_to(folder)), "gold": p.gold}
         | {layout: wrote[layout][i] for layout in args.fim}
-        | {"next line": texts[p.file][p.offset :].split("\n")[1]}
+        | {"next line": (texts[p.file][p.offset :].split("\n")[1:2] or [""])[0]}
         for i, p in enumerate(points)
     ]
     exact = {layout: sum(c[layout].split() == c["gold"].split() for c in cases) for layout in args.fim}

@@ -183,12 +183,15 @@ class LocalCompleter:
     def _lex(
         self, context: Context, options: Options, project: Project | None
     ) -> tuple[Tokens, list[int] | None, Tokens]:
-        """(the prompt's tokens before healing, the FIM suffix's or None, the project context's shown)."""
+        """The prompt's tokens before healing (for psm and spm: the window's, laid out after healing),
+        the suffix's tokens (None: no FIM prompt) and the project context's tokens shown; in all
+        at most the model's block size less a statement's tokens."""
         layout = self.defaults["fim"]
         room = self.runtime.block_size - options.statement_max_tokens - 1
         suffix = suffix_tokens(context, self.bpe, layout)  # None without FIM tokens
-        budget = max(1, min(options.context_tokens, room) - (len(suffix) + 3 if suffix is not None else 0))
-        shown = self._project(project, min(options.project_tokens, room - budget - 1))
+        markers = len(suffix) + 3 if suffix is not None else 0  # the suffix and the three FIM tokens
+        budget = max(1, min(options.context_tokens, room) - markers)
+        shown = self._project(project, min(options.project_tokens, room - budget - markers - 1))  # 1: bos or eot
         first = self.bpe.bos if self.bpe.bos is not None else self.bpe.eot
         if suffix is not None and layout == "line":
             above, line = split_line(context, self.bpe, budget)

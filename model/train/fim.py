@@ -216,6 +216,7 @@ def mixed(texts: list[str], tokens: Tokens, count: int, seed: int) -> list[Examp
     rng = random.Random(seed)
     cuts = [c for i in range(count * 3 // 4) if (c := cut(rng.choice(texts), rng, span=i % 3 == 2)) is not None]
     plain = plain_examples([rng.choice(texts) for _ in range(count - len(cuts))], tokens, rng)
+    rng.shuffle(cuts)  # the layouts go in turn: not in step with the span cuts' every third
     examples = fim_examples(cuts, tokens, rng, ("psm", "spm", "line")) + plain
     rng.shuffle(examples)
     return examples

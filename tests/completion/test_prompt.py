@@ -5,6 +5,7 @@ and the tokens the cursor may split backed off."""
 from nib.model.completion.prompt import (
     LINE_STEP,
     SUFFIX_TOKENS,
+    Healing,
     Tokens,
     heal,
     infill_line,
@@ -85,10 +86,12 @@ def test_the_line_layout_puts_the_cursor_s_line_in_the_middle_and_heals_it_there
     assert split_line(window, Bytes(), budget=5) == (Tokens([], []), Tokens(list(b"= pri"), [0] * 5))
     prompt = infill_line(above, line, list(b")\n"), (1, 2, 3))
     assert prompt.ids == [1, *above.ids, 2, *b")\n", 3, *b"    x = pri"] and set(prompt.types) == {0}
-    index = VocabIndex([bytes([b]) for b in range(256)] + [b"print"], (1, 2, 3))
+    pieces = [bytes([b]) for b in range(256)] + [b"print"]
+    pieces[1:4] = [b"", b"", b""]  # the FIM markers: control tokens, no bytes
+    index = VocabIndex(pieces, (1, 2, 3))
     assert heal(prompt, index, "exact").removed == b"pri"  # backed off inside the middle
-    only_marker = infill_line(Tokens([], []), Tokens([], []), [], (1, 2, 3))
-    assert heal(only_marker, index, "exact").keep == 3  # never past the middle's marker
+    typed = infill_line(Tokens([], []), Tokens(list(b"pri"), [0] * 3), [], (1, 2, 3))
+    assert heal(typed, index, "exact") == Healing(3, b"pri", "pri")  # never past the middle's marker
 
 
 def test_healing_backs_off_a_split_token_but_never_inside_a_character():

@@ -15,10 +15,11 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from nib.model.completion.local import LocalCompleter
-from nib.model.completion.request import Mode, Options, Request
+from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Timings
 from nib.model.pretrained import registry
 from nib.model.runtime import load_tokenizer
+from nib.model.text.context import build_context
 
 NAME = "qwen2.5-coder-0.5b"
 # A call inside existing code: the rest of the line (")") and the lines after it are there.
@@ -124,6 +125,23 @@ def test_a_fim_prompt_shows_the_text_after_the_cursor(engine, layout, shown):
         engine.defaults = {**engine.defaults, "fim": "off"}
     assert engine.bpe.decode_bytes(prompt.state.tokens).decode() == shown
     assert (prompt.removed, prompt.filled) == (b" ", True)
+
+
+@pytest.mark.parametrize("layout", ["off", "psm", "line"])
+def test_the_prompt_fits_the_models_block_with_the_most_project_context(engine, layout):
+    """The suffix and the FIM tokens come out of the room the project context may take too."""
+    files = tuple((f"shop/m{i}.py", f"def f{i}(x):\n    return x\n") for i in range(400))  # more than fits
+    options = engine.own(Options(project_tokens=2048))
+    engine.defaults = {**engine.defaults, "fim": layout}
+    try:
+        above, below = "total = 0\n" * 400, "print(area(5, 6))\n" * 10  # a window and a suffix that fill theirs
+        text = above + AREA + below
+        context = build_context(text, len(above) + CURSOR, options.context_tokens, suffix=True)
+        tokens, suffix, shown = engine._lex(context, options, Project("shop", files, "main.py"))
+    finally:
+        engine.defaults = {**engine.defaults, "fim": "off"}
+    laid_out = len(tokens.ids) + (len(suffix) + 3 if suffix is not None and layout == "psm" else 0)
+    assert len(shown.ids) > 1000 and laid_out + options.statement_max_tokens + 1 <= engine.runtime.block_size
 
 
 def test_without_a_suffix_the_prompt_is_the_text_before_the_cursor(engine):

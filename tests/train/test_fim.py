@@ -80,7 +80,7 @@ def test_the_line_example_is_the_servers_line_prompt_healed_after_the_middles_ma
     c = fim.Cut("def g():\n    x = f(", "a, b", ")\n    return x")
     (e,) = fim.fim_examples([c], tokens, random.Random(0), ("line",))
     enc = Chars()(["def g():\n", "    x = f", c.suffix, "(a, b"], False, True)["input_ids"]
-    head = infill_line(Tokens(enc[0], []), Tokens(enc[1], []), enc[2], (0, 1, 2)).ids
+    head = infill_line(Tokens(enc[0], [0] * len(enc[0])), Tokens(enc[1], [0] * len(enc[1])), enc[2], (0, 1, 2)).ids
     assert e == fim.Example(head + enc[3] + [3], len(head), stop=True)  # "(" backed off into the middle
     blank = fim.Cut("x = f(", "a, b", "\n")  # nothing after the cut: as the server asks, no FIM
     assert fim.fim_examples([blank, c], tokens, random.Random(0), ("line",))[1] == e
