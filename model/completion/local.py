@@ -182,7 +182,7 @@ class LocalCompleter:
 
     def _lex(
         self, context: Context, options: Options, project: Project | None
-    ) -> tuple[Tokens, list[int] | None, Tokens]:
+    ) -> tuple[Tokens, builtins.list[int] | None, Tokens]:
         """The prompt's tokens before healing (for psm and spm: the window's, laid out after healing),
         the suffix's tokens (None: no FIM prompt) and the project context's tokens shown; in all
         at most the model's block size less a statement's tokens."""
@@ -193,7 +193,7 @@ class LocalCompleter:
         budget = max(1, min(options.context_tokens, room) - markers)
         shown = self._project(project, min(options.project_tokens, room - budget - markers - 1))  # 1: bos or eot
         first = self.bpe.bos if self.bpe.bos is not None else self.bpe.eot
-        if suffix is not None and layout == "line":
+        if suffix is not None and self.bpe.fim is not None and layout == "line":
             above, line = split_line(context, self.bpe, budget)
             above = with_project(above, shown, first) if shown.ids else above
             return infill_line(above, line, suffix, self.bpe.fim), suffix, shown
