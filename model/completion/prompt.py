@@ -92,17 +92,33 @@ def lex(context: Context, bpe, uses_types: bool, budget: int, marker: bool = Tru
     return Tokens(ids[-budget:], types[-budget:])
 
 
+def line_start(length: int, budget: int) -> int:
+    """Where the "line" layout's middle starts in a line of length tokens with room for budget:
+    at its start if it fits, else past whole LINE_STEPs of its first tokens, so that as a long
+    line grows its kept tokens' start moves once in LINE_STEP tokens, not on each keystroke.
+
+    Example: [line_start(n, 40) for n in (40, 41, 72, 73)] == [0, 32, 32, 64]; line_start(11, 5) == 6
+    """
+    over = length - budget
+    if over <= 0:
+        return 0
+    stepped = -(-over // LINE_STEP) * LINE_STEP
+    return stepped if stepped < length else over  # a budget under a step: its last tokens
+
+
 def split_line(context: Context, bpe, budget: int) -> tuple[Tokens, Tokens]:
     """The window above the cursor's line and the line up to the cursor, lexed apart (for the
     "line" FIM layout), budget tokens in all: the line's last ones first, then the window's.
 
-    The window starts at a line start (`build_context`), so the line is its end. The window's
+    The window starts at a line start (`build_context`), so the line is its end; a line longer
+    than budget keeps its tokens from `line_start`. The window's
     share is a multiple of LINE_STEP tokens: as the line grows keystroke by keystroke, the
     window's first token moves once in LINE_STEP of the line's tokens, not on each (the KV
     state over it is reused).
     """
     line = _lexed(context.line_prefix, bpe, False)
-    line = Tokens(line.ids[-budget:], line.types[-budget:])
+    drop = line_start(len(line.ids), budget)
+    line = Tokens(line.ids[drop:], line.types[drop:])
     room = (budget - len(line.ids)) // LINE_STEP * LINE_STEP
     above = context.prefix[: len(context.prefix) - len(context.line_prefix)]
     if room <= 0 or not above:

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nib.model.completion.prompt import SUFFIX_TOKENS, infill
+from nib.model.completion.prompt import SUFFIX_TOKENS, infill, line_start
 from nib.model.errors import ModelError
 from nib.model.net.tokenizer import _bytes_to_unicode
 from nib.model.runtime.families import DEFAULTS
@@ -169,8 +169,13 @@ def line_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random) -> list[E
     line up to the cut after <|fim_middle|>, healed there; the loss on the rest of the middle."""
     starts = [c.prefix.rfind("\n") + 1 for c in cuts]
     aboves = tokens.encode([c.prefix[:s] for c, s in zip(cuts, starts, strict=True)])
-    lines = tokens.encode([c.prefix[s:] for c, s in zip(cuts, starts, strict=True)])
     suffixes = [s[:SUFFIX_TOKENS] for s in tokens.encode([c.suffix for c in cuts])]
+    lines = [  # a line longer than the server's budget, kept from where the server keeps it
+        line[line_start(len(line), PREFIX_TOKENS - 3 - len(suffix)) :]
+        for line, suffix in zip(
+            tokens.encode([c.prefix[s:] for c, s in zip(cuts, starts, strict=True)]), suffixes, strict=True
+        )
+    ]
     pre, suf, mid = tokens.fim
     healed = [tokens.healed([mid, *line], c.middle) for c, line in zip(cuts, lines, strict=True)]
     middles = tokens.encode([m for _, m in healed])

@@ -84,6 +84,10 @@ def test_the_line_layout_puts_the_cursor_s_line_in_the_middle_and_heals_it_there
     )  # two keys later: the same window
     assert split_line(typed, Bytes(), budget=11 + LINE_STEP + 3)[0] == above
     assert split_line(window, Bytes(), budget=5) == (Tokens([], []), Tokens(list(b"= pri"), [0] * 5))
+    long_line = context("x = 1\n" + "y" * (LINE_STEP + 10), suffix=")")  # longer than the budget
+    assert split_line(long_line, Bytes(), budget=LINE_STEP) == (Tokens([], []), Tokens(list(b"y" * 10), [0] * 10))
+    longer = context("x = 1\n" + "y" * (LINE_STEP + 11), suffix=")")  # a key later: the same start
+    assert split_line(longer, Bytes(), budget=LINE_STEP)[1].ids == list(b"y" * 11)
     prompt = infill_line(above, line, list(b")\n"), (1, 2, 3))
     assert prompt.ids == [1, *above.ids, 2, *b")\n", 3, *b"    x = pri"] and set(prompt.types) == {0}
     pieces = [bytes([b]) for b in range(256)] + [b"print"]
