@@ -48,6 +48,9 @@ def worker_command() -> list[str]:
     return shlex.split(override) if override else WORKER
 
 
+WHOLE_TRUTH = ("attribute", "import")  # positions where a non-empty list of jedi's names is all there is
+
+
 @dataclass(frozen=True)
 class JediName:
     name: str  # as inserted: a keyword argument ends in "="
@@ -63,7 +66,7 @@ class JediAnswer:
     @property
     def confident(self) -> bool:
         """After `.` or in an import, a non-empty list of jedi's names is the whole truth."""
-        return bool(self.names) and self.position in ("attribute", "import")
+        return bool(self.names) and self.position in WHOLE_TRUTH
 
 
 class JediCompleter:
