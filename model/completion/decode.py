@@ -15,7 +15,6 @@ import numpy as np
 from nib.model.errors import Cancelled
 from nib.model.runtime import Runtime, State, log_softmax
 from nib.model.text.heal import Canonical, VocabIndex, advance, constrain
-from nib.model.text.known_names import NameMonitor
 from nib.model.text.lexeme import lexeme_span
 from nib.model.text.stops import statement_end, whole_lines
 from nib.model.text.streams import INPUT_TYPE, byte_types
@@ -257,25 +256,26 @@ class Decoder:
         cancel=None,
         exact: bool = False,
         counts: Timings | None = None,
-        names: tuple[bytes, ...] = (),
     ) -> tuple[str, float]:
         """Greedy decoding to the end of the statement (its passes and drafts added to counts).
         -> (text from the back-off point, logprob)
 
-        `line_prefix`: the cursor's line up to the cursor; `depth_before`: the bracket depth where it
-        starts. exact: the healed bytes from the likeliest canonical cover (`best_cover`), then
-        greedy (Phan et al.'s hybrid); prefix: greedy under the renormalised constraint. names: the
-        first name's only choices (`NameMonitor`), greedy under that constraint instead.
+        `line_prefix` is the cursor's line up to the cursor; `depth_before` the
+        bracket depth where that line starts. exact: the healed bytes come from
+        the most probable canonical cover (`best_cover`), then greedy, the hybrid
+        of Phan et al.; prefix: greedy under the renormalised constraint.
 
-        Drafted decoding (prompt lookup): once the healed bytes are reproduced, each step also runs
-        the `draft_tokens` tokens that followed the latest earlier occurrence of the last few tokens
-        (`propose`); while greedy decoding picks what the draft guessed, the next logits are already
-        there. The text is the one plain greedy decoding gives, in fewer passes, up to near-ties
-        that int8 arithmetic settles differently in a batch of tokens than one at a time.
+        Drafted decoding (prompt lookup): once the healed bytes are reproduced, each
+        step also runs the `draft_tokens` tokens that followed the latest earlier
+        occurrence of the last few tokens (`propose`); while greedy decoding picks
+        what the draft guessed, the next logits are already there. The text is the
+        one plain greedy decoding gives, in fewer passes, up to near-ties that int8
+        arithmetic settles differently in a batch of tokens than one at a time.
         """
-        healed, line = len(remaining.decode("utf-8", "ignore")), _back_off_line(line_prefix, remaining)
-        generated, total, monitor = b"", 0.0, NameMonitor(self.index, names) if names else None
-        forced = self.best_cover(logits, state, remaining, line) if exact and remaining and not monitor else []
+        healed = len(remaining.decode("utf-8", "ignore"))
+        line = _back_off_line(line_prefix, remaining)
+        generated, total = b"", 0.0
+        forced = self.best_cover(logits, state, remaining, line) if exact and remaining else []
         keys, values = self.runtime.empty(1)  # what is generated; the prompt's cache stays as it is
         history = list(state.tokens)  # the prompt and what is generated: where drafts come from
         ahead: list[tuple[int, np.ndarray]] = []  # drafted tokens run already, with the logits after each
@@ -283,8 +283,7 @@ class Decoder:
         for n in range(max_tokens):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
-            known = monitor.allowed(generated, len(logits)) if monitor else None
-            lp, tok = self._pick(logits, remaining, forced, known)
+            lp, tok = self._pick(logits, remaining, forced)
             if tok in self.index.special:
                 break
             total += float(lp[tok])
@@ -305,18 +304,11 @@ class Decoder:
             logits, keys, values, ahead = self._logits_after(state, keys, values, ahead, *step)
         return whole_lines(generated.decode("utf-8", "ignore"), healed), total  # out of budget
 
-    def _pick(
-        self, logits: np.ndarray, remaining: bytes, forced: list[int], known: np.ndarray | None = None
-    ) -> tuple[np.ndarray, int]:
+    def _pick(self, logits: np.ndarray, remaining: bytes, forced: list[int]) -> tuple[np.ndarray, int]:
         """(log-probabilities, the next token): the cover's next token, popped from forced while it
-        lasts, else the likeliest of the tokens known allows (a mask; renormalised over them), else
-        the likeliest under the constraint of the healed bytes."""
+        lasts, else the likeliest under the constraint of the healed bytes."""
         if forced:
             return log_softmax(logits), forced.pop(0)
-        if known is not None and known.any():
-            lp = np.where(known, log_softmax(logits), -np.inf)
-            lp -= np.logaddexp.reduce(lp[known])
-            return lp, int(np.argmax(lp))
         lp = constrain(log_softmax(logits), remaining, self.index)
         return lp, int(np.argmax(lp))
 

@@ -238,7 +238,7 @@ class LocalCompleter:
 
     def _statement(self, prompt: Prompt, request: Request, timings: Timings) -> Candidate | None:
         with timings.stage("decode_statement"):
-            gen, score = self._decode_statement(prompt, request, timings)
+            gen, score = self._decode_statement(prompt, request.options, request.cancel, timings)
         context = prompt.context
         item = statement_item(
             gen, score, prompt.removed_text, context.suffix_line, request.cursor, prompt.filled, context.next_line
@@ -250,12 +250,9 @@ class LocalCompleter:
         self.shown.add(request, item)
         return item
 
-    def _decode_statement(self, prompt: Prompt, request: Request, counts: Timings) -> tuple[str, float]:
+    def _decode_statement(self, prompt: Prompt, o: Options, cancel, counts: Timings) -> tuple[str, float]:
         # An editor asks for the list and the ghost text at the same spot: decode once.
-        ctx, state, o = prompt.context, prompt.state, request.options
-        names = tuple(
-            t.encode("utf-8", "surrogatepass") for t in _from_back_off(request.names, prompt, request, True)[1]
-        )
+        ctx, state = prompt.context, prompt.state
         key = (
             state.tokens,
             state.types,
@@ -264,7 +261,6 @@ class LocalCompleter:
             o.statement_max_tokens,
             o.statement_lines,
             o.healing,
-            names,
         )
         if key in self._statement_memo:
             return self._statement_memo[key]
@@ -278,10 +274,9 @@ class LocalCompleter:
             o.statement_max_tokens,
             time.monotonic() + o.statement_budget_ms / 1e3,
             o.statement_lines,
-            request.cancel,
+            cancel,
             exact=o.healing == "exact",
             counts=counts,
-            names=names,
         )
         _remember(self._statement_memo, key, decoded)
         return decoded
@@ -291,31 +286,23 @@ class LocalCompleter:
     ) -> builtins.list[Candidate]:
         """Each name that extends the typed identifier fragment, scored by the model from the back-off point."""
         with timings.stage("score_names"):
-            kept, texts = _from_back_off(names, prompt, request)
+            text, cursor, removed_text = request.text, request.cursor, prompt.removed_text
+            typed = typed_name(prompt.context.line_prefix)
+            backoff, name_start = cursor - len(removed_text), cursor - len(typed)
+            kept, texts = [], []
+            for name in dict.fromkeys(names):
+                if name.startswith(typed) and name != typed:
+                    kept.append(name)
+                    texts.append(
+                        text[backoff:name_start] + name if backoff <= name_start else name[backoff - name_start :]
+                    )
             if not kept:
                 return []
             seqs = [tuple(ids) for ids in self.bpe.encode_batch(texts)]
             line = prompt.line_before.encode("utf-8", "surrogatepass")
             piece_type = functools.partial(self.decoder.last_piece_type, line)  # for a model with a type stream
             scores = score_sequences(self.runtime, prompt.logits, prompt.state, seqs, piece_type=piece_type)
-        name_start = request.cursor - len(typed_name(prompt.context.line_prefix))
         return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores, strict=True)]
-
-
-def _from_back_off(
-    names: builtins.list[str] | tuple[str, ...], prompt: Prompt, request: Request, whole: bool = False
-) -> tuple[builtins.list[str], builtins.list[str]]:
-    """The names that extend the typed identifier fragment (whole: or are it), and the text each
-    is from the back-off point (what healing removed, then the rest of the name)."""
-    text, cursor, removed_text = request.text, request.cursor, prompt.removed_text
-    typed = typed_name(prompt.context.line_prefix)
-    backoff, name_start = cursor - len(removed_text), cursor - len(typed)
-    kept, texts = [], []
-    for name in dict.fromkeys(names):
-        if name.startswith(typed) and (whole or name != typed):
-            kept.append(name)
-            texts.append(text[backoff:name_start] + name if backoff <= name_start else name[backoff - name_start :])
-    return kept, texts
 
 
 def _remember(memo: OrderedDict, key, value) -> None:

@@ -68,9 +68,7 @@ class Request:
 
     cancel: set by the server when the request is cancelled or superseded. project: what the
     workspace's other files say about the names here (`service/project.py`), shown before the
-    file's own window within `options.project_tokens`. names: where jedi's names are the whole
-    truth (after `.`, in an import), those names: the statement's first name is one of them
-    (`text/known_names.py`; a local model's, an engine is not asked so).
+    file's own window within `options.project_tokens`.
     """
 
     text: str
@@ -79,4 +77,3 @@ class Request:
     options: Options = Options()
     cancel: threading.Event | None = None
     project: Project | None = None
-    names: tuple[str, ...] = ()

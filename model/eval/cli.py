@@ -106,14 +106,6 @@ def repository(p) -> None:
         help="with --repo: how the prompt shows the context (repeatable; default: repo, the model's own "
         "repository format where it has one, else comments)",
     )
-    p.add_argument(
-        "--names",
-        nargs="+",
-        choices=("off", "on"),
-        default=["off"],
-        help="with --repo: without (off) and with (on) jedi's names keeping the statement's first name "
-        "after `.` and in imports, as the server does (jedi waited for)",
-    )
 
 
 def fill_in_the_middle(p) -> None:
@@ -165,7 +157,6 @@ def evaluate(args) -> int:
             args.threads,
             args.project_tokens,
             args.project_layout or ("repo",),
-            args.names,
         )
         text = repo.table(report)
     elif args.ranking:

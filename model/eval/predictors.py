@@ -58,29 +58,17 @@ class ServicePredictor:
     healing = "exact"  # the statement's healing where a call names none (the server's default)
 
     def line(
-        self,
-        text: str,
-        cursor: int,
-        healing: str | None = None,
-        project=None,
-        project_tokens: int = 0,
-        path: str | None = None,
+        self, text: str, cursor: int, healing: str | None = None, project=None, project_tokens: int = 0
     ) -> tuple[str, float]:
         """The rest of the cursor's line the statement predicts, and the statement's score; with
-        project context (`Request.project`) in at most project_tokens tokens; path: the file's (where
-        jedi looks for the names it knows, `known_names`)."""
+        project context (`Request.project`) in at most project_tokens tokens."""
         request = _line_request(text, cursor, healing or self.healing, self.context_tokens, self.after)
         options = replace(request.options, project_tokens=project_tokens) if project else request.options
-        asked = self.service.complete(DOC, request.text, cursor, Mode.STATEMENT, path, options=options, project=project)
+        asked = self.service.complete(DOC, request.text, cursor, Mode.STATEMENT, options=options, project=project)
         result = self._runner.run(asked)
         if self._warned or self.service.engine_failing:  # the local model's statement, not the engine's
             raise ModelError(f"the statement at {cursor} was not the model's: {' '.join(self._warned)}")
         return _rest_of_line(text, cursor, result)
-
-    def known_names(self, wait_ms: int) -> None:
-        """After `.` and in imports, the statement's first name one jedi knows there, jedi waited
-        for up to wait_ms (`CompletionService._known_names`); 0: without jedi (the default)."""
-        self.service.configure(replace(self.service.config, jedi=wait_ms > 0, jedi_ms=wait_ms))
 
     def close(self) -> None:
         """The service's models and connections, closed on its loop."""

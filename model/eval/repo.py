@@ -30,21 +30,12 @@ from .quality import line_summary, paired
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
 COMMON_NAMES = set(dir(builtins)) | set(keyword.kwlist)
-NAMES_WAIT_MS = 10_000  # jedi's names waited for: what they are worth, not what a late jedi leaves of it
 
 
 def run(
-    folder: Path,
-    models: list,
-    points: int,
-    seed: int,
-    threads: int,
-    budgets: list[int],
-    layouts=("repo",),
-    names=("off",),
+    folder: Path, models: list, points: int, seed: int, threads: int, budgets: list[int], layouts=("repo",)
 ) -> dict:
     """Each model at each project-context budget (0: without) in each layout (`prompt.project_tokens`),
-    without and with jedi's names keeping the first name after `.` and in imports (names: off, on),
     on the same cuts."""
     files = python_files(folder)
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
@@ -55,10 +46,8 @@ def run(
     for model in models:
         predictor = ModelPredictor(model, threads)
         try:
-            runs = [(b, lay, n) for n in names for b in budgets for lay in (layouts if b else layouts[:1])]
-            for budget, layout, known in runs:
+            for budget, layout in [(b, lay) for b in budgets for lay in (layouts if b else layouts[:1])]:
                 predictor.engine.project_layout = layout
-                predictor.known_names(NAMES_WAIT_MS if known == "on" else 0)
                 results.append(_measure(predictor, files, texts, roots, cuts, crossing, budget))
         finally:
             predictor.close()
@@ -105,7 +94,6 @@ def defined_names(source: str) -> set[str]:
 def _measure(predictor: ModelPredictor, files, texts, roots, cuts, crossing, budget: int) -> dict:
     contexts: dict[Path, ProjectContext] = {}
     name = f"{predictor.name} project={budget}" + (f" {predictor.engine.project_layout}" if budget else "")
-    name += " names" if predictor.service.config.jedi else ""
     bar = Progress(len(cuts), "cuts", name)
     em, es, ms, blocks = [], [], [], []
     for cut in cuts:
@@ -116,7 +104,7 @@ def _measure(predictor: ModelPredictor, files, texts, roots, cuts, crossing, bud
             found = context.block(str(path), text[: cut.offset], cut.offset, budget * CHARS_PER_TOKEN, recent=False)
             block = found.project
         started = time.perf_counter()
-        pred, _ = predictor.line(text, cut.offset, project=block, project_tokens=budget, path=str(path))
+        pred, _ = predictor.line(text, cut.offset, project=block, project_tokens=budget)
         ms.append((time.perf_counter() - started) * 1e3)
         em.append(float(pred.split() == cut.gold.split()))
         es.append(fuzz.ratio(pred, cut.gold) if pred and cut.gold else 0.0)

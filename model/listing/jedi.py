@@ -48,9 +48,6 @@ def worker_command() -> list[str]:
     return shlex.split(override) if override else WORKER
 
 
-WHOLE_TRUTH = ("attribute", "import")  # positions where a non-empty list of jedi's names is all there is
-
-
 @dataclass(frozen=True)
 class JediName:
     name: str  # as inserted: a keyword argument ends in "="
@@ -66,7 +63,7 @@ class JediAnswer:
     @property
     def confident(self) -> bool:
         """After `.` or in an import, a non-empty list of jedi's names is the whole truth."""
-        return bool(self.names) and self.position in WHOLE_TRUTH
+        return bool(self.names) and self.position in ("attribute", "import")
 
 
 class JediCompleter:

@@ -42,7 +42,7 @@ from nib.model.text.lexeme import position_kind, typed_name
 from nib.model.text.scopes import at_module_level, enclosing_scopes
 
 from .identifiers import IdentifierNgram, tokens
-from .jedi import WHOLE_TRUTH, JediAnswer, JediCompleter, deadline, wait
+from .jedi import JediAnswer, JediCompleter, deadline, wait
 from .mixing import WEIGHTS, Weights, combine
 
 SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
@@ -110,7 +110,7 @@ class ListRanker:
         whole list (None: jedi's own budget); name_jedi_ms: elsewhere (None: the same)."""
         line_prefix = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         wait = self.jedi.budget_ms if jedi_ms is None else jedi_ms
-        if position_kind(line_prefix) not in WHOLE_TRUTH and name_jedi_ms is not None:
+        if position_kind(line_prefix) not in ("attribute", "import") and name_jedi_ms is not None:
             wait = name_jedi_ms
         future = self.jedi.ask(text, cursor, path)
         return future, deadline(wait, future)
@@ -153,7 +153,7 @@ class ListRanker:
                 Request(text, cursor, Mode.LIST, options, cancel, project),
                 jedi,
                 until,
-                position[0] in WHOLE_TRUTH,
+                position[0] in ("attribute", "import"),
                 lambda: self.in_scope(key, text, cursor),
             )
         except Cancelled:

@@ -26,10 +26,10 @@ from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Result
 from nib.model.errors import Cancelled
 from nib.model.listing.identifiers import IdentifierNgram
-from nib.model.listing.jedi import WHOLE_TRUTH, JediCompleter
+from nib.model.listing.jedi import JediCompleter
 from nib.model.listing.ranker import ListRanker
 from nib.model.runtime import heap
-from nib.model.text.lexeme import name_may_start, position_kind
+from nib.model.text.lexeme import name_may_start
 
 from .exclude import Exclude
 from .hosts import Hosts, ModelKey, ModelUse
@@ -135,7 +135,6 @@ class CompletionService:
                 Mode.STATEMENT,
                 options or self.config.options,
                 project=project or self._blocks.get(doc, NO_BLOCK).project,
-                names=() if host.engine.remote else await self._known_names(text, cursor, path),
             )
             if host.engine.remote:
                 return await self._from_engine(host.engine, doc, request)
@@ -168,18 +167,6 @@ class CompletionService:
         waiting.add_done_callback(lambda w: w.cancelled() or w.exception())  # jedi's failure is the ranker's to log
         await asyncio.wait([waiting], timeout=left)
         return future, (time.perf_counter() - started) * 1e3
-
-    async def _known_names(self, text: str, cursor: int, path: str | None) -> tuple[str, ...]:
-        """After `.` and in an import, jedi's names, waited for as the list waits for them there
-        (the list, asked with the statement, has asked jedi already): the statement's first name
-        is one of them. () elsewhere, without jedi, or when jedi is late or has none."""
-        if not self.config.jedi or position_kind(text[text.rfind("\n", 0, cursor) + 1 : cursor]) not in WHOLE_TRUTH:
-            return ()
-        future, _ = await self._await_jedi(text, cursor, path)
-        if future is None or not future.done() or future.cancelled() or future.exception() is not None:
-            return ()
-        answer = future.result()
-        return tuple(n.name for n in answer.names) if answer.confident else ()
 
     def block_in_use(self, doc: str) -> Block:
         """The project context doc's statements are asked with now (pre-filled)."""
