@@ -10,7 +10,7 @@ from nib.model.service.service import Config
 
 from .limits import Limits
 from .settings import Settings
-from .trust import engine_refused
+from .trust import engine_refused, jedi_environment
 
 
 def statement_key(settings: Settings) -> ModelKey:
@@ -48,6 +48,7 @@ def config(settings: Settings, limits: Limits) -> Config:
         jedi=s.jedi.enable,
         jedi_ms=limits.jedi(s.jedi.budget_ms),
         name_jedi_ms=limits.jedi(s.jedi.name_budget_ms),
+        jedi_environment=jedi_environment(s.jedi.environment)[0],
         project=s.project(),
         exclude=Exclude(s.exclude),
     )

@@ -33,7 +33,7 @@ from .parsing import parse
 from .protocol import NibProtocol, is_parse_error
 from .settings import Settings
 from .stats import Stats
-from .trust import engine_problems
+from .trust import engine_problems, jedi_environment
 
 _sessions = itertools.count(1)
 FLUSH_S = 30.0  # the statistics in memory at most this long: a crash loses little, a keystroke writes nothing
@@ -138,7 +138,8 @@ class NibServer(LanguageServer):
         self.log.setLevel(level)
         if self.own_process:
             logging.getLogger().setLevel(level)
-        for message in engine_problems(settings.engine):
+        jedi_problem = jedi_environment(settings.jedi.environment)[1]
+        for message in engine_problems(settings.engine) + ([jedi_problem] if jedi_problem else []):
             self.notify(logging.WARNING, message)
         was = {uri for uri in self.documents.uris() if self.excluded(uri)}
         self.service.configure(config(settings, self.shared.limits))  # a model loads only if it changed

@@ -116,6 +116,13 @@ class JediSettings:
         lo=0,
         hi=5000,
     )
+    environment: str = setting(
+        "",
+        "the absolute path of a Python interpreter or virtual environment (your project's) whose "
+        "installed packages jedi reads, so that the list knows their names; jedi runs that interpreter "
+        "to find them, so only your own settings choose it; empty: the packages installed beside nib",
+        machine=True,
+    )
 
 
 @dataclass

@@ -29,6 +29,23 @@ def engine_refused(e) -> str | None:
     return None
 
 
+def jedi_environment(path: str) -> tuple[str, str | None]:
+    """The interpreter or virtual environment jedi may run to read its packages (`jedi.environment`),
+    and why the setting's value is not used, if it is not ("": nib's own packages). Only an
+    absolute path: a relative one would be found inside whatever workspace nib is started in, and a
+    cloned repository's `.venv` is the repository's code.
+
+    Example: jedi_environment("") == ("", None) and jedi_environment(".venv")[0] == ""
+    """
+    if not path:
+        return "", None
+    if not os.path.isabs(path):
+        return "", f"nib: jedi.environment must be an absolute path, got {path!r}: jedi reads nib's own packages"
+    if not os.path.exists(path):
+        return "", f"nib: jedi.environment {path!r} does not exist: jedi reads nib's own packages"
+    return path, None
+
+
 def engine_problems(e) -> list[str]:
     """What is wrong with the engine settings e, before any request: each a warning."""
     if e.api != "openai":

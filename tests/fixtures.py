@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +30,25 @@ def imported(name: str):
         return artifacts.load(name)
     except ModelError as e:
         pytest.fail(f"{e}: the README's test command imports it before pytest")
+
+
+def package_environment(root: Path) -> Path:
+    """A virtual environment at root (made by this Python, no pip) with a package of its own,
+    `zzpkg`, that nib's environment does not have: `frobnicate(count)` and `Frobnicator`."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    python = root / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    package = Path(purelib) / "zzpkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "def frobnicate(count: int) -> int:\n    return count\n\n\nclass Frobnicator:\n    pass\n"
+    )
+    return root
 
 
 def heldout_file(name: str) -> Path:

@@ -12,11 +12,11 @@ from nib.model.listing import jedi_worker
 _complete = jedi_worker.complete
 
 
-def late(text, cursor, path):
+def late(text, cursor, path, environment=None):
     where = os.environ.get("NIB_JEDI_LATE_AT")
     if where is None or where in text[text.rfind("\n", 0, cursor) + 1 : cursor]:
         time.sleep(float(os.environ.get("NIB_JEDI_DELAY_S", "30")))
-    return _complete(text, cursor, path)
+    return _complete(text, cursor, path, environment)
 
 
 jedi_worker.complete = late

@@ -77,14 +77,20 @@ class JediCompleter:
         self._pending: dict[int, Future] = {}
         self._ids = itertools.count()
         self._busy: Future | None = None  # the call the worker is on
-        self._waiting: tuple | None = None  # (future, text, cursor, path): the next call, started when it is free
+        self._waiting: tuple | None = None  # (future, text, cursor, path, environment): the next call, when it is free
         self._lock = threading.RLock()  # RLock: a done callback may run at once, inside the lock
         # where jedi was asked -> its answer: the last few (typing back over a name finds it again)
         self._memo: OrderedDict[tuple, JediAnswer] = OrderedDict()
         self._asked: tuple | None = None  # (where, future): the last call, answered or not
 
     def ask(
-        self, text: str, cursor: int, path: str | None = None, at_name_start: bool = True, background: bool = False
+        self,
+        text: str,
+        cursor: int,
+        path: str | None = None,
+        at_name_start: bool = True,
+        background: bool = False,
+        environment: str = "",
     ) -> Future:
         """A future of jedi's names at cursor (a character offset): a JediAnswer, or an exception.
 
@@ -97,12 +103,13 @@ class JediCompleter:
         When the worker is busy, the call waits behind it; a newer call replaces a waiting
         one (whose future is cancelled), so calls never pile up behind a slow one. background:
         a call no list waits for (a document just opened), which never replaces a waiting one
-        (its future comes back cancelled then).
+        (its future comes back cancelled then). environment: the interpreter or virtual
+        environment whose packages jedi reads (`jedi.environment`); "": nib's own.
         """
         key = None
         if at_name_start:
             name_start = cursor - len(typed_name(text, text.rfind("\n", 0, cursor) + 1, cursor))
-            key = (path, text[:name_start], text[cursor:])
+            key = (path, text[:name_start], text[cursor:], environment)
             cursor = name_start
         with self._lock:
             if key is not None and key in self._memo:
@@ -114,9 +121,9 @@ class JediCompleter:
             if self._busy is not None and not self._busy.done():
                 if background and self._waiting is not None:
                     return _cancelled()
-                future = self._wait_behind(text, cursor, path)
+                future = self._wait_behind(text, cursor, path, environment)
             else:
-                future = self._submit(text, cursor, path)
+                future = self._submit(text, cursor, path, environment)
             if not background:
                 self._asked = (key, future)
         if key is not None:
@@ -124,11 +131,17 @@ class JediCompleter:
         return future
 
     def names(
-        self, text: str, cursor: int, path: str | None = None, budget_ms: int | None = None, at_name_start: bool = True
+        self,
+        text: str,
+        cursor: int,
+        path: str | None = None,
+        budget_ms: int | None = None,
+        at_name_start: bool = True,
+        environment: str = "",
     ) -> JediAnswer | None:
         """jedi's names at cursor, waiting at most the budget; None when there are none in time."""
         budget = (self.budget_ms if budget_ms is None else budget_ms) / 1e3
-        future = self.ask(text, cursor, path, at_name_start)
+        future = self.ask(text, cursor, path, at_name_start, environment=environment)
         try:
             return future.result(timeout=budget)
         except FutureTimeout:
@@ -161,12 +174,12 @@ class JediCompleter:
 
     # -- the worker -------------------------------------------------------------
 
-    def _wait_behind(self, text: str, cursor: int, path: str | None) -> Future:
+    def _wait_behind(self, text: str, cursor: int, path: str | None, environment: str) -> Future:
         """Under self._lock."""
         if self._waiting is not None:
             self._waiting[0].cancel()
         future = _future()
-        self._waiting = (future, text, cursor, path)
+        self._waiting = (future, text, cursor, path, environment)
         return future
 
     def _next(self, _finished: Future) -> None:
@@ -179,7 +192,7 @@ class JediCompleter:
             inner = self._submit(*waiting[1:])
         inner.add_done_callback(lambda f: _copy(f, outer))
 
-    def _submit(self, text: str, cursor: int, path: str | None) -> Future:
+    def _submit(self, text: str, cursor: int, path: str | None, environment: str = "") -> Future:
         """Under self._lock: send one call to the worker (started, or restarted, as needed)."""
         if self._process is None or self._process.poll() is not None:
             if self._process is not None:
@@ -191,7 +204,8 @@ class JediCompleter:
         self._pending[request_id] = future
         self._busy = future
         future.add_done_callback(self._next)
-        line = json.dumps({"id": request_id, "text": text, "cursor": cursor, "path": path}) + "\n"
+        call = {"id": request_id, "text": text, "cursor": cursor, "path": path}
+        line = json.dumps(call | ({"environment": environment} if environment else {})) + "\n"
         process = self._process
         assert process is not None and process.stdin is not None  # just started, with stdin a pipe
         try:

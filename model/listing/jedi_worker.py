@@ -1,11 +1,14 @@
 """jedi's worker process: one JSON request per line on stdin, one JSON answer per line on stdout.
 
-    {"id": 3, "text": "...", "cursor": 120, "path": "/p/x.py"}
+    {"id": 3, "text": "...", "cursor": 120, "path": "/p/x.py", "environment": "/home/me/p/.venv"}
  -> {"id": 3, "names": [["append", "function", "function"], ...], "position": "attribute"}
  or {"id": 3, "error": "ValueError: ..."}
 
-A request that is not JSON or lacks a key is answered with an error when it has an id, else
-reported on stderr and skipped. It ends when stdin closes, which is also what happens when the server dies.
+"environment" (optional): a Python interpreter or virtual environment whose packages jedi reads
+(`jedi.environment`, the user's setting alone: jedi runs that interpreter to learn its paths);
+without it, nib's own. A request that is not JSON or lacks a key is answered with an error when
+it has an id, else reported on stderr and skipped. It ends when stdin closes, which is also what
+happens when the server dies.
 """
 
 from __future__ import annotations
@@ -15,13 +18,18 @@ import sys
 
 from nib.model.text.lexeme import position_kind
 
+_environments: dict = {}  # path -> jedi's Environment: its interpreter subprocess started once
 
-def complete(text: str, cursor: int, path: str | None) -> dict:
+
+def complete(text: str, cursor: int, path: str | None, environment: str | None = None) -> dict:
     import jedi
 
     line_start = text.rfind("\n", 0, cursor) + 1
     line_prefix = text[line_start:cursor]
-    script = jedi.Script(text, path=path)
+    if environment and environment not in _environments:
+        # safe=True: jedi refuses an interpreter not owned by root or not a known Python's copy
+        _environments[environment] = jedi.create_environment(environment, safe=True)
+    script = jedi.Script(text, path=path, environment=_environments.get(environment) if environment else None)
     found = script.complete(text.count("\n", 0, cursor) + 1, cursor - line_start)
     return {"names": [[c.name, c.type, detail(c)] for c in found], "position": position_kind(line_prefix)}
 
@@ -57,7 +65,7 @@ def answer_to(line: str) -> dict | None:
         )
         return None
     try:
-        answer = complete(request["text"], request["cursor"], request.get("path"))
+        answer = complete(request["text"], request["cursor"], request.get("path"), request.get("environment"))
     except Exception as e:  # noqa: BLE001 - any jedi failure is an answer, never the end of the worker
         answer = {"error": f"{type(e).__name__}: {e}"}
     answer["id"] = request_id

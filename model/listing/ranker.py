@@ -90,6 +90,9 @@ class ListRanker:
         weights: dict[tuple[str, bool], Weights] = WEIGHTS,
     ):
         self.jedi = jedi or JediCompleter()
+        self.environment = (
+            ""  # the packages jedi reads: an interpreter's or a virtual environment's (`jedi.environment`)
+        )
         self.identifiers = identifiers or IdentifierNgram()
         self.weights = weights
         self._asked: dict[str, _Asked] = {}  # by document: the last list computed there
@@ -112,7 +115,7 @@ class ListRanker:
         wait = self.jedi.budget_ms if jedi_ms is None else jedi_ms
         if position_kind(line_prefix) not in ("attribute", "import") and name_jedi_ms is not None:
             wait = name_jedi_ms
-        future = self.jedi.ask(text, cursor, path)
+        future = self.jedi.ask(text, cursor, path, environment=self.environment)
         return future, deadline(wait, future)
 
     def complete(
@@ -265,7 +268,9 @@ class ListRanker:
         with self._scopes_lock:
             self._scopes.setdefault(key, OrderedDict())
         module = text + "\n"  # a line of its own at column 0
-        jedi = self.jedi.ask(module, len(module), path, at_name_start=False, background=True)
+        jedi = self.jedi.ask(
+            module, len(module), path, at_name_start=False, background=True, environment=self.environment
+        )
         jedi.add_done_callback(lambda f: self._answered(key, module, f))
 
     def _answered(self, key: str, module: str, future: Future) -> None:

@@ -48,6 +48,7 @@ class Config:
     jedi: bool
     jedi_ms: int  # after `.` and in imports
     name_jedi_ms: int  # at a name elsewhere
+    jedi_environment: str = ""  # the interpreter or virtual environment whose packages jedi reads; "": nib's own
     project: ProjectOptions = ProjectOptions()
     exclude: Exclude = Exclude()
 
@@ -75,6 +76,7 @@ class CompletionService:
     def configure(self, config: Config) -> None:
         """New settings: a model that changed loads while the one before keeps serving."""
         self.config = config
+        self.ranker.environment = config.jedi_environment
         self.project.recent.size = config.project.recent_chunks
         if config.exclude.patterns != self.project.workspace.exclude.patterns:
             self.project.workspace.exclude = config.exclude

@@ -5,9 +5,9 @@ import logging
 import subprocess
 import sys
 
-from fixtures import SLOW_JEDI
+from fixtures import SLOW_JEDI, package_environment
 
-from nib.model.listing.jedi import JediCompleter
+from nib.model.listing.jedi import JediAnswer, JediCompleter
 
 
 def test_jedi_worker_answers_fails_cleanly_and_restarts():
@@ -188,3 +188,24 @@ def test_the_worker_answers_a_request_it_cannot_read_with_an_error_or_skips_it(t
         skipped.format("TypeError('list indices must be integers or slices, not str')", "[1, 2]\n"),
         skipped.format("JSONDecodeError('Expecting value: line 1 column 1 (char 0)')", "\ufffd\n"),
     ]
+
+
+def test_jedi_reads_the_packages_of_the_environment_it_is_given(tmp_path):
+    """`zzpkg` is installed only in the environment named (`jedi.environment`): jedi knows its names
+    there, not in nib's own; an interpreter jedi will not run is an error answer, and the worker
+    goes on."""
+    environment = str(package_environment(tmp_path / "venv"))
+    fake = tmp_path / "fake" / "bin" / "python"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    jedi = JediCompleter(budget_ms=60_000)  # not a test of jedi's speed
+    try:
+        text = "import zzpkg\nzzpkg.fr"
+        theirs = jedi.names(text, len(text), environment=environment)
+        assert [n.name for n in theirs.names if not n.name.startswith("__")] == ["frobnicate", "Frobnicator"]
+        assert jedi.names(text, len(text)) == JediAnswer([], "attribute")
+        assert jedi.names(text, len(text), environment=str(fake)) is None
+        assert jedi.names("import os\nos.pa", 15, environment=environment).names != []
+    finally:
+        jedi.close()

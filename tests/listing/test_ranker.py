@@ -66,7 +66,7 @@ class FixedJedi(JediCompleter):
         super().__init__(budget_ms=100)
         self.future = future
 
-    def ask(self, text, cursor, path=None, at_name_start=True, background=False):
+    def ask(self, text, cursor, path=None, at_name_start=True, background=False, environment=""):
         self.future.asked_at = time.monotonic()
         return self.future
 

@@ -1,10 +1,13 @@
-"""The engine settings the server refuses before any code is sent, and the warnings it gives."""
+"""The engine settings the server refuses before any code is sent, and the warnings it gives; the
+environment jedi may run."""
 
 from nib.model.completion.request import Kind
 from nib.model.service.hosts import ModelKey
-from nib.server.configure import local_key, statement_key
+from nib.server.configure import config, local_key, statement_key
+from nib.server.limits import STDIO
 from nib.server.parsing import parse
-from nib.server.trust import engine_problems, engine_refused
+from nib.server.settings import machine_paths
+from nib.server.trust import engine_problems, engine_refused, jedi_environment
 
 PLAIN = (
     "nib: engine.apiKeyEnv is set but engine.url is plain http to gpu.example, which is not this machine: the "
@@ -48,3 +51,25 @@ def test_a_url_that_is_not_http_is_refused():
         "local model"
     ]
     assert statement_key(settings) == local_key(settings)
+
+
+def test_jedi_runs_only_an_environment_the_user_names_by_an_absolute_path(tmp_path):
+    """jedi runs the interpreter of `jedi.environment` to read its packages: the user's setting alone
+    (VS Code ignores a workspace's value), and never a path relative to wherever nib starts, which
+    would be a cloned repository's `.venv`."""
+    assert "jedi.environment" in machine_paths()
+    assert jedi_environment("") == ("", None)
+    assert jedi_environment(".venv") == (
+        "",
+        "nib: jedi.environment must be an absolute path, got '.venv': jedi reads nib's own packages",
+    )
+    missing = str(tmp_path / "nowhere")
+    assert jedi_environment(missing) == (
+        "",
+        f"nib: jedi.environment {missing!r} does not exist: jedi reads nib's own packages",
+    )
+    assert jedi_environment(str(tmp_path)) == (str(tmp_path), None)
+    settings, _ = parse({"jedi": {"environment": str(tmp_path)}})
+    assert config(settings, STDIO).jedi_environment == str(tmp_path)
+    settings, _ = parse({"jedi": {"environment": "venv"}})
+    assert config(settings, STDIO).jedi_environment == ""
