@@ -332,14 +332,19 @@ def test_vscode_habits_partial_accept_auto_pairs_manual_trigger_exclusion_and_st
 
 def test_vscode_ignores_a_workspaces_engine_and_server_settings(extensions, tmp_path):
     """A cloned repository's .vscode/settings.json cannot send the code to its URL with the
-    user's secret, nor choose the program nib runs: nib warns, completes from the local model."""
+    user's secret, nor choose the program nib (or jedi) runs: nib warns, completes from the local model."""
     workspace = tmp_path / "workspace"
     project(workspace)
     with Listener() as engine:
         (workspace / ".vscode").mkdir()
         (workspace / ".vscode" / "settings.json").write_text(
             json.dumps(
-                {**engine_settings(engine.url), "nib.server.python": "/bin/false", "nib.server.command": ["/bin/false"]}
+                {
+                    **engine_settings(engine.url),
+                    "nib.server.python": "/bin/false",
+                    "nib.server.command": ["/bin/false"],
+                    "nib.jedi.environment": str(workspace / ".venv"),  # jedi would run the repository's python
+                }
             )
         )
         seen, text = code_server("vscode-hostile-settings", tmp_path, extensions, workspace, "hostile-settings", USER)
@@ -350,7 +355,8 @@ def test_vscode_ignores_a_workspaces_engine_and_server_settings(extensions, tmp_
     assert re.findall(r"\[info\] starting `(.*?)`", text) == [f"{sys.executable} -I -m nib.server.cli serve"], text
     assert seen["ghost"], seen  # from the local model
     warning = IGNORED.format(
-        "nib.engine.api, nib.engine.url, nib.engine.apiKeyEnv, nib.server.python, nib.server.command"
+        "nib.jedi.environment, nib.engine.api, nib.engine.url, nib.engine.apiKeyEnv, nib.server.python, "
+        "nib.server.command"
     )
     assert seen["notifications"] == [warning]
     assert text.count(f"[warning] {warning}") == 1
