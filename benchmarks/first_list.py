@@ -12,6 +12,9 @@ list's latency. Scenarios (each in a new server):
 - waited: as `open`, but the list waits for jedi as long as it takes (`jedi.nameBudgetMs`
   5 s): what the list ranks when jedi's names are in it, the reference.
 
+--real-paths opens each document at its file's own path (jedi finds the package's other modules
+beside it), as an editor does; by default each point has a path of its own under /bench/.
+
     python benchmarks/first_list.py --split fresh --points 100 --json benchmarks/results/first_list/fresh.json
     python benchmarks/first_list.py --compare BEFORE.json AFTER.json   # paired, on the same points
 """
@@ -84,13 +87,18 @@ async def point(client, uri: str, text: str, gold: str, scenario: str, pause_s: 
     return labels_of(answer), ms
 
 
-async def scenario_run(cmd, texts, points, scenario: str, settings: dict, pause_s: float, pace_s: float) -> list:
+async def scenario_run(
+    cmd, texts, points, scenario: str, settings: dict, pause_s: float, pace_s: float, paths: list | None = None
+) -> list:
+    """Each point's record; paths: each file's own, where its points' documents open (jedi then finds
+    the package's other modules beside it), else a path of its own under /bench/."""
     client = await start(cmd, merged(settings, WAITED) if scenario == "waited" else settings)
     await point(client, "file:///bench/warm.py", "import os\nos.pa", "path", "open", 0, 0)  # loads the models
     records = []
     for n, p in enumerate(points):
         text = texts[p.file][: p.offset]
-        labels, ms = await point(client, f"file:///bench/{scenario}/{n}.py", text, p.gold, scenario, pause_s, pace_s)
+        uri = paths[p.file].as_uri() if paths else f"file:///bench/{scenario}/{n}.py"
+        labels, ms = await point(client, uri, text, p.gold, scenario, pause_s, pace_s)
         records.append({"kind": p.kind, "gold": p.gold, "labels": labels[:10], "ms": round(ms, 2)})
     await stop(client)
     return records
@@ -136,6 +144,9 @@ def main() -> int:
     parser.add_argument("--pause-ms", type=float, default=300)
     parser.add_argument("--cps", type=float, default=8, help="the pace of the typing scenario's two keys")
     parser.add_argument("--settings", type=json.loads, default={}, help="nib's settings, as JSON")
+    parser.add_argument(
+        "--real-paths", action="store_true", help="open each point's document at its file's own path, not under /bench/"
+    )
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"), help="two reports, paired")
     args = parser.parse_args()
@@ -156,7 +167,9 @@ def main() -> int:
         "scenarios": {},
     }
     for scenario in args.scenarios:
-        records = asyncio.run(scenario_run(cmd, texts, points, scenario, settings, args.pause_ms / 1e3, 1 / args.cps))
+        paths = files if args.real_paths else None
+        run = scenario_run(cmd, texts, points, scenario, settings, args.pause_ms / 1e3, 1 / args.cps, paths)
+        records = asyncio.run(run)
         report["scenarios"][scenario] = {**summarise(records, args.seed), "records": records}
         s = report["scenarios"][scenario]
         lo, hi = s["mrr5_ci95"]

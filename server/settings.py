@@ -118,9 +118,9 @@ class JediSettings:
     )
     environment: str = setting(
         "",
-        "the absolute path of a Python interpreter or virtual environment (your project's) whose "
-        "installed packages jedi reads, so that the list knows their names; jedi runs that interpreter "
-        "to find them, so only your own settings choose it; empty: the packages installed beside nib",
+        "the absolute path of a virtual environment (or its bin/python) whose installed packages jedi "
+        "reads, so that the list knows your project's dependencies; read as files, never run; only your "
+        "own settings choose it; empty: the packages installed beside nib",
         machine=True,
     )
 

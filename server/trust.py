@@ -10,6 +10,8 @@ import ipaddress
 import os
 from urllib.parse import urlparse
 
+from nib.model.listing.site_paths import site_paths
+
 
 def engine_refused(e) -> str | None:
     """Why the engine settings e must not be used (the statement then comes from the local model), or None."""
@@ -30,19 +32,25 @@ def engine_refused(e) -> str | None:
 
 
 def jedi_environment(path: str) -> tuple[str, str | None]:
-    """The interpreter or virtual environment jedi may run to read its packages (`jedi.environment`),
-    and why the setting's value is not used, if it is not ("": nib's own packages). Only an
-    absolute path: a relative one would be found inside whatever workspace nib is started in, and a
-    cloned repository's `.venv` is the repository's code.
+    """The interpreter or virtual environment whose packages jedi reads (`jedi.environment`: read
+    as files, never run, `site_paths`), and why the setting's value is not used, if it is not ("":
+    nib's own packages). Only an absolute path (`~` is the user's home): a relative one would be
+    found inside whatever workspace nib is started in.
 
     Example: jedi_environment("") == ("", None) and jedi_environment(".venv")[0] == ""
     """
     if not path:
         return "", None
+    path = os.path.expanduser(path)
     if not os.path.isabs(path):
         return "", f"nib: jedi.environment must be an absolute path, got {path!r}: jedi reads nib's own packages"
     if not os.path.exists(path):
         return "", f"nib: jedi.environment {path!r} does not exist: jedi reads nib's own packages"
+    if not site_paths(path):
+        return "", (
+            f"nib: jedi.environment {path!r} has no site-packages folder (a virtual environment's folder or "
+            "its bin/python is expected): jedi reads nib's own packages"
+        )
     return path, None
 
 

@@ -220,11 +220,15 @@ class JediCompleter:
         # stdin/stdout are the worker's channel, so jedi's output can never reach the LSP stream;
         # its stderr is the server's log. When the server ends, the worker reads EOF and ends too.
         # Requests and answers are ASCII JSON; errors="replace" turns stray bytes into a line _read skips.
+        # Without VIRTUAL_ENV and CONDA_PREFIX: jedi would run the Python they name (and its `.pth`
+        # files' code) for compiled modules; it runs nib's own (`jedi.environment` is read, not run).
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
         self._process = subprocess.Popen(
             self.command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=os.path.dirname(__file__),
+            env=env,
             text=True,
             encoding="utf-8",
             errors="replace",

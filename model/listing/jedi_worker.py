@@ -5,8 +5,7 @@
  or {"id": 3, "error": "ValueError: ..."}
 
 "environment" (optional): a Python interpreter or virtual environment whose packages jedi reads
-(`jedi.environment`, the user's setting alone: jedi runs that interpreter to learn its paths);
-without it, nib's own. A request that is not JSON or lacks a key is answered with an error when
+(`jedi.environment`), as source folders (`site_paths`: nothing of it runs); without it, nib's own. A request that is not JSON or lacks a key is answered with an error when
 it has an id, else reported on stderr and skipped. It ends when stdin closes, which is also what
 happens when the server dies.
 """
@@ -16,9 +15,8 @@ from __future__ import annotations
 import json
 import sys
 
+from nib.model.listing.site_paths import site_paths
 from nib.model.text.lexeme import position_kind
-
-_environments: dict = {}  # path -> jedi's Environment: its interpreter subprocess started once
 
 
 def complete(text: str, cursor: int, path: str | None, environment: str | None = None) -> dict:
@@ -26,10 +24,11 @@ def complete(text: str, cursor: int, path: str | None, environment: str | None =
 
     line_start = text.rfind("\n", 0, cursor) + 1
     line_prefix = text[line_start:cursor]
-    if environment and environment not in _environments:
-        # safe=True: jedi refuses an interpreter not owned by root or not a known Python's copy
-        _environments[environment] = jedi.create_environment(environment, safe=True)
-    script = jedi.Script(text, path=path, environment=_environments.get(environment) if environment else None)
+    project = None
+    if environment:  # the project jedi finds for path, with the environment's folders to read as well
+        found = jedi.get_default_project(path)
+        project = jedi.Project(found.path, added_sys_path=list(site_paths(environment)))
+    script = jedi.Script(text, path=path, project=project)
     found = script.complete(text.count("\n", 0, cursor) + 1, cursor - line_start)
     return {"names": [[c.name, c.type, detail(c)] for c in found], "position": position_kind(line_prefix)}
 

@@ -90,9 +90,7 @@ class ListRanker:
         weights: dict[tuple[str, bool], Weights] = WEIGHTS,
     ):
         self.jedi = jedi or JediCompleter()
-        self.environment = (
-            ""  # the packages jedi reads: an interpreter's or a virtual environment's (`jedi.environment`)
-        )
+        self.environment = ""  # the folders of this environment jedi reads too (`jedi.environment`)
         self.identifiers = identifiers or IdentifierNgram()
         self.weights = weights
         self._asked: dict[str, _Asked] = {}  # by document: the last list computed there

@@ -190,22 +190,28 @@ def test_the_worker_answers_a_request_it_cannot_read_with_an_error_or_skips_it(t
     ]
 
 
-def test_jedi_reads_the_packages_of_the_environment_it_is_given(tmp_path):
-    """`zzpkg` is installed only in the environment named (`jedi.environment`): jedi knows its names
-    there, not in nib's own; an interpreter jedi will not run is an error answer, and the worker
-    goes on."""
-    environment = str(package_environment(tmp_path / "venv"))
-    fake = tmp_path / "fake" / "bin" / "python"
-    fake.parent.mkdir(parents=True)
-    fake.write_text("#!/bin/sh\nexit 1\n")
-    fake.chmod(0o755)
+def test_jedi_reads_the_packages_of_the_environment_it_is_given_and_runs_nothing_of_it(tmp_path, monkeypatch):
+    """`zzpkg` is installed only in the environment named (`jedi.environment`), `extra` only in a
+    folder its `.pth` file names: jedi knows their names there, not in nib's own. The `.pth` file's
+    `import` line, which a Python of that environment would run at its start, never runs: neither
+    with the setting nor when the server was started with that environment activated (VIRTUAL_ENV)."""
+    environment = package_environment(tmp_path / "venv")
+    marker, extra = tmp_path / "ran", tmp_path / "extra_folder"
+    extra.mkdir()
+    (extra / "extra.py").write_text("def widen(width):\n    return width\n")
+    site = next((environment / "lib").glob("python3*/site-packages"))
+    (site / "evil.pth").write_text(f"{extra}\nimport pathlib; pathlib.Path({str(marker)!r}).write_text('ran')\n")
+    monkeypatch.setenv("VIRTUAL_ENV", str(environment))  # as if the editor was started from it
     jedi = JediCompleter(budget_ms=60_000)  # not a test of jedi's speed
     try:
         text = "import zzpkg\nzzpkg.fr"
-        theirs = jedi.names(text, len(text), environment=environment)
+        theirs = jedi.names(text, len(text), environment=str(environment))
         assert [n.name for n in theirs.names if not n.name.startswith("__")] == ["frobnicate", "Frobnicator"]
         assert jedi.names(text, len(text)) == JediAnswer([], "attribute")
-        assert jedi.names(text, len(text), environment=str(fake)) is None
-        assert jedi.names("import os\nos.pa", 15, environment=environment).names != []
+        text = "import extra\nextra.w"
+        found = jedi.names(text, len(text), environment=str(environment / "bin" / "python"))
+        assert [n.name for n in found.names if not n.name.startswith("__")] == ["widen"]
+        assert "maxsize" in [n.name for n in jedi.names("import sys\nsys.m", 15).names]  # compiled: nib's own Python
     finally:
         jedi.close()
+    assert not marker.exists()

@@ -1,6 +1,8 @@
 """The engine settings the server refuses before any code is sent, and the warnings it gives; the
 environment jedi may run."""
 
+from fixtures import package_environment
+
 from nib.model.completion.request import Kind
 from nib.model.service.hosts import ModelKey
 from nib.server.configure import config, local_key, statement_key
@@ -53,10 +55,10 @@ def test_a_url_that_is_not_http_is_refused():
     assert statement_key(settings) == local_key(settings)
 
 
-def test_jedi_runs_only_an_environment_the_user_names_by_an_absolute_path(tmp_path):
-    """jedi runs the interpreter of `jedi.environment` to read its packages: the user's setting alone
-    (VS Code ignores a workspace's value), and never a path relative to wherever nib starts, which
-    would be a cloned repository's `.venv`."""
+def test_jedi_reads_only_an_environment_the_user_names_by_an_absolute_path(tmp_path):
+    """jedi reads the packages of `jedi.environment`: the user's setting alone (VS Code ignores a
+    workspace's value), and never a path relative to wherever nib starts; one with no site-packages
+    is refused with a message too."""
     assert "jedi.environment" in machine_paths()
     assert jedi_environment("") == ("", None)
     assert jedi_environment(".venv") == (
@@ -68,8 +70,14 @@ def test_jedi_runs_only_an_environment_the_user_names_by_an_absolute_path(tmp_pa
         "",
         f"nib: jedi.environment {missing!r} does not exist: jedi reads nib's own packages",
     )
-    assert jedi_environment(str(tmp_path)) == (str(tmp_path), None)
-    settings, _ = parse({"jedi": {"environment": str(tmp_path)}})
-    assert config(settings, STDIO).jedi_environment == str(tmp_path)
+    assert jedi_environment(str(tmp_path)) == (
+        "",
+        f"nib: jedi.environment {str(tmp_path)!r} has no site-packages folder (a virtual environment's folder or "
+        "its bin/python is expected): jedi reads nib's own packages",
+    )
+    environment = str(package_environment(tmp_path / "venv"))
+    assert jedi_environment(environment) == (environment, None)
+    settings, _ = parse({"jedi": {"environment": environment}})
+    assert config(settings, STDIO).jedi_environment == environment
     settings, _ = parse({"jedi": {"environment": "venv"}})
     assert config(settings, STDIO).jedi_environment == ""

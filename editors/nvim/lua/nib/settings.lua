@@ -24,7 +24,7 @@ return {
     enable = true, -- jedi's valid names in the list, ranked by the model and the file's identifiers
     budgetMs = 200, -- how long a list after `.` or in an import waits for jedi, in ms; over it, the list is empty and the next keystroke has jedi's names (nothing invented; a jedi that failed: the model's guesses)
     nameBudgetMs = 30, -- how long the list waits for jedi at a name elsewhere, in ms, counted from when jedi was first asked there (where the name starts, often before it is typed); a late answer comes with a later keystroke
-    environment = '', -- the absolute path of a Python interpreter or virtual environment (your project's) whose installed packages jedi reads, so that the list knows their names; jedi runs that interpreter to find them, so only your own settings choose it; empty: the packages installed beside nib
+    environment = '', -- the absolute path of a virtual environment (or its bin/python) whose installed packages jedi reads, so that the list knows your project's dependencies; read as files, never run; only your own settings choose it; empty: the packages installed beside nib
   },
   model = {
     path = '', -- a model directory, the name of an imported model (`nib model list`), or `bundled`; empty: $NIB_MODEL if set, else the best imported model whose statement fits the budget on this machine (`nib model calibrate`; `nib info` says which and why), else the bundled model
