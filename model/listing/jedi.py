@@ -220,9 +220,15 @@ class JediCompleter:
         # stdin/stdout are the worker's channel, so jedi's output can never reach the LSP stream;
         # its stderr is the server's log. When the server ends, the worker reads EOF and ends too.
         # Requests and answers are ASCII JSON; errors="replace" turns stray bytes into a line _read skips.
-        # Without VIRTUAL_ENV and CONDA_PREFIX: jedi would run the Python they name (and its `.pth`
-        # files' code) for compiled modules; it runs nib's own (`jedi.environment` is read, not run).
-        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+        # jedi runs a Python of its own for compiled modules, not isolated (no -I): without
+        # VIRTUAL_ENV and CONDA_PREFIX it is nib's own Python, not theirs (and their `.pth` files'
+        # code; `jedi.environment` is read, not run), and without PYTHON* variables it imports
+        # nothing from a PYTHONPATH folder (a `sitecustomize.py`, a compiled module).
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("VIRTUAL_ENV", "CONDA_PREFIX") and not k.startswith("PYTHON")
+        }
         self._process = subprocess.Popen(
             self.command,
             stdin=subprocess.PIPE,

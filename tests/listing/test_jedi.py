@@ -194,7 +194,8 @@ def test_jedi_reads_the_packages_of_the_environment_it_is_given_and_runs_nothing
     """`zzpkg` is installed only in the environment named (`jedi.environment`), `extra` only in a
     folder its `.pth` file names: jedi knows their names there, not in nib's own. The `.pth` file's
     `import` line, which a Python of that environment would run at its start, never runs: neither
-    with the setting nor when the server was started with that environment activated (VIRTUAL_ENV)."""
+    with the setting nor when the server was started with that environment activated (VIRTUAL_ENV);
+    nor does a `sitecustomize.py` on PYTHONPATH, in the Python jedi runs for compiled modules."""
     environment = package_environment(tmp_path / "venv")
     marker, extra = tmp_path / "ran", tmp_path / "extra_folder"
     extra.mkdir()
@@ -202,6 +203,10 @@ def test_jedi_reads_the_packages_of_the_environment_it_is_given_and_runs_nothing
     site = next((environment / "lib").glob("python3*/site-packages"))
     (site / "evil.pth").write_text(f"{extra}\nimport pathlib; pathlib.Path({str(marker)!r}).write_text('ran')\n")
     monkeypatch.setenv("VIRTUAL_ENV", str(environment))  # as if the editor was started from it
+    startup = tmp_path / "on_pythonpath"
+    startup.mkdir()
+    (startup / "sitecustomize.py").write_text(f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')\n")
+    monkeypatch.setenv("PYTHONPATH", str(startup))  # jedi's helper Python would import it at its start
     jedi = JediCompleter(budget_ms=60_000)  # not a test of jedi's speed
     try:
         text = "import zzpkg\nzzpkg.fr"
