@@ -305,6 +305,16 @@ class ListRanker:
             while len(scopes) > SCOPES_KEPT + (MODULE in scopes):
                 del scopes[next(s for s in scopes if s != MODULE)]  # the module's names stay: valid everywhere
 
+    def use_environment(self, environment: str) -> None:
+        """jedi reads this environment's packages from now on (`jedi.environment`): the answers
+        kept from another one are dropped, so the next list asks jedi again."""
+        if environment == self.environment:
+            return
+        self.environment = environment
+        self._asked = {}
+        with self._scopes_lock:
+            self._scopes = {}
+
     def forget(self, key: str) -> None:
         self._asked.pop(key, None)
         self.identifiers.forget(key)

@@ -76,7 +76,7 @@ class CompletionService:
     def configure(self, config: Config) -> None:
         """New settings: a model that changed loads while the one before keeps serving."""
         self.config = config
-        self.ranker.environment = config.jedi_environment
+        self.ranker.use_environment(config.jedi_environment)
         self.project.recent.size = config.project.recent_chunks
         if config.exclude.patterns != self.project.workspace.exclude.patterns:
             self.project.workspace.exclude = config.exclude

@@ -186,3 +186,12 @@ def test_after_a_dot_a_jedi_stuck_past_its_time_gives_the_models_guesses(monkeyp
     monkeypatch.setattr("nib.model.listing.ranker.STUCK_MS", 0)
     listing = r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a", jedi_ms=50)
     assert listing.candidates and {c.kind for c in listing.candidates} == {"token"}
+
+
+def test_a_new_environment_drops_the_answers_kept_from_the_one_before():
+    ranker = ListRanker(FixedJedi(Future()), IdentifierNgram())
+    ranker._remember("doc", "x = a", 5, JediAnswer([JediName("a", "statement", "statement")], "name"))
+    ranker.use_environment("")  # the same: kept
+    assert ranker.scopes_kept() == 1
+    ranker.use_environment("/home/me/project/.venv")
+    assert (ranker.scopes_kept(), ranker.environment) == (0, "/home/me/project/.venv")
