@@ -5,9 +5,11 @@
  or {"id": 3, "error": "ValueError: ..."}
 
 "environment" (optional): a Python interpreter or virtual environment whose packages jedi reads
-(`jedi.environment`), as source folders (`site_paths`: nothing of it runs); without it, nib's own. A request that is not JSON or lacks a key is answered with an error when
-it has an id, else reported on stderr and skipped. It ends when stdin closes, which is also what
-happens when the server dies.
+(`jedi.environment`), as source folders (`site_paths`: nothing of it runs); without it, nib's own.
+
+A request that is not JSON or lacks a key is answered with an error when it has an id, else
+reported on stderr and skipped. It ends when stdin closes, which is also what happens when the
+server dies.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ packages installed there. Asking that interpreter for its `sys.path` would run i
 (the `import` lines of its `.pth` files, `sitecustomize`), and jedi's compiled-module access there
 imports modules; so nib reads the folders instead and hands them to jedi as extra source folders
 (`jedi.Project(added_sys_path=...)`), where jedi parses Python files and never loads compiled
-extensions (those it loads only from nib's own environment).
+extensions (those it loads only from the folders nib's own Python imports from).
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ def site_paths(location: str) -> tuple[str, ...]:
             if site.resolve() not in seen:
                 seen.add(site.resolve())
                 sites.append(site)
+        paths = [str(s) for s in sites]
+        for site in sites:
+            for pth in sorted(site.glob("*.pth")):
+                paths += _named_folders(site, pth)
     except OSError:  # unreadable, or a name too long: no environment there
         return ()
-    paths = [str(s) for s in sites]
-    for site in sites:
-        for pth in sorted(site.glob("*.pth")):
-            paths += _named_folders(site, pth)
     return tuple(dict.fromkeys(paths))
 
 
