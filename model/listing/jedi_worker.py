@@ -28,8 +28,8 @@ def complete(text: str, cursor: int, path: str | None, environment: str | None =
     line_prefix = text[line_start:cursor]
     project = None
     if environment:  # the project jedi finds for path, with the environment's folders to read as well
-        found = jedi.get_default_project(path)
-        project = jedi.Project(found.path, added_sys_path=list(site_paths(environment)))
+        default = jedi.get_default_project(path)
+        project = jedi.Project(default.path, added_sys_path=list(site_paths(environment)))
     script = jedi.Script(text, path=path, project=project)
     found = script.complete(text.count("\n", 0, cursor) + 1, cursor - line_start)
     return {"names": [[c.name, c.type, detail(c)] for c in found], "position": position_kind(line_prefix)}
