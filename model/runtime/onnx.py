@@ -26,8 +26,9 @@ def session(model_dir, threads: int = 0, memory_arena: bool = False):
     opts.log_severity_level = 3
     opts.enable_cpu_mem_arena = memory_arena
     # ORT's threads spin between the operators of a run (kept: waking a sleeping thread per
-    # operator slows a decoding pass) and, by default, on after a run too: about 30 ms of CPU
-    # after each pass, taken from the event loop, the list's model and jedi on a 2-core laptop
+    # operator slows a decoding pass) and, by default, on after a run too, burning CPU that the
+    # event loop, the list's model and jedi need while the user types (README: "Kept: ONNX
+    # Runtime's threads stop spinning")
     opts.add_session_config_entry("session.force_spinning_stop", "1")
     try:
         return ort.InferenceSession(str(model_dir.onnx), opts, providers=["CPUExecutionProvider"])
