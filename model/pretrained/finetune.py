@@ -17,6 +17,8 @@ from pathlib import Path
 
 from nib.model.errors import ModelError
 
+LAYOUTS = ("psm", "spm", "line")  # fim.LAYOUTS, spelled here: the CLI is built without importing torch
+
 
 def run(
     name: str,
@@ -29,6 +31,8 @@ def run(
     max_tokens: int,
     device: str,
     dev_cuts: int = 500,
+    layouts: tuple[str, ...] = LAYOUTS,
+    dtype: str = "auto",
     say=print,
 ) -> dict:
     import torch
@@ -42,7 +46,7 @@ def run(
     if not texts:
         raise ModelError(f"no training files in {corpus}: run `nib corpus --out {corpus}`")
     started = time.monotonic()
-    model, tokenizer, dev = _load(name, device)
+    model, tokenizer, dev = _load(name, device, dtype)
     say(f"loaded {name} in {time.monotonic() - started:.0f} s")
     kept = registry.get(name).kept()
     tokens = fim.Tokens.of(tokenizer, vocabulary_order(kept, len(tokenizer)), len(kept))
@@ -54,6 +58,8 @@ def run(
         "lr": lr,
         "max_tokens": max_tokens,
         "device": str(dev),
+        "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+        "layouts": list(layouts),
         "dev_cuts": len(dev_sets["off"]),
     }
     model.eval()
@@ -63,8 +69,10 @@ def run(
     adapters = lora.attach(model, rank, alpha=2.0 * rank)
     params = [p for a in adapters.values() for p in (a.a, a.b)]
     model.train()
-    report["train"] = fim.train(model, params, fim.mixed(texts, tokens, examples, 1), dev, seconds, max_tokens, lr, say)
-    lora.save(adapters, out, {"model": name, "corpus": report["corpus"], "train": report["train"]})
+    report["train"] = fim.train(
+        model, params, fim.mixed(texts, tokens, examples, 1, layouts), dev, seconds, max_tokens, lr, say
+    )
+    lora.save(adapters, out, _about(name, report, layouts))
     model.eval()
     report["after"] = {k: fim.measure(model, v, dev, tokens.token_bytes) for k, v in dev_sets.items()}
     say(f"after: {report['after']}")
@@ -73,8 +81,17 @@ def run(
     return report
 
 
-def _load(name: str, device: str):
-    """transformers' model of the pinned GGUF (bf16 on a GPU, fp32 on the CPU), its tokenizer, the device."""
+def _about(name: str, report: dict, layouts: tuple[str, ...]) -> dict:
+    """The adapter's meta: what it was trained on and how; trained for one layout, the adapted model
+    serves in it (its "defaults", `ModelDir.defaults`)."""
+    about = {"model": name, "corpus": report["corpus"], "layouts": list(layouts), "train": report["train"]}
+    return about | ({"defaults": {"fim": layouts[0]}} if len(layouts) == 1 else {})
+
+
+def _load(name: str, device: str, dtype: str = "auto"):
+    """transformers' model of the pinned GGUF, its tokenizer, the device. dtype auto: bf16 on a GPU,
+    fp32 on the CPU; bf16 pays on a CPU only where it multiplies bf16 natively (AMX, AVX-512 BF16;
+    `benchmarks/finetune_dtype.py` times both)."""
     import torch
 
     from nib.model.pretrained import registry
@@ -87,7 +104,8 @@ def _load(name: str, device: str):
         gguf = Path(tmp) / "model.gguf"
         assemble(spec, gguf)
         model, tokenizer = load_hf(gguf)
-    return model.to(dev, torch.bfloat16 if dev.type == "cuda" else torch.float32), tokenizer, dev
+    half = dtype == "bf16" or (dtype == "auto" and dev.type == "cuda")
+    return model.to(dev, torch.bfloat16 if half else torch.float32), tokenizer, dev
 
 
 def _dev_sets(tokens, n: int) -> dict:
@@ -117,6 +135,10 @@ def register(sub) -> None:
     p.add_argument("--max-tokens", type=int, default=16384, help="tokens a batch, padding included")
     p.add_argument("--device", default="auto")
     p.add_argument("--dev-cuts", type=int, default=500, help="dev split cuts measured before and after")
+    p.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS), help="FIM layouts trained, in turn")
+    p.add_argument(
+        "--dtype", choices=("auto", "bf16", "fp32"), default="auto", help="auto: bf16 on a GPU, fp32 on the CPU"
+    )
     p.set_defaults(run=_main)
 
 
@@ -132,6 +154,8 @@ def _main(args) -> int:
         args.max_tokens,
         args.device,
         args.dev_cuts,
+        tuple(args.layouts),
+        args.dtype,
     )
     text = json.dumps(report, indent=2) + "\n"
     if args.report:

@@ -4,7 +4,8 @@ so that the int8 graph and the CUDA path run the same adapted model at the cost 
 
 The file is an `.npz` of fp16 arrays, `NAME.a` (rank x in) and `NAME.b` (out x rank) for each
 adapted projection (NAME as in the model's `named_modules`), and `meta`, a JSON string: rank,
-alpha, the model it was trained on, and how.
+alpha, the model it was trained on, and how; "defaults": {"fim": LAYOUT} where it was trained for
+one FIM layout, which the adapted model then serves in (`ModelDir.defaults`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from nib.model.errors import ModelError
 
 ADAPTER_FILE = "adapter.npz"  # in an imported model's directory, listed in its manifest's files
+FIM_LAYOUTS = ("off", "psm", "spm", "line")  # what an adapter's meta may set as its model's fim default
 
 
 def meta(path: Path) -> dict:
@@ -38,6 +40,9 @@ def meta(path: Path) -> dict:
         raise ModelError(
             f"{path} is not an adapter written by `nib finetune`: its meta lacks a positive rank and alpha"
         )
+    defaults = info.get("defaults", {})
+    if not (isinstance(defaults, dict) and set(defaults) <= {"fim"} and defaults.get("fim", "off") in FIM_LAYOUTS):
+        raise ModelError(f"{path}: its meta's defaults may only set fim, to one of {', '.join(FIM_LAYOUTS)}")
     return info
 
 

@@ -78,12 +78,14 @@ class ModelDir:
 
     @property
     def defaults(self) -> dict:
-        """What the settings leave to the model: its family's defaults, overridden by the manifest's.
+        """What the settings leave to the model: its family's defaults, overridden by the manifest's,
+        then by its adapter's (one trained for a FIM layout serves in it: `nib finetune --layouts`).
 
         For example, a Gemma3 manifest with "defaults": {"min_confidence": 10} gives
         {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 0, "fim": "off"}.
         """
-        return {**self.family.defaults, **self.manifest.get("defaults", {})}
+        adapted = self.manifest.get("adapter", {}).get("defaults", {})
+        return {**self.family.defaults, **self.manifest.get("defaults", {}), **adapted}
 
     @property
     def type_stream(self) -> bool:

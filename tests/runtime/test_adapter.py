@@ -63,6 +63,8 @@ def test_the_listed_adapter_is_added_to_its_projection(tmp_path):
         (lambda p: _without_b(p), "is not an adapter written by `nib finetune`"),
         (lambda p: _meta(p, {"rank": 0, "alpha": 4.0}), "lacks a positive rank and alpha"),
         (lambda p: _meta(p, {"rank": 2, "alpha": "4"}), "lacks a positive rank and alpha"),
+        (lambda p: _meta(p, {"rank": 2, "alpha": 4.0, "defaults": {"fim": "mid"}}), "may only set fim, to one of"),
+        (lambda p: _meta(p, {"rank": 2, "alpha": 4.0, "defaults": {"draft_tokens": 9}}), "may only set fim"),
     ],
 )
 def test_a_file_that_is_not_an_adapter_for_the_model_is_a_clear_error(tmp_path, make, message):
@@ -107,3 +109,21 @@ def test_an_adapter_for_another_model_is_refused_before_anything_is_fetched(tmp_
         2,
         f"nib: {path} was trained on gemma3-270m, not qwen2.5-coder-0.5b",
     )
+
+
+def test_the_shipped_fim_adapter_is_for_qwen_and_serves_the_line_layout():
+    """`nib model import qwen2.5-coder-0.5b --adapter` this file (README, "Trained for the line layout")."""
+    from pathlib import Path
+
+    import nib.model.pretrained
+
+    path = Path(nib.model.pretrained.__file__).parent / "qwen2.5-coder-0.5b.fim-line.adapter.npz"
+    info = adapter.meta(path)
+    assert (info["model"], info["rank"], info["layouts"], info["defaults"]) == (
+        "qwen2.5-coder-0.5b",
+        8,
+        ["line"],
+        {"fim": "line"},
+    )
+    with np.load(path) as z:  # every projection of Qwen2.5-Coder 0.5B's 24 blocks, A and B
+        assert len(z.files) == 24 * 7 * 2 + 1 and z["model.layers.0.mlp.down_proj.a"].shape == (8, 4864)

@@ -23,6 +23,11 @@ def test_a_manifest_s_defaults_override_its_family_s(tmp_path):
     gemma = artifacts.ModelDir(
         tmp_path, {"architecture": {"name": "Gemma3"}, "defaults": {"min_confidence": 10, "draft_tokens": 3}}
     )
+    adapted = artifacts.ModelDir(  # an adapter trained for one FIM layout serves in it
+        tmp_path,
+        {"architecture": {"name": "Qwen2"}, "defaults": {"fim": "off"}, "adapter": {"defaults": {"fim": "line"}}},
+    )
+    assert adapted.defaults == {"context_tokens": 448, "min_confidence": 0, "draft_tokens": 0, "fim": "line"}
     plain = artifacts.ModelDir(tmp_path, {"architecture": {}})  # no name: nib's own
     assert gemma.defaults == {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 3, "fim": "off"}
     assert (plain.family.name, plain.defaults) == ("CodeLM", MODEL_DEFAULTS)

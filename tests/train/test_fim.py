@@ -167,6 +167,11 @@ def test_a_few_steps_learn_to_fill_in_the_toy_middles():
     assert report["steps"] == len(fim.batches(examples, 400, random.Random(1))) and after["loss"] < before["loss"] - 1.0
 
 
+def test_only_the_layouts_asked_for_are_trained():
+    examples = fim.mixed([TEXT] * 4, fim.Tokens.of(Chars()), 60, seed=0, layouts=("spm",))
+    assert {e.ids[0] for e in examples if e.ids[-1] == 3} == {1}  # every FIM example starts <|fim_suffix|>
+
+
 def test_a_model_without_fim_tokens_is_a_clear_error():
     class NoFim(Chars):
         unk_token_id = 99
@@ -176,3 +181,14 @@ def test_a_model_without_fim_tokens_is_a_clear_error():
 
     with pytest.raises(ModelError, match="the model has no fill-in-the-middle tokens"):
         fim.Tokens.of(NoFim())
+
+
+def test_an_adapter_trained_for_one_layout_says_so_in_its_meta():
+    from nib.model.pretrained.finetune import _about
+
+    report = {"corpus": "c0ffee", "train": {"steps": 3}}
+    one, all_three = _about("qwen2.5-coder-0.5b", report, ("line",)), _about("qwen2.5-coder-0.5b", report, fim.LAYOUTS)
+    assert one == {"model": "qwen2.5-coder-0.5b", "corpus": "c0ffee", "layouts": ["line"], "train": {"steps": 3}} | {
+        "defaults": {"fim": "line"}
+    }
+    assert "defaults" not in all_three and all_three["layouts"] == ["psm", "spm", "line"]
