@@ -48,6 +48,8 @@ def main() -> int:
     tokens = fim.Tokens.of(tokenizer, vocabulary_order(kept, len(tokenizer)), len(kept))
     texts = [text for _, text in read_corpus(args.corpus)]
     order = fim.batches(fim.mixed(texts, tokens, 16 * args.batches * args.rounds, 1), args.max_tokens, random.Random(1))
+    if len(order) < 1 + args.rounds * args.batches:
+        sys.exit(f"{len(order)} batches, fewer than the {1 + args.rounds * args.batches} asked for")
     models = {"fp32": fp32, "bf16": copy.deepcopy(fp32).to(torch.bfloat16)}
     steps = {}
     for name, model in models.items():  # adapters in fp32 over either, as `nib finetune` attaches them

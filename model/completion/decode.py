@@ -63,7 +63,7 @@ def _back_off_line(line_prefix: str, remaining: bytes) -> bytes:
 
 class Decoder:
     draft_tokens = 0  # tokens drafted from the document per step of the statement (0: none; the engine sets
-    # the model's own: its family's defaults and its manifest's, `ModelDir.defaults`)
+    # the model's own: its family's defaults, its manifest's and its adapter's, `ModelDir.defaults`)
     draft_match = 1  # the fewest tokens a draft's context must match
 
     def __init__(self, runtime: Runtime, index: VocabIndex, canonical: Canonical | None = None):

@@ -1,5 +1,5 @@
 """`nib finetune NAME`: continued training of an imported pretrained code model with
-fill-in-the-middle on nib's corpus (`fim.py`), on a GPU in minutes; writes the adapter file that
+fill-in-the-middle on nib's corpus (`fim.py`), on a GPU in minutes (or on a CPU in bf16, in an hour); writes the adapter file that
 `nib model import NAME --adapter FILE` merges, and a report of its dev-split figures before and
 after (greedy middles exact, by `fim.measure`, each FIM layout and fim off on the same cuts).
 
@@ -123,7 +123,9 @@ def _dev_sets(tokens, n: int) -> dict:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("finetune", help="continued training with fill-in-the-middle (LoRA; a GPU)")
+    p = sub.add_parser(
+        "finetune", help="continued training with fill-in-the-middle (LoRA; a GPU, or a CPU with --dtype bf16)"
+    )
     p.add_argument("name", help="an importable pretrained model with FIM tokens")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--out", type=Path, required=True, help="the adapter file to write")
@@ -154,7 +156,7 @@ def _main(args) -> int:
         args.max_tokens,
         args.device,
         args.dev_cuts,
-        tuple(args.layouts),
+        tuple(dict.fromkeys(args.layouts)),  # each once: `--layouts line line` is line alone
         args.dtype,
     )
     text = json.dumps(report, indent=2) + "\n"

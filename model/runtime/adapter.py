@@ -19,7 +19,7 @@ import numpy as np
 from nib.model.errors import ModelError
 
 ADAPTER_FILE = "adapter.npz"  # in an imported model's directory, listed in its manifest's files
-FIM_LAYOUTS = ("off", "psm", "spm", "line")  # what an adapter's meta may set as its model's fim default
+FIM_LAYOUTS = ("off", "psm", "spm", "line")  # `prompt.LAYOUTS` (a layer above): an adapter's meta may set one
 
 
 def meta(path: Path) -> dict:

@@ -84,7 +84,8 @@ class ModelDir:
         For example, a Gemma3 manifest with "defaults": {"min_confidence": 10} gives
         {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 0, "fim": "off"}.
         """
-        adapted = self.manifest.get("adapter", {}).get("defaults", {})
+        adapter = self.manifest.get("adapter")  # what `adapter.meta` read at the import (checked there)
+        adapted = adapter.get("defaults", {}) if isinstance(adapter, dict) else {}
         return {**self.family.defaults, **self.manifest.get("defaults", {}), **adapted}
 
     @property

@@ -204,7 +204,8 @@ def test_torch_runs_the_same_model(model_dir, device):
 def test_an_adapter_is_merged_by_the_import_and_by_the_torch_runtime(model_dir, tmp_path):
     """`nib model import NAME --adapter FILE` (the file `nib finetune` writes): the int8 graph is the
     adapted model's (parity with transformers' merged fp32 model, and another model than the
-    plain import), the directory keeps the adapter under its hash, and torch merges it too."""
+    plain import), the directory keeps the adapter under its hash, torch merges it too, and the
+    FIM layout it was trained for is the adapted model's."""
 
     from nib.model.runtime import artifacts
     from nib.model.runtime.embedded import EmbeddedRuntime
@@ -216,7 +217,7 @@ def test_an_adapter_is_merged_by_the_import_and_by_the_torch_runtime(model_dir, 
         name = f"model.layers.{layer}.mlp.down_proj"
         arrays[f"{name}.a"] = (rng.standard_normal((4, 4864)) * 0.025).astype(np.float16)
         arrays[f"{name}.b"] = (rng.standard_normal((896, 4)) * 0.025).astype(np.float16)
-    about = {"rank": 4, "alpha": 8.0, "model": NAME, "note": "random, for this test"}
+    about = {"rank": 4, "alpha": 8.0, "model": NAME, "note": "random, for this test", "defaults": {"fim": "line"}}
     path = tmp_path / "adapter.npz"
     with open(path, "wb") as f:
         np.savez(f, **arrays, meta=np.array(json.dumps(about)))
@@ -228,6 +229,7 @@ def test_an_adapter_is_merged_by_the_import_and_by_the_torch_runtime(model_dir, 
     assert done.returncode == 0, done.stderr[-2000:]
     adapted = artifacts.load(home / "models" / NAME)
     assert adapted.manifest["adapter"] == about
+    assert (model_dir.defaults["fim"], adapted.defaults["fim"]) == ("off", "line")  # the adapter's layout serves
     assert adapted.manifest["files"]["adapter"] == artifacts.file_entry(path)
     assert adapted.manifest["parity"]["int8_vs_transformers_fp32_top1_agreement"] >= 0.95
     ids = load_tokenizer(model_dir).encode(AREA * 4)[:64]

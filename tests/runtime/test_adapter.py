@@ -65,6 +65,7 @@ def test_the_listed_adapter_is_added_to_its_projection(tmp_path):
         (lambda p: _meta(p, {"rank": 2, "alpha": "4"}), "lacks a positive rank and alpha"),
         (lambda p: _meta(p, {"rank": 2, "alpha": 4.0, "defaults": {"fim": "mid"}}), "may only set fim, to one of"),
         (lambda p: _meta(p, {"rank": 2, "alpha": 4.0, "defaults": {"draft_tokens": 9}}), "may only set fim"),
+        (lambda p: _meta(p, {"rank": 2, "alpha": 4.0, "defaults": "line"}), "may only set fim"),
     ],
 )
 def test_a_file_that_is_not_an_adapter_for_the_model_is_a_clear_error(tmp_path, make, message):
@@ -127,3 +128,11 @@ def test_the_shipped_fim_adapter_is_for_qwen_and_serves_the_line_layout():
     )
     with np.load(path) as z:  # every projection of Qwen2.5-Coder 0.5B's 24 blocks, A and B
         assert len(z.files) == 24 * 7 * 2 + 1 and z["model.layers.0.mlp.down_proj.a"].shape == (8, 4864)
+
+
+def test_the_layouts_an_adapter_may_set_are_the_prompt_s():
+    from nib.model.completion import prompt
+    from nib.model.pretrained import finetune
+    from nib.model.train import fim
+
+    assert adapter.FIM_LAYOUTS == prompt.LAYOUTS and finetune.LAYOUTS == fim.LAYOUTS == prompt.LAYOUTS[1:]

@@ -28,6 +28,8 @@ def test_a_manifest_s_defaults_override_its_family_s(tmp_path):
         {"architecture": {"name": "Qwen2"}, "defaults": {"fim": "off"}, "adapter": {"defaults": {"fim": "line"}}},
     )
     assert adapted.defaults == {"context_tokens": 448, "min_confidence": 0, "draft_tokens": 0, "fim": "line"}
+    unadapted = artifacts.ModelDir(tmp_path, {"architecture": {"name": "Qwen2"}, "adapter": None})
+    assert unadapted.defaults == MODEL_DEFAULTS
     plain = artifacts.ModelDir(tmp_path, {"architecture": {}})  # no name: nib's own
     assert gemma.defaults == {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 3, "fim": "off"}
     assert (plain.family.name, plain.defaults) == ("CodeLM", MODEL_DEFAULTS)

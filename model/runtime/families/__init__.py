@@ -26,7 +26,7 @@ from .qwen2.torch import Qwen2TorchRuntime
 
 # What the settings leave to the model (contextTokens 0, minConfidence -1), and how many tokens
 # the statement drafts from the file, unless its manifest's "defaults" say otherwise (`nib model
-# import` writes those chosen on the dev split). The bundled model was trained on 512 tokens: a
+# import` writes those chosen on the dev split), or its adapter's (`ModelDir.defaults`). The bundled model was trained on 512 tokens: a
 # prompt of 448 leaves it room for the statement. Drafting gains it nothing, its steps being
 # that cheap (benchmarks/results/pretrained/drafting_bundled.json). "fim": how the prompt shows
 # the text after the cursor to a model trained to fill in the middle (`completion/prompt.py`).
@@ -40,7 +40,7 @@ class Family:
     onnx: Callable  # (ModelDir, threads) -> Runtime on ONNX Runtime on the CPU
     torch: Callable | None  # (ModelDir, device) -> Runtime through torch; None: no torch backend
     files: dict  # the manifest's "files" keys beyond model and tokenizer -> their names in the directory
-    defaults: dict  # what the settings leave to the model; the manifest's "defaults" override them
+    defaults: dict  # what the settings leave to the model; the manifest's "defaults" override them, then an adapter's
     types: bool = False  # trained with nib's token-type inventory (`text/lexer.py`), checked on load
 
 
