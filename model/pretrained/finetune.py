@@ -1,7 +1,8 @@
 """`nib finetune NAME`: continued training of an imported pretrained code model with
 fill-in-the-middle on nib's corpus (`fim.py`), on a GPU in minutes (or on a CPU in bf16, in an
 hour); writes the adapter file that `nib model import NAME --adapter FILE` merges, and a report
-of its dev-split figures before and after (greedy middles exact, by `fim.measure`, each FIM layout and fim off on the same cuts).
+of its dev-split figures before and after (greedy middles exact, by `fim.measure`, each FIM
+layout and fim off on the same cuts).
 
 The weights are the pinned GGUF's (`runtime/pinned.py`), read by transformers as the import
 reads them; the dev split's files are never trained on (they are the held-out code's).
