@@ -291,6 +291,14 @@ TABLES = {
     "project/test_repo_typed.json": [project],
     "project/latency_fresh_with.json": [latency],
     "project/latency_fresh_without.json": [latency],
+    "project/fresh-dev_repo_adapter.json": [project],
+    "qwen/dev_fim_adapter_line_grid.json": [name_lines],
+    "qwen/fresh_fim_adapter_line_grid.json": [name_lines],
+    "qwen/test_fim_adapter_line_grid.json": [name_lines],
+    "qwen/latency_fresh_fim_adapter_line.json": [latency],
+    "qwen/latency_fresh_fim_adapter_grid.json": [latency],
+    "qwen/latency_fresh_fim_adapter_off.json": [latency],
+    "qwen/latency_fresh_fim_adapter_off_rerun.json": [latency],
 }
 
 

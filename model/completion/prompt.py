@@ -76,6 +76,10 @@ SUFFIX_TOKENS = 96
 # fill in the middle: not at all, prefix first, suffix first, prefix first with the cursor's line in the middle
 LAYOUTS = ("off", "psm", "spm", "line")
 LINE_STEP = 32  # "line": the window above the line is cut to a multiple of this many tokens
+# "line": the middle starts at the first line start after the last multiple of this many characters
+# of the document before the cursor's line (0: at the cursor's line), so that a line break moves
+# it, and prefills the suffix again, once in this many characters, not at every line.
+MIDDLE_GRID = 256
 
 
 def lex(context: Context, bpe, uses_types: bool, budget: int, marker: bool = True) -> Tokens:
@@ -106,21 +110,39 @@ def line_start(length: int, budget: int) -> int:
     return stepped if stepped < length else over  # a budget under a step: its last tokens
 
 
-def split_line(context: Context, bpe, budget: int) -> tuple[Tokens, Tokens]:
-    """The window above the cursor's line and the line up to the cursor, lexed apart (for the
-    "line" FIM layout), budget tokens in all: the line's last ones first, then the window's.
+def middle_start(context: Context, grid: int = MIDDLE_GRID) -> int:
+    """Where the "line" layout's middle starts in context.prefix: at the first line start at or
+    after the last multiple of grid characters (document offsets) before the cursor's line, where
+    that leaves text above it; else (and for grid 0) at the cursor's line.
 
-    The window starts at a line start (`build_context`), so the line is its end; a line longer
+    Example: [middle_start(Context(0, t, t.rsplit("\\n", 1)[-1], "", True), 8) for t in
+              ("ab\\ncdefgh\\nij\\nk", "ab\\ncdefgh\\nij\\nkl\\nm")] == [10, 16]
+    """
+    line = len(context.prefix) - len(context.line_prefix)
+    if grid <= 0:
+        return line
+    mark = (context.window_start + line) // grid * grid - context.window_start
+    start = context.prefix.find("\n", max(mark - 1, 0), line) + 1 if mark > 0 else 0
+    return start if 0 < start <= line else line
+
+
+def split_line(context: Context, bpe, budget: int) -> tuple[Tokens, Tokens]:
+    """The window above the middle and the middle up to the cursor (the cursor's line, and the lines
+    since `middle_start`), lexed apart (for the "line" FIM layout), budget tokens in all: the
+    middle's last ones first, then the window's.
+
+    The window starts at a line start (`build_context`), so the middle is its end; a middle longer
     than budget keeps its tokens from `line_start`. The window's
-    share is a multiple of LINE_STEP tokens: as the line grows keystroke by keystroke, the
-    window's first token moves once in LINE_STEP of the line's tokens, not on each (the KV
+    share is a multiple of LINE_STEP tokens: as the middle grows keystroke by keystroke, the
+    window's first token moves once in LINE_STEP of the middle's tokens, not on each (the KV
     state over it is reused).
     """
-    line = _lexed(context.line_prefix, bpe, False)
+    start = middle_start(context)
+    line = _lexed(context.prefix[start:], bpe, False)
     drop = line_start(len(line.ids), budget)
     line = Tokens(line.ids[drop:], line.types[drop:])
     room = (budget - len(line.ids)) // LINE_STEP * LINE_STEP
-    above = context.prefix[: len(context.prefix) - len(context.line_prefix)]
+    above = context.prefix[:start]
     if room <= 0 or not above:
         return Tokens([], []), line
     return lex(replace(context, prefix=above), bpe, False, room, marker=False), line

@@ -20,12 +20,14 @@ def register(sub) -> None:
     )
     q.add_argument("name", help="e.g. gemma3-270m (`nib model list` shows them)")
     q.add_argument("--force", action="store_true", help="convert again even if a whole copy is there")
-    q.add_argument(
+    adapted = q.add_mutually_exclusive_group()
+    adapted.add_argument(
         "--adapter",
         type=Path,
-        help="merge this adapter from `nib finetune` into the weights (converts again; the copy keeps it, "
-        "and a later import without --adapter keeps the adapted copy unless --force)",
+        help="merge this adapter from `nib finetune` into the weights, not the one nib ships for the "
+        "model (`nib model list`); a copy with another adapter, or none, is converted again",
     )
+    adapted.add_argument("--no-adapter", action="store_true", help="the pretrained weights alone, no adapter merged")
     q.set_defaults(run=import_command)
     q = model_sub.add_parser(
         "gguf",
@@ -63,7 +65,12 @@ def import_command(args) -> int:
 
     try:
         manifest, converted = import_model(
-            args.name, args.force, say=lambda s: print(s, file=sys.stderr), stage=stage, adapter=args.adapter
+            args.name,
+            args.force,
+            say=lambda s: print(s, file=sys.stderr),
+            stage=stage,
+            adapter=args.adapter,
+            plain=args.no_adapter,
         )
     except ModelError as e:
         print(f"\nnib: {e}", file=sys.stderr)
@@ -135,6 +142,8 @@ def list_command(args) -> int:
         return 0
     for row in rows:
         state = f"imported at {row['path']} ({row['bytes'] / 1e6:.0f} MB)" if row["imported"] else "not imported"
+        if row["adapter"]:
+            state += f", with a FIM adapter ({', '.join(row['adapter'])})"
         if row["engine_only"]:
             state = f"for an inference engine: `nib model gguf {row['name']}`"
         wheels = row["package"].split()

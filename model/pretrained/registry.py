@@ -48,10 +48,14 @@ class Pretrained(Pinned):
     engine_only: bool = False  # too big for nib's CPU runtime: its GGUF is for an inference engine only
     files: tuple[str, ...] = ()  # the manifest's files an import must have beyond the family's (else: import again)
     int8_block: int = INT8_BLOCK  # weights per int8 scale (`pretrained/convert.py`)
+    adapter: str = ""  # the adapter beside this module an import merges unless told otherwise ("": none)
 
     @property
     def dir(self) -> Path:
         return artifacts.models_dir() / self.name
+
+    def default_adapter(self) -> Path | None:
+        return Path(__file__).parent / self.adapter if self.adapter else None
 
     def kept(self) -> list[int]:
         return json.loads((Path(__file__).parent / self.vocab).read_text())["ids"]
@@ -99,6 +103,10 @@ MODELS = {
         # blocks of 64: 83 MB less resident and a faster step than 32, the same on the dev split of new
         # code (benchmarks/results/memory/int8_block_64_*.json)
         int8_block=64,
+        # FIM in the "line" layout, trained here (`nib finetune`): on dev its exact match beat the plain
+        # model's without FIM, and its replay at a person's pace fit the statement's budget
+        # (benchmarks/results/qwen/dev_fim_adapter_line_grid.json, latency_fresh_fim_adapter_grid.json)
+        adapter="qwen2.5-coder-0.5b.fim-line.adapter.npz",
     ),
     "qwen2.5-coder-1.5b": Pretrained(
         **asdict(qwen2.GGUF_CODER_15B),
@@ -183,15 +191,17 @@ def gguf(name: str) -> Path:
 
 
 def import_model(
-    name: str, force: bool = False, say=print, stage=print, adapter: Path | None = None
+    name: str, force: bool = False, say=print, stage=print, adapter: Path | None = None, plain: bool = False
 ) -> tuple[dict, bool]:
-    """Convert a pretrained model into the model cache.  -> (its manifest, whether it was converted now)
+    """Convert a pretrained model into the model cache, adapter merged (None: the one nib ships
+    for it, if any; plain: none).  -> (its manifest, whether it was converted now)
 
-    Idempotent: a whole copy from the pinned package is kept unless force. The new copy is
-    written beside the old one and moved into place at the end, so an interrupted import
-    leaves the previous copy (or none), never half a model.
+    Idempotent: a whole copy from the pinned package with the same adapter (or none) is kept unless
+    force. The new copy is written beside the old one and moved into place at the end, so an
+    interrupted import leaves the previous copy (or none), never half a model.
     """
     spec = get(name)
+    adapter = None if plain else adapter or spec.default_adapter()
     if spec.engine_only:
         raise ModelError(
             f"{name} is served by an inference engine, not imported: `nib model gguf {name}` writes "
@@ -202,7 +212,7 @@ def import_model(
         if trained_on != name:
             raise ModelError(f"{adapter} was trained on {trained_on or 'an unnamed model'}, not {name}")
     say(f"{spec.name}: {spec.about}\nlicence: {spec.licence}")
-    if not force and adapter is None and (manifest := imported(spec)) is not None:
+    if not force and (manifest := imported(spec)) is not None and _adapter_sha(manifest) == _sha(adapter):
         return manifest, False
     spec.dir.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=spec.dir.parent))
@@ -216,6 +226,14 @@ def import_model(
         if partial.exists():
             shutil.rmtree(partial, ignore_errors=True)
     return manifest, True
+
+
+def _adapter_sha(manifest: dict) -> str | None:
+    return manifest["files"].get("adapter", {}).get("sha256")
+
+
+def _sha(adapter: Path | None) -> str | None:
+    return artifacts.file_entry(adapter)["sha256"] if adapter is not None else None
 
 
 def convert_pinned(spec: Pretrained, kept: list[int], out: Path, stage=print, adapter: Path | None = None) -> dict:
@@ -263,6 +281,8 @@ def listing() -> list[dict]:
                 "licence": spec.licence,
                 "engine_only": spec.engine_only,
                 "bytes": sum(f["bytes"] for f in manifest["files"].values()) if manifest else 0,
+                # the FIM layouts of the adapter merged into the imported copy (None: none merged)
+                "adapter": manifest["adapter"].get("layouts") if manifest and "adapter" in manifest else None,
             }
         )
     return out

@@ -4,6 +4,7 @@ and the tokens the cursor may split backed off."""
 
 from nib.model.completion.prompt import (
     LINE_STEP,
+    MIDDLE_GRID,
     SUFFIX_TOKENS,
     Healing,
     Tokens,
@@ -103,3 +104,14 @@ def test_healing_backs_off_a_split_token_but_never_inside_a_character():
     assert heal(Tokens([0, 1, 2], [0] * 3), index, "off").keep == 3
     half = heal(Tokens([0, 4], [0, 0]), index, "exact")  # the last token is half of `é`
     assert (half.keep, half.removed) == (2, b"")
+
+
+def test_the_line_layout_s_middle_starts_on_a_grid_so_a_line_break_keeps_the_prompt_before_it():
+    head = "x = 1\n" * 50  # 300 characters, line starts every 6: the first at or after 256 is 258
+    assert MIDDLE_GRID == 256
+    above, middle = split_line(context(head + "    y = f("), Bytes(), budget=1000)
+    assert (bytes(above.ids).decode(), bytes(middle.ids).decode()) == (head[:258], head[258:] + "    y = f(")
+    next_line = context(head + "    y = f(a)\n    z")  # a line break later: the text above is the same
+    assert split_line(next_line, Bytes(), budget=1000)[0] == above
+    short = context("x = 1\n" * 3 + "    y")  # no grid mark with text above it: the cursor's line
+    assert bytes(split_line(short, Bytes(), budget=1000)[1].ids) == b"    y"

@@ -117,27 +117,29 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
     if client.project:
         assert (used["definitions"], used["chunks"]) == (1, 0)
         assert [(i.insert_text, i.range) for i in result.items] == [
-            ("post_transfer(supplier, ledger.accounts.supplier, amount_cents)", where)
+            ("post_transfer(supplier, ledger.currency, amount_cents)", where)
         ]
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}
-        assert [(i.insert_text, i.range) for i in result.items] == [("accounts.Ledger = Ledger", where)]
+        assert [(i.insert_text, i.range) for i in result.items] == [(".".join(["ledger"] * 16), where)]
 
 
 async def test_the_class_of_an_attribute_comes_from_a_third_module(client: LanguageClient, workspace):
-    """`store.books.`: Store (imported) stores a Ledger (imported by store.py, not by this file) in `books`."""
+    """`store.books.p`: Store (imported) stores a Ledger (imported by store.py, not by this file) in
+    `books`. (After `store.books.` alone, the model the import makes, with the adapter nib ships,
+    went on `.store_books.store_books...` with the context and without it.)"""
     uri = (workspace / "ledger" / "refund.py").as_uri()
     open_doc(client, REFUND, uri)
     await inline(client, LINE, REFUND_END, uri)
-    type_text(client, REFUND, LINE, REFUND_END, ".", 2, uri)
+    type_text(client, REFUND, LINE, REFUND_END, ".p", 2, uri)
     used = await project_in_use(client, uri)
-    result = await inline(client, LINE, REFUND_END + 1, uri)
-    where = types.Range(types.Position(LINE, REFUND_END + 1), types.Position(LINE, REFUND_END + 1))
+    result = await inline(client, LINE, REFUND_END + 2, uri)
+    where = types.Range(types.Position(LINE, REFUND_END + 1), types.Position(LINE, REFUND_END + 2))
     if client.project:
         assert (used["definitions"], used["chunks"]) == (2, 0)  # store.py's Store, accounts.py's Ledger
         assert [(i.insert_text, i.range) for i in result.items] == [
-            ("post_transfer(customer, store.books.accounts[customer], amount_cents)", where)
+            ("post_transfer(customer, store.currency, amount_cents)", where)
         ]
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}
-        assert [(i.insert_text, i.range) for i in result.items] == [(".".join(["store"] * 32), where)]
+        assert [(i.insert_text, i.range) for i in result.items] == [("put(customer, amount_cents)", where)]

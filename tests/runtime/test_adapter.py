@@ -136,3 +136,33 @@ def test_the_layouts_an_adapter_may_set_are_the_prompt_s():
     from nib.model.train import fim
 
     assert adapter.FIM_LAYOUTS == prompt.LAYOUTS and finetune.LAYOUTS == fim.LAYOUTS == prompt.LAYOUTS[1:]
+
+
+@pytest.mark.parametrize(
+    ("copy", "asked", "converted_with"),
+    [
+        (None, {}, "shipped"),  # a plain copy (an earlier nib's): converted again with the shipped adapter
+        ("shipped", {}, None),  # the shipped adapter already merged: kept
+        ("shipped", {"plain": True}, "none"),  # --no-adapter: the pretrained weights alone
+        (None, {"plain": True}, None),
+        ("shipped", {"adapter": "own"}, "own"),  # --adapter FILE: that one
+        ("own", {}, "shipped"),
+    ],
+)
+def test_an_import_merges_the_shipped_adapter_unless_told_otherwise(tmp_path, monkeypatch, copy, asked, converted_with):
+    """`nib model import qwen2.5-coder-0.5b` merges the adapter nib ships for it; a whole copy is kept
+    only where its adapter (or none) is the one asked for."""
+    from nib.model.pretrained import registry
+    from nib.model.runtime import artifacts
+
+    monkeypatch.setenv("NIB_HOME", str(tmp_path / "home"))
+    spec = registry.get("qwen2.5-coder-0.5b")
+    files = {"shipped": spec.default_adapter(), "own": write(tmp_path / "own.npz")}
+    manifest = {"files": {"adapter": artifacts.file_entry(files[copy])} if copy else {}}
+    converted = []
+    monkeypatch.setattr(registry, "imported", lambda s: manifest)
+    monkeypatch.setattr(registry, "convert_pinned", lambda s, kept, out, stage, adapter: converted.append(adapter))
+    if "adapter" in asked:
+        asked = {"adapter": files[asked["adapter"]]}
+    registry.import_model(spec.name, say=lambda _: None, stage=lambda _: None, **asked)
+    assert converted == ([] if converted_with is None else [files.get(converted_with)])
