@@ -73,7 +73,8 @@ class Prompt:
 # The most tokens of the text after the cursor a fill-in-the-middle prompt shows: the prompt's
 # budget goes to the text before it first.
 SUFFIX_TOKENS = 96
-# fill in the middle: not at all, prefix first, suffix first, prefix first with the cursor's line in the middle
+# fill in the middle: not at all, prefix first, suffix first, prefix first with the lines since
+# `middle_start` (the cursor's line among them) in the middle
 LAYOUTS = ("off", "psm", "spm", "line")
 LINE_STEP = 32  # "line": the window above the line is cut to a multiple of this many tokens
 # "line": the middle starts at the first line start after the last multiple of this many characters
@@ -217,12 +218,12 @@ def infill(ids: list[int], suffix: list[int], fim: tuple[int, ...], layout: str)
 
 
 def infill_line(above: Tokens, line: Tokens, suffix: list[int], fim: tuple[int, ...]) -> Tokens:
-    """The "line" FIM prompt: the text above the cursor's line as the prefix, the text after the
-    cursor as the suffix, and the cursor's line so far as the middle's start, healed after this
-    (`heal` backs off the line's final tokens, never the middle's marker). The middle then
+    """The "line" FIM prompt: the text above `middle_start` as the prefix, the text after the
+    cursor as the suffix, and the lines since it up to the cursor as the middle's start, healed
+    after this (`heal` backs off the final tokens, never the middle's marker). The middle then
     starts where a line starts, as it does at most of the model's FIM training spans, and not
-    at a point a keystroke moves; and as the user types on a line, only the line's tokens after
-    the marker change, so the KV state over everything before them is reused.
+    at a point a keystroke moves; and as the user types, only the tokens after the marker
+    change, so the KV state over everything before them is reused.
 
     Example: infill_line(Tokens([1, 2], [0, 0]), Tokens([3], [0]), [7], (90, 91, 92)) ==
              Tokens([90, 1, 2, 91, 7, 92, 3], [0, 0, 0, 0, 0, 0, 0])

@@ -142,8 +142,8 @@ def list_command(args) -> int:
         return 0
     for row in rows:
         state = f"imported at {row['path']} ({row['bytes'] / 1e6:.0f} MB)" if row["imported"] else "not imported"
-        if row["adapter"]:
-            state += f", with a FIM adapter ({', '.join(row['adapter'])})"
+        if row["adapter"] is not None:
+            state += f", with an adapter ({', '.join(row['adapter']) or 'no layouts named'})"
         if row["engine_only"]:
             state = f"for an inference engine: `nib model gguf {row['name']}`"
         wheels = row["package"].split()

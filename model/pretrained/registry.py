@@ -104,7 +104,7 @@ MODELS = {
         # code (benchmarks/results/memory/int8_block_64_*.json)
         int8_block=64,
         # FIM in the "line" layout, trained here (`nib finetune`): on dev its exact match beat the plain
-        # model's without FIM, and its replay at a person's pace fit the statement's budget
+        # model's without FIM, and its replay at a person's pace fit issue 23's (p50 250, p95 600 ms)
         # (benchmarks/results/qwen/dev_fim_adapter_line_grid.json, latency_fresh_fim_adapter_grid.json)
         adapter="qwen2.5-coder-0.5b.fim-line.adapter.npz",
     ),
@@ -282,7 +282,7 @@ def listing() -> list[dict]:
                 "engine_only": spec.engine_only,
                 "bytes": sum(f["bytes"] for f in manifest["files"].values()) if manifest else 0,
                 # the FIM layouts of the adapter merged into the imported copy (None: none merged)
-                "adapter": manifest["adapter"].get("layouts") if manifest and "adapter" in manifest else None,
+                "adapter": manifest["adapter"].get("layouts", []) if manifest and "adapter" in manifest else None,
             }
         )
     return out

@@ -113,5 +113,7 @@ def test_the_line_layout_s_middle_starts_on_a_grid_so_a_line_break_keeps_the_pro
     assert (bytes(above.ids).decode(), bytes(middle.ids).decode()) == (head[:258], head[258:] + "    y = f(")
     next_line = context(head + "    y = f(a)\n    z")  # a line break later: the text above is the same
     assert split_line(next_line, Bytes(), budget=1000)[0] == above
+    later = Context(1000, head + "    y = f(", "    y = f(", "", False)  # the grid is the document's:
+    assert bytes(split_line(later, Bytes(), budget=1000)[0].ids).decode() == head[:282]  # 1282: after 5 * 256
     short = context("x = 1\n" * 3 + "    y")  # no grid mark with text above it: the cursor's line
     assert bytes(split_line(short, Bytes(), budget=1000)[1].ids) == b"    y"

@@ -113,7 +113,7 @@ def test_an_adapter_for_another_model_is_refused_before_anything_is_fetched(tmp_
 
 
 def test_the_shipped_fim_adapter_is_for_qwen_and_serves_the_line_layout():
-    """`nib model import qwen2.5-coder-0.5b --adapter` this file (README, "Trained for the line layout")."""
+    """The file `nib model import qwen2.5-coder-0.5b` merges (README, "Trained for the line layout")."""
     from pathlib import Path
 
     import nib.model.pretrained
