@@ -120,11 +120,10 @@ def middle_start(context: Context, grid: int = MIDDLE_GRID) -> int:
               ("ab\\ncdefgh\\nij\\nk", "ab\\ncdefgh\\nij\\nkl\\nm")] == [10, 16]
     """
     line = len(context.prefix) - len(context.line_prefix)
-    if grid <= 0:
+    mark = (context.window_start + line) // grid * grid - context.window_start if grid > 0 else 0
+    if mark <= 0:  # no grid, or its mark is not inside the window
         return line
-    mark = (context.window_start + line) // grid * grid - context.window_start
-    start = context.prefix.find("\n", max(mark - 1, 0), line) + 1 if mark > 0 else 0
-    return start if 0 < start <= line else line
+    return context.prefix.find("\n", mark - 1, line) + 1 or line
 
 
 def split_line(context: Context, bpe, budget: int) -> tuple[Tokens, Tokens]:

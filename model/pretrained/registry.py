@@ -201,6 +201,8 @@ def import_model(
     interrupted import leaves the previous copy (or none), never half a model.
     """
     spec = get(name)
+    if plain and adapter is not None:
+        raise ModelError(f"either an adapter ({adapter}) or none (plain), not both")
     adapter = None if plain else adapter or spec.default_adapter()
     if spec.engine_only:
         raise ModelError(

@@ -166,3 +166,6 @@ def test_an_import_merges_the_shipped_adapter_unless_told_otherwise(tmp_path, mo
         asked = {"adapter": files[asked["adapter"]]}
     registry.import_model(spec.name, say=lambda _: None, stage=lambda _: None, **asked)
     assert converted == ([] if converted_with is None else [files.get(converted_with)])
+    with pytest.raises(ModelError, match=r"either an adapter \(.*own.npz\) or none \(plain\), not both"):
+        registry.import_model(spec.name, say=lambda _: None, adapter=files["own"], plain=True)
+    assert len(converted) == (0 if converted_with is None else 1)  # nothing converted for it
