@@ -57,9 +57,10 @@ def statement_end(line_prefix: str, generated: str, depth_before: int = 0, lines
     a statement that opens a block (ends with `:`) takes its indented body, up to
     the first line that is not indented deeper; auto: the body only where the
     cursor's line was empty (a block written from scratch), else as single but
-    with lines continued inside brackets.
+    with lines continued inside brackets. A statement that loops (`loop_start`) ends where
+    the loop starts, its unfinished last line dropped as for one out of budget (`whole_lines`).
 
-    Example: statement_end("x = f(", "a,\\n b)\\ny = 2", 0) == 6
+    Example: statement_end("x = f(", "a,\\n b)\\ny = 2", 0) == 6 and statement_end("x = ", "a.b_c.b_c.b_c") == 1
     """
     if lines == "single":
         newline = generated.find("\n")
@@ -82,7 +83,8 @@ def statement_end(line_prefix: str, generated: str, depth_before: int = 0, lines
             return _chars(data, base, tok.start)
         if tok.type not in ("WHITESPACE", "COMMENT", "EOL", "INDENT"):
             last_significant = tok.type
-    return None
+    loop = loop_start(generated)
+    return None if loop is None else len(whole_lines(generated[:loop], 0))  # as if out of budget
 
 
 REPEAT_BYTES = 8  # a body line this long that repeats a line above ends the body: a small model's loop
@@ -113,6 +115,31 @@ def _block_end(data: bytes, body_start: int, indent: int, base: int) -> int | No
         seen.add(stripped.strip())
         starts.append(pos)
         pos = nl + 1
+
+
+LOOP_REPEATS = 3  # a piece said this many times in a row ends a statement: a small model's loop
+LOOP_PIECE = (3, 32)  # the piece's shortest and longest, in characters
+
+
+def loop_start(text: str) -> int | None:
+    """Where the loop that text ends in starts: its end is a piece of 3 to 32 characters with a
+    letter or `_` in it, said LOOP_REPEATS or more times in a row (`.books.books.books`; a small
+    model that loops says it to the end of its budget). None if text does not end so: numbers
+    and punctuation repeat in real code (`[0, 0, 0, 0]`, `"----"`), a name rarely does.
+
+    Example: loop_start("x = a.books.books.books") == 5 and loop_start("f(0, 0, 0, 0)") is None
+    """
+    shortest, longest = LOOP_PIECE
+    for size in range(shortest, min(longest, len(text) // LOOP_REPEATS) + 1):
+        piece = text[-size:]
+        if not any(c.isalpha() or c == "_" for c in piece):
+            continue
+        start = len(text) - size
+        while start >= size and text[start - size : start] == piece:
+            start -= size
+        if (len(text) - start) // size >= LOOP_REPEATS:
+            return start
+    return None
 
 
 def _chars(data: bytes, base: int, end: int) -> int:

@@ -110,7 +110,7 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
         "uri": uri,
         "excluded": False,
         "model": f"{NAME} (cpu)",
-        "shown": True,
+        "shown": bool(client.project),  # without the context, nothing: the model loops (below)
         "definitions": used["definitions"],
         "chunks": 0,
     }
@@ -121,7 +121,8 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
         ]
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}
-        assert [(i.insert_text, i.range) for i in result.items] == [(".".join(["ledger"] * 16), where)]
+        # the model went on `ledger.ledger.ledger.`: a loop, which ends the statement where it starts
+        assert [(i.insert_text, i.range) for i in result.items] == []
 
 
 async def test_the_class_of_an_attribute_comes_from_a_third_module(client: LanguageClient, workspace):

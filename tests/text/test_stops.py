@@ -38,6 +38,14 @@ from nib.model.text.stops import bracket_depth, cut_suffix_repeat, statement_end
             "auto",
             "for d in a:\n        if f(d):\n            raise E(d)",  # `if g(d):` goes too: no body left
         ),
+        # a name said three times in a row: the loop goes, with the unfinished line it starts in
+        ("    app = ", "ledger.ledger.ledger.", 0, "auto", ""),
+        ("    app = ", "ledger.ledger.ledger.ledger", 0, "auto", "ledger"),  # `.ledger` three times
+        ("    total = ", "store.books.books.books", 0, "auto", "store"),
+        ("x = f(", "a,\n  b.item.item.item", 0, "auto", "a,"),
+        ("x = f(", "a, b.item.item", 0, "auto", None),  # twice is not a loop yet
+        ("x = [", "0, 0, 0, 0, 0, 0", 0, "auto", None),  # numbers and punctuation repeat in real code
+        ('print("', "=-=-=-=-=-=-=-", 0, "auto", None),
     ],
 )
 def test_statement_end(line, gen, depth, lines, expected):
