@@ -4,6 +4,7 @@ import pytest
 from fixtures import INDEX, VOCAB, TableModel, copying_model, greedy_encode, ids
 
 from nib.model.completion.decode import Decoder
+from nib.model.completion.result import Timings
 from nib.model.text.heal import Canonical, back_off
 
 
@@ -44,3 +45,14 @@ def test_exact_cover_weighs_whole_paths():
     assert [VOCAB[t] for t in cover] == [b"print"]
     prefix = decoder.statement(model.logits(start), model.state(start), b"pri", "xpri", 0)
     assert prefix[0].startswith("pri") and not prefix[0].startswith("print")
+
+
+def test_a_statement_that_loops_stops_where_the_loop_starts():
+    """A model that says `print(` forever: decoding stops once it said it three times, not at the
+    budget of 32 tokens, and the statement is what came before the loop: nothing here."""
+    model = TableModel(lambda so_far: {b"(": 1.0} if so_far.endswith(b"print") else {b"print": 1.0})
+    decoder = Decoder(model, INDEX, Canonical(lambda t: greedy_encode(t.encode()), VOCAB))
+    start = ids(b"x", b" =", b" ")
+    counts = Timings()
+    text, _ = decoder.statement(model.logits(start), model.state(start), b"", "x = ", 0, max_tokens=32, counts=counts)
+    assert (text, counts.passes) == ("", 5)
