@@ -102,7 +102,9 @@ class LocalCompleter:
         with self._lock:
             if (item := self.shown.typed_through(request)) is not None:
                 return Result([item], timings)
-            prompt = self._prompt(request.text, request.cursor, request.options, timings, request.project)
+            prompt = self._prompt(
+                request.text, request.cursor, request.options, timings, request.project, owner=request.doc
+            )
             item = self._statement(prompt, request, timings)
             return Result([item] if item is not None else [], timings)
 
@@ -112,7 +114,9 @@ class LocalCompleter:
         of names that extends the typed fragment, scored by the model."""
         request, timings = self._own(request), Timings()
         with self._lock:
-            prompt = self._prompt(request.text, request.cursor, request.options, timings, request.project)
+            prompt = self._prompt(
+                request.text, request.cursor, request.options, timings, request.project, owner=request.doc
+            )
             items = [] if names_only else self._decode_list(prompt, request, timings)
             if request.options.list_statement:  # the ghost text's own result when it was just asked here
                 statement = self.last_statement(request.text, request.cursor, request.options) or self._statement(
@@ -131,7 +135,9 @@ class LocalCompleter:
         list just computed at this cursor is reused)."""
         request, timings = self._own(request), Timings()
         with self._lock:
-            prompt = self._prompt(request.text, request.cursor, request.options, timings, request.project)
+            prompt = self._prompt(
+                request.text, request.cursor, request.options, timings, request.project, owner=request.doc
+            )
             return Result(self._score_names(names, prompt, request, timings), timings)
 
     def last_statement(self, text: str, cursor: int, options: Options) -> Candidate | None:
@@ -139,12 +145,23 @@ class LocalCompleter:
         return self.shown.at(scrub(text), cursor, self.own(options))
 
     def warm(
-        self, text: str, cursor: int, options: Options = Options(), project: Project | None = None, cancel=None
+        self,
+        text: str,
+        cursor: int,
+        options: Options = Options(),
+        project: Project | None = None,
+        cancel=None,
+        doc: str = "",
     ) -> None:
-        """Prefill the KV state for a document while the user is idle: in steps of WARM_STEP tokens,
-        stopping (Cancelled) between two when cancel is set, so a keystroke waits one step at most."""
+        """Prefill the KV state for a document (doc, its URI) while the user is idle: in steps of
+        WARM_STEP tokens, stopping (Cancelled) between two when cancel is set, so a keystroke
+        waits one step at most."""
         with self._lock:
-            self._prompt(scrub(text), cursor, self.own(options), Timings(), project, cancel)
+            self._prompt(scrub(text), cursor, self.own(options), Timings(), project, cancel, doc)
+
+    def forget(self, doc: str) -> None:
+        """A document closed: the prompt states made for it go (their memory with them)."""
+        self.states.drop(doc)
 
     def own(self, options: Options) -> Options:
         """Options with the model's own values where the settings leave them to the model."""
@@ -156,7 +173,14 @@ class LocalCompleter:
     # -- the steps --------------------------------------------------------------
 
     def _prompt(
-        self, text: str, cursor: int, options: Options, timings: Timings, project: Project | None = None, cancel=None
+        self,
+        text: str,
+        cursor: int,
+        options: Options,
+        timings: Timings,
+        project: Project | None = None,
+        cancel=None,
+        owner: str = "",
     ) -> Prompt:
         with timings.stage("context"):
             fim = self.defaults["fim"] != "off" and self.bpe.fim is not None
@@ -173,9 +197,9 @@ class LocalCompleter:
                 types = [0] * len(ids)  # a FIM model is a pretrained one: no type stream
             reused, shared = self.states.best(ids, types)
             if cancel is not None:
-                reused = self._prefill_in_steps(ids, types, reused, shared, cancel)
+                reused = self._prefill_in_steps(ids, types, reused, shared, cancel, owner)
             logits, state = self.runtime.prefill(ids, types, reused, every=False)
-            self.states.add(state, reused, shared)
+            self.states.add(state, reused, shared, owner)
         timings.prompt_tokens, timings.healed_bytes = len(ids), len(healing.removed)
         timings.project_tokens = len(shown.ids)
         return Prompt(context, logits[-1], state, healing.removed, healing.removed_text, suffix is not None)
@@ -200,14 +224,14 @@ class LocalCompleter:
         tokens = lex(context, self.bpe, self.runtime.uses_types, budget, marker=suffix is None and not shown.ids)
         return (with_project(tokens, shown, first) if shown.ids else tokens), suffix, shown
 
-    def _prefill_in_steps(self, ids, types, reused, shared: int, cancel):
+    def _prefill_in_steps(self, ids, types, reused, shared: int, cancel, owner: str = ""):
         """Prefill ids but their last step, WARM_STEP tokens at a time, each step's state kept;
         raises Cancelled between steps when cancel is set. The state over all but the last step."""
         for end in range(shared + WARM_STEP, len(ids), WARM_STEP):
             if cancel.is_set():
                 raise Cancelled()
             _, state = self.runtime.prefill(ids[:end], types[:end], reused, every=False)
-            self.states.add(state, reused, shared)
+            self.states.add(state, reused, shared, owner)
             reused, shared = state, end
         return reused
 

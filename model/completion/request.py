@@ -68,7 +68,8 @@ class Request:
 
     cancel: set by the server when the request is cancelled or superseded. project: what the
     workspace's other files say about the names here (`service/project.py`), shown before the
-    file's own window within `options.project_tokens`.
+    file's own window within `options.project_tokens`. doc: the document it is for (its URI,
+    "" for none): the prompt states made for it go when it closes (`LocalCompleter.forget`).
     """
 
     text: str
@@ -77,3 +78,4 @@ class Request:
     options: Options = Options()
     cancel: threading.Event | None = None
     project: Project | None = None
+    doc: str = ""

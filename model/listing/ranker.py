@@ -151,7 +151,7 @@ class ListRanker:
         try:
             result, answer, stale = self._steps(
                 engine,
-                Request(text, cursor, Mode.LIST, options, cancel, project),
+                Request(text, cursor, Mode.LIST, options, cancel, project, doc=key),
                 jedi,
                 until,
                 position[0] in ("attribute", "import"),

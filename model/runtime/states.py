@@ -19,6 +19,7 @@ class PromptStates:
     def __init__(self, most: int = KV_STATES, most_bytes: int = KV_BYTES):
         self.most, self.most_bytes = most, most_bytes
         self._states: list[State] = []  # most recent first
+        self._owners: dict[int, str] = {}  # id(state) -> the document it was made for, "" for none
         self._lock = threading.Lock()
 
     def best(self, ids, types) -> tuple[State | None, int]:
@@ -34,15 +35,28 @@ class PromptStates:
         length, _, state = max(shared, default=(0, 0, None), key=lambda x: (x[0], x[1]))
         return (state, length) if length > 0 else (None, 0)
 
-    def add(self, state: State, reused: State | None, shared: int) -> None:
-        """Keep state, first. It replaces the state it continues (the same document typed on:
-        it shares at least half of it), not one it merely starts like (another document)."""
+    def add(self, state: State, reused: State | None, shared: int, owner: str = "") -> None:
+        """Keep state, made for the document owner, first. It replaces the state it continues (the
+        same document typed on: it shares at least half of it), not one it merely starts like
+        (another document)."""
         replaced = reused if reused is not None and shared >= len(reused) // 2 else None
         with self._lock:
             kept = [state] + [st for st in self._states if st is not replaced][: self.most - 1]
             while len(kept) > 1 and _bytes(kept) > self.most_bytes:
                 kept.pop()
-            self._states = kept
+            self._keep(kept, {**self._owners, id(state): owner})
+
+    def drop(self, owner: str) -> None:
+        """Forget the states made for the document owner (it closed); a state another document's
+        prompt continued since belongs to that one."""
+        if not owner:
+            return
+        with self._lock:
+            self._keep([st for st in self._states if self._owners.get(id(st)) != owner], self._owners)
+
+    def _keep(self, states: list[State], owners: dict[int, str]) -> None:
+        self._states = states
+        self._owners = {id(st): owners.get(id(st), "") for st in states}
 
     def stats(self) -> dict:
         """What is held: {"states": count, "bytes": their keys and values}."""

@@ -137,6 +137,7 @@ class CompletionService:
                 Mode.STATEMENT,
                 options or self.config.options,
                 project=project or self._blocks.get(doc, NO_BLOCK).project,
+                doc=doc,
             )
             if host.engine.remote:
                 return await self._from_engine(host.engine, doc, request)
@@ -320,7 +321,7 @@ class CompletionService:
         context."""
         try:
             block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor)
-            engine.warm(text, cursor, self.config.options, block.project, cancel)
+            engine.warm(text, cursor, self.config.options, block.project, cancel, doc)
             if path is not False and not cancel.is_set():  # set: edited since, or closed (`forget`)
                 self._blocks[doc] = block
             self.ranker.identifiers.around(doc, text, cursor)
@@ -358,6 +359,10 @@ class CompletionService:
         host = self.list_model.serving
         if host is not None:  # again after a list in flight there, which ends before this on its thread
             host.worker.submit(self.ranker.forget, doc)
+        for host in {h for h in (self.model.serving, self.list_model.serving) if h is not None}:
+            if host.engine is not None and not host.engine.remote:  # its prompt states: now, and after work in flight
+                host.engine.forget(doc)
+                host.worker.submit(host.engine.forget, doc)
         self._blocks.pop(doc, None)
         if path is not None:
             self.project.recent.drop(path)

@@ -35,3 +35,19 @@ def test_count_and_bytes_are_bounded_the_least_recent_going_first():
         states.add(s, None, 0)
     assert states.stats() == {"states": 2, "bytes": 16}  # 3 by count, then 2 by bytes
     assert states.best([4], [0]) == (made[3], 1) and states.best([2], [0]) == (None, 0)
+
+
+def test_a_closed_document_s_states_go_and_a_state_another_continued_is_that_one_s():
+    states = PromptStates()
+    a, b = state([1, 2]), state([7, 8])
+    states.add(a, None, 0, "file:///a.py")
+    states.add(b, None, 0, "file:///b.py")
+    b2 = state([7, 8, 9])
+    states.add(b2, b, 2, "file:///a.py")  # a's prompt continued b's state: b2 is a's, b went
+    states.add(state([5]), None, 0)  # made for no document: only the bounds evict it
+    states.drop("")
+    assert len(states) == 3
+    states.drop("file:///a.py")
+    assert states.stats() == {"states": 1, "bytes": 8} and states.best([5], [0])[1] == 1
+    states.drop("file:///b.py")
+    assert len(states) == 1
