@@ -363,6 +363,7 @@ class CompletionService:
             if host.engine is not None and not host.engine.remote:  # its prompt states: now, and after work in flight
                 host.engine.forget(doc)
                 host.worker.submit(host.engine.forget, doc)
+        self.scheduler.when_idle(self._return_memory)  # what it held goes back to the system, as after a request
         self._blocks.pop(doc, None)
         if path is not None:
             self.project.recent.drop(path)
