@@ -299,6 +299,10 @@ TABLES = {
     "qwen/latency_fresh_fim_adapter_grid.json": [latency],
     "qwen/latency_fresh_fim_adapter_off.json": [latency],
     "qwen/latency_fresh_fim_adapter_off_rerun.json": [latency],
+    **{
+        f"loops/{split}_{model}.json": [name_lines] for split in ("dev", "fresh", "test") for model in ("gemma", "qwen")
+    },
+    **{f"loops/latency_gemma_{run}.json": [latency] for run in ("guard1", "noguard1", "guard2", "noguard2")},
 }
 
 
