@@ -303,6 +303,8 @@ TABLES = {
         f"loops/{split}_{model}.json": [name_lines] for split in ("dev", "fresh", "test") for model in ("gemma", "qwen")
     },
     **{f"loops/latency_gemma_{run}.json": [latency] for run in ("guard1", "noguard1", "guard2", "noguard2")},
+    "memory/closed_states_dropped_qwen.json": [latency],
+    "memory/closed_states_kept_qwen.json": [latency],
 }
 
 

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, replace
 
 from nib.model.completion.engine import EngineCompleter, EngineError, EngineOptions
+from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Result
 from nib.model.errors import Cancelled
@@ -360,7 +361,7 @@ class CompletionService:
         if host is not None:  # again after a list in flight there, which ends before this on its thread
             host.worker.submit(self.ranker.forget, doc)
         for host in {h for h in (self.model.serving, self.list_model.serving) if h is not None}:
-            if host.engine is not None and not host.engine.remote:  # its prompt states: now, and after work in flight
+            if isinstance(host.engine, LocalCompleter):  # its prompt states: now, and after work in flight
                 host.engine.forget(doc)
                 host.worker.submit(host.engine.forget, doc)
         self.scheduler.when_idle(self._return_memory)  # what it held goes back to the system, as after a request
