@@ -7,6 +7,7 @@ statement (CodeXGLUE stops at any newline; PyCoder notes the difference).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from nib.model.text.lexer import lex
@@ -57,8 +58,9 @@ def statement_end(line_prefix: str, generated: str, depth_before: int = 0, lines
     a statement that opens a block (ends with `:`) takes its indented body, up to
     the first line that is not indented deeper; auto: the body only where the
     cursor's line was empty (a block written from scratch), else as single but
-    with lines continued inside brackets. A statement that loops (`loop_start`) ends where
-    the loop starts, its unfinished last line dropped as for one out of budget (`whole_lines`).
+    with lines continued inside brackets. A statement that loops (`loop_start`), outside a
+    string or a number, ends where the loop starts, without the unfinished line the loop starts
+    in unless that is the cursor's (where the body of a block goes on, a loop ends it too).
 
     Example: statement_end("x = f(", "a,\\n b)\\ny = 2", 0) == 6 and statement_end("x = ", "a.b_c.b_c.b_c") == 1
     """
@@ -78,13 +80,25 @@ def statement_end(line_prefix: str, generated: str, depth_before: int = 0, lines
     for tok in tokens:
         depth += (tok.type in OPEN) - (tok.type in CLOSE)
         if tok.type == "EOL" and depth <= 0 and tok.start >= base:
-            if allow_block and last_significant == "COLON":
-                return _block_end(data, tok.end, indent, base)
-            return _chars(data, base, tok.start)
+            if not (allow_block and last_significant == "COLON"):
+                return _chars(data, base, tok.start)
+            end = _block_end(data, tok.end, indent, base)
+            if end is not None:
+                return end
+            break  # the body goes on: only a loop ends it now
         if tok.type not in ("WHITESPACE", "COMMENT", "EOL", "INDENT"):
             last_significant = tok.type
     loop = loop_start(generated)
-    return None if loop is None else len(whole_lines(generated[:loop], 0))  # as if out of budget
+    if loop is None or _inside(tokens, base + len(generated[:loop].encode("utf-8", "surrogatepass"))):
+        return None  # a string's or a number's characters repeat in real code (`'xxxx'`, `0xFFFF`)
+    kept = generated[:loop]
+    newline = kept.rfind("\n")  # the unfinished line the loop starts in goes, unless it is the cursor's
+    return len(kept) if newline < 0 else len(kept[:newline].rstrip("\r"))
+
+
+def _inside(tokens, offset: int) -> bool:
+    """Whether the byte offset is inside a string or a number of tokens (not at its start)."""
+    return any(t.type in ("STRING", "NUMBER") and t.start < offset < t.end for t in tokens)
 
 
 REPEAT_BYTES = 8  # a body line this long that repeats a line above ends the body: a small model's loop
@@ -119,13 +133,17 @@ def _block_end(data: bytes, body_start: int, indent: int, base: int) -> int | No
 
 LOOP_REPEATS = 3  # a piece said this many times in a row ends a statement: a small model's loop
 LOOP_PIECE = (3, 32)  # the piece's shortest and longest, in characters
+# A run of these alone is a real tuple or list (`None, None, None, None`, `_, _, _ = f()`), not a loop
+_CONSTANTS_RUN = re.compile(r"(?:[\s,()\[\]]*\b(?:None|True|False|_)\b)+[\s,()\[\]]*\w*")
 
 
 def loop_start(text: str) -> int | None:
     """Where the loop that text ends in starts: its end is a piece of 3 to 32 characters with a
     letter or `_` in it, said LOOP_REPEATS or more times in a row (`.books.books.books`; a small
-    model that loops says it to the end of its budget). None if text does not end so: numbers
-    and punctuation repeat in real code (`[0, 0, 0, 0]`, `"----"`), a name rarely does.
+    model that loops says it to the end of its budget), the loop starting where the repetition
+    does, whichever token it began in. None if text does not end so: numbers, punctuation and
+    the constants repeat in real code (`[0, 0, 0, 0]`, `"----"`, `(None, None, None, None)`), a
+    name rarely does.
 
     Example: loop_start("x = a.books.books.books") == 5 and loop_start("f(0, 0, 0, 0)") is None
     """
@@ -137,8 +155,11 @@ def loop_start(text: str) -> int | None:
         start = len(text) - size
         while start >= size and text[start - size : start] == piece:
             start -= size
-        if (len(text) - start) // size >= LOOP_REPEATS:
-            return start
+        if (len(text) - start) // size < LOOP_REPEATS:
+            continue
+        while start > 0 and text[start - 1] == text[start - 1 + size]:
+            start -= 1  # it began inside a piece: `ledger.ledger.ledger.led` loops from its start
+        return None if _CONSTANTS_RUN.fullmatch(text, start) else start
     return None
 
 

@@ -37,13 +37,13 @@ def test_constraint_per_engine():
 
 
 def test_cut_ends_the_statement_by_nibs_rules():
-    cut = Cut("ap", "    found.ap", 0, False)
+    cut = Cut("ap", "    found.ap", 0, "auto")
     assert cut.consistent("a") and cut.consistent("append") and not cut.consistent("x")
     assert cut.end("a") is None and cut.end("append(name") is None
     assert cut.end("append(name)\n    return") == len("append(name)")
-    inside = Cut("", "x = f(", 0, False)
+    inside = Cut("", "x = f(", 0, "auto")
     assert inside.end("a,\n b)\ny = 2") == 6  # a newline inside the brackets does not end it
-    assert cut.end("append(name.name.name") is None and cut.end("append(name.name.name.name") == len("append(name")
+    assert cut.end("append(name.name.name") is None and cut.end("append(name.name.name.name") == len("append(")
 
 
 def test_a_chunk_that_is_not_a_completion_is_an_engine_error():

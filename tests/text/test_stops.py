@@ -40,12 +40,23 @@ from nib.model.text.stops import bracket_depth, cut_suffix_repeat, statement_end
         ),
         # a name said three times in a row: the loop goes, with the unfinished line it starts in
         ("    app = ", "ledger.ledger.ledger.", 0, "auto", ""),
-        ("    app = ", "ledger.ledger.ledger.ledger", 0, "auto", "ledger"),  # `.ledger` three times
+        ("    app = ", "ledger.ledger.ledger.ledger", 0, "auto", ""),  # from where the repetition starts
+        ("    app = ", "ledger.ledger.ledger.led", 0, "auto", ""),  # wherever a token (or a chunk) ends
         ("    total = ", "store.books.books.books", 0, "auto", "store"),
+        ("x: ", "AnyTypeTypeType", 0, "auto", "Any"),
         ("x = f(", "a,\n  b.item.item.item", 0, "auto", "a,"),
+        ("x = f(", "\n    a.item.item.item", 0, "auto", ""),  # the loop's line was the first after the cursor's
+        ("for x in y", ":\n    a.b.item.item.item", 0, "multi", ":"),  # in a block's body too
         ("x = f(", "a, b.item.item", 0, "auto", None),  # twice is not a loop yet
-        ("x = [", "0, 0, 0, 0, 0, 0", 0, "auto", None),  # numbers and punctuation repeat in real code
+        # what repeats in real code: numbers, punctuation, the constants, a string's characters
+        ("x = [", "0, 0, 0, 0, 0, 0", 0, "auto", None),
         ('print("', "=-=-=-=-=-=-=-", 0, "auto", None),
+        ("    return ", "None, None, None, None", 0, "auto", None),
+        ("x = [", "True, True, True, True", 0, "auto", None),
+        ("a, ", "_, _, _ = f(", 0, "auto", None),
+        ("mask = ", "0xFFFFFFFFFFFFFFFF", 0, "auto", None),
+        ("s = ", "'xxxxxxxxxxxx", 0, "auto", None),
+        ("q = ", '"VALUES (%s, %s, %s, %s', 0, "auto", None),
     ],
 )
 def test_statement_end(line, gen, depth, lines, expected):
