@@ -51,3 +51,12 @@ def test_a_closed_document_s_states_go_and_a_state_another_continued_is_that_one
     assert states.stats() == {"states": 1, "bytes": 8} and states.best([5], [0])[1] == 1
     states.drop("file:///b.py")
     assert len(states) == 1
+
+
+def test_a_state_the_bounds_evict_takes_its_owner_with_it():
+    states = PromptStates(most=2)
+    for n in range(10):
+        states.add(state([n]), None, 0, f"file:///{n}.py")
+    assert len(states) == 2 and len(states._owners) == 2  # not one owner per state ever made
+    states.drop("file:///9.py")
+    assert states.best([8], [0])[1] == 1 and len(states) == 1
