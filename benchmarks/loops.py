@@ -1,9 +1,9 @@
-"""How often a statement loops: `nib eval` with each loop the stop rules cut (`stops.loop_start`)
-counted, to set beside the same eval's figures from before the rule (the same cuts).
+"""How often a statement loops: `nib eval` with each statement the stop rules cut at a loop
+(`stops.loop_end`) counted, to set beside the same eval's figures from before the rule (the same cuts).
 
-    python benchmarks/loops.py --json benchmarks/results/loops/dev_gemma.json -- \
+    python benchmarks/loops.py --json benchmarks/results/loops/dev_gemma_count.json -- \
         eval dev --model gemma3-270m --name-lines-only --no-healing --points 300 --threads 2 \
-        --json benchmarks/results/loops/dev_gemma_eval.json
+        --json benchmarks/results/loops/dev_gemma.json
 
 The report holds the eval's command and the number of statements cut at a loop, not their text
 (it is the held-out packages' code).
@@ -27,15 +27,15 @@ def main() -> int:
     args = parser.parse_args()
     argv = args.nib[1:] if args.nib[:1] == ["--"] else args.nib
     loops = 0
-    found = stops.loop_start
+    found = stops.loop_end
 
-    def counted(text: str) -> int | None:
+    def counted(generated: str, tokens, base: int) -> int | None:
         nonlocal loops
-        start = found(text)
-        loops += start is not None  # once a statement: the rule ends it there
-        return start
+        end = found(generated, tokens, base)
+        loops += end is not None  # once a statement: it ends there
+        return end
 
-    stops.loop_start = counted  # statement_end looks it up in the module at each call
+    stops.loop_end = counted  # statement_end looks it up in the module at each call
     from nib.server.cli import main as nib
 
     rc = nib(argv)

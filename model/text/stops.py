@@ -58,11 +58,10 @@ def statement_end(line_prefix: str, generated: str, depth_before: int = 0, lines
     a statement that opens a block (ends with `:`) takes its indented body, up to
     the first line that is not indented deeper; auto: the body only where the
     cursor's line was empty (a block written from scratch), else as single but
-    with lines continued inside brackets. A statement that loops (`loop_start`), outside a
-    string or a number, ends where the loop starts, without the unfinished line the loop starts
-    in unless that is the cursor's (where the body of a block goes on, a loop ends it too).
+    with lines continued inside brackets. A statement that loops ends where the loop starts
+    (`loop_end`; where the body of a block goes on, a loop ends it too).
 
-    Example: statement_end("x = f(", "a,\\n b)\\ny = 2", 0) == 6 and statement_end("x = ", "a.b_c.b_c.b_c") == 1
+    Example: statement_end("x = f(", "a,\\n b)\\ny = 2", 0) == 6 and statement_end("x = ", "a.b_c.b_c.b_c.b_c") == 1
     """
     if lines == "single":
         newline = generated.find("\n")
@@ -88,17 +87,32 @@ def statement_end(line_prefix: str, generated: str, depth_before: int = 0, lines
             break  # the body goes on: only a loop ends it now
         if tok.type not in ("WHITESPACE", "COMMENT", "EOL", "INDENT"):
             last_significant = tok.type
+    return loop_end(generated, tokens, base)
+
+
+def loop_end(generated: str, tokens, base: int) -> int | None:
+    """The length of generated kept when it ends in a loop (`loop_start`) outside a string, a
+    number or a comment (tokens: the lexed line prefix and generated, which starts at byte
+    base): up to where the repetition starts, less the unfinished line it starts in unless that
+    is the cursor's, and less a block's header left without a body; None without a loop.
+
+    Example: loop_end("a.b_c.b_c.b_c.b_c", lex("x = a.b_c.b_c.b_c.b_c", roles=False), 4) == 1
+    """
     loop = loop_start(generated)
     if loop is None or _inside(tokens, base + len(generated[:loop].encode("utf-8", "surrogatepass"))):
-        return None  # a string's or a number's characters repeat in real code (`'xxxx'`, `0xFFFF`)
+        return None  # a string's, a number's or a comment's characters repeat (`'xxxx'`, `0xFFFF`)
     kept = generated[:loop]
-    newline = kept.rfind("\n")  # the unfinished line the loop starts in goes, unless it is the cursor's
-    return len(kept) if newline < 0 else len(kept[:newline].rstrip("\r"))
+    newline = kept.rfind("\n")
+    if newline >= 0:
+        kept = kept[:newline].rstrip("\r")
+    if kept.rstrip().endswith(":"):
+        kept = kept[: max(kept.rfind("\n"), 0)]
+    return len(kept)
 
 
 def _inside(tokens, offset: int) -> bool:
-    """Whether the byte offset is inside a string or a number of tokens (not at its start)."""
-    return any(t.type in ("STRING", "NUMBER") and t.start < offset < t.end for t in tokens)
+    """Whether the byte offset is inside a string, a number or a comment of tokens (not at its start)."""
+    return any(t.type in ("STRING", "NUMBER", "COMMENT") and t.start < offset < t.end for t in tokens)
 
 
 REPEAT_BYTES = 8  # a body line this long that repeats a line above ends the body: a small model's loop
@@ -131,7 +145,9 @@ def _block_end(data: bytes, body_start: int, indent: int, base: int) -> int | No
         pos = nl + 1
 
 
-LOOP_REPEATS = 3  # a piece said this many times in a row ends a statement: a small model's loop
+# A piece said this many times in a row ends a statement: a small model's loop. Three is real
+# code too often (`.parent.parent.parent`, `os.path.dirname(` nested, `(n, n, n, n)`).
+LOOP_REPEATS = 4
 LOOP_PIECE = (3, 32)  # the piece's shortest and longest, in characters
 # A run of these alone is a real tuple or list (`None, None, None, None`, `_, _, _ = f()`), not a loop
 _CONSTANTS_RUN = re.compile(r"(?:[\s,()\[\]]*\b(?:None|True|False|_)\b)+[\s,()\[\]]*\w*")
@@ -139,13 +155,13 @@ _CONSTANTS_RUN = re.compile(r"(?:[\s,()\[\]]*\b(?:None|True|False|_)\b)+[\s,()\[
 
 def loop_start(text: str) -> int | None:
     """Where the loop that text ends in starts: its end is a piece of 3 to 32 characters with a
-    letter or `_` in it, said LOOP_REPEATS or more times in a row (`.books.books.books`; a small
+    letter or `_` in it, said LOOP_REPEATS or more times in a row (`.books.books.books.books`; a small
     model that loops says it to the end of its budget), the loop starting where the repetition
     does, whichever token it began in. None if text does not end so: numbers, punctuation and
     the constants repeat in real code (`[0, 0, 0, 0]`, `"----"`, `(None, None, None, None)`), a
     name rarely does.
 
-    Example: loop_start("x = a.books.books.books") == 5 and loop_start("f(0, 0, 0, 0)") is None
+    Example: loop_start("x = a.books.books.books.books") == 5 and loop_start("f(0, 0, 0, 0, 0)") is None
     """
     shortest, longest = LOOP_PIECE
     for size in range(shortest, min(longest, len(text) // LOOP_REPEATS) + 1):
@@ -159,7 +175,8 @@ def loop_start(text: str) -> int | None:
             continue
         while start > 0 and text[start - 1] == text[start - 1 + size]:
             start -= 1  # it began inside a piece: `ledger.ledger.ledger.led` loops from its start
-        return None if _CONSTANTS_RUN.fullmatch(text, start) else start
+        if not _CONSTANTS_RUN.fullmatch(text, start):
+            return start
     return None
 
 

@@ -43,7 +43,9 @@ def test_cut_ends_the_statement_by_nibs_rules():
     assert cut.end("append(name)\n    return") == len("append(name)")
     inside = Cut("", "x = f(", 0, "auto")
     assert inside.end("a,\n b)\ny = 2") == 6  # a newline inside the brackets does not end it
-    assert cut.end("append(name.name.name") is None and cut.end("append(name.name.name.name") == len("append(")
+    assert cut.end("append(name.name.name.name") is None and cut.end("append(name.name.name.name.name") == len(
+        "append("
+    )
 
 
 def test_a_chunk_that_is_not_a_completion_is_an_engine_error():

@@ -38,25 +38,31 @@ from nib.model.text.stops import bracket_depth, cut_suffix_repeat, statement_end
             "auto",
             "for d in a:\n        if f(d):\n            raise E(d)",  # `if g(d):` goes too: no body left
         ),
-        # a name said three times in a row: the loop goes, with the unfinished line it starts in
-        ("    app = ", "ledger.ledger.ledger.", 0, "auto", ""),
-        ("    app = ", "ledger.ledger.ledger.ledger", 0, "auto", ""),  # from where the repetition starts
-        ("    app = ", "ledger.ledger.ledger.led", 0, "auto", ""),  # wherever a token (or a chunk) ends
-        ("    total = ", "store.books.books.books", 0, "auto", "store"),
-        ("x: ", "AnyTypeTypeType", 0, "auto", "Any"),
-        ("x = f(", "a,\n  b.item.item.item", 0, "auto", "a,"),
-        ("x = f(", "\n    a.item.item.item", 0, "auto", ""),  # the loop's line was the first after the cursor's
-        ("for x in y", ":\n    a.b.item.item.item", 0, "multi", ":"),  # in a block's body too
-        ("x = f(", "a, b.item.item", 0, "auto", None),  # twice is not a loop yet
-        # what repeats in real code: numbers, punctuation, the constants, a string's characters
+        # a name said four times in a row: the loop goes, with the unfinished line it starts in
+        ("    app = ", "ledger.ledger.ledger.ledger.", 0, "auto", ""),
+        ("    app = ", "ledger.ledger.ledger.ledger.ledger", 0, "auto", ""),  # from where the repetition starts
+        ("    app = ", "ledger.ledger.ledger.ledger.led", 0, "auto", ""),  # wherever a token (or a chunk) ends
+        ("    total = ", "store.books.books.books.books", 0, "auto", "store"),
+        ("x: ", "AnyTypeTypeTypeType", 0, "auto", "Any"),
+        ("x = f(", "a,\n  b.item.item.item.item", 0, "auto", "a,"),
+        ("x = f(", "\n    a.item.item.item.item", 0, "auto", ""),  # the loop's line was the first after the cursor's
+        ("for x in y", ":\n    a.b.item.item.item.item", 0, "multi", ""),  # in a block's body too, the header with it
+        ("for x in y", ":\n    f()\n    f()\n    f()\n    f()", 0, "multi", ""),
+        ("x = f(", "a, b.item.item.item", 0, "auto", None),  # three times is not a loop yet
+        # what repeats in real code: three times, numbers, punctuation, the constants, strings, comments
+        ("root = ", "Path(__file__).resolve().parent.parent.parent", 0, "auto", None),
+        ("d = ", "os.path.dirname(os.path.dirname(os.path.dirname(", 0, "auto", None),
+        ("a = ", "np.zeros((n, n, n, n", 0, "auto", None),
+        ("t = ", "['f8', 'f8', 'f8', 'f8'", 0, "auto", None),
         ("x = [", "0, 0, 0, 0, 0, 0", 0, "auto", None),
         ('print("', "=-=-=-=-=-=-=-", 0, "auto", None),
-        ("    return ", "None, None, None, None", 0, "auto", None),
-        ("x = [", "True, True, True, True", 0, "auto", None),
-        ("a, ", "_, _, _ = f(", 0, "auto", None),
-        ("mask = ", "0xFFFFFFFFFFFFFFFF", 0, "auto", None),
-        ("s = ", "'xxxxxxxxxxxx", 0, "auto", None),
-        ("q = ", '"VALUES (%s, %s, %s, %s', 0, "auto", None),
+        ("    return ", "None, None, None, None, None", 0, "auto", None),
+        ("x = [", "True, True, True, True, True", 0, "auto", None),
+        ("a, ", "_, _, _, _, _ = f(", 0, "auto", None),
+        ("mask = ", "0xFFFFFFFFFFFFFFFFFFFF", 0, "auto", None),
+        ("s = ", "'xxxxxxxxxxxxxxx", 0, "auto", None),
+        ("q = ", '"VALUES (%s, %s, %s, %s, %s', 0, "auto", None),
+        ("x = 1", "  # ha ha ha ha ha ha", 0, "auto", None),
     ],
 )
 def test_statement_end(line, gen, depth, lines, expected):
