@@ -49,25 +49,34 @@ from nib.model.text.stops import bracket_depth, cut_suffix_repeat, statement_end
         ("for x in y", ":\n    a.b.item.item.item.item", 0, "multi", ""),  # in a block's body too, the header with it
         ("for x in y", ":\n    f()\n    f()\n    f()\n    f()", 0, "multi", ""),
         ("x = f(", "a, b.item.item.item", 0, "auto", None),  # three times is not a loop yet
-        # what repeats in real code: three times, numbers, punctuation, the constants, strings, comments
-        ("root = ", "Path(__file__).resolve().parent.parent.parent", 0, "auto", None),
-        ("d = ", "os.path.dirname(os.path.dirname(os.path.dirname(", 0, "auto", None),
-        ("a = ", "np.zeros((n, n, n, n", 0, "auto", None),
-        ("t = ", "['f8', 'f8', 'f8', 'f8'", 0, "auto", None),
-        ("x = [", "0, 0, 0, 0, 0, 0", 0, "auto", None),
-        ('print("', "=-=-=-=-=-=-=-", 0, "auto", None),
-        ("    return ", "None, None, None, None, None", 0, "auto", None),
-        ("x = [", "True, True, True, True, True", 0, "auto", None),
-        ("a, ", "_, _, _, _, _ = f(", 0, "auto", None),
-        ("mask = ", "0xFFFFFFFFFFFFFFFFFFFF", 0, "auto", None),
-        ("s = ", "'xxxxxxxxxxxxxxx", 0, "auto", None),
-        ("q = ", '"VALUES (%s, %s, %s, %s, %s', 0, "auto", None),
-        ("x = 1", "  # ha ha ha ha ha ha", 0, "auto", None),
     ],
 )
 def test_statement_end(line, gen, depth, lines, expected):
     end = statement_end(line, gen, depth, lines)
     assert (gen[:end] if end is not None else None) == expected
+
+
+@pytest.mark.parametrize(
+    "line, gen",
+    [  # what repeats in real code: three times, numbers, punctuation, the constants, strings, comments
+        ("root = ", "Path(__file__).resolve().parent.parent.parent"),
+        ("d = ", "os.path.dirname(os.path.dirname(os.path.dirname("),
+        ("a = ", "np.zeros((n, n, n, n"),
+        ("t = ", "['f8', 'f8', 'f8', 'f8'"),
+        ("x = [", "0, 0, 0, 0, 0, 0"),
+        ('print("', "=-=-=-=-=-=-=-"),
+        ("    return ", "None, None, None, None, None"),
+        ("x = [", "True, True, True, True, True"),
+        ("a, ", "_, _, _, _, _ = f("),
+        ("mask = ", "0xFFFFFFFFFFFFFFFFFFFF"),
+        ("s = ", "'xxxxxxxxxxxxxxx"),
+        ("q = ", '"VALUES (%s, %s, %s, %s, %s'),
+        ("x = 1", "  # ha ha ha ha ha ha"),
+    ],
+)
+def test_what_repeats_in_real_code_is_no_loop(line, gen):
+    """At every point of it, as the decoder asks after each token: the statement goes on."""
+    assert [statement_end(line, gen[:i]) for i in range(1, len(gen) + 1)] == [None] * len(gen)
 
 
 @pytest.mark.parametrize(
