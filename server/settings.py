@@ -160,7 +160,8 @@ class ContextSettings:
         PROJECT.project,
         "project context in the statement's prompt: the signatures and docstrings of what the file imports "
         "from the workspace's other files (read and parsed, never imported or run; nothing outside the "
-        "workspace folders), and, with context.recent, chunks of the files you opened and edited",
+        "workspace folders), the lines of a file beside it most like those before the cursor, and, with "
+        "context.recent, chunks of the files you opened and edited",
     )
     project_tokens: int = setting(
         PROJECT.project_tokens,

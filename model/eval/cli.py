@@ -100,6 +100,13 @@ def repository(p) -> None:
         help="with --repo: the project context budgets measured (0: without)",
     )
     p.add_argument(
+        "--similar",
+        nargs="+",
+        choices=("off", "on"),
+        default=["on"],
+        help="with --repo: without and with the window of a sibling file like the cursor's lines (default: on)",
+    )
+    p.add_argument(
         "--project-layout",
         action="append",
         choices=("repo", "comments"),
@@ -157,6 +164,7 @@ def evaluate(args) -> int:
             args.threads,
             args.project_tokens,
             args.project_layout or ("repo",),
+            tuple(s == "on" for s in args.similar),
         )
         text = repo.table(report)
     elif args.ranking:

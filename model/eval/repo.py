@@ -33,10 +33,17 @@ COMMON_NAMES = set(dir(builtins)) | set(keyword.kwlist)
 
 
 def run(
-    folder: Path, models: list, points: int, seed: int, threads: int, budgets: list[int], layouts=("repo",)
+    folder: Path,
+    models: list,
+    points: int,
+    seed: int,
+    threads: int,
+    budgets: list[int],
+    layouts=("repo",),
+    similar=(True,),
 ) -> dict:
     """Each model at each project-context budget (0: without) in each layout (`prompt.project_tokens`),
-    on the same cuts."""
+    with and without the similar window (`service/similar.py`) as asked, on the same cuts."""
     files = python_files(folder)
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     roots = [folder / f.relative_to(folder).parts[0] for f in files]
@@ -46,9 +53,15 @@ def run(
     for model in models:
         predictor = ModelPredictor(model, threads)
         try:
-            for budget, layout in [(b, lay) for b in budgets for lay in (layouts if b else layouts[:1])]:
+            runs = [
+                (b, lay, sim)
+                for b in budgets
+                for lay in (layouts if b else layouts[:1])
+                for sim in (similar if b else (False,))
+            ]
+            for budget, layout, sim in runs:
                 predictor.engine.project_layout = layout
-                results.append(_measure(predictor, files, texts, roots, cuts, crossing, budget))
+                results.append(_measure(predictor, files, texts, roots, cuts, crossing, budget, sim))
         finally:
             predictor.close()
     report = {
@@ -91,16 +104,17 @@ def defined_names(source: str) -> set[str]:
     return {n for n in names if not n.startswith("__")}
 
 
-def _measure(predictor: ModelPredictor, files, texts, roots, cuts, crossing, budget: int) -> dict:
+def _measure(predictor: ModelPredictor, files, texts, roots, cuts, crossing, budget: int, similar: bool) -> dict:
     contexts: dict[Path, ProjectContext] = {}
     name = f"{predictor.name} project={budget}" + (f" {predictor.engine.project_layout}" if budget else "")
+    name += " similar" if budget and similar else ""
     bar = Progress(len(cuts), "cuts", name)
     em, es, ms, blocks = [], [], [], []
     for cut in cuts:
         text, path = texts[cut.file], files[cut.file]
         block = None
         if budget:
-            context = contexts.setdefault(roots[cut.file], ProjectContext([str(roots[cut.file])]))
+            context = contexts.setdefault(roots[cut.file], ProjectContext([str(roots[cut.file])], similar=similar))
             found = context.block(str(path), text[: cut.offset], cut.offset, budget * CHARS_PER_TOKEN, recent=False)
             block = found.project
         started = time.perf_counter()

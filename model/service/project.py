@@ -7,6 +7,8 @@
                       of the objects the function uses (`text/types.py`), first that of the
                       object the line ends in an attribute of; on an import line, what the
                       module or package it names holds
+        similar:      the lines of a file in the same folder most like those before the cursor, with
+                      the lines after them (`similar.py`, RepoCoder's retrieval), the most relevant
         recent:       chunks of what the user opened and edited (`text/recent.py`), most similar first
 
 The block goes before the file's own window and changes only when the cursor's scope (its
@@ -27,6 +29,7 @@ from nib.model.text.recent import Recent, similarity
 from nib.model.text.stubs import Import, Module, imports
 from nib.model.text.types import object_at_end, types_of
 
+from .similar import Similar
 from .workspace import Workspace
 
 AROUND_LINES = 64  # the text before the cursor a recent chunk is compared with
@@ -34,6 +37,8 @@ PACKAGE_MODULES, PACKAGE_NAMES = 40, 8  # on an import line: the modules beside 
 MAX_PIECE_CHARS = 1200  # one name's stub, at most (a big class: its first methods)
 CHAIN_HOPS = 6  # attributes followed from the object the line ends in (`a.b.c.`)
 MIN_CUT_CHARS = 120  # a piece is cut to the room left in the budget when that is at least this
+SIMILAR_CHARS = 600  # the similar window, at most (its first lines go first: the lines after the match matter)
+SIMILAR_RELEVANCE = 5000.0  # the most relevant piece: a sibling's line like the one being written
 CHARS_PER_TOKEN = 4  # the block's budget in characters per token of context.projectTokens (cut in tokens later)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # possessive: a line of dots or blanks would make the engine try every split of them between the groups
@@ -56,7 +61,7 @@ class ProjectOptions:
 class Block:
     project: Project | None  # None for none
     definitions: int  # files whose stubs it shows
-    chunks: int  # recent chunks it shows
+    chunks: int  # recent chunks and similar windows (`similar.py`) it shows
 
     @property
     def chars(self) -> int:
@@ -82,12 +87,14 @@ def scope_start(text: str, cursor: int) -> int:
 
 
 class ProjectContext:
-    def __init__(self, roots: list[str], recent_size: int = 16):
+    def __init__(self, roots: list[str], recent_size: int = 16, similar: bool = True):
         self.workspace = Workspace(roots)
         self.recent = Recent(recent_size)
+        self.similar = Similar(self.workspace) if similar else None
 
     def set_roots(self, roots: list[str]) -> None:
         self.workspace = Workspace(roots, self.workspace.exclude)
+        self.similar = Similar(self.workspace) if self.similar else None
 
     def block(self, path: str | None, text: str, cursor: int, budget_chars: int, recent: bool = True) -> Block:
         """The project context for a cursor in text (the file at path), in at most budget_chars."""
@@ -101,6 +108,8 @@ class ProjectContext:
             pieces = self._definitions(Path(path), text, scope, found) + self._typed(Path(path), scope, line, found)
         if path and self.workspace.roots and line.startswith(("from ", "import ")):
             pieces += self._package(Path(path)) + self._imported(Path(path), line)
+        elif path and self.workspace.roots and self.similar:
+            pieces += self._similar(Path(path), text[:cursor])
         if recent:
             around = "\n".join(text[:cursor].split("\n")[-AROUND_LINES:])
             pieces += [
@@ -121,9 +130,20 @@ class ProjectContext:
         if not shown:
             return NO_BLOCK
         own = self.workspace.relative(Path(path)) if path else ""
-        chunks = sum(1 for p in shown if p.kind == "recent")
+        chunks = sum(1 for p in shown if p.kind in ("recent", "similar"))
         definitions = len({p.path for p in shown if p.kind == "definitions"})
         return Block(Project(self.workspace.name(path), _by_file(shown), own), definitions, chunks)
+
+    def _similar(self, path: Path, before: str) -> list[_Piece]:
+        """The window of a sibling file most like the lines before the cursor, with the lines after
+        it (`similar.py`), its last SIMILAR_CHARS: the most relevant piece."""
+        window = self.similar.best(path, before) if self.similar else None
+        if window is None:
+            return []
+        lines = window.text.split("\n")
+        while len(lines) > 1 and sum(len(x) + 1 for x in lines) > SIMILAR_CHARS:
+            lines.pop(0)
+        return [_Piece(self.workspace.relative(window.path), "\n".join(lines), SIMILAR_RELEVANCE, "similar")]
 
     def _definitions(self, path: Path, text: str, scope: str, found_imports: tuple[Import, ...]) -> list[_Piece]:
         """A piece for each name the file imports from another workspace file and uses: its stub,
@@ -262,7 +282,7 @@ class _Piece:
     path: str  # in the workspace
     text: str
     relevance: float
-    kind: str  # definitions | recent
+    kind: str  # definitions | recent | similar
 
 
 def _by_file(pieces: list[_Piece]) -> tuple[tuple[str, str], ...]:

@@ -37,26 +37,35 @@ class Workspace:
         except (OSError, ValueError):  # a name too long for the file system (a hostile import line), a NUL
             return None
 
-    def module(self, path: Path) -> Module | None:
-        """What the workspace file at path defines, read and parsed once per change on disk (None:
-        not a file inside the workspace, or too big). Only its stubs are kept, not its text."""
+    def version(self, path: Path) -> tuple[Path, tuple[int, int]] | None:
+        """path's real path and (mtime, size), which change with it on disk, when it is a file inside
+        the workspace of at most MAX_FILE_BYTES (None: outside, excluded, too big or gone)."""
         real = self.inside(path)
         if real is None:
             return None
-        stat = real.stat()
-        if stat.st_size > MAX_FILE_BYTES:
+        try:
+            stat = real.stat()
+        except OSError:  # gone since
             return None
-        key = (stat.st_mtime_ns, stat.st_size)
+        return (real, (stat.st_mtime_ns, stat.st_size)) if stat.st_size <= MAX_FILE_BYTES else None
+
+    def module(self, path: Path) -> Module | None:
+        """What the workspace file at path defines, read and parsed once per change on disk (None:
+        not a file inside the workspace, or too big). Only its stubs are kept, not its text."""
+        found = self.version(path)
+        if found is None:
+            return None
+        real, key = found
         with self._lock:
             cached = self._files.get(real)
         if cached is not None and cached[0] == key:
             return cached[1]
-        found = module(real.read_bytes().decode("utf-8", "replace"))
+        parsed = module(real.read_bytes().decode("utf-8", "replace"))
         with self._lock:
-            self._files[real] = (key, found)
+            self._files[real] = (key, parsed)
             while len(self._files) > FILES:
                 self._files.pop(next(iter(self._files)))
-        return found
+        return parsed
 
     def relative(self, path: Path) -> str:
         """path in its workspace folder (its name alone outside them: a recent chunk's untitled buffer)."""

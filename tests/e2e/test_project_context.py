@@ -1,6 +1,7 @@
 """Project context through the real server over stdio, with Qwen2.5-Coder 0.5B: a method defined in a
 sibling module of a small workspace is completed right with `context.project` and wrong without,
-also where the object's class is known only through another class's attribute;
+also where the object's class is known only through another class's attribute, and a line
+written as a sibling file writes it (its lines most like the cursor's);
 the context is pre-filled after a pause in typing, and nothing outside the workspace folder is read."""
 
 import asyncio
@@ -44,6 +45,20 @@ REFUND = """from ledger.store import Store
 def refund_customer(store: Store, customer: str, amount_cents: int) -> None:
     store.books"""
 REFUND_END = len("    store.books")
+PAYROLL = """from ledger.accounts import Ledger
+
+
+def pay_salary(ledger: Ledger, employee: str, amount_cents: int) -> None:
+    ledger.post_transfer("payroll", employee, amount_cents)
+    ledger.entries.sort(key=lambda entry: entry[2], reverse=True)
+"""
+TAX = """from ledger.accounts import Ledger
+
+
+def pay_tax(ledger: Ledger, office: str, amount_cents: int) -> None:
+    ledger.post_transfer("taxes", office, amount_cents)
+    ledger.entries"""
+TAX_END = len("    ledger.entries")
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +71,9 @@ def workspace(tmp_path_factory):
     (root / "ledger" / "app.py").write_text(APP + "\n")
     (root / "ledger" / "store.py").write_text(STORE)
     (root / "ledger" / "refund.py").write_text(REFUND + "\n")
+    (root / "books").mkdir()  # a folder of its own: its files are not beside the others
+    (root / "books" / "payroll.py").write_text(PAYROLL)
+    (root / "books" / "tax.py").write_text(TAX + "\n")
     return root
 
 
@@ -112,12 +130,13 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
         "model": f"{NAME} (cpu)",
         "shown": bool(client.project),  # without the context, nothing: the model loops (below)
         "definitions": used["definitions"],
-        "chunks": 0,
+        "chunks": used["chunks"],
     }
     if client.project:
-        assert (used["definitions"], used["chunks"]) == (1, 0)
+        assert (used["definitions"], used["chunks"]) == (1, 1)  # accounts.py's Ledger, refund.py's lines
         assert [(i.insert_text, i.range) for i in result.items] == [
-            ("post_transfer(supplier, ledger.currency, amount_cents)", where)
+            # the arguments come from refund.py's lines too (`store.books`), shown as the most like these
+            ("post_transfer(supplier, ledger.books[0].book_id, amount_cents)", where)
         ]
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}
@@ -137,10 +156,30 @@ async def test_the_class_of_an_attribute_comes_from_a_third_module(client: Langu
     result = await inline(client, LINE, REFUND_END + 2, uri)
     where = types.Range(types.Position(LINE, REFUND_END + 1), types.Position(LINE, REFUND_END + 2))
     if client.project:
-        assert (used["definitions"], used["chunks"]) == (2, 0)  # store.py's Store, accounts.py's Ledger
+        assert (used["definitions"], used["chunks"]) == (2, 1)  # store.py's Store, accounts.py's Ledger; app.py's lines
         assert [(i.insert_text, i.range) for i in result.items] == [
-            ("post_transfer(customer, store.currency, amount_cents)", where)
+            ("post_transfer(customer, supplier, amount_cents)", where)  # app.py's lines are shown: its `supplier`
         ]
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}
         assert [(i.insert_text, i.range) for i in result.items] == [("put(customer, amount_cents)", where)]
+
+
+async def test_a_line_like_one_in_a_sibling_file_is_completed_as_there(client: LanguageClient, workspace):
+    """`ledger.entries.s`: how the entries are sorted is written in payroll.py, beside tax.py, and in no
+    definition: the lines before the cursor are most like payroll.py's (`service/similar.py`)."""
+    uri = (workspace / "books" / "tax.py").as_uri()
+    open_doc(client, TAX, uri)
+    await inline(client, LINE, TAX_END, uri)
+    type_text(client, TAX, LINE + 1, TAX_END, ".s", 2, uri)
+    used = await project_in_use(client, uri)
+    result = await inline(client, LINE + 1, TAX_END + 2, uri)
+    where = types.Range(types.Position(LINE + 1, TAX_END + 1), types.Position(LINE + 1, TAX_END + 2))
+    if client.project:
+        assert (used["definitions"], used["chunks"]) == (1, 1)  # accounts.py's Ledger, payroll.py's lines
+        assert [(i.insert_text, i.range) for i in result.items] == [
+            ("sort(key=lambda entry: entry[2], reverse=True)", where)
+        ]
+    else:
+        assert used == {"definitions": 0, "chunks": 0, "chars": 0}
+        assert [(i.insert_text, i.range) for i in result.items] == [('set("taxes", office, amount_cents)', where)]

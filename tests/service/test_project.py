@@ -202,4 +202,22 @@ def test_hostile_files_cost_no_more_than_reading_them(tmp_path):
         assert time.perf_counter() - started < 5, text[:40]
     chained = lines[0]
     block = project.block(str(root / "app.py"), chained, len(chained), 1024, recent=False)
-    assert block.project.files == (("m.py", "class A:\n    a: 'A | B'"),)  # as ast.unparse writes it
+    # as ast.unparse writes it; then n.py's lines, like the line's (`similar.py`)
+    assert block.project.files == (("m.py", "class A:\n    a: 'A | B'"), ("n.py", "from m import A"))
+
+
+def test_a_sibling_s_lines_like_the_cursor_s_come_last_and_count_as_a_chunk(tmp_path):
+    root = workspace(tmp_path)
+    admin = "from shop.models import find_user\n\n\ndef welcome(email):\n    user = find_user(email)\n"
+    admin += "    util.shout(user.name)\n    user.rename(user.name.title())\n"
+    (root / "shop" / "admin.py").write_text(admin)
+    project = ProjectContext([str(root)])
+    block = project.block(str(root / "shop" / "app.py"), APP, len(APP), 2000, recent=False)
+    assert block.project.files[-1] == ("shop/admin.py", admin.strip("\n"))
+    assert (block.definitions, block.chunks) == (2, 1)
+    assert (
+        ProjectContext([str(root)], similar=False)
+        .block(str(root / "shop" / "app.py"), APP, len(APP), 2000, recent=False)
+        .project.files
+        == block.project.files[:-1]
+    )

@@ -34,7 +34,7 @@ return {
     healing = 'exact', -- off | prefix | exact: heal a cursor that splits a token (exact: Phan et al.)
   },
   context = {
-    project = true, -- project context in the statement's prompt: the signatures and docstrings of what the file imports from the workspace's other files (read and parsed, never imported or run; nothing outside the workspace folders), and, with context.recent, chunks of the files you opened and edited
+    project = true, -- project context in the statement's prompt: the signatures and docstrings of what the file imports from the workspace's other files (read and parsed, never imported or run; nothing outside the workspace folders), the lines of a file beside it most like those before the cursor, and, with context.recent, chunks of the files you opened and edited
     projectTokens = 256, -- the most tokens of project context, before the file's own window (model.contextTokens)
     recent = true, -- chunks of the files you opened and edited in the project context
     recentChunks = 16, -- chunks of 64 lines kept of what you opened and edited (the oldest go first)
