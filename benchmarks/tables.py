@@ -240,9 +240,9 @@ def project(report: dict) -> list[str]:
 
 
 def _budget(name: str) -> str:
-    """ "qwen2.5-coder-0.5b project=256 repo" -> "256 tokens, repo"; "... project=0" -> "none" """
+    """ "qwen2.5-coder-0.5b project=256 repo similar" -> "256 tokens, repo similar"; "... project=0" -> "none" """
     budget, *layout = name.split(" project=")[1].split()
-    return "none" if budget == "0" else f"{budget} tokens" + (f", {layout[0]}" if layout else "")
+    return "none" if budget == "0" else f"{budget} tokens" + (f", {' '.join(layout)}" if layout else "")
 
 
 def _ci(interval, digits: int) -> str:
@@ -305,6 +305,10 @@ TABLES = {
     **{f"loops/latency_gemma_{run}.json": [latency] for run in ("guard1", "noguard1", "guard2", "noguard2")},
     "memory/closed_states_dropped_qwen.json": [latency],
     "memory/closed_states_kept_qwen.json": [latency],
+    **{f"project/{split}_repo_similar.json": [project] for split in ("fresh-dev", "fresh", "test")},
+    "project/fresh-dev_repo_similar_first.json": [project],
+    "project/latency_fresh_with_similar.json": [latency],
+    "project/latency_fresh_without_similar.json": [latency],
 }
 
 

@@ -58,9 +58,9 @@ class Similar:
         self._files: dict[Path, _Index] = {}
         self._lock = threading.Lock()
 
-    def best(self, path: Path, before: str) -> Window | None:
+    def best(self, path: Path, before: str, least: float = MIN_SIMILARITY) -> Window | None:
         """The window of another file in path's folder most like the lines of `before` (the text
-        before the cursor) that end it, with the lines after it; None when no window is MIN_SIMILARITY alike."""
+        before the cursor) that end it, with the lines after it; None when no window is `least` alike."""
         query = set(_NAME.findall("\n".join(before.split("\n")[-QUERY_LINES:])))
         own = Path(os.path.realpath(path))
         found: tuple[float, Path, _Index, int] | None = None
@@ -78,7 +78,7 @@ class Similar:
                     shared[index.postings[name]] += 1
             scores = shared / (len(query) + index.sizes - shared)
             i = int(np.argmax(scores))
-            if scores[i] >= MIN_SIMILARITY and (found is None or scores[i] > found[0]):
+            if scores[i] >= least and (found is None or scores[i] > found[0]):
                 found = (float(scores[i]), file, index, i * STRIDE)
         if found is None:
             return None
