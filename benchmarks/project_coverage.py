@@ -18,7 +18,6 @@ from pathlib import Path
 
 from nib.model.eval import repo
 from nib.model.eval.heldout import folder
-from nib.model.eval.points import identifier_line_points, python_files
 from nib.model.service.project import CHARS_PER_TOKEN, ProjectContext
 from nib.model.text.stubs import imports
 
@@ -40,11 +39,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, dest="json_out")
     args = parser.parse_args()
     top = folder(args.split)
-    files = python_files(top)
-    texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
-    roots = [top / f.relative_to(top).parts[0] for f in files]
-    cuts = identifier_line_points(texts, args.points, args.seed)
-    crossing = repo.cross_file(files, texts, roots, cuts)
+    files, texts, roots, cuts, crossing = repo.split_cuts(top, args.points, args.seed)
     names = {f: repo.defined_names(t) for f, t in zip(files, texts, strict=True)}
     counts = {"cross_file": 0, "imported_before_the_cut": 0, "in_the_context": 0, "in_an_unbounded_context": 0}
     for cut, cross in zip(cuts, crossing, strict=True):

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from nib.model.eval import repo
 from nib.model.eval.heldout import folder
-from nib.model.eval.points import identifier_line_points, python_files
 from nib.model.service.similar import Similar
 from nib.model.service.workspace import Workspace
 
@@ -32,11 +31,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, dest="json_out")
     args = parser.parse_args()
     top = folder(args.split)
-    files = python_files(top)
-    texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
-    roots = [top / f.relative_to(top).parts[0] for f in files]
-    cuts = identifier_line_points(texts, args.points, args.seed)
-    crossing = repo.cross_file(files, texts, roots, cuts)
+    files, texts, roots, cuts, crossing = repo.split_cuts(top, args.points, args.seed)
     finders: dict[Path, Similar] = {}
     rows = []
     for cut, cross in zip(cuts, crossing, strict=True):

@@ -44,11 +44,7 @@ def run(
 ) -> dict:
     """Each model at each project-context budget (0: without) in each layout (`prompt.project_tokens`),
     with and without the similar window (`service/similar.py`) as asked, on the same cuts."""
-    files = python_files(folder)
-    texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
-    roots = [folder / f.relative_to(folder).parts[0] for f in files]
-    cuts = identifier_line_points(texts, points, seed)
-    crossing = cross_file(files, texts, roots, cuts)
+    files, texts, roots, cuts, crossing = split_cuts(folder, points, seed)
     results = []
     for model in models:
         predictor = ModelPredictor(model, threads)
@@ -75,6 +71,16 @@ def run(
     report["paired"] = paired(results) if len(results) > 1 else []
     report["paired_cross_file"] = paired([r["cross_file"] for r in results]) if len(results) > 1 else []
     return report
+
+
+def split_cuts(folder: Path, points: int, seed: int):
+    """A split's Python files, their texts, each one's package folder (its workspace), the name-line
+    cuts, and whether each is cross-file."""
+    files = python_files(folder)
+    texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
+    roots = [folder / f.relative_to(folder).parts[0] for f in files]
+    cuts = identifier_line_points(texts, points, seed)
+    return files, texts, roots, cuts, cross_file(files, texts, roots, cuts)
 
 
 def cross_file(files: list[Path], texts: list[str], roots: list[Path], cuts) -> list[bool]:
