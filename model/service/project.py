@@ -11,10 +11,11 @@
                       the lines after them (`similar.py`, RepoCoder's retrieval), the most relevant
         recent:       chunks of what the user opened and edited (`text/recent.py`), most similar first
 
-The block goes before the file's own window and changes only when the cursor's scope (its
-top-level function or class), the imports or the names used there change, so that the KV state
-over it is reused keystroke after keystroke (the service pre-fills a new block off the keystroke
-path). Only files inside the workspace folders are read, symbolic links resolved first.
+The block goes before the file's own window. It is made again at each pause in typing (the
+service pre-fills a new block then, off the keystroke path) and changes when the cursor's scope
+(its top-level function or class), the imports or the names used there change, or the lines
+before the cursor come to be most like another window; between pauses the KV state over it is
+reused keystroke after keystroke. Only files inside the workspace folders are read, symbolic links resolved first.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class ProjectContext:
         if path and self.workspace.roots and line.startswith(("from ", "import ")):
             pieces += self._package(Path(path)) + self._imported(Path(path), line)
         elif path and self.workspace.roots and self.similar:
-            pieces += self._similar(Path(path), text[:cursor])
+            pieces += self._similar(Path(path), text[:cursor], budget_chars)
         if recent:
             around = "\n".join(text[:cursor].split("\n")[-AROUND_LINES:])
             pieces += [
@@ -121,7 +122,9 @@ class ProjectContext:
             if best.get((piece.path, piece.text), piece).relevance <= piece.relevance:
                 best[piece.path, piece.text] = piece
         shown, used = [], 0
-        for piece in sorted(best.values(), key=lambda p: -p.relevance):  # the most relevant, cut to the room left
+        # the most relevant, cut to the room left; ties by path and text, not by the order of sets of
+        # names, which changes with the interpreter's hash seed
+        for piece in sorted(best.values(), key=lambda p: (-p.relevance, p.path, p.text)):
             room = budget_chars - used
             body = piece.text if len(piece.text) <= room else _fit(piece.text, room)
             if body:
@@ -134,16 +137,19 @@ class ProjectContext:
         definitions = len({p.path for p in shown if p.kind == "definitions"})
         return Block(Project(self.workspace.name(path), _by_file(shown), own), definitions, chunks)
 
-    def _similar(self, path: Path, before: str) -> list[_Piece]:
+    def _similar(self, path: Path, before: str, budget_chars: int) -> list[_Piece]:
         """The window of a sibling file most like the lines before the cursor, with the lines after
-        it (`similar.py`), its last SIMILAR_CHARS: the most relevant piece."""
+        it (`similar.py`): its last lines that fit SIMILAR_CHARS and the budget, the most relevant piece
+        (none when its last line alone does not fit: a generated file's huge line)."""
         window = self.similar.best(path, before) if self.similar else None
-        if window is None:
-            return []
-        lines = window.text.split("\n")
-        while len(lines) > 1 and sum(len(x) + 1 for x in lines) > SIMILAR_CHARS:
+        room = min(SIMILAR_CHARS, budget_chars)
+        lines = window.text.split("\n") if window else []
+        while len(lines) > 1 and len("\n".join(lines)) > room:
             lines.pop(0)
-        return [_Piece(self.workspace.relative(window.path), "\n".join(lines), SIMILAR_RELEVANCE, "similar")]
+        text = "\n".join(lines)
+        if window is None or len(text) > room:
+            return []
+        return [_Piece(self.workspace.relative(window.path), text, SIMILAR_RELEVANCE, "similar")]
 
     def _definitions(self, path: Path, text: str, scope: str, found_imports: tuple[Import, ...]) -> list[_Piece]:
         """A piece for each name the file imports from another workspace file and uses: its stub,
@@ -295,9 +301,10 @@ def _by_file(pieces: list[_Piece]) -> tuple[tuple[str, str], ...]:
     best: dict[str, float] = {}
     for p in pieces:
         best[p.path] = max(best.get(p.path, 0.0), p.relevance)
-    order = sorted(best, key=lambda path: best[path])
+    order = sorted(best, key=lambda path: (best[path], path))
     return tuple(
-        (path, "\n".join(p.text for p in sorted(pieces, key=lambda p: p.relevance) if p.path == path)) for path in order
+        (path, "\n".join(p.text for p in sorted(pieces, key=lambda p: (p.relevance, p.text)) if p.path == path))
+        for path in order
     )
 
 

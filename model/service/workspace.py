@@ -67,6 +67,10 @@ class Workspace:
                 self._files.pop(next(iter(self._files)))
         return parsed
 
+    def holds(self, path: Path) -> bool:
+        """Whether path (links resolved) is inside a workspace folder."""
+        return self._root(path) is not None
+
     def relative(self, path: Path) -> str:
         """path in its workspace folder (its name alone outside them: a recent chunk's untitled buffer)."""
         root = self._root(path)
