@@ -3,6 +3,7 @@
     python benchmarks/tables.py            # every table whose JSON is there
     python benchmarks/tables.py --changed BEFORE.json AFTER.json   # cuts gained and lost, per result
     python benchmarks/tables.py --paired A.json:NAME B.json:NAME ...   # B ... against A on the same cuts
+    python benchmarks/tables.py --paired "A.json:NAME, cross-file" ...   # `nib eval --repo`: its cross-file cuts
 
 Each JSON file carries the command that made it; the tables add nothing to it.
 """
@@ -305,7 +306,11 @@ TABLES = {
     **{f"loops/latency_gemma_{run}.json": [latency] for run in ("guard1", "noguard1", "guard2", "noguard2")},
     "memory/closed_states_dropped_qwen.json": [latency],
     "memory/closed_states_kept_qwen.json": [latency],
-    **{f"project/{split}_repo_similar.json": [project] for split in ("fresh-dev", "fresh", "test")},
+    **{
+        f"project/{split}_repo_similar{run}.json": [project]
+        for split in ("fresh-dev", "fresh", "test")
+        for run in ("", "_final")
+    },
     "project/fresh-dev_repo_similar_first.json": [project],
     "project/latency_fresh_with_similar.json": [latency],
     "project/latency_fresh_without_similar.json": [latency],
@@ -344,7 +349,10 @@ def paired_rows(specs: list[str]) -> list[str]:
     for spec in specs:
         path, _, name = spec.partition(":")
         found = json.loads(Path(path).read_text())["results"]
-        results.append(next(r for r in found if r["name"] == name) if name else found[0])
+        subset = name.endswith(", cross-file")
+        name = name.removesuffix(", cross-file")
+        result = next(r for r in found if r["name"] == name) if name else found[0]
+        results.append(result["cross_file"] if subset else result)
     rows = [
         "| result | against | exact, difference [95% CI] | similarity, difference [95% CI] | cuts |",
         "|---|---|---|---|---|",

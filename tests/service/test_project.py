@@ -221,3 +221,32 @@ def test_a_sibling_s_lines_like_the_cursor_s_come_last_and_count_as_a_chunk(tmp_
         .project.files
         == block.project.files[:-1]
     )
+
+
+def test_the_window_keeps_its_last_lines_within_600_characters_and_none_on_an_import_line(tmp_path):
+    root = tmp_path / "repo"
+    (root / "pay").mkdir(parents=True)
+    lines = [
+        f"    amount_{i} = invoice.line_{i}.price * invoice.rate + invoice.fee_{i}  # " + "x" * 30 for i in range(12)
+    ]
+    (root / "pay" / "tax.py").write_text("\n".join(lines))
+    before = "\n".join(lines[:7]) + "\n    "
+    block = ProjectContext([str(root)]).block(str(root / "pay" / "vat.py"), before, len(before), 2000, recent=False)
+    assert len(lines[0]) == 100 and block.project.files == (("pay/tax.py", "\n".join(lines[7:12])),)  # 504 characters
+    assert block.chunks == 1
+    before = "\n".join(lines[:7]) + "\nfrom pay.tax import "
+    assert ProjectContext([str(root)]).block(str(root / "pay" / "vat.py"), before, len(before), 2000) == NO_BLOCK
+
+
+def test_a_sibling_s_huge_line_is_read_in_time_and_not_shown(tmp_path):
+    root = tmp_path / "repo"
+    (root / "gen").mkdir(parents=True)
+    names = " ".join(f"name_{i}" for i in range(25_000))  # about 250 KB on one line
+    (root / "gen" / "table.py").write_text(f"TABLE = '{names}'\n")
+    before = "TABLE = 'name_0 name_1 name_2 name_3"
+    started = time.perf_counter()
+    block = ProjectContext([str(root)]).block(str(root / "gen" / "use.py"), before, len(before), 2000, recent=False)
+    assert time.perf_counter() - started < 5 and block == NO_BLOCK
+    (root / "gen" / "table.py").write_text("TABLE = '" + "name_0 name_1 name_2 name_3 " * 25 + "'\n")  # all alike
+    block = ProjectContext([str(root)]).block(str(root / "gen" / "use.py"), before, len(before), 2000, recent=False)
+    assert block == NO_BLOCK  # its one line is longer than the window's 600 characters
