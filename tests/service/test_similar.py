@@ -105,7 +105,8 @@ def test_a_query_reads_no_file_past_its_bytes_and_the_index_stays_within_its_siz
     root = folder(tmp_path)
     cancel = root / "shop" / "cancel.py"
     finder = Similar(Workspace([str(root)]))
-    monkeypatch.setattr(similar, "READ_BYTES", len(ORDERS) - 1)  # cart.py (first by name) fits, orders.py not
+    # orders.py alone would fit; after cart.py (first by name) it does not: the bytes are counted together
+    monkeypatch.setattr(similar, "READ_BYTES", len(ORDERS) + 10)
     assert finder.best(cancel, BEFORE) is None
     assert [p.name for p in finder._files] == ["cart.py"]
     monkeypatch.setattr(similar, "READ_BYTES", 1 << 20)
