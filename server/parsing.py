@@ -1,8 +1,12 @@
 """Reading a client's settings object (camelCase, nested) into `settings.Settings`.
 
 An unknown key or a value of the wrong type or range is a warning and the default; it never
-fails a request. nib 0.1's flat names (`listSize`, `staticMs`, ...) and replaced settings
-(`statement.blockBody`) are still accepted, with a deprecation warning, until nib 0.3.
+fails a request. Only the wire names are read (`list`, `apiKeyEnv`), never the Python ones
+(`listing`, `api_key_env`): an editor passes on keys it does not know, also from a workspace's
+settings file, and checks only the wire names of the settings that are the user's alone.
+nib 0.1's flat names (`listSize`, `staticMs`, ...) and replaced settings (`statement.blockBody`)
+are still accepted, with a deprecation warning, until nib 0.3; those of a user-only setting
+(`modelPath`, `device`) no longer are, for the same reason.
 """
 
 from __future__ import annotations
@@ -29,11 +33,11 @@ DEPRECATED = {
     "contextTokens": ("model", "contextTokens"),
     "blockBody": ("statement", "blockBody"),
     "debounceMs": ("statement", "debounceMs"),
-    "modelPath": ("model", "path"),
-    "device": ("model", "device"),
     "threads": ("model", "threads"),
     "logLevel": ("log", "level"),
 }
+# nib 0.1's flat names of settings that are the user's alone (`setting(machine=True)`): not read.
+REMOVED = {"modelPath": "model.path", "device": "model.device"}
 # Settings replaced by one whose values differ: old wire path -> (new wire path, old value -> new value).
 CONVERTED = {("statement", "blockBody"): (("statement", "lines"), lambda on: "multi" if on else "auto")}
 
@@ -62,7 +66,9 @@ def parse(raw, base: Settings | None = None) -> tuple[Settings, list[str]]:
     if not isinstance(raw, dict):
         return settings, [f"nib: settings must be an object, got {type(raw).__name__}; using defaults"]
     for key, value in raw.items():
-        if key in DEPRECATED and not isinstance(value, dict):
+        if key in REMOVED:
+            warnings.append(f"nib: setting {key} is no longer read: set {REMOVED[key]} in your user settings")
+        elif key in DEPRECATED and not isinstance(value, dict):
             path = DEPRECATED[key]
             if path not in CONVERTED:  # a converted one warns with its new value
                 warnings.append(f"nib: setting {key} is deprecated (until nib 0.3): use {'.'.join(path)}")
@@ -107,7 +113,7 @@ def _set(settings: Settings, path: tuple[str, ...], value, warnings: list[str]) 
 
 
 def _field(cls, name: str):
-    return next((f for f in fields(cls) if wire(f) == name or f.name == name), None)
+    return next((f for f in fields(cls) if wire(f) == name), None)
 
 
 def _check(f, value, default) -> str | None:

@@ -344,6 +344,11 @@ def test_vscode_ignores_a_workspaces_engine_and_server_settings(extensions, tmp_
                     "nib.server.python": "/bin/false",
                     "nib.server.command": ["/bin/false"],
                     "nib.jedi.environment": str(workspace / ".venv"),  # jedi would run the repository's python
+                    # other names the server once read for user-only settings: not passed on (the
+                    # server would have warned of each, a notification more)
+                    "nib.listing.model": str(workspace / "model"),
+                    "nib.modelPath": str(workspace / "model"),
+                    "nib.engine.api_key_env": "GITHUB_TOKEN",
                 }
             )
         )

@@ -141,3 +141,25 @@ def test_exclude_takes_globs_and_is_the_users_alone():
         "'*credential*']"
     ]
     assert "exclude" in machine_paths()  # VS Code ignores a workspace's value: a repository cannot un-exclude
+
+
+def test_only_wire_names_are_read_and_no_flat_name_of_a_user_only_setting():
+    # An editor passes on keys it does not know, a workspace's too, and keeps the user's own value
+    # only under the wire names of user-only settings: any other name for them would let a
+    # cloned repository choose the model that runs or the key sent to an engine.
+    raw = {
+        "listing": {"model": "/repo/evil"},
+        "engine": {"api_key_env": "GITHUB_TOKEN", "timeout_ms": 5},
+        "modelPath": "/repo/evil",
+        "device": "cuda",
+    }
+    assert parse(raw) == (
+        Settings(),
+        [
+            "nib: unknown setting 'listing' ignored",
+            "nib: unknown setting 'engine.api_key_env' ignored",
+            "nib: unknown setting 'engine.timeout_ms' ignored",
+            "nib: setting modelPath is no longer read: set model.path in your user settings",
+            "nib: setting device is no longer read: set model.device in your user settings",
+        ],
+    )

@@ -29,6 +29,7 @@ let restartTimer: NodeJS.Timeout | undefined;
 let restarting: Promise<void> = Promise.resolve(); // the last restart asked for (`restart`)
 let healthyTimer: NodeJS.Timeout | undefined;
 let userOnly: string[] = []; // "nib.engine.url", ...: package.json's restrictedConfigurations
+let registered: string[] = []; // "nib.list.size", ...: package.json's settings
 let serverCwd = ""; // the server's current folder: the extension's own, never the workspace
 let startedWith = ""; // the command and arguments the server was started with, as JSON
 let warned = false; // about a workspace that sets userOnly settings, once a session
@@ -40,9 +41,26 @@ function userValue<T>(name: string): T | undefined {
   return seen?.globalValue ?? seen?.defaultValue;
 }
 
-/** The settings the server reads: everything under "nib" but "server", the user-only ones from the user. */
+/** Of a settings object under prefix ("nib"), the keys package.json declares, and the groups holding them.
+ * VS Code hands on a workspace's keys that no extension declares: any other name the server read for a
+ * user-only setting (an alias, a deprecated flat name) would be the workspace's. */
+function registeredOnly(group: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(group)) {
+    const name = `${prefix}.${key}`;
+    if (registered.includes(name)) {
+      out[key] = value;
+    } else if (typeof value === "object" && value !== null && registered.some((r) => r.startsWith(`${name}.`))) {
+      out[key] = registeredOnly(value as Record<string, unknown>, name);
+    }
+  }
+  return out;
+}
+
+/** The settings the server reads: those nib declares under "nib" but "server", the user-only ones from the user. */
 function serverSettings(): Record<string, unknown> {
-  const all = JSON.parse(JSON.stringify(vscode.workspace.getConfiguration("nib"))) as Record<string, unknown>;
+  const raw = JSON.parse(JSON.stringify(vscode.workspace.getConfiguration("nib"))) as Record<string, unknown>;
+  const all = registeredOnly(raw, "nib");
   delete all.server;
   if (offHere()) {
     all.enable = false;
@@ -294,6 +312,7 @@ async function restartNow(): Promise<void> {
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   log = vscode.window.createOutputChannel("nib", { log: true });
   userOnly = context.extension.packageJSON.capabilities.untrustedWorkspaces.restrictedConfigurations;
+  registered = Object.keys(context.extension.packageJSON.contributes.configuration.properties);
   serverCwd = context.extensionPath;
   workspaceState = context.workspaceState;
   const settingsFiles = vscode.workspace.createFileSystemWatcher("**/.vscode/settings.json");
