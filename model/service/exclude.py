@@ -59,33 +59,87 @@ def invalid(pattern: str) -> str | None:
     return None
 
 
+_ANY, _DIRS, _STAR = "**", "**/", "*"  # tokens that match a run of characters; the rest match one
+
+
 @lru_cache(maxsize=256)
-def _regex(glob: str) -> re.Pattern[str]:
-    """A glob as a regular expression.
+def _regex(glob: str) -> _Glob:
+    """A glob, matched in time linear in the path's length (a regular expression of several `*`
+    backtracks: `*a*a*a*b` took seconds on a 255-character name, on the event loop).
 
     Example: _regex("**/a/*.py").fullmatch("x/y/a/b.py") and not _regex("a/*.py").fullmatch("a/b/c.py")
     """
-    out, i = [], 0
+    tokens: list[str | re.Pattern[str]] = []
+    i = 0
     while i < len(glob):
         c = glob[i]
         if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
+            tokens.append(_DIRS)
             i += 3
             continue
         if glob.startswith("**", i):
-            out.append(".*")
+            tokens.append(_ANY)
             i += 2
             continue
         if c == "*":
-            out.append("[^/]*")
+            tokens.append(_STAR)
         elif c == "?":
-            out.append("[^/]")
+            tokens.append(re.compile("[^/]"))
         elif c == "[" and "]" in glob[i + 1 :]:
             end = glob.index("]", i + 1)
             inner = glob[i + 1 : end].replace("\\", "\\\\")
-            out.append("[" + ("^" + inner[1:] if inner.startswith("!") else inner) + "]")
+            tokens.append(re.compile("[" + ("^" + inner[1:] if inner.startswith("!") else inner) + "]", re.IGNORECASE))
             i = end
         else:
-            out.append(re.escape(c))
+            tokens.append(c.lower())
         i += 1
-    return re.compile("".join(out), re.IGNORECASE)
+    return _Glob(tuple(tokens))
+
+
+class _Glob:
+    """A glob's tokens run as a set of states over the text, one character at a time: state 2k
+    is before token k, state 2k+1 inside `**/` (k) after at least one character of it."""
+
+    def __init__(self, tokens: tuple[str | re.Pattern[str], ...]):
+        self.tokens = tokens
+
+    def fullmatch(self, text: str) -> bool:
+        return _fullmatch(self.tokens, text)
+
+
+@lru_cache(maxsize=4096)
+def _fullmatch(tokens: tuple[str | re.Pattern[str], ...], text: str) -> bool:
+    states = _closure(tokens, {0})
+    for c in map(str.lower, text):  # each character as the glob's literal ones: case ignored
+        after = set()
+        for state in states:
+            k, inside = divmod(state, 2)
+            if k == len(tokens):
+                continue
+            token = tokens[k]
+            if inside or token == _DIRS:  # `.*/`: any character, and a "/" may end it
+                after.add(2 * k + 1)
+                if c == "/":
+                    after.add(2 * k + 2)
+            elif token == _ANY or (token == _STAR and c != "/"):
+                after.add(2 * k)
+            elif token == _STAR:  # a "/" ends it: the closure has stepped past it already
+                continue
+            elif token == c if isinstance(token, str) else token.fullmatch(c):
+                after.add(2 * k + 2)
+        states = _closure(tokens, after)
+        if not states:
+            return False
+    return 2 * len(tokens) in states
+
+
+def _closure(tokens, states: set[int]) -> set[int]:
+    """states and those reached from them on no character: past a `*`, `**` or `**/` matching nothing."""
+    out, todo = set(states), list(states)
+    while todo:
+        state = todo.pop()
+        k, inside = divmod(state, 2)
+        if not inside and k < len(tokens) and tokens[k] in (_ANY, _DIRS, _STAR) and 2 * k + 2 not in out:
+            out.add(2 * k + 2)
+            todo.append(2 * k + 2)
+    return out
