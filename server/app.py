@@ -55,6 +55,13 @@ def workspace_roots(params: types.InitializeParams) -> list[str]:
     return [p for p in (file_path(u) for u in uris) if p is not None]
 
 
+def did_change_workspace_folders(ls: NibServer, params: types.DidChangeWorkspaceFoldersParams):
+    """Project context reads in the folders open now: an added one from now on, a removed one no more.
+    (pygls has applied the change to ls.workspace.folders before this runs.)"""
+    uris = [f.uri for f in ls.workspace.folders.values()]
+    ls.service.set_roots([p for p in (file_path(u) for u in uris) if p is not None])
+
+
 async def initialized(ls: NibServer, params: types.InitializedParams):
     for w in ls.init_warnings:
         ls.log.warning("%s (initializationOptions)", w)
@@ -155,6 +162,7 @@ FEATURES: list[tuple[str, object, Callable[..., Any]]] = [
     (types.INITIALIZE, None, initialize),
     (types.INITIALIZED, None, initialized),
     (types.WORKSPACE_DID_CHANGE_CONFIGURATION, None, did_change_configuration),
+    (types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, None, did_change_workspace_folders),
     (types.TEXT_DOCUMENT_DID_OPEN, None, did_open),
     (types.TEXT_DOCUMENT_DID_CHANGE, None, did_change),
     (types.TEXT_DOCUMENT_DID_CLOSE, None, did_close),

@@ -11,7 +11,6 @@ says.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from lsprotocol import types
@@ -116,4 +115,6 @@ class SessionProtocol(NibProtocol):
 
 
 def is_parse_error(error: Exception) -> bool:
-    return isinstance(error, (json.JSONDecodeError, UnicodeDecodeError))
+    """Whether the read loop could not decode a message: not JSON, not UTF-8 (both ValueErrors), a
+    number of over 4,300 digits (a ValueError of Python's int) or arrays nested too deep to parse."""
+    return isinstance(error, ValueError | RecursionError)

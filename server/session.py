@@ -383,5 +383,8 @@ def file_path(uri: str) -> str | None:
     """A file URI's path, for jedi to find the project and imports next to the file."""
     from urllib.parse import unquote, urlparse
 
-    parsed = urlparse(uri)
+    try:
+        parsed = urlparse(uri)
+    except ValueError:  # "file://[x/a.py": a client's malformed URI is a document without a path
+        return None
     return unquote(parsed.path) if parsed.scheme == "file" else None

@@ -164,6 +164,39 @@ def test_caches_stay_bounded_over_many_documents():
         client.close()
 
 
+def test_a_body_python_cannot_decode_and_a_malformed_uri_get_clear_answers():
+    client = RawClient(TEST_SERVER)
+    try:
+        client.initialize()
+        # a number of 5,000 digits (over Python's int limit) and arrays nested 100,000 deep: not JSON
+        # that can be read, so a parse error with id null, as for bytes that are not JSON
+        client.send_bytes(
+            b'{"jsonrpc": "2.0", "id": 77, "method": "nib/_memory", "params": {"a": ' + b"9" * 5000 + b"}}"
+        )
+        client.send_bytes(
+            b'{"jsonrpc": "2.0", "id": 78, "method": "nib/_memory", "params": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        )
+        assert client.request("nib/_document", {"uri": "file:///none.py"}) is None  # after both, in order
+        errors = [(a["id"], a["error"]["code"]) for a in client.responses[("all", None)]]
+        assert errors == [(None, -32700), (None, -32700)]
+        # a URI that urllib cannot split: a document without a path, completed as one
+        uri = "file://[x/a.py"
+        client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import os\nos.pa"}},
+        )
+        for _ in range(40):  # after `.` the list waits for jedi: empty and incomplete until it has answered
+            result = client.request(
+                "textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}}
+            )
+            if result["items"]:
+                break
+            time.sleep(0.25)
+        assert "path" in [item["label"] for item in result["items"]]
+    finally:
+        client.close()
+
+
 def test_a_document_over_the_size_limit_gets_no_completion_and_one_log_line():
     client = RawClient(TEST_SERVER, stderr=subprocess.PIPE)
     client.initialize(options={"maxDocumentChars": 5000})
