@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import threading
 from collections import deque
 from pathlib import Path
@@ -180,8 +181,11 @@ class NibServer(LanguageServer):
     # -- completion ---------------------------------------------------------
 
     def excluded(self, uri: str) -> bool:
-        """Whether the setting `exclude` matches the document: no completions, nothing of it read."""
-        return self.service.config.exclude.matches(file_path(uri))
+        """Whether the setting `exclude` matches the document, under its own name or the one its
+        symbolic links lead to (a repository's `settings_local.py` -> `.env`): no completions, nothing
+        of it read."""
+        exclude, path = self.service.config.exclude, file_path(uri)
+        return exclude.matches(path) or exclude.matches(real_path(path))
 
     def _excluded_now(self, uri: str) -> None:
         """The document became excluded (or stopped being so): forget what was kept of it, and say so."""
@@ -377,6 +381,14 @@ def _session_logger(n: int) -> logging.Logger:
     logger = logging.Logger(f"nib.session{n}")
     logger.parent = logging.getLogger("nib")
     return logger
+
+
+def real_path(path: str | None) -> str | None:
+    """path with its symbolic links resolved; None for none, or a path the system refuses (a NUL)."""
+    try:
+        return os.path.realpath(path) if path else None
+    except (OSError, ValueError):
+        return None
 
 
 def file_path(uri: str) -> str | None:

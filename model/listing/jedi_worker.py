@@ -24,6 +24,7 @@ from nib.model.text.lexeme import position_kind
 def complete(text: str, cursor: int, path: str | None, environment: str | None = None) -> dict:
     import jedi
 
+    _no_project_files(jedi)
     line_start = text.rfind("\n", 0, cursor) + 1
     line_prefix = text[line_start:cursor]
     project = None
@@ -33,6 +34,17 @@ def complete(text: str, cursor: int, path: str | None, environment: str | None =
     script = jedi.Script(text, path=path, project=project)
     found = script.complete(text.count("\n", 0, cursor) + 1, cursor - line_start)
     return {"names": [[c.name, c.type, detail(c)] for c in found], "position": position_kind(line_prefix)}
+
+
+def _no_project_files(jedi) -> None:
+    """jedi finds the project of a file as it would, but never loads a `.jedi/project.json`: a
+    cloned repository's would add any folder (`added_sys_path`, `sys_path`, `path`) to what jedi
+    reads, outside the workspace."""
+
+    def load(cls, path):
+        raise FileNotFoundError(path)  # what jedi's search expects of a folder without one: it goes on
+
+    jedi.api.project.Project.load = classmethod(load)
 
 
 def detail(completion) -> str:

@@ -118,6 +118,16 @@ async def test_an_excluded_file_gets_nothing_and_the_status_says_so(client):
     assert (await complete(client, 16, 8, uri=secret)).items
 
 
+async def test_a_link_to_an_excluded_file_is_excluded_too(client, tmp_path):
+    (tmp_path / ".env").write_text(TEXT)
+    (tmp_path / "settings_local.py").symlink_to(tmp_path / ".env")  # a cloned repository's link
+    uri = (tmp_path / "settings_local.py").as_uri()
+    open_doc(client, TEXT, uri=uri)
+    assert (await wait_status(client, uri, True))["excluded"] is True
+    assert await complete(client, 16, 8, uri=uri) is None
+    assert await inline(client, 16, 8, uri=uri) is None
+
+
 STATS_HOME = tempfile.mkdtemp(prefix="nib-stats-")
 
 

@@ -220,3 +220,24 @@ def test_jedi_reads_the_packages_of_the_environment_it_is_given_and_runs_nothing
     finally:
         jedi.close()
     assert not marker.exists()
+
+
+def test_a_repositorys_jedi_project_file_adds_no_folder_outside_it(tmp_path):
+    """A cloned repository's `.jedi/project.json` naming a folder outside it: jedi reads nothing there."""
+    outside, repo = tmp_path / "outside", tmp_path / "repo"
+    outside.mkdir()
+    (outside / "privatemod.py").write_text("API_TOKEN = 'from another project'\n")
+    (repo / ".jedi").mkdir(parents=True)
+    (repo / ".jedi" / "project.json").write_text(
+        json.dumps([1, {"path": str(repo), "added_sys_path": [str(outside)], "sys_path": [str(outside)]}])
+    )
+    (repo / "local.py").write_text("LOCAL = 1\n")
+    jedi = JediCompleter(budget_ms=60_000)  # not a test of jedi's speed
+    try:
+        text = "import privatemod\nprivatemod.A"
+        assert jedi.names(text, len(text), path=str(repo / "app.py")) == JediAnswer([], "attribute")
+        text = "import local\nlocal.L"  # the repository's own module is still found beside the file
+        found = jedi.names(text, len(text), path=str(repo / "app.py")).names
+        assert [n.name for n in found if not n.name.startswith("__")] == ["LOCAL"]
+    finally:
+        jedi.close()
