@@ -223,13 +223,15 @@ class NibServer(LanguageServer):
         debounce = self.settings.statement.debounce_ms
         if mode == Mode.STATEMENT and debounce:  # wait for more typing; a newer keystroke asks again
             await asyncio.sleep(debounce / 1e3)
-            if doc.version != version:
+            if doc.version != version or doc.text is not text:
                 return None
         result = await self.service.complete(uri, text, cursor, mode, file_path(uri))
         if result is None:
             return None
         self.last_result = result  # for the test suite's inspection requests
-        if doc.version != version or self.documents.get(uri) is not doc:
+        # edited since: by the client's version, or by the text itself (a client that repeats a
+        # version number would otherwise get positions in a text that is no more)
+        if doc.version != version or doc.text is not text or self.documents.get(uri) is not doc:
             self.log.debug("%s for version %d dropped: document is at %d", mode.value, version, doc.version)
             return None
         if self.excluded(uri):  # `exclude` changed while it was computed

@@ -197,6 +197,27 @@ def test_a_body_python_cannot_decode_and_a_malformed_uri_get_clear_answers():
         client.close()
 
 
+def test_an_edit_that_repeats_the_version_number_still_makes_the_answer_stale():
+    client = RawClient(TEST_SERVER)
+    try:
+        client.initialize(options={"statement": {"debounceMs": 500}, "jedi": {"enable": False}})
+        uri = "file:///w/a.py"
+        client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import os\nos.pa"}},
+        )
+        asked = client.request_async(
+            "textDocument/inlineCompletion",
+            {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}, "context": {"triggerKind": 2}},
+        )
+        edit = {"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}}, "text": "xx = "}
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 1}, "contentChanges": [edit]})
+        assert client.wait(asked) == {"id": asked, "jsonrpc": "2.0", "result": None}  # its range would be `= `
+        assert client.request("nib/_document", {"uri": uri}) == {"text": "import os\nxx = os.pa", "version": 1}
+    finally:
+        client.close()
+
+
 def test_a_document_over_the_size_limit_gets_no_completion_and_one_log_line():
     client = RawClient(TEST_SERVER, stderr=subprocess.PIPE)
     client.initialize(options={"maxDocumentChars": 5000})
