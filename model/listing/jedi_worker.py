@@ -15,24 +15,29 @@ server dies.
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 from nib.model.listing.site_paths import site_paths
 from nib.model.text.lexeme import position_kind
 
 
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def complete(text: str, cursor: int, path: str | None, environment: str | None = None) -> dict:
     import jedi
 
     _no_project_files(jedi)
-    line_start = text.rfind("\n", 0, cursor) + 1
+    breaks = list(_BREAK.finditer(text, 0, cursor))  # as jedi (parso) counts lines: CR alone ends one too
+    line_start = breaks[-1].end() if breaks else 0
     line_prefix = text[line_start:cursor]
     project = None
     if environment:  # the project jedi finds for path, with the environment's folders to read as well
         default = jedi.get_default_project(path)
         project = jedi.Project(default.path, added_sys_path=list(site_paths(environment)))
     script = jedi.Script(text, path=path, project=project)
-    found = script.complete(text.count("\n", 0, cursor) + 1, cursor - line_start)
+    found = script.complete(len(breaks) + 1, cursor - line_start)
     return {"names": [[c.name, c.type, detail(c)] for c in found], "position": position_kind(line_prefix)}
 
 

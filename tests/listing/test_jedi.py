@@ -20,6 +20,8 @@ def test_jedi_worker_answers_fails_cleanly_and_restarts():
         assert "walk" in [n.name for n in result.names]
         assert jedi.names(text + "t", len(text) + 1) is result  # the same name typed on: jedi's answer kept
         assert jedi.names(text, len(text) + 5) is None  # jedi raises on a column past the line: no answer
+        for text in ("import os\ros.pa", "import os\r\nos.pa"):  # lines ended as old Macs and Windows end them
+            assert "path" in [n.name for n in jedi.names(text, len(text)).names]
         jedi._process.kill()
         jedi._process.wait()
         result = jedi.names(text, len(text))  # a dead worker is replaced on the next request
