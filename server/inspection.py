@@ -75,6 +75,7 @@ def register(server) -> None:
             "project_files": len(ls.service.project.workspace._files),
             "recent_chunks": len(ls.service.project.recent),
             "jedi_scopes": ls.service.ranker.scopes_kept(),
+            "lists_kept": len(ls.service.ranker._asked),
             "rss_bytes": _rss(),
             "peak_rss_bytes": _peak_rss(),
         }

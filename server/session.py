@@ -233,6 +233,8 @@ class NibServer(LanguageServer):
         # version number would otherwise get positions in a text that is no more)
         if doc.version != version or doc.text is not text or self.documents.get(uri) is not doc:
             self.log.debug("%s for version %d dropped: document is at %d", mode.value, version, doc.version)
+            if self.documents.get(uri) is None:  # closed while it was computed: what it kept goes too
+                self.service.forget(uri)
             return None
         if self.excluded(uri):  # `exclude` changed while it was computed
             return None

@@ -159,7 +159,35 @@ def test_caches_stay_bounded_over_many_documents():
             client.notify("textDocument/didClose", {"textDocument": {"uri": f"file:///tmp/nib_mem_{i}.py"}})
         memory = client.request("nib/_memory", {})
         # nothing of a closed document is kept: its prompt states neither
-        assert (memory["documents"], memory["identifiers_documents"], memory["kv_states"]) == (0, 0, 0)
+        kept = ("documents", "identifiers_documents", "kv_states", "lists_kept")
+        assert [memory[k] for k in kept] == [0, 0, 0, 0]
+    finally:
+        client.close()
+
+
+def test_a_document_closed_while_its_list_is_computed_leaves_nothing_behind():
+    client = RawClient(TEST_SERVER)
+    try:
+        client.initialize()  # jedi on: the list waits for it on the event loop, then runs on the model's thread
+        asked = []
+        for i in range(10):
+            uri = f"file:///tmp/nib_closed_{i}.py"
+            text = f"import os\nvalue_{i} = os.pa"
+            client.notify(
+                "textDocument/didOpen",
+                {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+            )
+            position = {"line": 1, "character": len(text.split("\n")[1])}
+            asked.append(
+                client.request_async("textDocument/completion", {"textDocument": {"uri": uri}, "position": position})
+            )
+            time.sleep(0.01)
+            client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+        for request_id in asked:
+            client.wait(request_id)
+        memory = client.request("nib/_memory", {})
+        kept = ("documents", "identifiers_documents", "kv_states", "jedi_scopes", "lists_kept")
+        assert {k: memory[k] for k in kept} == dict.fromkeys(kept, 0)
     finally:
         client.close()
 
