@@ -28,8 +28,9 @@ from .daemon import check_bind, load_or_create_token, serve_tcp, token_path
 from .limits import DAEMON, STDIO
 from .parent import watch_parent
 from .parsing import parse
+from .paths import file_path
 from .protocol import NibProtocol, SessionProtocol
-from .session import NibServer, Shared, file_path
+from .session import NibServer, Shared
 
 log = logging.getLogger("nib")
 TRIGGER_CHARACTERS = [".", "(", "[", ",", "=", "@"]

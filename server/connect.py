@@ -1,12 +1,15 @@
 """`nib connect HOST:PORT`: an editor's stdio, bridged to the shared daemon.
 
 Editors start it where they would start `nib serve`: it reads the owner's daemon token,
-presents it, then copies bytes both ways until either side closes. Nothing of LSP is
-parsed here, so any client that speaks LSP over stdio can share the daemon.
+proves it holds it and checks that the daemon does too (`daemon.py`: the token itself is never
+sent, and nothing of the editor's is sent to a listener that is not the daemon), then copies
+bytes both ways until either side closes. Nothing of LSP is parsed here, so any client that
+speaks LSP over stdio can share the daemon.
 """
 
 from __future__ import annotations
 
+import hmac
 import io
 import socket
 import sys
@@ -14,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import cast
 
-from .daemon import PREFIX, DaemonError, read_token, token_path
+from .daemon import CLIENT, DAEMON, HANDSHAKE_S, HELLO, LINE_MAX, DaemonError, nonce, proof, read_token, token_path
 
 
 def connect(address: str, token_file: Path | None = None) -> int:
@@ -25,7 +28,12 @@ def connect(address: str, token_file: Path | None = None) -> int:
     except (DaemonError, OSError, ValueError) as e:
         print(f"nib connect: {e}", file=sys.stderr)
         return 2
-    sock.sendall(PREFIX + token.encode() + b"\n")
+    try:
+        _handshake(sock, token)
+    except (DaemonError, OSError) as e:
+        sock.close()
+        print(f"nib connect: {e}", file=sys.stderr)
+        return 2
     upstream = threading.Thread(target=_pump_stdin, args=(sock,), daemon=True, name="nib-connect-stdin")
     upstream.start()
     out = sys.stdout.buffer
@@ -33,6 +41,25 @@ def connect(address: str, token_file: Path | None = None) -> int:
         out.write(data)
         out.flush()
     return 0
+
+
+def _handshake(sock: socket.socket, token: str) -> None:
+    """Prove to the daemon that this side holds token, once it has proved the same (DaemonError if not)."""
+    client_nonce = nonce()
+    sock.sendall(HELLO + client_nonce + b"\n")
+    sock.settimeout(HANDSHAKE_S)
+    line = b""
+    while not line.endswith(b"\n") and len(line) <= LINE_MAX:
+        data = sock.recv(1)  # a byte at a time: what follows the line is LSP, not to be read here
+        if not data:
+            break
+        line += data
+    sock.settimeout(None)
+    fields = line.strip().split(b" ")
+    daemon_nonce = fields[1] if len(fields) == 3 and line.startswith(DAEMON) else b""
+    if not daemon_nonce or not hmac.compare_digest(fields[2], proof(token, b"daemon", client_nonce, daemon_nonce)):
+        raise DaemonError("what listens there is not nib's daemon (it does not hold the token): nothing was sent")
+    sock.sendall(CLIENT + proof(token, b"client", client_nonce, daemon_nonce) + b"\n")
 
 
 def _pump_stdin(sock: socket.socket) -> None:

@@ -1,10 +1,17 @@
 """The shared daemon (`nib serve --tcp`): one process, its models loaded once, for its owner only.
 
-Any local process can open a TCP connection, so the daemon admits a client only when it
-first presents the daemon's secret: the line `nib-token <hex>` before any LSP message. The
-secret is 32 random bytes in a file only the owner can read (0600, in a 0700 folder);
-`nib connect` (what editors start instead of `nib serve`) reads it and bridges the editor's
-stdio to the daemon. A client without it is refused before anything of it is read as LSP.
+Any local process can open a TCP connection, and any local process can listen on the port
+while the daemon is down; so before any LSP message each side proves that it holds the owner's
+secret without sending it (32 random bytes in a file only the owner can read: 0600, in a 0700
+folder). `nib connect` (what editors start instead of `nib serve`) reads it and bridges the
+editor's stdio to the daemon:
+
+    client -> daemon   nib-hello <client nonce>
+    daemon -> client   nib-daemon <daemon nonce> <HMAC(secret, "daemon" client nonce daemon nonce)>
+    client -> daemon   nib-client <HMAC(secret, "client" client nonce daemon nonce)>
+
+A client that cannot prove it is refused before anything of it is read as LSP; a listener that
+cannot (not the daemon) gets nothing of the editor's, neither the secret nor a line of code.
 The daemon binds loopback addresses only, unless its owner allows others.
 """
 
@@ -23,9 +30,10 @@ from pathlib import Path
 
 log = logging.getLogger("nib.daemon")
 
-PREFIX = b"nib-token "
-HANDSHAKE_S = 5.0  # a client that has not presented the token by then is dropped
-TOKEN_LINE_MAX = 128
+HELLO, DAEMON, CLIENT = b"nib-hello ", b"nib-daemon ", b"nib-client "
+HANDSHAKE_S = 5.0  # a side that has not proved it holds the token by then is dropped
+LINE_MAX = 256  # a handshake line's bytes at most
+NONCE_BYTES = 32
 
 
 class DaemonError(Exception):
@@ -88,16 +96,46 @@ def check_bind(address: str, allow_remote: bool) -> None:
         )
 
 
-async def admitted(reader: asyncio.StreamReader, token: str) -> bool:
-    """Whether the client's first line is the token (compared in constant time)."""
+def proof(token: str, side: bytes, client_nonce: bytes, daemon_nonce: bytes) -> bytes:
+    """What side ("daemon" or "client") sends to prove it holds token, for these nonces (hex).
+
+    Example: proof("t" * 64, b"daemon", b"01", b"02") != proof("t" * 64, b"client", b"01", b"02")
+    """
+    return hmac.new(token.encode(), side + b" " + client_nonce + b" " + daemon_nonce, "sha256").hexdigest().encode()
+
+
+def nonce() -> bytes:
+    return secrets.token_hex(NONCE_BYTES).encode()
+
+
+async def admitted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, token: str) -> bool:
+    """Whether the client proved it holds the token (the handshake above), the daemon's proof sent."""
     try:
-        line = await asyncio.wait_for(reader.readuntil(b"\n"), HANDSHAKE_S)
+        client_nonce = _field(await _line(reader), HELLO)
+        if client_nonce is None:
+            return False
+        daemon_nonce = nonce()
+        writer.write(DAEMON + daemon_nonce + b" " + proof(token, b"daemon", client_nonce, daemon_nonce) + b"\n")
+        await writer.drain()
+        answer = _field(await _line(reader), CLIENT)
     except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
         return False
-    line = line.strip()
-    if len(line) > TOKEN_LINE_MAX or not line.startswith(PREFIX):
-        return False
-    return hmac.compare_digest(line[len(PREFIX) :], token.encode())
+    return answer is not None and hmac.compare_digest(answer, proof(token, b"client", client_nonce, daemon_nonce))
+
+
+async def _line(reader: asyncio.StreamReader) -> bytes:
+    return (await asyncio.wait_for(reader.readuntil(b"\n"), HANDSHAKE_S)).strip()
+
+
+def _field(line: bytes, prefix: bytes) -> bytes | None:
+    """The hex after prefix on a handshake line; None for any other line.
+
+    Example: _field(b"nib-hello 0a1b", HELLO) == b"0a1b" and _field(b"nib-hello x", HELLO) is None
+    """
+    if len(line) > LINE_MAX or not line.startswith(prefix):
+        return None
+    value = line[len(prefix) :]
+    return value if value and all(c in b"0123456789abcdef" for c in value) else None
 
 
 async def serve_tcp(make_session, address: str, port: int, token: str) -> None:
@@ -106,8 +144,8 @@ async def serve_tcp(make_session, address: str, port: int, token: str) -> None:
 
     async def session(reader, writer):
         peer = writer.get_extra_info("peername")
-        if not await admitted(reader, token):
-            log.warning("refused a client at %s: it did not present the daemon's token", peer)
+        if not await admitted(reader, writer, token):
+            log.warning("refused a client at %s: it did not prove it holds the daemon's token", peer)
             writer.close()
             return
         server = make_session()

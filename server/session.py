@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
 import threading
 from collections import deque
 from pathlib import Path
@@ -31,6 +30,7 @@ from .configure import config
 from .documents import Documents
 from .limits import STDIO, Limits
 from .parsing import parse
+from .paths import file_path, real_path
 from .protocol import NibProtocol, is_parse_error
 from .settings import Settings
 from .stats import Stats
@@ -385,22 +385,3 @@ def _session_logger(n: int) -> logging.Logger:
     logger = logging.Logger(f"nib.session{n}")
     logger.parent = logging.getLogger("nib")
     return logger
-
-
-def real_path(path: str | None) -> str | None:
-    """path with its symbolic links resolved; None for none, or a path the system refuses (a NUL)."""
-    try:
-        return os.path.realpath(path) if path else None
-    except (OSError, ValueError):
-        return None
-
-
-def file_path(uri: str) -> str | None:
-    """A file URI's path, for jedi to find the project and imports next to the file."""
-    from urllib.parse import unquote, urlparse
-
-    try:
-        parsed = urlparse(uri)
-    except ValueError:  # "file://[x/a.py": a client's malformed URI is a document without a path
-        return None
-    return unquote(parsed.path) if parsed.scheme == "file" else None

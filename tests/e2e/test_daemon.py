@@ -18,6 +18,8 @@ from lsp import inline
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from nib.server.daemon import load_or_create_token, proof
+
 CONNECT = [sys.executable, "-I", "-m", "nib.server.cli", "connect"]
 
 
@@ -106,13 +108,27 @@ INITIALIZE = lsp_message(b'{"jsonrpc": "2.0", "id": 1, "method": "initialize", "
 async def test_a_client_without_the_token_is_refused_before_initialize_is_answered(tmp_path):
     proc, port, token = await tcp_server(tmp_path)
     try:
-        for first in (INITIALIZE, b"nib-token " + b"0" * 64 + b"\n" + INITIALIZE):  # none, then a wrong one
+        for first in (INITIALIZE, b"nib-token " + token.read_text().strip().encode() + b"\n" + INITIALIZE):
+            # no handshake, then the token itself as nib 0.2 sent it: neither proves anything now
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(first)
             await writer.drain()
             assert await asyncio.wait_for(reader.read(), 10) == b""  # closed, nothing answered
             writer.close()
-        log = await read_log_until(proc, b"did not present the daemon's token", 2)
+        # a hello, the daemon's proof, and a wrong proof back
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"nib-hello " + b"ab" * 32 + b"\n")
+        line = await asyncio.wait_for(reader.readline(), 10)
+        daemon_nonce = line.split()[1]
+        assert line == b"nib-daemon %s %s\n" % (
+            daemon_nonce,
+            proof(token.read_text().strip(), b"daemon", b"ab" * 32, daemon_nonce),
+        )
+        writer.write(b"nib-client " + b"0" * 64 + b"\n" + INITIALIZE)
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 10) == b""
+        writer.close()
+        log = await read_log_until(proc, b"did not prove it holds the daemon's token", 3)
         assert b"client connected" not in log
         # the owner's token file and its folder are the owner's alone
         assert (stat.S_IMODE(token.stat().st_mode), stat.S_IMODE(token.parent.stat().st_mode)) == (0o600, 0o700)
@@ -123,6 +139,37 @@ async def test_a_client_without_the_token_is_refused_before_initialize_is_answer
     finally:
         proc.kill()
         await proc.wait()
+
+
+def test_nib_connect_sends_nothing_to_a_listener_that_is_not_the_daemon(tmp_path):
+    """Another local user listening on the daemon's port while it is down: `nib connect` sends it
+    its hello and nothing else (neither the token nor the editor's messages), and says why it stops."""
+    token = tmp_path / "daemon" / "token"
+    load_or_create_token(token)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        connect = subprocess.Popen(
+            [*CONNECT, f"127.0.0.1:{port}", "--token-file", str(token)],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+        )
+        connect.stdin.write(INITIALIZE)  # the editor's first message, waiting to be sent
+        connect.stdin.flush()
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(10)
+            hello = conn.recv(4096)
+            conn.sendall(b"nib-daemon " + b"cd" * 32 + b" " + b"0" * 64 + b"\n")  # a guess at a proof
+            received = hello
+            while data := conn.recv(4096):
+                received += data
+        assert connect.wait(10) == 2
+    assert received.startswith(b"nib-hello ") and received.count(b"\n") == 1 and len(received) == 75
+    assert token.read_text().strip().encode() not in received
+    assert b"not nib's daemon" in connect.stderr.read()
 
 
 def test_a_bind_other_machines_reach_is_refused_unless_allowed(tmp_path):
