@@ -21,7 +21,6 @@ import sys
 from nib.model.listing.site_paths import site_paths
 from nib.model.text.lexeme import position_kind
 
-
 _BREAK = re.compile(r"\r\n|\r|\n")
 
 

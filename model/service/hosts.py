@@ -47,6 +47,12 @@ class ModelKey:
         return f"{'the bundled model' if self.path == 'bundled' else self.path} ({self.device})"
 
 
+# One model loads at a time in a process: a load cannot be stopped once it runs, so settings
+# changed faster than models load (a client's loop, a daemon's many sessions) would otherwise
+# load every model asked for at once, past the daemon's limit of models, each held until done.
+_ONE_LOAD = threading.Lock()
+
+
 class ModelHost:
     """One engine, loaded once on its own inference thread, and the sessions using it."""
 
@@ -55,6 +61,7 @@ class ModelHost:
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nib-infer")
         self.engine: LocalCompleter | EngineCompleter | None = None  # None until loaded
         self.users = 0
+        self.closed = False  # released by its last session: a load not started yet never starts
         self._loading: Future | None = None
         self._lock = threading.Lock()
 
@@ -66,6 +73,12 @@ class ModelHost:
             return self._loading
 
     def _load(self):
+        with _ONE_LOAD:
+            if self.closed:  # superseded while it waited: no session wants it any more
+                raise ModelError(f"{self.key.describe()} was not loaded: no session uses it any more")
+            return self._load_now()
+
+    def _load_now(self):
         from nib.model.completion.local import LocalCompleter
 
         if self.key.remote:  # nothing to load: requests go over HTTP
@@ -90,6 +103,7 @@ class ModelHost:
         return engine
 
     def close(self) -> None:
+        self.closed = True
         self.worker.shutdown(wait=False, cancel_futures=True)
         if self.key.remote and self.engine is not None:  # its connections are closed on the loop they belong to
             from nib.model.completion.engine import EngineCompleter

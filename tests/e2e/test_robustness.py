@@ -405,6 +405,33 @@ def test_a_model_that_fails_to_load_is_reported_and_the_previous_one_keeps_servi
     )
 
 
+def test_settings_changed_faster_than_models_load_load_one_model_at_a_time():
+    """40 changes of the model's threads, back to back: a load cannot be stopped once it runs, but
+    the models asked for meanwhile and superseded are never loaded (they were, all 40 at once)."""
+    client = RawClient(TEST_SERVER, stderr=subprocess.PIPE)
+    try:
+        client.initialize(options={"jedi": {"enable": False}})
+        uri = "file:///tmp/nib_threads.py"
+        client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import os\nos.pa"}},
+        )
+        position = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}}
+        assert client.request("textDocument/completion", position)["items"]
+        for threads in range(1, 41):
+            client.notify("workspace/didChangeConfiguration", {"settings": {"nib": {"model": {"threads": threads}}}})
+        for _ in range(100):  # until the last one asked for serves
+            if client.request("nib/_memory", {})["models_loaded"] == 1:
+                break
+            time.sleep(0.1)
+        assert client.request("textDocument/completion", position)["items"]
+    finally:
+        assert client.close() == 0
+    loads = client.process.stderr.read().decode().count("model loaded from")
+    # the first at the start, at most one already running when the changes came, and the last one
+    assert 2 <= loads <= 3, loads
+
+
 # -- shutdown ------------------------------------------------------------------------
 
 
