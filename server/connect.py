@@ -14,10 +14,23 @@ import io
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import cast
 
-from .daemon import CLIENT, DAEMON, HANDSHAKE_S, HELLO, LINE_MAX, DaemonError, nonce, proof, read_token, token_path
+from .daemon import (
+    CLIENT,
+    DAEMON,
+    HANDSHAKE_S,
+    HELLO,
+    LINE_MAX,
+    DaemonError,
+    endpoint,
+    nonce,
+    proof,
+    read_token,
+    token_path,
+)
 
 
 def connect(address: str, token_file: Path | None = None) -> int:
@@ -44,12 +57,14 @@ def connect(address: str, token_file: Path | None = None) -> int:
 
 
 def _handshake(sock: socket.socket, token: str) -> None:
-    """Prove to the daemon that this side holds token, once it has proved the same (DaemonError if not)."""
+    """Prove to the daemon that this side holds token, once it has proved the same for the address
+    this connection reached (DaemonError if not; OSError when it takes over HANDSHAKE_S in all)."""
     client_nonce = nonce()
     sock.sendall(HELLO + client_nonce + b"\n")
-    sock.settimeout(HANDSHAKE_S)
+    deadline = time.monotonic() + HANDSHAKE_S
     line = b""
     while not line.endswith(b"\n") and len(line) <= LINE_MAX:
+        sock.settimeout(max(deadline - time.monotonic(), 0.001))
         data = sock.recv(1)  # a byte at a time: what follows the line is LSP, not to be read here
         if not data:
             break
@@ -57,9 +72,11 @@ def _handshake(sock: socket.socket, token: str) -> None:
     sock.settimeout(None)
     fields = line.strip().split(b" ")
     daemon_nonce = fields[1] if len(fields) == 3 and line.startswith(DAEMON) else b""
-    if not daemon_nonce or not hmac.compare_digest(fields[2], proof(token, b"daemon", client_nonce, daemon_nonce)):
+    address = endpoint(sock.getpeername())
+    expected = proof(token, b"daemon", client_nonce, daemon_nonce, address)
+    if not daemon_nonce or not hmac.compare_digest(fields[2], expected):
         raise DaemonError("what listens there is not nib's daemon (it does not hold the token): nothing was sent")
-    sock.sendall(CLIENT + proof(token, b"client", client_nonce, daemon_nonce) + b"\n")
+    sock.sendall(CLIENT + proof(token, b"client", client_nonce, daemon_nonce, address) + b"\n")
 
 
 def _pump_stdin(sock: socket.socket) -> None:

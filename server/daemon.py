@@ -96,12 +96,24 @@ def check_bind(address: str, allow_remote: bool) -> None:
         )
 
 
-def proof(token: str, side: bytes, client_nonce: bytes, daemon_nonce: bytes) -> bytes:
-    """What side ("daemon" or "client") sends to prove it holds token, for these nonces (hex).
+def proof(token: str, side: bytes, client_nonce: bytes, daemon_nonce: bytes, address: bytes) -> bytes:
+    """What side ("daemon" or "client") sends to prove it holds token, for these nonces (hex) on a
+    connection to the daemon's address (`endpoint`): a proof relayed from another address (a
+    listener on ::1 passing it on to the daemon on 127.0.0.1) does not hold.
 
-    Example: proof("t" * 64, b"daemon", b"01", b"02") != proof("t" * 64, b"client", b"01", b"02")
+    Example: proof("t" * 64, b"daemon", b"01", b"02", b"::1 7400") != proof("t" * 64, b"daemon", b"01", b"02", b"127.0.0.1 7400")
     """
-    return hmac.new(token.encode(), side + b" " + client_nonce + b" " + daemon_nonce, "sha256").hexdigest().encode()
+    message = b" ".join((side, client_nonce, daemon_nonce, address))
+    return hmac.new(token.encode(), message, "sha256").hexdigest().encode()
+
+
+def endpoint(sockaddr) -> bytes:
+    """The daemon's end of a connection, as both sides see it (an IPv4 address mapped into IPv6 as itself).
+
+    Example: endpoint(("::ffff:127.0.0.1", 7400, 0, 0)) == endpoint(("127.0.0.1", 7400)) == b"127.0.0.1 7400"
+    """
+    host = str(sockaddr[0]).removeprefix("::ffff:")
+    return f"{host} {sockaddr[1]}".encode()
 
 
 def nonce() -> bytes:
@@ -114,13 +126,16 @@ async def admitted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, t
         client_nonce = _field(await _line(reader), HELLO)
         if client_nonce is None:
             return False
-        daemon_nonce = nonce()
-        writer.write(DAEMON + daemon_nonce + b" " + proof(token, b"daemon", client_nonce, daemon_nonce) + b"\n")
+        daemon_nonce, address = nonce(), endpoint(writer.get_extra_info("sockname"))
+        writer.write(
+            DAEMON + daemon_nonce + b" " + proof(token, b"daemon", client_nonce, daemon_nonce, address) + b"\n"
+        )
         await writer.drain()
         answer = _field(await _line(reader), CLIENT)
     except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
         return False
-    return answer is not None and hmac.compare_digest(answer, proof(token, b"client", client_nonce, daemon_nonce))
+    expected = proof(token, b"client", client_nonce, daemon_nonce, address)
+    return answer is not None and hmac.compare_digest(answer, expected)
 
 
 async def _line(reader: asyncio.StreamReader) -> bytes:

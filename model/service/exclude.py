@@ -60,17 +60,30 @@ def invalid(pattern: str) -> str | None:
 
 
 _ANY, _DIRS, _STAR = "**", "**/", "*"  # tokens that match a run of characters; the rest match one
+_RUNS = {_ANY: ".*", _DIRS: "(?:.*/)?", _STAR: "[^/]*"}
+MOST_RUNS = 2  # a glob with more runs than this is matched by states: as a regular expression it backtracks
 
 
 @lru_cache(maxsize=256)
-def _regex(glob: str) -> _Glob:
-    """A glob, matched in time linear in the path's length (a regular expression of several `*`
-    backtracks: `*a*a*a*b` took seconds on a 255-character name, on the event loop).
+def _regex(glob: str) -> re.Pattern[str] | _Glob:
+    """A glob as a regular expression, or, with more than MOST_RUNS runs (`*`, `**`), as a set of
+    states matched in time linear in the path's length (as a regular expression `*a*a*a*b` took
+    52 s on a 255-character name, on the event loop).
 
     Example: _regex("**/a/*.py").fullmatch("x/y/a/b.py") and not _regex("a/*.py").fullmatch("a/b/c.py")
     """
-    tokens: list[str | re.Pattern[str]] = []
-    i = 0
+    tokens = _tokens(glob)
+    if sum(t in _RUNS for t in tokens) > MOST_RUNS:
+        return _states(glob)
+    return re.compile("".join(_RUNS.get(t, t) for t in tokens), re.IGNORECASE)
+
+
+def _tokens(glob: str) -> list[str]:
+    """The glob's runs (_ANY, _DIRS, _STAR) and, for each other character, a regular expression of it.
+
+    Example: _tokens("**/a*?[!p]y") == ["**/", "a", "*", "[^/]", "[^p]", "y"]
+    """
+    tokens, i = [], 0
     while i < len(glob):
         c = glob[i]
         if glob.startswith("**/", i):
@@ -84,21 +97,27 @@ def _regex(glob: str) -> _Glob:
         if c == "*":
             tokens.append(_STAR)
         elif c == "?":
-            tokens.append(re.compile("[^/]"))
+            tokens.append("[^/]")
         elif c == "[" and "]" in glob[i + 1 :]:
             end = glob.index("]", i + 1)
             inner = glob[i + 1 : end].replace("\\", "\\\\")
-            tokens.append(re.compile("[" + ("^" + inner[1:] if inner.startswith("!") else inner) + "]", re.IGNORECASE))
+            tokens.append("[" + ("^" + inner[1:] if inner.startswith("!") else inner) + "]")
             i = end
         else:
-            tokens.append(c.lower())
+            tokens.append(re.escape(c))
         i += 1
-    return _Glob(tuple(tokens))
+    return tokens
+
+
+def _states(glob: str) -> _Glob:
+    """The glob as a set of states (`_Glob`): each character a regular expression of its own, case ignored."""
+    return _Glob(tuple(t if t in _RUNS else re.compile(t, re.IGNORECASE) for t in _tokens(glob)))
 
 
 class _Glob:
     """A glob's tokens run as a set of states over the text, one character at a time: state 2k
-    is before token k, state 2k+1 inside `**/` (k) after at least one character of it."""
+    is before token k, state 2k+1 inside `**/` (k) after at least one character of it. As the
+    regular expression would: `**` does not match a line break, `*` any character but "/"."""
 
     def __init__(self, tokens: tuple[str | re.Pattern[str], ...]):
         self.tokens = tokens
@@ -110,22 +129,25 @@ class _Glob:
 @lru_cache(maxsize=4096)
 def _fullmatch(tokens: tuple[str | re.Pattern[str], ...], text: str) -> bool:
     states = _closure(tokens, {0})
-    for c in map(str.lower, text):  # each character as the glob's literal ones: case ignored
+    for c in text:
         after = set()
         for state in states:
             k, inside = divmod(state, 2)
             if k == len(tokens):
                 continue
             token = tokens[k]
-            if inside or token == _DIRS:  # `.*/`: any character, and a "/" may end it
-                after.add(2 * k + 1)
+            if inside or token == _DIRS:  # `.*/`: any character but a line break, and a "/" may end it
+                if c != "\n":
+                    after.add(2 * k + 1)
                 if c == "/":
                     after.add(2 * k + 2)
-            elif token == _ANY or (token == _STAR and c != "/"):
-                after.add(2 * k)
-            elif token == _STAR:  # a "/" ends it: the closure has stepped past it already
-                continue
-            elif token == c if isinstance(token, str) else token.fullmatch(c):
+            elif token == _ANY:
+                if c != "\n":
+                    after.add(2 * k)
+            elif token == _STAR:
+                if c != "/":
+                    after.add(2 * k)
+            elif not isinstance(token, str) and token.fullmatch(c):
                 after.add(2 * k + 2)
         states = _closure(tokens, after)
         if not states:

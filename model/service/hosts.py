@@ -73,6 +73,8 @@ class ModelHost:
             return self._loading
 
     def _load(self):
+        if self.key.remote:  # nothing to load (requests go over HTTP): it waits for no other model
+            return self._load_now()
         with _ONE_LOAD:
             if self.closed:  # superseded while it waited: no session wants it any more
                 raise ModelError(f"{self.key.describe()} was not loaded: no session uses it any more")

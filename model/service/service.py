@@ -321,9 +321,11 @@ class CompletionService:
         and the next pause goes on from there. path False: this model's requests have no project
         context."""
         try:
+            roots = self.project.workspace  # replaced when the workspace folders change (`set_roots`)
             block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor)
             engine.warm(text, cursor, self.config.options, block.project, cancel, doc)
-            if path is not False and not cancel.is_set():  # set: edited since, or closed (`forget`)
+            # cancel set: edited since, or closed (`forget`); the folders changed: made from the old ones
+            if path is not False and not cancel.is_set() and self.project.workspace is roots:
                 self._blocks[doc] = block
             self.ranker.identifiers.around(doc, text, cursor)
         except Cancelled:

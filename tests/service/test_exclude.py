@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from nib.model.service.exclude import SECRETS, Exclude, _regex
+from nib.model.service.exclude import SECRETS, Exclude, _states
 
 
 @pytest.mark.parametrize(
@@ -66,12 +66,36 @@ def test_a_glob_of_many_stars_is_matched_in_linear_time():
 
 
 def test_globs_match_as_regular_expressions_would():
+    """The states (globs of more than two runs) answer as the regular expression (the rest) would,
+    case folded character by character as `re.IGNORECASE` folds it (İ, ſ and the Kelvin sign
+    included), a line break too."""
     rng = random.Random(0)
-    parts = ["a", "b", "A", "/", "*", "**", "**/", "?", "[ab]", "[!a]", ".", "x"]
+    parts = [
+        "a",
+        "b",
+        "A",
+        "s",
+        "S",
+        "ſ",
+        "i",
+        "İ",
+        "k",
+        "\u212a",
+        "/",
+        "*",
+        "**",
+        "**/",
+        "?",
+        "[ab]",
+        "[!a]",
+        ".",
+        "x",
+    ]
     for _ in range(5000):
         glob = "".join(rng.choice(parts) for _ in range(rng.randint(1, 6)))
-        text = "".join(rng.choice("abAB/.x") for _ in range(rng.randint(0, 8)))
-        assert _regex(glob).fullmatch(text) == bool(_reference(glob).fullmatch(text)), (glob, text)
+        text = "".join(rng.choice("abAB/.xsSſiİkK\u212a\n") for _ in range(rng.randint(0, 8)))
+        assert _states(glob).fullmatch(text) == bool(_reference(glob).fullmatch(text)), (glob, text)
+    assert Exclude(SECRETS).matches("/w/CREDENTİALS.json") and Exclude(SECRETS).matches("/w/ſecret.py")
 
 
 def _reference(glob: str) -> re.Pattern[str]:

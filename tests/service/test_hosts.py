@@ -110,3 +110,44 @@ def test_a_process_holds_at_most_its_limit_of_models_and_the_one_serving_goes_on
     assert after is first and hosts.loaded() == [BUNDLED]
     assert errors == ["cannot load /models/other (cpu): this server already holds its limit of models (1)"]
     use.close()
+
+
+def test_one_model_loads_at_a_time_and_one_superseded_before_its_load_never_loads(monkeypatch):
+    """Settings changed faster than models load: the first load runs to its end (it cannot be
+    stopped), the models asked for meanwhile and superseded never load, the last one does; an
+    engine over HTTP waits for no load."""
+    running, most, calls = [0], [0], []
+    first_started, release = threading.Event(), threading.Event()
+
+    def load(cls, path, backend, threads, device):
+        calls.append(threads)
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        first_started.set()
+        release.wait(10)
+        running[0] -= 1
+        return SimpleNamespace(name=f"engine with {threads} threads", model_dir=SimpleNamespace(path=path))
+
+    monkeypatch.setattr(engine_module.LocalCompleter, "load", classmethod(load))
+    hosts = Hosts()
+    use = ModelUse(hosts, [].append)
+    remote = Hosts().acquire(ModelKey("http://gpu:8080/v1", "", 0, kind=Kind.HTTP))
+
+    async def run():
+        use.want(ModelKey("", "cpu", 1))
+        loading = use.loading.load()
+        assert first_started.wait(5)  # the first load runs, holding the one load slot
+        superseded = []
+        for threads in range(2, 41):  # each asked for, then replaced by the next
+            use.want(ModelKey("", "cpu", threads))
+            superseded.append(use.loading.load())
+        assert remote.load().result(timeout=5).remote  # not behind the load that runs
+        release.set()
+        await asyncio.wrap_future(loading)
+        return await use.settled(), superseded
+
+    serving, superseded = asyncio.run(run())
+    assert serving.engine.name == "engine with 40 threads"
+    assert calls == [1, 40] and most[0] == 1
+    assert hosts.loaded() == [ModelKey("", "cpu", 40)]
+    use.close()
