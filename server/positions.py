@@ -44,6 +44,7 @@ def _line_text(text: str, starts: list[int], line: int) -> str:
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # 2 utf-16 units each
+_LONE = re.compile("[\ud800-\udfff]")  # a surrogate on its own: a client's JSON may hold one
 _CONTINUATION = bytes(range(0x80, 0xC0))  # utf-8 bytes that do not start a character
 
 # Counted at C speed (regular expressions, encode): a Python loop over a line's characters cost
@@ -52,6 +53,10 @@ _CONTINUATION = bytes(range(0x80, 0xC0))  # utf-8 bytes that do not start a char
 
 def _utf16_index(content: str, character: int) -> int:
     """The index of the character at utf-16 unit `character` of content (inside a pair: its start)."""
+    if _LONE.search(content) is None:  # no lone surrogate: the encoding's units map back one to one
+        before = content.encode("utf-16-le", "surrogatepass")[: 2 * character].decode("utf-16-le", "surrogatepass")
+        inside = before and "\ud800" <= before[-1] <= "\udbff"  # a pair cut in two: its high half alone
+        return len(before) - 1 if inside else len(before)
     extra = 0  # astral characters before the one looked at: each a unit more than a character
     for m in _ASTRAL.finditer(content):
         units = m.start() + extra
