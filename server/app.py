@@ -246,7 +246,7 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
             server.start_io()
         finally:
             server.finish()
-        return 0
+        return server.protocol.exit_code
     address, _, port = daemon.address.rpartition(":")
     address = address or "127.0.0.1"
     check_bind(address, daemon.allow_remote)

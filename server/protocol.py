@@ -41,6 +41,13 @@ def _valid_id(value) -> bool:
 
 
 class NibProtocol(LanguageServerProtocol):
+    exit_code = 0  # LSP: 1 when `exit` came without `shutdown` before it (pygls's own exit is caught)
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args):
+        self.exit_code = 0 if self._shutdown else 1
+        yield from super().lsp_exit(*args)
+
     def structure_message(self, data):
         if not isinstance(data, dict) or "jsonrpc" not in data:
             return data  # a nested object, or something handle_message rejects

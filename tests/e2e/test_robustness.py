@@ -437,6 +437,16 @@ def test_settings_changed_faster_than_models_load_load_one_model_at_a_time():
 # -- shutdown ------------------------------------------------------------------------
 
 
+def test_exit_without_shutdown_ends_the_server_with_code_1_and_after_it_with_0():
+    for shut_down, code in ((False, 1), (True, 0)):
+        client = RawClient(TEST_SERVER)
+        client.initialize()
+        if shut_down:
+            assert client.request("shutdown") is None
+        client.notify("exit")
+        assert client.process.wait(10) == code
+
+
 def children(pid: int) -> set[int]:
     found = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
