@@ -15,6 +15,7 @@ server dies.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 
@@ -46,7 +47,9 @@ def _no_project_files(jedi) -> None:
     reads, outside the workspace."""
 
     def load(cls, path):
-        raise FileNotFoundError(path)  # what jedi's search expects of a folder without one: it goes on
+        # what opening `path/.jedi/project.json` raises where there is none, which jedi's search
+        # expects: under a file (the one completed, its first step), or in a folder
+        raise NotADirectoryError(path) if os.path.isfile(path) else FileNotFoundError(path)
 
     jedi.api.project.Project.load = classmethod(load)
 

@@ -234,6 +234,7 @@ def test_a_repositorys_jedi_project_file_adds_no_folder_outside_it(tmp_path):
         json.dumps([1, {"path": str(repo), "added_sys_path": [str(outside)], "sys_path": [str(outside)]}])
     )
     (repo / "local.py").write_text("LOCAL = 1\n")
+    (repo / "app.py").write_text("import local\n")  # on disk, as an editor's saved file: jedi's search starts at it
     jedi = JediCompleter(budget_ms=60_000)  # not a test of jedi's speed
     try:
         text = "import privatemod\nprivatemod.A"
