@@ -16,6 +16,8 @@ import re
 import sys
 from pathlib import Path
 
+from latency import write_report
+
 from nib.model.eval import repo
 from nib.model.eval.heldout import folder
 from nib.model.service.project import CHARS_PER_TOKEN, ProjectContext
@@ -62,8 +64,7 @@ def main() -> int:
         **counts,
     }
     print(json.dumps(report, indent=2))
-    if args.json_out:
-        args.json_out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.json_out, report)
     return 0
 
 

@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from latency import write_report
+
 from nib.model.eval import repo
 from nib.model.eval.heldout import folder
 from nib.model.service.similar import Similar
@@ -55,8 +57,7 @@ def main() -> int:
     report = {"command": "python benchmarks/similar_coverage.py " + " ".join(sys.argv[1:]), "split": args.split}
     report["bins"] = bins
     print(json.dumps(report, indent=2))
-    if args.json_out:
-        args.json_out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.json_out, report)
     return 0
 
 

@@ -220,18 +220,22 @@ class NibServer(LanguageServer):
             return None
         version, text = doc.version, doc.text
         cursor = doc.offset(position.line, position.character, self.encoding)
+
+        def edited() -> bool:
+            """Edited or closed since: by the text itself (a client may repeat a version number; the
+            answer's positions would be in a text that is no more)."""
+            return doc.text is not text or self.documents.get(uri) is not doc
+
         debounce = self.settings.statement.debounce_ms
         if mode == Mode.STATEMENT and debounce:  # wait for more typing; a newer keystroke asks again
             await asyncio.sleep(debounce / 1e3)
-            if doc.version != version or doc.text is not text:
+            if edited():
                 return None
         result = await self.service.complete(uri, text, cursor, mode, file_path(uri))
         if result is None:
             return None
         self.last_result = result  # for the test suite's inspection requests
-        # edited since: by the client's version, or by the text itself (a client that repeats a
-        # version number would otherwise get positions in a text that is no more)
-        if doc.version != version or doc.text is not text or self.documents.get(uri) is not doc:
+        if edited():
             self.log.debug("%s for version %d dropped: document is at %d", mode.value, version, doc.version)
             if self.documents.get(uri) is None:  # closed while it was computed: what it kept goes too
                 self.service.forget(uri)
