@@ -116,6 +116,12 @@ class ListRanker:
         future = self.jedi.ask(text, cursor, path, environment=self.environment)
         return future, deadline(wait, future)
 
+    @staticmethod
+    def jedi_first(text: str, cursor: int) -> bool:
+        """Whether jedi's names are likely the whole list at cursor (after `.`, in an import): there
+        the list waits for jedi before its model decodes; elsewhere the model decodes meanwhile."""
+        return position_kind(text[text.rfind("\n", 0, cursor) + 1 : cursor]) in ("attribute", "import")
+
     def complete(
         self,
         engine: LocalCompleter,
@@ -130,11 +136,13 @@ class ListRanker:
         name_jedi_ms: int | None = None,
         jedi: Future | None = None,
         project: Project | None = None,
+        decoded: Result | None = None,
     ) -> Listing:
         """The list's candidates, best first, and what they were ranked from.
 
         jedi_ms, name_jedi_ms: how long to wait for jedi (`ask_jedi`), on the calling thread;
-        jedi: jedi's future, when the caller asked and waited already: not waited for here.
+        jedi: jedi's future, when the caller asked and waited already: not waited for here;
+        decoded: at a name, the model's own lexemes, decoded while the caller waited (`decode`).
         """
         line_prefix = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         typed = typed_name(line_prefix)
@@ -156,9 +164,10 @@ class ListRanker:
                 until,
                 position[0] in ("attribute", "import"),
                 lambda: self.in_scope(key, text, cursor),
+                decoded,
             )
         except Cancelled:
-            if jedi is not None:
+            if jedi is not None and decoded is None:  # (else the caller's: its next keystroke may share it)
                 jedi.cancel()  # superseded: a call still waiting for jedi's worker is not needed (one running is)
             raise
         listing = self._mix(key, text, cursor, result, answer, position, stale)
@@ -186,9 +195,27 @@ class ListRanker:
         statement = [c for c in result.candidates if c.kind == "statement"]
         return Listing(ranked + statement, result.timings, answer, position, items, probs, stale=stale)
 
+    def decode(
+        self, engine: LocalCompleter, text: str, cursor: int, options: Options, cancel, key: str, project=None
+    ) -> Listing | Result:
+        """At a name, the first of `complete`'s steps alone, for a caller that waits for jedi
+        meanwhile elsewhere: the last list narrowed (the whole answer), or the model's own lexemes
+        (`complete`'s decoded)."""
+        line_prefix = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+        position = (position_kind(line_prefix), bool(typed_name(line_prefix)))
+        narrowed = self.narrow(engine, key, text, cursor, options, True, position)
+        request = Request(text, cursor, Mode.LIST, options, cancel, project, doc=key)
+        return narrowed if narrowed is not None else engine.list(request)
+
     @staticmethod
     def _steps(
-        engine: LocalCompleter, request: Request, jedi: Future | None, until: float, jedi_first: bool, in_scope
+        engine: LocalCompleter,
+        request: Request,
+        jedi: Future | None,
+        until: float,
+        jedi_first: bool,
+        in_scope,
+        decoded: Result | None = None,
     ) -> tuple[Result, JediAnswer | None, bool]:
         """The engine's candidates, jedi's answer (None: none by `until`), and whether that answer
         is in_scope()'s, jedi's names from elsewhere in the scope, because jedi had none here in
@@ -207,7 +234,7 @@ class ListRanker:
             names = [n.name for n in answer.names] if answer is not None else None
             result = engine.list(request, names, names_only=answer is not None and answer.confident)
             return Result(result.candidates, timings.add(result.timings)), answer, False
-        result = engine.list(request)
+        result = decoded if decoded is not None else engine.list(request)
         with timings.stage("jedi_wait"):
             answer = wait(jedi, until, request.cancel)
         stale = answer is None and jedi is not None and (answer := in_scope()) is not None

@@ -6,7 +6,8 @@
                       function uses first; with one hop through return annotations; the classes
                       of the objects the function uses (`text/types.py`), first that of the
                       object the line ends in an attribute of; on an import line, what the
-                      module or package it names holds
+                      module or package it names holds, what the package's files import most
+                      first (`usage.py`)
         similar:      the lines of a file in the same folder most like those before the cursor, with
                       the lines after them (`similar.py`, RepoCoder's retrieval), the most relevant
         recent:       chunks of what the user opened and edited (`text/recent.py`), most similar first
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from nib.model.text.stubs import Import, Module, imports
 from nib.model.text.types import object_at_end, types_of
 
 from .similar import Similar
+from .usage import Usage
 from .workspace import Workspace
 
 AROUND_LINES = 64  # the text before the cursor a recent chunk is compared with
@@ -92,10 +95,12 @@ class ProjectContext:
         self.workspace = Workspace(roots)
         self.recent = Recent(recent_size)
         self.similar = Similar(self.workspace) if similar else None
+        self.usage = Usage(self.workspace)
 
     def set_roots(self, roots: list[str]) -> None:
         self.workspace = Workspace(roots, self.workspace.exclude)
         self.similar = Similar(self.workspace) if self.similar else None
+        self.usage = Usage(self.workspace)
 
     def block(self, path: str | None, text: str, cursor: int, budget_chars: int, recent: bool = True) -> Block:
         """The project context for a cursor in text (the file at path), in at most budget_chars."""
@@ -108,7 +113,8 @@ class ProjectContext:
             found = tuple(imports(text))  # read once: both kinds of pieces start from the file's imports
             pieces = self._definitions(Path(path), text, scope, found) + self._typed(Path(path), scope, line, found)
         if path and self.workspace.roots and line.startswith(("from ", "import ")):
-            pieces += self._package(Path(path)) + self._imported(Path(path), line)
+            imported = self.usage.imported(Path(path))
+            pieces += self._package(Path(path), imported) + self._imported(Path(path), line, imported)
         elif path and self.workspace.roots and self.similar:
             pieces += self._similar(Path(path), text[:cursor], budget_chars)
         if recent:
@@ -212,7 +218,7 @@ class ProjectContext:
                     return defined
         return None
 
-    def _package(self, path: Path) -> list[_Piece]:
+    def _package(self, path: Path, used: dict[Path, Counter[str]]) -> list[_Piece]:
         """On an import line: what the modules beside the file (and its package's parent's) define,
         as the imports that would bring it in, e.g. `from .runner import Runner, run`; the
         most relevant piece (the line needs a name of them)."""
@@ -220,39 +226,60 @@ class ProjectContext:
         for level, folder in ((1, path.parent), (2, path.parent.parent)):
             if not (folder / "__init__.py").is_file() or self.workspace.inside(folder / "__init__.py") is None:
                 break
-            piece = self._listing(folder, "." * level, path, 1000.0 - level)
+            piece = self._listing(folder, "." * level, path, 1000.0 - level, used)
             pieces += [piece] if piece else []
         return pieces
 
-    def _imported(self, path: Path, line: str) -> list[_Piece]:
-        """On `from module import `: the module's public names, the line's most relevant piece; on
-        `from package.`: its modules and their names, as `_package` shows the file's own package."""
+    def _imported(self, path: Path, line: str, used: dict[Path, Counter[str]]) -> list[_Piece]:
+        """On `from module import `: the module's public names not on the line yet, those the
+        package's other files import from it most first (`usage.py`), the line's most relevant
+        piece; on `from package.`: its modules and their names, as `_package` shows the file's own
+        package."""
         named = _FROM_IMPORT.match(line)
         own = Path(os.path.realpath(path))
         if named:
             file = self.workspace.module_file(path, named[2], len(named[1]))
             found = self.workspace.module(file) if file is not None and file != own else None
-            public = [n for n in (found.stubs if found else {}) if not n.startswith("_")]
+            listed = line[named.end() :]
+            typed = set(_NAME.findall(listed[: listed.rfind(",") + 1]))  # not the name being typed
+            public = [n for n in (found.stubs if found else {}) if not n.startswith("_") and n not in typed]
             if file is None or not public:
                 return []
+            imported = used.get(file, Counter())
+            public.sort(key=lambda n: -imported[n])  # stable: equally imported names in their module's order
             listing = _cut(f"from {named[1]}{named[2]} import {', '.join(public)}", MAX_PIECE_CHARS, ",", "")
             return [_Piece(self.workspace.relative(file), listing, 2000.0, "definitions")] if listing else []
         package = _FROM_PACKAGE.match(line)
         file = self.workspace.module_file(path, package[2], len(package[1])) if package else None
         if package is None or file is None or file.name != "__init__.py":
             return []
-        piece = self._listing(file.parent, f"{package[1]}{package[2]}.", own, 1500.0)
+        piece = self._listing(file.parent, f"{package[1]}{package[2]}.", own, 1500.0, used)
         return [piece] if piece else []
 
-    def _listing(self, folder: Path, prefix: str, own: Path, relevance: float) -> _Piece | None:
+    def _listing(
+        self, folder: Path, prefix: str, own: Path, relevance: float, used: dict[Path, Counter[str]]
+    ) -> _Piece | None:
         """The modules of a package folder as the imports that would bring in their public names,
-        e.g. `from .runner import Runner, run` for prefix "."."""
-        lines = []
+        e.g. `from .runner import Runner, run` for prefix ".", the modules the package's other files
+        import from most first, and of each, the names they import most (`usage.py`)."""
+        own, real_folder = Path(os.path.realpath(own)), Path(os.path.realpath(folder))
+        modules: dict[Path, str] = {}  # a module's file -> the name it is imported by here (a link's own)
         for file in sorted(folder.glob("*.py"))[:PACKAGE_MODULES]:
+            modules.setdefault(Path(os.path.realpath(file)), file.stem)
+        for file in used:  # and those the package imports from, past the first by name
+            if file.parent == real_folder and file.suffix == ".py":
+                modules.setdefault(file, file.stem)
+        # the most imported from first: by the files importing the most imported name of each
+        most = {file: max(used[file].values(), default=0) if file in used else 0 for file in modules}
+        lines = []
+        for file in sorted(modules, key=lambda f: (-most[f], modules[f]))[:PACKAGE_MODULES]:
             found = self.workspace.module(file) if file != own else None
-            public = [n for n in (found.stubs if found else {}) if not n.startswith("_")][:PACKAGE_NAMES]
+            names = used.get(file, Counter())
+            public = sorted(
+                (n for n in (found.stubs if found else {}) if not n.startswith("_")), key=lambda n: -names[n]
+            )[:PACKAGE_NAMES]
             if public:
-                lines.append(f"from {prefix}{file.stem} import {', '.join(public)}")
+                lines.append(f"from {prefix}{modules[file]} import {', '.join(public)}")
         listing = _cut("\n".join(lines), MAX_PIECE_CHARS, "\n", "")
         return (
             _Piece(self.workspace.relative(folder / "__init__.py"), listing, relevance, "definitions")

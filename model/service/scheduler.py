@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 import weakref
+from concurrent.futures import Future
 
 from nib.model.errors import Cancelled
 from nib.model.text.lexeme import typed_name
@@ -181,3 +183,30 @@ def _discard(by_uri: dict[str, set], uri: str, item) -> None:
         items.discard(item)
         if not items:
             del by_uri[uri]
+
+
+def queued(work):
+    """work(cancel) -> Result, with the time from now until the inference thread starts it
+    added to its timings (`queue_ms`: behind the other keystrokes' and documents' work)."""
+    queued = time.perf_counter()
+
+    def timed(cancel):
+        started = time.perf_counter()
+        result = work(cancel)
+        result.timings.queue_ms += (started - queued) * 1e3
+        return result
+
+    return timed
+
+
+async def wait_until(future: Future, until: float) -> float:
+    """Wait on the event loop for a thread's or process's future (jedi's) until the time.monotonic()
+    `until`: the milliseconds waited."""
+    left = until - time.monotonic()
+    if future.done() or left <= 0:
+        return 0.0
+    started = time.perf_counter()
+    waiting = asyncio.wrap_future(future)
+    waiting.add_done_callback(lambda w: w.cancelled() or w.exception())  # its failure is its reader's to log
+    await asyncio.wait([waiting], timeout=left)
+    return (time.perf_counter() - started) * 1e3

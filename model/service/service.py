@@ -2,7 +2,8 @@
 
     complete(doc, text, cursor, mode) -> Result | None
         the model in use (loaded once per identity, `hosts.py`)
-        list:       jedi waited for on the event loop -> the ranker on the inference thread
+        list:       jedi waited for on the event loop (at a name, with the list's own model: while
+                    it decodes) -> the ranker on the inference thread
                     (+ the engine's statement item, when the ghost text was just asked there)
         statement:  the local completer on the inference thread, or the engine over HTTP, and
                     the local model when the engine fails (one warning until it answers again)
@@ -19,6 +20,7 @@ import asyncio
 import functools
 import logging
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 from nib.model.completion.engine import EngineCompleter, EngineError, EngineOptions
@@ -28,14 +30,14 @@ from nib.model.completion.result import Result
 from nib.model.errors import Cancelled
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediCompleter
-from nib.model.listing.ranker import ListRanker
+from nib.model.listing.ranker import Listing, ListRanker
 from nib.model.runtime import heap
 from nib.model.text.lexeme import name_may_start
 
 from .exclude import Exclude
 from .hosts import Hosts, ModelKey, ModelUse
 from .project import CHARS_PER_TOKEN, NO_BLOCK, Block, ProjectContext, ProjectOptions
-from .scheduler import Scheduler
+from .scheduler import Scheduler, queued, wait_until
 
 
 @dataclass(frozen=True)
@@ -121,14 +123,7 @@ class CompletionService:
             return None
         try:
             if mode == Mode.LIST:
-                jedi, waited = await self._await_jedi(text, cursor, path)
-                result = await self.scheduler.run(
-                    host.worker,
-                    _queued(
-                        lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, self._block(doc))
-                    ),
-                    doc,
-                )
+                result, waited = await self._listed(host, doc, text, cursor, path)
                 result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
                 statement = self._engine_statement(text, cursor)
                 return replace(result, candidates=result.candidates + [statement]) if statement else result
@@ -143,7 +138,7 @@ class CompletionService:
             if host.engine.remote:
                 return await self._from_engine(host.engine, doc, request)
             return await self.scheduler.run(
-                host.worker, _queued(lambda cancel: host.engine.complete(replace(request, cancel=cancel))), doc
+                host.worker, queued(lambda cancel: host.engine.complete(replace(request, cancel=cancel))), doc
             )
         except Cancelled:
             self.log.debug("%s superseded", mode.value)
@@ -153,24 +148,45 @@ class CompletionService:
 
     # -- the list ---------------------------------------------------------------
 
-    async def _await_jedi(self, text: str, cursor: int, path: str | None, speculative: bool = False):
-        """jedi's answer for the list at cursor, waited for on the event loop within the budget
-        (a speculative list, computed ahead of its keystroke, waits the whole budget at a name
-        too), so that no client's wait for jedi holds a model's inference thread: (a future,
-        done or not (not: jedi had no answer in time; the list is the model's own), or None
-        without jedi; the milliseconds waited)."""
+    async def _listed(self, host, doc: str, text: str, cursor: int, path: str | None):
+        """The list at cursor (a Listing) and the milliseconds jedi was waited for on the event
+        loop. At a name, the list's model (its own) decodes while jedi works in its process, then
+        jedi's names are scored: two turns of the inference thread, none of it spent waiting for
+        jedi, which has as long to answer as when the decode came after the wait."""
+        jedi, waited, until = await self._await_jedi(text, cursor, path, overlap=self.separate_list)
+        block = self._block
+        if until is not None and jedi is not None:
+            decode = functools.partial(self.ranker.decode, host.engine, text, cursor, self._list_options(), key=doc)
+            started = time.monotonic()
+            decoded = await self.scheduler.run(host.worker, queued(lambda cancel: decode(cancel=cancel)), doc)
+            if isinstance(decoded, Listing):  # narrowed: no jedi needed
+                return decoded, 0.0
+            # jedi's deadline as it was when the model decoded after the wait: later by the decode's time
+            waited = await wait_until(jedi, until + time.monotonic() - started)
+            work = queued(lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, None, decoded))
+            return await self.scheduler.run(host.worker, work, doc), waited
+        work = queued(lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, block(doc)))
+        return await self.scheduler.run(host.worker, work, doc), waited
+
+    async def _await_jedi(
+        self, text: str, cursor: int, path: str | None, speculative: bool = False, overlap: bool = False
+    ) -> tuple[Future | None, float, float | None]:
+        """jedi's answer for the list at cursor, waited for on the event loop within the budget (a
+        speculative list, computed ahead of its keystroke, waits the whole budget at a name too), so
+        that no client's wait for jedi holds a model's inference thread: (a future, done or not (not:
+        jedi had no answer in time), or None without jedi; the milliseconds waited; None, or with
+        overlap at a name, where the list's model is its own, the time.monotonic() until which the
+        list waits for jedi after its model decoded while jedi worked in its process)."""
         c = self.config
         if not c.jedi:
-            return None, 0.0
+            return None, 0.0, None
         future, until = self.ranker.ask_jedi(text, cursor, path, c.jedi_ms, None if speculative else c.name_jedi_ms)
         left = until - time.monotonic()
         if future.done() or left <= 0:
-            return future, 0.0
-        started = time.perf_counter()
-        waiting = asyncio.wrap_future(future)
-        waiting.add_done_callback(lambda w: w.cancelled() or w.exception())  # jedi's failure is the ranker's to log
-        await asyncio.wait([waiting], timeout=left)
-        return future, (time.perf_counter() - started) * 1e3
+            return future, 0.0, None
+        if overlap and not self.ranker.jedi_first(text, cursor):
+            return future, 0.0, until
+        return future, await wait_until(future, until), None
 
     def block_in_use(self, doc: str) -> Block:
         """The project context doc's statements are asked with now (pre-filled)."""
@@ -180,18 +196,13 @@ class CompletionService:
         """The project context of the list's requests: the statement's, when they share a model."""
         return None if self.separate_list else self._blocks.get(doc, NO_BLOCK).project
 
-    def _list(
-        self, engine, doc: str, text: str, cursor: int, cancel, jedi, path: str | None, project: Project | None = None
-    ):
-        """The ranker's list, with jedi's answer as it is now (no wait on this thread)."""
-        options = self.config.options
-        if self.separate_list:
-            options = replace(options, list_statement=False)
+    def _list(self, engine, doc: str, text: str, cursor: int, cancel, jedi, path, project=None, decoded=None):
+        """The ranker's list, with jedi's answer as it is now (and the model's lexemes, decoded already)."""
         return self.ranker.complete(
             engine,
             text,
             cursor,
-            options,
+            self._list_options(),
             cancel,
             key=doc,
             path=path,
@@ -199,8 +210,13 @@ class CompletionService:
             jedi_ms=0,
             name_jedi_ms=0,
             jedi=jedi,
+            decoded=decoded,
             project=project,
         )
+
+    def _list_options(self) -> Options:
+        """The list's options: no statement item from the list's own model (it would decode a worse one)."""
+        return replace(self.config.options, list_statement=False) if self.separate_list else self.config.options
 
     def _engine_statement(self, text: str, cursor: int):
         """The engine's statement answered at this very spot, as the list's statement item."""
@@ -379,17 +395,3 @@ class CompletionService:
 
 def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1e3
-
-
-def _queued(work):
-    """work(cancel) -> Result, with the time from now until the inference thread starts it
-    added to its timings (`queue_ms`: behind the other keystrokes' and documents' work)."""
-    queued = time.perf_counter()
-
-    def timed(cancel):
-        started = time.perf_counter()
-        result = work(cancel)
-        result.timings.queue_ms += (started - queued) * 1e3
-        return result
-
-    return timed

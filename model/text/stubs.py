@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 DOC_CHARS = 100  # a docstring's first line, cut here
 VALUE_CHARS = 60  # a constant's value, cut here: a long literal (data) says little
+IMPORT_LINES = 500  # a parenthesised import's lines read at most (an unclosed one: not the rest of the file)
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,12 @@ def imports(text: str) -> list[Import]:
         i += 1
         if not line.startswith(("import ", "from ")):
             continue
-        statement = line
-        while statement.count("(") > statement.count(")") and i < len(lines):  # a parenthesised list
-            statement += "\n" + lines[i]
+        parts, depth = [line], line.count("(") - line.count(")")
+        while depth > 0 and i < len(lines) and len(parts) < IMPORT_LINES:  # a parenthesised list
+            parts.append(lines[i])
+            depth += lines[i].count("(") - lines[i].count(")")
             i += 1
+        statement = "\n".join(parts)
         try:
             node = ast.parse(statement.rstrip("\\")).body[0]
         except (SyntaxError, IndexError, ValueError, RecursionError, MemoryError):

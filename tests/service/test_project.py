@@ -152,6 +152,46 @@ class Account:
 """
 
 
+def test_on_an_import_line_what_the_package_imports_most_goes_first(tmp_path):
+    root = workspace(tmp_path)
+    for name in ("orders.py", "admin.py"):  # two files import find_user, none User; util twice, models once
+        (root / "shop" / name).write_text("from .models import find_user\nfrom .util import quiet\n")
+    (root / "shop" / "cli.py").write_text("from shop.util import shout, quiet\n")
+    project = ProjectContext([str(root)])
+    text = "import os\nfrom .models import "
+    block = project.block(str(root / "shop" / "app.py"), text, len(text), 2000, recent=False)
+    assert block.project.files[-1] == ("shop/models.py", "from .models import find_user, User")
+    text = "from .util import shout, "  # a name on the line already is not offered again
+    block = project.block(str(root / "shop" / "app.py"), text, len(text), 2000, recent=False)
+    assert block.project.files[-1] == ("shop/util.py", "from .util import quiet")
+    text = "from .util import shout"  # the name being typed is (it may go on: shout_loud)
+    block = project.block(str(root / "shop" / "app.py"), text, len(text), 2000, recent=False)
+    assert block.project.files[-1] == (
+        "shop/util.py",
+        "def shout(text: str) -> str: ...\nfrom .util import quiet, shout",
+    )
+    text = "from ."
+    block = project.block(str(root / "shop" / "app.py"), text, len(text), 2000, recent=False)
+    assert block.project.files[-1] == (
+        "shop/__init__.py",
+        "from .util import quiet, shout\nfrom .models import find_user, User",
+    )
+
+
+def test_a_package_listing_names_a_linked_module_by_its_link_and_keeps_the_most_imported(tmp_path):
+    root = workspace(tmp_path)
+    (root / "shop" / "compat.py").symlink_to(root / "shop" / "util.py")  # imported as .compat, the link's name
+    for n in range(35):  # with them, zeta comes past the listing's 40 modules by name
+        (root / "shop" / f"a{n:02}.py").write_text(f"def f{n}(): ...\n")
+    (root / "shop" / "zeta.py").write_text("def last(): ...\n")
+    (root / "shop" / "cli.py").write_text("from .zeta import last\n")
+    text = "from ."
+    block = ProjectContext([str(root)]).block(str(root / "shop" / "app.py"), text, len(text), 4000, recent=False)
+    listing = block.project.files[-1][1].split("\n")
+    assert listing[0] == "from .zeta import last" and "from .compat import shout, quiet" in listing
+    assert not any(line.startswith("from .util ") for line in listing)  # the same file, once
+
+
 def test_the_class_of_the_object_before_the_dot_through_its_attributes(tmp_path):
     root = workspace(tmp_path)
     (root / "shop" / "ledger.py").write_text(LEDGER)

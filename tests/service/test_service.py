@@ -5,7 +5,7 @@ import asyncio
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from nib.model.completion.engine import EngineOptions
 from nib.model.completion.request import Mode, Options
@@ -13,14 +13,15 @@ from nib.model.completion.result import Result, Timings
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
 from nib.model.runtime import heap
 from nib.model.service.hosts import Hosts, ModelKey
-from nib.model.service.service import CompletionService, Config, _queued
+from nib.model.service.scheduler import queued
+from nib.model.service.service import CompletionService, Config
 
 
 def test_the_wait_for_the_inference_thread_is_the_requests_queue_ms():
     free = threading.Event()
     with ThreadPoolExecutor(1) as thread:
         thread.submit(free.wait, 5)  # another request's work, on the thread first
-        waiting = thread.submit(_queued(lambda cancel: Result([], Timings(prefill_ms=5.0))), None)
+        waiting = thread.submit(queued(lambda cancel: Result([], Timings(prefill_ms=5.0))), None)
         time.sleep(0.1)
         free.set()
         result = waiting.result(5)
@@ -65,3 +66,67 @@ async def test_the_heap_s_free_memory_is_returned_once_requests_stop(monkeypatch
     await service.complete("doc", "import os\nos.", 13, Mode.STATEMENT)  # a request after shutdown
     await asyncio.sleep(0.5)
     assert len(returned) == 1
+
+
+class _SlowJedi(JediCompleter):
+    """jedi that answers `late_s` after it is asked, from another thread, as its process would."""
+
+    def __init__(self, late_s: float):
+        super().__init__()
+        self.late_s, self.answered_at = late_s, 0.0
+
+    def ask(self, text, cursor, path=None, at_name_start=True, background=False, environment=""):
+        future: Future = Future()
+
+        def answer():
+            time.sleep(self.late_s)
+            self.answered_at = time.perf_counter()
+            future.set_result(JediAnswer([JediName("ledger", "statement", "statement")], "name"))
+
+        threading.Thread(target=answer, daemon=True).start()
+        return future
+
+
+async def test_at_a_name_the_list_s_own_model_decodes_while_jedi_works_and_frees_its_thread_meanwhile():
+    statement, listing = ModelKey("bundled", "cpu", 1), ModelKey("bundled", "cpu", 2)  # two hosts: the list's own
+    jedi = _SlowJedi(2.0)
+    config = Config(statement, listing, Options(), EngineOptions(), True, 5000, 5000)  # the statement item on
+    service = CompletionService(Hosts(), jedi, config, lambda *args: None, logging.getLogger("test"))
+    await service.ready()
+    host = service.list_model.serving
+    decoded_at = []
+    real_list = host.engine.list
+    host.engine.list = lambda *args, **kwargs: decoded_at.append(time.perf_counter()) or real_list(*args, **kwargs)
+    text = "ledger = 1\nprint(le"
+    listing = asyncio.ensure_future(service.complete("doc", text, len(text), Mode.LIST))
+    while not decoded_at:
+        await asyncio.sleep(0.01)
+    other = await asyncio.wrap_future(host.worker.submit(time.perf_counter))  # another document's work, say
+    result = await listing
+    assert decoded_at[0] < other < jedi.answered_at  # decoded, and the thread free, before jedi answered
+    assert result.candidates[0].label == "ledger" and not result.stale  # and jedi's answer, waited for, ranks
+    assert result.timings.jedi_wait_ms > 1000  # on the event loop, after decoding
+    assert all(c.kind != "statement" for c in result.candidates)  # the list's own model decodes none
+    text += "d"  # the same name grows: narrowed, neither decoded nor asked of jedi again
+    narrowed = await service.complete("doc", text, len(text), Mode.LIST)
+    assert narrowed.narrowed and narrowed.candidates[0].label == "ledger" and len(decoded_at) == 1
+    jedi.answered_at = 0.0
+    text = "ledger = 1\nprint(ledger.re"  # after `.` jedi's names are the whole list: waited for first
+    result = await service.complete("doc", text, len(text), Mode.LIST)
+    assert jedi.answered_at < decoded_at[-1]
+    service.close()
+
+
+async def test_jedi_has_as_long_to_answer_as_when_the_list_decoded_after_waiting():
+    statement, listing = ModelKey("bundled", "cpu", 1), ModelKey("bundled", "cpu", 2)
+    jedi = _SlowJedi(0.6)  # after its 200 ms budget, before the end of budget and decode
+    config = Config(statement, listing, Options(), EngineOptions(), True, 200, 200)
+    service = CompletionService(Hosts(), jedi, config, lambda *args: None, logging.getLogger("test"))
+    await service.ready()
+    engine = service.list_model.serving.engine
+    real_list = engine.list
+    engine.list = lambda *args, **kwargs: time.sleep(0.5) or real_list(*args, **kwargs)  # a slow decode
+    text = "ledger = 1\nprint(le"
+    result = await service.complete("doc", text, len(text), Mode.LIST)
+    assert result.jedi is not None and not result.stale  # answered at 600 ms: within 200 ms + the decode's 500+
+    service.close()

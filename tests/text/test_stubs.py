@@ -1,5 +1,7 @@
 """What a module defines, as stubs: signatures and first docstring lines, read with `ast`, never run."""
 
+import time
+
 from nib.model.text.stubs import Import, defined, imports, module, stubs
 
 SOURCE = '''import os
@@ -94,3 +96,10 @@ def test_a_module_records_its_classes_attribute_types_and_its_imports():
         }
     }
     assert found.imports == (Import("ledger", 1, "Ledger", "L"),)
+
+
+def test_an_unclosed_import_list_costs_a_bounded_read_not_the_rest_of_the_file():
+    text = "from a import (b,\n" + "x = (1, 2)\n" * 60_000 + "import os\n"  # a repository's file, never closed
+    started = time.perf_counter()
+    assert imports(text) == [Import("os", 0, "", "os")]
+    assert time.perf_counter() - started < 2.0  # read line by line to the end before: quadratic, minutes
