@@ -40,15 +40,26 @@ class Scheduler:
         self._warm: dict[str, asyncio.TimerHandle] = {}
         self._speculating: dict[str, tuple[int, threading.Event]] = {}  # uri -> (cursor offset, cancel flag)
 
-    async def run(self, worker, fn, uri: str):
-        """fn(cancel_event) on worker; the event is set if this request is cancelled or superseded."""
-        cancel = threading.Event()
-        self.running.setdefault(uri, set()).add(cancel)
+    async def run(self, worker, fn, uri: str, cancel: threading.Event | None = None):
+        """fn(cancel_event) on worker; the event is set if this request is cancelled or superseded.
+        cancel: the flag of a request that runs in turns (`holding`), else one for this run alone."""
+        if cancel is None:
+            with self.holding(uri) as cancel:
+                return await self.run(worker, fn, uri, cancel)
         try:
             return await asyncio.get_running_loop().run_in_executor(worker, fn, cancel)
         except asyncio.CancelledError:
             cancel.set()
             raise
+
+    @contextlib.contextmanager
+    def holding(self, uri: str):
+        """A cancel flag for a request on uri, set by an edit or a close while the block runs (the
+        request is in flight for `busy` meanwhile, also between its turns on the thread)."""
+        cancel = threading.Event()
+        self.running.setdefault(uri, set()).add(cancel)
+        try:
+            yield cancel
         finally:
             _discard(self.running, uri, cancel)
 

@@ -157,14 +157,17 @@ class CompletionService:
         block = self._block
         if until is not None and jedi is not None:
             decode = functools.partial(self.ranker.decode, host.engine, text, cursor, self._list_options(), key=doc)
-            started = time.monotonic()
-            decoded = await self.scheduler.run(host.worker, queued(lambda cancel: decode(cancel=cancel)), doc)
-            if isinstance(decoded, Listing):  # narrowed: no jedi needed
-                return decoded, 0.0
-            # jedi's deadline as it was when the model decoded after the wait: later by the decode's time
-            waited = await wait_until(jedi, until + time.monotonic() - started)
-            work = queued(lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, None, decoded))
-            return await self.scheduler.run(host.worker, work, doc), waited
+            with self.scheduler.holding(doc) as cancel:  # one flag for both turns and the wait between
+                started = time.monotonic()
+                decoded = await self.scheduler.run(host.worker, queued(lambda c: decode(cancel=c)), doc, cancel)
+                if isinstance(decoded, Listing):  # narrowed: no jedi needed
+                    return decoded, 0.0
+                # jedi's deadline as it was when the model decoded after the wait: later by the decode's time
+                waited = await wait_until(jedi, until + time.monotonic() - started)
+                if cancel.is_set():  # edited or closed meanwhile
+                    raise Cancelled()
+                work = queued(lambda c: self._list(host.engine, doc, text, cursor, c, jedi, path, None, decoded))
+                return await self.scheduler.run(host.worker, work, doc, cancel), waited
         work = queued(lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, block(doc)))
         return await self.scheduler.run(host.worker, work, doc), waited
 

@@ -68,17 +68,18 @@ async def test_the_heap_s_free_memory_is_returned_once_requests_stop(monkeypatch
     assert len(returned) == 1
 
 
-class _SlowJedi(JediCompleter):
-    """jedi that answers `late_s` after it is asked, from another thread, as its process would."""
+class _GatedJedi(JediCompleter):
+    """jedi that answers `late_s` after `gate` is set, from another thread, as its process would."""
 
-    def __init__(self, late_s: float):
+    def __init__(self, gate: threading.Event, late_s: float):
         super().__init__()
-        self.late_s, self.answered_at = late_s, 0.0
+        self.gate, self.late_s, self.answered_at = gate, late_s, 0.0
 
     def ask(self, text, cursor, path=None, at_name_start=True, background=False, environment=""):
         future: Future = Future()
 
         def answer():
+            self.gate.wait(10)
             time.sleep(self.late_s)
             self.answered_at = time.perf_counter()
             future.set_result(JediAnswer([JediName("ledger", "statement", "statement")], "name"))
@@ -87,25 +88,44 @@ class _SlowJedi(JediCompleter):
         return future
 
 
-async def test_at_a_name_the_list_s_own_model_decodes_while_jedi_works_and_frees_its_thread_meanwhile():
+async def _two_models(jedi, name_budget_ms: int) -> CompletionService:
     statement, listing = ModelKey("bundled", "cpu", 1), ModelKey("bundled", "cpu", 2)  # two hosts: the list's own
-    jedi = _SlowJedi(2.0)
-    config = Config(statement, listing, Options(), EngineOptions(), True, 5000, 5000)  # the statement item on
+    config = Config(statement, listing, Options(), EngineOptions(), True, 5000, name_budget_ms)  # statement item on
     service = CompletionService(Hosts(), jedi, config, lambda *args: None, logging.getLogger("test"))
     await service.ready()
-    host = service.list_model.serving
-    decoded_at = []
-    real_list = host.engine.list
-    host.engine.list = lambda *args, **kwargs: decoded_at.append(time.perf_counter()) or real_list(*args, **kwargs)
+    return service
+
+
+def _watch_decodes(service: CompletionService, after=lambda: None) -> list[float]:
+    """When the list's model decodes its own lexemes (the start of each call); after() at its end."""
+    engine, started = service.list_model.serving.engine, []
+    real_list = engine.list
+
+    def listed(*args, **kwargs):
+        started.append(time.perf_counter())
+        result = real_list(*args, **kwargs)
+        after()
+        return result
+
+    engine.list = listed
+    return started
+
+
+async def test_at_a_name_the_list_s_own_model_decodes_while_jedi_works_and_frees_its_thread_meanwhile():
+    gate = threading.Event()
+    jedi = _GatedJedi(gate, 0.3)
+    service = await _two_models(jedi, 5000)
+    decoded_at = _watch_decodes(service)
     text = "ledger = 1\nprint(le"
     listing = asyncio.ensure_future(service.complete("doc", text, len(text), Mode.LIST))
     while not decoded_at:
         await asyncio.sleep(0.01)
-    other = await asyncio.wrap_future(host.worker.submit(time.perf_counter))  # another document's work, say
+    other = await asyncio.wrap_future(service.list_model.serving.worker.submit(time.perf_counter))  # another doc's
+    gate.set()  # jedi answers only now: the model decoded, and the thread was free, before it did
     result = await listing
-    assert decoded_at[0] < other < jedi.answered_at  # decoded, and the thread free, before jedi answered
+    assert decoded_at[0] < other < jedi.answered_at
     assert result.candidates[0].label == "ledger" and not result.stale  # and jedi's answer, waited for, ranks
-    assert result.timings.jedi_wait_ms > 1000  # on the event loop, after decoding
+    assert result.timings.jedi_wait_ms >= 250  # on the event loop, after decoding
     assert all(c.kind != "statement" for c in result.candidates)  # the list's own model decodes none
     text += "d"  # the same name grows: narrowed, neither decoded nor asked of jedi again
     narrowed = await service.complete("doc", text, len(text), Mode.LIST)
@@ -118,15 +138,32 @@ async def test_at_a_name_the_list_s_own_model_decodes_while_jedi_works_and_frees
 
 
 async def test_jedi_has_as_long_to_answer_as_when_the_list_decoded_after_waiting():
-    statement, listing = ModelKey("bundled", "cpu", 1), ModelKey("bundled", "cpu", 2)
-    jedi = _SlowJedi(0.6)  # after its 200 ms budget, before the end of budget and decode
-    config = Config(statement, listing, Options(), EngineOptions(), True, 200, 200)
-    service = CompletionService(Hosts(), jedi, config, lambda *args: None, logging.getLogger("test"))
-    await service.ready()
+    decoded = threading.Event()
+    jedi = _GatedJedi(decoded, 0.1)  # 100 ms after the decode ends: past its 200 ms budget, within budget + decode
+    service = await _two_models(jedi, 200)
     engine = service.list_model.serving.engine
     real_list = engine.list
     engine.list = lambda *args, **kwargs: time.sleep(0.5) or real_list(*args, **kwargs)  # a slow decode
+    _watch_decodes(service, decoded.set)
     text = "ledger = 1\nprint(le"
     result = await service.complete("doc", text, len(text), Mode.LIST)
-    assert result.jedi is not None and not result.stale  # answered at 600 ms: within 200 ms + the decode's 500+
+    assert result.jedi is not None and not result.stale
     service.close()
+
+
+async def test_an_edit_or_a_close_between_the_list_s_two_turns_ends_it():
+    for end in ("edited", "forget"):
+        gate = threading.Event()
+        service = await _two_models(_GatedJedi(gate, 0.0), 5000)
+        decoded_at = _watch_decodes(service)
+        text = "ledger = 1\nprint(le"
+        listing = asyncio.ensure_future(service.complete("doc", text, len(text), Mode.LIST))
+        while not decoded_at:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # the first turn over, jedi waited for
+        service.edited("doc", 0, "x") if end == "edited" else service.forget("doc")
+        gate.set()
+        assert await listing is None
+        await asyncio.wrap_future(service.list_model.serving.worker.submit(lambda: None))
+        assert service.ranker.scopes_kept() == 0  # nothing of it remembered
+        service.close()
