@@ -109,9 +109,8 @@ class ListRanker:
         """jedi asked for the list at cursor: (its future, the time.monotonic() by which the list
         stops waiting for it). jedi_ms: the wait after `.` and in imports, where its names are the
         whole list (None: jedi's own budget); name_jedi_ms: elsewhere (None: the same)."""
-        line_prefix = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         wait = self.jedi.budget_ms if jedi_ms is None else jedi_ms
-        if position_kind(line_prefix) not in ("attribute", "import") and name_jedi_ms is not None:
+        if not self.jedi_first(text, cursor) and name_jedi_ms is not None:
             wait = name_jedi_ms
         future = self.jedi.ask(text, cursor, path, environment=self.environment)
         return future, deadline(wait, future)
@@ -120,7 +119,7 @@ class ListRanker:
     def jedi_first(text: str, cursor: int) -> bool:
         """Whether jedi's names are likely the whole list at cursor (after `.`, in an import): there
         the list waits for jedi before its model decodes; elsewhere the model decodes meanwhile."""
-        return position_kind(text[text.rfind("\n", 0, cursor) + 1 : cursor]) in ("attribute", "import")
+        return _position(text, cursor)[0] in ("attribute", "import")
 
     def complete(
         self,
@@ -144,9 +143,8 @@ class ListRanker:
         jedi: jedi's future, when the caller asked and waited already: not waited for here;
         decoded: at a name, the model's own lexemes, decoded while the caller waited (`decode`).
         """
-        line_prefix = text[text.rfind("\n", 0, cursor) + 1 : cursor]
-        typed = typed_name(line_prefix)
-        position = (position_kind(line_prefix), bool(typed))
+        typed = typed_name(text[text.rfind("\n", 0, cursor) + 1 : cursor])
+        position = _position(text, cursor)
         narrowed = self.narrow(engine, key, text, cursor, options, use_jedi, position)
         if narrowed is not None:
             return narrowed
@@ -201,9 +199,7 @@ class ListRanker:
         """At a name, the first of `complete`'s steps alone, for a caller that waits for jedi
         meanwhile elsewhere: the last list narrowed (the whole answer), or the model's own lexemes
         (`complete`'s decoded)."""
-        line_prefix = text[text.rfind("\n", 0, cursor) + 1 : cursor]
-        position = (position_kind(line_prefix), bool(typed_name(line_prefix)))
-        narrowed = self.narrow(engine, key, text, cursor, options, True, position)
+        narrowed = self.narrow(engine, key, text, cursor, options, True, _position(text, cursor))
         request = Request(text, cursor, Mode.LIST, options, cancel, project, doc=key)
         return narrowed if narrowed is not None else engine.list(request)
 
@@ -352,3 +348,12 @@ class ListRanker:
 def _working(jedi: Future | None) -> bool:
     """Whether jedi is still on this call, and not for so long that it looks stuck (STUCK_MS)."""
     return jedi is not None and not jedi.done() and time.monotonic() < deadline(STUCK_MS, jedi)
+
+
+def _position(text: str, cursor: int) -> tuple[str, bool]:
+    """(what the identifier at cursor is, whether part of it is typed): the mixing weights' key.
+
+    Example: _position("x = os.pa", 9) == ("attribute", True)
+    """
+    line_prefix = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+    return position_kind(line_prefix), bool(typed_name(line_prefix))

@@ -154,12 +154,12 @@ class CompletionService:
         jedi's names are scored: two turns of the inference thread, none of it spent waiting for
         jedi, which has as long to answer as when the decode came after the wait."""
         jedi, waited, until = await self._await_jedi(text, cursor, path, overlap=self.separate_list)
-        block = self._block
         if until is not None and jedi is not None:
-            decode = functools.partial(self.ranker.decode, host.engine, text, cursor, self._list_options(), key=doc)
+            options = self._list_options()
             with self.scheduler.holding(doc) as cancel:  # one flag for both turns and the wait between
                 started = time.monotonic()
-                decoded = await self.scheduler.run(host.worker, queued(lambda c: decode(cancel=c)), doc, cancel)
+                decode = queued(lambda c: self.ranker.decode(host.engine, text, cursor, options, c, doc))
+                decoded = await self.scheduler.run(host.worker, decode, doc, cancel)
                 if isinstance(decoded, Listing):  # narrowed: no jedi needed
                     return decoded, 0.0
                 # jedi's deadline as it was when the model decoded after the wait: later by the decode's time
@@ -168,7 +168,7 @@ class CompletionService:
                     raise Cancelled()
                 work = queued(lambda c: self._list(host.engine, doc, text, cursor, c, jedi, path, None, decoded))
                 return await self.scheduler.run(host.worker, work, doc, cancel), waited
-        work = queued(lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, block(doc)))
+        work = queued(lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, self._block(doc)))
         return await self.scheduler.run(host.worker, work, doc), waited
 
     async def _await_jedi(
