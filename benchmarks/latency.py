@@ -46,6 +46,7 @@ from pygls.lsp.client import LanguageClient
 
 from nib.model.eval.heldout import fetch
 from nib.model.service.scheduler import IDLE_S as SERVER_IDLE_S
+from nib.model.text.prose import in_prose
 
 TRIGGERS = set(".([,=@")
 REQUEST_TIMEOUT_S = 30  # a request that takes longer is a failure, not a data point
@@ -209,6 +210,7 @@ async def type_edit(
             times["list_first" if first else "list"].append(ms)
             times["by_file"].setdefault(edit.name.split("_", 2)[2], []).append(ms)
             times["incomplete"].append(float(bool(getattr(answer, "is_incomplete", False))))
+            times["in_prose"].append(float(in_prose(text, cursor + 1)[0]))  # nib lists nothing there
             first = False
         if pace_s:
             await asyncio.sleep(max(0.0, key_time + pace_s - time.perf_counter()))
@@ -218,7 +220,7 @@ async def type_edit(
 
 
 def new_times() -> dict:
-    return {"list_first": [], "list": [], "statement": [], "incomplete": [], "by_file": {}}
+    return {"list_first": [], "list": [], "statement": [], "incomplete": [], "in_prose": [], "by_file": {}}
 
 
 async def replay(
@@ -301,7 +303,7 @@ def breakdown(server: dict[str, list[dict]]) -> dict:
 
 
 def summary(times: dict[str, list[float]]) -> dict:
-    skip = ("incomplete", "by_file", "memory", "memory_after_pause", "statuses", "server")
+    skip = ("incomplete", "in_prose", "by_file", "memory", "memory_after_pause", "statuses", "server")
     out = {k: stats(v) for k, v in times.items() if k not in skip and v}
     if times.get("server"):
         out["server_breakdown"] = breakdown(times["server"])
@@ -311,6 +313,7 @@ def summary(times: dict[str, list[float]]) -> dict:
     out["list_p50_by_file"] = {f: round(float(np.percentile(v, 50)), 2) for f, v in sorted(times["by_file"].items())}
     if times["incomplete"]:
         out["share_incomplete"] = round(float(np.mean(times["incomplete"])), 3)
+        out["share_in_prose"] = round(float(np.mean(times["in_prose"])), 3)  # a comment or a docstring
     return out
 
 

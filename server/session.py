@@ -21,6 +21,7 @@ from pygls.lsp.server import LanguageServer
 from nib.model.completion.request import Mode
 from nib.model.completion.result import Result
 from nib.model.listing.jedi import JediCompleter
+from nib.model.listing.ranker import Listing
 from nib.model.service.hosts import Hosts
 from nib.model.service.service import CompletionService
 
@@ -100,7 +101,7 @@ class NibServer(LanguageServer):
         # outside logging's registry (which would keep every session's logger for the process's life)
         self.log = logging.getLogger("nib") if own_process else _session_logger(next(_sessions))
         self._big_logged: set[str] = set()
-        self.last_result: Result | None = None
+        self.last_result: Result | Listing | None = None
         self.timings: deque | None = None  # (mode, timings) of the requests answered, kept by `inspection.py`
         self.acceptance = Acceptance(shared.stats)
         self._finishing = threading.Lock()
@@ -312,6 +313,8 @@ class NibServer(LanguageServer):
             "narrowed from the last list" if getattr(result, "narrowed", False) else "typed through"
         )
         where = f" at a {'typed ' if result.position[1] else ''}{result.position[0]}" if mode == Mode.LIST else ""
+        if mode == Mode.LIST and result.position[0] == "prose":
+            where, steps = " in a comment or a docstring", "nothing listed"
         self.log.info(
             "%s %s:%d:%d%s %.1f ms (queue %.1f, %s; %d prompt tokens, %d of project context, %d decoding passes) %d items",
             mode.value,

@@ -39,6 +39,7 @@ from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Candidate, Result, Timings, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.lexeme import position_kind, typed_name
+from nib.model.text.prose import Checkpoint, in_prose
 from nib.model.text.scopes import at_module_level, enclosing_scopes
 
 from .identifiers import IdentifierNgram, tokens
@@ -94,6 +95,7 @@ class ListRanker:
         self.identifiers = identifiers or IdentifierNgram()
         self.weights = weights
         self._asked: dict[str, _Asked] = {}  # by document: the last list computed there
+        self._prose: dict[str, Checkpoint] = {}  # by document: where its next scan for prose may start
         # by document, then scope: jedi's last answer at a name there (`in_scope`)
         self._scopes: dict[str, OrderedDict[tuple[str, ...], JediAnswer]] = {}
         self._scopes_lock = threading.Lock()  # the inference thread, jedi's reader and the event loop
@@ -338,8 +340,15 @@ class ListRanker:
         with self._scopes_lock:
             self._scopes = {}
 
+    def in_prose(self, key: str, text: str, cursor: int) -> bool:
+        """Whether cursor is in a comment or a docstring, where the list offers nothing
+        (`text/prose.py`); each document's scan goes on from where its last one stood."""
+        answer, self._prose[key] = in_prose(text, cursor, self._prose.get(key, Checkpoint()))
+        return answer
+
     def forget(self, key: str) -> None:
         self._asked.pop(key, None)
+        self._prose.pop(key, None)
         self.identifiers.forget(key)
         with self._scopes_lock:
             self._scopes.pop(key, None)

@@ -8,10 +8,10 @@
         statement:  the local completer on the inference thread, or the engine over HTTP, and
                     the local model when the engine fails (one warning until it answers again)
 
-It also speculates (the list where a name is about to start), warms the prompt state
-after a pause, and counts the identifiers of opened documents. No LSP here: documents are
-keys and text, cursors are character offsets. The event loop only waits; inference runs
-on each host's one thread (`Scheduler.run`), cancelled by a newer edit.
+It also speculates (the list where a name is about to start), warms the prompt state after
+a pause, and counts the identifiers of opened documents. No LSP here: documents are keys and
+text, cursors offsets. The event loop only waits; inference runs on each host's one thread
+(`Scheduler.run`), cancelled by a newer edit. In a comment or a docstring, no list.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from nib.model.completion.engine import EngineCompleter, EngineError, EngineOptions
 from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Project, Request
-from nib.model.completion.result import Result
+from nib.model.completion.result import Result, Timings
 from nib.model.errors import Cancelled
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediCompleter
@@ -114,7 +114,7 @@ class CompletionService:
         path: str | None = None,
         options: Options | None = None,
         project: Project | None = None,
-    ) -> Result | None:
+    ) -> Result | Listing | None:
         """The list or the statement at cursor (a character offset into text); None when nothing
         applies, or when superseded. options, project: the statement's, for this request only, in
         place of the settings' and the project context wanted at doc's cursor (an evaluation's)."""
@@ -123,6 +123,8 @@ class CompletionService:
             return None
         try:
             if mode == Mode.LIST:
+                if self.ranker.in_prose(doc, text, cursor):  # a comment or a docstring: no list
+                    return Listing([], Timings(), None, ("prose", False))
                 result, waited = await self._listed(host, doc, text, cursor, path)
                 result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
                 statement = self._engine_statement(text, cursor)
@@ -175,11 +177,10 @@ class CompletionService:
         self, text: str, cursor: int, path: str | None, speculative: bool = False, overlap: bool = False
     ) -> tuple[Future | None, float, float | None]:
         """jedi's answer for the list at cursor, waited for on the event loop within the budget (a
-        speculative list, computed ahead of its keystroke, waits the whole budget at a name too), so
-        that no client's wait for jedi holds a model's inference thread: (a future, done or not (not:
-        jedi had no answer in time), or None without jedi; the milliseconds waited; None, or with
-        overlap at a name, where the list's model is its own, the time.monotonic() until which the
-        list waits for jedi after its model decoded while jedi worked in its process)."""
+        speculative list waits the whole budget at a name too), so that no wait for jedi holds a
+        model's thread: (a future, done or not (not: late), or None without jedi; the ms waited;
+        with overlap at a name, where the list's model is its own, the time.monotonic() until
+        which the list waits for jedi after its model decoded meanwhile, else None)."""
         c = self.config
         if not c.jedi:
             return None, 0.0, None
@@ -210,9 +211,7 @@ class CompletionService:
             key=doc,
             path=path,
             use_jedi=self.config.jedi,
-            jedi_ms=0,
-            name_jedi_ms=0,
-            jedi=jedi,
+            jedi=jedi,  # asked by the caller: never None where jedi is used
             decoded=decoded,
             project=project,
         )
@@ -297,7 +296,8 @@ class CompletionService:
         before its first character: the request that comes with it then only narrows this one
         (`ListRanker.narrow`) instead of waiting for jedi and the model."""
         host = self.list_model.serving
-        if host is None or host.engine is None or not name_may_start(text[text.rfind("\n", 0, cursor) + 1 : cursor]):
+        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+        if host is None or host.engine is None or not name_may_start(line) or self.ranker.in_prose(doc, text, cursor):
             return
         engine = host.engine
         jedi = asyncio.ensure_future(self._await_jedi(text, cursor, path, speculative=True))
@@ -313,10 +313,9 @@ class CompletionService:
         self.scheduler.speculate(host.worker, work, doc, cursor, after=jedi)
 
     def warm_later(self, doc: str, text_now, path: str | None = None) -> None:
-        """After a pause in typing, prefill each local model's prompt state at the last edit so
-        the next request is warm, with the project context there when it changed (its prefill is
-        here, off the keystroke: requests keep the one before until it is done). text_now() ->
-        (text, cursor), or None when there is nothing to warm."""
+        """After a pause in typing, prefill each local model's prompt state at the last edit, with
+        the project context there when it changed (off the keystroke: requests keep the one before
+        until it is done). text_now() -> (text, cursor), or None when there is nothing to warm."""
 
         def warm():
             found = text_now()

@@ -320,6 +320,7 @@ async def test_both_kinds_at_many_positions_of_a_heldout_file(client: LanguageCl
     statement, applied, ends where its statement ends (or is cut by the token budget)."""
     import random
 
+    from nib.model.text.prose import in_prose
     from nib.model.text.stops import bracket_depth, statement_end
 
     path = heldout_file("attrs-26.1.0/attr/validators.py")
@@ -331,7 +332,9 @@ async def test_both_kinds_at_many_positions_of_a_heldout_file(client: LanguageCl
     statements = 0
     for line in rng.sample(candidates, 12):
         col = rng.randrange(len(lines[line]) - len(lines[line].lstrip()) + 1, len(lines[line]) + 1)
-        await check_list(client, text, line, col)
+        prose = in_prose(text, sum(len(s) + 1 for s in lines[:line]) + col)[0]  # a docstring: no list
+        await check_list(client, text, line, col, expect_items=not prose)
+        assert not prose or list((await complete(client, line, col)).items) == []
         result = await inline(client, line, col)
         statements += len(result.items)
         for item in result.items:
@@ -392,3 +395,13 @@ async def test_list_with_static_off_is_the_models_own(client: LanguageClient):
     await asyncio.sleep(1.5)  # time enough for jedi, were it asked
     result = await complete(client, 1, 5)
     assert {i.kind for i in result.items} == {types.CompletionItemKind.Text, types.CompletionItemKind.Snippet}
+
+
+async def test_in_a_comment_or_a_docstring_the_list_is_empty(client: LanguageClient):
+    """Prose: no names offered (as jedi, Pylance and VS Code's defaults do); code again after it."""
+    text = 'def area(width, height):\n    """Return the wid"""\n    return wid  # the wid'
+    listed = await static_list(client, text, 2, 14, {"jedi": {"nameBudgetMs": 5000}})  # `return wid`: code
+    assert listed.items[0].label == "width"
+    for line, character in ((1, 21), (2, 26)):  # in the docstring after `wid`, in the comment
+        listed = await complete(client, line, character)
+        assert (listed.is_incomplete, list(listed.items)) == (True, [])

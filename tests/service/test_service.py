@@ -167,3 +167,25 @@ async def test_an_edit_or_a_close_between_the_list_s_two_turns_ends_it():
         await asyncio.wrap_future(service.list_model.serving.worker.submit(lambda: None))
         assert service.ranker.scopes_kept() == 0  # nothing of it remembered
         service.close()
+
+
+async def test_in_a_comment_or_a_docstring_the_list_is_empty_and_nothing_runs_for_it():
+    asked: list[str] = []
+    gate = threading.Event()
+    gate.set()
+    jedi = _GatedJedi(gate, 0.0)
+    real_ask = jedi.ask
+    jedi.ask = lambda text, *args, **kwargs: asked.append(text) or real_ask(text, *args, **kwargs)
+    service = await _two_models(jedi, 5000)
+    decoded_at = _watch_decodes(service)
+    docstring = 'def f():\n    """Return the le'
+    for text in (docstring, "x = 1  # the le", 'def f():\n    """Doc."""\n    # see os.'):
+        listing = await service.complete("doc", text, len(text), Mode.LIST)
+        assert (listing.candidates, listing.jedi, listing.position) == ([], None, ("prose", False))
+    service.speculate("doc", docstring + "dger, or ", len(docstring) + 9, None)  # a name may start: not here
+    await asyncio.sleep(0.2)
+    assert asked == [] and decoded_at == []
+    text = docstring + 'dger."""\n    return le'  # the docstring closed: code again
+    listing = await service.complete("doc", text, len(text), Mode.LIST)
+    assert listing.candidates[0].label == "ledger" and asked == [text] and len(decoded_at) == 1
+    service.close()
