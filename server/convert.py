@@ -9,6 +9,10 @@ from lsprotocol import types
 from nib.model.text.lexeme import literal
 
 K = types.CompletionItemKind
+# An incomplete list's names sent at most: the editor asks again as the name grows, and the rest
+# (of jedi's ~200 names in scope at a name), rarely chosen, cost the server and the editor time
+# to write and read every keystroke (clangd's --limit-results is 100 too).
+ITEMS_SENT = 100
 KINDS = {
     "module": K.Module,
     "class": K.Class,
@@ -43,10 +47,15 @@ def kind_and_detail(c, jedi_names: dict) -> tuple[types.CompletionItemKind, str]
 
 
 def completion_list(listing, doc, cursor: int, encoding: str, command=None) -> types.CompletionList:
-    """command(i): the accept command of the i-th item (`Session.commands`), or None for none."""
+    """command(i): the accept command of the i-th item (`Session.commands`), or None for none.
+    An incomplete list sends its first ITEMS_SENT names (and its statement item)."""
     jedi_names = {n.name: n for n in listing.jedi.names} if listing.jedi else {}
+    shown = list(enumerate(listing.candidates))
+    if not listing.complete:
+        names = [(rank, c) for rank, c in shown if c.kind != "statement"]
+        shown = names[:ITEMS_SENT] + [(rank, c) for rank, c in shown if c.kind == "statement"]
     items = []
-    for rank, c in enumerate(listing.candidates):
+    for rank, c in shown:
         label = c.label.split("\n")[0] + (" …" if "\n" in c.label else "")
         kind, detail = kind_and_detail(c, jedi_names)
         items.append(

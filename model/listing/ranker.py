@@ -198,12 +198,19 @@ class ListRanker:
     def decode(
         self, engine: LocalCompleter, text: str, cursor: int, options: Options, cancel, key: str, project=None
     ) -> Listing | Result:
-        """At a name, the first of `complete`'s steps alone, for a caller that waits for jedi
-        meanwhile elsewhere: the last list narrowed (the whole answer), or the model's own lexemes
-        (`complete`'s decoded)."""
+        """The first of `complete`'s steps alone, for a caller that waits for jedi meanwhile
+        elsewhere: the last list narrowed (the whole answer), or at a name the model's own lexemes
+        (`complete`'s decoded), or after `.` and in imports, where jedi's names are the list, no
+        candidates: the prompt prefilled, which `complete` then reuses."""
         narrowed = self.narrow(engine, key, text, cursor, options, True, _position(text, cursor))
-        request = Request(text, cursor, Mode.LIST, options, cancel, project, doc=key)
-        return narrowed if narrowed is not None else engine.list(request)
+        if narrowed is not None:
+            return narrowed
+        if not self.jedi_first(text, cursor):
+            return engine.list(Request(text, cursor, Mode.LIST, options, cancel, project, doc=key))
+        timings = Timings()
+        with timings.stage("prefill"):
+            engine.warm(text, cursor, options, project, cancel, key)
+        return Result([], timings)
 
     @staticmethod
     def _steps(

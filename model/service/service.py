@@ -151,10 +151,10 @@ class CompletionService:
     # -- the list ---------------------------------------------------------------
 
     async def _listed(self, host, doc: str, text: str, cursor: int, path: str | None):
-        """The list at cursor (a Listing) and the milliseconds jedi was waited for on the event
-        loop. At a name, the list's model (its own) decodes while jedi works in its process, then
-        jedi's names are scored: two turns of the inference thread, none of it spent waiting for
-        jedi, which has as long to answer as when the decode came after the wait."""
+        """The list at cursor (a Listing) and the ms jedi was waited for on the event loop. Where
+        the list's model is its own, it works while jedi does in its process (at a name it decodes,
+        after `.` and in imports it prefills), then jedi's names are scored: two turns of its thread,
+        none spent waiting for jedi, which has as long as when the model's work came after the wait."""
         jedi, waited, until = await self._await_jedi(text, cursor, path, overlap=self.separate_list)
         if until is not None and jedi is not None:
             options = self._list_options()
@@ -164,8 +164,9 @@ class CompletionService:
                 decoded = await self.scheduler.run(host.worker, decode, doc, cancel)
                 if isinstance(decoded, Listing):  # narrowed: no jedi needed
                     return decoded, 0.0
-                # jedi's deadline as it was when the model decoded after the wait: later by the decode's time
-                waited = await wait_until(jedi, until + time.monotonic() - started)
+                # at a name, later by the decode's time: as when it decoded after the wait (after `.` it came first)
+                later = 0.0 if self.ranker.jedi_first(text, cursor) else time.monotonic() - started
+                waited = await wait_until(jedi, until + later)
                 if cancel.is_set():  # edited or closed meanwhile
                     raise Cancelled()
                 work = queued(lambda c: self._list(host.engine, doc, text, cursor, c, jedi, path, None, decoded))
@@ -179,8 +180,8 @@ class CompletionService:
         """jedi's answer for the list at cursor, waited for on the event loop within the budget (a
         speculative list waits the whole budget at a name too), so that no wait for jedi holds a
         model's thread: (a future, done or not (not: late), or None without jedi; the ms waited;
-        with overlap at a name, where the list's model is its own, the time.monotonic() until
-        which the list waits for jedi after its model decoded meanwhile, else None)."""
+        with overlap, where the list's model is its own, the time.monotonic() until which the
+        list waits for jedi after its model's first turn, else None)."""
         c = self.config
         if not c.jedi:
             return None, 0.0, None
@@ -188,7 +189,7 @@ class CompletionService:
         left = until - time.monotonic()
         if future.done() or left <= 0:
             return future, 0.0, None
-        if overlap and not self.ranker.jedi_first(text, cursor):
+        if overlap:
             return future, 0.0, until
         return future, await wait_until(future, until), None
 

@@ -137,6 +137,30 @@ async def test_at_a_name_the_list_s_own_model_decodes_while_jedi_works_and_frees
     service.close()
 
 
+async def test_after_a_dot_the_list_s_own_model_prefills_its_prompt_while_jedi_works():
+    gate = threading.Event()
+    jedi = _GatedJedi(gate, 0.0)
+    service = await _two_models(jedi, 5000)
+    engine = service.list_model.serving.engine
+    warmed: list[float] = []
+    real_warm = engine.warm
+    engine.warm = lambda *args, **kwargs: real_warm(*args, **kwargs) or warmed.append(time.perf_counter())
+    listed_at = _watch_decodes(service)
+    text = "ledger = 1\nprint(ledger."
+    listing = asyncio.ensure_future(service.complete("doc", text, len(text), Mode.LIST))
+    for _ in range(500):  # the prompt prefilled before jedi answers (it never does until the gate opens)
+        if warmed:
+            break
+        await asyncio.sleep(0.01)
+    assert warmed
+    other = await asyncio.wrap_future(service.list_model.serving.worker.submit(time.perf_counter))  # another doc's
+    gate.set()  # jedi answers only now: the prompt was prefilled, and the thread free, before
+    result = await listing
+    assert warmed[0] < other < jedi.answered_at < listed_at[0]  # jedi's names scored once it answered
+    assert result.jedi is not None and "ledger" in [c.label for c in result.candidates]  # jedi's, waited for
+    service.close()
+
+
 async def test_jedi_has_as_long_to_answer_as_when_the_list_decoded_after_waiting():
     decoded = threading.Event()
     jedi = _GatedJedi(decoded, 0.1)  # 100 ms after the decode ends: past its 200 ms budget, within budget + decode
