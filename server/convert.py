@@ -48,12 +48,12 @@ def kind_and_detail(c, jedi_names: dict) -> tuple[types.CompletionItemKind, str]
 
 def completion_list(listing, doc, cursor: int, encoding: str, command=None) -> types.CompletionList:
     """command(i): the accept command of the i-th item (`Session.commands`), or None for none.
-    An incomplete list sends its first ITEMS_SENT names (and its statement item)."""
+    An incomplete list sends its best names (`_best`) and its statement item."""
     jedi_names = {n.name: n for n in listing.jedi.names} if listing.jedi else {}
     shown = list(enumerate(listing.candidates))
     if not listing.complete:
         names = [(rank, c) for rank, c in shown if c.kind != "statement"]
-        shown = names[:ITEMS_SENT] + [(rank, c) for rank, c in shown if c.kind == "statement"]
+        shown = _best(names, cursor) + [(rank, c) for rank, c in shown if c.kind == "statement"]
     items = []
     for rank, c in shown:
         label = c.label.split("\n")[0] + (" …" if "\n" in c.label else "")
@@ -73,6 +73,19 @@ def completion_list(listing, doc, cursor: int, encoding: str, command=None) -> t
     # Complete where jedi's names are the whole truth (after `.`, in an import): the editor
     # filters on its side as the name grows. Elsewhere the model may find more: ask again.
     return types.CompletionList(is_incomplete=not listing.complete, items=items)
+
+
+def _best(names: list, cursor: int) -> list:
+    """The first ITEMS_SENT of (rank, candidate), and the best of the rest for each character
+    that may be typed next: an editor that filters the list it has while it asks again (Neovim's)
+    then still shows a name, instead of closing the popup."""
+    sent = names[:ITEMS_SENT]
+    nexts = {c.text[cursor - c.start : cursor - c.start + 1] for _, c in sent}
+    for rank, c in names[ITEMS_SENT:]:
+        if (after := c.text[cursor - c.start : cursor - c.start + 1]) not in nexts:
+            sent.append((rank, c))
+            nexts.add(after)
+    return sent
 
 
 def inline_list(result, doc, cursor: int, encoding: str, command=None) -> types.InlineCompletionList:

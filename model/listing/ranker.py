@@ -228,6 +228,8 @@ class ListRanker:
         the model decodes while jedi works."""
         timings = Timings()
         if jedi_first:
+            if decoded is not None:  # the prompt prefilled while the caller waited for jedi
+                timings = timings.add(decoded.timings)
             with timings.stage("jedi_wait"):
                 answer = wait(jedi, until, request.cancel)
             if answer is None and _working(jedi):  # where jedi knows better: nothing invented

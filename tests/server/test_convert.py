@@ -25,7 +25,8 @@ def _labels(result: types.CompletionList) -> list[str]:
 def test_an_incomplete_list_sends_its_best_names_and_its_statement_item():
     result = completion_list(_listing("name"), Document("file:///a.py", TEXT, 1), len(TEXT), "utf-16")
     assert result.is_incomplete is True
-    assert _labels(result) == [f"p{i:03d}" for i in range(ITEMS_SENT)] + ["path.join(a, b)"]
+    # and the best of the rest that a next character selects (`p1`): a name to show as it is typed
+    assert _labels(result) == [f"p{i:03d}" for i in range(ITEMS_SENT)] + ["p100", "path.join(a, b)"]
     assert result.items[-1].sort_text == "0150"  # its rank among every candidate: last
 
 
