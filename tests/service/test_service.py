@@ -145,6 +145,9 @@ async def test_after_a_dot_the_list_s_own_model_prefills_its_prompt_while_jedi_w
     warmed: list[float] = []
     real_warm = engine.warm
     engine.warm = lambda *args, **kwargs: real_warm(*args, **kwargs) or warmed.append(time.perf_counter())
+    found: list[tuple[int, int]] = []  # each prompt's tokens and how many a kept state already held
+    real_best = engine.states.best
+    engine.states.best = lambda ids, types: found.append((len(ids), (best := real_best(ids, types))[1])) or best
     listed_at = _watch_decodes(service)
     text = "ledger = 1\nprint(ledger."
     listing = asyncio.ensure_future(service.complete("doc", text, len(text), Mode.LIST))
@@ -158,6 +161,8 @@ async def test_after_a_dot_the_list_s_own_model_prefills_its_prompt_while_jedi_w
     result = await listing
     assert warmed[0] < other < jedi.answered_at < listed_at[0]  # jedi's names scored once it answered
     assert result.jedi is not None and "ledger" in [c.label for c in result.candidates]  # jedi's, waited for
+    (tokens, _), (again, held) = found[0], found[-1]
+    assert len(found) == 2 and tokens == again == held  # the second turn's prompt was the prefilled one
     service.close()
 
 
