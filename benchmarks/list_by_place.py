@@ -11,10 +11,8 @@ import random
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).parent))
-from latency import TRIGGERS, point_edits  # noqa: E402  (a script beside this one)
+from latency import TRIGGERS, point_edits, stats  # noqa: E402  (a script beside this one)
 
 from nib.model.text.prose import in_prose  # noqa: E402
 
@@ -40,19 +38,14 @@ def places(report: dict) -> list[tuple[int, str]]:
     return firsts + later
 
 
-def stats(xs: list[float]) -> dict:
-    a = np.array(xs)
-    return {"n": len(xs), "p50": round(float(np.percentile(a, 50)), 2), "p95": round(float(np.percentile(a, 95)), 2)}
-
-
 def split(report: dict) -> dict[str, dict[str, dict]]:
-    """p50 and p95 of the later lists in code, in prose, and of all of them seed by seed, for each
+    """The percentiles (`latency.stats`) of the later lists in code, in prose, and of all of them seed by seed, for each
     server in the replay."""
     (replay,) = report["raw_list_ms"].values()
     where = places(report)
     out: dict[str, dict[str, dict]] = {}
     for server, raw in replay.items():
-        if len(raw) != len(where):
+        if len(raw) != len(where):  # not the replay these keystrokes were made from
             raise SystemExit(f"{server}: {len(raw)} lists in the report, {len(where)} made again")
         later = [(seed, place, ms) for (seed, place), ms in zip(where, raw, strict=True) if place != "first"]
         for place in ("code", "prose"):
