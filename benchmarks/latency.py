@@ -113,6 +113,27 @@ def position(text: str, offset: int) -> types.Position:
     return types.Position(line, offset - (text.rfind("\n", 0, offset) + 1))  # ASCII files: UTF-16 = characters
 
 
+def offset(text: str, pos: types.Position) -> int:
+    """The character offset of an LSP position (ASCII files, as `position`)."""
+    start = 0
+    for _ in range(pos.line):
+        start = text.index("\n", start) + 1
+    return start + pos.character
+
+
+def ghost_text(answer, truth: str, text: str, cursor: int) -> tuple[bool, int]:
+    """(shown, the characters after the cursor it gets right): the first inline item, right when the
+    file goes on as it says (accepted whole, it would type what the file has; 0 otherwise). text is
+    the document as the editor has it, truth the whole file (the same text up to the cursor)."""
+    items = getattr(answer, "items", answer) or []
+    if not items:
+        return False, 0
+    item = items[0]
+    insert = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
+    start = offset(text, item.range.start) if item.range else cursor
+    return bool(insert), (len(insert) - (cursor - start)) * (truth[start : start + len(insert)] == insert)
+
+
 async def start(cmd: list[str], options: dict | None = None, roots: list[Path] = ()) -> LanguageClient:
     """A client of a server started by cmd over stdio (`nib connect` for a shared daemon), with
     roots as its workspace folders."""
@@ -205,6 +226,7 @@ async def type_edit(
         answers = await together(requests)
         if "statement" in answers:
             times["statement"].append(answers["statement"][0])
+            times["ghost"].append(ghost_text(answers["statement"][1], edit.text, text, cursor + 1))
         if "list" in answers:
             ms, answer = answers["list"]
             times["list_first" if first else "list"].append(ms)
@@ -220,7 +242,7 @@ async def type_edit(
 
 
 def new_times() -> dict:
-    return {"list_first": [], "list": [], "statement": [], "incomplete": [], "in_prose": [], "by_file": {}}
+    return {"list_first": [], "list": [], "statement": [], "ghost": [], "incomplete": [], "in_prose": [], "by_file": {}}
 
 
 async def replay(
@@ -298,12 +320,13 @@ def breakdown(server: dict[str, list[dict]]) -> dict:
             "steps_ms": {k[:-3]: v for k, v in steps.items() if v["mean"] > 0},
             "mean_passes": round(float(np.mean([r["passes"] for r in rows])), 2),
             "mean_prompt_tokens": round(float(np.mean([r["prompt_tokens"] for r in rows])), 1),
+            "out_of_time": sum(r.get("out_of_time", 0) for r in rows),  # statements the budget cut
         }
     return out
 
 
 def summary(times: dict[str, list[float]]) -> dict:
-    skip = ("incomplete", "in_prose", "by_file", "memory", "memory_after_pause", "statuses", "server")
+    skip = ("incomplete", "in_prose", "by_file", "memory", "memory_after_pause", "statuses", "server", "ghost")
     out = {k: stats(v) for k, v in times.items() if k not in skip and v}
     if times.get("server"):
         out["server_breakdown"] = breakdown(times["server"])
@@ -311,6 +334,10 @@ def summary(times: dict[str, list[float]]) -> dict:
         out["statuses"] = times["statuses"]
     out["list_all"] = stats(times["list_first"] + times["list"])  # every list asked, the first after open too
     out["list_p50_by_file"] = {f: round(float(np.percentile(v, 50)), 2) for f, v in sorted(times["by_file"].items())}
+    if times["ghost"]:  # what the ghost texts would give a user who accepts them whole
+        shown, right = zip(*times["ghost"], strict=True)
+        out["ghost_text"] = {"asked": len(shown), "shown": sum(shown), "right": sum(r > 0 for r in right)}
+        out["ghost_text"]["characters_right"] = sum(right)
     if times["incomplete"]:
         out["share_incomplete"] = round(float(np.mean(times["incomplete"])), 3)
         out["share_in_prose"] = round(float(np.mean(times["in_prose"])), 3)  # a comment or a docstring
@@ -486,6 +513,9 @@ def main() -> int:
                 report["replays"][name][server]["memory"] = times["memory"]
                 report["replays"][name][server]["memory_after_pause"] = times["memory_after_pause"]
             raw[name][server] = times["list_first"] + times["list"]
+            if times["ghost"]:  # each keystroke's ghost text in order: ms, shown, characters right
+                ghosts = zip(times["statement"], times["ghost"], strict=True)
+                report["replays"][name][server]["raw_ghost"] = [[round(ms, 2), int(s), c] for ms, (s, c) in ghosts]
     if not args.no_cold:  # nib answers the list and the ghost text at once, as an editor asks
         cold = asyncio.run(first_completion_after_open(nib_cmd, args.files, True, args.settings))
         report["cold: nib after opening a 2k-token file it has not seen"] = {k: stats(v) for k, v in cold.items()}
@@ -502,6 +532,11 @@ def main() -> int:
                     f"{name:20} {server:22} resident {m['rss_bytes'] / 1e6:.0f} MB at once, "
                     f"{paused['rss_bytes'] / 1e6:.0f} MB after a pause, peak {paused['peak_rss_bytes'] / 1e6:.0f} MB, "
                     f"{m['project_files']} project files, {m['recent_chunks']} recent chunks, {m['kv_states']} KV states"
+                )
+            if g := s.get("ghost_text"):
+                print(
+                    f"{name:20} {server:22} ghost text shown {g['shown']} of {g['asked']}, right {g['right']} "
+                    f"({g['characters_right']} characters after the cursor)"
                 )
             for mode, b in s.get("server_breakdown", {}).items():
                 steps = ", ".join(f"{k} {v['mean']:.1f}" for k, v in b["steps_ms"].items())

@@ -73,7 +73,12 @@ class ListSettings:
 class StatementSettings:
     enable: bool = setting(True, "the rest of the statement as inline ghost text")
     max_tokens: int = setting(OPTIONS.statement_max_tokens, "tokens in a statement", lo=1, hi=256)
-    budget_ms: int = setting(OPTIONS.statement_budget_ms, "time budget of a statement, in ms", lo=10, hi=10_000)
+    budget_ms: int = setting(
+        OPTIONS.statement_budget_ms,
+        "time budget of a statement, in ms, from its request to its answer (typed through, the rest comes)",
+        lo=10,
+        hi=10_000,
+    )
     lines: str = setting(
         OPTIONS.statement_lines,
         "where ghost text may span lines: auto (the rest of the statement, continued inside brackets; on an "

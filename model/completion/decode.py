@@ -257,8 +257,8 @@ class Decoder:
         exact: bool = False,
         counts: Timings | None = None,
     ) -> tuple[str, float]:
-        """Greedy decoding to the end of the statement (its passes and drafts added to counts).
-        -> (text from the back-off point, logprob)
+        """Greedy decoding to the end of the statement (its passes and drafts added to counts), no
+        pass begun that would end past the deadline (`_Budget`). -> (text from the back-off point, logprob)
 
         `line_prefix` is the cursor's line up to the cursor; `depth_before` the
         bracket depth where that line starts. exact: the healed bytes come from
@@ -272,14 +272,14 @@ class Decoder:
         one plain greedy decoding gives, in fewer passes, up to near-ties that int8
         arithmetic settles differently in a batch of tokens than one at a time.
         """
-        healed = len(remaining.decode("utf-8", "ignore"))
-        line = _back_off_line(line_prefix, remaining)
+        healed, line = len(remaining.decode("utf-8", "ignore")), _back_off_line(line_prefix, remaining)
         generated, total = b"", 0.0
         forced = self.best_cover(logits, state, remaining, line) if exact and remaining else []
         keys, values = self.runtime.empty(1)  # what is generated; the prompt's cache stays as it is
         history = list(state.tokens)  # the prompt and what is generated: where drafts come from
         ahead: list[tuple[int, np.ndarray]] = []  # drafted tokens run already, with the logits after each
         counts = Timings() if counts is None else counts
+        budget = _Budget(deadline, counts)
         for n in range(max_tokens):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
@@ -296,7 +296,7 @@ class Decoder:
                 end = statement_end(line_prefix, text[healed:], depth_before, lines)
                 if end is not None:
                     return text[: healed + end], total
-            if n + 1 == max_tokens or (deadline is not None and time.monotonic() > deadline):
+            if n + 1 == max_tokens or budget.spent():
                 break
             so_far = line + generated[: -len(piece)]
             draft = bool(self.draft_tokens and not remaining and not forced)  # drafts only where greedy runs free
@@ -348,3 +348,23 @@ class Decoder:
         step_logits, keys, values = self.runtime.extend(state, keys, values, fed, types)
         counts.passes += 1
         return step_logits[0], keys, values, list(zip(drafted, step_logits[1:], strict=True))
+
+
+class _Budget:
+    """A statement's deadline (time.monotonic(); None: none), which no pass may end past: the
+    next pass is taken to cost as much as the slowest of this statement's so far."""
+
+    def __init__(self, deadline: float | None, counts: Timings):
+        self.deadline, self.counts = deadline, counts
+        self.passes, self.at, self.slowest = counts.passes, time.monotonic(), 0.0
+
+    def spent(self) -> bool:
+        """Whether the next pass would end past the deadline (called once per token; counted in
+        `out_of_time` when it would)."""
+        now, passes = time.monotonic(), self.counts.passes
+        if passes > self.passes:
+            self.slowest = max(self.slowest, (now - self.at) / (passes - self.passes))
+        self.passes, self.at = passes, now
+        spent = self.deadline is not None and now + self.slowest > self.deadline
+        self.counts.out_of_time += spent
+        return spent

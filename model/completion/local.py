@@ -101,7 +101,7 @@ class LocalCompleter:
         request, timings = self._own(request), Timings()
         with self._lock:
             if (item := self.shown.typed_through(request)) is not None:
-                return Result([item], timings)
+                return Result([self._continued(request, item, timings) if item.cut else item], timings)
             prompt = self._prompt(
                 request.text, request.cursor, request.options, timings, request.project, owner=request.doc
             )
@@ -168,7 +168,8 @@ class LocalCompleter:
         return options.settled(self.defaults["context_tokens"], self.defaults["min_confidence"])
 
     def _own(self, request: Request) -> Request:
-        return replace(request, text=scrub(request.text), options=self.own(request.options))
+        since = request.since or time.monotonic()  # where the statement's budget starts
+        return replace(request, text=scrub(request.text), options=self.own(request.options), since=since)
 
     # -- the steps --------------------------------------------------------------
 
@@ -260,9 +261,10 @@ class LocalCompleter:
             )
         return lexeme_items(decoded, prompt.removed_text, request.text, request.cursor)
 
-    def _statement(self, prompt: Prompt, request: Request, timings: Timings) -> Candidate | None:
+    def _statement(self, prompt: Prompt, request: Request, timings: Timings, shown: bool = True) -> Candidate | None:
         with timings.stage("decode_statement"):
-            gen, score = self._decode_statement(prompt, request.options, request.cancel, timings)
+            deadline = request.since + request.options.statement_budget_ms / 1e3
+            gen, score, cut = self._decode_statement(prompt, request.options, deadline, request.cancel, timings)
         context = prompt.context
         item = statement_item(
             gen, score, prompt.removed_text, context.suffix_line, request.cursor, prompt.filled, context.next_line
@@ -271,10 +273,38 @@ class LocalCompleter:
         if item is not None and floor > 0 and item.score < math.log(floor / 100):
             log.debug("statement %r not shown: probability %.3f under %d%%", item.text, math.exp(item.score), floor)
             item = None
-        self.shown.add(request, item)
+        if item is not None:
+            item.cut = cut
+        if shown:
+            self.shown.add(request, item)
         return item
 
-    def _decode_statement(self, prompt: Prompt, o: Options, cancel, counts: Timings) -> tuple[str, float]:
+    def _continued(self, request: Request, item: Candidate, timings: Timings) -> Candidate:
+        """A statement its budget cut, typed through: decoded on from its end within this
+        request's budget (the document as if the whole of it were typed, its prompt state reused
+        up to the cursor). The statement so far, longer when the model goes on."""
+        end = item.start + len(item.text)
+        text = request.text[: item.start] + item.text + request.text[request.cursor :]
+        ahead = replace(request, text=text, cursor=end)
+        prompt = self._prompt(text, end, request.options, timings, request.project, owner=request.doc)
+        more = self._statement(prompt, ahead, timings, shown=False)
+        whole = replace(item, cut=False)  # nothing more: the statement is what it is
+        if more is not None:  # more replaces text[more.start:end], what healing took back
+            start = min(item.start, more.start)
+            whole = replace(
+                item,
+                text=text[start : more.start] + more.text,
+                start=start,
+                score=item.score + more.score,
+                cut=more.cut,
+            )
+        self.shown.add(request, whole)
+        return whole
+
+    def _decode_statement(
+        self, prompt: Prompt, o: Options, deadline: float, cancel, counts: Timings
+    ) -> tuple[str, float, bool]:
+        """(the statement from the back-off point, its log-probability, whether the deadline cut it)."""
         # An editor asks for the list and the ghost text at the same spot: decode once.
         ctx, state = prompt.context, prompt.state
         key = (
@@ -288,20 +318,21 @@ class LocalCompleter:
         )
         if key in self._statement_memo:
             return self._statement_memo[key]
-        above = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)]
-        decoded = self.decoder.statement(
+        above, cuts = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)], counts.out_of_time
+        text, score = self.decoder.statement(
             prompt.logits,
             state,
             prompt.removed,
             ctx.line_prefix,
             depth_above(above),
             o.statement_max_tokens,
-            time.monotonic() + o.statement_budget_ms / 1e3,
+            deadline,
             o.statement_lines,
             cancel,
             exact=o.healing == "exact",
             counts=counts,
         )
+        decoded = text, score, counts.out_of_time > cuts
         _remember(self._statement_memo, key, decoded)
         return decoded
 

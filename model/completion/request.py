@@ -31,7 +31,7 @@ class Options:
     list_budget_ms: int = 300  # time budget of the list's own lexemes (then what is found so far)
     list_statement: bool = True  # the statement also as one list item
     statement_max_tokens: int = 32
-    statement_budget_ms: int = 250
+    statement_budget_ms: int = 250  # from the request's arrival to its answer: waiting, prefill and decoding
     statement_lines: str = "auto"  # auto | single | multi: where a statement may span lines (`stops.statement_end`)
     statement_min_confidence: int = -1  # percent: a less likely statement is not shown; -1: the model's own
     project_tokens: int = 0  # the most tokens of project context (`Request.project`) the prompt shows
@@ -70,6 +70,8 @@ class Request:
     workspace's other files say about the names here (`service/project.py`), shown before the
     file's own window within `options.project_tokens`. doc: the document it is for (its URI,
     "" for none): the prompt states made for it go when it closes (`LocalCompleter.forget`).
+    since: when it came (time.monotonic()), where `options.statement_budget_ms` starts; 0: when
+    the completer takes it.
     """
 
     text: str
@@ -79,3 +81,4 @@ class Request:
     cancel: threading.Event | None = None
     project: Project | None = None
     doc: str = ""
+    since: float = 0.0

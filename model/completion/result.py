@@ -16,6 +16,7 @@ class Candidate:
     score: float
     kind: str  # "token" (the model's own lexeme) | "name" (one of jedi's) | "statement"
     label: str = ""
+    cut: bool = False  # a statement its budget cut: typed through, it is decoded on (`LocalCompleter`)
 
     def extends(self, text: str, cursor: int) -> bool:
         """Whether this edit, on text with the cursor moved on since it was made, still starts
@@ -64,6 +65,7 @@ class Timings:
     passes: int = 0  # the statement's forward passes after the prompt (0: memoised, or typed through)
     drafted: int = 0  # tokens the statement's drafts guessed (`decode.propose`), run in those passes
     accepted: int = 0  # of those, the ones greedy decoding then picked: steps saved
+    out_of_time: int = 0  # statements the budget cut (`Decoder.statement`)
 
     @contextmanager
     def stage(self, name: str):

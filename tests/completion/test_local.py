@@ -1,12 +1,16 @@
 """The engine's chain of steps with the bundled model: what runs, what it waits for, when it stops."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 
+from nib.model.completion.decode import _Budget
 from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Options, Request
+from nib.model.completion.result import Timings
 from nib.model.errors import Cancelled
 
 TEXT = "import os\nos.pa"
@@ -48,6 +52,43 @@ def test_a_statement_request_runs_only_the_prompt_and_the_statement(engine):
     assert result.candidates[0].start == 13 and result.candidates[0].text.startswith("pa")
     assert (t.decode_list_ms, t.score_names_ms) == (0, 0) and t.prefill_ms > 0
     assert (t.prompt_tokens, t.healed_bytes) == (6, 2)  # <|endoftext|> "import" " os" "\n" "os" "."; "pa" healed
+
+
+def test_the_statement_budget_counts_from_the_request_s_arrival(engine):
+    """A request that came a second ago has spent its 250 ms: no decoding pass begins, the answer
+    is the token the prompt's own pass gives."""
+    text, options = "import sys\nsys.ar", Options(statement_budget_ms=250)
+    late = engine.complete(Request(text, len(text), "statement", options, since=time.monotonic() - 1))
+    assert late.timings.passes == 0 and [(c.kind, c.start, c.text) for c in late.candidates] == [
+        ("statement", 15, "argv")
+    ]
+    now = engine.complete(Request(text, len(text), "statement", replace(options, statement_max_tokens=31)))
+    assert now.timings.passes > 0 and now.candidates[0].text.startswith("argv")
+
+
+def test_a_statement_the_budget_cut_is_decoded_on_as_it_is_typed_through(engine):
+    text, options = "import sys\nfor a in sys.ar", Options(statement_budget_ms=250)
+    late = engine.complete(Request(text, len(text), "statement", options, since=time.monotonic() - 1))
+    assert [(c.text, c.start, c.cut) for c in late.candidates] == [("argv", 24, True)]
+    typed = text + "g"  # the user types its next character: the rest comes, decoded on from its end
+    on = engine.complete(Request(typed, len(typed), "statement", options))
+    assert [(c.text, c.start, c.cut) for c in on.candidates] == [("argv.", 24, False)] and on.timings.passes > 0
+    again = typed + "v"  # typed through again: the statement is whole now, nothing is decoded
+    assert engine.complete(Request(again, len(again), "statement", options)).candidates == on.candidates
+
+
+def test_no_pass_begins_that_would_end_past_the_deadline_at_the_slowest_pass_s_cost(monkeypatch):
+    clock = iter([10.0, 10.0, 10.05, 10.08, 10.16, 10.3, 10.3])
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
+    counts = Timings()
+    budget = _Budget(10.2, counts)  # made at 10.0
+    assert not budget.spent()  # 10.0: no pass yet
+    counts.passes += 1
+    assert not budget.spent()  # 10.05: one of 50 ms, 150 ms left
+    counts.passes += 1
+    assert not budget.spent()  # 10.08: the slowest still 50 ms, 120 left
+    assert budget.spent()  # 10.16 (no pass since: a draft's token): 40 ms left
+    assert not _Budget(None, counts).spent()
 
 
 @pytest.mark.parametrize("mode, method", [("statement", "extend"), ("list", "step_rows")])

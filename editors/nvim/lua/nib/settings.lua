@@ -14,7 +14,7 @@ return {
   statement = {
     enable = true, -- the rest of the statement as inline ghost text
     maxTokens = 32, -- tokens in a statement
-    budgetMs = 250, -- time budget of a statement, in ms
+    budgetMs = 250, -- time budget of a statement, in ms, from its request to its answer (typed through, the rest comes)
     lines = 'auto', -- where ghost text may span lines: auto (the rest of the statement, continued inside brackets; on an empty line, a statement that opens a block also with its body), single (one line), multi (a statement that opens a block, anywhere, with its body)
     trigger = 'auto', -- auto: ghost text as you type; manual: only when asked (Neovim: keymaps.trigger, <M-\>; VS Code: Alt+\, editor.action.inlineSuggest.trigger), and nothing is computed for it before
     debounceMs = 0, -- wait this long for more typing before ghost text is computed, in ms
