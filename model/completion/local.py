@@ -120,7 +120,9 @@ class LocalCompleter:
             items = [] if names_only else self._decode_list(prompt, request, timings)
             if request.options.list_statement:  # the ghost text's own result when it was just asked here
                 statement = self.last_statement(request.text, request.cursor, request.options) or self._statement(
-                    prompt, request, timings
+                    prompt,
+                    replace(request, since=time.monotonic()),
+                    timings,  # its own budget, after the list's
                 )
                 if statement is not None and not any(
                     c.text == statement.text and c.start == statement.start for c in items
@@ -291,13 +293,9 @@ class LocalCompleter:
         whole = replace(item, cut=False)  # nothing more: the statement is what it is
         if more is not None:  # more replaces text[more.start:end], what healing took back
             start = min(item.start, more.start)
-            whole = replace(
-                item,
-                text=text[start : more.start] + more.text,
-                start=start,
-                score=item.score + more.score,
-                cut=more.cut,
-            )
+            merged = text[start : more.start] + more.text
+            whole = replace(item, text=merged, start=start, label=merged.strip(), score=item.score + more.score)
+            whole.cut = more.cut
         self.shown.add(request, whole)
         return whole
 
@@ -333,7 +331,8 @@ class LocalCompleter:
             counts=counts,
         )
         decoded = text, score, counts.out_of_time > cuts
-        _remember(self._statement_memo, key, decoded)
+        if not decoded[2]:  # a cut one is not kept: the next request here has a budget of its own
+            _remember(self._statement_memo, key, decoded)
         return decoded
 
     def _score_names(
