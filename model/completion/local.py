@@ -330,10 +330,10 @@ class LocalCompleter:
             exact=o.healing == "exact",
             counts=counts,
         )
-        decoded = text, score, counts.out_of_time > cuts
-        if not decoded[2]:  # a cut one is not kept: the next request here has a budget of its own
-            _remember(self._statement_memo, key, decoded)
-        return decoded
+        cut = counts.out_of_time > cuts
+        if not cut:  # a cut one is not kept: the next request here has a budget of its own
+            _remember(self._statement_memo, key, (text, score, cut))
+        return text, score, cut
 
     def _score_names(
         self, names: builtins.list[str], prompt: Prompt, request: Request, timings: Timings

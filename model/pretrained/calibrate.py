@@ -3,8 +3,8 @@
 At cuts where a name starts in a text shipped with nib (its decoder's source), the prompt
 before the cut is prefilled, as the server does when a file is opened or the user pauses,
 and then the statement is timed after the name's first character: a keystroke on code the
-model has not been shown, the whole statement (no budget cuts it). The p50 decides whether the model can be the default here
-(`runtime/choice.py`).
+model has not been shown, the whole statement (no budget cuts it). The p50 decides whether
+the model can be the default here (`runtime/choice.py`).
 """
 
 from __future__ import annotations
