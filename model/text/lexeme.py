@@ -80,6 +80,23 @@ def name_may_start(line_prefix: str) -> bool:
     return body[-1] in "([{,=:+-*/%<>|&^~@" or typed_name(body) in _BEFORE_NAME
 
 
+def space_comes_next(line_prefix: str) -> bool:
+    """Whether the next character typed is likely a space, as PEP 8 and black write code: after a
+    comma, or after an operator ending in `=` with a space before it (`x =`, `a ==`, `n +=`, `x: int =`).
+    A list there would be closed by that space, and an item taken from it would be written
+    against the operator (`x =None`). A keyword argument's `=` (`f(a=`) has no space before it.
+
+    Example: space_comes_next("f(a,") and space_comes_next("    x =") and space_comes_next("if a ==");
+             not space_comes_next("f(a=") and not space_comes_next("x = ") and not space_comes_next("f(")
+    """
+    if line_prefix.endswith(","):
+        return True
+    if not line_prefix.endswith("="):
+        return False
+    before = line_prefix.rstrip("=<>!+-*/%&|^@:~")
+    return before.endswith((" ", "\t"))
+
+
 def listable(lexeme: str) -> bool:
     """Whether a lexeme is worth a list item: a name or keyword, a number, a string literal.
     A lone operator or bracket is not (it is typed faster than chosen; ghost text offers it).

@@ -2,7 +2,15 @@
 
 import pytest
 
-from nib.model.text.lexeme import first_lexeme, lexeme_span, listable, name_may_start, position_kind, typed_name
+from nib.model.text.lexeme import (
+    first_lexeme,
+    lexeme_span,
+    listable,
+    name_may_start,
+    position_kind,
+    space_comes_next,
+    typed_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -105,6 +113,32 @@ def test_position_kind(line, kind):
 )
 def test_name_may_start(line, expected):
     assert name_may_start(line) is expected
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("f(a,", True),
+        ("    x =", True),
+        ("    x: int =", True),
+        ("if a ==", True),
+        ("if a !=", True),
+        ("n +=", True),
+        ("while (n :=", True),
+        ("\tx =", True),
+        ("f(a=", False),  # a keyword argument: its value comes at once
+        ("x=", False),
+        ("d[k]=", False),
+        ("x = ", False),
+        ("f(a, ", False),
+        ("f(", False),
+        ("os.", False),
+        ("x <", False),
+        ("", False),
+    ],
+)
+def test_space_comes_next(line, expected):
+    assert space_comes_next(line) is expected
 
 
 @pytest.mark.parametrize(
