@@ -169,8 +169,13 @@ def inline_request(client: LanguageClient, doc, pos):
     )
 
 
-def list_request(client: LanguageClient, doc, pos):
-    return client.text_document_completion_async(types.CompletionParams(doc, pos))
+def list_request(client: LanguageClient, doc, pos, typed: str = ""):
+    """The list, asked as an editor asks it once typed is typed: by a trigger character, or invoked."""
+    if typed in TRIGGERS:
+        context = types.CompletionContext(types.CompletionTriggerKind.TriggerCharacter, typed)
+    else:
+        context = types.CompletionContext(types.CompletionTriggerKind.Invoked)
+    return client.text_document_completion_async(types.CompletionParams(doc, pos, context))
 
 
 async def together(requests: dict) -> dict:
@@ -222,7 +227,7 @@ async def type_edit(
         if inline:
             requests["statement"] = partial(inline_request, client, doc, pos)
         if every_key or ch.isalnum() or ch == "_" or ch in TRIGGERS:
-            requests["list"] = partial(list_request, client, doc, pos)
+            requests["list"] = partial(list_request, client, doc, pos, ch)
         answers = await together(requests)
         if "statement" in answers:
             times["statement"].append(answers["statement"][0])

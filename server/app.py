@@ -21,6 +21,7 @@ from typing import Any
 from lsprotocol import types
 
 from nib.model.completion.request import Mode
+from nib.model.text.lexeme import space_comes_next
 
 from . import convert
 from .acceptance import ACCEPTED
@@ -118,7 +119,19 @@ def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
 
 
 async def completion(ls: NibServer, params: types.CompletionParams):
+    if _before_a_space(ls, params):
+        return types.CompletionList(is_incomplete=True, items=[])  # the space would close it: the name's key asks
     return await answer(ls, params, Mode.LIST, convert.completion_list)
+
+
+def _before_a_space(ls: NibServer, params: types.CompletionParams) -> bool:
+    """Whether the list was asked by typing a trigger character (`,`, the `=` of `x =`) where a
+    space is the next key (`space_comes_next`): answered empty, without jedi or a model."""
+    context, doc = params.context, ls.documents.get(params.text_document.uri)
+    if context is None or context.trigger_kind != types.CompletionTriggerKind.TriggerCharacter or doc is None:
+        return False
+    cursor = doc.offset(params.position.line, params.position.character, ls.encoding)
+    return space_comes_next(doc.text[doc.text.rfind("\n", 0, cursor) + 1 : cursor])
 
 
 async def inline_completion(ls: NibServer, params: types.InlineCompletionParams):

@@ -313,9 +313,8 @@ class NibServer(LanguageServer):
             "narrowed from the last list" if getattr(result, "narrowed", False) else "typed through"
         )
         where = f" at a {'typed ' if result.position[1] else ''}{result.position[0]}" if mode == Mode.LIST else ""
-        if mode == Mode.LIST and result.position[0] in ("prose", "space"):
-            where = " in a comment or a docstring" if result.position[0] == "prose" else " before a space"
-            steps = "nothing listed"
+        if mode == Mode.LIST and result.position[0] == "prose":
+            where, steps = " in a comment or a docstring", "nothing listed"
         self.log.info(
             "%s %s:%d:%d%s %.1f ms (queue %.1f, %s; %d prompt tokens, %d of project context, %d decoding passes) %d items",
             mode.value,

@@ -38,7 +38,7 @@ from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Candidate, Result, Timings, typed_since
 from nib.model.errors import Cancelled
-from nib.model.text.lexeme import position_kind, space_comes_next, typed_name
+from nib.model.text.lexeme import position_kind, typed_name
 from nib.model.text.prose import Checkpoint, in_prose
 from nib.model.text.scopes import at_module_level, enclosing_scopes
 
@@ -354,13 +354,6 @@ class ListRanker:
         (`text/prose.py`); each document's scan goes on from where its last one stood."""
         answer, self._prose[key] = in_prose(text, cursor, self._prose.get(key, Checkpoint()))
         return answer
-
-    def quiet(self, key: str, text: str, cursor: int) -> str | None:
-        """Why no list is worth computing at cursor: "prose" (`in_prose`), "space" (a space comes
-        next: `space_comes_next`, `x =`, `f(a,`), or None (a list is)."""
-        if self.in_prose(key, text, cursor):
-            return "prose"
-        return "space" if space_comes_next(text[text.rfind("\n", 0, cursor) + 1 : cursor]) else None
 
     def forget(self, key: str) -> None:
         self._asked.pop(key, None)

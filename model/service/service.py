@@ -8,10 +8,10 @@
         statement:  the local completer on the inference thread, or the engine over HTTP, and
                     the local model when the engine fails (one warning until it answers again)
 
-It also speculates (the list where a name is about to start), warms the prompt state after a pause,
-and counts the identifiers of opened documents. No LSP here: documents are keys and text, cursors
-offsets. The event loop only waits; inference runs on each host's one thread (`Scheduler.run`),
-cancelled by a newer edit. In a comment or a docstring, or where a space comes next, no list.
+It also speculates (the list where a name is about to start), warms the prompt state after
+a pause, and counts the identifiers of opened documents. No LSP here: documents are keys and
+text, cursors offsets. The event loop only waits; inference runs on each host's one thread
+(`Scheduler.run`), cancelled by a newer edit. In a comment or a docstring, no list.
 """
 
 from __future__ import annotations
@@ -123,8 +123,8 @@ class CompletionService:
             return None
         try:
             if mode == Mode.LIST:
-                if (quiet := self.ranker.quiet(doc, text, cursor)) is not None:  # a comment, `x =`: no list
-                    return Listing([], Timings(), None, (quiet, False))
+                if self.ranker.in_prose(doc, text, cursor):  # a comment or a docstring: no list
+                    return Listing([], Timings(), None, ("prose", False))
                 result, waited = await self._listed(host, doc, text, cursor, path)
                 result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
                 statement = self._engine_statement(text, cursor)

@@ -315,12 +315,31 @@ async def test_mid_word_edits_keep_what_was_typed(client: LanguageClient, line, 
         assert len(after) > len(typed)
 
 
+async def test_a_list_typed_where_a_space_comes_next_is_empty_and_asked_by_hand_is_not(client: LanguageClient):
+    """`x =` and `f(a,` typed: the next key is a space, which would close the list (PEP 8)."""
+    text = "ledger = 1\nbalance =\nprint(ledger,\nprint(end="
+    open_doc(client, text)
+    uri = types.TextDocumentIdentifier(URI)
+    key = types.CompletionTriggerKind.TriggerCharacter
+
+    async def listed(line, character, context):
+        params = types.CompletionParams(uri, types.Position(line, character), context)
+        return await client.text_document_completion_async(params)
+
+    for line, character, typed in ((1, 9, "="), (2, 13, ",")):
+        result = await listed(line, character, types.CompletionContext(key, typed))
+        assert (result.is_incomplete, list(result.items)) == (True, [])
+        by_hand = await listed(line, character, types.CompletionContext(types.CompletionTriggerKind.Invoked))
+        assert len(by_hand.items) > 0  # computed as before
+    keyword = await listed(3, 10, types.CompletionContext(key, "="))  # a keyword argument's value
+    assert len(keyword.items) > 0
+
+
 async def test_both_kinds_at_many_positions_of_a_heldout_file(client: LanguageClient):
     """Seeded cursor positions in real code: list items edit only the typed fragment, and each
     statement, applied, ends where its statement ends (or is cut by the token budget)."""
     import random
 
-    from nib.model.text.lexeme import space_comes_next
     from nib.model.text.prose import in_prose
     from nib.model.text.stops import bracket_depth, statement_end
 
@@ -334,9 +353,8 @@ async def test_both_kinds_at_many_positions_of_a_heldout_file(client: LanguageCl
     for line in rng.sample(candidates, 12):
         col = rng.randrange(len(lines[line]) - len(lines[line].lstrip()) + 1, len(lines[line]) + 1)
         prose = in_prose(text, sum(len(s) + 1 for s in lines[:line]) + col)[0]  # a docstring: no list
-        quiet = prose or space_comes_next(lines[line][:col])  # `x =`, `f(a,`: a space comes, no list
-        await check_list(client, text, line, col, expect_items=not quiet)
-        assert not quiet or list((await complete(client, line, col)).items) == []
+        await check_list(client, text, line, col, expect_items=not prose)
+        assert not prose or list((await complete(client, line, col)).items) == []
         result = await inline(client, line, col)
         statements += len(result.items)
         for item in result.items:

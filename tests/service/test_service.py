@@ -198,26 +198,6 @@ async def test_an_edit_or_a_close_between_the_list_s_two_turns_ends_it():
         service.close()
 
 
-async def test_where_a_space_comes_next_the_list_is_empty_and_nothing_runs_for_it():
-    """`x =` and `f(a,`: the next key is a space (PEP 8), which would close the list."""
-    asked: list[str] = []
-    gate = threading.Event()
-    gate.set()
-    jedi = _GatedJedi(gate, 0.0)
-    real_ask = jedi.ask
-    jedi.ask = lambda text, *args, **kwargs: asked.append(text) or real_ask(text, *args, **kwargs)
-    service = await _two_models(jedi, 5000)
-    decoded_at = _watch_decodes(service)
-    for text in ("ledger = 1\nbalance =", "ledger = 1\nif ledger ==", "ledger = 1\nprint(ledger,"):
-        listing = await service.complete("doc", text, len(text), Mode.LIST)
-        assert (listing.candidates, listing.jedi, listing.position) == ([], None, ("space", False))
-    assert asked == [] and decoded_at == []
-    text = "ledger = 1\nprint(end=le"  # a keyword argument's value: listed
-    listing = await service.complete("doc", text, len(text), Mode.LIST)
-    assert listing.candidates[0].label == "ledger" and asked == [text] and len(decoded_at) == 1
-    service.close()
-
-
 async def test_in_a_comment_or_a_docstring_the_list_is_empty_and_nothing_runs_for_it():
     asked: list[str] = []
     gate = threading.Event()

@@ -126,7 +126,11 @@ def test_name_may_start(line, expected):
         ("n +=", True),
         ("while (n :=", True),
         ("\tx =", True),
+        ("def f(x: int =", True),
+        ("x[:,", True),
+        ('x = "a,', True),  # in a string too: the list offers nothing there either
         ("f(a=", False),  # a keyword argument: its value comes at once
+        ("lambda x=", False),
         ("x=", False),
         ("d[k]=", False),
         ("x = ", False),
