@@ -294,8 +294,8 @@ class LocalCompleter:
         if more is not None:  # more replaces text[more.start:end], what healing took back
             start = min(item.start, more.start)
             merged = text[start : more.start] + more.text
-            whole = replace(item, text=merged, start=start, label=merged.strip(), score=item.score + more.score)
-            whole.cut = more.cut
+            score = item.score + more.score
+            whole = replace(item, text=merged, start=start, label=merged.strip(), score=score, cut=more.cut)
         self.shown.add(request, whole)
         return whole
 
