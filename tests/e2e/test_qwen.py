@@ -175,7 +175,7 @@ async def client(lsp_client: LanguageClient):
             initialization_options={
                 "model": {"path": NAME},
                 "jedi": {"enable": False},
-                "statement": {"minConfidence": 0},
+                "statement": {"minConfidence": 0, "budgetMs": 10000},  # the whole statement, however busy the machine
             },
         )
     )
