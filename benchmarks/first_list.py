@@ -2,13 +2,16 @@
 
 At identifier points of held-out code (`nib eval`'s points: the text before the cut is the
 document), each point in a document the server has not seen, one character of the name is
-typed and the list asked for, as an editor does; MRR@5 and top-1 of the gold name, and the
-list's latency. Scenarios (each in a new server):
+typed and the list asked for, as an editor does (with the ghost text, asked on each key as
+editors with inline completions ask; `--no-ghost-text`: the list alone); MRR@5 and top-1 of the
+gold name, and the list's latency. Scenarios (each in a new server):
 
 - open: the first character typed at once after the document is opened;
 - pause: typed after a pause (--pause-ms, 300) with nothing typed;
 - typing: the character before the name typed after the pause, then the name's first
   character one keystroke later (--cps, 8 a second): where a person types into a name;
+- shown: as `typing`, but the name's first character typed once the ghost text asked with the
+  key before is answered (on screen): a person who reads it, then types on;
 - waited: as `open`, but the list waits for jedi as long as it takes (`jedi.nameBudgetMs`
   5 s): what the list ranks when jedi's names are in it, the reference.
 
@@ -31,14 +34,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from latency import list_request, position, start, stats, stop, write_report
+from latency import inline_request, list_request, position, start, stats, stop, write_report
 from lsprotocol import types
 
 from nib.model.eval.heldout import fetch
 from nib.model.eval.points import identifier_points, python_files
 from nib.model.eval.ranking import reciprocal_rank
 
-SCENARIOS = ("open", "pause", "typing", "waited")
+SCENARIOS = ("open", "pause", "typing", "shown", "waited")
 WAITED = {"jedi": {"nameBudgetMs": 5000}}  # the setting's upper bound
 
 
@@ -59,17 +62,22 @@ def labels_of(answer) -> list[str]:
     return [i.label for i in sorted(items, key=lambda i: i.sort_text or "")]
 
 
-async def point(client, uri: str, text: str, gold: str, scenario: str, pause_s: float, pace_s: float):
-    """(labels, ms) of the list asked once the name's first character is typed at the end of text."""
-    opened = text[:-1] if scenario == "typing" and text else text
+async def point(client, uri: str, text: str, gold: str, scenario: str, pause_s: float, pace_s: float, ghost: bool):
+    """(labels, ms, the ghost texts of the keys before) of the list asked once the name's first
+    character is typed at the end of text; ghost: the ghost text asked with each key too, as an
+    editor with inline completions asks."""
+    opened = text[:-1] if scenario in ("typing", "shown") and text else text
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=opened))
     )
     keys = ([text[-1]] if opened != text else []) + [gold[0]]
-    if scenario in ("pause", "typing"):
+    doc, ghosts = types.TextDocumentIdentifier(uri), []
+    if scenario in ("pause", "typing", "shown"):
         await asyncio.sleep(pause_s)
     for i, ch in enumerate(keys):
-        if i:
+        if i and scenario == "shown" and ghosts:
+            await asyncio.wait_for(asyncio.shield(ghosts[-1]), 30)  # a person who reads the ghost text first
+        elif i:
             await asyncio.sleep(pace_s)
         at = position(opened, len(opened))
         opened += ch
@@ -79,27 +87,38 @@ async def point(client, uri: str, text: str, gold: str, scenario: str, pause_s: 
                 [types.TextDocumentContentChangePartial(range=types.Range(at, at), text=ch)],
             )
         )
-    doc = types.TextDocumentIdentifier(uri)
+        if ghost and i < len(keys) - 1:
+            ghosts.append(asyncio.ensure_future(inline_request(client, doc, position(opened, len(opened)))))
     t = time.perf_counter()
-    answer = await asyncio.wait_for(list_request(client, doc, position(opened, len(opened))), 30)
+    listed = list_request(client, doc, position(opened, len(opened)))  # sent here, then the ghost text's
+    ghosts += [asyncio.ensure_future(inline_request(client, doc, position(opened, len(opened))))] if ghost else []
+    answer = await asyncio.wait_for(listed, 30)
     ms = (time.perf_counter() - t) * 1e3
+    answered = await asyncio.wait_for(asyncio.gather(*ghosts), 30)  # the next point starts on an idle server
     client.text_document_did_close(types.DidCloseTextDocumentParams(doc))
-    return labels_of(answer), ms
+    return labels_of(answer), ms, [inserted(a) for a in answered[:-1]]
+
+
+def inserted(answer) -> str | None:
+    """The ghost text's first item as inserted (from its range's start), None for none."""
+    items = getattr(answer, "items", answer) or []
+    return items[0].insert_text if items and isinstance(items[0].insert_text, str) else None
 
 
 async def scenario_run(
-    cmd, texts, points, scenario: str, settings: dict, pause_s: float, pace_s: float, paths: list | None = None
+    cmd, texts, points, scenario: str, settings: dict, pause_s: float, pace_s: float, ghost: bool, paths=None
 ) -> list:
     """Each point's record; paths: each file's own, where its points' documents open (jedi then finds
     the package's other modules beside it), else a path of its own under /bench/."""
     client = await start(cmd, merged(settings, WAITED) if scenario == "waited" else settings)
-    await point(client, "file:///bench/warm.py", "import os\nos.pa", "path", "open", 0, 0)  # loads the models
+    await point(client, "file:///bench/warm.py", "import os\nos.pa", "path", "open", 0, 0, ghost)  # loads the models
     records = []
     for n, p in enumerate(points):
         text = texts[p.file][: p.offset]
         uri = paths[p.file].as_uri() if paths else f"file:///bench/{scenario}/{n}.py"
-        labels, ms = await point(client, uri, text, p.gold, scenario, pause_s, pace_s)
-        records.append({"kind": p.kind, "gold": p.gold, "labels": labels[:10], "ms": round(ms, 2)})
+        labels, ms, before = await point(client, uri, text, p.gold, scenario, pause_s, pace_s, ghost)
+        record = {"kind": p.kind, "gold": p.gold, "labels": labels[:10], "ms": round(ms, 2)}
+        records.append(record | ({"ghost_text_before": before[0]} if before else {}))
     await stop(client)
     return records
 
@@ -144,6 +163,10 @@ def main() -> int:
     parser.add_argument("--pause-ms", type=float, default=300)
     parser.add_argument("--cps", type=float, default=8, help="the pace of the typing scenario's two keys")
     parser.add_argument("--settings", type=json.loads, default={}, help="nib's settings, as JSON")
+    parser.add_argument("--model", help="the model nib serves for the statement (default: nib's default here)")
+    parser.add_argument(
+        "--no-ghost-text", action="store_true", help="ask for the list alone (by default the ghost text too, each key)"
+    )
     parser.add_argument(
         "--real-paths", action="store_true", help="open each point's document at its file's own path, not under /bench/"
     )
@@ -158,17 +181,21 @@ def main() -> int:
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
     points = [p for p in identifier_points(texts, args.points, args.seed) if p.offset > 0]
     cmd = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--log-level", "warning"]
+    cmd += ["--model", args.model] if args.model else []
     settings = merged({"list": {"statement": False}}, args.settings)
     report: dict = {
         "command": "python benchmarks/first_list.py " + " ".join(sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "split": args.split,
         "settings": settings,
+        "model": args.model or "nib's default here",
+        "ghost_text": not args.no_ghost_text,
         "scenarios": {},
     }
     for scenario in args.scenarios:
         paths = files if args.real_paths else None
-        run = scenario_run(cmd, texts, points, scenario, settings, args.pause_ms / 1e3, 1 / args.cps, paths)
+        pace = (args.pause_ms / 1e3, 1 / args.cps)
+        run = scenario_run(cmd, texts, points, scenario, settings, *pace, not args.no_ghost_text, paths)
         records = asyncio.run(run)
         report["scenarios"][scenario] = {**summarise(records, args.seed), "records": records}
         s = report["scenarios"][scenario]

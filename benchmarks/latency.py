@@ -33,11 +33,13 @@ import logging
 import os
 import platform
 import random
+import re
 import shutil
 import sys
 import time
 from dataclasses import dataclass
 from functools import partial
+from keyword import iskeyword
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +47,12 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 from nib.model.eval.heldout import fetch
+from nib.model.eval.ranking import reciprocal_rank
 from nib.model.service.scheduler import IDLE_S as SERVER_IDLE_S
 from nib.model.text.prose import in_prose
 
 TRIGGERS = set(".([,=@")
+_NAME = re.compile(r"[^\W\d]\w*")
 REQUEST_TIMEOUT_S = 30  # a request that takes longer is a failure, not a data point
 IDLE_S = 2 * SERVER_IDLE_S  # memory is read again after this pause, once the server returned what is free
 
@@ -132,6 +136,24 @@ def ghost_text(answer, truth: str, text: str, cursor: int) -> tuple[bool, int]:
     insert = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
     start = offset(text, item.range.start) if item.range else cursor
     return bool(insert), (len(insert) - (cursor - start)) * (truth[start : start + len(insert)] == insert)
+
+
+def name_rank(answer, truth: str, cursor: int) -> float | None:
+    """The list's reciprocal rank (MRR@5's term) of the name the file has at cursor, where the key
+    just typed there (truth[cursor]) is a name's first character; None elsewhere. The list in its
+    sortText order, cut to what begins with that character, as an editor filters and shows it."""
+    name = _NAME.match(truth, cursor)
+    if (
+        name is None
+        or (cursor and (truth[cursor - 1].isalnum() or truth[cursor - 1] == "_"))
+        or iskeyword(name.group())
+    ):
+        return None
+    items = getattr(answer, "items", answer) or []
+    items = sorted(
+        (i for i in items if i.kind != types.CompletionItemKind.Snippet), key=lambda i: i.sort_text or i.label
+    )
+    return reciprocal_rank([i.label for i in items if i.label.lower().startswith(truth[cursor].lower())], name.group())
 
 
 async def start(cmd: list[str], options: dict | None = None, roots: list[Path] = ()) -> LanguageClient:
@@ -238,6 +260,8 @@ async def type_edit(
             times["by_file"].setdefault(edit.name.split("_", 2)[2], []).append(ms)
             times["incomplete"].append(float(bool(getattr(answer, "is_incomplete", False))))
             times["in_prose"].append(float(in_prose(text, cursor + 1)[0]))  # nib lists nothing there
+            if (rank := name_rank(answer, edit.text, cursor)) is not None and not times["in_prose"][-1]:
+                times["ranks"].append(rank)
             first = False
         if pace_s:
             await asyncio.sleep(max(0.0, key_time + pace_s - time.perf_counter()))
@@ -247,7 +271,16 @@ async def type_edit(
 
 
 def new_times() -> dict:
-    return {"list_first": [], "list": [], "statement": [], "ghost": [], "incomplete": [], "in_prose": [], "by_file": {}}
+    return {
+        "list_first": [],
+        "list": [],
+        "statement": [],
+        "ghost": [],
+        "incomplete": [],
+        "in_prose": [],
+        "by_file": {},
+        "ranks": [],  # the list's reciprocal rank of the name where its first character was typed
+    }
 
 
 async def replay(
@@ -331,7 +364,7 @@ def breakdown(server: dict[str, list[dict]]) -> dict:
 
 
 def summary(times: dict[str, list[float]]) -> dict:
-    skip = ("incomplete", "in_prose", "by_file", "memory", "memory_after_pause", "statuses", "server", "ghost")
+    skip = ("incomplete", "in_prose", "by_file", "memory", "memory_after_pause", "statuses", "server", "ghost", "ranks")
     out = {k: stats(v) for k, v in times.items() if k not in skip and v}
     if times.get("server"):
         out["server_breakdown"] = breakdown(times["server"])
@@ -343,6 +376,13 @@ def summary(times: dict[str, list[float]]) -> dict:
         shown, right = zip(*times["ghost"], strict=True)
         out["ghost_text"] = {"asked": len(shown), "shown": sum(shown), "right": sum(r > 0 for r in right)}
         out["ghost_text"]["characters_right"] = sum(right)
+    if times["ranks"]:  # the name's first character typed at typing pace: MRR@5 and top-1
+        ranks = np.array(times["ranks"])
+        out["names_one_typed"] = {
+            "names": len(ranks),
+            "mrr5": round(float(ranks.mean()), 4),
+            "top1": int((ranks == 1).sum()),
+        }
     if times["incomplete"]:
         out["share_incomplete"] = round(float(np.mean(times["incomplete"])), 3)
         out["share_in_prose"] = round(float(np.mean(times["in_prose"])), 3)  # a comment or a docstring
@@ -518,6 +558,7 @@ def main() -> int:
                 report["replays"][name][server]["memory"] = times["memory"]
                 report["replays"][name][server]["memory_after_pause"] = times["memory_after_pause"]
             raw[name][server] = times["list_first"] + times["list"]
+            report["replays"][name][server]["raw_ranks"] = times["ranks"]
             if times["ghost"]:  # each keystroke's ghost text in order: ms, shown, characters right
                 ghosts = zip(times["statement"], times["ghost"], strict=True)
                 report["replays"][name][server]["raw_ghost"] = [[round(ms, 2), int(s), c] for ms, (s, c) in ghosts]

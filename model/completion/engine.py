@@ -141,6 +141,9 @@ class EngineCompleter:
     def last_statement(self, text: str, cursor: int, options) -> Candidate | None:
         return self.shown.at(scrub(text), cursor, own(options))
 
+    def showing(self, text: str, cursor: int, options) -> Candidate | None:
+        return self.shown.showing(scrub(text), cursor, own(options))
+
     async def complete(self, request: Request, how: EngineOptions = EngineOptions()) -> Result:
         """The statement at the request's cursor. Raises EngineError; a cancelled task closes its request."""
         request = replace(request, text=scrub(request.text), options=own(request.options))

@@ -32,6 +32,18 @@ class Shown:
             None,
         )
 
+    def showing(self, text: str, cursor: int, options: Options) -> Candidate | None:
+        """The statement an editor shows at cursor now: the last one answered at this text and
+        cursor or at an earlier state that the text since types through; None when the last
+        answered there showed nothing, or the user typed past it. Only reads (another thread's
+        `add` replaces the list whole)."""
+        for text0, cursor0, options0, item in self._items:
+            if options0 == options and (
+                (cursor0 == cursor and text0 == text) or typed_since(text0, cursor0, text, cursor) is not None
+            ):
+                return item if item is not None and item.extends(text, cursor) else None
+        return None
+
     def typed_through(self, request: Request) -> Candidate | None:
         """The last statement again when what was typed since is the start of it (the user
         typing through the ghost text): decoding from the longer prompt would mostly say the

@@ -3,8 +3,8 @@
     complete(doc, text, cursor, mode) -> Result | None
         the model in use (loaded once per identity, `hosts.py`)
         list:       jedi waited for on the event loop (at a name, with the list's own model: while
-                    it decodes) -> the ranker on the inference thread
-                    (+ the engine's statement item, when the ghost text was just asked there)
+                    it decodes) -> the ranker on the inference thread -> as the ghost text on
+                    screen says (`_as_shown`)
         statement:  the local completer on the inference thread, or the engine over HTTP, and
                     the local model when the engine fails (one warning until it answers again)
 
@@ -23,11 +23,12 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
-from nib.model.completion.engine import EngineCompleter, EngineError, EngineOptions
+from nib.model.completion.engine import EngineError, EngineOptions
 from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Result, Timings
 from nib.model.errors import Cancelled
+from nib.model.listing.ghost import ghost_first
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediCompleter
 from nib.model.listing.ranker import Listing, ListRanker
@@ -61,8 +62,7 @@ class CompletionService:
     line for the log, and the line for the editor when it differs)."""
 
     def __init__(self, hosts: Hosts, jedi: JediCompleter, config: Config, notify, log: logging.Logger):
-        self.notify, self.log = notify, log
-        self.scheduler = Scheduler()
+        self.notify, self.log, self.scheduler = notify, log, Scheduler()
         self.model = ModelUse(hosts, self._load_failed)  # the statement's
         self.list_model = ModelUse(hosts, self._load_failed)  # the list's: the same host, or its own
         self.ranker = ListRanker(jedi, IdentifierNgram())
@@ -127,8 +127,7 @@ class CompletionService:
                     return Listing([], Timings(), None, ("prose", False))
                 result, waited = await self._listed(host, doc, text, cursor, path)
                 result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
-                statement = self._engine_statement(text, cursor)
-                return replace(result, candidates=result.candidates + [statement]) if statement else result
+                return self._as_shown(result, text, cursor)
             request = Request(
                 text,
                 cursor,
@@ -221,14 +220,16 @@ class CompletionService:
         """The list's options: no statement item from the list's own model (it would decode a worse one)."""
         return replace(self.config.options, list_statement=False) if self.separate_list else self.config.options
 
-    def _engine_statement(self, text: str, cursor: int):
-        """The engine's statement answered at this very spot, as the list's statement item."""
-        host = self.model.serving
-        if host is None or not host.key.remote or not self.config.options.list_statement:
-            return None
-        engine = host.engine
-        assert isinstance(engine, EngineCompleter)  # a remote host serving: its engine is loaded
-        return engine.last_statement(text, cursor, self.config.options)
+    def _as_shown(self, listing: Listing, text: str, cursor: int) -> Listing:
+        """The list as the ghost text on screen says, where another model than the list's decodes it:
+        the name it goes on with first (`ghost.py`); an engine's statement here as the statement item."""
+        host, o = self.model.serving, self.config.options
+        if host is None or host.engine is None or not self.separate_list:
+            return listing
+        shown = host.engine.showing(text, cursor, o)
+        listing = ghost_first(listing, shown, text, cursor, invent=not self.ranker.jedi_first(text, cursor))
+        statement = host.engine.last_statement(text, cursor, o) if host.key.remote and o.list_statement else None
+        return replace(listing, candidates=listing.candidates + [statement]) if statement else listing
 
     # -- the statement from an engine ---------------------------------------------
 
@@ -293,9 +294,8 @@ class CompletionService:
         self.scheduler.edited(doc, at, inserted)
 
     def speculate(self, doc: str, text: str, cursor: int, path: str | None) -> None:
-        """Where a name is about to start (cursor: an offset), compute the list now, in the pause
-        before its first character: the request that comes with it then only narrows this one
-        (`ListRanker.narrow`) instead of waiting for jedi and the model."""
+        """Where a name is about to start (cursor: an offset), compute the list now, in the pause before
+        its first character: its request then narrows this one (`ListRanker.narrow`), no jedi, no model."""
         host = self.list_model.serving
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         if host is None or host.engine is None or not name_may_start(line) or self.ranker.in_prose(doc, text, cursor):

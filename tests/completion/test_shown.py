@@ -44,3 +44,21 @@ def test_only_the_last_entries_are_kept():
     assert [shown.at(f"x{n} = ", 5, Options()) is not None for n in range(3)] == [False, True, True]
     shown.clear()
     assert shown.at("x2 = ", 5, Options()) is None
+
+
+def test_showing_is_the_statement_on_screen_at_the_spot_or_typed_through_and_changes_nothing():
+    shown = Shown(4)
+    shown.add(request(TEXT), APPEND)
+    assert shown.showing(TEXT, len(TEXT), Options()) is APPEND
+    assert shown.showing(TEXT + "ap", len(TEXT) + 2, Options()) is APPEND
+    assert shown.showing(TEXT + "x", len(TEXT) + 1, Options()) is None  # typed past it
+    assert shown.showing(TEXT + "append(name)", len(TEXT) + 12, Options()) is None  # all typed
+    assert shown.showing(TEXT + "ap", len(TEXT) + 2, Options(healing="off")) is None
+    assert shown.at(TEXT + "ap", len(TEXT) + 2, Options()) is None  # not added as typed_through adds
+
+
+def test_showing_follows_the_last_answer_there_even_when_it_showed_nothing():
+    shown = Shown(4)
+    shown.add(request(TEXT), APPEND)
+    shown.add(request(TEXT + "a"), None)  # answered anew at `a`, nothing shown
+    assert shown.showing(TEXT + "ap", len(TEXT) + 2, Options()) is None

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import pytest_lsp
 from fixtures import DEMO, SERVER, imported, int8_matmuls, tokenizer_arrays_agree_with_hf, torch_agrees_with_int8
-from lsp import inline, open_doc
+from lsp import complete, inline, open_doc, type_text
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from tokenizers import Tokenizer
@@ -181,6 +181,30 @@ async def test_the_server_completes_with_the_imported_model(client: LanguageClie
     assert [(i.insert_text, i.range) for i in result.items] == [
         ("append(name)", types.Range(types.Position(line, 22), types.Position(line, len(cut))))
     ]
+
+
+async def test_the_list_puts_first_the_name_the_ghost_text_on_screen_goes_on_with(client: LanguageClient):
+    """In main's loop, `print(path)` cut to its indentation: Gemma's ghost text there says
+    `print(path)`, the list's own model ranks `path` over `print` once `p` is typed. With the ghost
+    text on screen (asked at the indentation, then typed through), the list agrees with it."""
+    line, indent = 17, "        "  # "        print(path)"
+    lines = DEMO.read_text().split("\n")
+    lines[line] = indent
+    cut = "\n".join(lines)
+    firsts = {}
+    for uri, ghost in (("file:///tmp/nib_list_alone.py", False), ("file:///tmp/nib_list_ghost.py", True)):
+        open_doc(client, cut, uri)
+        if ghost:
+            shown = await inline(client, line, len(indent), uri)
+            assert [i.insert_text for i in shown.items] == ["print(path)"]
+        type_text(client, cut, line, len(indent), "p", 2, uri)
+        listed = await complete(client, line, len(indent) + 1, uri)
+        ranked = sorted(listed.items, key=lambda i: i.sort_text)
+        firsts[ghost] = [(i.label, i.detail) for i in ranked[:2]]
+    assert firsts == {
+        False: [("path", "nib · the model's guess"), ("print", "nib · the model's guess")],
+        True: [("print", "nib · the model's guess"), ("path", "nib · the model's guess")],
+    }
 
 
 def nib(*args):
