@@ -2,16 +2,16 @@
 
 At identifier points of held-out code (`nib eval`'s points: the text before the cut is the
 document), each point in a document the server has not seen, one character of the name is
-typed and the list asked for, as an editor does (with the ghost text, asked on each key as
-editors with inline completions ask; `--no-ghost-text`: the list alone); MRR@5 and top-1 of the
-gold name, and the list's latency. Scenarios (each in a new server):
+typed and the list asked for, as an editor does (`--ghost-text`: with the ghost text asked on
+each key too, as editors with inline completions ask); MRR@5 and top-1 of the gold name, and the
+list's latency. Scenarios (each in a new server):
 
 - open: the first character typed at once after the document is opened;
 - pause: typed after a pause (--pause-ms, 300) with nothing typed;
 - typing: the character before the name typed after the pause, then the name's first
   character one keystroke later (--cps, 8 a second): where a person types into a name;
-- shown: as `typing`, but the name's first character typed once the ghost text asked with the
-  key before is answered (on screen): a person who reads it, then types on;
+- shown (with --ghost-text): as `typing`, but the name's first character typed once the ghost
+  text asked with the key before is answered (on screen): a person who reads it, then types on;
 - waited: as `open`, but the list waits for jedi as long as it takes (`jedi.nameBudgetMs`
   5 s): what the list ranks when jedi's names are in it, the reference.
 
@@ -164,9 +164,7 @@ def main() -> int:
     parser.add_argument("--cps", type=float, default=8, help="the pace of the typing scenario's two keys")
     parser.add_argument("--settings", type=json.loads, default={}, help="nib's settings, as JSON")
     parser.add_argument("--model", help="the model nib serves for the statement (default: nib's default here)")
-    parser.add_argument(
-        "--no-ghost-text", action="store_true", help="ask for the list alone (by default the ghost text too, each key)"
-    )
+    parser.add_argument("--ghost-text", action="store_true", help="ask for the ghost text with each key too")
     parser.add_argument(
         "--real-paths", action="store_true", help="open each point's document at its file's own path, not under /bench/"
     )
@@ -176,6 +174,8 @@ def main() -> int:
     if args.compare:
         compare(*(json.loads(p.read_text()) for p in args.compare))
         return 0
+    if "shown" in args.scenarios and not args.ghost_text:
+        parser.error("the shown scenario waits for a ghost text: add --ghost-text")
 
     files = python_files(fetch(args.split))
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
@@ -189,13 +189,13 @@ def main() -> int:
         "split": args.split,
         "settings": settings,
         "model": args.model or "nib's default here",
-        "ghost_text": not args.no_ghost_text,
+        "ghost_text": args.ghost_text,
         "scenarios": {},
     }
     for scenario in args.scenarios:
         paths = files if args.real_paths else None
         pace = (args.pause_ms / 1e3, 1 / args.cps)
-        run = scenario_run(cmd, texts, points, scenario, settings, *pace, not args.no_ghost_text, paths)
+        run = scenario_run(cmd, texts, points, scenario, settings, *pace, args.ghost_text, paths)
         records = asyncio.run(run)
         report["scenarios"][scenario] = {**summarise(records, args.seed), "records": records}
         s = report["scenarios"][scenario]

@@ -39,7 +39,7 @@ import sys
 import time
 from dataclasses import dataclass
 from functools import partial
-from keyword import iskeyword
+from keyword import iskeyword, issoftkeyword
 from pathlib import Path
 
 import numpy as np
@@ -140,20 +140,23 @@ def ghost_text(answer, truth: str, text: str, cursor: int) -> tuple[bool, int]:
 
 def name_rank(answer, truth: str, cursor: int) -> float | None:
     """The list's reciprocal rank (MRR@5's term) of the name the file has at cursor, where the key
-    just typed there (truth[cursor]) is a name's first character; None elsewhere. The list in its
-    sortText order, cut to what begins with that character, as an editor filters and shows it."""
+    just typed there (truth[cursor]) is a name's first character, not a keyword's; None elsewhere.
+    The list in its sortText order, cut to what begins with that character, as an editor filters
+    and shows it. The replay waits for a keystroke's answers before the next, so the ghost text of
+    the key before is always answered: the list's best case where it follows the ghost text."""
     name = _NAME.match(truth, cursor)
-    if (
-        name is None
-        or (cursor and (truth[cursor - 1].isalnum() or truth[cursor - 1] == "_"))
-        or iskeyword(name.group())
-    ):
+    word = name.group() if name else ""
+    if not word or (cursor and (truth[cursor - 1].isalnum() or truth[cursor - 1] == "_")) or _keyword(word):
         return None
     items = getattr(answer, "items", answer) or []
     items = sorted(
         (i for i in items if i.kind != types.CompletionItemKind.Snippet), key=lambda i: i.sort_text or i.label
     )
-    return reciprocal_rank([i.label for i in items if i.label.lower().startswith(truth[cursor].lower())], name.group())
+    return reciprocal_rank([i.label for i in items if i.label.lower().startswith(truth[cursor].lower())], word)
+
+
+def _keyword(word: str) -> bool:
+    return iskeyword(word) or issoftkeyword(word)
 
 
 async def start(cmd: list[str], options: dict | None = None, roots: list[Path] = ()) -> LanguageClient:
@@ -381,7 +384,7 @@ def summary(times: dict[str, list[float]]) -> dict:
         out["names_one_typed"] = {
             "names": len(ranks),
             "mrr5": round(float(ranks.mean()), 4),
-            "top1": int((ranks == 1).sum()),
+            "top1": round(float((ranks == 1).mean()), 4),
         }
     if times["incomplete"]:
         out["share_incomplete"] = round(float(np.mean(times["incomplete"])), 3)

@@ -141,8 +141,8 @@ class EngineCompleter:
     def last_statement(self, text: str, cursor: int, options) -> Candidate | None:
         return self.shown.at(scrub(text), cursor, own(options))
 
-    def showing(self, text: str, cursor: int, options) -> Candidate | None:
-        return self.shown.showing(scrub(text), cursor, own(options))
+    def showing(self, text: str, cursor: int, options, doc: str) -> Candidate | None:
+        return self.shown.showing(scrub(text), cursor, own(options), doc)
 
     async def complete(self, request: Request, how: EngineOptions = EngineOptions()) -> Result:
         """The statement at the request's cursor. Raises EngineError; a cancelled task closes its request."""

@@ -146,9 +146,9 @@ class LocalCompleter:
         """The statement last answered, if it was for this very text, cursor and options."""
         return self.shown.at(scrub(text), cursor, self.own(options))
 
-    def showing(self, text: str, cursor: int, options: Options) -> Candidate | None:
-        """The statement the editor shows at cursor now (`Shown.showing`)."""
-        return self.shown.showing(scrub(text), cursor, self.own(options))
+    def showing(self, text: str, cursor: int, options: Options, doc: str) -> Candidate | None:
+        """The statement the editor shows at cursor in doc now (`Shown.showing`)."""
+        return self.shown.showing(scrub(text), cursor, self.own(options), doc)
 
     def warm(
         self,

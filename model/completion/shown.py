@@ -7,15 +7,15 @@ from .result import Candidate, typed_since
 
 
 class Shown:
-    """The last `entries` statements answered, the latest first, with the text, cursor and
-    options each was answered for. Several documents (or editors on one daemon) take turns."""
+    """The last `entries` statements answered, the latest first, with the text, cursor, options
+    and document each was answered for. Several documents (or editors on one daemon) take turns."""
 
     def __init__(self, entries: int):
         self.entries = entries
-        self._items: list[tuple] = []  # (text, cursor, options, statement or None)
+        self._items: list[tuple] = []  # (text, cursor, options, statement or None, document)
 
     def add(self, request: Request, item: Candidate | None, replacing: tuple | None = None) -> None:
-        entry = (request.text, request.cursor, request.options, item)
+        entry = (request.text, request.cursor, request.options, item, request.doc)
         self._items = [entry] + [e for e in self._items if e is not replacing][: self.entries - 1]
 
     def clear(self) -> None:
@@ -26,20 +26,22 @@ class Shown:
         return next(
             (
                 item
-                for text0, cursor0, options0, item in self._items
+                for text0, cursor0, options0, item, _ in self._items
                 if cursor0 == cursor and options0 == options and text0 == text
             ),
             None,
         )
 
-    def showing(self, text: str, cursor: int, options: Options) -> Candidate | None:
-        """The statement an editor shows at cursor now: the last one answered at this text and
-        cursor or at an earlier state that the text since types through; None when the last
+    def showing(self, text: str, cursor: int, options: Options, doc: str) -> Candidate | None:
+        """The statement an editor shows at cursor in doc now: the last one answered at this text
+        and cursor or at an earlier state that the text since types through; None when the last
         answered there showed nothing, or the user typed past it. Only reads (another thread's
         `add` replaces the list whole)."""
-        for text0, cursor0, options0, item in self._items:
-            if options0 == options and (
-                (cursor0 == cursor and text0 == text) or typed_since(text0, cursor0, text, cursor) is not None
+        for text0, cursor0, options0, item, doc0 in self._items:
+            if (
+                doc0 == doc
+                and options0 == options
+                and ((cursor0 == cursor and text0 == text) or typed_since(text0, cursor0, text, cursor) is not None)
             ):
                 return item if item is not None and item.extends(text, cursor) else None
         return None
@@ -50,7 +52,7 @@ class Shown:
         same, and the ghost text stays still instead of being recomputed per key."""
         text, cursor = request.text, request.cursor
         for entry in self._items:
-            text0, cursor0, options0, item = entry
+            text0, cursor0, options0, item, _ = entry
             if (
                 item is not None
                 and options0 == request.options

@@ -32,26 +32,27 @@ def ghost_name(statement: Candidate, text: str, cursor: int) -> tuple[str, int, 
     typed = typed_name(text, text.rfind("\n", 0, cursor) + 1, cursor)
     head = _NAME_HEAD.match(statement.text, cursor - statement.start)
     assert head is not None  # \w* matches the empty string
-    name = typed + head.group()
-    if not head.group() or not name.isidentifier():
-        return None
-    return name, cursor - len(typed), statement.text[head.end() :]
+    name, after = typed + head.group(), statement.text[head.end() :]
+    if not head.group() or not name.isidentifier() or (after and (name + after[0]).isidentifier()):
+        return None  # no name, or one \w stops short of (a combining mark goes on with it)
+    return name, cursor - len(typed), after
 
 
 def ghost_first(listing: Listing, statement: Candidate | None, text: str, cursor: int, invent: bool) -> Listing:
     """listing with the name the statement goes on with first. If no candidate has it, one is added
     for it when invent (where the list offers the model's own names), else listing as it is. A
-    keyword argument's `name=` is preferred to `name` when the statement writes the `=`; a statement
-    its budget cut inside the name (`Candidate.cut`) moves up the best candidate that begins with it."""
+    keyword argument's `name=` is preferred to `name` when the statement writes the `=`, and taken
+    when no `name` is listed; where no candidate has the name and the statement's budget cut it
+    inside the name (`Candidate.cut`), the best candidate that begins with it goes first."""
     if statement is None or listing.position[0] == "prose" or (found := ghost_name(statement, text, cursor)) is None:
         return listing
     name, start, after = found
-    labels = [name + "=", name] if after.startswith("=") and not after.startswith("==") else [name]
+    keyword = after.startswith("=") and not after.startswith("==")  # `f(name=1`: jedi's item is `name=`
+    labels = [name + "=", name] if keyword else [name, name + "="]
     names = [c for c in listing.candidates if c.kind != "statement"]
-    if statement.cut and not after:  # its budget cut it in the name, which may go on: the best that does
+    first = next((c for label in labels for c in names if c.label == label), None)
+    if first is None and statement.cut and not after:  # its budget cut it in the name: the best that goes on
         first, invent = next((c for c in names if c.label.startswith(name)), None), False
-    else:
-        first = next((c for label in labels for c in names if c.label == label), None)
     if first is None and not invent:
         return listing
     if first is None:

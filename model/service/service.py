@@ -127,7 +127,7 @@ class CompletionService:
                     return Listing([], Timings(), None, ("prose", False))
                 result, waited = await self._listed(host, doc, text, cursor, path)
                 result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
-                return self._as_shown(result, text, cursor)
+                return self._as_shown(result, doc, text, cursor)
             request = Request(
                 text,
                 cursor,
@@ -220,13 +220,13 @@ class CompletionService:
         """The list's options: no statement item from the list's own model (it would decode a worse one)."""
         return replace(self.config.options, list_statement=False) if self.separate_list else self.config.options
 
-    def _as_shown(self, listing: Listing, text: str, cursor: int) -> Listing:
+    def _as_shown(self, listing: Listing, doc: str, text: str, cursor: int) -> Listing:
         """The list as the ghost text on screen says, where another model than the list's decodes it:
         the name it goes on with first (`ghost.py`); an engine's statement here as the statement item."""
         host, o = self.model.serving, self.config.options
         if host is None or host.engine is None or not self.separate_list:
             return listing
-        shown = host.engine.showing(text, cursor, o)
+        shown = host.engine.showing(text, cursor, o, doc)
         listing = ghost_first(listing, shown, text, cursor, invent=not self.ranker.jedi_first(text, cursor))
         statement = host.engine.last_statement(text, cursor, o) if host.key.remote and o.list_statement else None
         return replace(listing, candidates=listing.candidates + [statement]) if statement else listing

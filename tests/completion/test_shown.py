@@ -9,8 +9,8 @@ TEXT = "found = []\nfound."
 APPEND = Candidate("append(name)", len(TEXT), -0.1, "statement", "append(name)")
 
 
-def request(text: str, options: Options = Options()) -> Request:
-    return Request(text, len(text), Mode.STATEMENT, options)
+def request(text: str, options: Options = Options(), doc: str = "file:///a.py") -> Request:
+    return Request(text, len(text), Mode.STATEMENT, options, doc=doc)
 
 
 def test_the_statement_answered_at_the_same_text_cursor_and_options():
@@ -49,11 +49,12 @@ def test_only_the_last_entries_are_kept():
 def test_showing_is_the_statement_on_screen_at_the_spot_or_typed_through_and_changes_nothing():
     shown = Shown(4)
     shown.add(request(TEXT), APPEND)
-    assert shown.showing(TEXT, len(TEXT), Options()) is APPEND
-    assert shown.showing(TEXT + "ap", len(TEXT) + 2, Options()) is APPEND
-    assert shown.showing(TEXT + "x", len(TEXT) + 1, Options()) is None  # typed past it
-    assert shown.showing(TEXT + "append(name)", len(TEXT) + 12, Options()) is None  # all typed
-    assert shown.showing(TEXT + "ap", len(TEXT) + 2, Options(healing="off")) is None
+    assert shown.showing(TEXT, len(TEXT), Options(), "file:///a.py") is APPEND
+    assert shown.showing(TEXT + "ap", len(TEXT) + 2, Options(), "file:///a.py") is APPEND
+    assert shown.showing(TEXT + "x", len(TEXT) + 1, Options(), "file:///a.py") is None  # typed past it
+    assert shown.showing(TEXT + "append(name)", len(TEXT) + 12, Options(), "file:///a.py") is None  # all typed
+    assert shown.showing(TEXT + "ap", len(TEXT) + 2, Options(healing="off"), "file:///a.py") is None
+    assert shown.showing(TEXT + "ap", len(TEXT) + 2, Options(), "file:///b.py") is None  # another document's
     assert shown.at(TEXT + "ap", len(TEXT) + 2, Options()) is None  # not added as typed_through adds
 
 
@@ -61,4 +62,4 @@ def test_showing_follows_the_last_answer_there_even_when_it_showed_nothing():
     shown = Shown(4)
     shown.add(request(TEXT), APPEND)
     shown.add(request(TEXT + "a"), None)  # answered anew at `a`, nothing shown
-    assert shown.showing(TEXT + "ap", len(TEXT) + 2, Options()) is None
+    assert shown.showing(TEXT + "ap", len(TEXT) + 2, Options(), "file:///a.py") is None

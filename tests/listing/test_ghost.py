@@ -18,8 +18,12 @@ def listing(candidates: list[Candidate], position=("name", True)) -> Listing:
     return Listing(candidates, Timings(), None, position)
 
 
-def statement(text: str, start: int = START) -> Candidate:
-    return Candidate(text, start, -0.5, "statement", text)
+def statement(text: str, start: int = START, cut: bool = False) -> Candidate:
+    return Candidate(text, start, -0.5, "statement", text, cut)
+
+
+def labels(ranked: Listing) -> list[str]:
+    return [c.label for c in ranked.candidates]
 
 
 def test_the_ghost_texts_name_is_what_is_typed_and_its_identifier_characters_after_the_cursor():
@@ -27,29 +31,52 @@ def test_the_ghost_texts_name_is_what_is_typed_and_its_identifier_characters_aft
     assert ghost_name(statement("tal)", CURSOR), TEXT, CURSOR) == ("total", START, ")")  # not healed
     assert ghost_name(statement("total_2 + 1)"), TEXT, CURSOR) == ("total_2", START, " + 1)")
     assert ghost_name(statement("to)"), TEXT, CURSOR) is None  # the name ends at the cursor
-    assert ghost_name(statement("('x')", CURSOR), "print", 5) is None
-    assert ghost_name(statement("1)", CURSOR), "print(", 6) is None  # not a name
+    assert ghost_name(statement("('x')", 5), "print", 5) is None
+    assert ghost_name(statement("1)", 6), "print(", 6) is None  # not a name
+    assert ghost_name(statement("cafe\u0301)", 6), "print(", 6) is None  # a combining mark: \w stops short
 
 
 def test_the_ghost_texts_name_goes_first_and_the_rest_keep_their_order():
     before = listing(names("tomorrow", "top", "total", "to_do"))
     after = ghost_first(before, statement("total)"), TEXT, CURSOR, invent=True)
-    assert [c.label for c in after.candidates] == ["total", "tomorrow", "top", "to_do"]
+    assert labels(after) == ["total", "tomorrow", "top", "to_do"]
     assert after.candidates[0] is before.candidates[2]  # jedi's item as it was: its kind and detail
 
 
 def test_a_name_no_candidate_has_is_added_where_the_list_invents_and_not_after_a_dot():
     before = listing(names("tomorrow", "top"))
     added = ghost_first(before, statement("totals)"), TEXT, CURSOR, invent=True)
-    assert added.candidates[0] == Candidate("totals", START, 0.0, "token", "totals")
-    assert [c.label for c in added.candidates[1:]] == ["tomorrow", "top"]
+    assert added.candidates == [Candidate("totals", START, 0.0, "token", "totals")] + before.candidates
     assert ghost_first(before, statement("totals)"), TEXT, CURSOR, invent=False) is before
 
 
-def test_a_keyword_arguments_equals_sign_prefers_the_keyword_item():
+def test_a_keyword_arguments_item_is_taken_for_the_name_and_preferred_when_the_statement_writes_the_equals():
     before = listing(names("total", "total="), ("kwarg", True))
-    assert ghost_first(before, statement("total=1)"), TEXT, CURSOR, True).candidates[0].label == "total="
-    assert ghost_first(before, statement("total == 1)"), TEXT, CURSOR, True).candidates[0].label == "total"
+    assert labels(ghost_first(before, statement("total=1)"), TEXT, CURSOR, True)) == ["total=", "total"]
+    assert labels(ghost_first(before, statement("total == 1)"), TEXT, CURSOR, True)) == ["total", "total="]
+    only_keyword = listing(names("tomorrow", "total="), ("kwarg", True))
+    assert labels(ghost_first(only_keyword, statement("total = 1)"), TEXT, CURSOR, False)) == ["total=", "tomorrow"]
+
+
+def test_a_statement_cut_inside_the_name_takes_the_name_else_the_best_that_begins_with_it_and_adds_none():
+    before = listing(names("tomorrow", "top", "totally", "total_count", "tot"))
+    assert labels(ghost_first(before, statement("tot", cut=True), TEXT, CURSOR, True)) == [
+        "tot",
+        "tomorrow",
+        "top",
+        "totally",
+        "total_count",
+    ]
+    assert labels(ghost_first(before, statement("tota", cut=True), TEXT, CURSOR, True)) == [
+        "totally",
+        "tomorrow",
+        "top",
+        "total_count",
+        "tot",
+    ]
+    assert ghost_first(before, statement("totem", cut=True), TEXT, CURSOR, True) is before
+    ended = statement("tote)", cut=True)  # cut after the name: the name is whole
+    assert labels(ghost_first(before, ended, TEXT, CURSOR, True)) == ["tote", *labels(before)]
 
 
 def test_no_ghost_text_no_name_or_prose_leaves_the_list_as_it_is():
@@ -58,17 +85,3 @@ def test_no_ghost_text_no_name_or_prose_leaves_the_list_as_it_is():
     assert ghost_first(before, statement("to)"), TEXT, CURSOR, True) is before
     prose = listing([], ("prose", False))
     assert ghost_first(prose, statement("total)"), TEXT, CURSOR, True) is prose
-
-
-def test_a_statement_cut_inside_the_name_moves_up_the_best_name_that_begins_with_it_and_adds_none():
-    before = listing(names("tomorrow", "top", "totally", "total_count"))
-    cut = Candidate("tot", START, -0.5, "statement", "tot", cut=True)
-    assert [c.label for c in ghost_first(before, cut, TEXT, CURSOR, True).candidates] == [
-        "totally",
-        "tomorrow",
-        "top",
-        "total_count",
-    ]
-    assert ghost_first(before, Candidate("totem", START, -0.5, "statement", cut=True), TEXT, CURSOR, True) is before
-    ended = Candidate("tot)", START, -0.5, "statement", cut=True)  # cut after the name: the name is whole
-    assert ghost_first(before, ended, TEXT, CURSOR, True).candidates[0] == Candidate("tot", START, 0.0, "token", "tot")
