@@ -134,10 +134,13 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
     }
     if client.project:
         assert (used["definitions"], used["chunks"]) == (1, 1)  # accounts.py's Ledger, refund.py's lines
-        assert [(i.insert_text, i.range) for i in result.items] == [
-            # the arguments come from refund.py's lines too (`store.books`), shown as the most like these
-            ("post_transfer(supplier, ledger.books[0].book_id, amount_cents)", where)
-        ]
+        # the arguments come from refund.py's lines too (`store.books`), shown as the most like these; the
+        # attribute after `books[0].` is a near tie the packages installed settle: `book_id` in CI until
+        # 2026-12-02, `name` with onnxruntime 1.32.0 and transformers 5.24.0 (1779e40's code gives it too)
+        assert [(i.insert_text, i.range) for i in result.items] in (
+            [("post_transfer(supplier, ledger.books[0].book_id, amount_cents)", where)],
+            [("post_transfer(supplier, ledger.books[0].name, amount_cents)", where)],
+        )
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}
         # the model went on `ledger.ledger.ledger.`: a loop, which ends the statement where it starts
