@@ -38,15 +38,16 @@ def ghost_name(statement: Candidate, text: str, cursor: int) -> tuple[str, int, 
     return name, cursor - len(typed), after
 
 
-def ghost_first(listing: Listing, statement: Candidate | None, text: str, cursor: int, invent: bool) -> Listing:
+def ghost_first(listing: Listing, statement: Candidate | None, text: str, cursor: int) -> Listing:
     """listing with the name the statement goes on with first. If no candidate has it, one is added
-    for it when invent (where the list offers the model's own names), else listing as it is. A
+    for it where the list offers the model's own names (not after `.`, not in an import). A
     keyword argument's `name=` is preferred to `name` when the statement writes the `=`, and taken
     when no `name` is listed; where no candidate has the name and the statement's budget cut it
     inside the name (`Candidate.cut`), the best candidate that begins with it goes first."""
     if statement is None or listing.position[0] == "prose" or (found := ghost_name(statement, text, cursor)) is None:
         return listing
     name, start, after = found
+    invent = listing.position[0] not in ("attribute", "import")  # there jedi's names are the whole truth
     keyword = after.startswith("=") and not after.startswith("==")  # `f(name=1`: jedi's item is `name=`
     labels = [name + "=", name] if keyword else [name, name + "="]
     names = [c for c in listing.candidates if c.kind != "statement"]

@@ -227,7 +227,7 @@ class CompletionService:
         if host is None or host.engine is None or not self.separate_list:
             return listing
         shown = host.engine.showing(text, cursor, o, doc)
-        listing = ghost_first(listing, shown, text, cursor, invent=not self.ranker.jedi_first(text, cursor))
+        listing = ghost_first(listing, shown, text, cursor)  # the position the list was ranked for
         statement = host.engine.last_statement(text, cursor, o) if host.key.remote and o.list_statement else None
         return replace(listing, candidates=listing.candidates + [statement]) if statement else listing
 

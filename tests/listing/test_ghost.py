@@ -38,50 +38,51 @@ def test_the_ghost_texts_name_is_what_is_typed_and_its_identifier_characters_aft
 
 def test_the_ghost_texts_name_goes_first_and_the_rest_keep_their_order():
     before = listing(names("tomorrow", "top", "total", "to_do"))
-    after = ghost_first(before, statement("total)"), TEXT, CURSOR, invent=True)
+    after = ghost_first(before, statement("total)"), TEXT, CURSOR)
     assert labels(after) == ["total", "tomorrow", "top", "to_do"]
     assert after.candidates[0] is before.candidates[2]  # jedi's item as it was: its kind and detail
 
 
 def test_a_name_no_candidate_has_is_added_where_the_list_invents_and_not_after_a_dot():
     before = listing(names("tomorrow", "top"))
-    added = ghost_first(before, statement("totals)"), TEXT, CURSOR, invent=True)
+    added = ghost_first(before, statement("totals)"), TEXT, CURSOR)
     assert added.candidates == [Candidate("totals", START, 0.0, "token", "totals")] + before.candidates
-    assert ghost_first(before, statement("totals)"), TEXT, CURSOR, invent=False) is before
+    after_a_dot = listing(before.candidates, ("attribute", True))
+    assert ghost_first(after_a_dot, statement("totals)"), TEXT, CURSOR) is after_a_dot
 
 
 def test_a_keyword_arguments_item_is_taken_for_the_name_and_preferred_when_the_statement_writes_the_equals():
     before = listing(names("total", "total="), ("kwarg", True))
-    assert labels(ghost_first(before, statement("total=1)"), TEXT, CURSOR, True)) == ["total=", "total"]
-    assert labels(ghost_first(before, statement("total == 1)"), TEXT, CURSOR, True)) == ["total", "total="]
+    assert labels(ghost_first(before, statement("total=1)"), TEXT, CURSOR)) == ["total=", "total"]
+    assert labels(ghost_first(before, statement("total == 1)"), TEXT, CURSOR)) == ["total", "total="]
     only_keyword = listing(names("tomorrow", "total="), ("kwarg", True))
-    assert labels(ghost_first(only_keyword, statement("total = 1)"), TEXT, CURSOR, False)) == ["total=", "tomorrow"]
+    assert labels(ghost_first(only_keyword, statement("total = 1)"), TEXT, CURSOR)) == ["total=", "tomorrow"]
 
 
 def test_a_statement_cut_inside_the_name_takes_the_name_else_the_best_that_begins_with_it_and_adds_none():
     before = listing(names("tomorrow", "top", "totally", "total_count", "tot"))
-    assert labels(ghost_first(before, statement("tot", cut=True), TEXT, CURSOR, True)) == [
+    assert labels(ghost_first(before, statement("tot", cut=True), TEXT, CURSOR)) == [
         "tot",
         "tomorrow",
         "top",
         "totally",
         "total_count",
     ]
-    assert labels(ghost_first(before, statement("tota", cut=True), TEXT, CURSOR, True)) == [
+    assert labels(ghost_first(before, statement("tota", cut=True), TEXT, CURSOR)) == [
         "totally",
         "tomorrow",
         "top",
         "total_count",
         "tot",
     ]
-    assert ghost_first(before, statement("totem", cut=True), TEXT, CURSOR, True) is before
+    assert ghost_first(before, statement("totem", cut=True), TEXT, CURSOR) is before
     ended = statement("tote)", cut=True)  # cut after the name: the name is whole
-    assert labels(ghost_first(before, ended, TEXT, CURSOR, True)) == ["tote", *labels(before)]
+    assert labels(ghost_first(before, ended, TEXT, CURSOR)) == ["tote", *labels(before)]
 
 
 def test_no_ghost_text_no_name_or_prose_leaves_the_list_as_it_is():
     before = listing(names("tomorrow", "total"))
-    assert ghost_first(before, None, TEXT, CURSOR, True) is before
-    assert ghost_first(before, statement("to)"), TEXT, CURSOR, True) is before
+    assert ghost_first(before, None, TEXT, CURSOR) is before
+    assert ghost_first(before, statement("to)"), TEXT, CURSOR) is before
     prose = listing([], ("prose", False))
-    assert ghost_first(prose, statement("total)"), TEXT, CURSOR, True) is prose
+    assert ghost_first(prose, statement("total)"), TEXT, CURSOR) is prose
