@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from latency import inline_request, list_request, position, start, stats, stop, write_report
+from latency import inline_request, list_request, plain, position, start, stats, stop, write_report
 from lsprotocol import types
 
 from nib.model.eval.heldout import fetch
@@ -99,6 +99,14 @@ async def point(client, uri: str, text: str, gold: str, scenario: str, pause_s: 
     return labels_of(answer), ms, [inserted(a) for a in answered[:-1]]
 
 
+async def steps(client) -> dict | None:
+    """Where the timed list's time went in the server (`Timings`; its last list answered), with
+    --test-requests; the requests' timings are then cleared for the next point."""
+    answered = await client.protocol.send_request_async("nib/_timings", {})
+    lists = [plain(t) for t in (getattr(answered, "list", None) or [])]
+    return {k: v for k, v in lists[-1].items() if v} if lists else None
+
+
 def inserted(answer) -> str | None:
     """The ghost text's first item as inserted (from its range's start), None for none."""
     items = getattr(answer, "items", answer) or []
@@ -118,7 +126,8 @@ async def scenario_run(
         uri = paths[p.file].as_uri() if paths else f"file:///bench/{scenario}/{n}.py"
         labels, ms, before = await point(client, uri, text, p.gold, scenario, pause_s, pace_s, ghost)
         record = {"kind": p.kind, "gold": p.gold, "labels": labels[:10], "ms": round(ms, 2)}
-        records.append(record | ({"ghost_text_before": before[0]} if before else {}))
+        record |= {"ghost_text_before": before[0]} if before else {}
+        records.append(record | ({"server": await steps(client)} if "--test-requests" in cmd else {}))
     await stop(client)
     return records
 
@@ -168,6 +177,9 @@ def main() -> int:
     parser.add_argument(
         "--real-paths", action="store_true", help="open each point's document at its file's own path, not under /bench/"
     )
+    parser.add_argument(
+        "--breakdown", action="store_true", help="keep where the server's time went for each timed list (its steps)"
+    )
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"), help="two reports, paired")
     args = parser.parse_args()
@@ -182,6 +194,7 @@ def main() -> int:
     points = [p for p in identifier_points(texts, args.points, args.seed) if p.offset > 0]
     cmd = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--log-level", "warning"]
     cmd += ["--model", args.model] if args.model else []
+    cmd += ["--test-requests"] if args.breakdown else []
     settings = merged({"list": {"statement": False}}, args.settings)
     report: dict = {
         "command": "python benchmarks/first_list.py " + " ".join(sys.argv[1:]),

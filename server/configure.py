@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from nib.model.completion.request import Kind
 from nib.model.runtime.artifacts import default_model
 from nib.model.service.exclude import Exclude
@@ -40,9 +42,12 @@ def list_key(settings: Settings) -> ModelKey:
 
 def config(settings: Settings, limits: Limits) -> Config:
     s = settings
+    statement, listing = statement_key(s), list_key(s)
+    if statement != listing and statement.device == "cpu":  # its own model on the CPU: the list's goes first
+        statement = replace(statement, yields=True)
     return Config(
-        statement=statement_key(s),
-        listing=list_key(s),
+        statement=statement,
+        listing=listing,
         options=s.options(),
         engine=s.engine_options(),
         jedi=s.jedi.enable,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from nib.model.completion.request import Kind
 from nib.model.errors import ModelError
+from nib.model.runtime import priority
 
 if TYPE_CHECKING:  # imported where they are loaded (_load)
     from nib.model.completion.engine import EngineCompleter
@@ -36,6 +37,9 @@ class ModelKey:
     name: str = ""  # the model an engine is asked for
     key_env: str = ""  # the variable holding an engine's API key
     kind: Kind = Kind.LOCAL
+    # its inference threads at a lower CPU priority (`runtime/priority.py`): the statement's
+    # model on the CPU where the list has its own, whose short passes then go first
+    yields: bool = False
 
     @property
     def remote(self) -> bool:
@@ -58,7 +62,8 @@ class ModelHost:
 
     def __init__(self, key: ModelKey):
         self.key = key
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nib-infer")
+        lower = priority.lower if key.yields else None  # the model loads on this thread: its pool inherits it
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nib-infer", initializer=lower)
         self.engine: LocalCompleter | EngineCompleter | None = None  # None until loaded
         self.users = 0
         self.closed = False  # released by its last session: a load not started yet never starts

@@ -3,7 +3,8 @@ the list's own model stays on the CPU."""
 
 from nib.model.completion.request import Kind
 from nib.model.service.hosts import ModelKey
-from nib.server.configure import list_key, local_key, statement_key
+from nib.server.configure import config, list_key, local_key, statement_key
+from nib.server.limits import STDIO
 from nib.server.parsing import parse
 
 
@@ -30,6 +31,20 @@ def test_the_lists_own_model_stays_on_the_cpu_when_the_statements_runs_on_cuda()
     assert statement_key(settings) == ModelKey("gemma3-270m", "cuda", 0)
     settings.listing.model = ""  # the list on the statement's own model goes where that one goes
     assert list_key(settings) == ModelKey("gemma3-270m", "cuda", 0)
+
+
+def test_the_statements_own_model_on_the_cpu_yields_the_cores_to_the_lists():
+    """Its inference threads run at a lower priority (`runtime/priority.py`); one model for both,
+    a model on cuda and an engine over HTTP run as they are."""
+    own = config(parse({"model": {"path": "gemma3-270m"}, "list": {"model": "bundled"}})[0], STDIO)
+    assert (own.statement, own.listing) == (ModelKey("gemma3-270m", "cpu", 0, yields=True), ModelKey("bundled", "cpu", 0))
+    both = config(parse({"model": {"path": "gemma3-270m"}, "list": {"model": ""}})[0], STDIO)
+    assert both.statement == both.listing == ModelKey("gemma3-270m", "cpu", 0)
+    cuda = config(parse({"model": {"path": "gemma3-270m", "device": "cuda"}, "list": {"model": "bundled"}})[0], STDIO)
+    assert cuda.statement == ModelKey("gemma3-270m", "cuda", 0)
+    engine = {"api": "openai", "url": "https://gpu:8080/v1", "model": "m", "apiKeyEnv": "NIB_KEY"}
+    remote = config(parse({"engine": engine, "list": {"model": "bundled"}})[0], STDIO)
+    assert remote.statement == ModelKey("https://gpu:8080/v1", "", 0, "m", "NIB_KEY", Kind.HTTP)
 
 
 def test_the_default_model_is_the_best_whose_calibrated_statement_fits_the_users_budget(monkeypatch, tmp_path):
