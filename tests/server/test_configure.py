@@ -37,7 +37,10 @@ def test_the_statements_own_model_on_the_cpu_yields_the_cores_to_the_lists():
     """Its inference threads run at a lower priority (`runtime/priority.py`); one model for both,
     a model on cuda and an engine over HTTP run as they are."""
     own = config(parse({"model": {"path": "gemma3-270m"}, "list": {"model": "bundled"}})[0], STDIO)
-    assert (own.statement, own.listing) == (ModelKey("gemma3-270m", "cpu", 0, yields=True), ModelKey("bundled", "cpu", 0))
+    assert (own.statement, own.listing) == (
+        ModelKey("gemma3-270m", "cpu", 0, yields=True),
+        ModelKey("bundled", "cpu", 0),
+    )
     both = config(parse({"model": {"path": "gemma3-270m"}, "list": {"model": ""}})[0], STDIO)
     assert both.statement == both.listing == ModelKey("gemma3-270m", "cpu", 0)
     cuda = config(parse({"model": {"path": "gemma3-270m", "device": "cuda"}, "list": {"model": "bundled"}})[0], STDIO)
