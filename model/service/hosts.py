@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,8 +38,9 @@ class ModelKey:
     key_env: str = ""  # the variable holding an engine's API key
     kind: Kind = Kind.LOCAL
     # its inference threads at a lower CPU priority (`runtime/priority.py`): the statement's
-    # model on the CPU where the list has its own, whose short passes then go first
-    yields: bool = False
+    # model on the CPU where the list has its own, whose short passes then go first. Not part of
+    # the identity: a daemon's sessions share one host of a model, whose first load decides it
+    yields: bool = field(default=False, compare=False)
 
     @property
     def remote(self) -> bool:

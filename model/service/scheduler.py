@@ -118,15 +118,12 @@ class Scheduler:
         for uri in list(self._speculating):
             self.stop_speculating(uri)
 
-    def speculate(self, worker, fn, uri: str, cursor: int, after: asyncio.Future | None = None, first=None) -> None:
+    def speculate(self, worker, fn, uri: str, cursor: int, after: asyncio.Future | None = None) -> None:
         """fn(cancel_event) on worker, ahead of a request expected at cursor (an offset); with after,
-        once that has ended (what fn needs, waited for on the loop), unless cancelled meanwhile;
-        first(cancel_event), what needs nothing of after, on worker at once (before fn: one thread)."""
+        once that has ended (what fn needs, waited for on the loop), unless cancelled meanwhile."""
         self.stop_speculating(uri)
         cancel = threading.Event()
         self._speculating[uri] = (cursor, cancel)
-        if first is not None:
-            worker.submit(first, cancel)
         if after is None:
             worker.submit(fn, cancel)
             return

@@ -8,9 +8,10 @@
         statement:  the local completer on the inference thread, or the engine over HTTP, and
                     the local model when the engine fails (one warning until it answers again)
 
-It also speculates (the list where a name is about to start), warms the prompt state after a pause, and counts the
-identifiers of opened documents. No LSP here: documents are keys and text, cursors offsets. The loop only waits;
-inference runs on each host's one thread (`Scheduler.run`), cancelled by a newer edit. No list in prose.
+It also speculates (the list where a name is about to start), warms the prompt state after
+a pause, and counts the identifiers of opened documents. No LSP here: documents are keys and
+text, cursors offsets. The event loop only waits; inference runs on each host's one thread
+(`Scheduler.run`), cancelled by a newer edit. In a comment or a docstring, no list.
 """
 
 from __future__ import annotations
@@ -281,7 +282,7 @@ class CompletionService:
 
         def returned(future) -> None:
             if not future.cancelled() and future.exception() is None:
-                self.log.debug("freed memory returned in %.1f ms", (time.perf_counter() - started) * 1e3)
+                self.log.debug("freed memory returned in %.1f ms", _ms_since(started))
 
         done.add_done_callback(returned)
 
@@ -293,29 +294,24 @@ class CompletionService:
         self.scheduler.edited(doc, at, inserted)
 
     def speculate(self, doc: str, text: str, cursor: int, path: str | None) -> None:
-        """Where a name is about to start (cursor: an offset), compute the list now, in the pause before its
-        first character (the model at once, jedi's names once jedi answers): its request then narrows this one."""
-        host, line = self.list_model.serving, text[text.rfind("\n", 0, cursor) + 1 : cursor]
-        if host is None or not isinstance(host.engine, LocalCompleter):  # the list's model is never an engine's
+        """Where a name is about to start (cursor: an offset), compute the list now, in the pause before
+        its first character: its request then narrows this one (`ListRanker.narrow`), no jedi, no model."""
+        host = self.list_model.serving
+        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+        if host is None or host.engine is None or not name_may_start(line) or self.ranker.in_prose(doc, text, cursor):
             return
-        if not name_may_start(line) or self.ranker.in_prose(doc, text, cursor):
-            return
-        engine, project, decoded = host.engine, self._block(doc), []
+        engine = host.engine
         jedi = asyncio.ensure_future(self._await_jedi(text, cursor, path, speculative=True))
 
-        def work(cancel, first: bool):  # first: the model's turn, at once while jedi works (as `_listed`)
+        def work(cancel):
             try:
-                if first:
-                    decoded.append(self.ranker.decode(engine, text, cursor, self._list_options(), cancel, doc, project))
-                elif not isinstance(next(iter(decoded), None), Listing):  # else narrowed: the list is made
-                    self._list(engine, doc, text, cursor, cancel, jedi.result()[0], path, project, *decoded)
+                self._list(engine, doc, text, cursor, cancel, jedi.result()[0], path, self._block(doc))
             except Cancelled:
                 pass
             except Exception:  # speculation is an optimisation: never let it fail anything
                 self.log.exception("the speculative list failed")
 
-        first, then = (functools.partial(work, first=f) for f in (True, False))
-        self.scheduler.speculate(host.worker, then, doc, cursor, after=jedi, first=first)
+        self.scheduler.speculate(host.worker, work, doc, cursor, after=jedi)
 
     def warm_later(self, doc: str, text_now, path: str | None = None) -> None:
         """After a pause in typing, prefill each local model's prompt state at the last edit, with
@@ -398,3 +394,7 @@ class CompletionService:
         self.scheduler.supersede_all()
         self.model.close()
         self.list_model.close()
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1e3

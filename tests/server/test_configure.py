@@ -35,19 +35,21 @@ def test_the_lists_own_model_stays_on_the_cpu_when_the_statements_runs_on_cuda()
 
 def test_the_statements_own_model_on_the_cpu_yields_the_cores_to_the_lists():
     """Its inference threads run at a lower priority (`runtime/priority.py`); one model for both,
-    a model on cuda and an engine over HTTP run as they are."""
+    a model on cuda and an engine over HTTP run as they are. `yields` is not part of a model's
+    identity (a daemon's sessions share one host of it): each key's is read on its own."""
     own = config(parse({"model": {"path": "gemma3-270m"}, "list": {"model": "bundled"}})[0], STDIO)
-    assert (own.statement, own.listing) == (
-        ModelKey("gemma3-270m", "cpu", 0, yields=True),
-        ModelKey("bundled", "cpu", 0),
-    )
+    assert (own.statement, own.listing) == (ModelKey("gemma3-270m", "cpu", 0), ModelKey("bundled", "cpu", 0))
+    assert (own.statement.yields, own.listing.yields) == (True, False)
     both = config(parse({"model": {"path": "gemma3-270m"}, "list": {"model": ""}})[0], STDIO)
     assert both.statement == both.listing == ModelKey("gemma3-270m", "cpu", 0)
+    assert (both.statement.yields, both.listing.yields) == (False, False)
+    assert both.statement == own.statement  # one host for both sessions of a daemon
     cuda = config(parse({"model": {"path": "gemma3-270m", "device": "cuda"}, "list": {"model": "bundled"}})[0], STDIO)
-    assert cuda.statement == ModelKey("gemma3-270m", "cuda", 0)
+    assert cuda.statement == ModelKey("gemma3-270m", "cuda", 0) and not cuda.statement.yields
     engine = {"api": "openai", "url": "https://gpu:8080/v1", "model": "m", "apiKeyEnv": "NIB_KEY"}
     remote = config(parse({"engine": engine, "list": {"model": "bundled"}})[0], STDIO)
     assert remote.statement == ModelKey("https://gpu:8080/v1", "", 0, "m", "NIB_KEY", Kind.HTTP)
+    assert not remote.statement.yields
 
 
 def test_the_default_model_is_the_best_whose_calibrated_statement_fits_the_users_budget(monkeypatch, tmp_path):

@@ -84,23 +84,6 @@ async def test_speculation_after_a_future_runs_once_it_is_done_unless_superseded
     assert ran == ["second"]
 
 
-async def test_a_speculations_first_turn_runs_at_once_and_the_rest_once_its_future_is_done(worker):
-    """The list's model prefills while jedi works: what needs jedi's answer waits for it, on the same
-    flag; an edit elsewhere cancels both."""
-    s, ran = Scheduler(), []
-    loop = asyncio.get_running_loop()
-    jedi = loop.create_future()
-    s.speculate(worker, lambda c: ran.append(("then", c)), "a", 5, after=jedi, first=lambda c: ran.append(("first", c)))
-    await loop.run_in_executor(worker, lambda: None)
-    assert [name for name, _ in ran] == ["first"]
-    jedi.set_result(None)
-    await asyncio.sleep(0)
-    await loop.run_in_executor(worker, lambda: None)
-    assert [name for name, _ in ran] == ["first", "then"] and ran[0][1] is ran[1][1]
-    s.edited("a", 9, "x")
-    assert ran[0][1].is_set()
-
-
 async def test_warm_up_runs_after_a_pause_and_each_call_restarts_the_pause():
     s, ran = Scheduler(warm_delay_s=0.05), []
     s.warm_later("a", lambda: ran.append(1))

@@ -166,34 +166,6 @@ async def test_after_a_dot_the_list_s_own_model_prefills_its_prompt_while_jedi_w
     service.close()
 
 
-async def test_a_speculative_list_decodes_at_once_and_scores_jedi_s_names_once_it_answers():
-    """In the pause before a name, the list's model decodes while jedi works (its thread is free
-    after); the name's first character then narrows that list: one decode in all."""
-    gate = threading.Event()
-    jedi = _GatedJedi(gate, 0.0)
-    service = await _two_models(jedi, 5000)
-    decoded_at, ranked = _watch_decodes(service), []
-    real_complete = service.ranker.complete
-    service.ranker.complete = lambda *args, **kwargs: ranked.append(real_complete(*args, **kwargs)) or ranked[-1]
-    text = "ledger = 1\nprint("
-    service.speculate("doc", text, len(text), None)
-    for _ in range(500):  # decoded before jedi answers (it never does until the gate opens)
-        if decoded_at:
-            break
-        await asyncio.sleep(0.01)
-    other = await asyncio.wrap_future(service.list_model.serving.worker.submit(time.perf_counter))  # another doc's
-    gate.set()
-    for _ in range(500):  # then jedi's names scored, on the decode already made
-        if ranked:
-            break
-        await asyncio.sleep(0.01)
-    assert decoded_at[0] < other < jedi.answered_at and ranked[0].candidates[0].label == "ledger"
-    service.edited("doc", len(text), "l")  # the name's first character, where it was speculated
-    listing = await service.complete("doc", text + "l", len(text) + 1, Mode.LIST)
-    assert listing.narrowed and listing.candidates[0].label == "ledger" and len(decoded_at) == 1
-    service.close()
-
-
 async def test_jedi_has_as_long_to_answer_as_when_the_list_decoded_after_waiting():
     decoded = threading.Event()
     jedi = _GatedJedi(decoded, 0.1)  # 100 ms after the decode ends: past its 200 ms budget, within budget + decode
