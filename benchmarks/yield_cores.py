@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from latency import write_report
 
-from nib.model.runtime import open_runtime
+from nib.model.runtime import open_runtime, priority
 
 
 def prefill_ms(runtime, n: int, rng) -> float:
@@ -34,11 +33,7 @@ def prefill_ms(runtime, n: int, rng) -> float:
 def beside(nice: int, rounds: int, seed: int) -> dict:
     """The list's prefills alone and while Gemma prefills on a thread at nice +nice."""
     rng = np.random.default_rng(seed)
-
-    def lowered():
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + nice)
-
-    with ThreadPoolExecutor(1, initializer=lowered) as gemma_thread:
+    with ThreadPoolExecutor(1, initializer=priority.lower, initargs=(nice,)) as gemma_thread:
         gemma = gemma_thread.submit(lambda: open_runtime("gemma3-270m")[0]).result()
         listing = open_runtime("bundled")[0]
         prefill_ms(listing, 64, rng), gemma_thread.submit(prefill_ms, gemma, 64, rng).result()  # warm-up

@@ -17,6 +17,7 @@ from dataclasses import replace
 from nib.model.completion.result import Candidate
 from nib.model.text.lexeme import typed_name
 
+from .jedi import WHOLE
 from .ranker import Listing
 
 _NAME_HEAD = re.compile(r"\w*")
@@ -47,7 +48,7 @@ def ghost_first(listing: Listing, statement: Candidate | None, text: str, cursor
     if statement is None or listing.position[0] == "prose" or (found := ghost_name(statement, text, cursor)) is None:
         return listing
     name, start, after = found
-    invent = listing.position[0] not in ("attribute", "import")  # there jedi's names are the whole truth
+    invent = listing.position[0] not in WHOLE
     keyword = after.startswith("=") and not after.startswith("==")  # `f(name=1`: jedi's item is `name=`
     labels = [name + "=", name] if keyword else [name, name + "="]
     names = [c for c in listing.candidates if c.kind != "statement"]

@@ -55,6 +55,10 @@ class JediName:
     detail: str
 
 
+# Where jedi's names are the whole list (after `.`, in an import): nothing of the model's is invented there
+WHOLE = ("attribute", "import")
+
+
 @dataclass(frozen=True)
 class JediAnswer:
     names: list[JediName]
@@ -63,7 +67,7 @@ class JediAnswer:
     @property
     def confident(self) -> bool:
         """After `.` or in an import, a non-empty list of jedi's names is the whole truth."""
-        return bool(self.names) and self.position in ("attribute", "import")
+        return bool(self.names) and self.position in WHOLE
 
 
 class JediCompleter:

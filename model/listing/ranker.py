@@ -43,7 +43,7 @@ from nib.model.text.prose import Checkpoint, in_prose
 from nib.model.text.scopes import at_module_level, enclosing_scopes
 
 from .identifiers import IdentifierNgram, tokens
-from .jedi import JediAnswer, JediCompleter, deadline, wait
+from .jedi import WHOLE, JediAnswer, JediCompleter, deadline, wait
 from .mixing import WEIGHTS, Weights, combine
 
 SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
@@ -121,7 +121,7 @@ class ListRanker:
     def jedi_first(text: str, cursor: int) -> bool:
         """Whether jedi's names are likely the whole list at cursor (after `.`, in an import): there
         the list waits for jedi before its model decodes; elsewhere the model decodes meanwhile."""
-        return _position(text, cursor)[0] in ("attribute", "import")
+        return _position(text, cursor)[0] in WHOLE
 
     def complete(
         self,
@@ -162,7 +162,7 @@ class ListRanker:
                 Request(text, cursor, Mode.LIST, options, cancel, project, doc=key),
                 jedi,
                 until,
-                position[0] in ("attribute", "import"),
+                position[0] in WHOLE,
                 lambda: self.in_scope(key, text, cursor),
                 decoded,
             )

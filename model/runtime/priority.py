@@ -21,15 +21,15 @@ LOWER_BY = 10  # a nice value of 10 more weighs a tenth as much (Linux's CFS: 10
 NICEST = 19
 
 
-def lower() -> int | None:
-    """Lower the calling thread's CPU priority by LOWER_BY (raising a nice value needs no
+def lower(by: int = LOWER_BY) -> int | None:
+    """Lower the calling thread's CPU priority by `by` (raising a nice value needs no
     privilege, lowering it back does: the thread keeps it for good) -> its nice value now, or
     None where threads have no nice value of their own (not Linux) or the system refuses."""
     if sys.platform != "linux":  # elsewhere setpriority's id is a process's: it would lower nib whole
         return None
     tid = threading.get_native_id()
     try:
-        nice = min(NICEST, os.getpriority(os.PRIO_PROCESS, tid) + LOWER_BY)
+        nice = min(NICEST, os.getpriority(os.PRIO_PROCESS, tid) + by)
         os.setpriority(os.PRIO_PROCESS, tid, nice)
     except OSError:  # a sandbox that forbids it: the thread runs as it was
         return None
