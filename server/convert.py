@@ -7,6 +7,7 @@ import keyword
 from lsprotocol import types
 
 from nib.model.text.lexeme import literal
+from nib.server.protocol import Wire
 
 K = types.CompletionItemKind
 # An incomplete list's names sent at most: the editor asks again as the name grows, and the rest
@@ -46,33 +47,42 @@ def kind_and_detail(c, jedi_names: dict) -> tuple[types.CompletionItemKind, str]
     return K.Text, "nib · the model's guess"
 
 
-def completion_list(listing, doc, cursor: int, encoding: str, command=None) -> types.CompletionList:
-    """command(i): the accept command of the i-th item (`Session.commands`), or None for none.
-    An incomplete list sends its best names (`_best`) and its statement item."""
+def completion_list(listing, doc, cursor: int, encoding: str, command=None) -> Wire:
+    """The CompletionList's JSON (`protocol.Wire`). command(i): the accept command of the i-th
+    item (`Session.commands`), or None for none. An incomplete list sends its best names
+    (`_best`) and its statement item."""
     jedi_names = {n.name: n for n in listing.jedi.names} if listing.jedi else {}
     shown = list(enumerate(listing.candidates))
     if not listing.complete:
         names = [(rank, c) for rank, c in shown if c.kind != "statement"]
         shown = _best(names, cursor) + [(rank, c) for rank, c in shown if c.kind == "statement"]
+    ranges: dict[int, dict] = {}  # most items replace the same word: one range each start
     items = []
     for rank, c in shown:
-        label = c.label.split("\n")[0] + (" …" if "\n" in c.label else "")
+        if c.start not in ranges:
+            ranges[c.start] = _range_json(doc, c.start, cursor, encoding)
         kind, detail = kind_and_detail(c, jedi_names)
-        items.append(
-            types.CompletionItem(
-                label=label,
-                kind=kind,
-                detail=detail,
-                sort_text=f"{rank:04d}",
-                filter_text=c.text,
-                text_edit=types.TextEdit(range=lsp_range(doc, c.start, cursor, encoding), new_text=c.text),
-                insert_text_format=types.InsertTextFormat.PlainText,
-                command=command(rank) if command else None,
-            )
-        )
+        item = {
+            "label": c.label.split("\n")[0] + (" …" if "\n" in c.label else ""),
+            "kind": kind.value,
+            "detail": detail,
+            "sortText": f"{rank:04d}",
+            "filterText": c.text,
+            "insertTextFormat": types.InsertTextFormat.PlainText.value,
+            "textEdit": {"range": ranges[c.start], "newText": c.text},
+        }
+        if command is not None:
+            accept = command(rank)
+            item["command"] = {"title": accept.title, "command": accept.command, "arguments": accept.arguments}
+        items.append(item)
     # Complete where jedi's names are the whole truth (after `.`, in an import): the editor
     # filters on its side as the name grows. Elsewhere the model may find more: ask again.
-    return types.CompletionList(is_incomplete=not listing.complete, items=items)
+    return Wire(isIncomplete=not listing.complete, items=items)
+
+
+def _range_json(doc, start: int, end: int, encoding: str) -> dict:
+    (a_line, a_char), (b_line, b_char) = doc.position(start, encoding), doc.position(end, encoding)
+    return {"start": {"line": a_line, "character": a_char}, "end": {"line": b_line, "character": b_char}}
 
 
 def _best(names: list, cursor: int) -> list:
