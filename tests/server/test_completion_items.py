@@ -47,7 +47,9 @@ def test_the_list_is_json_that_lsprotocol_reads_back_unchanged():
     statement = Candidate("path.join(\n    a)", 12, -1.0, "statement", "path.join(\n    a)")
     jedi = JediAnswer([JediName("path", "module", "module os.path")], "attribute")
     accept = lambda i: types.Command(title="nib: accepted", command="nib.accepted", arguments=[7, i])  # noqa: E731
-    wire = completion_list(Listing(names + [statement], Timings(), jedi), Document("file:///a.py", text, 1), len(text), "utf-16", accept)
+    wire = completion_list(
+        Listing(names + [statement], Timings(), jedi), Document("file:///a.py", text, 1), len(text), "utf-16", accept
+    )
     converter = default_converter()
     read = converter.structure(wire, types.CompletionList)
     assert converter.unstructure(read) == wire
@@ -59,7 +61,10 @@ def test_the_list_is_json_that_lsprotocol_reads_back_unchanged():
         "sortText": "0000",
         "filterText": "path",
         "insertTextFormat": types.InsertTextFormat.PlainText.value,
-        "textEdit": {"range": {"start": {"line": 0, "character": 13}, "end": {"line": 0, "character": 15}}, "newText": "path"},
+        "textEdit": {
+            "range": {"start": {"line": 0, "character": 13}, "end": {"line": 0, "character": 15}},
+            "newText": "path",
+        },
         "command": {"title": "nib: accepted", "command": "nib.accepted", "arguments": [7, 0]},
     }
     assert [(i["label"], i["detail"], i["kind"]) for i in wire["items"][1:]] == [
