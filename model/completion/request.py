@@ -31,7 +31,7 @@ class Options:
     list_budget_ms: int = 300  # time budget of the list's own lexemes (then what is found so far)
     list_statement: bool = True  # the statement also as one list item
     statement_max_tokens: int = 32
-    statement_budget_ms: int = 250  # from when the completer takes the request (`Request.since`) to its answer
+    statement_budget_ms: int = 250  # from the request (`Request.since`) to its answer
     statement_lines: str = "auto"  # auto | single | multi: where a statement may span lines (`stops.statement_end`)
     statement_min_confidence: int = -1  # percent: a less likely statement is not shown; -1: the model's own
     project_tokens: int = 0  # the most tokens of project context (`Request.project`) the prompt shows

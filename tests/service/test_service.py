@@ -68,6 +68,24 @@ async def test_the_heap_s_free_memory_is_returned_once_requests_stop(monkeypatch
     assert len(returned) == 1
 
 
+async def test_a_statement_s_budget_counts_from_its_request_a_busy_thread_included():
+    """The budget is the editor's wait: a request that waited 400 ms for its model's thread (a
+    superseded decode ending) has spent its 250 ms there, so no decoding pass begins."""
+    key = ModelKey("bundled", "cpu", 1)
+    config = Config(key, key, Options(statement_budget_ms=250), EngineOptions(), False, 200, 30)
+    service = CompletionService(Hosts(), JediCompleter(), config, lambda *args: None, logging.getLogger("test"))
+    host = await service.model.ready()
+    text = "import sys\nsys.ar"
+    host.worker.submit(time.sleep, 0.4)
+    late = await service.complete("doc", text, len(text), Mode.STATEMENT)
+    assert late.timings.queue_ms >= 350 and late.timings.passes == 0
+    assert [(c.text, c.start, c.cut) for c in late.candidates] == [("argv", 15, True)]
+    text += "g"  # typed through: the cut statement is decoded on, now within its budget
+    now = await service.complete("doc", text, len(text), Mode.STATEMENT)
+    assert now.timings.passes > 0 and now.candidates[0].text.startswith("argv")
+    service.close()
+
+
 class _GatedJedi(JediCompleter):
     """jedi that answers `late_s` after `gate` is set, from another thread, as its process would."""
 
