@@ -23,7 +23,7 @@ from lsprotocol import types
 from nib.model.completion.request import Mode
 from nib.model.text.lexeme import space_comes_next
 
-from . import convert
+from . import convert, stdio
 from .acceptance import ACCEPTED
 from .daemon import check_bind, load_or_create_token, serve_tcp, token_path
 from .limits import DAEMON, STDIO
@@ -256,7 +256,7 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
         server = create_server(shared, model_path, test_requests=test_requests, log_level=log_level)
         on_terminate(server.finish)
         try:
-            server.start_io()
+            stdio.serve(server)
         finally:
             server.finish()
         return server.protocol.exit_code
