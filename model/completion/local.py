@@ -58,6 +58,10 @@ from .shown import Shown
 
 log = logging.getLogger("nib.completer")
 MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
+# The budget is the editor's wait; after the last pass the answer still has its way to the editor
+# (postprocessing, the event loop, its JSON, the pipe): a few ms at p95 (README, *The protocol's
+# own cost*), kept free of passes.
+ANSWER_MS = 5
 WARM_STEP = 32  # tokens a warm-up prefills between two looks at its cancel flag
 
 __all__ = ["Candidate", "LocalCompleter", "Options", "Request", "Result", "Timings"]
@@ -269,7 +273,7 @@ class LocalCompleter:
 
     def _statement(self, prompt: Prompt, request: Request, timings: Timings, shown: bool = True) -> Candidate | None:
         with timings.stage("decode_statement"):
-            deadline = request.since + request.options.statement_budget_ms / 1e3
+            deadline = request.since + (request.options.statement_budget_ms - ANSWER_MS) / 1e3
             gen, score, cut = self._decode_statement(prompt, request.options, deadline, request.cancel, timings)
         context = prompt.context
         item = statement_item(

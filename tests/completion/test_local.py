@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from nib.model.completion.decode import _Budget
-from nib.model.completion.local import LocalCompleter
+from nib.model.completion.local import ANSWER_MS, LocalCompleter
 from nib.model.completion.request import Options, Request
 from nib.model.completion.result import Timings
 from nib.model.errors import Cancelled
@@ -64,6 +64,15 @@ def test_the_statement_budget_counts_from_the_request_s_arrival(engine):
     ]
     now = engine.complete(Request(text, len(text), "statement", replace(options, statement_max_tokens=31)))
     assert now.timings.passes > 0 and now.candidates[0].text.startswith("argv")
+
+
+def test_the_last_pass_leaves_the_answer_its_way_to_the_editor(engine, monkeypatch):
+    """No pass may end in the budget's last ANSWER_MS: the answer's postprocessing and its trip."""
+    deadlines, real = [], engine._decode_statement
+    monkeypatch.setattr(engine, "_decode_statement", lambda p, o, d, *a: deadlines.append(d) or real(p, o, d, *a))
+    text, since = "import sys\nsys.ar", time.monotonic()
+    engine.complete(Request(text, len(text), "statement", Options(statement_budget_ms=250), since=since))
+    assert ANSWER_MS > 0 and deadlines == [since + (250 - ANSWER_MS) / 1e3]
 
 
 def test_a_statement_the_budget_cut_is_decoded_on_as_it_is_typed_through(engine):
