@@ -28,6 +28,8 @@ import stat
 import threading
 from pathlib import Path
 
+from .stdio import LINE_LIMIT, InOrder
+
 log = logging.getLogger("nib.daemon")
 
 HELLO, DAEMON, CLIENT = b"nib-hello ", b"nib-daemon ", b"nib-client "
@@ -167,7 +169,7 @@ async def serve_tcp(make_session, address: str, port: int, token: str) -> None:
         server.protocol.set_writer(writer)
         log.info("client connected")
         try:
-            await run_async(threading.Event(), reader, server.protocol, log, server.report_server_error)
+            await run_async(threading.Event(), InOrder(reader), server.protocol, log, server.report_server_error)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -175,7 +177,7 @@ async def serve_tcp(make_session, address: str, port: int, token: str) -> None:
             writer.close()
             log.info("client disconnected")
 
-    listener = await asyncio.start_server(session, address, port, limit=2**24)
+    listener = await asyncio.start_server(session, address, port, limit=LINE_LIMIT)
     bound = listener.sockets[0].getsockname()
     log.info("listening on %s:%d", bound[0], bound[1])
     async with listener:

@@ -18,17 +18,28 @@ import threading
 
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 
-LINE_LIMIT = 2**24  # a header line longer than this is dropped, not kept growing (the daemon's limit)
+LINE_LIMIT = 2**24  # a header line longer than this is dropped, not kept growing (here and in the daemon)
 
 
-class _Lines(asyncio.StreamReader):
-    """A StreamReader whose over-long header line is dropped: pygls's loop would end on its error."""
+class InOrder:
+    """pygls's reader over an asyncio StreamReader (stdin's pipe, a daemon's connection) that
+    yields to the loop before each line, and drops an over-long header line (pygls's loop would
+    end on its error)."""
+
+    def __init__(self, reader: asyncio.StreamReader):
+        self.reader = reader
 
     async def readline(self) -> bytes:
+        # The loop's turn first: the handler of the message just read starts (and takes the
+        # document as it is) before the next message is handled, as when each read was a thread's.
+        await asyncio.sleep(0)
         try:
-            return await super().readline()
-        except ValueError:  # over LINE_LIMIT: asyncio dropped what it had of it
+            return await self.reader.readline()
+        except ValueError:  # over the reader's limit: asyncio dropped what it had of it
             return b"dropped\r\n"  # not a header pygls knows: the next line is read
+
+    async def readexactly(self, n: int) -> bytes:
+        return await self.reader.readexactly(n)
 
 
 def own_pipe(stdin, stdout) -> bool:
@@ -46,9 +57,11 @@ def own_pipe(stdin, stdout) -> bool:
 
 
 async def _serve(server, stdin, stdout) -> None:
+    reader: InOrder | StdinAsyncReader
     if own_pipe(stdin, stdout):
-        reader = _Lines(limit=LINE_LIMIT)
-        await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+        lines = asyncio.StreamReader(limit=LINE_LIMIT)
+        await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(lines), stdin)
+        reader = InOrder(lines)
     else:
         reader = StdinAsyncReader(stdin, server.thread_pool)
     server.protocol.set_writer(StdoutWriter(stdout))

@@ -379,8 +379,8 @@ class CompletionService:
         with path (an excluded file), not those either."""
         self.scheduler.forget(doc)
         self.ranker.forget(doc)
-        host = self.list_model.serving
-        if host is not None:  # again after a list in flight there, which ends before this on its thread
+        # again after a list in flight on the list's thread, and after what `opened` queued on a loading one
+        for host in {h for h in (self.list_model.loading, self.list_model.serving) if h is not None}:
             host.worker.submit(self.ranker.forget, doc)
         for host in {h for h in (self.model.serving, self.list_model.serving) if h is not None}:
             if isinstance(host.engine, LocalCompleter):  # its prompt states: now, and after work in flight
