@@ -255,6 +255,8 @@ class CompletionService:
         local = await self.list_model.ready()
         if local is None or local.engine is None:
             return None
+        # a budget of its own: the engine's wait (engine.timeoutMs, the user's) may have spent the request's
+        request = replace(request, since=time.monotonic())
         return await self.scheduler.run(
             local.worker, lambda cancel: local.engine.complete(replace(request, cancel=cancel)), doc
         )

@@ -6,15 +6,18 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 
-from nib.model.completion.engine import EngineOptions
-from nib.model.completion.request import Mode, Options
+from nib.model.completion.engine import EngineError, EngineOptions
+from nib.model.completion.request import Kind, Mode, Options
 from nib.model.completion.result import Result, Timings
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
 from nib.model.runtime import heap
 from nib.model.service.hosts import Hosts, ModelKey
 from nib.model.service.scheduler import queued
 from nib.model.service.service import CompletionService, Config
+
+_QUIET = (lambda *args: None, logging.getLogger("test"))  # notify, log
 
 
 def test_the_wait_for_the_inference_thread_is_the_requests_queue_ms():
@@ -84,6 +87,31 @@ async def test_a_statement_s_budget_counts_from_its_request_a_busy_thread_includ
     now = await service.complete("doc", text, len(text), Mode.STATEMENT)
     assert now.timings.passes > 0 and now.candidates[0].text.startswith("argv")
     service.close()
+
+
+async def test_when_the_engine_fails_after_the_budget_the_local_model_has_a_budget_of_its_own():
+    """An engine that answers nothing within its engine.timeoutMs (here 400 ms, past the 250 ms
+    budget) leaves the statement to the local model, which decodes it as it would alone."""
+    local = ModelKey("bundled", "cpu", 1)
+    remote = ModelKey("http://127.0.0.1:9/v1", "", 0, kind=Kind.HTTP)
+    config = Config(remote, local, Options(statement_budget_ms=250), EngineOptions(), False, 200, 30)
+    service = CompletionService(Hosts(), JediCompleter(), config, *_QUIET)
+    await service.ready()
+    text = "import sys\nsys.ar"
+    engine = (await service.model.ready()).engine
+
+    async def too_late(request, how):
+        await asyncio.sleep(0.4)
+        raise EngineError("the engine at http://127.0.0.1:9/v1 did not answer within 400 ms (engine.timeoutMs)")
+
+    engine.complete = too_late
+    after = await service.complete("doc", text, len(text), Mode.STATEMENT)
+    service.close()
+    alone = CompletionService(Hosts(), JediCompleter(), replace(config, statement=local), *_QUIET)
+    before = await alone.complete("doc", text, len(text), Mode.STATEMENT)
+    alone.close()
+    assert after.timings.passes > 0
+    assert [(c.text, c.start, c.cut) for c in after.candidates] == [(c.text, c.start, c.cut) for c in before.candidates]
 
 
 class _GatedJedi(JediCompleter):
