@@ -124,15 +124,24 @@ class EngineCompleter:
         self._client: httpx.AsyncClient | None = None  # httpx is imported when first used
         self._loop: asyncio.AbstractEventLoop | None = None
 
+    def prepare(self) -> None:
+        """Import httpx and make the client (its SSL context) now, on the host's thread as the
+        engine loads: made by the first statement, they stalled the event loop, every request on it."""
+        self._client, self._loop = self._new_client(), None  # the first loop to use it adopts it
+
     def _http(self):
         """One client per event loop (its connections belong to the loop), kept for connection reuse."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop not in (None, loop):
+            self._client = self._new_client()
+        self._loop = loop
+        return self._client
+
+    @staticmethod
+    def _new_client():
         import httpx
 
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client = httpx.AsyncClient(limits=httpx.Limits(max_connections=32, keepalive_expiry=60))
-            self._loop = loop
-        return self._client
+        return httpx.AsyncClient(limits=httpx.Limits(max_connections=32, keepalive_expiry=60))
 
     def _headers(self) -> dict:
         key = os.environ.get(self.api_key_env) if self.api_key_env else None

@@ -92,8 +92,10 @@ class ModelHost:
         if self.key.remote:  # nothing to load: requests go over HTTP
             from nib.model.completion.engine import EngineCompleter
 
-            self.engine = EngineCompleter(self.key.path, self.key.name, self.key.key_env)
-            return self.engine
+            engine = EngineCompleter(self.key.path, self.key.name, self.key.key_env)
+            engine.prepare()
+            self.engine = engine
+            return engine
         started = time.perf_counter()
         backend = "onnx" if self.key.device == "cpu" else "torch"
         try:
