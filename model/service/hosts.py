@@ -92,10 +92,10 @@ class ModelHost:
         if self.key.remote:  # nothing to load: requests go over HTTP
             from nib.model.completion.engine import EngineCompleter
 
-            engine = EngineCompleter(self.key.path, self.key.name, self.key.key_env)
-            engine.prepare()
-            self.engine = engine
-            return engine
+            remote = EngineCompleter(self.key.path, self.key.name, self.key.key_env)
+            remote.prepare()
+            self.engine = remote
+            return remote
         started = time.perf_counter()
         backend = "onnx" if self.key.device == "cpu" else "torch"
         try:
