@@ -124,17 +124,15 @@ class EngineCompleter:
         self._client: httpx.AsyncClient | None = None  # httpx is imported when first used
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def prepare(self) -> None:
-        """Import httpx and make the client (its SSL context) now, on the host's thread as the
-        engine loads: made by the first statement, they stalled the event loop, every request on it."""
-        self._client, self._loop = self._new_client(), None  # the first loop to use it adopts it
-
-    def _http(self):
-        """One client per event loop (its connections belong to the loop), kept for connection reuse."""
+    async def _http(self):
+        """One client per event loop (its connections belong to the loop), kept for connection
+        reuse. httpx's import and the client's SSL context are made on a thread: on the loop they
+        stalled every request of the first statement's, and fired a short engine.timeoutMs late."""
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop not in (None, loop):
-            self._client = self._new_client()
-        self._loop = loop
+        if self._client is None or self._loop is not loop:
+            client = await asyncio.to_thread(self._new_client)
+            if self._client is None or self._loop is not loop:  # not made meanwhile by another request
+                self._client, self._loop = client, loop
         return self._client
 
     @staticmethod
@@ -205,6 +203,7 @@ class EngineCompleter:
 
     async def _answer(self, body: dict, cut: Cut, max_tokens: int, how: EngineOptions) -> tuple[str, str]:
         try:
+            await self._http()  # made once, before the engine's time starts: not the engine's slowness
             async with asyncio.timeout(how.timeout_ms / 1e3):
                 gen, used, finish = "", 0, "healed"  # nothing to reproduce: healed already
                 if cut.removed and (fields := constraint(cut.removed, how.healing)):
@@ -238,7 +237,7 @@ class EngineCompleter:
         statement or the engine ended it), length (max_tokens), healed (until_healed: the
         backed-off text is reproduced). Leaving the block closes the stream: the engine stops too."""
         used = 0
-        async with self._http().stream(
+        async with (await self._http()).stream(
             "POST", f"{self.url}/completions", json=body, headers=self._headers(), timeout=None
         ) as response:
             if response.status_code != 200:

@@ -92,10 +92,8 @@ class ModelHost:
         if self.key.remote:  # nothing to load: requests go over HTTP
             from nib.model.completion.engine import EngineCompleter
 
-            remote = EngineCompleter(self.key.path, self.key.name, self.key.key_env)
-            remote.prepare()
-            self.engine = remote
-            return remote
+            self.engine = EngineCompleter(self.key.path, self.key.name, self.key.key_env)
+            return self.engine
         started = time.perf_counter()
         backend = "onnx" if self.key.device == "cpu" else "torch"
         try:
