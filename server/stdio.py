@@ -58,14 +58,20 @@ def own_pipe(stdin, stdout) -> bool:
 
 async def _serve(server, stdin, stdout) -> None:
     reader: InOrder | StdinAsyncReader
+    transport = None
     if own_pipe(stdin, stdout):
         lines = asyncio.StreamReader(limit=LINE_LIMIT)
-        await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(lines), stdin)
+        protocol = asyncio.StreamReaderProtocol(lines)
+        transport, _ = await asyncio.get_running_loop().connect_read_pipe(lambda: protocol, stdin)
         reader = InOrder(lines)
     else:
         reader = StdinAsyncReader(stdin, server.thread_pool)
     server.protocol.set_writer(StdoutWriter(stdout))
-    await run_async(threading.Event(), reader, server.protocol, None, server.report_server_error)
+    try:
+        await run_async(threading.Event(), reader, server.protocol, None, server.report_server_error)
+    finally:
+        if transport is not None:  # on the loop it belongs to, before asyncio.run closes it
+            transport.close()
 
 
 def serve(server, stdin=None, stdout=None) -> None:

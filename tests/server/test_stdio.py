@@ -1,8 +1,11 @@
 """stdio read by the event loop where stdin is a pipe, as pygls reads it elsewhere: the same answers."""
 
+import asyncio
+import gc
 import json
 import os
 import threading
+import warnings
 
 from pygls.lsp.server import LanguageServer
 
@@ -65,3 +68,30 @@ def test_stdin_that_is_also_stdout_is_not_made_non_blocking(tmp_path):
     with os.fdopen(read, "rb") as stdin, os.fdopen(os.dup(read), "rb") as same:
         assert not stdio.own_pipe(stdin, same)
     os.close(write)
+
+
+async def test_in_order_gives_the_loop_its_turn_before_each_line_even_with_the_next_one_read():
+    """A message's handler, scheduled as the line before it was handled, starts before the next
+    line is handled (stdin's pipe and the daemon's connections): it takes the document as it was."""
+    lines = asyncio.StreamReader()
+    lines.feed_data(b"first\r\nsecond\r\n")  # both already read from the pipe
+    reader, order = stdio.InOrder(lines), []
+
+    async def handler():
+        order.append("the first message's handler")
+
+    asyncio.get_running_loop().create_task(handler())
+    order.append(await reader.readline())
+    assert order == ["the first message's handler", b"first\r\n"]
+
+
+def test_the_pipe_is_closed_when_the_client_exits_with_its_end_still_open(tmp_path):
+    read, write = os.pipe()
+    os.write(write, _message(INITIALIZE) + _message(SHUTDOWN) + _message(EXIT))
+    with open(read, "rb", buffering=0) as stdin, warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always", ResourceWarning)  # an unclosed transport warns as it is collected
+        assert _serve(stdin, tmp_path) == EXPECTED
+        gc.collect()
+        assert stdin.closed
+    os.close(write)
+    assert [str(w.message) for w in warned if w.category is ResourceWarning] == []
