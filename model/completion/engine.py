@@ -122,17 +122,25 @@ class EngineCompleter:
         self._resting_until = 0.0  # time.monotonic() before which it is not asked
         self._failure = ""  # why it rests
         self._client: httpx.AsyncClient | None = None  # httpx is imported when first used
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the client is for
+        self._making: asyncio.Task | None = None  # the client for self._loop, made on a thread
+        self._closed = False
 
     async def _http(self):
         """One client per event loop (its connections belong to the loop), kept for connection
-        reuse. httpx's import and the client's SSL context are made on a thread: on the loop they
-        stalled every request of the first statement's, and fired a short engine.timeoutMs late."""
+        reuse. httpx's import and the client's SSL context are made on a thread, once: on the
+        loop they stalled every request there, and a short engine.timeoutMs fired late."""
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            client = await asyncio.to_thread(self._new_client)
-            if self._client is None or self._loop is not loop:  # not made meanwhile by another request
-                self._client, self._loop = client, loop
+        if self._loop is not loop:
+            self._client, self._loop = None, loop
+            self._making = loop.create_task(asyncio.to_thread(self._new_client))
+        if self._client is None:
+            assert self._making is not None  # set with self._loop
+            client = await asyncio.shield(self._making)  # a request cancelled meanwhile leaves it made
+            if self._closed:  # closed while it was made: nothing may keep connections open
+                await client.aclose()
+                raise EngineError(f"the engine at {self.url} is no longer used")
+            self._client = client
         return self._client
 
     @staticmethod
@@ -266,6 +274,7 @@ class EngineCompleter:
         return gen, used, "stop"
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -89,3 +89,50 @@ def test_after_a_failure_the_engine_rests():
     first, second = asyncio.run(twice())
     assert first == second and first.startswith(f"cannot reach the engine at {url}: ConnectError")
     assert (engine.stats["requests"], engine.stats["failed"], engine.stats["skipped"]) == (1, 1, 1)
+
+
+def test_the_http_client_is_made_off_the_event_loop_once_for_concurrent_first_requests(monkeypatch):
+    """httpx's import and the client's SSL context, made on the loop, stalled every request on it."""
+    import asyncio
+    import threading
+
+    import httpx
+
+    from nib.model.completion.engine import EngineCompleter
+
+    made, real_client = [], httpx.AsyncClient
+    monkeypatch.setattr(httpx, "AsyncClient", lambda **kw: made.append(threading.current_thread()) or real_client(**kw))
+    engine = EngineCompleter("http://gpu:8080/v1")
+    assert made == []  # nothing made before a statement asks
+
+    async def clients():
+        first = await asyncio.gather(engine._http(), engine._http())
+        later = await engine._http()
+        await engine.aclose()
+        return first + [later]
+
+    clients_made = asyncio.run(clients())
+    assert len(made) == 1 and made[0] is not threading.main_thread()
+    assert all(client is clients_made[0] for client in clients_made) and clients_made[0].is_closed
+
+
+def test_a_client_made_for_an_engine_closed_meanwhile_is_closed_and_the_request_fails(monkeypatch):
+    import asyncio
+
+    import httpx
+
+    from nib.model.completion.engine import EngineCompleter
+
+    made, real_client = [], httpx.AsyncClient
+    monkeypatch.setattr(httpx, "AsyncClient", lambda **kw: made.append(real_client(**kw)) or made[-1])
+    engine = EngineCompleter("http://gpu:8080/v1")
+
+    async def closed_while_made():
+        asking = asyncio.ensure_future(engine._http())
+        await asyncio.sleep(0)  # the client is being made on its thread
+        await engine.aclose()
+        with pytest.raises(EngineError, match="no longer used"):
+            await asking
+
+    asyncio.run(closed_while_made())
+    assert [client.is_closed for client in made] == [True]

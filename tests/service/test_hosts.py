@@ -67,25 +67,6 @@ def test_an_engines_host_loads_nothing_and_two_sessions_share_it():
     assert (engine.remote, engine.url, engine.stats["requests"]) == (True, "http://gpu:8080/v1", 0)
 
 
-def test_an_engine_s_http_client_is_made_off_the_event_loop_once_for_concurrent_requests(monkeypatch):
-    """httpx's import and the client's SSL context, made on the loop, stalled every request on it."""
-    import httpx
-
-    made, real_client = [], httpx.AsyncClient
-    monkeypatch.setattr(httpx, "AsyncClient", lambda **kw: made.append(threading.current_thread()) or real_client(**kw))
-    engine = Hosts().acquire(ModelKey("http://gpu:8080/v1", "", 0, kind=Kind.HTTP)).load().result(timeout=5)
-    assert made == []  # nothing made before a statement asks
-
-    async def clients():
-        first = await asyncio.gather(engine._http(), engine._http())
-        return first + [await engine._http()]
-
-    clients_made = asyncio.run(clients())
-    assert all(client is clients_made[0] for client in clients_made)
-    assert len(made) in (1, 2) and threading.main_thread() not in made
-    asyncio.run(clients_made[0].aclose())
-
-
 def test_a_model_switch_never_makes_a_request_wait_for_the_new_load(monkeypatch):
     """Requests during a slow load get the model already serving at once; the new one serves once loaded."""
     release = threading.Event()
