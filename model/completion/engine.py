@@ -24,6 +24,7 @@ HTTP request.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -52,6 +53,8 @@ MAX_BACKOFF = 32  # characters; a longer word is sent as it is, unhealed
 # in a row up to 30 s, so that a hung or overloaded engine costs each keystroke nothing (the
 # local model answers at once) instead of engine.timeoutMs, and is not sent more work.
 REST_S = (1.0, 30.0)
+# What httpx's first connection imports (anyio's asyncio backend, its TLS and memory streams)
+LAZY_MODULES = ("anyio._backends._asyncio", "anyio.streams.tls", "anyio.streams.memory", "anyio.streams.stapled")
 _WORD = re.compile(r"[ \t]*(?:\w+|[^\w\s]{1,3})?\Z")
 
 
@@ -147,7 +150,13 @@ class EngineCompleter:
     def _new_client():
         import httpx
 
-        return httpx.AsyncClient(limits=httpx.Limits(max_connections=32, keepalive_expiry=60))
+        client = httpx.AsyncClient(limits=httpx.Limits(max_connections=32, keepalive_expiry=60))
+        for lazy in LAZY_MODULES:  # imported here, not by the first connection on the loop
+            try:
+                importlib.import_module(lazy)
+            except ImportError:  # another anyio's layout: imported on first use, as before
+                pass
+        return client
 
     def _headers(self) -> dict:
         key = os.environ.get(self.api_key_env) if self.api_key_env else None

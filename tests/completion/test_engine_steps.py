@@ -136,3 +136,33 @@ def test_a_client_made_for_an_engine_closed_meanwhile_is_closed_and_the_request_
 
     asyncio.run(closed_while_made())
     assert [client.is_closed for client in made] == [True]
+
+
+FIRST_REQUEST = """
+import asyncio, socket, sys
+from nib.model.completion.engine import EngineCompleter, EngineError
+from nib.model.completion.request import Request
+
+async def main():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    engine = EngineCompleter(url)
+    await engine._http()
+    before = set(sys.modules)
+    try:
+        await engine.complete(Request("x = 1\\ny", 7, "statement"))
+    except EngineError as e:
+        print(sorted(set(sys.modules) - before), str(e).split(": ")[1])
+
+asyncio.run(main())
+"""
+
+
+def test_the_first_connection_imports_nothing_on_the_event_loop():
+    """What httpx's first connection imports (anyio's backend) is imported with the client, on its thread."""
+    import subprocess
+    import sys
+
+    ran = subprocess.run([sys.executable, "-c", FIRST_REQUEST], capture_output=True, text=True, timeout=60)
+    assert ran.stdout.strip() == "[] ConnectError", ran.stderr[-2000:]
