@@ -62,7 +62,7 @@ MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
 # (postprocessing, the event loop, its JSON, the pipe): a few ms at p95 (README, *The protocol's
 # own cost*), kept free of passes.
 ANSWER_MS = 5
-WARM_STEP = 32  # tokens a warm-up prefills between two looks at its cancel flag
+WARM_STEP = 32  # tokens a warm-up or a statement prefills between two looks at its cancel flag and budget
 
 __all__ = ["Candidate", "LocalCompleter", "Options", "Request", "Result", "Timings"]
 
@@ -99,16 +99,23 @@ class LocalCompleter:
 
     def complete(self, request: Request) -> Result:
         """Candidates for the request's cursor: the statement, or the list without names of its
-        owner's (`list`). Raises Cancelled when request.cancel is set while decoding."""
+        owner's (`list`). Raises Cancelled when request.cancel is set while prefilling or decoding.
+        A statement whose budget ends before its prompt is prefilled is answered with nothing
+        (`Timings.unfilled`): the steps prefilled are kept, and the next request goes on from them."""
         if request.mode == "list":
             return self.list(request)
         request, timings = self._own(request), Timings()
         with self._lock:
             if (item := self.shown.typed_through(request)) is not None:
                 return Result([self._continued(request, item, timings) if item.cut else item], timings)
-            prompt = self._prompt(
-                request.text, request.cursor, request.options, timings, request.project, owner=request.doc
-            )
+            try:
+                o, deadline = request.options, _deadline(request)
+                prompt = self._prompt(
+                    request.text, request.cursor, o, timings, request.project, request.cancel, request.doc, deadline
+                )
+            except _Unfilled as e:
+                timings.unfilled = e.args[0]
+                return Result([], timings)
             item = self._statement(prompt, request, timings)
             return Result([item] if item is not None else [], timings)
 
@@ -192,7 +199,9 @@ class LocalCompleter:
         project: Project | None = None,
         cancel=None,
         owner: str = "",
+        deadline: float | None = None,
     ) -> Prompt:
+        """The prompt at cursor, prefilled: in steps when cancel or deadline is given (`_prefill_in_steps`)."""
         with timings.stage("context"):
             fim = self.defaults["fim"] != "off" and self.bpe.fim is not None
             context = build_context(text, cursor, options.context_tokens, suffix=fim)
@@ -207,8 +216,8 @@ class LocalCompleter:
                 ids = infill(ids, suffix, self.bpe.fim, layout)
                 types = [0] * len(ids)  # a FIM model is a pretrained one: no type stream
             reused, shared = self.states.best(ids, types)
-            if cancel is not None:
-                reused = self._prefill_in_steps(ids, types, reused, shared, cancel, owner)
+            if cancel is not None or deadline is not None:
+                reused, shared = self._prefill_in_steps(ids, types, reused, shared, cancel, owner, deadline)
             logits, state = self.runtime.prefill(ids, types, reused, every=False)
             self.states.add(state, reused, shared, owner)
         timings.prompt_tokens, timings.healed_bytes = len(ids), len(healing.removed)
@@ -235,16 +244,24 @@ class LocalCompleter:
         tokens = lex(context, self.bpe, self.runtime.uses_types, budget, marker=suffix is None and not shown.ids)
         return (with_project(tokens, shown, first) if shown.ids else tokens), suffix, shown
 
-    def _prefill_in_steps(self, ids, types, reused, shared: int, cancel, owner: str = ""):
-        """Prefill ids but their last step, WARM_STEP tokens at a time, each step's state kept;
-        raises Cancelled between steps when cancel is set. The state over all but the last step."""
+    def _prefill_in_steps(self, ids, types, reused, shared: int, cancel, owner: str = "", deadline=None):
+        """Prefill ids but their last step, WARM_STEP tokens at a time, each step's state kept.
+        Before each step: raises Cancelled when cancel is set, and _Unfilled when the step would
+        end past deadline (a step taken to cost as much as the slowest so far). The last step is
+        the caller's, within the deadline or not: its logits give a statement its first token.
+        The state over all but the last step, and how many tokens it holds."""
+        slowest = 0.0
         for end in range(shared + WARM_STEP, len(ids), WARM_STEP):
-            if cancel.is_set():
+            if cancel is not None and cancel.is_set():
                 raise Cancelled()
+            started = time.monotonic()
+            if deadline is not None and started + slowest > deadline:
+                raise _Unfilled(len(ids) - shared)
             _, state = self.runtime.prefill(ids[:end], types[:end], reused, every=False)
             self.states.add(state, reused, shared, owner)
             reused, shared = state, end
-        return reused
+            slowest = max(slowest, time.monotonic() - started)
+        return reused, shared
 
     def _project(self, project: Project | None, budget: int) -> Tokens:
         """The project context's tokens within budget (`prompt.project_tokens`), lexed once per context."""
@@ -273,7 +290,7 @@ class LocalCompleter:
 
     def _statement(self, prompt: Prompt, request: Request, timings: Timings, shown: bool = True) -> Candidate | None:
         with timings.stage("decode_statement"):
-            deadline = request.since + (request.options.statement_budget_ms - ANSWER_MS) / 1e3
+            deadline = _deadline(request)
             gen, score, cut = self._decode_statement(prompt, request.options, deadline, request.cancel, timings)
         context = prompt.context
         item = statement_item(
@@ -365,6 +382,16 @@ class LocalCompleter:
             piece_type = functools.partial(self.decoder.last_piece_type, line)  # for a model with a type stream
             scores = score_sequences(self.runtime, prompt.logits, prompt.state, seqs, piece_type=piece_type)
         return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores, strict=True)]
+
+
+class _Unfilled(Exception):
+    """A statement's budget ended before its prompt was prefilled; args[0]: the tokens left."""
+
+
+def _deadline(request: Request) -> float:
+    """When the statement's work must end (time.monotonic()): its budget from the request, less
+    the answer's way to the editor."""
+    return request.since + (request.options.statement_budget_ms - ANSWER_MS) / 1e3
 
 
 def _remember(memo: OrderedDict, key, value) -> None:

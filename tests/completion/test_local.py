@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from nib.model.completion.decode import _Budget
-from nib.model.completion.local import ANSWER_MS, LocalCompleter
+from nib.model.completion.local import ANSWER_MS, WARM_STEP, LocalCompleter
 from nib.model.completion.request import Options, Request
 from nib.model.completion.result import Timings
 from nib.model.errors import Cancelled
@@ -133,3 +133,53 @@ def test_alternating_documents_each_reuse_their_own_prompt_state(engine, monkeyp
     engine.complete(Request(a + "'", len(a) + 1, "statement", Options(statement_max_tokens=1)))
     engine.complete(Request(b + "1", len(b) + 1, "statement", Options(statement_max_tokens=1)))
     assert ran[0] <= 3 and ran[-1] <= 3, ran  # a few new tokens each, not the whole document again
+
+
+LONG = "".join(
+    f"def handler_{i}(request, response):\n    return response.send(request.body[{i}])\n\n" for i in range(12)
+)
+LONG += "def handler_12(request, response):\n    return response.send(request.bo"
+
+
+def _prefills(engine, monkeypatch, then=lambda: None) -> list[int]:
+    """The length of the state each prefill of engine goes on from (0: none); then() after each."""
+    reused, real = [], engine.runtime.prefill
+
+    def prefill(ids, types, state, **kw):
+        reused.append(0 if state is None else len(state))
+        then()
+        return real(ids, types, state, **kw)
+
+    monkeypatch.setattr(engine.runtime, "prefill", prefill)
+    return reused
+
+
+def test_a_statement_whose_budget_ends_in_its_prefill_is_answered_with_nothing_and_the_steps_kept(monkeypatch):
+    """Steps of 100 ms (a clock only prefill moves) against a 250 ms budget: two run (a third
+    would end past it), the answer is nothing, and the next request goes on from their state."""
+    engine, now = LocalCompleter.load(), [1000.0]  # a model of its own: its own prompt states
+    reused = _prefills(engine, monkeypatch, lambda: now.__setitem__(0, now[0] + 0.1))
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    options = Options(statement_budget_ms=250)
+    cut = engine.complete(Request(LONG, len(LONG), "statement", options, since=now[0]))
+    left = cut.timings.unfilled
+    assert (cut.candidates, reused, cut.timings.passes) == ([], [0, WARM_STEP], 0)
+    assert left > 3 * WARM_STEP  # more steps were left than the budget allowed
+    monkeypatch.undo()
+    reused = _prefills(engine, monkeypatch)
+    again = engine.complete(Request(LONG, len(LONG), "statement", options))
+    assert (again.timings.unfilled, again.timings.prompt_tokens) == (0, 2 * WARM_STEP + left)
+    assert reused[0] == 2 * WARM_STEP and [c.kind for c in again.candidates] == ["statement"]
+
+
+def test_a_superseded_statement_stops_its_prefill_between_two_steps(monkeypatch):
+    """An edit sets the request's cancel during its first step: no second step runs, and the
+    first one's state is where the next request goes on from."""
+    engine, cancel = LocalCompleter.load(), threading.Event()
+    reused = _prefills(engine, monkeypatch, cancel.set)
+    options = Options(statement_budget_ms=10_000)
+    with pytest.raises(Cancelled):
+        engine.complete(Request(LONG, len(LONG), "statement", options, cancel=cancel))
+    assert reused == [0]
+    engine.complete(Request(LONG, len(LONG), "statement", options))
+    assert reused[1] == WARM_STEP

@@ -47,6 +47,7 @@ def test_complete_mid_word_list():
         "drafted",
         "accepted",
         "out_of_time",
+        "unfilled",
     }
     # after `.` jedi's names are the whole truth: the model's own lexemes are not decoded
     assert t["decode_list_ms"] == 0 and t["jedi_wait_ms"] > 0 and t["score_names_ms"] > 0
