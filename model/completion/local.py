@@ -62,7 +62,8 @@ MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
 # (postprocessing, the event loop, its JSON, the pipe): a few ms at p95 (README, *The protocol's
 # own cost*), kept free of passes.
 ANSWER_MS = 5
-WARM_STEP = 32  # tokens a warm-up or a statement prefills between two looks at its cancel flag and budget
+WARM_STEP = 32  # tokens a warm-up prefills between two looks at its cancel flag
+PREFILL_STEP = 64  # ... a statement, at its cancel flag and budget: each step costs (`benchmarks/prefill_steps.py`)
 
 __all__ = ["Candidate", "LocalCompleter", "Options", "Request", "Result", "Timings"]
 
@@ -108,11 +109,9 @@ class LocalCompleter:
         with self._lock:
             if (item := self.shown.typed_through(request)) is not None:
                 return Result([self._continued(request, item, timings) if item.cut else item], timings)
+            r, deadline = request, _deadline(request)
             try:
-                o, deadline = request.options, _deadline(request)
-                prompt = self._prompt(
-                    request.text, request.cursor, o, timings, request.project, request.cancel, request.doc, deadline
-                )
+                prompt = self._prompt(r.text, r.cursor, r.options, timings, r.project, r.cancel, r.doc, deadline)
             except _Unfilled as e:
                 timings.unfilled = e.args[0]
                 return Result([], timings)
@@ -217,7 +216,8 @@ class LocalCompleter:
                 types = [0] * len(ids)  # a FIM model is a pretrained one: no type stream
             reused, shared = self.states.best(ids, types)
             if cancel is not None or deadline is not None:
-                reused, shared = self._prefill_in_steps(ids, types, reused, shared, cancel, owner, deadline)
+                step = WARM_STEP if deadline is None else PREFILL_STEP
+                reused, shared = self._prefill_in_steps(ids, types, reused, shared, step, cancel, owner, deadline)
             logits, state = self.runtime.prefill(ids, types, reused, every=False)
             self.states.add(state, reused, shared, owner)
         timings.prompt_tokens, timings.healed_bytes = len(ids), len(healing.removed)
@@ -244,14 +244,14 @@ class LocalCompleter:
         tokens = lex(context, self.bpe, self.runtime.uses_types, budget, marker=suffix is None and not shown.ids)
         return (with_project(tokens, shown, first) if shown.ids else tokens), suffix, shown
 
-    def _prefill_in_steps(self, ids, types, reused, shared: int, cancel, owner: str = "", deadline=None):
-        """Prefill ids but their last step, WARM_STEP tokens at a time, each step's state kept.
+    def _prefill_in_steps(self, ids, types, reused, shared: int, step: int, cancel, owner: str, deadline):
+        """Prefill ids but their last step, step tokens at a time, each step's state kept.
         Before each step: raises Cancelled when cancel is set, and _Unfilled when the step would
         end past deadline (a step taken to cost as much as the slowest so far). The last step is
         the caller's, within the deadline or not: its logits give a statement its first token.
         The state over all but the last step, and how many tokens it holds."""
         slowest = 0.0
-        for end in range(shared + WARM_STEP, len(ids), WARM_STEP):
+        for end in range(shared + step, len(ids), step):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
             started = time.monotonic()
@@ -389,8 +389,7 @@ class _Unfilled(Exception):
 
 
 def _deadline(request: Request) -> float:
-    """When the statement's work must end (time.monotonic()): its budget from the request, less
-    the answer's way to the editor."""
+    """When the statement's work must end (time.monotonic()): its budget less the answer's way."""
     return request.since + (request.options.statement_budget_ms - ANSWER_MS) / 1e3
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from nib.model.completion.decode import _Budget
-from nib.model.completion.local import ANSWER_MS, WARM_STEP, LocalCompleter
+from nib.model.completion.local import ANSWER_MS, PREFILL_STEP, LocalCompleter
 from nib.model.completion.request import Options, Request
 from nib.model.completion.result import Timings
 from nib.model.errors import Cancelled
@@ -163,13 +163,13 @@ def test_a_statement_whose_budget_ends_in_its_prefill_is_answered_with_nothing_a
     options = Options(statement_budget_ms=250)
     cut = engine.complete(Request(LONG, len(LONG), "statement", options, since=now[0]))
     left = cut.timings.unfilled
-    assert (cut.candidates, reused, cut.timings.passes) == ([], [0, WARM_STEP], 0)
-    assert left > 3 * WARM_STEP  # more steps were left than the budget allowed
+    assert (cut.candidates, reused, cut.timings.passes) == ([], [0, PREFILL_STEP], 0)
+    assert left > PREFILL_STEP  # more than the caller's last step was left: the budget stopped it
     monkeypatch.undo()
     reused = _prefills(engine, monkeypatch)
     again = engine.complete(Request(LONG, len(LONG), "statement", options))
-    assert (again.timings.unfilled, again.timings.prompt_tokens) == (0, 2 * WARM_STEP + left)
-    assert reused[0] == 2 * WARM_STEP and [c.kind for c in again.candidates] == ["statement"]
+    assert (again.timings.unfilled, again.timings.prompt_tokens) == (0, 2 * PREFILL_STEP + left)
+    assert reused[0] == 2 * PREFILL_STEP and [c.kind for c in again.candidates] == ["statement"]
 
 
 def test_a_superseded_statement_stops_its_prefill_between_two_steps(monkeypatch):
@@ -182,4 +182,4 @@ def test_a_superseded_statement_stops_its_prefill_between_two_steps(monkeypatch)
         engine.complete(Request(LONG, len(LONG), "statement", options, cancel=cancel))
     assert reused == [0]
     engine.complete(Request(LONG, len(LONG), "statement", options))
-    assert reused[1] == WARM_STEP
+    assert reused[1] == PREFILL_STEP
