@@ -138,13 +138,14 @@ async def inline_completion(ls: NibServer, params: types.InlineCompletionParams)
     asked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
     if ls.settings.statement.trigger == "manual" and not asked:
         return None  # typing asks automatically; manual: only a key or command the user pressed
-    return await answer(ls, params, Mode.STATEMENT, convert.inline_list)
+    return await answer(ls, params, Mode.STATEMENT, convert.inline_list, invoked=asked)
 
 
-async def answer(ls: NibServer, params, mode: Mode, to_lsp):
-    """The list or the statement at the request's position as LSP items (to_lsp), each with its accept command."""
+async def answer(ls: NibServer, params, mode: Mode, to_lsp, invoked: bool = False):
+    """The list or the statement at the request's position as LSP items (to_lsp), each with its
+    accept command. invoked: the user asked for it (a key, a command), not typing."""
     uri = params.text_document.uri
-    found = await ls.complete(uri, params.position, mode)
+    found = await ls.complete(uri, params.position, mode, invoked)
     if found is None:
         return None
     doc, cursor, result = found

@@ -194,7 +194,8 @@ def _complete_once(args, text: str, cursor: int):
     jedi = JediCompleter(budget_ms=config.jedi_ms)
     service = CompletionService(Hosts(), jedi, config, notify, logging.getLogger("nib"))
     try:
-        result = asyncio.run(service.complete(str(args.file), text, cursor, Mode(args.mode), str(args.file.resolve())))
+        path = str(args.file.resolve())  # asked for: a statement's prompt is prefilled whole
+        result = asyncio.run(service.complete(str(args.file), text, cursor, Mode(args.mode), path, invoked=True))
     finally:
         service.close()
         jedi.close()

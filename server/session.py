@@ -214,8 +214,9 @@ class NibServer(LanguageServer):
             return None
         return doc
 
-    async def complete(self, uri: str, position: types.Position, mode: Mode):
-        """(document, cursor offset, result) or None when nothing applies."""
+    async def complete(self, uri: str, position: types.Position, mode: Mode, invoked: bool = False):
+        """(document, cursor offset, result) or None when nothing applies. invoked: asked by the
+        user, not by typing (`Request.invoked`)."""
         doc = self.should_complete(uri, mode)
         if doc is None:
             return None
@@ -232,7 +233,7 @@ class NibServer(LanguageServer):
             await asyncio.sleep(debounce / 1e3)
             if edited():
                 return None
-        result = await self.service.complete(uri, text, cursor, mode, file_path(uri))
+        result = await self.service.complete(uri, text, cursor, mode, file_path(uri), invoked=invoked)
         if result is None:
             return None
         self.last_result = result  # for the test suite's inspection requests
@@ -312,6 +313,8 @@ class NibServer(LanguageServer):
         steps = ", ".join(f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in ran.items()) or (
             "narrowed from the last list" if getattr(result, "narrowed", False) else "typed through"
         )
+        if t.unfilled:  # the budget ended in the prompt's prefill: the next request goes on from it
+            steps += f", {t.unfilled} tokens left to prefill"
         where = f" at a {'typed ' if result.position[1] else ''}{result.position[0]}" if mode == Mode.LIST else ""
         if mode == Mode.LIST and result.position[0] == "prose":
             where, steps = " in a comment or a docstring", "nothing listed"

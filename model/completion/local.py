@@ -26,7 +26,6 @@ from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 
-from nib.model.errors import Cancelled
 from nib.model.net.tokenizer import BPE
 from nib.model.runtime import Runtime, artifacts, heap, load_tokenizer, open_runtime
 from nib.model.runtime.families import DEFAULTS
@@ -55,6 +54,7 @@ from .request import Kind, Options, Project, Request
 from .result import Candidate, Result, Timings
 from .scoring import score_sequences
 from .shown import Shown
+from .steps import PREFILL_STEP, WARM_STEP, Unfilled, prefill_in_steps
 
 log = logging.getLogger("nib.completer")
 MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
@@ -62,8 +62,6 @@ MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
 # (postprocessing, the event loop, its JSON, the pipe): a few ms at p95 (README, *The protocol's
 # own cost*), kept free of passes.
 ANSWER_MS = 5
-WARM_STEP = 32  # tokens a warm-up prefills between two looks at its cancel flag
-PREFILL_STEP = 64  # ... a statement, at its cancel flag and budget: each step costs (`benchmarks/prefill_steps.py`)
 
 __all__ = ["Candidate", "LocalCompleter", "Options", "Request", "Result", "Timings"]
 
@@ -101,18 +99,22 @@ class LocalCompleter:
     def complete(self, request: Request) -> Result:
         """Candidates for the request's cursor: the statement, or the list without names of its
         owner's (`list`). Raises Cancelled when request.cancel is set while prefilling or decoding.
-        A statement whose budget ends before its prompt is prefilled is answered with nothing
-        (`Timings.unfilled`): the steps prefilled are kept, and the next request goes on from them."""
+        A statement asked by typing whose budget ends before its prompt is prefilled is answered
+        with nothing (`Timings.unfilled`): the steps done are kept, and the next request goes on
+        from them."""
         if request.mode == "list":
             return self.list(request)
         request, timings = self._own(request), Timings()
         with self._lock:
             if (item := self.shown.typed_through(request)) is not None:
                 return Result([self._continued(request, item, timings) if item.cut else item], timings)
-            r, deadline = request, _deadline(request)
+            deadline = None if request.invoked else _deadline(request)
             try:
-                prompt = self._prompt(r.text, r.cursor, r.options, timings, r.project, r.cancel, r.doc, deadline)
-            except _Unfilled as e:
+                prompt = self._prompt(
+                    request.text, request.cursor, request.options, timings, request.project, request.cancel,
+                    request.doc, deadline,
+                )  # fmt: skip
+            except Unfilled as e:
                 timings.unfilled = e.args[0]
                 return Result([], timings)
             item = self._statement(prompt, request, timings)
@@ -200,7 +202,7 @@ class LocalCompleter:
         owner: str = "",
         deadline: float | None = None,
     ) -> Prompt:
-        """The prompt at cursor, prefilled: in steps when cancel or deadline is given (`_prefill_in_steps`)."""
+        """The prompt at cursor, prefilled: in steps when cancel or deadline is given (`steps.py`)."""
         with timings.stage("context"):
             fim = self.defaults["fim"] != "off" and self.bpe.fim is not None
             context = build_context(text, cursor, options.context_tokens, suffix=fim)
@@ -214,14 +216,16 @@ class LocalCompleter:
             if suffix is not None and self.bpe.fim is not None and layout != "line":  # "line": laid out already
                 ids = infill(ids, suffix, self.bpe.fim, layout)
                 types = [0] * len(ids)  # a FIM model is a pretrained one: no type stream
+            timings.prompt_tokens, timings.healed_bytes = len(ids), len(healing.removed)
+            timings.project_tokens = len(shown.ids)  # set before the prefill, which may stop
             reused, shared = self.states.best(ids, types)
             if cancel is not None or deadline is not None:
                 step = WARM_STEP if deadline is None else PREFILL_STEP
-                reused, shared = self._prefill_in_steps(ids, types, reused, shared, step, cancel, owner, deadline)
+                reused, shared = prefill_in_steps(
+                    self.runtime, self.states, ids, types, reused, shared, step, cancel, owner, deadline
+                )
             logits, state = self.runtime.prefill(ids, types, reused, every=False)
             self.states.add(state, reused, shared, owner)
-        timings.prompt_tokens, timings.healed_bytes = len(ids), len(healing.removed)
-        timings.project_tokens = len(shown.ids)
         return Prompt(context, logits[-1], state, healing.removed, healing.removed_text, suffix is not None)
 
     def _lex(
@@ -243,25 +247,6 @@ class LocalCompleter:
             return infill_line(above, line, suffix, self.bpe.fim), suffix, shown
         tokens = lex(context, self.bpe, self.runtime.uses_types, budget, marker=suffix is None and not shown.ids)
         return (with_project(tokens, shown, first) if shown.ids else tokens), suffix, shown
-
-    def _prefill_in_steps(self, ids, types, reused, shared: int, step: int, cancel, owner: str, deadline):
-        """Prefill ids but their last step, step tokens at a time, each step's state kept.
-        Before each step: raises Cancelled when cancel is set, and _Unfilled when the step would
-        end past deadline (a step taken to cost as much as the slowest so far). The last step is
-        the caller's, within the deadline or not: its logits give a statement its first token.
-        The state over all but the last step, and how many tokens it holds."""
-        slowest = 0.0
-        for end in range(shared + step, len(ids), step):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            started = time.monotonic()
-            if deadline is not None and started + slowest > deadline:
-                raise _Unfilled(len(ids) - shared)
-            _, state = self.runtime.prefill(ids[:end], types[:end], reused, every=False)
-            self.states.add(state, reused, shared, owner)
-            reused, shared = state, end
-            slowest = max(slowest, time.monotonic() - started)
-        return reused, shared
 
     def _project(self, project: Project | None, budget: int) -> Tokens:
         """The project context's tokens within budget (`prompt.project_tokens`), lexed once per context."""
@@ -382,10 +367,6 @@ class LocalCompleter:
             piece_type = functools.partial(self.decoder.last_piece_type, line)  # for a model with a type stream
             scores = score_sequences(self.runtime, prompt.logits, prompt.state, seqs, piece_type=piece_type)
         return [Candidate(name, name_start, float(sc), "name", name) for name, sc in zip(kept, scores, strict=True)]
-
-
-class _Unfilled(Exception):
-    """A statement's budget ended before its prompt was prefilled; args[0]: the tokens left."""
 
 
 def _deadline(request: Request) -> float:

@@ -71,7 +71,8 @@ class Request:
     file's own window within `options.project_tokens`. doc: the document it is for (its URI,
     "" for none): the prompt states made for it go when it closes (`LocalCompleter.forget`).
     since: when it came (time.monotonic()), where `options.statement_budget_ms` starts; 0: when
-    the completer takes it.
+    the completer takes it. invoked: asked by the user (a key, a command), not by typing: its
+    prompt is prefilled whole, past the budget if need be (the budget then bounds the decoding).
     """
 
     text: str
@@ -82,3 +83,4 @@ class Request:
     project: Project | None = None
     doc: str = ""
     since: float = 0.0
+    invoked: bool = False

@@ -3,8 +3,8 @@
 - Inference runs on the model host's one inference thread (`run`); the loop only does I/O,
   such as a request to an engine over HTTP (`run_async`), which an edit cancels.
 - An edit to a document cancels the work still running for it (`supersede`), and
-  `$/cancelRequest` cancels a request's task, which sets its cancel flag: decoding
-  stops between steps.
+  `$/cancelRequest` cancels a request's task, which sets its cancel flag: a statement's
+  prefill and decoding stop between steps.
 - `warm_later` prefills the KV state after a pause in typing, so the next request is warm.
 - `speculate` computes the list where a name is about to start, in the pause before its
   first character; the next edit cancels it (`edited`) unless it types a name right there.
@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 import weakref
 from concurrent.futures import Future
 
 from nib.model.errors import Cancelled
+from nib.model.runtime import heap
 from nib.model.text.lexeme import typed_name
 
 IDLE_S = 1.0  # idle work waits this long after the last request
@@ -163,8 +165,9 @@ class Scheduler:
 
     def warm_later(self, uri: str, fn) -> None:
         """Call fn() after a pause in typing on uri (each call restarts the pause), once no work
-        for uri is in flight: a request still running when the pause ends (the first ghost text
-        at a new place, a whole prompt to prefill) delays the warm-up, it does not drop it."""
+        for uri is in flight: a request still running when the pause ends (a list, or a ghost
+        text the user asked for at a new place, a whole prompt to prefill) delays the warm-up,
+        it does not drop it."""
         if handle := self._warm.pop(uri, None):
             handle.cancel()
         loop = asyncio.get_running_loop()
@@ -221,3 +224,19 @@ async def wait_until(future: Future, until: float) -> float:
     waiting.add_done_callback(lambda w: w.cancelled() or w.exception())  # its failure is its reader's to log
     await asyncio.wait([waiting], timeout=left)
     return (time.perf_counter() - started) * 1e3
+
+
+def return_memory(log: logging.Logger) -> None:
+    """Give the memory the models' work freed back to the system, which the heap keeps otherwise
+    (`runtime/heap.py`); off the event loop. Only the first request after it maps fresh pages again."""
+    started = time.perf_counter()
+    try:
+        done = asyncio.get_running_loop().run_in_executor(None, heap.return_freed)
+    except RuntimeError:  # the loop's executor is shutting down: the process ends anyway
+        return
+
+    def returned(future) -> None:
+        if not future.cancelled() and future.exception() is None:
+            log.debug("freed memory returned in %.1f ms", (time.perf_counter() - started) * 1e3)
+
+    done.add_done_callback(returned)

@@ -32,13 +32,12 @@ from nib.model.listing.ghost import ghost_first
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediCompleter
 from nib.model.listing.ranker import Listing, ListRanker
-from nib.model.runtime import heap
 from nib.model.text.lexeme import name_may_start
 
 from .exclude import Exclude
 from .hosts import Hosts, ModelKey, ModelUse
 from .project import CHARS_PER_TOKEN, NO_BLOCK, Block, ProjectContext, ProjectOptions
-from .scheduler import Scheduler, queued, wait_until
+from .scheduler import Scheduler, queued, return_memory, wait_until
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,7 @@ class CompletionService:
 
     def __init__(self, hosts: Hosts, jedi: JediCompleter, config: Config, notify, log: logging.Logger):
         self.notify, self.log, self.scheduler = notify, log, Scheduler()
+        self._return_memory = functools.partial(return_memory, log)  # once requests stop
         self.model = ModelUse(hosts, self._load_failed)  # the statement's
         self.list_model = ModelUse(hosts, self._load_failed)  # the list's: the same host, or its own
         self.ranker = ListRanker(jedi, IdentifierNgram())
@@ -114,10 +114,12 @@ class CompletionService:
         path: str | None = None,
         options: Options | None = None,
         project: Project | None = None,
+        invoked: bool = False,
     ) -> Result | Listing | None:
         """The list or the statement at cursor (a character offset into text); None when nothing
         applies, or when superseded. options, project: the statement's, for this request only, in
-        place of the settings' and the project context wanted at doc's cursor (an evaluation's)."""
+        place of the settings' and the project context wanted at doc's cursor (an evaluation's).
+        invoked: the user asked (`Request.invoked`), not typing."""
         host = await (self.list_model if mode == Mode.LIST else self.model).ready()
         if host is None or host.engine is None:
             return None
@@ -136,6 +138,7 @@ class CompletionService:
                 project=project or self._blocks.get(doc, NO_BLOCK).project,
                 doc=doc,
                 since=time.monotonic(),  # the budget is the editor's wait: a thread still busy counts
+                invoked=invoked,
             )
             if host.engine.remote:
                 return await self._from_engine(host.engine, doc, request)
@@ -272,22 +275,6 @@ class CompletionService:
             f"nib: statements come from the engine at {url}: the code before the cursor "
             f"{what}in the files you edit is sent there (engine.url)",
         )
-
-    def _return_memory(self) -> None:
-        """Once requests stop, give the memory the models' work freed back to the system, which
-        the heap keeps otherwise (`runtime/heap.py`); off the event loop. Only the first request
-        after it maps fresh pages again."""
-        started = time.perf_counter()
-        try:
-            done = asyncio.get_running_loop().run_in_executor(None, heap.return_freed)
-        except RuntimeError:  # the loop's executor is shutting down: the process ends anyway
-            return
-
-        def returned(future) -> None:
-            if not future.cancelled() and future.exception() is None:
-                self.log.debug("freed memory returned in %.1f ms", (time.perf_counter() - started) * 1e3)
-
-        done.add_done_callback(returned)
 
     # -- ahead of requests ----------------------------------------------------------
 

@@ -8,9 +8,10 @@ from dataclasses import replace
 import pytest
 
 from nib.model.completion.decode import _Budget
-from nib.model.completion.local import ANSWER_MS, PREFILL_STEP, LocalCompleter
+from nib.model.completion.local import ANSWER_MS, LocalCompleter
 from nib.model.completion.request import Options, Request
 from nib.model.completion.result import Timings
+from nib.model.completion.steps import PREFILL_STEP
 from nib.model.errors import Cancelled
 
 TEXT = "import os\nos.pa"
@@ -154,22 +155,38 @@ def _prefills(engine, monkeypatch, then=lambda: None) -> list[int]:
     return reused
 
 
-def test_a_statement_whose_budget_ends_in_its_prefill_is_answered_with_nothing_and_the_steps_kept(monkeypatch):
-    """Steps of 100 ms (a clock only prefill moves) against a 250 ms budget: two run (a third
-    would end past it), the answer is nothing, and the next request goes on from their state."""
+@pytest.mark.parametrize("budget_ms, steps", [(250, 2), (450, 3)])
+def test_a_statement_whose_budget_ends_in_its_prefill_is_answered_with_nothing_and_the_steps_kept(
+    monkeypatch, budget_ms, steps
+):
+    """Steps of 100 ms (a clock only prefill moves): within 250 ms two run (a third would end
+    past it); within 450 ms three (a fourth would fit, but not with the last step after it). The
+    answer is nothing, one state is kept, and the next request goes on from it."""
     engine, now = LocalCompleter.load(), [1000.0]  # a model of its own: its own prompt states
     reused = _prefills(engine, monkeypatch, lambda: now.__setitem__(0, now[0] + 0.1))
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
-    options = Options(statement_budget_ms=250)
+    options = Options(statement_budget_ms=budget_ms)
     cut = engine.complete(Request(LONG, len(LONG), "statement", options, since=now[0]))
-    left = cut.timings.unfilled
-    assert (cut.candidates, reused, cut.timings.passes) == ([], [0, PREFILL_STEP], 0)
-    assert left > PREFILL_STEP  # more than the caller's last step was left: the budget stopped it
+    tokens = cut.timings.prompt_tokens
+    assert tokens > 4 * PREFILL_STEP  # the prompt's end did not stop the steps: the budget did
+    assert (cut.candidates, cut.timings.passes, cut.timings.unfilled) == ([], 0, tokens - steps * PREFILL_STEP)
+    assert (reused, len(engine.states)) == ([i * PREFILL_STEP for i in range(steps)], 1)
     monkeypatch.undo()
     reused = _prefills(engine, monkeypatch)
-    again = engine.complete(Request(LONG, len(LONG), "statement", options))
-    assert (again.timings.unfilled, again.timings.prompt_tokens) == (0, 2 * PREFILL_STEP + left)
-    assert reused[0] == 2 * PREFILL_STEP and [c.kind for c in again.candidates] == ["statement"]
+    again = engine.complete(Request(LONG, len(LONG), "statement", replace(options, statement_budget_ms=10_000)))
+    assert (again.timings.unfilled, again.timings.prompt_tokens, reused[0]) == (0, tokens, steps * PREFILL_STEP)
+    assert [c.kind for c in again.candidates] == ["statement"] and len(engine.states) == 1
+
+
+def test_a_statement_the_user_asked_for_is_prefilled_whatever_its_budget():
+    """Invoked (a key, a command): the whole prompt however late, then the first token; asked by
+    typing, as late: nothing prefilled."""
+    late = time.monotonic() - 1
+    typed = LocalCompleter.load().complete(Request(LONG, len(LONG), "statement", since=late))
+    assert (typed.candidates, typed.timings.unfilled) == ([], typed.timings.prompt_tokens)
+    asked = LocalCompleter.load().complete(Request(LONG, len(LONG), "statement", since=late, invoked=True))
+    assert [(c.kind, c.text, c.cut) for c in asked.candidates] == [("statement", "body", True)]
+    assert (asked.timings.unfilled, asked.timings.passes) == (0, 0)
 
 
 def test_a_superseded_statement_stops_its_prefill_between_two_steps(monkeypatch):
@@ -180,6 +197,12 @@ def test_a_superseded_statement_stops_its_prefill_between_two_steps(monkeypatch)
     options = Options(statement_budget_ms=10_000)
     with pytest.raises(Cancelled):
         engine.complete(Request(LONG, len(LONG), "statement", options, cancel=cancel))
-    assert reused == [0]
+    assert (reused, len(engine.states)) == ([0], 1)
     engine.complete(Request(LONG, len(LONG), "statement", options))
-    assert reused[1] == PREFILL_STEP
+    assert (reused[1], len(engine.states)) == (PREFILL_STEP, 1)
+
+
+def test_a_warm_up_keeps_one_state_its_last():
+    engine = LocalCompleter.load()
+    engine.warm(LONG, len(LONG), cancel=threading.Event())
+    assert len(engine.states) == 1

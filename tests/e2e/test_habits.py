@@ -85,6 +85,27 @@ async def test_manual_trigger_answers_only_when_asked(client):
     assert client.statuses[-1]["uri"] == uri and client.statuses[-1]["shown"] is True
 
 
+async def test_a_ghost_text_asked_by_typing_keeps_its_budget_and_one_asked_for_is_prefilled_whole(client):
+    """With a 10 ms budget at a place the server has not seen: typing's request gets nothing (its
+    prompt's prefill stopped at the budget); the user's own request, at the same place, the
+    whole prompt prefilled and the first token (the budget then bounds the decoding)."""
+    configure(client, {"statement": {"budgetMs": 10}})
+    handlers = "".join(f"def handler_{i}(request):\n    return send(request.body[{i}])\n\n" for i in range(12))
+    uri, text = "file:///tmp/cold.py", handlers + "def handler_12(request):\n    return send(request.bo"
+    line, column = text.count("\n"), len(text) - text.rfind("\n") - 1
+    open_doc(client, text, uri=uri)
+    typed = await inline(client, line, column, uri=uri)
+    assert list(typed.items) == [] and client.statuses[-1]["shown"] is False
+    asked = await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+            text_document=types.TextDocumentIdentifier(uri),
+            position=types.Position(line, column),
+        )
+    )
+    assert [item.insert_text for item in asked.items] == ["body"]
+
+
 async def wait_status(client, uri: str, excluded: bool) -> dict:
     for _ in range(100):
         found = [s for s in client.statuses if s["uri"] == uri]
