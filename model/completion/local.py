@@ -112,7 +112,7 @@ class LocalCompleter:
             try:
                 prompt = self._prompt(
                     request.text, request.cursor, request.options, timings, request.project, request.cancel,
-                    request.doc, deadline,
+                    request.doc, deadline, PREFILL_STEP,
                 )  # fmt: skip
             except Unfilled as e:
                 timings.unfilled = e.args[0]
@@ -201,8 +201,9 @@ class LocalCompleter:
         cancel=None,
         owner: str = "",
         deadline: float | None = None,
+        step: int = WARM_STEP,
     ) -> Prompt:
-        """The prompt at cursor, prefilled: in steps when cancel or deadline is given (`steps.py`)."""
+        """The prompt at cursor, prefilled: in steps of step tokens when cancel or deadline is given (`steps.py`)."""
         with timings.stage("context"):
             fim = self.defaults["fim"] != "off" and self.bpe.fim is not None
             context = build_context(text, cursor, options.context_tokens, suffix=fim)
@@ -220,7 +221,6 @@ class LocalCompleter:
             timings.project_tokens = len(shown.ids)  # set before the prefill, which may stop
             reused, shared = self.states.best(ids, types)
             if cancel is not None or deadline is not None:
-                step = WARM_STEP if deadline is None else PREFILL_STEP
                 reused, shared = prefill_in_steps(
                     self.runtime, self.states, ids, types, reused, shared, step, cancel, owner, deadline
                 )

@@ -178,13 +178,17 @@ def test_a_statement_whose_budget_ends_in_its_prefill_is_answered_with_nothing_a
     assert [c.kind for c in again.candidates] == ["statement"] and len(engine.states) == 1
 
 
-def test_a_statement_the_user_asked_for_is_prefilled_whatever_its_budget():
-    """Invoked (a key, a command): the whole prompt however late, then the first token; asked by
-    typing, as late: nothing prefilled."""
+def test_a_statement_the_user_asked_for_is_prefilled_whatever_its_budget(monkeypatch):
+    """Invoked (a key, a command): the whole prompt however late, in a statement's steps (a
+    superseding edit stops it), then the first token; asked by typing, as late: nothing prefilled."""
     late = time.monotonic() - 1
     typed = LocalCompleter.load().complete(Request(LONG, len(LONG), "statement", since=late))
     assert (typed.candidates, typed.timings.unfilled) == ([], typed.timings.prompt_tokens)
-    asked = LocalCompleter.load().complete(Request(LONG, len(LONG), "statement", since=late, invoked=True))
+    engine = LocalCompleter.load()
+    reused = _prefills(engine, monkeypatch)
+    cancel = threading.Event()
+    asked = engine.complete(Request(LONG, len(LONG), "statement", cancel=cancel, since=late, invoked=True))
+    assert reused == list(range(0, asked.timings.prompt_tokens, PREFILL_STEP))
     assert [(c.kind, c.text, c.cut) for c in asked.candidates] == [("statement", "body", True)]
     assert (asked.timings.unfilled, asked.timings.passes) == (0, 0)
 
