@@ -11,6 +11,9 @@ both sent at once; back to back, or at a person's pace with `--cps`):
   file around them: every keystroke is at the end of a line.
 
 `--every-key` asks for the list on every keystroke instead (spaces, operators, newlines too).
+`--rest-ms N` rests N ms at each point before its first key, as a person who moved the cursor
+there, nib told where it rests (`nib/cursor`, as its editor plugins send it after their 100 ms;
+`--no-cursor`: not told, as an editor without them).
 Latency is from sending a request to its response. `--plot FILE.png` draws the list's
 latency distributions (CDF) of both servers side by side.
 
@@ -55,6 +58,7 @@ TRIGGERS = set(".([,=@")
 _NAME = re.compile(r"[^\W\d]\w*")
 REQUEST_TIMEOUT_S = 30  # a request that takes longer is a failure, not a data point
 IDLE_S = 2 * SERVER_IDLE_S  # memory is read again after this pause, once the server returned what is free
+REST_NOTICE_S = 0.1  # the editor plugins tell nib where the cursor rests after this long (their REST_MS)
 
 
 @dataclass(frozen=True)
@@ -226,15 +230,25 @@ async def type_edit(
     every_key: bool,
     pace_s: float = 0.0,
     think_s: float = 0.0,
+    rest: tuple[float, bool] = (0.0, False),
 ) -> str:
     """Open edit's document, type its characters one by one with the requests an editor sends
     (the ghost text on every keystroke and the list where it suggests, both at once), adding each
     latency to times; with pace_s, a keystroke every pace_s seconds (or as soon as the last one's
-    answers are in, if later: nothing overlaps). The text as the editor has it at the end (still open)."""
+    answers are in, if later: nothing overlaps). rest: (seconds, told) a pause before the first
+    key, the server told where the cursor rests if told. The text as the editor has it at the end (still open)."""
     text = edit.text[: edit.at] + edit.text[edit.at + len(edit.typed) :]
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
     )
+    rest_s, told = rest
+    if rest_s:
+        await asyncio.sleep(min(rest_s, REST_NOTICE_S))
+        if told:
+            where = position(text, edit.at)
+            where = {"line": where.line, "character": where.character}
+            client.protocol.notify("nib/cursor", {"textDocument": {"uri": uri}, "position": where})
+        await asyncio.sleep(max(0.0, rest_s - REST_NOTICE_S))
     first = True
     for i, ch in enumerate(edit.typed):
         key_time = time.perf_counter()
@@ -256,6 +270,8 @@ async def type_edit(
         answers = await together(requests)
         if "statement" in answers:
             times["statement"].append(answers["statement"][0])
+            if i == 0:  # the first ghost text at a place: a whole prompt, unless warmed where the cursor rested
+                times["statement_first"].append(answers["statement"][0])
             times["ghost"].append(ghost_text(answers["statement"][1], edit.text, text, cursor + 1))
         if "list" in answers:
             ms, answer = answers["list"]
@@ -278,6 +294,7 @@ def new_times() -> dict:
         "list_first": [],
         "list": [],
         "statement": [],
+        "statement_first": [],
         "ghost": [],
         "incomplete": [],
         "in_prose": [],
@@ -295,6 +312,7 @@ async def replay(
     pace_s: float = 0.0,
     roots: list[Path] = (),
     think_s: float = 0.0,
+    rest: tuple[float, bool] = (0.0, False),
 ) -> dict:
     """Latencies in ms: list (first after open apart), statement, the lists by file; and the lists'
     isIncomplete flags. With roots (workspace folders), each file is opened at its own path."""
@@ -309,7 +327,7 @@ async def replay(
 
     for edit in edits:
         uri = edit.path.resolve().as_uri() if roots and edit.path else f"file:///bench/{edit.name}"
-        await type_edit(client, uri, edit, times, inline, every_key, pace_s, think_s)
+        await type_edit(client, uri, edit, times, inline, every_key, pace_s, think_s, rest)
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
     if "--test-requests" in cmd:  # what the server holds at the end: its memory and bounded stores
         times["memory"] = (await client.protocol.send_request_async("nib/_memory", {}))._asdict()
@@ -484,6 +502,13 @@ def main() -> int:
         "--breakdown", action="store_true", help="report where nib's time went, by step, for the requests it answered"
     )
     parser.add_argument("--cps", type=float, default=0, help="keystrokes per second, a person's pace (0: back to back)")
+    parser.add_argument(
+        "--rest-ms",
+        type=float,
+        default=0,
+        help="a pause at each point before its first key, in ms (cursor moved there)",
+    )
+    parser.add_argument("--no-cursor", action="store_true", help="with --rest-ms: nib not told where the cursor rests")
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--plot", type=Path, help="draw the list's latency CDFs into this PNG")
     parser.add_argument(
@@ -537,6 +562,8 @@ def main() -> int:
         "model": args.model or "nib's default here",
         "workspace": args.workspace,
         "think_ms": args.think_ms,
+        "rest_ms": args.rest_ms,
+        "cursor_told": bool(args.rest_ms) and not args.no_cursor,
         "settings": args.settings,
         "replays": {},
     }
@@ -555,6 +582,7 @@ def main() -> int:
                     pace_s=1 / args.cps if args.cps else 0.0,
                     roots=workspace_roots(args.files) if args.workspace else [],
                     think_s=args.think_ms / 1e3,
+                    rest=(args.rest_ms / 1e3, server == "nib" and not args.no_cursor),
                 )
             )
             report["replays"][name][server] = summary(times)

@@ -2,6 +2,7 @@
 
 initialize        settings, position encoding, the editor's process watched (stdio)
 didOpen/Change    documents in step; newer edits supersede running work; warm-up after a pause
+nib/cursor        the cursor rests where it moved without an edit: the same warm-up there
 completion        session.complete(Mode.LIST)      -> convert.completion_list
 inlineCompletion  session.complete(Mode.STATEMENT) -> convert.inline_list
 """
@@ -35,6 +36,7 @@ from .session import NibServer, Shared
 
 log = logging.getLogger("nib")
 TRIGGER_CHARACTERS = [".", "(", "[", ",", "=", "@"]
+CURSOR = "nib/cursor"  # a notification of nib's editor plugins: where the cursor rests (`cursor_rested`)
 
 
 def initialize(ls: NibServer, params: types.InitializeParams):
@@ -114,6 +116,23 @@ def did_change(ls: NibServer, params: types.DidChangeTextDocumentParams):
     ls.edited(doc.uri, inserted_at, params.content_changes[-1].text if params.content_changes else "", last)
 
 
+def cursor_rested(ls: NibServer, params) -> None:
+    """`nib/cursor {textDocument: {uri}, position}` (nib's editor plugins send it once the cursor
+    has stayed a moment where it moved without an edit): the user may type there next, so the
+    list's jedi names and the prompt's state are made ready there before the first key."""
+    document, position = _field(params, "textDocument"), _field(params, "position")
+    uri, line, character = _field(document, "uri"), _field(position, "line"), _field(position, "character")
+    if not (isinstance(uri, str) and _integer(line) and _integer(character) and line >= 0 and character >= 0):
+        ls.log.warning("nib/cursor with %.200r: ignored", params)
+        return
+    ls.rested(uri, line, character)
+
+
+def _field(value, key: str):
+    """A field of a notification's parameters, read as a dict or as pygls' named tuples."""
+    return value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+
+
 def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
     ls.closed(params.text_document.uri)
 
@@ -181,6 +200,7 @@ FEATURES: list[tuple[str, object, Callable[..., Any]]] = [
     (types.TEXT_DOCUMENT_DID_OPEN, None, did_open),
     (types.TEXT_DOCUMENT_DID_CHANGE, None, did_change),
     (types.TEXT_DOCUMENT_DID_CLOSE, None, did_close),
+    (CURSOR, None, cursor_rested),
     (
         types.TEXT_DOCUMENT_COMPLETION,
         types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False),

@@ -28,6 +28,7 @@ from nib.model.service.service import CompletionService
 from . import __version__
 from .acceptance import ACCEPTED, RETAINED_AFTER_S, Acceptance, Offer, stats_name
 from .configure import config
+from .convert import status
 from .documents import Documents
 from .limits import STDIO, Limits
 from .parsing import parse
@@ -335,15 +336,31 @@ class NibServer(LanguageServer):
         )
 
     def edited(self, uri: str, inserted_at: int, inserted: str, last: int | None) -> None:
-        """After an edit (applied): work in flight is superseded; where the edit ended, the list
-        is speculated and the prompt state warmed after a pause."""
+        """After an edit (applied): work in flight is superseded; the user goes on where it ended."""
         self.service.edited(uri, inserted_at, inserted)
-        doc, s = self.documents.get(uri), self.settings
-        if last is None or doc is None or len(doc.text) > s.max_document_chars or not s.enable or self.excluded(uri):
+        if last is not None:
+            self._ahead(uri, last)
+
+    def rested(self, uri: str, line: int, character: int) -> None:
+        """The editor's cursor rests at (line, character), moved there without an edit (`nib/cursor`):
+        the user may type there next. Before the first key, as after one."""
+        doc = self.documents.get(uri)
+        if doc is None:
+            self.log.debug("nib/cursor in %s, which is not open: ignored", uri)
             return
+        if self._ahead(uri, doc.offset(line, character, self.encoding), delay_s=0.0):
+            self.log.info("cursor at rest at %s:%d:%d: made ready there", uri.rsplit("/", 1)[-1], line, character)
+
+    def _ahead(self, uri: str, cursor: int, delay_s: float | None = None) -> bool:
+        """Where the user will type next: the list is speculated there and the prompt state warmed
+        after a pause (delay_s: another than the scheduler's, 0 when the editor waited already).
+        False where nothing is done (nib off, the document excluded or too big)."""
+        doc, s = self.documents.get(uri), self.settings
+        if doc is None or len(doc.text) > s.max_document_chars or not s.enable or self.excluded(uri):
+            return False
         if s.listing.enable:
-            self.service.speculate(uri, doc.text, last, file_path(uri))
-        line, character = doc.position(last, self.encoding)
+            self.service.speculate(uri, doc.text, cursor, file_path(uri))
+        line, character = doc.position(cursor, self.encoding)
 
         def text_now():
             now = self.documents.get(uri)
@@ -352,7 +369,8 @@ class NibServer(LanguageServer):
             return now.text, now.offset(line, character, self.encoding)
 
         if s.statement.trigger == "auto":  # manual: no statement is computed before it is asked for
-            self.service.warm_later(uri, text_now, file_path(uri))
+            self.service.warm_later(uri, text_now, file_path(uri), delay_s)
+        return True
 
     def opened(self, uri: str, text: str) -> None:
         if self.excluded(uri):
@@ -364,30 +382,6 @@ class NibServer(LanguageServer):
         self.count_retained(closing=uri)  # what stands in it now is what was kept
         self.service.forget(uri)
         self.documents.close(uri)
-
-
-def status(
-    uri: str,
-    *,
-    excluded: bool = False,
-    model: str = "",
-    ms: int = 0,
-    shown: bool = False,
-    definitions: int = 0,
-    chunks: int = 0,
-) -> dict:
-    """`nib/status`, for the editor's status of the document at uri: excluded, or which model
-    answered its last ghost text, in how long, with what project context (counts, never code or
-    names). model "": nothing answered yet."""
-    return {
-        "uri": uri,
-        "excluded": excluded,
-        "model": model,
-        "ms": ms,
-        "shown": shown,
-        "definitions": definitions,
-        "chunks": chunks,
-    }
 
 
 def _session_logger(n: int) -> logging.Logger:

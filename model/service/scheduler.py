@@ -163,11 +163,11 @@ class Scheduler:
 
         future.add_done_callback(done)
 
-    def warm_later(self, uri: str, fn) -> None:
-        """Call fn() after a pause in typing on uri (each call restarts the pause), once no work
-        for uri is in flight: a request still running when the pause ends (a list, or a ghost
-        text the user asked for at a new place, a whole prompt to prefill) delays the warm-up,
-        it does not drop it."""
+    def warm_later(self, uri: str, fn, delay_s: float | None = None) -> None:
+        """Call fn() after a pause in typing on uri (each call restarts the pause; delay_s: this
+        one's length, default warm_delay_s), once no work for uri is in flight: a request still
+        running when the pause ends (a list, or a ghost text the user asked for at a new place, a
+        whole prompt to prefill) delays the warm-up, it does not drop it."""
         if handle := self._warm.pop(uri, None):
             handle.cancel()
         loop = asyncio.get_running_loop()
@@ -181,7 +181,7 @@ class Scheduler:
             del self._warm[uri]
             fn()
 
-        self._warm[uri] = loop.call_later(self.warm_delay_s, fire)
+        self._warm[uri] = loop.call_later(self.warm_delay_s if delay_s is None else delay_s, fire)
 
     def forget(self, uri: str) -> None:
         self.supersede(uri)

@@ -303,10 +303,11 @@ class CompletionService:
 
         self.scheduler.speculate(host.worker, work, doc, cursor, after=jedi)
 
-    def warm_later(self, doc: str, text_now, path: str | None = None) -> None:
-        """After a pause in typing, prefill each local model's prompt state at the last edit, with
-        the project context there when it changed (off the keystroke: requests keep the one before
-        until it is done). text_now() -> (text, cursor), or None when there is nothing to warm."""
+    def warm_later(self, doc: str, text_now, path: str | None = None, delay_s: float | None = None) -> None:
+        """After a pause in typing (delay_s: another than the scheduler's), prefill each local
+        model's prompt state at the last edit, with the project context there when it changed (off
+        the keystroke: requests keep the one before until it is done). text_now() -> (text,
+        cursor), or None when there is nothing to warm."""
 
         def warm():
             found = text_now()
@@ -322,7 +323,7 @@ class CompletionService:
                     )
                     self.scheduler.background(host.worker, work, doc)
 
-        self.scheduler.warm_later(doc, warm)
+        self.scheduler.warm_later(doc, warm, delay_s)
 
     def _warm(self, engine, doc: str, text: str, cursor: int, path, cancel) -> None:
         """Prefill the prompt at cursor with the project context wanted there, which requests use

@@ -51,6 +51,7 @@ KINDS = {
     "odd_text": 70,
     "settings": 30,
     "close_open": 50,
+    "cursor": 60,
 }
 
 
@@ -92,6 +93,23 @@ def fuzz_messages(rng: random.Random, n: int):
                 },
                 None,
             )
+        elif kind == "cursor":  # nib's editor plugins' notification, well formed or not
+            params = rng.choice(
+                [
+                    {"textDocument": {"uri": URI}, "position": position(rng)},
+                    {
+                        "textDocument": {"uri": rng.choice([3, None, [], "file:///not/open.py"])},
+                        "position": position(rng),
+                    },
+                    {"textDocument": URI, "position": [1, 2]},
+                    {"position": {"line": "1", "character": 1.5}},
+                    {},
+                    [],
+                    None,
+                    3,
+                ]
+            )
+            yield kind, {"jsonrpc": "2.0", "method": "nib/cursor", "params": params}, None
         elif kind == "cancel":
             target = rng.choice(recent) if recent else 1
             yield kind, {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": target}}, None

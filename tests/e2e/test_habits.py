@@ -106,6 +106,50 @@ async def test_a_ghost_text_asked_by_typing_keeps_its_budget_and_one_asked_for_i
     assert [item.insert_text for item in asked.items] == ["body"]
 
 
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[*SERVER, "--test-requests"]))
+async def inspected(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(
+        types.InitializeParams(capabilities=client_capabilities("neovim"), initialization_options=FAST)
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_where_the_cursor_rests_the_prompt_is_ready_before_the_first_key(inspected):
+    """`nib/cursor`: the editor's cursor rests at a place the server has not seen (moved there, no
+    key typed). The prompt there is prefilled meanwhile, so typing's first ghost text there, on a
+    10 ms budget, has no prompt left to prefill; at a place the cursor only reached by the same
+    request, the budget ends in the prefill (`unfilled`). Malformed positions are ignored."""
+    client = inspected
+    configure(client, {"statement": {"budgetMs": 10}})
+    handlers = "".join(f"def handler_{i}(request):\n    return send(request.body[{i}])\n\n" for i in range(12))
+    unfilled = {}
+    for uri, rests in (("file:///tmp/reached.py", False), ("file:///tmp/rested.py", True)):
+        # different first lines: the second prompt shares nothing with the state the first kept
+        text = f"# {uri}\n" + handlers + "def handler_12(request):\n    return send(request.bo"
+        line, column = text.count("\n"), len(text) - text.rfind("\n") - 1
+        open_doc(client, text, uri=uri)
+        if rests:
+            for bad in ({"textDocument": {"uri": uri}}, {"textDocument": {"uri": uri}, "position": {"line": -1}}, []):
+                client.protocol.notify("nib/cursor", bad)
+            where = {"textDocument": {"uri": uri}, "position": {"line": line, "character": column}}
+            client.protocol.notify("nib/cursor", where)
+            await until_kv_states(client, 2)  # the first document's request kept its own
+            await asyncio.sleep(1.0)  # the warm-up's last steps (a request would queue behind them)
+        await inline(client, line, column, uri=uri)
+        unfilled[uri] = (await client.protocol.send_request_async("nib/_last", {})).timings.unfilled
+    assert unfilled["file:///tmp/reached.py"] > 0
+    assert unfilled["file:///tmp/rested.py"] == 0
+
+
+async def until_kv_states(client, n: int) -> None:
+    for _ in range(300):
+        if (await client.protocol.send_request_async("nib/_memory", {})).kv_states >= n:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"fewer than {n} prompt states after 30 s")
+
+
 async def wait_status(client, uri: str, excluded: bool) -> dict:
     for _ in range(100):
         found = [s for s in client.statuses if s["uri"] == uri]

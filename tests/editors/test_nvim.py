@@ -347,3 +347,41 @@ def test_tab_with_the_popup_open_takes_the_ghost_text_and_nothing_else(nvim):
     wait(lambda: nvim.current.buffer[10] == "                found.app" + shown, what="the ghost text accepted")
     time.sleep(0.5)
     assert nvim.current.buffer[10] == "                found.app" + shown  # no item of the popup after it
+
+
+RECORD_SENT = """
+local client = require('nib').client()
+_G.nib_sent = {}
+local notify = client.notify
+client.notify = function(self, method, params)
+  if method == 'nib/cursor' then
+    table.insert(_G.nib_sent, params)
+  end
+  return notify(self, method, params)
+end
+"""
+
+
+def test_where_the_cursor_rests_the_server_is_told_and_typing_is_not_sent(nvim, tmp_path):
+    """The plugin sends `nib/cursor` once the cursor has stayed where a move put it (the file
+    opened, a jump in Normal mode, an arrow key in Insert mode), not after the keys that typed
+    text (their edits tell the server); the server makes the list and the prompt ready there."""
+    log = tmp_path / "state" / "nvim" / "lsp.log"
+
+    def logged(where):
+        return log.exists() and f"cursor at rest at demo.py:{where}: made ready there" in log.read_text()
+
+    wait(lambda: logged("0:0"), what="the rest where the file opened, in the server's log")
+    nvim.exec_lua(RECORD_SENT)
+    uri = nvim.exec_lua("return vim.uri_from_bufnr(0)")
+    nvim.command("normal! 11G$")  # on the last character of `found.append(...)`
+    wait(lambda: logged("10:56"), what="the rest after a jump")
+    nvim.input("ixy")  # typed before that character: edits, not sent
+    wait(lambda: nvim.current.buffer[10].endswith("name)xy)"), what="the typed text")
+    time.sleep(0.5)  # past the plugin's 100 ms: a send for the typing would be in by now
+    nvim.input("<Left>")
+    wait(lambda: logged("10:57"), what="the rest after an arrow key")
+    assert nvim.exec_lua("return _G.nib_sent") == [
+        {"textDocument": {"uri": uri}, "position": {"line": 10, "character": 56}},
+        {"textDocument": {"uri": uri}, "position": {"line": 10, "character": 57}},
+    ]

@@ -262,6 +262,11 @@ def test_vscode_extension_in_code_server(extensions, tmp_path):
     }
     assert log_errors(text) == []
     assert "INFO nib.host: model loaded" in text
+    # the server was told where the cursor rested after Go to Line 3 (`nib/cursor`), and never
+    # where the keys typed on lines 3 and 12 put it: their edits tell it
+    rests = re.findall(r"cursor at rest at demo\.py:(\d+):(\d+): made ready there", text)
+    assert ("2", "0") in rests, rests
+    assert [r for r in rests if r[0] in ("2", "11") and r[1] != "0"] == [], rests
     # isolated: `python -I`, in the extension's own folder
     started = re.search(r"starting `(.*)` in (.*)", text)
     assert started and started.group(1) == f"{sys.executable} -I -m nib.server.cli serve", text

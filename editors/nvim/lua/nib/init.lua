@@ -20,6 +20,7 @@ local M = {}
 ---@field autotrigger boolean       open the list on the server's trigger characters
 ---@field inline boolean            inline ghost text
 ---@field completeopt string|false  'completeopt' in nib's buffers (false: leave yours); the default selects and inserts nothing by itself
+---@field rest_ms integer|false      tell the server where the cursor rests once it has stayed this long after a move (false: never)
 ---@field settings table            nib's server settings (camelCase, nested, as in nib's README); see lua/nib/settings.lua
 ---@field keymaps nib.Keymaps
 
@@ -35,6 +36,9 @@ M.defaults = {
   -- Neovim's default ("menu,popup") inserts the first item as the popup opens: typing on would
   -- write after it. In nib's buffers, nothing changes the text until an item is chosen.
   completeopt = 'menu,menuone,noselect,popup',
+  -- the server gets the list's names and the ghost text's prompt ready where the cursor rests,
+  -- before the first key there (a moved cursor's first ghost text is otherwise a whole prompt)
+  rest_ms = 100,
   -- nib's server settings (camelCase and nested, as in nib's README), generated from the
   -- server's settings by `nib settings --write`; sent at start and by set()
   settings = require('nib.settings'),
@@ -162,9 +166,58 @@ function M.toggle_buffer(bufnr)
   vim.notify('nib ' .. (on and 'on' or 'off') .. ' in this buffer')
 end
 
+--- Tell the server where the cursor rests (`nib/cursor`, the position as LSP sends it) once it
+--- has stayed `rest_ms` where a move put it, not an edit: the edit tells the server already.
+---@param client vim.lsp.Client
+---@param bufnr integer
+local function follow_cursor(client, bufnr)
+  local timer = assert(vim.uv.new_timer())
+  local tick = vim.b[bufnr].changedtick
+  local function moved()
+    local now = vim.b[bufnr].changedtick
+    local typed = now ~= tick
+    tick = now
+    timer:stop()
+    if typed or M.buffer_off(bufnr) then
+      return
+    end
+    timer:start(M.config.rest_ms, 0, vim.schedule_wrap(function()
+      local here = vim.api.nvim_get_current_buf() == bufnr and vim.b[bufnr].changedtick == tick -- still there
+      if here and not client:is_stopped() and vim.lsp.buf_is_attached(bufnr, client.id) then
+        client:notify('nib/cursor', vim.lsp.util.make_position_params(0, client.offset_encoding))
+      end
+    end))
+  end
+  local group = vim.api.nvim_create_augroup('nib.cursor.' .. bufnr, { clear = true })
+  vim.api.nvim_create_autocmd({ 'CursorMoved', 'CursorMovedI', 'BufEnter' }, {
+    group = group,
+    buffer = bufnr,
+    callback = moved,
+  })
+  vim.api.nvim_create_autocmd({ 'BufWipeout', 'LspDetach' }, {
+    group = group,
+    buffer = bufnr,
+    callback = function(args)
+      if args.event == 'LspDetach' and args.data.client_id ~= client.id then
+        return
+      end
+      if not timer:is_closing() then
+        timer:close()
+      end
+      pcall(vim.api.nvim_del_augroup_by_id, group)
+    end,
+  })
+  if vim.api.nvim_get_current_buf() == bufnr then
+    moved() -- where it rests as the file opens
+  end
+end
+
 local function attach(client, bufnr)
   if M.config.completeopt then
     vim.bo[bufnr].completeopt = M.config.completeopt
+  end
+  if M.config.rest_ms then
+    follow_cursor(client, bufnr)
   end
   local on = not M.buffer_off(bufnr) -- `:Nib toggle` turns it on later
   if M.config.list and on then
