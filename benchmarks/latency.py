@@ -244,7 +244,7 @@ async def type_edit(
     rest_s, told = rest
     if rest_s:
         await asyncio.sleep(min(rest_s, REST_NOTICE_S))
-        if told:
+        if told and rest_s >= REST_NOTICE_S:  # the plugins tell nothing of a shorter rest
             where = position(text, edit.at)
             where = {"line": where.line, "character": where.character}
             client.protocol.notify("nib/cursor", {"textDocument": {"uri": uri}, "position": where})
@@ -515,6 +515,8 @@ def main() -> int:
         "--profile", type=Path, help="sample nib's processes with py-spy into this file (see benchmarks/pyspy.py)"
     )
     args = parser.parse_args()
+    if args.no_cursor and not args.rest_ms:
+        parser.error("--no-cursor compares rests: give --rest-ms too")
     args.files = args.files or sorted(fetch(args.split).rglob("*.py"))[:8]
 
     nib_cmd = [sys.executable, "-I", "-m", "nib.server.cli", "serve", "--log-level", "warning"]

@@ -1,5 +1,4 @@
-"""Completion results -> LSP items, with ranges in the client's position encoding, and the
-document's `nib/status`."""
+"""Completion results -> LSP items, with ranges in the client's position encoding."""
 
 from __future__ import annotations
 
@@ -110,27 +109,3 @@ def inline_list(result, doc, cursor: int, encoding: str, command=None) -> types.
             for i, c in enumerate(result.candidates)
         ]
     )
-
-
-def status(
-    uri: str,
-    *,
-    excluded: bool = False,
-    model: str = "",
-    ms: int = 0,
-    shown: bool = False,
-    definitions: int = 0,
-    chunks: int = 0,
-) -> dict:
-    """`nib/status`, for the editor's status of the document at uri: excluded, or which model
-    answered its last ghost text, in how long, with what project context (counts, never code or
-    names). model "": nothing answered yet."""
-    return {
-        "uri": uri,
-        "excluded": excluded,
-        "model": model,
-        "ms": ms,
-        "shown": shown,
-        "definitions": definitions,
-        "chunks": chunks,
-    }

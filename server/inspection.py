@@ -20,6 +20,8 @@ from __future__ import annotations
 import os
 from collections import deque
 
+from nib.model.service.scheduler import Scheduler
+
 TIMINGS_KEPT = 4096  # requests' timings kept for `nib/_timings` (a benchmark's whole replay)
 
 
@@ -76,6 +78,7 @@ def register(server) -> None:
             "recent_chunks": len(ls.service.project.recent),
             "jedi_scopes": ls.service.ranker.scopes_kept(),
             "lists_kept": len(ls.service.ranker._asked),
+            "warm_ups": sum(len(flags) for flags in Scheduler.warming.values()),  # in flight, every session's
             "rss_bytes": _rss(),
             "peak_rss_bytes": _peak_rss(),
         }

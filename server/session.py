@@ -28,7 +28,6 @@ from nib.model.service.service import CompletionService
 from . import __version__
 from .acceptance import ACCEPTED, RETAINED_AFTER_S, Acceptance, Offer, stats_name
 from .configure import config
-from .convert import status
 from .documents import Documents
 from .limits import STDIO, Limits
 from .parsing import parse
@@ -36,6 +35,7 @@ from .paths import file_path, real_path
 from .protocol import NibProtocol, is_parse_error
 from .settings import Settings
 from .stats import Stats
+from .status import status
 from .trust import engine_problems, jedi_environment
 
 _sessions = itertools.count(1)
@@ -354,12 +354,15 @@ class NibServer(LanguageServer):
     def _ahead(self, uri: str, cursor: int, delay_s: float | None = None) -> bool:
         """Where the user will type next: the list is speculated there and the prompt state warmed
         after a pause (delay_s: another than the scheduler's, 0 when the editor waited already).
-        False where nothing is done (nib off, the document excluded or too big)."""
+        False where nothing is done (nib off, the document excluded or too big, no list and no
+        ghost text before it is asked for)."""
         doc, s = self.documents.get(uri), self.settings
         if doc is None or len(doc.text) > s.max_document_chars or not s.enable or self.excluded(uri):
             return False
+        done = False
         if s.listing.enable:
             self.service.speculate(uri, doc.text, cursor, file_path(uri))
+            done = True
         line, character = doc.position(cursor, self.encoding)
 
         def text_now():
@@ -370,7 +373,8 @@ class NibServer(LanguageServer):
 
         if s.statement.trigger == "auto":  # manual: no statement is computed before it is asked for
             self.service.warm_later(uri, text_now, file_path(uri), delay_s)
-        return True
+            done = True
+        return done
 
     def opened(self, uri: str, text: str) -> None:
         if self.excluded(uri):

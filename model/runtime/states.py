@@ -38,10 +38,16 @@ class PromptStates:
     def add(self, state: State, reused: State | None, shared: int, owner: str = "") -> None:
         """Keep state, made for the document owner, first. It replaces the state it continues (the
         same document typed on: it shares at least half of it), not one it merely starts like
-        (another document)."""
+        (another document), and the owner's other states but the one it continued: the user is at
+        one place of a document, so moving about it (a warm-up where the cursor rests) holds one
+        state, and pushes no other document's or editor's out."""
         replaced = reused if reused is not None and shared >= len(reused) // 2 else None
+
+        def elsewhere(st: State) -> bool:
+            return st is reused or not owner or self._owners.get(id(st)) != owner
+
         with self._lock:
-            kept = [state] + [st for st in self._states if st is not replaced][: self.most - 1]
+            kept = [state] + [st for st in self._states if st is not replaced and elsewhere(st)][: self.most - 1]
             while len(kept) > 1 and _bytes(kept) > self.most_bytes:
                 kept.pop()
             self._keep(kept, {**self._owners, id(state): owner})

@@ -5,7 +5,8 @@
 - An edit to a document cancels the work still running for it (`supersede`), and
   `$/cancelRequest` cancels a request's task, which sets its cancel flag: a statement's
   prefill and decoding stop between steps.
-- `warm_later` prefills the KV state after a pause in typing, so the next request is warm.
+- `warm_later` prefills the KV state after a pause in typing, so the next request is warm; a
+  request for the same model (any document, any session) stops it at its next step.
 - `speculate` computes the list where a name is about to start, in the pause before its
   first character; the next edit cancels it (`edited`) unless it types a name right there.
 - `when_idle` runs housekeeping once no request has come for a while.
@@ -31,6 +32,9 @@ IDLE_S = 1.0  # idle work waits this long after the last request
 class Scheduler:
     # every session's scheduler in this process (a daemon serves several): idle work waits for all
     everyone: weakref.WeakSet[Scheduler] = weakref.WeakSet()
+    # each worker's warm-ups in flight, every session's (a daemon's share the model hosts): a
+    # request on that worker stops them, so no keystroke waits behind a whole prompt's prefill
+    warming: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def __init__(self, warm_delay_s: float = 0.3, idle_s: float = IDLE_S):
         self.warm_delay_s, self.idle_s = warm_delay_s, idle_s
@@ -48,6 +52,8 @@ class Scheduler:
         if cancel is None:
             with self.holding(uri) as cancel:
                 return await self.run(worker, fn, uri, cancel)
+        for warm in Scheduler.warming.get(worker, ()):
+            warm.set()  # the steps done are kept: the next warm-up or request goes on from them
         try:
             return await asyncio.get_running_loop().run_in_executor(worker, fn, cancel)
         except asyncio.CancelledError:
@@ -156,10 +162,15 @@ class Scheduler:
         except RuntimeError:  # the worker has shut down: its model was replaced
             return
         self.running.setdefault(uri, set()).add(cancel)
+        Scheduler.warming.setdefault(worker, set()).add(cancel)
 
-        def done(_):  # on the loop, which alone changes `running`
+        def tidy():
+            _discard(self.running, uri, cancel)
+            Scheduler.warming.get(worker, set()).discard(cancel)
+
+        def done(_):  # on the loop, which alone changes `running` and `warming`
             with contextlib.suppress(RuntimeError):  # the loop closed: nothing is left to tidy
-                loop.call_soon_threadsafe(_discard, self.running, uri, cancel)
+                loop.call_soon_threadsafe(tidy)
 
         future.add_done_callback(done)
 

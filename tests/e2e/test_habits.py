@@ -134,20 +134,21 @@ async def test_where_the_cursor_rests_the_prompt_is_ready_before_the_first_key(i
                 client.protocol.notify("nib/cursor", bad)
             where = {"textDocument": {"uri": uri}, "position": {"line": line, "character": column}}
             client.protocol.notify("nib/cursor", where)
-            await until_kv_states(client, 2)  # the first document's request kept its own
-            await asyncio.sleep(1.0)  # the warm-up's last steps (a request would queue behind them)
+            await until_warmed(client, 2)  # the first document's request kept its own
         await inline(client, line, column, uri=uri)
         unfilled[uri] = (await client.protocol.send_request_async("nib/_last", {})).timings.unfilled
     assert unfilled["file:///tmp/reached.py"] > 0
     assert unfilled["file:///tmp/rested.py"] == 0
 
 
-async def until_kv_states(client, n: int) -> None:
+async def until_warmed(client, n: int) -> None:
+    """Until n prompt states are kept and no warm-up is in flight (a request would stop it)."""
     for _ in range(300):
-        if (await client.protocol.send_request_async("nib/_memory", {})).kv_states >= n:
+        memory = await client.protocol.send_request_async("nib/_memory", {})
+        if memory.kv_states >= n and memory.warm_ups == 0:
             return
         await asyncio.sleep(0.1)
-    raise AssertionError(f"fewer than {n} prompt states after 30 s")
+    raise AssertionError(f"fewer than {n} prompt states, or a warm-up still running, after 30 s")
 
 
 async def wait_status(client, uri: str, excluded: bool) -> dict:

@@ -363,22 +363,24 @@ end
 
 
 def test_where_the_cursor_rests_the_server_is_told_and_typing_is_not_sent(nvim, tmp_path):
-    """The plugin sends `nib/cursor` once the cursor has stayed where a move put it (the file
-    opened, a jump in Normal mode, an arrow key in Insert mode), not after the keys that typed
-    text (their edits tell the server); the server makes the list and the prompt ready there."""
+    """In Insert mode, the plugin sends `nib/cursor` once the cursor has stayed where Insert mode
+    began or an arrow key put it, not after the keys that typed text (their edits tell the
+    server), nor in Normal mode (reading); the server makes the list and the prompt ready there."""
+    nvim.exec_lua(RECORD_SENT)
     log = tmp_path / "state" / "nvim" / "lsp.log"
 
     def logged(where):
         return log.exists() and f"cursor at rest at demo.py:{where}: made ready there" in log.read_text()
 
-    wait(lambda: logged("0:0"), what="the rest where the file opened, in the server's log")
-    nvim.exec_lua(RECORD_SENT)
     uri = nvim.exec_lua("return vim.uri_from_bufnr(0)")
+    nvim.command("normal! 5G")  # Normal mode: reading, not sent
+    time.sleep(0.5)  # past the plugin's 100 ms
     nvim.command("normal! 11G$")  # on the last character of `found.append(...)`
-    wait(lambda: logged("10:56"), what="the rest after a jump")
-    nvim.input("ixy")  # typed before that character: edits, not sent
+    nvim.input("i")  # Insert mode there
+    wait(lambda: logged("10:56"), what="the rest where Insert mode began")
+    nvim.input("xy")  # typed: edits, not sent
     wait(lambda: nvim.current.buffer[10].endswith("name)xy)"), what="the typed text")
-    time.sleep(0.5)  # past the plugin's 100 ms: a send for the typing would be in by now
+    time.sleep(0.5)  # a send for the typing would be in by now
     nvim.input("<Left>")
     wait(lambda: logged("10:57"), what="the rest after an arrow key")
     assert nvim.exec_lua("return _G.nib_sent") == [

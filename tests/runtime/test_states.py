@@ -43,14 +43,30 @@ def test_a_closed_document_s_states_go_and_a_state_another_continued_is_that_one
     states.add(a, None, 0, "file:///a.py")
     states.add(b, None, 0, "file:///b.py")
     b2 = state([7, 8, 9])
-    states.add(b2, b, 2, "file:///a.py")  # a's prompt continued b's state: b2 is a's, b went
+    states.add(b2, b, 2, "file:///a.py")  # a's prompt continued b's state: b2 is a's, b went (and a)
     states.add(state([5]), None, 0)  # made for no document: only the bounds evict it
     states.drop("")
-    assert len(states) == 3
+    assert len(states) == 2
+    states.drop("file:///b.py")
+    assert len(states) == 2
     states.drop("file:///a.py")
     assert states.stats() == {"states": 1, "bytes": 8} and states.best([5], [0])[1] == 1
-    states.drop("file:///b.py")
-    assert len(states) == 1
+
+
+def test_moving_about_a_document_keeps_one_state_of_it_and_every_other_document_s():
+    """A user at a new place of a.py (a warm-up where the cursor rests): a's state there replaces
+    a's state elsewhere, except the one it went on from, and b's stays."""
+    states = PromptStates()
+    a, b = state([1, 2, 3, 4]), state([7, 8])
+    states.add(a, None, 0, "file:///a.py")
+    states.add(b, None, 0, "file:///b.py")
+    far = state([1, 5, 6, 7])
+    states.add(far, a, 1, "file:///a.py")  # went on from a, sharing less than half: a stays for now
+    assert states.best([1, 2, 3, 4], [0] * 4) == (a, 4)
+    farther = state([1, 5, 6, 7, 9])
+    states.add(farther, far, 4, "file:///a.py")  # typed on at the new place: a and far go
+    assert len(states) == 2 and states.best([1, 2, 3, 4], [0] * 4) == (farther, 1)
+    assert states.best([7, 8], [0, 0]) == (b, 2)
 
 
 def test_a_state_the_bounds_evict_takes_its_owner_with_it():

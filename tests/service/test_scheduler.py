@@ -112,6 +112,32 @@ async def test_a_warm_up_waits_for_the_work_in_flight_on_its_document_then_runs(
     assert ran == ["b", "a"]
 
 
+async def test_a_request_stops_the_warm_ups_on_its_worker_whatever_their_document_or_session(worker):
+    """A warm-up (where the cursor rests in a.py) holds the model's thread; a request for b.py
+    from another session (a daemon's second editor) stops it at its next look at its flag, so the
+    request waits one step, not a whole prompt; a request on another worker stops nothing."""
+    mine, theirs, started = Scheduler(), Scheduler(), threading.Event()
+    flags: list[threading.Event] = []
+
+    def warm(cancel):
+        flags.append(cancel)
+        started.set()
+        cancel.wait(5)
+
+    other = ThreadPoolExecutor(1)
+    try:
+        mine.background(worker, warm, "a")
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+        assert await theirs.run(other, lambda cancel: "elsewhere", "b") == "elsewhere"
+        assert not flags[0].is_set()
+        assert await asyncio.wait_for(theirs.run(worker, lambda cancel: "answered", "b"), 2) == "answered"
+        assert flags[0].is_set()
+        await asyncio.sleep(0.05)
+        assert not mine.busy("a") and not Scheduler.warming.get(worker)
+    finally:
+        other.shutdown(wait=True)
+
+
 async def test_background_work_dropped_unrun_leaves_its_document_idle():
     pool, release = ThreadPoolExecutor(1), threading.Event()
     s = Scheduler()

@@ -12,6 +12,7 @@
 // untrusted workspace.
 import * as jsonc from "jsonc-parser";
 import * as vscode from "vscode";
+import * as cursor from "./cursor";
 import {
   CloseAction,
   ErrorAction,
@@ -159,39 +160,6 @@ interface Status {
 
 const statuses = new Map<string, Status>(); // by document URI, as the server received it
 let running = false;
-const REST_MS = 100; // how long the cursor stays put before the server is told where it rests
-const versions = new Map<string, number>(); // by document URI: its version at the cursor's last move
-let restTimer: NodeJS.Timeout | undefined;
-
-/** Tell the server where the cursor rests (`nib/cursor`) once it has stayed REST_MS where a move put
- * it (a click, a key that moves, Go to Line, another editor brought forward), not an edit: the edit
- * tells the server already. The server gets the list's names and the ghost text's prompt ready there
- * before the first key. */
-function cursorMoved(editor: vscode.TextEditor | undefined): void {
-  clearTimeout(restTimer);
-  const doc = editor?.document;
-  if (!editor || !doc || doc.languageId !== "python" || !["file", "untitled"].includes(doc.uri.scheme)) {
-    return;
-  }
-  const key = doc.uri.toString();
-  const typed = versions.has(key) && versions.get(key) !== doc.version;
-  versions.set(key, doc.version);
-  const at = editor.selection;
-  const mine = client;
-  if (typed || editor.selections.length !== 1 || !at.isEmpty || !mine?.isRunning()) {
-    return;
-  }
-  const version = doc.version;
-  restTimer = setTimeout(() => {
-    if (client === mine && mine.isRunning() && doc.version === version && !doc.isClosed) {
-      void mine.sendNotification("nib/cursor", {
-        textDocument: { uri: mine.code2ProtocolConverter.asUri(doc.uri) },
-        position: mine.code2ProtocolConverter.asPosition(at.active),
-      });
-    }
-  }, REST_MS);
-}
-
 /** The status item's line for the last ghost text, e.g. "qwen2.5-coder-0.5b (cpu), 84 ms, context 2 files + 1 chunk". */
 export function describe(s: Status): string {
   const context = s.definitions || s.chunks ? `, context ${s.definitions} files + ${s.chunks} chunks` : "";
@@ -378,10 +346,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       showActive();
-      cursorMoved(editor);
+      cursor.moved(editor, client);
     }),
-    vscode.window.onDidChangeTextEditorSelection((e) => cursorMoved(e.textEditor)),
-    vscode.workspace.onDidCloseTextDocument((doc) => versions.delete(doc.uri.toString())),
+    vscode.window.onDidChangeTextEditorSelection((e) => cursor.moved(e.textEditor, client)),
+    vscode.workspace.onDidCloseTextDocument((doc) => cursor.closed(doc)),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       void warnAboutWorkspace();
       showActive();
@@ -399,7 +367,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
 export async function deactivate(): Promise<void> {
   clearTimeout(restartTimer);
-  clearTimeout(restTimer);
+  cursor.stop();
   clearTimeout(healthyTimer);
   await client?.stop();
 }

@@ -20,7 +20,7 @@ local M = {}
 ---@field autotrigger boolean       open the list on the server's trigger characters
 ---@field inline boolean            inline ghost text
 ---@field completeopt string|false  'completeopt' in nib's buffers (false: leave yours); the default selects and inserts nothing by itself
----@field rest_ms integer|false      tell the server where the cursor rests once it has stayed this long after a move (false: never)
+---@field rest_ms integer|false      in Insert mode, tell the server where the cursor rests once it has stayed this long (false: never)
 ---@field settings table            nib's server settings (camelCase, nested, as in nib's README); see lua/nib/settings.lua
 ---@field keymaps nib.Keymaps
 
@@ -166,8 +166,10 @@ function M.toggle_buffer(bufnr)
   vim.notify('nib ' .. (on and 'on' or 'off') .. ' in this buffer')
 end
 
---- Tell the server where the cursor rests (`nib/cursor`, the position as LSP sends it) once it
---- has stayed `rest_ms` where a move put it, not an edit: the edit tells the server already.
+--- Tell the server where the cursor rests in Insert mode (`nib/cursor`, the position as LSP sends
+--- it) once it has stayed `rest_ms` where Insert mode began or a move put it, not an edit: the
+--- edit tells the server already. Normal mode sends nothing: moving about to read is not typing,
+--- and its cursor sits on a character, not where `a` or `A` will insert.
 ---@param client vim.lsp.Client
 ---@param bufnr integer
 local function follow_cursor(client, bufnr)
@@ -175,24 +177,30 @@ local function follow_cursor(client, bufnr)
   local tick = vim.b[bufnr].changedtick
   local function moved()
     local now = vim.b[bufnr].changedtick
-    local typed = now ~= tick
+    local typed = now ~= tick -- a move made by an edit (also the first move after one that moved nothing)
     tick = now
     timer:stop()
-    if typed or M.buffer_off(bufnr) then
+    if typed or M.buffer_off(bufnr) or M.config.settings.enable == false or vim.fn.mode() ~= 'i' then
       return
     end
     timer:start(M.config.rest_ms, 0, vim.schedule_wrap(function()
+      if not vim.api.nvim_buf_is_valid(bufnr) or client:is_stopped() or vim.fn.mode() ~= 'i' then
+        return
+      end
       local here = vim.api.nvim_get_current_buf() == bufnr and vim.b[bufnr].changedtick == tick -- still there
-      if here and not client:is_stopped() and vim.lsp.buf_is_attached(bufnr, client.id) then
+      if here and vim.lsp.buf_is_attached(bufnr, client.id) then
         client:notify('nib/cursor', vim.lsp.util.make_position_params(0, client.offset_encoding))
       end
     end))
   end
-  local group = vim.api.nvim_create_augroup('nib.cursor.' .. bufnr, { clear = true })
-  vim.api.nvim_create_autocmd({ 'CursorMoved', 'CursorMovedI', 'BufEnter' }, {
+  -- one group per buffer and client: a client attached again (a restart) has its own timer
+  local group = vim.api.nvim_create_augroup('nib.cursor.' .. bufnr .. '.' .. client.id, { clear = true })
+  vim.api.nvim_create_autocmd({ 'InsertEnter', 'CursorMovedI' }, {
     group = group,
     buffer = bufnr,
-    callback = moved,
+    callback = function()
+      vim.schedule(moved) -- InsertEnter comes before the mode is 'i'
+    end,
   })
   vim.api.nvim_create_autocmd({ 'BufWipeout', 'LspDetach' }, {
     group = group,
@@ -207,16 +215,13 @@ local function follow_cursor(client, bufnr)
       pcall(vim.api.nvim_del_augroup_by_id, group)
     end,
   })
-  if vim.api.nvim_get_current_buf() == bufnr then
-    moved() -- where it rests as the file opens
-  end
 end
 
 local function attach(client, bufnr)
   if M.config.completeopt then
     vim.bo[bufnr].completeopt = M.config.completeopt
   end
-  if M.config.rest_ms then
+  if type(M.config.rest_ms) == 'number' and M.config.rest_ms > 0 then
     follow_cursor(client, bufnr)
   end
   local on = not M.buffer_off(bufnr) -- `:Nib toggle` turns it on later
