@@ -31,7 +31,7 @@ from .limits import DAEMON, STDIO
 from .parent import watch_parent
 from .parsing import parse
 from .paths import file_path
-from .protocol import NibProtocol, SessionProtocol
+from .protocol import NibProtocol, SessionProtocol, field
 from .session import NibServer, Shared
 
 log = logging.getLogger("nib")
@@ -120,17 +120,12 @@ def cursor_rested(ls: NibServer, params) -> None:
     """`nib/cursor {textDocument: {uri}, position}` (nib's editor plugins send it once the cursor
     has stayed a moment where it moved without an edit): the user may type there next, so the
     list's jedi names and the prompt's state are made ready there before the first key."""
-    document, position = _field(params, "textDocument"), _field(params, "position")
-    uri, line, character = _field(document, "uri"), _field(position, "line"), _field(position, "character")
+    document, position = field(params, "textDocument"), field(params, "position")
+    uri, line, character = field(document, "uri"), field(position, "line"), field(position, "character")
     if not (isinstance(uri, str) and _integer(line) and _integer(character) and line >= 0 and character >= 0):
         ls.log.warning("nib/cursor with %.200r: ignored", params)
         return
     ls.rested(uri, line, character)
-
-
-def _field(value, key: str):
-    """A field of a notification's parameters, read as a dict or as pygls' named tuples."""
-    return value.get(key) if isinstance(value, dict) else getattr(value, key, None)
 
 
 def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):

@@ -22,6 +22,8 @@ from collections import deque
 
 from nib.model.service.scheduler import Scheduler
 
+from .protocol import field
+
 TIMINGS_KEPT = 4096  # requests' timings kept for `nib/_timings` (a benchmark's whole replay)
 
 
@@ -30,7 +32,7 @@ def register(server) -> None:
 
     @server.feature("nib/_document")
     def document(ls, params):
-        doc = ls.documents.get(_get(params, "uri"))
+        doc = ls.documents.get(field(params, "uri"))
         return None if doc is None else {"text": doc.text, "version": doc.version}
 
     @server.feature("nib/_last")
@@ -46,7 +48,7 @@ def register(server) -> None:
 
     @server.feature("nib/_project")
     def project(ls, params):
-        block = ls.service.block_in_use(_get(params, "uri"))
+        block = ls.service.block_in_use(field(params, "uri"))
         return {"definitions": block.definitions, "chunks": block.chunks, "chars": block.chars}
 
     @server.feature("nib/_engine")
@@ -91,10 +93,6 @@ def _timings(ls, params):
         mode, t = ls.timings.popleft()
         out.setdefault(mode, []).append(t)
     return out
-
-
-def _get(params, key):
-    return params.get(key) if isinstance(params, dict) else getattr(params, key, None)
 
 
 def _rss() -> int:

@@ -134,6 +134,12 @@ class SessionProtocol(NibProtocol):
             self.writer.close()
 
 
+def field(params, key: str):
+    """A field of a message's parameters, read as a dict or as the named tuples pygls makes of a
+    method it has no type for (nib's own); None where params has no such field."""
+    return params.get(key) if isinstance(params, dict) else getattr(params, key, None)
+
+
 def is_parse_error(error: Exception) -> bool:
     """Whether the read loop could not decode a message: not JSON, not UTF-8 (both ValueErrors), a
     number of over 4,300 digits (a ValueError of Python's int) or arrays nested too deep to parse."""

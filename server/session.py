@@ -359,10 +359,8 @@ class NibServer(LanguageServer):
         doc, s = self.documents.get(uri), self.settings
         if doc is None or len(doc.text) > s.max_document_chars or not s.enable or self.excluded(uri):
             return False
-        done = False
         if s.listing.enable:
             self.service.speculate(uri, doc.text, cursor, file_path(uri))
-            done = True
         line, character = doc.position(cursor, self.encoding)
 
         def text_now():
@@ -371,10 +369,10 @@ class NibServer(LanguageServer):
                 return None
             return now.text, now.offset(line, character, self.encoding)
 
-        if s.statement.trigger == "auto":  # manual: no statement is computed before it is asked for
+        warm = s.statement.trigger == "auto"  # manual: no statement is computed before it is asked for
+        if warm:
             self.service.warm_later(uri, text_now, file_path(uri), delay_s)
-            done = True
-        return done
+        return s.listing.enable or warm
 
     def opened(self, uri: str, text: str) -> None:
         if self.excluded(uri):
