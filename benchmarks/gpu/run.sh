@@ -1,17 +1,19 @@
 #!/bin/bash
 # On the GPU machine (benchmarks/gpu/prepare.sh says how it gets there), as one run:
 #   setup; FIM continued training of Qwen2.5-Coder 0.5B (GPU, in the background); the Qwen import
-#   (CPU, beside it); the CUDA tests; then, once training is done, GPU latency against the CPU int8
-#   path on the same machine.
-# The import and the training run side by side (one on the CPUs, one on the GPU): what a run took
-# is in its log (benchmarks/results/gpu/), to size TRAIN_S to the device time left.
-# Env: TRAIN_S (training seconds), LATENCY (1 runs it), W (where the chunks were moved).
+#   (CPU, beside it); the CUDA tests; the CPU int8 path's latency while the GPU trains (one of 16
+#   cores busy feeding it); once training is done, the CUDA path's latency alone.
+# What a run took is in its log (benchmarks/results/gpu/): the training gets what END_S leaves
+# after the model's load, the examples, the dev measures and the CUDA latency.
+# Env: END_S (seconds this run may take), LAYOUTS, LR, EXAMPLES (nib finetune's), W (where the chunks were moved).
 set -u
-export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
+export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
 T0=$(date +%s)
 say() { echo "[$(($(date +%s) - T0)) s] $*"; }
-TRAIN_S=${TRAIN_S:-180}
-LATENCY=${LATENCY:-1}
+END_S=${END_S:-540}
+LAYOUTS=${LAYOUTS:-line}
+LR=${LR:-3e-4}
+EXAMPLES=${EXAMPLES:-90000}
 W=${W:-/root/nibw}
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
   $(ls "$W"/.whl/*.whl | grep -v -E "/(attrs|typing_extensions)-") 2>&1 | tail -3
@@ -25,24 +27,31 @@ cat "$W"/w0? | tar xf - -C ~/.cache/nib/wheels || exit 1
 tar xJf "$W"/heldout.tar.xz -C ~/.cache/nib && tar xJf "$W"/corpus.tar.xz || exit 1
 say "setup done"
 
-timeout $((TRAIN_S + 240)) python3 -m nib.server.cli finetune qwen2.5-coder-0.5b --out "$OUT/fim_adapter.npz" \
-  --report "$OUT/fim_report.json" --seconds "$TRAIN_S" --device cuda > /tmp/finetune.log 2>&1 &
+# the training's own time: END_S less the setup, about 240 s around it (load, examples, two dev
+# measures) and 90 s for the CUDA latency after it
+TRAIN_S=$((END_S - $(date +%s) + T0 - 330))
+say "training for $TRAIN_S s"
+timeout $((TRAIN_S + 300)) python3 -m nib.server.cli finetune qwen2.5-coder-0.5b --out "$OUT/fim_adapter.npz" \
+  --report "$OUT/fim_report.json" --seconds "$TRAIN_S" --device cuda --layouts $LAYOUTS --lr "$LR" \
+  --examples "$EXAMPLES" --dev-cuts 300 > "$OUT/finetune.log" 2>&1 &
 TRAIN=$!
 
 say "import"
-time python3 -m nib.server.cli model import qwen2.5-coder-0.5b 2>&1 | tr '\r' '\n' | tail -4
+python3 -m nib.server.cli model import qwen2.5-coder-0.5b --no-adapter 2>&1 | tr '\r' '\n' | tail -3
 say "CUDA tests"
-timeout 300 python3 -m pytest -p no:cacheprovider -p no:hypothesispytest -q -rs tests/e2e/test_qwen.py -k "not adapter_is_merged" 2>&1 | tail -25
+timeout 200 python3 -m pytest -p no:cacheprovider -p no:hypothesispytest -q -rs tests/e2e/test_qwen.py \
+  -k "torch_runs_the_same_model" 2>&1 | tail -8
+latency() {  # $1 the device
+  timeout "$2" python3 benchmarks/latency.py --split fresh --seeds 0 --lines 0 --model qwen2.5-coder-0.5b --cps 8 \
+    --no-jedi --no-cold --settings "{\"model\": {\"device\": \"$1\"}}" --json "$OUT/latency_$1.json" 2>&1 | tail -6
+}
+say "latency cpu (the GPU training beside it)"
+latency cpu 120
 say "waiting for the training"
 wait $TRAIN
 say "training exit $?"
-tr '\r' '\n' < /tmp/finetune.log | grep -v -E "Converting|^\s*$" | tail -40
-
-if [ "$LATENCY" = 1 ]; then
-  for dev in cuda cpu; do
-    say "latency $dev"
-    timeout 120 python3 benchmarks/latency.py --split fresh --seeds 0 --lines 0 --model qwen2.5-coder-0.5b --cps 8 \
-      --no-jedi --no-cold --settings "{\"model\": {\"device\": \"$dev\"}}" --json "$OUT/latency_$dev.json" 2>&1 | tail -12
-  done
-fi
+tr '\r' '\n' < "$OUT/finetune.log" | grep -v -E "Converting|^\s*$" | tail -25
+say "latency cuda"
+latency cuda $((END_S - $(date +%s) + T0 - 5))
+nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv
 say "done"

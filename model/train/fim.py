@@ -229,13 +229,19 @@ def mixed(texts: list[str], tokens: Tokens, count: int, seed: int, layouts=LAYOU
 
 
 def batches(examples: list[Example], max_tokens: int, rng: random.Random) -> list[list[Example]]:
-    """Examples of similar length together (little padding), at most max_tokens a batch, shuffled."""
+    """Examples of similar length together (little padding), at most max_tokens a batch and a
+    quarter of that in loss positions (the head's logits, a vocabulary wide each: a batch of
+    hundreds of short examples ran a GPU out of memory there), shuffled."""
     order = sorted(examples, key=lambda e: len(e.ids))
     out: list[list[Example]] = [[]]
+    read = 0
     for e in order:
-        if out[-1] and (len(out[-1]) + 1) * len(e.ids) > max_tokens:
+        positions = len(e.ids) - max(e.start, 1)
+        if out[-1] and ((len(out[-1]) + 1) * len(e.ids) > max_tokens or read + positions > max_tokens // 4):
             out.append([])
+            read = 0
         out[-1].append(e)
+        read += positions
     rng.shuffle(out)
     return out
 
@@ -306,11 +312,10 @@ def train(
     seconds 0: one pass over every batch, the same steps on any machine),
     linear warm-up then cosine decay to a tenth; returns the run's figures."""
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-    rng = random.Random(1)
-    order = batches(examples, max_tokens, rng)
-    planned, started, losses, skipped, in_a_row = len(order), time.monotonic(), [], 0, 0
+    order = batches(examples, max_tokens, random.Random(1))
+    planned, started, losses, skipped, in_a_row, restarts = len(order), time.monotonic(), [], 0, 0, 0
     warm = min(20, 1 + planned // 10)
-    step = 0
+    step, good = 0, (0, [p.detach().clone() for p in params])
     for step, batch in enumerate(order[:planned]):
         if step == 10:  # the first steps include compilation and allocation: time the next ones
             started_10 = time.monotonic()
@@ -329,16 +334,21 @@ def train(
         norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
         if not (torch.isfinite(value) and torch.isfinite(norm)):
             # a step on a non-finite gradient makes every adapter NaN: skip the batch; several in a
-            # row mean the adapters themselves went bad, and the run stops with what it has
+            # row mean the adapters themselves went bad: back to the last good ones at half the rate
             skipped, in_a_row = skipped + 1, in_a_row + 1
             say(f"step {step}: loss {value.item():.4f}, gradient norm {norm.item():.4g}: skipped")
-            if in_a_row >= 5:
-                break
+            if in_a_row >= 3:
+                if restarts == 2:
+                    break
+                restarts, in_a_row, lr = restarts + 1, 0, lr / 2
+                opt = _restore(params, good[1], lr)
+                say(f"step {step}: back to the adapters of step {good[0]}, rate {lr:.3g}")
             continue
         in_a_row = 0
         opt.step()
         losses.append(value.item())
         if step % 50 == 0:
+            good = (step, [p.detach().clone() for p in params])
             say(f"step {step} loss {sum(losses[-50:]) / len(losses[-50:]):.4f} {time.monotonic() - started:.0f} s")
         if step + 1 >= planned:
             break
@@ -351,7 +361,16 @@ def train(
         "loss_first_50": _mean(losses[:50]),
         "loss_last_50": _mean(losses[-50:]),
         "skipped": skipped,
+        "restarts": restarts,
     }
+
+
+@torch.no_grad()
+def _restore(params, kept: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
+    """The adapters back to kept, and a new optimizer at lr (the old one's moments led them astray)."""
+    for p, k in zip(params, kept, strict=True):
+        p.copy_(k)
+    return torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
 
 
 def _mean(xs: list[float]) -> float:

@@ -192,3 +192,32 @@ def test_an_adapter_trained_for_one_layout_says_so_in_its_meta():
         "defaults": {"fim": "line"}
     }
     assert "defaults" not in all_three and all_three["layouts"] == ["psm", "spm", "line"]
+
+
+def test_a_batch_holds_at_most_a_quarter_of_its_tokens_in_loss_positions():
+    short = [fim.Example(list(range(4, 20)), 1) for _ in range(100)]  # 15 loss positions each
+    sizes = sorted(len(b) for b in fim.batches(short, 400, random.Random(0)))
+    assert sizes == [4] + [6] * 16  # 6 x 15 = 90 <= 100 loss positions, where 400 tokens would hold 25
+
+
+def test_adapters_gone_bad_go_back_to_the_last_good_ones_at_half_the_rate(monkeypatch):
+    model = tiny()
+    tokens = fim.Tokens.of(Chars())
+    examples = fim.mixed([TEXT] * 4, tokens, 200, seed=0)
+    adapters = lora.attach(model, rank=8, alpha=16.0)
+    params = [p for a in adapters.values() for p in (a.a, a.b)]
+    first = [p.detach().clone() for p in params]
+    real, calls, said = fim.loss, [], []
+
+    def loss(*args):  # steps 1..3 non-finite: three in a row
+        per, right, counts = real(*args)
+        calls.append(len(calls))
+        return (per * float("nan") if 1 <= calls[-1] <= 3 else per), right, counts
+
+    monkeypatch.setattr(fim, "loss", loss)
+    report = fim.train(model, params, examples[:40], "cpu", seconds=0, max_tokens=400, lr=3e-2, say=said.append)
+    assert (report["skipped"], report["restarts"]) == (3, 1)
+    assert "step 3: back to the adapters of step 0, rate 0.015" in said
+    assert all(torch.isfinite(p).all() for p in params) and any(
+        not torch.equal(p, q) for p, q in zip(params, first, strict=True)
+    )
