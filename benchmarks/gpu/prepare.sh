@@ -6,13 +6,14 @@
 #   call 1: carry .whl .dev/corpus.tar.xz .dev/heldout.tar.xz .dev/w00, run
 #           `mkdir -p /root/nibw && mv .dev/* /root/nibw/ && cp -r .whl /root/nibw/`
 #   calls 2..: carry .dev/wNN, run `mv .dev/* /root/nibw/`
-#   last call: carry the last chunk and .dev/gpu.sh (benchmarks/gpu/run.sh copied), run
-#           `mv .dev/wNN /root/nibw/ && END_S=... bash .dev/gpu.sh 2>&1 | tee $OUT/run.log`
+#   last call but one: carry the last chunk, .dev/gpu.sh and .dev/after.sh (benchmarks/gpu/run.sh
+#           and after.sh copied), run `mv .dev/wNN /root/nibw/ && TRAIN_S=... bash .dev/gpu.sh 2>&1 | tee $OUT/run.log`
+#   last call, at once: `bash .dev/after.sh 2>&1 | tee $OUT/after.log` (the training's end, its files)
 # Move each chunk out of the checkout at once: an ignored path carried by one call is gone by the
 # next. For the calls before the last, take benchmarks/results, model/weights and the adapter
 # (model/pretrained/*.npz) out of the tree (CHUNK_MB is sized for a tree without them, about 3 MB),
 # and put model/weights back for the last (the latency replay's list). A warm machine goes back
-# 30 s after a call: run the calls back to back.
+# 30 s after a call (and a new one is bare): run the calls back to back, nothing between them.
 set -eu
 cd "$(dirname "$0")/../.."
 mkdir -p .dev .whl
@@ -35,5 +36,5 @@ FIRST=$((${FIRST_MB:-40} * 1000000))
 head -c $FIRST .dev/wheels.tar > .dev/w00
 tail -c +$((FIRST + 1)) .dev/wheels.tar | split -b $((${CHUNK_MB:-60} * 1000000)) -d -a 2 --numeric-suffixes=1 - .dev/w
 rm .dev/wheels.tar
-cp benchmarks/gpu/run.sh .dev/gpu.sh
+cp benchmarks/gpu/run.sh .dev/gpu.sh && cp benchmarks/gpu/after.sh .dev/after.sh
 ls -l .dev .whl

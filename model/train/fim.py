@@ -101,7 +101,9 @@ class Tokens:
         ids the served model's pruned head can write (None: the tokenizer's own order, every id)."""
         names = ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|endoftext|>"]
         ids = tokenizer.convert_tokens_to_ids(names)
-        if any(i is None or i == tokenizer.unk_token_id for i in ids):
+        # each name its own id, and back: an unknown token's id is no test (transformers 5.17 reads
+        # Qwen's GGUF with <|endoftext|> as the unknown token)
+        if None in ids or tokenizer.convert_ids_to_tokens(ids) != names:
             raise ModelError(f"the model has no fill-in-the-middle tokens ({', '.join(names)})")
         byte_of = {c: b for b, c in _bytes_to_unicode().items()}
         pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))

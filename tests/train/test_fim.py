@@ -183,6 +183,13 @@ def test_a_model_without_fim_tokens_is_a_clear_error():
         fim.Tokens.of(NoFim())
 
 
+def test_an_unknown_token_that_is_a_control_token_is_no_missing_fim_token():
+    class EotUnknown(Chars):  # as transformers 5.17 reads Qwen's GGUF
+        unk_token_id = 3
+
+    assert fim.Tokens.of(EotUnknown()).fim == (0, 1, 2)
+
+
 def test_an_adapter_trained_for_one_layout_says_so_in_its_meta():
     from nib.model.pretrained.finetune import _about
 
