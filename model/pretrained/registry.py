@@ -103,9 +103,10 @@ MODELS = {
         # blocks of 64: 83 MB less resident and a faster step than 32, the same on the dev split of new
         # code (benchmarks/results/memory/int8_block_64_*.json)
         int8_block=64,
-        # FIM in the "line" layout, trained here (`nib finetune`): on dev its exact match beat the plain
-        # model's without FIM, and its replay at a person's pace fit issue 23's (p50 250, p95 600 ms)
-        # (benchmarks/results/qwen/dev_fim_adapter_line_grid.json, latency_fresh_fim_adapter_grid.json)
+        # FIM in the "line" layout (`nib finetune`): the layout chosen on dev with an adapter trained on
+        # this CPU, whose replay at a person's pace fit issue 23's (p50 250, p95 600 ms)
+        # (benchmarks/results/qwen/dev_fim_adapter_line_grid.json, latency_fresh_fim_adapter_grid.json);
+        # the file one trained on a GPU, as good or better on dev (benchmarks/results/gpu/dev_fim_adapters.json)
         adapter="qwen2.5-coder-0.5b.fim-line.adapter.npz",
     ),
     "qwen2.5-coder-1.5b": Pretrained(

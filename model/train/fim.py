@@ -368,7 +368,7 @@ def train(
 
 
 @torch.no_grad()
-def _restore(params, kept: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
+def _restore(params, kept: list[torch.Tensor], lr: float) -> torch.optim.AdamW:
     """The adapters back to kept, and a new optimizer at lr (the old one's moments led them astray)."""
     for p, k in zip(params, kept, strict=True):
         p.copy_(k)

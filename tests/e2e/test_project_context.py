@@ -116,7 +116,9 @@ async def project_in_use(client, uri: str) -> dict:
 async def test_a_method_of_a_sibling_module_needs_project_context(client: LanguageClient, workspace):
     uri = (workspace / "ledger" / "app.py").as_uri()
     open_doc(client, APP, uri)
-    await inline(client, LINE, END, uri)  # the model is loaded (a pause while it loads warms nothing)
+    # the model is loaded (a pause while it loads warms nothing), by a request on the line above: one
+    # after `ledger` that wrote a `.` first would be typed through by the `.` below, its text kept
+    await inline(client, LINE - 1, len(APP.splitlines()[LINE - 1]), uri)
     type_text(client, APP, LINE, END, ".", 2, uri)  # a keystroke, then a pause: the warm-up finds the context
     used = await project_in_use(client, uri)
     result = await inline(client, LINE, END + 1, uri)
@@ -128,28 +130,27 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
         "uri": uri,
         "excluded": False,
         "model": f"{NAME} (cpu)",
-        "shown": bool(client.project),  # without the context, nothing: the model loops (below)
+        "shown": True,
         "definitions": used["definitions"],
         "chunks": used["chunks"],
     }
     if client.project:
         assert (used["definitions"], used["chunks"]) == (1, 1)  # accounts.py's Ledger, refund.py's lines
-        # the arguments come from refund.py's lines too (`store.books`), shown as the most like these; the
-        # attribute after `books[0].` is a near tie the packages installed settle: `book_id` in CI until
-        # 2026-12-02, `name` with onnxruntime 1.32.0 and transformers 5.24.0 (1779e40's code gives it too)
-        assert [(i.insert_text, i.range) for i in result.items] in (
-            [("post_transfer(supplier, ledger.books[0].book_id, amount_cents)", where)],
-            [("post_transfer(supplier, ledger.books[0].name, amount_cents)", where)],
-        )
+        # Ledger's method, its three arguments; which account is the second is the model's guess (with the
+        # adapter trained on the CPU it wrote `ledger.books[0].book_id`, from refund.py's lines)
+        assert [(i.insert_text, i.range) for i in result.items] == [
+            ("post_transfer(supplier, 'supplier', amount_cents)", where)
+        ]
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}
-        # the model went on `ledger.ledger.ledger.`: a loop, which ends the statement where it starts
-        assert [(i.insert_text, i.range) for i in result.items] == []
+        # an attribute Ledger does not have (with the adapter trained on the CPU the model looped on
+        # `ledger.ledger.ledger.`, and nothing was shown)
+        assert [(i.insert_text, i.range) for i in result.items] == [("suppliers[supplier].pay(amount_cents)", where)]
 
 
 async def test_the_class_of_an_attribute_comes_from_a_third_module(client: LanguageClient, workspace):
     """`store.books.p`: Store (imported) stores a Ledger (imported by store.py, not by this file) in
-    `books`. (After `store.books.` alone, the model the import makes, with the adapter nib ships,
+    `books`. (After `store.books.` alone, the model the import makes, with the adapter trained on the CPU,
     went on `.store_books.store_books...` with the context and without it.)"""
     uri = (workspace / "ledger" / "refund.py").as_uri()
     open_doc(client, REFUND, uri)
@@ -165,7 +166,7 @@ async def test_the_class_of_an_attribute_comes_from_a_third_module(client: Langu
         ]
     else:
         assert used == {"definitions": 0, "chunks": 0, "chars": 0}
-        assert [(i.insert_text, i.range) for i in result.items] == [("put(customer, amount_cents)", where)]
+        assert [(i.insert_text, i.range) for i in result.items] == [("pop(customer, None)", where)]
 
 
 async def test_a_line_like_one_in_a_sibling_file_is_completed_as_there(client: LanguageClient, workspace):
