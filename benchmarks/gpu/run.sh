@@ -5,7 +5,9 @@
 #   cores busy feeding it); once training is done, the CUDA path's latency alone.
 # What a run took is in its log (benchmarks/results/gpu/): the training gets what END_S leaves
 # after the model's load, the examples, the dev measures and the CUDA latency.
-# Env: END_S (seconds this run may take), LAYOUTS, LR, EXAMPLES (nib finetune's), W (where the chunks were moved).
+# Env: END_S (seconds this run may take), LAYOUTS, LR, EXAMPLES (nib finetune's), W (where the chunks were moved),
+# CPU_LATENCY (0: not timed, as when an earlier lease timed it). The corpus's project_cuts.jsonl, where
+# prepare.sh put it there, is trained on too (`nib project-cuts`).
 set -u
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
 T0=$(date +%s)
@@ -15,6 +17,7 @@ LAYOUTS=${LAYOUTS:-line}
 LR=${LR:-3e-4}
 EXAMPLES=${EXAMPLES:-70000}
 W=${W:-/root/nibw}
+CPU_LATENCY=${CPU_LATENCY:-1}
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
   $(ls "$W"/.whl/*.whl | grep -v -E "/(attrs|typing_extensions)-") 2>&1 | tail -3
 python3 -c "import cattrs" 2>/dev/null ||
@@ -36,7 +39,8 @@ say "training for $TRAIN_S s"
 mkdir -p /root/out
 setsid timeout $((TRAIN_S + 300)) python3 -m nib.server.cli finetune qwen2.5-coder-0.5b --out /root/out/fim_adapter.npz \
   --report /root/out/fim_report.json --seconds "$TRAIN_S" --device cuda --layouts $LAYOUTS --lr "$LR" \
-  --examples "$EXAMPLES" --dev-cuts 300 > /root/out/finetune.log 2>&1 &
+  --examples "$EXAMPLES" --dev-cuts 300 $([ -f data/corpus/project_cuts.jsonl ] && echo --project-cuts data/corpus/project_cuts.jsonl) \
+  > /root/out/finetune.log 2>&1 &
 
 say "import"
 python3 -m nib.server.cli model import qwen2.5-coder-0.5b --no-adapter 2>&1 | tr '\r' '\n' | tail -3
@@ -47,8 +51,10 @@ latency() {  # $1 the device
   timeout "$2" python3 benchmarks/latency.py --split fresh --seeds 0 --lines 0 --model qwen2.5-coder-0.5b --cps 8 \
     --no-jedi --no-cold --settings "{\"model\": {\"device\": \"$1\"}}" --json "$OUT/latency_$1.json" 2>&1 | tail -6
 }
-say "latency cpu (the GPU training beside it)"
-latency cpu 120
+if [ "$CPU_LATENCY" = 1 ]; then
+  say "latency cpu (the GPU training beside it)"
+  latency cpu 120
+fi
 tr '\r' '\n' < /root/out/finetune.log | grep -v -E "Converting|^\s*$" | tail -8
 nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv
 say "done; the training goes on"

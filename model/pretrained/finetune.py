@@ -34,6 +34,7 @@ def run(
     dev_cuts: int = 500,
     layouts: tuple[str, ...] = LAYOUTS,
     dtype: str = "auto",
+    project_cuts: Path | None = None,
     say=print,
 ) -> dict:
     import torch
@@ -71,7 +72,7 @@ def run(
     params = [p for a in adapters.values() for p in (a.a, a.b)]
     model.train()
     report["train"] = fim.train(
-        model, params, fim.mixed(texts, tokens, examples, 1, layouts), dev, seconds, max_tokens, lr, say
+        model, params, _examples(texts, tokens, examples, layouts, project_cuts), dev, seconds, max_tokens, lr, say
     )
     lora.save(adapters, out, _about(name, report, layouts))
     model.eval()
@@ -80,6 +81,21 @@ def run(
     report["adapter"] = str(out)
     report["seconds"] = round(time.monotonic() - started, 1)
     return report
+
+
+def _examples(texts, tokens, count: int, layouts, project_cuts: Path | None) -> list:
+    """fim.mixed's examples, and as many again from the cuts with project context (when given),
+    shuffled together: the model learns to read the context without forgetting the file alone."""
+    from nib.model.train import fim
+    from nib.model.train import project_cuts as with_project
+
+    examples = fim.mixed(texts, tokens, count, 1, layouts)
+    if project_cuts is None:
+        return examples
+    cuts = with_project.read(project_cuts)[:count]
+    examples += with_project.examples(cuts, tokens, random.Random(2))
+    random.Random(3).shuffle(examples)
+    return examples
 
 
 def _about(name: str, report: dict, layouts: tuple[str, ...]) -> dict:
@@ -142,7 +158,29 @@ def register(sub) -> None:
     p.add_argument(
         "--dtype", choices=("auto", "bf16", "fp32"), default="auto", help="auto: bf16 on a GPU, fp32 on the CPU"
     )
+    p.add_argument(
+        "--project-cuts", type=Path, help="also train on these cuts with project context (`nib project-cuts`)"
+    )
     p.set_defaults(run=_main)
+
+    p = sub.add_parser("project-cuts", help="training cuts with the project context the server would show")
+    p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    p.add_argument("--out", type=Path, default=Path("data/corpus/project_cuts.jsonl"))
+    p.add_argument("--count", type=int, default=20000)
+    p.add_argument("--seed", type=int, default=3)
+    p.add_argument("--jobs", type=int, default=2)
+    p.set_defaults(run=_project_cuts)
+
+
+def _project_cuts(args) -> int:
+    from nib.model.sources import read_corpus
+    from nib.model.train import project_cuts
+
+    rows = project_cuts.build(read_corpus(args.corpus), args.count, args.seed, args.jobs)
+    with open(args.out, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
+    print(f"{len(rows)} cuts with project context -> {args.out}")
+    return 0
 
 
 def _main(args) -> int:
@@ -159,6 +197,7 @@ def _main(args) -> int:
         args.dev_cuts,
         tuple(dict.fromkeys(args.layouts)),  # each once: `--layouts line line` is line alone
         args.dtype,
+        args.project_cuts,
     )
     text = json.dumps(report, indent=2) + "\n"
     if args.report:

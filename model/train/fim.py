@@ -48,6 +48,7 @@ class Cut:
     prefix: str
     middle: str
     suffix: str
+    offset: int = 0  # where the middle starts in the file (`project_cuts.py` reads the file up to it)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def cut(text: str, rng: random.Random, span: bool) -> Cut | None:
         text[max(0, offset + column - PREFIX_CHARS) : offset + column],
         line[column:end],
         following(rest, cursor, SUFFIX_LINES)[:SUFFIX_CHARS],
+        offset + column,
     )
 
 
@@ -166,10 +168,14 @@ def fim_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random, layouts=("
     return out
 
 
-def line_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random) -> list[Example]:
+def line_examples(
+    cuts: list[Cut], tokens: Tokens, rng: random.Random, projects: list[list[int]] | None = None
+) -> list[Example]:
     """The "line" layout (`prompt.infill_line`), each cut with text after it: the last 64.. tokens
     of the text above the cut's line as the prefix, the suffix's first SUFFIX_TOKENS, then the
-    line up to the cut after <|fim_middle|>, healed there; the loss on the rest of the middle."""
+    line up to the cut after <|fim_middle|>, healed there; the loss on the rest of the middle.
+    projects: each cut's project context tokens (`project_cuts.py`), shown as the server shows
+    them (`prompt.with_project`): after <|fim_prefix|>, <|endoftext|> and the context, then the window."""
     starts = [c.prefix.rfind("\n") + 1 for c in cuts]
     aboves = tokens.encode([c.prefix[:s] for c, s in zip(cuts, starts, strict=True)])
     suffixes = [s[:SUFFIX_TOKENS] for s in tokens.encode([c.suffix for c in cuts])]
@@ -183,10 +189,13 @@ def line_examples(cuts: list[Cut], tokens: Tokens, rng: random.Random) -> list[E
     healed = [tokens.healed([mid, *line], c.middle) for c, line in zip(cuts, lines, strict=True)]
     middles = tokens.encode([m for _, m in healed])
     out = []
-    for above, line, suffix, (kept, _), middle in zip(aboves, lines, suffixes, healed, middles, strict=True):
+    shown = projects or [[] for _ in cuts]
+    for above, line, suffix, (kept, _), middle, project in zip(
+        aboves, lines, suffixes, healed, middles, shown, strict=True
+    ):
         room = max(0, PREFIX_TOKENS - 3 - len(suffix) - len(line))
         above = above[-rng.randint(min(64, room), room) :] if room else []
-        head = [pre, *above, suf, *suffix, *kept]
+        head = [pre, *([tokens.eot, *project] if project else []), *above, suf, *suffix, *kept]
         out.append(Example(head + middle + [tokens.eot], len(head), stop=True))
     return out
 
