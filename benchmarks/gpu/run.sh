@@ -34,13 +34,14 @@ say "setup done"
 # measures) and 90 s for the CUDA latency after it
 TRAIN_S=${TRAIN_S:-$((END_S - $(date +%s) + T0 - 330))}
 say "training for $TRAIN_S s"
-# in a session of its own, into /root/out: a training longer than this call goes on into the next
+# in a session of its own, into /root/train (not $OUT, which is /root/out there: the tool empties it
+# after each call, and the rest of a log written there is lost): a training longer than this call goes on into the next
 # (`benchmarks/gpu/after.sh`), the machine being warm between them
-mkdir -p /root/out
-setsid timeout $((TRAIN_S + 300)) python3 -m nib.server.cli finetune qwen2.5-coder-0.5b --out /root/out/fim_adapter.npz \
-  --report /root/out/fim_report.json --seconds "$TRAIN_S" --device cuda --layouts $LAYOUTS --lr "$LR" \
+mkdir -p /root/train
+setsid timeout $((TRAIN_S + 300)) python3 -m nib.server.cli finetune qwen2.5-coder-0.5b --out /root/train/fim_adapter.npz \
+  --report /root/train/fim_report.json --seconds "$TRAIN_S" --device cuda --layouts $LAYOUTS --lr "$LR" \
   --examples "$EXAMPLES" --dev-cuts 300 $([ -f data/corpus/project_cuts.jsonl ] && echo --project-cuts data/corpus/project_cuts.jsonl) \
-  > /root/out/finetune.log 2>&1 &
+  > /root/train/finetune.log 2>&1 &
 
 say "import"
 python3 -m nib.server.cli model import qwen2.5-coder-0.5b --no-adapter 2>&1 | tr '\r' '\n' | tail -3
@@ -55,6 +56,6 @@ if [ "$CPU_LATENCY" = 1 ]; then
   say "latency cpu (the GPU training beside it)"
   latency cpu 120
 fi
-tr '\r' '\n' < /root/out/finetune.log | grep -v -E "Converting|^\s*$" | tail -8
+tr '\r' '\n' < /root/train/finetune.log | grep -v -E "Converting|^\s*$" | tail -8
 nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv
 say "done; the training goes on"

@@ -90,3 +90,23 @@ def test_a_tokenizer_without_the_repository_format_gets_comment_headers():
     (e,) = project_cuts.examples([(c, Project("shop", (("a.py", "A = 1"),), "b.py"))], tokens, random.Random(0))
     assert e.ids[:2] == [0, 3]  # <|fim_prefix|>, <|endoftext|>, then the comment headers
     assert Chars().decode([i for i in e.ids if i >= 4]) == "# file: a.py\nA = 1\n\n# file: b.py\n)\nx = f(a"
+
+
+def test_finetune_trains_on_the_project_cuts_beside_its_own_examples(tmp_path):
+    from test_fim import TEXT
+
+    from nib.model.pretrained import finetune
+
+    tokens = fim.Tokens.of(CharsRepo())
+    c = fim.Cut("def g():\n    x = f(", "a, b", ")\n    return x", 18)
+    rows = [
+        {"prefix": c.prefix, "middle": c.middle, "suffix": c.suffix, "offset": c.offset}
+        | {"project": {"name": "shop", "path": "shop/pay.py", "files": [["shop/ledger.py", "class Ledger: ..."]]}}
+    ] * 3
+    file = tmp_path / "cuts.jsonl"
+    file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    alone = finetune._examples([TEXT], tokens, 8, ("line",), None)
+    both = finetune._examples([TEXT], tokens, 8, ("line",), file)
+    with_context = [e for e in both if e.ids[:3] == [0, 3, 129]]  # <|fim_prefix|>, <|endoftext|>, <|repo_name|>
+    assert len(with_context) == 3 and len(both) == len(alone) + 3
+    assert sorted(map(str, both)) == sorted(map(str, alone + with_context))
