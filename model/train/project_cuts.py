@@ -52,7 +52,9 @@ def build(rows: list[tuple[str, str]], count: int, seed: int, jobs: int) -> list
 def _cuts(root: str, rows: list[tuple[str, str]], count: int, seed: int) -> list[dict]:
     from nib.model.service.project import CHARS_PER_TOKEN, ProjectContext
 
-    rng, contexts, out = random.Random(seed), {}, []
+    rng = random.Random(seed)
+    contexts: dict[str, ProjectContext] = {}  # one a package: its workspace's parsed files kept
+    out: list[dict] = []
     for _ in range(4 * count):
         if len(out) == count:
             break
