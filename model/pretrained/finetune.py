@@ -84,11 +84,14 @@ def run(
 
 
 def _examples(texts, tokens, count: int, layouts, project_cuts: Path | None) -> list:
-    """fim.mixed's examples, and as many again from the cuts with project context (when given),
-    shuffled together: the model learns to read the context without forgetting the file alone."""
+    """fim.mixed's examples, and up to as many again from the cuts with project context (when
+    given; in the line layout, the only one they are laid out in), shuffled together: the model
+    learns to read the context without forgetting the file alone."""
     from nib.model.train import fim
     from nib.model.train import project_cuts as with_project
 
+    if project_cuts is not None and "line" not in layouts:
+        raise ModelError("--project-cuts trains the line layout: add --layouts line")
     examples = fim.mixed(texts, tokens, count, 1, layouts)
     if project_cuts is None:
         return examples

@@ -4,10 +4,12 @@ it, and laid out as the server lays out a "line" prompt with a project context."
 import json
 import random
 
+import pytest
 from test_fim import SPECIAL, Chars
 
 from nib.model.completion.prompt import Tokens, infill_line, project_tokens, with_project
 from nib.model.completion.request import Project
+from nib.model.errors import ModelError
 from nib.model.train import fim, project_cuts
 
 REPO = ["<|repo_name|>", "<|file_sep|>"]
@@ -110,3 +112,5 @@ def test_finetune_trains_on_the_project_cuts_beside_its_own_examples(tmp_path):
     with_context = [e for e in both if e.ids[:3] == [0, 3, 129]]  # <|fim_prefix|>, <|endoftext|>, <|repo_name|>
     assert len(with_context) == 3 and len(both) == len(alone) + 3
     assert sorted(map(str, both)) == sorted(map(str, alone + with_context))
+    with pytest.raises(ModelError, match="--project-cuts trains the line layout"):
+        finetune._examples([TEXT], tokens, 8, ("psm",), file)
