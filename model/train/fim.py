@@ -85,6 +85,17 @@ def cut(text: str, rng: random.Random, span: bool) -> Cut | None:
     )
 
 
+def named_ids(tokenizer, names: list[str]) -> list[int] | None:
+    """The ids of the control tokens names, or None where the tokenizer lacks one: each name its
+    own id, and back (an unknown token's id is no test: transformers 5.17 reads Qwen's GGUF with
+    <|endoftext|> as the unknown token)."""
+    try:
+        ids = tokenizer.convert_tokens_to_ids(names)
+    except (KeyError, ValueError):
+        return None
+    return ids if None not in ids and tokenizer.convert_ids_to_tokens(ids) == names else None
+
+
 @dataclass(frozen=True)
 class Tokens:
     """The model's FIM and end-of-text ids, its tokenizer (transformers'), and its vocabulary's bytes
@@ -102,10 +113,8 @@ class Tokens:
         """order: served model id -> tokenizer id (`convert.vocabulary_order`), its first `kept` the
         ids the served model's pruned head can write (None: the tokenizer's own order, every id)."""
         names = ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|endoftext|>"]
-        ids = tokenizer.convert_tokens_to_ids(names)
-        # each name its own id, and back: an unknown token's id is no test (transformers 5.17 reads
-        # Qwen's GGUF with <|endoftext|> as the unknown token)
-        if None in ids or tokenizer.convert_ids_to_tokens(ids) != names:
+        ids = named_ids(tokenizer, names)
+        if ids is None:
             raise ModelError(f"the model has no fill-in-the-middle tokens ({', '.join(names)})")
         byte_of = {c: b for b, c in _bytes_to_unicode().items()}
         pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
@@ -116,7 +125,7 @@ class Tokens:
         served = np.empty_like(order)
         served[order] = np.arange(len(order))
         index = VocabIndex([token_bytes[i] for i in order], {int(served[i]) for i in special}, kept)
-        return cls(tokenizer, tuple(ids[:3]), ids[3], index, served)
+        return cls(tokenizer, (ids[0], ids[1], ids[2]), ids[3], index, served)
 
     @property
     def token_bytes(self) -> list[bytes]:

@@ -22,10 +22,11 @@ from pathlib import Path
 
 from nib.model.completion.prompt import project_tokens
 from nib.model.completion.request import Project
+from nib.model.service.project import CHARS_PER_TOKEN, ProjectContext, ProjectOptions
 
 from . import fim
 
-BUDGET_TOKENS = 256  # context.projectTokens' default (`service/project.py`, chosen on fresh-dev)
+BUDGET_TOKENS = ProjectOptions().project_tokens  # context.projectTokens' default, as the server budgets it
 REPO_NAMES = ("<|repo_name|>", "<|file_sep|>")
 
 
@@ -50,8 +51,6 @@ def build(rows: list[tuple[str, str]], count: int, seed: int, jobs: int) -> list
 
 
 def _cuts(root: str, rows: list[tuple[str, str]], count: int, seed: int) -> list[dict]:
-    from nib.model.service.project import CHARS_PER_TOKEN, ProjectContext
-
     rng = random.Random(seed)
     contexts: dict[str, ProjectContext] = {}  # one a package: its workspace's parsed files kept
     out: list[dict] = []
@@ -67,11 +66,10 @@ def _cuts(root: str, rows: list[tuple[str, str]], count: int, seed: int) -> list
         block = context.block(
             str(Path(root) / path), text[: c.offset], c.offset, BUDGET_TOKENS * CHARS_PER_TOKEN, False
         )
-        if block.project is not None:
-            p = block.project
+        if (p := block.project) is not None:
             project = {"name": p.name, "path": p.path, "files": [list(f) for f in p.files]}
             out.append(
-                {"prefix": c.prefix, "middle": c.middle, "suffix": c.suffix, "offset": c.offset} | {"project": project}
+                {"prefix": c.prefix, "middle": c.middle, "suffix": c.suffix, "offset": c.offset, "project": project}
             )
     return out
 
@@ -92,12 +90,8 @@ class _Bpe:
     """What `prompt.project_tokens` reads of a tokenizer, over transformers' (the training's ids)."""
 
     def __init__(self, tokens: fim.Tokens):
-        try:
-            ids = tokens.tokenizer.convert_tokens_to_ids(list(REPO_NAMES))
-        except (KeyError, ValueError):
-            ids = [None]
-        found = None not in ids and tokens.tokenizer.convert_ids_to_tokens(ids) == list(REPO_NAMES)
-        self.repo = tuple(ids) if found else None
+        ids = fim.named_ids(tokens.tokenizer, list(REPO_NAMES))
+        self.repo = tuple(ids) if ids else None
         self.tokens = tokens
 
     def encode(self, text: str) -> list[int]:
