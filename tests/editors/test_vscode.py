@@ -173,7 +173,15 @@ def code_server(
     assert logs, sorted(str(p) for p in (data / "logs").rglob("*.log"))
     text = "\n".join(p.read_text(errors="replace") for p in logs)
     (ARTIFACTS / f"{name}-nib.log").write_text(text)
+    if "error" in seen:  # into pytest's captured output: CI keeps that, not the artifacts
+        print_tail("nib's output channel", text)
+        for host in (data / "logs").rglob("remoteexthost.log"):
+            print_tail(str(host.relative_to(data)), host.read_text(errors="replace"))
     return seen, text
+
+
+def print_tail(title: str, text: str, lines: int = 40) -> None:
+    print(f"--- {title}, last {lines} lines ---", *text.splitlines()[-lines:], sep="\n")
 
 
 def log_errors(text: str) -> list[str]:

@@ -99,8 +99,14 @@ async function open(file) {
   });
   seen.status = await step("server ready", async () => {
     const item = page.locator(".statusbar-item", { hasText: "nib" }).first();
-    await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")]
-      .some((e) => e.textContent.includes("nib") && e.innerHTML.includes("codicon-check")), null, { timeout: 60_000 });
+    try {
+      await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")]
+        .some((e) => e.textContent.includes("nib") && e.innerHTML.includes("codicon-check")), null, { timeout: 60_000 });
+    } catch (e) {
+      // what the item said instead (starting, or an error and its restart), for the failure's message
+      const said = await item.getAttribute("aria-label", { timeout: 1000 }).catch(() => "no nib item");
+      throw new Error(`${e} (the status item: ${said})`);
+    }
     return item.getAttribute("aria-label");
   });
 }
