@@ -57,6 +57,9 @@ from nib.model.text.prose import in_prose
 TRIGGERS = set(".([,=@")
 _NAME = re.compile(r"[^\W\d]\w*")
 REQUEST_TIMEOUT_S = 30  # a request that takes longer is a failure, not a data point
+# --warm-up's one untimed request, which waits for the models' load: the CUDA path loads the GGUF
+# through transformers, about 70 s on an H200 (benchmarks/results/gpu/latency_cuda_2026-12-04_failed.log)
+WARM_UP_TIMEOUT_S = 600
 IDLE_S = 2 * SERVER_IDLE_S  # memory is read again after this pause, once the server returned what is free
 REST_NOTICE_S = 0.1  # the editor plugins tell nib where the cursor rests after this long (their REST_MS)
 
@@ -207,18 +210,43 @@ def list_request(client: LanguageClient, doc, pos, typed: str = ""):
     return client.text_document_completion_async(types.CompletionParams(doc, pos, context))
 
 
-async def together(requests: dict) -> dict:
+async def together(requests: dict, timeout_s: float = REQUEST_TIMEOUT_S) -> dict:
     """Send every request at once (each call sends), as an editor asks for the list and the ghost
     text on one keystroke; {name: (ms from its send to its own answer, the answer)}."""
     t0 = time.perf_counter()
     futures = {name: asyncio.ensure_future(make()) for name, make in requests.items()}
 
     async def answer(future):
-        result = await asyncio.wait_for(future, REQUEST_TIMEOUT_S)
+        result = await asyncio.wait_for(future, timeout_s)
         return (time.perf_counter() - t0) * 1e3, result
 
     done = await asyncio.gather(*(answer(f) for f in futures.values()))
     return dict(zip(futures, done, strict=True))
+
+
+async def open_and_ask(
+    client: LanguageClient, uri: str, text: str, inline: bool, timeout_s: float = REQUEST_TIMEOUT_S
+) -> dict:
+    """Open text as uri and ask at its end for the list (and the ghost text, at once, where
+    inline), as an editor does; `together`'s answers."""
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
+    )
+    doc, pos = types.TextDocumentIdentifier(uri), position(text, len(text))
+    requests = {"list": partial(list_request, client, doc, pos)}
+    if inline:
+        requests["statement"] = partial(inline_request, client, doc, pos)
+    return await together(requests, timeout_s)
+
+
+async def warm_up(client: LanguageClient, inline: bool) -> float:
+    """The list and the ghost text on a small document of its own, untimed in the figures, so that
+    the first timed keystroke does not wait for the models' load; the ms it took."""
+    uri = "file:///bench/warm-up.py"
+    started = time.perf_counter()
+    await open_and_ask(client, uri, "import os\n\npath = os.path.join(", inline, WARM_UP_TIMEOUT_S)
+    client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    return (time.perf_counter() - started) * 1e3
 
 
 async def type_edit(
@@ -313,11 +341,15 @@ async def replay(
     roots: list[Path] = (),
     think_s: float = 0.0,
     rest: tuple[float, bool] = (0.0, False),
+    warm: bool = False,
 ) -> dict:
     """Latencies in ms: list (first after open apart), statement, the lists by file; and the lists'
-    isIncomplete flags. With roots (workspace folders), each file is opened at its own path."""
+    isIncomplete flags. With roots (workspace folders), each file is opened at its own path; with
+    warm, after a first request that waited for the models' load (its ms apart, as "warm_up_ms")."""
     client = await start(cmd, options, roots)
     times = new_times()
+    if warm:
+        times["warm_up_ms"] = await warm_up(client, inline)
     statuses = times.setdefault("statuses", {"ghost texts": 0, "with project context": 0})
 
     @client.feature("nib/status")  # nib's status after each ghost text: did its prompt have project context
@@ -387,7 +419,9 @@ def breakdown(server: dict[str, list[dict]]) -> dict:
 
 def summary(times: dict[str, list[float]]) -> dict:
     skip = ("incomplete", "in_prose", "by_file", "memory", "memory_after_pause", "statuses", "server", "ghost", "ranks")
-    out = {k: stats(v) for k, v in times.items() if k not in skip and v}
+    out = {k: stats(v) for k, v in times.items() if k not in (*skip, "warm_up_ms") and v}
+    if "warm_up_ms" in times:  # not a keystroke's: the models' load, waited for before the replay
+        out["warm_up_ms"] = round(times["warm_up_ms"], 1)
     if times.get("server"):
         out["server_breakdown"] = breakdown(times["server"])
     if times.get("statuses", {}).get("ghost texts"):
@@ -423,17 +457,7 @@ async def first_completion_after_open(
         client = await start(cmd, options)
         text = source[: tokens * 4 - 7 * i]  # ~4 characters per token on this code; a new text each time
         for j, doc_text in enumerate(("import os\n", text)):  # the first loads the models
-            uri = f"file:///bench/cold{i}_{j}.py"
-            client.text_document_did_open(
-                types.DidOpenTextDocumentParams(
-                    types.TextDocumentItem(uri=uri, language_id="python", version=1, text=doc_text)
-                )
-            )
-            doc, pos = types.TextDocumentIdentifier(uri), position(doc_text, len(doc_text))
-            requests = {"list": partial(list_request, client, doc, pos)}
-            if inline:
-                requests["statement"] = partial(inline_request, client, doc, pos)
-            answers = await together(requests)
+            answers = await open_and_ask(client, f"file:///bench/cold{i}_{j}.py", doc_text, inline)
         for name, (ms, _) in answers.items():
             out[name].append(ms)
         await stop(client)
@@ -509,6 +533,11 @@ def main() -> int:
         help="a pause at each point before its first key, in ms (cursor moved there)",
     )
     parser.add_argument("--no-cursor", action="store_true", help="with --rest-ms: nib not told where the cursor rests")
+    parser.add_argument(
+        "--warm-up",
+        action="store_true",
+        help="one untimed request before each replay, which waits up to 600 s for the models' load (CUDA's takes a minute)",
+    )
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--plot", type=Path, help="draw the list's latency CDFs into this PNG")
     parser.add_argument(
@@ -567,6 +596,7 @@ def main() -> int:
         "rest_ms": args.rest_ms,
         "cursor_told": bool(args.rest_ms) and not args.no_cursor,
         "settings": args.settings,
+        "warm_up": args.warm_up,
         "replays": {},
     }
     raw: dict[str, dict[str, list[float]]] = {}
@@ -585,6 +615,7 @@ def main() -> int:
                     roots=workspace_roots(args.files) if args.workspace else [],
                     think_s=args.think_ms / 1e3,
                     rest=(args.rest_ms / 1e3, server == "nib" and not args.no_cursor),
+                    warm=args.warm_up,
                 )
             )
             report["replays"][name][server] = summary(times)
