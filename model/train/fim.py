@@ -30,11 +30,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nib.model.completion.prompt import SUFFIX_TOKENS, infill, line_start
+from nib.model.completion.prompt import SUFFIX_TOKENS, infill, line_start, middle_start
 from nib.model.errors import ModelError
 from nib.model.net.tokenizer import _bytes_to_unicode
 from nib.model.runtime.families import DEFAULTS
-from nib.model.text.context import SUFFIX_CHARS, SUFFIX_LINES, following
+from nib.model.text.context import SUFFIX_CHARS, SUFFIX_LINES, Context, following
 from nib.model.text.heal import VocabIndex, back_off
 
 WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_]")  # identifier starts, as the eval's cuts
@@ -181,11 +181,13 @@ def line_examples(
     cuts: list[Cut], tokens: Tokens, rng: random.Random, projects: list[list[int]] | None = None
 ) -> list[Example]:
     """The "line" layout (`prompt.infill_line`), each cut with text after it: the last 64.. tokens
-    of the text above the cut's line as the prefix, the suffix's first SUFFIX_TOKENS, then the
-    line up to the cut after <|fim_middle|>, healed there; the loss on the rest of the middle.
+    of the text above the middle's start as the prefix, the suffix's first SUFFIX_TOKENS, then the
+    text from the middle's start to the cut after <|fim_middle|>, healed there; the loss on the
+    rest of the middle. The middle starts where the server starts it (`prompt.middle_start`: on its
+    grid of the cut's offset in the file, the cut's line among the lines since).
     projects: each cut's project context tokens (`project_cuts.py`), shown as the server shows
     them (`prompt.with_project`): after <|fim_prefix|>, <|endoftext|> and the context, then the window."""
-    starts = [c.prefix.rfind("\n") + 1 for c in cuts]
+    starts = [middle_start(_context(c)) for c in cuts]
     aboves = tokens.encode([c.prefix[:s] for c, s in zip(cuts, starts, strict=True)])
     suffixes = [s[:SUFFIX_TOKENS] for s in tokens.encode([c.suffix for c in cuts])]
     lines = [  # a line longer than the server's budget, kept from where the server keeps it
@@ -207,6 +209,12 @@ def line_examples(
         head = [pre, *([tokens.eot, *project] if project else []), *above, suf, *suffix, *kept]
         out.append(Example(head + middle + [tokens.eot], len(head), stop=True))
     return out
+
+
+def _context(c: Cut) -> Context:
+    """The server's context of the cut's prefix, what `middle_start` reads of it (the window's
+    offset in the file, the text before the cursor, the cursor's line up to it)."""
+    return Context(max(0, c.offset - len(c.prefix)), c.prefix, c.prefix[c.prefix.rfind("\n") + 1 :], "", False)
 
 
 def off_examples(cuts: list[Cut], tokens: Tokens) -> list[Example]:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from fixtures import tiny_qwen2
 
-from nib.model.completion.prompt import Tokens, infill, infill_line
+from nib.model.completion.prompt import Tokens, infill, infill_line, split_line
 from nib.model.errors import ModelError
 from nib.model.net.tokenizer import _bytes_to_unicode
 from nib.model.pretrained.convert import vocabulary_order
@@ -87,6 +87,29 @@ def test_the_line_example_is_the_servers_line_prompt_healed_after_the_middles_ma
     assert fim.fim_examples([blank], tokens, random.Random(0), ("line",)) == fim.fim_examples(
         [blank], tokens, random.Random(0), ("psm",)
     )
+
+
+def test_the_line_examples_middle_starts_where_the_servers_does():
+    """Past a 256-character mark of the file, the server's middle holds the lines since the mark
+    (`prompt.middle_start`), not the cut's line alone: the example is laid out the same."""
+    tokens = fim.Tokens.of(Chars())
+    prefix = "def g():\n    y = 1\n    x = f("
+    c = fim.Cut(prefix, "a, b", ")\n    return x", 250 + len(prefix))  # the mark, 256, inside "def g():"
+    (e,) = fim.line_examples([c], tokens, random.Random(0))
+    enc = Chars()(["def g():\n", "    y = 1\n    x = f", c.suffix, "(a, b"], False, True)["input_ids"]
+    head = infill_line(Tokens(enc[0], [0] * len(enc[0])), Tokens(enc[1], [0] * len(enc[1])), enc[2], (0, 1, 2)).ids
+    assert e == fim.Example(head + enc[3] + [3], len(head), stop=True)
+
+    class Bpe:  # the server's split of the same context, before healing takes the "(" into the middle
+        bos, eot = None, 3
+
+        def encode(self, text):
+            return Chars()([text], False, True)["input_ids"][0]
+
+    above, line = split_line(fim._context(c), Bpe(), 400)
+    assert (above.ids, line.ids) == (enc[0], Bpe().encode("    y = 1\n    x = f("))
+    (first,) = fim.line_examples([fim.Cut(prefix, c.middle, c.suffix, len(prefix))], tokens, random.Random(0))
+    assert Chars().decode(first.ids[first.ids.index(2) + 1 : first.start]) == "    x = f"  # no mark: the line
 
 
 def test_what_the_server_would_show_exactly():
