@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import tempfile
+import time
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from nib.model.service.project import CHARS_PER_TOKEN, ProjectContext, ProjectOp
 
 from . import fim
 
+PROGRESS_EVERY = 500  # cuts a worker finds between its lines on stderr (the whole run takes half an hour here)
 BUDGET_TOKENS = ProjectOptions().project_tokens  # context.projectTokens' default, as the server budgets it
 REPO_NAMES = ("<|repo_name|>", "<|file_sep|>")
 
@@ -44,14 +47,14 @@ def build(rows: list[tuple[str, str]], count: int, seed: int, jobs: int) -> list
     rows = [(path.replace("==", "-", 1), text) for path, text in rows]  # folders named as the splits' are
     with tempfile.TemporaryDirectory() as tmp:
         write(rows, Path(tmp))
-        tasks = [(tmp, rows, count // jobs + 1, seed * 1000 + j) for j in range(jobs)]
+        tasks = [(tmp, rows, count // jobs + 1, seed * 1000 + j, j) for j in range(jobs)]
         with Pool(jobs) as pool:
             found = pool.starmap(_cuts, tasks)
     return [row for part in found for row in part][:count]
 
 
-def _cuts(root: str, rows: list[tuple[str, str]], count: int, seed: int) -> list[dict]:
-    rng = random.Random(seed)
+def _cuts(root: str, rows: list[tuple[str, str]], count: int, seed: int, worker: int) -> list[dict]:
+    rng, started = random.Random(seed), time.monotonic()
     contexts: dict[str, ProjectContext] = {}  # one a package: its workspace's parsed files kept
     out: list[dict] = []
     for _ in range(4 * count):
@@ -71,6 +74,9 @@ def _cuts(root: str, rows: list[tuple[str, str]], count: int, seed: int) -> list
             out.append(
                 {"prefix": c.prefix, "middle": c.middle, "suffix": c.suffix, "offset": c.offset, "project": project}
             )
+            if len(out) % PROGRESS_EVERY == 0:
+                elapsed = time.monotonic() - started
+                print(f"project-cuts: worker {worker}: {len(out)} of {count} cuts in {elapsed:.0f} s", file=sys.stderr)
     return out
 
 
