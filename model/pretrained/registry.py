@@ -198,8 +198,8 @@ def import_model(
     for it, if any; plain: none).  -> (its manifest, whether it was converted now)
 
     Idempotent: a whole copy from the pinned package with the same adapter (or none) is kept unless
-    force. The new copy is written beside the old one and moved into place at the end, so an
-    interrupted import leaves the previous copy (or none), never half a model.
+    force (or the copy lacks `hf_config`). The new copy is written beside the old one and moved into
+    place at the end, so an interrupted import leaves the previous copy (or none), never half a model.
     """
     spec = get(name)
     if plain and adapter is not None:
@@ -215,7 +215,10 @@ def import_model(
         if trained_on != name:
             raise ModelError(f"{adapter} was trained on {trained_on or 'an unnamed model'}, not {name}")
     say(f"{spec.name}: {spec.about}\nlicence: {spec.licence}")
-    if not force and (manifest := imported(spec)) is not None and _adapter_sha(manifest) == _sha(adapter):
+    manifest = None if force else imported(spec)
+    # a copy from before the manifest kept transformers' config (`hf_config`, which spares the torch
+    # runtime a second parse of the GGUF) still serves, and is converted again here
+    if manifest is not None and _adapter_sha(manifest) == _sha(adapter) and "hf_config" in manifest:
         return manifest, False
     spec.dir.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=spec.dir.parent))

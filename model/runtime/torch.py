@@ -30,12 +30,21 @@ def to_numpy(*tensors):
 
 def load_hf(gguf: Path):
     """transformers' model (fp32) and tokenizer from a GGUF file."""
+    from transformers import AutoTokenizer
+
+    return load_hf_model(gguf), AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+
+
+def load_hf_model(gguf: Path, config: dict | None = None):
+    """transformers' model (fp32) from a GGUF file. config: its configuration as the import recorded
+    it (the manifest's `hf_config`), so that the GGUF's metadata, a 150k-token vocabulary among it,
+    is parsed once, for the weights, not twice (`benchmarks/results/torch_load/`)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    return model.eval(), tokenizer
+    known = AutoConfig.for_model(**config) if config else None
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, config=known, dtype=torch.float32)
+    return model.eval()

@@ -85,6 +85,7 @@ def test_the_manifest_names_the_source_and_the_licence(model_dir):
     assert m["licence"].startswith("Gemma Terms of Use")
     assert m["architecture"]["kept"] == 26117
     assert m["defaults"] == {"min_confidence": 10, "draft_tokens": 3}
+    assert (m["hf_config"]["model_type"], m["hf_config"]["num_hidden_layers"]) == ("gemma3_text", 18)  # torch's config
 
 
 def test_the_imported_model_agrees_with_transformers(model_dir):
