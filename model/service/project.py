@@ -196,9 +196,11 @@ class ProjectContext:
             hops = [(c, n) for c in classes for n in c[1].attributes.get(c[2], {}).get(attribute, ())]
             classes = _distinct(self._class(file, module, n) for (file, module, _), n in hops)
         found += [(c, 3000.0) for c in classes]
+        own = Path(os.path.realpath(path))  # reached back through another module: the file's own text, on disk
         return [
             _Piece(self.workspace.relative(file), _cut(module.stubs[name], MAX_PIECE_CHARS), weight, "definitions")
             for (file, module, name), weight in ((c, w) for c, w in found if c is not None)
+            if file != own
         ]
 
     def _class(self, file: Path, module: Module, name: str, hops: int = 3) -> tuple[Path, Module, str] | None:

@@ -207,6 +207,21 @@ def test_the_class_of_the_object_before_the_dot_through_its_attributes(tmp_path)
     assert block.project.files == (("shop/ledger.py", LEDGER.strip()),)
 
 
+def test_attributes_that_lead_back_to_the_file_itself_show_none_of_it(tmp_path):
+    """The file's own text on disk (saved, or whole as `nib project-cuts` writes it) may hold what
+    comes after the cursor: a class of its own, reached back through another module's attribute,
+    is not a piece, as the file is never one through its imports."""
+    root = workspace(tmp_path)
+    (root / "shop" / "account.py").write_text(ACCOUNT)
+    text = (
+        "from shop.account import Account\n\n\nclass Ledger:\n    pass\n\n\ndef close(acct: Account):\n    acct.ledger."
+    )
+    after = "reconcile(0)\n\n\nclass Ledger:\n    def after_the_cursor(self): ...\n"
+    (root / "shop" / "ledger.py").write_text(text + after)
+    block = ProjectContext([str(root)]).block(str(root / "shop" / "ledger.py"), text, len(text), 2000, recent=False)
+    assert [path for path, _ in block.project.files] == ["shop/account.py"]
+
+
 def test_a_piece_bigger_than_the_room_left_is_cut_at_a_line(tmp_path):
     root = workspace(tmp_path)
     methods = "".join(f"    def method_{i}(self, value: int) -> int: ...\n" for i in range(40))
