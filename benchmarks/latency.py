@@ -350,6 +350,8 @@ async def replay(
     times = new_times()
     if warm:
         times["warm_up_ms"] = await warm_up(client, inline)
+        if "--test-requests" in cmd:  # `nib/_timings` hands over what was answered since its last call
+            await client.protocol.send_request_async("nib/_timings", {})  # the warm-up's: not the replay's
     statuses = times.setdefault("statuses", {"ghost texts": 0, "with project context": 0})
 
     @client.feature("nib/status")  # nib's status after each ghost text: did its prompt have project context
@@ -637,6 +639,8 @@ def main() -> int:
             for kind, st in s.items():
                 if isinstance(st, dict) and "n" in st:
                     print(f"{name:20} {server:22} {kind:12} {st['n']:>5} {st['p50']:>8} {st['p95']:>8} {st['p99']:>8}")
+            if "warm_up_ms" in s:
+                print(f"{name:20} {server:22} warm-up (the models' load, untimed): {s['warm_up_ms']:.0f} ms")
             if "memory" in s:
                 m, paused = s["memory"], s["memory_after_pause"]
                 print(

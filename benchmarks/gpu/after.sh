@@ -14,5 +14,5 @@ cp /root/train/* "$OUT"/
 # untimed request now waits for the load, hence the 180 s
 say "latency cuda"
 timeout "${LATENCY_S:-180}" python3 benchmarks/latency.py --split fresh --seeds 0 --lines 0 --model qwen2.5-coder-0.5b \
-  --cps 8 --no-jedi --no-cold --warm-up --settings '{"model": {"device": "cuda"}}' --json "$OUT/latency_cuda.json" 2>&1 | tail -6
+  --cps 8 --no-jedi --no-cold --warm-up --settings '{"model": {"device": "cuda"}}' --json "$OUT/latency_cuda.json" 2>&1 | tail -8
 say "done"

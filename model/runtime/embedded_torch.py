@@ -18,7 +18,7 @@ from nib.model.errors import ModelError
 from .adapter import merge_listed
 from .base import SharedPrefixRuntime
 from .pinned import Pinned, assemble
-from .torch import load_hf_model, to_numpy, torch_device
+from .torch import load_hf_model, recorded_config, to_numpy, torch_device
 
 
 def source(model_dir, packages: dict[str, Pinned]) -> Pinned:
@@ -51,7 +51,7 @@ class EmbeddedTorchRuntime(SharedPrefixRuntime):
         with tempfile.TemporaryDirectory() as tmp:
             gguf = Path(tmp) / "model.gguf"
             assemble(pin, gguf)
-            hf_model = load_hf_model(gguf, model_dir.manifest.get("hf_config"))  # none: imported before it was kept
+            hf_model = load_hf_model(gguf, recorded_config(model_dir.manifest))
         merge_listed(model_dir, hf_model)  # the adapter the import merged into the int8 graph, if any
         arch = model_dir.manifest["architecture"]
         order = self.torch.from_numpy(np.load(model_dir.file("vocab_order")))

@@ -3,9 +3,12 @@ transformers' reading of a GGUF."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from nib.model.errors import ModelError
+
+log = logging.getLogger(__name__)
 
 
 def torch_device(device: str):
@@ -45,6 +48,32 @@ def load_hf_model(gguf: Path, config: dict | None = None):
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    known = AutoConfig.for_model(**config) if config else None
+    known = None
+    if config:
+        try:
+            known = AutoConfig.for_model(**config)
+        except (TypeError, ValueError, KeyError, AttributeError) as e:  # another transformers, or a damaged file
+            log.warning("the manifest's hf_config is not one transformers reads (%s): reading the GGUF's", e)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, config=known, dtype=torch.float32)
     return model.eval()
+
+
+def recorded_config(manifest: dict) -> dict | None:
+    """The import's `hf_config` where it agrees with the manifest's architecture (its layers and KV
+    heads: a wrong count would load with layers left at random, transformers only warning), else
+    None: the config is read from the GGUF (a copy imported before it was kept, or a damaged one).
+
+    Example: [recorded_config({"architecture": {"n_layer": 2, "n_kv_head": 1}, "hf_config": c}) for c in
+              ({"num_hidden_layers": 2, "num_key_value_heads": 1}, {"num_hidden_layers": 3}, {})]
+              == [{"num_hidden_layers": 2, "num_key_value_heads": 1}, None, None]
+    """
+    config, arch = manifest.get("hf_config"), manifest.get("architecture", {})
+    if not isinstance(config, dict) or not config:
+        return None
+    fits = (config.get("num_hidden_layers"), config.get("num_key_value_heads")) == (
+        arch.get("n_layer"),
+        arch.get("n_kv_head"),
+    )
+    if not fits:
+        log.warning("the manifest's hf_config does not fit its architecture: reading the GGUF's")
+    return config if fits else None

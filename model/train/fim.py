@@ -40,7 +40,7 @@ from nib.model.text.heal import VocabIndex, back_off
 WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_]")  # identifier starts, as the eval's cuts
 PREFIX_TOKENS = DEFAULTS["context_tokens"]  # the statement prompt's budget (a FIM suffix's share comes out of it)
 PREFIX_CHARS = 4 * PREFIX_TOKENS  # enough text for the budget, tokenized once
-LAYOUTS = ("psm", "spm", "line")  # prefix first, suffix first, the cut's line in the middle (`prompt.infill*`)
+LAYOUTS = ("psm", "spm", "line")  # prefix first, suffix first, the lines since `middle_start` in the middle
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,8 @@ def plain_examples(texts: list[str], tokens: Tokens, rng: random.Random, length:
 
 def mixed(texts: list[str], tokens: Tokens, count: int, seed: int, layouts=LAYOUTS) -> list[Example]:
     """count examples: half rest-of-line FIM cuts, a quarter span cuts, a quarter plain windows;
-    the FIM ones in each of layouts in turn (prefix first, suffix first, the cut's line in the middle)."""
+    the FIM ones in each of layouts in turn (prefix first, suffix first, the lines since `middle_start`
+    in the middle)."""
     rng = random.Random(seed)
     cuts = [c for i in range(count * 3 // 4) if (c := cut(rng.choice(texts), rng, span=i % 3 == 2)) is not None]
     plain = plain_examples([rng.choice(texts) for _ in range(count - len(cuts))], tokens, rng)

@@ -146,37 +146,42 @@ def code_server(
             except OSError:
                 time.sleep(0.5)
         started = time.monotonic()
-        done = subprocess.run(
-            [
-                str(NODE / "node"),
-                str(ROOT / "tests" / "editors" / "vscode_test.mjs"),
-                f"http://127.0.0.1:{port}",
-                str(workspace),
-                str(data / "User" / "settings.json"),
-                str(ARTIFACTS / f"{name}.png"),
-                scenario,
-            ],
-            env=_env(home),
-            capture_output=True,
-            text=True,
-            timeout=420,
-        )
-        seen = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {"error": "no output"}
+        try:
+            done = subprocess.run(
+                [
+                    str(NODE / "node"),
+                    str(ROOT / "tests" / "editors" / "vscode_test.mjs"),
+                    f"http://127.0.0.1:{port}",
+                    str(workspace),
+                    str(data / "User" / "settings.json"),
+                    str(ARTIFACTS / f"{name}.png"),
+                    scenario,
+                ],
+                env=_env(home),
+                capture_output=True,
+                text=True,
+                timeout=420,
+            )
+            out, stderr = done.stdout.strip(), done.stderr
+        except subprocess.TimeoutExpired as e:
+            out, stderr = "", f"the scenario ran past {e.timeout} s"
+        seen = json.loads(out.splitlines()[-1]) if out else {"error": "no output"}
         print(f"code-server session {time.monotonic() - started:.1f} s; steps: {seen.get('steps')}")
         (ARTIFACTS / f"{name}.json").write_text(json.dumps(seen, indent=2))
     finally:
         server.terminate()
         server.wait(30)
-    if "error" in seen:
-        seen["stderr"] = done.stderr
+    if "error" in seen:  # into pytest's captured output (CI keeps that, not the artifacts); the
+        # extension host's log first: where nib's own log is missing, it says why
+        seen["stderr"] = stderr
+        for host in (data / "logs").rglob("remoteexthost.log"):
+            print_tail(str(host.relative_to(data)), host.read_text(errors="replace"))
     logs = list((data / "logs").rglob("nib.nib/*.log"))
     assert logs, sorted(str(p) for p in (data / "logs").rglob("*.log"))
     text = "\n".join(p.read_text(errors="replace") for p in logs)
     (ARTIFACTS / f"{name}-nib.log").write_text(text)
-    if "error" in seen:  # into pytest's captured output: CI keeps that, not the artifacts
+    if "error" in seen:
         print_tail("nib's output channel", text)
-        for host in (data / "logs").rglob("remoteexthost.log"):
-            print_tail(str(host.relative_to(data)), host.read_text(errors="replace"))
     return seen, text
 
 

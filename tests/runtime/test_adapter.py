@@ -158,7 +158,7 @@ def test_an_import_merges_the_shipped_adapter_unless_told_otherwise(tmp_path, mo
     monkeypatch.setenv("NIB_HOME", str(tmp_path / "home"))
     spec = registry.get("qwen2.5-coder-0.5b")
     files = {"shipped": spec.default_adapter(), "own": write(tmp_path / "own.npz")}
-    manifest = {"files": {"adapter": artifacts.file_entry(files[copy])} if copy else {}}
+    manifest = {"files": {"adapter": artifacts.file_entry(files[copy])} if copy else {}, "hf_config": {}}
     converted = []
     monkeypatch.setattr(registry, "imported", lambda s: manifest)
     monkeypatch.setattr(registry, "convert_pinned", lambda s, kept, out, stage, adapter: converted.append(adapter))
@@ -169,3 +169,17 @@ def test_an_import_merges_the_shipped_adapter_unless_told_otherwise(tmp_path, mo
     with pytest.raises(ModelError, match=r"either an adapter \(.*own.npz\) or none \(plain\), not both"):
         registry.import_model(spec.name, say=lambda _: None, adapter=files["own"], plain=True)
     assert len(converted) == (0 if converted_with is None else 1)  # nothing converted for it
+
+
+def test_an_import_converts_again_a_copy_without_the_torch_runtimes_config(tmp_path, monkeypatch):
+    """A copy imported before the manifest kept `hf_config` (transformers' config, which spares the
+    torch runtime a second parse of the GGUF) serves, and the next import converts it again."""
+    from nib.model.pretrained import registry
+
+    monkeypatch.setenv("NIB_HOME", str(tmp_path / "home"))
+    spec = registry.get("gemma3-270m")
+    converted = []
+    monkeypatch.setattr(registry, "imported", lambda s: {"files": {}})
+    monkeypatch.setattr(registry, "convert_pinned", lambda s, kept, out, stage, adapter: converted.append(adapter))
+    registry.import_model(spec.name, say=lambda _: None, stage=lambda _: None)
+    assert converted == [None]
