@@ -241,8 +241,10 @@ def convert(
     files = {key: artifacts.file_entry(out / name) for key, name in names.items()}
     manifest = {"format_version": artifacts.FORMAT_VERSION, "architecture": arch, "quantization": quantization}
     manifest.update(files=files, **source)
-    # the torch runtime's, without parsing the GGUF twice (less the temporary folder it was read from)
-    manifest["hf_config"] = {k: v for k, v in hf_model.config.to_dict().items() if k != "_name_or_path"}
+    # the torch runtime's, without parsing the GGUF twice (less the temporary folder it was read
+    # from, and the GGUF's quantization entry, which loading it sets again)
+    config = hf_model.config.to_dict()
+    manifest["hf_config"] = {k: v for k, v in config.items() if k not in ("_name_or_path", "quantization_config")}
     if adapter is not None:
         manifest["adapter"] = meta(out / ADAPTER_FILE)  # how it was trained: the model, the corpus, the run
     (out / artifacts.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")

@@ -6,15 +6,11 @@
     (loss on the middle and its end) + plain windows (loss on every token)
     --> adapters --> `nib model import ... --adapter FILE` merges them before export
 
-The examples are laid out as the server prompts (`completion/prompt.py`: `infill` and `infill_line`, each layout, the text
-after the cursor as `context.following` cuts it, at most SUFFIX_TOKENS of it), so that what is
-learnt is what serving asks, healing included (the server's default: the prefix's final tokens that
-the cursor may split move into the middle). A cut's middle is the rest of its line (the cursor at the end of
-what is typed, the lines after it present) or a span inside the line (the rest of the line then in
-the suffix).
-
-`measure` scores greedy decoding without decoding: the model's greedy middle is the reference
-exactly when every reference token is the argmax after the ones before it.
+The examples are laid out as the server prompts (`prompt.infill`, `infill_line`; the text after the
+cursor as `context.following` cuts it), so that what is learnt is what serving asks, healing
+included. A cut's middle is the rest of its line (the lines after it present) or a span inside it
+(the rest of the line then in the suffix). `measure` scores greedy decoding without decoding: the
+greedy middle is the reference exactly when every reference token is the argmax after the ones before.
 """
 
 from __future__ import annotations
@@ -181,12 +177,11 @@ def line_examples(
     cuts: list[Cut], tokens: Tokens, rng: random.Random, projects: list[list[int]] | None = None
 ) -> list[Example]:
     """The "line" layout (`prompt.infill_line`), each cut with text after it: the last 64.. tokens
-    of the text above the middle's start as the prefix, the suffix's first SUFFIX_TOKENS, then the
-    text from the middle's start to the cut after <|fim_middle|>, healed there; the loss on the
-    rest of the middle. The middle starts where the server starts it (`prompt.middle_start`: on its
-    grid of the cut's offset in the file, the cut's line among the lines since).
-    projects: each cut's project context tokens (`project_cuts.py`), shown as the server shows
-    them (`prompt.with_project`): after <|fim_prefix|>, <|endoftext|> and the context, then the window."""
+    above the middle's start (the server's, `prompt.middle_start`) as the prefix, the suffix's first
+    SUFFIX_TOKENS, then the text from there to the cut after <|fim_middle|>, healed there; the loss
+    on the rest of the middle. projects: each cut's project context tokens (`project_cuts.py`),
+    shown as the server shows them (`prompt.with_project`): after <|fim_prefix|>, <|endoftext|> and
+    the context, then the window."""
     starts = [middle_start(_context(c)) for c in cuts]
     aboves = tokens.encode([c.prefix[:s] for c, s in zip(cuts, starts, strict=True)])
     suffixes = [s[:SUFFIX_TOKENS] for s in tokens.encode([c.suffix for c in cuts])]
@@ -212,8 +207,7 @@ def line_examples(
 
 
 def _context(c: Cut) -> Context:
-    """The server's context of the cut's prefix, what `middle_start` reads of it (the window's
-    offset in the file, the text before the cursor, the cursor's line up to it)."""
+    """What the server's context of the cut holds that `middle_start` reads."""
     return Context(max(0, c.offset - len(c.prefix)), c.prefix, c.prefix[c.prefix.rfind("\n") + 1 :], "", False)
 
 
@@ -246,8 +240,7 @@ def plain_examples(texts: list[str], tokens: Tokens, rng: random.Random, length:
 
 def mixed(texts: list[str], tokens: Tokens, count: int, seed: int, layouts=LAYOUTS) -> list[Example]:
     """count examples: half rest-of-line FIM cuts, a quarter span cuts, a quarter plain windows;
-    the FIM ones in each of layouts in turn (prefix first, suffix first, the lines since `middle_start`
-    in the middle)."""
+    the FIM ones in each of layouts in turn (psm, spm, line)."""
     rng = random.Random(seed)
     cuts = [c for i in range(count * 3 // 4) if (c := cut(rng.choice(texts), rng, span=i % 3 == 2)) is not None]
     plain = plain_examples([rng.choice(texts) for _ in range(count - len(cuts))], tokens, rng)
