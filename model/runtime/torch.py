@@ -51,8 +51,7 @@ def load_hf_model(gguf: Path, config: dict | None = None):
     known = None
     if config:
         try:
-            # less the GGUF's quantization entry, which from_pretrained sets itself (and warns of a second)
-            known = AutoConfig.for_model(**{k: v for k, v in config.items() if k != "quantization_config"})
+            known = AutoConfig.for_model(**config)
         except (TypeError, ValueError, KeyError, AttributeError) as e:  # another transformers, or a damaged file
             log.warning("the manifest's hf_config is not one transformers reads (%s): reading the GGUF's", e)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, config=known, dtype=torch.float32)
