@@ -12,6 +12,9 @@ list's latency. Scenarios (each in a new server):
   character one keystroke later (--cps, 8 a second): where a person types into a name;
 - shown (with --ghost-text): as `typing`, but the name's first character typed once the ghost
   text asked with the key before is answered (on screen): a person who reads it, then types on;
+- rested: the cursor put where the name starts (`nib/cursor`, as nib's editor plugins send it
+  once it rests: the server warms its models there), the first character typed --rest-ms (1000)
+  later: a person who clicks into a file just opened and thinks before typing;
 - waited: as `open`, but the list waits for jedi as long as it takes (`jedi.nameBudgetMs`
   5 s): what the list ranks when jedi's names are in it, the reference.
 
@@ -41,7 +44,7 @@ from nib.model.eval.heldout import fetch
 from nib.model.eval.points import identifier_points, python_files
 from nib.model.eval.ranking import reciprocal_rank
 
-SCENARIOS = ("open", "pause", "typing", "shown", "waited")
+SCENARIOS = ("open", "pause", "typing", "shown", "rested", "waited")
 WAITED = {"jedi": {"nameBudgetMs": 5000}}  # the setting's upper bound
 
 
@@ -62,7 +65,9 @@ def labels_of(answer) -> list[str]:
     return [i.label for i in sorted(items, key=lambda i: i.sort_text or "")]
 
 
-async def point(client, uri: str, text: str, gold: str, scenario: str, pause_s: float, pace_s: float, ghost: bool):
+async def point(
+    client, uri: str, text: str, gold: str, scenario: str, pause_s: float, pace_s: float, ghost: bool, rest_s=0.0
+):
     """(labels, ms, the ghost texts of the keys before) of the list asked once the name's first
     character is typed at the end of text; ghost: the ghost text asked with each key too, as an
     editor with inline completions asks."""
@@ -74,6 +79,11 @@ async def point(client, uri: str, text: str, gold: str, scenario: str, pause_s: 
     doc, ghosts = types.TextDocumentIdentifier(uri), []
     if scenario in ("pause", "typing", "shown"):
         await asyncio.sleep(pause_s)
+    if scenario == "rested":
+        where = position(opened, len(opened))
+        where = {"line": where.line, "character": where.character}
+        client.protocol.notify("nib/cursor", {"textDocument": {"uri": uri}, "position": where})
+        await asyncio.sleep(rest_s)
     for i, ch in enumerate(keys):
         if i and scenario == "shown" and ghosts:
             await asyncio.wait_for(asyncio.shield(ghosts[-1]), 30)  # a person who reads the ghost text first
@@ -114,7 +124,7 @@ def inserted(answer) -> str | None:
 
 
 async def scenario_run(
-    cmd, texts, points, scenario: str, settings: dict, pause_s: float, pace_s: float, ghost: bool, paths=None
+    cmd, texts, points, scenario: str, settings: dict, pace: tuple[float, float, float], ghost: bool, paths=None
 ) -> list:
     """Each point's record; paths: each file's own, where its points' documents open (jedi then finds
     the package's other modules beside it), else a path of its own under /bench/."""
@@ -124,7 +134,7 @@ async def scenario_run(
     for n, p in enumerate(points):
         text = texts[p.file][: p.offset]
         uri = paths[p.file].as_uri() if paths else f"file:///bench/{scenario}/{n}.py"
-        labels, ms, before = await point(client, uri, text, p.gold, scenario, pause_s, pace_s, ghost)
+        labels, ms, before = await point(client, uri, text, p.gold, scenario, pace[0], pace[1], ghost, pace[2])
         record = {"kind": p.kind, "gold": p.gold, "labels": labels[:10], "ms": round(ms, 2)}
         record |= {"ghost_text_before": before[0]} if before else {}
         records.append(record | ({"server": await steps(client)} if "--test-requests" in cmd else {}))
@@ -171,6 +181,7 @@ def main() -> int:
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS)
     parser.add_argument("--pause-ms", type=float, default=300)
     parser.add_argument("--cps", type=float, default=8, help="the pace of the typing scenario's two keys")
+    parser.add_argument("--rest-ms", type=float, default=1000, help="the rested scenario's pause before the name")
     parser.add_argument("--settings", type=json.loads, default={}, help="nib's settings, as JSON")
     parser.add_argument("--model", help="the model nib serves for the statement (default: nib's default here)")
     parser.add_argument("--ghost-text", action="store_true", help="ask for the ghost text with each key too")
@@ -207,8 +218,8 @@ def main() -> int:
     }
     for scenario in args.scenarios:
         paths = files if args.real_paths else None
-        pace = (args.pause_ms / 1e3, 1 / args.cps)
-        run = scenario_run(cmd, texts, points, scenario, settings, *pace, args.ghost_text, paths)
+        pace = (args.pause_ms / 1e3, 1 / args.cps, args.rest_ms / 1e3)
+        run = scenario_run(cmd, texts, points, scenario, settings, pace, args.ghost_text, paths)
         records = asyncio.run(run)
         report["scenarios"][scenario] = {**summarise(records, args.seed), "records": records}
         s = report["scenarios"][scenario]

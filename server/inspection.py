@@ -75,6 +75,7 @@ def register(server) -> None:
             "kv_state_bytes": states["bytes"],
             "type_memo": 0 if engine is None else len(engine.decoder._types),
             "canonical_memo": 0 if engine is None else len(engine.decoder.canonical._memo),
+            "statements_kept": 0 if engine is None else len(engine.shown._items),  # answered or decoded ahead
             "models_loaded": len(ls.shared.hosts.loaded()),
             "project_files": len(ls.service.project.workspace._files),
             "recent_chunks": len(ls.service.project.recent),

@@ -50,7 +50,7 @@ from .prompt import (
     suffix_tokens,
     with_project,
 )
-from .request import Kind, Options, Project, Request
+from .request import Kind, Mode, Options, Project, Request
 from .result import Candidate, Result, Timings
 from .scoring import score_sequences
 from .shown import Shown
@@ -170,12 +170,19 @@ class LocalCompleter:
         project: Project | None = None,
         cancel=None,
         doc: str = "",
+        ahead: bool = False,
     ) -> None:
         """Prefill the KV state for a document (doc, its URI) while the user is idle: in steps of
         WARM_STEP tokens, stopping (Cancelled) between two when cancel is set, so a keystroke
-        waits one step at most."""
+        waits one step at most. ahead: the statement there is decoded too, within its budget, as
+        if asked (the cursor rests, the user may type there next): the ghost text of the next key
+        is then typed through at once where it agrees, and the list has its name (`ghost.py`)."""
         with self._lock:
-            self._prompt(scrub(text), cursor, self.own(options), Timings(), project, cancel, doc)
+            text, options = scrub(text), self.own(options)
+            prompt = self._prompt(text, cursor, options, Timings(), project, cancel, doc)
+            if ahead and self.shown.at(text, cursor, options) is None:
+                request = Request(text, cursor, Mode.STATEMENT, options, cancel, project, doc, time.monotonic())
+                self._statement(prompt, request, Timings())
 
     def forget(self, doc: str) -> None:
         """A document closed: the prompt states made for it go (their memory with them)."""

@@ -319,21 +319,21 @@ class CompletionService:
                 if host.engine is not None and not host.engine.remote:
                     with_project = host is statement or not self.separate_list
                     work = functools.partial(
-                        self._warm, host.engine, doc, text, cursor, path if with_project else False
+                        self._warm, host.engine, doc, text, cursor, path if with_project else False, host is statement
                     )
                     self.scheduler.background(host.worker, work, doc)
 
         self.scheduler.warm_later(doc, warm, delay_s)
 
-    def _warm(self, engine, doc: str, text: str, cursor: int, path, cancel) -> None:
+    def _warm(self, engine, doc: str, text: str, cursor: int, path, ahead: bool, cancel) -> None:
         """Prefill the prompt at cursor with the project context wanted there, which requests use
-        from then on. A keystroke (cancel) stops it between two steps: the steps done are kept,
-        and the next pause goes on from there. path False: this model's requests have no project
-        context."""
+        from then on, and with ahead (the statement's model) decode the statement there too. A
+        keystroke (cancel) stops it between two steps: the steps done are kept, and the next
+        pause goes on from there. path False: this model's requests have no project context."""
         try:
             roots = self.project.workspace  # replaced when the workspace folders change (`set_roots`)
             block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor)
-            engine.warm(text, cursor, self.config.options, block.project, cancel, doc)
+            engine.warm(text, cursor, self.config.options, block.project, cancel, doc, ahead)
             # cancel set: edited since, or closed (`forget`); the folders changed: made from the old ones
             if path is not False and not cancel.is_set() and self.project.workspace is roots:
                 self._blocks[doc] = block

@@ -55,6 +55,19 @@ def test_a_statement_request_runs_only_the_prompt_and_the_statement(engine):
     assert (t.prompt_tokens, t.healed_bytes) == (6, 2)  # <|endoftext|> "import" " os" "\n" "os" "."; "pa" healed
 
 
+def test_a_statement_decoded_ahead_while_idle_is_typed_through_by_the_next_key(engine):
+    """Warmed with ahead (the cursor rests): the statement there is decoded as if asked; the
+    ghost text asked once its first character is typed is that statement, with no pass run."""
+    text = "import sys\n\nfor arg in sys."  # a text of its own: the engine is shared by this module's tests
+    engine.warm(text, len(text), Options(), doc="ahead", ahead=True)
+    ahead = engine.last_statement(text, len(text), Options())
+    assert ahead is not None and ahead.text == "modules:"
+    typed = text + "m"
+    answer = engine.complete(Request(typed, len(typed), "statement", Options(), doc="ahead"))
+    t = answer.timings
+    assert answer.candidates == [ahead] and (t.passes, t.prefill_ms, t.prompt_tokens) == (0, 0, 0)
+
+
 def test_the_statement_budget_counts_from_the_request_s_arrival(engine):
     """A request that came a second ago has spent its 250 ms: no decoding pass begins, the answer
     is the token the prompt's own pass gives."""

@@ -1,10 +1,12 @@
 """Gemma 3 270M as imported by `nib model import gemma3-270m` (the README's test command imports it):
 its tokenizer under healing, the engine mid-word, the server over stdio, the CLI, and CUDA."""
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -154,7 +156,7 @@ def test_a_list_names_the_right_method_mid_word(engine):
     assert [c.label for c in result.candidates][0] == "append"
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER + ["--test-requests"]))
 async def client(lsp_client: LanguageClient):
     await lsp_client.initialize_session(
         types.InitializeParams(
@@ -206,6 +208,40 @@ async def test_the_list_puts_first_the_name_the_ghost_text_on_screen_goes_on_wit
         False: [("path", "nib · the model's guess"), ("print", "nib · the model's guess")],
         True: [("print", "nib · the model's guess"), ("path", "nib · the model's guess")],
     }
+
+
+async def test_where_the_cursor_rests_the_statement_is_decoded_ahead_and_the_next_key_types_through_it(
+    client: LanguageClient,
+):
+    """The same cut; the cursor rests at the indentation (`nib/cursor`, as nib's editor plugins
+    send it) and the statement there is decoded while the user is idle. Once `p` is typed, the
+    ghost text is that statement, typed through with no pass of the model, and the list has its
+    name first although no ghost text was asked before the key."""
+    uri, line, indent = "file:///tmp/nib_rest.py", 17, "        "
+    lines = DEMO.read_text().split("\n")
+    lines[line] = indent
+    cut = "\n".join(lines)
+    open_doc(client, "import os\n", "file:///tmp/nib_load.py")  # the models loaded, as after a first keystroke
+    await inline(client, 1, 0, "file:///tmp/nib_load.py")
+    kept = (await client.protocol.send_request_async("nib/_memory", {})).statements_kept
+    open_doc(client, cut, uri)
+    where = {"line": line, "character": len(indent)}
+    client.protocol.notify("nib/cursor", {"textDocument": {"uri": uri}, "position": where})
+    deadline = time.monotonic() + 120
+    while (await client.protocol.send_request_async("nib/_memory", {})).statements_kept == kept:
+        assert time.monotonic() < deadline, "no statement was decoded where the cursor rests"
+        await asyncio.sleep(0.05)
+    type_text(client, cut, line, len(indent), "p", 2, uri)
+    listed = await complete(client, line, len(indent) + 1, uri)
+    shown = await inline(client, line, len(indent) + 1, uri)
+    timings = (await client.protocol.send_request_async("nib/_last", {})).timings
+    assert [i.insert_text for i in shown.items] == ["print(path)"]
+    assert (timings.passes, timings.prompt_tokens) == (0, 0)  # typed through: no prompt, no pass
+    ranked = sorted(listed.items, key=lambda i: i.sort_text)
+    assert [(i.label, i.detail) for i in ranked[:2]] == [
+        ("print", "nib · the model's guess"),
+        ("path", "nib · the model's guess"),
+    ]
 
 
 def nib(*args):
