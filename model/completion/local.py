@@ -170,18 +170,31 @@ class LocalCompleter:
         project: Project | None = None,
         cancel=None,
         doc: str = "",
-        ahead: bool = False,
     ) -> None:
         """Prefill the KV state for a document (doc, its URI) while the user is idle: in steps of
         WARM_STEP tokens, stopping (Cancelled) between two when cancel is set, so a keystroke
-        waits one step at most. ahead: the statement there is decoded too, within its budget, as
-        if asked (the cursor rests, the user may type there next): the ghost text of the next key
-        is then typed through at once where it agrees, and the list has its name (`ghost.py`)."""
+        waits one step at most."""
         with self._lock:
-            text, options = scrub(text), self.own(options)
-            prompt = self._prompt(text, cursor, options, Timings(), project, cancel, doc)
-            if ahead and self.shown.at(text, cursor, options) is None:
-                request = Request(text, cursor, Mode.STATEMENT, options, cancel, project, doc, time.monotonic())
+            self._prompt(scrub(text), cursor, self.own(options), Timings(), project, cancel, doc)
+
+    def ahead(
+        self,
+        text: str,
+        cursor: int,
+        options: Options = Options(),
+        project: Project | None = None,
+        cancel=None,
+        doc: str = "",
+    ) -> None:
+        """Decode the statement at cursor as if asked, while the user is idle (the cursor rests
+        there: they may type there next), within its budget; after `warm` there, its prompt is
+        ready. The ghost text of the next key is then typed through at once where it agrees with
+        the key (`Shown.typed_through`), and the list has its name (`ghost.py`). Stops (Cancelled)
+        at the next step when cancel is set."""
+        request = self._own(Request(text, cursor, Mode.STATEMENT, options, cancel, project, doc))
+        with self._lock:
+            if self.shown.at(request.text, cursor, request.options) is None:  # not answered here already
+                prompt = self._prompt(request.text, cursor, request.options, Timings(), project, cancel, doc)
                 self._statement(prompt, request, Timings())
 
     def forget(self, doc: str) -> None:

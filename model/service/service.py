@@ -333,11 +333,13 @@ class CompletionService:
         try:
             roots = self.project.workspace  # replaced when the workspace folders change (`set_roots`)
             block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor)
-            engine.warm(text, cursor, self.config.options, block.project, cancel, doc, ahead)
+            engine.warm(text, cursor, self.config.options, block.project, cancel, doc)
             # cancel set: edited since, or closed (`forget`); the folders changed: made from the old ones
             if path is not False and not cancel.is_set() and self.project.workspace is roots:
                 self._blocks[doc] = block
             self.ranker.identifiers.around(doc, text, cursor)
+            if ahead and not cancel.is_set():  # after the context is in use: a key during it loses only this
+                engine.ahead(text, cursor, self.config.options, block.project, cancel, doc)
         except Cancelled:
             pass  # a keystroke came: it goes first
         except Exception:  # warming is an optimisation: never let it fail anything
