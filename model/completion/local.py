@@ -50,7 +50,7 @@ from .prompt import (
     suffix_tokens,
     with_project,
 )
-from .request import Kind, Mode, Options, Project, Request
+from .request import Kind, Options, Project, Request
 from .result import Candidate, Result, Timings
 from .scoring import score_sequences
 from .shown import Shown
@@ -177,24 +177,19 @@ class LocalCompleter:
         with self._lock:
             self._prompt(scrub(text), cursor, self.own(options), Timings(), project, cancel, doc)
 
-    def ahead(
-        self,
-        text: str,
-        cursor: int,
-        options: Options = Options(),
-        project: Project | None = None,
-        cancel=None,
-        doc: str = "",
-    ) -> None:
-        """Decode the statement at cursor as if asked, while the user is idle (the cursor rests
-        there: they may type there next), within its budget; after `warm` there, its prompt is
-        ready. The ghost text of the next key is then typed through at once where it agrees with
-        the key (`Shown.typed_through`), and the list has its name (`ghost.py`). Stops (Cancelled)
-        at the next step when cancel is set."""
-        request = self._own(Request(text, cursor, Mode.STATEMENT, options, cancel, project, doc))
+    def ahead(self, request: Request) -> None:
+        """Decode the statement at the request's cursor as if asked, while the user is idle (the
+        cursor rests there: they may type there next), within its budget; after `warm` there, its
+        prompt is ready. The ghost text of the next key is then typed through at once where it
+        agrees with the key (`Shown.typed_through`), and the list has its name (`ghost.py`).
+        Stops (Cancelled) at the next step when request.cancel is set."""
+        request = self._own(request)
         with self._lock:
-            if self.shown.at(request.text, cursor, request.options) is None:  # not answered here already
-                prompt = self._prompt(request.text, cursor, request.options, Timings(), project, cancel, doc)
+            if self.shown.at(request.text, request.cursor, request.options) is None:  # not answered here already
+                prompt = self._prompt(
+                    request.text, request.cursor, request.options, Timings(), request.project, request.cancel,
+                    request.doc,
+                )  # fmt: skip
                 self._statement(prompt, request, Timings())
 
     def forget(self, doc: str) -> None:

@@ -339,7 +339,7 @@ class CompletionService:
                 self._blocks[doc] = block
             self.ranker.identifiers.around(doc, text, cursor)
             if ahead and not cancel.is_set():  # after the context is in use: a key during it loses only this
-                engine.ahead(text, cursor, self.config.options, block.project, cancel, doc)
+                engine.ahead(Request(text, cursor, Mode.STATEMENT, self.config.options, cancel, block.project, doc))
         except Cancelled:
             pass  # a keystroke came: it goes first
         except Exception:  # warming is an optimisation: never let it fail anything

@@ -60,7 +60,7 @@ def test_a_statement_decoded_ahead_while_idle_is_typed_through_by_the_next_key(e
     ghost text asked once its first character is typed is that statement, with no pass run."""
     text = "import sys\n\nfor arg in sys."  # a text of its own: the engine is shared by this module's tests
     engine.warm(text, len(text), Options(), doc="ahead")
-    engine.ahead(text, len(text), Options(), doc="ahead")
+    engine.ahead(Request(text, len(text), "statement", Options(), doc="ahead"))
     ahead = engine.last_statement(text, len(text), Options())
     assert ahead is not None and ahead.text == "modules:"
     typed = text + "m"
