@@ -348,6 +348,7 @@ class NibServer(LanguageServer):
         if doc is None:
             self.log.debug("nib/cursor in %s, which is not open: ignored", uri)
             return
+        self.service.moved(uri)
         if self._ahead(uri, doc.offset(line, character, self.encoding), delay_s=0.0):
             self.log.info("cursor at rest at %s:%d:%d: made ready there", uri.rsplit("/", 1)[-1], line, character)
 
@@ -370,8 +371,8 @@ class NibServer(LanguageServer):
             return now.text, now.offset(line, character, self.encoding)
 
         warm = s.statement.trigger == "auto"  # manual: no statement is computed before it is asked for
-        if warm:
-            self.service.warm_later(uri, text_now, file_path(uri), delay_s)
+        if warm:  # the statement decoded ahead only where ghost texts are asked for
+            self.service.warm_later(uri, text_now, file_path(uri), delay_s, ahead=s.statement.enable)
         return s.listing.enable or warm
 
     def opened(self, uri: str, text: str) -> None:

@@ -185,7 +185,7 @@ class LocalCompleter:
         Stops (Cancelled) at the next step when request.cancel is set."""
         request = self._own(request)
         with self._lock:
-            if self.shown.at(request.text, request.cursor, request.options) is None:  # not answered here already
+            if not self.shown.stands(request.text, request.cursor, request.options, request.doc):
                 prompt = self._prompt(
                     request.text, request.cursor, request.options, Timings(), request.project, request.cancel,
                     request.doc,

@@ -46,6 +46,23 @@ class Shown:
                 return item if item is not None and item.extends(text, cursor) else None
         return None
 
+    def stands(self, text: str, cursor: int, options: Options, doc: str) -> bool:
+        """Whether an answer stands at cursor in doc: one answered at this very text and cursor
+        (with nothing too), or a statement the text since types through (on screen still)."""
+        return any(
+            doc0 == doc
+            and options0 == options
+            and (
+                (cursor0 == cursor and text0 == text)
+                or (
+                    item is not None
+                    and typed_since(text0, cursor0, text, cursor) is not None
+                    and item.extends(text, cursor)
+                )
+            )
+            for text0, cursor0, options0, item, doc0 in self._items
+        )
+
     def typed_through(self, request: Request) -> Candidate | None:
         """The last statement again when what was typed since is the start of it (the user
         typing through the ghost text): decoding from the longer prompt would mostly say the

@@ -96,6 +96,14 @@ class Scheduler:
         for task in self.tasks.get(uri, ()):
             task.cancel()
 
+    def moved(self, uri: str) -> None:
+        """The cursor moved to another place in uri: its warm-ups in flight stop at their next step
+        (the steps done are kept), so that the new place's starts at once; its requests go on."""
+        warming = set().union(*Scheduler.warming.values())
+        for cancel in self.running.get(uri, ()):
+            if cancel in warming:
+                cancel.set()
+
     def when_idle(self, fn) -> None:
         """Call fn() idle_s after the last call of this (each call restarts the wait), once no
         session of this process has work in flight (until then it waits on); never after shutdown."""

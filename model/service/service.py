@@ -283,6 +283,10 @@ class CompletionService:
         self.scheduler.supersede(doc)
         self.scheduler.edited(doc, at, inserted)
 
+    def moved(self, doc: str) -> None:
+        """The cursor rests at another place in doc: the warm-up of the place before stops."""
+        self.scheduler.moved(doc)
+
     def speculate(self, doc: str, text: str, cursor: int, path: str | None) -> None:
         """Where a name is about to start (cursor: an offset), compute the list now, in the pause before
         its first character: its request then narrows this one (`ListRanker.narrow`), no jedi, no model."""
@@ -303,11 +307,13 @@ class CompletionService:
 
         self.scheduler.speculate(host.worker, work, doc, cursor, after=jedi)
 
-    def warm_later(self, doc: str, text_now, path: str | None = None, delay_s: float | None = None) -> None:
+    def warm_later(
+        self, doc: str, text_now, path: str | None = None, delay_s: float | None = None, ahead: bool = True
+    ) -> None:
         """After a pause in typing (delay_s: another than the scheduler's), prefill each local
         model's prompt state at the last edit, with the project context there when it changed (off
-        the keystroke: requests keep the one before until it is done). text_now() -> (text,
-        cursor), or None when there is nothing to warm."""
+        the keystroke: requests keep the one before until it is done), and with ahead decode the
+        statement there (`_warm`). text_now() -> (text, cursor), or None when there is nothing to warm."""
 
         def warm():
             found = text_now()
@@ -319,8 +325,9 @@ class CompletionService:
                 if host.engine is not None and not host.engine.remote:
                     with_project = host is statement or not self.separate_list
                     work = functools.partial(
-                        self._warm, host.engine, doc, text, cursor, path if with_project else False, host is statement
-                    )
+                        self._warm, host.engine, doc, text, cursor, path if with_project else False,
+                        ahead and host is statement,
+                    )  # fmt: skip
                     self.scheduler.background(host.worker, work, doc)
 
         self.scheduler.warm_later(doc, warm, delay_s)
@@ -338,7 +345,8 @@ class CompletionService:
             if path is not False and not cancel.is_set() and self.project.workspace is roots:
                 self._blocks[doc] = block
             self.ranker.identifiers.around(doc, text, cursor)
-            if ahead and not cancel.is_set():  # after the context is in use: a key during it loses only this
+            # after the context is in use (not when the folders changed meanwhile): a key during it loses only this
+            if ahead and not cancel.is_set() and self._blocks.get(doc) is block:
                 engine.ahead(Request(text, cursor, Mode.STATEMENT, self.config.options, cancel, block.project, doc))
         except Cancelled:
             pass  # a keystroke came: it goes first

@@ -67,6 +67,17 @@ def test_a_statement_decoded_ahead_while_idle_is_typed_through_by_the_next_key(e
     answer = engine.complete(Request(typed, len(typed), "statement", Options(), doc="ahead"))
     t = answer.timings
     assert answer.candidates == [ahead] and (t.passes, t.prefill_ms, t.prompt_tokens) == (0, 0, 0)
+    kept = len(engine.shown._items)
+    engine.ahead(Request(typed, len(typed), "statement", Options(), doc="ahead"))  # on screen still: not again
+    assert len(engine.shown._items) == kept
+
+
+def test_a_statement_decoded_ahead_stops_at_a_key_and_leaves_nothing(engine):
+    text, key = "import sys\n\nwhile sys.", threading.Event()
+    key.set()  # a keystroke (or a request for the model) came
+    with pytest.raises(Cancelled):
+        engine.ahead(Request(text, len(text), "statement", Options(), key, doc="ahead"))
+    assert not engine.shown.stands(text, len(text), engine.own(Options()), "ahead")
 
 
 def test_the_statement_budget_counts_from_the_request_s_arrival(engine):

@@ -138,6 +138,25 @@ async def test_a_request_stops_the_warm_ups_on_its_worker_whatever_their_documen
         other.shutdown(wait=True)
 
 
+async def test_a_move_stops_the_warm_ups_of_its_document_and_no_request(worker):
+    s, other, requests = Scheduler(), Scheduler(), ThreadPoolExecutor(1)
+    started, ran = threading.Event(), []
+    s.background(worker, lambda cancel: ran.append(cancel.wait(5)), "a")
+    request = asyncio.ensure_future(other.run(requests, waits_for_cancel(started), "a"))
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+    s.moved("b")  # another document: nothing stops
+    other.moved("a")  # the request's own scheduler: a request is no warm-up
+    await asyncio.sleep(0.1)
+    assert ran == [] and not request.done()
+    s.moved("a")
+    await asyncio.sleep(0.1)
+    assert ran == [True] and not request.done()
+    other.supersede("a")
+    with pytest.raises(Cancelled):
+        await asyncio.wait_for(request, 5)
+    requests.shutdown(wait=True)
+
+
 async def test_background_work_dropped_unrun_leaves_its_document_idle():
     pool, release = ThreadPoolExecutor(1), threading.Event()
     s = Scheduler()
