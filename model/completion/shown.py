@@ -48,20 +48,12 @@ class Shown:
 
     def stands(self, text: str, cursor: int, options: Options, doc: str) -> bool:
         """Whether an answer stands at cursor in doc: one answered at this very text and cursor
-        (with nothing too), or a statement the text since types through (on screen still)."""
-        return any(
-            doc0 == doc
-            and options0 == options
-            and (
-                (cursor0 == cursor and text0 == text)
-                or (
-                    item is not None
-                    and typed_since(text0, cursor0, text, cursor) is not None
-                    and item.extends(text, cursor)
-                )
-            )
-            for text0, cursor0, options0, item, doc0 in self._items
+        (with nothing too), or one the editor shows there (`showing`)."""
+        answered = any(
+            (text0, cursor0, options0, doc0) == (text, cursor, options, doc)
+            for text0, cursor0, options0, _, doc0 in self._items
         )
+        return answered or self.showing(text, cursor, options, doc) is not None
 
     def typed_through(self, request: Request) -> Candidate | None:
         """The last statement again when what was typed since is the start of it (the user

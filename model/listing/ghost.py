@@ -6,8 +6,9 @@ but it takes 100 ms and more a keystroke where the list takes 5. An editor asks 
 keystroke, so the ghost text on screen when a list is asked was decoded at an earlier keystroke and
 is being typed through: its first name is the big model's best guess here, and costs the list
 nothing. One decoded ahead where the cursor rested (`LocalCompleter.ahead`) counts as on screen:
-it is what the ghost text of the key the list is asked with shows, where it agrees with the key. It goes first; the rest keep their order. Where jedi's names are the whole truth (after
-`.`, in an import) it is moved up only if it is one of them: nothing is invented there.
+it is what the ghost text of the key the list is asked with shows, where it agrees with the key.
+It goes first; the rest keep their order. Where jedi's names are the whole truth (after `.`, in
+an import) it is moved up only if it is one of them: nothing is invented there.
 """
 
 from __future__ import annotations
