@@ -30,6 +30,17 @@ def test_jedi_worker_answers_fails_cleanly_and_restarts():
         jedi.close()
 
 
+def test_on_a_blank_indented_line_jedi_answers_in_the_block_with_its_locals():
+    """A `for` with no body yet: the blank line under it stays in the function (the locals
+    `rv` and `setter`), where parso alone ends the block and jedi gives the module's names."""
+    from nib.model.listing.jedi_worker import complete
+
+    text = "def pipe(*setters):\n    def wrapped(value):\n        rv = value\n\n        for setter in setters:\n            "
+    for after in ("", "\n", "\n        return rv\n"):
+        names = [n for n, _, _ in complete(text + after, len(text), None)["names"]]
+        assert {"rv", "setter", "value", "pipe", "print"} <= set(names) and "_" not in names
+
+
 def test_late_jedi_is_no_answer_and_a_newer_call_replaces_a_waiting_one(monkeypatch):
     monkeypatch.setenv("NIB_JEDI_DELAY_S", "30")  # every answer 30 s late
     jedi = JediCompleter(command=SLOW_JEDI)
