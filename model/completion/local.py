@@ -193,8 +193,9 @@ class LocalCompleter:
                 self._statement(prompt, request, Timings())
 
     def forget(self, doc: str) -> None:
-        """A document closed: the prompt states made for it go (their memory with them)."""
+        """A document closed: the prompt states and statements made for it go (their memory with them)."""
         self.states.drop(doc)
+        self.shown.drop(doc)
 
     def own(self, options: Options) -> Options:
         """Options with the model's own values where the settings leave them to the model."""

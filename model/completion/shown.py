@@ -21,6 +21,10 @@ class Shown:
     def clear(self) -> None:
         self._items = []
 
+    def drop(self, doc: str) -> None:
+        """A document closed: its statements go, and the copies of its text with them."""
+        self._items = [e for e in self._items if e[4] != doc]
+
     def at(self, text: str, cursor: int, options: Options) -> Candidate | None:
         """The statement last answered for this very text, cursor and options."""
         return next(

@@ -46,6 +46,14 @@ def test_only_the_last_entries_are_kept():
     assert shown.at("x2 = ", 5, Options()) is None
 
 
+def test_a_closed_documents_statements_are_dropped_and_the_others_kept():
+    shown = Shown(4)
+    shown.add(request(TEXT), APPEND)
+    shown.add(request("x = ", doc="file:///b.py"), Candidate("1", 4, 0.0, "statement"))
+    shown.drop("file:///a.py")
+    assert shown.at(TEXT, len(TEXT), Options()) is None and shown.at("x = ", 4, Options()) is not None
+
+
 def test_showing_is_the_statement_on_screen_at_the_spot_or_typed_through_and_changes_nothing():
     shown = Shown(4)
     shown.add(request(TEXT), APPEND)

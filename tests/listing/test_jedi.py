@@ -30,15 +30,19 @@ def test_jedi_worker_answers_fails_cleanly_and_restarts():
         jedi.close()
 
 
-def test_on_a_blank_indented_line_jedi_answers_in_the_block_with_its_locals():
-    """A `for` with no body yet: the blank line under it stays in the function (the locals
-    `rv` and `setter`), where parso alone ends the block and jedi gives the module's names."""
+def test_where_a_name_starts_with_nothing_after_it_jedi_answers_with_the_functions_locals():
+    """A `for` with no body yet, an expression with no operand at the document's end: the line
+    stays in the function (the locals `rv`, `setter`, `value`), where parso alone ends it there
+    and jedi gives the module's names."""
     from nib.model.listing.jedi_worker import complete
 
-    text = "def pipe(*setters):\n    def wrapped(value):\n        rv = value\n\n        for setter in setters:\n            "
-    for after in ("", "\n", "\n        return rv\n"):
-        names = [n for n, _, _ in complete(text + after, len(text), None)["names"]]
-        assert {"rv", "setter", "value", "pipe", "print"} <= set(names) and "_" not in names
+    text = "def pipe(*setters):\n    def wrapped(value):\n        rv = value\n\n        for setter in setters:\n"
+    for line in ("            ", "            x = ", "            if not ", "            print(rv, "):
+        for after in ("", "\n", "\n        return rv\n"):
+            names = [n for n, _, _ in complete(text + line + after, len(text + line), None)["names"]]
+            assert {"rv", "setter", "value", "pipe", "print"} <= set(names) and "_" not in names, (line, after)
+    attributes = [n for n, _, _ in complete("import os\nos.pa", 15, None)["names"]]
+    assert attributes == ["pardir", "path", "pathconf", "pathconf_names", "pathsep", "PathLike"]  # typed: no name added
 
 
 def test_late_jedi_is_no_answer_and_a_newer_call_replaces_a_waiting_one(monkeypatch):

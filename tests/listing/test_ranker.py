@@ -80,6 +80,23 @@ def answered(*names, position="attribute") -> Future:
 TEXT = "import os\nos.pa"
 
 
+def test_a_list_asked_where_a_name_starts_at_the_documents_end_has_the_functions_locals_as_it_narrows():
+    """`x = ` where the document ends (a list speculated there, before the name's first key): jedi
+    answers in the function, so the first character's list, narrowed from that one, has the local
+    `total` as jedi's name."""
+    r = ListRanker(jedi=JediCompleter(budget_ms=30_000), identifiers=IdentifierNgram())
+    engine, options = LocalCompleter.load(), Options(list_statement=False)
+    text = "import os\n\n\ndef report(orders):\n    total = len(orders)\n    x = "
+    try:
+        r.complete(engine, text, len(text), options, key="a", name_jedi_ms=30_000)
+        listing = r.complete(engine, text + "t", len(text) + 1, options, key="a", name_jedi_ms=30_000)
+    finally:
+        r.jedi.close()
+    assert listing.narrowed and [(c.label, c.kind) for c in listing.candidates if c.label == "total"] == [
+        ("total", "name")
+    ]
+
+
 def test_after_a_dot_jedis_names_are_the_whole_list_ranked_by_the_model():
     r = ListRanker(jedi=FixedJedi(answered("path", "pardir", "walk")), identifiers=IdentifierNgram())
     listing = r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a")
