@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from .request import Options, Request
 from .result import Candidate, typed_since
 
@@ -12,18 +14,22 @@ class Shown:
 
     def __init__(self, entries: int):
         self.entries = entries
-        self._items: list[tuple] = []  # (text, cursor, options, statement or None, document)
+        self._items: list[tuple] = []  # (text, cursor, options, statement or None, document); replaced, never changed
+        self._lock = threading.Lock()  # one writer at a time: a close (the event loop) beside an answer (a worker)
 
     def add(self, request: Request, item: Candidate | None, replacing: tuple | None = None) -> None:
         entry = (request.text, request.cursor, request.options, item, request.doc)
-        self._items = [entry] + [e for e in self._items if e is not replacing][: self.entries - 1]
+        with self._lock:
+            self._items = [entry] + [e for e in self._items if e is not replacing][: self.entries - 1]
 
     def clear(self) -> None:
-        self._items = []
+        with self._lock:
+            self._items = []
 
     def drop(self, doc: str) -> None:
         """A document closed: its statements go, and the copies of its text with them."""
-        self._items = [e for e in self._items if e[4] != doc]
+        with self._lock:
+            self._items = [e for e in self._items if e[4] != doc]
 
     def at(self, text: str, cursor: int, options: Options) -> Candidate | None:
         """The statement last answered for this very text, cursor and options."""

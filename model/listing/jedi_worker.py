@@ -32,12 +32,14 @@ def complete(text: str, cursor: int, path: str | None, environment: str | None =
     breaks = list(_BREAK.finditer(text, 0, cursor))  # as jedi (parso) counts lines: CR alone ends one too
     line_start = breaks[-1].end() if breaks else 0
     line_prefix = text[line_start:cursor]
-    if not text[cursor:].partition("\n")[0].strip() and not (line_prefix[-1:].isalnum() or line_prefix[-1:] == "_"):
+    rest = _BREAK.split(text[cursor:], maxsplit=1)[0]
+    if not rest.strip() and not (line_prefix[-1:].isalnum() or line_prefix[-1:] in ("_", "\\")):
         # where a name starts with nothing after it on the line (a blank indented line, `x = `,
         # `if not ` at the document's end), parso's recovery ends the function there (a `for`
         # with no body, an expression with no operand) and jedi answers with the module's names,
         # without the function's locals; a name after the cursor completes the line (jedi
-        # completes what is before the cursor)
+        # completes what is before the cursor). Not after a name (being typed) or a `\` (a
+        # continued line, which a name after it would end).
         text = text[:cursor] + "_" + text[cursor:]
     project = None
     if environment:  # the project jedi finds for path, with the environment's folders to read as well
