@@ -349,19 +349,20 @@ class NibServer(LanguageServer):
             self.log.debug("nib/cursor in %s, which is not open: ignored", uri)
             return
         self.service.moved(uri)
-        if self._ahead(uri, doc.offset(line, character, self.encoding), delay_s=0.0):
+        if self._ahead(uri, doc.offset(line, character, self.encoding), delay_s=0.0, rested=True):
             self.log.info("cursor at rest at %s:%d:%d: made ready there", uri.rsplit("/", 1)[-1], line, character)
 
-    def _ahead(self, uri: str, cursor: int, delay_s: float | None = None) -> bool:
+    def _ahead(self, uri: str, cursor: int, delay_s: float | None = None, rested: bool = False) -> bool:
         """Where the user will type next: the list is speculated there and the prompt state warmed
-        after a pause (delay_s: another than the scheduler's, 0 when the editor waited already).
+        after a pause (delay_s: another than the scheduler's, 0 when the editor waited already;
+        rested: the cursor rests there, `Service.speculate`).
         False where nothing is done (nib off, the document excluded or too big, no list and no
         ghost text before it is asked for)."""
         doc, s = self.documents.get(uri), self.settings
         if doc is None or len(doc.text) > s.max_document_chars or not s.enable or self.excluded(uri):
             return False
         if s.listing.enable:
-            self.service.speculate(uri, doc.text, cursor, file_path(uri))
+            self.service.speculate(uri, doc.text, cursor, file_path(uri), rested)
         line, character = doc.position(cursor, self.encoding)
 
         def text_now():

@@ -31,8 +31,8 @@ from nib.model.errors import Cancelled
 from nib.model.listing.ghost import ghost_first
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediCompleter
-from nib.model.listing.ranker import Listing, ListRanker
-from nib.model.text.lexeme import name_may_start
+from nib.model.listing.ranker import STUCK_MS, Listing, ListRanker
+from nib.model.text.lexeme import attribute_may_start, name_may_start
 
 from .exclude import Exclude
 from .hosts import Hosts, ModelKey, ModelUse
@@ -181,14 +181,15 @@ class CompletionService:
         self, text: str, cursor: int, path: str | None, speculative: bool = False, overlap: bool = False
     ) -> tuple[Future | None, float, float | None]:
         """jedi's answer for the list at cursor, waited for on the event loop within the budget (a
-        speculative list waits the whole budget at a name too), so that no wait for jedi holds a
+        speculative list's until jedi answers, up to STUCK_MS), so that no wait for jedi holds a
         model's thread: (a future, done or not (not: late), or None without jedi; the ms waited;
         with overlap, where the list's model is its own, the time.monotonic() until which the
         list waits for jedi after its model's first turn, else None)."""
         c = self.config
         if not c.jedi:
             return None, 0.0, None
-        future, until = self.ranker.ask_jedi(text, cursor, path, c.jedi_ms, None if speculative else c.name_jedi_ms)
+        wait = max(c.jedi_ms, STUCK_MS) if speculative else c.jedi_ms  # a speculation: in a pause, dropped by an edit
+        future, until = self.ranker.ask_jedi(text, cursor, path, wait, None if speculative else c.name_jedi_ms)
         left = until - time.monotonic()
         if future.done() or left <= 0:
             return future, 0.0, None
@@ -287,12 +288,14 @@ class CompletionService:
         """The cursor rests at another place in doc: the warm-up of the place before stops."""
         self.scheduler.moved(doc)
 
-    def speculate(self, doc: str, text: str, cursor: int, path: str | None) -> None:
+    def speculate(self, doc: str, text: str, cursor: int, path: str | None, rested: bool = False) -> None:
         """Where a name is about to start (cursor: an offset), compute the list now, in the pause before
-        its first character: its request then narrows this one (`ListRanker.narrow`), no jedi, no model."""
+        its first character: its request then narrows this one (`ListRanker.narrow`), no jedi, no model;
+        rested (`nib/cursor`): after an attribute's `.` too, where a typed `.` asks at once itself."""
         host = self.list_model.serving
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
-        if host is None or host.engine is None or not name_may_start(line) or self.ranker.in_prose(doc, text, cursor):
+        starts = name_may_start(line) or (rested and attribute_may_start(line))
+        if host is None or host.engine is None or not starts or self.ranker.in_prose(doc, text, cursor):
             return
         engine = host.engine
         jedi = asyncio.ensure_future(self._await_jedi(text, cursor, path, speculative=True))

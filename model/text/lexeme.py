@@ -80,6 +80,20 @@ def name_may_start(line_prefix: str) -> bool:
     return body[-1] in "([{,=:+-*/%<>|&^~@" or typed_name(body) in _BEFORE_NAME
 
 
+def attribute_may_start(line_prefix: str) -> bool:
+    """Whether the cursor stands right after the `.` of an attribute: after a name, a call or a
+    subscript (`self.`, `f(a).`, `x[0].`), not after a number (`1.`) or in `...`.
+
+    Example: attribute_may_start("    self.") and attribute_may_start("f(a).");
+             not attribute_may_start("x = 1.") and not attribute_may_start("...")
+    """
+    if not line_prefix.endswith(".") or line_prefix.endswith(".."):
+        return False
+    before = line_prefix[:-1]
+    name = typed_name(before)
+    return (bool(name) and not name[0].isdigit()) or before.endswith((")", "]"))
+
+
 def space_comes_next(line_prefix: str) -> bool:
     """Whether the next character typed is likely a space, as PEP 8 and black write code: after a
     comma, or after an operator ending in `=` with a space before it (`x =`, `a ==`, `n +=`, `x: int =`).

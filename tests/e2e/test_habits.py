@@ -8,6 +8,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import jedi
 import pytest
 import pytest_lsp
 from fixtures import DEMO, SERVER
@@ -139,6 +140,34 @@ async def test_where_the_cursor_rests_the_prompt_is_ready_before_the_first_key(i
         unfilled[uri] = (await client.protocol.send_request_async("nib/_last", {})).timings.unfilled
     assert unfilled["file:///tmp/reached.py"] > 0
     assert unfilled["file:///tmp/rested.py"] == 0
+
+
+async def test_where_the_cursor_rests_after_a_dot_the_first_keys_list_is_ready(inspected):
+    """`nib/cursor` after an attribute's `.`: the list there is computed in the pause, jedi's
+    answer waited for, so the attribute's first character narrows it (no model, no jedi): the
+    names of `os` that begin with `p`, as jedi gives them."""
+    client, uri = inspected, "file:///tmp/rests_after_a_dot.py"
+    configure(client, {"jedi": {"enable": True}})
+    text = "import os\n\nprint(os."
+    first = "file:///tmp/first.py"  # the models loaded (a rest before finds none to speculate with)
+    open_doc(client, "import os\nos.pa", uri=first)
+    await complete(client, 1, 5, uri=first)
+    client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(first)))
+    open_doc(client, text, uri=uri)
+    client.protocol.notify("nib/cursor", {"textDocument": {"uri": uri}, "position": {"line": 2, "character": 9}})
+    for _ in range(300):
+        if (await client.protocol.send_request_async("nib/_memory", {})).lists_kept == 1:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("no list was speculated where the cursor rests after 30 s")
+    text = type_text(client, text, 2, 9, "p", 2, uri=uri)
+    listed = await complete(client, 2, 10, uri=uri)
+    assert (await client.protocol.send_request_async("nib/_last", {})).narrowed is True
+    expected = {c.name for c in jedi.Script(text).complete(3, 10) if c.name.startswith("p")}  # it matches any case
+    assert (
+        len(expected) > 5 and {i.label for i in listed.items if i.kind != types.CompletionItemKind.Snippet} == expected
+    )
 
 
 async def until_warmed(client, n: int) -> None:

@@ -263,3 +263,34 @@ async def test_in_a_comment_or_a_docstring_the_list_is_empty_and_nothing_runs_fo
     listing = await service.complete("doc", text, len(text), Mode.LIST)
     assert listing.candidates[0].label == "ledger" and asked == [text] and len(decoded_at) == 1
     service.close()
+
+
+async def test_a_speculated_list_waits_for_jedi_past_its_budget_and_a_rest_after_a_dot_is_speculated_too():
+    """In a pause, jedi's first parse of a file outlasts a list's budget (200 ms here): the list
+    speculated where a name may start waits for jedi's answer, so the name's first character
+    narrows it (no model, no jedi). Where the cursor rests after `.`, an attribute's first
+    character may come next: speculated too; after typing a `.` the editor asks at once."""
+    gate = threading.Event()
+    gate.set()
+    statement, listing = ModelKey("bundled", "cpu", 1), ModelKey("bundled", "cpu", 2)
+    config = Config(statement, listing, Options(), EngineOptions(), True, 200, 30)
+    service = CompletionService(Hosts(), _GatedJedi(gate, 0.5), config, *_QUIET)
+    await service.ready()
+    decoded_at = _watch_decodes(service)
+    for text, rested in (("ledger = 1\nprint(", False), ("ledger = 1\nledger.", True)):
+        doc, before = text, len(decoded_at)
+        service.speculate(doc, text, len(text), None)
+        await asyncio.sleep(0.7)  # jedi answered 0.5 s after it was asked
+        if rested:
+            assert len(decoded_at) == before  # typed: the editor asks itself
+            service.speculate(doc, text, len(text), None, rested=True)
+        for _ in range(300):
+            if len(decoded_at) > before:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.wrap_future(service.list_model.serving.worker.submit(lambda: None))  # its list done
+        service.edited(doc, len(text), "l")
+        result = await service.complete(doc, text + "l", len(text) + 1, Mode.LIST)
+        assert (result.narrowed, result.jedi is not None, result.candidates[0].label) == (True, True, "ledger")
+        assert len(decoded_at) == before + 1  # the speculated list's decode alone
+    service.close()

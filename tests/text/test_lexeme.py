@@ -3,6 +3,7 @@
 import pytest
 
 from nib.model.text.lexeme import (
+    attribute_may_start,
     first_lexeme,
     lexeme_span,
     listable,
@@ -113,6 +114,28 @@ def test_position_kind(line, kind):
 )
 def test_name_may_start(line, expected):
     assert name_may_start(line) is expected
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("os.", True),
+        ("    self.", True),
+        ("f(a).", True),
+        ("x[0].", True),
+        ("    x = y.", True),
+        ("x_1.", True),
+        ("x = 1.", False),
+        ("0x1f.", False),
+        ("...", False),
+        ("x..", False),
+        ("os.pa", False),
+        ("x = ", False),
+        ("", False),
+    ],
+)
+def test_attribute_may_start(line, expected):
+    assert attribute_may_start(line) is expected
 
 
 @pytest.mark.parametrize(
