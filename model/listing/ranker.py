@@ -49,7 +49,8 @@ from .mixing import WEIGHTS, Weights, combine
 SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
 MODULE: tuple[str, ...] = ()  # the module's level, as enclosing_scopes says it
 # After `.` a jedi still working this long after it was asked is taken as stuck (a huge module, say):
-# the list then offers the model's guesses, as for a jedi that failed, rather than nothing ever.
+# the list then offers the model's guesses, as for a jedi that failed, rather than nothing ever. A
+# list speculated in a pause waits this long for jedi too (`CompletionService._await_jedi`).
 STUCK_MS = 2000
 
 

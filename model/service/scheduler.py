@@ -8,7 +8,8 @@
 - `warm_later` prefills the KV state after a pause in typing, so the next request is warm; a
   request for the same model (any document, any session) stops it at its next step.
 - `speculate` computes the list where a name is about to start, in the pause before its
-  first character; the next edit cancels it (`edited`) unless it types a name right there.
+  first character, once jedi has answered; the next edit cancels it (`edited`) unless it
+  types a name right there into work already running, and a move of the cursor stops it.
 - `when_idle` runs housekeeping once no request has come for a while.
 """
 
@@ -98,7 +99,9 @@ class Scheduler:
 
     def moved(self, uri: str) -> None:
         """The cursor moved to another place in uri: its warm-ups in flight stop at their next step
-        (the steps done are kept), so that the new place's starts at once; its requests go on."""
+        (the steps done are kept), so that the new place's starts at once, and so does the list
+        speculated at the place before; its requests go on."""
+        self.stop_speculating(uri)
         warming = set().union(*Scheduler.warming.values())
         for cancel in self.running.get(uri, ()):
             if cancel in warming:
@@ -131,6 +134,10 @@ class Scheduler:
             self._idle.cancel()
         for uri in list(self.running):
             self.supersede(uri)
+        self.stop_all_speculating()
+
+    def stop_all_speculating(self) -> None:
+        """Every document's speculative list stops (new settings: another model, another jedi)."""
         for uri in list(self._speculating):
             self.stop_speculating(uri)
 
@@ -146,7 +153,8 @@ class Scheduler:
 
         def submit(_):
             if self._speculating.get(uri, (None, None))[1] is cancel and not cancel.is_set():
-                worker.submit(fn, cancel)
+                with contextlib.suppress(RuntimeError):  # the worker shut down meanwhile: its model was replaced
+                    worker.submit(fn, cancel)
 
         after.add_done_callback(submit)
 

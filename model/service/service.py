@@ -79,6 +79,7 @@ class CompletionService:
     def configure(self, config: Config) -> None:
         """New settings: a model that changed loads while the one before keeps serving."""
         self.config = config
+        self.scheduler.stop_all_speculating()  # a list waiting for jedi would be kept under the old settings
         self.ranker.use_environment(config.jedi_environment)
         self.project.recent.size = config.project.recent_chunks
         if config.exclude.patterns != self.project.workspace.exclude.patterns:
@@ -280,18 +281,17 @@ class CompletionService:
     # -- ahead of requests ----------------------------------------------------------
 
     def edited(self, doc: str, at: int, inserted: str) -> None:
-        """An edit: work in flight for doc is superseded (a speculative list survives a name typed where it is)."""
+        """An edit: work in flight for doc is superseded (a speculative list running survives a name typed there)."""
         self.scheduler.supersede(doc)
         self.scheduler.edited(doc, at, inserted)
 
     def moved(self, doc: str) -> None:
-        """The cursor rests at another place in doc: the warm-up of the place before stops."""
+        """The cursor rests at another place in doc: the warm-up and the list of the place before stop."""
         self.scheduler.moved(doc)
 
     def speculate(self, doc: str, text: str, cursor: int, path: str | None, rested: bool = False) -> None:
-        """Where a name is about to start (cursor: an offset), compute the list now, in the pause before
-        its first character: its request then narrows this one (`ListRanker.narrow`), no jedi, no model;
-        rested (`nib/cursor`): after an attribute's `.` too, where a typed `.` asks at once itself."""
+        """Where a name is about to start (rested, `nib/cursor`: after an attribute's `.` too), compute the
+        list now, in the pause before its first character: its request then narrows it, no jedi, no model."""
         host = self.list_model.serving
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         starts = name_may_start(line) or (rested and attribute_may_start(line))

@@ -81,8 +81,9 @@ def name_may_start(line_prefix: str) -> bool:
 
 
 def attribute_may_start(line_prefix: str) -> bool:
-    """Whether the cursor stands right after the `.` of an attribute: after a name, a call or a
-    subscript (`self.`, `f(a).`, `x[0].`), not after a number (`1.`) or in `...`.
+    """Whether the cursor stands right after the `.` of an attribute: after a name, a call, a
+    subscript or a string (`self.`, `f(a).`, `x[0].`, `", ".`), not after a number (`1.`) or in
+    `...`. Inside a one-line string too (`"see os.`): the list takes such a string as code.
 
     Example: attribute_may_start("    self.") and attribute_may_start("f(a).");
              not attribute_may_start("x = 1.") and not attribute_may_start("...")
@@ -91,7 +92,7 @@ def attribute_may_start(line_prefix: str) -> bool:
         return False
     before = line_prefix[:-1]
     name = typed_name(before)
-    return (bool(name) and not name[0].isdigit()) or before.endswith((")", "]"))
+    return (bool(name) and not name[0].isdigit()) or before.endswith((")", "]", '"', "'"))
 
 
 def space_comes_next(line_prefix: str) -> bool:

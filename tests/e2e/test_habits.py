@@ -149,9 +149,12 @@ async def test_where_the_cursor_rests_after_a_dot_the_first_keys_list_is_ready(i
     client, uri = inspected, "file:///tmp/rests_after_a_dot.py"
     configure(client, {"jedi": {"enable": True}})
     text = "import os\n\nprint(os."
-    first = "file:///tmp/first.py"  # the models loaded (a rest before finds none to speculate with)
+    first = "file:///tmp/first.py"  # the models loaded (a rest before finds none to speculate with), jedi started
     open_doc(client, "import os\nos.pa", uri=first)
-    await complete(client, 1, 5, uri=first)
+    for _ in range(60):
+        if "pardir" in [item.label for item in (await complete(client, 1, 5, uri=first)).items]:
+            break
+        await asyncio.sleep(0.5)
     client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(first)))
     open_doc(client, text, uri=uri)
     client.protocol.notify("nib/cursor", {"textDocument": {"uri": uri}, "position": {"line": 2, "character": 9}})

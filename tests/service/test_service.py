@@ -294,3 +294,32 @@ async def test_a_speculated_list_waits_for_jedi_past_its_budget_and_a_rest_after
         assert (result.narrowed, result.jedi is not None, result.candidates[0].label) == (True, True, "ledger")
         assert len(decoded_at) == before + 1  # the speculated list's decode alone
     service.close()
+
+
+async def test_a_speculated_list_waiting_for_jedi_is_dropped_by_an_edit_a_move_a_close_or_new_settings():
+    """Its long wait for jedi is safe: whatever happens in doc meanwhile, nothing is decoded once jedi answers."""
+    gate = threading.Event()
+    gate.set()
+    service = await _two_models(_GatedJedi(gate, 0.5), 30)
+    decoded_at = _watch_decodes(service)
+    text = "ledger = 1\nprint("
+    ends = {
+        "an edit elsewhere": lambda: service.edited("doc", 0, "#"),
+        "a move": lambda: service.moved("doc"),
+        "a close": lambda: service.forget("doc"),
+        "new settings": lambda: service.configure(service.config),
+    }
+    for what, end in ends.items():
+        service.speculate("doc", text, len(text), None)
+        await asyncio.sleep(0.1)
+        end()
+        await asyncio.sleep(0.6)  # jedi answered 0.5 s after it was asked
+        await asyncio.wrap_future(service.list_model.serving.worker.submit(lambda: None))
+        assert decoded_at == [], what
+    service.speculate("doc", text, len(text), None)  # and left alone, it is decoded
+    for _ in range(300):
+        if decoded_at:
+            break
+        await asyncio.sleep(0.01)
+    assert len(decoded_at) == 1
+    service.close()
