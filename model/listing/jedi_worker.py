@@ -20,7 +20,7 @@ import re
 import sys
 
 from nib.model.listing.site_paths import site_paths
-from nib.model.text.lexeme import position_kind
+from nib.model.text.lexeme import position_kind, typed_name
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -32,8 +32,9 @@ def complete(text: str, cursor: int, path: str | None, environment: str | None =
     breaks = list(_BREAK.finditer(text, 0, cursor))  # as jedi (parso) counts lines: CR alone ends one too
     line_start = breaks[-1].end() if breaks else 0
     line_prefix = text[line_start:cursor]
-    rest = _BREAK.split(text[cursor:], maxsplit=1)[0]
-    if not rest.strip() and not (line_prefix[-1:].isalnum() or line_prefix[-1:] in ("_", "\\")):
+    line_end = _BREAK.search(text, cursor)
+    rest = text[cursor : line_end.start() if line_end else len(text)]
+    if not rest.strip() and not typed_name(line_prefix) and not line_prefix.endswith("\\"):
         # where a name starts with nothing after it on the line (a blank indented line, `x = `,
         # `if not ` at the document's end), parso's recovery ends the function there (a `for`
         # with no body, an expression with no operand) and jedi answers with the module's names,
