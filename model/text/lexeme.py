@@ -41,6 +41,7 @@ _BEFORE_NAME = {
     "del",
     "elif",
     "else",
+    "except",
     "for",
     "from",
     "global",
@@ -63,12 +64,15 @@ _BEFORE_NAME = {
 
 def name_may_start(line_prefix: str) -> bool:
     """Whether the next character typed is likely the first of a name: at the start of a
-    statement, after an opening bracket, or after an operator, `:`, `,` or keyword and a space.
+    statement, after an opening bracket, after an operator, `:`, `,` or keyword and a space, or
+    right after what a name follows with no space: a keyword argument's or a default's `=`, a
+    decorator's `@`, the stars that unpack an argument.
 
     After "x " an operator comes, after "x =" a space.
 
     Example: name_may_start("    x = ") and name_may_start("f(") and name_may_start("    ");
-             not name_may_start("x ") and not name_may_start("x =")
+             name_may_start("f(a, key=") and name_may_start("    @") and name_may_start("f(*");
+             not name_may_start("x ") and not name_may_start("x =") and not name_may_start("x *")
     """
     if line_prefix.endswith(("(", "[", "{")):
         return True
@@ -76,8 +80,21 @@ def name_may_start(line_prefix: str) -> bool:
     if not body:
         return True
     if body == line_prefix:
-        return False
+        return _operand_follows(line_prefix)
     return body[-1] in "([{,=:+-*/%<>|&^~@" or typed_name(body) in _BEFORE_NAME
+
+
+def _operand_follows(line_prefix: str) -> bool:
+    """Whether a name comes right after the line's last character, no space between: a keyword
+    argument's or a default's `=` (`f(a=`), a decorator's `@`, unpacking stars (`f(*`, `{**`, a
+    call's line that starts with them)."""
+    if line_prefix.endswith("="):
+        return not space_comes_next(line_prefix)
+    if line_prefix.strip() == "@":
+        return True
+    before = line_prefix.rstrip("*")
+    stars, before = len(line_prefix) - len(before), before.rstrip()
+    return stars in (1, 2) and (not before or before.endswith(("(", "[", "{", ",")))
 
 
 def attribute_may_start(line_prefix: str) -> bool:

@@ -268,8 +268,9 @@ async def test_in_a_comment_or_a_docstring_the_list_is_empty_and_nothing_runs_fo
 async def test_a_speculated_list_waits_for_jedi_past_its_budget_and_a_rest_after_a_dot_is_speculated_too():
     """In a pause, jedi's first parse of a file outlasts a list's budget (200 ms here): the list
     speculated where a name may start waits for jedi's answer, so the name's first character
-    narrows it (no model, no jedi). Where the cursor rests after `.`, an attribute's first
-    character may come next: speculated too; after typing a `.` the editor asks at once."""
+    narrows it (no model, no jedi). A name may start right after a keyword argument's `=` and a
+    decorator's `@` too (no space comes between). Where the cursor rests after `.`, an attribute's
+    first character may come next: speculated too; after typing a `.` the editor asks at once."""
     gate = threading.Event()
     gate.set()
     statement, listing = ModelKey("bundled", "cpu", 1), ModelKey("bundled", "cpu", 2)
@@ -277,7 +278,8 @@ async def test_a_speculated_list_waits_for_jedi_past_its_budget_and_a_rest_after
     service = CompletionService(Hosts(), _GatedJedi(gate, 0.5), config, *_QUIET)
     await service.ready()
     decoded_at = _watch_decodes(service)
-    for text, rested in (("ledger = 1\nprint(", False), ("ledger = 1\nledger.", True)):
+    cases = ("ledger = 1\nprint(", False), ("ledger = 1\nprint(1, end=", False), ("ledger = 1\n@", False)
+    for text, rested in (*cases, ("ledger = 1\nledger.", True)):
         doc, before = text, len(decoded_at)
         service.speculate(doc, text, len(text), None)
         await asyncio.sleep(0.7)  # jedi answered 0.5 s after it was asked
