@@ -33,6 +33,7 @@ from .limits import STDIO, Limits
 from .parsing import parse
 from .paths import file_path, real_path
 from .protocol import NibProtocol, is_parse_error
+from .request_log import log_answer
 from .settings import Settings
 from .stats import Stats
 from .status import status
@@ -96,6 +97,7 @@ class NibServer(LanguageServer):
             self.settings.log.level = log_level.lower()
         self.fixed = fixed or {}  # settings the daemon's owner fixed for every session (its engine)
         self.documents = Documents()
+        self._resting: dict[str, asyncio.Future] = {}  # by document: a rest waiting for the models to load
         self.encoding = "utf-16"
         self.init_warnings: list[str] = []
         # stdio: the process's log level is the session's; TCP: each session has a logger of its own,
@@ -248,7 +250,7 @@ class NibServer(LanguageServer):
         if self.timings is not None:  # with --test-requests: for the benchmarks' breakdown (`nib/_timings`)
             self.timings.append((mode.value, result.timings.as_dict()))
         if self.log.isEnabledFor(logging.INFO):  # the line costs a dict per keystroke: only when it is written
-            self._log_timings(mode, uri, position, result)
+            log_answer(self.log, mode, uri, position, result)
         if mode == Mode.STATEMENT:
             self._status(uri, result)
         return doc, cursor, result
@@ -308,35 +310,9 @@ class NibServer(LanguageServer):
             ),
         )
 
-    def _log_timings(self, mode: Mode, uri: str, position: types.Position, result) -> None:
-        t = result.timings
-        ran = {k: v for k, v in t.as_dict().items() if k.endswith("_ms") and v and k != "queue_ms"}
-        steps = ", ".join(f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in ran.items()) or (
-            "narrowed from the last list" if getattr(result, "narrowed", False) else "typed through"
-        )
-        if t.unfilled:  # the budget ended in the prompt's prefill: the next request goes on from it
-            steps += f", {t.unfilled} tokens left to prefill"
-        where = f" at a {'typed ' if result.position[1] else ''}{result.position[0]}" if mode == Mode.LIST else ""
-        if mode == Mode.LIST and result.position[0] == "prose":
-            where, steps = " in a comment or a docstring", "nothing listed"
-        self.log.info(
-            "%s %s:%d:%d%s %.1f ms (queue %.1f, %s; %d prompt tokens, %d of project context, %d decoding passes) %d items",
-            mode.value,
-            uri.rsplit("/", 1)[-1],
-            position.line,
-            position.character,
-            where,
-            t.total_ms(),
-            t.queue_ms,
-            steps,
-            t.prompt_tokens,
-            t.project_tokens,
-            t.passes,
-            len(result.candidates),
-        )
-
     def edited(self, uri: str, inserted_at: int, inserted: str, last: int | None) -> None:
         """After an edit (applied): work in flight is superseded; the user goes on where it ended."""
+        self._resting.pop(uri, None)  # a rest waiting for the models: typed over
         self.service.edited(uri, inserted_at, inserted)
         if last is not None:
             self._ahead(uri, last)
@@ -349,7 +325,23 @@ class NibServer(LanguageServer):
             self.log.debug("nib/cursor in %s, which is not open: ignored", uri)
             return
         self.service.moved(uri)
-        if self._ahead(uri, doc.offset(line, character, self.encoding), delay_s=0.0, rested=True):
+        cursor = doc.offset(line, character, self.encoding)
+        if any(m.serving is None and m.loading is not None for m in (self.service.model, self.service.list_model)):
+            # the session's first seconds (an editor that opens a file rests in it at once): once they have
+            # loaded, unless the user has typed, moved on or closed the file meanwhile
+            loaded = self._resting[uri] = asyncio.ensure_future(self.service.ready())
+
+            def made_ready(done: asyncio.Future) -> None:
+                if self._resting.get(uri) is done:
+                    self._rest(uri, line, character, cursor)
+
+            loaded.add_done_callback(made_ready)
+            return
+        self._rest(uri, line, character, cursor)
+
+    def _rest(self, uri: str, line: int, character: int, cursor: int) -> None:
+        self._resting.pop(uri, None)
+        if self._ahead(uri, cursor, delay_s=0.0, rested=True):
             self.log.info("cursor at rest at %s:%d:%d: made ready there", uri.rsplit("/", 1)[-1], line, character)
 
     def _ahead(self, uri: str, cursor: int, delay_s: float | None = None, rested: bool = False) -> bool:
@@ -383,6 +375,7 @@ class NibServer(LanguageServer):
             self.service.opened(uri, text, file_path(uri))
 
     def closed(self, uri: str) -> None:
+        self._resting.pop(uri, None)
         self.count_retained(closing=uri)  # what stands in it now is what was kept
         self.service.forget(uri)
         self.documents.close(uri)

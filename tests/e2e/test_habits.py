@@ -173,6 +173,28 @@ async def test_where_the_cursor_rests_after_a_dot_the_first_keys_list_is_ready(i
     )
 
 
+async def test_a_rest_while_the_models_load_is_made_ready_once_they_have(inspected):
+    """An editor that opens a file rests its cursor there at once, before the session's models
+    have loaded: once they have, the list there is speculated and the prompt prefilled, as at a
+    rest later on; a rest typed over meanwhile is not."""
+    client, typed_over, rested = inspected, "file:///tmp/typed_over.py", "file:///tmp/rests_at_start.py"
+    text = "import os\n\n\ndef pick(paths):\n    return "
+    for uri in (typed_over, rested):
+        open_doc(client, text, uri=uri)
+        client.protocol.notify("nib/cursor", {"textDocument": {"uri": uri}, "position": {"line": 4, "character": 11}})
+    assert (await client.protocol.send_request_async("nib/_memory", {})).lists_kept == 0  # still loading
+    type_text(client, text, 4, 11, "p", 2, uri=typed_over)
+    for _ in range(300):
+        if (await client.protocol.send_request_async("nib/_memory", {})).lists_kept >= 1:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("nothing was speculated where the cursor rested after 30 s")
+    await until_warmed(client, 1)
+    await asyncio.sleep(1.0)  # the typed-over rest would have been speculated by now
+    assert (await client.protocol.send_request_async("nib/_memory", {})).lists_kept == 1
+
+
 async def until_warmed(client, n: int) -> None:
     """Until n prompt states are kept and no warm-up is in flight (a request would stop it)."""
     for _ in range(300):
