@@ -8,7 +8,7 @@ asked together. The list's and the ghost text's latency at the client, the list'
 server (`nib/_timings`: none computed when it was narrowed from the list speculated at the
 rest) and MRR@5 of the gold name.
 
-    python benchmarks/session_start.py --split fresh --points 20 --json benchmarks/results/rest/cold_start/fresh.json
+    python benchmarks/session_start.py --split fresh --points 20 --json benchmarks/results/rest/session_start/fresh.json
 """
 
 from __future__ import annotations

@@ -183,6 +183,7 @@ def _integer(value) -> bool:
 
 def shutdown(ls: NibServer, params):
     ls.service.scheduler.supersede_all()
+    ls.stop_resting()
     ls.count_all_retained()
     ls.shared.stats.flush()
 

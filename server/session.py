@@ -97,7 +97,7 @@ class NibServer(LanguageServer):
             self.settings.log.level = log_level.lower()
         self.fixed = fixed or {}  # settings the daemon's owner fixed for every session (its engine)
         self.documents = Documents()
-        self._resting: dict[str, asyncio.Future] = {}  # by document: a rest waiting for the models to load
+        self._resting: tuple[str, object] | None = None  # (document, token): a rest waiting for the models
         self.encoding = "utf-16"
         self.init_warnings: list[str] = []
         # stdio: the process's log level is the session's; TCP: each session has a logger of its own,
@@ -312,7 +312,7 @@ class NibServer(LanguageServer):
 
     def edited(self, uri: str, inserted_at: int, inserted: str, last: int | None) -> None:
         """After an edit (applied): work in flight is superseded; the user goes on where it ended."""
-        self._resting.pop(uri, None)  # a rest waiting for the models: typed over
+        self.stop_resting(uri)  # typed over
         self.service.edited(uri, inserted_at, inserted)
         if last is not None:
             self._ahead(uri, last)
@@ -325,22 +325,34 @@ class NibServer(LanguageServer):
             self.log.debug("nib/cursor in %s, which is not open: ignored", uri)
             return
         self.service.moved(uri)
-        cursor = doc.offset(line, character, self.encoding)
-        if any(m.serving is None and m.loading is not None for m in (self.service.model, self.service.list_model)):
-            # the session's first seconds (an editor that opens a file rests in it at once): once they have
-            # loaded, unless the user has typed, moved on or closed the file meanwhile
-            loaded = self._resting[uri] = asyncio.ensure_future(self.service.ready())
+        cursor, self._resting = doc.offset(line, character, self.encoding), None
+        if self._loading():
+            self._resting = resting = (uri, object())
+            asyncio.ensure_future(self._rest_once_loaded(resting, line, character, cursor))
+        else:
+            self._rest(uri, line, character, cursor)
 
-            def made_ready(done: asyncio.Future) -> None:
-                if self._resting.get(uri) is done:
-                    self._rest(uri, line, character, cursor)
+    def _loading(self) -> bool:
+        """Whether a model is loading and none serves yet: the session's first seconds."""
+        return any(m.serving is None and m.loading is not None for m in (self.service.model, self.service.list_model))
 
-            loaded.add_done_callback(made_ready)
-            return
-        self._rest(uri, line, character, cursor)
+    async def _rest_once_loaded(self, resting: tuple[str, object], line: int, character: int, cursor: int) -> None:
+        """A rest while the models load (as a file opens), made ready once they have: not if typed over or left."""
+        while self._loading():
+            await self.service.ready()  # (a settings change meanwhile: the model it loads)
+        if self._resting is resting:
+            self._resting = None
+            try:
+                self._rest(resting[0], line, character, cursor)
+            except Exception:  # noqa: BLE001 - a task of its own: nothing else would report it
+                self.log.exception("making the place where the cursor rests ready failed")
+
+    def stop_resting(self, uri: str | None = None) -> None:
+        """The rest waiting for the models (`rested`) is not made ready: one in uri (None: any)."""
+        if self._resting is not None and uri in (None, self._resting[0]):
+            self._resting = None
 
     def _rest(self, uri: str, line: int, character: int, cursor: int) -> None:
-        self._resting.pop(uri, None)
         if self._ahead(uri, cursor, delay_s=0.0, rested=True):
             self.log.info("cursor at rest at %s:%d:%d: made ready there", uri.rsplit("/", 1)[-1], line, character)
 
@@ -375,7 +387,7 @@ class NibServer(LanguageServer):
             self.service.opened(uri, text, file_path(uri))
 
     def closed(self, uri: str) -> None:
-        self._resting.pop(uri, None)
+        self.stop_resting(uri)
         self.count_retained(closing=uri)  # what stands in it now is what was kept
         self.service.forget(uri)
         self.documents.close(uri)

@@ -221,7 +221,7 @@ async def test_where_the_cursor_rests_the_statement_is_decoded_ahead_and_the_nex
     lines = DEMO.read_text().split("\n")
     lines[line] = indent
     cut = "\n".join(lines)
-    open_doc(client, "import os\n", "file:///tmp/nib_load.py")  # the models loaded first: a rest before is not warmed
+    open_doc(client, "import os\n", "file:///tmp/nib_load.py")  # the models loaded first: the rest below counts alone
     await inline(client, 1, 0, "file:///tmp/nib_load.py")
     kept = (await client.protocol.send_request_async("nib/_memory", {})).statements_kept
     open_doc(client, cut, uri)

@@ -149,7 +149,7 @@ async def test_where_the_cursor_rests_after_a_dot_the_first_keys_list_is_ready(i
     client, uri = inspected, "file:///tmp/rests_after_a_dot.py"
     configure(client, {"jedi": {"enable": True}})
     text = "import os\n\nprint(os."
-    first = "file:///tmp/first.py"  # the models loaded (a rest before finds none to speculate with), jedi started
+    first = "file:///tmp/first.py"  # the models loaded (a rest before waits for them), jedi started
     open_doc(client, "import os\nos.pa", uri=first)
     for _ in range(60):
         if "pardir" in [item.label for item in (await complete(client, 1, 5, uri=first)).items]:
@@ -173,26 +173,25 @@ async def test_where_the_cursor_rests_after_a_dot_the_first_keys_list_is_ready(i
     )
 
 
-async def test_a_rest_while_the_models_load_is_made_ready_once_they_have(inspected):
+@pytest.mark.parametrize("typed_over", [False, True])
+async def test_a_rest_while_the_models_load_is_made_ready_once_they_have(inspected, typed_over):
     """An editor that opens a file rests its cursor there at once, before the session's models
     have loaded: once they have, the list there is speculated and the prompt prefilled, as at a
     rest later on; a rest typed over meanwhile is not."""
-    client, typed_over, rested = inspected, "file:///tmp/typed_over.py", "file:///tmp/rests_at_start.py"
-    text = "import os\n\n\ndef pick(paths):\n    return "
-    for uri in (typed_over, rested):
-        open_doc(client, text, uri=uri)
-        client.protocol.notify("nib/cursor", {"textDocument": {"uri": uri}, "position": {"line": 4, "character": 11}})
-    assert (await client.protocol.send_request_async("nib/_memory", {})).lists_kept == 0  # still loading
-    type_text(client, text, 4, 11, "p", 2, uri=typed_over)
-    for _ in range(300):
-        if (await client.protocol.send_request_async("nib/_memory", {})).lists_kept >= 1:
+    client, uri, text = inspected, "file:///tmp/rests_at_start.py", "import os\n\n\ndef pick(paths):\n    return "
+    open_doc(client, text, uri=uri)  # at once: the models load for longer than these take
+    client.protocol.notify("nib/cursor", {"textDocument": {"uri": uri}, "position": {"line": 4, "character": 11}})
+    if typed_over:
+        type_text(client, text, 4, 11, "p", 2, uri=uri)
+    open_doc(client, "import os\n", uri="file:///tmp/loaded.py")
+    await inline(client, 1, 0, uri="file:///tmp/loaded.py")  # answered once the models have loaded
+    for _ in range(10 if typed_over else 300):
+        if (await client.protocol.send_request_async("nib/_memory", {})).lists_kept:
             break
         await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("nothing was speculated where the cursor rested after 30 s")
-    await until_warmed(client, 1)
-    await asyncio.sleep(1.0)  # the typed-over rest would have been speculated by now
-    assert (await client.protocol.send_request_async("nib/_memory", {})).lists_kept == 1
+    assert (await client.protocol.send_request_async("nib/_memory", {})).lists_kept == (0 if typed_over else 1)
+    if not typed_over:
+        await until_warmed(client, 1)
 
 
 async def until_warmed(client, n: int) -> None:
