@@ -70,6 +70,7 @@ async def initialized(ls: NibServer, params: types.InitializedParams):
     for w in ls.init_warnings:
         ls.log.warning("%s (initializationOptions)", w)
         ls.show(types.MessageType.Warning, w)
+    ls.protocol.warm()  # the first keystroke's messages read as fast as the next ones'
     if ls.settings.jedi.enable:
         ls.shared.jedi.warm()  # jedi's first call loads its stubs: about a second, off the first request
     await ls.service.ready()  # load now: a model that cannot load is reported at once

@@ -112,6 +112,14 @@ class NibProtocol(LanguageServerProtocol):
         else:
             super()._send_response(msg_id, result, error)
 
+    def warm(self) -> None:
+        """Read and write once each message a keystroke brings (`_KEYSTROKE`), so that cattrs writes
+        its code for them now, not on the session's first keystroke: about 6 ms there otherwise."""
+        for message in _KEYSTROKE:
+            self.structure_message(message)
+        item = types.InlineCompletionItem("x", range=types.Range(types.Position(0, 0), types.Position(0, 1)))
+        self._converter.unstructure(types.InlineCompletionResponse(0, types.InlineCompletionList([item])))
+
     def parse_error(self, error: Exception) -> None:
         """Bytes that are not JSON (UTF-8): answer with id null, as JSON-RPC says."""
         self._error(None, JsonRpcParseError.of(str(error)))
@@ -121,6 +129,31 @@ class NibProtocol(LanguageServerProtocol):
             self._send_data({"jsonrpc": "2.0", "id": None, "error": {"code": error.code, "message": error.message}})
         else:
             self._send_response(request_id, None, error.to_response_error())
+
+
+_AT = {"textDocument": {"uri": "file:///warm.py"}, "position": {"line": 0, "character": 1}}
+_KEYSTROKE = (  # an edit, then the list and the ghost text asked together
+    {
+        "jsonrpc": "2.0",
+        "method": types.TEXT_DOCUMENT_DID_CHANGE,
+        "params": {
+            "textDocument": {"uri": "file:///warm.py", "version": 2},
+            "contentChanges": [{"range": {"start": _AT["position"], "end": _AT["position"]}, "text": "x"}],
+        },
+    },
+    {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": types.TEXT_DOCUMENT_COMPLETION,
+        "params": {**_AT, "context": {"triggerKind": 1}},
+    },
+    {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": types.TEXT_DOCUMENT_INLINE_COMPLETION,
+        "params": {**_AT, "context": {"triggerKind": 2}},
+    },
+)
 
 
 class SessionProtocol(NibProtocol):
