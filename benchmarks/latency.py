@@ -216,6 +216,10 @@ def warm_client(client: LanguageClient) -> None:
     convert.structure({"jsonrpc": "2.0", "id": 0, "result": result}, types.CompletionResponse)
     inline = {"items": [{"insertText": "x", "range": edit["range"], "command": command}]}
     convert.structure({"jsonrpc": "2.0", "id": 0, "result": inline}, types.InlineCompletionResponse)
+    diagnostic = {"range": edit["range"], "message": "m", "severity": 1, "source": "jedi"}  # the peer's, each edit
+    published = {"uri": "file:///warm.py", "diagnostics": [diagnostic]}
+    message = {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": published}
+    convert.structure(message, types.PublishDiagnosticsNotification)
 
 
 async def stop(client: LanguageClient) -> None:

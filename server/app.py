@@ -31,7 +31,7 @@ from .limits import DAEMON, STDIO
 from .parent import watch_parent
 from .parsing import parse
 from .paths import file_path
-from .protocol import NibProtocol, SessionProtocol, field
+from .protocol import NibProtocol, SessionProtocol, Wire, field
 from .session import NibServer, Shared
 
 log = logging.getLogger("nib")
@@ -135,7 +135,7 @@ def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
 
 async def completion(ls: NibServer, params: types.CompletionParams):
     if _before_a_space(ls, params):
-        return types.CompletionList(is_incomplete=True, items=[])  # the space would close it: the name's key asks
+        return Wire(isIncomplete=True, items=[])  # the space would close it: the name's key asks
     return await answer(ls, params, Mode.LIST, convert.completion_list)
 
 
