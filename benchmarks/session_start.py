@@ -16,23 +16,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 from first_list import labels_of, steps
-from latency import inline_request, list_request, position, start, stats, stop, write_report
+from latency import inline_request, list_request, position, start, stats, stop, together, write_report
 from lsprotocol import types
 
 from nib.model.eval.heldout import fetch
 from nib.model.eval.points import identifier_points, python_files
 from nib.model.eval.ranking import reciprocal_rank
-
-
-async def timed(request) -> tuple[object, float]:
-    started = time.perf_counter()
-    answer = await asyncio.wait_for(request, 30)
-    return answer, (time.perf_counter() - started) * 1e3
 
 
 async def first_completion(cmd: list[str], uri: str, text: str, gold: str, rest_s: float) -> dict:
@@ -53,9 +46,10 @@ async def first_completion(cmd: list[str], uri: str, text: str, gold: str, rest_
         )
     )
     doc, at = types.TextDocumentIdentifier(uri), position(text + gold[0], len(text) + 1)
-    (listed, list_ms), (_, ghost_ms) = await asyncio.gather(
-        timed(list_request(client, doc, at)), timed(inline_request(client, doc, at))
+    answers = await together(
+        {"list": lambda: list_request(client, doc, at), "ghost": lambda: inline_request(client, doc, at)}
     )
+    (list_ms, listed), (ghost_ms, _) = answers["list"], answers["ghost"]
     server = await steps(client)
     await stop(client)
     return {
