@@ -337,14 +337,12 @@ def test_vscode_habits_partial_accept_auto_pairs_manual_trigger_exclusion_and_st
     row = next(r for r in rows if r.kind == "statement")
     # Tab took the item answered after `print(` (adds "dir, 'rb'"), or, when VS Code kept showing the one
     # answered at `print` as `(` was typed, that one ("(dir, 'rb')": VS Code merges its closer with the
-    # auto-closed one); the line is the same
-    chars = (
-        len(".py")
-        + len("dir, 'rb'")
-        + len('not os.path.exists(dir):\n                raise ValueError("unsupported file")')
-    )
+    # auto-closed one); likewise the item answered after `name.endswith("` (".py") or the one answered after
+    # `name.endswith(` ('".py")', over the auto-closed `)`). The lines are the same either way.
+    block = len('not os.path.exists(dir):\n                raise ValueError("unsupported file")')
+    counts = {block + paren + quote for paren in (len("dir, 'rb'"), len("(dir, 'rb')")) for quote in (3, len('".py")'))}
     assert (row.model, row.kind, row.accepted) == ("bundled", "statement", 3)
-    assert row.accepted_chars in (chars, chars + len("()")) and row.retained_chars == row.accepted_chars
+    assert row.accepted_chars in counts and row.retained_chars == row.accepted_chars
     assert row.shown > 2 and row.typed_chars > row.accepted_chars
 
 
