@@ -4,6 +4,7 @@ initialize        settings, position encoding, the editor's process watched (std
 didOpen/Change    documents in step; newer edits supersede running work; warm-up after a pause
 nib/cursor        the cursor rests where it moved without an edit: the same warm-up there
 completion        session.complete(Mode.LIST)      -> convert.completion_list
+resolve           the focused item with jedi's signature and docstring (`resolve.py`)
 inlineCompletion  session.complete(Mode.STATEMENT) -> convert.inline_list
 """
 
@@ -32,6 +33,7 @@ from .parent import watch_parent
 from .parsing import parse
 from .paths import file_path
 from .protocol import NibProtocol, SessionProtocol, Wire, field
+from .resolve import resolve
 from .session import NibServer, Shared
 
 log = logging.getLogger("nib")
@@ -136,6 +138,7 @@ def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
 async def completion(ls: NibServer, params: types.CompletionParams):
     if _before_a_space(ls, params):
         return Wire(isIncomplete=True, items=[])  # the space would close it: the name's key asks
+    ls.listed = params.text_document.uri  # where its items are resolved
     return await answer(ls, params, Mode.LIST, convert.completion_list)
 
 
@@ -200,9 +203,10 @@ FEATURES: list[tuple[str, object, Callable[..., Any]]] = [
     (CURSOR, None, cursor_rested),
     (
         types.TEXT_DOCUMENT_COMPLETION,
-        types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False),
+        types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=True),
         completion,
     ),
+    (types.COMPLETION_ITEM_RESOLVE, None, resolve),
     (types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions(), inline_completion),
     (types.SHUTDOWN, None, shutdown),
 ]

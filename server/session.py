@@ -105,6 +105,7 @@ class NibServer(LanguageServer):
         self.log = logging.getLogger("nib") if own_process else _session_logger(next(_sessions))
         self._big_logged: set[str] = set()
         self.last_result: Result | Listing | None = None
+        self.listed: str | None = None  # the document of the last list asked (`resolve.py`)
         self.timings: deque | None = None  # (mode, timings) of the requests answered, kept by `inspection.py`
         self.acceptance = Acceptance(shared.stats)
         self._finishing = threading.Lock()
@@ -277,8 +278,7 @@ class NibServer(LanguageServer):
             asyncio.get_running_loop().call_later(RETAINED_AFTER_S + 1, self.count_retained)
 
     def _text_of(self, uri: str) -> str | None:
-        doc = self.documents.get(uri)
-        return doc.text if doc else None
+        return doc.text if (doc := self.documents.get(uri)) else None
 
     def count_retained(self, closing: str | None = None) -> None:
         self.acceptance.count_due(self._text_of, closing)

@@ -24,18 +24,19 @@ import shlex
 import subprocess
 import sys
 import threading
-import time
 from collections import OrderedDict
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
-from nib.model.errors import Cancelled
 from nib.model.text.lexeme import typed_name
+
+from .jedi_futures import Asked, cancelled, copy, done, failed
 
 log = logging.getLogger("nib.jedi")
 
 MEMO_SIZE = 8
+DESCRIBED_KEPT = 32  # the descriptions kept: an editor resolves the focused item again as the name grows
 BUDGET_MS = 200  # how long a list after `.` or in an import waits for jedi (setting jedi.budgetMs)
 # -I: the worker never imports from its current directory (editors start nib in the project, and a
 # cloned repository's `json.py` would run as the user) nor from PYTHON* variables or the user's site.
@@ -70,6 +71,14 @@ class JediAnswer:
         return bool(self.names) and self.position in WHOLE
 
 
+@dataclass(frozen=True)
+class Description:
+    """What jedi says of a name it completes (an editor's item resolved): "" where it has nothing."""
+
+    signature: str  # the first, e.g. `area(w, h=2)`
+    doc: str  # the docstring, without its signatures
+
+
 class JediCompleter:
     """jedi in a worker process, one call at a time, at most one more waiting behind it."""
 
@@ -81,11 +90,13 @@ class JediCompleter:
         self._pending: dict[int, Future] = {}
         self._ids = itertools.count()
         self._busy: Future | None = None  # the call the worker is on
-        self._waiting: tuple | None = None  # (future, text, cursor, path, environment): the next call, when it is free
+        # (future, call, background): the next call, when the worker is free
+        self._waiting: tuple[Future, dict, bool] | None = None
         self._lock = threading.RLock()  # RLock: a done callback may run at once, inside the lock
         # where jedi was asked -> its answer: the last few (typing back over a name finds it again)
         self._memo: OrderedDict[tuple, JediAnswer] = OrderedDict()
         self._asked: tuple | None = None  # (where, future): the last call, answered or not
+        self._described: OrderedDict[tuple, Description] = OrderedDict()  # (path, text before, name, environment)
 
     def ask(
         self,
@@ -118,20 +129,28 @@ class JediCompleter:
         with self._lock:
             if key is not None and key in self._memo:
                 self._memo.move_to_end(key)
-                return _done(self._memo[key])
+                return done(self._memo[key])
             asked = self._asked
-            if key is not None and asked is not None and asked[0] == key and not _failed(asked[1]):
+            if key is not None and asked is not None and asked[0] == key and not failed(asked[1]):
                 return asked[1]  # the same name start, asked a keystroke ago: its answer is on the way
-            if self._busy is not None and not self._busy.done():
-                if background and self._waiting is not None:
-                    return _cancelled()
-                future = self._wait_behind(text, cursor, path, environment)
-            else:
-                future = self._submit(text, cursor, path, environment)
+            future = self._call(_call(text, cursor, path, environment), background)
             if not background:
                 self._asked = (key, future)
         if key is not None:
-            future.add_done_callback(lambda f: self._remember(key, f))
+            future.add_done_callback(lambda f: self._remember(self._memo, MEMO_SIZE, key, f))
+        return future
+
+    def describe(self, text: str, cursor: int, name: str, path: str | None = None, environment: str = "") -> Future:
+        """A future of jedi's Description of name, completed at cursor (the start of the name). A
+        background call (`ask`): it never replaces a list's call waiting for the worker, though a
+        list's call may wait behind it once the worker is on it."""
+        key = (path, hash(text[:cursor]), name, environment)
+        with self._lock:
+            if key in self._described:
+                self._described.move_to_end(key)
+                return done(self._described[key])
+            future = self._call(_call(text, cursor, path, environment) | {"describe": name}, background=True)
+        future.add_done_callback(lambda f: self._remember(self._described, DESCRIBED_KEPT, key, f))
         return future
 
     def names(
@@ -158,7 +177,7 @@ class JediCompleter:
         """Start the worker and load jedi and the builtins' stubs ahead of the first request (about a second)."""
         with self._lock:
             if self._busy is None or self._busy.done():
-                self._submit("import os\nos.", 13, None)
+                self._submit(_call("import os\nos.", 13, None))
 
     def wait_idle(self, timeout: float | None = None) -> None:
         """Wait for the call the worker is on (so that the next one starts at once)."""
@@ -178,12 +197,18 @@ class JediCompleter:
 
     # -- the worker -------------------------------------------------------------
 
-    def _wait_behind(self, text: str, cursor: int, path: str | None, environment: str) -> Future:
-        """Under self._lock."""
-        if self._waiting is not None:
-            self._waiting[0].cancel()
-        future = _future()
-        self._waiting = (future, text, cursor, path, environment)
+    def _call(self, call: dict, background: bool) -> Future:
+        """Under self._lock: call sent now, or when the worker is free, replacing the call waiting
+        there; a background call never replaces a list's (it comes back cancelled then)."""
+        if self._busy is None or self._busy.done():
+            return self._submit(call)
+        waiting = self._waiting
+        if waiting is not None and not waiting[0].cancelled():
+            if background and not waiting[2]:
+                return cancelled()
+            waiting[0].cancel()
+        future = Asked()
+        self._waiting = (future, call, background)
         return future
 
     def _next(self, _finished: Future) -> None:
@@ -193,23 +218,22 @@ class JediCompleter:
             if waiting is None or not waiting[0].set_running_or_notify_cancel():
                 return
             outer = waiting[0]
-            inner = self._submit(*waiting[1:])
-        inner.add_done_callback(lambda f: _copy(f, outer))
+            inner = self._submit(waiting[1])
+        inner.add_done_callback(lambda f: copy(f, outer))
 
-    def _submit(self, text: str, cursor: int, path: str | None, environment: str = "") -> Future:
+    def _submit(self, call: dict) -> Future:
         """Under self._lock: send one call to the worker (started, or restarted, as needed)."""
         if self._process is None or self._process.poll() is not None:
             if self._process is not None:
                 log.warning("jedi's worker process ended (%s); starting another", self._process.returncode)
             self._start()
-        future = _future()
+        future = Asked()
         future.set_running_or_notify_cancel()  # running from now on: it cannot be cancelled, only waited for
         request_id = next(self._ids)
         self._pending[request_id] = future
         self._busy = future
         future.add_done_callback(self._next)
-        call = {"id": request_id, "text": text, "cursor": cursor, "path": path}
-        line = json.dumps(call | ({"environment": environment} if environment else {})) + "\n"
+        line = json.dumps({"id": request_id} | call) + "\n"
         process = self._process
         assert process is not None and process.stdin is not None  # just started, with stdin a pipe
         try:
@@ -278,13 +302,14 @@ class JediCompleter:
             if not future.done():
                 future.set_exception(RuntimeError("jedi's worker process ended"))
 
-    def _remember(self, key, future: Future) -> None:
+    def _remember(self, memo: OrderedDict, size: int, key, future: Future) -> None:
+        """future's answer kept in memo under key, the oldest dropped past size."""
         if future.cancelled() or future.exception() is not None:
             return
         with self._lock:
-            self._memo[key] = future.result()
-            while len(self._memo) > MEMO_SIZE:
-                self._memo.popitem(last=False)
+            memo[key] = future.result()
+            while len(memo) > size:
+                memo.popitem(last=False)
 
 
 def _answer(line: str, pending: dict[int, Future]) -> None:
@@ -296,6 +321,13 @@ def _answer(line: str, pending: dict[int, Future]) -> None:
         return
     if "error" in answer:
         future.set_exception(RuntimeError(answer["error"]))
+        return
+    if "doc" in answer:
+        signature, doc = answer.get("signature"), answer["doc"]
+        if not (isinstance(signature, str) and isinstance(doc, str)):
+            future.set_exception(RuntimeError("jedi's worker gave a malformed description"))
+            raise ValueError(f"a description of the wrong type: {line[:200]!r}")
+        future.set_result(Description(signature, doc))
         return
     try:
         names, position = answer["names"], answer["position"]
@@ -311,68 +343,6 @@ def _answer(line: str, pending: dict[int, Future]) -> None:
     future.set_result(JediAnswer([JediName(*n) for n in names], position))
 
 
-def _failed(future: Future) -> bool:
-    """Cancelled, or ended without an answer (the worker died under it: asking again restarts it)."""
-    return future.cancelled() or (future.done() and future.exception() is not None)
-
-
-def _cancelled() -> Future:
-    future = _future()
-    future.cancel()
-    return future
-
-
-def _done(answer: JediAnswer) -> Future:
-    future = _future()
-    future.set_result(answer)
-    return future
-
-
-def _copy(source: Future, target: Future) -> None:
-    if source.exception() is not None:
-        target.set_exception(source.exception())
-    else:
-        target.set_result(source.result())
-
-
-class _Asked(Future):
-    """A future answer from jedi that knows when jedi was asked: a wait for it is counted from there."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.asked_at = time.monotonic()
-
-
-def _future() -> Future:
-    return _Asked()
-
-
-def deadline(budget_ms: int, future: Future | None = None) -> float:
-    """The time.monotonic() by which a list stops waiting for jedi: budget_ms after jedi was
-    asked for `future` (a call shared by the keystrokes of one name waits once), or from now."""
-    return getattr(future, "asked_at", time.monotonic()) + budget_ms / 1e3
-
-
-POLL_S = 0.02  # how often a wait for jedi checks whether its request was cancelled
-
-
-def wait(future: Future | None, until: float, cancel=None) -> JediAnswer | None:
-    """jedi's answer from future, waiting until `until` (time.monotonic()) at most; None when
-    there is none by then, or jedi failed. Raises Cancelled when cancel is set meanwhile."""
-    if future is None:
-        return None
-    while True:  # in slices, so that a cancelled request stops waiting at once
-        left = until - time.monotonic()
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
-        try:
-            return future.result(timeout=max(0.0, min(left, POLL_S)))
-        except FutureTimeout:
-            if left > POLL_S:
-                continue
-            log.debug("jedi over its budget")  # not cancelled: its answer is kept for the next keystroke here
-        except CancelledError:
-            log.debug("jedi's request was superseded by a newer one")
-        except Exception as e:  # noqa: BLE001 - jedi on code it cannot parse or infer: the model still answers
-            log.debug("jedi failed: %s", e)
-        return None
+def _call(text: str, cursor: int, path: str | None, environment: str = "") -> dict:
+    """A call to the worker, without its id."""
+    return {"text": text, "cursor": cursor, "path": path} | ({"environment": environment} if environment else {})

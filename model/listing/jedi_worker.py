@@ -4,6 +4,10 @@
  -> {"id": 3, "names": [["append", "function", "function"], ...], "position": "attribute"}
  or {"id": 3, "error": "ValueError: ..."}
 
+With "describe": NAME, what jedi says of the name it completes at cursor (an editor's completion
+item resolved): {"id": 4, "signature": "area(w, h=2)", "doc": "The area of ..."}, both "" when
+jedi has none, or does not complete that name there.
+
 "environment" (optional): a Python interpreter or virtual environment whose packages jedi reads
 (`jedi.environment`), as source folders (`site_paths`: nothing of it runs); without it, nib's own.
 
@@ -25,7 +29,28 @@ from nib.model.text.lexeme import position_kind, typed_name
 _BREAK = re.compile(r"\r\n|\r|\n")
 
 
+DOC_CHARS = 4000  # a docstring is cut there: an editor shows it in a small pane
+
+
 def complete(text: str, cursor: int, path: str | None, environment: str | None = None) -> dict:
+    found, line_prefix = _completions(text, cursor, path, environment)
+    return {"names": [[c.name, c.type, detail(c)] for c in found], "position": position_kind(line_prefix)}
+
+
+def describe(text: str, cursor: int, path: str | None, environment: str | None, name: str) -> dict:
+    """The first signature and the docstring (without its signatures) of name, completed at cursor."""
+    found, _ = _completions(text, cursor, path, environment)
+    for c in found:
+        if c.name == name:
+            signatures = c.get_signatures()
+            doc = c.docstring(raw=True)
+            doc = doc if len(doc) <= DOC_CHARS else doc[:DOC_CHARS] + " …"
+            return {"signature": signatures[0].to_string() if signatures else "", "doc": doc}
+    return {"signature": "", "doc": ""}
+
+
+def _completions(text: str, cursor: int, path: str | None, environment: str | None) -> tuple[list, str]:
+    """jedi's completions at cursor, and the cursor's line up to it."""
     import jedi
 
     _no_project_files(jedi)
@@ -47,8 +72,7 @@ def complete(text: str, cursor: int, path: str | None, environment: str | None =
         default = jedi.get_default_project(path)
         project = jedi.Project(default.path, added_sys_path=list(site_paths(environment)))
     script = jedi.Script(text, path=path, project=project)
-    found = script.complete(len(breaks) + 1, cursor - line_start)
-    return {"names": [[c.name, c.type, detail(c)] for c in found], "position": position_kind(line_prefix)}
+    return script.complete(len(breaks) + 1, cursor - line_start), line_prefix
 
 
 def _no_project_files(jedi) -> None:
@@ -95,7 +119,11 @@ def answer_to(line: str) -> dict | None:
         )
         return None
     try:
-        answer = complete(request["text"], request["cursor"], request.get("path"), request.get("environment"))
+        where = (request["text"], request["cursor"], request.get("path"), request.get("environment"))
+        if "describe" in request:
+            answer = describe(*where, str(request["describe"]))
+        else:
+            answer = complete(*where)
     except Exception as e:  # noqa: BLE001 - any jedi failure is an answer, never the end of the worker
         answer = {"error": f"{type(e).__name__}: {e}"}
     answer["id"] = request_id

@@ -43,7 +43,8 @@ from nib.model.text.prose import Checkpoint, in_prose
 from nib.model.text.scopes import at_module_level, enclosing_scopes
 
 from .identifiers import IdentifierNgram, tokens
-from .jedi import WHOLE, JediAnswer, JediCompleter, deadline, wait
+from .jedi import WHOLE, JediAnswer, JediCompleter
+from .jedi_futures import deadline, wait
 from .mixing import WEIGHTS, Weights, combine
 
 SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
@@ -339,6 +340,10 @@ class ListRanker:
             scopes.move_to_end(scope)
             while len(scopes) > SCOPES_KEPT + (MODULE in scopes):
                 del scopes[next(s for s in scopes if s != MODULE)]  # the module's names stay: valid everywhere
+
+    def describe(self, text: str, cursor: int, name: str, path: str | None = None) -> Future:
+        """A future of jedi's Description of name, an item of a list that starts at cursor."""
+        return self.jedi.describe(text, cursor, name, path, self.environment)
 
     def use_environment(self, environment: str) -> None:
         """jedi reads this environment's packages from now on (`jedi.environment`): the answers

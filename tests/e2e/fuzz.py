@@ -52,6 +52,7 @@ KINDS = {
     "settings": 30,
     "close_open": 50,
     "cursor": 60,
+    "resolve": 30,
 }
 
 
@@ -93,6 +94,14 @@ def fuzz_messages(rng: random.Random, n: int):
                 },
                 None,
             )
+        elif kind == "resolve":  # an item as an editor sends it back, from whichever list (or none)
+            start, end = position(rng), position(rng)
+            edit = {"range": {"start": start, "end": end}, "newText": rng.choice(["walk", "os", "x", ""])}
+            label = rng.choice(["walk", "os", "found", "no_such_name", ""])
+            item = {"label": label, "kind": rng.choice([1, 3, 6, 9, 10, 14]), "textEdit": edit}
+            negative = min(*start.values(), *end.values()) < 0
+            message = {"jsonrpc": "2.0", "id": next(ids), "method": "completionItem/resolve", "params": item}
+            yield kind, message, -32602 if negative else "result"
         elif kind == "cursor":  # nib's editor plugins' notification, well formed or not
             params = rng.choice(
                 [
@@ -143,14 +152,14 @@ def fuzz_messages(rng: random.Random, n: int):
                     "jsonrpc": "2.0",
                     "id": next(ids),
                     "method": rng.choice(
-                        ["textDocument/hover", "textDocument/definition", "workspace/symbol", "completionItem/resolve"]
+                        ["textDocument/hover", "textDocument/definition", "workspace/symbol", "textDocument/rename"]
                     ),
                     "params": {"textDocument": {"uri": URI}, "position": position(rng)},
                 },
                 -32601,
             )
         elif kind == "bad_params":
-            method = rng.choice(["textDocument/completion", "textDocument/inlineCompletion"])
+            method = rng.choice(["textDocument/completion", "textDocument/inlineCompletion", "completionItem/resolve"])
             params = rng.choice(
                 [
                     5,

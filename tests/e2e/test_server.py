@@ -30,6 +30,7 @@ async def test_initialize_result(encodings, expected):
     assert c.position_encoding == expected
     assert c.text_document_sync.change == types.TextDocumentSyncKind.Incremental
     assert list(c.completion_provider.trigger_characters) == [".", "(", "[", ",", "=", "@"]
+    assert c.completion_provider.resolve_provider is True
     assert c.inline_completion_provider == types.InlineCompletionOptions()
     assert result.server_info.name == "nib"
     await proc_client.shutdown_session()

@@ -112,6 +112,9 @@ def test_list_after_a_dot_shows_the_ranked_valid_names_and_accepts_mid_word(nvim
     assert sorted(names) == ["pardir", "path", "pathconf", "pathconf_names", "pathsep"]
     nvim.input("<C-n><C-y>")  # select the first item (nib's buffers pre-select nothing), accept it
     wait(lambda: nvim.current.buffer[2] == "os.path", what="the accepted item")  # no duplicated "pa"
+    # vim.lsp.completion would resolve the item only on accept, and drop its command if a key came first
+    resolves = "return require('nib').client().server_capabilities.completionProvider.resolveProvider"
+    assert nvim.exec_lua(resolves) is False
 
 
 def test_ghost_text_shows_a_statement_and_tab_accepts_it(nvim):

@@ -1,7 +1,7 @@
 // Drives VS Code (code-server) in Chromium, headless, and prints what the editor showed as JSON.
 // The assertions are in tests/editors/test_vscode.py; this script only acts and observes.
 //   node vscode_test.mjs URL WORKSPACE USER_SETTINGS SCREENSHOT [SCENARIO]
-// SCENARIO: demo (demo.py: a list, ghost text, a setting; the default), project (main.py: ghost
+// SCENARIO: demo (demo.py: a list, ghost text, an item's details, a setting; the default), project (main.py: ghost
 // text, then the list at a name of the project's own, then the notifications shown), hostile-settings
 // (project, then the workspace's settings file rewritten) or habits (demo.py: partial accept,
 // auto-pairs, manual trigger; then an excluded file).
@@ -193,6 +193,24 @@ async function demo() {
     await page.waitForTimeout(300);
     await page.keyboard.press("Control+S");
     await page.waitForTimeout(500);
+  });
+  seen.details = await step("an item's details", async () => {
+    await goToLine(18);
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("list_py", { delay: 60 });
+    const labels = await listWithJedi();
+    await page.keyboard.press("PageUp"); // the first item focused (VS Code may focus one used before)
+    // Ctrl+Space on an open list shows the focused item's details: VS Code resolves the item
+    await page.keyboard.press("Control+Space");
+    const docs = ".suggest-details-container .docs";
+    await page.waitForFunction((docs) => (document.querySelector(docs)?.textContent || "").trim() !== "", docs,
+      { timeout: 15_000 });
+    const text = (selector) => page.$eval(selector, (e) => e.textContent.trim());
+    const shown = { first: labels[0], type: await text(".suggest-details-container .type"), docs: await text(docs) };
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Control+Z"); // the line typed, as it was
+    return shown;
   });
   seen.after_setting = await step("a setting change", async () => {
     // "nib: Toggle Completions" from the command palette turns nib off in this workspace

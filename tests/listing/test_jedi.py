@@ -7,7 +7,7 @@ import sys
 
 from fixtures import SLOW_JEDI, package_environment
 
-from nib.model.listing.jedi import JediAnswer, JediCompleter
+from nib.model.listing.jedi import Description, JediAnswer, JediCompleter
 
 
 def test_jedi_worker_answers_fails_cleanly_and_restarts():
@@ -77,6 +77,43 @@ def test_a_background_call_never_replaces_a_lists_waiting_call(monkeypatch):
         assert (opened.cancelled(), waiting.cancelled()) == (True, False)
         later = jedi.ask("import re\nre.", 13)  # a list's newer call does replace it
         assert (waiting.cancelled(), later.done()) == (True, False)
+    finally:
+        jedi.close()
+
+
+def test_a_description_waits_behind_as_a_background_call_and_never_delays_a_list(monkeypatch):
+    monkeypatch.setenv("NIB_JEDI_DELAY_S", "30")
+    jedi = JediCompleter(command=SLOW_JEDI)
+    text = 'def area(w, h=2):\n    """The area."""\n\n\nar'
+    try:
+        jedi.ask("import os\nos.", 13)  # the worker is on this one
+        waiting = jedi.ask("import sys\nsys.", 15)
+        assert jedi.describe(text, len(text) - 2, "area").cancelled() and not waiting.cancelled()
+    finally:
+        jedi.close()
+    jedi = JediCompleter(command=SLOW_JEDI)
+    try:
+        busy = jedi.ask("import os\nos.", 13)
+        first = jedi.describe(text, len(text) - 2, "area")  # waits behind the list's call
+        first.cancel()  # its caller gave up (the editor's focus moved on)
+        second = jedi.describe(text, len(text) - 2, "ar")  # waits in its place
+        third = jedi.describe(text, len(text) - 2, "area")  # the newest description replaces it
+        assert (second.cancelled(), third.cancelled()) == (True, False)
+        later = jedi.ask("import re\nre.", 13)  # and a list's newer call replaces that
+        assert (busy.done(), third.cancelled(), later.cancelled()) == (False, True, False)
+    finally:
+        jedi.close()
+
+
+def test_a_description_is_the_names_first_signature_and_its_docstring():
+    jedi = JediCompleter()
+    text = 'def area(w, h=2):\n    """The area.\n\n    In metres."""\n\n\nx = 1\nar'
+    try:
+        assert jedi.describe(text, len(text) - 2, "area").result(timeout=60) == Description(
+            "area(w, h=2)", "The area.\n\nIn metres."
+        )
+        assert jedi.describe(text, len(text) - 2, "x").result(timeout=60) == Description("", "")  # none
+        assert jedi.describe(text, len(text) - 2, "nowhere").result(timeout=60) == Description("", "")
     finally:
         jedi.close()
 

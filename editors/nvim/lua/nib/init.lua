@@ -225,6 +225,13 @@ local function attach(client, bufnr)
     follow_cursor(client, bufnr)
   end
   local on = not M.buffer_off(bufnr) -- `:Nib toggle` turns it on later
+  local provider = client.server_capabilities.completionProvider
+  if M.config.list and provider then
+    -- vim.lsp.completion shows an item's documentation only as the list sent it, and resolves the
+    -- item only once it is accepted: it then drops the item's command (nib's count of accepts) when
+    -- the buffer changed before the answer. Another completion plugin (list = false) still resolves.
+    provider.resolveProvider = false
+  end
   if M.config.list and on then
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = M.config.autotrigger })
   end
