@@ -40,6 +40,7 @@ import re
 import shutil
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from functools import partial
 from keyword import iskeyword, issoftkeyword
@@ -286,6 +287,25 @@ async def warm_up(client: LanguageClient, inline: bool) -> float:
     return (time.perf_counter() - started) * 1e3
 
 
+def send_resolve(client: LanguageClient, items: list, times: dict) -> tuple[str, asyncio.Future]:
+    """completionItem/resolve of the first of items in sortText order, as VS Code focuses it;
+    its ms go to times["resolve"] once answered with a result. (its id, its future)"""
+    item = min(items, key=lambda i: i.sort_text or i.label)
+    msg_id, sent = str(uuid.uuid4()), time.perf_counter()
+    future = client.protocol.send_request(types.COMPLETION_ITEM_RESOLVE, item, msg_id=msg_id)
+    future.add_done_callback(
+        lambda f: f.cancelled() or f.exception() or times["resolve"].append((time.perf_counter() - sent) * 1e3)
+    )
+    return msg_id, future
+
+
+def cancel_resolve(client: LanguageClient, resolving) -> None:
+    """A new key: VS Code cancels the resolve of the item it focused (its list is asked again).
+    The server answers it with an error then, which is not timed."""
+    if resolving is not None and not resolving[1].done():
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=resolving[0]))
+
+
 async def type_edit(
     client: LanguageClient,
     uri: str,
@@ -296,12 +316,16 @@ async def type_edit(
     pace_s: float = 0.0,
     think_s: float = 0.0,
     rest: tuple[float, bool] = (0.0, False),
+    resolve: bool = False,
 ) -> str:
     """Open edit's document, type its characters one by one with the requests an editor sends
     (the ghost text on every keystroke and the list where it suggests, both at once), adding each
     latency to times; with pace_s, a keystroke every pace_s seconds (or as soon as the last one's
     answers are in, if later: nothing overlaps). rest: (seconds, told) a pause before the first
-    key, the server told where the cursor rests if told. The text as the editor has it at the end (still open)."""
+    key, the server told where the cursor rests if told. resolve: as VS Code, the list's first item
+    resolved once it is shown, that request cancelled by the next key. The text as the editor has
+    it at the end (still open)."""
+    resolving = None
     text = edit.text[: edit.at] + edit.text[edit.at + len(edit.typed) :]
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
@@ -317,6 +341,7 @@ async def type_edit(
     first = True
     for i, ch in enumerate(edit.typed):
         key_time = time.perf_counter()
+        resolving = cancel_resolve(client, resolving)
         cursor = edit.at + i
         start_pos = position(text, cursor)
         text = text[:cursor] + ch + text[cursor:]
@@ -347,10 +372,13 @@ async def type_edit(
             if (rank := name_rank(answer, edit.text, cursor)) is not None and not times["in_prose"][-1]:
                 times["ranks"].append(rank)
             first = False
+            if resolve and getattr(answer, "items", None):
+                resolving = send_resolve(client, answer.items, times)
         if pace_s:
             await asyncio.sleep(max(0.0, key_time + pace_s - time.perf_counter()))
         if i == 0 and think_s:  # a pause after the first key, as a person stops to think
             await asyncio.sleep(think_s)
+    cancel_resolve(client, resolving)
     return text
 
 
@@ -360,6 +388,7 @@ def new_times() -> dict:
         "list": [],
         "statement": [],
         "statement_first": [],
+        "resolve": [],  # with --resolve: each answered resolve's ms (one the next key cancelled is not)
         "ghost": [],
         "incomplete": [],
         "in_prose": [],
@@ -379,6 +408,7 @@ async def replay(
     think_s: float = 0.0,
     rest: tuple[float, bool] = (0.0, False),
     warm: bool = False,
+    resolve: bool = False,
 ) -> dict:
     """Latencies in ms: list (first after open apart), statement, the lists by file; and the lists'
     isIncomplete flags. With roots (workspace folders), each file is opened at its own path; with
@@ -398,7 +428,7 @@ async def replay(
 
     for edit in edits:
         uri = edit.path.resolve().as_uri() if roots and edit.path else f"file:///bench/{edit.name}"
-        await type_edit(client, uri, edit, times, inline, every_key, pace_s, think_s, rest)
+        await type_edit(client, uri, edit, times, inline, every_key, pace_s, think_s, rest, resolve)
         client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
     if "--test-requests" in cmd:  # what the server holds at the end: its memory and bounded stores
         times["memory"] = (await client.protocol.send_request_async("nib/_memory", {}))._asdict()
@@ -466,6 +496,8 @@ def summary(times: dict[str, list[float]]) -> dict:
     if times.get("statuses", {}).get("ghost texts"):
         out["statuses"] = times["statuses"]
     out["list_all"] = stats(times["list_first"] + times["list"])  # every list asked, the first after open too
+    if times["resolve"]:
+        out["resolve"] = stats(times["resolve"])
     out["list_p50_by_file"] = {f: round(float(np.percentile(v, 50)), 2) for f, v in sorted(times["by_file"].items())}
     if times["ghost"]:  # what the ghost texts would give a user who accepts them whole
         shown, right = zip(*times["ghost"], strict=True)
@@ -543,6 +575,11 @@ def main() -> int:
     parser.add_argument("--every-key", action="store_true", help="also replay asking for the list on every key")
     parser.add_argument("--no-jedi", action="store_true", help="without the peer")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold open of a 2k-token file")
+    parser.add_argument(
+        "--resolve",
+        action="store_true",
+        help="resolve each list's first item as VS Code does (cancelled by the next key)",
+    )
     parser.add_argument(
         "--model", help="the model nib serves for the statement, a name or a directory (default: nib's default here)"
     )
@@ -636,6 +673,7 @@ def main() -> int:
         "cursor_told": bool(args.rest_ms) and not args.no_cursor,
         "settings": args.settings,
         "warm_up": args.warm_up,
+        "resolve": args.resolve,
         "replays": {},
     }
     raw: dict[str, dict[str, list[float]]] = {}
@@ -655,6 +693,7 @@ def main() -> int:
                     think_s=args.think_ms / 1e3,
                     rest=(args.rest_ms / 1e3, server == "nib" and not args.no_cursor),
                     warm=args.warm_up,
+                    resolve=args.resolve,
                 )
             )
             report["replays"][name][server] = summary(times)
