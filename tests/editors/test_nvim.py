@@ -117,6 +117,27 @@ def test_list_after_a_dot_shows_the_ranked_valid_names_and_accepts_mid_word(nvim
     assert nvim.exec_lua(resolves) is False
 
 
+def test_the_selected_items_signature_and_docstring_show_in_the_popups_info(nvim):
+    set_line(nvim, 19, "    list_py")
+    for _ in range(5):  # as above: asked again until jedi's names are in
+        nvim.exec_lua("vim.lsp.completion.get()")
+        words = wait(lambda: popup_words(nvim), what="the completion popup")
+        if "list_python_files" in words:
+            break
+        nvim.input("<C-e>")
+        time.sleep(2)
+    index = words.index("list_python_files")
+    nvim.input("<C-n>" * (index + 1))  # nothing is selected at first ('noselect')
+
+    def shown():  # the popup's info window, as drawn (Neovim tells its buffer with the selection only)
+        bufnr = nvim.eval("complete_info(['selected', 'preview_winid', 'preview_bufnr'])").get("preview_bufnr", 0)
+        return nvim.api.buf_get_lines(bufnr, 0, -1, False) if bufnr > 0 else []
+
+    expected = ["nib · def list_python_files(root)", "", "Return the .py files under root, sorted."]
+    wait(lambda: shown() == expected, what="the item's info")
+    assert nvim.eval("complete_info(['selected'])")["selected"] == index
+
+
 def test_ghost_text_shows_a_statement_and_tab_accepts_it(nvim):
     line = "                found.ap"
     set_line(nvim, 11, line)

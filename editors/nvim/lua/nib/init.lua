@@ -217,6 +217,42 @@ local function follow_cursor(client, bufnr)
   })
 end
 
+--- The item selected in the popup, resolved by the server (jedi's signature and docstring), shown
+--- in the popup's info window ('completeopt' "popup"): |vim.lsp.completion| shows only what the list
+--- sent, and nib's lists send no documentation. The request for an item no longer selected is cancelled.
+---@param client vim.lsp.Client
+---@param bufnr integer
+local function describe_selected(client, bufnr)
+  local asked -- the request id of the last selection's resolve
+  vim.api.nvim_create_autocmd('CompleteChanged', {
+    group = vim.api.nvim_create_augroup('nib.describe.' .. bufnr .. '.' .. client.id, { clear = true }),
+    buffer = bufnr,
+    callback = function()
+      if asked then
+        client:cancel_request(asked)
+        asked = nil
+      end
+      local lsp = vim.tbl_get(vim.v.event, 'completed_item', 'user_data', 'nvim', 'lsp') or {}
+      local index = vim.fn.complete_info({ 'selected' }).selected
+      if lsp.client_id ~= client.id or type(lsp.completion_item) ~= 'table' or index < 0 then
+        return
+      end
+      local _, id = client:request('completionItem/resolve', lsp.completion_item, function(err, item)
+        asked = nil
+        local doc = item and item.documentation
+        doc = type(doc) == 'table' and doc.value or doc
+        local shown = vim.fn.complete_info({ 'selected', 'pum_visible' })
+        if err or type(doc) ~= 'string' or doc == '' or shown.pum_visible == 0 or shown.selected ~= index then
+          return
+        end
+        local info = item.detail and (item.detail .. '\n\n' .. doc) or doc
+        pcall(vim.api.nvim__complete_set, index, { info = info }) -- experimental in 0.12: a change is no error
+      end, bufnr)
+      asked = id
+    end,
+  })
+end
+
 local function attach(client, bufnr)
   if M.config.completeopt then
     vim.bo[bufnr].completeopt = M.config.completeopt
@@ -231,6 +267,7 @@ local function attach(client, bufnr)
     -- item only once it is accepted: it then drops the item's command (nib's count of accepts) when
     -- the buffer changed before the answer. Another completion plugin (list = false) still resolves.
     provider.resolveProvider = false
+    describe_selected(client, bufnr)
   end
   if M.config.list and on then
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = M.config.autotrigger })
