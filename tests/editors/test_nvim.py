@@ -85,6 +85,19 @@ def popup_words(nvim):
     return [item["word"] for item in popup_items(nvim)]
 
 
+def popup_with(nvim, word):
+    """The popup's words once they hold word (jedi's): jedi's first answer may come after the list on
+    a busy machine, so the list is asked again, as a user would."""
+    for _ in range(5):
+        nvim.exec_lua("vim.lsp.completion.get()")
+        words = wait(lambda: popup_words(nvim), what="the completion popup")
+        if word in words:
+            break
+        nvim.input("<C-e>")
+        time.sleep(2)
+    return words
+
+
 def ghost_text(nvim):
     """The inline completion as Neovim draws it: virtual text of extmarks on the cursor's line,
     and the virtual lines under it."""
@@ -100,13 +113,7 @@ def ghost_text(nvim):
 
 def test_list_after_a_dot_shows_the_ranked_valid_names_and_accepts_mid_word(nvim):
     set_line(nvim, 3, "os.pa")
-    for _ in range(5):  # jedi's first answer may come after this list on a busy machine: ask again, as a user would
-        nvim.exec_lua("vim.lsp.completion.get()")
-        words = wait(lambda: popup_words(nvim), what="the completion popup")
-        if "pardir" in words:
-            break
-        nvim.input("<C-e>")
-        time.sleep(2)
+    words = popup_with(nvim, "pardir")
     names = [w for w in words if "(" not in w and "." not in w]
     assert names[0] == "path"
     assert sorted(names) == ["pardir", "path", "pathconf", "pathconf_names", "pathsep"]
@@ -119,13 +126,7 @@ def test_list_after_a_dot_shows_the_ranked_valid_names_and_accepts_mid_word(nvim
 
 def test_the_selected_items_signature_and_docstring_show_in_the_popups_info(nvim):
     set_line(nvim, 19, "    list_py")
-    for _ in range(5):  # as above: asked again until jedi's names are in
-        nvim.exec_lua("vim.lsp.completion.get()")
-        words = wait(lambda: popup_words(nvim), what="the completion popup")
-        if "list_python_files" in words:
-            break
-        nvim.input("<C-e>")
-        time.sleep(2)
+    words = popup_with(nvim, "list_python_files")
     index = words.index("list_python_files")
     nvim.input("<C-n>" * (index + 1))  # nothing is selected at first ('noselect')
 
