@@ -299,11 +299,27 @@ def send_resolve(client: LanguageClient, items: list, times: dict) -> tuple[str,
     return msg_id, future
 
 
-def cancel_resolve(client: LanguageClient, resolving) -> None:
+async def list_then_resolve(ask, client: LanguageClient, times: dict, resolving: list):
+    """The list (ask()), and 1 ms after it answers, its first item resolved (`send_resolve`), as VS
+    Code does once it shows the list; the request is added to resolving. (Later than the list's
+    answer is timed: writing the request is the client's work, not the list's.)"""
+    answer = await ask()
+    if getattr(answer, "items", None):
+
+        def send():
+            resolving.append(send_resolve(client, answer.items, times))
+
+        asyncio.get_running_loop().call_later(0.001, send)
+    return answer
+
+
+def cancel_resolves(client: LanguageClient, resolving: list) -> None:
     """A new key: VS Code cancels the resolve of the item it focused (its list is asked again).
     The server answers it with an error then, which is not timed."""
-    if resolving is not None and not resolving[1].done():
-        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=resolving[0]))
+    for msg_id, future in resolving:
+        if not future.done():
+            client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+    resolving.clear()
 
 
 async def type_edit(
@@ -325,7 +341,7 @@ async def type_edit(
     key, the server told where the cursor rests if told. resolve: as VS Code, the list's first item
     resolved once it is shown, that request cancelled by the next key. The text as the editor has
     it at the end (still open)."""
-    resolving = None
+    resolving: list = []  # with resolve: the last list's resolve request
     text = edit.text[: edit.at] + edit.text[edit.at + len(edit.typed) :]
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
@@ -341,7 +357,7 @@ async def type_edit(
     first = True
     for i, ch in enumerate(edit.typed):
         key_time = time.perf_counter()
-        resolving = cancel_resolve(client, resolving)
+        cancel_resolves(client, resolving)
         cursor = edit.at + i
         start_pos = position(text, cursor)
         text = text[:cursor] + ch + text[cursor:]
@@ -357,6 +373,8 @@ async def type_edit(
             requests["statement"] = partial(inline_request, client, doc, pos)
         if every_key or ch.isalnum() or ch == "_" or ch in TRIGGERS:
             requests["list"] = partial(list_request, client, doc, pos, ch)
+            if resolve:
+                requests["list"] = partial(list_then_resolve, requests["list"], client, times, resolving)
         answers = await together(requests)
         if "statement" in answers:
             times["statement"].append(answers["statement"][0])
@@ -372,13 +390,11 @@ async def type_edit(
             if (rank := name_rank(answer, edit.text, cursor)) is not None and not times["in_prose"][-1]:
                 times["ranks"].append(rank)
             first = False
-            if resolve and getattr(answer, "items", None):
-                resolving = send_resolve(client, answer.items, times)
         if pace_s:
             await asyncio.sleep(max(0.0, key_time + pace_s - time.perf_counter()))
         if i == 0 and think_s:  # a pause after the first key, as a person stops to think
             await asyncio.sleep(think_s)
-    cancel_resolve(client, resolving)
+    cancel_resolves(client, resolving)
     return text
 
 

@@ -2,7 +2,7 @@
 
 VS Code resolves the item it focuses, whether its details are open or not, and cancels the request
 when the focus moves or a key brings a new list. So nib waits PAUSE_MS first (a key typed meanwhile
-costs jedi nothing), then jedi's worker finds the name again where the item starts, in the document
+costs nothing), then jedi's worker finds the name again where the item starts, in the document
 of the last list as it is now, and gives its first signature (the item's detail, `nib · def
 area(w, h=2)`) and its docstring (the item's documentation, plain text). Only names jedi listed
 (their kinds, `convert.KINDS`) are looked up, where the document gets lists: the model's guesses,
@@ -26,7 +26,9 @@ from .session import NibServer
 
 K = types.CompletionItemKind
 DESCRIBED = (K.Module, K.Class, K.Variable, K.Function, K.Property)
-PAUSE_MS = 100  # about a keystroke at a person's pace
+# Two keystrokes at a person's pace (8 a second, 125 ms apart): while the user types, VS Code cancels
+# the resolve before it costs jedi's worker anything, and the worker stays free for the next key's list.
+PAUSE_MS = 250
 RESOLVE_MS = 1000  # jedi's worker may finish a list's call first, and load a module's stubs
 
 

@@ -223,21 +223,32 @@ end
 ---@param client vim.lsp.Client
 ---@param bufnr integer
 local function describe_selected(client, bufnr)
-  local asked -- the request id of the last selection's resolve
+  local asked -- the id of the selected item's resolve, while it is on its way
+  local group = vim.api.nvim_create_augroup('nib.describe.' .. bufnr .. '.' .. client.id, { clear = true })
+  local function cancel()
+    if asked then
+      client:cancel_request(asked)
+      asked = nil
+    end
+  end
   vim.api.nvim_create_autocmd('CompleteChanged', {
-    group = vim.api.nvim_create_augroup('nib.describe.' .. bufnr .. '.' .. client.id, { clear = true }),
+    group = group,
     buffer = bufnr,
     callback = function()
-      if asked then
-        client:cancel_request(asked)
-        asked = nil
-      end
+      cancel()
       local lsp = vim.tbl_get(vim.v.event, 'completed_item', 'user_data', 'nvim', 'lsp') or {}
       local index = vim.fn.complete_info({ 'selected' }).selected
+      local options = vim.bo[bufnr].completeopt ~= '' and vim.bo[bufnr].completeopt or vim.go.completeopt
       if lsp.client_id ~= client.id or type(lsp.completion_item) ~= 'table' or index < 0 then
         return
+      elseif not options:find('popup') then
+        return -- no info window to show it in
       end
-      local _, id = client:request('completionItem/resolve', lsp.completion_item, function(err, item)
+      local ok, id
+      ok, id = client:request('completionItem/resolve', lsp.completion_item, function(err, item)
+        if id ~= asked then
+          return -- the answer for an item selected before (its request was on its way back)
+        end
         asked = nil
         local doc = item and item.documentation
         doc = type(doc) == 'table' and doc.value or doc
@@ -248,7 +259,17 @@ local function describe_selected(client, bufnr)
         local info = item.detail and (item.detail .. '\n\n' .. doc) or doc
         pcall(vim.api.nvim__complete_set, index, { info = info }) -- experimental in 0.12: a change is no error
       end, bufnr)
-      asked = id
+      asked = ok and id or nil
+    end,
+  })
+  vim.api.nvim_create_autocmd('CompleteDone', { group = group, buffer = bufnr, callback = cancel })
+  vim.api.nvim_create_autocmd({ 'BufWipeout', 'LspDetach' }, {
+    group = group,
+    buffer = bufnr,
+    callback = function(args)
+      if args.event ~= 'LspDetach' or args.data.client_id == client.id then
+        pcall(vim.api.nvim_del_augroup_by_id, group)
+      end
     end,
   })
 end
