@@ -61,6 +61,13 @@ class ListSettings:
         OPTIONS.list_statement,
         "the rest of the statement also as one item of the list (when the list and the statement share a model)",
     )
+    context_tokens: int = setting(
+        OPTIONS.list_context_tokens,
+        "prompt budget in tokens of the list's own model (list.model), shorter than the statement's so that "
+        "the first list at a new place comes sooner; 0: as model.contextTokens",
+        lo=0,
+        hi=2048,
+    )
     model: str = setting(
         "bundled",
         "the model that ranks the list, as model.path; empty: the statement's model. "
@@ -263,6 +270,7 @@ class Settings:
             list_size=self.listing.size,
             list_budget_ms=self.listing.budget_ms,
             list_statement=self.listing.statement,
+            list_context_tokens=self.listing.context_tokens,
             statement_max_tokens=self.statement.max_tokens,
             statement_budget_ms=self.statement.budget_ms,
             statement_lines=self.statement.lines,

@@ -10,6 +10,7 @@ unigram counts at a lower weight.
 
 from __future__ import annotations
 
+import keyword
 import re
 import threading
 from collections import Counter
@@ -97,6 +98,15 @@ class IdentifierNgram:
         with self._lock:
             if key in self._docs:
                 self._docs = {k: v for k, v in self._docs.items() if k != key}
+
+    def names(self, key: str, text: str, cursor: int, typed: str, limit: int) -> list[str]:
+        """The document's names around the cursor that extend typed, the most counted first, at most limit.
+
+        Example: IdentifierNgram().names("a", "tool = 1\\ntool_name = tool\\nt", 27, "t", 5) == ["tool", "tool_name"]
+        """
+        uni = self.around(key, text, cursor).uni
+        found = [n for n in uni if n.startswith(typed) and n != typed and not keyword.iskeyword(n)]
+        return sorted(found, key=lambda n: -uni[n])[:limit]
 
     def probabilities(
         self, key: str, text: str, cursor: int, context: list[str], names: list[str] | None = None

@@ -16,8 +16,8 @@ jedi fails or knows nothing there, the model's lexemes alone (marked as its gues
 At a name, jedi's first answer at a new place often comes after the list's short wait
 (`jedi.nameBudgetMs`); the list then takes the names jedi gave last in the same scope
 (`text/scopes.py`), or at the module's level when the document was opened, and asks again on
-the next keystroke. Those differ from the names here by a few locals at most, which the model's
-own lexemes find.
+the next keystroke. Those differ from the names here by a few locals at most, which the file's
+own names that extend what is typed (`IdentifierNgram.names`) and the model's lexemes find.
 
 While the same name grows, the candidates only shrink: the last list is narrowed
 to what extends the typed characters and mixed again (`narrow`), with no model
@@ -47,6 +47,9 @@ from .jedi import WHOLE, JediAnswer, JediCompleter
 from .jedi_futures import deadline, wait
 from .mixing import WEIGHTS, Weights, combine
 
+# jedi late at a name: the file's names that extend what is typed are scored too, the most counted
+# first: the locals jedi would give, which the list's model may not see in its shorter window
+NEARBY = 20
 SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
 MODULE: tuple[str, ...] = ()  # the module's level, as enclosing_scopes says it
 # After `.` a jedi still working this long after it was asked is taken as stuck (a huge module, say):
@@ -166,6 +169,7 @@ class ListRanker:
                 until,
                 position[0] in WHOLE,
                 lambda: self.in_scope(key, text, cursor),
+                lambda: self.identifiers.names(key, text, cursor, typed, NEARBY),
                 decoded,
             )
         except Cancelled:
@@ -222,6 +226,7 @@ class ListRanker:
         until: float,
         jedi_first: bool,
         in_scope,
+        nearby,
         decoded: Result | None = None,
     ) -> tuple[Result, JediAnswer | None, bool]:
         """The engine's candidates, jedi's answer (None: none by `until`), and whether that answer
@@ -247,8 +252,11 @@ class ListRanker:
         with timings.stage("jedi_wait"):
             answer = wait(jedi, until, request.cancel)
         stale = answer is None and jedi is not None and (answer := in_scope()) is not None
-        if answer is not None and answer.names:
-            named = engine.score_names(request, [n.name for n in answer.names])
+        names = [n.name for n in answer.names] if answer is not None else []
+        if jedi is not None and (answer is None or stale):  # the locals the model's window may not hold
+            names += [n for n in nearby() if n not in names]
+        if names:
+            named = engine.score_names(request, names)
             result = Result(result.candidates + named.candidates, result.timings.add(named.timings))
         return Result(result.candidates, timings.add(result.timings)), answer, stale
 

@@ -8,10 +8,10 @@
         statement:  the local completer on the inference thread, or the engine over HTTP, and
                     the local model when the engine fails (one warning until it answers again)
 
-It also speculates (the list where a name is about to start), warms the prompt state after
-a pause, and counts the identifiers of opened documents. No LSP here: documents are keys and
-text, cursors offsets. The event loop only waits; inference runs on each host's one thread
-(`Scheduler.run`), cancelled by a newer edit. In a comment or a docstring, no list.
+It also speculates (the list where a name is about to start), warms the prompt state after a pause, and counts
+the identifiers of opened documents. No LSP here: documents are keys and text, cursors offsets. The event loop
+only waits; inference runs on each host's one thread (`Scheduler.run`), cancelled by a newer edit. In a comment
+or a docstring, no list.
 """
 
 from __future__ import annotations
@@ -223,8 +223,9 @@ class CompletionService:
         )
 
     def _list_options(self) -> Options:
-        """The list's options: no statement item from the list's own model (it would decode a worse one)."""
-        return replace(self.config.options, list_statement=False) if self.separate_list else self.config.options
+        """The list's options: its own model (if any) decodes no statement item and has its own budget."""
+        o, own = self.config.options, self.separate_list
+        return replace(o, list_statement=False, context_tokens=o.list_context_tokens or o.context_tokens) if own else o
 
     def _as_shown(self, listing: Listing, doc: str, text: str, cursor: int) -> Listing:
         """The list as the ghost text on screen says, where another model than the list's decodes it:
@@ -272,11 +273,8 @@ class CompletionService:
             return
         self._disclosed.add(url)
         what = "and after it " if self.config.engine.suffix else ""
-        self.notify(
-            logging.INFO,
-            f"nib: statements come from the engine at {url}: the code before the cursor "
-            f"{what}in the files you edit is sent there (engine.url)",
-        )
+        said = f"the code before the cursor {what}in the files you edit is sent there (engine.url)"
+        self.notify(logging.INFO, f"nib: statements come from the engine at {url}: {said}")
 
     # -- ahead of requests ----------------------------------------------------------
 
@@ -343,7 +341,8 @@ class CompletionService:
         try:
             roots = self.project.workspace  # replaced when the workspace folders change (`set_roots`)
             block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor)
-            engine.warm(text, cursor, self.config.options, block.project, cancel, doc)
+            options = self._list_options() if path is False else self.config.options  # the list's own model: its own
+            engine.warm(text, cursor, options, block.project, cancel, doc)
             # cancel set: edited since, or closed (`forget`); the folders changed: made from the old ones
             if path is not False and not cancel.is_set() and self.project.workspace is roots:
                 self._blocks[doc] = block

@@ -125,11 +125,24 @@ def test_after_a_dot_jedi_failed_gives_the_models_own_guesses():
     assert {c.kind for c in listing.candidates} == {"token"} and listing.jedi is None
 
 
-def test_at_a_name_jedi_late_gives_the_models_own_list():
+def test_at_a_name_jedi_late_gives_the_models_own_list_and_the_files_names_that_extend_what_is_typed():
     r = ListRanker(jedi=FixedJedi(Future()), identifiers=IdentifierNgram())
     text = "import os\nx = o"
     listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a", name_jedi_ms=0)
-    assert listing.candidates and {c.kind for c in listing.candidates} == {"token"} and listing.jedi is None
+    assert {c.kind for c in listing.candidates} == {"token", "name"} and listing.jedi is None
+    assert [(c.label, c.start) for c in listing.candidates if c.kind == "name"] == [("os", 14)]
+
+
+def test_jedi_late_at_a_name_the_files_locals_join_beyond_the_models_window():
+    """A local defined above the list's prompt window (jedi late: nothing of the scope known) is
+    still offered, scored by the model: the file's own names that extend what is typed."""
+    filler = "".join(f"value_{i} = value_{i - 1} + {i}\n" for i in range(1, 200))
+    text = f"tool_name = 'grep'\ntools = []\n{filler}print(too"
+    r = ListRanker(jedi=FixedJedi(Future()), identifiers=IdentifierNgram())
+    options = Options(list_statement=False, context_tokens=64)  # the window: the last lines only
+    listing = r.complete(LocalCompleter.load(), text, len(text), options, key="a", name_jedi_ms=0)
+    assert "tool_name" not in text[-64 * 3 - 512 :]  # (the window is at most 64 x 3 characters, snapped back)
+    assert sorted(c.label for c in listing.candidates if c.kind == "name") == ["tool_name", "tools"]
 
 
 def test_jedi_late_at_a_name_takes_the_names_it_gave_last_in_the_same_function():
@@ -159,7 +172,8 @@ def test_in_another_function_the_modules_names_from_the_opened_document():
     jedi.future = Future()  # late from now on
     text = "def checkout(cart):\n    pass\n\n\ndef refund(order):\n    x = c"
     listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a", name_jedi_ms=0)
-    assert listing.stale and [c.label for c in listing.candidates if c.kind == "name"] == ["checkout"]
+    names = [c.label for c in listing.candidates if c.kind == "name"]
+    assert listing.stale and names == ["checkout", "cart"]  # the module's, then the file's other names (stale)
     assert r.scopes_kept() == 1
     r.forget("a")
     assert r.scopes_kept() == 0 and r.in_scope("a", text, len(text)) is None

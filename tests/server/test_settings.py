@@ -94,7 +94,7 @@ def test_every_setting_has_a_description_and_numbers_a_range():
 def test_options_are_the_settings_of_the_same_name():
     s, _ = parse(
         {
-            "list": {"size": 7, "budgetMs": 90, "statement": False},
+            "list": {"size": 7, "budgetMs": 90, "statement": False, "contextTokens": 64},
             "model": {"contextTokens": 100},
             "statement": {"maxTokens": 9, "budgetMs": 80, "lines": "single"},
             "context": {"projectTokens": 100},
@@ -106,6 +106,7 @@ def test_options_are_the_settings_of_the_same_name():
         list_size=7,
         list_budget_ms=90,
         list_statement=False,
+        list_context_tokens=64,
         statement_max_tokens=9,
         statement_budget_ms=80,
         statement_lines="single",

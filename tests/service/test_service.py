@@ -2,6 +2,7 @@
 nothing kept of a document closed while its list was computed, memory returned once requests stop."""
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -133,9 +134,9 @@ class _GatedJedi(JediCompleter):
         return future
 
 
-async def _two_models(jedi, name_budget_ms: int) -> CompletionService:
+async def _two_models(jedi, name_budget_ms: int, options: Options = Options()) -> CompletionService:
     statement, listing = ModelKey("bundled", "cpu", 1), ModelKey("bundled", "cpu", 2)  # two hosts: the list's own
-    config = Config(statement, listing, Options(), EngineOptions(), True, 5000, name_budget_ms)  # statement item on
+    config = Config(statement, listing, options, EngineOptions(), True, 5000, name_budget_ms)  # statement item on
     service = CompletionService(Hosts(), jedi, config, lambda *args: None, logging.getLogger("test"))
     await service.ready()
     return service
@@ -208,6 +209,27 @@ async def test_after_a_dot_the_list_s_own_model_prefills_its_prompt_while_jedi_w
     assert result.jedi is not None and "ledger" in [c.label for c in result.candidates]  # jedi's, waited for
     (tokens, _), (again, held) = found[0], found[-1]
     assert len(found) == 2 and tokens == again == held  # the second turn's prompt was the prefilled one
+    service.close()
+
+
+async def test_the_list_s_own_model_reads_list_context_tokens_its_warm_up_too_and_the_statement_its_own():
+    opened = threading.Event()
+    opened.set()
+    text = "".join(f"value_{i} = {i}\n" for i in range(300)) + "print(val"
+    service = await _two_models(_GatedJedi(opened, 0.0), 5000, Options(list_context_tokens=256))
+    engine = service.list_model.serving.engine
+    found: list[tuple[int, int]] = []  # each prompt's tokens and how many a kept state already held
+    real_best = engine.states.best
+    engine.states.best = lambda ids, types: found.append((len(ids), (best := real_best(ids, types))[1])) or best
+    # as after a pause (path False: the list's own model)
+    warm = functools.partial(service._warm, engine, "doc", text, len(text), False, False, threading.Event())
+    await asyncio.wrap_future(service.list_model.serving.worker.submit(warm))
+    listing = await service.complete("doc", text, len(text), Mode.LIST)
+    statement = await service.complete("doc", text, len(text), Mode.STATEMENT)
+    (warmed, _), (listed, held) = found[0], found[-1]
+    assert 20 < listed <= 256 and listed == warmed == held  # the list's window, prefilled by the warm-up
+    assert listing.timings.prompt_tokens == listed
+    assert 256 < statement.timings.prompt_tokens <= 448  # the statement's model: its own budget (448)
     service.close()
 
 
