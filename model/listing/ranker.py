@@ -47,8 +47,9 @@ from .jedi import WHOLE, JediAnswer, JediCompleter
 from .jedi_futures import deadline, wait
 from .mixing import WEIGHTS, Weights, combine
 
-# jedi late at a name: the file's names that extend what is typed are scored too, the most counted
-# first: the locals jedi would give, which the list's model may not see in its shorter window
+# jedi late at a name, a character typed: the file's names that extend it are scored too, the most
+# counted first: the locals jedi would give, which the list's model may not see in its shorter window
+# (nothing typed: the file's most counted words, prose's too, and not measured)
 NEARBY = 20
 SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
 MODULE: tuple[str, ...] = ()  # the module's level, as enclosing_scopes says it
@@ -169,7 +170,7 @@ class ListRanker:
                 until,
                 position[0] in WHOLE,
                 lambda: self.in_scope(key, text, cursor),
-                lambda: self.identifiers.names(key, text, cursor, typed, NEARBY),
+                lambda: self.identifiers.names(key, text, cursor, typed, NEARBY) if typed else [],
                 decoded,
             )
         except Cancelled:
