@@ -261,9 +261,8 @@ class CompletionService:
         local = await self.list_model.ready()
         if local is None or local.engine is None:
             return None
-        # a budget of its own (the engine's wait may have spent the request's); the window its list's state holds
-        window = self._list_options().context_tokens
-        request = replace(request, since=time.monotonic(), options=replace(request.options, context_tokens=window))
+        # a budget of its own: the engine's wait (engine.timeoutMs, the user's) may have spent the request's
+        request = replace(request, since=time.monotonic())
         return await self.scheduler.run(
             local.worker, lambda cancel: local.engine.complete(replace(request, cancel=cancel)), doc
         )
