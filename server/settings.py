@@ -64,7 +64,8 @@ class ListSettings:
     context_tokens: int = setting(
         OPTIONS.list_context_tokens,
         "prompt budget in tokens of the list's own model (list.model), shorter than the statement's so that "
-        "the first list at a new place comes sooner; 0: as model.contextTokens",
+        "the first list at a new place comes sooner, and never more than a model.contextTokens set; 0: as "
+        "model.contextTokens",
         lo=0,
         hi=2048,
     )

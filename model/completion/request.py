@@ -39,6 +39,15 @@ class Options:
     statement_min_confidence: int = -1  # percent: a less likely statement is not shown; -1: the model's own
     project_tokens: int = 0  # the most tokens of project context (`Request.project`) the prompt shows
 
+    def list_window(self) -> int:
+        """The prompt's budget of the list's own model: list_context_tokens, never past a
+        context_tokens the user set (0: the model's own, as context_tokens).
+
+        Example: (Options().list_window(), Options(context_tokens=128).list_window()) == (256, 128)
+        """
+        own = self.list_context_tokens or self.context_tokens
+        return min(own, self.context_tokens) if own and self.context_tokens else own
+
     def settled(self, context_tokens: int, min_confidence: int) -> Options:
         """These options with the model's own values where the settings leave them to the model.
 

@@ -16,6 +16,8 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from nib.model.text.prose import without_prose
+
 # Lexical tokens for counting: identifiers, numbers, single punctuation. A
 # regex, not the full lexer: this runs on every edit of large files.
 _TOKENS = re.compile(r"[^\W\d]\w*|\d\w*|[^\s\w]")
@@ -65,21 +67,13 @@ class IdentifierNgram:
         # key -> (hash of text, counts), least recently used first; replaced, never changed in place
         self._docs: dict[str, tuple[int, Counts]] = {}
         self._lock = threading.Lock()  # one writer at a time
+        self._code: tuple[str, int, frozenset[str]] = ("", 0, frozenset())  # names()'s last (key, hash, names)
 
     def around(self, key: str, text: str, cursor: int | None) -> Counts:
         """The counts of key's document around the cursor's line (not the line itself, which
         is being typed: counting it would let the fragment predict itself); cursor None: the
         start of the document, all of its first line included."""
-        if cursor is None:
-            window = text[: ABOVE + BELOW]
-        else:
-            line_start = text.rfind("\n", 0, cursor) + 1
-            line_end = text.find("\n", cursor)
-            window = (
-                text[max(0, line_start - ABOVE) : line_start]
-                + "\n"
-                + (text[line_end : line_end + BELOW] if line_end >= 0 else "")
-            )
+        window = _window(text, cursor)
         h = hash(window)
         found = self._docs.get(key)
         if found is None or found[0] != h:
@@ -102,11 +96,24 @@ class IdentifierNgram:
     def names(self, key: str, text: str, cursor: int, typed: str, limit: int) -> list[str]:
         """The document's names around the cursor that extend typed, the most counted first, at most limit.
 
-        Example: IdentifierNgram().names("a", "tool = 1\\ntool_name = tool\\nt", 27, "t", 5) == ["tool", "tool_name"]
+        Names that appear only in comments and docstrings are prose's, not offered.
+
+        Example: IdentifierNgram().names("a", "tool = 1\\ntool_name = tool  # the tool\\nt", 39, "t", 5) == ["tool", "tool_name"]
         """
         uni = self.around(key, text, cursor).uni
-        found = [n for n in uni if n.startswith(typed) and n != typed and not keyword.iskeyword(n)]
+        code = self._code_names(key, _window(text, cursor))
+        found = [n for n in uni if n.startswith(typed) and n != typed and n in code and not keyword.iskeyword(n)]
         return sorted(found, key=lambda n: -uni[n])[:limit]
+
+    def _code_names(self, key: str, window: str) -> frozenset[str]:
+        """The identifiers of window outside its comments and docstrings (their words are prose),
+        kept for the last window asked: the text around a line stays as the name is typed."""
+        h = hash(window)
+        last = self._code
+        if last[:2] != (key, h):
+            last = (key, h, frozenset(IDENTIFIER.findall(without_prose(window))))
+            self._code = last  # one tuple, replaced whole: a reader on another thread sees the old or the new
+        return last[2]
 
     def probabilities(
         self, key: str, text: str, cursor: int, context: list[str], names: list[str] | None = None
@@ -131,3 +138,16 @@ class IdentifierNgram:
             )
         total = sum(raw.values())
         return {n: (v / total if total else 0.0) for n, v in raw.items()}
+
+
+def _window(text: str, cursor: int | None) -> str:
+    """The text counted for cursor: around its line, not the line itself (`around`)."""
+    if cursor is None:
+        return text[: ABOVE + BELOW]
+    line_start = text.rfind("\n", 0, cursor) + 1
+    line_end = text.find("\n", cursor)
+    return (
+        text[max(0, line_start - ABOVE) : line_start]
+        + "\n"
+        + (text[line_end : line_end + BELOW] if line_end >= 0 else "")
+    )

@@ -225,7 +225,7 @@ class CompletionService:
     def _list_options(self) -> Options:
         """The list's options: its own model (if any) decodes no statement item and has its own budget."""
         o, own = self.config.options, self.separate_list
-        return replace(o, list_statement=False, context_tokens=o.list_context_tokens or o.context_tokens) if own else o
+        return replace(o, list_statement=False, context_tokens=o.list_window()) if own else o
 
     def _as_shown(self, listing: Listing, doc: str, text: str, cursor: int) -> Listing:
         """The list as the ghost text on screen says, where another model than the list's decodes it:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The window's start moves in steps of this many characters; a budget shorter than 1.5 steps
+# moves in steps of 2/3 of it, so that its window always holds at least a third of the budget
+# (with 512, a 128-token budget's window was often the cursor's line alone).
 CHUNK_CHARS = 512
 # What a fill-in-the-middle prompt shows of the text after the cursor: the rest of the line and
 # this many lines after it (bounded again in tokens by the prompt).
@@ -52,7 +55,8 @@ def build_context(
     if lo <= 0:
         start = 0
     else:
-        lo = (lo // CHUNK_CHARS + 1) * CHUNK_CHARS  # snap forward so the window is stable
+        chunk = min(CHUNK_CHARS, max(1, max_chars * 2 // 3))
+        lo = (lo // chunk + 1) * chunk  # snap forward so the window is stable
         nl = text.find("\n", lo - 1, line_start)
         start = nl + 1 if nl >= 0 else line_start
         if start == cursor:  # keep at least the line above, so the prompt is never empty

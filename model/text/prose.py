@@ -59,6 +59,22 @@ def in_prose(text: str, cursor: int, start: Checkpoint = Checkpoint()) -> tuple[
     return not _f_string(text, last.start()) and not line.lstrip().startswith(_DOCTEST), checkpoint
 
 
+def without_prose(text: str) -> str:
+    """text with its comments and triple-quoted non-f strings (docstrings, mostly) blanked to a
+    space each: the code whose names a program uses, not the words of its sentences.
+
+    Example: without_prose("x = 1  # the x\\ndef f():\\n    '''Return x.'''\\n") == "x = 1   \\ndef f():\\n     \\n"
+    """
+    kept, start = [], 0
+    for token in _TOKEN.finditer(text):
+        quotes = token.group()[:3]
+        if quotes[:1] == "#" or (quotes in ('"""', "'''") and not _f_string(text, token.start())):
+            kept.append(text[start : token.start()])
+            start = token.end()
+    kept.append(text[start:])
+    return " ".join(kept)
+
+
 def _after(token: re.Match) -> int:
     """Where a scan may start again past token: its end, but a comment's start (the comment goes
     on if text is added at its end, which a scan from its end would take for code)."""

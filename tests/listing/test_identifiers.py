@@ -71,6 +71,20 @@ def hammer(ngram, rounds: int = 2000) -> list[str]:
     return errors
 
 
+def test_the_files_names_extending_what_is_typed_are_the_codes_most_counted_first():
+    ngram = IdentifierNgram()
+    text = (
+        'def total_of(items):\n    """Total the items, then return the total."""\n'
+        "    total = 0  # the running total, then the tax\n"
+        "    for item in items:\n        total += item.price\n    return total\n\nt = to\ntax_rate = 0.2\n"
+    )
+    cursor = text.index("t = to") + len("t = to")
+    # `then` and `the` are only prose's; `to` itself is what is typed; `tax_rate` is below the cursor
+    assert ngram.names("a", text, cursor, "t", 10) == ["total", "total_of", "tax_rate"]
+    assert ngram.names("a", text, cursor, "to", 1) == ["total"]
+    assert ngram.names("a", text, cursor, "x", 10) == []
+
+
 def test_identifiers_can_be_counted_and_read_from_several_threads_at_once():
     """The event loop counts a document while the list's and the statement's inference threads
     read the n-gram (before: "dictionary changed size during iteration" in a reader)."""

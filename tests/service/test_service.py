@@ -233,6 +233,15 @@ async def test_the_list_s_own_model_reads_list_context_tokens_its_warm_up_too_an
     service.close()
 
 
+async def test_the_list_s_own_model_reads_no_more_than_a_lower_model_context_tokens():
+    text = "".join(f"value_{i} = {i}\n" for i in range(300)) + "print(val"
+    service = await _two_models(_GatedJedi(threading.Event(), 0.0), 0, Options(context_tokens=128))
+    listing = await service.complete("doc", text, len(text), Mode.LIST)
+    statement = await service.complete("doc", text, len(text), Mode.STATEMENT)
+    assert 64 < listing.timings.prompt_tokens <= 128 and 64 < statement.timings.prompt_tokens <= 128
+    service.close()
+
+
 async def test_jedi_has_as_long_to_answer_as_when_the_list_decoded_after_waiting():
     decoded = threading.Event()
     jedi = _GatedJedi(decoded, 0.1)  # 100 ms after the decode ends: past its 200 ms budget, within budget + decode

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nib.model.text.prose import Checkpoint, in_prose
+from nib.model.text.prose import Checkpoint, in_prose, without_prose
 
 CASES = [
     ("x = 1  # a com", True),
@@ -100,3 +100,14 @@ def test_a_checkpoint_is_not_taken_for_another_text():
 def test_a_checkpoint_after_two_quotes_is_not_taken_once_a_third_makes_them_a_docstring():
     _, checkpoint = in_prose('x = ""\n', 7)
     assert in_prose('x = """Doc', 10, checkpoint)[0] is True
+
+
+def test_without_prose_blanks_comments_and_docstrings_and_keeps_code_strings():
+    text = (
+        'def area(w, h):\n    """The area of a rectangle."""\n'
+        "    return w * h  # metres squared\n"
+        "label = f'''{width} wide'''\nkey = d[\"height\"]\nnote = '''plain words'''\n"
+    )
+    assert without_prose(text) == (
+        "def area(w, h):\n     \n    return w * h   \nlabel = f'''{width} wide'''\nkey = d[\"height\"]\nnote =  \n"
+    )
