@@ -209,6 +209,8 @@ def main() -> int:
     settings = merged({"list": {"statement": False}}, args.settings)
     report: dict = {
         "command": "python benchmarks/first_list.py " + " ".join(sys.argv[1:]),
+        # what the server inherits that changes it (NIB_JEDI_WORKER: a jedi held late)
+        "environment": {k: v for k, v in os.environ.items() if k.startswith("NIB_")},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "split": args.split,
         "settings": settings,

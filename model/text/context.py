@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # The window's start moves in steps of this many characters; a budget shorter than 1.5 steps
-# moves in steps of 2/3 of it, so that its window always holds at least a third of the budget
-# (with 512, a 128-token budget's window was often the cursor's line alone).
+# moves in steps of 2/3 of it, so that its window holds a third of the budget at least, less the
+# line the cut falls in (with 512, a 128-token budget's window was often the cursor's line alone).
 CHUNK_CHARS = 512
 # What a fill-in-the-middle prompt shows of the text after the cursor: the rest of the line and
 # this many lines after it (bounded again in tokens by the prompt).

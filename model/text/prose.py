@@ -61,7 +61,8 @@ def in_prose(text: str, cursor: int, start: Checkpoint = Checkpoint()) -> tuple[
 
 def without_prose(text: str) -> str:
     """text with its comments and triple-quoted non-f strings (docstrings, mostly) blanked to a
-    space each: the code whose names a program uses, not the words of its sentences.
+    space each: the code whose names a program uses, not the words of its sentences. A
+    docstring's doctest lines go with it (unlike `in_prose`): their names are the code's too.
 
     Example: without_prose("x = 1  # the x\\ndef f():\\n    '''Return x.'''\\n") == "x = 1   \\ndef f():\\n     \\n"
     """

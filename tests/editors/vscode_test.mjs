@@ -215,7 +215,8 @@ async function demo() {
           docs, { timeout: 10_000 });
         break;
       } catch {
-        seen.detailsAsked = attempt + 2;
+        if (attempt === 2) throw new Error("no details shown after 3 lists");
+        seen.detailsAsked = attempt + 2; // the lists asked so far
       }
     }
     const text = (selector) => page.$eval(selector, (e) => e.textContent.trim());

@@ -85,6 +85,20 @@ def test_the_files_names_extending_what_is_typed_are_the_codes_most_counted_firs
     assert ngram.names("a", text, cursor, "x", 10) == []
 
 
+def test_a_string_opened_on_the_cursor_s_line_or_far_above_it_is_not_taken_for_code():
+    ngram = IdentifierNgram()
+    # the cursor's line opens a string: its closing quotes below are no opening
+    text = 'total_rows = 0\nrows = conn.fetch("""\n    SELECT name FROM tally\n""")\nt'
+    cursor = text.index("fetch") + 3
+    assert ngram.names("a", text, cursor, "t", 10) == ["total_rows"]
+    # a docstring that opens more than the n-gram's window above the cursor (ABOVE characters)
+    doc = '"""' + "the words of a long docstring\n" * 3000 + '"""\n'
+    text = "value_1 = 1\n" + doc + "value_2 = value_1 * value_1\nval"
+    assert text.index('"""') < len(text) - 60_000 < text.rindex('"""')
+    assert ngram.names("b", text, len(text), "val", 10) == ["value_1", "value_2"]
+    assert ngram.names("b", text, len(text), "wor", 10) == []
+
+
 def test_identifiers_can_be_counted_and_read_from_several_threads_at_once():
     """The event loop counts a document while the list's and the statement's inference threads
     read the n-gram (before: "dictionary changed size during iteration" in a reader)."""
