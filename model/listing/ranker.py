@@ -255,7 +255,8 @@ class ListRanker:
         stale = answer is None and jedi is not None and (answer := in_scope()) is not None
         names = [n.name for n in answer.names] if answer is not None else []
         if jedi is not None and (answer is None or stale):  # the locals the model's window may not hold
-            names += [n for n in nearby() if n not in names]
+            listed = set(names)
+            names += [n for n in nearby() if n not in listed]
         if names:
             named = engine.score_names(request, names)
             result = Result(result.candidates + named.candidates, result.timings.add(named.timings))
