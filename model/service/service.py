@@ -241,9 +241,9 @@ class CompletionService:
     # -- the statement from an engine ---------------------------------------------
 
     async def _from_engine(self, engine, doc: str, request: Request):
-        """The statement from the engine over HTTP; if it is down, slow or answers garbage, from
-        the local model (the list's), with one warning until the engine answers again. Raises
-        Cancelled when an edit supersedes it. An engine is sent no project context."""
+        """The statement from the engine over HTTP; if it is down, slow or answers garbage, from the
+        local model (the list's, with its window), with one warning until the engine answers again.
+        Raises Cancelled when an edit supersedes it. An engine is sent no project context."""
         request = replace(request, project=None)
         self._disclose(engine.url)
         try:
@@ -261,8 +261,9 @@ class CompletionService:
         local = await self.list_model.ready()
         if local is None or local.engine is None:
             return None
-        # a budget of its own: the engine's wait (engine.timeoutMs, the user's) may have spent the request's
-        request = replace(request, since=time.monotonic())
+        # a budget of its own (the engine's wait may have spent it); the list's window, whose state it then shares
+        options = replace(request.options, context_tokens=self._list_options().context_tokens)
+        request = replace(request, since=time.monotonic(), options=options)
         return await self.scheduler.run(
             local.worker, lambda cancel: local.engine.complete(replace(request, cancel=cancel)), doc
         )

@@ -140,7 +140,8 @@ async def test_engine_slow_times_out_to_the_local_statement(client: LanguageClie
     line = text.count("\n") - 1
     # the local statement decoded whole both times: within the usual budget, a busy machine cuts it anywhere
     unhurried = {"statement": {"budgetMs": 10_000}}
-    local = await local_statement(client, text, line, 0, unhurried)
+    # the fallback reads the window of the list's model (list.contextTokens), whose prompt state it shares
+    local = await local_statement(client, text, line, 0, unhurried | {"model": {"contextTokens": 256}})
     configure(client, engine(engine_url, timeoutMs=10) | unhurried)
     assert await statements(client, line, 0) == local
     assert [m.message for m in client.messages] == [
