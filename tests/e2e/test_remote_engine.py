@@ -152,6 +152,20 @@ async def test_engine_slow_times_out_to_the_local_statement(client: LanguageClie
     assert (stats.requests, stats.failed, stats.open) == (1, 1, 0)
 
 
+async def test_while_the_engine_is_down_the_local_statement_reads_the_list_s_window(client: LanguageClient):
+    """The list's model keeps one prompt state a document: the fallback statement reads the window
+    its lists read, so that the two do not replace each other's state on every keystroke."""
+    text = heldout_file("attrs-26.1.0/attr/_make.py").read_text()[:6000]
+    line = text.count("\n") - 1
+    configure(client, engine(f"http://127.0.0.1:{free_port()}/v1", timeoutMs=10) | {"statement": {"budgetMs": 10_000}})
+    open_doc(client, text)
+    await complete(client, line, 4)
+    await statements(client, line, 4)
+    timings = await client.protocol.send_request_async("nib/_timings", {})
+    listed, made = timings.list[-1], timings.statement[-1]
+    assert made.prompt_tokens == listed.prompt_tokens > 0  # (the statement's window read 222 tokens here)
+
+
 async def test_an_engine_answering_garbage_gives_the_local_statement(client: LanguageClient, engine_url):
     """The engine's URL without /v1: a real server's 404 page, not a completion."""
     text = DEMO.read_text()
