@@ -497,6 +497,7 @@ def breakdown(server: dict[str, list[dict]]) -> dict:
             "mean_passes": round(float(np.mean([r["passes"] for r in rows])), 2),
             "mean_prompt_tokens": round(float(np.mean([r["prompt_tokens"] for r in rows])), 1),
             "out_of_time": sum(r.get("out_of_time", 0) for r in rows),  # statements the budget cut
+            "unlikely": sum(r.get("unlikely", 0) for r in rows),  # ... stopped under minConfidence
             "unfilled": sum(r.get("unfilled", 0) > 0 for r in rows),  # ... before their prompt was prefilled
         }
     return out

@@ -7,6 +7,7 @@ cursor's line plus what was generated, as in training.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -256,9 +257,15 @@ class Decoder:
         cancel=None,
         exact: bool = False,
         counts: Timings | None = None,
+        floor: float = -math.inf,
     ) -> tuple[str, float]:
         """Greedy decoding to the end of the statement (its passes and drafts added to counts), no
         pass begun that would end past the deadline (`_Budget`). -> (text from the back-off point, logprob)
+
+        floor: the log-probability under which the statement is not shown (`statement.minConfidence`).
+        A statement's log-probability only falls as it grows, so decoding stops as soon as it is
+        under the floor (counted in `unlikely`): the rest could not be shown, and its passes would
+        hold the cores the next keystroke needs.
 
         `line_prefix` is the cursor's line up to the cursor; `depth_before` the
         bracket depth where that line starts. exact: the healed bytes come from
@@ -290,6 +297,9 @@ class Decoder:
             piece = self.token_bytes[tok]
             remaining = advance(remaining, piece)
             generated += piece
+            if total < floor:  # it only falls from here: no piece more could show it
+                counts.unlikely += 1
+                return generated.decode("utf-8", "ignore"), total
             history.append(tok)
             text = generated.decode("utf-8", "ignore")
             if not remaining:  # the healed bytes are reproduced exactly: the statement goes on from the cursor

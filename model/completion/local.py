@@ -339,6 +339,7 @@ class LocalCompleter:
             o.statement_max_tokens,
             o.statement_lines,
             o.healing,
+            o.statement_min_confidence,
         )
         if key in self._statement_memo:
             return self._statement_memo[key]
@@ -355,6 +356,7 @@ class LocalCompleter:
             cancel,
             exact=o.healing == "exact",
             counts=counts,
+            floor=math.log(o.statement_min_confidence / 100) if o.statement_min_confidence > 0 else -math.inf,
         )
         cut = counts.out_of_time > cuts
         if not cut:  # a cut one is not kept: the next request here has a budget of its own

@@ -1,5 +1,7 @@
 """Decoding with healing, over a table-driven runtime: the statement reproduces what healing removed."""
 
+import math
+
 import pytest
 from fixtures import INDEX, VOCAB, TableModel, copying_model, greedy_encode, ids
 
@@ -56,3 +58,26 @@ def test_a_statement_that_loops_stops_where_the_loop_starts():
     counts = Timings()
     text, _ = decoder.statement(model.logits(start), model.state(start), b"", "x = ", 0, max_tokens=32, counts=counts)
     assert (text, counts.passes) == ("", 7)
+
+
+def test_a_statement_stops_where_its_probability_falls_under_the_floor():
+    """`print == x` is 0.9 x 0.6 x 0.6 x 0.6 x 0.9 likely: under a floor of 0.5 decoding stops at
+    its third piece (0.324), after 2 passes where the whole statement takes 4; the score it gives
+    is under the floor, as the whole statement's would be."""
+    steps = {b"x = ": (b"print", 0.9), b"print": (b" ==", 0.6), b" ==": (b" ", 0.6), b"= ": (b"x", 0.6)}
+
+    def next_probs(so_far: bytes) -> dict[bytes, float]:
+        piece, p = next((v for k, v in steps.items() if so_far.endswith(k)), (b"\n", 0.9))
+        return {piece: p, b"a": 1 - p}
+
+    model = TableModel(next_probs)
+    decoder = Decoder(model, INDEX, Canonical(lambda t: greedy_encode(t.encode()), VOCAB))
+    start = ids(b"x", b" =", b" ")
+    run = []
+    for floor in (-math.inf, math.log(0.5)):
+        counts = Timings()
+        text, score = decoder.statement(
+            model.logits(start), model.state(start), b"", "x = ", 0, counts=counts, floor=floor
+        )
+        run.append((text, round(math.exp(score), 4), counts.passes, counts.unlikely))
+    assert run == [("print == x", 0.175, 4, 0), ("print == ", 0.324, 2, 1)]

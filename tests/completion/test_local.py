@@ -1,5 +1,6 @@
 """The engine's chain of steps with the bundled model: what runs, what it waits for, when it stops."""
 
+import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -110,6 +111,18 @@ def test_a_statement_the_budget_cut_is_decoded_on_as_it_is_typed_through(engine)
     assert [(c.text, c.start, c.cut) for c in on.candidates] == [("argv.", 24, False)] and on.timings.passes > 0
     again = typed + "v"  # typed through again: the statement is whole now, nothing is decoded
     assert engine.complete(Request(again, len(again), "statement", options)).candidates == on.candidates
+
+
+def test_a_statement_s_decoding_stops_under_min_confidence(engine, monkeypatch):
+    """The decoder is given statement.minConfidence as its floor (`Decoder.statement` stops under
+    it), none where every statement is shown; a statement decoded under one floor is not reused
+    under another, where it may have stopped early."""
+    floors, real = [], engine.decoder.statement
+    monkeypatch.setattr(engine.decoder, "statement", lambda *a, **kw: floors.append(kw["floor"]) or real(*a, **kw))
+    text = "import sys\nwhile a in sys.ar"
+    for confidence in (0, 20, 20, 50):
+        engine.complete(Request(text, len(text), "statement", Options(statement_min_confidence=confidence)))
+    assert floors == [-math.inf, math.log(0.2), math.log(0.5)]
 
 
 def test_no_pass_begins_that_would_end_past_the_deadline_at_the_slowest_pass_s_cost(monkeypatch):

@@ -47,6 +47,7 @@ def test_complete_mid_word_list():
         "drafted",
         "accepted",
         "out_of_time",
+        "unlikely",
         "unfilled",
     }
     # after `.` jedi's names are the whole truth: the model's own lexemes are not decoded
