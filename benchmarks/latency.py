@@ -21,8 +21,8 @@ latency distributions (CDF) of both servers side by side.
         --plot benchmarks/results/latency.png
 
 The default files are the first eight of the held-out test split (`nib heldout test`;
-`--split fresh` for code no model has seen). "Cold": a new server, its models loaded on a
-small document, then a 2k-token file it has not seen, the list and the ghost text asked at
+`--split fresh` for code no model has seen, `--split dev` to choose on). "Cold": a new server,
+its models loaded on a small document, then a 2k-token file it has not seen, the list and the ghost text asked at
 its end at once.
 Needs `pip install jedi-language-server` for the peer (skipped with --no-jedi).
 """
@@ -600,7 +600,7 @@ def main() -> int:
     parser.add_argument(
         "--model", help="the model nib serves for the statement, a name or a directory (default: nib's default here)"
     )
-    parser.add_argument("--split", default="test", choices=("test", "fresh"), help="the held-out split replayed")
+    parser.add_argument("--split", default="test", choices=("test", "fresh", "dev"), help="the held-out split replayed")
     parser.add_argument(
         "--settings", type=json.loads, help="""nib's settings, as JSON: '{"jedi": {"nameBudgetMs": 40}}'"""
     )

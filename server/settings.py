@@ -103,9 +103,9 @@ class StatementSettings:
     debounce_ms: int = setting(0, "wait this long for more typing before ghost text is computed, in ms", lo=0, hi=2000)
     min_confidence: int = setting(
         OPTIONS.statement_min_confidence,
-        "show a statement only if the model gives it at least this probability, in "
-        "percent (0: every statement; -1: the model's own: 0 for the bundled model, "
-        "10 for gemma3-270m)",
+        "show of a statement what the model gives at least this probability, in percent: "
+        "up to the piece that would take it under, without a name half written (0: every "
+        "statement whole; -1: the model's own: 0 for the bundled model, 20 for gemma3-270m)",
         lo=-1,
         hi=100,
     )

@@ -17,7 +17,7 @@ from nib.model.errors import Cancelled
 from nib.model.runtime import Runtime, State, log_softmax
 from nib.model.text.heal import Canonical, VocabIndex, advance, constrain
 from nib.model.text.lexeme import lexeme_span
-from nib.model.text.stops import statement_end, whole_lines
+from nib.model.text.stops import statement_end, sure_part, whole_lines
 from nib.model.text.streams import INPUT_TYPE, byte_types
 
 from .result import Timings
@@ -262,10 +262,11 @@ class Decoder:
         """Greedy decoding to the end of the statement (its passes and drafts added to counts), no
         pass begun that would end past the deadline (`_Budget`). -> (text from the back-off point, logprob)
 
-        floor: the log-probability under which the statement is not shown (`statement.minConfidence`).
-        A statement's log-probability only falls as it grows, so decoding stops as soon as it is
-        under the floor (counted in `unlikely`): the rest could not be shown, and its passes would
-        hold the cores the next keystroke needs.
+        floor: the log-probability under which a statement is not shown (`statement.minConfidence`).
+        A statement's log-probability only falls as it grows, so decoding stops at the first piece
+        that would take it under the floor (counted in `unlikely`), and the statement is what came
+        before that piece (`sure_part`), with its probability: the part the model is sure enough
+        of is shown, and no pass is spent on what could not be.
 
         `line_prefix` is the cursor's line up to the cursor; `depth_before` the
         bracket depth where that line starts. exact: the healed bytes come from
@@ -293,13 +294,14 @@ class Decoder:
             lp, tok = self._pick(logits, remaining, forced)
             if tok in self.index.special:
                 break
-            total += float(lp[tok])
             piece = self.token_bytes[tok]
+            if total + float(lp[tok]) < floor:  # it only falls from here: what comes is not shown
+                counts.unlikely += 1
+                said = generated.decode("utf-8", "ignore")
+                return sure_part(said, piece.decode("utf-8", "ignore"), healed), total
+            total += float(lp[tok])
             remaining = advance(remaining, piece)
             generated += piece
-            if total < floor:  # it only falls from here: no piece more could show it
-                counts.unlikely += 1
-                return generated.decode("utf-8", "ignore"), total
             history.append(tok)
             text = generated.decode("utf-8", "ignore")
             if not remaining:  # the healed bytes are reproduced exactly: the statement goes on from the cursor

@@ -47,6 +47,23 @@ def whole_lines(text: str, start: int) -> str:
     return (text[:last_newline] if last_newline > start else text).rstrip("\r\n")
 
 
+def sure_part(text: str, next_piece: str, start: int) -> str:
+    """What a statement says before its probability fell under statement.minConfidence at
+    next_piece: without the word next_piece would have gone on with (a name half written is no
+    suggestion), then as `whole_lines`.
+
+    Example: sure_part("x = self.get_", "value", 0) == "x = self." and sure_part("f(a, ", "b", 0) == "f(a, "
+    """
+    end = len(text)
+    while _in_word(next_piece[:1]) and end > start and _in_word(text[end - 1]):
+        end -= 1
+    return whole_lines(text[:end], start)
+
+
+def _in_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
 LINES = ("auto", "single", "multi")
 
 

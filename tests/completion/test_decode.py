@@ -62,8 +62,8 @@ def test_a_statement_that_loops_stops_where_the_loop_starts():
 
 def test_a_statement_stops_where_its_probability_falls_under_the_floor():
     """`print == x` is 0.9 x 0.6 x 0.6 x 0.6 x 0.9 likely: under a floor of 0.5 decoding stops at
-    its third piece (0.324), after 2 passes where the whole statement takes 4; the score it gives
-    is under the floor, as the whole statement's would be."""
+    its third piece (0.324), after 2 passes where the whole statement takes 4, and the statement
+    is what came before that piece, with its probability (0.54)."""
     steps = {b"x = ": (b"print", 0.9), b"print": (b" ==", 0.6), b" ==": (b" ", 0.6), b"= ": (b"x", 0.6)}
 
     def next_probs(so_far: bytes) -> dict[bytes, float]:
@@ -80,4 +80,4 @@ def test_a_statement_stops_where_its_probability_falls_under_the_floor():
             model.logits(start), model.state(start), b"", "x = ", 0, counts=counts, floor=floor
         )
         run.append((text, round(math.exp(score), 4), counts.passes, counts.unlikely))
-    assert run == [("print == x", 0.175, 4, 0), ("print == ", 0.324, 2, 1)]
+    assert run == [("print == x", 0.175, 4, 0), ("print ==", 0.54, 2, 1)]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nib.model.text.stops import bracket_depth, cut_suffix_repeat, statement_end
+from nib.model.text.stops import bracket_depth, cut_suffix_repeat, statement_end, sure_part
 
 
 @pytest.mark.parametrize(
@@ -105,3 +105,18 @@ def test_cut_suffix_repeat(gen, suffix, expected):
 
 def test_bracket_depth_ignores_strings():
     assert bracket_depth("f(a, [b, '(") == 2
+
+
+@pytest.mark.parametrize(
+    "said, next_piece, start, sure",
+    [
+        ("x = self.get_", "value", 0, "x = self."),  # a name half written is left out
+        ("x = self.get", "(", 0, "x = self.get"),  # a whole name stays
+        ("return", " value", 0, "return"),
+        ("f(a, ", "b", 0, "f(a, "),
+        ("pa", "th", 2, "pa"),  # what healing reproduces stays: nothing is shown after it
+        ("if ok:\n    ret", "urn", 0, "if ok:"),  # an unfinished last line goes, as a cut statement's
+    ],
+)
+def test_the_sure_part_of_a_statement_ends_where_a_word_or_a_line_does(said, next_piece, start, sure):
+    assert sure_part(said, next_piece, start) == sure

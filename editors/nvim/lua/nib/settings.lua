@@ -19,7 +19,7 @@ return {
     lines = 'auto', -- where ghost text may span lines: auto (the rest of the statement, continued inside brackets; on an empty line, a statement that opens a block also with its body), single (one line), multi (a statement that opens a block, anywhere, with its body)
     trigger = 'auto', -- auto: ghost text as you type; manual: only when asked (Neovim: keymaps.trigger, <M-\>; VS Code: Alt+\, editor.action.inlineSuggest.trigger), and nothing is computed for it before
     debounceMs = 0, -- wait this long for more typing before ghost text is computed, in ms
-    minConfidence = -1, -- show a statement only if the model gives it at least this probability, in percent (0: every statement; -1: the model's own: 0 for the bundled model, 10 for gemma3-270m)
+    minConfidence = -1, -- show of a statement what the model gives at least this probability, in percent: up to the piece that would take it under, without a name half written (0: every statement whole; -1: the model's own: 0 for the bundled model, 20 for gemma3-270m)
   },
   jedi = {
     enable = true, -- jedi's valid names in the list, ranked by the model and the file's identifiers
