@@ -265,8 +265,9 @@ class Decoder:
         floor: the log-probability under which a statement is not shown (`statement.minConfidence`).
         A statement's log-probability only falls as it grows, so decoding stops at the first piece
         that would take it under the floor (counted in `unlikely`), and the statement is what came
-        before that piece (`sure_part`), with its probability: the part the model is sure enough
-        of is shown, and no pass is spent on what could not be.
+        before that piece (`sure_part`), scored as the pieces it came from (a lower bound where a
+        name was cut from them, as for a cut statement): the part the model is sure enough of is
+        shown, and no pass is spent on what could not be.
 
         `line_prefix` is the cursor's line up to the cursor; `depth_before` the
         bracket depth where that line starts. exact: the healed bytes come from

@@ -66,7 +66,7 @@ class Timings:
     drafted: int = 0  # tokens the statement's drafts guessed (`decode.propose`), run in those passes
     accepted: int = 0  # of those, the ones greedy decoding then picked: steps saved
     out_of_time: int = 0  # statements the budget cut (`Decoder.statement`)
-    unlikely: int = 0  # statements stopped once under statement.minConfidence, which hides them
+    unlikely: int = 0  # statements stopped at the piece that took them under minConfidence (`stops.sure_part`)
     unfilled: int = 0  # the prompt's tokens left to prefill when the statement's budget ended (answered with nothing)
 
     @contextmanager
