@@ -262,24 +262,13 @@ class Decoder:
         """Greedy decoding to the end of the statement (its passes and drafts added to counts), no
         pass begun that would end past the deadline (`_Budget`). -> (text from the back-off point, logprob)
 
-        floor: the log-probability under which a statement is not shown (`statement.minConfidence`).
-        A statement's log-probability only falls as it grows, so decoding stops at the first piece
-        that would take it under the floor (counted in `unlikely`), and the statement is what came
-        before that piece (`sure_part`), scored as the pieces it came from (a lower bound where a
-        name was cut from them, as for a cut statement): the part the model is sure enough of is
-        shown, and no pass is spent on what could not be.
-
-        `line_prefix` is the cursor's line up to the cursor; `depth_before` the
-        bracket depth where that line starts. exact: the healed bytes come from
-        the most probable canonical cover (`best_cover`), then greedy, the hybrid
-        of Phan et al.; prefix: greedy under the renormalised constraint.
-
-        Drafted decoding (prompt lookup): once the healed bytes are reproduced, each
-        step also runs the `draft_tokens` tokens that followed the latest earlier
-        occurrence of the last few tokens (`propose`); while greedy decoding picks
-        what the draft guessed, the next logits are already there. The text is the
-        one plain greedy decoding gives, in fewer passes, up to near-ties that int8
-        arithmetic settles differently in a batch of tokens than one at a time.
+        floor (`statement.minConfidence`, a log-probability): a statement's probability only falls as it
+        grows, so decoding stops at the piece that would take it under (`unlikely`), and the statement
+        is what came before (`sure_part`), scored as the pieces it came from. `line_prefix` is the
+        cursor's line up to the cursor; `depth_before` the bracket depth where that line starts. exact:
+        the healed bytes come from the most probable canonical cover (`best_cover`), then greedy, the
+        hybrid of Phan et al.; prefix: greedy under the renormalised constraint. Once they are
+        reproduced, drafts run beside each step (`_feed`).
         """
         healed, line = len(remaining.decode("utf-8", "ignore")), _back_off_line(line_prefix, remaining)
         generated, total = b"", 0.0
@@ -298,8 +287,7 @@ class Decoder:
             piece = self.token_bytes[tok]
             if total + float(lp[tok]) < floor:  # it only falls from here: what comes is not shown
                 counts.unlikely += 1
-                said = generated.decode("utf-8", "ignore")
-                return sure_part(said, piece.decode("utf-8", "ignore"), healed), total
+                return sure_part(generated.decode("utf-8", "ignore"), piece.decode("utf-8", "ignore"), healed), total
             total += float(lp[tok])
             remaining = advance(remaining, piece)
             generated += piece
@@ -351,6 +339,13 @@ class Decoder:
         self, state: State, keys, values, tok: int, history: list[int], so_far: bytes, draft: bool, counts: Timings
     ):
         """Run tok (and, with draft, the tokens a draft guesses follow it) after what is generated.
+
+        Drafted decoding (prompt lookup): each step also runs the `draft_tokens` tokens that
+        followed the latest earlier occurrence of the last few tokens (`propose`); while greedy
+        decoding picks what the draft guessed, the next logits are already there. The text is the
+        one plain greedy decoding gives, in fewer passes, up to near-ties that int8 arithmetic
+        settles differently in a batch of tokens than one at a time.
+
         -> (the logits after tok, the generated cache, [(drafted token, the logits after it)])"""
         drafted = propose(history, self.draft_tokens, shortest=self.draft_match) if draft else []
         counts.drafted += len(drafted)
