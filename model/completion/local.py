@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import builtins  # LocalCompleter's annotations: its method `list` shadows the builtin there
 import functools
-import logging
 import math
 import threading
 import time
@@ -56,7 +55,6 @@ from .scoring import score_sequences
 from .shown import Shown
 from .steps import PREFILL_STEP, WARM_STEP, Unfilled, prefill_in_steps
 
-log = logging.getLogger("nib.completer")
 MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
 # The budget is the editor's wait; after the last pass the answer still has its way to the editor
 # (postprocessing, the event loop, its JSON, the pipe): a few ms at p95 (README, *The protocol's
@@ -297,11 +295,7 @@ class LocalCompleter:
         item = statement_item(
             gen, score, prompt.removed_text, context.suffix_line, request.cursor, prompt.filled, context.next_line
         )
-        floor = request.options.statement_min_confidence
-        if item is not None and floor > 0 and item.score < math.log(floor / 100):
-            log.debug("statement %r not shown: probability %.3f under %d%%", item.text, math.exp(item.score), floor)
-            item = None
-        if item is not None:
+        if item is not None:  # (one under minConfidence was stopped at its sure part: `Decoder.statement`)
             item.cut = cut
         if shown:
             self.shown.add(request, item)

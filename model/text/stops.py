@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from nib.model.text.lexeme import typed_name
 from nib.model.text.lexer import lex
 
 OPEN = {"LPAR", "LSQB", "LBRACE"}
@@ -54,14 +55,9 @@ def sure_part(text: str, next_piece: str, start: int) -> str:
 
     Example: sure_part("x = self.get_", "value", 0) == "x = self." and sure_part("f(a, ", "b", 0) == "f(a, "
     """
-    end = len(text)
-    while _in_word(next_piece[:1]) and end > start and _in_word(text[end - 1]):
-        end -= 1
-    return whole_lines(text[:end], start)
-
-
-def _in_word(char: str) -> bool:
-    return char.isalnum() or char == "_"
+    if typed_name(next_piece[:1]):  # the piece goes on with a word: the word's start so far goes
+        text = text[: len(text) - len(typed_name(text, start))]
+    return whole_lines(text, start)
 
 
 LINES = ("auto", "single", "multi")
