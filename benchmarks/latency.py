@@ -722,6 +722,8 @@ def main() -> int:
             if times["ghost"]:  # each keystroke's ghost text in order: ms, shown, characters right
                 ghosts = zip(times["statement"], times["ghost"], strict=True)
                 report["replays"][name][server]["raw_ghost"] = [[round(ms, 2), int(s), c] for ms, (s, c) in ghosts]
+            if times.get("server"):  # each request's steps as the server timed them, in the order answered
+                report["replays"][name][server]["raw_server"] = times["server"]
     if not args.no_cold:  # nib answers the list and the ghost text at once, as an editor asks
         cold = asyncio.run(first_completion_after_open(nib_cmd, args.files, True, args.settings))
         report["cold: nib after opening a 2k-token file it has not seen"] = {k: stats(v) for k, v in cold.items()}

@@ -158,8 +158,8 @@ def _one_request(args):
     from nib.model.completion.engine import EngineOptions
     from nib.model.completion.request import Options
     from nib.model.runtime.artifacts import default_model
+    from nib.model.service.config import Config
     from nib.model.service.hosts import ModelKey
-    from nib.model.service.service import Config
 
     key = ModelKey(str(args.model) if args.model else default_model(), "cpu", 0)
     wait = 10_000  # one request: wait for jedi rather than race it

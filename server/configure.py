@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from nib.model.completion.request import Kind
 from nib.model.runtime.artifacts import default_model
+from nib.model.service.config import Config
 from nib.model.service.exclude import Exclude
 from nib.model.service.hosts import ModelKey
-from nib.model.service.service import Config
 
 from .limits import Limits
 from .settings import Settings

@@ -16,7 +16,7 @@ def log_answer(log: logging.Logger, mode: Mode, uri: str, position: types.Positi
     steps = ", ".join(f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in ran.items()) or (
         "narrowed from the last list" if getattr(result, "narrowed", False) else "typed through"
     )
-    if t.unfilled:  # the budget ended in the prompt's prefill: the next request goes on from it
+    if t.unfilled:  # the prompt would not fit the budget: it is prefilled off the keystroke
         steps += f", {t.unfilled} tokens left to prefill"
     where = f" at a {'typed ' if result.position[1] else ''}{result.position[0]}" if mode == Mode.LIST else ""
     if mode == Mode.LIST and result.position[0] == "prose":

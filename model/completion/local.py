@@ -53,7 +53,7 @@ from .request import Kind, Options, Project, Request
 from .result import Candidate, Result, Timings
 from .scoring import score_sequences
 from .shown import Shown
-from .steps import PREFILL_STEP, WARM_STEP, Unfilled, prefill_in_steps
+from .steps import PREFILL_STEP, WARM_STEP, StepCost, Unfilled, prefill_in_steps
 
 MEMO_ENTRIES = 16  # statements decoded and answered: kept for as many prompts
 # The budget is the editor's wait; after the last pass the answer still has its way to the editor
@@ -78,6 +78,7 @@ class LocalCompleter:
         self.decoder = Decoder(runtime, self.index, Canonical(bpe.encode, bpe.token_bytes, special=bpe.special_ids))
         self.decoder.draft_tokens = self.defaults["draft_tokens"]
         self.states = PromptStates()  # the KV states of the last prompts, for the next to continue
+        self.step_cost = StepCost()  # what prefill steps cost lately: whether a prompt fits a budget
         # Memos of a few entries, not one: several documents (or editors on one daemon) take turns.
         self._statement_memo: OrderedDict = OrderedDict()  # prompt key -> (text, score) decoded
         self._project_memo: OrderedDict = OrderedDict()  # (project context, budget, layout) -> its Tokens
@@ -97,9 +98,9 @@ class LocalCompleter:
     def complete(self, request: Request) -> Result:
         """Candidates for the request's cursor: the statement, or the list without names of its
         owner's (`list`). Raises Cancelled when request.cancel is set while prefilling or decoding.
-        A statement asked by typing whose budget ends before its prompt is prefilled is answered
-        with nothing (`Timings.unfilled`): the steps done are kept, and the next request goes on
-        from them."""
+        A statement asked by typing whose prompt would not be prefilled within its budget is
+        answered with nothing (`Timings.unfilled`, `steps.py`): the steps done are kept, and the
+        caller goes on from them (`ahead`)."""
         if request.mode == "list":
             return self.list(request)
         request, timings = self._own(request), Timings()
@@ -236,7 +237,7 @@ class LocalCompleter:
             reused, shared = self.states.best(ids, types)
             if cancel is not None or deadline is not None:
                 reused, shared = prefill_in_steps(
-                    self.runtime, self.states, ids, types, reused, shared, step, cancel, owner, deadline
+                    self.runtime, self.states, ids, types, reused, shared, step, cancel, owner, deadline, self.step_cost
                 )
             logits, state = self.runtime.prefill(ids, types, reused, every=False)
             self.states.add(state, reused, shared, owner)

@@ -67,7 +67,7 @@ class Timings:
     accepted: int = 0  # of those, the ones greedy decoding then picked: steps saved
     out_of_time: int = 0  # statements the budget cut (`Decoder.statement`)
     unlikely: int = 0  # statements stopped at the piece that took them under minConfidence (`stops.sure_part`)
-    unfilled: int = 0  # the prompt's tokens left to prefill when the statement's budget ended (answered with nothing)
+    unfilled: int = 0  # the prompt's tokens left, which its budget would not cover: answered with nothing (`steps.py`)
 
     @contextmanager
     def stage(self, name: str):

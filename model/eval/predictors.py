@@ -22,8 +22,9 @@ from nib.model.completion.request import Kind, Mode, Options, Request
 from nib.model.errors import ModelError
 from nib.model.listing.jedi import JediCompleter
 from nib.model.runtime.artifacts import BUNDLED, default_model
+from nib.model.service.config import Config
 from nib.model.service.hosts import Hosts, ModelKey
-from nib.model.service.service import CompletionService, Config
+from nib.model.service.service import CompletionService
 
 from .measures import score_tokens
 

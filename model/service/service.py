@@ -21,9 +21,9 @@ import functools
 import logging
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from nib.model.completion.engine import EngineError, EngineOptions
+from nib.model.completion.engine import EngineError
 from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Result, Timings
@@ -34,26 +34,10 @@ from nib.model.listing.jedi import JediCompleter
 from nib.model.listing.ranker import STUCK_MS, Listing, ListRanker
 from nib.model.text.lexeme import attribute_may_start, name_may_start
 
-from .exclude import Exclude
-from .hosts import Hosts, ModelKey, ModelUse
-from .project import CHARS_PER_TOKEN, NO_BLOCK, Block, ProjectContext, ProjectOptions
+from .config import Config
+from .hosts import Hosts, ModelUse
+from .project import CHARS_PER_TOKEN, NO_BLOCK, Block, ProjectContext
 from .scheduler import Scheduler, queued, return_memory, wait_until
-
-
-@dataclass(frozen=True)
-class Config:
-    """How a client's completions are made: its models, its options, its waits for jedi."""
-
-    statement: ModelKey
-    listing: ModelKey
-    options: Options
-    engine: EngineOptions
-    jedi: bool
-    jedi_ms: int  # after `.` and in imports
-    name_jedi_ms: int  # at a name elsewhere
-    jedi_environment: str = ""  # the interpreter or virtual environment whose packages jedi reads; "": nib's own
-    project: ProjectOptions = ProjectOptions()
-    exclude: Exclude = Exclude()
 
 
 class CompletionService:
@@ -143,9 +127,12 @@ class CompletionService:
             )
             if host.engine.remote:
                 return await self._from_engine(host.engine, doc, request)
-            return await self.scheduler.run(
+            result = await self.scheduler.run(
                 host.worker, queued(lambda cancel: host.engine.complete(replace(request, cancel=cancel))), doc
             )
+            if result.timings.unfilled:  # its prompt would not fit the budget: prefilled now, off the keystroke
+                self.scheduler.background(host.worker, functools.partial(self._fill, host.engine, request), doc)
+            return result
         except Cancelled:
             self.log.debug("%s superseded", mode.value)
             return None
@@ -355,6 +342,17 @@ class CompletionService:
             pass  # a keystroke came: it goes first
         except Exception:  # warming is an optimisation: never let it fail anything
             self.log.exception("warming the KV state failed")
+
+    def _fill(self, engine: LocalCompleter, request: Request, cancel) -> None:
+        """Prefill the prompt of a statement answered with nothing (`Timings.unfilled`), then decode
+        it as if asked (`LocalCompleter.ahead`), for the next key to type through; the next request
+        on the thread, or an edit, stops it between two steps, the steps done kept."""
+        try:
+            engine.ahead(replace(request, cancel=cancel, since=0.0))  # since 0: its budget starts now
+        except Cancelled:
+            pass  # a keystroke came: it goes first
+        except Exception:  # an optimisation: never let it fail anything
+            self.log.exception("prefilling a prompt off the keystroke failed")
 
     def _wanted(self, doc: str, path: str | None, text: str, cursor: int) -> Block:
         """The project context for the cursor now (`service/project.py`); the ring keeps the cursor's chunk."""

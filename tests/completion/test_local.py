@@ -82,9 +82,10 @@ def test_a_statement_decoded_ahead_stops_at_a_key_and_leaves_nothing(engine):
 
 
 def test_the_statement_budget_counts_from_the_request_s_arrival(engine):
-    """A request that came a second ago has spent its 250 ms: no decoding pass begins, the answer
-    is the token the prompt's own pass gives."""
+    """A request that came a second ago has spent its 250 ms: no decoding pass begins; its prompt,
+    prefilled before but for the key's own tokens (`steps.TYPED`), gives the first token."""
     text, options = "import sys\nsys.ar", Options(statement_budget_ms=250)
+    engine.warm(text[:-1], len(text) - 1)
     late = engine.complete(Request(text, len(text), "statement", options, since=time.monotonic() - 1))
     assert late.timings.passes == 0 and [(c.kind, c.start, c.text) for c in late.candidates] == [
         ("statement", 15, "argv")
@@ -104,6 +105,7 @@ def test_the_last_pass_leaves_the_answer_its_way_to_the_editor(engine, monkeypat
 
 def test_a_statement_the_budget_cut_is_decoded_on_as_it_is_typed_through(engine):
     text, options = "import sys\nfor a in sys.ar", Options(statement_budget_ms=250)
+    engine.warm(text[:-1], len(text) - 1)  # the keys before, in a pause
     late = engine.complete(Request(text, len(text), "statement", options, since=time.monotonic() - 1))
     assert [(c.text, c.start, c.cut) for c in late.candidates] == [("argv", 24, True)]
     typed = text + "g"  # the user types its next character: the rest comes, decoded on from its end
@@ -193,27 +195,29 @@ def _prefills(engine, monkeypatch, then=lambda: None) -> list[int]:
     return reused
 
 
-@pytest.mark.parametrize("budget_ms, steps", [(250, 2), (450, 3)])
-def test_a_statement_whose_budget_ends_in_its_prefill_is_answered_with_nothing_and_the_steps_kept(
-    monkeypatch, budget_ms, steps
+def test_a_statement_whose_prompt_would_not_fit_its_budget_is_answered_with_nothing_and_the_steps_kept(
+    monkeypatch,
 ):
-    """Steps of 100 ms (a clock only prefill moves): within 250 ms two run (a third would end
-    past it); within 450 ms three (a fourth would fit, but not with the last step after it). The
-    answer is nothing, one state is kept, and the next request goes on from it."""
+    """Steps of 100 ms (a clock only prefill moves). A model's first prompt: one step runs (what
+    a step costs is not known before), then the rest would end past 250 ms: the answer is
+    nothing, and one state is kept. The next request, the cost known, begins no step; with room
+    for the rest, it goes on from that state."""
     engine, now = LocalCompleter.load(), [1000.0]  # a model of its own: its own prompt states
     reused = _prefills(engine, monkeypatch, lambda: now.__setitem__(0, now[0] + 0.1))
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
-    options = Options(statement_budget_ms=budget_ms)
-    cut = engine.complete(Request(LONG, len(LONG), "statement", options, since=now[0]))
-    tokens = cut.timings.prompt_tokens
-    assert tokens > 4 * PREFILL_STEP  # the prompt's end did not stop the steps: the budget did
-    assert (cut.candidates, cut.timings.passes, cut.timings.unfilled) == ([], 0, tokens - steps * PREFILL_STEP)
-    assert (reused, len(engine.states)) == ([i * PREFILL_STEP for i in range(steps)], 1)
-    monkeypatch.undo()
-    reused = _prefills(engine, monkeypatch)
-    again = engine.complete(Request(LONG, len(LONG), "statement", replace(options, statement_budget_ms=10_000)))
-    assert (again.timings.unfilled, again.timings.prompt_tokens, reused[0]) == (0, tokens, steps * PREFILL_STEP)
-    assert [c.kind for c in again.candidates] == ["statement"] and len(engine.states) == 1
+    options = Options(statement_budget_ms=250)
+    first = engine.complete(Request(LONG, len(LONG), "statement", options, since=now[0]))
+    tokens = first.timings.prompt_tokens
+    assert tokens > 4 * PREFILL_STEP
+    assert (first.candidates, first.timings.passes, first.timings.unfilled) == ([], 0, tokens - PREFILL_STEP)
+    assert (reused, len(engine.states)) == ([0], 1)
+    assert engine.step_cost.seconds(PREFILL_STEP) == pytest.approx(0.1)
+    again = engine.complete(Request(LONG, len(LONG), "statement", options, since=now[0]))
+    assert (again.candidates, again.timings.unfilled, reused) == ([], tokens - PREFILL_STEP, [0])
+    roomy = replace(options, statement_budget_ms=100 * tokens // PREFILL_STEP + 200)  # the rest's steps fit
+    filled = engine.complete(Request(LONG, len(LONG), "statement", roomy, since=now[0]))
+    assert (filled.timings.unfilled, reused[:2]) == (0, [0, PREFILL_STEP])
+    assert [c.kind for c in filled.candidates] == ["statement"] and len(engine.states) == 1
 
 
 def test_a_statement_the_user_asked_for_is_prefilled_whatever_its_budget(monkeypatch):

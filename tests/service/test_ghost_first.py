@@ -8,8 +8,9 @@ from nib.model.completion.engine import EngineOptions
 from nib.model.completion.request import Mode, Options, Request
 from nib.model.completion.result import Candidate
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
+from nib.model.service.config import Config
 from nib.model.service.hosts import Hosts, ModelKey
-from nib.model.service.service import CompletionService, Config
+from nib.model.service.service import CompletionService
 
 DOC = "file:///shop.py"
 

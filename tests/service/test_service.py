@@ -13,9 +13,10 @@ from nib.model.completion.request import Kind, Mode, Options
 from nib.model.completion.result import Result, Timings
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
 from nib.model.runtime import heap
+from nib.model.service.config import Config
 from nib.model.service.hosts import Hosts, ModelKey
 from nib.model.service.scheduler import queued
-from nib.model.service.service import CompletionService, Config
+from nib.model.service.service import CompletionService
 
 _QUIET = (lambda *args: None, logging.getLogger("test"))  # notify, log
 
@@ -73,12 +74,14 @@ async def test_the_heap_s_free_memory_is_returned_once_requests_stop(monkeypatch
 
 async def test_a_statement_s_budget_counts_from_its_request_a_busy_thread_included():
     """The budget is the editor's wait: a request that waited 400 ms for its model's thread (a
-    superseded decode ending) has spent its 250 ms there, so no decoding pass begins."""
+    superseded decode ending) has spent its 250 ms there, so no decoding pass begins; its prompt,
+    prefilled before but for the key's own tokens, gives the statement's first token."""
     key = ModelKey("bundled", "cpu", 1)
     config = Config(key, key, Options(statement_budget_ms=250), EngineOptions(), False, 200, 30)
     service = CompletionService(Hosts(), JediCompleter(), config, lambda *args: None, logging.getLogger("test"))
     host = await service.model.ready()
     text = "import sys\nsys.ar"
+    host.engine.warm(text[:-1], len(text) - 1, config.options, doc="doc")  # the keys before, in a pause
     host.worker.submit(time.sleep, 0.4)
     late = await service.complete("doc", text, len(text), Mode.STATEMENT)
     assert late.timings.queue_ms >= 350 and late.timings.passes == 0
@@ -87,6 +90,27 @@ async def test_a_statement_s_budget_counts_from_its_request_a_busy_thread_includ
     now = await service.complete("doc", text, len(text), Mode.STATEMENT)
     assert now.timings.passes > 0 and now.candidates[0].text.startswith("argv")
     service.close()
+
+
+async def test_a_prompt_that_would_not_fit_the_budget_is_answered_at_once_and_prefilled_off_the_keystroke():
+    """Steps as slow lately as a second a token: the prompt would not be prefilled within the 250
+    ms budget, so the answer is nothing, at once. Then, on the thread, the prompt is prefilled and
+    its statement decoded, which the next key, typing through it, is answered with."""
+    key = ModelKey("bundled", "cpu", 1)
+    config = Config(key, key, Options(statement_budget_ms=250), EngineOptions(), False, 200, 30)
+    service = CompletionService(Hosts(), JediCompleter(), config, *_QUIET)
+    host = await service.model.ready()
+    host.engine.step_cost.add(1, 1.0)
+    text = "import sys\nsys.ar"
+    first = await service.complete("doc", text, len(text), Mode.STATEMENT)
+    assert (first.candidates, first.timings.unfilled) == ([], first.timings.prompt_tokens)  # no step begun
+    await asyncio.wrap_future(host.worker.submit(lambda: None))  # after the prefill queued behind it
+    typed = await service.complete("doc", text + "g", len(text) + 1, Mode.STATEMENT)
+    service.close()
+    assert [(c.text, c.start) for c in typed.candidates] == [
+        ("argv import get_system", 15)
+    ]  # the statement decoded there
+    assert (typed.timings.prefill_ms, typed.timings.passes) == (0, 0)
 
 
 async def test_when_the_engine_fails_after_the_budget_the_local_model_has_a_budget_of_its_own():
