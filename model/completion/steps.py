@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Iterable
 
 from nib.model.errors import Cancelled
 from nib.model.runtime import Runtime
@@ -42,7 +43,7 @@ class StepCost:
 
     RECENT = 8
 
-    def __init__(self, steps: list[tuple[int, float]] = ()):
+    def __init__(self, steps: Iterable[tuple[int, float]] = ()):
         """steps: (tokens, seconds) of steps taken, oldest first."""
         self._per_token: deque[float] = deque(maxlen=self.RECENT)
         for tokens, seconds in steps:

@@ -343,7 +343,7 @@ class CompletionService:
         except Exception:  # warming is an optimisation: never let it fail anything
             self.log.exception("warming the KV state failed")
 
-    def _fill(self, engine: LocalCompleter, request: Request, cancel) -> None:
+    def _fill(self, engine, request: Request, cancel) -> None:
         """Prefill the prompt of a statement answered with nothing (`Timings.unfilled`), then decode
         it as if asked (`LocalCompleter.ahead`), for the next key to type through; the next request
         on the thread, or an edit, stops it between two steps, the steps done kept."""
