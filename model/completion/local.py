@@ -178,8 +178,8 @@ class LocalCompleter:
 
     def ahead(self, request: Request) -> None:
         """Decode the statement at the request's cursor as if asked, while the user is idle (the
-        cursor rests there: they may type there next), within its budget; after `warm` there, its
-        prompt is ready. The ghost text of the next key is then typed through at once where it
+        cursor rests there: they may type there next), within its budget, from when its prompt is
+        prefilled (in steps, as by `warm`). The ghost text of the next key is then typed through at once where it
         agrees with the key (`Shown.typed_through`), and the list has its name (`ghost.py`).
         Stops (Cancelled) at the next step when request.cancel is set."""
         request = self._own(request)
@@ -189,7 +189,7 @@ class LocalCompleter:
                     request.text, request.cursor, request.options, Timings(), request.project, request.cancel,
                     request.doc,
                 )  # fmt: skip
-                self._statement(prompt, request, Timings())
+                self._statement(prompt, replace(request, since=time.monotonic()), Timings())  # its budget: decoding's
 
     def forget(self, doc: str) -> None:
         """A document closed: the prompt states and statements made for it go (their memory with them)."""

@@ -76,8 +76,9 @@ def prefill_in_steps(
 
     Before each step and the caller's: raises Cancelled when cancel is set, and Unfilled when
     the rest of ids, more than TYPED tokens, would not be prefilled by deadline
-    (time.monotonic(); None: none) at cost's rate. The last step is the caller's: its logits give a statement its first token. The state
-    over all but the last step, and how many tokens it holds."""
+    (time.monotonic(); None: none) at cost's rate. The last step is the caller's: its logits
+    give a statement its first token. The state over all but the last step, and how many tokens
+    it holds."""
     end = shared + step
     while True:
         if cancel is not None and cancel.is_set():

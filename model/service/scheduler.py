@@ -6,7 +6,8 @@
   `$/cancelRequest` cancels a request's task, which sets its cancel flag: a statement's
   prefill and decoding stop between steps.
 - `warm_later` prefills the KV state after a pause in typing, so the next request is warm; a
-  request for the same model (any document, any session) stops it at its next step.
+  request for the same model (any document, any session) stops it at its next step, as it does
+  any `background` work (a prompt that would not fit a statement's budget, prefilled after it).
 - `speculate` computes the list where a name is about to start, in the pause before its
   first character, once jedi has answered; the next edit cancels it (`edited`) unless it
   types a name right there into work already running, and a move of the cursor stops it.
@@ -33,8 +34,8 @@ IDLE_S = 1.0  # idle work waits this long after the last request
 class Scheduler:
     # every session's scheduler in this process (a daemon serves several): idle work waits for all
     everyone: weakref.WeakSet[Scheduler] = weakref.WeakSet()
-    # each worker's warm-ups in flight, every session's (a daemon's share the model hosts): a
-    # request on that worker stops them, so no keystroke waits behind a whole prompt's prefill
+    # each worker's warm-ups and other background work in flight, every session's (a daemon's share
+    # the model hosts): a request on that worker stops them, so no keystroke waits behind a whole prompt's prefill
     warming: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def __init__(self, warm_delay_s: float = 0.3, idle_s: float = IDLE_S):
@@ -98,9 +99,9 @@ class Scheduler:
             task.cancel()
 
     def moved(self, uri: str) -> None:
-        """The cursor moved to another place in uri: its warm-ups in flight stop at their next step
-        (the steps done are kept), so that the new place's starts at once, and so does the list
-        speculated at the place before; its requests go on."""
+        """The cursor moved to another place in uri: its warm-ups and other background work in
+        flight stop at their next step (the steps done are kept), so that the new place's starts
+        at once, and so does the list speculated at the place before; its requests go on."""
         self.stop_speculating(uri)
         warming = set().union(*Scheduler.warming.values())
         for cancel in self.running.get(uri, ()):
@@ -171,7 +172,9 @@ class Scheduler:
     def background(self, worker, fn, uri: str) -> None:
         """fn(cancel_event) on worker, work no request waits for: an edit to uri sets the event
         (`supersede`), and fn stops at its next look at it. Once done, failed or dropped unrun (its
-        worker shut down when its model was replaced), it no longer counts as running."""
+        worker shut down when its model was replaced), it no longer counts as running. None after shutdown."""
+        if self._closed:
+            return
         cancel, loop = threading.Event(), asyncio.get_running_loop()
         try:
             future = worker.submit(fn, cancel)

@@ -127,12 +127,7 @@ class CompletionService:
             )
             if host.engine.remote:
                 return await self._from_engine(host.engine, doc, request)
-            result = await self.scheduler.run(
-                host.worker, queued(lambda cancel: host.engine.complete(replace(request, cancel=cancel))), doc
-            )
-            if result.timings.unfilled:  # its prompt would not fit the budget: prefilled now, off the keystroke
-                self.scheduler.background(host.worker, functools.partial(self._fill, host.engine, request), doc)
-            return result
+            return await self._local_statement(host, doc, request)
         except Cancelled:
             self.log.debug("%s superseded", mode.value)
             return None
@@ -251,9 +246,17 @@ class CompletionService:
         # a budget of its own (the engine's wait may have spent it); the list's window, whose state it then shares
         options = replace(request.options, context_tokens=self._list_options().context_tokens)
         request = replace(request, since=time.monotonic(), options=options)
-        return await self.scheduler.run(
-            local.worker, lambda cancel: local.engine.complete(replace(request, cancel=cancel)), doc
-        )
+        return await self._local_statement(local, doc, request)
+
+    async def _local_statement(self, host, doc: str, request: Request) -> Result:
+        """The statement from a local model, on its thread; a prompt that would not fit the budget is
+        prefilled next, off the keystroke (`_fill`), unless an edit or a close came meanwhile."""
+        with self.scheduler.holding(doc) as cancel:
+            work = queued(lambda c: host.engine.complete(replace(request, cancel=c)))
+            result = await self.scheduler.run(host.worker, work, doc, cancel)
+            if result.timings.unfilled and not cancel.is_set():
+                self.scheduler.background(host.worker, functools.partial(self._fill, host.engine, request), doc)
+        return result
 
     def _disclose(self, url: str) -> None:
         """Say once per client and engine where the code goes."""
@@ -344,11 +347,10 @@ class CompletionService:
             self.log.exception("warming the KV state failed")
 
     def _fill(self, engine, request: Request, cancel) -> None:
-        """Prefill the prompt of a statement answered with nothing (`Timings.unfilled`), then decode
-        it as if asked (`LocalCompleter.ahead`), for the next key to type through; the next request
-        on the thread, or an edit, stops it between two steps, the steps done kept."""
+        """Prefill a prompt answered with nothing (`Timings.unfilled`), then decode its statement
+        (`ahead`) for the next key; a request on the thread, an edit, a move or a close stops it."""
         try:
-            engine.ahead(replace(request, cancel=cancel, since=0.0))  # since 0: its budget starts now
+            engine.ahead(replace(request, cancel=cancel))
         except Cancelled:
             pass  # a keystroke came: it goes first
         except Exception:  # an optimisation: never let it fail anything

@@ -92,25 +92,62 @@ async def test_a_statement_s_budget_counts_from_its_request_a_busy_thread_includ
     service.close()
 
 
+async def _slow_to_prefill(service: CompletionService):
+    """The statement's host, its steps as slow lately as a second a token (no prompt fits a 250 ms
+    budget), its prefills of more than one token taking 400 ms (past the budget)."""
+    host = await service.model.ready()
+    host.engine.step_cost.add(1, 1.0)
+    real = host.engine.runtime.prefill
+
+    def prefill(ids, types, state=None, **kw):
+        if len(ids) - (len(state) if state is not None else 0) > 1:
+            time.sleep(0.4)
+        return real(ids, types, state, **kw)
+
+    host.engine.runtime.prefill = prefill
+    return host
+
+
 async def test_a_prompt_that_would_not_fit_the_budget_is_answered_at_once_and_prefilled_off_the_keystroke():
-    """Steps as slow lately as a second a token: the prompt would not be prefilled within the 250
-    ms budget, so the answer is nothing, at once. Then, on the thread, the prompt is prefilled and
-    its statement decoded, which the next key, typing through it, is answered with."""
+    """The prompt would not be prefilled within the 250 ms budget, so the answer is nothing, at
+    once. Then, on the thread, the prompt is prefilled (past that budget) and its statement
+    decoded within a budget of its own, whole; the next key, typing through it, is answered with it."""
     key = ModelKey("bundled", "cpu", 1)
     config = Config(key, key, Options(statement_budget_ms=250), EngineOptions(), False, 200, 30)
     service = CompletionService(Hosts(), JediCompleter(), config, *_QUIET)
-    host = await service.model.ready()
-    host.engine.step_cost.add(1, 1.0)
+    host = await _slow_to_prefill(service)
     text = "import sys\nsys.ar"
     first = await service.complete("doc", text, len(text), Mode.STATEMENT)
     assert (first.candidates, first.timings.unfilled) == ([], first.timings.prompt_tokens)  # no step begun
     await asyncio.wrap_future(host.worker.submit(lambda: None))  # after the prefill queued behind it
     typed = await service.complete("doc", text + "g", len(text) + 1, Mode.STATEMENT)
     service.close()
-    assert [(c.text, c.start) for c in typed.candidates] == [
-        ("argv import get_system", 15)
-    ]  # the statement decoded there
+    assert [(c.text, c.start, c.cut) for c in typed.candidates] == [("argv import get_system", 15, False)]
     assert (typed.timings.prefill_ms, typed.timings.passes) == (0, 0)
+
+
+async def test_an_edit_while_a_prompt_is_found_not_to_fit_leaves_it_unfilled():
+    """An edit that comes while the request runs (the request's text is stale): no prefill after it."""
+    key = ModelKey("bundled", "cpu", 1)
+    config = Config(key, key, Options(statement_budget_ms=250), EngineOptions(), False, 200, 30)
+    service = CompletionService(Hosts(), JediCompleter(), config, *_QUIET)
+    host = await _slow_to_prefill(service)
+    loop, real = asyncio.get_running_loop(), host.engine.complete
+
+    def edited_meanwhile(request):
+        result = real(request)
+        loop.call_soon_threadsafe(service.edited, "doc", 0, "#")
+        time.sleep(0.2)  # the loop handles the edit before this request's answer
+        return result
+
+    host.engine.complete = edited_meanwhile
+    text = "import sys\nsys.ar"
+    first = await service.complete("doc", text, len(text), Mode.STATEMENT)
+    await asyncio.wrap_future(host.worker.submit(lambda: None))
+    states = len(host.engine.states)
+    service.close()
+    assert first.timings.unfilled == first.timings.prompt_tokens
+    assert (states, service.scheduler.running) == (0, {})
 
 
 async def test_when_the_engine_fails_after_the_budget_the_local_model_has_a_budget_of_its_own():
