@@ -347,10 +347,10 @@ class CompletionService:
             self.log.exception("warming the KV state failed")
 
     def _fill(self, engine, request: Request, cancel) -> None:
-        """Prefill a prompt answered with nothing (`Timings.unfilled`), then decode its statement
-        (`ahead`) for the next key; a request on the thread, an edit, a move or a close stops it."""
+        """Prefill a prompt answered with nothing (`Timings.unfilled`), for the next key to decode
+        at once; a request on the thread, an edit, a move or a close stops it between two steps."""
         try:
-            engine.ahead(replace(request, cancel=cancel))
+            engine.warm(request.text, request.cursor, request.options, request.project, cancel, request.doc)
         except Cancelled:
             pass  # a keystroke came: it goes first
         except Exception:  # an optimisation: never let it fail anything
