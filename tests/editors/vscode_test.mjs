@@ -33,9 +33,13 @@ async function step(name, fn) {
 }
 
 async function goToLine(line) {
+  // the line typed only once the box is open, and the next keys only once it has closed: on a
+  // busy machine keys typed before either went to the wrong place (the details step's CI failure)
   await page.keyboard.press("Control+G");
+  await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 10_000 });
   await page.keyboard.type(String(line));
   await page.keyboard.press("Enter");
+  await page.waitForSelector(".quick-input-widget", { state: "hidden", timeout: 10_000 });
   await page.waitForTimeout(300);
 }
 
