@@ -30,6 +30,13 @@ TOOLS = Path(os.environ.get("NIB_EDITOR_TOOLS", Path.home() / ".cache" / "nib-ed
 BIN = TOOLS / "node_modules" / ".bin"
 NODE = TOOLS / "node24" / "node_modules" / ".bin"
 ARTIFACTS = ROOT / "out" / "editor-tests"
+# Each setting's "scope", as the extension declares it.
+SCOPES = {
+    name: entry.get("scope", "window")
+    for name, entry in json.loads((ROOT / "editors" / "vscode" / "package.json").read_text())["contributes"][
+        "configuration"
+    ]["properties"].items()
+}
 USER = {
     "nib.server.python": sys.executable,
     "nib.jedi.budgetMs": 5000,
@@ -112,8 +119,13 @@ def code_server(
     kept as out/editor-tests/NAME.*). A step that failed is in seen["error"]: the test says when.
     """
     home, data = tmp_path / "home", tmp_path / "data"
-    (data / "User").mkdir(parents=True)
-    (data / "User" / "settings.json").write_text(json.dumps(user))  # code-server reads "machine" ones here too
+    # A code-server window is a remote one: VS Code takes a "machine" setting from the remote's user
+    # settings (data/Machine) and drops it from the browser's (data/User). Put in data/User, it counted
+    # only when that file was parsed before nib's settings were registered: a race, which CI once lost.
+    machine = {k: v for k, v in user.items() if SCOPES.get(k) == "machine"}
+    for folder, settings in (("User", {k: v for k, v in user.items() if k not in machine}), ("Machine", machine)):
+        (data / folder).mkdir(parents=True)
+        (data / folder / "settings.json").write_text(json.dumps(settings))
     port = free_port()
     server = subprocess.Popen(
         [
