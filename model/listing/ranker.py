@@ -38,6 +38,7 @@ from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Candidate, Result, Timings, typed_since
 from nib.model.errors import Cancelled
+from nib.model.text.keywords import keywords_misplaced
 from nib.model.text.lexeme import position_kind, typed_name
 from nib.model.text.prose import Checkpoint, in_prose
 from nib.model.text.scopes import at_module_level, enclosing_scopes
@@ -194,7 +195,10 @@ class ListRanker:
         stale: bool,
     ) -> Listing:
         """The candidates ranked by the mixture of the model, the identifier n-gram and jedi's order."""
-        items = [c for c in result.candidates if c.kind != "statement"]
+        # the model's and the n-gram's keywords that cannot start here (`for` after `[`); jedi's stay
+        misplaced = keywords_misplaced(text[text.rfind("\n", 0, cursor) + 1 : cursor])
+        misplaced -= {n.name for n in answer.names} if answer and misplaced else set()
+        items = [c for c in result.candidates if c.kind != "statement" and c.label not in misplaced]
         start = min((c.start for c in items if c.kind == "name"), default=cursor)
         context = tokens(text[max(start - 200, 0) : start])[-2:]
         probs = self.identifiers.probabilities(key, text, cursor, context, [c.label for c in items])

@@ -225,3 +225,21 @@ def test_a_new_environment_drops_the_answers_kept_from_the_one_before():
     assert ranker.scopes_kept() == 1
     ranker.use_environment("/home/me/project/.venv")
     assert (ranker.scopes_kept(), ranker.environment) == (0, "/home/me/project/.venv")
+
+
+def test_the_models_keywords_that_cannot_start_there_are_dropped_and_jedis_stay():
+    """`for` right after `[` is not Python: the model's guess is dropped there, kept where a statement
+    starts; a keyword jedi offers (it knows the grammar) stays wherever it is."""
+    guesses = [("for", -0.5), ("foo", -1.0), ("not", -2.0)]
+    engine = CountingEngine([Candidate(label, 5, score, "token", label) for label, score in guesses])
+    r = ranker()
+    assert [c.label for c in r.complete(engine, "x = [", 5, key="a", use_jedi=False).candidates] == ["foo", "not"]
+    engine = CountingEngine([Candidate(label, 4, score, "token", label) for label, score in guesses])
+    assert [c.label for c in r.complete(engine, "    ", 4, key="b", use_jedi=False).candidates] == [
+        "for",
+        "foo",
+        "not",
+    ]
+    r = ListRanker(jedi=FixedJedi(answered("for", "format", position="name")), identifiers=IdentifierNgram())
+    listing = r.complete(LocalCompleter.load(), "x = [", 5, Options(list_statement=False), key="a")
+    assert ("for", "name") in [(c.label, c.kind) for c in listing.candidates]
