@@ -10,12 +10,13 @@ grammar, but at a new place it is often late. Three places are clear from the li
   (`and`, `in`, `for`, `if`, `as`, ...).
 
 Anywhere else (a line's start, which may be a bracket's continuation, after `:`, a soft keyword
-that begins a statement) every keyword may come, as before.
+that begins a statement, a doctest's line, inside a string) every keyword may come, as before.
 """
 
 from __future__ import annotations
 
 import keyword
+import re
 
 from nib.model.text.lexeme import typed_name
 
@@ -27,6 +28,10 @@ _OPERANDS = {"None", "True", "False"}
 _ENDS_STATEMENT = {"pass", "break", "continue"}
 _SOFT_STATEMENT = {"match", "case", "type"}  # `match x`: an expression follows, not an operator
 _NAME_FOLLOWS = {"def", "class", "import", "as", "global", "nonlocal"}  # a name of the code's own
+_DOCTEST = (">>>", "...")  # a doctest's line: code of its own after the prompt
+_RELATIVE_FROM = re.compile(r"\s*from\s*\.+")
+_FOR = re.compile(r"\bfor\b")
+_CASE = re.compile(r"\s*case\b")
 
 
 def keywords_allowed(line_prefix: str) -> frozenset[str]:
@@ -39,14 +44,20 @@ def keywords_allowed(line_prefix: str) -> frozenset[str]:
     """
     body = line_prefix.rstrip(" \t")
     spaced = body != line_prefix
-    if not body.strip() or body.endswith((":", ";", "\\")):
+    if not body.strip() or body.endswith((":", ";", "\\")) or body.lstrip().startswith(_DOCTEST):
         return ALL
+    if _in_string(line_prefix):
+        return ALL  # any word may come in a string
+    if _RELATIVE_FROM.fullmatch(body):
+        return frozenset({"import"})  # `from . import x`
     if body.endswith("."):
-        if body.lstrip().startswith("from ") and not body.lstrip()[5:].strip(" ."):
-            return frozenset({"import"})  # `from . import x`
-        return AFTER_OPERAND if body.endswith("...") and spaced else frozenset()
+        if body.endswith("...") or typed_name(body[:-1])[:1].isdigit():  # an ellipsis, a float `1.`
+            return AFTER_OPERAND if spaced else ALL
+        return frozenset()
     last = body[-1]
-    if last in "([{,=+-*/%<>|&^~@!":
+    if last == ",":  # a target list's comma: `for k, in pairs`, `case a, if guard`
+        return EXPRESSION | ({"in"} if _FOR.search(body) else set()) | ({"if"} if _CASE.match(body) else set())
+    if last in "([{=+-*/%<>|&^~@!":
         return EXPRESSION
     word = typed_name(body)
     if word and not word[0].isdigit():
@@ -54,6 +65,29 @@ def keywords_allowed(line_prefix: str) -> frozenset[str]:
     if last.isalnum() or last in "_)]}'\"":  # a number, a call, a subscript, a string
         return AFTER_OPERAND if spaced else ALL
     return ALL
+
+
+def _in_string(line: str) -> bool:
+    """Whether line ends inside a string literal opened on it (an f-string's braces count as inside).
+
+    Example: _in_string('print("Press Enter to ') and not _in_string('x = "a" + ') and not _in_string("# it's ")
+    """
+    quote, i = "", 0
+    while i < len(line):
+        if quote and line[i] == "\\":
+            i += 2
+            continue
+        if quote and line.startswith(quote, i):
+            i, quote = i + len(quote), ""
+            continue
+        if not quote and line[i] == "#":
+            return False
+        if not quote and line[i] in "'\"":
+            quote = line[i] * 3 if line.startswith(line[i] * 3, i) else line[i]
+            i += len(quote)
+            continue
+        i += 1
+    return bool(quote)
 
 
 def _after_word(word: str, body: str, spaced: bool) -> frozenset[str]:
@@ -66,6 +100,8 @@ def _after_word(word: str, body: str, spaced: bool) -> frozenset[str]:
         return frozenset({"def", "for", "with"})
     if word == "not":
         return EXPRESSION | {"in"}  # `x not in y`
+    if word == "yield":
+        return EXPRESSION | {"from"}  # `yield from xs`
     if word in _NAME_FOLLOWS:
         return frozenset()
     if keyword.iskeyword(word) and word not in _OPERANDS:

@@ -47,6 +47,19 @@ from nib.model.text.keywords import AFTER_OPERAND, ALL, EXPRESSION, keywords_all
         ("class ", frozenset()),
         ("    nonlocal ", frozenset()),
         ("    pass ", ALL),
+        # places a first version got wrong (a review's list): each keyword here is valid Python
+        ("    x = yield ", EXPRESSION | {"from"}),  # `yield from xs`
+        ("    >>> ", ALL),  # a doctest's line is a statement's start
+        ("    ...     ", ALL),
+        ("weights = [1. ", AFTER_OPERAND),  # `[1. for _ in xs]`: a float, not an attribute's dot
+        ("    return 0. ", AFTER_OPERAND),
+        ("    for key, ", EXPRESSION | {"in"}),  # `for key, in pairs`
+        ("    case a, ", EXPRESSION | {"if"}),  # `case a, if guard`
+        ('    print("Press Enter to ', ALL),  # any word in a string
+        ('    msg = f"{n} items to ', ALL),
+        ("    s = '''a ", ALL),
+        ("from. ", frozenset({"import"})),
+        ('s = "a\\"b" ', AFTER_OPERAND),  # an escaped quote does not end the string
     ],
 )
 def test_the_keywords_allowed_where_a_name_starts(line_prefix, allowed):
