@@ -195,9 +195,9 @@ class ListRanker:
         stale: bool,
     ) -> Listing:
         """The candidates ranked by the mixture of the model, the identifier n-gram and jedi's order."""
-        # the model's and the n-gram's keywords that cannot start here (`for` after `[`); jedi's stay
+        # the model's and the n-gram's keywords that cannot start here (`for` after `[`); jedi's own here stay
         misplaced = keywords_misplaced(text[text.rfind("\n", 0, cursor) + 1 : cursor])
-        misplaced -= {n.name for n in answer.names} if answer and misplaced else set()
+        misplaced -= {n.name for n in answer.names} if answer and not stale and misplaced else set()
         items = [c for c in result.candidates if c.kind != "statement" and c.label not in misplaced]
         start = min((c.start for c in items if c.kind == "name"), default=cursor)
         context = tokens(text[max(start - 200, 0) : start])[-2:]

@@ -243,3 +243,17 @@ def test_the_models_keywords_that_cannot_start_there_are_dropped_and_jedis_stay(
     r = ListRanker(jedi=FixedJedi(answered("for", "format", position="name")), identifiers=IdentifierNgram())
     listing = r.complete(LocalCompleter.load(), "x = [", 5, Options(list_statement=False), key="a")
     assert ("for", "name") in [(c.label, c.kind) for c in listing.candidates]
+
+
+def test_a_keyword_jedi_gave_elsewhere_in_the_scope_does_not_keep_a_misplaced_one():
+    """jedi late: its last answer in the function (at a statement's start, where it offers `for`) is
+    not jedi's word on this place, so the model's `for` after `[` is still dropped."""
+    jedi = FixedJedi(answered("for", "format", position="name"))
+    r = ListRanker(jedi=jedi, identifiers=IdentifierNgram())
+    engine, options = LocalCompleter.load(), Options(list_statement=False)
+    here = "def f(items):\n    f"
+    assert "for" in [c.label for c in r.complete(engine, here, len(here), options, key="a", name_jedi_ms=0).candidates]
+    jedi.future = Future()  # late from now on: the names it gave last in the function are scored here
+    there = here + "\n    x = [f"
+    listing = r.complete(engine, there, len(there), options, key="a", name_jedi_ms=0)
+    assert listing.stale and [c.label for c in listing.candidates if c.kind == "name"] == ["format"]
