@@ -259,6 +259,8 @@ class ListPredictor:
             "items": [(c.label, c.kind, c.score) for c in listing.unmixed],
             "identifiers_p": listing.identifiers,
             "jedi_order": [n.name for n in listing.jedi.names] if listing.jedi else [],
+            "jedi_kinds": [n.kind for n in listing.jedi.names] if listing.jedi else [],
+            "before": document[document.rfind("\n", 0, max(start - 4000, 0)) + 1 : start],  # what `last_used` reads
         }
         ranker.forget(key)
         return record

@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from nib.model.completion.result import Candidate
-from nib.model.listing.mixing import WEIGHTS, Weights, combine, key_name
+from nib.model.listing.corrections import mixed
+from nib.model.listing.jedi import JediName
+from nib.model.listing.mixing import WEIGHTS, Weights, key_name
 from nib.model.progress import Progress
 
 from .points import identifier_points, python_files
@@ -69,8 +71,11 @@ def _key(record: dict) -> tuple[str, bool]:
 
 
 def rerank(record: dict, weights: Weights) -> list[str]:
+    """The point's list as the server ranks it (`corrections.mixed`), the mixture's weights these."""
     items = [Candidate(label, 0, score, kind, label) for label, kind, score in record["items"]]
-    return [c.label for c in combine(items, record["identifiers_p"], record["jedi_order"], weights)]
+    names = [JediName(n, k, "") for n, k in zip(record["jedi_order"], record["jedi_kinds"], strict=True)]
+    before = record["before"]
+    return [c.label for c in mixed(items, record["identifiers_p"], names, weights, _key(record), before, len(before))]
 
 
 def tune(records: list[dict]) -> tuple[dict[tuple[str, bool], Weights], float]:
@@ -165,7 +170,7 @@ def run(
 # What each point keeps only to be re-ranked under other weights while tuning: every candidate
 # with its scores (hundreds after `.`), tens of MB for a run. The written report keeps each
 # point's labels, gold, kind and latencies, from which its tables are computed.
-_TUNING_ONLY = ("items", "identifiers_p", "jedi_order")
+_TUNING_ONLY = ("items", "identifiers_p", "jedi_order", "jedi_kinds", "before")
 
 
 def top5(labels: list[str]) -> list[str]:

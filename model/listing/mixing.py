@@ -40,8 +40,10 @@ def load_weights(path: Path = WEIGHTS_FILE) -> dict[tuple[str, bool], Weights]:
 
 
 def save_weights(weights: dict[str, dict], about: dict, path: Path = WEIGHTS_FILE) -> None:
-    """weights as `nib eval --ranking` reports them ({"name, typed": {"model": ...}}), and how they were tuned."""
-    path.write_text(json.dumps({**about, "weights": weights}, indent=2) + "\n")
+    """weights as `nib eval --ranking` reports them ({"name, typed": {"model": ...}}), and how they were
+    tuned; the corrections fitted on top of them (`corrections.py`) are kept."""
+    kept = {k: v for k, v in json.loads(path.read_text()).items() if k == "corrections"} if path.exists() else {}
+    path.write_text(json.dumps({**about, "weights": weights, **kept}, indent=2) + "\n")
 
 
 WEIGHTS = load_weights()

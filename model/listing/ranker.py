@@ -43,14 +43,14 @@ from nib.model.text.lexeme import position_kind, typed_name
 from nib.model.text.prose import Checkpoint, in_prose
 from nib.model.text.scopes import at_module_level, enclosing_scopes
 
+from .corrections import mixed
 from .identifiers import IdentifierNgram, tokens
 from .jedi import WHOLE, JediAnswer, JediCompleter
 from .jedi_futures import deadline, wait
-from .mixing import WEIGHTS, Weights, combine
+from .mixing import WEIGHTS, Weights
 
-# jedi late at a name, a character typed: the file's names that extend it are scored too, the most
-# counted first: the locals jedi would give, which the list's model may not see in its shorter window
-# (nothing typed: the file's most counted words, prose's too, and not measured)
+# jedi late at a name, a character typed: the file's names that extend it are scored too, most counted first:
+# the locals jedi would give, beyond the list model's short window (nothing typed: most counted; unmeasured)
 NEARBY = 20
 SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
 MODULE: tuple[str, ...] = ()  # the module's level, as enclosing_scopes says it
@@ -194,15 +194,17 @@ class ListRanker:
         position: tuple[str, bool],
         stale: bool,
     ) -> Listing:
-        """The candidates ranked by the mixture of the model, the identifier n-gram and jedi's order."""
+        """The candidates ranked by the mixture of the model, the n-gram and jedi (`corrections.mixed`)."""
         # the model's and the n-gram's keywords that cannot start here (`for` after `[`); jedi's own here stay
-        misplaced = keywords_misplaced(text[text.rfind("\n", 0, cursor) + 1 : cursor])
+        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+        misplaced = keywords_misplaced(line)
         misplaced -= {n.name for n in answer.names} if answer and not stale and misplaced else set()
         items = [c for c in result.candidates if c.kind != "statement" and c.label not in misplaced]
         start = min((c.start for c in items if c.kind == "name"), default=cursor)
         context = tokens(text[max(start - 200, 0) : start])[-2:]
         probs = self.identifiers.probabilities(key, text, cursor, context, [c.label for c in items])
-        ranked = combine(items, probs, [n.name for n in answer.names] if answer else [], self.weights[position])
+        names = answer.names if answer else []
+        ranked = mixed(items, probs, names, self.weights[position], position, text, cursor - len(typed_name(line)))
         statement = [c for c in result.candidates if c.kind == "statement"]
         return Listing(ranked + statement, result.timings, answer, position, items, probs, stale=stale)
 
@@ -299,7 +301,8 @@ class ListRanker:
             return None  # nothing known extends it: a new name, which the model may guess
         total = sum(last.identifiers.get(c.label, 0.0) for c in items)
         probs = {c.label: last.identifiers.get(c.label, 0.0) / total if total else 0.0 for c in items}
-        ranked = combine(items, probs, [n.name for n in last.jedi.names] if last.jedi else [], self.weights[position])
+        names = last.jedi.names if last.jedi else []
+        ranked = mixed(items, probs, names, self.weights[position], position, text, asked.name_start)
         statement = engine.last_statement(text, cursor, options) if options.list_statement else None
         if statement is None:  # no ghost text asked here yet: the last one, if it is being typed through
             statement = next((c for c in last.candidates if c.kind == "statement" and c.extends(text, cursor)), None)

@@ -1,0 +1,135 @@
+"""Fit the list's corrections (`model/listing/corrections.py`) on the dev splits, and write them.
+
+At identifier points of `dev` and `fresh-dev` (never a reported split), one character of the name
+typed and jedi waited for (as after the cursor rested there), each point's list is collected as
+`nib eval --ranking` collects it (`ranking.collect`, the model the server loads for the list).
+Where a name is typed (`corrections.POSITIONS`), w maximises the gold name's softmax likelihood
+over its list's corrected scores (L2-regularised, gradient descent); points whose gold is not in
+the list say nothing. Each split is also fitted alone and measured on the other (MRR@5), a check
+that the w carry over to code they were not fitted on. --write puts w into weights.json.
+
+    python benchmarks/list_corrections.py --points 300 --json benchmarks/results/first_list/corrections/fit.json --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from latency import write_report
+
+from nib.model.completion.result import Candidate
+from nib.model.eval import ranking
+from nib.model.eval.heldout import fetch
+from nib.model.eval.points import identifier_points, python_files
+from nib.model.eval.predictors import ModelPredictor
+from nib.model.listing.corrections import FEATURES, POSITIONS, features, last_used
+from nib.model.listing.mixing import WEIGHTS, WEIGHTS_FILE, combine
+
+SPLITS = ("dev", "fresh-dev")
+JEDI_MS = 5000  # jedi answers: the list after a rest at the name
+
+
+def collect(engine, split: str, points: int, seed: int) -> list[dict]:
+    files = python_files(fetch(split))
+    texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
+    records = ranking.collect(engine, files, texts, identifier_points(texts, points, seed), JEDI_MS, typed=1)
+    return [{**r, "split": split} for r in records]
+
+
+def design(record: dict) -> tuple[list[str], np.ndarray]:
+    """A point's labels, mixed as the server mixes them, with [log p_mixture, f...] for each."""
+    items = [Candidate(label, 0, score, kind, label) for label, kind, score in record["items"]]
+    position = (record["position"][0], bool(record["position"][1]))
+    ranked = combine(items, record["identifiers_p"], record["jedi_order"], WEIGHTS[position])
+    kinds = dict(zip(record["jedi_order"], record["jedi_kinds"], strict=True))
+    used = last_used(record["before"], len(record["before"]))
+    rows = [
+        [max(c.score, -50.0)]
+        + features(
+            c.label, not record["identifiers_p"].get(c.label), kinds.get(c.label, ""), used.get(c.label.rstrip("="))
+        )
+        for c in ranked
+    ]
+    return [c.label for c in ranked], np.array(rows).reshape(len(rows), 1 + len(FEATURES))
+
+
+def fitted_on(records: list[dict]) -> list[tuple[list[str], np.ndarray, str]]:
+    return [(*design(r), r["gold"]) for r in records if r["position"][0] in POSITIONS and r["position"][1]]
+
+
+def fit(data, l2: float, steps: int = 300, rate: float = 0.5) -> np.ndarray:
+    w = np.zeros(len(FEATURES))
+    for _ in range(steps):
+        gradient, n = l2 * w, 0
+        for labels, x, gold in data:
+            at = [i for i, label in enumerate(labels) if label.rstrip("=") == gold]
+            if not at:
+                continue
+            s = x[:, 0] + x[:, 1:] @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            gradient += x[:, 1:].T @ p - x[at[0], 1:]
+            n += 1
+        w -= rate * gradient / max(n, 1)
+    return w
+
+
+def mrr5(data, w: np.ndarray) -> float:
+    rr = []
+    for labels, x, gold in data:
+        order = np.argsort(-(x[:, 0] + x[:, 1:] @ w), kind="stable") if labels else []
+        rr.append(ranking.reciprocal_rank([labels[i] for i in order], gold))
+    return round(float(np.mean(rr)), 4)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--points", type=int, default=300, help="points per split")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--l2", type=float, default=0.1)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--write", action="store_true", help=f"write w into {WEIGHTS_FILE.name}")
+    args = parser.parse_args()
+    model = ModelPredictor(None)  # the list's model, loaded as the server loads it
+    try:
+        records = {split: collect(model.engine, split, args.points, args.seed) for split in SPLITS}
+    finally:
+        model.close()
+    data = {split: fitted_on(rs) for split, rs in records.items()}
+    zero, w = np.zeros(len(FEATURES)), fit(data["dev"] + data["fresh-dev"], args.l2)
+    check = {}
+    for one, other in (SPLITS, SPLITS[::-1]):
+        alone = fit(data[one], args.l2)
+        check[f"fitted on {one}, measured on {other}"] = {
+            "without": mrr5(data[other], zero),
+            "with": mrr5(data[other], alone),
+        }
+    report = {
+        "command": "python " + " ".join(sys.argv),
+        "points": {split: len(d) for split, d in data.items()},
+        "weights": {f: round(float(v), 3) for f, v in zip(FEATURES, w, strict=True)},
+        "mrr5_fitted": {split: {"without": mrr5(d, zero), "with": mrr5(d, w)} for split, d in data.items()},
+        "held_out_check": check,
+    }
+    print(json.dumps(report, indent=1))
+    write_report(
+        args.json,
+        {
+            **report,
+            "records": [ranking.compact({"dev_records": rs, "tables": []})["dev_records"] for rs in records.values()],
+        },
+    )
+    if args.write:
+        weights = json.loads(WEIGHTS_FILE.read_text())
+        weights["corrections"] = {k: report[k] for k in ("command", "points", "weights", "mrr5_fitted")}
+        WEIGHTS_FILE.write_text(json.dumps(weights, indent=2) + "\n")
+        print(f"wrote {WEIGHTS_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The mixture corrected where a name is typed: builtins the file does not use, names used just above, jedi's kinds."""
+
+import numpy as np
+
+from nib.model.completion.result import Candidate, Result, Timings
+from nib.model.listing.corrections import FEATURES, corrected, features, last_used, mixed
+from nib.model.listing.identifiers import IdentifierNgram
+from nib.model.listing.jedi import JediCompleter, JediName
+from nib.model.listing.mixing import WEIGHTS, Weights
+from nib.model.listing.ranker import ListRanker
+
+MODEL_ONLY = Weights(1.0, 0.0, 0.0)
+
+
+def weights(**named: float) -> tuple[float, ...]:
+    return tuple(named.get(f, 0.0) for f in FEATURES)
+
+
+def test_last_used_counts_lines_up_from_the_name_and_skips_attributes_and_what_is_too_far():
+    text = "far = 1\n" + "pass\n" * 3 + "total = far\nrow.count += total\n    t"
+    assert last_used(text, len(text) - 1) == {"total": 1, "row": 1, "far": 2, "pass": 3}
+    assert last_used(text, len(text) - 1, lines=2) == {"total": 1, "row": 1, "far": 2}
+    assert last_used(text, len(text) - 1, lines=1) == {"total": 1, "row": 1}
+    assert last_used("x = 1", 0) == {}
+
+
+def test_features_of_a_candidate():
+    assert features("min", unused=True, kind="function", lines_up=None) == [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    assert features("min", unused=False, kind="function", lines_up=30) == [0.0] * 6
+    assert features("total", unused=False, kind="statement", lines_up=3) == [0.0, 1.0, 0.0, 0.0, 1.0, 0.0]
+    assert features("size=", unused=False, kind="param", lines_up=4) == [0.0, 0.0, 1.0, 1.0, 0.0, 0.0]
+    assert features("for", unused=True, kind="", lines_up=None) == [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+
+
+def test_an_unused_builtin_falls_below_a_variable_used_just_above():
+    ranked = [Candidate("min", 4, np.log(0.6), "name", "min"), Candidate("mins", 4, np.log(0.4), "name", "mins")]
+    kinds, used = {"min": "function", "mins": "statement"}, last_used("mins = []\nm", 10)
+    assert corrected(ranked, {"mins": 1.0}, kinds, used, weights()) == ranked  # nothing fitted: unchanged
+    w = weights(builtin_unused=-1.0, recent=1.0)
+    assert [(c.label, round(c.score, 4)) for c in corrected(ranked, {"mins": 1.0}, kinds, used, w)] == [
+        ("mins", round(np.log(0.4) + 1.0, 4)),
+        ("min", round(np.log(0.6) - 1.0, 4)),
+    ]
+    # min used in the file: not demoted; mins not used within NEARBY lines: not promoted
+    assert [c.label for c in corrected(ranked, {"mins": 1.0, "min": 0.1}, kinds, {}, w)] == ["min", "mins"]
+
+
+def test_mixed_corrects_only_where_a_name_is_typed():
+    items = [Candidate("len", 0, np.log(0.7), "name", "len"), Candidate("lines", 0, np.log(0.3), "name", "lines")]
+    names = [JediName("len", "function", ""), JediName("lines", "statement", "")]
+    text = "lines = f()\nl"
+    at = len(text) - 1
+    shipped = mixed(items, {"lines": 1.0}, names, MODEL_ONLY, ("name", True), text, at)
+    assert [c.label for c in shipped] == ["lines", "len"]  # the weights fitted on the dev splits
+    for position in (("name", False), ("attribute", True), ("import", True)):
+        assert [c.label for c in mixed(items, {"lines": 1.0}, names, MODEL_ONLY, position, text, at)] == [
+            "len",
+            "lines",
+        ]
+
+
+class FixedEngine:
+    """The list's model, its lexemes fixed."""
+
+    def __init__(self, candidates):
+        self.candidates = candidates
+
+    def list(self, request, names=None, names_only=False):
+        return Result([c for c in self.candidates if c.extends(request.text, request.cursor)], Timings())
+
+    def last_statement(self, text, cursor, options):
+        return None
+
+
+def test_the_ranker_corrects_its_list_and_the_list_it_narrows():
+    text = "mins = []\n"
+    engine = FixedEngine(
+        [Candidate("min", 10, np.log(0.6), "token", "min"), Candidate("mins", 10, np.log(0.4), "token", "mins")]
+    )
+    model_only = {position: MODEL_ONLY for position in WEIGHTS}
+    ranker = ListRanker(jedi=JediCompleter(), identifiers=IdentifierNgram(), weights=model_only)  # jedi not started
+    typed = ranker.complete(engine, text + "m", 11, key="a", use_jedi=False)
+    assert ([c.label for c in typed.candidates], typed.narrowed) == (["mins", "min"], False)
+    ranker.complete(engine, text, 10, key="b", use_jedi=False)  # nothing typed: the mixture alone
+    assert [c.label for c in ranker.complete(engine, text, 10, key="b", use_jedi=False).candidates] == ["min", "mins"]
+    narrowed = ranker.complete(engine, text + "m", 11, key="b", use_jedi=False)
+    assert ([c.label for c in narrowed.candidates], narrowed.narrowed) == (["mins", "min"], True)
