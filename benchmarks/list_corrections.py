@@ -5,7 +5,7 @@ typed and jedi waited for (as after the cursor rested there), each point's list 
 `nib eval --ranking` collects it (`ranking.collect`, the model the server loads for the list).
 Where a name is typed (`corrections.POSITIONS`), w maximises the gold name's softmax likelihood
 over its list's corrected scores (L2-regularised, gradient descent); points whose gold is not in
-the list say nothing. Each split is also fitted alone and measured on the other (MRR@5), a check
+the list say nothing. The mixture they correct is weights.json's: fit again when it is tuned again. Each split is also fitted alone and measured on the other (MRR@5), a check
 that the w carry over to code they were not fitted on. --write puts w into weights.json.
 
     python benchmarks/list_corrections.py --points 300 --json benchmarks/results/first_list/corrections/fit.json --write
@@ -62,20 +62,31 @@ def fitted_on(records: list[dict]) -> list[tuple[list[str], np.ndarray, str]]:
 
 
 def fit(data, l2: float, steps: int = 300, rate: float = 0.5) -> np.ndarray:
+    """w by gradient descent: the mean gradient of the gold's negative log-likelihood, plus l2 w. A
+    point whose gold is listed twice (`size` and `size=`) counts either."""
     w = np.zeros(len(FEATURES))
     for _ in range(steps):
-        gradient, n = l2 * w, 0
-        for labels, x, gold in data:
-            at = [i for i, label in enumerate(labels) if label.rstrip("=") == gold]
-            if not at:
-                continue
+        gradient, n = np.zeros(len(FEATURES)), 0
+        for x, at, p in _scored(data, w):
+            gradient += x[:, 1:].T @ p - x[at, 1:].T @ (p[at] / p[at].sum())
+            n += 1
+        w -= rate * (gradient / max(n, 1) + l2 * w)
+    return w
+
+
+def loss(data, w: np.ndarray) -> float:
+    """The gold's mean negative log-likelihood under w."""
+    return round(float(np.mean([-np.log(p[at].sum()) for _, at, p in _scored(data, w)])), 4)
+
+
+def _scored(data, w: np.ndarray):
+    """(features, where the gold is, the softmax of the corrected scores) of each point whose gold is listed."""
+    for labels, x, gold in data:
+        at = [i for i, label in enumerate(labels) if label.rstrip("=") == gold]
+        if at:
             s = x[:, 0] + x[:, 1:] @ w
             p = np.exp(s - s.max())
-            p /= p.sum()
-            gradient += x[:, 1:].T @ p - x[at[0], 1:]
-            n += 1
-        w -= rate * gradient / max(n, 1)
-    return w
+            yield x, at, p / p.sum()
 
 
 def mrr5(data, w: np.ndarray) -> float:
@@ -90,7 +101,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=300, help="points per split")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--l2", type=float, default=0.1)
+    parser.add_argument("--l2", type=float, default=0.01, help="the penalty on w's squares, per point")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--write", action="store_true", help=f"write w into {WEIGHTS_FILE.name}")
     args = parser.parse_args()
@@ -100,7 +111,8 @@ def main() -> int:
     finally:
         model.close()
     data = {split: fitted_on(rs) for split, rs in records.items()}
-    zero, w = np.zeros(len(FEATURES)), fit(data["dev"] + data["fresh-dev"], args.l2)
+    both = data["dev"] + data["fresh-dev"]
+    zero, w = np.zeros(len(FEATURES)), fit(both, args.l2)
     check = {}
     for one, other in (SPLITS, SPLITS[::-1]):
         alone = fit(data[one], args.l2)
@@ -112,6 +124,7 @@ def main() -> int:
         "command": "python " + " ".join(sys.argv),
         "points": {split: len(d) for split, d in data.items()},
         "weights": {f: round(float(v), 3) for f, v in zip(FEATURES, w, strict=True)},
+        "loss": {"without": loss(both, zero), "with": loss(both, w)},
         "mrr5_fitted": {split: {"without": mrr5(d, zero), "with": mrr5(d, w)} for split, d in data.items()},
         "held_out_check": check,
     }
@@ -125,7 +138,7 @@ def main() -> int:
     )
     if args.write:
         weights = json.loads(WEIGHTS_FILE.read_text())
-        weights["corrections"] = {k: report[k] for k in ("command", "points", "weights", "mrr5_fitted")}
+        weights["corrections"] = {k: report[k] for k in ("command", "points", "weights", "loss", "mrr5_fitted")}
         WEIGHTS_FILE.write_text(json.dumps(weights, indent=2) + "\n")
         print(f"wrote {WEIGHTS_FILE}")
     return 0

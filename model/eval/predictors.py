@@ -211,6 +211,7 @@ class ListPredictor:
         """Each ranker's labels and latency for the name that starts at start, asked at cursor;
         and what the mixture needs to re-rank it."""
         from nib.model.completion.request import Mode, Request
+        from nib.model.listing.corrections import CHARS
         from nib.model.listing.identifiers import tokens
         from nib.model.text.lexeme import typed_name
 
@@ -260,7 +261,7 @@ class ListPredictor:
             "identifiers_p": listing.identifiers,
             "jedi_order": [n.name for n in listing.jedi.names] if listing.jedi else [],
             "jedi_kinds": [n.kind for n in listing.jedi.names] if listing.jedi else [],
-            "before": document[document.rfind("\n", 0, max(start - 4000, 0)) + 1 : start],  # what `last_used` reads
+            "before": document[max(start - CHARS - 1, 0) : start],  # what `last_used` reads, and the character before
         }
         ranker.forget(key)
         return record

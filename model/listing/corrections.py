@@ -20,6 +20,7 @@ import json
 import keyword
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from nib.model.completion.result import Candidate
 
@@ -33,6 +34,9 @@ POSITIONS = ("name", "kwarg")
 RECENT, NEARBY = 3, 20  # lines above the cursor's line
 BUILTINS = frozenset(dir(builtins))
 _USED = re.compile(r"(?<![\w.])[^\W\d]\w*")  # a name, not an attribute (`x.name` is not a use of `name`)
+_WORD, _WORDS = re.compile(r"\w"), re.compile(r"\w*")
+_BREAK = re.compile(r"\r\n|\r|\n")  # as the editor counts lines
+CHARS = 8000  # read above a name at most (21 lines of 380 characters)
 
 
 def load_corrections(path=WEIGHTS_FILE) -> tuple[float, ...]:
@@ -46,29 +50,38 @@ CORRECTIONS = load_corrections()
 
 def last_used(text: str, end: int, lines: int = NEARBY) -> dict[str, int]:
     """Each name used in the `lines` lines above end's line and on it up to end: how many lines up.
+    At most CHARS characters are read (a minified line is not scanned whole on every list).
 
     Example: last_used("a = 1\\nb = a\\nc", 12) == {"a": 1, "b": 1}
     """
-    start = end
-    for _ in range(lines + 1):
-        start = text.rfind("\n", 0, start)
+    low, start = max(end - CHARS, 0), end
+    for _ in range(lines + 1):  # (a lone CR's lines are split below, in what is read)
+        start = text.rfind("\n", low, start)
         if start < 0:
+            start = _WORDS.match(text, low).end() if low and _WORD.match(text, low - 1) else low  # no name's tail
             break
-    start += 1
+    else:
+        start += 1
+    return _used(text[start:end], lines)
+
+
+@lru_cache(maxsize=4)  # the same name being typed: its list narrowed on each key reads the same lines
+def _used(window: str, lines: int) -> dict[str, int]:
+    """`last_used` in what it reads (the answer is shared: not to be changed)."""
     found: dict[str, int] = {}
-    line = text.count("\n", start, end)  # the first line's distance, counted down
-    for number, text_line in enumerate(text[start:end].split("\n")):
-        for name in _USED.findall(text_line):
-            found[name] = line - number
+    split = _BREAK.split(window)[-(lines + 1) :]
+    for up, line in zip(range(len(split) - 1, -1, -1), split, strict=True):  # the nearest use counts
+        for name in _USED.findall(line):
+            found[name] = up
     return found
 
 
 def features(label: str, unused: bool, kind: str, lines_up: int | None) -> list[float]:
     """A candidate's f. unused: the file around never uses it (the n-gram gives it nothing);
     kind: jedi's ("" where jedi did not offer it); lines_up: `last_used`'s (None: not there)."""
-    name = label.rstrip("=")  # a keyword argument is offered as `name=`
+    name = label.rstrip("=")  # a keyword argument is offered as `name=`: `type=` is not the builtin
     return [
-        float(name in BUILTINS and unused),
+        float(name == label and name in BUILTINS and unused),
         float(lines_up is not None and lines_up <= RECENT),
         float(lines_up is not None and RECENT < lines_up <= NEARBY),
         float(kind == "param"),
@@ -99,9 +112,11 @@ def corrected(
     identifiers: dict[str, float],
     kinds: dict[str, str],
     used: dict[str, int],
-    weights: tuple[float, ...] = CORRECTIONS,
+    weights: tuple[float, ...] | None = None,
 ) -> list[Candidate]:
-    """The mixture's list (scores its log-probabilities) with each candidate's correction added, sorted again."""
+    """The mixture's list (scores its log-probabilities) with each candidate's correction added, sorted
+    again. weights: w (None: the fitted CORRECTIONS)."""
+    weights = CORRECTIONS if weights is None else weights
     if not any(weights):
         return ranked
     out = []

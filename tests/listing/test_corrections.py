@@ -1,9 +1,11 @@
 """The mixture corrected where a name is typed: builtins the file does not use, names used just above, jedi's kinds."""
 
 import numpy as np
+import pytest
 
 from nib.model.completion.result import Candidate, Result, Timings
-from nib.model.listing.corrections import FEATURES, corrected, features, last_used, mixed
+from nib.model.listing import corrections
+from nib.model.listing.corrections import CHARS, FEATURES, corrected, features, last_used, mixed
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediCompleter, JediName
 from nib.model.listing.mixing import WEIGHTS, Weights
@@ -16,12 +18,28 @@ def weights(**named: float) -> tuple[float, ...]:
     return tuple(named.get(f, 0.0) for f in FEATURES)
 
 
+@pytest.fixture
+def fitted(monkeypatch):
+    """Corrections as a fit could give them (the shipped ones change with each fit)."""
+    monkeypatch.setattr(corrections, "CORRECTIONS", weights(builtin_unused=-1.0, recent=1.5, variable=1.0))
+
+
 def test_last_used_counts_lines_up_from_the_name_and_skips_attributes_and_what_is_too_far():
     text = "far = 1\n" + "pass\n" * 3 + "total = far\nrow.count += total\n    t"
     assert last_used(text, len(text) - 1) == {"total": 1, "row": 1, "far": 2, "pass": 3}
     assert last_used(text, len(text) - 1, lines=2) == {"total": 1, "row": 1, "far": 2}
     assert last_used(text, len(text) - 1, lines=1) == {"total": 1, "row": 1}
     assert last_used("x = 1", 0) == {}
+    assert last_used("a = 1\rb = a\r\nc", 13) == {"a": 1, "b": 1}  # a lone CR ends a line too, as in editors
+
+
+def test_last_used_reads_a_bounded_window_and_no_name_cut_at_its_edge():
+    line = "x" * (CHARS + 10) + " = y" + " + z" * (CHARS // 4)  # one huge line (minified)
+    assert last_used(line + "\nw", len(line) + 1) == {"z": 1}  # y and the cut name's tail are too far up
+    tail = " + beta" * (CHARS // 7)
+    tail += " " * (CHARS - 2 - len(tail))  # the window starts at alpha's "ha": no name `ha`
+    assert last_used("alpha" + tail, 5 + len(tail)) == {"beta": 0}
+    assert last_used(" a " + tail, 3 + len(tail)) == {"a": 0, "beta": 0}  # a whole name at the edge counts
 
 
 def test_features_of_a_candidate():
@@ -29,6 +47,8 @@ def test_features_of_a_candidate():
     assert features("min", unused=False, kind="function", lines_up=30) == [0.0] * 6
     assert features("total", unused=False, kind="statement", lines_up=3) == [0.0, 1.0, 0.0, 0.0, 1.0, 0.0]
     assert features("size=", unused=False, kind="param", lines_up=4) == [0.0, 0.0, 1.0, 1.0, 0.0, 0.0]
+    # a keyword argument named like a builtin (`type=`, `help=`) is not the builtin
+    assert features("type=", unused=True, kind="param", lines_up=None) == [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     assert features("for", unused=True, kind="", lines_up=None) == [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
 
 
@@ -45,13 +65,13 @@ def test_an_unused_builtin_falls_below_a_variable_used_just_above():
     assert [c.label for c in corrected(ranked, {"mins": 1.0, "min": 0.1}, kinds, {}, w)] == ["min", "mins"]
 
 
-def test_mixed_corrects_only_where_a_name_is_typed():
+def test_mixed_corrects_only_where_a_name_is_typed(fitted):
     items = [Candidate("len", 0, np.log(0.7), "name", "len"), Candidate("lines", 0, np.log(0.3), "name", "lines")]
     names = [JediName("len", "function", ""), JediName("lines", "statement", "")]
     text = "lines = f()\nl"
     at = len(text) - 1
     shipped = mixed(items, {"lines": 1.0}, names, MODEL_ONLY, ("name", True), text, at)
-    assert [c.label for c in shipped] == ["lines", "len"]  # the weights fitted on the dev splits
+    assert [c.label for c in shipped] == ["lines", "len"]
     for position in (("name", False), ("attribute", True), ("import", True)):
         assert [c.label for c in mixed(items, {"lines": 1.0}, names, MODEL_ONLY, position, text, at)] == [
             "len",
@@ -72,7 +92,7 @@ class FixedEngine:
         return None
 
 
-def test_the_ranker_corrects_its_list_and_the_list_it_narrows():
+def test_the_ranker_corrects_its_list_and_the_list_it_narrows(fitted):
     text = "mins = []\n"
     engine = FixedEngine(
         [Candidate("min", 10, np.log(0.6), "token", "min"), Candidate("mins", 10, np.log(0.4), "token", "mins")]
