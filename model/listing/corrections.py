@@ -58,7 +58,8 @@ def last_used(text: str, end: int, lines: int = NEARBY) -> dict[str, int]:
     for _ in range(lines + 1):  # (a lone CR's lines are split below, in what is read)
         start = text.rfind("\n", low, start)
         if start < 0:
-            start = _WORDS.match(text, low).end() if low and _WORD.match(text, low - 1) else low  # no name's tail
+            tail = _WORDS.match(text, low) if low and _WORD.match(text, low - 1) else None  # no name's tail
+            start = tail.end() if tail else low
             break
     else:
         start += 1
