@@ -26,7 +26,7 @@ from nib.model.eval import ranking
 from nib.model.eval.heldout import fetch
 from nib.model.eval.points import identifier_points, python_files
 from nib.model.eval.predictors import ModelPredictor
-from nib.model.listing.corrections import FEATURES, POSITIONS, features, last_used
+from nib.model.listing.corrections import FEATURES, POSITIONS, last_used, rows
 from nib.model.listing.mixing import WEIGHTS, WEIGHTS_FILE, combine
 
 SPLITS = ("dev", "fresh-dev")
@@ -47,14 +47,9 @@ def design(record: dict) -> tuple[list[str], np.ndarray]:
     ranked = combine(items, record["identifiers_p"], record["jedi_order"], WEIGHTS[position])
     kinds = dict(zip(record["jedi_order"], record["jedi_kinds"], strict=True))
     used = last_used(record["before"], len(record["before"]))
-    rows = [
-        [max(c.score, -50.0)]
-        + features(
-            c.label, not record["identifiers_p"].get(c.label), kinds.get(c.label, ""), used.get(c.label.rstrip("="))
-        )
-        for c in ranked
-    ]
-    return [c.label for c in ranked], np.array(rows).reshape(len(rows), 1 + len(FEATURES))
+    f = rows(ranked, record["identifiers_p"], kinds, used)
+    x = [[max(c.score, -50.0), *row] for c, row in zip(ranked, f, strict=True)]
+    return [c.label for c in ranked], np.array(x).reshape(len(x), 1 + len(FEATURES))
 
 
 def fitted_on(records: list[dict]) -> list[tuple[list[str], np.ndarray, str]]:

@@ -120,8 +120,18 @@ def corrected(
     weights = CORRECTIONS if weights is None else weights
     if not any(weights):
         return ranked
-    out = []
-    for c in ranked:
-        f = features(c.label, not identifiers.get(c.label), kinds.get(c.label, ""), used.get(c.label.rstrip("=")))
-        out.append(replace(c, score=c.score + sum(w * x for w, x in zip(weights, f, strict=True))))
+    out = [
+        replace(c, score=c.score + sum(w * x for w, x in zip(weights, f, strict=True)))
+        for c, f in zip(ranked, rows(ranked, identifiers, kinds, used), strict=True)
+    ]
     return sorted(out, key=lambda c: -c.score)
+
+
+def rows(
+    ranked: list[Candidate], identifiers: dict[str, float], kinds: dict[str, str], used: dict[str, int]
+) -> list[list[float]]:
+    """Each candidate's f (`features`): identifiers the n-gram's, kinds jedi's, used `last_used`'s."""
+    return [
+        features(c.label, not identifiers.get(c.label), kinds.get(c.label, ""), used.get(c.label.rstrip("=")))
+        for c in ranked
+    ]
