@@ -264,9 +264,24 @@ def create_server(
     return server
 
 
+def _log_handlers() -> list[logging.Handler]:
+    """stderr (the editor's log), and the file NIB_LOG_FILE names, if any: an editor may keep
+    stderr in a buffer that is lost when it ends (code-server's output channel) or not at all."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    path = os.environ.get("NIB_LOG_FILE")
+    if path:
+        try:
+            handlers.append(logging.FileHandler(path, encoding="utf-8"))
+        except OSError as e:
+            print(f"nib: NIB_LOG_FILE: cannot write {path} ({e.strerror}); logging to stderr only", file=sys.stderr)
+    return handlers
+
+
 def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None, test_requests: bool = False) -> int:
     logging.basicConfig(
-        stream=sys.stderr, level=(log_level or "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        handlers=_log_handlers(),
+        level=(log_level or "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("pygls").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request to an engine: nib logs its own

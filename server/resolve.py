@@ -49,7 +49,8 @@ async def resolve(ls: NibServer, item: types.CompletionItem) -> types.Completion
             asked.cancel()
     found = None if asked.cancelled() or asked.exception() is not None else asked.result()
     if not isinstance(found, Description):
-        ls.log.debug("no description of %r: %s", item.label, "cancelled" if asked.cancelled() else asked.exception())
+        why = "jedi's worker busy or late" if asked.cancelled() else asked.exception() or "jedi has none"
+        ls.log.info("no details of %r: %s", item.label, why)  # rare: VS Code cancels a resolve while one types
         return item
     keyword = {K.Class: "class ", K.Function: "def "}.get(K(item.kind), "")  # as Python writes the signature
     return attrs.evolve(

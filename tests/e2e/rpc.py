@@ -14,8 +14,8 @@ import threading
 
 
 class RawClient:
-    def __init__(self, command: list[str], stderr=subprocess.DEVNULL):
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+    def __init__(self, command: list[str], stderr=subprocess.DEVNULL, env: dict | None = None):
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
         self.ids = itertools.count(1)
         self.responses: dict[object, dict] = {}
         self.notifications: queue.Queue = queue.Queue()

@@ -5,6 +5,7 @@ test can read the document text and the caches back) and talks raw JSON-RPC.
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -265,6 +266,32 @@ def test_a_document_over_the_size_limit_gets_no_completion_and_one_log_line():
     client.close()
     log = client.process.stderr.read().decode()
     assert log.count("over maxDocumentChars=5000") == 1
+
+
+@pytest.mark.parametrize("writable", [True, False])
+def test_the_log_also_goes_to_the_file_nib_log_file_names(tmp_path: Path, writable: bool):
+    path = tmp_path / "nib.log" if writable else tmp_path / "missing" / "nib.log"
+    client = RawClient(TEST_SERVER, stderr=subprocess.PIPE, env={**os.environ, "NIB_LOG_FILE": str(path)})
+    client.initialize(options={"jedi": {"budgetMs": 5000}})  # jedi's first answer waited for
+    uri = "file:///tmp/nib_logged.py"
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import os\nos."}},
+    )
+    listed = client.request(
+        "textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 3}}
+    )
+    assert "path" in [item["label"] for item in listed["items"]]  # the server serves either way
+    client.close()
+    log = client.process.stderr.read().decode()
+    assert re.search(r"INFO nib: list nib_logged\.py:1:3 ", log), log
+    if writable:
+        assert path.read_text() == log  # line for line what the editor's log got
+    else:
+        assert log.startswith(
+            f"nib: NIB_LOG_FILE: cannot write {path} (No such file or directory); logging to stderr only\n"
+        )
+        assert not path.exists()
 
 
 # -- model loading failures --------------------------------------------------------

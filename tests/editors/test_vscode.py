@@ -144,7 +144,9 @@ def code_server(
             "--disable-getting-started-override",
             str(workspace),
         ],
-        env=_env(home),
+        # nib's log also into a file: code-server may not have written its output channel's last
+        # lines to disk when it is stopped (a CI failure's log ended 40 s before the failing step)
+        env={**_env(home), "NIB_LOG_FILE": str(tmp_path / "nib-server.log")},
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -194,6 +196,9 @@ def code_server(
     (ARTIFACTS / f"{name}-nib.log").write_text(text)
     if "error" in seen:
         print_tail("nib's output channel", text)
+        server_log = tmp_path / "nib-server.log"
+        logged = server_log.read_text(errors="replace") if server_log.exists() else ""
+        print_tail("nib's log file (NIB_LOG_FILE)", logged, lines=80)
     return seen, text
 
 

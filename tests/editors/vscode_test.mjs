@@ -208,7 +208,8 @@ async function demo() {
     // VS Code resolves an item once per list: when jedi's worker is busy past the resolve's wait
     // (a busy machine), the item comes back bare and its details stay empty. The server keeps
     // jedi's late answer, so a new list shows it, as a user would see after Escape and Ctrl+Space.
-    for (let attempt = 0; attempt < 3; attempt++) {
+    seen.detailsTried = []; // what each list that showed no details showed instead
+    for (let attempt = 0; attempt < 4; attempt++) {
       labels = await listWithJedi();
       await page.keyboard.press("PageUp"); // the first item focused (VS Code may focus one used before)
       // Ctrl+Space on an open list shows the focused item's details (VS Code resolves the item);
@@ -219,8 +220,13 @@ async function demo() {
           docs, { timeout: 10_000 });
         break;
       } catch {
-        if (attempt === 2) throw new Error("no details shown after 3 lists");
-        seen.detailsAsked = attempt + 2; // the lists asked so far
+        seen.detailsTried.push(await page.evaluate(() => ({
+          first: document.querySelector(".suggest-widget.visible .monaco-list-row")?.getAttribute("aria-label"),
+          focused: document.querySelector(".suggest-widget.visible .monaco-list-row.focused")?.getAttribute("aria-label"),
+          showsDetails: !!document.querySelector(".suggest-widget.visible.shows-details"),
+          type: document.querySelector(".suggest-details-container .type")?.textContent,
+        })));
+        if (attempt === 3) throw new Error("no details shown after 4 lists");
       }
     }
     const text = (selector) => page.$eval(selector, (e) => e.textContent.trim());
