@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
-_BREAK = re.compile(r"\r\n|\r|\n")
+from nib.model.text.lines import LINE_BREAK
 
 
 def line_starts(text: str) -> list[int]:
     """Example: line_starts("a\\r\\nb\\nc") == [0, 3, 5]"""
-    return [0] + [m.end() for m in _BREAK.finditer(text)]
+    return [0] + [m.end() for m in LINE_BREAK.finditer(text)]
 
 
 def edit_line_starts(starts: list[int], new_text: str, a: int, b: int, inserted: int) -> list[int]:
@@ -31,7 +31,7 @@ def edit_line_starts(starts: list[int], new_text: str, a: int, b: int, inserted:
     head = starts[: bisect_left(starts, a)] or [0]
     middle = [
         m.end()
-        for m in _BREAK.finditer(new_text, max(a - 2, 0), min(end + 2, len(new_text)))
+        for m in LINE_BREAK.finditer(new_text, max(a - 2, 0), min(end + 2, len(new_text)))
         if a <= m.end() <= end and m.end() > 0
     ]
     delta = inserted - (b - a)

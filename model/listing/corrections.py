@@ -8,7 +8,7 @@ log-linearly:
     score = log p_mixture + sum_k w_k f_k
 
 with f: a builtin the file around does not use; used within RECENT lines above the cursor, or
-within NEARBY; jedi's kind a parameter, or a variable (jedi's "statement"); a keyword. The w are
+within NEARBY; jedi's kind a parameter, or a variable (jedi's "statement", not an unused builtin); a keyword. The w are
 fitted on the dev splits' lists (softmax over each list, the gold name's likelihood) by
 `benchmarks/list_corrections.py`, which writes them into weights.json.
 """
@@ -23,6 +23,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from nib.model.completion.result import Candidate
+from nib.model.text.lines import LINE_BREAK
 
 from .jedi import JediName
 from .mixing import WEIGHTS_FILE, Weights, combine
@@ -35,7 +36,6 @@ RECENT, NEARBY = 3, 20  # lines above the cursor's line
 BUILTINS = frozenset(dir(builtins))
 _USED = re.compile(r"(?<![\w.])[^\W\d]\w*")  # a name, not an attribute (`x.name` is not a use of `name`)
 _WORD, _WORDS = re.compile(r"\w"), re.compile(r"\w*")
-_BREAK = re.compile(r"\r\n|\r|\n")  # as the editor counts lines
 CHARS = 8000  # read above a name at most (21 lines of 380 characters)
 
 
@@ -70,7 +70,7 @@ def last_used(text: str, end: int, lines: int = NEARBY) -> dict[str, int]:
 def _used(window: str, lines: int) -> dict[str, int]:
     """`last_used` in what it reads (the answer is shared: not to be changed)."""
     found: dict[str, int] = {}
-    split = _BREAK.split(window)[-(lines + 1) :]
+    split = LINE_BREAK.split(window)[-(lines + 1) :]
     for up, line in zip(range(len(split) - 1, -1, -1), split, strict=True):  # the nearest use counts
         for name in _USED.findall(line):
             found[name] = up
@@ -81,12 +81,14 @@ def features(label: str, unused: bool, kind: str, lines_up: int | None) -> list[
     """A candidate's f. unused: the file around never uses it (the n-gram gives it nothing);
     kind: jedi's ("" where jedi did not offer it); lines_up: `last_used`'s (None: not there)."""
     name = label.rstrip("=")  # a keyword argument is offered as `name=`: `type=` is not the builtin
+    builtin_unused = name == label and name in BUILTINS and unused
     return [
-        float(name == label and name in BUILTINS and unused),
+        float(builtin_unused),
         float(lines_up is not None and lines_up <= RECENT),
         float(lines_up is not None and RECENT < lines_up <= NEARBY),
         float(kind == "param"),
-        float(kind == "statement"),
+        # jedi says "statement" of `license` and `copyright` too (the site module's): not the file's variables
+        float(kind == "statement" and not builtin_unused),
         float(keyword.iskeyword(name) or kind == "keyword"),
     ]
 

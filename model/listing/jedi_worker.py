@@ -20,14 +20,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 
 from nib.model.listing.site_paths import site_paths
 from nib.model.text.lexeme import position_kind, typed_name
-
-_BREAK = re.compile(r"\r\n|\r|\n")
-
+from nib.model.text.lines import LINE_BREAK
 
 DOC_CHARS = 4000  # a docstring is cut there: an editor shows it in a small pane
 
@@ -54,10 +51,10 @@ def _completions(text: str, cursor: int, path: str | None, environment: str | No
     import jedi
 
     _no_project_files(jedi)
-    breaks = list(_BREAK.finditer(text, 0, cursor))  # as jedi (parso) counts lines: CR alone ends one too
+    breaks = list(LINE_BREAK.finditer(text, 0, cursor))  # as jedi (parso) counts lines: CR alone ends one too
     line_start = breaks[-1].end() if breaks else 0
     line_prefix = text[line_start:cursor]
-    line_end = _BREAK.search(text, cursor)
+    line_end = LINE_BREAK.search(text, cursor)
     rest = text[cursor : line_end.start() if line_end else len(text)]
     if not rest.strip() and not typed_name(line_prefix) and not line_prefix.endswith("\\"):
         # where a name starts with nothing after it on the line (a blank indented line, `x = `,

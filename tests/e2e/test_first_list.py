@@ -51,8 +51,8 @@ async def test_jedi_late_at_a_new_place_the_list_has_the_modules_names_jedi_gave
         ("count", K.Text, guess),
         ("compile", K.Function, "nib · function"),  # builtins the file does not use: below (corrections.py)
         ("counts", K.Text, guess),  # not jedi's `continue` from the module's level: no keyword after `= `
-        ("copyright", K.Variable, "nib · statement"),
         ("complex", K.Class, "nib · class"),
+        ("copyright", K.Variable, "nib · statement"),  # a builtin too, though jedi calls it a variable
         ("counts1", K.Text, guess),
         ("counted", K.Text, guess),
     ]

@@ -50,6 +50,10 @@ def test_features_of_a_candidate():
     # a keyword argument named like a builtin (`type=`, `help=`) is not the builtin
     assert features("type=", unused=True, kind="param", lines_up=None) == [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     assert features("for", unused=True, kind="", lines_up=None) == [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    # jedi says "statement" of `license` (the site module's): an unused builtin, not the file's variable;
+    # a builtin's name the file assigns (`id = ...`, the n-gram saw it) is its variable
+    assert features("license", unused=True, kind="statement", lines_up=None) == [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    assert features("id", unused=False, kind="statement", lines_up=2) == [0.0, 1.0, 0.0, 0.0, 1.0, 0.0]
 
 
 def test_an_unused_builtin_falls_below_a_variable_used_just_above():
