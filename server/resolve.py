@@ -47,10 +47,12 @@ async def resolve(ls: NibServer, item: types.CompletionItem) -> types.Completion
     finally:
         if not asked.done():
             asked.cancel()
-    found = None if asked.cancelled() or asked.exception() is not None else asked.result()
-    if not isinstance(found, Description):
-        why = "jedi's worker busy or late" if asked.cancelled() else asked.exception() or "jedi has none"
-        ls.log.info("no details of %r: %s", item.label, why)  # rare: VS Code cancels a resolve while one types
+    error = None if asked.cancelled() else asked.exception()
+    found = None if asked.cancelled() or error is not None else asked.result()
+    if not isinstance(found, Description) or not (found.signature or found.doc):
+        if found is None:  # rare (VS Code cancels a resolve while one types): said, without the name
+            ls.log.info("an item's details: none, %s", "jedi failed" if error else "jedi's worker busy or late")
+        ls.log.debug("no details of %r: %s", item.label, error or found or "late")  # jedi's error may quote a line
         return item
     keyword = {K.Class: "class ", K.Function: "def "}.get(K(item.kind), "")  # as Python writes the signature
     return attrs.evolve(
