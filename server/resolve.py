@@ -50,9 +50,10 @@ async def resolve(ls: NibServer, item: types.CompletionItem) -> types.Completion
     error = None if asked.cancelled() else asked.exception()
     found = None if asked.cancelled() or error is not None else asked.result()
     if not isinstance(found, Description) or not (found.signature or found.doc):
+        why = "jedi failed" if error else "jedi's worker busy or late" if found is None else "jedi has none"
         if found is None:  # rare (VS Code cancels a resolve while one types): said, without the name
-            ls.log.info("an item's details: none, %s", "jedi failed" if error else "jedi's worker busy or late")
-        ls.log.debug("no details of %r: %s", item.label, error or found or "late")  # jedi's error may quote a line
+            ls.log.info("an item's details: none, %s", why)
+        ls.log.debug("no details of %r: %s", item.label, error or why)  # jedi's error may quote a line
         return item
     keyword = {K.Class: "class ", K.Function: "def "}.get(K(item.kind), "")  # as Python writes the signature
     return attrs.evolve(

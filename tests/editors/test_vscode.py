@@ -118,7 +118,7 @@ def code_server(
     Chromium, stop it: what the editor showed, and the text of nib's output channel (both also
     kept as out/editor-tests/NAME.*). A step that failed is in seen["error"]: the test says when.
     """
-    home, data = tmp_path / "home", tmp_path / "data"
+    home, data, server_log = tmp_path / "home", tmp_path / "data", tmp_path / "nib-server.log"
     # A code-server window is a remote one: VS Code takes a "machine" setting from the remote's user
     # settings (data/Machine) and drops it from the browser's (data/User). Put in data/User, it counted
     # only when that file was parsed before nib's settings were registered: a race, which CI once lost.
@@ -146,7 +146,7 @@ def code_server(
         ],
         # nib's log also into a file: code-server may not have written its output channel's last
         # lines to disk when it is stopped (a CI failure's log ended 40 s before the failing step)
-        env={**_env(home), "NIB_LOG_FILE": str(tmp_path / "nib-server.log")},
+        env={**_env(home), "NIB_LOG_FILE": str(server_log)},
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -196,7 +196,6 @@ def code_server(
     (ARTIFACTS / f"{name}-nib.log").write_text(text)
     if "error" in seen:
         print_tail("nib's output channel", text)
-        server_log = tmp_path / "nib-server.log"
         logged = server_log.read_text(errors="replace") if server_log.exists() else ""
         print_tail("nib's log file (NIB_LOG_FILE)", logged, lines=80)
     return seen, text
