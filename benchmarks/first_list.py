@@ -21,6 +21,11 @@ list's latency. Scenarios (each in a new server):
 --real-paths opens each document at its file's own path (jedi finds the package's other modules
 beside it), as an editor does; by default each point has a path of its own under /bench/.
 
+--typed 0 asks the list where the name starts, before any of it is typed: after a `.` typed as
+the last key, as that trigger character asks it; elsewhere invoked (Ctrl+Space). Then `typing`
+types the character before the name and asks there, and `open`, `pause` and `rested` ask
+without a key.
+
     python benchmarks/first_list.py --split fresh --points 100 --json benchmarks/results/first_list/fresh.json
     python benchmarks/first_list.py --compare BEFORE.json AFTER.json   # paired, on the same points
 """
@@ -65,17 +70,17 @@ def labels_of(answer) -> list[str]:
     return [i.label for i in sorted(items, key=lambda i: i.sort_text or "")]
 
 
-async def point(
-    client, uri: str, text: str, gold: str, scenario: str, pause_s: float, pace_s: float, ghost: bool, rest_s=0.0
-):
+async def point(client, uri: str, text: str, gold: str, scenario: str, pace=(0.0, 0.0, 0.0), ghost=False, typed=1):
     """(labels, ms, the ghost texts of the keys before) of the list asked once the name's first
-    character is typed at the end of text; ghost: the ghost text asked with each key too, as an
-    editor with inline completions asks."""
+    `typed` characters (0 or 1) are typed at the end of text; pace: (the pause, a key's interval,
+    the rest) in seconds; ghost: the ghost text asked with each key too, as an editor with inline
+    completions asks."""
+    pause_s, pace_s, rest_s = pace
     opened = text[:-1] if scenario in ("typing", "shown") and text else text
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=opened))
     )
-    keys = ([text[-1]] if opened != text else []) + [gold[0]]
+    keys = ([text[-1]] if opened != text else []) + list(gold[:typed])
     doc, ghosts = types.TextDocumentIdentifier(uri), []
     if scenario in ("pause", "typing", "shown"):
         await asyncio.sleep(pause_s)
@@ -100,7 +105,8 @@ async def point(
         if ghost and i < len(keys) - 1:
             ghosts.append(asyncio.ensure_future(inline_request(client, doc, position(opened, len(opened)))))
     t = time.perf_counter()
-    listed = list_request(client, doc, position(opened, len(opened)))  # sent here, then the ghost text's
+    # sent here, then the ghost text's; by `.` if that was the last key, else invoked (Ctrl+Space)
+    listed = list_request(client, doc, position(opened, len(opened)), keys[-1] if keys else "")
     ghosts += [asyncio.ensure_future(inline_request(client, doc, position(opened, len(opened))))] if ghost else []
     answer = await asyncio.wait_for(listed, 30)
     ms = (time.perf_counter() - t) * 1e3
@@ -124,17 +130,17 @@ def inserted(answer) -> str | None:
 
 
 async def scenario_run(
-    cmd, texts, points, scenario: str, settings: dict, pace: tuple[float, float, float], ghost: bool, paths=None
+    cmd, texts, points, scenario: str, settings: dict, pace: tuple, ghost: bool, paths=None, typed=1
 ) -> list:
     """Each point's record; paths: each file's own, where its points' documents open (jedi then finds
     the package's other modules beside it), else a path of its own under /bench/."""
     client = await start(cmd, merged(settings, WAITED) if scenario == "waited" else settings)
-    await point(client, "file:///bench/warm.py", "import os\nos.pa", "path", "open", 0, 0, ghost)  # loads the models
+    await point(client, "file:///bench/warm.py", "import os\nos.pa", "path", "open", ghost=ghost)  # loads the models
     records = []
     for n, p in enumerate(points):
         text = texts[p.file][: p.offset]
         uri = paths[p.file].as_uri() if paths else f"file:///bench/{scenario}/{n}.py"
-        labels, ms, before = await point(client, uri, text, p.gold, scenario, pace[0], pace[1], ghost, pace[2])
+        labels, ms, before = await point(client, uri, text, p.gold, scenario, pace, ghost, typed)
         record = {"kind": p.kind, "gold": p.gold, "labels": labels[:10], "ms": round(ms, 2)}
         record |= {"ghost_text_before": before[0]} if before else {}
         records.append(record | ({"server": await steps(client)} if "--test-requests" in cmd else {}))
@@ -191,6 +197,9 @@ def main() -> int:
     parser.add_argument(
         "--breakdown", action="store_true", help="keep where the server's time went for each timed list (its steps)"
     )
+    parser.add_argument(
+        "--typed", type=int, default=1, choices=(0, 1), help="the name's characters typed before the list (0: invoked)"
+    )
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"), help="two reports, paired")
     args = parser.parse_args()
@@ -199,6 +208,8 @@ def main() -> int:
         return 0
     if "shown" in args.scenarios and not args.ghost_text:
         parser.error("the shown scenario waits for a ghost text: add --ghost-text")
+    if "shown" in args.scenarios and not args.typed:
+        parser.error("the shown scenario types the name's first character: it needs --typed 1")
 
     files = python_files(fetch(args.split))
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
@@ -216,12 +227,13 @@ def main() -> int:
         "settings": settings,
         "model": args.model or "nib's default here",
         "ghost_text": args.ghost_text,
+        "typed": args.typed,
         "scenarios": {},
     }
     for scenario in args.scenarios:
         paths = files if args.real_paths else None
         pace = (args.pause_ms / 1e3, 1 / args.cps, args.rest_ms / 1e3)
-        run = scenario_run(cmd, texts, points, scenario, settings, pace, args.ghost_text, paths)
+        run = scenario_run(cmd, texts, points, scenario, settings, pace, args.ghost_text, paths, args.typed)
         records = asyncio.run(run)
         report["scenarios"][scenario] = {**summarise(records, args.seed), "records": records}
         s = report["scenarios"][scenario]

@@ -8,7 +8,8 @@ area(w, h=2)`) and its docstring (the item's documentation, plain text). Only na
 (their kinds, `convert.KINDS`) are looked up, where the document gets lists: the model's guesses,
 keywords, literals and the statement come back as they were, and so does a name jedi has nothing
 on, or not within RESOLVE_MS. The worker takes it as a background call (`JediCompleter.describe`,
-which keeps the last answers): it never replaces a list's call waiting for the worker.
+which keeps the last answers): it waits behind a list's call waiting for the worker, and a
+list's newer call does not drop it (only a newer background call does).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from nib.model.text.lexeme import typed_name
 
-from .jedi_futures import Asked, cancelled, copy, done, failed
+from .jedi_futures import Asked, copy, done, failed
 
 log = logging.getLogger("nib.jedi")
 
@@ -90,8 +90,8 @@ class JediCompleter:
         self._pending: dict[int, Future] = {}
         self._ids = itertools.count()
         self._busy: Future | None = None  # the call the worker is on
-        # (future, call, background): the next call, when the worker is free
-        self._waiting: tuple[Future, dict, bool] | None = None
+        # background? -> (future, call): the next calls when the worker is free, a list's first
+        self._waiting: dict[bool, tuple[Future, dict]] = {}
         self._lock = threading.RLock()  # RLock: a done callback may run at once, inside the lock
         # where jedi was asked -> its answer: the last few (typing back over a name finds it again)
         self._memo: OrderedDict[tuple, JediAnswer] = OrderedDict()
@@ -117,9 +117,10 @@ class JediCompleter:
 
         When the worker is busy, the call waits behind it; a newer call replaces a waiting
         one (whose future is cancelled), so calls never pile up behind a slow one. background:
-        a call no list waits for (a document just opened), which never replaces a waiting one
-        (its future comes back cancelled then). environment: the interpreter or virtual
-        environment whose packages jedi reads (`jedi.environment`); "": nib's own.
+        a call no list waits for (a document just opened, an item's description), which waits
+        in a place of its own, after a list's waiting call: it never delays a list that waits
+        and is not dropped by one. environment: the interpreter or virtual environment whose
+        packages jedi reads (`jedi.environment`); "": nib's own.
         """
         key = None
         if at_name_start:
@@ -142,7 +143,7 @@ class JediCompleter:
 
     def describe(self, text: str, cursor: int, name: str, path: str | None = None, environment: str = "") -> Future:
         """A future of jedi's Description of name, completed at cursor (the start of the name). A
-        background call (`ask`): it never replaces a list's call waiting for the worker, though a
+        background call (`ask`): it waits behind a list's call waiting for the worker, though a
         list's call may wait behind it once the worker is on it."""
         key = (path, hash(text[:cursor]), name, environment)
         with self._lock:
@@ -198,28 +199,29 @@ class JediCompleter:
     # -- the worker -------------------------------------------------------------
 
     def _call(self, call: dict, background: bool) -> Future:
-        """Under self._lock: call sent now, or when the worker is free, replacing the call waiting
-        there; a background call never replaces a list's (it comes back cancelled then)."""
+        """Under self._lock: call sent now, or when the worker is free, replacing the call of its
+        kind (a list's, a background one) waiting there."""
         if self._busy is None or self._busy.done():
             return self._submit(call)
-        waiting = self._waiting
-        if waiting is not None and not waiting[0].cancelled():
-            if background and not waiting[2]:
-                return cancelled()
-            waiting[0].cancel()
+        replaced = self._waiting.get(background)
+        if replaced is not None:
+            replaced[0].cancel()
         future = Asked()
-        self._waiting = (future, call, background)
+        self._waiting[background] = (future, call)
         return future
 
     def _next(self, _finished: Future) -> None:
-        """The worker is free: start the call waiting behind, if its caller still wants it."""
+        """The worker is free: start the next call waiting behind whose caller still wants it, a
+        list's before a background one."""
         with self._lock:
-            waiting, self._waiting = self._waiting, None
-            if waiting is None or not waiting[0].set_running_or_notify_cancel():
+            for background in (False, True):
+                future, call = self._waiting.pop(background, (None, None))
+                if future is not None and future.set_running_or_notify_cancel():
+                    break
+            else:
                 return
-            outer = waiting[0]
-            inner = self._submit(waiting[1])
-        inner.add_done_callback(lambda f: copy(f, outer))
+            inner = self._submit(call)
+        inner.add_done_callback(lambda f: copy(f, future))
 
     def _submit(self, call: dict) -> Future:
         """Under self._lock: send one call to the worker (started, or restarted, as needed)."""

@@ -30,12 +30,6 @@ def failed(future: Future) -> bool:
     return future.cancelled() or (future.done() and future.exception() is not None)
 
 
-def cancelled() -> Future:
-    future = Asked()
-    future.cancel()
-    return future
-
-
 def done(answer) -> Future:
     future = Asked()
     future.set_result(answer)

@@ -315,7 +315,7 @@ class ListRanker:
     def open_names(self, key: str, text: str, path: str | None = None) -> None:
         """A newly opened document: jedi asked for the names at its module's level (parsing it
         meanwhile), which its first lists take while jedi is late at their own places. A call of
-        the background: it never displaces a list's call waiting for jedi's worker."""
+        the background: it waits behind a list's call waiting for jedi's worker."""
         with self._scopes_lock:
             self._scopes.setdefault(key, OrderedDict())
         module = text + "\n"  # a line of its own at column 0

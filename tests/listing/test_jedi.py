@@ -67,40 +67,44 @@ def test_late_jedi_is_no_answer_and_a_newer_call_replaces_a_waiting_one(monkeypa
         jedi.close()
 
 
-def test_a_background_call_never_replaces_a_lists_waiting_call(monkeypatch):
-    monkeypatch.setenv("NIB_JEDI_DELAY_S", "30")
-    jedi = JediCompleter(command=SLOW_JEDI)
-    try:
-        jedi.ask("import os\nos.", 13)  # the worker is on this one
-        waiting = jedi.ask("import sys\nsys.", 15)
-        opened = jedi.ask("x = 1\n", 6, at_name_start=False, background=True)  # a document opened meanwhile
-        assert (opened.cancelled(), waiting.cancelled()) == (True, False)
-        later = jedi.ask("import re\nre.", 13)  # a list's newer call does replace it
-        assert (waiting.cancelled(), later.done()) == (True, False)
-    finally:
-        jedi.close()
-
-
-def test_a_description_waits_behind_as_a_background_call_and_never_delays_a_list(monkeypatch):
+def test_a_background_call_waits_in_a_place_of_its_own_which_a_lists_call_does_not_take(monkeypatch):
     monkeypatch.setenv("NIB_JEDI_DELAY_S", "30")
     jedi = JediCompleter(command=SLOW_JEDI)
     text = 'def area(w, h=2):\n    """The area."""\n\n\nar'
     try:
-        jedi.ask("import os\nos.", 13)  # the worker is on this one
+        busy = jedi.ask("import os\nos.", 13)  # the worker is on this one
         waiting = jedi.ask("import sys\nsys.", 15)
-        assert jedi.describe(text, len(text) - 2, "area").cancelled() and not waiting.cancelled()
-    finally:
-        jedi.close()
-    jedi = JediCompleter(command=SLOW_JEDI)
-    try:
-        busy = jedi.ask("import os\nos.", 13)
-        first = jedi.describe(text, len(text) - 2, "area")  # waits behind the list's call
+        opened = jedi.ask("x = 1\n", 6, at_name_start=False, background=True)  # a document opened meanwhile
+        assert (opened.cancelled(), waiting.cancelled()) == (False, False)
+        later = jedi.ask("import re\nre.", 13)  # a list's newer call replaces the list's waiting one only
+        assert (waiting.cancelled(), opened.cancelled(), later.cancelled()) == (True, False, False)
+        first = jedi.describe(text, len(text) - 2, "area")  # a newer background call replaces that one
+        assert (opened.cancelled(), first.cancelled()) == (True, False)
         first.cancel()  # its caller gave up (the editor's focus moved on)
         second = jedi.describe(text, len(text) - 2, "ar")  # waits in its place
         third = jedi.describe(text, len(text) - 2, "area")  # the newest description replaces it
-        assert (second.cancelled(), third.cancelled()) == (True, False)
-        later = jedi.ask("import re\nre.", 13)  # and a list's newer call replaces that
-        assert (busy.done(), third.cancelled(), later.cancelled()) == (False, True, False)
+        assert (second.cancelled(), third.cancelled(), later.cancelled(), busy.done()) == (True, False, False, False)
+    finally:
+        jedi.close()
+
+
+def test_a_description_is_answered_after_the_lists_call_waiting_with_it(monkeypatch):
+    """The worker busy, an item resolved, then a list's call: the list's goes first, and the
+    description is still answered (it was dropped, and the item shown bare, before)."""
+    monkeypatch.setenv("NIB_JEDI_DELAY_S", "0.3")
+    monkeypatch.setenv("NIB_JEDI_DESCRIBE_DELAY_S", "0.3")
+    jedi = JediCompleter(command=SLOW_JEDI)
+    text = 'def area(w, h=2):\n    """The area."""\n\n\nar'
+    order = []
+    try:
+        jedi.ask("import os\nos.", 13)  # the worker is on this one
+        described = jedi.describe(text, len(text) - 2, "area")
+        listed = jedi.ask("import sys\nsys.", 15)
+        described.add_done_callback(lambda f: order.append("description"))
+        listed.add_done_callback(lambda f: order.append("list"))
+        assert described.result(timeout=60) == Description("area(w, h=2)", "The area.")
+        assert "argv" in [n.name for n in listed.result(timeout=60).names]
+        assert order == ["list", "description"]
     finally:
         jedi.close()
 
