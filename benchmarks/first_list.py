@@ -21,10 +21,9 @@ list's latency. Scenarios (each in a new server):
 --real-paths opens each document at its file's own path (jedi finds the package's other modules
 beside it), as an editor does; by default each point has a path of its own under /bench/.
 
---typed 0 asks the list where the name starts, before any of it is typed: after a `.` typed as
-the last key, as that trigger character asks it; elsewhere invoked (Ctrl+Space). Then `typing`
-types the character before the name and asks there, and `open`, `pause` and `rested` ask
-without a key.
+--typed 0 asks the list where the name starts, before any of it is typed, as Ctrl+Space asks it
+(triggerKind Invoked), in `open`, `pause`, `rested` and `waited` (no key: `typing` and `shown`
+type one, and an editor asks by typing only after a name's character or a trigger character).
 
     python benchmarks/first_list.py --split fresh --points 100 --json benchmarks/results/first_list/fresh.json
     python benchmarks/first_list.py --compare BEFORE.json AFTER.json   # paired, on the same points
@@ -105,8 +104,7 @@ async def point(client, uri: str, text: str, gold: str, scenario: str, pace=(0.0
         if ghost and i < len(keys) - 1:
             ghosts.append(asyncio.ensure_future(inline_request(client, doc, position(opened, len(opened)))))
     t = time.perf_counter()
-    # sent here, then the ghost text's; by `.` if that was the last key, else invoked (Ctrl+Space)
-    listed = list_request(client, doc, position(opened, len(opened)), keys[-1] if keys else "")
+    listed = list_request(client, doc, position(opened, len(opened)))  # sent here, then the ghost text's
     ghosts += [asyncio.ensure_future(inline_request(client, doc, position(opened, len(opened))))] if ghost else []
     answer = await asyncio.wait_for(listed, 30)
     ms = (time.perf_counter() - t) * 1e3
@@ -208,8 +206,8 @@ def main() -> int:
         return 0
     if "shown" in args.scenarios and not args.ghost_text:
         parser.error("the shown scenario waits for a ghost text: add --ghost-text")
-    if "shown" in args.scenarios and not args.typed:
-        parser.error("the shown scenario types the name's first character: it needs --typed 1")
+    if {"typing", "shown"} & set(args.scenarios) and not args.typed:
+        parser.error("the typing and shown scenarios type the name's first character: they need --typed 1")
 
     files = python_files(fetch(args.split))
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]

@@ -23,7 +23,7 @@ from typing import Any
 from lsprotocol import types
 
 from nib.model.completion.request import Mode
-from nib.model.text.lexeme import space_comes_next
+from nib.model.text.lexeme import space_comes_next, typed_name
 
 from . import convert, stdio
 from .acceptance import ACCEPTED
@@ -139,7 +139,17 @@ async def completion(ls: NibServer, params: types.CompletionParams):
     if _before_a_space(ls, params):
         return Wire(isIncomplete=True, items=[])  # the space would close it: the name's key asks
     ls.listed = params.text_document.uri  # where its items are resolved
-    return await answer(ls, params, Mode.LIST, convert.completion_list)
+    return await answer(ls, params, Mode.LIST, convert.completion_list, invoked=_asked_for(ls, params))
+
+
+def _asked_for(ls: NibServer, params: types.CompletionParams) -> bool:
+    """Whether the user asked for the list where nothing of a name is typed (Ctrl+Space): editors ask
+    as the user types only where a name's character or a trigger character was typed."""
+    context, doc = params.context, ls.documents.get(params.text_document.uri)
+    if context is None or context.trigger_kind != types.CompletionTriggerKind.Invoked or doc is None:
+        return False
+    cursor = doc.offset(params.position.line, params.position.character, ls.encoding)
+    return not typed_name(doc.text, doc.text.rfind("\n", 0, cursor) + 1, cursor)
 
 
 def _before_a_space(ls: NibServer, params: types.CompletionParams) -> bool:

@@ -116,14 +116,15 @@ class JediSettings:
     enable: bool = setting(True, "jedi's valid names in the list, ranked by the model and the file's identifiers")
     budget_ms: int = setting(
         JEDI_BUDGET_MS,
-        "how long a list after `.` or in an import waits for jedi, in ms; over it, the list is empty "
-        "and the next keystroke has jedi's names (nothing invented; a jedi that failed: the model's guesses)",
+        "how long a list after `.` or in an import, or one you ask for where nothing is typed (Ctrl+Space), "
+        "waits for jedi, in ms; after `.` and in an import, over it, the list is empty and the next keystroke "
+        "has jedi's names (nothing invented; a jedi that failed: the model's guesses)",
         lo=10,
         hi=5000,
     )
     name_budget_ms: int = setting(
         30,
-        "how long the list waits for jedi at a name elsewhere, in ms, counted from "
+        "how long the list waits for jedi at a name elsewhere as you type, in ms, counted from "
         "when jedi was first asked there (where the name starts, often before it is "
         "typed); a late answer comes with a later keystroke",
         lo=0,

@@ -104,7 +104,7 @@ class CompletionService:
         """The list or the statement at cursor (a character offset into text); None when nothing
         applies, or when superseded. options, project: the statement's, for this request only, in
         place of the settings' and the project context wanted at doc's cursor (an evaluation's).
-        invoked: the user asked (`Request.invoked`), not typing."""
+        invoked: the user asked (`Request.invoked`), not typing; a list, where nothing is typed."""
         host = await (self.list_model if mode == Mode.LIST else self.model).ready()
         if host is None or host.engine is None:
             return None
@@ -112,7 +112,7 @@ class CompletionService:
             if mode == Mode.LIST:
                 if self.ranker.in_prose(doc, text, cursor):  # a comment or a docstring: no list
                     return Listing([], Timings(), None, ("prose", False))
-                result, waited = await self._listed(host, doc, text, cursor, path)
+                result, waited = await self._listed(host, doc, text, cursor, path, invoked)
                 result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
                 return self._as_shown(result, doc, text, cursor)
             request = Request(
@@ -136,12 +136,11 @@ class CompletionService:
 
     # -- the list ---------------------------------------------------------------
 
-    async def _listed(self, host, doc: str, text: str, cursor: int, path: str | None):
-        """The list at cursor (a Listing) and the ms jedi was waited for on the event loop. Where
-        the list's model is its own, it works while jedi does in its process (at a name it decodes,
-        after `.` and in imports it prefills), then jedi's names are scored: two turns of its thread,
-        none spent waiting for jedi, which has as long as when the model's work came after the wait."""
-        jedi, waited, until = await self._await_jedi(text, cursor, path, overlap=self.separate_list)
+    async def _listed(self, host, doc: str, text: str, cursor: int, path: str | None, asked: bool = False):
+        """The list at cursor (a Listing) and the ms jedi was waited for on the event loop. Where the list's
+        model is its own, it works while jedi does (at a name it decodes, after `.` and in imports it prefills),
+        then scores jedi's names: two turns of its thread, none waiting for jedi, whose wait it does not cut."""
+        jedi, waited, until = await self._await_jedi(text, cursor, path, overlap=self.separate_list, asked=asked)
         if until is not None and jedi is not None:
             options = self._list_options()
             with self.scheduler.holding(doc) as cancel:  # one flag for both turns and the wait between
@@ -161,18 +160,19 @@ class CompletionService:
         return await self.scheduler.run(host.worker, work, doc), waited
 
     async def _await_jedi(
-        self, text: str, cursor: int, path: str | None, speculative: bool = False, overlap: bool = False
+        self, text: str, cursor: int, path: str | None, speculative=False, overlap=False, asked=False
     ) -> tuple[Future | None, float, float | None]:
         """jedi's answer for the list at cursor, waited for on the event loop within the budget (a
         speculative list's until jedi answers, up to STUCK_MS), so that no wait for jedi holds a
         model's thread: (a future, done or not (not: late), or None without jedi; the ms waited;
         with overlap, where the list's model is its own, the time.monotonic() until which the
-        list waits for jedi after its model's first turn, else None)."""
+        list waits for jedi after its model's first turn, else None). asked: by the user (`complete`'s
+        invoked): at a name too, jedi has as long as after `.` (`jedi.budgetMs`)."""
         c = self.config
         if not c.jedi:
             return None, 0.0, None
         wait = max(c.jedi_ms, STUCK_MS) if speculative else c.jedi_ms  # a speculation: in a pause, dropped by an edit
-        future, until = self.ranker.ask_jedi(text, cursor, path, wait, None if speculative else c.name_jedi_ms)
+        future, until = self.ranker.ask_jedi(text, cursor, path, wait, None if speculative or asked else c.name_jedi_ms)
         left = until - time.monotonic()
         if future.done() or left <= 0:
             return future, 0.0, None

@@ -318,6 +318,19 @@ async def test_jedi_has_as_long_to_answer_as_when_the_list_decoded_after_waiting
     service.close()
 
 
+async def test_a_list_asked_for_where_nothing_is_typed_waits_for_jedi_as_after_a_dot():
+    """Ctrl+Space where a name starts (the server's `invoked`): jedi has `jedi.budgetMs` (5000 here),
+    not the 0 ms of a list asked by typing."""
+    gate = threading.Event()
+    gate.set()
+    service = await _two_models(_GatedJedi(gate, 0.3), 0)  # jedi answers 300 ms after each call
+    text = "ledger = 1\nprint("
+    for doc, invoked in (("a", True), ("b", False)):
+        listing = await service.complete(doc, text, len(text), Mode.LIST, invoked=invoked)
+        assert (listing.jedi is not None, listing.stale) == (invoked, False), doc
+    service.close()
+
+
 async def test_an_edit_or_a_close_between_the_list_s_two_turns_ends_it():
     for end in ("edited", "forget"):
         gate = threading.Event()
