@@ -191,6 +191,9 @@ class JediCompleter:
 
     def close(self) -> None:
         with self._lock:
+            for future, _ in self._waiting.values():  # nothing waits for a worker that is gone
+                future.cancel()
+            self._waiting.clear()
             if self._process is not None:
                 self._process.kill()  # a call past its budget may still be running: do not wait for it
                 self._process.wait()
@@ -201,11 +204,11 @@ class JediCompleter:
     def _call(self, call: dict, background: bool) -> Future:
         """Under self._lock: call sent now, or when the worker is free, replacing the call of its
         kind (a list's, a background one) waiting there."""
+        replaced = self._waiting.pop(background, None)
+        if replaced is not None:
+            replaced[0].cancel()  # also where the worker is free but its _next has not run yet
         if self._busy is None or self._busy.done():
             return self._submit(call)
-        replaced = self._waiting.get(background)
-        if replaced is not None:
-            replaced[0].cancel()
         future = Asked()
         self._waiting[background] = (future, call)
         return future
@@ -214,14 +217,17 @@ class JediCompleter:
         """The worker is free: start the next call waiting behind whose caller still wants it, a
         list's before a background one."""
         with self._lock:
+            if self._busy is not None and not self._busy.done():
+                return  # a call was sent as this one ended: the end of that one starts the next
             for background in (False, True):
-                future, call = self._waiting.pop(background, (None, None))
-                if future is not None and future.set_running_or_notify_cancel():
+                waiting = self._waiting.pop(background, None)
+                if waiting is not None and waiting[0].set_running_or_notify_cancel():
+                    outer, call = waiting
                     break
             else:
                 return
             inner = self._submit(call)
-        inner.add_done_callback(lambda f: copy(f, future))
+        inner.add_done_callback(lambda f: copy(f, outer))
 
     def _submit(self, call: dict) -> Future:
         """Under self._lock: send one call to the worker (started, or restarted, as needed)."""

@@ -104,7 +104,7 @@ class CompletionService:
         """The list or the statement at cursor (a character offset into text); None when nothing
         applies, or when superseded. options, project: the statement's, for this request only, in
         place of the settings' and the project context wanted at doc's cursor (an evaluation's).
-        invoked: the user asked (`Request.invoked`), not typing; a list, where nothing is typed."""
+        invoked: the user asked (`Request.invoked`), not typing (a list then waits for jedi as after `.`)."""
         host = await (self.list_model if mode == Mode.LIST else self.model).ready()
         if host is None or host.engine is None:
             return None
