@@ -136,30 +136,26 @@ def did_close(ls: NibServer, params: types.DidCloseTextDocumentParams):
 
 
 async def completion(ls: NibServer, params: types.CompletionParams):
-    if _before_a_space(ls, params):
+    trigger = types.CompletionTriggerKind
+    typed = _line_asked_at(ls, params, trigger.TriggerCharacter)  # `,`, the `=` of `x =`, ...
+    if typed is not None and space_comes_next(typed):
         return Wire(isIncomplete=True, items=[])  # the space would close it: the name's key asks
     ls.listed = params.text_document.uri  # where its items are resolved
-    return await answer(ls, params, Mode.LIST, convert.completion_list, invoked=_asked_for(ls, params))
+    # Ctrl+Space where nothing of a name is typed: editors ask as one types only after a name's
+    # character or a trigger character, so this one the user asked for (it waits for jedi)
+    invoked = _line_asked_at(ls, params, trigger.Invoked)
+    asked = invoked is not None and not typed_name(invoked)
+    return await answer(ls, params, Mode.LIST, convert.completion_list, invoked=asked)
 
 
-def _asked_for(ls: NibServer, params: types.CompletionParams) -> bool:
-    """Whether the user asked for the list where nothing of a name is typed (Ctrl+Space): editors ask
-    as the user types only where a name's character or a trigger character was typed."""
+def _line_asked_at(ls: NibServer, params: types.CompletionParams, kind) -> str | None:
+    """The cursor's line up to it, where the list was asked this way (a CompletionTriggerKind);
+    None otherwise, or where the document is not open."""
     context, doc = params.context, ls.documents.get(params.text_document.uri)
-    if context is None or context.trigger_kind != types.CompletionTriggerKind.Invoked or doc is None:
-        return False
+    if context is None or context.trigger_kind != kind or doc is None:
+        return None
     cursor = doc.offset(params.position.line, params.position.character, ls.encoding)
-    return not typed_name(doc.text, doc.text.rfind("\n", 0, cursor) + 1, cursor)
-
-
-def _before_a_space(ls: NibServer, params: types.CompletionParams) -> bool:
-    """Whether the list was asked by typing a trigger character (`,`, the `=` of `x =`) where a
-    space is the next key (`space_comes_next`): answered empty, without jedi or a model."""
-    context, doc = params.context, ls.documents.get(params.text_document.uri)
-    if context is None or context.trigger_kind != types.CompletionTriggerKind.TriggerCharacter or doc is None:
-        return False
-    cursor = doc.offset(params.position.line, params.position.character, ls.encoding)
-    return space_comes_next(doc.text[doc.text.rfind("\n", 0, cursor) + 1 : cursor])
+    return doc.text[doc.text.rfind("\n", 0, cursor) + 1 : cursor]
 
 
 async def inline_completion(ls: NibServer, params: types.InlineCompletionParams):

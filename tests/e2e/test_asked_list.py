@@ -73,3 +73,13 @@ async def listed(client: LanguageClient, uri: str, context, scopes: int) -> type
     return await client.text_document_completion_async(
         types.CompletionParams(types.TextDocumentIdentifier(uri), types.Position(2, 16), context)
     )
+
+
+async def test_a_trigger_character_a_space_comes_after_gets_an_empty_incomplete_list(client: LanguageClient):
+    """`x =` typed: the space comes next, which would close the list, so the name's first key asks."""
+    open_doc(client, "total = 1\nx =", "file:///space.py")
+    by_typing = types.CompletionContext(types.CompletionTriggerKind.TriggerCharacter, "=")
+    answered = await client.text_document_completion_async(
+        types.CompletionParams(types.TextDocumentIdentifier("file:///space.py"), types.Position(1, 3), by_typing)
+    )
+    assert (answered.is_incomplete, list(answered.items)) == (True, [])
