@@ -56,7 +56,6 @@ class Timings:
     heal_ms: float = 0.0
     prefill_ms: float = 0.0
     jedi_wait_ms: float = 0.0
-    ghost_wait_ms: float = 0.0  # a list the user asked for, waiting for the statement at its place
     decode_list_ms: float = 0.0
     decode_statement_ms: float = 0.0
     score_names_ms: float = 0.0

@@ -35,7 +35,6 @@ from nib.model.listing.ranker import STUCK_MS, Listing, ListRanker
 from nib.model.text.lexeme import attribute_may_start, name_may_start
 
 from .config import Config
-from .decoding import Decoding
 from .hosts import Hosts, ModelUse
 from .project import CHARS_PER_TOKEN, NO_BLOCK, Block, ProjectContext
 from .scheduler import Scheduler, queued, return_memory, wait_until
@@ -53,7 +52,6 @@ class CompletionService:
         self.ranker = ListRanker(jedi, IdentifierNgram())
         self.project = ProjectContext([], config.project.recent_chunks)
         self._blocks: dict[str, Block] = {}  # doc -> the project context its requests use (pre-filled)
-        self.decoding = Decoding()  # the statements in flight: a list asked for waits for the one at its place
         self.config = config
         self.configure(config)
         self.engine_failing = False  # warned that the engine fails; cleared when it answers again
@@ -106,9 +104,7 @@ class CompletionService:
         """The list or the statement at cursor (a character offset into text); None when nothing
         applies, or when superseded. options, project: the statement's, for this request only, in
         place of the settings' and the project context wanted at doc's cursor (an evaluation's).
-        invoked: the user asked (`Request.invoked`), not typing (a list then waits for jedi as after `.`,
-        and for the statement being decoded at its place: `decoding.py`)."""
-        asked_until = time.monotonic() + self.config.jedi_ms / 1e3  # a list asked for: jedi's budget, from now
+        invoked: the user asked (`Request.invoked`), not typing (a list then waits for jedi as after `.`)."""
         host = await (self.list_model if mode == Mode.LIST else self.model).ready()
         if host is None or host.engine is None:
             return None
@@ -118,8 +114,6 @@ class CompletionService:
                     return Listing([], Timings(), None, ("prose", False))
                 result, waited = await self._listed(host, doc, text, cursor, path, invoked)
                 result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
-                if invoked and self.separate_list:
-                    result.timings.ghost_wait_ms = await self.decoding.wait(doc, text, cursor, asked_until)
                 return self._as_shown(result, doc, text, cursor)
             request = Request(
                 text,
@@ -131,10 +125,9 @@ class CompletionService:
                 since=time.monotonic(),  # the budget is the editor's wait: a thread still busy counts
                 invoked=invoked,
             )
-            with self.decoding.running(doc, text, cursor):
-                if host.engine.remote:
-                    return await self._from_engine(host.engine, doc, request)
-                return await self._local_statement(host, doc, request)
+            if host.engine.remote:
+                return await self._from_engine(host.engine, doc, request)
+            return await self._local_statement(host, doc, request)
         except Cancelled:
             self.log.debug("%s superseded", mode.value)
             return None
@@ -144,8 +137,9 @@ class CompletionService:
     # -- the list ---------------------------------------------------------------
 
     async def _listed(self, host, doc: str, text: str, cursor: int, path: str | None, asked: bool = False):
-        """The list at cursor (a Listing) and the ms jedi was waited for on the event loop. A list's own model
-        works while jedi does (decodes at a name, prefills after `.`), then scores jedi's names: two turns."""
+        """The list at cursor (a Listing) and the ms jedi was waited for on the event loop. Where the list's
+        model is its own, it works while jedi does (at a name it decodes, after `.` and in imports it prefills),
+        then scores jedi's names: two turns of its thread, none waiting for jedi, whose wait it does not cut."""
         jedi, waited, until = await self._await_jedi(text, cursor, path, overlap=self.separate_list, asked=asked)
         if until is not None and jedi is not None:
             options = self._list_options()
@@ -168,11 +162,12 @@ class CompletionService:
     async def _await_jedi(
         self, text: str, cursor: int, path: str | None, speculative=False, overlap=False, asked=False
     ) -> tuple[Future | None, float, float | None]:
-        """jedi's answer for the list at cursor, waited for on the event loop within the budget (a speculative
-        list's until jedi answers, up to STUCK_MS), so no wait for jedi holds a model's thread: (a future, done
-        or not (late), or None without jedi; the ms waited; with overlap (the list's model is its own) the
-        time.monotonic() until which the list waits for jedi after its model's first turn, else None).
-        asked: by the user (`complete`'s invoked): at a name too, jedi has `jedi.budgetMs`, as after `.`."""
+        """jedi's answer for the list at cursor, waited for on the event loop within the budget (a
+        speculative list's until jedi answers, up to STUCK_MS), so that no wait for jedi holds a
+        model's thread: (a future, done or not (not: late), or None without jedi; the ms waited;
+        with overlap, where the list's model is its own, the time.monotonic() until which the
+        list waits for jedi after its model's first turn, else None). asked: by the user (`complete`'s
+        invoked): at a name too, jedi has as long as after `.` (`jedi.budgetMs`)."""
         c = self.config
         if not c.jedi:
             return None, 0.0, None
@@ -232,11 +227,7 @@ class CompletionService:
         local model (the list's, with its window), with one warning until the engine answers again.
         Raises Cancelled when an edit supersedes it. An engine is sent no project context."""
         request = replace(request, project=None)
-        if (url := engine.url) not in self._disclosed:  # said once per client and engine: where the code goes
-            self._disclosed.add(url)
-            what = "and after it " if self.config.engine.suffix else ""
-            said = f"the code before the cursor {what}in the files you edit is sent there (engine.url)"
-            self.notify(logging.INFO, f"nib: statements come from the engine at {url}: {said}")
+        self._disclose(engine.url)
         try:
             result = await self.scheduler.run_async(engine.complete(request, self.config.engine), doc)
             if self.engine_failing:
@@ -266,6 +257,15 @@ class CompletionService:
             if result.timings.unfilled and not cancel.is_set():
                 self.scheduler.background(host.worker, functools.partial(self._fill, host.engine, request), doc)
         return result
+
+    def _disclose(self, url: str) -> None:
+        """Say once per client and engine where the code goes."""
+        if url in self._disclosed:
+            return
+        self._disclosed.add(url)
+        what = "and after it " if self.config.engine.suffix else ""
+        said = f"the code before the cursor {what}in the files you edit is sent there (engine.url)"
+        self.notify(logging.INFO, f"nib: statements come from the engine at {url}: {said}")
 
     # -- ahead of requests ----------------------------------------------------------
 

@@ -37,7 +37,6 @@ def test_complete_mid_word_list():
         "heal_ms",
         "prefill_ms",
         "jedi_wait_ms",
-        "ghost_wait_ms",
         "decode_list_ms",
         "decode_statement_ms",
         "score_names_ms",

@@ -12,7 +12,6 @@ from nib.model.completion.engine import EngineError, EngineOptions
 from nib.model.completion.request import Kind, Mode, Options
 from nib.model.completion.result import Result, Timings
 from nib.model.completion.steps import TYPED
-from nib.model.listing.ghost import ghost_name
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
 from nib.model.runtime import heap
 from nib.model.service.config import Config
@@ -332,29 +331,6 @@ async def test_a_list_asked_for_where_nothing_is_typed_waits_for_jedi_as_after_a
     listing = await service.complete("b", text, len(text), Mode.LIST)
     assert (listing.jedi is not None, listing.stale) == (False, False)
     gate.set()
-    service.close()
-
-
-async def test_a_list_asked_for_waits_for_the_statement_at_its_place_and_has_its_name_first():
-    """Ctrl+Space with the ghost text asked too (as editors do): the list waits for the statement
-    being decoded there (300 ms late here) and puts the name it goes on with first; a list asked
-    by typing does not wait for it."""
-    gate = threading.Event()
-    gate.set()
-    service = await _two_models(_GatedJedi(gate, 0.0), 0, Options(statement_budget_ms=5000))
-    engine = service.model.serving.engine
-    real_complete = engine.complete
-    engine.complete = lambda request: time.sleep(0.3) or real_complete(request)
-    text = "ledger = 1\nprint(ledger)\nprint("
-    answers = {}
-    for doc, invoked in (("typed", False), ("asked", True)):
-        statement = asyncio.ensure_future(service.complete(doc, text, len(text), Mode.STATEMENT))
-        await asyncio.sleep(0)  # asked first, as the ghost text of the keystroke before
-        listing = await service.complete(doc, text, len(text), Mode.LIST, invoked=invoked)
-        answers[doc] = (statement.done(), listing.timings.ghost_wait_ms > 0, listing.candidates[0].label)
-        shown = (await statement).candidates[0]
-    name = ghost_name(shown, text, len(text))[0]  # the bundled model's guess: not the list's first by typing
-    assert answers == {"typed": (False, False, "ledger"), "asked": (True, True, name)} and name != "ledger"
     service.close()
 
 
