@@ -14,8 +14,11 @@ both sent at once; back to back, or at a person's pace with `--cps`):
 `--rest-ms N` rests N ms at each point before its first key, as a person who moved the cursor
 there, nib told where it rests (`nib/cursor`, as its editor plugins send it after their 100 ms;
 `--no-cursor`: not told, as an editor without them).
-Latency is from sending a request to its response. `--plot FILE.png` draws the list's
-latency distributions (CDF) of both servers side by side.
+Latency is from sending a request to its response, converted by pygls into lsprotocol's objects as
+the other benchmarks read it; `*_read` is the same until the response's JSON is read and decoded,
+before that conversion, which in Python costs this client milliseconds per list (`warm_client`)
+that an editor's client does not pay in it. `--plot FILE.png` draws the list's latency
+distributions (CDF) of both servers side by side.
 
     python benchmarks/latency.py --seeds 0 1 2 --json benchmarks/results/latency.json \
         --plot benchmarks/results/latency.png
@@ -45,6 +48,7 @@ from dataclasses import dataclass
 from functools import partial
 from keyword import iskeyword, issoftkeyword
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from lsprotocol import types
@@ -184,7 +188,34 @@ async def start(cmd: list[str], options: dict | None = None, roots: list[Path] =
     )
     client.initialized(types.InitializedParams())
     warm_client(client)
+    time_reads(client)
     return client
+
+
+READ_AT: WeakKeyDictionary = WeakKeyDictionary()  # client -> {a response's id: when its JSON was read}
+SENT: WeakKeyDictionary = WeakKeyDictionary()  # a request's future -> (its client, its id)
+
+
+def time_reads(client: LanguageClient) -> None:
+    """Keep when each response's JSON is read and decoded (`READ_AT`), before pygls converts it
+    into lsprotocol's objects: json.loads calls its object hook on the whole message last."""
+    read_at: dict = READ_AT.setdefault(client, {})
+    structure = client.protocol.structure_message
+
+    def structured(data: dict):
+        if "jsonrpc" in data and "id" in data and "method" not in data:
+            read_at[data["id"]] = time.perf_counter()
+        return structure(data)
+
+    client.protocol.structure_message = structured  # type: ignore[method-assign]
+
+
+def _send(client: LanguageClient, method: str, params) -> asyncio.Future:
+    """The request sent now; its future, whose response's read time `together` finds."""
+    msg_id = str(uuid.uuid4())
+    future = client.protocol.send_request_async(method, params, msg_id=msg_id)
+    SENT[future] = (client, msg_id)
+    return future
 
 
 def warm_client(client: LanguageClient) -> None:
@@ -230,12 +261,14 @@ async def stop(client: LanguageClient) -> None:
 
 
 def inline_request(client: LanguageClient, doc, pos):
-    return client.text_document_inline_completion_async(
+    return _send(
+        client,
+        types.TEXT_DOCUMENT_INLINE_COMPLETION,
         types.InlineCompletionParams(
             context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
             text_document=doc,
             position=pos,
-        )
+        ),
     )
 
 
@@ -245,18 +278,22 @@ def list_request(client: LanguageClient, doc, pos, typed: str = ""):
         context = types.CompletionContext(types.CompletionTriggerKind.TriggerCharacter, typed)
     else:
         context = types.CompletionContext(types.CompletionTriggerKind.Invoked)
-    return client.text_document_completion_async(types.CompletionParams(doc, pos, context))
+    return _send(client, types.TEXT_DOCUMENT_COMPLETION, types.CompletionParams(doc, pos, context))
 
 
 async def together(requests: dict, timeout_s: float = REQUEST_TIMEOUT_S) -> dict:
     """Send every request at once (each call sends), as an editor asks for the list and the ghost
-    text on one keystroke; {name: (ms from its send to its own answer, the answer)}."""
+    text on one keystroke; {name: (ms from its send to its own answer, the answer, ms until its
+    JSON was read (`time_reads`; the answer's ms where it is not known))}."""
     t0 = time.perf_counter()
     futures = {name: asyncio.ensure_future(make()) for name, make in requests.items()}
 
     async def answer(future):
         result = await asyncio.wait_for(future, timeout_s)
-        return (time.perf_counter() - t0) * 1e3, result
+        done = time.perf_counter()
+        client, msg_id = SENT.pop(future, (None, None))
+        read = READ_AT.get(client, {}).pop(msg_id, done) if client is not None else done
+        return (done - t0) * 1e3, result, (read - t0) * 1e3
 
     done = await asyncio.gather(*(answer(f) for f in futures.values()))
     return dict(zip(futures, done, strict=True))
@@ -378,12 +415,14 @@ async def type_edit(
         answers = await together(requests)
         if "statement" in answers:
             times["statement"].append(answers["statement"][0])
+            times["statement_read"].append(answers["statement"][2])
             if i == 0:  # the first ghost text at a place: a whole prompt, unless warmed where the cursor rested
                 times["statement_first"].append(answers["statement"][0])
             times["ghost"].append(ghost_text(answers["statement"][1], edit.text, text, cursor + 1))
         if "list" in answers:
-            ms, answer = answers["list"]
+            ms, answer, read_ms = answers["list"]
             times["list_first" if first else "list"].append(ms)
+            times["list_first_read" if first else "list_read"].append(read_ms)
             times["by_file"].setdefault(edit.name.split("_", 2)[2], []).append(ms)
             times["incomplete"].append(float(bool(getattr(answer, "is_incomplete", False))))
             times["in_prose"].append(float(in_prose(text, cursor + 1)[0]))  # nib lists nothing there
@@ -402,7 +441,10 @@ def new_times() -> dict:
     return {
         "list_first": [],
         "list": [],
+        "list_first_read": [],  # the same lists, until the client read their JSON (`time_reads`)
+        "list_read": [],
         "statement": [],
+        "statement_read": [],
         "statement_first": [],
         "resolve": [],  # with --resolve: each answered resolve's ms (one the next key cancelled is not)
         "ghost": [],
@@ -546,7 +588,7 @@ async def first_completion_after_open(
         text = source[: tokens * 4 - 7 * i]  # ~4 characters per token on this code; a new text each time
         for j, doc_text in enumerate(("import os\n", text)):  # the first loads the models
             answers = await open_and_ask(client, f"file:///bench/cold{i}_{j}.py", doc_text, inline)
-        for name, (ms, _) in answers.items():
+        for name, (ms, _, _) in answers.items():
             out[name].append(ms)
         await stop(client)
     return out
@@ -757,7 +799,9 @@ def main() -> int:
         if "jedi-language-server" in by_server:
             ratio = by_server["nib"]["list"]["p50"] / by_server["jedi-language-server"]["list"]["p50"]
             report["replays"][name]["ratio_list_p50_nib_over_jedi"] = round(ratio, 3)
-            print(f"{name}: list p50, nib / jedi-language-server: {ratio:.2f}")
+            read = by_server["nib"]["list_read"]["p50"] / by_server["jedi-language-server"]["list_read"]["p50"]
+            report["replays"][name]["ratio_list_read_p50_nib_over_jedi"] = round(read, 3)
+            print(f"{name}: list p50, nib / jedi-language-server: {ratio:.2f} ({read:.2f} as read)")
     for key, value in report.items():
         if key.startswith("cold: "):
             print(f"{key}: {value}")

@@ -49,7 +49,7 @@ async def first_completion(cmd: list[str], uri: str, text: str, gold: str, rest_
     answers = await together(
         {"list": lambda: list_request(client, doc, at), "ghost": lambda: inline_request(client, doc, at)}
     )
-    (list_ms, listed), (ghost_ms, _) = answers["list"], answers["ghost"]
+    (list_ms, listed, _), (ghost_ms, _, _) = answers["list"], answers["ghost"]
     server = await steps(client)
     await stop(client)
     return {
