@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from nib.model.text.lexeme import typed_name
 
-from .jedi_futures import Asked, copy, done, failed
+from .jedi_futures import Asked, copy, done, failed, failed_with
 
 log = logging.getLogger("nib.jedi")
 
@@ -97,6 +97,7 @@ class JediCompleter:
         self._memo: OrderedDict[tuple, JediAnswer] = OrderedDict()
         self._asked: tuple | None = None  # (where, future): the last call, answered or not
         self._described: OrderedDict[tuple, Description] = OrderedDict()  # (path, text before, name, environment)
+        self._unstartable = False  # the worker failed to start last time: said once, until it starts
 
     def ask(
         self,
@@ -232,9 +233,15 @@ class JediCompleter:
     def _submit(self, call: dict) -> Future:
         """Under self._lock: send one call to the worker (started, or restarted, as needed)."""
         if self._process is None or self._process.poll() is not None:
-            if self._process is not None:
+            if self._process is not None and not self._unstartable:
                 log.warning("jedi's worker process ended (%s); starting another", self._process.returncode)
-            self._start()
+            try:
+                self._start()
+            except OSError as e:  # its command gone, no memory to fork: this call fails, the next one tries again
+                log.log(logging.DEBUG if self._unstartable else logging.WARNING, "jedi's worker cannot start: %s", e)
+                self._unstartable = True
+                return failed_with(e)
+            self._unstartable = False
         future = Asked()
         future.set_running_or_notify_cancel()  # running from now on: it cannot be cancelled, only waited for
         request_id = next(self._ids)

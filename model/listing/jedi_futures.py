@@ -36,6 +36,12 @@ def done(answer) -> Future:
     return future
 
 
+def failed_with(error: BaseException) -> Future:
+    future = Asked()
+    future.set_exception(error)
+    return future
+
+
 def copy(source: Future, target: Future) -> None:
     if source.exception() is not None:
         target.set_exception(source.exception())

@@ -135,6 +135,33 @@ def test_a_call_waiting_behind_a_busy_worker_starts_when_it_is_free(monkeypatch)
         jedi.close()
 
 
+def test_a_worker_that_cannot_start_fails_the_calls_that_need_it_and_is_started_once_it_can(
+    monkeypatch, tmp_path, caplog
+):
+    """The worker dies under a call with another waiting, and its command is gone: the waiting
+    call and the next one fail at once (a list then goes on without jedi), said once in the log;
+    once the command is back, the next call starts a worker again."""
+    caplog.set_level(logging.WARNING, logger="nib.jedi")
+    monkeypatch.setenv("NIB_JEDI_DELAY_S", "0.5")
+    jedi = JediCompleter(command=SLOW_JEDI)
+    try:
+        busy = jedi.ask("import os\nos.", 13)
+        waiting = jedi.ask("import sys\nsys.", 15)
+        jedi.command = [str(tmp_path / "gone")]
+        jedi._process.kill()
+        assert repr(busy.exception(timeout=30)) == 'RuntimeError("jedi\'s worker process ended")'
+        assert type(waiting.exception(timeout=30)) is FileNotFoundError
+        assert type(jedi.ask("import json\njson.", 17).exception(timeout=0)) is FileNotFoundError
+        monkeypatch.setenv("NIB_JEDI_DELAY_S", "0")
+        jedi.command = SLOW_JEDI
+        answer = jedi.names("import sys\nsys.", 15, budget_ms=30_000)
+        assert (answer.position, "argv" in [n.name for n in answer.names]) == ("attribute", True)
+    finally:
+        jedi.close()
+    said = [r.getMessage().split(":")[0] for r in caplog.records if r.name == "nib.jedi"]
+    assert said == ["jedi's worker cannot start"]  # once, not at each call
+
+
 def test_keystrokes_in_one_name_share_its_call_and_a_late_answer_is_kept(monkeypatch):
     """`os.p`, `os.pa`: jedi is asked once, at the name's start; a caller that stops waiting
     does not cancel it, and its answer serves the next keystroke at once."""
