@@ -1,7 +1,8 @@
 """Fit the list's corrections (`model/listing/corrections.py`) on the dev splits, and write them.
 
 At identifier points of `dev` and `fresh-dev` (never a reported split), one character of the name
-typed and jedi waited for (as after the cursor rested there), each point's list is collected as
+typed (`--typed 0`: none, where a name starts; fitted and checked only: the served lists are not
+corrected there, whose MRR@5 the fit lowered on both dev splits) and jedi waited for (as after the cursor rested there), each point's list is collected as
 `nib eval --ranking` collects it (`ranking.collect`, the model the server loads for the list).
 Where a name is typed (`corrections.POSITIONS`), w maximises the gold name's softmax likelihood
 over its list's corrected scores (L2-regularised, gradient descent); points whose gold is not in
@@ -33,10 +34,10 @@ SPLITS = ("dev", "fresh-dev")
 JEDI_MS = 5000  # jedi answers: the list after a rest at the name
 
 
-def collect(engine, split: str, points: int, seed: int) -> list[dict]:
+def collect(engine, split: str, points: int, seed: int, typed: int = 1) -> list[dict]:
     files = python_files(fetch(split))
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
-    records = ranking.collect(engine, files, texts, identifier_points(texts, points, seed), JEDI_MS, typed=1)
+    records = ranking.collect(engine, files, texts, identifier_points(texts, points, seed), JEDI_MS, typed=typed)
     return [{**r, "split": split} for r in records]
 
 
@@ -52,8 +53,13 @@ def design(record: dict) -> tuple[list[str], np.ndarray]:
     return [c.label for c in ranked], np.array(x).reshape(len(x), 1 + len(FEATURES))
 
 
-def fitted_on(records: list[dict]) -> list[tuple[list[str], np.ndarray, str]]:
-    return [(*design(r), r["gold"]) for r in records if r["position"][0] in POSITIONS and r["position"][1]]
+def fitted_on(records: list[dict], typed: int = 1) -> list[tuple[list[str], np.ndarray, str]]:
+    """The points of records whose list is corrected: at a name, with a character typed or none (typed)."""
+    return [
+        (*design(r), r["gold"])
+        for r in records
+        if r["position"][0] in POSITIONS and bool(r["position"][1]) == bool(typed)
+    ]
 
 
 def fit(data, l2: float, steps: int = 300, rate: float = 0.5) -> np.ndarray:
@@ -99,13 +105,18 @@ def main() -> int:
     parser.add_argument("--l2", type=float, default=0.01, help="the penalty on w's squares, per point")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--write", action="store_true", help=f"write w into {WEIGHTS_FILE.name}")
+    parser.add_argument(
+        "--typed", type=int, default=1, choices=(0, 1), help="the name's characters typed (0: the untyped list's w)"
+    )
     args = parser.parse_args()
+    if args.write and not args.typed:
+        parser.error("--write: the server corrects only lists with a character typed")
     model = ModelPredictor(None)  # the list's model, loaded as the server loads it
     try:
-        records = {split: collect(model.engine, split, args.points, args.seed) for split in SPLITS}
+        records = {split: collect(model.engine, split, args.points, args.seed, args.typed) for split in SPLITS}
     finally:
         model.close()
-    data = {split: fitted_on(rs) for split, rs in records.items()}
+    data = {split: fitted_on(rs, args.typed) for split, rs in records.items()}
     both = data["dev"] + data["fresh-dev"]
     zero, w = np.zeros(len(FEATURES)), fit(both, args.l2)
     check = {}
