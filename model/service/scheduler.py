@@ -11,6 +11,10 @@
 - `speculate` computes the list where a name is about to start, in the pause before its
   first character, once jedi has answered; the next edit cancels it (`edited`) unless it
   types a name right there into work already running, and a move of the cursor stops it.
+- A statement asked with a list (an editor asks for both on each keystroke) starts once the
+  list is answered, `LIST_FIRST_S` at most (`listing`, `after_list`): the list takes about a
+  millisecond on the server, and the statement's model, starting beside it, would hold the
+  cores while the list's answer waits to be written.
 - `when_idle` runs housekeeping once no request has come for a while.
 """
 
@@ -29,6 +33,8 @@ from nib.model.runtime import heap
 from nib.model.text.lexeme import typed_name
 
 IDLE_S = 1.0  # idle work waits this long after the last request
+LIST_FIRST_S = 0.01  # a statement waits this long at most for the list asked with it (a new name's: ~100 ms)
+LIST_TURNS = 8  # turns of the loop in which that list's request may start (a message read: 3 or 4)
 
 
 class Scheduler:
@@ -47,6 +53,7 @@ class Scheduler:
         self.tasks: dict[str, set[asyncio.Task]] = {}  # uri -> requests to an engine in flight
         self._warm: dict[str, asyncio.TimerHandle] = {}
         self._speculating: dict[str, tuple[int, threading.Event]] = {}  # uri -> (cursor offset, cancel flag)
+        self._listing: dict[str, asyncio.Future] = {}  # uri -> done once the list in flight is answered
 
     async def run(self, worker, fn, uri: str, cancel: threading.Event | None = None):
         """fn(cancel_event) on worker; the event is set if this request is cancelled or superseded.
@@ -72,6 +79,30 @@ class Scheduler:
             yield cancel
         finally:
             _discard(self.running, uri, cancel)
+
+    @contextlib.contextmanager
+    def listing(self, uri: str):
+        """The block computes a list for uri: a statement asked meanwhile waits for its end (`after_list`)."""
+        done = self._listing[uri] = asyncio.get_running_loop().create_future()
+        try:
+            yield
+        finally:
+            done.set_result(None)
+            if self._listing.get(uri) is done:
+                del self._listing[uri]
+
+    async def after_list(self, uri: str) -> None:
+        """Once the list asked for uri with this statement is answered, LIST_FIRST_S at most. The list's
+        request comes beside this one, before or just after it: a few turns of the loop let the
+        reader hand over a message it has already (`stdio.InOrder` yields before each line)."""
+        for _ in range(LIST_TURNS):
+            if uri in self._listing:
+                break
+            await asyncio.sleep(0)
+        listed = self._listing.get(uri)
+        if listed is not None:
+            await asyncio.wait([listed], timeout=LIST_FIRST_S)
+            await asyncio.sleep(0)  # the list's answer written first (its request's task ends after the block)
 
     async def run_async(self, coro, uri: str):
         """coro as a task that an edit to uri cancels (raising Cancelled here), as does cancelling

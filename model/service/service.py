@@ -17,6 +17,7 @@ or a docstring, no list.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -105,41 +106,44 @@ class CompletionService:
         applies, or when superseded. options, project: the statement's, for this request only, in
         place of the settings' and the project context wanted at doc's cursor (an evaluation's).
         invoked: the user asked (`Request.invoked`), not typing (a list then waits for jedi as after `.`)."""
-        host = await (self.list_model if mode == Mode.LIST else self.model).ready()
-        if host is None or host.engine is None:
-            return None
-        try:
-            if mode == Mode.LIST:
-                if self.ranker.in_prose(doc, text, cursor):  # a comment or a docstring: no list
-                    return Listing([], Timings(), None, ("prose", False))
-                result, waited = await self._listed(host, doc, text, cursor, path, invoked)
-                result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
-                return self._as_shown(result, doc, text, cursor)
-            request = Request(
-                text,
-                cursor,
-                Mode.STATEMENT,
-                options or self.config.options,
-                project=project or self._blocks.get(doc, NO_BLOCK).project,
-                doc=doc,
-                since=time.monotonic(),  # the budget is the editor's wait: a thread still busy counts
-                invoked=invoked,
-            )
-            if host.engine.remote:
-                return await self._from_engine(host.engine, doc, request)
-            return await self._local_statement(host, doc, request)
-        except Cancelled:
-            self.log.debug("%s superseded", mode.value)
-            return None
-        finally:
-            self.scheduler.when_idle(self._return_memory)
+        since = time.monotonic()  # a statement's budget is the editor's wait: a list first, a busy thread count
+        if mode != Mode.LIST:
+            await self.scheduler.after_list(doc)  # the list asked beside it answers first
+        with self.scheduler.listing(doc) if mode == Mode.LIST else contextlib.nullcontext():
+            host = await (self.list_model if mode == Mode.LIST else self.model).ready()
+            if host is None or host.engine is None:
+                return None
+            try:
+                if mode == Mode.LIST:
+                    if self.ranker.in_prose(doc, text, cursor):  # a comment or a docstring: no list
+                        return Listing([], Timings(), None, ("prose", False))
+                    result, waited = await self._listed(host, doc, text, cursor, path, invoked)
+                    result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
+                    return self._as_shown(result, doc, text, cursor)
+                request = Request(
+                    text,
+                    cursor,
+                    Mode.STATEMENT,
+                    options or self.config.options,
+                    project=project or self._blocks.get(doc, NO_BLOCK).project,
+                    doc=doc,
+                    since=since,
+                    invoked=invoked,
+                )
+                if host.engine.remote:
+                    return await self._from_engine(host.engine, doc, request)
+                return await self._local_statement(host, doc, request)
+            except Cancelled:
+                self.log.debug("%s superseded", mode.value)
+                return None
+            finally:
+                self.scheduler.when_idle(self._return_memory)
 
     # -- the list ---------------------------------------------------------------
 
     async def _listed(self, host, doc: str, text: str, cursor: int, path: str | None, asked: bool = False):
-        """The list at cursor (a Listing) and the ms jedi was waited for on the event loop. Where the list's
-        model is its own, it works while jedi does (at a name it decodes, after `.` and in imports it prefills),
-        then scores jedi's names: two turns of its thread, none waiting for jedi, whose wait it does not cut."""
+        """The list at cursor (a Listing) and the ms jedi was waited for on the event loop. A list's own model
+        works while jedi does (decodes at a name, prefills after `.`), then scores jedi's names: two turns."""
         jedi, waited, until = await self._await_jedi(text, cursor, path, overlap=self.separate_list, asked=asked)
         if until is not None and jedi is not None:
             options = self._list_options()
@@ -227,7 +231,11 @@ class CompletionService:
         local model (the list's, with its window), with one warning until the engine answers again.
         Raises Cancelled when an edit supersedes it. An engine is sent no project context."""
         request = replace(request, project=None)
-        self._disclose(engine.url)
+        if (url := engine.url) not in self._disclosed:  # said once per client and engine: where the code goes
+            self._disclosed.add(url)
+            what = "and after it " if self.config.engine.suffix else ""
+            said = f"the code before the cursor {what}in the files you edit is sent there (engine.url)"
+            self.notify(logging.INFO, f"nib: statements come from the engine at {url}: {said}")
         try:
             result = await self.scheduler.run_async(engine.complete(request, self.config.engine), doc)
             if self.engine_failing:
@@ -257,15 +265,6 @@ class CompletionService:
             if result.timings.unfilled and not cancel.is_set():
                 self.scheduler.background(host.worker, functools.partial(self._fill, host.engine, request), doc)
         return result
-
-    def _disclose(self, url: str) -> None:
-        """Say once per client and engine where the code goes."""
-        if url in self._disclosed:
-            return
-        self._disclosed.add(url)
-        what = "and after it " if self.config.engine.suffix else ""
-        said = f"the code before the cursor {what}in the files you edit is sent there (engine.url)"
-        self.notify(logging.INFO, f"nib: statements come from the engine at {url}: {said}")
 
     # -- ahead of requests ----------------------------------------------------------
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from nib.model.errors import Cancelled
-from nib.model.service.scheduler import Scheduler
+from nib.model.service.scheduler import LIST_FIRST_S, Scheduler
 
 
 @pytest.fixture
@@ -197,3 +197,34 @@ async def test_no_idle_work_after_shutdown():
     s.when_idle(lambda: ran.append(2))  # a request that ended during shutdown
     await asyncio.sleep(0.3)
     assert ran == []
+
+
+async def test_a_statement_starts_once_the_list_asked_beside_it_is_answered():
+    """The list's request read a few turns of the loop after the statement's (as the stdio reader
+    hands messages over), or at once: the statement waits for that list, LIST_FIRST_S at most,
+    and for no other document's."""
+    s, events = Scheduler(), []
+
+    async def list_request(doc: str, turns: int, seconds: float):
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        with s.listing(doc):
+            await asyncio.sleep(seconds)
+            events.append(f"list {doc} answered")
+
+    async def statement(doc: str):
+        await s.after_list(doc)
+        events.append(f"statement {doc} starts")
+
+    await asyncio.gather(statement("a"), list_request("a", 3, 0.005))
+    await asyncio.gather(statement("a"), list_request("b", 0, 0.005))
+    await asyncio.gather(statement("a"), list_request("a", 0, 10 * LIST_FIRST_S))
+    assert events == [
+        "list a answered",
+        "statement a starts",
+        "statement a starts",  # another document's list
+        "list b answered",
+        "statement a starts",  # a list that takes longer: not waited for past LIST_FIRST_S
+        "list a answered",
+    ]
+    assert s._listing == {}
