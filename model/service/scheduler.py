@@ -33,7 +33,7 @@ from nib.model.runtime import heap
 from nib.model.text.lexeme import typed_name
 
 IDLE_S = 1.0  # idle work waits this long after the last request
-LIST_FIRST_S = 0.01  # a statement waits this long at most for the list asked with it (a new name's: ~100 ms)
+LIST_FIRST_S = 0.003  # the statement's wait for the list at most: a narrowed one's (a new name's ~100 ms is not)
 LIST_TURNS = 8  # turns of the loop in which that list's request may start (a message read: 3 or 4)
 
 

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from nib.model.errors import Cancelled
-from nib.model.service.scheduler import LIST_FIRST_S, Scheduler
+from nib.model.service import scheduler
+from nib.model.service.scheduler import Scheduler
 
 
 @pytest.fixture
@@ -199,11 +200,12 @@ async def test_no_idle_work_after_shutdown():
     assert ran == []
 
 
-async def test_a_statement_starts_once_the_list_asked_beside_it_is_answered():
+async def test_a_statement_starts_once_the_list_asked_beside_it_is_answered(monkeypatch):
     """The list's request read a few turns of the loop after the statement's (as the stdio reader
-    hands messages over), or at once: the statement waits for that list, LIST_FIRST_S at most,
-    and for no other document's."""
+    hands messages over), or at once: the statement waits for that list, LIST_FIRST_S at most
+    (5 s here, then 10 ms), and for no other document's."""
     s, events = Scheduler(), []
+    monkeypatch.setattr(scheduler, "LIST_FIRST_S", 5.0)
 
     async def list_request(doc: str, turns: int, seconds: float):
         for _ in range(turns):
@@ -218,7 +220,8 @@ async def test_a_statement_starts_once_the_list_asked_beside_it_is_answered():
 
     await asyncio.gather(statement("a"), list_request("a", 3, 0.005))
     await asyncio.gather(statement("a"), list_request("b", 0, 0.005))
-    await asyncio.gather(statement("a"), list_request("a", 0, 10 * LIST_FIRST_S))
+    monkeypatch.setattr(scheduler, "LIST_FIRST_S", 0.01)
+    await asyncio.gather(statement("a"), list_request("a", 0, 0.5))
     assert events == [
         "list a answered",
         "statement a starts",
