@@ -237,9 +237,14 @@ class JediCompleter:
                 log.warning("jedi's worker process ended (%s); starting another", self._process.returncode)
             try:
                 self._start()
-            except OSError as e:  # its command gone, no memory to fork: this call fails, the next one tries again
+            # its command gone, no memory to fork or for a thread: this call fails, the next one tries again
+            except (OSError, RuntimeError) as e:
                 log.log(logging.DEBUG if self._unstartable else logging.WARNING, "jedi's worker cannot start: %s", e)
                 self._unstartable = True
+                for waiting, _ in self._waiting.values():  # no worker will free to start them
+                    if waiting.set_running_or_notify_cancel():
+                        waiting.set_exception(e)
+                self._waiting.clear()
                 return failed_with(e)
             self._unstartable = False
         future = Asked()
@@ -284,9 +289,15 @@ class JediCompleter:
             bufsize=1,
         )
         self._pending = {}
-        threading.Thread(
-            target=self._read, args=(self._process, self._pending), daemon=True, name="nib-jedi-reader"
-        ).start()
+        try:
+            threading.Thread(
+                target=self._read, args=(self._process, self._pending), daemon=True, name="nib-jedi-reader"
+            ).start()
+        except RuntimeError:  # no thread to read it: a worker no one hears is no worker
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+            raise
 
     def _read(self, process: subprocess.Popen, pending: dict[int, Future]) -> None:
         """The worker's answers, until it ends; a line that is not one (something jedi or a module

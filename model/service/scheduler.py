@@ -53,7 +53,7 @@ class Scheduler:
         self.tasks: dict[str, set[asyncio.Task]] = {}  # uri -> requests to an engine in flight
         self._warm: dict[str, asyncio.TimerHandle] = {}
         self._speculating: dict[str, tuple[int, threading.Event]] = {}  # uri -> (cursor offset, cancel flag)
-        self._listing: dict[str, asyncio.Future] = {}  # uri -> done once the list in flight is answered
+        self._listing: dict[str, tuple] = {}  # uri -> (text, cursor, done once answered): the latest list in flight
 
     async def run(self, worker, fn, uri: str, cancel: threading.Event | None = None):
         """fn(cancel_event) on worker; the event is set if this request is cancelled or superseded.
@@ -81,28 +81,40 @@ class Scheduler:
             _discard(self.running, uri, cancel)
 
     @contextlib.contextmanager
-    def listing(self, uri: str):
-        """The block computes a list for uri: a statement asked meanwhile waits for its end (`after_list`)."""
-        done = self._listing[uri] = asyncio.get_running_loop().create_future()
+    def listing(self, uri: str, text: str, cursor: int):
+        """The block computes the list at cursor in uri's text: a statement asked there meanwhile
+        waits for its end (`after_list`)."""
+        entry = (text, cursor, asyncio.get_running_loop().create_future())
+        self._listing[uri] = entry
         try:
             yield
         finally:
-            done.set_result(None)
-            if self._listing.get(uri) is done:
+            entry[2].set_result(None)
+            if self._listing.get(uri) is entry:
                 del self._listing[uri]
 
-    async def after_list(self, uri: str) -> None:
-        """Once the list asked for uri with this statement is answered, LIST_FIRST_S at most. The list's
-        request comes beside this one, before or just after it: a few turns of the loop let the
-        reader hand over a message it has already (`stdio.InOrder` yields before each line)."""
-        for _ in range(LIST_TURNS):
-            if uri in self._listing:
-                break
-            await asyncio.sleep(0)
-        listed = self._listing.get(uri)
-        if listed is not None:
-            await asyncio.wait([listed], timeout=LIST_FIRST_S)
-            await asyncio.sleep(0)  # the list's answer written first (its request's task ends after the block)
+    async def after_list(self, uri: str, text: str, cursor: int) -> float:
+        """Once the list asked at cursor in uri's text with this statement is answered, LIST_FIRST_S
+        at most; the seconds waited. The list's request comes beside this one, before or just after
+        it: a few turns of the loop let the reader hand over a message it has already
+        (`stdio.InOrder` yields before each line). An edit meanwhile raises Cancelled."""
+        started = time.monotonic()
+        with self.holding(uri) as cancel:
+            for _ in range(LIST_TURNS):
+                if self._listed_at(uri, text, cursor) is not None:
+                    break
+                await asyncio.sleep(0)
+            if (listed := self._listed_at(uri, text, cursor)) is not None:
+                await asyncio.wait([listed], timeout=LIST_FIRST_S)
+                await asyncio.sleep(0)  # the list's answer written first (its request's task ends after the block)
+            if cancel.is_set():
+                raise Cancelled()
+        return time.monotonic() - started
+
+    def _listed_at(self, uri: str, text: str, cursor: int) -> asyncio.Future | None:
+        """The end of the list being computed at cursor in uri's text (not an older keystroke's)."""
+        entry = self._listing.get(uri)
+        return entry[2] if entry is not None and entry[1] == cursor and entry[0] == text else None
 
     async def run_async(self, coro, uri: str):
         """coro as a task that an edit to uri cancels (raising Cancelled here), as does cancelling

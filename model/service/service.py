@@ -106,10 +106,7 @@ class CompletionService:
         applies, or when superseded. options, project: the statement's, for this request only, in
         place of the settings' and the project context wanted at doc's cursor (an evaluation's).
         invoked: the user asked (`Request.invoked`), not typing (a list then waits for jedi as after `.`)."""
-        since = time.monotonic()  # a statement's budget is the editor's wait: a list first, a busy thread count
-        if mode != Mode.LIST:
-            await self.scheduler.after_list(doc)  # the list asked beside it answers first
-        with self.scheduler.listing(doc) if mode == Mode.LIST else contextlib.nullcontext():
+        with self.scheduler.listing(doc, text, cursor) if mode == Mode.LIST else contextlib.nullcontext():
             host = await (self.list_model if mode == Mode.LIST else self.model).ready()
             if host is None or host.engine is None:
                 return None
@@ -120,6 +117,7 @@ class CompletionService:
                     result, waited = await self._listed(host, doc, text, cursor, path, invoked)
                     result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
                     return self._as_shown(result, doc, text, cursor)
+                listed_s = await self.scheduler.after_list(doc, text, cursor)  # the list asked beside it answers first
                 request = Request(
                     text,
                     cursor,
@@ -127,7 +125,7 @@ class CompletionService:
                     options or self.config.options,
                     project=project or self._blocks.get(doc, NO_BLOCK).project,
                     doc=doc,
-                    since=since,
+                    since=time.monotonic() - listed_s,  # the budget is the editor's wait: a list first, a busy thread
                     invoked=invoked,
                 )
                 if host.engine.remote:

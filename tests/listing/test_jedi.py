@@ -138,19 +138,21 @@ def test_a_call_waiting_behind_a_busy_worker_starts_when_it_is_free(monkeypatch)
 def test_a_worker_that_cannot_start_fails_the_calls_that_need_it_and_is_started_once_it_can(
     monkeypatch, tmp_path, caplog
 ):
-    """The worker dies under a call with another waiting, and its command is gone: the waiting
-    call and the next one fail at once (a list then goes on without jedi), said once in the log;
-    once the command is back, the next call starts a worker again."""
+    """The worker dies under a call with a list's call and a description waiting, and its command
+    is gone: both waiting calls and the next one fail at once (a list then goes on without jedi),
+    said once in the log; once the command is back, the next call starts a worker again."""
     caplog.set_level(logging.WARNING, logger="nib.jedi")
     monkeypatch.setenv("NIB_JEDI_DELAY_S", "0.5")
     jedi = JediCompleter(command=SLOW_JEDI)
     try:
         busy = jedi.ask("import os\nos.", 13)
         waiting = jedi.ask("import sys\nsys.", 15)
+        described = jedi.describe("import os\nos.path", 13, "path")
         jedi.command = [str(tmp_path / "gone")]
         jedi._process.kill()
         assert repr(busy.exception(timeout=30)) == 'RuntimeError("jedi\'s worker process ended")'
         assert type(waiting.exception(timeout=30)) is FileNotFoundError
+        assert type(described.exception(timeout=30)) is FileNotFoundError
         assert type(jedi.ask("import json\njson.", 17).exception(timeout=0)) is FileNotFoundError
         monkeypatch.setenv("NIB_JEDI_DELAY_S", "0")
         jedi.command = SLOW_JEDI

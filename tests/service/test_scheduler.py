@@ -203,31 +203,46 @@ async def test_no_idle_work_after_shutdown():
 async def test_a_statement_starts_once_the_list_asked_beside_it_is_answered(monkeypatch):
     """The list's request read a few turns of the loop after the statement's (as the stdio reader
     hands messages over), or at once: the statement waits for that list, LIST_FIRST_S at most
-    (5 s here, then 10 ms), and for no other document's."""
+    (5 s here, then 10 ms), and for no other document's or keystroke's."""
     s, events = Scheduler(), []
     monkeypatch.setattr(scheduler, "LIST_FIRST_S", 5.0)
 
-    async def list_request(doc: str, turns: int, seconds: float):
+    async def list_request(doc: str, text: str, turns: int, seconds: float):
         for _ in range(turns):
             await asyncio.sleep(0)
-        with s.listing(doc):
+        with s.listing(doc, text, len(text)):
             await asyncio.sleep(seconds)
-            events.append(f"list {doc} answered")
+            events.append(f"list {doc} {text} answered")
 
-    async def statement(doc: str):
-        await s.after_list(doc)
-        events.append(f"statement {doc} starts")
+    async def statement(doc: str, text: str):
+        await s.after_list(doc, text, len(text))
+        events.append(f"statement {doc} {text} starts")
 
-    await asyncio.gather(statement("a"), list_request("a", 3, 0.005))
-    await asyncio.gather(statement("a"), list_request("b", 0, 0.005))
+    await asyncio.gather(statement("a", "x"), list_request("a", "x", 3, 0.005))
+    await asyncio.gather(statement("a", "x"), list_request("b", "x", 0, 0.5))
+    await asyncio.gather(statement("a", "xy"), list_request("a", "x", 0, 0.5))  # the keystroke before's list
     monkeypatch.setattr(scheduler, "LIST_FIRST_S", 0.01)
-    await asyncio.gather(statement("a"), list_request("a", 0, 0.5))
+    await asyncio.gather(statement("a", "x"), list_request("a", "x", 0, 0.5))
     assert events == [
-        "list a answered",
-        "statement a starts",
-        "statement a starts",  # another document's list
-        "list b answered",
-        "statement a starts",  # a list that takes longer: not waited for past LIST_FIRST_S
-        "list a answered",
+        "list a x answered",
+        "statement a x starts",
+        "statement a x starts",  # another document's list
+        "list b x answered",
+        "statement a xy starts",
+        "list a x answered",
+        "statement a x starts",  # a list that takes longer: not waited for past LIST_FIRST_S
+        "list a x answered",
     ]
-    assert s._listing == {}
+    assert (s._listing, s.running) == ({}, {})
+
+
+async def test_an_edit_while_a_statement_waits_for_the_list_ends_it(monkeypatch):
+    s = Scheduler()
+    monkeypatch.setattr(scheduler, "LIST_FIRST_S", 5.0)
+    with s.listing("a", "x", 1):
+        waiting = asyncio.ensure_future(s.after_list("a", "x", 1))
+        await asyncio.sleep(0.01)
+        s.supersede("a")
+    with pytest.raises(Cancelled):
+        await waiting
+    assert (s._listing, s.running) == ({}, {})

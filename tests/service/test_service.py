@@ -14,6 +14,7 @@ from nib.model.completion.result import Result, Timings
 from nib.model.completion.steps import TYPED
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
 from nib.model.runtime import heap
+from nib.model.service import scheduler
 from nib.model.service.config import Config
 from nib.model.service.hosts import Hosts, ModelKey
 from nib.model.service.scheduler import queued
@@ -331,6 +332,26 @@ async def test_a_list_asked_for_where_nothing_is_typed_waits_for_jedi_as_after_a
     listing = await service.complete("b", text, len(text), Mode.LIST)
     assert (listing.jedi is not None, listing.stale) == (False, False)
     gate.set()
+    service.close()
+
+
+async def test_a_statement_asked_with_a_list_starts_once_the_list_is_answered(monkeypatch):
+    """The list asked on the same keystroke answers first, the statement's model started after it
+    (`Scheduler.after_list`; its bound 5 s here: this first list decodes, longer than a narrowed one)."""
+    monkeypatch.setattr(scheduler, "LIST_FIRST_S", 5.0)
+    gate = threading.Event()
+    gate.set()
+    service = await _two_models(_GatedJedi(gate, 0.0), 0)
+    engine, started = service.model.serving.engine, []
+    real_complete = engine.complete
+    engine.complete = lambda request: started.append(time.perf_counter()) or real_complete(request)
+    text = "ledger = 1\nprint("
+    statement = asyncio.ensure_future(service.complete("doc", text, len(text), Mode.STATEMENT))
+    listing = await service.complete("doc", text, len(text), Mode.LIST)
+    answered = time.perf_counter()
+    assert (listing is not None, started) == (True, [])
+    await statement
+    assert len(started) == 1 and started[0] > answered
     service.close()
 
 
