@@ -162,11 +162,11 @@ def _one_request(args):
     from nib.model.service.hosts import ModelKey
 
     key = ModelKey(str(args.model) if args.model else default_model(), "cpu", 0)
-    wait = 10_000  # one request: wait for jedi rather than race it
+    wait = 10_000  # one request: wait for jedi rather than race it, and for the whole statement
     return Config(
         statement=key,
         listing=key,
-        options=Options(healing=args.healing),
+        options=Options(healing=args.healing, statement_budget_ms=wait),
         engine=EngineOptions(),
         jedi=not args.no_jedi,
         jedi_ms=wait,

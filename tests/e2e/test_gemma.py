@@ -271,6 +271,22 @@ def test_info_shows_the_licence(model_dir):
     assert out["licence"] == registry.GEMMA_LICENCE and out["ok"] is True
 
 
+def test_nib_complete_decodes_the_whole_statement_however_long_its_cold_prefill(model_dir, tmp_path):
+    """One request from the command line: its prompt is prefilled whole and its statement decoded
+    whole, not cut by the editor's 250 ms (the first prefill of a process alone took over a second)."""
+    lines = DEMO.read_text().split("\n")
+    lines[10] = "                found.ap"
+    cut = tmp_path / "cut.py"
+    cut.write_text("\n".join(lines))
+    done = nib("complete", cut, "--line", 10, "--column", 24, "--mode", "statement", "--model", NAME, "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert ([c["text"] for c in out["candidates"]], out["timings"]["out_of_time"]) == (
+        ["append(name)"],
+        0,
+    )
+
+
 def test_a_model_not_imported_is_one_clear_line(tmp_path):
     done = nib("complete", DEMO, "--line", 1, "--column", 0, "--model", "gemma9-1b")
     assert done.returncode == 2
