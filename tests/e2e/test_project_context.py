@@ -154,7 +154,9 @@ async def test_a_method_of_a_sibling_module_needs_project_context(client: Langua
         # a method Ledger does not have (with the adapter trained on the CPU the model looped on
         # `ledger.ledger.ledger.`, and nothing was shown; answered before the warm-up's prompt state,
         # which a loaded machine's timing decided, it wrote `suppliers[supplier].pay(amount_cents)`)
-        assert [(i.insert_text, i.range) for i in result.items] == [("pay_supplier(supplier, amount_cents)", where)]
+        # (on an AMD EPYC with AVX-512 VNNI, 2026-12-06, from the warm-up's prompt state too: int8 kernels differ by CPU)
+        wrong = {"pay_supplier(supplier, amount_cents)", "suppliers[supplier].pay(amount_cents)"}
+        assert [i.range for i in result.items] == [where] and result.items[0].insert_text in wrong
 
 
 async def test_the_class_of_an_attribute_comes_from_a_third_module(client: LanguageClient, workspace):
