@@ -34,7 +34,8 @@ from .parsing import parse
 from .paths import file_path
 from .protocol import NibProtocol, SessionProtocol, Wire, field
 from .resolve import resolve
-from .session import NibServer, Shared
+from .session import NibServer
+from .shared import Shared
 
 log = logging.getLogger("nib")
 TRIGGER_CHARACTERS = [".", "(", "[", ",", "=", "@"]

@@ -10,9 +10,16 @@ import time
 log = logging.getLogger("nib.host")
 
 
-def watch_parent(pid: int, on_exit, every_s: float = 0.25) -> None:
+# What the editor sent just before it went (an accept's command, `shutdown`) is still in stdin's
+# pipe: the loop reads it, reaches the pipe's end and ends the server itself, saving what that
+# command counted. The watch ends the server only when it has not, within this grace: a stdin held
+# open by another process (a grandchild, a shell, a crashed editor's helper), or a stuck loop.
+GRACE_S = 0.5
+
+
+def watch_parent(pid: int, on_exit, every_s: float = 0.25, grace_s: float = GRACE_S, end=os._exit) -> None:
     """End the server when the editor that started it is gone (LSP `processId`), even when
-    its stdin is still open (held by a grandchild, a shell, a crashed editor's helper)."""
+    its stdin is still open. on_exit saves what is left; end(0) ends the process."""
 
     def watch():
         while True:
@@ -20,10 +27,12 @@ def watch_parent(pid: int, on_exit, every_s: float = 0.25) -> None:
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:
-                log.info("the client process %d is gone: exiting", pid)
-                on_exit()
-                os._exit(0)  # the inference thread cannot be interrupted; nothing is left to save
+                break
             except PermissionError:  # alive, owned by another user
                 pass
+        time.sleep(grace_s)
+        log.info("the client process %d is gone: exiting", pid)
+        on_exit()
+        end(0)  # the inference thread cannot be interrupted; nothing is left to save
 
     threading.Thread(target=watch, daemon=True, name="nib-parent-watch").start()

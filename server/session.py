@@ -20,54 +20,28 @@ from pygls.lsp.server import LanguageServer
 
 from nib.model.completion.request import Mode
 from nib.model.completion.result import Result
-from nib.model.listing.jedi import JediCompleter
 from nib.model.listing.ranker import Listing
-from nib.model.service.hosts import Hosts
 from nib.model.service.service import CompletionService
 
 from . import __version__
 from .acceptance import ACCEPTED, RETAINED_AFTER_S, Acceptance, Offer, stats_name
 from .configure import config
 from .documents import Documents
-from .limits import STDIO, Limits
 from .parsing import parse
 from .paths import file_path, real_path
 from .protocol import NibProtocol, is_parse_error
 from .request_log import log_answer
 from .settings import Settings
-from .stats import Stats
+from .shared import Shared
 from .status import status
 from .trust import engine_problems, jedi_environment
 
 _sessions = itertools.count(1)
-FLUSH_S = 30.0  # the statistics in memory at most this long: a crash loses little, a keystroke writes nothing
 MESSAGE = {
     logging.ERROR: types.MessageType.Error,
     logging.WARNING: types.MessageType.Warning,
     logging.INFO: types.MessageType.Info,
 }
-
-
-class Shared:
-    """What all sessions of one process share: the model hosts, jedi's worker process, the limits,
-    the acceptance statistics (written to their file every FLUSH_S seconds, and at the end)."""
-
-    def __init__(self, limits: Limits = STDIO):
-        self.limits = limits
-        self.hosts = Hosts(limits.models)
-        self.jedi = JediCompleter()
-        self.stats = Stats()
-        self._closed = threading.Event()
-        threading.Thread(target=self._flush_every, name="nib-stats", daemon=True).start()
-
-    def _flush_every(self) -> None:
-        while not self._closed.wait(FLUSH_S):
-            self.stats.flush()
-
-    def close(self) -> None:
-        self._closed.set()
-        self.stats.flush()
-        self.jedi.close()
 
 
 class NibServer(LanguageServer):
@@ -108,7 +82,8 @@ class NibServer(LanguageServer):
         self.listed: str | None = None  # the document of the last list asked (`resolve.py`)
         self.timings: deque | None = None  # (mode, timings) of the requests answered, kept by `inspection.py`
         self.acceptance = Acceptance(shared.stats)
-        self._finishing = threading.Lock()
+        self._finishing = threading.RLock()  # SIGTERM's handler runs on the loop's thread
+        self._finished = False
         self.service = CompletionService(
             shared.hosts, shared.jedi, config(self.settings, shared.limits), self.notify, self.log
         )
@@ -289,8 +264,12 @@ class NibServer(LanguageServer):
 
     def finish(self) -> None:
         """The process ends with this session (stdio: the editor quit, with or without `shutdown`),
-        once, from whichever of the loop's end, SIGTERM or the editor's death comes first."""
-        if self._finishing.acquire(blocking=False):
+        once, from whichever of the loop's end, SIGTERM or the editor's death comes first. A second
+        caller waits until the first has saved: it ends the process once this returns."""
+        with self._finishing:
+            if self._finished:
+                return
+            self._finished = True
             self.count_all_retained()
             self.shared.close()
 

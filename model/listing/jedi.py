@@ -24,6 +24,7 @@ import shlex
 import subprocess
 import sys
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -37,6 +38,9 @@ log = logging.getLogger("nib.jedi")
 
 MEMO_SIZE = 8
 DESCRIBED_KEPT = 32  # the descriptions kept: an editor resolves the focused item again as the name grows
+# After the worker failed to start, calls fail at once for this long (doubling at each failure, to the
+# last): a keystroke does not fork a process that cannot start (its command gone, no memory).
+RETRY_S = (1.0, 30.0)
 BUDGET_MS = 200  # how long a list after `.` or in an import waits for jedi (setting jedi.budgetMs)
 # -I: the worker never imports from its current directory (editors start nib in the project, and a
 # cloned repository's `json.py` would run as the user) nor from PYTHON* variables or the user's site.
@@ -97,7 +101,9 @@ class JediCompleter:
         self._memo: OrderedDict[tuple, JediAnswer] = OrderedDict()
         self._asked: tuple | None = None  # (where, future): the last call, answered or not
         self._described: OrderedDict[tuple, Description] = OrderedDict()  # (path, text before, name, environment)
-        self._unstartable = False  # the worker failed to start last time: said once, until it starts
+        self._unstartable: BaseException | None = None  # why the worker failed to start last time, until it starts
+        self._retry_at, self._retry_s = 0.0, 0.0  # when a failed start is tried again; after how long
+        self.clock = time.monotonic
 
     def ask(
         self,
@@ -233,20 +239,17 @@ class JediCompleter:
     def _submit(self, call: dict) -> Future:
         """Under self._lock: send one call to the worker (started, or restarted, as needed)."""
         if self._process is None or self._process.poll() is not None:
-            if self._process is not None and not self._unstartable:
+            if self._unstartable is not None and self.clock() < self._retry_at:
+                return failed_with(self._unstartable)
+            if self._process is not None and self._unstartable is None:
                 log.warning("jedi's worker process ended (%s); starting another", self._process.returncode)
             try:
                 self._start()
-            # its command gone, no memory to fork or for a thread: this call fails, the next one tries again
+            # its command gone, no memory to fork or for a thread: this call fails, and those until a retry
             except (OSError, RuntimeError) as e:
-                log.log(logging.DEBUG if self._unstartable else logging.WARNING, "jedi's worker cannot start: %s", e)
-                self._unstartable = True
-                for waiting, _ in self._waiting.values():  # no worker will free to start them
-                    if waiting.set_running_or_notify_cancel():
-                        waiting.set_exception(e)
-                self._waiting.clear()
+                self._cannot_start(e)
                 return failed_with(e)
-            self._unstartable = False
+            self._unstartable, self._retry_s = None, 0.0
         future = Asked()
         future.set_running_or_notify_cancel()  # running from now on: it cannot be cancelled, only waited for
         request_id = next(self._ids)
@@ -263,6 +266,17 @@ class JediCompleter:
             self._pending.pop(request_id, None)
             future.set_exception(e)
         return future
+
+    def _cannot_start(self, e: BaseException) -> None:
+        """Under self._lock: the worker failed to start; said once, until it starts again."""
+        log.log(logging.DEBUG if self._unstartable else logging.WARNING, "jedi's worker cannot start: %s", e)
+        self._unstartable = e
+        self._retry_s = min(RETRY_S[1], self._retry_s * 2) if self._retry_s else RETRY_S[0]
+        self._retry_at = self.clock() + self._retry_s
+        for waiting, _ in self._waiting.values():  # no worker will free to start them
+            if waiting.set_running_or_notify_cancel():
+                waiting.set_exception(e)
+        self._waiting.clear()
 
     def _start(self) -> None:
         # stdin/stdout are the worker's channel, so jedi's output can never reach the LSP stream;

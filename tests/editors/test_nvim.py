@@ -263,6 +263,15 @@ def accept_with(nvim, line, typed, key):
     return shown
 
 
+def commands_answered(nvim) -> bool:
+    """Whether the nib client has no `workspace/executeCommand` request waiting for its answer."""
+    return nvim.exec_lua(
+        "for _, r in pairs(require('nib').client().requests) do "
+        "if r.method == 'workspace/executeCommand' and r.type == 'pending' then return false end end "
+        "return true"
+    )
+
+
 def test_accept_the_next_word_then_the_line_and_the_stats_count_them(tmp_path, monkeypatch):
     source = tmp_path / "demo.py"
     shutil.copy(DEMO, source)
@@ -276,6 +285,8 @@ def test_accept_the_next_word_then_the_line_and_the_stats_count_them(tmp_path, m
         shown = wait(lambda: ghost_text(nvim), what="ghost text after `(`")
         nvim.input("<C-l>")
         wait(lambda: nvim.current.buffer[10] == "                found.append(" + shown, what="the line")
+        # Neovim quits without waiting for its server: the accepts' commands answered first
+        wait(lambda: commands_answered(nvim), what="the answers to the accepts' commands")
     finally:
         quit_nvim(nvim)
     # the server ends with Neovim and writes what it counted: two accepts of the ghost text

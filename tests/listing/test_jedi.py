@@ -4,10 +4,11 @@ import json
 import logging
 import subprocess
 import sys
+import time
 
 from fixtures import SLOW_JEDI, package_environment
 
-from nib.model.listing.jedi import Description, JediAnswer, JediCompleter
+from nib.model.listing.jedi import RETRY_S, Description, JediAnswer, JediCompleter
 
 
 def test_jedi_worker_answers_fails_cleanly_and_restarts():
@@ -140,7 +141,8 @@ def test_a_worker_that_cannot_start_fails_the_calls_that_need_it_and_is_started_
 ):
     """The worker dies under a call with a list's call and a description waiting, and its command
     is gone: both waiting calls and the next one fail at once (a list then goes on without jedi),
-    said once in the log; once the command is back, the next call starts a worker again."""
+    said once in the log, and so do the calls of the next second, which start nothing; once the
+    command is back and that second is over, the next call starts a worker again."""
     caplog.set_level(logging.WARNING, logger="nib.jedi")
     monkeypatch.setenv("NIB_JEDI_DELAY_S", "0.5")
     jedi = JediCompleter(command=SLOW_JEDI)
@@ -156,6 +158,12 @@ def test_a_worker_that_cannot_start_fails_the_calls_that_need_it_and_is_started_
         assert type(jedi.ask("import json\njson.", 17).exception(timeout=0)) is FileNotFoundError
         monkeypatch.setenv("NIB_JEDI_DELAY_S", "0")
         jedi.command = SLOW_JEDI
+        # for a second after it failed, a call fails without starting one, though it now could
+        ended = jedi._process
+        assert type(jedi.ask("import re\nre.", 13).exception(timeout=0)) is FileNotFoundError
+        assert jedi._process is ended
+        later = time.monotonic() + RETRY_S[0]
+        jedi.clock = lambda: later
         answer = jedi.names("import sys\nsys.", 15, budget_ms=30_000)
         assert (answer.position, "argv" in [n.name for n in answer.names]) == ("attribute", True)
     finally:

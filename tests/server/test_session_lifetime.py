@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from nib.model.service.scheduler import Scheduler
 from nib.server.app import create_server
 from nib.server.protocol import SessionProtocol
-from nib.server.session import Shared
+from nib.server.shared import Shared
 
 
 def test_ended_sessions_leave_no_logger_and_are_freed():
