@@ -38,8 +38,9 @@ log = logging.getLogger("nib.jedi")
 
 MEMO_SIZE = 8
 DESCRIBED_KEPT = 32  # the descriptions kept: an editor resolves the focused item again as the name grows
-# After the worker failed to start, calls fail at once for this long (doubling at each failure, to the
-# last): a keystroke does not fork a process that cannot start (its command gone, no memory).
+# After the worker failed to start or ended before its first answer, calls fail at once for this long
+# (doubling at each failure, to the last): a keystroke does not fork a process that cannot start or
+# live (its command gone, no memory for it, a crash as it imports jedi).
 RETRY_S = (1.0, 30.0)
 BUDGET_MS = 200  # how long a list after `.` or in an import waits for jedi (setting jedi.budgetMs)
 # -I: the worker never imports from its current directory (editors start nib in the project, and a
@@ -249,7 +250,7 @@ class JediCompleter:
             except (OSError, RuntimeError) as e:
                 self._cannot_start(e)
                 return failed_with(e)
-            self._unstartable, self._retry_s = None, 0.0
+            self._unstartable = None  # its wait before a retry is reset once it answers (`_ended`)
         future = Asked()
         future.set_running_or_notify_cancel()  # running from now on: it cannot be cancelled, only waited for
         request_id = next(self._ids)
@@ -268,7 +269,7 @@ class JediCompleter:
         return future
 
     def _cannot_start(self, e: BaseException) -> None:
-        """Under self._lock: the worker failed to start; said once, until it starts again."""
+        """Under self._lock: the worker failed to start, or to live; said once, until it starts again."""
         log.log(logging.DEBUG if self._unstartable else logging.WARNING, "jedi's worker cannot start: %s", e)
         self._unstartable = e
         self._retry_s = min(RETRY_S[1], self._retry_s * 2) if self._retry_s else RETRY_S[0]
@@ -317,25 +318,32 @@ class JediCompleter:
         """The worker's answers, until it ends; a line that is not one (something jedi or a module
         it imports printed) is logged and skipped."""
         assert process.stdout is not None  # started with stdout a pipe
+        answered = False
         try:
             for line in process.stdout:
                 try:
                     _answer(line, pending)
+                    answered = True
                 except Exception as e:  # noqa: BLE001 - one bad line must not stop the answers behind it
                     log.warning("jedi's worker wrote a line that is not an answer (%r), skipped: %r", e, line[:200])
         except Exception:  # noqa: BLE001 - reading itself failed: treated as the worker's end
             log.exception("reading jedi's worker failed")
         finally:
-            self._ended(process, pending)
+            self._ended(process, pending, answered)
 
-    def _ended(self, process: subprocess.Popen, pending: dict[int, Future]) -> None:
-        """Nothing more comes from process: end it (the next call starts another) and fail its calls."""
+    def _ended(self, process: subprocess.Popen, pending: dict[int, Future], answered: bool) -> None:
+        """Nothing more comes from process: end it (the next call starts another, or after a wait if it
+        never answered) and fail its calls."""
         if process.poll() is None:  # its output ended or could not be read, yet it runs: it cannot be heard
             process.kill()  # before taking the lock: a write to its stdin under the lock ends now
         with self._lock:
             if self._process is process:
                 process.wait()
                 self._process = None
+                if answered:
+                    self._retry_s = 0.0
+                else:
+                    self._cannot_start(RuntimeError(f"it ended ({process.returncode}) before its first answer"))
             failed = list(pending.values())
             pending.clear()
         for future in failed:

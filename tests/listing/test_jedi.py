@@ -139,14 +139,15 @@ def test_a_call_waiting_behind_a_busy_worker_starts_when_it_is_free(monkeypatch)
 def test_a_worker_that_cannot_start_fails_the_calls_that_need_it_and_is_started_once_it_can(
     monkeypatch, tmp_path, caplog
 ):
-    """The worker dies under a call with a list's call and a description waiting, and its command
-    is gone: both waiting calls and the next one fail at once (a list then goes on without jedi),
-    said once in the log, and so do the calls of the next second, which start nothing; once the
-    command is back and that second is over, the next call starts a worker again."""
+    """A worker that answered dies under a call with a list's call and a description waiting, and
+    its command is gone: both waiting calls and the next one fail at once (a list then goes on
+    without jedi), said once in the log, and so do the calls of the next second, which start
+    nothing; once the command is back and that second is over, the next call starts a worker again."""
     caplog.set_level(logging.WARNING, logger="nib.jedi")
     monkeypatch.setenv("NIB_JEDI_DELAY_S", "0.5")
     jedi = JediCompleter(command=SLOW_JEDI)
     try:
+        assert jedi.names("import io\nio.", 11, budget_ms=30_000) is not None
         busy = jedi.ask("import os\nos.", 13)
         waiting = jedi.ask("import sys\nsys.", 15)
         described = jedi.describe("import os\nos.path", 13, "path")
@@ -170,6 +171,33 @@ def test_a_worker_that_cannot_start_fails_the_calls_that_need_it_and_is_started_
         jedi.close()
     said = [r.getMessage().split(":")[0] for r in caplog.records if r.name == "nib.jedi"]
     assert said == ["jedi's worker cannot start"]  # once, not at each call
+
+
+def test_a_worker_that_ends_before_its_first_answer_is_started_again_after_a_wait_that_doubles(tmp_path):
+    """A worker that dies as it starts (no memory for it, a crash as it imports jedi) is not started
+    again at every keystroke: the calls of the next second fail at once, then those of the next two."""
+    starts = tmp_path / "starts"
+    dies = [sys.executable, "-c", f"import sys; sys.stdin.readline(); open({str(starts)!r}, 'a').write('x'); exit(3)"]
+    jedi = JediCompleter(command=dies)
+    now = 100.0
+    jedi.clock = lambda: now
+    ended = 'RuntimeError("jedi\'s worker process ended")'
+    waits = "RuntimeError('it ended (3) before its first answer')"
+    try:
+        assert repr(jedi.ask("import os\nos.", 13).exception(timeout=30)) == ended
+        assert repr(jedi.ask("import sys\nsys.", 15).exception(timeout=0)) == waits
+        assert starts.read_text() == "x"
+        now += RETRY_S[0]  # its wait is over: started again, it ends again
+        assert repr(jedi.ask("import re\nre.", 13).exception(timeout=30)) == ended
+        assert starts.read_text() == "xx"
+        now += 1.5 * RETRY_S[0]  # the wait is now twice as long
+        assert repr(jedi.ask("import io\nio.", 11).exception(timeout=0)) == waits
+        assert starts.read_text() == "xx"
+        now += 0.5 * RETRY_S[0]
+        assert repr(jedi.ask("import json\njson.", 17).exception(timeout=30)) == ended
+        assert starts.read_text() == "xxx"
+    finally:
+        jedi.close()
 
 
 def test_keystrokes_in_one_name_share_its_call_and_a_late_answer_is_kept(monkeypatch):
@@ -260,6 +288,8 @@ def test_when_the_reader_ends_the_call_fails_and_the_next_one_restarts_the_worke
         assert (
             repr(first.exception(timeout=30)) == 'RuntimeError("jedi\'s worker process ended")'
         )  # at once, not at the end of its budget
+        # a worker that never answered is started again after a second: the next call after it
+        jedi.clock = lambda: time.monotonic() + RETRY_S[0]
         again = jedi.names(text, len(text))  # the same name: asked again, of a new worker
         assert (again.position, "path" in [n.name for n in again.names]) == ("attribute", True)
     finally:
