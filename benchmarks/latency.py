@@ -192,7 +192,7 @@ async def start(cmd: list[str], options: dict | None = None, roots: list[Path] =
     return client
 
 
-READ_AT: WeakKeyDictionary = WeakKeyDictionary()  # client -> {a response's id: when its JSON was read}
+READ_AT: WeakKeyDictionary = WeakKeyDictionary()  # client -> {a timed request's id: when its answer's JSON was read}
 SENT: WeakKeyDictionary = WeakKeyDictionary()  # a request's future -> (its client, its id)
 
 
@@ -203,7 +203,7 @@ def time_reads(client: LanguageClient) -> None:
     structure = client.protocol.structure_message
 
     def structured(data: dict):
-        if "jsonrpc" in data and "id" in data and "method" not in data:
+        if "jsonrpc" in data and "method" not in data and data.get("id") in read_at:  # one `_send` sent
             read_at[data["id"]] = time.perf_counter()
         return structure(data)
 
@@ -213,6 +213,8 @@ def time_reads(client: LanguageClient) -> None:
 def _send(client: LanguageClient, method: str, params) -> asyncio.Future:
     """The request sent now; its future, whose response's read time `together` finds."""
     msg_id = str(uuid.uuid4())
+    if client in READ_AT:
+        READ_AT[client][msg_id] = None  # read when its answer comes (`time_reads`); `together` pops it
     future = client.protocol.send_request_async(method, params, msg_id=msg_id)
     SENT[future] = (client, msg_id)
     return future
@@ -292,7 +294,7 @@ async def together(requests: dict, timeout_s: float = REQUEST_TIMEOUT_S) -> dict
         result = await asyncio.wait_for(future, timeout_s)
         done = time.perf_counter()
         client, msg_id = SENT.pop(future, (None, None))
-        read = READ_AT.get(client, {}).pop(msg_id, done) if client is not None else done
+        read = (READ_AT.get(client, {}).pop(msg_id, None) if client is not None else None) or done
         return (done - t0) * 1e3, result, (read - t0) * 1e3
 
     done = await asyncio.gather(*(answer(f) for f in futures.values()))
@@ -340,7 +342,10 @@ async def list_then_resolve(ask, client: LanguageClient, times: dict, resolving:
     """The list (ask()), and 1 ms after it answers, its first item resolved (`send_resolve`), as VS
     Code does once it shows the list; the request is added to resolving. (Later than the list's
     answer is timed: writing the request is the client's work, not the list's.)"""
-    answer = await ask()
+    asked = ask()
+    if asked in SENT:  # `together` finds when the list's JSON was read under this task, not the request
+        SENT[asyncio.current_task()] = SENT.pop(asked)
+    answer = await asked
     if getattr(answer, "items", None):
 
         def send():
