@@ -298,7 +298,7 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
     if daemon is None:
         shared = Shared(STDIO)
         server = create_server(shared, model_path, test_requests=test_requests, log_level=log_level)
-        on_terminate(server.finish)
+        on_terminate(lambda: server.finish(signalled=True))
         try:
             stdio.serve(server)
         finally:
@@ -309,7 +309,7 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
     check_bind(address, daemon.allow_remote)
     token = load_or_create_token(daemon.token_file or token_path())
     shared = Shared(DAEMON)
-    on_terminate(shared.close)
+    on_terminate(lambda: shared.close() or True)
     try:
         asyncio.run(
             serve_tcp(
@@ -324,14 +324,17 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
     return 0
 
 
-def on_terminate(end: Callable[[], None]) -> None:
+def on_terminate(end: Callable[[], bool]) -> None:
     """SIGTERM (an editor that quits, a service manager) runs end, which saves the statistics, and
-    exits at once: unwinding would wait for the thread that reads stdin, which never returns."""
+    exits at once: unwinding would wait for the thread that reads stdin, which never returns. end
+    False: the signal came in the middle of the save that ends the process, on the same thread."""
 
     def handler(*_) -> None:
+        ends = True
         try:
-            end()
+            ends = end()
         finally:
-            os._exit(0)
+            if ends:
+                os._exit(0)
 
     signal.signal(signal.SIGTERM, handler)

@@ -37,6 +37,7 @@ from .status import status
 from .trust import engine_problems, jedi_environment
 
 _sessions = itertools.count(1)
+FINISH_WAIT_S = 1.0  # SIGTERM's wait for a save begun on another thread
 MESSAGE = {
     logging.ERROR: types.MessageType.Error,
     logging.WARNING: types.MessageType.Warning,
@@ -83,7 +84,7 @@ class NibServer(LanguageServer):
         self.timings: deque | None = None  # (mode, timings) of the requests answered, kept by `inspection.py`
         self.acceptance = Acceptance(shared.stats)
         self._finishing = threading.RLock()  # SIGTERM's handler runs on the loop's thread
-        self._finished = False
+        self._finished, self._saving = False, 0  # the thread saving at the end (its ident), 0: none
         self.service = CompletionService(
             shared.hosts, shared.jedi, config(self.settings, shared.limits), self.notify, self.log
         )
@@ -262,16 +263,27 @@ class NibServer(LanguageServer):
         """The session ends: what was accepted is counted as it stands now."""
         self.acceptance.count_due(self._text_of, everything=True)
 
-    def finish(self) -> None:
-        """The process ends with this session (stdio: the editor quit, with or without `shutdown`),
-        once, from whichever of the loop's end, SIGTERM or the editor's death comes first. A second
-        caller waits until the first has saved: it ends the process once this returns."""
-        with self._finishing:
-            if self._finished:
-                return
-            self._finished = True
-            self.count_all_retained()
-            self.shared.close()
+    def finish(self, signalled: bool = False) -> bool:
+        """The process ends with this session (stdio: the editor quit, with or without `shutdown`):
+        what it counted is saved once, by whichever of the loop's end, SIGTERM or the editor's death
+        comes first. A second caller waits until the first has saved (it ends the process once this
+        returns); SIGTERM's handler (signalled) at most FINISH_WAIT_S: it runs on the loop's thread,
+        which may hold a lock the save on another thread needs. Whether the process may end now:
+        False when SIGTERM came in the middle of its own thread's save, which ends it once saved."""
+        me = threading.get_ident()
+        if signalled and self._saving == me:
+            return False
+        if not self._finishing.acquire(timeout=FINISH_WAIT_S if signalled else -1):
+            return True
+        try:
+            if not self._finished:
+                self._finished, self._saving = True, me
+                self.count_all_retained()
+                self.shared.close()
+        finally:
+            self._saving = 0
+            self._finishing.release()
+        return True
 
     def _status(self, uri: str, result) -> None:
         """`nib/status` for the editor's status: which model answered the ghost text, in how long,

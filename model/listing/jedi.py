@@ -32,15 +32,14 @@ from dataclasses import dataclass
 
 from nib.model.text.lexeme import typed_name
 
-from .jedi_futures import Asked, copy, done, failed, failed_with
+from .jedi_futures import Asked, copy, done, failed, failed_with, fresh
 
 log = logging.getLogger("nib.jedi")
 
 MEMO_SIZE = 8
 DESCRIBED_KEPT = 32  # the descriptions kept: an editor resolves the focused item again as the name grows
-# After the worker failed to start or ended before its first answer, calls fail at once for this long
-# (doubling at each failure, to the last): a keystroke does not fork a process that cannot start or
-# live (its command gone, no memory for it, a crash as it imports jedi).
+# After the worker failed to start or ended before its first answer, calls fail at once this long (doubling
+# at each failure, to the last): no fork at each keystroke of a worker with no command, memory or jedi.
 RETRY_S = (1.0, 30.0)
 BUDGET_MS = 200  # how long a list after `.` or in an import waits for jedi (setting jedi.budgetMs)
 # -I: the worker never imports from its current directory (editors start nib in the project, and a
@@ -102,7 +101,7 @@ class JediCompleter:
         self._memo: OrderedDict[tuple, JediAnswer] = OrderedDict()
         self._asked: tuple | None = None  # (where, future): the last call, answered or not
         self._described: OrderedDict[tuple, Description] = OrderedDict()  # (path, text before, name, environment)
-        self._unstartable: BaseException | None = None  # why the worker failed to start last time, until it starts
+        self._unstartable: BaseException | None = None  # why the worker failed to start last time, until one answers
         self._retry_at, self._retry_s = 0.0, 0.0  # when a failed start is tried again; after how long
         self.clock = time.monotonic
 
@@ -250,7 +249,6 @@ class JediCompleter:
             except (OSError, RuntimeError) as e:
                 self._cannot_start(e)
                 return failed_with(e)
-            self._unstartable = None  # its wait before a retry is reset once it answers (`_ended`)
         future = Asked()
         future.set_running_or_notify_cancel()  # running from now on: it cannot be cancelled, only waited for
         request_id = next(self._ids)
@@ -276,7 +274,7 @@ class JediCompleter:
         self._retry_at = self.clock() + self._retry_s
         for waiting, _ in self._waiting.values():  # no worker will free to start them
             if waiting.set_running_or_notify_cancel():
-                waiting.set_exception(e)
+                waiting.set_exception(fresh(e))
         self._waiting.clear()
 
     def _start(self) -> None:
@@ -323,13 +321,21 @@ class JediCompleter:
             for line in process.stdout:
                 try:
                     _answer(line, pending)
-                    answered = True
+                    if not answered:
+                        answered = True
+                        self._lives(process)
                 except Exception as e:  # noqa: BLE001 - one bad line must not stop the answers behind it
                     log.warning("jedi's worker wrote a line that is not an answer (%r), skipped: %r", e, line[:200])
         except Exception:  # noqa: BLE001 - reading itself failed: treated as the worker's end
             log.exception("reading jedi's worker failed")
         finally:
             self._ended(process, pending, answered)
+
+    def _lives(self, process: subprocess.Popen) -> None:
+        """process answered: a worker that starts and lives, so a failure to start is news again."""
+        with self._lock:
+            if self._process is process:
+                self._unstartable, self._retry_s = None, 0.0
 
     def _ended(self, process: subprocess.Popen, pending: dict[int, Future], answered: bool) -> None:
         """Nothing more comes from process: end it (the next call starts another, or after a wait if it
@@ -340,9 +346,7 @@ class JediCompleter:
             if self._process is process:
                 process.wait()
                 self._process = None
-                if answered:
-                    self._retry_s = 0.0
-                else:
+                if not answered:
                     self._cannot_start(RuntimeError(f"it ended ({process.returncode}) before its first answer"))
             failed = list(pending.values())
             pending.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy as copying
 import logging
 import time
 from concurrent.futures import CancelledError, Future
@@ -38,8 +39,19 @@ def done(answer) -> Future:
 
 def failed_with(error: BaseException) -> Future:
     future = Asked()
-    future.set_exception(error)
+    future.set_exception(fresh(error))
     return future
+
+
+def fresh(error: BaseException) -> BaseException:
+    """A copy of error with no traceback: an error kept and given to many calls (the worker that
+    cannot start, for up to 30 s of keystrokes) would gather the frames of each raise, and their locals.
+
+    Example: repr(fresh(OSError(2, "gone"))) == "FileNotFoundError(2, 'gone')"
+    """
+    new = copying.copy(error)
+    new.__traceback__ = None
+    return new
 
 
 def copy(source: Future, target: Future) -> None:

@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 
+from nib.server import session
 from nib.server.app import create_server
 from nib.server.parent import watch_parent
 from nib.server.shared import Shared
@@ -23,16 +24,17 @@ def test_the_parent_watch_leaves_the_loop_its_grace_before_it_ends_the_server():
     watch_parent(parent.pid, lambda: events.append(("saved", time.monotonic())), every_s=0.01, grace_s=0.3, end=end)
     time.sleep(0.05)
     assert events == []  # the editor is alive
+    gone = time.monotonic()  # before the kill: the watch may see the death before wait() returns
     parent.kill()
     parent.wait()
-    gone = time.monotonic()
     assert ended.wait(10)
     (saved, at), last = events
     assert (saved, last) == ("saved", ("end", 0))
     assert at - gone >= 0.3  # the loop had its grace to read what the editor sent before it went
 
 
-def test_a_second_finish_waits_until_the_first_has_saved():
+def test_a_second_finish_waits_until_the_first_has_saved(monkeypatch):
+    monkeypatch.setattr(session, "FINISH_WAIT_S", 0.1)
     shared = Shared()
     server = create_server(shared)
     closing, release = threading.Event(), threading.Event()
@@ -51,8 +53,25 @@ def test_a_second_finish_waits_until_the_first_has_saved():
     second.start()
     second.join(0.2)
     assert second.is_alive()  # waiting: ending the process now would lose what the first is saving
+    # SIGTERM's handler waits a while only: the loop's thread it runs on may hold what the save needs
+    assert server.finish(signalled=True) is True
+    assert first.is_alive() and second.is_alive()
     release.set()
     first.join(10)
     second.join(10)
     assert not first.is_alive() and not second.is_alive()
     server.finish()  # once saved, a later call returns at once
+
+
+def test_sigterm_in_the_middle_of_a_save_on_its_own_thread_lets_that_save_end_the_process():
+    shared = Shared()
+    server = create_server(shared)
+    close, said = shared.close, []
+
+    def close_with_a_signal():
+        said.append(server.finish(signalled=True))  # SIGTERM's handler, run by this thread inside its save
+        close()
+
+    shared.close = close_with_a_signal  # type: ignore[method-assign]
+    assert server.finish() is True
+    assert said == [False]  # the handler does not end the process: the save goes on and ends it
