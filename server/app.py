@@ -17,6 +17,7 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -309,7 +310,7 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
     check_bind(address, daemon.allow_remote)
     token = load_or_create_token(daemon.token_file or token_path())
     shared = Shared(DAEMON)
-    on_terminate(lambda: shared.close() or True)
+    on_terminate(partial(_closed, shared))
     try:
         asyncio.run(
             serve_tcp(
@@ -322,6 +323,12 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
     finally:
         shared.close()
     return 0
+
+
+def _closed(shared: Shared) -> bool:
+    """SIGTERM's end of a daemon: its sessions' statistics saved, its jedi worker ended."""
+    shared.close()
+    return True
 
 
 def on_terminate(end: Callable[[], bool]) -> None:
