@@ -15,9 +15,10 @@ log = logging.getLogger("nib.host")
 # command counted. The watch ends the server only when it has not, within this grace: a stdin held
 # open by another process (a grandchild, a shell, a crashed editor's helper), or a stuck loop.
 GRACE_S = 0.5
+EVERY_S = 0.1  # how often the editor is looked for: a signal 0 costs nothing; with the grace, 0.6 s at most
 
 
-def watch_parent(pid: int, on_exit, every_s: float = 0.25, grace_s: float = GRACE_S, end=os._exit) -> None:
+def watch_parent(pid: int, on_exit, every_s: float = EVERY_S, grace_s: float = GRACE_S, end=os._exit) -> None:
     """End the server when the editor that started it is gone (LSP `processId`), even when
     its stdin is still open. on_exit saves what is left; end(0) ends the process."""
 
