@@ -17,7 +17,6 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +309,7 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
     check_bind(address, daemon.allow_remote)
     token = load_or_create_token(daemon.token_file or token_path())
     shared = Shared(DAEMON)
-    on_terminate(partial(_closed, shared))
+    on_terminate(shared.close)
     try:
         asyncio.run(
             serve_tcp(
@@ -325,23 +324,17 @@ def serve(model_path: Path | None, daemon: Daemon | None, log_level: str | None,
     return 0
 
 
-def _closed(shared: Shared) -> bool:
-    """SIGTERM's end of a daemon: its sessions' statistics saved, its jedi worker ended."""
-    shared.close()
-    return True
-
-
-def on_terminate(end: Callable[[], bool]) -> None:
+def on_terminate(end: Callable[[], bool | None]) -> None:
     """SIGTERM (an editor that quits, a service manager) runs end, which saves the statistics, and
     exits at once: unwinding would wait for the thread that reads stdin, which never returns. end
-    False: the signal came in the middle of the save that ends the process, on the same thread."""
+    returning False: the signal came in the middle of the save that ends the process, on the same thread."""
 
     def handler(*_) -> None:
-        ends = True
+        ends: bool | None = True
         try:
             ends = end()
         finally:
-            if ends:
+            if ends is not False:
                 os._exit(0)
 
     signal.signal(signal.SIGTERM, handler)

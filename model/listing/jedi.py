@@ -267,7 +267,7 @@ class JediCompleter:
         return future
 
     def _cannot_start(self, e: BaseException) -> None:
-        """Under self._lock: the worker failed to start, or to live; said once, until it starts again."""
+        """Under self._lock: the worker failed to start, or to live; said once, until a worker answers."""
         log.log(logging.DEBUG if self._unstartable else logging.WARNING, "jedi's worker cannot start: %s", e)
         self._unstartable = e
         self._retry_s = min(RETRY_S[1], self._retry_s * 2) if self._retry_s else RETRY_S[0]
