@@ -161,20 +161,24 @@ def summarise(records: list[dict], seed: int = 0, resamples: int = 2000) -> dict
 
 def compare(before: dict, after: dict, seed: int = 0, resamples: int = 4000) -> None:
     """Each scenario's MRR@5 in two reports of the same points, and their paired difference with
-    its bootstrap 95% interval."""
+    its bootstrap 95% interval; then the same where the name is longer than what is typed (a name
+    typed whole, `t` with one character typed, is ranked only once the list may hold it)."""
     rng = np.random.default_rng(seed)
+    typed = after.get("typed", 1)
     for name, old in before["scenarios"].items():
         new = after["scenarios"].get(name)
         if new is None:
             continue
-        a, b = ([reciprocal_rank(r["labels"], r["gold"]) for r in s["records"]] for s in (old, new))
-        diff = np.array(b) - np.array(a)
-        means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(axis=1)
-        lo, hi = np.percentile(means, [2.5, 97.5])
-        print(
-            f"{name:7} MRR@5 {np.mean(a):.3f} -> {np.mean(b):.3f}  difference {diff.mean():+.3f} "
-            f"[{lo:+.3f}, {hi:+.3f}]  ({int((diff != 0).sum())} of {len(diff)} points changed)"
-        )
+        a, b = (np.array([reciprocal_rank(r["labels"], r["gold"]) for r in s["records"]]) for s in (old, new))
+        longer = np.array([len(r["gold"]) > typed for r in new["records"]])
+        for label, keep in ((f"{name:7}", np.ones_like(longer)), ("  longer", longer)):
+            diff = b[keep] - a[keep]
+            means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(axis=1)
+            lo, hi = np.percentile(means, [2.5, 97.5])
+            print(
+                f"{label} MRR@5 {a[keep].mean():.3f} -> {b[keep].mean():.3f}  difference {diff.mean():+.3f} "
+                f"[{lo:+.3f}, {hi:+.3f}]  ({int((diff != 0).sum())} of {len(diff)} points changed)"
+            )
 
 
 def main() -> int:

@@ -361,14 +361,14 @@ class LocalCompleter:
     def _score_names(
         self, names: builtins.list[str], prompt: Prompt, request: Request, timings: Timings
     ) -> builtins.list[Candidate]:
-        """Each name that extends the typed identifier fragment, scored by the model from the back-off point."""
+        """Each name that begins with the typed identifier fragment, scored by the model from the back-off point."""
         with timings.stage("score_names"):
             text, cursor, removed_text = request.text, request.cursor, prompt.removed_text
             typed = typed_name(prompt.context.line_prefix)
             backoff, name_start = cursor - len(removed_text), cursor - len(typed)
             kept, texts = [], []
             for name in dict.fromkeys(names):
-                if name.startswith(typed) and name != typed:
+                if name.startswith(typed):  # the name typed whole too: `t` is listed where `t` is typed
                     kept.append(name)
                     texts.append(
                         text[backoff:name_start] + name if backoff <= name_start else name[backoff - name_start :]

@@ -28,6 +28,15 @@ class Candidate:
         typed = text[self.start : cursor]
         return self.text.startswith(typed) and len(self.text) > len(typed)
 
+    def fits(self, text: str, cursor: int) -> bool:
+        """Whether this list item still starts with everything typed from its start, the name typed
+        whole included: a list keeps `t` where `t` is typed, so that Enter does not take `type` for it.
+
+        Example: Candidate("t", 3, 0.0, "name").fits("xs.t", 4) is True;
+                 Candidate("t", 3, 0.0, "name").fits("xs.ty", 5) is False
+        """
+        return self.text.startswith(text[self.start : cursor])
+
 
 def typed_since(before: str, at: int, text: str, cursor: int) -> str | None:
     """What was typed at offset `at` of `before` to make `text` (the cursor now after it), or

@@ -27,17 +27,19 @@ _NAME_HEAD = re.compile(r"\w*")
 
 def ghost_name(statement: Candidate, text: str, cursor: int) -> tuple[str, int, str] | None:
     """(the name at cursor as statement completes it, the offset where it starts, the statement's
-    text after it); None when the statement adds no character to the name (it goes on with `(`, or
-    a space) or none is a name. statement must extend text at cursor (`Candidate.extends`).
+    text after it); None when none is a name. Where the statement goes on at once with what ends a
+    name (`(`, a space), the name is the one typed whole. statement must extend text at cursor
+    (`Candidate.extends`).
 
-    Example: ghost_name(Candidate("print(total)", 0, 0.0, "statement"), "print(to", 8) == ("total", 6, ")")
+    Example: ghost_name(Candidate("print(total)", 0, 0.0, "statement"), "print(to", 8) == ("total", 6, ")");
+             ghost_name(Candidate("t.cast(x)", 0, 0.0, "statement"), "t", 1) == ("t", 0, ".cast(x)")
     """
     typed = typed_name(text, text.rfind("\n", 0, cursor) + 1, cursor)
     head = _NAME_HEAD.match(statement.text, cursor - statement.start)
     assert head is not None  # \w* matches the empty string
     name, after = typed + head.group(), statement.text[head.end() :]
-    if not head.group() or not name.isidentifier() or (after and (name + after[0]).isidentifier()):
-        return None  # no name, or one \w stops short of (a combining mark goes on with it)
+    if not name.isidentifier() or not (head.group() or after) or (after and (name + after[0]).isidentifier()):
+        return None  # no name, nothing after it, or one \w stops short of (a combining mark goes on with it)
     return name, cursor - len(typed), after
 
 
@@ -50,7 +52,8 @@ def ghost_first(listing: Listing, statement: Candidate | None, text: str, cursor
     if statement is None or listing.position[0] == "prose" or (found := ghost_name(statement, text, cursor)) is None:
         return listing
     name, start, after = found
-    invent = listing.position[0] not in WHOLE
+    # a name typed whole is moved up, never added: an item that inserts nothing is only a listed name's
+    invent = listing.position[0] not in WHOLE and name != text[start:cursor]
     keyword = after.startswith("=") and not after.startswith("==")  # `f(name=1`: jedi's item is `name=`
     labels = [name + "=", name] if keyword else [name, name + "="]
     names = [c for c in listing.candidates if c.kind != "statement"]

@@ -99,7 +99,8 @@ class IdentifierNgram:
                 self._docs = {k: v for k, v in self._docs.items() if k != key}
 
     def names(self, key: str, text: str, cursor: int, typed: str, limit: int) -> list[str]:
-        """The document's names around the cursor that extend typed, the most counted first, at most limit.
+        """The document's names around the cursor that begin with typed (typed whole too, where the lines
+        around use it), the most counted first, at most limit.
 
         Names that appear only in comments and docstrings are prose's, not offered.
 
@@ -108,7 +109,7 @@ class IdentifierNgram:
         window = _window(text, cursor)
         uni = self._counts(key, window).uni
         code = self._code_names(key, window, text, cursor)
-        found = [n for n in uni if n.startswith(typed) and n != typed and n in code and not keyword.iskeyword(n)]
+        found = [n for n in uni if n.startswith(typed) and n in code and not keyword.iskeyword(n)]
         return sorted(found, key=lambda n: -uni[n])[:limit]
 
     def _code_names(self, key: str, window: str, text: str, cursor: int) -> frozenset[str]:

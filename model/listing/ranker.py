@@ -296,9 +296,9 @@ class ListRanker:
         ):
             return None  # not the same name growing
         last = asked.listing
-        items = [c for c in last.unmixed if c.extends(text, cursor)]
-        if not items and not last.complete:
-            return None  # nothing known extends it: a new name, which the model may guess
+        items = [c for c in last.unmixed if c.fits(text, cursor)]
+        if not last.complete and not any(c.extends(text, cursor) for c in items):
+            return None  # nothing known extends it (at most the name typed whole): the model may guess a new one
         total = sum(last.identifiers.get(c.label, 0.0) for c in items)
         probs = {c.label: last.identifiers.get(c.label, 0.0) / total if total else 0.0 for c in items}
         names = last.jedi.names if last.jedi else []

@@ -25,9 +25,10 @@ def engine():
 
 def test_names_given_as_the_whole_truth_are_the_whole_list(engine):
     """After `.` jedi's names (given by the list's owner) are scored by the model, no lexeme of the model's own."""
-    result = engine.list(Request(TEXT, len(TEXT), "list"), ["path", "pardir", "walk"], names_only=True)
+    result = engine.list(Request(TEXT, len(TEXT), "list"), ["path", "pardir", "walk", "pa"], names_only=True)
     names = sorted((c.kind, c.label, c.start) for c in result.candidates if c.kind != "statement")
-    assert names == [("name", "pardir", 13), ("name", "path", 13)]  # walk does not extend `pa`
+    # walk does not begin with `pa`; `pa` itself, typed whole, is listed
+    assert names == [("name", "pa", 13), ("name", "pardir", 13), ("name", "path", 13)]
     assert [c.kind for c in result.candidates].count("statement") == 1
     assert result.timings.decode_list_ms == 0 and result.timings.score_names_ms > 0
 

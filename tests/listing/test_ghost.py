@@ -30,8 +30,9 @@ def test_the_ghost_texts_name_is_what_is_typed_and_its_identifier_characters_aft
     assert ghost_name(statement("total)"), TEXT, CURSOR) == ("total", START, ")")
     assert ghost_name(statement("tal)", CURSOR), TEXT, CURSOR) == ("total", START, ")")  # not healed
     assert ghost_name(statement("total_2 + 1)"), TEXT, CURSOR) == ("total_2", START, " + 1)")
-    assert ghost_name(statement("to)"), TEXT, CURSOR) is None  # the name ends at the cursor
-    assert ghost_name(statement("('x')", 5), "print", 5) is None
+    assert ghost_name(statement("to)"), TEXT, CURSOR) == ("to", START, ")")  # the name typed whole
+    assert ghost_name(statement("('x')", 5), "print", 5) == ("print", 0, "('x')")
+    assert ghost_name(statement("", CURSOR), TEXT, CURSOR) is None  # nothing after it: no word of the model's
     assert ghost_name(statement("1)", 6), "print(", 6) is None  # not a name
     assert ghost_name(statement("cafe\u0301)", 6), "print(", 6) is None  # a combining mark: \w stops short
 
@@ -41,6 +42,12 @@ def test_the_ghost_texts_name_goes_first_and_the_rest_keep_their_order():
     after = ghost_first(before, statement("total)"), TEXT, CURSOR)
     assert labels(after) == ["total", "tomorrow", "top", "to_do"]
     assert after.candidates[0] is before.candidates[2]  # jedi's item as it was: its kind and detail
+
+
+def test_the_name_typed_whole_goes_first_where_the_ghost_text_goes_on_past_it():
+    # the ghost text says `to` is the whole name: Enter on the list keeps it rather than taking `total`
+    before = listing(names("total", "to", "top"))
+    assert labels(ghost_first(before, statement("to)"), TEXT, CURSOR)) == ["to", "total", "top"]
 
 
 def test_a_name_no_candidate_has_is_added_where_the_list_invents_and_not_after_a_dot():
@@ -83,6 +90,6 @@ def test_a_statement_cut_inside_the_name_takes_the_name_else_the_best_that_begin
 def test_no_ghost_text_no_name_or_prose_leaves_the_list_as_it_is():
     before = listing(names("tomorrow", "total"))
     assert ghost_first(before, None, TEXT, CURSOR) is before
-    assert ghost_first(before, statement("to)"), TEXT, CURSOR) is before
+    assert ghost_first(before, statement("to)"), TEXT, CURSOR) is before  # `to` typed whole: moved up, never added
     prose = listing([], ("prose", False))
     assert ghost_first(prose, statement("total)"), TEXT, CURSOR) is prose

@@ -82,6 +82,7 @@ def test_the_files_names_extending_what_is_typed_are_the_codes_most_counted_firs
     # `then` and `the` are only prose's; `to` itself is what is typed; `tax_rate` is below the cursor
     assert ngram.names("a", text, cursor, "t", 10) == ["total", "total_of", "tax_rate"]
     assert ngram.names("a", text, cursor, "to", 1) == ["total"]
+    assert ngram.names("a", text, cursor, "total", 10) == ["total", "total_of"]  # the name typed whole too
     assert ngram.names("a", text, cursor, "x", 10) == []
 
 
@@ -90,7 +91,7 @@ def test_a_string_opened_on_the_cursor_s_line_or_far_above_it_is_not_taken_for_c
     # the cursor's line opens a string: its closing quotes below are no opening
     text = 'total_rows = 0\nrows = conn.fetch("""\n    SELECT name FROM tally\n""")\nt'
     cursor = text.index("fetch") + 3
-    assert ngram.names("a", text, cursor, "t", 10) == ["total_rows"]
+    assert ngram.names("a", text, cursor, "t", 10) == ["total_rows", "t"]  # `t`: the last line's name
     # a docstring that opens more than the n-gram's window above the cursor (ABOVE characters)
     doc = '"""' + "the words of a long docstring\n" * 3000 + '"""\n'
     text = "value_1 = 1\n" + doc + "value_2 = value_1 * value_1\nval"

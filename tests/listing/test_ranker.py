@@ -59,6 +59,19 @@ def test_a_growing_name_narrows_the_last_list_and_a_new_edit_recomputes():
     assert engine.calls == 6
 
 
+def test_the_name_typed_whole_stays_in_the_narrowed_list():
+    # Enter takes the list's first item: were `t` dropped once typed whole, Enter would write `type` for it
+    engine = CountingEngine([Candidate("t", 0, -1.0, "name", "t"), Candidate("type", 0, -0.5, "name", "type")])
+    r = ranker()
+    r.complete(engine, "", 0, key="a", use_jedi=False)
+    whole = r.complete(engine, "t", 1, key="a", use_jedi=False)
+    assert whole.narrowed and sorted(c.label for c in whole.candidates) == ["t", "type"]
+    assert [c.label for c in r.complete(engine, "ty", 2, key="a", use_jedi=False).candidates] == ["type"]
+    assert engine.calls == 1
+    # only the name typed whole left: nothing known extends it, so the model is asked for a new name
+    assert not r.complete(engine, "type", 4, key="a", use_jedi=False).narrowed and engine.calls == 2
+
+
 class FixedJedi(JediCompleter):
     """jedi whose every call is answered by the given future (answered, or never)."""
 
@@ -156,7 +169,8 @@ def test_jedi_late_at_a_name_takes_the_names_it_gave_last_in_the_same_function()
     there = here + "\n    y = t"
     listing = r.complete(engine, there, len(there), options, key="a", name_jedi_ms=0)
     assert listing.stale and [n.name for n in listing.jedi.names] == ["total_price", "tax_rate", "print"]
-    assert sorted(c.label for c in listing.candidates if c.kind == "name") == ["tax_rate", "total_price"]
+    # and the file's names: `t`, which the line above uses
+    assert sorted(c.label for c in listing.candidates if c.kind == "name") == ["t", "tax_rate", "total_price"]
     jedi.future = answered("total", "tax_rate", position="name")  # jedi has answered there now
     again = there + "o"
     listing = r.complete(engine, again, len(again), options, key="a", name_jedi_ms=0)
@@ -256,4 +270,4 @@ def test_a_keyword_jedi_gave_elsewhere_in_the_scope_does_not_keep_a_misplaced_on
     jedi.future = Future()  # late from now on: the names it gave last in the function are scored here
     there = here + "\n    x = [f"
     listing = r.complete(engine, there, len(there), options, key="a", name_jedi_ms=0)
-    assert listing.stale and [c.label for c in listing.candidates if c.kind == "name"] == ["format"]
+    assert listing.stale and sorted(c.label for c in listing.candidates if c.kind == "name") == ["f", "format"]
