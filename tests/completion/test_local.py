@@ -33,6 +33,16 @@ def test_names_given_as_the_whole_truth_are_the_whole_list(engine):
     assert result.timings.decode_list_ms == 0 and result.timings.score_names_ms > 0
 
 
+def test_the_name_typed_whole_is_scored_where_the_prompt_backs_off_into_it(engine):
+    def scored(text, names):
+        return sorted(c.label for c in engine.score_names(Request(text, len(text), "list"), names).candidates)
+
+    assert scored("a = 1\nx_", ["x_", "x_abc"]) == ["x_", "x_abc"]  # `x_` backed off: P(x_) is read
+    # the bundled model's prompt does not back off from `print`: nothing of it is left to score, so it
+    # is not listed (an empty sequence once failed the whole list)
+    assert scored("a = 1\nprint", ["print", "printabc"]) == ["printabc"]
+
+
 def test_names_scored_after_the_list_continue_its_prompt_state(engine, monkeypatch):
     request = Request(TEXT, len(TEXT), "list")
     listed = engine.list(request)
