@@ -165,6 +165,8 @@ def compare(before: dict, after: dict, seed: int = 0, resamples: int = 4000) -> 
     typed whole, `t` with one character typed, is ranked only once the list may hold it)."""
     rng = np.random.default_rng(seed)
     typed = after.get("typed", 1)
+    if before.get("typed", 1) != typed:
+        raise SystemExit(f"the reports typed {before.get('typed', 1)} and {typed} characters: not the same points")
     for name, old in before["scenarios"].items():
         new = after["scenarios"].get(name)
         if new is None:
@@ -172,6 +174,8 @@ def compare(before: dict, after: dict, seed: int = 0, resamples: int = 4000) -> 
         a, b = (np.array([reciprocal_rank(r["labels"], r["gold"]) for r in s["records"]]) for s in (old, new))
         longer = np.array([len(r["gold"]) > typed for r in new["records"]])
         for label, keep in ((f"{name:7}", np.ones_like(longer)), ("  longer", longer)):
+            if not keep.any():
+                continue
             diff = b[keep] - a[keep]
             means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(axis=1)
             lo, hi = np.percentile(means, [2.5, 97.5])

@@ -122,7 +122,7 @@ class LocalCompleter:
     def list(self, request: Request, names: builtins.list[str] | None = None, names_only: bool = False) -> Result:
         """The list at the request's cursor: the model's own lexemes (none when names_only: the
         names are the whole truth there), the statement as one item (`list_statement`), and each
-        of names that extends the typed fragment, scored by the model."""
+        of names that begins with the typed fragment, scored by the model."""
         request, timings = self._own(request), Timings()
         with self._lock:
             prompt = self._prompt(
@@ -144,7 +144,7 @@ class LocalCompleter:
         return Result(items, timings)
 
     def score_names(self, request: Request, names: builtins.list[str]) -> Result:
-        """Each of names that extends the typed fragment, scored by the model (the prompt of the
+        """Each of names that begins with the typed fragment, scored by the model (the prompt of the
         list just computed at this cursor is reused)."""
         request, timings = self._own(request), Timings()
         with self._lock:

@@ -38,6 +38,18 @@ class Candidate:
         return self.text.startswith(text[self.start : cursor])
 
 
+def offered(items: list[Candidate], text: str, cursor: int) -> list[Candidate]:
+    """The list's items at cursor: those that begin with what is typed, the name typed whole among
+    them (Enter then keeps `t` rather than taking `type` for it) but none of the model's own guesses
+    typed whole, and none at all where nothing goes on past what is typed (a list of `pass` alone
+    would only take the editor's Enter from its new line).
+
+    Example: offered([Candidate("t", 0, 0.0, "name", "t")], "t", 1) == []
+    """
+    kept = [c for c in items if c.fits(text, cursor) and (c.kind != "token" or c.extends(text, cursor))]
+    return kept if any(c.extends(text, cursor) for c in kept) else []
+
+
 def typed_since(before: str, at: int, text: str, cursor: int) -> str | None:
     """What was typed at offset `at` of `before` to make `text` (the cursor now after it), or
     None when text is not before with one insertion there.

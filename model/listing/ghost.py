@@ -45,14 +45,14 @@ def ghost_name(statement: Candidate, text: str, cursor: int) -> tuple[str, int, 
 
 def ghost_first(listing: Listing, statement: Candidate | None, text: str, cursor: int) -> Listing:
     """listing with the name the statement goes on with first. If no candidate has it, one is added
-    for it where the list offers the model's own names (not after `.`, not in an import). A
+    for it where the list offers the model's own names (not after `.`, not in an import), unless it
+    is the name typed whole (an item that inserts nothing is only a listed name's). A
     keyword argument's `name=` is preferred to `name` when the statement writes the `=`, and taken
     when no `name` is listed; where no candidate has the name and the statement's budget cut it
     inside the name (`Candidate.cut`), the best candidate that begins with it goes first."""
     if statement is None or listing.position[0] == "prose" or (found := ghost_name(statement, text, cursor)) is None:
         return listing
     name, start, after = found
-    # a name typed whole is moved up, never added: an item that inserts nothing is only a listed name's
     invent = listing.position[0] not in WHOLE and name != text[start:cursor]
     keyword = after.startswith("=") and not after.startswith("==")  # `f(name=1`: jedi's item is `name=`
     labels = [name + "=", name] if keyword else [name, name + "="]

@@ -19,11 +19,10 @@ At a name, jedi's first answer at a new place often comes after the list's short
 the next keystroke. Those differ from the names here by a few locals at most, which the file's
 own names that extend what is typed (`IdentifierNgram.names`) and the model's lexemes find.
 
-While the same name grows, the candidates only shrink: the last list is narrowed
-to what extends the typed characters and mixed again (`narrow`), with no model
-and no jedi. For the names, that is exact: the model scored them from the name's
-start, and P(name | context, typed) is P(name | context) renormalised over the
-names that extend what is typed, which is what the mixture's normalisation does.
+While the same name grows, the candidates only shrink: the last list is narrowed to what
+begins with the typed characters (`offered`) and mixed again (`narrow`), with no model and no
+jedi: P(name | context, typed) is P(name | context) renormalised over those names, as the mixture
+normalises (a name typed whole is scored without the chance that it ends there: too high).
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ from dataclasses import dataclass, field, replace
 
 from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Project, Request
-from nib.model.completion.result import Candidate, Result, Timings, typed_since
+from nib.model.completion.result import Candidate, Result, Timings, offered, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.keywords import keywords_misplaced
 from nib.model.text.lexeme import position_kind, typed_name
@@ -199,7 +198,8 @@ class ListRanker:
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         misplaced = keywords_misplaced(line)
         misplaced -= {n.name for n in answer.names} if answer and not stale and misplaced else set()
-        items = [c for c in result.candidates if c.kind != "statement" and c.label not in misplaced]
+        shown = [c for c in result.candidates if c.kind != "statement" and c.label not in misplaced]
+        items = offered(shown, text, cursor)
         start = min((c.start for c in items if c.kind == "name"), default=cursor)
         context = tokens(text[max(start - 200, 0) : start])[-2:]
         probs = self.identifiers.probabilities(key, text, cursor, context, [c.label for c in items])
@@ -278,7 +278,7 @@ class ListRanker:
         use_jedi: bool,
         position: tuple[str, bool],
     ) -> Listing | None:
-        """The last list of this document, filtered to what extends the name typed since, and
+        """The last list of this document, narrowed to the name typed since (`offered`) and
         mixed again; None when the edit since was not a name growing, or where a new request
         may find more (the model's own new names, once nothing known is left)."""
         asked = self._asked.get(key)
@@ -296,8 +296,8 @@ class ListRanker:
         ):
             return None  # not the same name growing
         last = asked.listing
-        items = [c for c in last.unmixed if c.fits(text, cursor)]
-        if not last.complete and not any(c.extends(text, cursor) for c in items):
+        items = offered(last.unmixed, text, cursor)
+        if not items and not last.complete:
             return None  # nothing known extends it (at most the name typed whole): the model may guess a new one
         total = sum(last.identifiers.get(c.label, 0.0) for c in items)
         probs = {c.label: last.identifiers.get(c.label, 0.0) / total if total else 0.0 for c in items}

@@ -61,7 +61,8 @@ async function goToLine(line) {
     at = await cursorLine();
     if (at === line) return;
     (seen.goToLineTried ??= []).push({ line, at });
-    await page.click(".monaco-editor .view-lines"); // the editor focused again before the next try
+    // the active editor focused again before the next try (not another one the page holds)
+    await page.click(".editor-group-container.active .monaco-editor .view-lines");
   }
   throw new Error(`Go to Line ${line}: the cursor is at ${at}`);
 }

@@ -72,6 +72,28 @@ def test_the_name_typed_whole_stays_in_the_narrowed_list():
     assert not r.complete(engine, "type", 4, key="a", use_jedi=False).narrowed and engine.calls == 2
 
 
+class FittingEngine(CountingEngine):
+    """An engine whose fixed list holds each candidate that begins with what is typed, as jedi's names do."""
+
+    def list(self, request, names=None, names_only=False):
+        self.calls += 1
+        return Result([c for c in self.candidates if c.fits(request.text, request.cursor)], Timings())
+
+
+def test_the_name_typed_whole_is_offered_beside_names_that_go_on_and_never_alone():
+    name, guess = Candidate("t", 0, -0.5, "name", "t"), Candidate("te", 0, -0.5, "token", "te")
+    longer = [Candidate("type", 0, -1.0, "name", "type"), Candidate("tell", 0, -1.0, "token", "tell")]
+    r = ranker()
+
+    def labels(text, key, *candidates):
+        listing = r.complete(FittingEngine(list(candidates)), text, len(text), key=key, use_jedi=False)
+        return sorted(c.label for c in listing.candidates)
+
+    assert labels("t", "a", name, *longer) == ["t", "tell", "type"]
+    assert labels("t", "b", name) == []  # alone it would only take the editor's Enter from its new line
+    assert labels("te", "c", guess, *longer) == ["tell"]  # the model's own guess typed whole: not offered
+
+
 class FixedJedi(JediCompleter):
     """jedi whose every call is answered by the given future (answered, or never)."""
 
