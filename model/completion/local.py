@@ -368,10 +368,12 @@ class LocalCompleter:
             backoff, name_start = cursor - len(removed_text), cursor - len(typed)
             kept, texts = [], []
             for name in dict.fromkeys(names):
+                if not name.startswith(typed):
+                    continue
                 scored = text[backoff:name_start] + name if backoff <= name_start else name[backoff - name_start :]
                 # the name typed whole too (`t` where `t` is typed), where the prompt backed off into it:
                 # with no back-off nothing of it is left to score (the chance that it ends here is not read)
-                if name.startswith(typed) and scored:
+                if scored:
                     kept.append(name)
                     texts.append(scored)
             if not kept:

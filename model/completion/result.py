@@ -25,8 +25,7 @@ class Candidate:
         Example: Candidate("append", 3, 0.0, "name").extends("xs.app", 6) is True;
                  Candidate("append", 3, 0.0, "name").extends("xs.apx", 6) is False
         """
-        typed = text[self.start : cursor]
-        return self.text.startswith(typed) and len(self.text) > len(typed)
+        return self.fits(text, cursor) and len(self.text) > cursor - self.start
 
     def fits(self, text: str, cursor: int) -> bool:
         """Whether this list item still starts with everything typed from its start, the name typed
