@@ -162,7 +162,7 @@ def summarise(records: list[dict], seed: int = 0, resamples: int = 2000) -> dict
 def compare(before: dict, after: dict, seed: int = 0, resamples: int = 4000) -> None:
     """Each scenario's MRR@5 in two reports of the same points, and their paired difference with
     its bootstrap 95% interval; then the same where the name is longer than what is typed (a name
-    typed whole, `t` with one character typed, is ranked only once the list may hold it)."""
+    typed whole, `t` with one character typed, is ranked only once the list may hold it), unless every name is."""
     rng = np.random.default_rng(seed)
     typed = after.get("typed", 1)
     if before.get("typed", 1) != typed:
@@ -173,9 +173,10 @@ def compare(before: dict, after: dict, seed: int = 0, resamples: int = 4000) -> 
             continue
         a, b = (np.array([reciprocal_rank(r["labels"], r["gold"]) for r in s["records"]]) for s in (old, new))
         longer = np.array([len(r["gold"]) > typed for r in new["records"]])
-        for label, keep in ((f"{name:7}", np.ones_like(longer)), ("  longer", longer)):
-            if not keep.any():
-                continue
+        subsets = [(f"{name:7}", np.ones_like(longer))] + (
+            [("  longer", longer)] if 0 < longer.sum() < len(longer) else []
+        )
+        for label, keep in subsets:  # (the longer names alone where they are some of the points, not all)
             diff = b[keep] - a[keep]
             means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(axis=1)
             lo, hi = np.percentile(means, [2.5, 97.5])

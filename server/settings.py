@@ -72,7 +72,8 @@ class ListSettings:
     model: str = setting(
         "bundled",
         "the model that ranks the list, as model.path; empty: the statement's model. "
-        "The bundled model meets the list's latency budget where gemma3-270m does not",
+        "The bundled model meets the list's latency budget where gemma3-270m does not; a list you ask for "
+        "where nothing is typed (Ctrl+Space) is ranked by the statement's model when that runs here",
         machine=True,
     )
 

@@ -3,8 +3,8 @@
     complete(doc, text, cursor, mode) -> Result | None
         the model in use (loaded once per identity, `hosts.py`)
         list:       jedi waited for on the event loop (at a name, with the list's own model: while
-                    it decodes) -> the ranker on the inference thread -> as the ghost text on
-                    screen says (`_as_shown`)
+                    it decodes) -> the ranker on the inference thread (a list the user asked for:
+                    the statement's model's) -> as the ghost text on screen says (`_as_shown`)
         statement:  the local completer on the inference thread, or the engine over HTTP, and
                     the local model when the engine fails (one warning until it answers again)
 
@@ -107,7 +107,8 @@ class CompletionService:
         place of the settings' and the project context wanted at doc's cursor (an evaluation's).
         invoked: the user asked (`Request.invoked`), not typing (a list then waits for jedi as after `.`)."""
         with self.scheduler.listing(doc, text, cursor) if mode == Mode.LIST else contextlib.nullcontext():
-            host = await (self.list_model if mode == Mode.LIST else self.model).ready()
+            by_list_model = mode == Mode.LIST and not self._asked_of_statement(invoked)
+            host = await (self.list_model if by_list_model else self.model).ready()
             if host is None or host.engine is None:
                 return None
             try:
@@ -139,15 +140,22 @@ class CompletionService:
 
     # -- the list ---------------------------------------------------------------
 
+    def _asked_of_statement(self, invoked: bool) -> bool:
+        """Whether a list the user asked for (`complete`'s invoked) is ranked by the statement's model: where
+        that is local and not the list's, it ranks names far better; typing keeps the list's fast one."""
+        host = self.model.serving
+        return invoked and self.separate_list and host is not None and isinstance(host.engine, LocalCompleter)
+
     async def _listed(self, host, doc: str, text: str, cursor: int, path: str | None, asked: bool = False):
         """The list at cursor (a Listing) and the ms jedi was waited for on the event loop. A list's own model
         works while jedi does (decodes at a name, prefills after `.`), then scores jedi's names: two turns."""
         jedi, waited, until = await self._await_jedi(text, cursor, path, overlap=self.separate_list, asked=asked)
+        prompt = self._list_prompt(doc, by_statement=host is self.model.serving and self.separate_list)
+        options, project = prompt
         if until is not None and jedi is not None:
-            options = self._list_options()
             with self.scheduler.holding(doc) as cancel:  # one flag for both turns and the wait between
                 started = time.monotonic()
-                decode = queued(lambda c: self.ranker.decode(host.engine, text, cursor, options, c, doc))
+                decode = queued(lambda c: self.ranker.decode(host.engine, text, cursor, options, c, doc, project))
                 decoded = await self.scheduler.run(host.worker, decode, doc, cancel)
                 if isinstance(decoded, Listing):  # narrowed: no jedi needed
                     return decoded, 0.0
@@ -156,9 +164,9 @@ class CompletionService:
                 waited = await wait_until(jedi, until + later)
                 if cancel.is_set():  # edited or closed meanwhile
                     raise Cancelled()
-                work = queued(lambda c: self._list(host.engine, doc, text, cursor, c, jedi, path, None, decoded))
+                work = queued(lambda c: self._list(host.engine, doc, text, cursor, c, jedi, path, prompt, decoded))
                 return await self.scheduler.run(host.worker, work, doc, cancel), waited
-        work = queued(lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, self._block(doc)))
+        work = queued(lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, prompt))
         return await self.scheduler.run(host.worker, work, doc), waited
 
     async def _await_jedi(
@@ -186,30 +194,22 @@ class CompletionService:
         """The project context doc's statements are asked with now (pre-filled)."""
         return self._blocks.get(doc, NO_BLOCK)
 
-    def _block(self, doc: str) -> Project | None:
-        """The project context of the list's requests: the statement's, when they share a model."""
-        return None if self.separate_list else self._blocks.get(doc, NO_BLOCK).project
+    def _list_prompt(self, doc: str, by_statement: bool = False) -> tuple[Options, Project | None]:
+        """The options and project context of the list's requests: its own model's (no statement item, its
+        own window and budget, no project context), else the statement's model's, whose prompt state it shares."""
+        o, project = self.config.options, self._blocks.get(doc, NO_BLOCK).project
+        if self.separate_list and not by_statement:
+            return replace(o, list_statement=False, context_tokens=o.list_window()), None
+        return (replace(o, list_statement=False) if by_statement else o), project
 
-    def _list(self, engine, doc: str, text: str, cursor: int, cancel, jedi, path, project=None, decoded=None):
-        """The ranker's list, with jedi's answer as it is now (and the model's lexemes, decoded already)."""
+    def _list(self, engine, doc: str, text: str, cursor: int, cancel, jedi, path, prompt, decoded=None):
+        """The ranker's list, with jedi's answer as it is now (asked by the caller: never None where jedi
+        is used), the model's lexemes decoded already, and prompt (`_list_prompt`)."""
+        options, project = prompt
         return self.ranker.complete(
-            engine,
-            text,
-            cursor,
-            self._list_options(),
-            cancel,
-            key=doc,
-            path=path,
-            use_jedi=self.config.jedi,
-            jedi=jedi,  # asked by the caller: never None where jedi is used
-            decoded=decoded,
-            project=project,
-        )
-
-    def _list_options(self) -> Options:
-        """The list's options: its own model (if any) decodes no statement item and has its own budget."""
-        o, own = self.config.options, self.separate_list
-        return replace(o, list_statement=False, context_tokens=o.list_window()) if own else o
+            engine, text, cursor, options, cancel, key=doc, path=path, use_jedi=self.config.jedi, jedi=jedi,
+            decoded=decoded, project=project,
+        )  # fmt: skip
 
     def _as_shown(self, listing: Listing, doc: str, text: str, cursor: int) -> Listing:
         """The list as the ghost text on screen says, where another model than the list's decodes it:
@@ -250,7 +250,7 @@ class CompletionService:
         if local is None or local.engine is None:
             return None
         # a budget of its own (the engine's wait may have spent it); the list's window, whose state it then shares
-        options = replace(request.options, context_tokens=self._list_options().context_tokens)
+        options = replace(request.options, context_tokens=self._list_prompt(doc)[0].context_tokens)
         request = replace(request, since=time.monotonic(), options=options)
         return await self._local_statement(local, doc, request)
 
@@ -288,7 +288,7 @@ class CompletionService:
 
         def work(cancel):
             try:
-                self._list(engine, doc, text, cursor, cancel, jedi.result()[0], path, self._block(doc))
+                self._list(engine, doc, text, cursor, cancel, jedi.result()[0], path, self._list_prompt(doc))
             except Cancelled:
                 pass
             except Exception:  # speculation is an optimisation: never let it fail anything
@@ -329,7 +329,9 @@ class CompletionService:
         try:
             roots = self.project.workspace  # replaced when the workspace folders change (`set_roots`)
             block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor)
-            options = self._list_options() if path is False else self.config.options  # the list's own model: its own
+            options = (
+                self._list_prompt(doc)[0] if path is False else self.config.options
+            )  # the list's own model: its own
             engine.warm(text, cursor, options, block.project, cancel, doc)
             # cancel set: edited since, or closed (`forget`); the folders changed: made from the old ones
             if path is not False and not cancel.is_set() and self.project.workspace is roots:

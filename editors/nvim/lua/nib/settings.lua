@@ -10,7 +10,7 @@ return {
     budgetMs = 300, -- time budget of the list's own lexemes, in ms; then what is found so far
     statement = true, -- the rest of the statement also as one item of the list (when the list and the statement share a model)
     contextTokens = 256, -- prompt budget in tokens of the list's own model (list.model), shorter than the statement's so that the first list at a new place comes sooner, and never more than a model.contextTokens set; 0: as model.contextTokens
-    model = 'bundled', -- the model that ranks the list, as model.path; empty: the statement's model. The bundled model meets the list's latency budget where gemma3-270m does not
+    model = 'bundled', -- the model that ranks the list, as model.path; empty: the statement's model. The bundled model meets the list's latency budget where gemma3-270m does not; a list you ask for where nothing is typed (Ctrl+Space) is ranked by the statement's model when that runs here
   },
   statement = {
     enable = true, -- the rest of the statement as inline ghost text
