@@ -7,11 +7,10 @@ through the engine's public methods, waits for jedi between them, and mixes.
     at a name elsewhere:      jedi.ask -> engine.list (the model's lexemes, the statement while
                               jedi works) -> wait -> engine.score_names -> mix
 
-After `.` or in an import a non-empty jedi list is the whole candidate set (no
-invented attributes); elsewhere the model's own lexemes join it (new names,
-literals). After `.` or in an import, a jedi still working past its budget gives an empty
-list, incomplete: nothing is invented, and the next keystroke finds jedi's answer. When
-jedi fails or knows nothing there, the model's lexemes alone (marked as its guesses).
+After `.` or in an import a non-empty jedi list is the whole candidate set (no invented attributes);
+elsewhere the model's own lexemes join it (new names, literals). After `.` or in an import, a jedi
+still working past its budget gives an empty list, incomplete: nothing is invented, and the next
+keystroke finds jedi's answer. When jedi fails or knows nothing there, the model's lexemes alone.
 
 At a name, jedi's first answer at a new place often comes after the list's short wait
 (`jedi.nameBudgetMs`); the list then takes the names jedi gave last in the same scope
@@ -19,10 +18,10 @@ At a name, jedi's first answer at a new place often comes after the list's short
 the next keystroke. Those differ from the names here by a few locals at most, which the file's
 own names that extend what is typed (`IdentifierNgram.names`) and the model's lexemes find.
 
-While the same name grows, the candidates only shrink: the last list is narrowed to what
-begins with the typed characters (`offered`) and mixed again (`narrow`), with no model and no
-jedi: P(name | context, typed) is P(name | context) renormalised over those names, as the mixture
-normalises (a name typed whole is scored without the chance that it ends there: too high).
+While the same name grows, the candidates only shrink: the last list (whichever model's window
+scored it) is narrowed to what begins with the typed characters (`offered`) and mixed again
+(`narrow`), with no model and no jedi: P(name | context, typed) is P(name | context) renormalised
+over those names (a name typed whole is scored without the chance that it ends there: too high).
 """
 
 from __future__ import annotations
@@ -282,7 +281,10 @@ class ListRanker:
         mixed again; None when the edit since was not a name growing, or where a new request
         may find more (the model's own new names, once nothing known is left)."""
         asked = self._asked.get(key)
-        if asked is None or asked.options != options or asked.use_jedi != use_jedi or cursor < asked.cursor:
+        if asked is None or asked.use_jedi != use_jedi or cursor < asked.cursor:
+            return None
+        window = asked.options.context_tokens if cursor > asked.cursor else options.context_tokens  # grown: any
+        if asked.options != replace(options, context_tokens=window):
             return None
         if (asked.listing.jedi is None or asked.listing.stale) and use_jedi:
             return None  # jedi had no answer in time then: it may have one now
@@ -342,8 +344,7 @@ class ListRanker:
             return sum(len(scopes) for scopes in self._scopes.values())
 
     def _remember(self, key: str, text: str, cursor: int, answer: JediAnswer, opened: bool = True) -> None:
-        """jedi's answer at a name, kept for its scope. opened False: only for a document still
-        open (a late answer for a closed one is dropped)."""
+        """jedi's answer at a name, kept for its scope. opened False: only for a document still open."""
         if answer.position != "name" or not answer.names:
             return  # after `.`, in an import, in a call's arguments: names of that place only
         scope = enclosing_scopes(text, cursor)
@@ -373,8 +374,7 @@ class ListRanker:
             self._scopes = {}
 
     def in_prose(self, key: str, text: str, cursor: int) -> bool:
-        """Whether cursor is in a comment or a docstring, where the list offers nothing
-        (`text/prose.py`); each document's scan goes on from where its last one stood."""
+        """Whether cursor is in a comment or a docstring, where the list offers nothing (`text/prose.py`)."""
         answer, self._prose[key] = in_prose(text, cursor, self._prose.get(key, Checkpoint()))
         return answer
 

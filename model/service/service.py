@@ -107,15 +107,18 @@ class CompletionService:
         place of the settings' and the project context wanted at doc's cursor (an evaluation's).
         invoked: the user asked (`Request.invoked`), not typing (a list then waits for jedi as after `.`)."""
         with self.scheduler.listing(doc, text, cursor) if mode == Mode.LIST else contextlib.nullcontext():
-            by_list_model = mode == Mode.LIST and not self._asked_of_statement(invoked)
-            host = await (self.list_model if by_list_model else self.model).ready()
+            # a list the user asked for: the statement's model's where that is loaded, local and not the list's (`_listed`)
+            by_statement = mode == Mode.LIST and invoked and self.separate_list and self.model.serving is not None
+            host = await (self.list_model if mode == Mode.LIST and not by_statement else self.model).ready()
+            if by_statement and (host is None or not isinstance(host.engine, LocalCompleter)):  # remote, or changed
+                by_statement, host = False, await self.list_model.ready()
             if host is None or host.engine is None:
                 return None
             try:
                 if mode == Mode.LIST:
                     if self.ranker.in_prose(doc, text, cursor):  # a comment or a docstring: no list
                         return Listing([], Timings(), None, ("prose", False))
-                    result, waited = await self._listed(host, doc, text, cursor, path, invoked)
+                    result, waited = await self._listed(host, doc, text, cursor, path, invoked, by_statement)
                     result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
                     return self._as_shown(result, doc, text, cursor)
                 listed_s = await self.scheduler.after_list(doc, text, cursor)  # the list asked beside it answers first
@@ -140,21 +143,18 @@ class CompletionService:
 
     # -- the list ---------------------------------------------------------------
 
-    def _asked_of_statement(self, invoked: bool) -> bool:
-        """Whether a list the user asked for (`complete`'s invoked) is ranked by the statement's model: where
-        that is local and not the list's, it ranks names far better; typing keeps the list's fast one."""
-        host = self.model.serving
-        return invoked and self.separate_list and host is not None and isinstance(host.engine, LocalCompleter)
-
-    async def _listed(self, host, doc: str, text: str, cursor: int, path: str | None, asked: bool = False):
+    async def _listed(self, host, doc: str, text: str, cursor: int, path, asked=False, by_statement=False):
         """The list at cursor (a Listing) and the ms jedi was waited for on the event loop. A list's own model
-        works while jedi does (decodes at a name, prefills after `.`), then scores jedi's names: two turns."""
+        works while jedi does (decodes at a name, prefills after `.`), then scores jedi's names: two turns.
+        by_statement: the statement's model ranks the list (it ranks names far better where nothing is typed;
+        typing keeps the list's fast model), its whole prompt first prefilled in steps that an edit stops."""
         jedi, waited, until = await self._await_jedi(text, cursor, path, overlap=self.separate_list, asked=asked)
-        prompt = self._list_prompt(doc, by_statement=host is self.model.serving and self.separate_list)
-        options, project = prompt
+        options, project = prompt = self._list_prompt(doc, by_statement)
+        started, engine = time.monotonic(), host.engine
+        if by_statement:
+            await self.scheduler.run(host.worker, lambda c: engine.warm(text, cursor, options, project, c, doc), doc)
         if until is not None and jedi is not None:
             with self.scheduler.holding(doc) as cancel:  # one flag for both turns and the wait between
-                started = time.monotonic()
                 decode = queued(lambda c: self.ranker.decode(host.engine, text, cursor, options, c, doc, project))
                 decoded = await self.scheduler.run(host.worker, decode, doc, cancel)
                 if isinstance(decoded, Listing):  # narrowed: no jedi needed

@@ -217,12 +217,12 @@ async def test_the_list_puts_first_the_name_the_ghost_text_on_screen_goes_on_wit
     }
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER + ["--test-requests"]))
 async def client_with_jedi(lsp_client: LanguageClient):
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
-            # jedi waited for at a name too: both lists below rank jedi's names, however busy the machine
+            # jedi waited for at a name too: the lists below rank jedi's names, however busy the machine
             initialization_options={"model": {"path": NAME}, "jedi": {"budgetMs": 5000, "nameBudgetMs": 5000}},
         )
     )
@@ -236,9 +236,12 @@ async def test_a_list_asked_for_where_nothing_is_typed_is_ranked_by_the_statemen
     """In main's loop, `print(` of `print(path)` (the document ends there): the list a typed `(`
     asks for is ranked by the list's own model (fast, as one types), `argv` first; the one Ctrl+Space
     asks for there (Invoked, nothing typed) by Gemma, the statement's model, which the user then
-    waits for: `path` first."""
+    waits for: `path` first. The next key, `p`, narrows Gemma's list (no model, no jedi), in its order."""
+    client = client_with_jedi
+    open_doc(client, "import os\n", "file:///tmp/nib_load.py")  # Gemma loaded: a list asked before would not wait
+    await inline(client, 1, 0, "file:///tmp/nib_load.py")
     line, cut_line = 17, "        print("
-    lines = DEMO.read_text().split("\n")[:line] + [cut_line]
+    cut = "\n".join(DEMO.read_text().split("\n")[:line] + [cut_line])
     by = {
         "typed": types.CompletionContext(types.CompletionTriggerKind.TriggerCharacter, "("),
         "asked": types.CompletionContext(types.CompletionTriggerKind.Invoked),
@@ -246,12 +249,23 @@ async def test_a_list_asked_for_where_nothing_is_typed_is_ranked_by_the_statemen
     firsts = {}
     for name, context in by.items():
         uri = f"file:///tmp/nib_list_{name}.py"
-        open_doc(client_with_jedi, "\n".join(lines), uri)
-        listed = await client_with_jedi.text_document_completion_async(
-            types.CompletionParams(types.TextDocumentIdentifier(uri), types.Position(line, len(cut_line)), context)
-        )
-        firsts[name] = [i.label for i in sorted(listed.items, key=lambda i: i.sort_text)[:3]]
-    assert firsts == {"typed": ["argv", "os", "path"], "asked": ["path", "argv", "os"]}
+        open_doc(client, cut, uri)
+        firsts[name] = await ranked(client, uri, line, len(cut_line), context)
+    type_text(client, cut, line, len(cut_line), "p", 2, uri)
+    firsts["asked, then p"] = await ranked(client, uri, line, len(cut_line) + 1)
+    narrowed = (await client.protocol.send_request_async("nib/_last", {})).narrowed
+    assert (firsts, narrowed) == (
+        {"typed": ["argv", "os", "path"], "asked": ["path", "argv", "os"], "asked, then p": ["path", "print", "pow"]},
+        True,
+    )
+
+
+async def ranked(client: LanguageClient, uri: str, line: int, character: int, context=None) -> list[str]:
+    """The first three labels of the list at (line, character), in the editor's order."""
+    listed = await client.text_document_completion_async(
+        types.CompletionParams(types.TextDocumentIdentifier(uri), types.Position(line, character), context)
+    )
+    return [i.label for i in sorted(listed.items, key=lambda i: i.sort_text)[:3]]
 
 
 async def test_where_the_cursor_rests_the_statement_is_decoded_ahead_and_the_next_key_types_through_it(
