@@ -155,7 +155,7 @@ class CompletionService:
             await self.scheduler.run(host.worker, lambda c: engine.warm(text, cursor, options, project, c, doc), doc)
         if until is not None and jedi is not None:
             with self.scheduler.holding(doc) as cancel:  # one flag for both turns and the wait between
-                decode = queued(lambda c: self.ranker.decode(host.engine, text, cursor, options, c, doc, project))
+                decode = queued(lambda c: self.ranker.decode(engine, text, cursor, options, c, doc, project))
                 decoded = await self.scheduler.run(host.worker, decode, doc, cancel)
                 if isinstance(decoded, Listing):  # narrowed: no jedi needed
                     return decoded, 0.0
@@ -164,9 +164,9 @@ class CompletionService:
                 waited = await wait_until(jedi, until + later)
                 if cancel.is_set():  # edited or closed meanwhile
                     raise Cancelled()
-                work = queued(lambda c: self._list(host.engine, doc, text, cursor, c, jedi, path, prompt, decoded))
+                work = queued(lambda c: self._list(engine, doc, text, cursor, c, jedi, path, prompt, decoded))
                 return await self.scheduler.run(host.worker, work, doc, cancel), waited
-        work = queued(lambda cancel: self._list(host.engine, doc, text, cursor, cancel, jedi, path, prompt))
+        work = queued(lambda cancel: self._list(engine, doc, text, cursor, cancel, jedi, path, prompt))
         return await self.scheduler.run(host.worker, work, doc), waited
 
     async def _await_jedi(
@@ -329,9 +329,8 @@ class CompletionService:
         try:
             roots = self.project.workspace  # replaced when the workspace folders change (`set_roots`)
             block = NO_BLOCK if path is False else self._wanted(doc, path, text, cursor)
-            options = (
-                self._list_prompt(doc)[0] if path is False else self.config.options
-            )  # the list's own model: its own
+            # the list's own model: its own options
+            options = self._list_prompt(doc)[0] if path is False else self.config.options
             engine.warm(text, cursor, options, block.project, cancel, doc)
             # cancel set: edited since, or closed (`forget`); the folders changed: made from the old ones
             if path is not False and not cancel.is_set() and self.project.workspace is roots:
