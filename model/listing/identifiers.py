@@ -16,12 +16,14 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from nib.model.text.lexeme import typed_name
 from nib.model.text.prose import without_prose
 
 # Lexical tokens for counting: identifiers, numbers, single punctuation. A
 # regex, not the full lexer: this runs on every edit of large files.
 _TOKENS = re.compile(r"[^\W\d]\w*|\d\w*|[^\s\w]")
 IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_RECEIVER = re.compile(r"([^\W\d]\w*)[ \t]*\.[ \t]*$")  # `self.`, `os.path.`: the name before the dot
 
 # Interpolation weights of trigram, bigram, unigram and other files' unigram
 # counts, set by hand (each order 2-10x the next); how much the n-gram counts
@@ -111,6 +113,25 @@ class IdentifierNgram:
         code = self._code_names(key, window, text, cursor)
         found = [n for n in uni if n.startswith(typed) and n in code and not keyword.iskeyword(n)]
         return sorted(found, key=lambda n: -uni[n])[:limit]
+
+    def attributes(self, key: str, text: str, cursor: int, typed: str) -> list[str]:
+        """After `name.`: the names that follow `name.` in the document's code around the cursor and
+        begin with typed, the most counted first (`self.` in a class is followed by its attributes);
+        [] elsewhere. What the file itself says the object has, for a list that jedi has not answered.
+
+        Example: IdentifierNgram().attributes("a", "self.total = 0\\nself.tag = 1\\nself.t", 34, "t") == ["total", "tag"]
+        """
+        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+        receiver = _RECEIVER.search(line[: len(line) - len(typed_name(line))])
+        if receiver is None:
+            return []
+        window = _window(text, cursor)
+        code = self._code_names(key, window, text, cursor)
+        after: Counter[str] = Counter()
+        for (a, dot, n), count in self._counts(key, window).tri.items():
+            if a == receiver.group(1) and dot == "." and n.startswith(typed) and n in code:
+                after[n] += count
+        return [n for n, _ in after.most_common()]
 
     def _code_names(self, key: str, window: str, text: str, cursor: int) -> frozenset[str]:
         """The identifiers outside comments and docstrings (their words are prose) of the text from

@@ -9,8 +9,10 @@ through the engine's public methods, waits for jedi between them, and mixes.
 
 After `.` or in an import a non-empty jedi list is the whole candidate set (no invented attributes);
 elsewhere the model's own lexemes join it (new names, literals). After `.` or in an import, a jedi
-still working past its budget gives an empty list, incomplete: nothing is invented, and the next
-keystroke finds jedi's answer. When jedi fails or knows nothing there, the model's lexemes alone.
+still working past its budget gives an incomplete list of what the file itself shows the object has
+(the names that follow the same `name.` in it: `IdentifierNgram.attributes`), often none: nothing is
+invented, and the next keystroke finds jedi's answer. When jedi fails or knows nothing there, the
+model's lexemes alone.
 
 At a name, jedi's first answer at a new place often comes after the list's short wait
 (`jedi.nameBudgetMs`); the list then takes the names jedi gave last in the same scope
@@ -26,9 +28,7 @@ over those names (a name typed whole is scored without the chance that it ends t
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
@@ -39,19 +39,17 @@ from nib.model.errors import Cancelled
 from nib.model.text.keywords import keywords_misplaced
 from nib.model.text.lexeme import position_kind, typed_name
 from nib.model.text.prose import Checkpoint, in_prose
-from nib.model.text.scopes import at_module_level, enclosing_scopes
 
 from .corrections import mixed
 from .identifiers import IdentifierNgram, tokens
 from .jedi import WHOLE, JediAnswer, JediCompleter
 from .jedi_futures import deadline, wait
 from .mixing import WEIGHTS, Weights
+from .scope_names import ScopeNames
 
 # jedi late at a name, a character typed: the file's names that extend it are scored too, most counted first:
 # the locals jedi would give, beyond the list model's short window (nothing typed: most counted; unmeasured)
 NEARBY = 20
-SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
-MODULE: tuple[str, ...] = ()  # the module's level, as enclosing_scopes says it
 # After `.` a jedi still working this long after it was asked is taken as stuck (a huge module, say):
 # the list then offers the model's guesses, as for a jedi that failed, rather than nothing ever. A
 # list speculated in a pause waits this long for jedi too (`CompletionService._await_jedi`).
@@ -101,9 +99,7 @@ class ListRanker:
         self.weights = weights
         self._asked: dict[str, _Asked] = {}  # by document: the last list computed there
         self._prose: dict[str, Checkpoint] = {}  # by document: where its next scan for prose may start
-        # by document, then scope: jedi's last answer at a name there (`in_scope`)
-        self._scopes: dict[str, OrderedDict[tuple[str, ...], JediAnswer]] = {}
-        self._scopes_lock = threading.Lock()  # the inference thread, jedi's reader and the event loop
+        self.scopes = ScopeNames()  # jedi's last answer at a name in each scope (`in_scope`)
 
     def ask_jedi(
         self,
@@ -169,7 +165,7 @@ class ListRanker:
                 until,
                 position[0] in WHOLE,
                 lambda: self.in_scope(key, text, cursor),
-                lambda: self.identifiers.names(key, text, cursor, typed, NEARBY) if typed else [],
+                lambda: self._nearby(key, text, cursor, typed, position[0]),
                 decoded,
             )
         except Cancelled:
@@ -178,7 +174,7 @@ class ListRanker:
             raise
         listing = self._mix(key, text, cursor, result, answer, position, stale)
         if answer is not None and not stale:
-            self._remember(key, text, cursor, answer)
+            self.scopes.remember(key, text, cursor, answer)
         self._asked[key] = _Asked(text, cursor, cursor - len(typed), options, use_jedi, listing)
         return listing
 
@@ -206,6 +202,13 @@ class ListRanker:
         ranked = mixed(items, probs, names, self.weights[position], position, text, cursor - len(typed_name(line)))
         statement = [c for c in result.candidates if c.kind == "statement"]
         return Listing(ranked + statement, result.timings, answer, position, items, probs, stale=stale)
+
+    def _nearby(self, key: str, text: str, cursor: int, typed: str, kind: str) -> list[str]:
+        """The file's names for a list whose jedi is late: after `.`, those it uses after the same name;
+        at a name, those that extend what is typed (nothing typed: none)."""
+        if kind == "attribute":
+            return self.identifiers.attributes(key, text, cursor, typed)
+        return self.identifiers.names(key, text, cursor, typed, NEARBY) if typed and kind not in WHOLE else []
 
     def decode(
         self, engine: LocalCompleter, text: str, cursor: int, options: Options, cancel, key: str, project=None
@@ -237,14 +240,18 @@ class ListRanker:
     ) -> tuple[Result, JediAnswer | None, bool]:
         """The engine's candidates, jedi's answer (None: none by `until`), and whether that answer
         is in_scope()'s, jedi's names from elsewhere in the scope, because jedi had none here in
-        time (late, or failed). jedi first where its names are likely the whole truth; elsewhere
-        the model decodes while jedi works."""
+        time (late, or failed), or, after `.`, missing: the list is the file's own (nearby()).
+        jedi first where its names are likely the whole truth; elsewhere the model decodes while
+        jedi works."""
         timings = Timings()
         if jedi_first:
             if decoded is not None:  # the prompt prefilled while the caller waited for jedi
                 timings = timings.add(decoded.timings)
             with timings.stage("jedi_wait"):
                 answer = wait(jedi, until, request.cancel)
+            if answer is None and _working(jedi) and (used := nearby()):  # what the file shows, asked again
+                result = engine.list(request, used, names_only=True)
+                return Result(result.candidates, timings.add(result.timings)), None, True
             if answer is None and _working(jedi):  # where jedi knows better: nothing invented
                 o = request.options
                 statement = engine.last_statement(request.text, request.cursor, o) if o.list_statement else None
@@ -318,8 +325,7 @@ class ListRanker:
         """A newly opened document: jedi asked for the names at its module's level (parsing it
         meanwhile), which its first lists take while jedi is late at their own places. A call of
         the background: it waits behind a list's call waiting for jedi's worker."""
-        with self._scopes_lock:
-            self._scopes.setdefault(key, OrderedDict())
+        self.scopes.opened(key)
         module = text + "\n"  # a line of its own at column 0
         jedi = self.jedi.ask(
             module, len(module), path, at_name_start=False, background=True, environment=self.environment
@@ -328,36 +334,15 @@ class ListRanker:
 
     def _answered(self, key: str, module: str, future: Future) -> None:
         if not future.cancelled() and future.exception() is None:
-            self._remember(key, module, len(module), future.result(), opened=False)
+            self.scopes.remember(key, module, len(module), future.result(), opened=False)
 
     def in_scope(self, key: str, text: str, cursor: int) -> JediAnswer | None:
-        """jedi's last answer at a name in the cursor's scope in this document, else at the
-        module's level (whose names are valid in every scope); None when there is neither."""
-        scope = enclosing_scopes(text, cursor)
-        with self._scopes_lock:
-            scopes = self._scopes.get(key)
-            return None if scopes is None else scopes.get(scope) or scopes.get(MODULE)
+        """jedi's last answer at a name in the cursor's scope in this document (`ScopeNames.at`)."""
+        return self.scopes.at(key, text, cursor)
 
     def scopes_kept(self) -> int:
         """How many of jedi's answers are kept for `in_scope`, over every document."""
-        with self._scopes_lock:
-            return sum(len(scopes) for scopes in self._scopes.values())
-
-    def _remember(self, key: str, text: str, cursor: int, answer: JediAnswer, opened: bool = True) -> None:
-        """jedi's answer at a name, kept for its scope. opened False: only for a document still open."""
-        if answer.position != "name" or not answer.names:
-            return  # after `.`, in an import, in a call's arguments: names of that place only
-        scope = enclosing_scopes(text, cursor)
-        if scope == MODULE and not at_module_level(text, cursor):
-            return  # indented under a line that opens nothing (a string's last line, say): unsure
-        with self._scopes_lock:
-            scopes = self._scopes.setdefault(key, OrderedDict()) if opened else self._scopes.get(key)
-            if scopes is None:
-                return
-            scopes[scope] = answer
-            scopes.move_to_end(scope)
-            while len(scopes) > SCOPES_KEPT + (MODULE in scopes):
-                del scopes[next(s for s in scopes if s != MODULE)]  # the module's names stay: valid everywhere
+        return self.scopes.kept()
 
     def describe(self, text: str, cursor: int, name: str, path: str | None = None) -> Future:
         """A future of jedi's Description of name, an item of a list that starts at cursor."""
@@ -370,8 +355,7 @@ class ListRanker:
             return
         self.environment = environment
         self._asked = {}
-        with self._scopes_lock:
-            self._scopes = {}
+        self.scopes.forget()
 
     def in_prose(self, key: str, text: str, cursor: int) -> bool:
         """Whether cursor is in a comment or a docstring, where the list offers nothing (`text/prose.py`)."""
@@ -382,8 +366,7 @@ class ListRanker:
         self._asked.pop(key, None)
         self._prose.pop(key, None)
         self.identifiers.forget(key)
-        with self._scopes_lock:
-            self._scopes.pop(key, None)
+        self.scopes.forget(key)
 
 
 def _working(jedi: Future | None) -> bool:

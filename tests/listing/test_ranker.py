@@ -8,7 +8,8 @@ from nib.model.completion.request import Options
 from nib.model.completion.result import Candidate, Result, Timings
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
-from nib.model.listing.ranker import SCOPES_KEPT, ListRanker
+from nib.model.listing.ranker import ListRanker
+from nib.model.listing.scope_names import SCOPES_KEPT
 
 
 class CountingEngine:
@@ -152,6 +153,21 @@ def test_after_a_dot_jedi_late_past_its_budget_gives_nothing_invented_and_keeps_
     assert not never.cancelled()  # a late answer is kept for the next keystroke at the same name
 
 
+def test_after_a_dot_jedi_late_gives_the_names_the_file_uses_after_the_same_name_and_asks_again():
+    """`os.` elsewhere in the file is followed by `path` and `walk`, `sys.` by `path` and `argv`:
+    at `os.pa` with jedi late the list is `path` alone, marked stale (the next key asks jedi again)."""
+    never: Future = Future()
+    r = ListRanker(jedi=FixedJedi(never), identifiers=IdentifierNgram())
+    text = "import os, sys\nos.walk(os.path.curdir)\nsys.path, sys.argv\nos.pa"
+    listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a", jedi_ms=100)
+    assert [(c.label, c.kind, c.start) for c in listing.candidates] == [("path", "name", len(text) - 2)]
+    assert (listing.jedi, listing.stale, listing.complete) == (None, True, False)
+    again = r.complete(
+        LocalCompleter.load(), text + "t", len(text) + 1, Options(list_statement=False), key="a", jedi_ms=0
+    )
+    assert ([c.label for c in again.candidates], again.narrowed) == (["path"], False)
+
+
 def test_after_a_dot_jedi_failed_gives_the_models_own_guesses():
     failed: Future = Future()
     failed.set_exception(RuntimeError("jedi's worker process ended"))
@@ -256,7 +272,7 @@ def test_after_a_dot_a_jedi_stuck_past_its_time_gives_the_models_guesses(monkeyp
 
 def test_a_new_environment_drops_the_answers_kept_from_the_one_before():
     ranker = ListRanker(FixedJedi(Future()), IdentifierNgram())
-    ranker._remember("doc", "x = a", 5, JediAnswer([JediName("a", "statement", "statement")], "name"))
+    ranker.scopes.remember("doc", "x = a", 5, JediAnswer([JediName("a", "statement", "statement")], "name"))
     ranker.use_environment("")  # the same: kept
     assert ranker.scopes_kept() == 1
     ranker.use_environment("/home/me/project/.venv")

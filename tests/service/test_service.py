@@ -45,7 +45,7 @@ def test_a_list_that_ends_after_its_document_closed_leaves_nothing_of_it():
 
     def list_in_flight():  # the ranker keeps jedi's answer as the list ends
         go.wait(5)
-        service.ranker._remember("doc", "x = a", 5, JediAnswer([JediName("a", "statement", "statement")], "name"))
+        service.ranker.scopes.remember("doc", "x = a", 5, JediAnswer([JediName("a", "statement", "statement")], "name"))
 
     host.worker.submit(list_in_flight)
     service.forget("doc")  # closed while that list runs on the inference thread
