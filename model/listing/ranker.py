@@ -38,9 +38,10 @@ from nib.model.completion.result import Candidate, Result, Timings, offered, typ
 from nib.model.errors import Cancelled
 from nib.model.text.keywords import keywords_misplaced
 from nib.model.text.lexeme import position_kind, typed_name
+from nib.model.text.local_kinds import local_kinds
 from nib.model.text.prose import Checkpoint, in_prose
 
-from .corrections import mixed
+from .corrections import POSITIONS, mixed
 from .identifiers import IdentifierNgram, tokens
 from .jedi import WHOLE, JediAnswer, JediCompleter
 from .jedi_futures import deadline, wait
@@ -199,7 +200,10 @@ class ListRanker:
         context = tokens(text[max(start - 200, 0) : start])[-2:]
         probs = self.identifiers.probabilities(key, text, cursor, context, [c.label for c in items])
         names = answer.names if answer else []
-        ranked = mixed(items, probs, names, self.weights[position], position, text, cursor - len(typed_name(line)))
+        # jedi late here: what it would say of the function's own names, read from the text
+        guessed = local_kinds(text, cursor) if (answer is None or stale) and position[0] in POSITIONS else {}
+        name_start = cursor - len(typed_name(line))
+        ranked = mixed(items, probs, names, self.weights[position], position, text, name_start, guessed)
         statement = [c for c in result.candidates if c.kind == "statement"]
         return Listing(ranked + statement, result.timings, answer, position, items, probs, stale=stale)
 
@@ -240,7 +244,8 @@ class ListRanker:
     ) -> tuple[Result, JediAnswer | None, bool]:
         """The engine's candidates, jedi's answer (None: none by `until`), and whether that answer
         is in_scope()'s, jedi's names from elsewhere in the scope, because jedi had none here in
-        time (late, or failed), or, after `.`, missing: the list is the file's own (nearby()).
+        time (late, or failed), or, after `.`, missing: the list is the file's own (nearby(), which
+        joins the model's guesses where jedi failed or knows nothing of the object).
         jedi first where its names are likely the whole truth; elsewhere the model decodes while
         jedi works."""
         timings = Timings()
@@ -258,8 +263,10 @@ class ListRanker:
                 return Result([statement] if statement else [], timings), None, False
             if answer is None and jedi is not None and jedi.done():
                 answer = wait(jedi, 0.0)  # it answered just now
-            names = [n.name for n in answer.names] if answer is not None else None
-            result = engine.list(request, names, names_only=answer is not None and answer.confident)
+            names = [n.name for n in answer.names] if answer is not None else []
+            if answer is None or not answer.confident:  # jedi failed or knows nothing here: what the file shows too
+                names += [n for n in nearby() if n not in names]
+            result = engine.list(request, names or None, names_only=answer is not None and answer.confident)
             return Result(result.candidates, timings.add(result.timings)), answer, False
         result = decoded if decoded is not None else engine.list(request)
         with timings.stage("jedi_wait"):

@@ -7,6 +7,7 @@ function are, but for a few locals, those valid at any other place of it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _HEADER = re.compile(r"[ \t]*((?:async[ \t]+)?(?:def|class)[ \t]+\w+)")
 
@@ -19,10 +20,24 @@ def enclosing_scopes(text: str, cursor: int) -> tuple[str, ...]:
 
     Example: enclosing_scopes("class C:\\n    def f(self):\\n        ", 34) == ("class C", "def f")
     """
+    return tuple(reversed([header for _, header in _headers(text, cursor)]))
+
+
+def innermost_def(text: str, cursor: int) -> int | None:
+    """Where the header line of the innermost block that holds the cursor starts, if that block is a
+    `def`; None at the module's level or right in a class's body.
+
+    Example: innermost_def("x = 1\\ndef f(a):\\n    ", 20) == 6
+    """
+    start, header = next(_headers(text, cursor), (None, ""))
+    return start if header.startswith(("def ", "async ")) else None
+
+
+def _headers(text: str, cursor: int) -> Iterator[tuple[int, str]]:
+    """(where its line starts, its header) of each `def` or `class` that holds the cursor, innermost first."""
     line_start = text.rfind("\n", 0, cursor) + 1
     line = text[line_start:cursor]
     indent = len(line) - len(line.lstrip(" \t"))
-    headers = []
     end = line_start - 1
     while end > 0 and indent > 0:
         start = text.rfind("\n", 0, end) + 1
@@ -32,9 +47,8 @@ def enclosing_scopes(text: str, cursor: int) -> tuple[str, ...]:
             indent = len(row) - len(body)
             header = _HEADER.match(row)
             if header is not None:
-                headers.append(re.sub(r"[ \t]+", " ", header.group(1)))
+                yield start, re.sub(r"[ \t]+", " ", header.group(1))
         end = start - 1
-    return tuple(reversed(headers))
 
 
 def at_module_level(text: str, cursor: int) -> bool:

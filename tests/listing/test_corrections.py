@@ -109,3 +109,23 @@ def test_the_ranker_corrects_its_list_and_the_list_it_narrows(fitted):
     assert [c.label for c in ranker.complete(engine, text, 10, key="b", use_jedi=False).candidates] == ["min", "mins"]
     narrowed = ranker.complete(engine, text + "m", 11, key="b", use_jedi=False)
     assert ([c.label for c in narrowed.candidates], narrowed.narrowed) == (["mins", "min"], True)
+
+
+def test_jedi_late_the_functions_own_names_get_the_kinds_jedi_would_give(monkeypatch):
+    """No jedi answer: `counter`, a parameter by the text (`text/local_kinds.py`), is corrected as
+    jedi's "param" would be, above the model's `count`; with jedi's answer its kinds count."""
+    monkeypatch.setattr(corrections, "CORRECTIONS", weights(param=2.0))
+    text = "def f(counter):\n    c"
+    engine = FixedEngine(
+        [
+            Candidate("count", 20, np.log(0.6), "token", "count"),
+            Candidate("counter", 20, np.log(0.4), "token", "counter"),
+        ]
+    )
+    ranker = ListRanker(jedi=JediCompleter(), identifiers=IdentifierNgram(), weights={p: MODEL_ONLY for p in WEIGHTS})
+    late = ranker.complete(engine, text, len(text), key="a", use_jedi=False)
+    assert [(c.label, round(c.score, 4)) for c in late.candidates] == [
+        ("counter", round(np.log(0.4) + 2.0, 4)),
+        ("count", round(np.log(0.6), 4)),
+    ]
+    assert [c.label for c in mixed(late.unmixed, {}, [], MODEL_ONLY, ("name", True), text, 20)] == ["count", "counter"]

@@ -168,6 +168,14 @@ def test_after_a_dot_jedi_late_gives_the_names_the_file_uses_after_the_same_name
     assert ([c.label for c in again.candidates], again.narrowed) == (["path"], False)
 
 
+def test_after_a_dot_where_jedi_knows_nothing_of_the_object_the_names_the_file_uses_after_it_join_the_guesses():
+    r = ListRanker(jedi=FixedJedi(answered()), identifiers=IdentifierNgram())  # jedi: no names here
+    text = "config = load()\nprint(config.verbose)\nconfig.ve"
+    listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a")
+    assert (listing.candidates[0].label, listing.candidates[0].kind) == ("verbose", "name")
+    assert {c.kind for c in listing.candidates} == {"name", "token"} and not listing.complete
+
+
 def test_after_a_dot_jedi_failed_gives_the_models_own_guesses():
     failed: Future = Future()
     failed.set_exception(RuntimeError("jedi's worker process ended"))
