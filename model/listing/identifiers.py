@@ -18,12 +18,15 @@ from dataclasses import dataclass, field
 
 from nib.model.text.lexeme import typed_name
 from nib.model.text.prose import without_prose
+from nib.model.text.scopes import class_span
 
 # Lexical tokens for counting: identifiers, numbers, single punctuation. A
 # regex, not the full lexer: this runs on every edit of large files.
 _TOKENS = re.compile(r"[^\W\d]\w*|\d\w*|[^\s\w]")
 IDENTIFIER = re.compile(r"[^\W\d]\w*")
-_RECEIVER = re.compile(r"([^\W\d]\w*)[ \t]*\.[ \t]*$")  # `self.`, `os.path.`: the name before the dot
+# `os.path.` before the cursor: the names in it (a call's or a subscript's result, `f().`, is none)
+_RECEIVER = re.compile(r"(?<![\w.)\]])((?:[^\W\d]\w*[ \t]*\.[ \t]*)+)$")
+RECEIVER_CHARS = 200  # of the line before the name read for it at most: a long word is not scanned whole
 
 # Interpolation weights of trigram, bigram, unigram and other files' unigram
 # counts, set by hand (each order 2-10x the next); how much the n-gram counts
@@ -115,23 +118,30 @@ class IdentifierNgram:
         return sorted(found, key=lambda n: -uni[n])[:limit]
 
     def attributes(self, key: str, text: str, cursor: int, typed: str) -> list[str]:
-        """After `name.`: the names that follow `name.` in the document's code around the cursor and
-        begin with typed, the most counted first (`self.` in a class is followed by its attributes);
-        [] elsewhere. What the file itself says the object has, for a list that jedi has not answered.
+        """After `os.path.`: the names that follow the same `os.path.` in the document's code around the
+        cursor and begin with typed, the most used first; after `self.` or `cls.`, only in the class
+        that holds the cursor. [] elsewhere. What the file itself shows the object has, for a list that
+        jedi has not answered: evidence, not a guess, though a name may hold another object elsewhere.
 
-        Example: IdentifierNgram().attributes("a", "self.total = 0\\nself.tag = 1\\nself.t", 34, "t") == ["total", "tag"]
+        Example: IdentifierNgram().attributes("a", "x.path.join()\\nos.path.join()\\nos.path.j", 38, "j") == ["join"]
         """
-        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
-        receiver = _RECEIVER.search(line[: len(line) - len(typed_name(line))])
+        line_start = text.rfind("\n", 0, cursor) + 1
+        before = text[max(line_start, cursor - len(typed) - RECEIVER_CHARS) : cursor - len(typed)]
+        receiver = _RECEIVER.search(before) if typed_name(text, line_start, cursor) == typed else None
         if receiver is None:
             return []
+        parts = IDENTIFIER.findall(receiver.group(1))
         window = _window(text, cursor)
-        code = self._code_names(key, window, text, cursor)
-        after: Counter[str] = Counter()
-        for (a, dot, n), count in self._counts(key, window).tri.items():
-            if a == receiver.group(1) and dot == "." and n.startswith(typed) and n in code:
-                after[n] += count
-        return [n for n, _ in after.most_common()]
+        if parts[0] in ("self", "cls"):  # another class's `self.` is another object
+            span = class_span(text, cursor)
+            if span is None:
+                return []
+            line_end = text.find("\n", cursor)
+            window = text[span[0] : line_start] + "\n" + (text[line_end : span[1]] if 0 <= line_end < span[1] else "")
+        chain = r"[ \t]*\.[ \t]*".join(map(re.escape, parts))
+        used = Counter(re.findall(rf"(?<![\w.]){chain}[ \t]*\.[ \t]*([^\W\d]\w*)", window))
+        code = self._code_names(key, _window(text, cursor), text, cursor)
+        return [n for n, _ in used.most_common() if n.startswith(typed) and n in code and not keyword.iskeyword(n)]
 
     def _code_names(self, key: str, window: str, text: str, cursor: int) -> frozenset[str]:
         """The identifiers outside comments and docstrings (their words are prose) of the text from

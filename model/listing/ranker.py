@@ -10,9 +10,9 @@ through the engine's public methods, waits for jedi between them, and mixes.
 After `.` or in an import a non-empty jedi list is the whole candidate set (no invented attributes);
 elsewhere the model's own lexemes join it (new names, literals). After `.` or in an import, a jedi
 still working past its budget gives an incomplete list of what the file itself shows the object has
-(the names that follow the same `name.` in it: `IdentifierNgram.attributes`), often none: nothing is
-invented, and the next keystroke finds jedi's answer. When jedi fails or knows nothing there, the
-model's lexemes alone.
+(the names that follow the same `os.path.` in it: `IdentifierNgram.attributes`), often none: the
+model invents nothing, and the next keystroke finds jedi's answer. When jedi fails or knows nothing
+there, the model's lexemes, and those names with them.
 
 At a name, jedi's first answer at a new place often comes after the list's short wait
 (`jedi.nameBudgetMs`); the list then takes the names jedi gave last in the same scope
@@ -173,7 +173,11 @@ class ListRanker:
             if jedi is not None and decoded is None:  # (else the caller's: its next keystroke may share it)
                 jedi.cancel()  # superseded: a call still waiting for jedi's worker is not needed (one running is)
             raise
-        listing = self._mix(key, text, cursor, result, answer, position, stale)
+        # jedi late here: what it would say of the function's own names, read from the text
+        late = use_jedi and (answer is None or stale) and position[0] in POSITIONS
+        listing = self._mix(
+            key, text, cursor, result, answer, position, stale, local_kinds(text, cursor) if late else {}
+        )
         if answer is not None and not stale:
             self.scopes.remember(key, text, cursor, answer)
         self._asked[key] = _Asked(text, cursor, cursor - len(typed), options, use_jedi, listing)
@@ -188,8 +192,10 @@ class ListRanker:
         answer: JediAnswer | None,
         position: tuple[str, bool],
         stale: bool,
+        guessed: dict[str, str],
     ) -> Listing:
-        """The candidates ranked by the mixture of the model, the n-gram and jedi (`corrections.mixed`)."""
+        """The candidates ranked by the mixture of the model, the n-gram and jedi (`corrections.mixed`);
+        guessed: kinds of names jedi did not give."""
         # the model's and the n-gram's keywords that cannot start here (`for` after `[`); jedi's own here stay
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         misplaced = keywords_misplaced(line)
@@ -200,15 +206,13 @@ class ListRanker:
         context = tokens(text[max(start - 200, 0) : start])[-2:]
         probs = self.identifiers.probabilities(key, text, cursor, context, [c.label for c in items])
         names = answer.names if answer else []
-        # jedi late here: what it would say of the function's own names, read from the text
-        guessed = local_kinds(text, cursor) if (answer is None or stale) and position[0] in POSITIONS else {}
         name_start = cursor - len(typed_name(line))
         ranked = mixed(items, probs, names, self.weights[position], position, text, name_start, guessed)
         statement = [c for c in result.candidates if c.kind == "statement"]
         return Listing(ranked + statement, result.timings, answer, position, items, probs, stale=stale)
 
     def _nearby(self, key: str, text: str, cursor: int, typed: str, kind: str) -> list[str]:
-        """The file's names for a list whose jedi is late: after `.`, those it uses after the same name;
+        """The file's names for a list whose jedi is late: after `.`, those it uses after the same receiver;
         at a name, those that extend what is typed (nothing typed: none)."""
         if kind == "attribute":
             return self.identifiers.attributes(key, text, cursor, typed)
@@ -254,13 +258,12 @@ class ListRanker:
                 timings = timings.add(decoded.timings)
             with timings.stage("jedi_wait"):
                 answer = wait(jedi, until, request.cancel)
-            if answer is None and _working(jedi) and (used := nearby()):  # what the file shows, asked again
-                result = engine.list(request, used, names_only=True)
-                return Result(result.candidates, timings.add(result.timings)), None, True
-            if answer is None and _working(jedi):  # where jedi knows better: nothing invented
+            if answer is None and _working(jedi):  # where jedi knows better: only what the file shows, asked again
                 o = request.options
                 statement = engine.last_statement(request.text, request.cursor, o) if o.list_statement else None
-                return Result([statement] if statement else [], timings), None, False
+                shown = engine.score_names(request, used) if (used := nearby()) else Result([])
+                items = shown.candidates + ([statement] if statement else [])
+                return Result(items, timings.add(shown.timings)), None, bool(used)
             if answer is None and jedi is not None and jedi.done():
                 answer = wait(jedi, 0.0)  # it answered just now
             names = [n.name for n in answer.names] if answer is not None else []

@@ -33,6 +33,28 @@ def innermost_def(text: str, cursor: int) -> int | None:
     return start if header.startswith(("def ", "async ")) else None
 
 
+def class_span(text: str, cursor: int) -> tuple[int, int] | None:
+    """(where its header line starts, where it ends) of the innermost class that holds the cursor:
+    it ends before the first line after the cursor's that is indented no more than its header (the
+    text's end if none); None outside any class.
+
+    Example: class_span("class C:\\n    def f(self):\\n        x\\nclass D:\\n    pass\\n", 35) == (0, 36)
+    """
+    start, header = next(((s, h) for s, h in _headers(text, cursor) if h.startswith("class ")), (None, ""))
+    if start is None:
+        return None
+    row = _line_at(text, start)
+    indent = len(row) - len(row.lstrip(" \t"))
+    line = text.find("\n", cursor)
+    while line >= 0:
+        following = _line_at(text, line + 1)
+        body = following.lstrip(" \t\f").rstrip("\r")
+        if body and body[0] not in "#)]}" and len(following) - len(following.lstrip(" \t\f")) <= indent:
+            return start, line + 1
+        line = text.find("\n", line + 1)
+    return start, len(text)
+
+
 def _headers(text: str, cursor: int) -> Iterator[tuple[int, str]]:
     """(where its line starts, its header) of each `def` or `class` that holds the cursor, innermost first."""
     line_start = text.rfind("\n", 0, cursor) + 1
@@ -77,3 +99,8 @@ def _continues(text: str, start: int) -> bool:
     above_start = text.rfind("\n", 0, max(0, start - 1)) + 1
     above = text[above_start : max(0, start - 1)].rstrip("\r")
     return above.endswith("\\") and "#" not in above
+
+
+def _line_at(text: str, start: int) -> str:
+    end = text.find("\n", start)
+    return text[start : end if end >= 0 else len(text)]

@@ -1,5 +1,7 @@
 """The mixture corrected where a name is typed: builtins the file does not use, names used just above, jedi's kinds."""
 
+from concurrent.futures import Future
+
 import numpy as np
 import pytest
 
@@ -92,6 +94,9 @@ class FixedEngine:
     def list(self, request, names=None, names_only=False):
         return Result([c for c in self.candidates if c.extends(request.text, request.cursor)], Timings())
 
+    def score_names(self, request, names):
+        return Result([], Timings())  # (its lexemes hold the names of these tests)
+
     def last_statement(self, text, cursor, options):
         return None
 
@@ -111,9 +116,17 @@ def test_the_ranker_corrects_its_list_and_the_list_it_narrows(fitted):
     assert ([c.label for c in narrowed.candidates], narrowed.narrowed) == (["mins", "min"], True)
 
 
+class LateJedi(JediCompleter):
+    """jedi that never answers."""
+
+    def ask(self, text, cursor, path=None, at_name_start=True, background=False, environment=""):
+        return Future()
+
+
 def test_jedi_late_the_functions_own_names_get_the_kinds_jedi_would_give(monkeypatch):
-    """No jedi answer: `counter`, a parameter by the text (`text/local_kinds.py`), is corrected as
-    jedi's "param" would be, above the model's `count`; with jedi's answer its kinds count."""
+    """jedi late: `counter`, a parameter by the text (`text/local_kinds.py`), is corrected as jedi's
+    "param" would be, above the model's `count`. jedi's own kind wins over the text's; with jedi off
+    nothing is guessed (its lists narrow, and a narrowed list is mixed with no guesses)."""
     monkeypatch.setattr(corrections, "CORRECTIONS", weights(param=2.0))
     text = "def f(counter):\n    c"
     engine = FixedEngine(
@@ -122,10 +135,20 @@ def test_jedi_late_the_functions_own_names_get_the_kinds_jedi_would_give(monkeyp
             Candidate("counter", 20, np.log(0.4), "token", "counter"),
         ]
     )
-    ranker = ListRanker(jedi=JediCompleter(), identifiers=IdentifierNgram(), weights={p: MODEL_ONLY for p in WEIGHTS})
-    late = ranker.complete(engine, text, len(text), key="a", use_jedi=False)
+    model_only = {p: MODEL_ONLY for p in WEIGHTS}
+    late = ListRanker(LateJedi(), IdentifierNgram(), model_only).complete(
+        engine, text, len(text), key="a", name_jedi_ms=0
+    )
     assert [(c.label, round(c.score, 4)) for c in late.candidates] == [
         ("counter", round(np.log(0.4) + 2.0, 4)),
         ("count", round(np.log(0.6), 4)),
     ]
-    assert [c.label for c in mixed(late.unmixed, {}, [], MODEL_ONLY, ("name", True), text, 20)] == ["count", "counter"]
+    off = ListRanker(JediCompleter(), IdentifierNgram(), model_only).complete(engine, text, len(text), use_jedi=False)
+    assert [c.label for c in off.candidates] == ["count", "counter"]
+    jedis = [JediName("counter", "function", "")]
+    assert [
+        c.label for c in mixed(late.unmixed, {}, jedis, MODEL_ONLY, ("name", True), text, 20, {"counter": "param"})
+    ] == [
+        "count",
+        "counter",
+    ]

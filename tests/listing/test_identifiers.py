@@ -4,6 +4,7 @@ import sys
 import threading
 
 import numpy as np
+import pytest
 
 from nib.model.listing.identifiers import IdentifierNgram
 
@@ -111,3 +112,31 @@ def test_identifiers_can_be_counted_and_read_from_several_threads_at_once():
         "value_1": 1.0,
         "nothing": 0.0,
     }
+
+
+@pytest.mark.parametrize(
+    "text, typed, expected",
+    [
+        ("os.path.join(a)\nos.path.exists(b)\nos.path.join(c)\nos.path.", "", ["join", "exists"]),  # most used first
+        ("os.path.join(a)\ncfg.path.strip()\ncfg.path.", "", ["strip"]),  # the whole chain, not its last name
+        ("os.path.join(a)\nos . path . exists(b)\nos.path.e", "e", ["exists"]),
+        ("items.append(1)\n# items.extend is prose\nitems.", "", ["append"]),
+        ("f().x\nf().", "", []),  # a call's result: nothing known of it
+        ("d['k'].x\nd['k'].", "", []),
+        ("obj.x\nbobj.y\nobj.", "", ["x"]),
+        ("x = 1\nx", "x", []),  # no `.`: not an attribute
+    ],
+)
+def test_the_names_the_file_uses_after_the_same_receiver(text, typed, expected):
+    assert IdentifierNgram().attributes("a", text, len(text), typed) == expected
+
+
+def test_after_self_only_the_attributes_of_the_class_that_holds_the_cursor():
+    text = (
+        "class Cart:\n    def add(self, item):\n        self.items.append(item)\n        self.total += 1\n\n"
+        "class User:\n    def rename(self, name):\n        self.name = name\n        self.\n"
+        "    def greet(self):\n        return self.greeting\n\nclass Other:\n    def f(self):\n        self.other = 1\n"
+    )
+    cursor = text.index("self.\n") + 5
+    assert IdentifierNgram().attributes("a", text, cursor, "") == ["name", "greeting"]
+    assert IdentifierNgram().attributes("a", "self.x = 1\nself.", 16, "") == []  # outside a class: another object

@@ -162,6 +162,9 @@ def test_after_a_dot_jedi_late_gives_the_names_the_file_uses_after_the_same_name
     listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a", jedi_ms=100)
     assert [(c.label, c.kind, c.start) for c in listing.candidates] == [("path", "name", len(text) - 2)]
     assert (listing.jedi, listing.stale, listing.complete) == (None, True, False)
+    # with the statement item wanted: the ghost text's if one was answered here, none decoded for it
+    with_statement = r.complete(LocalCompleter.load(), text, len(text), Options(), key="b", jedi_ms=0)
+    assert [(c.label, c.kind) for c in with_statement.candidates] == [("path", "name")]
     again = r.complete(
         LocalCompleter.load(), text + "t", len(text) + 1, Options(list_statement=False), key="a", jedi_ms=0
     )
