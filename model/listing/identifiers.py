@@ -120,7 +120,7 @@ class IdentifierNgram:
     def attributes(self, key: str, text: str, cursor: int, typed: str) -> list[str]:
         """After `os.path.`: the names that follow the same `os.path.` in the document's code around the
         cursor and begin with typed, the most used first; after `self.` or `cls.`, only in the class
-        that holds the cursor. [] elsewhere. What the file itself shows the object has, for a list that
+        that holds the cursor (a class nested in it too: not told apart). [] elsewhere. What the file itself shows the object has, for a list that
         jedi has not answered: evidence, not a guess, though a name may hold another object elsewhere.
 
         Example: IdentifierNgram().attributes("a", "x.path.join()\\nos.path.join()\\nos.path.j", 38, "j") == ["join"]

@@ -248,7 +248,7 @@ class ListRanker:
     ) -> tuple[Result, JediAnswer | None, bool]:
         """The engine's candidates, jedi's answer (None: none by `until`), and whether that answer
         is in_scope()'s, jedi's names from elsewhere in the scope, because jedi had none here in
-        time (late, or failed), or, after `.`, missing: the list is the file's own (nearby(), which
+        time (late, or failed). After `.` with jedi late, the list is the file's own (nearby(), which
         joins the model's guesses where jedi failed or knows nothing of the object).
         jedi first where its names are likely the whole truth; elsewhere the model decodes while
         jedi works."""
@@ -263,7 +263,7 @@ class ListRanker:
                 statement = engine.last_statement(request.text, request.cursor, o) if o.list_statement else None
                 shown = engine.score_names(request, used) if (used := nearby()) else Result([])
                 items = shown.candidates + ([statement] if statement else [])
-                return Result(items, timings.add(shown.timings)), None, bool(used)
+                return Result(items, timings.add(shown.timings)), None, False  # (no answer: asked again)
             if answer is None and jedi is not None and jedi.done():
                 answer = wait(jedi, 0.0)  # it answered just now
             names = [n.name for n in answer.names] if answer is not None else []

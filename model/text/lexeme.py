@@ -23,8 +23,8 @@ def typed_name(text: str, start: int = 0, end: int | None = None) -> str:
 
     Example: typed_name("    os.pa") == "pa"; typed_name("x = ") == ""
     """
-    end = len(text) if end is None else min(end, len(text))  # (as a regex's search clamps it)
-    begin = end
+    end = len(text) if end is None else min(end, len(text))  # (as a regex's search clamps them)
+    start, begin = max(start, 0), end
     # read back from the end, not `\w*$` searched forward: that rescans a long word (a data string's)
     # from each of its characters, seconds per keystroke for one of 30,000
     while begin > start and (text[begin - 1].isalnum() or text[begin - 1] == "_"):

@@ -23,7 +23,7 @@ _AUGMENTED = r"(?:[-+*/%@&|^]|//|\*\*|>>|<<)?"  # `+=`; not `>=`, a comparison o
 _ASSIGNED = re.compile(rf"^[ \t]*{_TARGETS}(?::[^=\n]*)?[ \t]{_AUGMENTED}=(?!=)", re.M)
 # and those it binds otherwise: a loop's (a comprehension's too), `with`'s and `except`'s `as`, `:=`
 _BOUND = re.compile(
-    rf"\bfor[ \t]+([\w, \t()]+?)[ \t]+in\b|^[ \t]*(?:with|except|async[ \t]+with)\b.*?\bas[ \t]+({_NAME})|({_NAME})[ \t]*:=",
+    rf"\bfor[ \t]+([\w, \t()]{{1,200}}?)[ \t]+in\b|^[ \t]*(?:with|except|async[ \t]+with)\b.*?\bas[ \t]+({_NAME})|({_NAME})[ \t]*:=",
     re.M,
 )
 _AT_COLUMN_0 = re.compile(rf"^{_TARGETS}(?::[^=\n]*)?[ \t]=(?!=)", re.M)  # the module's variables
@@ -63,6 +63,7 @@ def _parameters(text: str, start: int, cursor: int) -> tuple[list[str], int]:
     """The parameters of the def whose header starts at start, and where its body starts (none, and
     cursor, where the header is not closed before it)."""
     header = text[start : min(cursor, start + HEADER_CHARS)]
+    header = _COMMENT.sub(lambda m: " " * len(m.group()), header)  # blanked, not cut: offsets hold
     opened = header.find("(")
     if opened < 0:
         return [], cursor
@@ -70,7 +71,7 @@ def _parameters(text: str, start: int, cursor: int) -> tuple[list[str], int]:
     for i, char in enumerate(header[opened:], opened):
         depth += (char in "([{") - (char in ")]}")
         if depth == 0 or (depth == 1 and char == ","):
-            params += _IDENTIFIER.findall(_COMMENT.sub("", part).lstrip(" \t\r\n*"))[:1]
+            params += _IDENTIFIER.findall(part.lstrip(" \t\r\n*"))[:1]
             part = ""
             if depth == 0:
                 return params, start + i + 1

@@ -155,13 +155,13 @@ def test_after_a_dot_jedi_late_past_its_budget_gives_nothing_invented_and_keeps_
 
 def test_after_a_dot_jedi_late_gives_the_names_the_file_uses_after_the_same_name_and_asks_again():
     """`os.` elsewhere in the file is followed by `path` and `walk`, `sys.` by `path` and `argv`:
-    at `os.pa` with jedi late the list is `path` alone, marked stale (the next key asks jedi again)."""
+    at `os.pa` with jedi late the list is `path` alone, incomplete (the next key asks jedi again)."""
     never: Future = Future()
     r = ListRanker(jedi=FixedJedi(never), identifiers=IdentifierNgram())
     text = "import os, sys\nos.walk(os.path.curdir)\nsys.path, sys.argv\nos.pa"
     listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a", jedi_ms=100)
     assert [(c.label, c.kind, c.start) for c in listing.candidates] == [("path", "name", len(text) - 2)]
-    assert (listing.jedi, listing.stale, listing.complete) == (None, True, False)
+    assert (listing.jedi, listing.complete) == (None, False)
     # with the statement item wanted: the ghost text's if one was answered here, none decoded for it
     with_statement = r.complete(LocalCompleter.load(), text, len(text), Options(), key="b", jedi_ms=0)
     assert [(c.label, c.kind) for c in with_statement.candidates] == [("path", "name")]

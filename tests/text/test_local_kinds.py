@@ -55,9 +55,10 @@ def test_parameters_and_the_names_assigned_above_in_the_function_and_at_the_modu
         ("def f():\n    x = 1\n\n\ndef g(y):\n    ", {"y": "param"}),  # another function's variable is not in scope
         ("def f():\n    later = 1", {}),  # the cursor's own line: not yet assigned
         ("def f(x):\n    ok = (\n        x\n        >= 2\n    )\n    ", {"ok": "statement", "x": "param"}),  # `>=`
-        ("def f(\n    a,  # the count\n    n,\n):\n    ", {"a": "param", "n": "param"}),  # a comment's words
+        ("def f(\n    a,  # the count, total (\n    n,\n):\n    ", {"a": "param", "n": "param"}),  # a comment's
         ("def f():\n    if a:\n        pass\n    else: x = 1\n    ", {}),  # not `else` (nor `x`: Black splits it)
         ("def f():\n    x = '" + "a" * 20000 + "'\n    ", {"x": "statement"}),  # a long word, read once
+        ("def f():\n    s = '" + "for " * 5000 + "'\n    ", {"s": "statement"}),
     ],
 )
 def test_what_is_not_taken(text, expected):
