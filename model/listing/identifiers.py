@@ -120,8 +120,9 @@ class IdentifierNgram:
     def attributes(self, key: str, text: str, cursor: int, typed: str) -> list[str]:
         """After `os.path.`: the names that follow the same `os.path.` in the document's code around the
         cursor and begin with typed, the most used first; after `self.` or `cls.`, only in the class
-        that holds the cursor (a class nested in it too: not told apart). [] elsewhere. What the file itself shows the object has, for a list that
-        jedi has not answered: evidence, not a guess, though a name may hold another object elsewhere.
+        that holds the cursor (a class nested in it too: not told apart). [] elsewhere. What the file
+        itself shows the object has, for a list that jedi has not answered: evidence, not a guess,
+        though a name may hold another object elsewhere.
 
         Example: IdentifierNgram().attributes("a", "x.path.join()\\nos.path.join()\\nos.path.j", 38, "j") == ["join"]
         """
@@ -131,7 +132,7 @@ class IdentifierNgram:
         if receiver is None:
             return []
         parts = IDENTIFIER.findall(receiver.group(1))
-        window = _window(text, cursor)
+        window = around = _window(text, cursor)
         if parts[0] in ("self", "cls"):  # another class's `self.` is another object
             span = class_span(text, cursor)
             if span is None:
@@ -140,7 +141,7 @@ class IdentifierNgram:
             window = text[span[0] : line_start] + "\n" + (text[line_end : span[1]] if 0 <= line_end < span[1] else "")
         chain = r"[ \t]*\.[ \t]*".join(map(re.escape, parts))
         used = Counter(re.findall(rf"(?<![\w.]){chain}[ \t]*\.[ \t]*([^\W\d]\w*)", window))
-        code = self._code_names(key, _window(text, cursor), text, cursor)
+        code = self._code_names(key, around, text, cursor)
         return [n for n, _ in used.most_common() if n.startswith(typed) and n in code and not keyword.iskeyword(n)]
 
     def _code_names(self, key: str, window: str, text: str, cursor: int) -> frozenset[str]:
