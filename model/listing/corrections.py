@@ -101,15 +101,14 @@ def mixed(
     position: tuple[str, bool],
     text: str,
     start: int,
-    guessed: dict[str, str] | None = None,
 ) -> list[Candidate]:
     """The list as the server ranks it: the mixture (`mixing.combine`), and where a name is typed
-    its correction. names: jedi's, in its order; start: where the name starts in text; guessed:
-    kinds of names jedi did not give (`text/local_kinds.py`)."""
+    its correction. names: jedi's, in its order (or those read from the text while it is late:
+    `scope_names.read_names`); start: where the name starts in text."""
     ranked = combine(items, identifiers, [n.name for n in names], weights)
     if position[0] not in POSITIONS or not position[1]:
         return ranked
-    kinds = {**(guessed or {}), **{n.name: n.kind for n in names}}
+    kinds = {n.name: n.kind for n in names}
     return corrected(ranked, identifiers, kinds, last_used(text, start))
 
 

@@ -19,6 +19,8 @@ At a name, jedi's first answer at a new place often comes after the list's short
 (`text/scopes.py`), or at the module's level when the document was opened, and asks again on
 the next keystroke. Those differ from the names here by a few locals at most, which the file's
 own names that extend what is typed (`IdentifierNgram.names`) and the model's lexemes find.
+None kept (a file just opened), or no names (jedi's parser lost): those read from the text
+(`scope_names.read_names`), and the file's only where a new name may be bound (`may_be_new`).
 
 While the same name grows, the candidates only shrink: the last list (whichever model's window
 scored it) is narrowed to what begins with the typed characters (`offered`) and mixed again
@@ -37,16 +39,15 @@ from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Candidate, Result, Timings, offered, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.keywords import keywords_misplaced
-from nib.model.text.lexeme import position_kind, typed_name
-from nib.model.text.local_kinds import local_kinds
+from nib.model.text.lexeme import may_be_new, position_kind, typed_name
 from nib.model.text.prose import Checkpoint, in_prose
 
-from .corrections import POSITIONS, mixed
+from .corrections import mixed
 from .identifiers import IdentifierNgram, tokens
 from .jedi import WHOLE, JediAnswer, JediCompleter
 from .jedi_futures import deadline, wait
 from .mixing import WEIGHTS, Weights
-from .scope_names import ScopeNames
+from .scope_names import ScopeNames, read_names
 
 # jedi late at a name, a character typed: the file's names that extend it are scored too, most counted first:
 # the locals jedi would give, beyond the list model's short window (nothing typed: most counted; unmeasured)
@@ -173,11 +174,7 @@ class ListRanker:
             if jedi is not None and decoded is None:  # (else the caller's: its next keystroke may share it)
                 jedi.cancel()  # superseded: a call still waiting for jedi's worker is not needed (one running is)
             raise
-        # jedi late here: what it would say of the function's own names, read from the text
-        late = use_jedi and (answer is None or stale) and position[0] in POSITIONS
-        listing = self._mix(
-            key, text, cursor, result, answer, position, stale, local_kinds(text, cursor) if late else {}
-        )
+        listing = self._mix(key, text, cursor, result, answer, position, stale)
         if answer is not None and not stale:
             self.scopes.remember(key, text, cursor, answer)
         self._asked[key] = _Asked(text, cursor, cursor - len(typed), options, use_jedi, listing)
@@ -192,10 +189,8 @@ class ListRanker:
         answer: JediAnswer | None,
         position: tuple[str, bool],
         stale: bool,
-        guessed: dict[str, str],
     ) -> Listing:
-        """The candidates ranked by the mixture of the model, the n-gram and jedi (`corrections.mixed`);
-        guessed: kinds of names jedi did not give."""
+        """The candidates ranked by the mixture of the model, the n-gram and jedi (`corrections.mixed`)."""
         # the model's and the n-gram's keywords that cannot start here (`for` after `[`); jedi's own here stay
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         misplaced = keywords_misplaced(line)
@@ -207,7 +202,7 @@ class ListRanker:
         probs = self.identifiers.probabilities(key, text, cursor, context, [c.label for c in items])
         names = answer.names if answer else []
         name_start = cursor - len(typed_name(line))
-        ranked = mixed(items, probs, names, self.weights[position], position, text, name_start, guessed)
+        ranked = mixed(items, probs, names, self.weights[position], position, text, name_start)
         statement = [c for c in result.candidates if c.kind == "statement"]
         return Listing(ranked + statement, result.timings, answer, position, items, probs, stale=stale)
 
@@ -247,8 +242,8 @@ class ListRanker:
         decoded: Result | None = None,
     ) -> tuple[Result, JediAnswer | None, bool]:
         """The engine's candidates, jedi's answer (None: none by `until`), and whether that answer
-        is in_scope()'s, jedi's names from elsewhere in the scope, because jedi had none here in
-        time (late, or failed). After `.` with jedi late, the list is the file's own (nearby(), which
+        is in_scope()'s, jedi's names from elsewhere in the scope, or those read from the text,
+        because jedi had none here in time (late, failed, or no names). After `.` with jedi late, the list is the file's own (nearby(), which
         joins the model's guesses where jedi failed or knows nothing of the object).
         jedi first where its names are likely the whole truth; elsewhere the model decodes while
         jedi works."""
@@ -274,9 +269,12 @@ class ListRanker:
         result = decoded if decoded is not None else engine.list(request)
         with timings.stage("jedi_wait"):
             answer = wait(jedi, until, request.cancel)
-        stale = answer is None and jedi is not None and (answer := in_scope()) is not None
+        stale = jedi is not None and (answer is None or not answer.names)  # none (in time), or no names
+        if stale:  # jedi's names kept for the scope, or none (a file just opened), completed from the text
+            answer = read_names(request.text, request.cursor, in_scope())
         names = [n.name for n in answer.names] if answer is not None else []
-        if jedi is not None and (answer is None or stale):  # the locals the model's window may not hold
+        line = request.text[request.text.rfind("\n", 0, request.cursor) + 1 : request.cursor]
+        if stale and may_be_new(line):  # a new name: often one the file binds elsewhere
             listed = set(names)
             names += [n for n in nearby() if n not in listed]
         if names:

@@ -2,20 +2,54 @@
 
 The names valid at one place of a function are, but for a few locals, those valid at any other
 place of it (`text/scopes.py` tells the scopes apart by indentation). The module's level is kept
-besides, from the names jedi gave when the document was opened: valid in every scope.
+besides, from the names jedi gave when the document was opened: valid in every scope. Before that
+(a file just opened, jedi still parsing it), `read_names` reads them from the text.
 """
 
 from __future__ import annotations
 
+import builtins
 import threading
+import types
 from collections import OrderedDict
 
+from nib.model.text.lexeme import typed_name
+from nib.model.text.local_kinds import local_kinds
+from nib.model.text.module_names import module_names
 from nib.model.text.scopes import at_module_level, enclosing_scopes
 
-from .jedi import JediAnswer
+from .jedi import JediAnswer, JediName
 
 SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
 MODULE: tuple[str, ...] = ()  # the module's level, as enclosing_scopes says it
+# jedi's kinds of the builtins (the server's own Python's: those of the project's differ by a few);
+# what the site module adds (`copyright`, `exit`) jedi calls a variable
+BUILTIN_KINDS = {
+    name: "class"
+    if isinstance(value, type)
+    else "function"
+    if isinstance(value, types.BuiltinFunctionType)
+    else "instance"
+    if type(value).__module__ == "builtins"
+    else "statement"
+    for name, value in vars(builtins).items()
+}
+
+
+def read_names(text: str, cursor: int, kept: JediAnswer | None = None) -> JediAnswer:
+    """What jedi would answer at a name at cursor, read from the text: the builtins, the module's
+    imports, functions and classes (`text/module_names.py`), the function's and the module's
+    variables (`text/local_kinds.py`), in jedi's order: those that begin with the typed characters
+    as typed first, then alphabetical, `__` and `_` last. kept: jedi's own names kept for the scope
+    (`ScopeNames.at`), which the text's complete (the locals assigned since), with jedi's kinds.
+
+    Example: [n.name for n in read_names("import os\\ndef f(a):\\n    ", 23).names if n.name[0].islower()][:3] == ["a", "abs", "aiter"]
+    """
+    kinds = (BUILTIN_KINDS if kept is None else {}) | module_names(text, cursor) | local_kinds(text, cursor)
+    kinds |= {n.name: n.kind for n in kept.names} if kept is not None else {}
+    typed = typed_name(text[text.rfind("\n", 0, cursor) + 1 : cursor])
+    order = sorted(kinds, key=lambda n: (not n.startswith(typed), n.startswith("__"), n.startswith("_"), n.lower()))
+    return JediAnswer([JediName(name, kinds[name], "") for name in order], "name")
 
 
 class ScopeNames:

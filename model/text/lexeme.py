@@ -230,3 +230,17 @@ def position_kind(line_prefix: str) -> str:
     if head.rstrip().endswith(("(", ",")):
         return "kwarg"  # or a positional argument: jedi offers both, `name=` marks the keyword ones
     return "name"
+
+
+_BINDER = re.compile(r"(?<![\w.])(?:as|for|def|class)[ \t]+$")
+
+
+def may_be_new(line_prefix: str) -> bool:
+    """Whether the name being typed may be one not yet in scope: one bound here (at a statement's
+    start, `total = ` to come; after `as`, `for`, `def` or `class`; in a list of targets, `red,
+    green, b`), or a call's keyword argument (after `(` or `,`); not one read inside an expression.
+
+    Example: may_be_new("    red, green, b") and may_be_new("f(x, k") and not may_be_new("    return x + y")
+    """
+    head = line_prefix[: len(line_prefix) - len(typed_name(line_prefix))].rstrip(" \t")
+    return not head.strip() or head.endswith(("(", ",")) or bool(_BINDER.search(head + " "))

@@ -2,7 +2,8 @@
 
 While jedi is late at a name, the list's correction (`listing/corrections.py`) lacks jedi's kinds:
 the function's parameters ("param") and the variables it and the module assign ("statement")
-weigh more than a name used elsewhere. These are found here by lines, as Black writes them: an
+weigh more than a name used elsewhere; and with no names of jedi's kept for the scope, these are
+the names in scope (`listing/scope_names.read_names`). These are found here by lines, as Black writes them: an
 assignment has a space before its `=` (a keyword argument on a call's own line has none). Read,
 not parsed: a nested function's names count as the outer one's, and a `lambda`'s parameters in a
 default or a `)` in a default's string are misread; jedi's answer, when it comes, replaces them.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import keyword
 import re
 
-from .scopes import innermost_def
+from .scopes import class_span, enclosing_defs
 
 _NAME = r"(?<!\w)[^\W\d]\w*"  # from a word's start only: a long word is not rescanned from each character
 _IDENTIFIER = re.compile(_NAME)
@@ -26,6 +27,9 @@ _BOUND = re.compile(
     rf"\bfor[ \t]+([\w, \t()]{{1,200}}?)[ \t]+in\b|^[ \t]*(?:with|except|async[ \t]+with)\b.*?\bas[ \t]+({_NAME})|({_NAME})[ \t]*:=",
     re.M,
 )
+_DEFINED = re.compile(rf"^[ \t]*(?:async[ \t]+)?(def|class)[ \t]+({_NAME})", re.M)  # a nested function's too
+_ANNOTATED = re.compile(rf"^[ \t]*({_NAME})[ \t]*:[^=\n]*$", re.M)  # a class's `width: int`, with no value
+_DOCSTRING = re.compile(r"(\"\"\"|''')[\s\S]*?(?:\1|$)")  # its `Attributes:` is not an annotation
 _AT_COLUMN_0 = re.compile(rf"^{_TARGETS}(?::[^=\n]*)?[ \t]=(?!=)", re.M)  # the module's variables
 _COMMENT = re.compile(r"#[^\n]*")
 HEADER_CHARS = 4000  # read of a def's header at most (its parameters)
@@ -33,17 +37,24 @@ MODULE_CHARS = 250_000  # scanned above the cursor for the module's variables at
 
 
 def local_kinds(text: str, cursor: int) -> dict[str, str]:
-    """The parameters of the innermost `def` that holds the cursor ("param"), and the names assigned
-    or bound in its body above the cursor and at the module's level ("statement").
+    """The parameters of the `def`s that hold the cursor ("param"; a closure sees its outer
+    function's), and the names assigned or bound in their bodies above the cursor and at the
+    module's level ("statement"); right in a class's body, the class's names above.
 
     Example: local_kinds("N = 3\\ndef f(a, *b, c=1):\\n    for i in a:\\n        x = i\\n    ", 59) == {"N": "statement", "i": "statement", "x": "statement", "a": "param", "b": "param", "c": "param"}
     """
     kinds = {name: "statement" for name in _module_variables(text, cursor)}
-    start = innermost_def(text, cursor)
-    if start is not None:
-        params, body = _parameters(text, start, cursor)
-        kinds.update((name, "statement") for name in _assigned(text[body : text.rfind("\n", 0, cursor) + 1]))
-        kinds.update((name, "param") for name in params)
+    defs, line = enclosing_defs(text, cursor), text.rfind("\n", 0, cursor) + 1
+    if defs:
+        read = [_parameters(text, start, cursor) for start in reversed(defs)]  # outermost first
+        body = read[0][1]  # the outermost's body holds the inner ones' (their names count as its)
+        kinds.update((name, "statement") for name in _assigned(text[body:line]))
+        kinds.update(_defined(text[body:line]))
+        kinds.update((name, "param") for params, _ in read for name in params)
+    elif (span := class_span(text, cursor)) is not None:  # right in a class's body
+        own = _own_lines(_DOCSTRING.sub("", text[text.find("\n", span[0], line) + 1 : line]))
+        kinds.update((name, "statement") for name in _assigned(own) + _ANNOTATED.findall(own))
+        kinds.update(_defined(own))
     return {name: kind for name, kind in kinds.items() if not keyword.iskeyword(name)}  # `else: x = 1`
 
 
@@ -57,6 +68,20 @@ def _assigned(body: str) -> list[str]:
     for m in _BOUND.finditer(body):
         names += _IDENTIFIER.findall(m.group(1) or m.group(2) or m.group(3))
     return names
+
+
+def _defined(body: str) -> dict[str, str]:
+    """The functions ("function") and classes ("class") a body defines."""
+    return {m.group(2): "function" if m.group(1) == "def" else "class" for m in _DEFINED.finditer(body)}
+
+
+def _own_lines(body: str) -> str:
+    """The lines of a block's body at its first line's indentation (not those of its methods)."""
+    lines = [line for line in body.split("\n") if line.strip(" \t\r")]
+    if not lines:
+        return ""
+    indent = len(lines[0]) - len(lines[0].lstrip(" \t"))
+    return "\n".join(line for line in lines if len(line) - len(line.lstrip(" \t")) == indent) + "\n"
 
 
 def _parameters(text: str, start: int, cursor: int) -> tuple[list[str], int]:

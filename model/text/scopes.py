@@ -23,14 +23,19 @@ def enclosing_scopes(text: str, cursor: int) -> tuple[str, ...]:
     return tuple(reversed([header for _, header in _headers(text, cursor)]))
 
 
-def innermost_def(text: str, cursor: int) -> int | None:
-    """Where the header line of the innermost block that holds the cursor starts, if that block is a
-    `def`; None at the module's level or right in a class's body.
+def enclosing_defs(text: str, cursor: int) -> list[int]:
+    """Where the header line of each `def` that holds the cursor starts, innermost first, up to the
+    first class (a method does not see its class's names): none at the module's level or right in
+    a class's body.
 
-    Example: innermost_def("x = 1\\ndef f(a):\\n    ", 20) == 6
+    Example: enclosing_defs("class C:\\n    def f(self):\\n        def g():\\n            ", 55) == [26, 9]
     """
-    start, header = next(_headers(text, cursor), (None, ""))
-    return start if header.startswith(("def ", "async ")) else None
+    starts = []
+    for start, header in _headers(text, cursor):
+        if header.startswith("class "):
+            break
+        starts.append(start)
+    return starts
 
 
 def class_span(text: str, cursor: int) -> tuple[int, int] | None:

@@ -124,9 +124,9 @@ class LateJedi(JediCompleter):
 
 
 def test_jedi_late_the_functions_own_names_get_the_kinds_jedi_would_give(monkeypatch):
-    """jedi late: `counter`, a parameter by the text (`text/local_kinds.py`), is corrected as jedi's
-    "param" would be, above the model's `count`. jedi's own kind wins over the text's; with jedi off
-    nothing is guessed (its lists narrow, and a narrowed list is mixed with no guesses)."""
+    """jedi late: `counter`, a parameter by the text (`scope_names.read_names`), is corrected as
+    jedi's "param" would be, above the model's `count`. With jedi off nothing is read (its lists
+    narrow, and a narrowed list is mixed with jedi's kinds only)."""
     monkeypatch.setattr(corrections, "CORRECTIONS", weights(param=2.0))
     text = "def f(counter):\n    c"
     engine = FixedEngine(
@@ -145,10 +145,3 @@ def test_jedi_late_the_functions_own_names_get_the_kinds_jedi_would_give(monkeyp
     ]
     off = ListRanker(JediCompleter(), IdentifierNgram(), model_only).complete(engine, text, len(text), use_jedi=False)
     assert [c.label for c in off.candidates] == ["count", "counter"]
-    jedis = [JediName("counter", "function", "")]
-    assert [
-        c.label for c in mixed(late.unmixed, {}, jedis, MODEL_ONLY, ("name", True), text, 20, {"counter": "param"})
-    ] == [
-        "count",
-        "counter",
-    ]

@@ -7,6 +7,7 @@ from nib.model.text.lexeme import (
     first_lexeme,
     lexeme_span,
     listable,
+    may_be_new,
     name_may_start,
     position_kind,
     space_comes_next,
@@ -131,6 +132,31 @@ def test_position_kind(line, kind):
 )
 def test_name_may_start(line, expected):
     assert name_may_start(line) is expected
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("    p", True),  # a statement's start: `progress = ` may follow
+        ("    red, green, b", True),
+        ("    except Exit as e", True),
+        ("    for ro", True),
+        ("[x for x in xs for y", True),
+        ("def re", True),
+        ("class Ca", True),
+        ("    call(x, k", True),  # a keyword argument's name
+        ("    call(k", True),
+        ("    return f", False),  # read, not bound: only what is in scope
+        ("    total = s", False),
+        ("    text: s", False),
+        ("    @a", False),
+        ("    if not d", False),
+        ("    x = ca(y) + ob", False),
+        ("    class_ = b", False),  # `class_` is not `class`
+    ],
+)
+def test_may_be_new(line, expected):
+    assert may_be_new(line) is expected
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,6 @@ def test_parameters_and_the_names_assigned_above_in_the_function_and_at_the_modu
     [
         ("", {}),
         ("x = 1\ny", {"x": "statement"}),
-        ("class C:\n    size = 1\n    ", {}),  # a class's body: jedi's names there are not these
         ("def f(a,\n      b", {}),  # the header not closed yet: none of its parameters is sure
         ("def f():\n    x = 1\n\n\ndef g(y):\n    ", {"y": "param"}),  # another function's variable is not in scope
         ("def f():\n    later = 1", {}),  # the cursor's own line: not yet assigned
@@ -63,3 +62,31 @@ def test_parameters_and_the_names_assigned_above_in_the_function_and_at_the_modu
 )
 def test_what_is_not_taken(text, expected):
     assert local_kinds(text, len(text)) == expected
+
+
+def test_right_in_a_class_its_own_names_above_and_in_a_function_its_nested_definitions():
+    """jedi's names in a class's body are its variables, annotations, methods and classes above (not
+    its methods' locals, nor a docstring's `Attributes:`); in a function, the functions it defines."""
+    text = (
+        'class Cart:\n    """A cart.\n\n    Attributes:\n      size: how many.\n    """\n\n'
+        "    size = 1\n    width: int\n\n    def total(self):\n        inner = 2\n\n"
+        "    class Meta:\n        kind = 3\n\n    "
+    )
+    assert local_kinds(text, len(text)) == {
+        "size": "statement",
+        "width": "statement",
+        "total": "function",
+        "Meta": "class",
+    }
+    text = "def f(a):\n    def helper():\n        pass\n    async def fetch(): pass\n    class Row: pass\n    "
+    assert local_kinds(text, len(text)) == {"helper": "function", "fetch": "function", "Row": "class", "a": "param"}
+
+
+def test_a_closure_sees_its_outer_functions_parameters_and_variables_and_a_method_not_its_class():
+    text = "def define(frozen, on_setattr=None):\n    seen = 1\n\n    def wrap(cls):\n        nonlocal frozen, "
+    assert local_kinds(text, len(text)) == {"seen": "statement", "frozen": "param", "on_setattr": "param"} | {
+        "wrap": "function",
+        "cls": "param",
+    }
+    text = "class C:\n    size = 1\n\n    def total(self):\n        "
+    assert local_kinds(text, len(text)) == {"self": "param"}
