@@ -39,7 +39,7 @@ from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Candidate, Result, Timings, offered, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.keywords import keywords_misplaced
-from nib.model.text.lexeme import may_be_new, position_kind, typed_name
+from nib.model.text.lexeme import may_be_new, position_kind, typed_name, unnamed
 from nib.model.text.prose import Checkpoint, in_prose
 
 from .corrections import mixed
@@ -62,12 +62,12 @@ STUCK_MS = 2000
 class Listing:
     candidates: list[Candidate]  # mixed and sorted, the statement item (if any) last
     timings: Timings
-    jedi: JediAnswer | None  # jedi's answer, None when it had none in time
+    jedi: JediAnswer | None  # jedi's answer (stale: kept or read from the text); None with jedi off, after `.` late
     position: tuple[str, bool] = ("name", False)  # (position kind, name partly typed): the weights used
     unmixed: list[Candidate] = field(default_factory=list)  # with the model's own scores
     identifiers: dict[str, float] = field(default_factory=dict)  # the n-gram's probability of each label
     narrowed: bool = False  # filtered from the previous list, not computed
-    stale: bool = False  # jedi was late: its names are those it gave last in this scope
+    stale: bool = False  # jedi was late: its names are those it gave last in this scope, or the text's
 
     @property
     def complete(self) -> bool:
@@ -241,10 +241,11 @@ class ListRanker:
         nearby,
         decoded: Result | None = None,
     ) -> tuple[Result, JediAnswer | None, bool]:
-        """The engine's candidates, jedi's answer (None: none by `until`), and whether that answer
-        is in_scope()'s, jedi's names from elsewhere in the scope, or those read from the text,
-        because jedi had none here in time (late, failed, or no names). After `.` with jedi late, the list is the file's own (nearby(), which
-        joins the model's guesses where jedi failed or knows nothing of the object).
+        """The engine's candidates, jedi's answer, and whether that answer is stale: at a name, where
+        jedi had none by `until` (late, failed, or no names where it has some), those it gave last in
+        the scope (in_scope()) completed from the text, or the text's alone (`read_names`). After `.`
+        with jedi late (answer None), the list is the file's own (nearby(), which joins the model's
+        guesses where jedi failed or knows nothing of the object).
         jedi first where its names are likely the whole truth; elsewhere the model decodes while
         jedi works."""
         timings = Timings()
@@ -269,11 +270,12 @@ class ListRanker:
         result = decoded if decoded is not None else engine.list(request)
         with timings.stage("jedi_wait"):
             answer = wait(jedi, until, request.cancel)
-        stale = jedi is not None and (answer is None or not answer.names)  # none (in time), or no names
+        line = request.text[request.text.rfind("\n", 0, request.cursor) + 1 : request.cursor]
+        # none in time, or no names where jedi has some (its parser lost its way: `return HTML(f` in one file)
+        stale = jedi is not None and (answer is None or not (answer.names or unnamed(line)))
         if stale:  # jedi's names kept for the scope, or none (a file just opened), completed from the text
             answer = read_names(request.text, request.cursor, in_scope())
         names = [n.name for n in answer.names] if answer is not None else []
-        line = request.text[request.text.rfind("\n", 0, request.cursor) + 1 : request.cursor]
         if stale and may_be_new(line):  # a new name: often one the file binds elsewhere
             listed = set(names)
             names += [n for n in nearby() if n not in listed]

@@ -9,6 +9,7 @@ besides, from the names jedi gave when the document was opened: valid in every s
 from __future__ import annotations
 
 import builtins
+import keyword
 import threading
 import types
 from collections import OrderedDict
@@ -23,16 +24,19 @@ from .jedi import JediAnswer, JediName
 SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
 MODULE: tuple[str, ...] = ()  # the module's level, as enclosing_scopes says it
 # jedi's kinds of the builtins (the server's own Python's: those of the project's differ by a few);
-# what the site module adds (`copyright`, `exit`) jedi calls a variable
+# what the site module adds (`copyright`, `exit`) jedi calls a variable, `True` a keyword
 BUILTIN_KINDS = {
-    name: "class"
+    name: "keyword"
+    if keyword.iskeyword(name)
+    else "class"
     if isinstance(value, type)
     else "function"
     if isinstance(value, types.BuiltinFunctionType)
     else "instance"
-    if type(value).__module__ == "builtins"
+    if name in ("__name__", "__doc__", "__package__")
     else "statement"
     for name, value in vars(builtins).items()
+    if name not in ("__spec__", "__loader__", "__debug__")  # not jedi's
 }
 
 
@@ -49,7 +53,7 @@ def read_names(text: str, cursor: int, kept: JediAnswer | None = None) -> JediAn
     kinds |= {n.name: n.kind for n in kept.names} if kept is not None else {}
     typed = typed_name(text[text.rfind("\n", 0, cursor) + 1 : cursor])
     order = sorted(kinds, key=lambda n: (not n.startswith(typed), n.startswith("__"), n.startswith("_"), n.lower()))
-    return JediAnswer([JediName(name, kinds[name], "") for name in order], "name")
+    return JediAnswer([JediName(name, kinds[name], kinds[name]) for name in order], "name")  # detail: as jedi's
 
 
 class ScopeNames:

@@ -232,15 +232,30 @@ def position_kind(line_prefix: str) -> str:
     return "name"
 
 
-_BINDER = re.compile(r"(?<![\w.])(?:as|for|def|class)[ \t]+$")
+_BINDER = re.compile(r"(?<![\w.])(?:as|for|def|class|lambda)[ \t]+$")
+# where jedi offers no names on purpose: a def's or class's name, a def's or lambda's parameter, after `as`
+_UNNAMED = re.compile(
+    r"(?<![\w.])(?:def|class|as)[ \t]+$|^[ \t]*(?:async[ \t]+)?def[ \t]+\w+[ \t]*\((?:[^)]*,)?[ \t*]*$|(?<![\w.])lambda\b[^:]*$"
+)
 
 
 def may_be_new(line_prefix: str) -> bool:
     """Whether the name being typed may be one not yet in scope: one bound here (at a statement's
-    start, `total = ` to come; after `as`, `for`, `def` or `class`; in a list of targets, `red,
-    green, b`), or a call's keyword argument (after `(` or `,`); not one read inside an expression.
+    start, `total = ` to come, or after `;`; after `as`, `for`, `def`, `class` or `lambda`; in a list
+    of targets, `red, green, b`, `first, *r`), or a call's keyword argument (after `(` or `,`); not
+    one read inside an expression.
 
     Example: may_be_new("    red, green, b") and may_be_new("f(x, k") and not may_be_new("    return x + y")
     """
-    head = line_prefix[: len(line_prefix) - len(typed_name(line_prefix))].rstrip(" \t")
-    return not head.strip() or head.endswith(("(", ",")) or bool(_BINDER.search(head + " "))
+    head = line_prefix[: len(line_prefix) - len(typed_name(line_prefix))].rstrip(" \t*")
+    return not head.strip() or head.endswith(("(", ",", ";")) or bool(_BINDER.search(head + " "))
+
+
+def unnamed(line_prefix: str) -> bool:
+    """Whether jedi offers no names at the name being typed, on purpose: a def's or class's own name,
+    a def's or lambda's parameter (on the def's line), or after `as`.
+
+    Example: unnamed("def fo") and unnamed("def f(a, b") and unnamed("with open(p) as f") and not unnamed("f(a, b")
+    """
+    head = line_prefix[: len(line_prefix) - len(typed_name(line_prefix))]
+    return bool(_UNNAMED.search(head))

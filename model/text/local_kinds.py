@@ -18,18 +18,18 @@ from .scopes import class_span, enclosing_defs
 
 _NAME = r"(?<!\w)[^\W\d]\w*"  # from a word's start only: a long word is not rescanned from each character
 _IDENTIFIER = re.compile(_NAME)
-_TARGETS = rf"((?:{_NAME}[ \t]*,[ \t]*)*{_NAME})[ \t]*(?:,[ \t]*)?"  # `a, b` (a trailing comma too)
+_TARGETS = rf"((?:\*?{_NAME}[ \t]*,[ \t]*)*\*?{_NAME})[ \t]*(?:,[ \t]*)?"  # `a, *b` (a trailing comma too)
 _AUGMENTED = r"(?:[-+*/%@&|^]|//|\*\*|>>|<<)?"  # `+=`; not `>=`, a comparison on a condition's own line
 # `x = `, `a, b = `, `x: int = `, `n += `: the variables a function assigns
 _ASSIGNED = re.compile(rf"^[ \t]*{_TARGETS}(?::[^=\n]*)?[ \t]{_AUGMENTED}=(?!=)", re.M)
-# and those it binds otherwise: a loop's (a comprehension's too), `with`'s and `except`'s `as`, `:=`
-_BOUND = re.compile(
-    rf"\bfor[ \t]+([\w, \t()]{{1,200}}?)[ \t]+in\b|^[ \t]*(?:with|except|async[ \t]+with)\b.*?\bas[ \t]+({_NAME})|({_NAME})[ \t]*:=",
-    re.M,
-)
+_CHAINED = re.compile(rf"[ \t]=[ \t]*({_NAME})[ \t]+=(?!=)")  # `count` of `total = count = 0`
+# and those it binds otherwise: a loop's (a comprehension's too), `:=`, and `with`'s and `except`'s `as`
+_BOUND = re.compile(rf"\bfor[ \t]+([\w, \t()]{{1,200}}?)[ \t]+in\b|({_NAME})[ \t]*:=")
+_WITH = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:with|except)\b[^\n]*", re.M)
+_AS = re.compile(rf"\bas[ \t]+({_NAME})")
 _DEFINED = re.compile(rf"^[ \t]*(?:async[ \t]+)?(def|class)[ \t]+({_NAME})", re.M)  # a nested function's too
-_ANNOTATED = re.compile(rf"^[ \t]*({_NAME})[ \t]*:[^=\n]*$", re.M)  # a class's `width: int`, with no value
-_DOCSTRING = re.compile(r"(\"\"\"|''')[\s\S]*?(?:\1|$)")  # its `Attributes:` is not an annotation
+_ANNOTATED = re.compile(rf"^[ \t]*({_NAME})[ \t]*:[^=\n]*$", re.M)  # `width: int`, with no value
+_DOCSTRING = re.compile(r"(\"\"\"|''')[\s\S]*?(?:\1|$)")  # its `Args:` is not an annotation
 _AT_COLUMN_0 = re.compile(rf"^{_TARGETS}(?::[^=\n]*)?[ \t]=(?!=)", re.M)  # the module's variables
 _COMMENT = re.compile(r"#[^\n]*")
 HEADER_CHARS = 4000  # read of a def's header at most (its parameters)
@@ -47,13 +47,13 @@ def local_kinds(text: str, cursor: int) -> dict[str, str]:
     defs, line = enclosing_defs(text, cursor), text.rfind("\n", 0, cursor) + 1
     if defs:
         read = [_parameters(text, start, cursor) for start in reversed(defs)]  # outermost first
-        body = read[0][1]  # the outermost's body holds the inner ones' (their names count as its)
-        kinds.update((name, "statement") for name in _assigned(text[body:line]))
-        kinds.update(_defined(text[body:line]))
+        body = _DOCSTRING.sub("", text[read[0][1] : line])  # the outermost's holds the inner ones' (theirs count)
+        kinds.update((name, "statement") for name in _assigned(body))
+        kinds.update(_defined(body))
         kinds.update((name, "param") for params, _ in read for name in params)
     elif (span := class_span(text, cursor)) is not None:  # right in a class's body
         own = _own_lines(_DOCSTRING.sub("", text[text.find("\n", span[0], line) + 1 : line]))
-        kinds.update((name, "statement") for name in _assigned(own) + _ANNOTATED.findall(own))
+        kinds.update((name, "statement") for name in _assigned(own))
         kinds.update(_defined(own))
     return {name: kind for name, kind in kinds.items() if not keyword.iskeyword(name)}  # `else: x = 1`
 
@@ -65,9 +65,10 @@ def _module_variables(text: str, cursor: int) -> list[str]:
 
 def _assigned(body: str) -> list[str]:
     names = [n for m in _ASSIGNED.finditer(body) for n in _IDENTIFIER.findall(m.group(1))]
+    names += _CHAINED.findall(body) + _ANNOTATED.findall(body)  # (a keyword, `else:`, is dropped)
     for m in _BOUND.finditer(body):
-        names += _IDENTIFIER.findall(m.group(1) or m.group(2) or m.group(3))
-    return names
+        names += _IDENTIFIER.findall(m.group(1) or m.group(2))
+    return names + [n for m in _WITH.finditer(body) for n in _AS.findall(m.group())]
 
 
 def _defined(body: str) -> dict[str, str]:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 
 _NAME = r"[^\W\d]\w*"
-_LINE = r"(?:\\\n|[^\n#;\\])+"  # to the statement's end (a backslash goes on)
+_LINE = r"(?:\\\r?\n|[^\r\n#;\\])+"  # to the statement's end (a backslash goes on)
 _IMPORT = re.compile(rf"^[ \t]*import[ \t]+({_LINE})", re.M)  # `import a.b, c as d`
 _FROM = re.compile(rf"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]*(\([^)]{{0,2000}}\)?|{_LINE})", re.M)
-_ALIAS = re.compile(rf"({_NAME})(?:\.[\w.]*)?(?:[ \t\\\n]+as[ \t\\\n]+({_NAME}))?")  # `a.b` binds a; `a as b`, b
-_DEFINED = re.compile(rf"^(?:async[ \t]+)?(def|class)[ \t]+({_NAME})", re.M)
+_ALIAS = re.compile(rf"({_NAME})(?:\.[\w.]*)?(?:[ \t\\\r\n]+as[ \t\\\r\n]+({_NAME}))?")  # `a.b` binds a; `a as b`, b
+_DEFINED = re.compile(rf"^(?:async[ \t]+)?(def|class)[ \t]+({_NAME})[ \t]*[(:\[]", re.M)  # not `class of things`
 _COMMENT = re.compile(r"#[^\n]*")
 AROUND_CHARS = 250_000  # read on each side of the cursor at most
 
@@ -40,5 +40,5 @@ def module_names(text: str, cursor: int) -> dict[str, str]:
 
 def _bound(imported: str) -> list[str]:
     """The names an import's list binds: `a.b` binds a, `a as b` b."""
-    parts = _COMMENT.sub("", imported).strip(" \t()\\\n").split(",")
-    return [m.group(2) or m.group(1) for part in parts if (m := _ALIAS.fullmatch(part.strip(" \t\\\n()")))]
+    parts = _COMMENT.sub("", imported).strip(" \t()\\\r\n").split(",")
+    return [m.group(2) or m.group(1) for part in parts if (m := _ALIAS.fullmatch(part.strip(" \t\\\r\n()")))]

@@ -125,8 +125,8 @@ class LateJedi(JediCompleter):
 
 def test_jedi_late_the_functions_own_names_get_the_kinds_jedi_would_give(monkeypatch):
     """jedi late: `counter`, a parameter by the text (`scope_names.read_names`), is corrected as
-    jedi's "param" would be, above the model's `count`. With jedi off nothing is read (its lists
-    narrow, and a narrowed list is mixed with jedi's kinds only)."""
+    jedi's "param" would be, above the model's `count`. With jedi off nothing is read: the model's
+    order stands."""
     monkeypatch.setattr(corrections, "CORRECTIONS", weights(param=2.0))
     text = "def f(counter):\n    c"
     engine = FixedEngine(

@@ -230,6 +230,17 @@ def test_at_a_name_a_jedi_answer_without_names_is_taken_as_late():
     ]
 
 
+def test_where_jedi_offers_no_names_on_purpose_its_empty_answer_stands():
+    """A def's name, a def's or lambda's parameter, a name after `as`: jedi answers with no names
+    there, on purpose, and the list is the model's own, not stale (it narrows as the name grows)."""
+    engine, options = LocalCompleter.load(), Options(list_statement=False)
+    for text in ("import os\nVALUE = 1\ndef f(a, b", "def fo", "with open(p) as f"):
+        r = ListRanker(jedi=FixedJedi(answered(position="name")), identifiers=IdentifierNgram())
+        listing = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0)
+        assert not listing.stale and listing.jedi.names == [], text
+        assert {c.kind for c in listing.candidates} <= {"token"}, text
+
+
 def test_jedi_late_at_a_name_the_files_locals_join_beyond_the_models_window():
     """A local defined above the list's prompt window (jedi late: nothing of the scope known) is
     still offered, scored by the model: the file's own names that extend what is typed."""

@@ -24,11 +24,14 @@ def test_with_nothing_kept_the_builtins_the_modules_names_and_the_functions_in_j
     order = [n.name for n in answer.names]
     assert order[:5] == ["tax", "total", "tuple", "type", "abs"] and order[-1].startswith("__")
     assert order.index("TabError") > order.index("type")  # not `t` as typed: with the rest
-    assert {"copyright": BUILTIN_KINDS["copyright"], "str": "class", "len": "function"} == {
+    assert {name: BUILTIN_KINDS.get(name) for name in ("copyright", "str", "len", "True", "__spec__")} == {
         "copyright": "statement",  # the site module's: jedi calls them variables
         "str": "class",
         "len": "function",
+        "True": "keyword",
+        "__spec__": None,  # not offered by jedi
     }
+    assert {n.name: n.detail for n in answer.names if n.name in ("os", "cart")} == {"os": "module", "cart": "param"}
 
 
 def test_jedis_names_kept_for_the_scope_are_completed_by_the_texts_and_keep_their_kinds():

@@ -12,6 +12,7 @@ from nib.model.text.lexeme import (
     position_kind,
     space_comes_next,
     typed_name,
+    unnamed,
 )
 
 
@@ -153,10 +154,36 @@ def test_name_may_start(line, expected):
         ("    if not d", False),
         ("    x = ca(y) + ob", False),
         ("    class_ = b", False),  # `class_` is not `class`
+        ("    first, *re", True),
+        ("def f(a, **kw", True),
+        ("    f = lambda x", True),
+        ("    x = 1; y", True),
     ],
 )
 def test_may_be_new(line, expected):
     assert may_be_new(line) is expected
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("def fo", True),  # jedi offers nothing here, on purpose
+        ("class Fo", True),
+        ("    async def f(a, *ar", True),
+        ("def f(x: int, y", True),
+        ("x = lambda a, b", True),
+        ("    with open(p) as f", True),
+        ("    except E as e", True),
+        ("def f(a=b", False),  # a default: an expression
+        ("def f(a, b=c", False),
+        ("    f(a, b", False),
+        ("    return HTML(f", False),
+        ("    key=lambda x: x", False),
+        ("    default_x", False),
+    ],
+)
+def test_unnamed(line, expected):
+    assert unnamed(line) is expected
 
 
 @pytest.mark.parametrize(

@@ -51,3 +51,17 @@ def test_nothing_from_a_file_without_imports_or_definitions_and_a_bounded_read()
     assert module_names("x = 1\nprint(x)\n", 6) == {}
     far = "import far\n" + "#" * AROUND_CHARS + "\nnear = 1\n"
     assert module_names(far, len(far)) == {}  # beyond what is read above the cursor
+
+
+def test_crlf_lines_and_prose_that_only_looks_like_a_definition():
+    text = "import os\r\nimport a.b as c\r\nfrom x import y, \\\r\n  z\r\nfrom m import (\r\n    p,\r\n    q,\r\n)\r\n"
+    text += '"""\r\nclass of things\r\n"""\r\nclass K(B):\r\n    pass\r\n'
+    assert module_names(text, len(text)) == {
+        "os": "module",
+        "c": "module",
+        "y": "function",
+        "z": "function",
+        "p": "function",
+        "q": "function",
+        "K": "class",
+    }
