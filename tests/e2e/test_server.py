@@ -249,7 +249,8 @@ async def test_jedi_late_after_a_dot_invents_nothing_and_at_a_name_the_model_ans
     """jedi misses its 200 ms budget: after `.` the list is incomplete (the next keystroke asks
     again) and holds only what the file uses after the same name and `.` (`os.walk` above
     `found.append(os.`; nothing after `found.`; no statement decoded for it): no attribute the
-    object may not have. At a name it is the model's own."""
+    object may not have. At a name, what jedi would give there, read from the text (a variable of
+    the function, the builtins), with the model's own, incomplete too."""
     client = late_jedi_client
     text = DEMO.read_text()
     open_doc(client, text)
@@ -261,7 +262,8 @@ async def test_jedi_late_after_a_dot_invents_nothing_and_at_a_name_the_model_ans
     result = await check_list(client, text, 10, 18)  # `fo` of `found` typed
     assert [(i.label, i.kind) for i in result.items] == [
         ("for", K.Keyword),
-        ("found", K.Text),
+        ("found", K.Variable),  # read from the text: a variable of the function, as jedi would say
+        ("format", K.Function),  # a builtin
         ("fordir", K.Text),
         ("found_file", K.Text),
         ("founddir", K.Text),
