@@ -222,7 +222,7 @@ def position_kind(line_prefix: str) -> str:
 
     Example: position_kind("    os.pa") == "attribute"; position_kind("from os import pa") == "import"
     """
-    head = line_prefix[: len(line_prefix) - len(typed_name(line_prefix))]
+    head = _before_name(line_prefix)
     if head.rstrip().endswith(".") and not head.rstrip().endswith(".."):
         return "import" if _IMPORT.match(line_prefix) and " import " not in line_prefix else "attribute"
     if _IMPORT.match(line_prefix):
@@ -247,7 +247,7 @@ def may_be_new(line_prefix: str) -> bool:
 
     Example: may_be_new("    red, green, b") and may_be_new("f(x, k") and not may_be_new("    return x + y")
     """
-    head = line_prefix[: len(line_prefix) - len(typed_name(line_prefix))].rstrip(" \t*")
+    head = _before_name(line_prefix).rstrip(" \t*")
     return not head.strip() or head.endswith(("(", ",", ";")) or bool(_BINDER.search(head + " "))
 
 
@@ -257,5 +257,9 @@ def unnamed(line_prefix: str) -> bool:
 
     Example: unnamed("def fo") and unnamed("def f(a, b") and unnamed("with open(p) as f") and not unnamed("f(a, b")
     """
-    head = line_prefix[: len(line_prefix) - len(typed_name(line_prefix))]
-    return bool(_UNNAMED.search(head))
+    return bool(_UNNAMED.search(_before_name(line_prefix)))
+
+
+def _before_name(line_prefix: str) -> str:
+    """The line before the name being typed."""
+    return line_prefix[: len(line_prefix) - len(typed_name(line_prefix))]
