@@ -16,7 +16,8 @@ there, the model's lexemes, and those names with them.
 
 At a name, jedi's first answer at a new place often comes after the list's short wait
 (`jedi.nameBudgetMs`); the list then takes the names jedi gave last in the same scope
-(`text/scopes.py`), or at the module's level, and asks again on the next keystroke. Those differ from the names here by a few locals at most, which the file's
+(`text/scopes.py`), or at the module's level when the document was opened, and asks again on
+the next keystroke. Those differ from the names here by a few locals at most, which the file's
 own names that extend what is typed (`IdentifierNgram.names`) and the model's lexemes find.
 None kept (a file just opened), or no names (jedi's parser lost): those read from the text
 (`scope_names.read_names`), and the file's only where a new name may be bound (`may_be_new`).
@@ -329,6 +330,21 @@ class ListRanker:
         )
         self._asked[key] = _Asked(text, cursor, asked.name_start, options, use_jedi, listing)
         return listing
+
+    def open_names(self, key: str, text: str, path: str | None = None) -> None:
+        """A newly opened document: jedi asked for the names at its module's level (parsing it
+        meanwhile), which its first lists take while jedi is late at their own places. A call of
+        the background: it waits behind a list's call waiting for jedi's worker."""
+        self.scopes.opened(key)
+        module = text + "\n"  # a line of its own at column 0
+        jedi = self.jedi.ask(
+            module, len(module), path, at_name_start=False, background=True, environment=self.environment
+        )
+        jedi.add_done_callback(lambda f: self._answered(key, module, f))
+
+    def _answered(self, key: str, module: str, future: Future) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self.scopes.remember(key, module, len(module), future.result(), opened=False)
 
     def in_scope(self, key: str, text: str, cursor: int) -> JediAnswer | None:
         """jedi's last answer at a name in the cursor's scope in this document (`ScopeNames.at`)."""

@@ -2,8 +2,8 @@
 
 The names valid at one place of a function are, but for a few locals, those valid at any other
 place of it (`text/scopes.py` tells the scopes apart by indentation). The module's level is kept
-besides, from the names jedi gave at a name there: valid in every scope. Before any (a file just
-opened, jedi still parsing it at its first list), `read_names` reads them from the text.
+besides, from the names jedi gave when the document was opened: valid in every scope. Before that
+(a file just opened, jedi still parsing it), `read_names` reads them from the text.
 """
 
 from __future__ import annotations
@@ -63,6 +63,11 @@ class ScopeNames:
         self._scopes: dict[str, OrderedDict[tuple[str, ...], JediAnswer]] = {}  # by document, then scope
         self._lock = threading.Lock()
 
+    def opened(self, key: str) -> None:
+        """A document opened: answers for it are kept from now on (`remember`'s opened)."""
+        with self._lock:
+            self._scopes.setdefault(key, OrderedDict())
+
     def at(self, key: str, text: str, cursor: int) -> JediAnswer | None:
         """jedi's last answer at a name in the cursor's scope in this document, else at the
         module's level; None when there is neither."""
@@ -76,15 +81,17 @@ class ScopeNames:
         with self._lock:
             return sum(len(scopes) for scopes in self._scopes.values())
 
-    def remember(self, key: str, text: str, cursor: int, answer: JediAnswer) -> None:
-        """jedi's answer at a name, kept for its scope."""
+    def remember(self, key: str, text: str, cursor: int, answer: JediAnswer, opened: bool = True) -> None:
+        """jedi's answer at a name, kept for its scope. opened False: only for a document still open."""
         if answer.position != "name" or not answer.names:
             return  # after `.`, in an import, in a call's arguments: names of that place only
         scope = enclosing_scopes(text, cursor)
         if scope == MODULE and not at_module_level(text, cursor):
             return  # indented under a line that opens nothing (a string's last line, say): unsure
         with self._lock:
-            scopes = self._scopes.setdefault(key, OrderedDict())
+            scopes = self._scopes.setdefault(key, OrderedDict()) if opened else self._scopes.get(key)
+            if scopes is None:
+                return
             scopes[scope] = answer
             scopes.move_to_end(scope)
             while len(scopes) > SCOPES_KEPT + (MODULE in scopes):

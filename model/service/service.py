@@ -364,15 +364,16 @@ class CompletionService:
         return self.project.block(path, text, cursor, p.project_tokens * CHARS_PER_TOKEN, p.recent)
 
     def opened(self, doc: str, text: str, path: str | None) -> None:
-        """A newly opened document: count its identifiers (they count in the other files' lists).
-        jedi is not asked here: a call at open would hold its one worker when the first key's list
-        asks (after `.` jedi's names are that list), and the first lists at a name read the
-        names jedi would give from the text while it is late (`scope_names.read_names`)."""
+        """A newly opened document: count its identifiers (they count in the other files' lists),
+        and ask jedi for its module's names now (it parses the file meanwhile), so that its first
+        lists find jedi's parse cached and names to rank while jedi is late."""
         host = self.list_model.loading or self.list_model.serving
         if host is not None:
             host.worker.submit(self.ranker.identifiers.around, doc, text, None)
         if self.config.project.project and self.config.project.recent:
             self.project.recent.add(path or doc, text, 0)
+        if self.config.jedi:
+            self.ranker.open_names(doc, text, path)
 
     def forget(self, doc: str, path: str | None = None) -> None:
         """A closed document: nothing of it is kept but its recent chunks (what the user saw);

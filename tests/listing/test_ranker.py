@@ -275,15 +275,13 @@ def test_jedi_late_at_a_name_takes_the_names_it_gave_last_in_the_same_function()
     assert sorted(c.label for c in listing.candidates if c.kind == "name") == ["total"]
 
 
-def test_in_another_function_the_modules_names_jedi_gave_at_the_modules_level():
+def test_in_another_function_the_modules_names_from_the_opened_document():
     jedi = FixedJedi(answered("checkout", "refund", position="name"))
     r = ListRanker(jedi=jedi, identifiers=IdentifierNgram())
-    engine, options = LocalCompleter.load(), Options(list_statement=False)
-    module = "def checkout(cart):\n    pass\n\n\nx = c"
-    r.complete(engine, module, len(module), options, key="a", name_jedi_ms=0)
+    r.open_names("a", "def checkout(cart):\n    pass\n")
     jedi.future = Future()  # late from now on
     text = "def checkout(cart):\n    pass\n\n\ndef refund(order):\n    x = c"
-    listing = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0)
+    listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a", name_jedi_ms=0)
     names = [c.label for c in listing.candidates if c.kind == "name"]
     assert listing.stale and names == ["checkout"]  # the module's, not `cart`, another function's (stale)
     assert r.scopes_kept() == 1
@@ -300,8 +298,7 @@ def test_names_after_a_dot_are_never_kept_for_a_scope():
 def test_the_modules_names_outlast_the_scopes_kept_and_forget_drops_them():
     r = ListRanker(jedi=FixedJedi(answered("helper", position="name")), identifiers=IdentifierNgram())
     engine, options = LocalCompleter.load(), Options(list_statement=False)
-    text = "import os\nh"
-    r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0)  # at the module's level
+    r.open_names("a", "import os\n")
     text = "import os\n"
     for n in range(SCOPES_KEPT + 3):  # a list in each of more functions than are kept
         text += f"\ndef f{n}():\n    x = h"
