@@ -2,8 +2,10 @@
 
 At identifier points of `dev` and `fresh-dev` (never a reported split), one character of the name
 typed (`--typed 0`: none, where a name starts; fitted and checked only: the served lists are not
-corrected there, whose MRR@5 the fit lowered on both dev splits) and jedi waited for (as after the cursor rested there), each point's list is collected as
-`nib eval --ranking` collects it (`ranking.collect`, the model the server loads for the list).
+corrected there, whose MRR@5 the fit lowered on both dev splits), each point's list is collected as
+`nib eval --ranking` collects it (`ranking.collect`, the model the server loads for the list),
+twice: with jedi waited for (as after the cursor rested there), and with jedi late at a name (as
+in a file just opened: the names jedi would give read from the text, `scope_names.read_names`).
 Where a name is typed (`corrections.POSITIONS`), w maximises the gold name's softmax likelihood
 over its list's corrected scores (L2-regularised, gradient descent); points whose gold is not in
 the list say nothing. The mixture they correct is weights.json's: fit again when it is tuned again. Each split is also fitted alone and measured on the other (MRR@5), a check
@@ -27,18 +29,24 @@ from nib.model.eval import ranking
 from nib.model.eval.heldout import fetch
 from nib.model.eval.points import identifier_points, python_files
 from nib.model.eval.predictors import ModelPredictor
-from nib.model.listing.corrections import FEATURES, POSITIONS, last_used, rows
+from nib.model.listing.corrections import CORRECTIONS, FEATURES, POSITIONS, last_used, rows
 from nib.model.listing.mixing import WEIGHTS, WEIGHTS_FILE, combine
 
 SPLITS = ("dev", "fresh-dev")
 JEDI_MS = 5000  # jedi answers: the list after a rest at the name
+# jedi at a name: it answers (as after a rest there), or never (as in a file just opened: the names read from the text)
+JEDI = {"answered": False, "late": True}
 
 
 def collect(engine, split: str, points: int, seed: int, typed: int = 1) -> list[dict]:
     files = python_files(fetch(split))
     texts = [f.read_bytes().decode("utf-8", "replace") for f in files]
-    records = ranking.collect(engine, files, texts, identifier_points(texts, points, seed), JEDI_MS, typed=typed)
-    return [{**r, "split": split} for r in records]
+    at = identifier_points(texts, points, seed)
+    return [
+        {**r, "split": split, "jedi": jedi}
+        for jedi, late in JEDI.items()
+        for r in ranking.collect(engine, files, texts, at, JEDI_MS, typed=typed, late_at_names=late)
+    ]
 
 
 def design(record: dict) -> tuple[list[str], np.ndarray]:
@@ -106,16 +114,30 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--write", action="store_true", help=f"write w into {WEIGHTS_FILE.name}")
     parser.add_argument(
+        "--records",
+        type=Path,
+        help="the lists collected, written here; read from here when it exists (no collecting; the same arguments)",
+    )
+    parser.add_argument(
         "--typed", type=int, default=1, choices=(0, 1), help="the name's characters typed (0: the untyped list's w)"
     )
     args = parser.parse_args()
     if args.write and not args.typed:
         parser.error("--write: the server corrects only lists with a character typed")
-    model = ModelPredictor(None)  # the list's model, loaded as the server loads it
-    try:
-        records = {split: collect(model.engine, split, args.points, args.seed, args.typed) for split in SPLITS}
-    finally:
-        model.close()
+    asked = {"points": args.points, "seed": args.seed, "typed": args.typed}
+    if args.records is not None and args.records.exists():
+        kept = json.loads(args.records.read_text())
+        if kept["asked"] != asked:
+            parser.error(f"--records: {args.records} holds the lists of {kept['asked']}, not of {asked}")
+        records = kept["records"]
+    else:
+        model = ModelPredictor(None)  # the list's model, loaded as the server loads it
+        try:
+            records = {split: collect(model.engine, split, args.points, args.seed, args.typed) for split in SPLITS}
+        finally:
+            model.close()
+        if args.records is not None:
+            args.records.write_text(json.dumps({"asked": asked, "records": records}))
     data = {split: fitted_on(rs, args.typed) for split, rs in records.items()}
     both = data["dev"] + data["fresh-dev"]
     zero, w = np.zeros(len(FEATURES)), fit(both, args.l2)
@@ -132,6 +154,17 @@ def main() -> int:
         "weights": {f: round(float(v), 3) for f, v in zip(FEATURES, w, strict=True)},
         "loss": {"without": loss(both, zero), "with": loss(both, w)},
         "mrr5_fitted": {split: {"without": mrr5(d, zero), "with": mrr5(d, w)} for split, d in data.items()},
+        # the w weights.json holds now too: do they carry over to the lists of a file just opened?
+        "mrr5_by_jedi": {
+            f"{split}, jedi {jedi}": {
+                "without": mrr5(d, zero),
+                "shipped": mrr5(d, np.array(CORRECTIONS)),
+                "with": mrr5(d, w),
+            }
+            for split, rs in records.items()
+            for jedi in JEDI
+            if (d := fitted_on([r for r in rs if r["jedi"] == jedi], args.typed))
+        },
         "held_out_check": check,
     }
     print(json.dumps(report, indent=1))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import Future
 from dataclasses import replace
 
 import numpy as np
@@ -197,12 +198,15 @@ class ListPredictor:
     (jedi within its budget, names scored by the model, mixed with the identifier n-gram and
     jedi's order), narrowed as a name is typed, and by each ranker alone."""
 
-    def __init__(self, engine, jedi_ms: int, name_jedi_ms: int | None = None):
+    def __init__(self, engine, jedi_ms: int, name_jedi_ms: int | None = None, late_at_names: bool = False):
+        """late_at_names: at a name jedi never answers the combined list (as in a file just opened,
+        jedi parsing it: the names read from the text, `scope_names.read_names`), deterministically;
+        the narrowed list and jedi's own labels still wait for it."""
         from nib.model.completion.request import Options
         from nib.model.listing.identifiers import IdentifierNgram
         from nib.model.listing.ranker import ListRanker
 
-        self.engine, self.name_jedi_ms = engine, name_jedi_ms
+        self.engine, self.name_jedi_ms, self.late_at_names = engine, name_jedi_ms, late_at_names
         self.ranker = ListRanker(JediCompleter(jedi_ms), IdentifierNgram())
         self.ranker.jedi.names("import os\nos.", 13, None, 30_000)  # jedi's first call loads its stubs
         self.options = Options(list_statement=False)
@@ -217,7 +221,10 @@ class ListPredictor:
 
         ranker, engine, options, text = self.ranker, self.engine, self.options, document[:cursor]
         t = time.perf_counter()
-        listing = ranker.complete(engine, text, cursor, options, key=key, path=path, name_jedi_ms=self.name_jedi_ms)
+        late: Future | None = Future() if self.late_at_names and not ranker.jedi_first(text, cursor) else None
+        listing = ranker.complete(
+            engine, text, cursor, options, key=key, path=path, name_jedi_ms=self.name_jedi_ms, jedi=late
+        )
         combined_ms = (time.perf_counter() - t) * 1e3
         ranker.jedi.wait_idle()
         narrowed, narrowed_ms = listing, combined_ms

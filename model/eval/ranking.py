@@ -45,15 +45,23 @@ def reciprocal_rank(labels: list[str], gold: str) -> float:
 
 
 def collect(
-    engine, files: list[Path], texts: list[str], points, jedi_ms: int, typed: int = 0, name_jedi_ms: int | None = None
+    engine,
+    files: list[Path],
+    texts: list[str],
+    points,
+    jedi_ms: int,
+    typed: int = 0,
+    name_jedi_ms: int | None = None,
+    late_at_names: bool = False,
 ) -> list[dict]:
     """Per point: each ranker's labels and latency, and what the mixture needs to be re-ranked.
 
     typed: characters of the name already typed at the request (fewer for shorter names).
     name_jedi_ms: how long the combined list waits for jedi at a name (not after `.` or in an
-    import; None: jedi_ms), as the server's `jedi.nameBudgetMs`.
+    import; None: jedi_ms), as the server's `jedi.nameBudgetMs`; late_at_names: jedi never answers
+    the combined list at a name (`ListPredictor`).
     """
-    predictor = ListPredictor(engine, jedi_ms, name_jedi_ms)
+    predictor = ListPredictor(engine, jedi_ms, name_jedi_ms, late_at_names)
     records = []
     bar = Progress(len(points), "points", "ranking")
     for p in points:

@@ -31,6 +31,9 @@ _DEFINED = re.compile(rf"^[ \t]*(?:async[ \t]+)?(def|class)[ \t]+({_NAME})", re.
 _ANNOTATED = re.compile(rf"^[ \t]*({_NAME})[ \t]*:[^=\n]*$", re.M)  # `width: int`, with no value
 _DOCSTRING = re.compile(r"(\"\"\"|''')[\s\S]*?(?:\1|$)")  # its `Args:` is not an annotation
 _AT_COLUMN_0 = re.compile(rf"^{_TARGETS}(?::[^=\n]*)?[ \t]=(?!=)", re.M)  # the module's variables
+# and those in a block at the module's level: `if __name__ == "__main__":`, `try:`, `for`, `with`
+_MODULE_BLOCK = re.compile(r"^(?:async[ \t]+)?(?:if|elif|else|try|except|finally|with|for|while)\b[^\n]*\n", re.M)
+_AT_COLUMN_0_CODE = re.compile(r"\n(?=[^\s#])")  # the next line at column 0 (a block's end)
 _COMMENT = re.compile(r"#[^\n]*")
 HEADER_CHARS = 4000  # read of a def's header at most (its parameters)
 MODULE_CHARS = 250_000  # scanned above the cursor for the module's variables at most
@@ -43,7 +46,7 @@ def local_kinds(text: str, cursor: int) -> dict[str, str]:
 
     Example: local_kinds("N = 3\\ndef f(a, *b, c=1):\\n    for i in a:\\n        x = i\\n    ", 59) == {"N": "statement", "i": "statement", "x": "statement", "a": "param", "b": "param", "c": "param"}
     """
-    kinds = {name: "statement" for name in _module_variables(text, cursor)}
+    kinds = _module_names(text, cursor)
     defs, line = enclosing_defs(text, cursor), text.rfind("\n", 0, cursor) + 1
     if defs:
         read = [_parameters(text, start, cursor) for start in reversed(defs)]  # outermost first
@@ -58,9 +61,18 @@ def local_kinds(text: str, cursor: int) -> dict[str, str]:
     return {name: kind for name, kind in kinds.items() if not keyword.iskeyword(name)}  # `else: x = 1`
 
 
-def _module_variables(text: str, cursor: int) -> list[str]:
+def _module_names(text: str, cursor: int) -> dict[str, str]:
+    """The names the module assigns above the cursor ("statement"): at column 0, and in a block at
+    its level (its header's targets, its lines' but a function's or class's body in it), with the
+    functions and classes defined there."""
     above = text[max(0, cursor - MODULE_CHARS) : text.rfind("\n", 0, cursor) + 1]
-    return [n for m in _AT_COLUMN_0.finditer(above) for n in _IDENTIFIER.findall(m.group(1))]
+    kinds = {n: "statement" for m in _AT_COLUMN_0.finditer(above) for n in _IDENTIFIER.findall(m.group(1))}
+    for header in _MODULE_BLOCK.finditer(above):
+        end = _AT_COLUMN_0_CODE.search(above, header.end() - 1)
+        own = _outside_definitions(_DOCSTRING.sub("", above[header.end() : end.start() + 1 if end else len(above)]))
+        kinds.update((name, "statement") for name in _assigned(header.group() + own))
+        kinds.update(_defined(own))
+    return kinds
 
 
 def _assigned(body: str) -> list[str]:
@@ -74,6 +86,19 @@ def _assigned(body: str) -> list[str]:
 def _defined(body: str) -> dict[str, str]:
     """The functions ("function") and classes ("class") a body defines."""
     return {m.group(2): "function" if m.group(1) == "def" else "class" for m in _DEFINED.finditer(body)}
+
+
+def _outside_definitions(block: str) -> str:
+    """A block's lines but those of the bodies (and headers' continued lines) of the functions and
+    classes defined in it."""
+    kept, inside = [], -1  # the indentation of the definition whose body is skipped (-1: none)
+    for line in block.split("\n"):
+        indent = len(line) - len(line.lstrip(" \t"))
+        if inside >= 0 and (indent > inside or not line.strip(" \t\r")):
+            continue
+        inside = indent if _DEFINED.match(line) else -1
+        kept.append(line)
+    return "\n".join(kept) + "\n"
 
 
 def _own_lines(body: str) -> str:

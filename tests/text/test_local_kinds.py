@@ -108,3 +108,37 @@ def test_starred_and_chained_targets_each_as_of_a_with_annotations_and_not_a_doc
         "fb": "statement",
         "xs": "param",
     }
+
+
+SCRIPT = """import sys
+try:
+    import ujson as json
+    FAST = True
+except ImportError:
+    FAST = False
+for item in sys.argv:
+    total = item
+\"\"\"Usage: wc FILE\"\"\"
+if __name__ == "__main__":
+    parser = make()
+
+    def helper(x):
+        inner = x
+
+    if parser:
+        deep = 2
+    args = parser.parse_args()
+    \"\"\"
+    usage = 1
+    \"\"\"
+    """
+
+
+def test_the_modules_names_in_its_blocks_and_their_functions_not_their_locals():
+    """`if __name__ == "__main__":`, `try:`, a loop at the module's level: their names are the
+    module's (a nested block's too), seen in its functions too; not a function's locals, or a docstring's."""
+    module = {"FAST": "statement", "item": "statement", "total": "statement", "parser": "statement"}
+    module |= {"helper": "function", "deep": "statement", "args": "statement"}
+    assert local_kinds(SCRIPT, len(SCRIPT)) == module
+    in_function = SCRIPT + "\ndef run(path):\n    "
+    assert local_kinds(in_function, len(in_function)) == module | {"path": "param"}
