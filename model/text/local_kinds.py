@@ -37,6 +37,7 @@ _AT_COLUMN_0_CODE = re.compile(r"\n(?=[^\s#])")  # the next line at column 0 (a 
 _COMMENT = re.compile(r"#[^\n]*")
 HEADER_CHARS = 4000  # read of a def's header at most (its parameters)
 MODULE_CHARS = 250_000  # scanned above the cursor for the module's variables at most
+BLOCK_CHARS = 50_000  # of those, read for the blocks at the module's level (their lines cost more to read)
 
 
 def local_kinds(text: str, cursor: int) -> dict[str, str]:
@@ -65,9 +66,10 @@ def _module_names(text: str, cursor: int) -> dict[str, str]:
     """The names the module assigns above the cursor ("statement"): at column 0, and in a block at
     its level (its header's targets, its lines' but a function's or class's body in it), with the
     functions and classes defined there."""
-    above = text[max(0, cursor - MODULE_CHARS) : text.rfind("\n", 0, cursor) + 1]
+    low = 0 if cursor <= MODULE_CHARS else text.find("\n", cursor - MODULE_CHARS) + 1  # from a line's start
+    above = text[low : text.rfind("\n", 0, cursor) + 1]
     kinds = {n: "statement" for m in _AT_COLUMN_0.finditer(above) for n in _IDENTIFIER.findall(m.group(1))}
-    for header in _MODULE_BLOCK.finditer(above):
+    for header in _MODULE_BLOCK.finditer(above, max(0, len(above) - BLOCK_CHARS)):
         end = _AT_COLUMN_0_CODE.search(above, header.end() - 1)
         own = _outside_definitions(_DOCSTRING.sub("", above[header.end() : end.start() + 1 if end else len(above)]))
         kinds.update((name, "statement") for name in _assigned(header.group() + own))

@@ -2,6 +2,7 @@
 
 import pytest
 
+from nib.model.text import local_kinds as local_kinds_module
 from nib.model.text.local_kinds import local_kinds
 
 METHOD = """LIMIT: int = 10
@@ -142,3 +143,14 @@ def test_the_modules_names_in_its_blocks_and_their_functions_not_their_locals():
     assert local_kinds(SCRIPT, len(SCRIPT)) == module
     in_function = SCRIPT + "\ndef run(path):\n    "
     assert local_kinds(in_function, len(in_function)) == module | {"path": "param"}
+
+
+def test_the_modules_names_are_read_from_a_lines_start_and_its_blocks_from_nearer_still(monkeypatch):
+    """The module's lines are read MODULE_CHARS above the cursor at most, from a line's start (not a
+    name's tail from a line cut there), and its blocks BLOCK_CHARS above at most (their lines cost more)."""
+    monkeypatch.setattr(local_kinds_module, "BLOCK_CHARS", 20)
+    text = "try:\n    far = 1\nvalue = 1\ntry:\n    near = 2\n"  # the first `try:` 45 characters up
+    assert local_kinds(text, len(text)) == {"value": "statement", "near": "statement"}
+    monkeypatch.setattr(local_kinds_module, "MODULE_CHARS", 30)
+    text = "xxxxxxxxxxxxxxxxxxxx = 0\nsecond = 1\nthird = 2\nfourth = 3\n"
+    assert local_kinds(text, len(text)) == {"third": "statement", "fourth": "statement"}  # not `cond` of `second`
