@@ -7,8 +7,9 @@ corrected there, whose MRR@5 the fit lowered on both dev splits), each point's l
 twice: with jedi waited for (as after the cursor rested there), and with jedi late at a name (as
 in a file just opened: the names jedi would give read from the text, `scope_names.read_names`).
 Where a name is typed (`corrections.POSITIONS`), w maximises the gold name's softmax likelihood
-over its list's corrected scores (L2-regularised, gradient descent); points whose gold is not in
-the list say nothing. The mixture they correct is weights.json's: fit again when it is tuned again. Each split is also fitted alone and measured on the other (MRR@5), a check
+over its list's corrected scores (L2-regularised, gradient descent), both lists of each point
+counting (the reported `points` are lists); points whose gold is not in the list say nothing.
+weights.json's w were fitted before the late lists were collected (on jedi's lists only). The mixture they correct is weights.json's: fit again when it is tuned again. Each split is also fitted alone and measured on the other (MRR@5), a check
 that the w carry over to code they were not fitted on. --write puts w into weights.json.
 
     python benchmarks/list_corrections.py --points 300 --json benchmarks/results/first_list/corrections/fit.json --write

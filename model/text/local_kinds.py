@@ -66,15 +66,26 @@ def _module_names(text: str, cursor: int) -> dict[str, str]:
     """The names the module assigns above the cursor ("statement"): at column 0, and in a block at
     its level (its header's targets, its lines' but a function's or class's body in it), with the
     functions and classes defined there."""
-    low = 0 if cursor <= MODULE_CHARS else text.find("\n", cursor - MODULE_CHARS) + 1  # from a line's start
+    low = 0
+    if cursor > MODULE_CHARS:  # from a line's start (none in reach: nothing above is read)
+        low = text.find("\n", cursor - MODULE_CHARS - 1, cursor) + 1 or cursor
     above = text[low : text.rfind("\n", 0, cursor) + 1]
     kinds = {n: "statement" for m in _AT_COLUMN_0.finditer(above) for n in _IDENTIFIER.findall(m.group(1))}
     for header in _MODULE_BLOCK.finditer(above, max(0, len(above) - BLOCK_CHARS)):
+        if _in_docstring(above, header.start()):
+            continue  # prose at column 0: `for each item in the list:`
         end = _AT_COLUMN_0_CODE.search(above, header.end() - 1)
-        own = _outside_definitions(_DOCSTRING.sub("", above[header.end() : end.start() + 1 if end else len(above)]))
-        kinds.update((name, "statement") for name in _assigned(header.group() + own))
+        block = _COMMENT.sub("", header.group() + above[header.end() : end.start() + 1 if end else len(above)])
+        own = _outside_definitions(_DOCSTRING.sub("", block))
+        kinds.update((name, "statement") for name in _assigned(own))
         kinds.update(_defined(own))
     return kinds
+
+
+def _in_docstring(text: str, at: int) -> bool:
+    """Whether at is inside a triple-quoted string: an odd number of them opened before it (a rough
+    test: three quotes of one kind inside a string of the other count too)."""
+    return text.count('"""', 0, at) % 2 == 1 or text.count("'''", 0, at) % 2 == 1
 
 
 def _assigned(body: str) -> list[str]:
@@ -96,7 +107,8 @@ def _outside_definitions(block: str) -> str:
     kept, inside = [], -1  # the indentation of the definition whose body is skipped (-1: none)
     for line in block.split("\n"):
         indent = len(line) - len(line.lstrip(" \t"))
-        if inside >= 0 and (indent > inside or not line.strip(" \t\r")):
+        # its body, a blank line, or its header's closing bracket (`):`, `) -> int:`, as Black writes them)
+        if inside >= 0 and (indent > inside or not line.strip(" \t\r") or line.lstrip(" \t")[:1] in ")]}"):
             continue
         inside = indent if _DEFINED.match(line) else -1
         kept.append(line)

@@ -59,6 +59,18 @@ def test_parameters_and_the_names_assigned_above_in_the_function_and_at_the_modu
         ("def f():\n    if a:\n        pass\n    else: x = 1\n    ", {}),  # not `else` (nor `x`: Black splits it)
         ("def f():\n    x = '" + "a" * 20000 + "'\n    ", {"x": "statement"}),  # a long word, read once
         ("def f():\n    s = '" + "for " * 5000 + "'\n    ", {"s": "statement"}),
+        # a function's locals in a block at the module's level, its header closed on a line of its own
+        ("if X:\n    def f(\n        a,\n    ):\n        leak = 1\n", {"f": "function"}),
+        (
+            "if X:\n    def f(\n        a,\n    ) -> int:\n        leak = 1\n    ok = 2\n",
+            {"f": "function", "ok": "statement"},
+        ),
+        (
+            "if X:\n    def main():\n#        old = 1\n        result = run()\n",
+            {"main": "function"},
+        ),  # a comment at column 0
+        ("with lock:  # held as long as needed\n    pass\n", {}),  # a comment's words
+        ('"""Tool.\n\nfor each item in the list:\n    result = compute()\n"""\n', {}),  # a docstring's prose
     ],
 )
 def test_what_is_not_taken(text, expected):
@@ -154,3 +166,7 @@ def test_the_modules_names_are_read_from_a_lines_start_and_its_blocks_from_neare
     monkeypatch.setattr(local_kinds_module, "MODULE_CHARS", 30)
     text = "xxxxxxxxxxxxxxxxxxxx = 0\nsecond = 1\nthird = 2\nfourth = 3\n"
     assert local_kinds(text, len(text)) == {"third": "statement", "fourth": "statement"}  # not `cond` of `second`
+    text = "far = 1\n" * 5 + "x" * 40  # no line starts within reach: nothing read
+    assert local_kinds(text, len(text)) == {}
+    monkeypatch.setattr(local_kinds_module, "MODULE_CHARS", 8)
+    assert local_kinds("a = 1\nbb = 22\n", 14) == {"bb": "statement"}  # a line starting right there
