@@ -221,10 +221,7 @@ class ListPredictor:
 
         ranker, engine, options, text = self.ranker, self.engine, self.options, document[:cursor]
         t = time.perf_counter()
-        late: Future | None = Future() if self.late_at_names and not ranker.jedi_first(text, cursor) else None
-        listing = ranker.complete(
-            engine, text, cursor, options, key=key, path=path, name_jedi_ms=self.name_jedi_ms, jedi=late
-        )
+        listing = self._combined(text, cursor, path, key)
         combined_ms = (time.perf_counter() - t) * 1e3
         ranker.jedi.wait_idle()
         narrowed, narrowed_ms = listing, combined_ms
@@ -272,6 +269,13 @@ class ListPredictor:
         }
         ranker.forget(key)
         return record
+
+    def _combined(self, text: str, cursor: int, path: str, key: str):
+        """The list as the server answers it at cursor (at a name, with late_at_names, jedi never answering)."""
+        late: Future | None = Future() if self.late_at_names and not self.ranker.jedi_first(text, cursor) else None
+        return self.ranker.complete(
+            self.engine, text, cursor, self.options, key=key, path=path, name_jedi_ms=self.name_jedi_ms, jedi=late
+        )
 
     def _narrowed(self, document: str, start: int, cursor: int, path: str, key: str):
         """The list asked at the name's start, then at cursor: narrowed to what is typed. -> (list, ms)"""
