@@ -71,21 +71,18 @@ def _module_names(text: str, cursor: int) -> dict[str, str]:
         low = text.find("\n", cursor - MODULE_CHARS - 1, cursor) + 1 or cursor
     above = text[low : text.rfind("\n", 0, cursor) + 1]
     kinds = {n: "statement" for m in _AT_COLUMN_0.finditer(above) for n in _IDENTIFIER.findall(m.group(1))}
+    quotes, counted = [0, 0], 0  # the triple quotes of each kind before `counted`: counted once, forward
     for header in _MODULE_BLOCK.finditer(above, max(0, len(above) - BLOCK_CHARS)):
-        if _in_docstring(above, header.start()):
-            continue  # prose at column 0: `for each item in the list:`
+        quotes = [n + above.count(q, counted, header.start()) for n, q in zip(quotes, ('"""', "'''"), strict=True)]
+        counted = header.start()
+        if quotes[0] % 2 or quotes[1] % 2:
+            continue  # in a docstring (an odd number opened before it, roughly): prose, `for each item in the list:`
         end = _AT_COLUMN_0_CODE.search(above, header.end() - 1)
         block = _COMMENT.sub("", header.group() + above[header.end() : end.start() + 1 if end else len(above)])
         own = _outside_definitions(_DOCSTRING.sub("", block))
         kinds.update((name, "statement") for name in _assigned(own))
         kinds.update(_defined(own))
     return kinds
-
-
-def _in_docstring(text: str, at: int) -> bool:
-    """Whether at is inside a triple-quoted string: an odd number of them opened before it (a rough
-    test: three quotes of one kind inside a string of the other count too)."""
-    return text.count('"""', 0, at) % 2 == 1 or text.count("'''", 0, at) % 2 == 1
 
 
 def _assigned(body: str) -> list[str]:
