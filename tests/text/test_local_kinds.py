@@ -105,15 +105,18 @@ def test_a_closure_sees_its_outer_functions_parameters_and_variables_and_a_metho
     assert local_kinds(text, len(text)) == {"self": "param"}
 
 
-def test_starred_and_chained_targets_each_as_of_a_with_annotations_and_not_a_docstrings_sections():
+def test_starred_bracketed_and_chained_targets_each_as_of_a_with_annotations_and_not_a_docstrings_sections():
     text = (
         'def f(xs):\n    """Sum.\n\n    Args:\n      xs: the numbers.\n    """\n'
-        "    first, *rest = xs\n    total = count = 0\n    y: int\n"
+        "    first, *rest = xs\n    (left, right) = xs\n    [top] = xs\n    x[0] = f(z) == 1\n    total = count = 0\n    y: int\n"
         "    with open(a) as fa, open(b) as fb:\n        pass\n    if first == total:\n        pass\n    else:\n        "
     )
     assert local_kinds(text, len(text)) == {
         "first": "statement",
         "rest": "statement",
+        "left": "statement",
+        "right": "statement",
+        "top": "statement",
         "total": "statement",
         "count": "statement",
         "y": "statement",
