@@ -10,8 +10,10 @@ through the engine's public methods, waits for jedi between them, and mixes.
 After `.` or in an import a non-empty jedi list is the whole candidate set (no invented attributes);
 elsewhere the model's own lexemes join it (new names, literals). After `.` or in an import, a jedi
 still working past its budget gives an incomplete list of what the file itself shows the object has
-(the names that follow the same `os.path.` in it: `IdentifierNgram.attributes`), often none: the
-model invents nothing, and the next keystroke finds jedi's answer. When jedi fails or knows nothing
+(the names that follow the same `os.path.` in it: `IdentifierNgram.attributes`), often none, and
+where a module is named (`import t`, `from t`) the modules that cannot be wrong, the standard
+library's and those the file imports from (`text/imported_modules.py`): the model invents nothing,
+and the next keystroke finds jedi's answer. When jedi fails or knows nothing
 there, the model's lexemes, and those names with them.
 
 At a name, jedi's first answer at a new place often comes after the list's short wait
@@ -38,6 +40,7 @@ from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Candidate, Result, Timings, offered, typed_since
 from nib.model.errors import Cancelled
+from nib.model.text.imported_modules import importable, module_start
 from nib.model.text.keywords import keywords_misplaced
 from nib.model.text.lexeme import may_be_new, position_kind, typed_name, unnamed
 from nib.model.text.prose import Checkpoint, in_prose
@@ -208,9 +211,13 @@ class ListRanker:
 
     def _nearby(self, key: str, text: str, cursor: int, typed: str, kind: str) -> list[str]:
         """The file's names for a list whose jedi is late: after `.`, those it uses after the same receiver;
-        at a name, those that extend what is typed (nothing typed: none)."""
+        where a module is imported, the standard library's and those the file imports from; at a name,
+        those that extend what is typed (nothing typed: none)."""
         if kind == "attribute":
             return self.identifiers.attributes(key, text, cursor, typed)
+        if kind == "import":
+            line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+            return importable(text, cursor, typed) if typed and module_start(line) else []
         return self.identifiers.names(key, text, cursor, typed, NEARBY) if typed and kind not in WHOLE else []
 
     def decode(

@@ -1,5 +1,6 @@
 """The list while a name grows: narrowed from the last one, recomputed only where that could lose something."""
 
+import sys
 import time
 from concurrent.futures import Future
 
@@ -169,6 +170,24 @@ def test_after_a_dot_jedi_late_gives_the_names_the_file_uses_after_the_same_name
         LocalCompleter.load(), text + "t", len(text) + 1, Options(list_statement=False), key="a", jedi_ms=0
     )
     assert ([c.label for c in again.candidates], again.narrowed) == (["path"], False)
+
+
+def test_in_an_import_jedi_late_gives_the_modules_that_cannot_be_wrong_and_asks_again():
+    """`import t` in a file just opened: the packages the file imports from, and the standard
+    library's modules, that extend `t`; incomplete. After ` import `, a module's names: none."""
+    never: Future = Future()
+    r = ListRanker(jedi=FixedJedi(never), identifiers=IdentifierNgram())
+    text = "import torch\nimport t"
+    listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="a", jedi_ms=0)
+    stdlib = ["tabnanny", "tarfile", "telnetlib", "tempfile", "termios", "textwrap", "this", "threading", "time"]
+    stdlib += ["timeit", "tkinter", "token", "tokenize", "tomllib", "trace", "traceback", "tracemalloc", "tty"]
+    stdlib += ["turtle", "turtledemo", "types", "typing"]
+    expected = {m for m in stdlib if m in sys.stdlib_module_names} | {"torch"}
+    assert {c.label for c in listing.candidates} == expected and {c.kind for c in listing.candidates} == {"name"}
+    assert (listing.jedi, listing.complete) == (None, False)
+    text = "from os import t"
+    listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="b", jedi_ms=0)
+    assert listing.candidates == []
 
 
 def test_after_a_dot_where_jedi_knows_nothing_of_the_object_the_names_the_file_uses_after_it_join_the_guesses():
