@@ -119,7 +119,8 @@ class JediSettings:
         JEDI_BUDGET_MS,
         "how long a list after `.` or in an import, or one you ask for where nothing is typed (Ctrl+Space), "
         "waits for jedi, in ms; over it, after `.` the list holds only the names the file uses after the same "
-        "expression and `.` (often none), in an import none, and the next keystroke has jedi's names (the model "
+        "expression and `.` (often none), at `import t` the modules that exist (the standard library's, those the "
+        "file imports from), and the next keystroke has jedi's names (the model "
         "invents nothing; a jedi that failed: the model's guesses)",
         lo=10,
         hi=5000,

@@ -10,10 +10,9 @@ through the engine's public methods, waits for jedi between them, and mixes.
 After `.` or in an import a non-empty jedi list is the whole candidate set (no invented attributes);
 elsewhere the model's own lexemes join it (new names, literals). After `.` or in an import, a jedi
 still working past its budget gives an incomplete list of what the file itself shows the object has
-(the names that follow the same `os.path.` in it: `IdentifierNgram.attributes`), often none, and
-where a module is named (`import t`, `from t`) the modules that cannot be wrong, the standard
-library's and those the file imports from (`text/imported_modules.py`): the model invents nothing,
-and the next keystroke finds jedi's answer. When jedi fails or knows nothing
+(the names that follow the same `os.path.` in it: `IdentifierNgram.attributes`), often none; at
+`import t`, modules that exist (`text/imported_modules.py`): the model invents nothing, and the
+next keystroke finds jedi's answer. When jedi fails or knows nothing
 there, the model's lexemes, and those names with them.
 
 At a name, jedi's first answer at a new place often comes after the list's short wait
@@ -47,7 +46,7 @@ from nib.model.text.prose import Checkpoint, in_prose
 
 from .corrections import mixed
 from .identifiers import IdentifierNgram, tokens
-from .jedi import WHOLE, JediAnswer, JediCompleter
+from .jedi import WHOLE, JediAnswer, JediCompleter, JediName
 from .jedi_futures import deadline, wait
 from .mixing import WEIGHTS, Weights
 from .scope_names import ScopeNames, read_names
@@ -75,8 +74,8 @@ class Listing:
     @property
     def complete(self) -> bool:
         """Whether typing more can only remove candidates: jedi's names are the whole truth here,
-        so an editor may filter on its side instead of asking again."""
-        return self.jedi is not None and self.jedi.confident
+        so an editor may filter on its side instead of asking again (not where they were read: stale)."""
+        return self.jedi is not None and self.jedi.confident and not self.stale
 
 
 @dataclass(frozen=True)
@@ -211,8 +210,7 @@ class ListRanker:
 
     def _nearby(self, key: str, text: str, cursor: int, typed: str, kind: str) -> list[str]:
         """The file's names for a list whose jedi is late: after `.`, those it uses after the same receiver;
-        where a module is imported, the standard library's and those the file imports from; at a name,
-        those that extend what is typed (nothing typed: none)."""
+        at `import t`, modules that exist; at a name, those that extend what is typed (nothing typed: none)."""
         if kind == "attribute":
             return self.identifiers.attributes(key, text, cursor, typed)
         if kind == "import":
@@ -251,8 +249,8 @@ class ListRanker:
         """The engine's candidates, jedi's answer, and whether that answer is stale: at a name, where
         jedi had none by `until` (late, failed, or no names where it has some), those it gave last in
         the scope (in_scope()) completed from the text, or the text's alone (`read_names`). After `.`
-        with jedi late (answer None), the list is the file's own (nearby(), which joins the model's
-        guesses where jedi failed or knows nothing of the object).
+        with jedi late (answer None; at `import t` the modules read, stale), the list is the file's own
+        (nearby(), which joins the model's guesses where jedi failed or knows nothing of the object).
         jedi first where its names are likely the whole truth; elsewhere the model decodes while
         jedi works."""
         timings = Timings()
@@ -266,7 +264,9 @@ class ListRanker:
                 statement = engine.last_statement(request.text, request.cursor, o) if o.list_statement else None
                 shown = engine.score_names(request, used) if (used := nearby()) else Result([])
                 items = shown.candidates + ([statement] if statement else [])
-                return Result(items, timings.add(shown.timings)), None, False  # (no answer: asked again)
+                modules = _position(request.text, request.cursor)[0] == "import" and used
+                read = JediAnswer([JediName(n, "module", f"module {n}") for n in used], "import") if modules else None
+                return Result(items, timings.add(shown.timings)), read, read is not None
             if answer is None and jedi is not None and jedi.done():
                 answer = wait(jedi, 0.0)  # it answered just now
             names = [n.name for n in answer.names] if answer is not None else []

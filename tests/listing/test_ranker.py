@@ -184,7 +184,8 @@ def test_in_an_import_jedi_late_gives_the_modules_that_cannot_be_wrong_and_asks_
     stdlib += ["turtle", "turtledemo", "types", "typing"]
     expected = {m for m in stdlib if m in sys.stdlib_module_names} | {"torch"}
     assert {c.label for c in listing.candidates} == expected and {c.kind for c in listing.candidates} == {"name"}
-    assert (listing.jedi, listing.complete) == (None, False)
+    assert {(n.name, n.kind, n.detail) for n in listing.jedi.names} == {(m, "module", f"module {m}") for m in expected}
+    assert (listing.stale, listing.complete) == (True, False)
     text = "from os import t"
     listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="b", jedi_ms=0)
     assert listing.candidates == []

@@ -23,7 +23,7 @@ return {
   },
   jedi = {
     enable = true, -- jedi's valid names in the list, ranked by the model and the file's identifiers
-    budgetMs = 200, -- how long a list after `.` or in an import, or one you ask for where nothing is typed (Ctrl+Space), waits for jedi, in ms; over it, after `.` the list holds only the names the file uses after the same expression and `.` (often none), in an import none, and the next keystroke has jedi's names (the model invents nothing; a jedi that failed: the model's guesses)
+    budgetMs = 200, -- how long a list after `.` or in an import, or one you ask for where nothing is typed (Ctrl+Space), waits for jedi, in ms; over it, after `.` the list holds only the names the file uses after the same expression and `.` (often none), at `import t` the modules that exist (the standard library's, those the file imports from), and the next keystroke has jedi's names (the model invents nothing; a jedi that failed: the model's guesses)
     nameBudgetMs = 30, -- how long the list waits for jedi at a name elsewhere as you type, in ms, counted from when jedi was first asked there (where the name starts, often before it is typed); a late answer comes with a later keystroke
     environment = '', -- the absolute path of a virtual environment (or its bin/python) whose installed packages jedi reads, so that the list knows your project's dependencies; read as files, never run; only your own settings choose it; empty: the packages installed beside nib
   },
