@@ -34,7 +34,8 @@ def lsp_range(doc, start: int, end: int, encoding: str) -> types.Range:
 
 def kind_and_detail(c, jedi_names: dict) -> tuple[types.CompletionItemKind, str]:
     """What an item is: the statement, a name jedi knows (its kind, from jedi), a keyword or
-    literal, or a name only the model proposes (marked as its guess: jedi does not know it)."""
+    literal, a name the file itself uses that jedi did not give (late, or knowing nothing of the
+    object: `ranker._nearby`), or a name only the model proposes (marked as its guess)."""
     if c.kind == "statement":
         return K.Snippet, "nib: rest of the statement"
     known = jedi_names.get(c.label)
@@ -44,6 +45,8 @@ def kind_and_detail(c, jedi_names: dict) -> tuple[types.CompletionItemKind, str]
         return K.Keyword, "nib · keyword"
     if literal(c.label):
         return K.Value, "nib · literal"
+    if c.kind == "name":  # scored as a name: jedi's, or one the file uses (`ListRanker._nearby`)
+        return K.Text, "nib · in this file"
     return K.Text, "nib · the model's guess"
 
 

@@ -44,6 +44,7 @@ def test_the_list_is_json_that_lsprotocol_reads_back_unchanged():
     editor's client reads, field for field, with the range in the client's encoding."""
     text = "s = '😀'; os.pa"
     names = [Candidate("path", 12, -0.1, "name", "path"), Candidate("pardir", 12, -0.2, "name", "pardir")]
+    names.append(Candidate("parse", 12, -0.3, "token", "parse"))  # decoded by the model, not scored as a name
     statement = Candidate("path.join(\n    a)", 12, -1.0, "statement", "path.join(\n    a)")
     jedi = JediAnswer([JediName("path", "module", "module os.path")], "attribute")
     accept = lambda i: types.Command(title="nib: accepted", command="nib.accepted", arguments=[7, i])  # noqa: E731
@@ -68,6 +69,7 @@ def test_the_list_is_json_that_lsprotocol_reads_back_unchanged():
         "command": {"title": "nib: accepted", "command": "nib.accepted", "arguments": [7, 0]},
     }
     assert [(i["label"], i["detail"], i["kind"]) for i in wire["items"][1:]] == [
-        ("pardir", "nib · the model's guess", types.CompletionItemKind.Text.value),
+        ("pardir", "nib · in this file", types.CompletionItemKind.Text.value),  # not jedi's: the file's
+        ("parse", "nib · the model's guess", types.CompletionItemKind.Text.value),
         ("path.join( …", "nib: rest of the statement", types.CompletionItemKind.Snippet.value),
     ]
