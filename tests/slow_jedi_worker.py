@@ -1,5 +1,6 @@
 """jedi's worker, late: each answer comes NIB_JEDI_DELAY_S seconds (default 30) after its request;
-with NIB_JEDI_LATE_AT, only where the cursor's line before it holds that text (the rest at once).
+with NIB_JEDI_LATE_AT, only where the cursor's line before it holds that text, or one of its texts
+split at `|` (the rest at once).
 A description (an item resolved) comes NIB_JEDI_DESCRIBE_DELAY_S seconds late (default 0).
 
 Tests use it where jedi must miss its budget, deterministically (a real jedi is fast or slow by chance).
@@ -16,7 +17,8 @@ _describe = jedi_worker.describe
 
 def late(text, cursor, path, environment=None):
     where = os.environ.get("NIB_JEDI_LATE_AT")
-    if where is None or where in text[text.rfind("\n", 0, cursor) + 1 : cursor]:
+    line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+    if where is None or any(w in line for w in where.split("|")):
         time.sleep(float(os.environ.get("NIB_JEDI_DELAY_S", "30")))
     return _complete(text, cursor, path, environment)
 

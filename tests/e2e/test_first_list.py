@@ -12,12 +12,12 @@ from lsp import complete, open_doc
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-# jedi answers at once, but 60 s late where a name starts after `total = `: the list's own call there
+# jedi answers at once, but 60 s late where a name starts after `total = ` or `import `: the list's own call there
 LATE_THERE = {
     **os.environ,
     "NIB_JEDI_WORKER": " ".join(SLOW_JEDI),
     "NIB_JEDI_DELAY_S": "60",
-    "NIB_JEDI_LATE_AT": "total = ",
+    "NIB_JEDI_LATE_AT": "total = |import ",
 }
 TEXT = """import os
 
@@ -63,21 +63,11 @@ async def memory(client: LanguageClient) -> dict:
     return (await client.protocol.send_request_async("nib/_memory", {}))._asdict()
 
 
-LATE_AT_IMPORTS = {**LATE_THERE, "NIB_JEDI_LATE_AT": "import "}
-
-
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=LATE_AT_IMPORTS))
-async def late_at_imports(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
-    yield
-    await lsp_client.shutdown_session()
-
-
-async def test_jedi_late_in_an_import_the_list_has_the_modules_that_cannot_be_wrong(late_at_imports: LanguageClient):
+async def test_jedi_late_in_an_import_the_list_has_the_modules_that_cannot_be_wrong(client: LanguageClient):
     """`import js` where jedi is late: the package the file imports from above and the standard
     library's `json`, not the model's guesses; incomplete, so the editor asks jedi again."""
-    open_doc(late_at_imports, "import jsonschema\n\nimport js")
-    result = await complete(late_at_imports, 2, 9)
+    open_doc(client, "import jsonschema\n\nimport js")
+    result = await complete(client, 2, 9)
     K = types.CompletionItemKind
     assert [(i.label, i.kind, i.detail) for i in result.items] == [
         ("json", K.Module, "nib · module json"),
