@@ -39,17 +39,16 @@ from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Candidate, Result, Timings, offered, typed_since
 from nib.model.errors import Cancelled
-from nib.model.text.imported_modules import importable, module_start
 from nib.model.text.keywords import keywords_misplaced
 from nib.model.text.lexeme import may_be_new, position_kind, typed_name, unnamed
 from nib.model.text.prose import Checkpoint, in_prose
 
 from .corrections import mixed
 from .identifiers import IdentifierNgram, tokens
-from .jedi import WHOLE, JediAnswer, JediCompleter, JediName
+from .jedi import WHOLE, JediAnswer, JediCompleter
 from .jedi_futures import deadline, wait
 from .mixing import WEIGHTS, Weights
-from .scope_names import ScopeNames, read_names
+from .scope_names import ScopeNames, read_modules, read_names
 
 # jedi late at a name, a character typed: the file's names that extend it are scored too, most counted first:
 # the locals jedi would give, beyond the list model's short window (nothing typed: most counted; unmeasured)
@@ -210,12 +209,9 @@ class ListRanker:
 
     def _nearby(self, key: str, text: str, cursor: int, typed: str, kind: str) -> list[str]:
         """The file's names for a list whose jedi is late: after `.`, those it uses after the same receiver;
-        at `import t`, modules that exist; at a name, those that extend what is typed (nothing typed: none)."""
+        at a name, those that extend what is typed (nothing typed: none)."""
         if kind == "attribute":
             return self.identifiers.attributes(key, text, cursor, typed)
-        if kind == "import":
-            line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
-            return importable(text, cursor, typed) if typed and module_start(line) else []
         return self.identifiers.names(key, text, cursor, typed, NEARBY) if typed and kind not in WHOLE else []
 
     def decode(
@@ -259,21 +255,24 @@ class ListRanker:
                 timings = timings.add(decoded.timings)
             with timings.stage("jedi_wait"):
                 answer = wait(jedi, until, request.cancel)
+            read = read_modules(request.text, request.cursor)  # at `import t`: the modules that exist, stale
             if answer is None and _working(jedi):  # where jedi knows better: only what the file shows, asked again
                 o = request.options
                 statement = engine.last_statement(request.text, request.cursor, o) if o.list_statement else None
-                shown = engine.score_names(request, used) if (used := nearby()) else Result([])
+                used = [n.name for n in read.names] if read else nearby()
+                shown = engine.score_names(request, used) if used else Result([])
                 items = shown.candidates + ([statement] if statement else [])
-                modules = _position(request.text, request.cursor)[0] == "import" and used
-                read = JediAnswer([JediName(n, "module", f"module {n}") for n in used], "import") if modules else None
                 return Result(items, timings.add(shown.timings)), read, read is not None
             if answer is None and jedi is not None and jedi.done():
                 answer = wait(jedi, 0.0)  # it answered just now
+            stale = read is not None and (answer is None or not answer.names)  # jedi failed or off there
+            answer = read if stale else answer
             names = [n.name for n in answer.names] if answer is not None else []
             if answer is None or not answer.confident:  # jedi failed or knows nothing here: what the file shows too
                 names += [n for n in nearby() if n not in names]
-            result = engine.list(request, names or None, names_only=answer is not None and answer.confident)
-            return Result(result.candidates, timings.add(result.timings)), answer, False
+            confident = answer is not None and answer.confident and not stale  # (the model's guesses join modules)
+            result = engine.list(request, names or None, names_only=confident)
+            return Result(result.candidates, timings.add(result.timings)), answer, stale
         result = decoded if decoded is not None else engine.list(request)
         with timings.stage("jedi_wait"):
             answer = wait(jedi, until, request.cancel)

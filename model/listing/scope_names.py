@@ -14,6 +14,7 @@ import threading
 import types
 from collections import OrderedDict
 
+from nib.model.text.imported_modules import importable, module_start
 from nib.model.text.lexeme import typed_name
 from nib.model.text.local_kinds import local_kinds
 from nib.model.text.module_names import module_names
@@ -54,6 +55,19 @@ def read_names(text: str, cursor: int, kept: JediAnswer | None = None) -> JediAn
     typed = typed_name(text[text.rfind("\n", 0, cursor) + 1 : cursor])
     order = sorted(kinds, key=lambda n: (not n.startswith(typed), n.startswith("__"), n.startswith("_"), n.lower()))
     return JediAnswer([JediName(name, kinds[name], kinds[name]) for name in order], "name")  # detail: as jedi's
+
+
+def read_modules(text: str, cursor: int) -> JediAnswer | None:
+    """What jedi would answer at `import t` or `from t`, read from the text: the modules that extend
+    what is typed (`text/imported_modules.py`); None elsewhere, and where nothing is typed.
+
+    Example: [n.name for n in read_modules("import jso", 10).names] == ["json"]
+    """
+    line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+    typed = typed_name(line)
+    if not typed or not module_start(line):
+        return None
+    return JediAnswer([JediName(m, "module", f"module {m}") for m in importable(text, cursor, typed)], "import")
 
 
 class ScopeNames:

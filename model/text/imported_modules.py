@@ -2,21 +2,36 @@
 file already imports from, read from the text alone.
 
 At `import t` or `from t` in a file just opened, jedi's first answer is often past the list's
-budget, and the list was empty. The standard library's modules are importable in any Python, and
+budget, and the list was empty. The standard library's modules (of nib's own Python: a project
+on another version differs by a few, `telnetlib` went in 3.13) are importable in any Python, and
 the top-level packages the file's other import lines name are importable where the file runs:
-neither is a guess. jedi's answer, on the next key, adds the environment's and the project's.
+neither is the model's guess. jedi's answer, on the next key, adds the environment's and the
+project's.
 """
 
 from __future__ import annotations
 
+import keyword
 import re
 import sys
 
+_NAME = r"[^\W\d]\w*"
 # where a top-level module is named: `import x`, `from x`, `import a, x` (not after a dot, nor after ` import `)
 _MODULE_START = re.compile(r"^[ \t]*(?:from[ \t]+|import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*)(\w*)$")
-_IMPORTED = re.compile(r"^[ \t]*(?:from|import)[ \t]+([^\W\d]\w*)", re.M)
-# another platform's (`nt`, `msvcrt`), and the private ones but `__future__` (few are imported by hand)
-_ELSEWHERE = {"msvcrt", "nt", "winreg", "winsound"}
+# an import line as code has it (a docstring's `from the docs import it` aside): `from a.b import`, `import a, b as c`
+_FROM = re.compile(rf"^[ \t]*from[ \t]+({_NAME})[\w.]*[ \t]+import\b", re.M)
+_IMPORT = re.compile(
+    rf"^[ \t]*import[ \t]+((?:{_NAME}[\w.]*(?:[ \t]+as[ \t]+{_NAME})?[ \t]*,[ \t]*)*{_NAME}[\w.]*"
+    rf"(?:[ \t]+as[ \t]+{_NAME})?)[ \t]*(?:$|[#;])",
+    re.M,
+)
+_TOP = re.compile(rf"(?:^|,)[ \t]*({_NAME})")  # each imported module's top-level package
+# the private ones but `__future__` (few are imported by hand), and another platform's
+_ELSEWHERE = (
+    {"posix", "pwd", "grp", "termios", "tty", "pty", "fcntl", "resource", "syslog", "crypt", "spwd", "nis", "curses"}
+    if sys.platform == "win32"
+    else {"msvcrt", "nt", "winreg", "winsound"}
+)
 STDLIB = sorted(
     n for n in sys.stdlib_module_names if (n == "__future__" or not n.startswith("_")) and n not in _ELSEWHERE
 )
@@ -39,5 +54,7 @@ def importable(text: str, cursor: int, typed: str) -> list[str]:
     """
     line = text.rfind("\n", 0, cursor) + 1
     above = text[max(0, line - AROUND_CHARS) : line]
-    own = dict.fromkeys(m for m in _IMPORTED.findall(above) if m.startswith(typed))
+    found = [(m.start(), m.group(1)) for m in _FROM.finditer(above)]
+    found += [(m.start(), top) for m in _IMPORT.finditer(above) for top in _TOP.findall(m.group(1))]
+    own = dict.fromkeys(n for _, n in sorted(found) if n.startswith(typed) and not keyword.iskeyword(n))
     return list(own) + [m for m in STDLIB if m.startswith(typed) and m not in own]

@@ -19,7 +19,7 @@ from .scopes import class_span, enclosing_defs
 _NAME = r"(?<!\w)[^\W\d]\w*"  # from a word's start only: a long word is not rescanned from each character
 _IDENTIFIER = re.compile(_NAME)
 # `a, *b` (a trailing comma too), `(a, b)`, `[a, b]`
-_TARGETS = rf"(?:[(\[][ \t]*)?((?:\*?{_NAME}[ \t]*,[ \t]*)*\*?{_NAME})[ \t]*(?:,[ \t]*)?[)\]]?[ \t]*"
+_TARGETS = rf"(?:[(\[][ \t]*)?((?:\*?{_NAME}[ \t]*,[ \t]*)*\*?{_NAME})[ \t]*(?:,[ \t]*)?(?:[)\]][ \t]*)?"
 _AUGMENTED = r"(?:[-+*/%@&|^]|//|\*\*|>>|<<)?"  # `+=`; not `>=`, a comparison on a condition's own line
 # `x = `, `a, b = `, `x: int = `, `n += `: the variables a function assigns
 _ASSIGNED = re.compile(rf"^[ \t]*{_TARGETS}(?::[^=\n]*)?[ \t]{_AUGMENTED}=(?!=)", re.M)

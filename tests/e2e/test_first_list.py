@@ -63,7 +63,7 @@ async def memory(client: LanguageClient) -> dict:
     return (await client.protocol.send_request_async("nib/_memory", {}))._asdict()
 
 
-async def test_jedi_late_in_an_import_the_list_has_the_modules_that_cannot_be_wrong(client: LanguageClient):
+async def test_jedi_late_in_an_import_the_list_has_the_modules_that_exist(client: LanguageClient):
     """`import js` where jedi is late: the package the file imports from above and the standard
     library's `json`, not the model's guesses; incomplete, so the editor asks jedi again."""
     open_doc(client, "import jsonschema\n\nimport js")

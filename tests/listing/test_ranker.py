@@ -172,7 +172,7 @@ def test_after_a_dot_jedi_late_gives_the_names_the_file_uses_after_the_same_name
     assert ([c.label for c in again.candidates], again.narrowed) == (["path"], False)
 
 
-def test_in_an_import_jedi_late_gives_the_modules_that_cannot_be_wrong_and_asks_again():
+def test_in_an_import_jedi_late_gives_the_modules_that_exist_and_asks_again():
     """`import t` in a file just opened: the packages the file imports from, and the standard
     library's modules, that extend `t`; incomplete. After ` import `, a module's names: none."""
     never: Future = Future()
@@ -189,6 +189,19 @@ def test_in_an_import_jedi_late_gives_the_modules_that_cannot_be_wrong_and_asks_
     text = "from os import t"
     listing = r.complete(LocalCompleter.load(), text, len(text), Options(list_statement=False), key="b", jedi_ms=0)
     assert listing.candidates == []
+
+
+def test_in_an_import_with_jedi_failed_or_off_the_modules_join_the_models_guesses_with_their_kind():
+    failed: Future = Future()
+    failed.set_exception(RuntimeError("jedi's worker process ended"))
+    for jedi, use_jedi in ((FixedJedi(failed), True), (JediCompleter(), False)):
+        r = ListRanker(jedi=jedi, identifiers=IdentifierNgram())
+        text = "import jso"
+        o = Options(list_statement=False)
+        listing = r.complete(LocalCompleter.load(), text, len(text), o, key="a", use_jedi=use_jedi, jedi_ms=0)
+        assert [(c.label, c.kind) for c in listing.candidates if c.kind == "name"] == [("json", "name")]
+        assert [(n.name, n.kind) for n in listing.jedi.names] == [("json", "module")]
+        assert (listing.stale, listing.complete) == (True, False)
 
 
 def test_after_a_dot_where_jedi_knows_nothing_of_the_object_the_names_the_file_uses_after_it_join_the_guesses():

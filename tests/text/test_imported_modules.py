@@ -32,3 +32,12 @@ def test_the_files_own_packages_first_then_the_standard_librarys_without_another
     assert importable(text, len(text), "t")[:1] == ["tests"] and "tests" not in STDLIB
     assert "time" in importable(text, len(text), "t")
     assert "msvcrt" not in STDLIB and "_thread" not in STDLIB and "__future__" in STDLIB
+
+
+def test_every_package_of_an_import_line_and_no_prose_that_starts_like_one():
+    text = (
+        '"""Usage.\n\nimport the data first, then\nfrom the docs import it\n"""\n'
+        "import os, yaml as y  # config\nimport numpy.linalg as la\nfrom and import x\nfrom attr.validators import in_\n"
+    )
+    assert importable(text, len(text), "")[:4] == ["os", "yaml", "numpy", "attr"]
+    assert {"the", "and"}.isdisjoint(importable(text, len(text), ""))
