@@ -255,7 +255,10 @@ class ListRanker:
                 timings = timings.add(decoded.timings)
             with timings.stage("jedi_wait"):
                 answer = wait(jedi, until, request.cancel)
-            read = read_modules(request.text, request.cursor)  # at `import t`: the modules that exist, stale
+            if answer is None and jedi is not None and jedi.done():
+                answer = wait(jedi, 0.0)  # it answered just now
+            # where jedi has no names (late, failed, off) at `import t`: the modules that exist, stale
+            read = read_modules(request.text, request.cursor) if answer is None or not answer.names else None
             if answer is None and _working(jedi):  # where jedi knows better: only what the file shows, asked again
                 o = request.options
                 statement = engine.last_statement(request.text, request.cursor, o) if o.list_statement else None
@@ -263,9 +266,7 @@ class ListRanker:
                 shown = engine.score_names(request, used) if used else Result([])
                 items = shown.candidates + ([statement] if statement else [])
                 return Result(items, timings.add(shown.timings)), read, read is not None
-            if answer is None and jedi is not None and jedi.done():
-                answer = wait(jedi, 0.0)  # it answered just now
-            stale = read is not None and (answer is None or not answer.names)  # jedi failed or off there
+            stale = read is not None
             answer = read if stale else answer
             names = [n.name for n in answer.names] if answer is not None else []
             if answer is None or not answer.confident:  # jedi failed or knows nothing here: what the file shows too

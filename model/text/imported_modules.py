@@ -11,21 +11,13 @@ project's.
 
 from __future__ import annotations
 
-import keyword
 import re
 import sys
 
-_NAME = r"[^\W\d]\w*"
+from .stubs import imports
+
 # where a top-level module is named: `import x`, `from x`, `import a, x` (not after a dot, nor after ` import `)
-_MODULE_START = re.compile(r"^[ \t]*(?:from[ \t]+|import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*)(\w*)$")
-# an import line as code has it (a docstring's `from the docs import it` aside): `from a.b import`, `import a, b as c`
-_FROM = re.compile(rf"^[ \t]*from[ \t]+({_NAME})[\w.]*[ \t]+import\b", re.M)
-_IMPORT = re.compile(
-    rf"^[ \t]*import[ \t]+((?:{_NAME}[\w.]*(?:[ \t]+as[ \t]+{_NAME})?[ \t]*,[ \t]*)*{_NAME}[\w.]*"
-    rf"(?:[ \t]+as[ \t]+{_NAME})?)[ \t]*(?:$|[#;])",
-    re.M,
-)
-_TOP = re.compile(rf"(?:^|,)[ \t]*({_NAME})")  # each imported module's top-level package
+_MODULE_START = re.compile(r"^[ \t]*(?:from[ \t]+|import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*)\w*$")
 # the private ones but `__future__` (few are imported by hand), and another platform's
 _ELSEWHERE = (
     {"posix", "pwd", "grp", "termios", "tty", "pty", "fcntl", "resource", "syslog", "crypt", "spwd", "nis", "curses"}
@@ -53,8 +45,6 @@ def importable(text: str, cursor: int, typed: str) -> list[str]:
     Example: importable("import pytest\\nfrom typing import Any\\nimport ty", 46, "ty") == ["typing", "types"]
     """
     line = text.rfind("\n", 0, cursor) + 1
-    above = text[max(0, line - AROUND_CHARS) : line]
-    found = [(m.start(), m.group(1)) for m in _FROM.finditer(above)]
-    found += [(m.start(), top) for m in _IMPORT.finditer(above) for top in _TOP.findall(m.group(1))]
-    own = dict.fromkeys(n for _, n in sorted(found) if n.startswith(typed) and not keyword.iskeyword(n))
+    found = imports(text[max(0, line - AROUND_CHARS) : line])  # statements that parse: no prose
+    own = dict.fromkeys(i.module.split(".")[0] for i in found if i.level == 0 and i.module.startswith(typed))
     return list(own) + [m for m in STDLIB if m.startswith(typed) and m not in own]
