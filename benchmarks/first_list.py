@@ -24,6 +24,8 @@ beside it), as an editor does; by default each point has a path of its own under
 --typed 0 asks the list where the name starts, before any of it is typed, as Ctrl+Space asks it
 (triggerKind Invoked), in `open`, `pause`, `rested` and `waited` (no key: `typing` and `shown`
 type one, and an editor asks by typing only after a name's character or a trigger character).
+--typed 2 types the name's first two characters at --cps, the list asked on each, and ranks the
+second: what typing on into a name gets (a list narrowed from the first, or computed anew).
 
     python benchmarks/first_list.py --split fresh --points 100 --json benchmarks/results/first_list/fresh.json
     python benchmarks/first_list.py --compare BEFORE.json AFTER.json   # paired, on the same points
@@ -71,16 +73,16 @@ def labels_of(answer) -> list[str]:
 
 async def point(client, uri: str, text: str, gold: str, scenario: str, pace=(0.0, 0.0, 0.0), ghost=False, typed=1):
     """(labels, ms, the ghost texts of the keys before) of the list asked once the name's first
-    `typed` characters (0 or 1) are typed at the end of text; pace: (the pause, a key's interval,
-    the rest) in seconds; ghost: the ghost text asked with each key too, as an editor with inline
-    completions asks."""
+    `typed` characters (0, 1 or 2) are typed at the end of text, the list asked on each of them as
+    an editor asks it (timed on the last); pace: (the pause, a key's interval, the rest) in seconds;
+    ghost: the ghost text asked with each key too, as an editor with inline completions asks."""
     pause_s, pace_s, rest_s = pace
     opened = text[:-1] if scenario in ("typing", "shown") and text else text
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=opened))
     )
     keys = ([text[-1]] if opened != text else []) + list(gold[:typed])
-    doc, ghosts = types.TextDocumentIdentifier(uri), []
+    doc, ghosts, lists = types.TextDocumentIdentifier(uri), [], []
     if scenario in ("pause", "typing", "shown"):
         await asyncio.sleep(pause_s)
     if scenario == "rested":
@@ -101,6 +103,8 @@ async def point(client, uri: str, text: str, gold: str, scenario: str, pace=(0.0
                 [types.TextDocumentContentChangePartial(range=types.Range(at, at), text=ch)],
             )
         )
+        if i < len(keys) - 1 and i >= len(keys) - typed:  # a name's character before the last: its list asked too
+            lists.append(asyncio.ensure_future(list_request(client, doc, position(opened, len(opened)))))
         if ghost and i < len(keys) - 1:
             ghosts.append(asyncio.ensure_future(inline_request(client, doc, position(opened, len(opened)))))
     t = time.perf_counter()
@@ -108,6 +112,7 @@ async def point(client, uri: str, text: str, gold: str, scenario: str, pace=(0.0
     ghosts += [asyncio.ensure_future(inline_request(client, doc, position(opened, len(opened))))] if ghost else []
     answer = await asyncio.wait_for(listed, 30)
     ms = (time.perf_counter() - t) * 1e3
+    await asyncio.wait_for(asyncio.gather(*lists), 30)
     answered = await asyncio.wait_for(asyncio.gather(*ghosts), 30)  # the next point starts on an idle server
     client.text_document_did_close(types.DidCloseTextDocumentParams(doc))
     return labels_of(answer), ms, [inserted(a) for a in answered[:-1]]
@@ -205,7 +210,11 @@ def main() -> int:
         "--breakdown", action="store_true", help="keep where the server's time went for each timed list (its steps)"
     )
     parser.add_argument(
-        "--typed", type=int, default=1, choices=(0, 1), help="the name's characters typed before the list (0: invoked)"
+        "--typed",
+        type=int,
+        default=1,
+        choices=(0, 1, 2),
+        help="the name's characters typed before the timed list (0: invoked; 2: a list asked on the first too)",
     )
     parser.add_argument("--json", type=Path, dest="json_out")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"), help="two reports, paired")

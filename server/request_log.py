@@ -18,7 +18,8 @@ def log_answer(log: logging.Logger, mode: Mode, uri: str, position: types.Positi
     )
     if t.unfilled:  # the prompt would not fit the budget: it is prefilled off the keystroke
         steps += f", {t.unfilled} tokens left to prefill"
-    where = f" at a {'typed ' if result.position[1] else ''}{result.position[0]}" if mode == Mode.LIST else ""
+    kind, typed = result.position
+    where = f" at {'a typed' if typed else 'an' if kind[0] in 'aeiou' else 'a'} {kind}" if mode == Mode.LIST else ""
     if mode == Mode.LIST and result.position[0] == "prose":
         where, steps = " in a comment or a docstring", "nothing listed"
     log.info(

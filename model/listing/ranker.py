@@ -16,9 +16,11 @@ next keystroke finds jedi's answer. When jedi fails or knows nothing
 there, the model's lexemes, and those names with them.
 
 At a name, jedi's first answer at a new place often comes after the list's short wait
-(`jedi.nameBudgetMs`); the list then takes the names jedi gave last in the same scope
-(`text/scopes.py`), or at the module's level when the document was opened, and asks again on
-the next keystroke. Those differ from the names here by a few locals at most, which the file's
+(`jedi.nameBudgetMs`, counted from when it was asked, and where jedi has not answered in the
+scope before, from the end of the model's decode); the list then takes the names jedi gave last
+in the same scope (`text/scopes.py`), or at the module's level when the document was opened, and
+is stale: while jedi's call for the name works, the next keystroke narrows it (a new list would be
+as stale), and once jedi has answered it is computed again. Those differ from the names here by a few locals at most, which the file's
 own names that extend what is typed (`IdentifierNgram.names`) and the model's lexemes find.
 None kept (a file just opened), or no names (jedi's parser lost): those read from the text
 (`scope_names.read_names`), and the file's only where a new name may be bound (`may_be_new`).
@@ -33,11 +35,11 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Project, Request
-from nib.model.completion.result import Candidate, Result, Timings, offered, typed_since
+from nib.model.completion.result import Result, Timings, offered, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.keywords import keywords_misplaced
 from nib.model.text.lexeme import may_be_new, position_kind, typed_name, unnamed
@@ -47,6 +49,7 @@ from .corrections import mixed
 from .identifiers import IdentifierNgram, tokens
 from .jedi import WHOLE, JediAnswer, JediCompleter
 from .jedi_futures import deadline, wait
+from .listed import AskedList, Listing
 from .mixing import WEIGHTS, Weights
 from .scope_names import ScopeNames, read_modules, read_names
 
@@ -57,36 +60,6 @@ NEARBY = 20
 # the list then offers the model's guesses, as for a jedi that failed, rather than nothing ever. A
 # list speculated in a pause waits this long for jedi too (`CompletionService._await_jedi`).
 STUCK_MS = 2000
-
-
-@dataclass
-class Listing:
-    candidates: list[Candidate]  # mixed and sorted, the statement item (if any) last
-    timings: Timings
-    jedi: JediAnswer | None  # jedi's answer (stale: kept or read from the text); None with jedi off, after `.` late
-    position: tuple[str, bool] = ("name", False)  # (position kind, name partly typed): the weights used
-    unmixed: list[Candidate] = field(default_factory=list)  # with the model's own scores
-    identifiers: dict[str, float] = field(default_factory=dict)  # the n-gram's probability of each label
-    narrowed: bool = False  # filtered from the previous list, not computed
-    stale: bool = False  # jedi was late: its names are those it gave last in this scope, or the text's
-
-    @property
-    def complete(self) -> bool:
-        """Whether typing more can only remove candidates: jedi's names are the whole truth here,
-        so an editor may filter on its side instead of asking again (not where they were read: stale)."""
-        return self.jedi is not None and self.jedi.confident and not self.stale
-
-
-@dataclass(frozen=True)
-class _Asked:
-    """A list as it was computed: where, with what, and the answer."""
-
-    text: str
-    cursor: int
-    name_start: int
-    options: Options
-    use_jedi: bool
-    listing: Listing
 
 
 class ListRanker:
@@ -100,7 +73,7 @@ class ListRanker:
         self.environment = ""  # the folders of this environment jedi reads too (`jedi.environment`)
         self.identifiers = identifiers or IdentifierNgram()
         self.weights = weights
-        self._asked: dict[str, _Asked] = {}  # by document: the last list computed there
+        self._asked: dict[str, AskedList] = {}  # by document: the last list computed there
         self._prose: dict[str, Checkpoint] = {}  # by document: where its next scan for prose may start
         self.scopes = ScopeNames()  # jedi's last answer at a name in each scope (`in_scope`)
 
@@ -127,6 +100,14 @@ class ListRanker:
         the list waits for jedi before its model decodes; elsewhere the model decodes meanwhile."""
         return _position(text, cursor)[0] in WHOLE
 
+    def waits_beside(self, key: str, text: str, cursor: int, asked: bool = False) -> bool:
+        """Whether the list's wait for jedi runs beside its model's first turn (`decode`), not after it:
+        after `.` and in imports, and at a name where jedi answered in the scope before, whose names
+        there stand in for a late answer; not in a call's arguments (jedi's has the call's keywords),
+        nor in a list the user asked for (asked: it waits for jedi as after `.`)."""
+        kind = _position(text, cursor)[0]
+        return kind in WHOLE or not asked and kind == "name" and self.scopes.answered_in(key, text, cursor)
+
     def complete(
         self,
         engine: LocalCompleter,
@@ -151,7 +132,7 @@ class ListRanker:
         """
         typed = typed_name(text[text.rfind("\n", 0, cursor) + 1 : cursor])
         position = _position(text, cursor)
-        narrowed = self.narrow(engine, key, text, cursor, options, use_jedi, position)
+        narrowed = self.narrow(engine, key, text, cursor, options, use_jedi, position, jedi)
         if narrowed is not None:
             return narrowed
         if not use_jedi:
@@ -178,7 +159,7 @@ class ListRanker:
         listing = self._mix(key, text, cursor, result, answer, position, stale)
         if answer is not None and not stale:
             self.scopes.remember(key, text, cursor, answer)
-        self._asked[key] = _Asked(text, cursor, cursor - len(typed), options, use_jedi, listing)
+        self._asked[key] = AskedList(text, cursor, cursor - len(typed), options, use_jedi, listing)
         return listing
 
     def _mix(
@@ -215,13 +196,21 @@ class ListRanker:
         return self.identifiers.names(key, text, cursor, typed, NEARBY) if typed and kind not in WHOLE else []
 
     def decode(
-        self, engine: LocalCompleter, text: str, cursor: int, options: Options, cancel, key: str, project=None
+        self,
+        engine: LocalCompleter,
+        text: str,
+        cursor: int,
+        options: Options,
+        cancel,
+        key: str,
+        project=None,
+        jedi=None,
     ) -> Listing | Result:
         """The first of `complete`'s steps alone, for a caller that waits for jedi meanwhile
         elsewhere: the last list narrowed (the whole answer), or at a name the model's own lexemes
         (`complete`'s decoded), or after `.` and in imports, where jedi's names are the list, no
-        candidates: the prompt prefilled, which `complete` then reuses."""
-        narrowed = self.narrow(engine, key, text, cursor, options, True, _position(text, cursor))
+        candidates: the prompt prefilled, which `complete` then reuses. jedi: its future for this list (`ask_jedi`)."""
+        narrowed = self.narrow(engine, key, text, cursor, options, True, _position(text, cursor), jedi)
         if narrowed is not None:
             return narrowed
         if not self.jedi_first(text, cursor):
@@ -300,18 +289,25 @@ class ListRanker:
         options: Options,
         use_jedi: bool,
         position: tuple[str, bool],
+        jedi: Future | None = None,
     ) -> Listing | None:
         """The last list of this document, narrowed to the name typed since (`offered`) and
         mixed again; None when the edit since was not a name growing, or where a new request
-        may find more (the model's own new names, once nothing known is left)."""
+        may find more (the model's own new names, once nothing known is left; jedi's, once its
+        call for this name, jedi, is no longer working where the last list was made without it)."""
         asked = self._asked.get(key)
         if asked is None or asked.use_jedi != use_jedi or cursor < asked.cursor:
             return None
         window = asked.options.context_tokens if cursor > asked.cursor else options.context_tokens  # grown: any
         if asked.options != replace(options, context_tokens=window):
             return None
-        if (asked.listing.jedi is None or asked.listing.stale) and use_jedi:
-            return None  # jedi had no answer in time then: it may have one now
+        if (asked.listing.jedi is None or asked.listing.stale) and use_jedi and not _working(jedi):
+            return None  # jedi had no answer in time then: it may have one now (while it works, a new list would not)
+        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+        if asked.listing.stale and may_be_new(line):  # the file's names a new list adds (`_nearby`), all in it?
+            nearby = self._nearby(key, text, cursor, typed_name(line), position[0])
+            if not set(nearby) <= {c.label for c in asked.listing.unmixed}:
+                return None
         if cursor == asked.cursor:  # asked again where nothing changed (after a speculative list, say)
             return replace(asked.listing, timings=Timings(), narrowed=True) if text == asked.text else None
         added = typed_since(asked.text, asked.cursor, text, cursor)
@@ -332,10 +328,9 @@ class ListRanker:
         statement = engine.last_statement(text, cursor, options) if options.list_statement else None
         if statement is None:  # no ghost text asked here yet: the last one, if it is being typed through
             statement = next((c for c in last.candidates if c.kind == "statement" and c.extends(text, cursor)), None)
-        listing = Listing(
-            ranked + ([statement] if statement else []), Timings(), last.jedi, position, items, probs, narrowed=True
-        )
-        self._asked[key] = _Asked(text, cursor, asked.name_start, options, use_jedi, listing)
+        shown = ranked + ([statement] if statement else [])
+        listing = Listing(shown, Timings(), last.jedi, position, items, probs, narrowed=True, stale=last.stale)
+        self._asked[key] = AskedList(text, cursor, asked.name_start, options, use_jedi, listing)
         return listing
 
     def open_names(self, key: str, text: str, path: str | None = None) -> None:

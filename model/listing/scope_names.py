@@ -90,6 +90,14 @@ class ScopeNames:
             scopes = self._scopes.get(key)
             return None if scopes is None else scopes.get(scope) or scopes.get(MODULE)
 
+    def answered_in(self, key: str, text: str, cursor: int) -> bool:
+        """Whether jedi has answered at a name in the cursor's own scope in this document. At the
+        module's level, the answer kept when the document was opened counts; in a function, only the
+        module's is not enough (its locals are missing)."""
+        scope = enclosing_scopes(text, cursor)
+        with self._lock:
+            return scope in self._scopes.get(key, {})
+
     def kept(self) -> int:
         """How many answers are kept, over every document."""
         with self._lock:

@@ -155,12 +155,13 @@ class CompletionService:
             await self.scheduler.run(host.worker, lambda c: engine.warm(text, cursor, options, project, c, doc), doc)
         if until is not None and jedi is not None:
             with self.scheduler.holding(doc) as cancel:  # one flag for both turns and the wait between
-                decode = queued(lambda c: self.ranker.decode(engine, text, cursor, options, c, doc, project))
+                decode = queued(lambda c: self.ranker.decode(engine, text, cursor, options, c, doc, project, jedi))
                 decoded = await self.scheduler.run(host.worker, decode, doc, cancel)
                 if isinstance(decoded, Listing):  # narrowed: no jedi needed
                     return decoded, 0.0
-                # at a name, later by the decode's time: as when it decoded after the wait (after `.` it came first)
-                later = 0.0 if self.ranker.jedi_first(text, cursor) else time.monotonic() - started
+                # jedi's deadline later by the decode's time, as when the model decoded after the wait, unless
+                # the wait ran beside the decode (`ListRanker.waits_beside`)
+                later = 0.0 if self.ranker.waits_beside(doc, text, cursor, asked) else time.monotonic() - started
                 waited = await wait_until(jedi, until + later)
                 if cancel.is_set():  # edited or closed meanwhile
                     raise Cancelled()

@@ -9,7 +9,7 @@ from nib.model.completion.request import Options
 from nib.model.completion.result import Candidate, Result, Timings
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
-from nib.model.listing.ranker import ListRanker
+from nib.model.listing.ranker import STUCK_MS, ListRanker
 from nib.model.listing.scope_names import SCOPES_KEPT
 
 
@@ -306,6 +306,43 @@ def test_jedi_late_at_a_name_takes_the_names_it_gave_last_in_the_same_function()
     listing = r.complete(engine, again, len(again), options, key="a", name_jedi_ms=0)
     assert not listing.stale and not listing.narrowed
     assert sorted(c.label for c in listing.candidates if c.kind == "name") == ["total"]
+
+
+def test_jedi_late_at_a_name_the_stale_list_narrows_while_jedi_works_on_it_and_is_made_anew_once_it_answered():
+    """Typing on into a name while jedi's call for it works: a new list would be as stale as the last,
+    so the last is narrowed (no model), still stale (incomplete); once jedi has answered, the next key
+    computes the list with jedi's names."""
+    pending: Future = Future()
+    r = ListRanker(jedi=FixedJedi(pending), identifiers=IdentifierNgram())
+    engine, options = LocalCompleter.load(), Options(list_statement=False)
+    text = "def checkout(cart, total_price):\n    x = t"
+    first = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
+    assert first.stale and not first.narrowed
+    assert sorted(c.label for c in first.candidates if c.kind == "name") == ["total_price", "tuple", "type"]
+    text += "o"
+    grown = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
+    assert (grown.stale, grown.narrowed, grown.complete) == (True, True, False)
+    assert [c.label for c in grown.candidates if c.kind == "name"] == ["total_price"]
+    pending.set_result(JediAnswer([JediName("total_price", "param", "param")], "name"))  # jedi answers now
+    text += "t"
+    again = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
+    assert (again.stale, again.narrowed) == (False, False)
+    assert [(n.name, n.kind) for n in again.jedi.names] == [("total_price", "param")]
+
+
+def test_jedi_late_at_a_name_the_stale_list_is_made_anew_where_jedis_call_ended_or_looks_stuck():
+    cancelled: Future = Future()
+    cancelled.cancel()  # replaced by a newer call, say
+    stuck: Future = Future()
+    stuck.asked_at = time.monotonic() - STUCK_MS / 1e3 - 1  # type: ignore[attr-defined]
+    engine, options = LocalCompleter.load(), Options(list_statement=False)
+    for late in (cancelled, stuck):
+        r = ListRanker(jedi=FixedJedi(Future()), identifiers=IdentifierNgram())
+        text = "def checkout(cart, total_price):\n    x = t"
+        assert r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0).stale
+        text += "o"
+        grown = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=late)
+        assert (grown.stale, grown.narrowed) == (True, False)
 
 
 def test_in_another_function_the_modules_names_from_the_opened_document():

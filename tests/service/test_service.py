@@ -13,11 +13,12 @@ from nib.model.completion.request import Kind, Mode, Options
 from nib.model.completion.result import Result, Timings
 from nib.model.completion.steps import TYPED
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
+from nib.model.listing.jedi_futures import Asked
 from nib.model.runtime import heap
 from nib.model.service import scheduler
 from nib.model.service.config import Config
 from nib.model.service.hosts import Hosts, ModelKey
-from nib.model.service.scheduler import queued
+from nib.model.service.scheduler import queued, wait_until
 from nib.model.service.service import CompletionService
 
 _QUIET = (lambda *args: None, logging.getLogger("test"))  # notify, log
@@ -218,6 +219,75 @@ def _watch_decodes(service: CompletionService, after=lambda: None) -> list[float
 
     engine.list = listed
     return started
+
+
+async def test_at_a_new_name_where_jedi_answered_in_the_scope_before_its_wait_runs_beside_the_decode(monkeypatch):
+    """Where jedi answered at a name in this scope before, its names there stand in for a late answer
+    (but for a few locals): the list's wait for jedi ends `jedi.nameBudgetMs` after jedi was asked,
+    the decode's time included. In a scope jedi has not answered in, and for a list the user asked
+    for, it ends that long after the decode, as when the model decoded after the wait."""
+    waits: list[float] = []  # the deadline each wait after a decode was given, less when it was called
+
+    async def recorded(future, until):
+        waits.append(until - time.monotonic())
+        return await wait_until(future, until)
+
+    monkeypatch.setattr("nib.model.service.service.wait_until", recorded)
+    gate = threading.Event()
+    gate.set()
+    jedi = _GatedJedi(gate, 0.0)
+    service = await _two_models(jedi, 100)
+    slow: list[bool] = []
+    _watch_decodes(service, after=lambda: time.sleep(0.3) if slow else None)
+    text = "def pay(ledger):\n    x = le"
+    assert not (await service.complete("doc", text, len(text), Mode.LIST)).stale  # answered in pay's scope
+    slow.append(True)
+    jedi.late_s = 5.0  # late from now on; each decode takes 0.3 s and more, past the 100 ms budget
+    waits.clear()
+    text += "dger\n    y = le"
+    here = await service.complete("doc", text, len(text), Mode.LIST)
+    assert here.stale and [n.name for n in here.jedi.names][:1] == ["ledger"]  # pay's names, kept
+    jedi.late_s = 0.5
+    text += "dger\n    z = "  # Ctrl+Space in pay's scope: it waits jedi.budgetMs (5000 here) after the decode
+    assert not (await service.complete("doc", text, len(text), Mode.LIST, invoked=True)).stale
+    jedi.late_s = 5.0
+    text += "\n\n\ndef refund(ledger):\n    x = le"
+    there = await service.complete("doc", text, len(text), Mode.LIST)
+    assert there.stale
+    assert len(waits) == 3 and waits[0] <= 0.0 and waits[1] >= 4.0 and waits[2] >= 0.05, waits
+    service.close()
+
+
+class _OneCallJedi(JediCompleter):
+    """jedi whose every call shares one future, set by the test: a call for one name, as the worker's
+    (its wait counted from the latest ask)."""
+
+    def __init__(self):
+        super().__init__()
+        self.future = Asked()
+
+    def ask(self, text, cursor, path=None, at_name_start=True, background=False, environment=""):
+        self.future.asked_at = time.monotonic()
+        return self.future
+
+
+async def test_typing_on_into_a_name_while_jedi_works_narrows_the_stale_list_and_jedis_answer_makes_it_anew():
+    jedi = _OneCallJedi()
+    service = await _two_models(jedi, 200)
+    decoded_at = _watch_decodes(service)
+    text = "ledger = 1\nprint(le"
+    first = await service.complete("doc", text, len(text), Mode.LIST)
+    assert first.stale and not first.narrowed and len(decoded_at) == 1
+    text += "d"
+    grown = await service.complete("doc", text, len(text), Mode.LIST)
+    assert (grown.stale, grown.narrowed, len(decoded_at)) == (True, True, 1)  # no model: jedi would still be late
+    assert grown.candidates[0].label == "ledger" and grown.timings.jedi_wait_ms == 0.0
+    jedi.future.set_result(JediAnswer([JediName("ledger", "statement", "statement")], "name"))
+    text += "g"
+    again = await service.complete("doc", text, len(text), Mode.LIST)
+    assert (again.stale, again.narrowed, len(decoded_at)) == (False, False, 2)
+    assert [(c.label, c.kind) for c in again.candidates if c.kind == "name"][:1] == [("ledger", "name")]
+    service.close()
 
 
 async def test_at_a_name_the_list_s_own_model_decodes_while_jedi_works_and_frees_its_thread_meanwhile():
