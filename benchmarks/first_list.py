@@ -77,6 +77,7 @@ async def point(client, uri: str, text: str, gold: str, scenario: str, pace=(0.0
     an editor asks it (timed on the last); pace: (the pause, a key's interval, the rest) in seconds;
     ghost: the ghost text asked with each key too, as an editor with inline completions asks."""
     pause_s, pace_s, rest_s = pace
+    typed = min(typed, len(gold))  # a name of one character: that one typed
     opened = text[:-1] if scenario in ("typing", "shown") and text else text
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=opened))
