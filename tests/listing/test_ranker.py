@@ -330,6 +330,21 @@ def test_jedi_late_at_a_name_the_stale_list_narrows_while_jedi_works_on_it_and_i
     assert [(n.name, n.kind) for n in again.jedi.names] == [("total_price", "param")]
 
 
+def test_jedi_late_where_a_new_name_may_be_bound_the_stale_list_is_made_anew_for_the_files_names_it_lacks():
+    """At a statement's start a new list adds the file's 20 most counted names that extend what is
+    typed: `tally` (another function's, used once) is not among those for `t` (the `t0`... used
+    twice), so the list for `ta` is made again (with it), not narrowed from the list for `t` (`table`)."""
+    pending: Future = Future()
+    r = ListRanker(jedi=FixedJedi(pending), identifiers=IdentifierNgram())
+    engine, options = LocalCompleter.load(), Options(list_statement=False)
+    text = "def g():\n" + "".join(f"    t{i} = t{i}\n" for i in range(25)) + "    tally = 1\n\n\ndef f():\n    table = {}\n    t"
+    first = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
+    assert first.stale and "tally" not in {c.label for c in first.candidates}
+    text += "a"
+    grown = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
+    assert (grown.stale, grown.narrowed) == (True, False) and "tally" in {c.label for c in grown.candidates}
+
+
 def test_jedi_late_at_a_name_the_stale_list_is_made_anew_where_jedis_call_ended_or_looks_stuck():
     cancelled: Future = Future()
     cancelled.cancel()  # replaced by a newer call, say
