@@ -18,8 +18,7 @@ def log_answer(log: logging.Logger, mode: Mode, uri: str, position: types.Positi
     )
     if t.unfilled:  # the prompt would not fit the budget: it is prefilled off the keystroke
         steps += f", {t.unfilled} tokens left to prefill"
-    kind, typed = result.position
-    where = f" at {'a typed' if typed else 'an' if kind[0] in 'aeiou' else 'a'} {kind}" if mode == Mode.LIST else ""
+    where = _where(result.position) if mode == Mode.LIST else ""
     if mode == Mode.LIST and result.position[0] == "prose":
         where, steps = " in a comment or a docstring", "nothing listed"
     log.info(
@@ -37,3 +36,12 @@ def log_answer(log: logging.Logger, mode: Mode, uri: str, position: types.Positi
         t.passes,
         len(result.candidates),
     )
+
+
+def _where(position: tuple[str, bool]) -> str:
+    """Where a list was asked, for its log line.
+
+    Example: _where(("attribute", False)) == " at an attribute"; _where(("name", True)) == " at a typed name"
+    """
+    kind, typed = position
+    return f" at {'a typed' if typed else 'an' if kind[0] in 'aeiou' else 'a'} {kind}"
