@@ -337,7 +337,11 @@ def test_jedi_late_where_a_new_name_may_be_bound_the_stale_list_is_made_anew_for
     pending: Future = Future()
     r = ListRanker(jedi=FixedJedi(pending), identifiers=IdentifierNgram())
     engine, options = LocalCompleter.load(), Options(list_statement=False)
-    text = "def g():\n" + "".join(f"    t{i} = t{i}\n" for i in range(25)) + "    tally = 1\n\n\ndef f():\n    table = {}\n    t"
+    text = (
+        "def g():\n"
+        + "".join(f"    t{i} = t{i}\n" for i in range(25))
+        + "    tally = 1\n\n\ndef f():\n    table = {}\n    t"
+    )
     first = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
     assert first.stale and "tally" not in {c.label for c in first.candidates}
     text += "a"
