@@ -20,8 +20,9 @@ At a name, jedi's first answer at a new place often comes after the list's short
 scope before, from the end of the model's decode); the list then takes the names jedi gave last
 in the same scope (`text/scopes.py`), or at the module's level when the document was opened, and
 is stale: while jedi's call for the name works, the next keystroke narrows it (a new list would be
-as stale), and once jedi has answered it is computed again. Those differ from the names here by a few locals at most, which the file's
-own names that extend what is typed (`IdentifierNgram.names`) and the model's lexemes find.
+as stale), and once jedi has answered it is computed again. Those differ from the names here by
+a few locals at most, which the file's own names that extend what is typed
+(`IdentifierNgram.names`) and the model's lexemes find.
 None kept (a file just opened), or no names (jedi's parser lost): those read from the text
 (`scope_names.read_names`), and the file's only where a new name may be bound (`may_be_new`).
 
@@ -303,11 +304,6 @@ class ListRanker:
             return None
         if (asked.listing.jedi is None or asked.listing.stale) and use_jedi and not _working(jedi):
             return None  # jedi had no answer in time then: it may have one now (while it works, a new list would not)
-        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
-        if asked.listing.stale and may_be_new(line):  # the file's names a new list adds (`_nearby`), all in it?
-            nearby = self._nearby(key, text, cursor, typed_name(line), position[0])
-            if not set(nearby) <= {c.label for c in asked.listing.unmixed}:
-                return None
         if cursor == asked.cursor:  # asked again where nothing changed (after a speculative list, say)
             return replace(asked.listing, timings=Timings(), narrowed=True) if text == asked.text else None
         added = typed_since(asked.text, asked.cursor, text, cursor)
@@ -318,6 +314,12 @@ class ListRanker:
         ):
             return None  # not the same name growing
         last = asked.listing
+        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+        if last.stale and may_be_new(line):  # the file's names a new list adds (`_nearby`): all in the last?
+            if not set(self._nearby(key, text, cursor, typed_name(line), position[0])) <= {
+                c.label for c in last.unmixed
+            }:
+                return None
         items = offered(last.unmixed, text, cursor)
         if not items and not last.complete:
             return None  # nothing known extends it (at most the name typed whole): the model may guess a new one
