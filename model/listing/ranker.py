@@ -316,9 +316,8 @@ class ListRanker:
         last = asked.listing
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         if last.stale and may_be_new(line):  # the file's names a new list adds (`_nearby`): all in the last?
-            if not set(self._nearby(key, text, cursor, typed_name(line), position[0])) <= {
-                c.label for c in last.unmixed
-            }:
+            nearby = self._nearby(key, text, cursor, typed_name(line), position[0])
+            if not set(nearby) <= {c.label for c in last.unmixed}:
                 return None
         items = offered(last.unmixed, text, cursor)
         if not items and not last.complete:
