@@ -13,7 +13,7 @@ class Limits:
     document_chars: int = 0  # characters of all of a session's open documents together; 0: no limit
     models: int = 0  # model hosts loaded at once in the process; 0: no limit
     # the longest any list asked for waits for jedi, whatever a session's settings ask; 0: no limit (a list
-    # speculated in a pause waits up to ranker.STUCK_MS, on the event loop: no request or thread waits with it)
+    # speculated in a pause waits up to candidates.STUCK_MS, on the event loop: no request or thread waits with it)
     jedi_ms: int = 0
 
     def jedi(self, ms: int) -> int:

@@ -20,7 +20,8 @@ At a name, jedi's first answer at a new place often comes after the list's short
 scope before, from the end of the model's decode); the list then takes the names jedi gave last
 in the same scope (`text/scopes.py`), or at the module's level when the document was opened, and
 is stale: while jedi's call for the name works, the next keystroke narrows it (a new list would be
-as stale), and once jedi has answered it is computed again. Those differ from the names here by
+as stale), and once jedi has answered its names are scored into it where it was made, the model's
+lexemes kept (no decode: `_refreshed`). Those differ from the names here by
 a few locals at most, which the file's own names that extend what is typed
 (`IdentifierNgram.names`) and the model's lexemes find.
 None kept (a file just opened), or no names (jedi's parser lost): those read from the text
@@ -43,24 +44,21 @@ from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Result, Timings, offered, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.keywords import keywords_misplaced
-from nib.model.text.lexeme import may_be_new, position_kind, typed_name, unnamed
+from nib.model.text.lexeme import may_be_new, position_kind, typed_name
 from nib.model.text.prose import Checkpoint, in_prose
 
+from .candidates import gather, working
 from .corrections import mixed
 from .identifiers import IdentifierNgram, tokens
 from .jedi import WHOLE, JediAnswer, JediCompleter
 from .jedi_futures import deadline, wait
 from .listed import AskedList, Listing
 from .mixing import WEIGHTS, Weights
-from .scope_names import ScopeNames, read_modules, read_names
+from .scope_names import ScopeNames
 
 # jedi late at a name, a character typed: the file's names that extend it are scored too, most counted first:
 # the locals jedi would give, beyond the list model's short window (nothing typed: most counted; unmeasured)
 NEARBY = 20
-# After `.` a jedi still working this long after it was asked is taken as stuck (a huge module, say):
-# the list then offers the model's guesses, as for a jedi that failed, rather than nothing ever. A
-# list speculated in a pause waits this long for jedi too (`CompletionService._await_jedi`).
-STUCK_MS = 2000
 
 
 class ListRanker:
@@ -133,7 +131,7 @@ class ListRanker:
         """
         typed = typed_name(text[text.rfind("\n", 0, cursor) + 1 : cursor])
         position = _position(text, cursor)
-        narrowed = self.narrow(engine, key, text, cursor, options, use_jedi, position, jedi)
+        narrowed = self.narrow(engine, key, text, cursor, options, use_jedi, position, jedi, cancel, project)
         if narrowed is not None:
             return narrowed
         if not use_jedi:
@@ -143,7 +141,7 @@ class ListRanker:
         else:
             until = time.monotonic()
         try:
-            result, answer, stale = self._steps(
+            result, answer, stale = gather(
                 engine,
                 Request(text, cursor, Mode.LIST, options, cancel, project, doc=key),
                 jedi,
@@ -211,7 +209,7 @@ class ListRanker:
         elsewhere: the last list narrowed (the whole answer), or at a name the model's own lexemes
         (`complete`'s decoded), or after `.` and in imports, where jedi's names are the list, no
         candidates: the prompt prefilled, which `complete` then reuses. jedi: its future for this list (`ask_jedi`)."""
-        narrowed = self.narrow(engine, key, text, cursor, options, True, _position(text, cursor), jedi)
+        narrowed = self.narrow(engine, key, text, cursor, options, True, _position(text, cursor), jedi, cancel, project)
         if narrowed is not None:
             return narrowed
         if not self.jedi_first(text, cursor):
@@ -220,66 +218,6 @@ class ListRanker:
         with timings.stage("prefill"):
             engine.warm(text, cursor, options, project, cancel, key)
         return Result([], timings)
-
-    @staticmethod
-    def _steps(
-        engine: LocalCompleter,
-        request: Request,
-        jedi: Future | None,
-        until: float,
-        jedi_first: bool,
-        in_scope,
-        nearby,
-        decoded: Result | None = None,
-    ) -> tuple[Result, JediAnswer | None, bool]:
-        """The engine's candidates, jedi's answer, and whether that answer is stale: at a name, where
-        jedi had none by `until` (late, failed, or no names where it has some), those it gave last in
-        the scope (in_scope()) completed from the text, or the text's alone (`read_names`). After `.`
-        with jedi late (answer None; at `import t` the modules read, stale), the list is the file's own
-        (nearby(), which joins the model's guesses where jedi failed or knows nothing of the object).
-        jedi first where its names are likely the whole truth; elsewhere the model decodes while
-        jedi works."""
-        timings = Timings()
-        if jedi_first:
-            if decoded is not None:  # the prompt prefilled while the caller waited for jedi
-                timings = timings.add(decoded.timings)
-            with timings.stage("jedi_wait"):
-                answer = wait(jedi, until, request.cancel)
-            if answer is None and jedi is not None and jedi.done():
-                answer = wait(jedi, 0.0)  # it answered just now
-            # where jedi has no names (late, failed, off) at `import t`: the modules that exist, stale
-            read = read_modules(request.text, request.cursor) if answer is None or not answer.names else None
-            if answer is None and _working(jedi):  # where jedi knows better: only what the file shows, asked again
-                o = request.options
-                statement = engine.last_statement(request.text, request.cursor, o) if o.list_statement else None
-                used = [n.name for n in read.names] if read else nearby()
-                shown = engine.score_names(request, used) if used else Result([])
-                items = shown.candidates + ([statement] if statement else [])
-                return Result(items, timings.add(shown.timings)), read, read is not None
-            stale = read is not None
-            answer = read if stale else answer
-            names = [n.name for n in answer.names] if answer is not None else []
-            if answer is None or not answer.confident:  # jedi failed or knows nothing here: what the file shows too
-                names += [n for n in nearby() if n not in names]
-            confident = answer is not None and answer.confident and not stale  # (the model's guesses join modules)
-            result = engine.list(request, names or None, names_only=confident)
-            return Result(result.candidates, timings.add(result.timings)), answer, stale
-        result = decoded if decoded is not None else engine.list(request)
-        with timings.stage("jedi_wait"):
-            answer = wait(jedi, until, request.cancel)
-        line = request.text[request.text.rfind("\n", 0, request.cursor) + 1 : request.cursor]
-        # none in time, or no names where jedi has some (its parser lost its way: `return HTML(f` in one file)
-        stale = jedi is not None and (answer is None or not (answer.names or unnamed(line)))
-        if stale:  # jedi's names kept for the scope, or none (a file just opened), completed from the text
-            answer = read_names(request.text, request.cursor, in_scope())
-        names = [n.name for n in answer.names] if answer is not None else []
-        if stale and may_be_new(line):  # a new name: often one the file binds elsewhere
-            listed = set(names)
-            names += [n for n in nearby() if n not in listed]
-        if names:
-            named = engine.score_names(request, names)
-            result = Result(result.candidates + named.candidates, result.timings.add(named.timings))
-        return Result(result.candidates, timings.add(result.timings)), answer, stale
 
     def narrow(
         self,
@@ -291,28 +229,32 @@ class ListRanker:
         use_jedi: bool,
         position: tuple[str, bool],
         jedi: Future | None = None,
+        cancel=None,
+        project: Project | None = None,
     ) -> Listing | None:
         """The last list of this document, narrowed to the name typed since (`offered`) and
         mixed again; None when the edit since was not a name growing, or where a new request
         may find more (the model's own new names, once nothing known is left; jedi's, once its
-        call for this name, jedi, is no longer working where the last list was made without it)."""
+        call for this name, jedi, is no longer working where the last list was made without it,
+        unless its answer can be mixed into that list: `_refreshed`)."""
         asked = self._asked.get(key)
         if asked is None or asked.use_jedi != use_jedi or cursor < asked.cursor:
             return None
         window = asked.options.context_tokens if cursor > asked.cursor else options.context_tokens  # grown: any
         if asked.options != replace(options, context_tokens=window):
             return None
-        if (asked.listing.jedi is None or asked.listing.stale) and use_jedi and not _working(jedi):
-            return None  # jedi had no answer in time then: it may have one now (while it works, a new list would not)
+        if not _same_name(asked, text, cursor):
+            return None
+        timings = Timings()
+        if (asked.listing.jedi is None or asked.listing.stale) and use_jedi and not working(jedi):
+            # jedi had no answer in time then: it may have one now (while it works, a new list would not)
+            refreshed = self._refreshed(engine, key, asked, jedi, cancel, project)
+            if refreshed is None:
+                return None
+            self._asked[key] = asked = refreshed
+            timings = refreshed.listing.timings
         if cursor == asked.cursor:  # asked again where nothing changed (after a speculative list, say)
-            return replace(asked.listing, timings=Timings(), narrowed=True) if text == asked.text else None
-        added = typed_since(asked.text, asked.cursor, text, cursor)
-        if (
-            added is None
-            or typed_name(added) != added
-            or cursor - len(typed_name(text, asked.name_start, cursor)) != asked.name_start
-        ):
-            return None  # not the same name growing
+            return replace(asked.listing, timings=timings, narrowed=True)
         last = asked.listing
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         if last.stale and may_be_new(line):  # the file's names a new list adds (`_nearby`): all in the last?
@@ -330,9 +272,36 @@ class ListRanker:
         if statement is None:  # no ghost text asked here yet: the last one, if it is being typed through
             statement = next((c for c in last.candidates if c.kind == "statement" and c.extends(text, cursor)), None)
         shown = ranked + ([statement] if statement else [])
-        listing = Listing(shown, Timings(), last.jedi, position, items, probs, narrowed=True, stale=last.stale)
+        listing = Listing(shown, timings, last.jedi, position, items, probs, narrowed=True, stale=last.stale)
         self._asked[key] = AskedList(text, cursor, asked.name_start, options, use_jedi, listing)
         return listing
+
+    def _refreshed(
+        self, engine: LocalCompleter, key: str, asked: AskedList, jedi: Future | None, cancel, project
+    ) -> AskedList | None:
+        """The list asked, made at a name while jedi was late (stale), made again where it was with
+        jedi's answer, now in, and without the model's decode: its own lexemes stay as they were
+        scored there (narrowing reads them there too), and jedi's names are scored in their place
+        (those scored already keep their scores), as a new list would have them. None where jedi
+        has no names (it failed, or its parser lost its way), after `.` and in imports (no model's
+        decode to spare there), or where the last list was made without jedi."""
+        last = asked.listing
+        if not last.stale or last.position[0] in WHOLE or jedi is None or not jedi.done():
+            return None
+        answer = wait(jedi, 0.0)
+        if answer is None or not answer.names:
+            return None
+        names = [n.name for n in answer.names]
+        scored = {c.label: c for c in last.unmixed if c.kind == "name"}
+        request = Request(asked.text, asked.cursor, Mode.LIST, asked.options, cancel, project, doc=key)
+        named = engine.score_names(request, [n for n in names if n not in scored])
+        own = [c for c in last.unmixed if c.kind != "name"]
+        kept = [scored[n] for n in dict.fromkeys(names) if n in scored]
+        statement = [c for c in last.candidates if c.kind == "statement"]
+        result = Result(own + kept + named.candidates + statement, named.timings)
+        listing = self._mix(key, asked.text, asked.cursor, result, answer, last.position, stale=False)
+        self.scopes.remember(key, asked.text, asked.cursor, answer)
+        return replace(asked, listing=listing)
 
     def open_names(self, key: str, text: str, path: str | None = None) -> None:
         """A newly opened document: jedi asked for the names at its module's level (parsing it
@@ -382,9 +351,13 @@ class ListRanker:
         self.scopes.forget(key)
 
 
-def _working(jedi: Future | None) -> bool:
-    """Whether jedi is still on this call, and not for so long that it looks stuck (STUCK_MS)."""
-    return jedi is not None and not jedi.done() and time.monotonic() < deadline(STUCK_MS, jedi)
+def _same_name(asked: AskedList, text: str, cursor: int) -> bool:
+    """Whether text and cursor are those the list was asked at, or its name grown since by typing on."""
+    if cursor == asked.cursor:
+        return text == asked.text
+    added = typed_since(asked.text, asked.cursor, text, cursor)
+    grown = typed_name(text, asked.name_start, cursor)
+    return added is not None and typed_name(added) == added and cursor - len(grown) == asked.name_start
 
 
 def _position(text: str, cursor: int) -> tuple[str, bool]:

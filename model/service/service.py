@@ -29,10 +29,11 @@ from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Result, Timings
 from nib.model.errors import Cancelled
+from nib.model.listing.candidates import STUCK_MS
 from nib.model.listing.ghost import ghost_first
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediCompleter
-from nib.model.listing.ranker import STUCK_MS, Listing, ListRanker
+from nib.model.listing.ranker import Listing, ListRanker
 from nib.model.text.lexeme import attribute_may_start, name_may_start
 
 from .config import Config

@@ -7,9 +7,10 @@ from concurrent.futures import Future
 from nib.model.completion.local import LocalCompleter
 from nib.model.completion.request import Options
 from nib.model.completion.result import Candidate, Result, Timings
+from nib.model.listing.candidates import STUCK_MS
 from nib.model.listing.identifiers import IdentifierNgram
 from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
-from nib.model.listing.ranker import STUCK_MS, ListRanker
+from nib.model.listing.ranker import ListRanker
 from nib.model.listing.scope_names import SCOPES_KEPT
 
 
@@ -308,26 +309,41 @@ def test_jedi_late_at_a_name_takes_the_names_it_gave_last_in_the_same_function()
     assert sorted(c.label for c in listing.candidates if c.kind == "name") == ["total"]
 
 
-def test_jedi_late_at_a_name_the_stale_list_narrows_while_jedi_works_on_it_and_is_made_anew_once_it_answered():
+def test_jedi_late_at_a_name_the_stale_list_narrows_while_jedi_works_and_takes_its_answer_once_in():
     """Typing on into a name while jedi's call for it works: a new list would be as stale as the last,
     so the last is narrowed (no model), still stale (incomplete); once jedi has answered, the next key
-    computes the list with jedi's names."""
+    mixes jedi's names into the last list (scored where the name starts, no decode): the list that
+    would have been made there with jedi's answer in time, narrowed."""
     pending: Future = Future()
     r = ListRanker(jedi=FixedJedi(pending), identifiers=IdentifierNgram())
     engine, options = LocalCompleter.load(), Options(list_statement=False)
-    text = "def checkout(cart, total_price):\n    x = t"
-    first = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
+    decodes = []
+    engine.list = lambda request, *a, **k: (
+        decodes.append(request.cursor) or LocalCompleter.list(engine, request, *a, **k)
+    )
+    start = "def checkout(cart, total_price):\n    x = t"
+    first = r.complete(engine, start, len(start), options, key="a", name_jedi_ms=0, jedi=pending)
     assert first.stale and not first.narrowed
     assert sorted(c.label for c in first.candidates if c.kind == "name") == ["total_price", "tuple", "type"]
-    text += "o"
+    text = start + "o"
     grown = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
     assert (grown.stale, grown.narrowed, grown.complete) == (True, True, False)
     assert [c.label for c in grown.candidates if c.kind == "name"] == ["total_price"]
-    pending.set_result(JediAnswer([JediName("total_price", "param", "param")], "name"))  # jedi answers now
+    names = [JediName("total_price", "param", "param"), JediName("totals_by_day", "statement", "statement")]
+    pending.set_result(JediAnswer(names, "name"))  # jedi answers now: one name the stale list lacked
     text += "t"
     again = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
-    assert (again.stale, again.narrowed) == (False, False)
-    assert [(n.name, n.kind) for n in again.jedi.names] == [("total_price", "param")]
+    assert (again.stale, again.narrowed, decodes) == (False, True, [len(start)])
+    assert [(n.name, n.kind) for n in again.jedi.names] == [("total_price", "param"), ("totals_by_day", "statement")]
+    # the same as a list made at `t` with jedi's answer in time, then narrowed to `tot`
+    in_time = ListRanker(jedi=FixedJedi(pending), identifiers=IdentifierNgram())
+    in_time.complete(engine, start, len(start), options, key="a", name_jedi_ms=0, jedi=pending)
+    made = in_time.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
+    assert made.narrowed and not made.stale
+    assert [(c.label, c.kind, round(c.score, 6)) for c in again.candidates] == [
+        (c.label, c.kind, round(c.score, 6)) for c in made.candidates
+    ]
+    assert {"total_price", "totals_by_day"} <= {c.label for c in again.candidates}
 
 
 def test_jedi_late_where_a_new_name_may_be_bound_the_stale_list_is_made_anew_for_the_files_names_it_lacks():
@@ -413,7 +429,7 @@ def test_an_indented_line_is_the_modules_level_only_under_a_line_that_opens_a_bl
 def test_after_a_dot_a_jedi_stuck_past_its_time_gives_the_models_guesses(monkeypatch):
     stuck: Future = Future()
     r = ListRanker(jedi=FixedJedi(stuck), identifiers=IdentifierNgram())
-    monkeypatch.setattr("nib.model.listing.ranker.STUCK_MS", 0)
+    monkeypatch.setattr("nib.model.listing.candidates.STUCK_MS", 0)
     listing = r.complete(LocalCompleter.load(), TEXT, len(TEXT), Options(list_statement=False), key="a", jedi_ms=50)
     assert listing.candidates and {c.kind for c in listing.candidates} == {"token"}
 

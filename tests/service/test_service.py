@@ -271,7 +271,7 @@ class _OneCallJedi(JediCompleter):
         return self.future
 
 
-async def test_typing_on_into_a_name_while_jedi_works_narrows_the_stale_list_and_jedis_answer_makes_it_anew():
+async def test_typing_on_into_a_name_while_jedi_works_narrows_the_stale_list_and_jedis_answer_joins_it_undecoded():
     jedi = _OneCallJedi()
     service = await _two_models(jedi, 200)
     decoded_at = _watch_decodes(service)
@@ -285,7 +285,8 @@ async def test_typing_on_into_a_name_while_jedi_works_narrows_the_stale_list_and
     jedi.future.set_result(JediAnswer([JediName("ledger", "statement", "statement")], "name"))
     text += "g"
     again = await service.complete("doc", text, len(text), Mode.LIST)
-    assert (again.stale, again.narrowed, len(decoded_at)) == (False, False, 2)
+    assert (again.stale, again.narrowed, len(decoded_at)) == (False, True, 1)  # jedi's names scored, no decode
+    assert [(n.name, n.kind) for n in again.jedi.names] == [("ledger", "statement")]
     assert [(c.label, c.kind) for c in again.candidates if c.kind == "name"][:1] == [("ledger", "name")]
     service.close()
 
