@@ -22,7 +22,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from nib.model.completion.result import Candidate, Timings
-from nib.model.listing.jedi import JediAnswer, JediName
+from nib.model.listing.jedi_answers import JediAnswer, JediName
 from nib.model.listing.ranker import Listing
 from nib.server.convert import completion_list
 from nib.server.documents import Document

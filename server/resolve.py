@@ -20,7 +20,7 @@ import attrs
 from lsprotocol import types
 
 from nib.model.completion.request import Mode
-from nib.model.listing.jedi import Description
+from nib.model.listing.jedi_answers import Description
 
 from .paths import file_path
 from .session import NibServer

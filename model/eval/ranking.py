@@ -24,7 +24,7 @@ import numpy as np
 
 from nib.model.completion.result import Candidate
 from nib.model.listing.corrections import mixed
-from nib.model.listing.jedi import JediName
+from nib.model.listing.jedi_answers import JediName
 from nib.model.listing.mixing import WEIGHTS, Weights, key_name
 from nib.model.progress import Progress
 

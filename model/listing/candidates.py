@@ -13,7 +13,7 @@ from nib.model.completion.request import Request
 from nib.model.completion.result import Result, Timings
 from nib.model.text.lexeme import may_be_new, unnamed
 
-from .jedi import JediAnswer
+from .jedi_answers import JediAnswer
 from .jedi_futures import deadline, wait
 from .scope_names import read_modules, read_names
 

@@ -25,7 +25,7 @@ from functools import lru_cache
 from nib.model.completion.result import Candidate
 from nib.model.text.lines import LINE_BREAK
 
-from .jedi import JediName
+from .jedi_answers import JediName
 from .mixing import WEIGHTS_FILE, Weights, combine
 
 FEATURES = ("builtin_unused", "recent", "nearby", "param", "variable", "keyword")

@@ -19,7 +19,7 @@ from dataclasses import replace
 from nib.model.completion.result import Candidate
 from nib.model.text.lexeme import typed_name
 
-from .jedi import WHOLE
+from .jedi_answers import WHOLE
 from .ranker import Listing
 
 _NAME_HEAD = re.compile(r"\w*")

@@ -1,17 +1,16 @@
 """jedi's names at the cursor: the names static analysis knows are valid there.
 
-jedi runs in a worker process of its own (`jedi_worker.py`, one JSON line per
-request and per answer over its stdin and stdout). A process, not a thread: jedi
-is pure Python and would hold the GIL against the event loop and the decoder (a
-`$/cancelRequest` was seen to arrive late while jedi loaded its stubs); in a
-process it runs beside the model on the second core. A plain subprocess rather
-than multiprocessing, whose "spawn" re-runs the parent's main script.
+jedi runs in a worker process of its own (`jedi_worker.py`, one JSON line per request and per answer
+over its stdin and stdout). A process, not a thread: jedi is pure Python and would hold the GIL
+against the event loop and the decoder (a `$/cancelRequest` was seen to arrive late while jedi
+loaded its stubs); in a process it runs beside the model on the second core. A plain subprocess
+rather than multiprocessing, whose "spawn" re-runs the parent's main script.
 
-`ask` returns a future at once; the list (`ranker.py`) waits for it within its budget.
-When jedi is slow or fails there is no answer in time, and the list does without it (what it
-offers then: `ranker.py`): static analysis makes the list better, it never makes a request fail.
-A line on the worker's stdout that is not an answer is logged and skipped; when the worker
-ends (or cannot be heard), its calls fail at once and the next call starts another.
+`ask` returns a future at once; the list (`ranker.py`) waits for it within its budget. When jedi is
+slow or fails there is no answer in time, and the list does without it (what it offers then:
+`ranker.py`): static analysis makes the list better, it never makes a request fail. A line on the
+worker's stdout that is not an answer is logged and skipped; when the worker ends (or cannot be
+heard), its calls fail at once and the next call starts another.
 """
 
 from __future__ import annotations
@@ -28,10 +27,10 @@ import time
 from collections import OrderedDict
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 
 from nib.model.text.lexeme import typed_name
 
+from .jedi_answers import Description, JediAnswer, JediName
 from .jedi_futures import Asked, copy, done, failed, failed_with, fresh
 
 log = logging.getLogger("nib.jedi")
@@ -51,36 +50,6 @@ def worker_command() -> list[str]:
     """jedi's worker process; NIB_JEDI_WORKER replaces it (the tests' late jedi)."""
     override = os.environ.get("NIB_JEDI_WORKER")
     return shlex.split(override) if override else WORKER
-
-
-@dataclass(frozen=True)
-class JediName:
-    name: str  # as inserted: a keyword argument ends in "="
-    kind: str  # jedi's type: module, class, instance, function, param, keyword, property, statement, path
-    detail: str
-
-
-# Where jedi's names are the whole list (after `.`, in an import): nothing of the model's is invented there
-WHOLE = ("attribute", "import")
-
-
-@dataclass(frozen=True)
-class JediAnswer:
-    names: list[JediName]
-    position: str  # attribute | import | kwarg | name (text.lexeme.position_kind)
-
-    @property
-    def confident(self) -> bool:
-        """After `.` or in an import, a non-empty list of jedi's names is the whole truth."""
-        return bool(self.names) and self.position in WHOLE
-
-
-@dataclass(frozen=True)
-class Description:
-    """What jedi says of a name it completes (an editor's item resolved): "" where it has nothing."""
-
-    signature: str  # the first, e.g. `area(w, h=2)`
-    doc: str  # the docstring, without its signatures
 
 
 class JediCompleter:
@@ -148,6 +117,10 @@ class JediCompleter:
             future.add_done_callback(lambda f: self._remember(self._memo, MEMO_SIZE, key, f))
         return future
 
+    def idle(self) -> bool:
+        """Whether the worker is on no call: one asked now starts at once."""
+        return self._busy is None or self._busy.done()
+
     def describe(self, text: str, cursor: int, name: str, path: str | None = None, environment: str = "") -> Future:
         """A future of jedi's Description of name, completed at cursor (the start of the name). A
         background call (`ask`): it waits behind a list's call waiting for the worker, though a
@@ -184,7 +157,7 @@ class JediCompleter:
     def warm(self) -> None:
         """Start the worker and load jedi and the builtins' stubs ahead of the first request (about a second)."""
         with self._lock:
-            if self._busy is None or self._busy.done():
+            if self.idle():
                 self._submit(_call("import os\nos.", 13, None))
 
     def wait_idle(self, timeout: float | None = None) -> None:
@@ -278,13 +251,13 @@ class JediCompleter:
         self._waiting.clear()
 
     def _start(self) -> None:
-        # stdin/stdout are the worker's channel, so jedi's output can never reach the LSP stream;
-        # its stderr is the server's log. When the server ends, the worker reads EOF and ends too.
-        # Requests and answers are ASCII JSON; errors="replace" turns stray bytes into a line _read skips.
-        # jedi runs a Python of its own for compiled modules, not isolated (no -I): without
-        # VIRTUAL_ENV and CONDA_PREFIX it is nib's own Python, not theirs (and their `.pth` files'
-        # code; `jedi.environment` is read, not run), and without PYTHON* variables it imports
-        # nothing from a PYTHONPATH folder (a `sitecustomize.py`, a compiled module).
+        # stdin/stdout are the worker's channel, so jedi's output can never reach the LSP stream; its stderr
+        # is the server's log. When the server ends, the worker reads EOF and ends too. Requests and answers
+        # are ASCII JSON; errors="replace" turns stray bytes into a line _read skips.
+        # jedi runs a Python of its own for compiled modules, not isolated (no -I): without VIRTUAL_ENV and
+        # CONDA_PREFIX it is nib's own Python, not theirs (and their `.pth` files' code; `jedi.environment` is
+        # read, not run), and without PYTHON* variables it imports nothing from a PYTHONPATH folder (a
+        # `sitecustomize.py`, a compiled module).
         env = {
             k: v
             for k, v in os.environ.items()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from nib.model.errors import Cancelled
 
 if TYPE_CHECKING:
-    from .jedi import JediAnswer
+    from .jedi_answers import JediAnswer
 
 log = logging.getLogger("nib.jedi")
 POLL_S = 0.02  # how often a wait for jedi checks whether its request was cancelled

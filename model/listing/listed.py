@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from nib.model.completion.request import Options
 from nib.model.completion.result import Candidate, Timings
 
-from .jedi import JediAnswer
+from .jedi_answers import JediAnswer
 
 
 @dataclass

@@ -44,13 +44,14 @@ from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Result, Timings, offered, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.keywords import keywords_misplaced
-from nib.model.text.lexeme import may_be_new, position_kind, typed_name
+from nib.model.text.lexeme import may_be_new, position_kind, typed_name, unnamed
 from nib.model.text.prose import Checkpoint, in_prose
 
 from .candidates import gather, working
 from .corrections import mixed
 from .identifiers import IdentifierNgram, tokens
-from .jedi import WHOLE, JediAnswer, JediCompleter
+from .jedi import JediCompleter
+from .jedi_answers import WHOLE, JediAnswer
 from .jedi_futures import deadline, wait
 from .listed import AskedList, Listing
 from .mixing import WEIGHTS, Weights
@@ -106,6 +107,21 @@ class ListRanker:
         nor in a list the user asked for (asked: it waits for jedi as after `.`)."""
         kind = _position(text, cursor)[0]
         return kind in WHOLE or not asked and kind == "name" and self.scopes.answered_in(key, text, cursor)
+
+    def ask_ahead(self, text: str, cursor: int, path: str | None = None) -> Future | None:
+        """jedi asked now for the attributes after the name that ends at cursor, where the file uses
+        it as a receiver (`kwargs.get` elsewhere: `IdentifierNgram.receiver_used`): if `.` is typed
+        next, its list finds jedi's answer made or on the way (the same call: `JediCompleter.ask`)
+        instead of waiting for jedi from that key (50-100 ms for an object's attributes here). Only
+        while jedi is idle, so a call made in vain (the name goes on, or no `.` comes) delays no list's
+        call that is waiting already; not at a name being bound (`def f`) nor in an import."""
+        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
+        after = text[cursor : cursor + 1]
+        if not typed_name(line) or after == "." or typed_name(after) or unnamed(line):
+            return None
+        if position_kind(line) == "import" or not self.jedi.idle() or not self.identifiers.receiver_used(text, cursor):
+            return None
+        return self.jedi.ask(text[:cursor] + "." + text[cursor:], cursor + 1, path, environment=self.environment)
 
     def complete(
         self,

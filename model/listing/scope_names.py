@@ -20,7 +20,7 @@ from nib.model.text.local_kinds import local_kinds
 from nib.model.text.module_names import module_names
 from nib.model.text.scopes import at_module_level, enclosing_scopes
 
-from .jedi import JediAnswer, JediName
+from .jedi_answers import JediAnswer, JediName
 
 SCOPES_KEPT = 8  # per document: the scopes whose names jedi gave last (the module's level besides)
 MODULE: tuple[str, ...] = ()  # the module's level, as enclosing_scopes says it

@@ -121,6 +121,8 @@ class CompletionService:
                         return Listing([], Timings(), None, ("prose", False))
                     result, waited = await self._listed(host, doc, text, cursor, path, invoked, by_statement)
                     result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
+                    if self.config.jedi:  # a receiver typed whole: its attributes, in case `.` comes next
+                        self.ranker.ask_ahead(text, cursor, path)
                     return self._as_shown(result, doc, text, cursor)
                 listed_s = await self.scheduler.after_list(doc, text, cursor)  # the list asked beside it answers first
                 request = Request(
@@ -285,12 +287,11 @@ class CompletionService:
         starts = name_may_start(line) or (rested and attribute_may_start(line))
         if host is None or host.engine is None or not starts or self.ranker.in_prose(doc, text, cursor):
             return
-        engine = host.engine
         jedi = asyncio.ensure_future(self._await_jedi(text, cursor, path, speculative=True))
 
         def work(cancel):
             try:
-                self._list(engine, doc, text, cursor, cancel, jedi.result()[0], path, self._list_prompt(doc))
+                self._list(host.engine, doc, text, cursor, cancel, jedi.result()[0], path, self._list_prompt(doc))
             except Cancelled:
                 pass
             except Exception:  # speculation is an optimisation: never let it fail anything
@@ -366,9 +367,8 @@ class CompletionService:
         return self.project.block(path, text, cursor, p.project_tokens * CHARS_PER_TOKEN, p.recent)
 
     def opened(self, doc: str, text: str, path: str | None) -> None:
-        """A newly opened document: count its identifiers (they count in the other files' lists),
-        and ask jedi for its module's names now (it parses the file meanwhile), so that its first
-        lists find jedi's parse cached and names to rank while jedi is late."""
+        """A newly opened document: count its identifiers (they count in the other files' lists), and ask jedi for
+        its module's names now (it parses the file meanwhile): its first lists find jedi's parse cached and names."""
         host = self.list_model.loading or self.list_model.serving
         if host is not None:
             host.worker.submit(self.ranker.identifiers.around, doc, text, None)

@@ -9,7 +9,8 @@ from nib.model.completion.result import Candidate, Result, Timings
 from nib.model.listing import corrections
 from nib.model.listing.corrections import CHARS, FEATURES, corrected, features, last_used, mixed
 from nib.model.listing.identifiers import IdentifierNgram
-from nib.model.listing.jedi import JediCompleter, JediName
+from nib.model.listing.jedi import JediCompleter
+from nib.model.listing.jedi_answers import JediName
 from nib.model.listing.mixing import WEIGHTS, Weights
 from nib.model.listing.ranker import ListRanker
 

@@ -8,7 +8,8 @@ import time
 
 from fixtures import SLOW_JEDI, package_environment
 
-from nib.model.listing.jedi import RETRY_S, Description, JediAnswer, JediCompleter
+from nib.model.listing.jedi import RETRY_S, JediCompleter
+from nib.model.listing.jedi_answers import Description, JediAnswer
 
 
 def test_jedi_worker_answers_fails_cleanly_and_restarts():

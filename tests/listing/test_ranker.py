@@ -9,7 +9,8 @@ from nib.model.completion.request import Options
 from nib.model.completion.result import Candidate, Result, Timings
 from nib.model.listing.candidates import STUCK_MS
 from nib.model.listing.identifiers import IdentifierNgram
-from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
+from nib.model.listing.jedi import JediCompleter
+from nib.model.listing.jedi_answers import JediAnswer, JediName
 from nib.model.listing.ranker import ListRanker
 from nib.model.listing.scope_names import SCOPES_KEPT
 
@@ -473,3 +474,46 @@ def test_a_keyword_jedi_gave_elsewhere_in_the_scope_does_not_keep_a_misplaced_on
     there = here + "\n    x = [f"
     listing = r.complete(engine, there, len(there), options, key="a", name_jedi_ms=0)
     assert listing.stale and sorted(c.label for c in listing.candidates if c.kind == "name") == ["f", "format"]
+
+
+class AskedJedi(JediCompleter):
+    """jedi that records the text before the cursor of each call, answered at once; idle while `free`."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked: list[str] = []
+        self.free = True
+
+    def ask(self, text, cursor, path=None, at_name_start=True, background=False, environment=""):
+        self.asked.append(text[:cursor])
+        return answered("get", "items")
+
+    def idle(self):
+        return self.free
+
+
+def test_a_receiver_typed_whole_has_jedi_asked_for_its_attributes_ahead_while_jedi_is_idle():
+    """`kwargs` typed where the file uses `kwargs.get`: jedi is asked for `kwargs.` at once, so that a
+    `.` typed next finds its answer on the way. Not where the name goes on after the cursor, where the
+    file shows no attribute of it, at a name being bound, in an import, or while jedi works."""
+    jedi = AskedJedi()
+    r = ListRanker(jedi=jedi, identifiers=IdentifierNgram())
+    body = "import os\n\n\ndef f(**kwargs):\n    kwargs.get('a')\n    os.path.join('b')\n    return "
+    for typed in ("kwargs", "os.path"):
+        text = body + typed
+        assert r.ask_ahead(text, len(text)) is not None
+        assert jedi.asked[-1] == text + "."
+    bound = body.removesuffix("return ") + "def kwargs"
+    no_attribute = "def f(**kwargs):\n    return kwargs"
+    not_ahead = [
+        (body + "kwargs_all", len(body) + 6),  # the name goes on after the cursor
+        (body + "kwargs.get", len(body) + 6),  # its `.` is there already
+        (no_attribute, len(no_attribute)),  # no `kwargs.` in the file
+        (bound, len(bound)),  # a name being bound
+        (body + "\nimport kwargs", len(body) + 14),  # an import
+    ]
+    asked = len(jedi.asked)
+    results = [r.ask_ahead(text, cursor) for text, cursor in not_ahead]
+    assert results == [None] * len(not_ahead) and len(jedi.asked) == asked
+    jedi.free = False  # a list's call in flight
+    assert r.ask_ahead(body + "kwargs", len(body) + 6) is None

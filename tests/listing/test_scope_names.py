@@ -1,6 +1,6 @@
 """The names jedi would give at a name, read from the text while it is late (`read_names`)."""
 
-from nib.model.listing.jedi import JediAnswer, JediName
+from nib.model.listing.jedi_answers import JediAnswer, JediName
 from nib.model.listing.scope_names import BUILTIN_KINDS, read_names
 
 TEXT = """import os

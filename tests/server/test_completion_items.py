@@ -6,7 +6,7 @@ from lsprotocol import types
 from pygls.protocol import default_converter
 
 from nib.model.completion.result import Candidate, Timings
-from nib.model.listing.jedi import JediAnswer, JediName
+from nib.model.listing.jedi_answers import JediAnswer, JediName
 from nib.model.listing.ranker import Listing
 from nib.server.convert import ITEMS_SENT, completion_list
 from nib.server.documents import Document

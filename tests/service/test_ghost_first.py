@@ -7,7 +7,8 @@ from concurrent.futures import Future
 from nib.model.completion.engine import EngineOptions
 from nib.model.completion.request import Mode, Options, Request
 from nib.model.completion.result import Candidate
-from nib.model.listing.jedi import JediAnswer, JediCompleter, JediName
+from nib.model.listing.jedi import JediCompleter
+from nib.model.listing.jedi_answers import JediAnswer, JediName
 from nib.model.service.config import Config
 from nib.model.service.hosts import Hosts, ModelKey
 from nib.model.service.service import CompletionService
