@@ -144,20 +144,6 @@ class IdentifierNgram:
         code = self._code_names(key, around, text, cursor)
         return [n for n, _ in used.most_common() if n.startswith(typed) and n in code and not keyword.iskeyword(n)]
 
-    @staticmethod
-    def receiver_used(text: str, cursor: int) -> bool:
-        """Whether the name or dotted name that ends at cursor (`kwargs`, `os.path`) is followed by
-        `.` and a name elsewhere in the text around the cursor: the file shows the object has attributes.
-
-        Example: IdentifierNgram.receiver_used("kw.get(1)\\nkw", 12) and not IdentifierNgram.receiver_used("kw(1)\\nkw", 8)
-        """
-        line_start = text.rfind("\n", 0, cursor) + 1
-        chain = _RECEIVER.search(text[max(line_start, cursor - RECEIVER_CHARS) : cursor] + ".")
-        if chain is None:
-            return False
-        pattern = r"[ \t]*\.[ \t]*".join(map(re.escape, IDENTIFIER.findall(chain.group(1))))
-        return re.search(rf"(?<![\w.]){pattern}[ \t]*\.[ \t]*[^\W\d]", _window(text, cursor)) is not None
-
     def _code_names(self, key: str, window: str, text: str, cursor: int) -> frozenset[str]:
         """The identifiers outside comments and docstrings (their words are prose) of the text from
         SCANNED above the cursor's line to BELOW after it, the line itself included, kept for the

@@ -117,10 +117,6 @@ class JediCompleter:
             future.add_done_callback(lambda f: self._remember(self._memo, MEMO_SIZE, key, f))
         return future
 
-    def idle(self) -> bool:
-        """Whether the worker is on no call: one asked now starts at once."""
-        return self._busy is None or self._busy.done()
-
     def describe(self, text: str, cursor: int, name: str, path: str | None = None, environment: str = "") -> Future:
         """A future of jedi's Description of name, completed at cursor (the start of the name). A
         background call (`ask`): it waits behind a list's call waiting for the worker, though a
@@ -157,7 +153,7 @@ class JediCompleter:
     def warm(self) -> None:
         """Start the worker and load jedi and the builtins' stubs ahead of the first request (about a second)."""
         with self._lock:
-            if self.idle():
+            if self._busy is None or self._busy.done():
                 self._submit(_call("import os\nos.", 13, None))
 
     def wait_idle(self, timeout: float | None = None) -> None:

@@ -44,7 +44,7 @@ from nib.model.completion.request import Mode, Options, Project, Request
 from nib.model.completion.result import Result, Timings, offered, typed_since
 from nib.model.errors import Cancelled
 from nib.model.text.keywords import keywords_misplaced
-from nib.model.text.lexeme import may_be_new, position_kind, typed_name, unnamed
+from nib.model.text.lexeme import may_be_new, position_kind, typed_name
 from nib.model.text.prose import Checkpoint, in_prose
 
 from .candidates import gather, working
@@ -107,21 +107,6 @@ class ListRanker:
         nor in a list the user asked for (asked: it waits for jedi as after `.`)."""
         kind = _position(text, cursor)[0]
         return kind in WHOLE or not asked and kind == "name" and self.scopes.answered_in(key, text, cursor)
-
-    def ask_ahead(self, text: str, cursor: int, path: str | None = None) -> Future | None:
-        """jedi asked now for the attributes after the name that ends at cursor, where the file uses
-        it as a receiver (`kwargs.get` elsewhere: `IdentifierNgram.receiver_used`): if `.` is typed
-        next, its list finds jedi's answer made or on the way (the same call: `JediCompleter.ask`)
-        instead of waiting for jedi from that key (50-100 ms for an object's attributes here). Only
-        while jedi is idle, so a call made in vain (the name goes on, or no `.` comes) delays no list's
-        call that is waiting already; not at a name being bound (`def f`) nor in an import."""
-        line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
-        after = text[cursor : cursor + 1]
-        if not typed_name(line) or after == "." or typed_name(after) or unnamed(line):
-            return None
-        if position_kind(line) == "import" or not self.jedi.idle() or not self.identifiers.receiver_used(text, cursor):
-            return None
-        return self.jedi.ask(text[:cursor] + "." + text[cursor:], cursor + 1, path, environment=self.environment)
 
     def complete(
         self,
@@ -273,10 +258,11 @@ class ListRanker:
             return replace(asked.listing, timings=timings, narrowed=True)
         last = asked.listing
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
-        if last.stale and may_be_new(line):  # the file's names a new list adds (`_nearby`): all in the last?
+        if last.stale and may_be_new(line):  # the file's names a new list adds (`_nearby`), scored into the last
             nearby = self._nearby(key, text, cursor, typed_name(line), position[0])
             if not set(nearby) <= {c.label for c in last.unmixed}:
-                return None
+                asked = self._scored_into(engine, key, asked, last.jedi, nearby, cancel, project)
+                last, timings = asked.listing, asked.listing.timings
         items = offered(last.unmixed, text, cursor)
         if not items and not last.complete:
             return None  # nothing known extends it (at most the name typed whole): the model may guess a new one
@@ -295,29 +281,34 @@ class ListRanker:
     def _refreshed(
         self, engine: LocalCompleter, key: str, asked: AskedList, jedi: Future | None, cancel, project
     ) -> AskedList | None:
-        """The list asked, made at a name while jedi was late (stale), made again where it was with
-        jedi's answer, now in, and without the model's decode: its own lexemes stay as they were
-        scored there (narrowing reads them there too), and jedi's names are scored in their place
-        (those scored already keep their scores), as a new list would have them. None where jedi
-        has no names (it failed, or its parser lost its way), after `.` and in imports (no model's
-        decode to spare there), or where the last list was made without jedi."""
+        """The list asked, made at a name while jedi was late (stale), with jedi's answer, now in,
+        scored into it (`_scored_into`): no decode of the model. None where jedi has no names (it
+        failed, or its parser lost its way), after `.` and in imports (no model's decode to spare
+        there), or where the last list was made without jedi."""
         last = asked.listing
         if not last.stale or last.position[0] in WHOLE or jedi is None or not jedi.done():
             return None
         answer = wait(jedi, 0.0)
         if answer is None or not answer.names:
             return None
-        names = [n.name for n in answer.names]
-        scored = {c.label: c for c in last.unmixed if c.kind == "name"}
-        request = Request(asked.text, asked.cursor, Mode.LIST, asked.options, cancel, project, doc=key)
-        named = engine.score_names(request, [n for n in names if n not in scored])
-        own = [c for c in last.unmixed if c.kind != "name"]
-        kept = [scored[n] for n in dict.fromkeys(names) if n in scored]
-        statement = [c for c in last.candidates if c.kind == "statement"]
-        result = Result(own + kept + named.candidates + statement, named.timings)
-        listing = self._mix(key, asked.text, asked.cursor, result, answer, last.position, stale=False)
         self.scopes.remember(key, asked.text, asked.cursor, answer)
-        return replace(asked, listing=listing)
+        return self._scored_into(engine, key, asked, answer, [n.name for n in answer.names], cancel, project)
+
+    def _scored_into(
+        self, engine: LocalCompleter, key: str, asked: AskedList, answer: JediAnswer | None, names, cancel, project
+    ) -> AskedList:
+        """The list asked, made again where it was with names scored into it and mixed with answer
+        (stale where it is not jedi's own), without the model's decode: everything it had keeps its
+        score (its own lexemes as scored there, which narrowing reads there too; the names it had,
+        the file's among them), and the names it lacks are scored there."""
+        last = asked.listing
+        had = {c.label for c in last.unmixed}
+        request = Request(asked.text, asked.cursor, Mode.LIST, asked.options, cancel, project, doc=key)
+        named = engine.score_names(request, [n for n in dict.fromkeys(names) if n not in had])
+        statement = [c for c in last.candidates if c.kind == "statement"]
+        result = Result(last.unmixed + named.candidates + statement, named.timings)
+        stale = answer is not None and answer is last.jedi and last.stale
+        return replace(asked, listing=self._mix(key, asked.text, asked.cursor, result, answer, last.position, stale))
 
     def open_names(self, key: str, text: str, path: str | None = None) -> None:
         """A newly opened document: jedi asked for the names at its module's level (parsing it

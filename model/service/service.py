@@ -121,8 +121,6 @@ class CompletionService:
                         return Listing([], Timings(), None, ("prose", False))
                     result, waited = await self._listed(host, doc, text, cursor, path, invoked, by_statement)
                     result.timings.jedi_wait_ms += waited  # on the event loop, not in the ranker's steps
-                    if self.config.jedi:  # a receiver typed whole: its attributes, in case `.` comes next
-                        self.ranker.ask_ahead(text, cursor, path)
                     return self._as_shown(result, doc, text, cursor)
                 listed_s = await self.scheduler.after_list(doc, text, cursor)  # the list asked beside it answers first
                 request = Request(

@@ -5,7 +5,7 @@ import time
 from concurrent.futures import Future
 
 from nib.model.completion.local import LocalCompleter
-from nib.model.completion.request import Options
+from nib.model.completion.request import Mode, Options, Request
 from nib.model.completion.result import Candidate, Result, Timings
 from nib.model.listing.candidates import STUCK_MS
 from nib.model.listing.identifiers import IdentifierNgram
@@ -347,13 +347,17 @@ def test_jedi_late_at_a_name_the_stale_list_narrows_while_jedi_works_and_takes_i
     assert {"total_price", "totals_by_day"} <= {c.label for c in again.candidates}
 
 
-def test_jedi_late_where_a_new_name_may_be_bound_the_stale_list_is_made_anew_for_the_files_names_it_lacks():
+def test_jedi_late_where_a_new_name_may_be_bound_the_files_names_the_stale_list_lacks_are_scored_into_it():
     """At a statement's start a new list adds the file's 20 most counted names that extend what is
     typed: `tally` (another function's, used once) is not among those for `t` (the `t0`... used
-    twice), so the list for `ta` is made again (with it), not narrowed from the list for `t` (`table`)."""
+    twice), so for `ta` it is scored into the list for `t` (`table`), where that was made: no decode."""
     pending: Future = Future()
     r = ListRanker(jedi=FixedJedi(pending), identifiers=IdentifierNgram())
     engine, options = LocalCompleter.load(), Options(list_statement=False)
+    decodes = []
+    engine.list = lambda request, *a, **k: (
+        decodes.append(request.cursor) or LocalCompleter.list(engine, request, *a, **k)
+    )
     text = (
         "def g():\n"
         + "".join(f"    t{i} = t{i}\n" for i in range(25))
@@ -363,7 +367,11 @@ def test_jedi_late_where_a_new_name_may_be_bound_the_stale_list_is_made_anew_for
     assert first.stale and "tally" not in {c.label for c in first.candidates}
     text += "a"
     grown = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
-    assert (grown.stale, grown.narrowed) == (True, False) and "tally" in {c.label for c in grown.candidates}
+    assert (grown.stale, grown.narrowed, len(decodes)) == (True, True, 1)
+    assert sorted(c.label for c in grown.candidates if c.kind == "name") == ["table", "tally"]
+    # scored where the list for `t` was made: as a list for `t` that had it from the start
+    scored = engine.score_names(Request(text[:-1], len(text) - 1, Mode.LIST, options, doc="a"), ["tally"])
+    assert [c.score for c in grown.unmixed if c.label == "tally"] == [c.score for c in scored.candidates]
 
 
 def test_jedi_late_at_a_name_the_stale_list_is_made_anew_where_jedis_call_ended_or_looks_stuck():
@@ -474,46 +482,3 @@ def test_a_keyword_jedi_gave_elsewhere_in_the_scope_does_not_keep_a_misplaced_on
     there = here + "\n    x = [f"
     listing = r.complete(engine, there, len(there), options, key="a", name_jedi_ms=0)
     assert listing.stale and sorted(c.label for c in listing.candidates if c.kind == "name") == ["f", "format"]
-
-
-class AskedJedi(JediCompleter):
-    """jedi that records the text before the cursor of each call, answered at once; idle while `free`."""
-
-    def __init__(self):
-        super().__init__()
-        self.asked: list[str] = []
-        self.free = True
-
-    def ask(self, text, cursor, path=None, at_name_start=True, background=False, environment=""):
-        self.asked.append(text[:cursor])
-        return answered("get", "items")
-
-    def idle(self):
-        return self.free
-
-
-def test_a_receiver_typed_whole_has_jedi_asked_for_its_attributes_ahead_while_jedi_is_idle():
-    """`kwargs` typed where the file uses `kwargs.get`: jedi is asked for `kwargs.` at once, so that a
-    `.` typed next finds its answer on the way. Not where the name goes on after the cursor, where the
-    file shows no attribute of it, at a name being bound, in an import, or while jedi works."""
-    jedi = AskedJedi()
-    r = ListRanker(jedi=jedi, identifiers=IdentifierNgram())
-    body = "import os\n\n\ndef f(**kwargs):\n    kwargs.get('a')\n    os.path.join('b')\n    return "
-    for typed in ("kwargs", "os.path"):
-        text = body + typed
-        assert r.ask_ahead(text, len(text)) is not None
-        assert jedi.asked[-1] == text + "."
-    bound = body.removesuffix("return ") + "def kwargs"
-    no_attribute = "def f(**kwargs):\n    return kwargs"
-    not_ahead = [
-        (body + "kwargs_all", len(body) + 6),  # the name goes on after the cursor
-        (body + "kwargs.get", len(body) + 6),  # its `.` is there already
-        (no_attribute, len(no_attribute)),  # no `kwargs.` in the file
-        (bound, len(bound)),  # a name being bound
-        (body + "\nimport kwargs", len(body) + 14),  # an import
-    ]
-    asked = len(jedi.asked)
-    results = [r.ask_ahead(text, cursor) for text, cursor in not_ahead]
-    assert results == [None] * len(not_ahead) and len(jedi.asked) == asked
-    jedi.free = False  # a list's call in flight
-    assert r.ask_ahead(body + "kwargs", len(body) + 6) is None

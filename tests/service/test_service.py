@@ -527,32 +527,3 @@ async def test_a_speculated_list_waiting_for_jedi_is_dropped_by_an_edit_a_move_a
         await asyncio.sleep(0.01)
     assert len(decoded_at) == 1
     service.close()
-
-
-class _SentJedi(JediCompleter):
-    """The real jedi worker, with the text of each list's call sent to it recorded."""
-
-    def __init__(self):
-        super().__init__()
-        self.sent: list[str] = []
-
-    def _call(self, call, background):
-        if not background:
-            self.sent.append(call["text"])
-        return super()._call(call, background)
-
-
-async def test_a_dot_after_a_receiver_typed_whole_finds_jedis_attributes_asked_for_ahead():
-    """The list at `kwargs` (the file uses `kwargs.get`) has jedi asked for `kwargs.` once it is
-    answered; the list at the `.` typed next takes that call's answer (no call of its own), jedi's
-    attributes of a dict, not stale."""
-    jedi = _SentJedi()
-    service = await _two_models(jedi, 5000)  # the list at `kwargs` waits for jedi: then it is idle
-    text = "def f(**kwargs):\n    kwargs.get('a')\n    return kwargs"
-    await service.complete("doc", text, len(text), Mode.LIST)
-    assert jedi.sent[-1] == text + "."
-    sent = len(jedi.sent)
-    listing = await service.complete("doc", text + ".", len(text) + 1, Mode.LIST)
-    assert len(jedi.sent) == sent and not listing.stale and listing.position == ("attribute", False)
-    assert {"get", "items", "keys", "setdefault"} <= {c.label for c in listing.candidates}
-    service.close()
