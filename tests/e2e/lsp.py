@@ -1,8 +1,10 @@
 """What the end-to-end tests send and read through pytest-lsp's client: documents, edits, requests."""
 
 import asyncio
+import contextlib
 
 from lsprotocol import types
+from pytest_lsp import LanguageClient
 
 URI = "file:///tmp/nib_demo.py"
 # After `.` a list waits this long for jedi (a late jedi gives nothing there: tested on its own), so
@@ -10,6 +12,20 @@ URI = "file:///tmp/nib_demo.py"
 JEDI_WAITED = {"jedi": {"budgetMs": 5000}}
 K = types.CompletionItemKind
 MODELS_OWN = (K.Text, K.Snippet, K.Keyword, K.Value)  # the kinds of items the model makes without jedi
+
+
+@contextlib.asynccontextmanager
+async def started(*command, **kwargs):
+    """A client of the server that command starts (`start_io`'s keywords), ended however the test ends: a
+    server left running after a failed assertion would hold its models' memory until pytest itself ends."""
+    client = LanguageClient()
+    await client.start_io(*command, **kwargs)
+    try:
+        yield client
+    finally:
+        if client._server is not None and client._server.returncode is None:
+            client._server.kill()
+        await client.stop()
 
 
 def open_doc(client, text, uri=URI, version=1):

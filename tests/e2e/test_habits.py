@@ -12,7 +12,7 @@ import jedi
 import pytest
 import pytest_lsp
 from fixtures import DEMO, SERVER
-from lsp import apply_edit, complete, configure, inline, open_doc, type_text
+from lsp import apply_edit, complete, configure, inline, open_doc, started, type_text
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
@@ -258,7 +258,10 @@ async def counted(lsp_client: LanguageClient):
         types.InitializeParams(capabilities=client_capabilities("visual-studio-code"), initialization_options=FAST)
     )
     yield
-    # the statistics reach their file when the server ends: the test reads them after this
+    # the statistics reach their file when the server ends: the test ends it, then reads them. Where it
+    # failed before, it is ended here: pytest-lsp's teardown waits for the server's exit, forever
+    if lsp_client._server is not None and lsp_client._server.returncode is None:
+        await lsp_client.shutdown_session()
 
 
 async def test_accepts_are_counted_and_followed_for_what_is_kept(counted):
@@ -295,18 +298,17 @@ async def test_accepts_are_counted_and_followed_for_what_is_kept(counted):
 
 async def test_an_editor_that_ends_nib_with_sigterm_loses_no_count(tmp_path):
     """VS Code and code-server may stop the server with SIGTERM, not `shutdown`: the counts are saved."""
-    client = LanguageClient()
-    await client.start_io(*SERVER, env={**os.environ, "XDG_DATA_HOME": str(tmp_path)})
-    await client.initialize_session(
-        types.InitializeParams(capabilities=client_capabilities("visual-studio-code"), initialization_options=FAST)
-    )
-    uri, before = "file:///tmp/terminated.py", "    for path in "
-    open_doc(client, cut(16, before, uri), uri=uri)
-    item = (await inline(client, 16, len(before), uri=uri)).items[0]
-    type_text(client, cut(16, before, uri), 16, len(before), item.insert_text, 2, uri=uri)
-    await client.workspace_execute_command_async(types.ExecuteCommandParams("nib.accepted", item.command.arguments))
-    client._server.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(client._server.wait(), 10) == 0
-    assert report(tmp_path / "nib" / "stats.sqlite3") == [
-        Row(date.today().isoformat(), "bundled", "statement", 1, 1, 5, 5, 5, 1.0)
-    ]
+    async with started(*SERVER, env={**os.environ, "XDG_DATA_HOME": str(tmp_path)}) as client:
+        await client.initialize_session(
+            types.InitializeParams(capabilities=client_capabilities("visual-studio-code"), initialization_options=FAST)
+        )
+        uri, before = "file:///tmp/terminated.py", "    for path in "
+        open_doc(client, cut(16, before, uri), uri=uri)
+        item = (await inline(client, 16, len(before), uri=uri)).items[0]
+        type_text(client, cut(16, before, uri), 16, len(before), item.insert_text, 2, uri=uri)
+        await client.workspace_execute_command_async(types.ExecuteCommandParams("nib.accepted", item.command.arguments))
+        client._server.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(client._server.wait(), 10) == 0
+        assert report(tmp_path / "nib" / "stats.sqlite3") == [
+            Row(date.today().isoformat(), "bundled", "statement", 1, 1, 5, 5, 5, 1.0)
+        ]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from hostile import hostile_repo
-from lsp import MODELS_OWN, complete, open_doc
+from lsp import MODELS_OWN, complete, open_doc, started
 from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp import client_capabilities
 
 NIB = str(Path(sys.executable).parent / "nib")  # the console script of this installation
 
@@ -40,10 +40,9 @@ async def jedi_list(client, uri, line, character):
     ids=["nib-serve", "python-I-m"],
 )
 async def test_completing_in_a_hostile_repository_runs_none_of_its_code(repo, command):
-    client = LanguageClient()
     with repo.runs_nothing():
-        await client.start_io(*command, cwd=repo.root)  # the project as the working directory, as editors do
-        try:
+        # the project as the working directory, as editors do
+        async with started(*command, cwd=repo.root) as client:
             uri = repo.root.as_uri()
             await client.initialize_session(
                 types.InitializeParams(
@@ -57,8 +56,6 @@ async def test_completing_in_a_hostile_repository_runs_none_of_its_code(repo, co
             found = [(item.label, item.kind) for item in result.items if item.label == "compute_totals"]
             assert found == [("compute_totals", types.CompletionItemKind.Function)]  # jedi's, from helpers.py
             await client.shutdown_session()
-        finally:
-            await client.stop()
 
 
 def test_python_m_in_the_repository_runs_its_nib(repo):

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 import pytest_lsp
 from fixtures import DEMO, SERVER, SLOW_JEDI, heldout_file
-from lsp import JEDI_WAITED, URI, apply_edit, complete, configure, inline, open_doc, static_list
+from lsp import JEDI_WAITED, URI, apply_edit, complete, configure, inline, open_doc, started, static_list
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -22,19 +22,17 @@ async def client(lsp_client: LanguageClient, request):
 
 @pytest.mark.parametrize("encodings, expected", [(None, "utf-16"), (["utf-8", "utf-16"], "utf-8")])
 async def test_initialize_result(encodings, expected):
-    proc_client = LanguageClient()
-    await proc_client.start_io(*SERVER)
-    caps = types.ClientCapabilities(general=types.GeneralClientCapabilities(position_encodings=encodings))
-    result = await proc_client.initialize_session(types.InitializeParams(capabilities=caps))
-    c = result.capabilities
-    assert c.position_encoding == expected
-    assert c.text_document_sync.change == types.TextDocumentSyncKind.Incremental
-    assert list(c.completion_provider.trigger_characters) == [".", "(", "[", ",", "=", "@"]
-    assert c.completion_provider.resolve_provider is True
-    assert c.inline_completion_provider == types.InlineCompletionOptions()
-    assert result.server_info.name == "nib"
-    await proc_client.shutdown_session()
-    await proc_client.stop()
+    async with started(*SERVER) as proc_client:
+        caps = types.ClientCapabilities(general=types.GeneralClientCapabilities(position_encodings=encodings))
+        result = await proc_client.initialize_session(types.InitializeParams(capabilities=caps))
+        c = result.capabilities
+        assert c.position_encoding == expected
+        assert c.text_document_sync.change == types.TextDocumentSyncKind.Incremental
+        assert list(c.completion_provider.trigger_characters) == [".", "(", "[", ",", "=", "@"]
+        assert c.completion_provider.resolve_provider is True
+        assert c.inline_completion_provider == types.InlineCompletionOptions()
+        assert result.server_info.name == "nib"
+        await proc_client.shutdown_session()
 
 
 async def check_list(client, text, line, character, expect_items: bool = True):
@@ -136,31 +134,29 @@ async def test_incremental_edits_then_complete(client: LanguageClient):
 
 @pytest.mark.parametrize("encodings", [None, ["utf-8"]])
 async def test_position_encodings_with_astral_text(encodings):
-    c = LanguageClient()
-    await c.start_io(*SERVER)
-    caps = types.ClientCapabilities(general=types.GeneralClientCapabilities(position_encodings=encodings))
-    init = await c.initialize_session(types.InitializeParams(capabilities=caps, initialization_options=JEDI_WAITED))
-    text = 'name = "😀é"\nname.up'
-    open_doc(c, text)
-    units = {"utf-16": 7, "utf-8": 7}[init.capabilities.position_encoding]  # line 1 is ASCII
-    result = await complete(c, 1, units)
-    assert result.items
-    for item in result.items:
-        assert item.text_edit.range.end == types.Position(1, 7)
-    # a cursor after astral characters on the same line
-    text2 = 's = "😀😀"; s.st'
-    open_doc(c, text2, uri="file:///tmp/astral.py")
-    enc = init.capabilities.position_encoding
-    col = len(text2.encode("utf-16-le")) // 2 if enc == "utf-16" else len(text2.encode())
-    result = await complete(c, 0, col, uri="file:///tmp/astral.py")
-    assert result.items
-    for item in result.items:
-        r = item.text_edit.range
-        assert r.end == types.Position(0, col)
-        typed_units = col - r.start.character
-        assert item.text_edit.new_text.startswith("st"[:typed_units])
-    await c.shutdown_session()
-    await c.stop()
+    async with started(*SERVER) as c:
+        caps = types.ClientCapabilities(general=types.GeneralClientCapabilities(position_encodings=encodings))
+        init = await c.initialize_session(types.InitializeParams(capabilities=caps, initialization_options=JEDI_WAITED))
+        text = 'name = "😀é"\nname.up'
+        open_doc(c, text)
+        units = {"utf-16": 7, "utf-8": 7}[init.capabilities.position_encoding]  # line 1 is ASCII
+        result = await complete(c, 1, units)
+        assert result.items
+        for item in result.items:
+            assert item.text_edit.range.end == types.Position(1, 7)
+        # a cursor after astral characters on the same line
+        text2 = 's = "😀😀"; s.st'
+        open_doc(c, text2, uri="file:///tmp/astral.py")
+        enc = init.capabilities.position_encoding
+        col = len(text2.encode("utf-16-le")) // 2 if enc == "utf-16" else len(text2.encode())
+        result = await complete(c, 0, col, uri="file:///tmp/astral.py")
+        assert result.items
+        for item in result.items:
+            r = item.text_edit.range
+            assert r.end == types.Position(0, col)
+            typed_units = col - r.start.character
+            assert item.text_edit.new_text.startswith("st"[:typed_units])
+        await c.shutdown_session()
 
 
 async def test_settings_take_effect(client: LanguageClient):
