@@ -39,3 +39,10 @@ class AskedList:
     options: Options
     use_jedi: bool
     listing: Listing
+    # the list computed, where this one was narrowed from it: its items' scores are its model's at its cursor
+    made: AskedList | None = None
+
+    @property
+    def computed(self) -> AskedList:
+        """Where the list's items were scored: this list, or the one it was narrowed from."""
+        return self.made or self

@@ -246,23 +246,26 @@ class ListRanker:
             return None
         if not _same_name(asked, text, cursor):
             return None
-        timings = Timings()
+        timings, scored = Timings(), False  # scored: names scored into the last list here (not narrowed alone)
+        scorable = asked.computed.options == options  # by the model that scored it (the same model and window)
         if (asked.listing.jedi is None or asked.listing.stale) and use_jedi and not working(jedi):
             # jedi had no answer in time then: it may have one now (while it works, a new list would not)
-            refreshed = self._refreshed(engine, key, asked, jedi, cancel, project)
+            refreshed = self._refreshed(engine, key, asked, jedi, cancel, project) if scorable else None
             if refreshed is None:
                 return None
             self._asked[key] = asked = refreshed
-            timings = refreshed.listing.timings
+            timings, scored = refreshed.listing.timings, True
         if cursor == asked.cursor:  # asked again where nothing changed (after a speculative list, say)
-            return replace(asked.listing, timings=timings, narrowed=True)
+            return replace(asked.listing, timings=timings, narrowed=not scored)
         last = asked.listing
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         if last.stale and may_be_new(line):  # the file's names a new list adds (`_nearby`), scored into the last
             nearby = self._nearby(key, text, cursor, typed_name(line), position[0])
             if not set(nearby) <= {c.label for c in last.unmixed}:
+                if not scorable:
+                    return None
                 asked = self._scored_into(engine, key, asked, last.jedi, nearby, cancel, project)
-                last, timings = asked.listing, asked.listing.timings
+                last, timings, scored = asked.listing, asked.listing.timings, True
         items = offered(last.unmixed, text, cursor)
         if not items and not last.complete:
             return None  # nothing known extends it (at most the name typed whole): the model may guess a new one
@@ -274,8 +277,8 @@ class ListRanker:
         if statement is None:  # no ghost text asked here yet: the last one, if it is being typed through
             statement = next((c for c in last.candidates if c.kind == "statement" and c.extends(text, cursor)), None)
         shown = ranked + ([statement] if statement else [])
-        listing = Listing(shown, timings, last.jedi, position, items, probs, narrowed=True, stale=last.stale)
-        self._asked[key] = AskedList(text, cursor, asked.name_start, options, use_jedi, listing)
+        listing = Listing(shown, timings, last.jedi, position, items, probs, narrowed=not scored, stale=last.stale)
+        self._asked[key] = AskedList(text, cursor, asked.name_start, options, use_jedi, listing, asked.computed)
         return listing
 
     def _refreshed(
@@ -291,24 +294,26 @@ class ListRanker:
         answer = wait(jedi, 0.0)
         if answer is None or not answer.names:
             return None
-        self.scopes.remember(key, asked.text, asked.cursor, answer)
+        self.scopes.remember(key, asked.computed.text, asked.computed.cursor, answer)
         return self._scored_into(engine, key, asked, answer, [n.name for n in answer.names], cancel, project)
 
     def _scored_into(
         self, engine: LocalCompleter, key: str, asked: AskedList, answer: JediAnswer | None, names, cancel, project
     ) -> AskedList:
-        """The list asked, made again where it was with names scored into it and mixed with answer
-        (stale where it is not jedi's own), without the model's decode: everything it had keeps its
-        score (its own lexemes as scored there, which narrowing reads there too; the names it had,
-        the file's among them), and the names it lacks are scored there."""
-        last = asked.listing
-        had = {c.label for c in last.unmixed}
-        request = Request(asked.text, asked.cursor, Mode.LIST, asked.options, cancel, project, doc=key)
-        named = engine.score_names(request, [n for n in dict.fromkeys(names) if n not in had])
+        """The list asked, made again where it was computed (`AskedList.computed`: where its items
+        were scored) with names scored into it there and mixed with answer (stale where it is not
+        jedi's own), without the model's decode: everything it had keeps its score (its own lexemes,
+        which narrowing reads there too; the names it had, the file's among them), and the names it
+        lacks are scored there, as a list made there would score them."""
+        last, at = asked.listing, asked.computed
+        had = {c.label for c in last.unmixed if c.kind == "name"}  # (a lexeme of the model's is no name)
+        new = [n for n in dict.fromkeys(names) if n not in had]
+        request = Request(at.text, at.cursor, Mode.LIST, at.options, cancel, project, doc=key)
+        named = engine.score_names(request, new) if new else Result([])
         statement = [c for c in last.candidates if c.kind == "statement"]
         result = Result(last.unmixed + named.candidates + statement, named.timings)
         stale = answer is not None and answer is last.jedi and last.stale
-        return replace(asked, listing=self._mix(key, asked.text, asked.cursor, result, answer, last.position, stale))
+        return replace(asked, listing=self._mix(key, at.text, at.cursor, result, answer, last.position, stale))
 
     def open_names(self, key: str, text: str, path: str | None = None) -> None:
         """A newly opened document: jedi asked for the names at its module's level (parsing it

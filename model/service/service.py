@@ -285,11 +285,12 @@ class CompletionService:
         starts = name_may_start(line) or (rested and attribute_may_start(line))
         if host is None or host.engine is None or not starts or self.ranker.in_prose(doc, text, cursor):
             return
+        engine = host.engine
         jedi = asyncio.ensure_future(self._await_jedi(text, cursor, path, speculative=True))
 
         def work(cancel):
             try:
-                self._list(host.engine, doc, text, cursor, cancel, jedi.result()[0], path, self._list_prompt(doc))
+                self._list(engine, doc, text, cursor, cancel, jedi.result()[0], path, self._list_prompt(doc))
             except Cancelled:
                 pass
             except Exception:  # speculation is an optimisation: never let it fail anything

@@ -259,9 +259,9 @@ async def counted(lsp_client: LanguageClient):
     )
     yield
     # the statistics reach their file when the server ends: the test ends it, then reads them. Where it
-    # failed before, it is ended here: pytest-lsp's teardown waits for the server's exit, forever
+    # failed before, it is killed here: pytest-lsp's teardown waits for the server's exit, forever
     if lsp_client._server is not None and lsp_client._server.returncode is None:
-        await lsp_client.shutdown_session()
+        lsp_client._server.kill()
 
 
 async def test_accepts_are_counted_and_followed_for_what_is_kept(counted):

@@ -313,8 +313,9 @@ def test_jedi_late_at_a_name_takes_the_names_it_gave_last_in_the_same_function()
 def test_jedi_late_at_a_name_the_stale_list_narrows_while_jedi_works_and_takes_its_answer_once_in():
     """Typing on into a name while jedi's call for it works: a new list would be as stale as the last,
     so the last is narrowed (no model), still stale (incomplete); once jedi has answered, the next key
-    mixes jedi's names into the last list (scored where the name starts, no decode): the list that
-    would have been made there with jedi's answer in time, narrowed."""
+    scores jedi's names into the list where it was computed (at `t`, not where it was narrowed to:
+    the prompt backs off to another place as the name grows), no decode: the list that would have
+    been made at `t` with jedi's answer in time, narrowed."""
     pending: Future = Future()
     r = ListRanker(jedi=FixedJedi(pending), identifiers=IdentifierNgram())
     engine, options = LocalCompleter.load(), Options(list_statement=False)
@@ -326,17 +327,19 @@ def test_jedi_late_at_a_name_the_stale_list_narrows_while_jedi_works_and_takes_i
     first = r.complete(engine, start, len(start), options, key="a", name_jedi_ms=0, jedi=pending)
     assert first.stale and not first.narrowed
     assert sorted(c.label for c in first.candidates if c.kind == "name") == ["total_price", "tuple", "type"]
-    text = start + "o"
-    grown = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
-    assert (grown.stale, grown.narrowed, grown.complete) == (True, True, False)
+    text = start
+    for typed in "otal_":  # past the token `total`: the prompt at `total_` backs off elsewhere than at `t`
+        text += typed
+        grown = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
+        assert (grown.stale, grown.narrowed, grown.complete) == (True, True, False)
     assert [c.label for c in grown.candidates if c.kind == "name"] == ["total_price"]
-    names = [JediName("total_price", "param", "param"), JediName("totals_by_day", "statement", "statement")]
+    names = [JediName("total_price", "param", "param"), JediName("total_paid", "statement", "statement")]
     pending.set_result(JediAnswer(names, "name"))  # jedi answers now: one name the stale list lacked
-    text += "t"
+    text += "p"
     again = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
-    assert (again.stale, again.narrowed, decodes) == (False, True, [len(start)])
-    assert [(n.name, n.kind) for n in again.jedi.names] == [("total_price", "param"), ("totals_by_day", "statement")]
-    # the same as a list made at `t` with jedi's answer in time, then narrowed to `tot`
+    assert (again.stale, again.narrowed, decodes) == (False, False, [len(start)])  # scored into, not decoded
+    assert [(n.name, n.kind) for n in again.jedi.names] == [("total_price", "param"), ("total_paid", "statement")]
+    # the same as a list made at `t` with jedi's answer in time, then narrowed to `total_p`
     in_time = ListRanker(jedi=FixedJedi(pending), identifiers=IdentifierNgram())
     in_time.complete(engine, start, len(start), options, key="a", name_jedi_ms=0, jedi=pending)
     made = in_time.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
@@ -344,7 +347,7 @@ def test_jedi_late_at_a_name_the_stale_list_narrows_while_jedi_works_and_takes_i
     assert [(c.label, c.kind, round(c.score, 6)) for c in again.candidates] == [
         (c.label, c.kind, round(c.score, 6)) for c in made.candidates
     ]
-    assert {"total_price", "totals_by_day"} <= {c.label for c in again.candidates}
+    assert {"total_price", "total_paid"} <= {c.label for c in again.candidates}
 
 
 def test_jedi_late_where_a_new_name_may_be_bound_the_files_names_the_stale_list_lacks_are_scored_into_it():
@@ -367,7 +370,7 @@ def test_jedi_late_where_a_new_name_may_be_bound_the_files_names_the_stale_list_
     assert first.stale and "tally" not in {c.label for c in first.candidates}
     text += "a"
     grown = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
-    assert (grown.stale, grown.narrowed, len(decodes)) == (True, True, 1)
+    assert (grown.stale, grown.narrowed, len(decodes)) == (True, False, 1)  # scored into, not decoded
     assert sorted(c.label for c in grown.candidates if c.kind == "name") == ["table", "tally"]
     # scored where the list for `t` was made: as a list for `t` that had it from the start
     scored = engine.score_names(Request(text[:-1], len(text) - 1, Mode.LIST, options, doc="a"), ["tally"])

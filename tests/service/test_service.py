@@ -286,7 +286,7 @@ async def test_typing_on_into_a_name_while_jedi_works_narrows_the_stale_list_and
     jedi.future.set_result(JediAnswer([JediName("ledger", "statement", "statement")], "name"))
     text += "g"
     again = await service.complete("doc", text, len(text), Mode.LIST)
-    assert (again.stale, again.narrowed, len(decoded_at)) == (False, True, 1)  # jedi's names scored, no decode
+    assert (again.stale, again.narrowed, len(decoded_at)) == (False, False, 1)  # jedi's names scored, no decode
     assert [(n.name, n.kind) for n in again.jedi.names] == [("ledger", "statement")]
     assert [(c.label, c.kind) for c in again.candidates if c.kind == "name"][:1] == [("ledger", "name")]
     service.close()
