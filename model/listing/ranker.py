@@ -255,8 +255,8 @@ class ListRanker:
                 return None
             self._asked[key] = asked = refreshed
             timings, scored = refreshed.listing.timings, True
-        if cursor == asked.cursor:  # asked again where nothing changed (after a speculative list, say)
-            return replace(asked.listing, timings=timings, narrowed=not scored)
+        if cursor == asked.cursor and not scored:  # asked again where nothing changed (after a speculative list)
+            return replace(asked.listing, timings=Timings(), narrowed=True)
         last = asked.listing
         line = text[text.rfind("\n", 0, cursor) + 1 : cursor]
         if last.stale and may_be_new(line):  # the file's names a new list adds (`_nearby`), scored into the last

@@ -350,6 +350,22 @@ def test_jedi_late_at_a_name_the_stale_list_narrows_while_jedi_works_and_takes_i
     assert {"total_price", "total_paid"} <= {c.label for c in again.candidates}
 
 
+def test_asked_again_where_the_stale_list_was_narrowed_to_jedis_answer_in_is_narrowed_there_too():
+    """A list narrowed from `t` to `to` while jedi worked, asked again at `to` once jedi has answered:
+    jedi's names are scored in where the list was computed (at `t`), and the list is the one for `to`."""
+    pending: Future = Future()
+    r = ListRanker(jedi=FixedJedi(pending), identifiers=IdentifierNgram())
+    engine, options = LocalCompleter.load(), Options(list_statement=False)
+    text = "def checkout(cart, total_price):\n    x = t"
+    assert r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending).stale
+    text += "o"
+    assert r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending).narrowed
+    pending.set_result(JediAnswer([JediName("total_price", "param", "param"), JediName("tuple", "class", "")], "name"))
+    again = r.complete(engine, text, len(text), options, key="a", name_jedi_ms=0, jedi=pending)
+    assert not again.stale and [c.label for c in again.candidates if c.kind == "name"] == ["total_price"]
+    assert all(c.text.startswith("to") for c in again.candidates)
+
+
 def test_jedi_late_where_a_new_name_may_be_bound_the_files_names_the_stale_list_lacks_are_scored_into_it():
     """At a statement's start a new list adds the file's 20 most counted names that extend what is
     typed: `tally` (another function's, used once) is not among those for `t` (the `t0`... used
