@@ -264,7 +264,7 @@ class ListRanker:
             if not set(nearby) <= {c.label for c in last.unmixed}:
                 if not scorable:
                     return None
-                asked = self._scored_into(engine, key, asked, last.jedi, nearby, cancel, project)
+                asked = self._scored_into(engine, key, asked, last.jedi, True, nearby, cancel, project)
                 last, timings, scored = asked.listing, asked.listing.timings, True
         items = offered(last.unmixed, text, cursor)
         if not items and not last.complete:
@@ -295,14 +295,23 @@ class ListRanker:
         if answer is None or not answer.names:
             return None
         self.scopes.remember(key, asked.computed.text, asked.computed.cursor, answer)
-        return self._scored_into(engine, key, asked, answer, [n.name for n in answer.names], cancel, project)
+        names = [n.name for n in answer.names]
+        return self._scored_into(engine, key, asked, answer, False, names, cancel, project)
 
     def _scored_into(
-        self, engine: LocalCompleter, key: str, asked: AskedList, answer: JediAnswer | None, names, cancel, project
+        self,
+        engine: LocalCompleter,
+        key: str,
+        asked: AskedList,
+        answer: JediAnswer | None,
+        stale: bool,
+        names,
+        cancel,
+        project,
     ) -> AskedList:
         """The list asked, made again where it was computed (`AskedList.computed`: where its items
-        were scored) with names scored into it there and mixed with answer (stale where it is not
-        jedi's own), without the model's decode: everything it had keeps its score (its own lexemes,
+        were scored) with names scored into it there and mixed with answer (stale: not jedi's own,
+        but those kept for the scope), without the model's decode: everything it had keeps its score (its own lexemes,
         which narrowing reads there too; the names it had, the file's among them), and the names it
         lacks are scored there, as a list made there would score them."""
         last, at = asked.listing, asked.computed
@@ -312,7 +321,6 @@ class ListRanker:
         named = engine.score_names(request, new) if new else Result([])
         statement = [c for c in last.candidates if c.kind == "statement"]
         result = Result(last.unmixed + named.candidates + statement, named.timings)
-        stale = answer is not None and answer is last.jedi and last.stale
         return replace(asked, listing=self._mix(key, at.text, at.cursor, result, answer, last.position, stale))
 
     def open_names(self, key: str, text: str, path: str | None = None) -> None:
